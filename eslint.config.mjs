@@ -1,0 +1,61 @@
+// Type-aware lint for the whole monorepo; `npm run lint` fails on any warning.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  {
+    ignores: [
+      'dist/**',
+      'generated/**',
+      'coverage/**',
+      'node_modules/**',
+      '.data/**',
+      '*.config.js',
+      'eslint.config.mjs',
+    ],
+  },
+  js.configs.recommended,
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+      '@typescript-eslint/switch-exhaustiveness-check': 'error',
+      '@typescript-eslint/consistent-type-imports': [
+        'error',
+        { prefer: 'type-imports', fixStyle: 'inline-type-imports', disallowTypeAnnotations: false },
+      ],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/require-await': 'error',
+      'no-console': 'error',
+    },
+  },
+  {
+    // Nest resolves constructor parameters through emitted decorator metadata: a type-only import
+    // would erase the class and break injection, so the type-imports rule stays off for decorated classes.
+    files: ['apps/**/*.ts', 'libs/**/*.ts'],
+    rules: { '@typescript-eslint/consistent-type-imports': 'off' },
+  },
+  {
+    files: ['**/*.spec.ts', 'test/**/*.ts', 'bench/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-unsafe-member-access': 'off',
+      '@typescript-eslint/no-unsafe-assignment': 'off',
+      '@typescript-eslint/no-unsafe-argument': 'off',
+      '@typescript-eslint/unbound-method': 'off',
+      'no-console': 'off',
+    },
+  },
+  {
+    // A provider folder may not reach into another provider's folder.
+    files: ['libs/providers/src/digital-river/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: ['**/two-checkout/**'] }] },
+  },
+  {
+    files: ['libs/providers/src/two-checkout/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: ['**/digital-river/**'] }] },
+  },
+);

@@ -1,0 +1,17 @@
+// One jest config for every ring of tests; NODE_OPTIONS=--experimental-vm-modules (set in the
+// npm scripts) lets jest require() NestJS 12's ESM packages from our CommonJS test files.
+/** @type {import('jest').Config} */
+module.exports = {
+  rootDir: '.',
+  testEnvironment: 'node',
+  moduleFileExtensions: ['ts', 'js', 'json'],
+  testMatch: ['<rootDir>/{apps,libs,test}/**/*.spec.ts'],
+  transform: {
+    '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json', isolatedModules: true }],
+  },
+  moduleNameMapper: {
+    '^@app/([a-z-]+)$': '<rootDir>/libs/$1/src',
+    // Prisma's generated client imports its own files with a .js suffix.
+    '^(\\.{1,2}/.*)\\.js$': '$1',
+  },
+};
