@@ -1,0 +1,208 @@
+/**
+ * The one seam between the gateway and a payment provider account. Every adapter (Digital River,
+ * 2Checkout, ...) implements it; the gateway and the migration job only ever see these types.
+ *
+ * Contract (checked by libs/providers/src/testing/customer-provider.contract.ts for every adapter):
+ * - methods resolve with canonical data or throw `ProviderError` (classified once by the adapter's
+ *   client) or `DomainError('unsupported_by_provider')` before any call is made; never raw HTTP or
+ *   zod errors, and never anything carrying a credential;
+ * - `get` answers `null` when the provider has no such customer;
+ * - `create` is naturally idempotent on `reference`: repeating it returns the customer already
+ *   there (`created: false`) instead of making a second one;
+ * - every method takes one input object, so new optional fields never break call sites.
+ */
+import { type CustomerData, type TaxIdentifier } from './customer';
+
+/** Canonical field paths an adapter may report as not held (`unsupportedFields`, capabilities). */
+export const CANONICAL_FIELDS = [
+  'externalReference',
+  'email',
+  'givenName',
+  'familyName',
+  'companyName',
+  'phone',
+  'address',
+  'address.additionalAddressInfo',
+  'locale',
+  'type',
+  'enabled',
+  'metadata',
+  'taxIdentifiers',
+  'taxCertificates',
+  'sourceIds',
+  'defaultSourceId',
+] as const;
+export type CanonicalField = (typeof CANONICAL_FIELDS)[number];
+
+export const PROVIDER_OPERATIONS = [
+  'create',
+  'get',
+  'update',
+  'delete',
+  'forget',
+  'list',
+  'attachSource',
+  'detachSource',
+  'attachTaxIdentifier',
+  'detachTaxIdentifier',
+] as const;
+export type ProviderOperation = (typeof PROVIDER_OPERATIONS)[number];
+
+/** A customer as the provider holds it, mapped back to canonical vocabulary. */
+export interface RemoteCustomer {
+  /** The reference we chose and the provider stores (DR `id`, 2CO `ExternalCustomerReference`). */
+  reference: string;
+  /** The provider's own id where it differs from `reference` (2CO's numeric `CustomerReference`). */
+  providerCustomerId?: string;
+  /** Canonical data as read back. Fields in `unsupportedFields` hold neutral defaults, not truth. */
+  customer: CustomerData;
+  /**
+   * After a write: the canonical fields of the input that had a value the provider could not take.
+   * After a read: the canonical fields this provider cannot hold at all (their values above are
+   * defaults). Lossy mappings are never silent.
+   */
+  unsupportedFields: CanonicalField[];
+  /** The provider recorded a GDPR request to be forgotten (DR `requestToBeForgotten`). */
+  forgotten: boolean;
+  /** The provider's wire payload, for audit and debugging only: nothing may branch on it. */
+  raw?: unknown;
+}
+
+export interface CreateResult extends RemoteCustomer {
+  /** false when the provider already held a customer under `reference` (a repeated create). */
+  created: boolean;
+}
+
+export interface RemoteCustomerPage {
+  items: RemoteCustomer[];
+  hasMore: boolean;
+}
+
+export interface ForgetResult {
+  /** The scrubbed customer as read back, or null when the provider no longer has it. */
+  remote: RemoteCustomer | null;
+  /** Canonical fields that still hold personal data at the provider after the erasure. */
+  notErased: CanonicalField[];
+}
+
+export interface CreateCustomerInput {
+  /** The id to store at the provider: the customer's `externalReference`, else our own id. */
+  reference: string;
+  customer: CustomerData;
+}
+
+export interface CustomerRefInput {
+  reference: string;
+  /** Pass it when known: 2CO addresses its own numeric reference more cheaply than ours. */
+  providerCustomerId?: string;
+}
+
+export interface UpdateCustomerInput extends CustomerRefInput {
+  /** The canonical state last synced to this provider: DR needs it to send deletions (`""`). */
+  previous: CustomerData;
+  customer: CustomerData;
+}
+
+export interface ForgetCustomerInput extends CustomerRefInput {
+  /** The canonical state before erasure, so adapters can scrub exactly what they hold. */
+  customer: CustomerData;
+}
+
+export interface ListCustomersInput {
+  /** 1-100. */
+  limit?: number;
+  startingAfter?: string;
+  endingBefore?: string;
+  email?: string;
+  references?: string[];
+  forgotten?: boolean;
+}
+
+export interface SourceInput extends CustomerRefInput {
+  sourceId: string;
+}
+
+export interface TaxIdentifierInput extends CustomerRefInput {
+  taxIdentifier: TaxIdentifier;
+}
+
+/** One HTTP request an adapter would send, for `?dryRun=true`. Secrets are already redacted. */
+export interface PlannedRequest {
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  /** Absolute URL, with `{placeholders}` for values only known once an earlier request answers. */
+  url: string;
+  headers: Record<string, string>;
+  body?: unknown;
+  /** Why the request is there, e.g. "attach the tax identifier created above". */
+  note?: string;
+}
+
+export interface DryRunPlan {
+  requests: PlannedRequest[];
+  unsupportedFields: CanonicalField[];
+}
+
+/** A write operation described as data, so any of them can be dry-run through one method. */
+export type WriteOperation =
+  | { operation: 'create'; input: CreateCustomerInput }
+  | { operation: 'update'; input: UpdateCustomerInput }
+  | { operation: 'delete'; input: CustomerRefInput }
+  | { operation: 'forget'; input: ForgetCustomerInput }
+  | { operation: 'attachSource'; input: SourceInput }
+  | { operation: 'detachSource'; input: SourceInput }
+  | { operation: 'attachTaxIdentifier'; input: TaxIdentifierInput }
+  | { operation: 'detachTaxIdentifier'; input: TaxIdentifierInput };
+
+export type Support = 'full' | 'partial' | 'none';
+
+export interface OperationCapability {
+  support: Support;
+  note?: string;
+}
+
+export interface FieldCapability {
+  support: Support;
+  note?: string;
+}
+
+/** What `GET /v1/providers` renders: static per adapter, the same for all of its accounts. */
+export interface ProviderCapabilities {
+  provider: string;
+  displayName: string;
+  apiVersion: string;
+  docsUrl: string;
+  operations: Record<ProviderOperation, OperationCapability>;
+  fields: Record<CanonicalField, FieldCapability>;
+  idempotency: string;
+  pagination: 'cursor' | 'none';
+}
+
+export interface CustomerProvider {
+  /** Adapter id, the same string as its folder: `digital-river`, `two-checkout`. */
+  readonly provider: string;
+  /** The configured account name (one adapter instance per provider account). */
+  readonly account: string;
+  readonly capabilities: ProviderCapabilities;
+
+  create(input: CreateCustomerInput): Promise<CreateResult>;
+  get(input: CustomerRefInput): Promise<RemoteCustomer | null>;
+  update(input: UpdateCustomerInput): Promise<RemoteCustomer>;
+  /** Idempotent: a customer already gone counts as deleted. */
+  delete(input: CustomerRefInput): Promise<void>;
+  forget(input: ForgetCustomerInput): Promise<ForgetResult>;
+  list(input: ListCustomersInput): Promise<RemoteCustomerPage>;
+  attachSource(input: SourceInput): Promise<RemoteCustomer>;
+  detachSource(input: SourceInput): Promise<RemoteCustomer>;
+  attachTaxIdentifier(input: TaxIdentifierInput): Promise<RemoteCustomer>;
+  detachTaxIdentifier(input: TaxIdentifierInput): Promise<RemoteCustomer>;
+
+  /**
+   * The exact requests a write would send, without sending any write. An adapter may perform
+   * safe reads to compute them (2CO's update is read-modify-write). Unsupported operations throw
+   * `DomainError('unsupported_by_provider')` here too.
+   */
+  dryRun(operation: WriteOperation): Promise<DryRunPlan>;
+
+  /** Releases keep-alive sockets; call on shutdown. */
+  close(): void;
+}
