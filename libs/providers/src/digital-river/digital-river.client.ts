@@ -1,0 +1,83 @@
+import { type ProviderErrorDetails } from '@app/customer-domain';
+import {
+  kindForStatus,
+  parseRetryAfter,
+  ProviderHttp,
+  type ProviderRequest,
+  type ProviderResponse,
+} from '../shared/provider-http';
+import { redactSecret } from '../shared/redact';
+import { type DigitalRiverConfig } from './digital-river.config';
+import { drErrorBodySchema } from './digital-river.schemas';
+
+export const DIGITAL_RIVER = 'digital-river';
+
+/**
+ * Transport truth for one Digital River account: base URL, Bearer auth, optional version pinning
+ * and error classification. Operation semantics live in the provider.
+ */
+export class DigitalRiverClient {
+  readonly http: ProviderHttp;
+
+  constructor(config: DigitalRiverConfig) {
+    const versionHeader: Record<string, string> = config.apiVersion
+      ? { 'DigitalRiver-Version': config.apiVersion }
+      : {};
+    this.http = new ProviderHttp({
+      provider: DIGITAL_RIVER,
+      account: config.account,
+      baseUrl: config.baseUrl,
+      timeoutMs: config.timeoutMs,
+      resilience: config,
+      // `Authorization: Bearer <secret key>`
+      // (https://docs.digitalriver.com/digital-river-api-reference/2021-12-13/customers).
+      authHeaders: () => ({ Authorization: `Bearer ${config.secretKey}` }),
+      redactedAuthHeaders: () => ({ Authorization: `Bearer ${redactSecret(config.secretKey)}` }),
+      headers: { Accept: 'application/json', ...versionHeader },
+      requestIdHeader: 'x-dr-requestid',
+      classify: classifyDigitalRiverError,
+    });
+  }
+
+  send(request: ProviderRequest): Promise<ProviderResponse> {
+    return this.http.send(request);
+  }
+
+  close(): void {
+    this.http.close();
+  }
+}
+
+/**
+ * DR error bodies are `{type, errors:[{code, parameter?, message}]}` (PHPSDK docs/Model/Errors.md).
+ * The status decides the kind, except where DR's own `type` or code says more (a 400 whose type is
+ * `request_timeout` is a timeout); `x-dr-requestid` is kept for support tickets.
+ */
+export function classifyDigitalRiverError(
+  response: ProviderResponse,
+): Omit<ProviderErrorDetails, 'provider' | 'account'> {
+  const parsed = drErrorBodySchema.safeParse(response.body);
+  const first = parsed.success ? parsed.data.errors[0] : undefined;
+  let kind = kindForStatus(response.status);
+  if (parsed.success) {
+    const type = parsed.data.type;
+    if (type === 'too_many_requests') kind = 'rate_limited';
+    else if (type === 'unauthorized' || first?.code === 'api_key_expired') kind = 'auth';
+    else if (type === 'request_timeout') kind = 'unavailable';
+  } else if (kind === 'rejected' || kind === 'conflict' || kind === 'not_found') {
+    // DR answered "no" but not in its documented shape: our parser or their API drifted.
+    kind = 'bad_response';
+  }
+  return {
+    kind,
+    status: response.status,
+    providerCode: first?.code,
+    providerMessage: first?.message ?? undefined,
+    providerParameter: first?.parameter ?? undefined,
+    retryAfterMs:
+      kind === 'rate_limited' || kind === 'unavailable'
+        ? parseRetryAfter(response.headers['retry-after'])
+        : undefined,
+    providerRequestId: response.headers['x-dr-requestid'],
+  };
+}

@@ -1,0 +1,444 @@
+import {
+  type CreateCustomerInput,
+  type CreateResult,
+  type CustomerData,
+  type RemoteCustomerPage,
+  type CustomerProvider,
+  type CustomerRefInput,
+  type DryRunPlan,
+  type ForgetCustomerInput,
+  type ForgetResult,
+  type ListCustomersInput,
+  type PlannedRequest,
+  type ProviderCapabilities,
+  ProviderError,
+  type RemoteCustomer,
+  type SourceInput,
+  type TaxIdentifier,
+  type TaxIdentifierInput,
+  type UpdateCustomerInput,
+  type WriteOperation,
+} from '@app/customer-domain';
+import { z } from 'zod';
+import { type ProviderRequest } from '../shared/provider-http';
+import { DIGITAL_RIVER, DigitalRiverClient } from './digital-river.client';
+import { type DigitalRiverConfig } from './digital-river.config';
+import { fromDrCustomer, toDrCreatePlan, toDrUpdatePlan, type DrWritePlan } from './digital-river.mapper';
+import { type DrCustomer, drCustomerListSchema, drCustomerSchema } from './digital-river.schemas';
+
+const DOCS = 'https://docs.digitalriver.com/digital-river-api-reference/2021-12-13/customers';
+
+export const DIGITAL_RIVER_CAPABILITIES: ProviderCapabilities = {
+  provider: DIGITAL_RIVER,
+  displayName: 'Digital River',
+  apiVersion: 'dated versions pinned per key (2021-12-13 or later assumed: tax identifiers are a resource)',
+  docsUrl: DOCS,
+  operations: {
+    create: { support: 'full', note: 'POST /customers with our reference as `id`' },
+    get: { support: 'full' },
+    update: { support: 'full', note: 'POST /customers/{id}, partial; metadata merged, "" deletes a key' },
+    delete: { support: 'full', note: 'DELETE /customers/{id} (204)' },
+    forget: { support: 'full', note: 'requestToBeForgotten: true; DR erases asynchronously' },
+    list: { support: 'full', note: 'cursor: startingAfter / endingBefore, limit 1-100, newest first' },
+    attachSource: { support: 'full' },
+    detachSource: { support: 'full' },
+    attachTaxIdentifier: { support: 'full', note: 'POST /tax-identifiers, then attach to the customer' },
+    detachTaxIdentifier: { support: 'full', note: 'DELETE /tax-identifiers/{id}' },
+  },
+  fields: {
+    externalReference: { support: 'full', note: 'is the DR `id` (<= 40 chars)' },
+    email: { support: 'full', note: 'cannot be cleared once set' },
+    givenName: { support: 'partial', note: 'joined with familyName into the one `shipping.name`' },
+    familyName: { support: 'partial', note: 'joined with givenName into the one `shipping.name`' },
+    companyName: { support: 'full', note: '`shipping.organization`' },
+    phone: { support: 'full', note: '`shipping.phone`' },
+    address: { support: 'full', note: '`shipping.address`' },
+    'address.additionalAddressInfo': { support: 'full' },
+    locale: { support: 'partial', note: "DR's fixed list of 24 locales only" },
+    type: { support: 'full' },
+    enabled: { support: 'full', note: 'false blocks orders' },
+    metadata: { support: 'full', note: '20 keys, key <= 40 chars, value <= 500 chars' },
+    taxIdentifiers: { support: 'full', note: 'separate resource, one per type' },
+    taxCertificates: { support: 'partial', note: 'one added per request; cannot be removed' },
+    sourceIds: { support: 'full', note: 'sources are created client-side, then attached' },
+    defaultSourceId: { support: 'full', note: 'must be an attached source' },
+  },
+  idempotency:
+    'No Idempotency-Key header; create sends our reference as `id` and answers 409 already_exists by reading it',
+  pagination: 'cursor',
+};
+
+type Step =
+  | { kind: 'request'; request: ProviderRequest; returnsCustomer: boolean; note?: string }
+  | { kind: 'addTaxIdentifier'; taxIdentifier: TaxIdentifier }
+  | { kind: 'removeTaxIdentifier'; taxIdentifier: TaxIdentifier };
+
+const taxIdentifierCreatedSchema = z.looseObject({ id: z.string().min(1) });
+const anyBodySchema = z.unknown();
+
+/** Digital River customers behind the canonical port (https://docs.digitalriver.com). */
+export class DigitalRiverProvider implements CustomerProvider {
+  readonly provider = DIGITAL_RIVER;
+  readonly account: string;
+  readonly capabilities = DIGITAL_RIVER_CAPABILITIES;
+  private readonly client: DigitalRiverClient;
+
+  constructor(config: DigitalRiverConfig) {
+    this.account = config.account;
+    this.client = new DigitalRiverClient(config);
+  }
+
+  async create({ reference, customer }: CreateCustomerInput): Promise<CreateResult> {
+    const plan = toDrCreatePlan(reference, customer);
+    let current: DrCustomer;
+    let created = true;
+    try {
+      // Creating with our own `id` makes a repeated create answer 409 instead of duplicating
+      // (https://docs.digitalriver.com/digital-river-api/customer-management/creating-a-customer),
+      // which is why the request may be retried after a timeout.
+      current = await this.client.http.sendFor(createRequest(plan), drCustomerSchema);
+    } catch (error) {
+      if (!(
+        error instanceof ProviderError &&
+        error.kind === 'conflict' &&
+        error.providerCode === 'already_exists'
+      )) {
+        throw error;
+      }
+      // Same recovery as DR's SFCC connector (drCustomerHelper.js): 409 already_exists → GET.
+      const existing = await this.fetch(reference);
+      if (!existing) throw error;
+      current = existing;
+      created = false;
+    }
+    const final = await this.run(reference, createFollowUps(reference, plan, current), current);
+    return { ...this.toRemote(final, customer, plan.unsupportedFields), created };
+  }
+
+  async get({ reference }: CustomerRefInput): Promise<RemoteCustomer | null> {
+    const found = await this.fetch(reference);
+    return found ? fromDrCustomer(found) : null;
+  }
+
+  async update({ reference, previous, customer }: UpdateCustomerInput): Promise<RemoteCustomer> {
+    const plan = toDrUpdatePlan(previous, customer);
+    const final = await this.run(reference, updateSteps(reference, plan), undefined);
+    return this.toRemote(final, customer, plan.unsupportedFields);
+  }
+
+  async delete({ reference }: CustomerRefInput): Promise<void> {
+    try {
+      await this.client.send(deleteRequest(reference));
+    } catch (error) {
+      // Already gone is the outcome a delete wants: a retried delete must not fail.
+      if (error instanceof ProviderError && error.kind === 'not_found') return;
+      throw error;
+    }
+  }
+
+  async forget({ reference, customer }: ForgetCustomerInput): Promise<ForgetResult> {
+    try {
+      const forgotten = await this.client.http.sendFor(forgetRequest(reference), drCustomerSchema);
+      // DR erases the personal data itself once the request is recorded
+      // (https://docs.digitalriver.com/digital-river-api/customer-management/recording-a-request-to-be-forgotten).
+      return { remote: this.toRemote(forgotten, customer, []), notErased: [] };
+    } catch (error) {
+      if (error instanceof ProviderError && error.kind === 'not_found')
+        return { remote: null, notErased: [] };
+      throw error;
+    }
+  }
+
+  async list(input: ListCustomersInput): Promise<RemoteCustomerPage> {
+    const page = await this.client.http.sendFor(listRequest(input), drCustomerListSchema);
+    return { items: page.data.map((customer) => fromDrCustomer(customer)), hasMore: page.hasMore };
+  }
+
+  async attachSource({ reference, sourceId }: SourceInput): Promise<RemoteCustomer> {
+    return fromDrCustomer(await this.run(reference, [attachSourceStep(reference, sourceId)], undefined));
+  }
+
+  async detachSource({ reference, sourceId }: SourceInput): Promise<RemoteCustomer> {
+    return fromDrCustomer(await this.run(reference, [detachSourceStep(reference, sourceId)], undefined));
+  }
+
+  async attachTaxIdentifier({ reference, taxIdentifier }: TaxIdentifierInput): Promise<RemoteCustomer> {
+    const steps: Step[] = [{ kind: 'addTaxIdentifier', taxIdentifier }];
+    return fromDrCustomer(await this.run(reference, steps, undefined));
+  }
+
+  async detachTaxIdentifier({ reference, taxIdentifier }: TaxIdentifierInput): Promise<RemoteCustomer> {
+    const steps: Step[] = [{ kind: 'removeTaxIdentifier', taxIdentifier }];
+    return fromDrCustomer(await this.run(reference, steps, undefined));
+  }
+
+  dryRun(write: WriteOperation): Promise<DryRunPlan> {
+    const reference = write.input.reference;
+    let steps: Step[];
+    let unsupportedFields: DryRunPlan['unsupportedFields'] = [];
+    switch (write.operation) {
+      case 'create': {
+        const plan = toDrCreatePlan(reference, write.input.customer);
+        steps = [
+          { kind: 'request', request: createRequest(plan), returnsCustomer: true },
+          ...createFollowUps(reference, plan, undefined),
+        ];
+        unsupportedFields = plan.unsupportedFields;
+        break;
+      }
+      case 'update': {
+        const plan = toDrUpdatePlan(write.input.previous, write.input.customer);
+        steps = updateSteps(reference, plan);
+        unsupportedFields = plan.unsupportedFields;
+        break;
+      }
+      case 'delete':
+        steps = [{ kind: 'request', request: deleteRequest(reference), returnsCustomer: false }];
+        break;
+      case 'forget':
+        steps = [{ kind: 'request', request: forgetRequest(reference), returnsCustomer: true }];
+        break;
+      case 'attachSource':
+        steps = [attachSourceStep(reference, write.input.sourceId)];
+        break;
+      case 'detachSource':
+        steps = [detachSourceStep(reference, write.input.sourceId)];
+        break;
+      case 'attachTaxIdentifier':
+        steps = [{ kind: 'addTaxIdentifier', taxIdentifier: write.input.taxIdentifier }];
+        break;
+      case 'detachTaxIdentifier':
+        steps = [{ kind: 'removeTaxIdentifier', taxIdentifier: write.input.taxIdentifier }];
+        break;
+    }
+    return Promise.resolve({
+      requests: steps.flatMap((step) => this.describe(reference, step)),
+      unsupportedFields,
+    });
+  }
+
+  close(): void {
+    this.client.close();
+  }
+
+  /** GET /customers/{id}; absence is an answer, not an error. */
+  private async fetch(reference: string): Promise<DrCustomer | null> {
+    try {
+      return await this.client.http.sendFor(getRequest(reference), drCustomerSchema);
+    } catch (error) {
+      if (error instanceof ProviderError && error.kind === 'not_found') return null;
+      throw error;
+    }
+  }
+
+  /**
+   * Runs the steps in order and answers the customer as DR holds it afterwards: the last
+   * customer body DR returned, or a fresh read when a later step changed sub-resources.
+   */
+  private async run(reference: string, steps: Step[], start: DrCustomer | undefined): Promise<DrCustomer> {
+    let latest = start;
+    let stale = start === undefined;
+    for (const step of steps) {
+      switch (step.kind) {
+        case 'request':
+          if (step.returnsCustomer) {
+            latest = await this.client.http.sendFor(step.request, drCustomerSchema);
+            stale = false;
+          } else {
+            await this.client.http.sendFor(step.request, anyBodySchema);
+            stale = true;
+          }
+          break;
+        case 'addTaxIdentifier': {
+          // Not idempotent: a retry after a timeout could create a second tax identifier.
+          const created = await this.client.http.sendFor(
+            createTaxIdentifierRequest(step.taxIdentifier),
+            taxIdentifierCreatedSchema,
+          );
+          await this.client.http.sendFor(attachTaxIdentifierRequest(reference, created.id), anyBodySchema);
+          stale = true;
+          break;
+        }
+        case 'removeTaxIdentifier': {
+          const holder = stale || !latest ? await this.require(reference) : latest;
+          const id = holder.taxIdentifiers?.find(
+            (tax) => tax.type === step.taxIdentifier.type && tax.value === step.taxIdentifier.value,
+          )?.id;
+          if (id) {
+            await this.client.http.sendFor(deleteTaxIdentifierRequest(id), anyBodySchema);
+            stale = true;
+          }
+          break;
+        }
+      }
+    }
+    return stale || !latest ? this.require(reference) : latest;
+  }
+
+  private async require(reference: string): Promise<DrCustomer> {
+    const found = await this.fetch(reference);
+    if (!found) {
+      throw this.client.http.error(
+        { kind: 'not_found', status: 404 },
+        `${DIGITAL_RIVER} customer ${reference} disappeared during the operation`,
+      );
+    }
+    return found;
+  }
+
+  private toRemote(dr: DrCustomer, written: CustomerData, unsupported: RemoteCustomer['unsupportedFields']) {
+    return { ...fromDrCustomer(dr, written), unsupportedFields: unsupported };
+  }
+
+  private describe(reference: string, step: Step): PlannedRequest[] {
+    const http = this.client.http;
+    switch (step.kind) {
+      case 'request':
+        return [http.plan(step.request, step.note)];
+      case 'addTaxIdentifier':
+        return [
+          http.plan(createTaxIdentifierRequest(step.taxIdentifier), 'create the tax identifier'),
+          http.plan(
+            attachTaxIdentifierRequest(reference, '{taxIdentifierId}'),
+            'attach the tax identifier created above',
+          ),
+        ];
+      case 'removeTaxIdentifier':
+        return [
+          http.plan(
+            deleteTaxIdentifierRequest(`{id of ${step.taxIdentifier.type}:${step.taxIdentifier.value}}`),
+            'deleting a tax identifier detaches it; its id is read from the customer first',
+          ),
+        ];
+    }
+  }
+}
+
+const customerPath = (reference: string) => `/customers/${encodeURIComponent(reference)}`;
+
+function createRequest(plan: DrWritePlan): ProviderRequest {
+  return { method: 'POST', path: '/customers', body: plan.body, idempotent: true };
+}
+
+function getRequest(reference: string): ProviderRequest {
+  return { method: 'GET', path: customerPath(reference), idempotent: true };
+}
+
+function deleteRequest(reference: string): ProviderRequest {
+  return { method: 'DELETE', path: customerPath(reference), idempotent: true };
+}
+
+/** DR updates with POST, not PUT or PATCH (PHPSDK docs/Api/CustomersApi.md). */
+function updateRequest(reference: string, body: DrWritePlan['body']): ProviderRequest {
+  return { method: 'POST', path: customerPath(reference), body, idempotent: true };
+}
+
+function forgetRequest(reference: string): ProviderRequest {
+  return updateRequest(reference, { requestToBeForgotten: true });
+}
+
+function listRequest(input: ListCustomersInput): ProviderRequest {
+  return {
+    method: 'GET',
+    path: '/customers',
+    query: {
+      limit: input.limit,
+      startingAfter: input.startingAfter,
+      endingBefore: input.endingBefore,
+      email: input.email,
+      ids: input.references,
+      requestToBeForgotten: input.forgotten,
+    },
+    idempotent: true,
+  };
+}
+
+function attachSourceStep(reference: string, sourceId: string): Step {
+  return {
+    kind: 'request',
+    request: {
+      method: 'POST',
+      path: `${customerPath(reference)}/sources/${encodeURIComponent(sourceId)}`,
+      idempotent: true,
+    },
+    returnsCustomer: false,
+  };
+}
+
+function detachSourceStep(reference: string, sourceId: string): Step {
+  return {
+    kind: 'request',
+    request: {
+      method: 'DELETE',
+      path: `${customerPath(reference)}/sources/${encodeURIComponent(sourceId)}`,
+      idempotent: true,
+    },
+    returnsCustomer: false,
+  };
+}
+
+/** Tax identifiers are their own resource (GitBook tax-identifiers.md). */
+function createTaxIdentifierRequest(taxIdentifier: TaxIdentifier): ProviderRequest {
+  return {
+    method: 'POST',
+    path: '/tax-identifiers',
+    body: { type: taxIdentifier.type, value: taxIdentifier.value },
+    idempotent: false,
+  };
+}
+
+function attachTaxIdentifierRequest(reference: string, taxIdentifierId: string): ProviderRequest {
+  const id = taxIdentifierId.startsWith('{') ? taxIdentifierId : encodeURIComponent(taxIdentifierId);
+  return { method: 'POST', path: `${customerPath(reference)}/tax-identifiers/${id}`, idempotent: true };
+}
+
+function deleteTaxIdentifierRequest(taxIdentifierId: string): ProviderRequest {
+  const id = taxIdentifierId.startsWith('{') ? taxIdentifierId : encodeURIComponent(taxIdentifierId);
+  return { method: 'DELETE', path: `/tax-identifiers/${id}`, idempotent: true };
+}
+
+/**
+ * After the customer exists: attach its sources, then make the default one default (DR only
+ * accepts an attached source as default), then add tax identifiers. Anything `current` already
+ * holds is skipped, so finishing a create that died halfway repeats nothing.
+ */
+function createFollowUps(reference: string, plan: DrWritePlan, current: DrCustomer | undefined): Step[] {
+  const heldSources = new Set((current?.sources ?? []).map((source) => source.id));
+  const heldTaxes = current?.taxIdentifiers ?? [];
+  const steps: Step[] = plan.attachSources
+    .filter((id) => !heldSources.has(id))
+    .map((id) => attachSourceStep(reference, id));
+  if (plan.defaultSourceIdAfterAttach && current?.defaultSourceId !== plan.defaultSourceIdAfterAttach) {
+    steps.push({
+      kind: 'request',
+      request: updateRequest(reference, { defaultSourceId: plan.defaultSourceIdAfterAttach }),
+      returnsCustomer: true,
+      note: 'a source must be attached before it can be the default',
+    });
+  }
+  for (const taxIdentifier of plan.addTaxIdentifiers) {
+    if (!heldTaxes.some((tax) => tax.type === taxIdentifier.type && tax.value === taxIdentifier.value)) {
+      steps.push({ kind: 'addTaxIdentifier', taxIdentifier });
+    }
+  }
+  return steps;
+}
+
+/** New sources first (a new default must be attached), the partial update, then removals. */
+function updateSteps(reference: string, plan: DrWritePlan): Step[] {
+  const steps: Step[] = plan.attachSources.map((id) => attachSourceStep(reference, id));
+  if (Object.keys(plan.body).length > 0) {
+    steps.push({ kind: 'request', request: updateRequest(reference, plan.body), returnsCustomer: true });
+  }
+  steps.push(...plan.detachSources.map((id) => detachSourceStep(reference, id)));
+  steps.push(
+    ...plan.removeTaxIdentifiers.map((taxIdentifier) => ({
+      kind: 'removeTaxIdentifier' as const,
+      taxIdentifier,
+    })),
+  );
+  steps.push(
+    ...plan.addTaxIdentifiers.map((taxIdentifier) => ({ kind: 'addTaxIdentifier' as const, taxIdentifier })),
+  );
+  return steps;
+}

@@ -1,0 +1,59 @@
+import { type CustomerProvider, ProviderRegistry, type ProviderCapabilities } from '@app/customer-domain';
+import { parseDigitalRiverConfig } from './digital-river/digital-river.config';
+import { DIGITAL_RIVER_CAPABILITIES, DigitalRiverProvider } from './digital-river/digital-river.provider';
+import { parseTwoCheckoutConfig } from './two-checkout/two-checkout.config';
+import { TWO_CHECKOUT_CAPABILITIES, TwoCheckoutProvider } from './two-checkout/two-checkout.provider';
+
+/** How one adapter is built from one account's raw configuration (validated with its zod schema). */
+export interface ProviderAdapter {
+  capabilities: ProviderCapabilities;
+  fromConfig(input: unknown): CustomerProvider;
+}
+
+/**
+ * THE list of adapters. Adding a provider = one new folder under src/ plus one line here.
+ * Keys are the provider ids used in configuration, links and URLs.
+ */
+export const PROVIDER_ADAPTERS: Readonly<Record<string, ProviderAdapter>> = {
+  'digital-river': {
+    capabilities: DIGITAL_RIVER_CAPABILITIES,
+    fromConfig: (input) => new DigitalRiverProvider(parseDigitalRiverConfig(input)),
+  },
+  'two-checkout': {
+    capabilities: TWO_CHECKOUT_CAPABILITIES,
+    fromConfig: (input) => new TwoCheckoutProvider(parseTwoCheckoutConfig(input)),
+  },
+};
+
+/** One account's configuration: `provider` picks the adapter, the rest is that adapter's schema. */
+export function createProvider(account: unknown): CustomerProvider {
+  const provider =
+    typeof account === 'object' && account !== null && 'provider' in account ? account.provider : undefined;
+  const adapter = typeof provider === 'string' ? PROVIDER_ADAPTERS[provider] : undefined;
+  if (!adapter) {
+    throw new Error(
+      `Invalid provider account configuration: provider must be one of ${Object.keys(PROVIDER_ADAPTERS).join(', ')}`,
+    );
+  }
+  return adapter.fromConfig(account);
+}
+
+/**
+ * Builds the registry from every configured account, e.g. parsed from a `PROVIDER_ACCOUNTS` JSON
+ * array. Fails fast, at start-up, on the first invalid account.
+ */
+export function buildProviderRegistry(accounts: readonly unknown[]): ProviderRegistry {
+  const providers: CustomerProvider[] = [];
+  try {
+    for (const account of accounts) providers.push(createProvider(account));
+    return new ProviderRegistry(providers);
+  } catch (error) {
+    for (const provider of providers) provider.close();
+    throw error;
+  }
+}
+
+/** Every adapter's capabilities, configured or not (for `GET /v1/providers`). */
+export function allProviderCapabilities(): ProviderCapabilities[] {
+  return Object.values(PROVIDER_ADAPTERS).map((adapter) => adapter.capabilities);
+}

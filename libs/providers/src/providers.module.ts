@@ -1,0 +1,53 @@
+import { ProviderRegistry } from '@app/customer-domain';
+import {
+  type DynamicModule,
+  Inject,
+  Injectable,
+  type InjectionToken,
+  Module,
+  type ModuleMetadata,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
+import { buildProviderRegistry } from './provider-registry';
+
+export interface ProvidersModuleOptions {
+  imports?: ModuleMetadata['imports'];
+  inject?: InjectionToken[];
+  /** Answers the raw account configurations (validated here, per adapter, at start-up). */
+  useFactory: (...deps: never[]) => readonly unknown[] | Promise<readonly unknown[]>;
+}
+
+/** Closes every account's keep-alive sockets when the app shuts down. */
+@Injectable()
+class ProviderSockets implements OnApplicationShutdown {
+  constructor(@Inject(ProviderRegistry) private readonly registry: ProviderRegistry) {}
+
+  onApplicationShutdown(): void {
+    this.registry.close();
+  }
+}
+
+/**
+ * Provides `ProviderRegistry` (from `@app/customer-domain`) built from configuration:
+ * `ProvidersModule.forRoot({ inject: [ConfigService], useFactory: (c) => c.get('providerAccounts') })`.
+ * Tests and e2e can `overrideProvider(ProviderRegistry)` with fakes.
+ */
+@Module({})
+export class ProvidersModule {
+  static forRoot(options: ProvidersModuleOptions): DynamicModule {
+    return {
+      module: ProvidersModule,
+      global: true,
+      imports: options.imports ?? [],
+      providers: [
+        {
+          provide: ProviderRegistry,
+          inject: options.inject ?? [],
+          useFactory: async (...deps: never[]) => buildProviderRegistry(await options.useFactory(...deps)),
+        },
+        ProviderSockets,
+      ],
+      exports: [ProviderRegistry],
+    };
+  }
+}

@@ -1,0 +1,144 @@
+import { ProviderError } from '@app/customer-domain';
+import {
+  BrokenCircuitError,
+  ConsecutiveBreaker,
+  DelegateBackoff,
+  circuitBreaker,
+  handleWhen,
+  retry,
+  wrap,
+  type IPolicy,
+  type IRetryBackoffContext,
+} from 'cockatiel';
+import { z } from 'zod';
+
+/** Retry, rate-limit and breaker settings shared by every provider account's config. */
+export const resilienceSchema = z.object({
+  /** Token bucket: steady requests per second for this account (DR: 25 test / 250 live). */
+  rateLimitPerSecond: z.number().positive(),
+  retry: z
+    .object({
+      /** Total attempts including the first. */
+      maxAttempts: z.number().int().min(1).max(10).default(3),
+      baseDelayMs: z.number().int().min(0).default(100),
+      maxDelayMs: z.number().int().min(0).default(2_000),
+      /**
+       * A `Retry-After` longer than this is not waited out inline: the rate_limited error goes
+       * back to the caller (a queue can wait two minutes, an HTTP request cannot).
+       */
+      maxRetryAfterMs: z.number().int().min(0).default(5_000),
+    })
+    .prefault({}),
+  circuitBreaker: z
+    .object({
+      /** Consecutive `unavailable` outcomes that open the circuit. */
+      consecutiveFailures: z.number().int().min(1).default(5),
+      halfOpenAfterMs: z.number().int().min(1).default(10_000),
+    })
+    .prefault({}),
+});
+export type ResilienceConfig = z.infer<typeof resilienceSchema>;
+
+/**
+ * A token bucket per provider account: providers count requests per key, so all calls made with
+ * one account share one bucket. Capacity equals one second's worth of tokens (the burst).
+ */
+export class TokenBucket {
+  private tokens: number;
+  private last = performance.now();
+  private queue: Promise<void> = Promise.resolve();
+
+  constructor(private readonly perSecond: number) {
+    this.tokens = perSecond;
+  }
+
+  /** Resolves when a token is available; callers are served in arrival order. */
+  take(): Promise<void> {
+    const turn = this.queue.then(() => this.waitForToken());
+    this.queue = turn;
+    return turn;
+  }
+
+  private async waitForToken(): Promise<void> {
+    for (;;) {
+      const now = performance.now();
+      this.tokens = Math.min(this.perSecond, this.tokens + ((now - this.last) / 1000) * this.perSecond);
+      this.last = now;
+      if (this.tokens >= 1) {
+        this.tokens -= 1;
+        return;
+      }
+      const waitMs = ((1 - this.tokens) / this.perSecond) * 1000;
+      await new Promise((resolve) => setTimeout(resolve, Math.ceil(waitMs)));
+    }
+  }
+}
+
+/** Marks one attempt as safe to repeat after an ambiguous failure (no answer from the provider). */
+export interface AttemptOptions {
+  idempotent: boolean;
+}
+
+/**
+ * Retry (capped exponential backoff with full jitter, or exactly `Retry-After` when the provider
+ * says) around a circuit breaker around one rate-limited attempt. Everything that escapes is a
+ * ProviderError: an open circuit becomes `unavailable` without touching the network.
+ */
+export class ResiliencePolicy {
+  private readonly bucket: TokenBucket;
+  private readonly breaker: IPolicy;
+
+  constructor(
+    private readonly config: ResilienceConfig,
+    private readonly origin: { provider: string; account: string },
+  ) {
+    this.bucket = new TokenBucket(config.rateLimitPerSecond);
+    // Only "could not get an answer" trips the breaker: a 429 proves the provider is alive.
+    this.breaker = circuitBreaker(
+      handleWhen((error) => error instanceof ProviderError && error.kind === 'unavailable'),
+      {
+        halfOpenAfter: config.circuitBreaker.halfOpenAfterMs,
+        breaker: new ConsecutiveBreaker(config.circuitBreaker.consecutiveFailures),
+      },
+    );
+  }
+
+  async execute<T>(attempt: () => Promise<T>, options: AttemptOptions): Promise<T> {
+    const { retry: settings } = this.config;
+    const retryPolicy = retry(
+      handleWhen(
+        (error) =>
+          error instanceof ProviderError &&
+          // A 429 means the request was not processed, so even a non-idempotent one may repeat;
+          // a timeout or reset may have been processed, so only idempotent requests repeat.
+          ((error.kind === 'rate_limited' && (error.retryAfterMs ?? 0) <= settings.maxRetryAfterMs) ||
+            (error.kind === 'unavailable' && options.idempotent)),
+      ),
+      {
+        maxAttempts: settings.maxAttempts - 1,
+        backoff: new DelegateBackoff((context: IRetryBackoffContext<unknown>) => {
+          const failure = 'error' in context.result ? context.result.error : undefined;
+          if (failure instanceof ProviderError && failure.retryAfterMs !== undefined) {
+            return failure.retryAfterMs;
+          }
+          const ceiling = Math.min(settings.maxDelayMs, settings.baseDelayMs * 2 ** (context.attempt - 1));
+          return Math.round(Math.random() * ceiling);
+        }),
+      },
+    );
+    try {
+      return await wrap(retryPolicy, this.breaker).execute(async () => {
+        await this.bucket.take();
+        return attempt();
+      });
+    } catch (error) {
+      if (error instanceof BrokenCircuitError) {
+        throw new ProviderError(
+          { ...this.origin, kind: 'unavailable' },
+          `${this.origin.provider} unavailable (circuit open after repeated failures)`,
+        );
+      }
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,312 @@
+import {
+  type CreateCustomerInput,
+  type CreateResult,
+  type CustomerData,
+  type CustomerProvider,
+  type CustomerRefInput,
+  DomainError,
+  type DryRunPlan,
+  type ForgetCustomerInput,
+  type ForgetResult,
+  type ProviderCapabilities,
+  ProviderError,
+  type ProviderOperation,
+  type RemoteCustomer,
+  type RemoteCustomerPage,
+  type UpdateCustomerInput,
+  type WriteOperation,
+} from '@app/customer-domain';
+import { z } from 'zod';
+import { type ProviderRequest } from '../shared/provider-http';
+import { TWO_CHECKOUT, TwoCheckoutClient } from './two-checkout.client';
+import { type TwoCheckoutConfig } from './two-checkout.config';
+import { fromTcoCustomer, toTcoCustomer, toTcoForgottenCustomer } from './two-checkout.mapper';
+import {
+  type TcoCustomer,
+  type TcoCustomerRequest,
+  tcoCreatedSchema,
+  tcoCustomerSchema,
+} from './two-checkout.schemas';
+
+const DOCS = 'https://docs.2checkout.com/api-reference/reference/customers.md';
+const NO_REST = 'REST 6.0 has no such endpoint';
+
+export const TWO_CHECKOUT_CAPABILITIES: ProviderCapabilities = {
+  provider: TWO_CHECKOUT,
+  displayName: '2Checkout (Verifone) REST 6.0',
+  apiVersion: '6.0',
+  docsUrl: DOCS,
+  operations: {
+    create: { support: 'full', note: 'POST /customers/ with our reference as ExternalCustomerReference' },
+    get: { support: 'full', note: 'by CustomerReference or ExternalCustomerReference' },
+    update: { support: 'full', note: 'read-modify-write: PUT /customers/{ref}/ of the whole object' },
+    delete: { support: 'none', note: 'no customer delete in REST, JSON-RPC or SOAP' },
+    forget: {
+      support: 'partial',
+      note: 'personal fields overwritten by PUT; the country stays (required), orders keep their copies',
+    },
+    list: { support: 'none', note: `${NO_REST} (JSON-RPC searchCustomers needs a session)` },
+    attachSource: { support: 'none', note: NO_REST },
+    detachSource: { support: 'none', note: `${NO_REST} (only card unlink by transient token)` },
+    attachTaxIdentifier: { support: 'none', note: 'send the VAT id as taxIdentifiers[0] through update' },
+    detachTaxIdentifier: { support: 'none', note: 'remove it from taxIdentifiers through update' },
+  },
+  fields: {
+    externalReference: { support: 'full', note: 'ExternalCustomerReference, unique per account' },
+    email: { support: 'full' },
+    givenName: { support: 'full', note: 'FirstName' },
+    familyName: { support: 'full', note: 'LastName' },
+    companyName: { support: 'full', note: 'Company' },
+    phone: { support: 'full' },
+    address: { support: 'full', note: 'Address1/2, City, State, Zip, CountryCode (read back lower-case)' },
+    'address.additionalAddressInfo': { support: 'none' },
+    locale: { support: 'partial', note: 'Language holds the ISO 639-1 language only; the region is lost' },
+    type: { support: 'none', note: 'business is only implied by Company + FiscalCode' },
+    enabled: { support: 'none', note: 'Enabled is derived from subscriptions' },
+    metadata: { support: 'none', note: 'kept in the gateway only' },
+    taxIdentifiers: { support: 'partial', note: 'one VAT id as FiscalCode, only with a Company' },
+    taxCertificates: { support: 'none' },
+    sourceIds: { support: 'none' },
+    defaultSourceId: { support: 'none' },
+  },
+  idempotency:
+    'No Idempotency-Key; ExternalCustomerReference is unique per account, so a repeated create is answered by reading it',
+  pagination: 'none',
+};
+
+const anyBodySchema = z.unknown();
+
+/** 2Checkout customers behind the canonical port. */
+export class TwoCheckoutProvider implements CustomerProvider {
+  readonly provider = TWO_CHECKOUT;
+  readonly account: string;
+  readonly capabilities = TWO_CHECKOUT_CAPABILITIES;
+  private readonly client: TwoCheckoutClient;
+
+  constructor(config: TwoCheckoutConfig) {
+    this.account = config.account;
+    this.client = new TwoCheckoutClient(config);
+  }
+
+  async create({ reference, customer }: CreateCustomerInput): Promise<CreateResult> {
+    const { body, unsupportedFields } = toTcoCustomer(reference, customer);
+    let created = true;
+    let numeric: string;
+    try {
+      // A retry after a timeout is safe: a second create with the same ExternalCustomerReference
+      // is refused as a duplicate, which we answer by reading (below).
+      numeric = String(await this.client.http.sendFor(createRequest(body), tcoCreatedSchema));
+    } catch (error) {
+      if (!isDuplicateReference(error)) throw error;
+      created = false;
+      numeric = reference;
+    }
+    // Create answers only the numeric reference; read the customer back as 2CO stores it.
+    const stored = await this.fetch(numeric);
+    if (!stored) {
+      throw this.client.http.error(
+        { kind: 'bad_response' },
+        `${TWO_CHECKOUT} customer ${reference} is not readable right after its create`,
+      );
+    }
+    return { ...this.toRemote(stored, reference, customer), unsupportedFields, created };
+  }
+
+  async get({ reference, providerCustomerId }: CustomerRefInput): Promise<RemoteCustomer | null> {
+    const found = await this.fetch(providerCustomerId ?? reference);
+    return found ? this.toRemote(found, reference) : null;
+  }
+
+  async update(input: UpdateCustomerInput): Promise<RemoteCustomer> {
+    const { current, request, unsupportedFields } = await this.planUpdate(input);
+    const answer = await this.client.http.sendFor(request, anyBodySchema);
+    const stored = await this.readBack(answer, current);
+    return { ...this.toRemote(stored, input.reference, input.customer), unsupportedFields };
+  }
+
+  delete(): Promise<void> {
+    return Promise.reject(unsupported('delete'));
+  }
+
+  async forget({ reference, providerCustomerId }: ForgetCustomerInput): Promise<ForgetResult> {
+    const current = await this.fetch(providerCustomerId ?? reference);
+    if (!current) return { remote: null, notErased: [] };
+    const { body, notErased } = toTcoForgottenCustomer(reference, current);
+    const answer = await this.client.http.sendFor(forgetRequest(current, reference, body), anyBodySchema);
+    const stored = await this.readBack(answer, current);
+    return { remote: this.toRemote(stored, reference), notErased };
+  }
+
+  list(): Promise<RemoteCustomerPage> {
+    return Promise.reject(unsupported('list'));
+  }
+
+  attachSource(): Promise<RemoteCustomer> {
+    return Promise.reject(unsupported('attachSource'));
+  }
+
+  detachSource(): Promise<RemoteCustomer> {
+    return Promise.reject(unsupported('detachSource'));
+  }
+
+  attachTaxIdentifier(): Promise<RemoteCustomer> {
+    return Promise.reject(unsupported('attachTaxIdentifier'));
+  }
+
+  detachTaxIdentifier(): Promise<RemoteCustomer> {
+    return Promise.reject(unsupported('detachTaxIdentifier'));
+  }
+
+  async dryRun(write: WriteOperation): Promise<DryRunPlan> {
+    const http = this.client.http;
+    switch (write.operation) {
+      case 'create': {
+        const { body, unsupportedFields } = toTcoCustomer(write.input.reference, write.input.customer);
+        return {
+          requests: [
+            http.plan(createRequest(body)),
+            http.plan(getRequest('{CustomerReference}'), 'read back the customer create answered the id of'),
+          ],
+          unsupportedFields,
+        };
+      }
+      case 'update': {
+        // The PUT replaces the whole object, so its body depends on what 2CO holds now: the
+        // dry run performs that (safe) read.
+        const { current, request, unsupportedFields } = await this.planUpdate(write.input);
+        return {
+          requests: [
+            http.plan(
+              getRequest(referenceOf(current, write.input.reference)),
+              'read (performed by the dry run)',
+            ),
+            http.plan(request),
+          ],
+          unsupportedFields,
+        };
+      }
+      case 'forget': {
+        const { reference, providerCustomerId } = write.input;
+        const current = await this.fetch(providerCustomerId ?? reference);
+        if (!current) return { requests: [], unsupportedFields: [] };
+        const { body } = toTcoForgottenCustomer(reference, current);
+        return {
+          requests: [
+            http.plan(getRequest(referenceOf(current, reference)), 'read (performed by the dry run)'),
+            http.plan(forgetRequest(current, reference, body)),
+          ],
+          unsupportedFields: [],
+        };
+      }
+      case 'delete':
+      case 'attachSource':
+      case 'detachSource':
+      case 'attachTaxIdentifier':
+      case 'detachTaxIdentifier':
+        throw unsupported(write.operation);
+    }
+  }
+
+  close(): void {
+    this.client.close();
+  }
+
+  /** GET /customers/{ref}/ takes either reference; absence is an answer, not an error. */
+  private async fetch(reference: string): Promise<TcoCustomer | null> {
+    try {
+      return await this.client.http.sendFor(getRequest(reference), tcoCustomerSchema);
+    } catch (error) {
+      if (error instanceof ProviderError && error.kind === 'not_found') return null;
+      throw error;
+    }
+  }
+
+  /**
+   * Read-modify-write: official samples read the customer, change it and PUT the whole object
+   * back (providers.md 2.6), so fields we do not model survive the update.
+   */
+  private async planUpdate(input: UpdateCustomerInput) {
+    const current = await this.fetch(input.providerCustomerId ?? input.reference);
+    if (!current) {
+      throw this.client.http.error(
+        { kind: 'not_found', status: 404 },
+        `${TWO_CHECKOUT} has no customer ${input.reference} to update`,
+      );
+    }
+    const { body, unsupportedFields } = toTcoCustomer(input.reference, input.customer, current);
+    return { current, request: putRequest(referenceOf(current, input.reference), body), unsupportedFields };
+  }
+
+  /** The PUT answers "200 JSON" of undocumented shape: use it if it is the customer, else read. */
+  private async readBack(answer: unknown, current: TcoCustomer): Promise<TcoCustomer> {
+    const parsed = tcoCustomerSchema.safeParse(answer);
+    if (parsed.success && (parsed.data.ExternalCustomerReference || parsed.data.CustomerReference)) {
+      return parsed.data;
+    }
+    const reference = referenceOf(current, current.ExternalCustomerReference ?? '');
+    const stored = await this.fetch(reference);
+    if (!stored) {
+      throw this.client.http.error(
+        { kind: 'not_found', status: 404 },
+        `${TWO_CHECKOUT} customer ${reference} disappeared during the update`,
+      );
+    }
+    return stored;
+  }
+
+  private toRemote(tco: TcoCustomer, reference: string, known?: CustomerData): RemoteCustomer {
+    const remote = fromTcoCustomer(tco, known);
+    return { ...remote, reference: tco.ExternalCustomerReference || reference };
+  }
+}
+
+/** Prefer 2CO's own numeric reference for addressing, as the update docs use it. */
+function referenceOf(customer: TcoCustomer, fallback: string): string {
+  const numeric = customer.CustomerReference ?? customer.AvangateCustomerReference;
+  return numeric === undefined || numeric === null ? fallback : String(numeric);
+}
+
+const customerPath = (reference: string) =>
+  `/customers/${reference.startsWith('{') ? reference : encodeURIComponent(reference)}/`;
+
+// REST 6.0 paths end with a slash (S4 `servers` + paths; the official SDKs append it).
+function createRequest(body: TcoCustomerRequest): ProviderRequest {
+  return { method: 'POST', path: '/customers/', body, idempotent: true };
+}
+
+function getRequest(reference: string): ProviderRequest {
+  return { method: 'GET', path: customerPath(reference), idempotent: true };
+}
+
+function putRequest(reference: string, body: TcoCustomerRequest): ProviderRequest {
+  return { method: 'PUT', path: customerPath(reference), body, idempotent: true };
+}
+
+/** `endUserUpdate=true` also scrubs the end-user details on the customer's subscriptions (S4). */
+function forgetRequest(current: TcoCustomer, reference: string, body: TcoCustomerRequest): ProviderRequest {
+  return { ...putRequest(referenceOf(current, reference), body), query: { endUserUpdate: true } };
+}
+
+/**
+ * A create refused because ExternalCustomerReference is taken: "The External ID you entered is
+ * used by another customer account"
+ * (https://docs.2checkout.com/subscriptions/subscriptions/subscriber-management-and-self-service/customer-ids).
+ */
+function isDuplicateReference(error: unknown): boolean {
+  if (!(error instanceof ProviderError)) return false;
+  if (error.kind === 'conflict') return true;
+  return (
+    error.kind === 'rejected' &&
+    /DUPLICATE|ALREADY|EXTERNAL.*(USED|EXISTS|TAKEN)/i.test(
+      `${error.providerCode ?? ''} ${error.providerMessage ?? ''}`,
+    )
+  );
+}
+
+function unsupported(operation: ProviderOperation): DomainError {
+  const note = TWO_CHECKOUT_CAPABILITIES.operations[operation].note;
+  return new DomainError(
+    'unsupported_by_provider',
+    `2Checkout does not support ${operation}${note ? `: ${note}` : ''}`,
+  );
+}

@@ -1,0 +1,647 @@
+import { randomUUID } from 'node:crypto';
+import { registerAdminRoutes } from '../shared/admin-routes';
+import { deriveSeed, Prng } from '../shared/prng';
+import { type SandboxRequest, SandboxServer } from '../shared/sandbox-server';
+import { type RunningSandbox, type SandboxAdmin, type SandboxOptions } from '../shared/types';
+import {
+  assertSecretKeyFormat,
+  authenticateDigitalRiver,
+  DEFAULT_DIGITAL_RIVER_SECRET_KEY,
+  type DigitalRiverPrincipal,
+  isTestKey,
+} from './digital-river.auth';
+import { drError, drErrorForStatus, drNotFound, drRateLimited } from './digital-river.errors';
+import { DigitalRiverStore, paginate, type StoredCustomer } from './digital-river.store';
+import {
+  type DigitalRiverCustomer,
+  type DigitalRiverList,
+  type DigitalRiverSource,
+  type DigitalRiverTaxIdentifier,
+  type JsonValue,
+} from './digital-river.types';
+import {
+  type CustomerInput,
+  MAX_METADATA_KEYS,
+  validateCreateCustomer,
+  validateCustomerListQuery,
+  validatePageQuery,
+  validateTaxIdentifierCreate,
+  validateUpdateCustomer,
+} from './digital-river.validation';
+
+export interface DigitalRiverSandboxOptions extends SandboxOptions {
+  /**
+   * Secret keys the sandbox accepts. `sk_test_…` keys are test mode, plain `sk_…` keys live mode
+   * (providers.md §1.1). Default: one fixed test key, returned as `secretKey`.
+   */
+  secretKeys?: string[];
+  /** `rateLimitPerSecond` applies to test keys (default 25/s); this one to live keys (default 250/s). */
+  liveRateLimitPerSecond?: number;
+}
+
+export interface DigitalRiverSandboxAdmin extends SandboxAdmin<DigitalRiverCustomer> {
+  /**
+   * Creates a reusable credit-card source, as DigitalRiver.js or Drop-in would in a browser with a
+   * public key (GB api-structure.md: sources are created client-side), ready to attach.
+   */
+  createSource(options?: { liveMode?: boolean }): DigitalRiverSource;
+  /** Every tax identifier, oldest first. */
+  dumpTaxIdentifiers(): DigitalRiverTaxIdentifier[];
+}
+
+export type RunningDigitalRiverSandbox = RunningSandbox<DigitalRiverCustomer> & {
+  /** A valid `sk_test_` key for this sandbox. */
+  secretKey: string;
+  admin: DigitalRiverSandboxAdmin;
+};
+
+/** Default limits per key: 25/s in test mode, 250/s live (GB developer-resources/rate-limiting.md). */
+const DEFAULT_TEST_RATE_LIMIT = 25;
+const DEFAULT_LIVE_RATE_LIMIT = 250;
+
+type Query = Record<string, string | string[]>;
+
+class DigitalRiverSandbox {
+  readonly store = new DigitalRiverStore();
+  private idPrng: Prng;
+  private cardPrng: Prng;
+
+  constructor(private readonly seed: number) {
+    this.idPrng = new Prng(deriveSeed(seed, 'customer-ids'));
+    this.cardPrng = new Prng(deriveSeed(seed, 'cards'));
+  }
+
+  reset(): void {
+    this.store.reset();
+    this.idPrng = new Prng(deriveSeed(this.seed, 'customer-ids'));
+    this.cardPrng = new Prng(deriveSeed(this.seed, 'cards'));
+  }
+
+  /** DR generates an id when the caller sends none (S0); S0's examples are 10-digit numbers. */
+  private generateId(): string {
+    for (;;) {
+      const id = String(this.idPrng.int(1_000_000_000, 9_999_999_999));
+      if (this.store.cursorSeq(id) === undefined) return id;
+    }
+  }
+
+  toApi(record: StoredCustomer): DigitalRiverCustomer {
+    const d = record.data;
+    // Field order follows S2's examples; absent optional fields are omitted, like S0's 201 example.
+    const out: DigitalRiverCustomer = {
+      id: d.id,
+      createdTime: d.createdTime,
+      updatedTime: d.updatedTime,
+    } as DigitalRiverCustomer;
+    if (d.email !== undefined) out.email = d.email;
+    if (d.shipping !== undefined) out.shipping = d.shipping;
+    if (d.defaultSourceId !== undefined) out.defaultSourceId = d.defaultSourceId;
+    if (record.sourceIds.length > 0) {
+      out.sources = record.sourceIds.flatMap((id) => {
+        const source = this.store.sources.get(id);
+        return source ? [source] : [];
+      });
+    }
+    if (record.taxIdentifierIds.length > 0) {
+      out.taxIdentifiers = record.taxIdentifierIds.flatMap((id) => {
+        const tax = this.store.taxIdentifiers.get(id);
+        return tax ? [publicTaxIdentifier(tax)] : [];
+      });
+    }
+    if (d.taxCertificates !== undefined) out.taxCertificates = d.taxCertificates;
+    out.requestToBeForgotten = d.requestToBeForgotten;
+    out.type = d.type;
+    if (d.metadata !== undefined && Object.keys(d.metadata).length > 0) out.metadata = d.metadata;
+    if (d.locale !== undefined) out.locale = d.locale;
+    out.enabled = d.enabled;
+    out.liveMode = d.liveMode;
+    return out;
+  }
+
+  /** Customers of the other mode are invisible: test and live data are separate at DR. */
+  private find(id: string, principal: DigitalRiverPrincipal): StoredCustomer {
+    const record = this.store.get(id);
+    if (!record || record.data.liveMode !== principal.liveMode) {
+      return drNotFound('id', `Customer '${id}' not found.`);
+    }
+    return record;
+  }
+
+  /**
+   * `defaultSourceId` must name a source of the same mode that is not another customer's; it is
+   * attached to this customer if it is not already. Create lists no 404 (PHPSDK), so this is a 400.
+   */
+  private checkDefaultSource(sourceId: string, customerId: string, liveMode: boolean): DigitalRiverSource {
+    const source = this.store.sources.get(sourceId);
+    if (!source || source.liveMode !== liveMode) {
+      return drError(
+        400,
+        'bad_request',
+        'source_not_found',
+        `Source '${sourceId}' not found.`,
+        'defaultSourceId',
+      );
+    }
+    if (source.customerId !== undefined && source.customerId !== customerId) {
+      return drError(
+        409,
+        'conflict',
+        'customer_not_updateable',
+        `Source '${sourceId}' is attached to another customer.`,
+        'defaultSourceId',
+      );
+    }
+    return source;
+  }
+
+  private attachSource(record: StoredCustomer, source: DigitalRiverSource): void {
+    source.customerId = record.data.id;
+    if (!record.sourceIds.includes(source.id)) record.sourceIds.push(source.id);
+  }
+
+  createCustomer(body: unknown, principal: DigitalRiverPrincipal, nowMs = Date.now()): StoredCustomer {
+    const input = validateCreateCustomer(body);
+    const id = input.id ?? this.generateId();
+    if (this.store.has(id)) {
+      // 409 already_exists on a duplicate id (SFCC drCustomerHelper.js; PHPSDK error-code table).
+      drError(409, 'conflict', 'already_exists', `Customer '${id}' already exists.`, 'id');
+    }
+    const source =
+      input.defaultSourceId != null
+        ? this.checkDefaultSource(input.defaultSourceId, id, principal.liveMode)
+        : undefined;
+    const iso = new Date(nowMs).toISOString();
+    const data: StoredCustomer['data'] = {
+      id,
+      createdTime: iso,
+      updatedTime: iso,
+      requestToBeForgotten: false,
+      // S0's examples send and return "individual"; the default when omitted is undocumented.
+      type: input.type ?? 'individual',
+      // `enabled` defaults to true (S3).
+      enabled: input.enabled ?? true,
+      liveMode: principal.liveMode,
+    };
+    if (input.email != null) data.email = input.email;
+    if (input.shipping != null) data.shipping = input.shipping;
+    if (source) data.defaultSourceId = source.id;
+    if (input.taxCertificate !== undefined) data.taxCertificates = [input.taxCertificate];
+    if (input.metadata !== undefined) data.metadata = withoutEmptyValues(input.metadata);
+    if (input.locale != null) data.locale = input.locale;
+    const record = this.store.insert(data, nowMs);
+    if (source) this.attachSource(record, source);
+    return record;
+  }
+
+  updateCustomer(id: string, body: unknown, principal: DigitalRiverPrincipal): StoredCustomer {
+    const record = this.find(id, principal);
+    const input: CustomerInput = validateUpdateCustomer(body);
+    if (input.requestToBeForgotten === false && record.data.requestToBeForgotten) {
+      drError(
+        400,
+        'bad_request',
+        'restricted_update',
+        'A request to be forgotten cannot be withdrawn.',
+        'requestToBeForgotten',
+      );
+    }
+    let metadata = record.data.metadata;
+    if (input.metadata !== undefined) {
+      // Metadata is merged into the existing map and "" deletes a key (DR "Working with metadata").
+      metadata = { ...record.data.metadata };
+      for (const [key, value] of Object.entries(input.metadata)) {
+        if (value === '') delete metadata[key];
+        else metadata[key] = value;
+      }
+      if (Object.keys(metadata).length > MAX_METADATA_KEYS) {
+        drError(
+          400,
+          'bad_request',
+          'too_many_metadata_pairs',
+          `Metadata may have at most ${MAX_METADATA_KEYS} keys.`,
+          'metadata',
+        );
+      }
+    }
+    const source =
+      input.defaultSourceId != null
+        ? this.checkDefaultSource(input.defaultSourceId, id, principal.liveMode)
+        : undefined;
+    // Partial update: only the fields sent change (providers.md §1.5 [I]); nested objects such as
+    // `shipping` are replaced as a whole.
+    this.store.change(
+      record,
+      (data) => {
+        assignOrClear(data, 'email', input.email);
+        assignOrClear(data, 'shipping', input.shipping);
+        assignOrClear(data, 'locale', input.locale);
+        if (input.defaultSourceId === null) delete data.defaultSourceId;
+        if (source) data.defaultSourceId = source.id;
+        if (input.taxCertificate !== undefined)
+          data.taxCertificates = [...(data.taxCertificates ?? []), input.taxCertificate];
+        if (metadata !== undefined) data.metadata = metadata;
+        if (input.type !== undefined) data.type = input.type;
+        if (input.enabled !== undefined) data.enabled = input.enabled;
+        if (input.requestToBeForgotten !== undefined) data.requestToBeForgotten = input.requestToBeForgotten;
+      },
+      Date.now(),
+    );
+    if (source) this.attachSource(record, source);
+    return record;
+  }
+
+  deleteCustomer(record: StoredCustomer): void {
+    for (const sourceId of record.sourceIds) {
+      const source = this.store.sources.get(sourceId);
+      if (source) delete source.customerId;
+    }
+    for (const taxId of record.taxIdentifierIds) {
+      const tax = this.store.taxIdentifiers.get(taxId);
+      if (tax) delete tax.customerId;
+    }
+    this.store.remove(record);
+  }
+
+  listCustomers(query: Query, principal: DigitalRiverPrincipal): DigitalRiverList<DigitalRiverCustomer> {
+    const q = validateCustomerListQuery(query);
+    const filter = { liveMode: principal.liveMode, ...q };
+    const result = this.store.list(filter, q);
+    if ('unknownCursor' in result) {
+      return drError(
+        400,
+        'bad_request',
+        'invalid_parameter',
+        `No customer with the id given in '${result.unknownCursor}'.`,
+        result.unknownCursor,
+      );
+    }
+    return { hasMore: result.hasMore, data: result.data.map((record) => this.toApi(record)) };
+  }
+
+  attachSourceRoute(
+    customerId: string,
+    sourceId: string,
+    principal: DigitalRiverPrincipal,
+  ): DigitalRiverSource {
+    const record = this.find(customerId, principal);
+    const source = this.store.sources.get(sourceId);
+    if (!source || source.liveMode !== principal.liveMode) {
+      return drNotFound('sourceId', `Source '${sourceId}' not found.`, 'source_not_found');
+    }
+    if (source.customerId !== undefined && source.customerId !== customerId) {
+      drError(
+        409,
+        'conflict',
+        'customer_not_updateable',
+        `Source '${sourceId}' is attached to another customer.`,
+        'sourceId',
+      );
+    }
+    this.store.change(record, () => this.attachSource(record, source), Date.now());
+    return source;
+  }
+
+  detachSourceRoute(customerId: string, sourceId: string, principal: DigitalRiverPrincipal): void {
+    const record = this.find(customerId, principal);
+    const source = this.store.sources.get(sourceId);
+    if (!source || !record.sourceIds.includes(sourceId)) {
+      drNotFound(
+        'sourceId',
+        `Source '${sourceId}' is not attached to customer '${customerId}'.`,
+        'source_not_found',
+      );
+    }
+    this.store.change(
+      record,
+      (data) => {
+        record.sourceIds = record.sourceIds.filter((id) => id !== sourceId);
+        delete source.customerId;
+        if (data.defaultSourceId === sourceId) delete data.defaultSourceId;
+      },
+      Date.now(),
+    );
+  }
+
+  createSource(liveMode: boolean): DigitalRiverSource {
+    const source: DigitalRiverSource = {
+      id: randomUUID(),
+      clientSecret: `${randomUUID()}_${randomUUID()}`,
+      createdTime: new Date().toISOString(),
+      type: 'creditCard',
+      reusable: true,
+      flow: 'standard',
+      state: 'chargeable',
+      creditCard: {
+        lastFourDigits: String(this.cardPrng.int(0, 9999)).padStart(4, '0'),
+        expirationMonth: this.cardPrng.int(1, 12),
+        expirationYear: new Date().getUTCFullYear() + this.cardPrng.int(1, 5),
+        brand: 'Visa',
+      },
+      liveMode,
+    };
+    this.store.sources.set(source.id, source);
+    return source;
+  }
+
+  findTaxIdentifier(id: string, principal: DigitalRiverPrincipal) {
+    const tax = this.store.taxIdentifiers.get(id);
+    if (!tax || tax.liveMode !== principal.liveMode) {
+      // GB integration-options/checkouts/creating-checkouts/tax-identifiers.md shows this exact body.
+      return drNotFound('id', `Tax identifier '${id}' not found.`);
+    }
+    return tax;
+  }
+
+  createTaxIdentifier(body: unknown, principal: DigitalRiverPrincipal): DigitalRiverTaxIdentifier {
+    const input = validateTaxIdentifierCreate(body);
+    const now = new Date().toISOString();
+    // New tax identifiers start `pending` (GB tax-identifiers.md); verification is not simulated.
+    return publicTaxIdentifier(
+      this.store.addTaxIdentifier({
+        id: randomUUID(),
+        createdTime: now,
+        updatedTime: now,
+        type: input.type,
+        value: input.value,
+        state: 'pending',
+        stateTransitions: { pending: now },
+        liveMode: principal.liveMode,
+      }),
+    );
+  }
+
+  listTaxIdentifiers(
+    query: Query,
+    principal: DigitalRiverPrincipal,
+  ): DigitalRiverList<DigitalRiverTaxIdentifier> {
+    const page = validatePageQuery(query);
+    const items = this.store.taxIdentifiersInOrder();
+    const seqOf = (id: string | undefined) =>
+      id === undefined ? undefined : this.store.taxIdentifiers.get(id)?.seq;
+    const endingBeforeSeq = seqOf(page.endingBefore);
+    const startingAfterSeq = page.endingBefore === undefined ? seqOf(page.startingAfter) : undefined;
+    if (page.endingBefore !== undefined && endingBeforeSeq === undefined) {
+      drError(400, 'bad_request', 'invalid_parameter', "Unknown id in 'endingBefore'.", 'endingBefore');
+    }
+    if (
+      page.endingBefore === undefined &&
+      page.startingAfter !== undefined &&
+      startingAfterSeq === undefined
+    ) {
+      drError(400, 'bad_request', 'invalid_parameter', "Unknown id in 'startingAfter'.", 'startingAfter');
+    }
+    const result = paginate(
+      items,
+      { limit: page.limit, startingAfterSeq, endingBeforeSeq },
+      (tax) => tax.liveMode === principal.liveMode,
+    );
+    return { hasMore: result.hasMore, data: result.data.map(publicTaxIdentifier) };
+  }
+
+  deleteTaxIdentifier(id: string, principal: DigitalRiverPrincipal): void {
+    const tax = this.findTaxIdentifier(id, principal);
+    // Deleting is also how a tax identifier is detached from its customer (GB tax-identifiers.md).
+    const owner = tax.customerId === undefined ? undefined : this.store.get(tax.customerId);
+    if (owner) {
+      this.store.change(
+        owner,
+        () => (owner.taxIdentifierIds = owner.taxIdentifierIds.filter((t) => t !== id)),
+        Date.now(),
+      );
+    }
+    this.store.removeTaxIdentifier(id);
+  }
+
+  attachTaxIdentifier(
+    customerId: string,
+    taxId: string,
+    principal: DigitalRiverPrincipal,
+  ): DigitalRiverTaxIdentifier {
+    const record = this.find(customerId, principal);
+    const tax = this.findTaxIdentifier(taxId, principal);
+    if (tax.customerId === customerId) return publicTaxIdentifier(tax);
+    if (tax.customerId !== undefined) {
+      // 409 customer_not_updateable when attached to another customer (GB tax-identifiers.md).
+      drError(
+        409,
+        'conflict',
+        'customer_not_updateable',
+        `Tax identifier '${taxId}' is attached to another customer.`,
+        'taxId',
+      );
+    }
+    // At most one tax identifier per type per customer (GB tax-identifiers.md).
+    const sameType = record.taxIdentifierIds.some(
+      (id) => this.store.taxIdentifiers.get(id)?.type === tax.type,
+    );
+    if (sameType) {
+      drError(
+        409,
+        'conflict',
+        'customer_not_updateable',
+        `Customer '${customerId}' already has a tax identifier of type '${tax.type}'.`,
+        'type',
+      );
+    }
+    this.store.change(
+      record,
+      () => {
+        tax.customerId = customerId;
+        record.taxIdentifierIds.push(taxId);
+      },
+      Date.now(),
+    );
+    return publicTaxIdentifier(tax);
+  }
+
+  seedCustomers(count: number): string[] {
+    const ids: string[] = [];
+    const principal: DigitalRiverPrincipal = { secretKey: '', liveMode: false };
+    const start = this.store.size;
+    for (let i = 1; i <= count; i++) {
+      const n = start + i;
+      const record = this.createCustomer(
+        {
+          email: `seed.customer.${n}@example.com`,
+          shipping: {
+            name: `Seed Customer ${n}`,
+            phone: '952-111-1111',
+            email: `seed.customer.${n}@example.com`,
+            address: {
+              line1: `${n} Main St`,
+              city: 'Minnetonka',
+              postalCode: '55129',
+              state: 'MN',
+              country: 'US',
+            },
+          },
+          locale: 'en_US',
+          type: 'individual',
+          metadata: { seeded: 'true' },
+        },
+        principal,
+      );
+      ids.push(record.data.id);
+    }
+    return ids;
+  }
+
+  modifyCustomer(id: string, patch: Partial<DigitalRiverCustomer>): DigitalRiverCustomer | undefined {
+    const record = this.store.get(id);
+    if (!record) return undefined;
+    const {
+      id: _id,
+      createdTime: _created,
+      sources: _sources,
+      taxIdentifiers: _tax,
+      updatedTime,
+      ...fields
+    } = patch;
+    const nowMs = updatedTime === undefined ? Date.now() : Date.parse(updatedTime);
+    this.store.change(record, (data) => Object.assign(data, fields), nowMs);
+    return this.toApi(record);
+  }
+}
+
+function publicTaxIdentifier(tax: DigitalRiverTaxIdentifier & { seq?: number }): DigitalRiverTaxIdentifier {
+  const { seq: _seq, ...rest } = tax;
+  return rest;
+}
+
+function withoutEmptyValues(metadata: Record<string, JsonValue>): Record<string, JsonValue> {
+  return Object.fromEntries(Object.entries(metadata).filter(([, value]) => value !== ''));
+}
+
+function assignOrClear<K extends 'email' | 'shipping' | 'locale'>(
+  data: StoredCustomer['data'],
+  key: K,
+  value: StoredCustomer['data'][K] | null | undefined,
+): void {
+  if (value === null) delete data[key];
+  else if (value !== undefined) data[key] = value;
+}
+
+function param(request: SandboxRequest, name: string): string {
+  return request.params[name] ?? '';
+}
+
+export async function startDigitalRiverSandbox(
+  options: DigitalRiverSandboxOptions = {},
+): Promise<RunningDigitalRiverSandbox> {
+  const secretKeys = options.secretKeys ?? [DEFAULT_DIGITAL_RIVER_SECRET_KEY];
+  secretKeys.forEach(assertSecretKeyFormat);
+  const testKey = secretKeys.find(isTestKey);
+  if (testKey === undefined) throw new Error('Digital River sandbox needs at least one sk_test_ key');
+  const validKeys = new Set(secretKeys);
+  const limits = {
+    test: options.rateLimitPerSecond ?? DEFAULT_TEST_RATE_LIMIT,
+    live: options.liveRateLimitPerSecond ?? DEFAULT_LIVE_RATE_LIMIT,
+  };
+  const sandbox = new DigitalRiverSandbox(options.seed ?? 1);
+
+  const server = new SandboxServer<DigitalRiverPrincipal>(
+    {
+      errorResponse: drErrorForStatus,
+      rateLimitedResponse: drRateLimited,
+      authenticate: (request) => authenticateDigitalRiver(request, validKeys),
+      rateLimit: (principal) => ({
+        bucket: principal.secretKey,
+        perSecond: principal.liveMode ? limits.live : limits.test,
+      }),
+      // Every response carries a request id (PHPSDK ObjectSerializer.php; PM sample headers).
+      commonHeaders: () => ({ 'x-dr-requestid': randomUUID() }),
+    },
+    '',
+    options,
+  );
+
+  // Routes: S2/S3 customers reference, PHPSDK CustomersApi/TaxIdentifiersApi. The
+  // `DigitalRiver-Version` header is accepted and ignored: the sandbox implements 2021-12-13 (S3).
+  server.route('POST', '/customers', (req, p) => {
+    return { status: 201, body: sandbox.toApi(sandbox.createCustomer(req.body, p)) };
+  });
+  server.route('GET', '/customers', (req, p) => ({ status: 200, body: sandbox.listCustomers(req.query, p) }));
+  server.route('GET', '/customers/:id', (req, p) => {
+    const record = sandbox.store.get(param(req, 'id'));
+    if (!record || record.data.liveMode !== p.liveMode)
+      drNotFound('id', `Customer '${param(req, 'id')}' not found.`);
+    return { status: 200, body: sandbox.toApi(record) };
+  });
+  server.route('POST', '/customers/:id', (req, p) => ({
+    status: 200,
+    body: sandbox.toApi(sandbox.updateCustomer(param(req, 'id'), req.body, p)),
+  }));
+  server.route('DELETE', '/customers/:id', (req, p) => {
+    const record = sandbox.store.get(param(req, 'id'));
+    if (!record || record.data.liveMode !== p.liveMode)
+      drNotFound('id', `Customer '${param(req, 'id')}' not found.`);
+    sandbox.deleteCustomer(record);
+    return { status: 204 };
+  });
+  server.route('POST', '/customers/:id/sources/:sourceId', (req, p) => ({
+    status: 200,
+    body: sandbox.attachSourceRoute(param(req, 'id'), param(req, 'sourceId'), p),
+  }));
+  server.route('DELETE', '/customers/:id/sources/:sourceId', (req, p) => {
+    sandbox.detachSourceRoute(param(req, 'id'), param(req, 'sourceId'), p);
+    return { status: 204 };
+  });
+  server.route('POST', '/customers/:id/tax-identifiers/:taxId', (req, p) => ({
+    status: 200,
+    body: sandbox.attachTaxIdentifier(param(req, 'id'), param(req, 'taxId'), p),
+  }));
+  server.route('POST', '/tax-identifiers', (req, p) => ({
+    status: 201,
+    body: sandbox.createTaxIdentifier(req.body, p),
+  }));
+  server.route('GET', '/tax-identifiers', (req, p) => ({
+    status: 200,
+    body: sandbox.listTaxIdentifiers(req.query, p),
+  }));
+  server.route('GET', '/tax-identifiers/:id', (req, p) => ({
+    status: 200,
+    body: publicTaxIdentifier(sandbox.findTaxIdentifier(param(req, 'id'), p)),
+  }));
+  server.route('DELETE', '/tax-identifiers/:id', (req, p) => {
+    sandbox.deleteTaxIdentifier(param(req, 'id'), p);
+    return { status: 204 };
+  });
+
+  const admin: DigitalRiverSandboxAdmin = {
+    reset: () => {
+      sandbox.reset();
+      server.limiter.reset();
+      server.resetStats();
+    },
+    seed: (count) => sandbox.seedCustomers(count),
+    dump: () => sandbox.store.all().map((record) => sandbox.toApi(record)),
+    setFaults: (config) => server.faults.setConfig(config),
+    getFaults: () => server.faults.getConfig(),
+    setRateLimit: (perSecond) => {
+      limits.test = perSecond;
+      limits.live = perSecond;
+    },
+    modifyCustomer: (id, patch) => sandbox.modifyCustomer(id, patch),
+    removeCustomer: (id) => {
+      const record = sandbox.store.get(id);
+      if (!record) return false;
+      sandbox.deleteCustomer(record);
+      return true;
+    },
+    stats: () => server.stats(),
+    createSource: (opts) => sandbox.createSource(opts?.liveMode ?? false),
+    dumpTaxIdentifiers: () => sandbox.store.taxIdentifiersInOrder().map(publicTaxIdentifier),
+  };
+  registerAdminRoutes(server, admin);
+  server.adminRoute('POST', '/sources', (req) => {
+    const live =
+      typeof req.body === 'object' &&
+      req.body !== null &&
+      (req.body as { liveMode?: unknown }).liveMode === true;
+    return { status: 201, body: admin.createSource({ liveMode: live }) };
+  });
+  server.adminRoute('GET', '/tax-identifiers', () => ({ status: 200, body: admin.dumpTaxIdentifiers() }));
+
+  const origin = await server.listen(options);
+  return { url: origin, origin, secretKey: testKey, admin, close: () => server.close() };
+}

@@ -1,0 +1,83 @@
+/**
+ * Digital River resources as the API returns them (PHPSDK docs/Model/Customer.md, S2/S3).
+ * Timestamps are ISO-8601 UTC with milliseconds and `Z` (GB api-structure.md "Dates and times");
+ * the Java date objects in S2's examples are a doc-rendering artifact.
+ */
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+
+export interface DigitalRiverAddress {
+  line1?: string;
+  line2?: string;
+  city?: string;
+  postalCode?: string;
+  state?: string;
+  /** ISO 3166-1 alpha-2; required whenever an address is sent (PHPSDK lib/Model/Address.php). */
+  country: string;
+}
+
+export interface DigitalRiverShipping {
+  name?: string;
+  phone?: string;
+  email?: string;
+  organization?: string;
+  address?: DigitalRiverAddress;
+  additionalAddressInfo?: { neighborhood?: string; division?: string; phoneticName?: string };
+}
+
+export interface DigitalRiverTaxCertificate {
+  companyName?: string;
+  taxAuthority?: string;
+  startDate?: string;
+  endDate?: string;
+  fileId?: string;
+}
+
+export interface DigitalRiverSource {
+  id: string;
+  clientSecret: string;
+  createdTime: string;
+  type: 'creditCard';
+  reusable: boolean;
+  flow: 'standard';
+  state: 'chargeable';
+  creditCard: { lastFourDigits: string; expirationMonth: number; expirationYear: number; brand: string };
+  customerId?: string;
+  liveMode: boolean;
+}
+
+export interface DigitalRiverTaxIdentifier {
+  id: string;
+  createdTime: string;
+  updatedTime: string;
+  customerId?: string;
+  type: string;
+  value: string;
+  state: 'pending' | 'verified' | 'not_valid';
+  stateTransitions: { pending?: string; verified?: string; not_valid?: string };
+  liveMode: boolean;
+}
+
+export type DigitalRiverCustomerType = 'individual' | 'business';
+
+export interface DigitalRiverCustomer {
+  id: string;
+  createdTime: string;
+  updatedTime: string;
+  email?: string;
+  shipping?: DigitalRiverShipping;
+  defaultSourceId?: string;
+  sources?: DigitalRiverSource[];
+  taxIdentifiers?: DigitalRiverTaxIdentifier[];
+  taxCertificates?: DigitalRiverTaxCertificate[];
+  requestToBeForgotten: boolean;
+  type: DigitalRiverCustomerType;
+  metadata?: Record<string, JsonValue>;
+  locale?: string;
+  enabled: boolean;
+  liveMode: boolean;
+}
+
+export interface DigitalRiverList<T> {
+  hasMore: boolean;
+  data: T[];
+}
