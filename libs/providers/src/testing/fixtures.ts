@@ -1,0 +1,8 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** Reads a `__fixtures__` file: `{ source, body }`, where `source` cites the seed or sample it came from. */
+export function fixtureBody(dir: string, name: string): unknown {
+  const parsed = JSON.parse(readFileSync(join(dir, '__fixtures__', name), 'utf8')) as { body: unknown };
+  return parsed.body;
+}
