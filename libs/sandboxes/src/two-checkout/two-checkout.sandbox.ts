@@ -228,7 +228,11 @@ export async function startTwoCheckoutSandbox(
       rateLimit = perSecond;
     },
     modifyCustomer: modify,
-    removeCustomer: (reference) => withRecord(reference, (record) => store.remove(record)) !== undefined,
+    removeCustomer: (reference) =>
+      withRecord(reference, (record) => {
+        store.remove(record);
+        return true;
+      }) ?? false,
     stats: () => server.stats(),
     addSubscription: (reference, opts) =>
       withRecord(reference, (record) => {
