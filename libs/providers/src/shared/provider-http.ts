@@ -140,7 +140,8 @@ export class ProviderHttp {
         data: request.body === undefined ? undefined : JSON.stringify(request.body),
         headers: {
           ...this.options.headers,
-          ...(request.body === undefined ? {} : { 'Content-Type': 'application/json' }),
+          // `false` stops axios defaulting a body-less POST to form-urlencoded, which DR refuses (415).
+          'Content-Type': request.body === undefined ? false : 'application/json',
           ...this.options.authHeaders(),
         },
       });

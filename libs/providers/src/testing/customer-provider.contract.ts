@@ -1,0 +1,170 @@
+import { inspect } from 'node:util';
+import { type CustomerData, type CustomerProvider, ProviderError } from '@app/customer-domain';
+import { type FaultConfig } from '@app/sandboxes';
+
+/** What the contract needs from one adapter + its sandbox; built once per adapter spec. */
+export interface ContractTarget {
+  provider: CustomerProvider;
+  /** The same account with a wrong secret. */
+  badCredentials: CustomerProvider;
+  /** A secret of the account, which must never appear in an error. */
+  secret: string;
+  /** A customer the provider accepts (2CO requires names, address and email). */
+  sample: (email: string) => CustomerData;
+  setFaults(faults: FaultConfig): void;
+  setRateLimit(perSecond: number): void;
+  faultCount(kind: string): number;
+  /** References of the customers the sandbox stores now (its admin dump). */
+  storedReferences(): string[];
+  /** Makes the provider answer this customer with a body that breaks its documented shape. */
+  corrupt(reference: string): void;
+  /** Sandbox route keys: the create route and the single-customer read route. */
+  routes: { create: string; read: string };
+}
+
+export interface ContractHarness {
+  name: string;
+  start(): Promise<ContractTarget & { close(): Promise<void> }>;
+}
+
+function expectNoSecret(error: unknown, secret: string): void {
+  expect(JSON.stringify(error)).not.toContain(secret);
+  expect(inspect(error, { depth: Infinity, showHidden: true })).not.toContain(secret);
+  expect(String(error)).not.toContain(secret);
+}
+
+async function failure(promise: Promise<unknown>): Promise<ProviderError> {
+  const error = await promise.then(
+    () => undefined,
+    (caught: unknown) => caught,
+  );
+  if (!(error instanceof ProviderError)) throw new Error(`expected a ProviderError, got ${inspect(error)}`);
+  return error;
+}
+
+let counter = 0;
+const nextReference = () => `contract-${Date.now().toString(36)}-${(counter++).toString(36)}`;
+
+/**
+ * The scenarios every adapter must pass against its sandbox over real HTTP on loopback. Adapter
+ * specs call this once; see digital-river.provider.spec.ts and two-checkout.provider.spec.ts.
+ */
+export function customerProviderContract(harness: ContractHarness): void {
+  describe(`${harness.name} satisfies the CustomerProvider contract`, () => {
+    let target: ContractTarget & { close(): Promise<void> };
+
+    beforeAll(async () => {
+      target = await harness.start();
+    });
+    afterAll(async () => {
+      target.provider.close();
+      target.badCredentials.close();
+      await target.close();
+    });
+    afterEach(() => {
+      target.setFaults({});
+      target.setRateLimit(0);
+    });
+
+    it('creates a customer and reads it back', async () => {
+      const reference = nextReference();
+      const customer = target.sample(`${reference}@example.test`);
+      const created = await target.provider.create({ reference, customer });
+      expect(created.created).toBe(true);
+      expect(created.reference).toBe(reference);
+      expect(created.customer.email).toBe(customer.email);
+      expect(created.customer.address?.country).toBe(customer.address?.country);
+      const read = await target.provider.get({ reference, providerCustomerId: created.providerCustomerId });
+      expect(read?.customer.email).toBe(customer.email);
+      expect(read?.reference).toBe(reference);
+    });
+
+    it('answers null for a customer the provider does not have', async () => {
+      await expect(target.provider.get({ reference: nextReference() })).resolves.toBeNull();
+    });
+
+    it('answers a repeated create (the provider says it exists) by reading, leaving one customer', async () => {
+      const reference = nextReference();
+      const customer = target.sample(`${reference}@example.test`);
+      await target.provider.create({ reference, customer });
+      const again = await target.provider.create({ reference, customer });
+      expect(again.created).toBe(false);
+      expect(again.reference).toBe(reference);
+      expect(target.storedReferences().filter((stored) => stored === reference)).toHaveLength(1);
+    });
+
+    it('classifies bad credentials as auth, without leaking the secret', async () => {
+      const error = await failure(target.badCredentials.get({ reference: nextReference() }));
+      expect(error.kind).toBe('auth');
+      expect(error.status).toBe(401);
+      expectNoSecret(error, target.secret);
+    });
+
+    it('waits out a 429 for Retry-After, then succeeds', async () => {
+      target.setRateLimit(1);
+      const reference = nextReference();
+      const started = performance.now();
+      await target.provider.get({ reference });
+      await expect(target.provider.get({ reference })).resolves.toBeNull();
+      // The sandbox answers `Retry-After: 1`; the client honours it instead of its own backoff.
+      expect(performance.now() - started).toBeGreaterThanOrEqual(900);
+    });
+
+    it('retries 5xx answers until one succeeds', async () => {
+      target.setFaults({ [target.routes.read]: { errorRate: 0.5, errorStatus: 503 } });
+      for (let i = 0; i < 6; i++) {
+        await expect(target.provider.get({ reference: nextReference() })).resolves.toBeNull();
+      }
+      expect(target.faultCount('error')).toBeGreaterThan(0);
+    });
+
+    it('gives up on a hanging provider as unavailable, within the timeout budget', async () => {
+      target.setFaults({ [target.routes.read]: { hangRate: 1 } });
+      const started = performance.now();
+      const error = await failure(target.provider.get({ reference: nextReference() }));
+      expect(error.kind).toBe('unavailable');
+      expect(error.status).toBeUndefined();
+      expect(performance.now() - started).toBeLessThan(3_000);
+      expectNoSecret(error, target.secret);
+    });
+
+    it('classifies a dropped connection as unavailable', async () => {
+      target.setFaults({ [target.routes.read]: { resetRate: 1 } });
+      const error = await failure(target.provider.get({ reference: nextReference() }));
+      expect(error.kind).toBe('unavailable');
+      expectNoSecret(error, target.secret);
+    });
+
+    it('classifies a body that breaks the documented shape as bad_response', async () => {
+      const reference = nextReference();
+      await target.provider.create({ reference, customer: target.sample(`${reference}@example.test`) });
+      target.corrupt(reference);
+      const error = await failure(target.provider.get({ reference }));
+      expect(error.kind).toBe('bad_response');
+      expectNoSecret(error, target.secret);
+    });
+
+    it('resolves commit-then-fail on create by reading back: exactly one customer', async () => {
+      target.setFaults({ [target.routes.create]: { commitThenFailRate: 1 } });
+      const reference = nextReference();
+      const customer = target.sample(`${reference}@example.test`);
+      const result = await target.provider.create({ reference, customer });
+      expect(target.faultCount('commitThenFail')).toBeGreaterThan(0);
+      expect(result.reference).toBe(reference);
+      expect(result.customer.email).toBe(customer.email);
+      expect(target.storedReferences().filter((stored) => stored === reference)).toHaveLength(1);
+    });
+
+    it('dry-runs a create without sending it, secrets redacted', async () => {
+      const reference = nextReference();
+      const before = target.storedReferences().length;
+      const plan = await target.provider.dryRun({
+        operation: 'create',
+        input: { reference, customer: target.sample(`${reference}@example.test`) },
+      });
+      expect(plan.requests[0]?.method).toBe('POST');
+      expect(JSON.stringify(plan)).not.toContain(target.secret);
+      expect(target.storedReferences()).toHaveLength(before);
+    });
+  });
+}

@@ -1,0 +1,118 @@
+import { type CustomerData, type CustomerProvider, DomainError } from '@app/customer-domain';
+import { type RunningTwoCheckoutSandbox, startTwoCheckoutSandbox } from '@app/sandboxes';
+import { customerProviderContract } from '../testing/customer-provider.contract';
+import { type TwoCheckoutConfigInput, parseTwoCheckoutConfig } from './two-checkout.config';
+import { TwoCheckoutProvider } from './two-checkout.provider';
+
+// Fast retries; the breaker threshold is out of reach here because the fault scenarios share one
+// account (the breaker itself is covered in shared/resilience.spec.ts).
+const fast = {
+  timeoutMs: 300,
+  rateLimitPerSecond: 1_000,
+  retry: { maxAttempts: 6, baseDelayMs: 5, maxDelayMs: 20 },
+  circuitBreaker: { consecutiveFailures: 1_000 },
+};
+
+function providerFor(sandbox: RunningTwoCheckoutSandbox, overrides: Partial<TwoCheckoutConfigInput> = {}) {
+  return new TwoCheckoutProvider(
+    parseTwoCheckoutConfig({ account: 'tco-test', baseUrl: sandbox.url, merchantCode: sandbox.merchantCode, secretKey: sandbox.secretKey, ...fast, ...overrides }),
+  );
+} // prettier-ignore
+
+const sample = (email: string): CustomerData => ({
+  email,
+  givenName: 'Ada',
+  familyName: 'Lovelace',
+  companyName: 'Analytical Engines Ltd',
+  address: { line1: '12 St James Sq', city: 'London', postalCode: 'SW1Y 4JH', country: 'GB' },
+  locale: 'en-GB',
+  enabled: true,
+  metadata: {},
+  taxIdentifiers: [{ type: 'vat', value: 'GB999999973' }],
+  taxCertificates: [],
+  sourceIds: [],
+});
+
+customerProviderContract({
+  name: 'TwoCheckoutProvider',
+  async start() {
+    const sandbox = await startTwoCheckoutSandbox({ seed: 7 });
+    return {
+      provider: providerFor(sandbox),
+      badCredentials: providerFor(sandbox, { secretKey: 'not-the-secret' }),
+      secret: sandbox.secretKey,
+      sample,
+      setFaults: (faults) => sandbox.admin.setFaults(faults),
+      setRateLimit: (perSecond) => sandbox.admin.setRateLimit(perSecond),
+      faultCount: (kind) => sandbox.admin.stats().faults[kind] ?? 0,
+      storedReferences: () =>
+        sandbox.admin.dump().flatMap((customer) => (customer.ExternalCustomerReference ? [customer.ExternalCustomerReference] : [])),
+      corrupt: (reference) => {
+        sandbox.admin.modifyCustomer(reference, { Enabled: 'yes' } as unknown as { Enabled: boolean });
+      },
+      routes: { create: 'POST /customers', read: 'GET /customers/:ref' },
+      close: () => sandbox.close(),
+    };
+  },
+}); // prettier-ignore
+
+describe('TwoCheckoutProvider operation semantics (sandbox)', () => {
+  let sandbox: RunningTwoCheckoutSandbox;
+  let provider: TwoCheckoutProvider;
+  beforeAll(async () => {
+    sandbox = await startTwoCheckoutSandbox({ seed: 11 });
+    provider = providerFor(sandbox);
+  });
+  afterAll(async () => {
+    provider.close();
+    await sandbox.close();
+  });
+
+  it('creates with both references and reports what 2CO cannot hold', async () => {
+    const customer: CustomerData = { ...sample('both@example.test'), metadata: { tier: 'gold' }, type: 'business' };
+    const created = await provider.create({ reference: 'tco-1', customer });
+    expect(created.reference).toBe('tco-1');
+    expect(created.providerCustomerId).toMatch(/^\d+$/);
+    expect(created.customer.address?.country).toBe('GB');
+    expect(created.customer.locale).toBe('en-GB');
+    expect(created.unsupportedFields.sort()).toEqual(['locale', 'metadata', 'type']);
+    const byNumeric = await provider.get({ reference: 'tco-1', providerCustomerId: created.providerCustomerId });
+    expect(byNumeric?.reference).toBe('tco-1');
+  }); // prettier-ignore
+
+  it('updates by read-modify-write PUT of the whole object, keeping fields we do not model', async () => {
+    const before = sample('rmw@example.test');
+    const created = await provider.create({ reference: 'tco-2', customer: before });
+    sandbox.admin.modifyCustomer('tco-2', { Fax: '+44 20 0000' });
+    const after: CustomerData = { ...before, phone: '+44 20 1234', companyName: undefined, taxIdentifiers: [] };
+    const plan = await provider.dryRun({ operation: 'update', input: { reference: 'tco-2', previous: before, customer: after } });
+    expect(plan.requests.map((request) => request.method)).toEqual(['GET', 'PUT']);
+    expect(plan.requests[1]?.url).toBe(`${sandbox.url}/customers/${created.providerCustomerId}/`);
+    expect(plan.requests[1]?.headers['X-Avangate-Authentication']).toMatch(/hash="\[REDACTED\]" algo="sha256"$/);
+    const updated = await provider.update({ reference: 'tco-2', previous: before, customer: after });
+    expect(updated.customer.phone).toBe('+44 20 1234');
+    expect(updated.customer.companyName).toBeUndefined();
+    expect(updated.customer.taxIdentifiers).toEqual([]);
+    expect(sandbox.admin.dump().find((c) => c.ExternalCustomerReference === 'tco-2')?.Fax).toBe('+44 20 0000');
+  }); // prettier-ignore
+
+  it('refuses delete, list, sources and tax resources before any call', async () => {
+    const before = sandbox.admin.stats().requests;
+    const port: CustomerProvider = provider;
+    await expect(port.delete({ reference: 'tco-1' })).rejects.toMatchObject({ code: 'unsupported_by_provider' });
+    await expect(port.list({})).rejects.toBeInstanceOf(DomainError);
+    await expect(port.attachSource({ reference: 'tco-1', sourceId: 's' })).rejects.toBeInstanceOf(DomainError);
+    await expect(provider.dryRun({ operation: 'delete', input: { reference: 'tco-1' } })).rejects.toBeInstanceOf(DomainError);
+    expect(sandbox.admin.stats().requests).toBe(before);
+  }); // prettier-ignore
+
+  it('forgets by scrubbing personal fields and says what it could not erase', async () => {
+    await provider.create({ reference: 'tco-3', customer: sample('forget@example.test') });
+    const result = await provider.forget({ reference: 'tco-3', customer: sample('forget@example.test') });
+    expect(result.notErased).toEqual(['address']);
+    const stored = JSON.stringify(sandbox.admin.dump().find((c) => c.ExternalCustomerReference === 'tco-3'));
+    for (const personal of ['forget@example.test', 'Ada', 'Lovelace', 'St James', 'GB999999973']) {
+      expect(stored).not.toContain(personal);
+    }
+  });
+});
