@@ -73,13 +73,6 @@ export class SandboxServer<P> {
       routerOptions: { ignoreTrailingSlash: true, maxParamLength: 1000 },
       bodyLimit: 1024 * 1024,
     });
-    const common = profile.commonHeaders?.bind(profile);
-    if (common) {
-      this.app.addHook('onRequest', (_req, reply, done) => {
-        void reply.headers(common());
-        done();
-      });
-    }
     this.app.setNotFoundHandler((req, reply) => {
       this.send(reply, profile.errorResponse(404, `No route for ${req.method} ${req.url}`));
     });
@@ -217,6 +210,10 @@ export class SandboxServer<P> {
   }
 
   private send(reply: FastifyReply, response: SandboxResponse): void {
+    // Every answer goes through here (routes, 404s, framework errors), so common headers are added
+    // here rather than in an onRequest hook, which would cost every request a hook invocation.
+    const common = this.profile.commonHeaders?.();
+    if (common) void reply.headers(common);
     void reply.code(response.status);
     if (response.headers) void reply.headers(response.headers);
     if (response.body === undefined) {
