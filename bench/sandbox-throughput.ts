@@ -15,6 +15,7 @@ import autocannon from 'autocannon';
 import { fork } from 'node:child_process';
 import { createServer } from 'node:http';
 import { type AddressInfo } from 'node:net';
+import Fastify from 'fastify';
 import { signAvangateAuthentication, startSandboxes } from '@app/sandboxes';
 
 const TARGET_RPS = 5_000;
@@ -23,6 +24,7 @@ const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 50);
 
 interface Endpoints {
   baseline: string;
+  fastify: string;
   dr: { url: string; secretKey: string; id: string };
   tco: { url: string; merchantCode: string; secretKey: string; reference: string };
 }
@@ -39,6 +41,10 @@ async function serve(): Promise<void> {
     res.end(fixed);
   });
   await new Promise<void>((resolve) => baseline.listen(0, '127.0.0.1', resolve));
+  // The framework floor: how much of the gap to the baseline is fastify itself, not sandbox logic.
+  const bare = Fastify({ logger: false });
+  bare.get('/', (_req, reply) => reply.type('application/json').send(fixed));
+  const fastifyUrl = await bare.listen({ host: '127.0.0.1', port: 0 });
   const sandboxes = await startSandboxes({
     digitalRiver: { rateLimitPerSecond: 0, liveRateLimitPerSecond: 0 },
     twoCheckout: { rateLimitPerSecond: 0 },
@@ -48,6 +54,7 @@ async function serve(): Promise<void> {
   const refs = tco.admin.seed(1_000);
   const endpoints: Endpoints = {
     baseline: `http://127.0.0.1:${(baseline.address() as AddressInfo).port}/`,
+    fastify: `${fastifyUrl}/`,
     dr: { url: dr.url, secretKey: dr.secretKey, id: ids[500] ?? '' },
     tco: {
       url: tco.url,
@@ -59,6 +66,7 @@ async function serve(): Promise<void> {
   process.send?.(endpoints);
   process.on('disconnect', () => {
     baseline.close();
+    void bare.close();
     void sandboxes.close().then(() => process.exit(0));
   });
 }
@@ -90,6 +98,7 @@ async function run(): Promise<void> {
   });
   const targets: Target[] = [
     { name: 'baseline node:http fixed JSON', url: endpoints.baseline, sandbox: false },
+    { name: 'floor: bare fastify fixed JSON', url: endpoints.fastify, sandbox: false },
     {
       name: 'DR GET /customers/{id}',
       url: `${endpoints.dr.url}/customers/${endpoints.dr.id}`,

@@ -167,6 +167,11 @@ describe('2Checkout sandbox: X-Avangate-Authentication', () => {
           secretKey: tco.secretKey,
           date: '2020-13-45 10:00:00',
         }),
+        signAvangateAuthentication({
+          code: tco.merchantCode,
+          secretKey: tco.secretKey,
+          date: '2021-02-29 10:00:00',
+        }),
         // Signed as sha3-256 but labelled sha256.
         sign(tco, { algo: 'sha3-256' }).replace('sha3-256', 'sha256'),
       ];

@@ -39,6 +39,8 @@ export function signAvangateAuthentication(input: AvangateSignInput): string {
   return algo === 'md5' ? base : `${base} algo="${algo}"`;
 }
 
+const HEADER_PAIR = /([A-Za-z]+)\s*=\s*(?:"([^"]*)"|'([^']*)')/g;
+
 /**
  * Parses `key="value"` / `key='value'` pairs, with or without whitespace between them: REST 4.0/5.0
  * docs allow single quotes, 2checkout-node(-sdk) sends them, and the .NET and node SDKs emit no
@@ -46,10 +48,10 @@ export function signAvangateAuthentication(input: AvangateSignInput): string {
  */
 export function parseAvangateAuthentication(header: string): Record<string, string> {
   const fields: Record<string, string> = {};
-  const pattern = /([A-Za-z]+)\s*=\s*(?:"([^"]*)"|'([^']*)')/g;
-  for (const match of header.matchAll(pattern)) {
-    const key = (match[1] ?? '').toLowerCase();
-    fields[key] = match[2] ?? match[3] ?? '';
+  // A reused global regex with exec() avoids matchAll's iterator: this runs on every request.
+  HEADER_PAIR.lastIndex = 0;
+  for (let match = HEADER_PAIR.exec(header); match !== null; match = HEADER_PAIR.exec(header)) {
+    fields[(match[1] ?? '').toLowerCase()] = match[2] ?? match[3] ?? '';
   }
   return fields;
 }
@@ -60,10 +62,18 @@ const DATE_PATTERN = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})$/;
 export function parseAvangateDate(date: string): number {
   const m = DATE_PATTERN.exec(date);
   if (!m) return NaN;
-  const [, y, mo, d, h, mi, s] = m.map(Number) as [number, number, number, number, number, number, number];
+  const [y, mo, d, h, mi, s] = [m[1], m[2], m[3], m[4], m[5], m[6]].map(Number) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  if (mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || s > 59) return NaN;
   const ms = Date.UTC(y, mo - 1, d, h, mi, s);
-  // Reject overflowing fields (month 13, Feb 30) instead of letting Date roll them over.
-  return formatAvangateDate(new Date(ms)) === date ? ms : NaN;
+  // Reject days past the month's end (Feb 30) instead of letting Date roll them over.
+  return new Date(ms).getUTCDate() === d ? ms : NaN;
 }
 
 export interface AvangateVerifyOptions {
