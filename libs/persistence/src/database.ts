@@ -1,0 +1,93 @@
+import { mkdir } from 'node:fs/promises';
+import { resolve } from 'node:path';
+
+import { PGlite } from '@electric-sql/pglite';
+import { PrismaPg } from '@prisma/adapter-pg';
+import { PrismaPGlite } from 'pglite-prisma-adapter';
+
+import { PrismaClient } from '../../../generated/prisma/client';
+import { type MigrationRunResult, runMigrations } from './migrations/migration-runner';
+import { openPostgresSession, parsePostgresUrl, pgliteSession } from './migrations/migration-session';
+
+/** PGlite's in-memory data directory: nothing touches the disk and everything is gone on close. */
+export const IN_MEMORY = 'memory://';
+export const DEFAULT_PGLITE_DATA_DIR = '.data/pglite';
+
+export interface OpenDatabaseOptions {
+  /** A PostgreSQL connection string; without it the embedded PGlite is used. */
+  url?: string;
+  /** PostgreSQL schema holding the tables; defaults to the URL's `?schema=` (Prisma's convention), then `public`. */
+  schema?: string;
+  /** PGlite data directory (created when missing), or `memory://`; defaults to `.data/pglite`. */
+  pgliteDataDir?: string;
+  /**
+   * Starts PGlite from a `dumpDataDir()` tarball instead of an empty cluster; skipping `initdb` is
+   * what makes a fresh database per test affordable.
+   */
+  pgliteSnapshot?: Blob;
+  /** Apply pending migrations from `prisma/migrations` before handing out the client. */
+  migrate?: boolean;
+  migrationsDir?: string;
+  /** Told about each migration applied while opening. */
+  onMigrationApplied?: (name: string) => void;
+}
+
+export interface Database {
+  prisma: PrismaClient;
+  kind: 'postgres' | 'pglite';
+  /** What `migrate: true` did; absent when migrations were not run. */
+  migrations?: MigrationRunResult;
+  close(): Promise<void>;
+}
+
+export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<Database> {
+  const migrationOptions = {
+    ...(options.migrationsDir === undefined ? {} : { migrationsDir: options.migrationsDir }),
+    ...(options.onMigrationApplied === undefined ? {} : { onApplied: options.onMigrationApplied }),
+  };
+  if (options.url !== undefined) {
+    const { connectionString, schema } = parsePostgresUrl(options.url, options.schema);
+    let migrations: MigrationRunResult | undefined;
+    if (options.migrate === true) {
+      const connection = await openPostgresSession(connectionString, schema);
+      try {
+        migrations = await runMigrations(connection.session, migrationOptions);
+      } finally {
+        await connection.close();
+      }
+    }
+    const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString }, { schema }) });
+    return {
+      prisma,
+      kind: 'postgres',
+      ...(migrations === undefined ? {} : { migrations }),
+      close: () => prisma.$disconnect(),
+    };
+  }
+
+  const dataDir = options.pgliteDataDir ?? DEFAULT_PGLITE_DATA_DIR;
+  const inMemory = dataDir.startsWith(IN_MEMORY);
+  const location = inMemory ? dataDir : resolve(dataDir);
+  if (!inMemory) await mkdir(location, { recursive: true });
+  const pglite = await PGlite.create({
+    dataDir: location,
+    ...(options.pgliteSnapshot === undefined ? {} : { loadDataDir: options.pgliteSnapshot }),
+  });
+  let migrations: MigrationRunResult | undefined;
+  try {
+    if (options.migrate === true) migrations = await runMigrations(pgliteSession(pglite), migrationOptions);
+  } catch (error) {
+    await pglite.close();
+    throw error;
+  }
+  const prisma = new PrismaClient({ adapter: new PrismaPGlite(pglite) });
+  return {
+    prisma,
+    kind: 'pglite',
+    ...(migrations === undefined ? {} : { migrations }),
+    close: async () => {
+      await prisma.$disconnect();
+      await pglite.close();
+    },
+  };
+}

@@ -1,0 +1,32 @@
+export {
+  DEFAULT_PGLITE_DATA_DIR,
+  IN_MEMORY,
+  openDatabase,
+  type Database,
+  type OpenDatabaseOptions,
+} from './database';
+export {
+  DEFAULT_MIGRATIONS_DIR,
+  DEFAULT_SCHEMA_PATH,
+  migrationChecksum,
+  readMigrations,
+  type MigrationFile,
+} from './migrations/migration-files';
+export {
+  MigrationError,
+  PRISMA_ADVISORY_LOCK_KEY,
+  runMigrations,
+  type MigrationRunOptions,
+  type MigrationRunResult,
+  type MigrationSession,
+} from './migrations/migration-runner';
+export {
+  DEFAULT_POSTGRES_SCHEMA,
+  openPostgresSession,
+  parsePostgresUrl,
+  pgliteSession,
+} from './migrations/migration-session';
+export { assertTestDatabaseUrl, createTestDatabase, type TestDatabase } from './testing/test-database';
+export * from './persistence.module';
+export * from './prisma.tokens';
+export * from './prisma-customer.repository';

@@ -1,0 +1,117 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { Client } from 'pg';
+
+import { assertTestDatabaseUrl, createTestDatabase, openDatabase, readMigrations } from '@app/persistence';
+
+// PGlite is PostgreSQL compiled to Wasm: every fresh instance takes seconds to boot.
+jest.setTimeout(120_000);
+
+const customer = () => ({ id: randomUUID(), email: 'ada@example.com', updatedAt: new Date() });
+
+describe('openDatabase with the embedded PGlite', () => {
+  let dataDir: string;
+
+  beforeEach(async () => {
+    dataDir = join(await mkdtemp(join(tmpdir(), 'pglite-')), 'nested', 'pglite');
+  });
+
+  afterEach(async () => {
+    await rm(join(dataDir, '..', '..'), { recursive: true, force: true });
+  });
+
+  it('creates the data directory, migrates it, and keeps the data across a reopen', async () => {
+    const names = (await readMigrations()).map((migration) => migration.name);
+    const first = await openDatabase({ pgliteDataDir: dataDir, migrate: true });
+    const created = await first.prisma.customer.create({ data: customer() });
+    expect(first.kind).toBe('pglite');
+    expect(first.migrations).toEqual({ applied: names, alreadyApplied: [] });
+    await first.close();
+
+    const second = await openDatabase({ pgliteDataDir: dataDir, migrate: true });
+    try {
+      expect(second.migrations).toEqual({ applied: [], alreadyApplied: names });
+      expect(await second.prisma.customer.findUnique({ where: { id: created.id } })).toMatchObject({
+        email: 'ada@example.com',
+        seq: created.seq,
+      });
+    } finally {
+      await second.close();
+    }
+  });
+});
+
+describe('createTestDatabase', () => {
+  it('hands out migrated databases that never share rows', async () => {
+    const [one, two] = await Promise.all([createTestDatabase(), createTestDatabase()]);
+    try {
+      await one.prisma.customer.create({ data: customer() });
+
+      expect(await one.prisma.customer.count()).toBe(1);
+      expect(await two.prisma.customer.count()).toBe(0);
+    } finally {
+      await Promise.all([one.close(), two.close()]);
+    }
+  });
+
+  it('refuses a database whose name does not say it is for tests', () => {
+    expect(() => assertTestDatabaseUrl('postgresql://postgres@127.0.0.1:5432/customers')).toThrow(
+      /only run against a database whose name contains "test"/,
+    );
+    expect(() => assertTestDatabaseUrl('postgresql://postgres@127.0.0.1:5432/gateway_test')).not.toThrow();
+  });
+});
+
+const postgresUrl = process.env['TEST_DATABASE_URL'];
+if (postgresUrl !== undefined && postgresUrl !== '') {
+  describe('createTestDatabase on PostgreSQL', () => {
+    const schemaExists = async (schema: string): Promise<boolean> => {
+      const client = new Client({ connectionString: postgresUrl });
+      await client.connect();
+      try {
+        const result = await client.query(
+          'SELECT 1 FROM information_schema.schemata WHERE schema_name = $1',
+          [schema],
+        );
+        return result.rowCount === 1;
+      } finally {
+        await client.end();
+      }
+    };
+
+    it('works in a schema of its own and drops it on close', async () => {
+      const database = await createTestDatabase();
+      const schema = database.schema!;
+      expect(database.kind).toBe('postgres');
+      expect(schema).toMatch(/^test_[0-9a-f]{32}$/);
+
+      await database.prisma.customer.create({ data: customer() });
+      const client = new Client({ connectionString: postgresUrl });
+      await client.connect();
+      const rows = await client.query(`SELECT count(*)::int AS n FROM "${schema}"."customers"`);
+      await client.end();
+      expect(rows.rows[0]).toEqual({ n: 1 });
+
+      await database.close();
+      expect(await schemaExists(schema)).toBe(false);
+    });
+
+    it('takes the schema from a Prisma-style ?schema= URL parameter', async () => {
+      const schema = `test_url_${randomUUID().replaceAll('-', '')}`;
+      const database = await openDatabase({ url: `${postgresUrl}?schema=${schema}`, migrate: true });
+      try {
+        await database.prisma.customer.create({ data: customer() });
+        expect(await schemaExists(schema)).toBe(true);
+      } finally {
+        await database.close();
+        const client = new Client({ connectionString: postgresUrl });
+        await client.connect();
+        await client.query(`DROP SCHEMA "${schema}" CASCADE`);
+        await client.end();
+      }
+    });
+  });
+}
