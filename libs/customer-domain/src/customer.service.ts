@@ -1,0 +1,123 @@
+import { randomBytes } from 'node:crypto';
+
+import { Injectable } from '@nestjs/common';
+
+import { type Address, type AdditionalAddressInfo, type Customer, type CustomerData } from './customer';
+import { type CustomerListQuery, type CustomerPage, CustomerRepository } from './customer.repository';
+import { customerInvariantViolations } from './customer-rules';
+import { DomainError } from './errors';
+
+/** JSON merge patch (RFC 7396) of a customer: absent keeps a field, `null` removes it. */
+export type Nullable<T> = { [K in keyof T]?: T[K] | null };
+export type CustomerPatch = Omit<Nullable<CustomerData>, 'address' | 'metadata'> & {
+  address?:
+    | (Nullable<Omit<Address, 'additionalAddressInfo'>> & {
+        additionalAddressInfo?: Nullable<AdditionalAddressInfo> | null;
+      })
+    | null;
+  metadata?: Record<string, string | null> | null;
+};
+
+/** Ours, stable, and short enough to serve as a provider reference (DR ids are at most 40 characters). */
+export function newCustomerId(): string {
+  return `cus_${randomBytes(12).toString('hex')}`;
+}
+
+/** How many times an update without If-Match re-applies itself when another write got in first. */
+const MAX_MERGE_ATTEMPTS = 5;
+
+@Injectable()
+export class CustomerService {
+  constructor(private readonly repository: CustomerRepository) {}
+
+  async create(data: CustomerData): Promise<Customer> {
+    assertInvariants(data);
+    return this.repository.insert(newCustomerId(), data);
+  }
+
+  async get(id: string): Promise<Customer> {
+    const customer = await this.repository.findById(id);
+    if (customer === undefined) throw notFound(id);
+    return customer;
+  }
+
+  list(query: CustomerListQuery): Promise<CustomerPage> {
+    return this.repository.list(query);
+  }
+
+  /**
+   * Applies a merge patch. With `expectedVersions` (from If-Match) the write happens only if the
+   * stored version is one of them; without, a concurrent write is re-read and the patch re-applied
+   * on top of it, so no field another writer changed is lost.
+   */
+  async update(id: string, patch: CustomerPatch, expectedVersions?: readonly number[]): Promise<Customer> {
+    for (let attempt = 1; ; attempt++) {
+      const current = await this.get(id);
+      if (expectedVersions !== undefined && !expectedVersions.includes(current.version)) {
+        throw new DomainError(
+          'precondition_failed',
+          `The customer is at version ${current.version}; If-Match named another. Read it again and retry.`,
+        );
+      }
+      const merged = applyPatch(current, patch);
+      assertInvariants(merged);
+      const saved = await this.repository.update(id, current.version, merged);
+      if (saved !== undefined) return saved;
+      if (expectedVersions !== undefined || attempt >= MAX_MERGE_ATTEMPTS) {
+        throw new DomainError(
+          'precondition_failed',
+          'The customer changed while this update was applied. Retry.',
+        );
+      }
+    }
+  }
+
+  async delete(id: string): Promise<void> {
+    if (!(await this.repository.delete(id))) throw notFound(id);
+  }
+}
+
+function notFound(id: string): DomainError {
+  return new DomainError('customer_not_found', `No customer with id "${id}".`);
+}
+
+function assertInvariants(data: CustomerData): void {
+  const problems = customerInvariantViolations(data);
+  if (problems.length > 0) throw new DomainError('validation_failed', 'The customer is not valid.', problems);
+}
+
+/** Merges one level of an object patch: `null` removes a key, `undefined` leaves it alone. */
+function mergeObject<T extends object>(current: T | undefined, patch: Nullable<T>): T {
+  const result: Record<string, unknown> = { ...current };
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === null) delete result[key];
+    else if (value !== undefined) result[key] = value;
+  }
+  return result as T;
+}
+
+export function applyPatch(current: CustomerData, patch: CustomerPatch): CustomerData {
+  const { address, metadata, enabled, ...scalars } = patch;
+  const next = mergeObject<CustomerData>(current, scalars);
+  // `enabled` is never absent: clearing it means the default, enabled.
+  if (enabled !== undefined) next.enabled = enabled ?? true;
+  if (metadata === null) next.metadata = {};
+  else if (metadata !== undefined) next.metadata = mergeObject(current.metadata, metadata);
+  if (address === null) delete next.address;
+  else if (address !== undefined) {
+    const { additionalAddressInfo, ...lines } = address;
+    const merged = mergeObject<Address>(current.address, lines);
+    if (additionalAddressInfo === null) delete merged.additionalAddressInfo;
+    else if (additionalAddressInfo !== undefined) {
+      merged.additionalAddressInfo = mergeObject(
+        current.address?.additionalAddressInfo,
+        additionalAddressInfo,
+      );
+    }
+    next.address = merged;
+  }
+  for (const listField of ['taxIdentifiers', 'taxCertificates', 'sourceIds'] as const) {
+    if (patch[listField] === null) next[listField] = [];
+  }
+  return next;
+}
