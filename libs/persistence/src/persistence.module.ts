@@ -1,0 +1,53 @@
+import {
+  type DynamicModule,
+  Inject,
+  Injectable,
+  Logger,
+  Module,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
+import { CustomerRepository } from '@app/customer-domain';
+
+import { type PrismaClient } from '../../../generated/prisma/client';
+import { PrismaCustomerRepository } from './prisma-customer.repository';
+import { DATABASE, PRISMA_CLIENT } from './prisma.tokens';
+
+/** An open database: PGlite or PostgreSQL behind the same PrismaClient. */
+export interface DatabaseHandle {
+  prisma: PrismaClient;
+  close(): Promise<void>;
+}
+
+@Injectable()
+class DatabaseLifecycle implements OnApplicationShutdown {
+  constructor(@Inject(DATABASE) private readonly database: DatabaseHandle) {}
+
+  private readonly logger = new Logger('Database');
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.database.close();
+    this.logger.log('database closed');
+  }
+}
+
+/** Binds the Prisma mirror to the domain's repository port; `open` decides which database. */
+@Module({})
+export class PersistenceModule {
+  static forRoot(open: () => Promise<DatabaseHandle>): DynamicModule {
+    return {
+      module: PersistenceModule,
+      global: true,
+      providers: [
+        { provide: DATABASE, useFactory: open },
+        {
+          provide: PRISMA_CLIENT,
+          inject: [DATABASE],
+          useFactory: (database: DatabaseHandle) => database.prisma,
+        },
+        { provide: CustomerRepository, useClass: PrismaCustomerRepository },
+        DatabaseLifecycle,
+      ],
+      exports: [DATABASE, PRISMA_CLIENT, CustomerRepository],
+    };
+  }
+}
