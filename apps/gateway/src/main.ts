@@ -1,17 +1,68 @@
-import { NestFactory } from '@nestjs/core';
-import { Controller, Get, Module } from '@nestjs/common';
-@Controller()
-class H {
-  @Get('/health') h() {
-    return { ok: true };
+import { join, resolve } from 'node:path';
+
+import { openDatabase } from '@app/persistence';
+
+import { createGatewayApp } from './app';
+import { ApiKeyRegistry, loadOrCreateDevelopmentKey } from './auth/api-keys';
+import { ConfigError, type GatewayConfig, loadGatewayConfig } from './config/gateway.config';
+
+/** The configured keys, or, outside production, a development key kept in the data directory. */
+async function resolveApiKeys(
+  config: GatewayConfig,
+): Promise<{ registry: ApiKeyRegistry; developmentKey?: string }> {
+  if (config.API_KEYS !== undefined) return { registry: new ApiKeyRegistry(config.API_KEYS) };
+  if (config.NODE_ENV === 'production') {
+    throw new ConfigError(['API_KEYS: required in production (a JSON array of {id, scopes, key|sha256})']);
+  }
+  const developmentKey = await loadOrCreateDevelopmentKey(config.DATA_DIR);
+  return {
+    registry: new ApiKeyRegistry([{ id: 'development', scopes: ['admin'], key: developmentKey }]),
+    developmentKey,
+  };
+}
+
+async function main(): Promise<void> {
+  const config = loadGatewayConfig();
+  const { registry, developmentKey } = await resolveApiKeys(config);
+  const app = await createGatewayApp({
+    config,
+    apiKeys: registry,
+    openDatabase: () =>
+      openDatabase({
+        url: config.DATABASE_URL,
+        schema: config.DATABASE_SCHEMA,
+        pgliteDataDir: resolve(join(config.DATA_DIR, 'pglite')),
+        migrate: config.MIGRATE_ON_START,
+      }),
+  });
+  await app.listen(config.PORT, config.HOST);
+
+  // A wildcard address is not something to browse to; name the machine itself instead.
+  const url = (await app.getUrl()).replace('[::]', 'localhost').replace('0.0.0.0', 'localhost');
+  const lines = [
+    `Customer Sync Gateway listening on ${url}`,
+    `  Swagger UI:  ${url}/docs`,
+    `  OpenAPI:     ${url}/docs-json`,
+    `  Database:    ${config.DATABASE_URL === undefined ? `embedded PGlite in ${resolve(config.DATA_DIR, 'pglite')}` : 'PostgreSQL (DATABASE_URL)'}`,
+  ];
+  // The development key is printed for the operator at their own terminal; it is never logged.
+  if (developmentKey !== undefined)
+    lines.push(`  API key:     ${developmentKey}   (development key, scope admin)`);
+  process.stdout.write(`\n${lines.join('\n')}\n\n`);
+
+  // Nest closes the server and the database on SIGTERM/SIGINT; this bounds how long that may take.
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => setTimeout(() => process.exit(1), config.SHUTDOWN_TIMEOUT_MS).unref());
   }
 }
-@Module({ controllers: [H] })
-class M {}
-async function main() {
-  const app = await NestFactory.create(M);
-  await app.listen(3999);
-  console.log('up', process.version);
-  await app.close();
-}
-void main();
+
+main().catch((error: unknown) => {
+  if (error instanceof ConfigError) {
+    process.stderr.write(`${error.message}\n`);
+  } else {
+    process.stderr.write(
+      `The gateway failed to start: ${error instanceof Error ? error.message : String(error)}\n`,
+    );
+  }
+  process.exit(1);
+});

@@ -1,0 +1,30 @@
+import { type IncomingMessage, type ServerResponse } from 'node:http';
+
+import { type INestApplication } from '@nestjs/common';
+import { type NestExpressApplication } from '@nestjs/platform-express';
+import { NestFactory } from '@nestjs/core';
+import { Logger } from 'nestjs-pino';
+
+import { setUpDocs } from './docs/openapi';
+import { type GatewayOptions, GatewayModule } from './gateway.module';
+import { JSON_BODY_TYPES } from './http/content-type.middleware';
+import { requestIdFor } from './http/logging';
+
+/** Builds the gateway as main.ts runs it; tests build it the same way, only with other options. */
+export async function createGatewayApp(options: GatewayOptions): Promise<INestApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(GatewayModule.register(options), {
+    bufferLogs: true,
+    bodyParser: false,
+  });
+  app.useLogger(app.get(Logger));
+  // The request id comes first, so that even a body the parser refuses is answered with one.
+  app.use((req: IncomingMessage & { id?: string }, res: ServerResponse, next: () => void) => {
+    req.id = requestIdFor(req, res);
+    next();
+  });
+  app.useBodyParser('json', { limit: options.config.BODY_LIMIT, type: JSON_BODY_TYPES });
+  // process.exit (not a re-raised signal) lets the logger flush its last lines.
+  app.enableShutdownHooks(undefined, { useProcessExit: true });
+  setUpDocs(app);
+  return app;
+}

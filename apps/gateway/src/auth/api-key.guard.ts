@@ -1,0 +1,32 @@
+import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { DomainError } from '@app/customer-domain';
+import { type Request } from 'express';
+
+import { type ApiKeyScope, hasScope } from './api-keys';
+import { PUBLIC_ROUTE, REQUIRED_SCOPE } from './auth.decorators';
+import { presentedApiKey } from './api-key.middleware';
+
+@Injectable()
+export class ApiKeyGuard implements CanActivate {
+  constructor(private readonly reflector: Reflector) {}
+
+  canActivate(context: ExecutionContext): boolean {
+    const targets = [context.getHandler(), context.getClass()];
+    if (this.reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, targets)) return true;
+    const required = this.reflector.getAllAndOverride<ApiKeyScope>(REQUIRED_SCOPE, targets) ?? 'admin';
+    const req = context.switchToHttp().getRequest<Request>();
+    if (req.principal === undefined) {
+      throw new DomainError(
+        'unauthenticated',
+        presentedApiKey(req) === undefined
+          ? 'Send an API key as "Authorization: Bearer <key>" or "X-API-Key: <key>".'
+          : 'The API key is not valid.',
+      );
+    }
+    if (!hasScope(req.principal, required)) {
+      throw new DomainError('forbidden', `This API key lacks the "${required}" scope.`);
+    }
+    return true;
+  }
+}

@@ -1,0 +1,91 @@
+import { z } from 'zod';
+
+import { API_KEY_SCOPES } from '../auth/api-keys';
+
+/**
+ * Every setting the gateway reads from the environment, validated once at start-up. A bad value
+ * stops the process with one line per problem naming the variable, never a stack trace.
+ */
+
+const apiKeySchema = z
+  .object({
+    id: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'id must be 1-64 letters, digits, ".", "_" or "-"'),
+    scopes: z.array(z.enum(API_KEY_SCOPES)).min(1),
+    /** The key itself; hashed at start-up and then forgotten. */
+    key: z.string().min(24, 'key must be at least 24 characters').optional(),
+    /** Or its SHA-256 in hex, so the plain key never has to be in the environment. */
+    sha256: z
+      .string()
+      .regex(/^[0-9a-f]{64}$/i, 'sha256 must be 64 hex digits')
+      .optional(),
+  })
+  .refine((k) => (k.key === undefined) !== (k.sha256 === undefined), {
+    message: 'give exactly one of "key" or "sha256"',
+  });
+
+const booleanFromEnv = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'DATABASE_URL must be a postgresql:// URL')
+    .optional(),
+  DATABASE_SCHEMA: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'DATABASE_SCHEMA must be a plain lower-case identifier')
+    .optional(),
+  DATA_DIR: z.string().min(1).default('.data'),
+  MIGRATE_ON_START: booleanFromEnv.default(true),
+  API_KEYS: z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      if (raw === undefined || raw.trim() === '') return undefined;
+      try {
+        return JSON.parse(raw) as unknown;
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'API_KEYS must be a JSON array' });
+        return z.NEVER;
+      }
+    })
+    .pipe(z.array(apiKeySchema).min(1).optional()),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  BODY_LIMIT: z
+    .string()
+    .regex(/^\d+(b|kb|mb)$/i, 'BODY_LIMIT looks like 100kb or 1mb')
+    .default('100kb'),
+  IDEMPOTENCY_TTL_HOURS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 30)
+    .default(24),
+  /** How long a request may hold an Idempotency-Key before another attempt may take it over. */
+  IDEMPOTENCY_LOCK_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
+});
+
+export type ApiKeyConfig = z.infer<typeof apiKeySchema>;
+export type GatewayConfig = z.infer<typeof envSchema>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
+  const parsed = envSchema.safeParse(env);
+  if (parsed.success) return parsed.data;
+  throw new ConfigError(
+    parsed.error.issues.map((issue) => {
+      const [variable, ...rest] = issue.path.map(String);
+      const where = rest.length > 0 ? `${variable} (${rest.join('.')})` : (variable ?? 'environment');
+      return `${where}: ${issue.message}`;
+    }),
+  );
+}

@@ -1,0 +1,465 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform, Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  IsArray,
+  IsBoolean,
+  IsEmail,
+  IsIn,
+  IsInt,
+  IsISO31661Alpha2,
+  IsISO8601,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  MinLength,
+  ValidateNested,
+} from 'class-validator';
+import {
+  CUSTOMER_TYPES,
+  type Customer,
+  type CustomerData,
+  type CustomerPatch,
+  type CustomerType,
+  EXTERNAL_REFERENCE_PATTERN,
+  LINK_STATUSES,
+  type LinkStatus,
+  type ProviderLink,
+} from '@app/customer-domain';
+
+import { canonicalLocale, IsBcp47Locale, IsMetadata } from '../http/validators';
+
+// Examples come from the providers' own documentation (seeds 002/003: Digital River's "John Smith").
+const upperCase = ({ value }: { value: unknown }) =>
+  typeof value === 'string' ? value.toUpperCase() : value;
+
+export class AdditionalAddressInfoDto {
+  @ApiPropertyOptional({ maxLength: 100, example: 'Centro' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(100)
+  neighborhood?: string;
+
+  @ApiPropertyOptional({ maxLength: 100, example: 'Minnesota' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(100)
+  division?: string;
+
+  @ApiPropertyOptional({ maxLength: 100, example: 'ジョン スミス' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(100)
+  phoneticName?: string;
+}
+
+class AddressFields {
+  @ApiPropertyOptional({ maxLength: 200, example: '10380 Bren Rd W' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  line1?: string;
+
+  @ApiPropertyOptional({ maxLength: 200, example: 'Suite 100' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  line2?: string;
+
+  @ApiPropertyOptional({ maxLength: 100, example: 'Minnetonka' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(100)
+  city?: string;
+
+  @ApiPropertyOptional({ maxLength: 100, example: 'MN' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(100)
+  state?: string;
+
+  @ApiPropertyOptional({ maxLength: 20, example: '55129' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(20)
+  postalCode?: string;
+
+  @ApiPropertyOptional({ type: AdditionalAddressInfoDto })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => AdditionalAddressInfoDto)
+  additionalAddressInfo?: AdditionalAddressInfoDto;
+}
+
+export class AddressDto extends AddressFields {
+  @ApiProperty({ description: 'ISO 3166-1 alpha-2; normalised to upper case.', example: 'US' })
+  @Transform(upperCase)
+  @IsISO31661Alpha2()
+  country!: string;
+}
+
+/** In a partial update every address field is optional; `null` removes it. */
+export class AddressPatchDto extends AddressFields {
+  @ApiPropertyOptional({ description: 'ISO 3166-1 alpha-2; normalised to upper case.', example: 'US' })
+  @IsOptional()
+  @Transform(upperCase)
+  @IsISO31661Alpha2()
+  country?: string;
+}
+
+export class TaxIdentifierDto {
+  @ApiProperty({ maxLength: 40, example: 'de', description: 'The tax identifier type, e.g. a VAT scheme.' })
+  @IsString()
+  @MinLength(1)
+  @MaxLength(40)
+  type!: string;
+
+  @ApiProperty({ maxLength: 40, example: 'DE123456789' })
+  @IsString()
+  @MinLength(1)
+  @MaxLength(40)
+  value!: string;
+}
+
+export class TaxCertificateDto {
+  @ApiPropertyOptional({ maxLength: 200, example: 'Digital River' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  companyName?: string;
+
+  @ApiPropertyOptional({ maxLength: 100, example: 'MN' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(100)
+  taxAuthority?: string;
+
+  @ApiPropertyOptional({ example: '2019-08-24T14:15:22Z' })
+  @IsOptional()
+  @IsISO8601()
+  startDate?: string;
+
+  @ApiPropertyOptional({ example: '2024-08-24T14:15:22Z' })
+  @IsOptional()
+  @IsISO8601()
+  endDate?: string;
+
+  @ApiPropertyOptional({ maxLength: 100, example: 'file_123' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(100)
+  fileId?: string;
+}
+
+/** Fields shared by create and update; the update variant admits `null` to clear a field. */
+class CustomerFields {
+  @ApiPropertyOptional({
+    description:
+      "The caller's own unique id for the customer (letters, digits, '.', '_', '-'; at most 40, Digital River's limit).",
+    example: '5823594808',
+  })
+  @IsOptional()
+  @IsString()
+  @Matches(EXTERNAL_REFERENCE_PATTERN, {
+    message: 'externalReference must be 1-40 letters, digits, ".", "_" or "-"',
+  })
+  externalReference?: string;
+
+  @ApiPropertyOptional({ maxLength: 254, example: 'jsmith@digitalriver.com' })
+  @IsOptional()
+  @IsEmail()
+  @MaxLength(254)
+  email?: string;
+
+  @ApiPropertyOptional({ maxLength: 100, example: 'John' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(100)
+  givenName?: string;
+
+  @ApiPropertyOptional({ maxLength: 100, example: 'Smith' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(100)
+  familyName?: string;
+
+  @ApiPropertyOptional({ maxLength: 200, example: 'Digital River' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  companyName?: string;
+
+  @ApiPropertyOptional({ maxLength: 40, example: '952-111-1111' })
+  @IsOptional()
+  @IsString()
+  @Matches(/^[0-9+()\-./ x]{3,40}$/, { message: 'phone must be 3-40 digits, spaces and + ( ) - . / x' })
+  phone?: string;
+
+  @ApiPropertyOptional({
+    description: 'BCP 47 language tag; normalised to canonical case.',
+    example: 'en-US',
+  })
+  @IsOptional()
+  @Transform(({ value }) => canonicalLocale(value))
+  @IsBcp47Locale()
+  locale?: string;
+
+  @ApiPropertyOptional({ enum: CUSTOMER_TYPES, example: 'individual' })
+  @IsOptional()
+  @IsIn(CUSTOMER_TYPES)
+  type?: CustomerType;
+
+  @ApiPropertyOptional({ default: true, description: 'false blocks new orders for the customer.' })
+  @IsOptional()
+  @IsBoolean()
+  enabled?: boolean;
+
+  @ApiPropertyOptional({ type: [TaxIdentifierDto], maxItems: 10, description: 'At most one per type.' })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(10)
+  @ValidateNested({ each: true })
+  @Type(() => TaxIdentifierDto)
+  taxIdentifiers?: TaxIdentifierDto[];
+
+  @ApiPropertyOptional({ type: [TaxCertificateDto], maxItems: 10 })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(10)
+  @ValidateNested({ each: true })
+  @Type(() => TaxCertificateDto)
+  taxCertificates?: TaxCertificateDto[];
+}
+
+export class CreateCustomerBody extends CustomerFields {
+  @ApiPropertyOptional({ type: AddressDto })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => AddressDto)
+  address?: AddressDto;
+
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: { type: 'string', maxLength: 500 },
+    description: 'At most 20 keys of at most 40 characters; string values of at most 500.',
+    example: { coupon: 'SPRING20' },
+  })
+  @IsOptional()
+  @IsMetadata({ allowNull: false })
+  metadata?: Record<string, string>;
+}
+
+export class UpdateCustomerBody extends CustomerFields {
+  @ApiPropertyOptional({
+    type: AddressPatchDto,
+    nullable: true,
+    description: 'Merged into the stored address; null removes it.',
+  })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => AddressPatchDto)
+  address?: AddressPatchDto | null;
+
+  @ApiPropertyOptional({
+    type: 'object',
+    nullable: true,
+    additionalProperties: { type: 'string', nullable: true, maxLength: 500 },
+    description: 'Merged into the stored metadata; a null value removes that key, null removes all.',
+    example: { coupon: null, tier: 'gold' },
+  })
+  @IsOptional()
+  @IsMetadata({ allowNull: true })
+  metadata?: Record<string, string | null> | null;
+}
+
+export class ListCustomersQuery {
+  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 10 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  limit?: number;
+
+  @ApiPropertyOptional({
+    description: 'A customer id: return the customers created before it (the next page).',
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(64)
+  startingAfter?: string;
+
+  @ApiPropertyOptional({
+    description:
+      'A customer id: return the customers created after it (the previous page). Wins over startingAfter.',
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(64)
+  endingBefore?: string;
+
+  @ApiPropertyOptional({ description: 'Exact email, case-insensitive.', example: 'jsmith@digitalriver.com' })
+  @IsOptional()
+  @IsEmail()
+  @MaxLength(254)
+  email?: string;
+
+  @ApiPropertyOptional({
+    type: [String],
+    description: 'Customer ids, comma-separated or repeated; at most 100.',
+  })
+  @IsOptional()
+  @Transform(({ value }: { value: unknown }) =>
+    (Array.isArray(value) ? value : [value]).flatMap((v) => String(v).split(',')).filter((v) => v !== ''),
+  )
+  @IsArray()
+  @ArrayMaxSize(100)
+  @IsString({ each: true })
+  @MaxLength(64, { each: true })
+  ids?: string[];
+
+  @ApiPropertyOptional({
+    description: 'true: only customers who asked to be forgotten; false: only the others.',
+  })
+  @IsOptional()
+  @Transform(({ value }: { value: unknown }) => (value === 'true' ? true : value === 'false' ? false : value))
+  @IsBoolean()
+  forgotten?: boolean;
+}
+
+export class ProviderLinkResponse {
+  @ApiProperty({ example: 'digital-river' }) provider!: string;
+  @ApiProperty({ example: 'default' }) account!: string;
+  @ApiProperty({
+    description: 'The reference we gave the provider.',
+    example: 'cus_4f7d0e1c9b2a3d4e5f6a7b8c',
+  })
+  reference!: string;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    description: "The provider's own id where it differs (2Checkout's numeric CustomerReference).",
+    example: '601952421',
+  })
+  providerCustomerId!: string | null;
+  @ApiProperty({ enum: LINK_STATUSES }) status!: LinkStatus;
+  @ApiProperty() attempts!: number;
+  @ApiProperty({ nullable: true, type: String, format: 'date-time' }) nextAttemptAt!: string | null;
+  @ApiProperty({ nullable: true, type: String, format: 'date-time' }) lastSyncedAt!: string | null;
+  @ApiProperty({
+    nullable: true,
+    type: Object,
+    description: '{ code, message, providerCode, providerMessage }',
+  })
+  lastError!: ProviderLink['lastError'] | null;
+  @ApiProperty({
+    type: [String],
+    description: 'Canonical fields this provider cannot hold.',
+    example: ['metadata', 'type'],
+  })
+  unsupportedFields!: string[];
+}
+
+export class CustomerResponse {
+  @ApiProperty({ example: 'cus_4f7d0e1c9b2a3d4e5f6a7b8c' }) id!: string;
+  @ApiProperty({ nullable: true, type: String, example: '5823594808' }) externalReference!: string | null;
+  @ApiProperty({ nullable: true, type: String, example: 'jsmith@digitalriver.com' }) email!: string | null;
+  @ApiProperty({ nullable: true, type: String, example: 'John' }) givenName!: string | null;
+  @ApiProperty({ nullable: true, type: String, example: 'Smith' }) familyName!: string | null;
+  @ApiProperty({ nullable: true, type: String, example: 'Digital River' }) companyName!: string | null;
+  @ApiProperty({ nullable: true, type: String, example: '952-111-1111' }) phone!: string | null;
+  @ApiProperty({ nullable: true, type: AddressDto }) address!: AddressDto | null;
+  @ApiProperty({ nullable: true, type: String, example: 'en-US' }) locale!: string | null;
+  @ApiProperty({ nullable: true, enum: CUSTOMER_TYPES }) type!: CustomerType | null;
+  @ApiProperty() enabled!: boolean;
+  @ApiProperty({ type: 'object', additionalProperties: { type: 'string' }, example: { coupon: 'SPRING20' } })
+  metadata!: Record<string, string>;
+  @ApiProperty({ type: [TaxIdentifierDto] }) taxIdentifiers!: TaxIdentifierDto[];
+  @ApiProperty({ type: [TaxCertificateDto] }) taxCertificates!: TaxCertificateDto[];
+  @ApiProperty({ type: [String], description: 'Attached payment source ids.' }) sources!: string[];
+  @ApiProperty({ nullable: true, type: String, example: 'fd74a5c5-0163-469a-ae8e-031f0259b576' })
+  defaultSourceId!: string | null;
+  @ApiProperty({ description: 'true once the customer asked to be forgotten.' }) forgotten!: boolean;
+  @ApiProperty({ nullable: true, type: String, format: 'date-time' }) forgottenAt!: string | null;
+  @ApiProperty({ description: 'Bumped by every write; the ETag is this number in quotes.', example: 1 })
+  version!: number;
+  @ApiProperty({ format: 'date-time' }) createdAt!: string;
+  @ApiProperty({ format: 'date-time' }) updatedAt!: string;
+  @ApiProperty({ type: [ProviderLinkResponse] }) providers!: ProviderLinkResponse[];
+}
+
+export class CustomerListResponse {
+  @ApiProperty({ type: [CustomerResponse] }) data!: CustomerResponse[];
+  @ApiProperty({ description: 'More customers lie beyond this page in the direction paged.' })
+  hasMore!: boolean;
+}
+
+export class DeletedCustomerResponse {
+  @ApiProperty({ example: 'cus_4f7d0e1c9b2a3d4e5f6a7b8c' }) id!: string;
+  @ApiProperty({ example: true }) deleted!: true;
+}
+
+const iso = (date: Date | undefined) => date?.toISOString() ?? null;
+
+/** The response is built field by field, so nothing stored is ever exposed by accident. */
+export function toCustomerResponse(customer: Customer): CustomerResponse {
+  return {
+    id: customer.id,
+    externalReference: customer.externalReference ?? null,
+    email: customer.email ?? null,
+    givenName: customer.givenName ?? null,
+    familyName: customer.familyName ?? null,
+    companyName: customer.companyName ?? null,
+    phone: customer.phone ?? null,
+    address: customer.address ?? null,
+    locale: customer.locale ?? null,
+    type: customer.type ?? null,
+    enabled: customer.enabled,
+    metadata: customer.metadata,
+    taxIdentifiers: customer.taxIdentifiers,
+    taxCertificates: customer.taxCertificates,
+    sources: customer.sourceIds,
+    defaultSourceId: customer.defaultSourceId ?? null,
+    forgotten: customer.forgottenAt !== undefined,
+    forgottenAt: iso(customer.forgottenAt),
+    version: customer.version,
+    createdAt: customer.createdAt.toISOString(),
+    updatedAt: customer.updatedAt.toISOString(),
+    providers: customer.providers.map((link) => ({
+      provider: link.provider,
+      account: link.account,
+      reference: link.reference,
+      providerCustomerId: link.providerCustomerId ?? null,
+      status: link.status,
+      attempts: link.attempts,
+      nextAttemptAt: iso(link.nextAttemptAt),
+      lastSyncedAt: iso(link.lastSyncedAt),
+      lastError: link.lastError ?? null,
+      unsupportedFields: link.unsupportedFields,
+    })),
+  };
+}
+
+/** Plain objects only: the class instances class-transformer built must not reach the database. */
+function plain<T>(value: T): T {
+  return JSON.parse(JSON.stringify(value)) as T;
+}
+
+export function toCustomerData(body: CreateCustomerBody): CustomerData {
+  const { metadata, taxIdentifiers, taxCertificates, enabled, ...fields } = plain(body);
+  return {
+    ...fields,
+    enabled: enabled ?? true,
+    metadata: metadata ?? {},
+    taxIdentifiers: taxIdentifiers ?? [],
+    taxCertificates: taxCertificates ?? [],
+    sourceIds: [],
+  };
+}
+
+export function toCustomerPatch(body: UpdateCustomerBody): CustomerPatch {
+  return plain<CustomerPatch>(body);
+}

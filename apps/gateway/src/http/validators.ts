@@ -1,0 +1,114 @@
+import { type ValidationError, registerDecorator, type ValidationOptions } from 'class-validator';
+import { DomainError, type FieldError, METADATA_LIMITS } from '@app/customer-domain';
+
+/**
+ * A BCP 47 language tag that the platform's own Intl implementation accepts; normalised to its
+ * canonical casing (`en-us` → `en-US`) by `canonicalLocale`.
+ */
+export function canonicalLocale(value: unknown): unknown {
+  if (typeof value !== 'string') return value;
+  try {
+    const [canonical] = Intl.getCanonicalLocales(value);
+    return canonical ?? value;
+  } catch {
+    return value;
+  }
+}
+
+export function IsBcp47Locale(options?: ValidationOptions) {
+  return (target: object, propertyName: string) =>
+    registerDecorator({
+      name: 'isBcp47Locale',
+      target: target.constructor,
+      propertyName,
+      options: { message: '$property must be a BCP 47 language tag such as en-US', ...options },
+      validator: {
+        validate(value: unknown) {
+          if (typeof value !== 'string' || value.length > 35) return false;
+          try {
+            return Intl.getCanonicalLocales(value).length === 1;
+          } catch {
+            return false;
+          }
+        },
+      },
+    });
+}
+
+/**
+ * Flat string-to-string metadata within Digital River's limits, the strictest provider's:
+ * https://docs.digitalriver.com/digital-river-api-reference/digital-river-api-reference-guide/working-with-metadata
+ * `allowNull` admits `null` values, which a partial update uses to delete a key.
+ */
+export function IsMetadata(options: { allowNull: boolean }) {
+  return (target: object, propertyName: string) =>
+    registerDecorator({
+      name: 'isMetadata',
+      target: target.constructor,
+      propertyName,
+      options: {
+        message: `$property must be an object of at most ${METADATA_LIMITS.maxKeys} keys (1-${METADATA_LIMITS.maxKeyLength} characters) with string values of at most ${METADATA_LIMITS.maxValueLength} characters`,
+      },
+      validator: {
+        validate(value: unknown) {
+          if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+          const entries = Object.entries(value as Record<string, unknown>);
+          return (
+            entries.length <= METADATA_LIMITS.maxKeys &&
+            entries.every(
+              ([key, v]) =>
+                key.length >= 1 &&
+                key.length <= METADATA_LIMITS.maxKeyLength &&
+                ((typeof v === 'string' && v.length <= METADATA_LIMITS.maxValueLength) ||
+                  (options.allowNull && v === null)),
+            )
+          );
+        },
+      },
+    });
+}
+
+/** class-validator's constraint names, mapped to the stable codes our error responses document. */
+const CONSTRAINT_CODES: Record<string, string> = {
+  whitelistValidation: 'unknown_field',
+  isDefined: 'required',
+  isNotEmpty: 'required',
+  isString: 'not_a_string',
+  isBoolean: 'not_a_boolean',
+  isInt: 'not_an_integer',
+  min: 'out_of_range',
+  max: 'out_of_range',
+  isEmail: 'invalid_email',
+  maxLength: 'too_long',
+  minLength: 'too_short',
+  matches: 'invalid_format',
+  isISO31661Alpha2: 'invalid_country',
+  isIn: 'not_allowed',
+  isEnum: 'not_allowed',
+  isObject: 'not_an_object',
+  nestedValidation: 'not_an_object',
+  isArray: 'not_an_array',
+  arrayMaxSize: 'too_many_items',
+  isBcp47Locale: 'invalid_locale',
+  isMetadata: 'invalid_metadata',
+  isIso8601: 'invalid_date',
+  isBooleanString: 'not_a_boolean',
+  isNumberString: 'not_an_integer',
+};
+
+function fieldErrors(errors: ValidationError[], parent = ''): FieldError[] {
+  return errors.flatMap((error) => {
+    const field = parent === '' ? error.property : `${parent}.${error.property}`;
+    const own = Object.entries(error.constraints ?? {}).map(([constraint, message]) => ({
+      field,
+      code: CONSTRAINT_CODES[constraint] ?? constraint,
+      message,
+    }));
+    return [...own, ...fieldErrors(error.children ?? [], field)];
+  });
+}
+
+/** The ValidationPipe's exceptionFactory: every failed rule becomes one field error. */
+export function validationFailed(errors: ValidationError[]): DomainError {
+  return new DomainError('validation_failed', 'The request is not valid; see errors.', fieldErrors(errors));
+}
