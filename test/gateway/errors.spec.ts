@@ -1,0 +1,82 @@
+import request from 'supertest';
+
+import { bearer, KEYS, type RunningGateway, startGateway } from '../support/gateway';
+
+describe('one error shape for everything', () => {
+  let gateway: RunningGateway;
+  const auth = bearer(KEYS.admin);
+
+  beforeAll(async () => {
+    gateway = await startGateway({ BODY_LIMIT: '2kb' });
+  });
+  afterAll(() => gateway.close());
+
+  const expectProblem = (res: request.Response, status: number, code: string) => {
+    expect(res.status).toBe(status);
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(res.body).toMatchObject({
+      type: `urn:customer-sync:problem:${code}`,
+      status,
+      code,
+      detail: expect.any(String),
+      requestId: expect.any(String),
+    });
+    expect(JSON.stringify(res.body)).not.toMatch(/at .*\.(ts|js):\d+/);
+  };
+
+  it('404 for an unknown route', async () => {
+    expectProblem(await request(gateway.url).get('/v2/nothing').set(auth), 404, 'route_not_found');
+  });
+
+  it('413 for an oversized body, creating nothing', async () => {
+    const before = await gateway.prisma.customer.count();
+    const res = await request(gateway.url)
+      .post('/v1/customers')
+      .set(auth)
+      .send({ metadata: { k: 'v'.repeat(3000) } });
+    expectProblem(res, 413, 'payload_too_large');
+    expect(await gateway.prisma.customer.count()).toBe(before);
+  });
+
+  it('415 for a body that is not JSON', async () => {
+    const res = await request(gateway.url)
+      .post('/v1/customers')
+      .set(auth)
+      .type('form')
+      .send('email=a@example.test');
+    expectProblem(res, 415, 'unsupported_media_type');
+    const text = await request(gateway.url)
+      .post('/v1/customers')
+      .set(auth)
+      .set('Content-Type', 'text/plain')
+      .send('{}');
+    expectProblem(text, 415, 'unsupported_media_type');
+  });
+
+  it('400 for malformed JSON', async () => {
+    const res = await request(gateway.url)
+      .post('/v1/customers')
+      .set(auth)
+      .set('Content-Type', 'application/json')
+      .send('{"email": ');
+    expectProblem(res, 400, 'malformed_json');
+  });
+
+  it('400 for a body that is JSON but not an object', async () => {
+    const res = await request(gateway.url)
+      .post('/v1/customers')
+      .set(auth)
+      .set('Content-Type', 'application/json')
+      .send('[1,2]');
+    expect(res.status).toBe(400);
+  });
+
+  it('keeps the caller’s X-Request-Id', async () => {
+    const res = await request(gateway.url)
+      .get('/v1/customers/nope')
+      .set(auth)
+      .set('X-Request-Id', 'trace-abc.123');
+    expect(res.headers['x-request-id']).toBe('trace-abc.123');
+    expect(res.body.requestId).toBe('trace-abc.123');
+  });
+});

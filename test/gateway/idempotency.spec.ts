@@ -1,0 +1,155 @@
+import request from 'supertest';
+
+import { bearer, KEYS, type RunningGateway, startGateway } from '../support/gateway';
+
+describe('Idempotency-Key', () => {
+  let gateway: RunningGateway;
+  const auth = bearer(KEYS.writer);
+
+  beforeAll(async () => {
+    gateway = await startGateway();
+  });
+  afterAll(() => gateway.close());
+
+  const post = (key: string, body: object, who = auth) =>
+    request(gateway.url).post('/v1/customers').set(who).set('Idempotency-Key', key).send(body);
+
+  it('replays the first response, status and body, for the same key and body', async () => {
+    const first = await post('create-once', { email: 'once@example.test' });
+    expect(first.status).toBe(201);
+    const again = await post('create-once', { email: 'once@example.test' });
+    expect(again.status).toBe(201);
+    expect(again.body).toEqual(first.body);
+    expect(again.headers['idempotent-replayed']).toBe('true');
+    expect(again.headers.etag).toBe('"1"');
+    expect(await gateway.prisma.customer.count({ where: { email: 'once@example.test' } })).toBe(1);
+  });
+
+  it('treats a body with its keys in another order as the same request', async () => {
+    const first = await post('order-free', { email: 'o@example.test', givenName: 'O' });
+    const again = await request(gateway.url)
+      .post('/v1/customers')
+      .set(auth)
+      .set('Idempotency-Key', 'order-free')
+      .set('Content-Type', 'application/json')
+      .send('{"givenName":"O","email":"o@example.test"}');
+    expect(again.body.id).toBe(first.body.id);
+  });
+
+  it('answers 422 for the same key with another body, and creates nothing', async () => {
+    await post('one-key', { email: 'a@example.test' });
+    const before = await gateway.prisma.customer.count();
+    const other = await post('one-key', { email: 'b@example.test' });
+    expect(other.status).toBe(422);
+    expect(other.body.code).toBe('idempotency_key_reused');
+    expect(await gateway.prisma.customer.count()).toBe(before);
+  });
+
+  it('answers 409 to a second request while the first still runs', async () => {
+    // Two identical requests at once: exactly one runs, the other is told it is in progress (or,
+    // if it arrives after the first finished, gets the replay); never two customers.
+    const results = await Promise.all(
+      Array.from({ length: 6 }, () => post('concurrent', { email: 'c@example.test' })),
+    );
+    const statuses = results.map((r) => r.status).sort();
+    expect(statuses.filter((s) => s === 201).length).toBeGreaterThanOrEqual(1);
+    expect(statuses.every((s) => s === 201 || s === 409)).toBe(true);
+    const created = new Set(results.filter((r) => r.status === 201).map((r) => r.body.id as string));
+    expect(created.size).toBe(1);
+    const conflicts = results.filter((r) => r.status === 409);
+    for (const conflict of conflicts) expect(conflict.body.code).toBe('idempotency_request_in_progress');
+    expect(await gateway.prisma.customer.count({ where: { email: 'c@example.test' } })).toBe(1);
+  });
+
+  it('answers 409 deterministically while a record is held by a running request', async () => {
+    const held = await post('held', { email: 'held@example.test' });
+    // Put the key back into the state it has while its request runs.
+    await gateway.prisma.idempotencyRecord.updateMany({
+      where: { key: 'held' },
+      data: { state: 'in_progress', lockedUntil: new Date(Date.now() + 60_000) },
+    });
+    const res = await post('held', { email: 'held@example.test' });
+    expect(res.status).toBe(409);
+    expect(res.body.code).toBe('idempotency_request_in_progress');
+    // Once the lock expires (its request died), a retry takes the key over and runs.
+    await gateway.prisma.idempotencyRecord.updateMany({
+      where: { key: 'held' },
+      data: { lockedUntil: new Date(Date.now() - 1) },
+    });
+    const retried = await post('held', { email: 'held@example.test' });
+    expect(retried.status).toBe(201);
+    expect(retried.body.id).not.toBe(held.body.id);
+  });
+
+  it('scopes keys to the calling API key', async () => {
+    const mine = await post('shared-key', { email: 'scope@example.test' });
+    const theirs = await post('shared-key', { email: 'scope@example.test' }, bearer(KEYS.otherWriter));
+    expect(theirs.status).toBe(201);
+    expect(theirs.headers['idempotent-replayed']).toBeUndefined();
+    expect(theirs.body.id).not.toBe(mine.body.id);
+  });
+
+  it('replays stored errors too, but not validation failures', async () => {
+    const missing = await request(gateway.url)
+      .patch('/v1/customers/cus_gone')
+      .set(auth)
+      .set('Idempotency-Key', 'patch-missing')
+      .send({});
+    expect(missing.status).toBe(404);
+    const replay = await request(gateway.url)
+      .patch('/v1/customers/cus_gone')
+      .set(auth)
+      .set('Idempotency-Key', 'patch-missing')
+      .send({});
+    expect(replay.status).toBe(404);
+    expect(replay.headers['idempotent-replayed']).toBe('true');
+    expect(replay.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(replay.body).toEqual(missing.body);
+
+    const invalid = await post('fix-me', { email: 'not-an-email' });
+    expect(invalid.status).toBe(400);
+    const fixed = await post('fix-me', { email: 'fixed@example.test' });
+    expect(fixed.status).toBe(201);
+  });
+
+  it('works for PATCH and DELETE', async () => {
+    const created = await post('for-patch', {});
+    const patch = () =>
+      request(gateway.url)
+        .patch(`/v1/customers/${created.body.id}`)
+        .set(auth)
+        .set('Idempotency-Key', 'the-patch')
+        .send({ metadata: { n: '1' } });
+    const first = await patch();
+    const second = await patch();
+    expect(second.body).toEqual(first.body);
+    expect(second.body.version).toBe(2);
+
+    const del = () =>
+      request(gateway.url)
+        .delete(`/v1/customers/${created.body.id}`)
+        .set(auth)
+        .set('Idempotency-Key', 'the-delete');
+    expect((await del()).status).toBe(200);
+    const again = await del();
+    expect(again.status).toBe(200);
+    expect(again.headers['idempotent-replayed']).toBe('true');
+  });
+
+  it('expires keys after their time to live', async () => {
+    const first = await post('short-lived', { email: 'ttl@example.test' });
+    await gateway.prisma.idempotencyRecord.updateMany({
+      where: { key: 'short-lived' },
+      data: { expiresAt: new Date(Date.now() - 1) },
+    });
+    const later = await post('short-lived', { email: 'ttl@example.test' });
+    expect(later.status).toBe(201);
+    expect(later.body.id).not.toBe(first.body.id);
+  });
+
+  it('refuses an over-long key', async () => {
+    const res = await post('k'.repeat(256), {});
+    expect(res.status).toBe(400);
+    expect(res.body.errors).toEqual([expect.objectContaining({ field: 'Idempotency-Key' })]);
+  });
+});

@@ -1,0 +1,86 @@
+import request from 'supertest';
+
+import { type RunningGateway, startGateway } from '../support/gateway';
+
+interface Operation {
+  parameters?: { name: string; in: string }[];
+  responses: Record<string, { content?: Record<string, { example?: unknown; schema?: unknown }> }>;
+  security?: unknown[];
+  requestBody?: unknown;
+}
+
+describe('OpenAPI document', () => {
+  let gateway: RunningGateway;
+  let doc: {
+    paths: Record<string, Record<string, Operation>>;
+    components: { schemas: Record<string, unknown>; securitySchemes: Record<string, unknown> };
+  };
+
+  beforeAll(async () => {
+    gateway = await startGateway();
+    doc = (await request(gateway.url).get('/docs-json')).body;
+  });
+  afterAll(() => gateway.close());
+
+  const operation = (path: string, method: string) => {
+    const op = doc.paths[path]?.[method];
+    if (!op) throw new Error(`${method.toUpperCase()} ${path} is not documented`);
+    return op;
+  };
+
+  it('documents every endpoint with its security and error responses as problem+json', () => {
+    const expected: [string, string, string[]][] = [
+      ['/v1/customers', 'post', ['201', '400', '401', '403', '409', '413', '415', '422']],
+      ['/v1/customers', 'get', ['200', '400', '401', '403']],
+      ['/v1/customers/{id}', 'get', ['200', '401', '403', '404']],
+      ['/v1/customers/{id}', 'patch', ['200', '400', '401', '403', '404', '409', '412', '413', '415', '422']],
+      ['/v1/customers/{id}', 'delete', ['200', '401', '403', '404', '409', '422']],
+    ];
+    for (const [path, method, statuses] of expected) {
+      const op = operation(path, method);
+      expect(Object.keys(op.responses).sort()).toEqual(statuses.sort());
+      expect(op.security).toEqual(expect.arrayContaining([{ bearer: [] }, { 'api-key': [] }]));
+      for (const status of statuses.filter((s) => Number(s) >= 400)) {
+        const problem = op.responses[status]?.content?.['application/problem+json'];
+        expect(problem?.schema).toEqual({ $ref: '#/components/schemas/ProblemDto' });
+        expect(problem?.example).toMatchObject({ status: Number(status), code: expect.any(String) });
+      }
+    }
+    expect(operation('/health', 'get').security).toBeUndefined();
+  });
+
+  it('documents the Idempotency-Key and If-Match headers', () => {
+    for (const [path, method] of [
+      ['/v1/customers', 'post'],
+      ['/v1/customers/{id}', 'patch'],
+      ['/v1/customers/{id}', 'delete'],
+    ] as const) {
+      expect(operation(path, method).parameters).toEqual(
+        expect.arrayContaining([expect.objectContaining({ name: 'Idempotency-Key', in: 'header' })]),
+      );
+    }
+    expect(operation('/v1/customers/{id}', 'patch').parameters).toEqual(
+      expect.arrayContaining([expect.objectContaining({ name: 'If-Match', in: 'header' })]),
+    );
+  });
+
+  it('describes the schemas with limits and examples from the providers’ documents', () => {
+    const schemas = doc.components.schemas as Record<
+      string,
+      {
+        properties: Record<string, { maxLength?: number; example?: unknown; enum?: unknown }>;
+        required?: string[];
+      }
+    >;
+    const create = schemas.CreateCustomerBody!;
+    expect(create.properties.email).toMatchObject({ maxLength: 254, example: 'jsmith@digitalriver.com' });
+    expect(create.properties.type?.enum).toEqual(['individual', 'business']);
+    expect(schemas.AddressDto!.required).toEqual(['country']);
+    expect(schemas.AddressDto!.properties.line1).toMatchObject({ example: '10380 Bren Rd W' });
+    expect(schemas.CustomerResponse!.properties.providers).toBeDefined();
+    expect(doc.components.securitySchemes).toMatchObject({
+      bearer: { type: 'http', scheme: 'bearer' },
+      'api-key': { type: 'apiKey', in: 'header', name: 'X-API-Key' },
+    });
+  });
+});

@@ -1,0 +1,161 @@
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+import request from 'supertest';
+
+/**
+ * The gateway as users run it: the built entry point in its own process, on the embedded
+ * database in a data directory. `npm test` builds it first (pretest).
+ */
+const MAIN = resolve(__dirname, '../../dist/apps/gateway/apps/gateway/src/main.js');
+
+interface Started {
+  child: ChildProcessWithoutNullStreams;
+  url: string;
+  apiKey: string;
+  output: () => string;
+}
+
+function start(env: Record<string, string>): Promise<Started> {
+  const child = spawn(process.execPath, [MAIN], {
+    env: { PATH: process.env.PATH, PORT: '0', LOG_LEVEL: 'info', ...env },
+  });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  return new Promise((resolvePromise, reject) => {
+    const timer = setTimeout(() => reject(new Error(`gateway did not start:\n${output}`)), 30_000);
+    const check = () => {
+      const url = /Swagger UI:\s+(http:\/\/\S+)\/docs/.exec(output)?.[1];
+      const apiKey = /API key:\s+(\S+)/.exec(output)?.[1];
+      if (url && apiKey) {
+        clearTimeout(timer);
+        resolvePromise({ child, url, apiKey, output: () => output });
+      }
+    };
+    child.stdout.on('data', check);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`gateway exited with ${code}:\n${output}`));
+    });
+  });
+}
+
+/** SIGTERM, as an orchestrator stops it; Nest closes everything, then re-raises the signal. */
+async function stop(started: Started): Promise<void> {
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolvePromise) => {
+    started.child.removeAllListeners('exit');
+    // 'close' comes after the last output has been read; 'exit' may come before it.
+    started.child.on('close', (code, signal) => resolvePromise({ code, signal }));
+  });
+  started.child.kill('SIGTERM');
+  const { code, signal } = await exit;
+  expect({ code, signal }).toEqual({ code: 0, signal: null });
+  expect(started.output()).toContain('database closed');
+}
+
+function run(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolvePromise) => {
+    const child = spawn(process.execPath, [MAIN], { env: { PATH: process.env.PATH, ...env } });
+    let output = '';
+    child.stdout.on('data', (c: Buffer) => (output += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (output += c.toString()));
+    child.on('close', (code) => resolvePromise({ code, output }));
+  });
+}
+
+describe('the gateway process', () => {
+  let dataDir: string;
+
+  beforeAll(() => {
+    if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run npm run build first`);
+    dataDir = mkdtempSync(join(tmpdir(), 'gateway-process-'));
+  });
+  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  it('starts on the embedded database, keeps data across a restart, and shuts down cleanly', async () => {
+    const first = await start({ DATA_DIR: dataDir });
+    expect(first.apiKey).toMatch(/^csg_dev_/);
+    const docs = await request(first.url).get('/docs/');
+    expect(docs.status).toBe(200);
+    expect(docs.text).toContain('swagger');
+
+    const created = await request(first.url)
+      .post('/v1/customers')
+      .set('Authorization', `Bearer ${first.apiKey}`)
+      .send({ email: 'persist@example.test', givenName: 'Persisted' });
+    expect(created.status).toBe(201);
+    await stop(first);
+
+    const second = await start({ DATA_DIR: dataDir });
+    expect(second.apiKey).toBe(first.apiKey);
+    const read = await request(second.url)
+      .get(`/v1/customers/${created.body.id}`)
+      .set('X-API-Key', second.apiKey);
+    expect(read.status).toBe(200);
+    expect(read.body).toMatchObject({ email: 'persist@example.test', givenName: 'Persisted' });
+    await stop(second);
+  }, 60_000);
+
+  it('never writes keys or personal data to its logs', async () => {
+    const started = await start({ DATA_DIR: dataDir });
+    const secretEmail = 'very.private.person@example.test';
+    await request(started.url)
+      .post('/v1/customers')
+      .set('Authorization', `Bearer ${started.apiKey}`)
+      .set('Idempotency-Key', 'log-check')
+      .send({ email: secretEmail, phone: '555-0100', givenName: 'Privata' });
+    await request(started.url)
+      .get('/v1/customers')
+      .query({ email: secretEmail })
+      .set('X-API-Key', started.apiKey);
+    await request(started.url)
+      .post('/v1/customers')
+      .set('Authorization', 'Bearer wrong-key-wrong-key-wrong-key')
+      .send({});
+    await stop(started);
+
+    const logLines = started
+      .output()
+      .split('\n')
+      .filter((line) => line.startsWith('{'));
+    const requestLines = logLines
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .filter((l) => l.requestId);
+    expect(requestLines.length).toBeGreaterThanOrEqual(3);
+    const logs = logLines.join('\n');
+    for (const secret of [
+      secretEmail,
+      'very.private.person',
+      '555-0100',
+      'Privata',
+      started.apiKey,
+      'wrong-key-wrong-key',
+    ]) {
+      expect(logs).not.toContain(secret);
+    }
+  }, 60_000);
+
+  it('refuses to start on bad configuration, naming each bad variable', async () => {
+    const { code, output } = await run({
+      PORT: 'eighty',
+      DATABASE_URL: 'mysql://nope',
+      API_KEYS: '[{"id":"x","scopes":["customers:fly"],"key":"short"}]',
+      LOG_LEVEL: 'loud',
+    });
+    expect(code).toBe(1);
+    expect(output).toContain('Invalid configuration');
+    for (const name of ['PORT', 'DATABASE_URL', 'API_KEYS (0.scopes.0)', 'API_KEYS (0.key)', 'LOG_LEVEL']) {
+      expect(output).toContain(name);
+    }
+    expect(output).not.toMatch(/\n\s+at /);
+  });
+
+  it('requires API keys in production', async () => {
+    const { code, output } = await run({ NODE_ENV: 'production', DATA_DIR: dataDir });
+    expect(code).toBe(1);
+    expect(output).toContain('API_KEYS: required in production');
+  });
+});
