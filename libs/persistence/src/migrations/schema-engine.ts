@@ -98,8 +98,20 @@ async function withEngine<T>(
 ): Promise<T> {
   const { SchemaEngine } = await loadBindings();
   const pglite = database ?? (await PGlite.create());
+  // pglite-prisma-adapter never closes the shadow databases it opens, which keeps the process alive.
+  const shadows: PGlite[] = [];
   try {
-    const adapter = bindMigrationAwareSqlAdapterFactory(new PrismaPGlite(pglite));
+    const main = new PrismaPGlite(pglite);
+    const adapter = bindMigrationAwareSqlAdapterFactory({
+      provider: main.provider,
+      adapterName: main.adapterName,
+      connect: () => main.connect(),
+      connectToShadowDb: async () => {
+        const shadow = await PGlite.create();
+        shadows.push(shadow);
+        return new PrismaPGlite(shadow).connect();
+      },
+    });
     const engine = await SchemaEngine.new({ datamodels: [[schema.path, schema.content]] }, () => {}, adapter);
     try {
       return await run(engine);
@@ -107,6 +119,7 @@ async function withEngine<T>(
       engine.free();
     }
   } finally {
+    await Promise.all(shadows.map((shadow) => shadow.close()));
     if (database === undefined) await pglite.close();
   }
 }
