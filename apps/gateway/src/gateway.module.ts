@@ -1,13 +1,23 @@
 import {
   type DynamicModule,
+  Inject,
+  Injectable,
   type MiddlewareConsumer,
   Module,
   type NestModule,
+  type OnApplicationShutdown,
   ValidationPipe,
 } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
-import { CustomerService } from '@app/customer-domain';
+import {
+  CustomerService,
+  CustomerSyncService,
+  DEFAULT_PROVIDER_TARGETS,
+  ProviderRegistry,
+  type RequestedTarget,
+} from '@app/customer-domain';
 import { type DatabaseHandle, PersistenceModule } from '@app/persistence';
+import { ProvidersModule } from '@app/providers';
 import { LoggerModule } from 'nestjs-pino';
 
 import { ApiKeyGuard } from './auth/api-key.guard';
@@ -18,16 +28,40 @@ import { type GatewayConfig } from './config/gateway.config';
 import { CustomersController } from './customers/customers.controller';
 import { ProblemFilter } from './errors/problem.filter';
 import { HealthController } from './health/health.controller';
+import { ProvidersController } from './providers/providers.controller';
 import { ContentTypeMiddleware } from './http/content-type.middleware';
 import { loggerParams } from './http/logging';
 import { validationFailed } from './http/validators';
 import { IdempotencyMiddleware } from './idempotency/idempotency.middleware';
 import { IdempotencyStore } from './idempotency/idempotency.store';
 
+const SHUTDOWN_HOOK = 'SHUTDOWN_HOOK';
+
 export interface GatewayOptions {
   config: GatewayConfig;
   apiKeys: ApiKeyRegistry;
   openDatabase: () => Promise<DatabaseHandle>;
+  /** Raw provider account configurations; each adapter validates its own at start-up. */
+  providerAccounts: readonly unknown[];
+  /** Closed last on shutdown, e.g. the embedded sandboxes the accounts point at. */
+  onShutdown?: () => Promise<void>;
+}
+
+/** Where creates go by default: DEFAULT_PROVIDERS, else every configured account. */
+function defaultTargets(options: GatewayOptions, registry: ProviderRegistry): RequestedTarget[] {
+  return (
+    options.config.DEFAULT_PROVIDERS ??
+    registry.all().map((provider) => ({ provider: provider.provider, account: provider.account }))
+  );
+}
+
+@Injectable()
+class ShutdownHook implements OnApplicationShutdown {
+  constructor(@Inject(SHUTDOWN_HOOK) private readonly hook: (() => Promise<void>) | undefined) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.hook?.();
+  }
 }
 
 /** The composition root of the HTTP gateway. */
@@ -40,11 +74,20 @@ export class GatewayModule implements NestModule {
         GatewayConfigModule.register(options.config),
         LoggerModule.forRoot(loggerParams(options.config.LOG_LEVEL)),
         PersistenceModule.forRoot(options.openDatabase),
+        ProvidersModule.forRoot({ useFactory: () => options.providerAccounts }),
       ],
-      controllers: [CustomersController, HealthController],
+      controllers: [CustomersController, ProvidersController, HealthController],
       providers: [
         { provide: ApiKeyRegistry, useValue: options.apiKeys },
         CustomerService,
+        CustomerSyncService,
+        {
+          provide: DEFAULT_PROVIDER_TARGETS,
+          inject: [ProviderRegistry],
+          useFactory: (registry: ProviderRegistry) => defaultTargets(options, registry),
+        },
+        { provide: SHUTDOWN_HOOK, useValue: options.onShutdown },
+        ShutdownHook,
         IdempotencyStore,
         { provide: APP_GUARD, useClass: ApiKeyGuard },
         { provide: APP_FILTER, useClass: ProblemFilter },

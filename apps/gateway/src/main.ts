@@ -5,6 +5,7 @@ import { openDatabase } from '@app/persistence';
 import { createGatewayApp } from './app';
 import { ApiKeyRegistry, loadOrCreateDevelopmentKey } from './auth/api-keys';
 import { ConfigError, type GatewayConfig, loadGatewayConfig } from './config/gateway.config';
+import { startEmbeddedSandboxes } from './sandboxes';
 
 /** The configured keys, or, outside production, a development key kept in the data directory. */
 async function resolveApiKeys(
@@ -21,12 +22,23 @@ async function resolveApiKeys(
   };
 }
 
+/** The configured provider accounts, or, outside production, the built-in sandboxes. */
+async function resolveProviders(config: GatewayConfig) {
+  if (config.PROVIDER_ACCOUNTS !== undefined) return { accounts: config.PROVIDER_ACCOUNTS };
+  if (config.SANDBOXES === 'off' || config.NODE_ENV === 'production') return { accounts: [] };
+  const sandboxes = await startEmbeddedSandboxes();
+  return { accounts: sandboxes.accounts, sandboxes };
+}
+
 async function main(): Promise<void> {
   const config = loadGatewayConfig();
   const { registry, developmentKey } = await resolveApiKeys(config);
+  const { accounts, sandboxes } = await resolveProviders(config);
   const app = await createGatewayApp({
     config,
     apiKeys: registry,
+    providerAccounts: accounts,
+    onShutdown: sandboxes?.close,
     openDatabase: () =>
       openDatabase({
         url: config.DATABASE_URL,
@@ -45,6 +57,13 @@ async function main(): Promise<void> {
     `  OpenAPI:     ${url}/docs-json`,
     `  Database:    ${config.DATABASE_URL === undefined ? `embedded PGlite in ${resolve(config.DATA_DIR, 'pglite')}` : 'PostgreSQL (DATABASE_URL)'}`,
   ];
+  if (sandboxes !== undefined) {
+    lines.push(
+      `  Sandboxes:   Digital River ${sandboxes.urls.digitalRiver}, 2Checkout ${sandboxes.urls.twoCheckout}`,
+    );
+  } else {
+    lines.push(`  Providers:   ${accounts.length} configured account(s)`);
+  }
   // The development key is printed for the operator at their own terminal; it is never logged.
   if (developmentKey !== undefined)
     lines.push(`  API key:     ${developmentKey}   (development key, scope admin)`);

@@ -35,6 +35,12 @@ export abstract class CustomerRepository {
    */
   abstract update(id: string, expectedVersion: number, data: CustomerData): Promise<Customer | undefined>;
 
+  /**
+   * GDPR erasure: clears the personal fields, marks the customer forgotten and drops the stored
+   * idempotent responses that mention it; resolves `undefined` when there is no such customer.
+   */
+  abstract erase(id: string): Promise<Customer | undefined>;
+
   /** Resolves false when there was nothing to delete. */
   abstract delete(id: string): Promise<boolean>;
 }

@@ -72,6 +72,20 @@ export class CustomerService {
     }
   }
 
+  /** The customer an update would produce, checked, without writing it (for dry runs). */
+  preview(current: CustomerData, patch: CustomerPatch): CustomerData {
+    const merged = applyPatch(current, patch);
+    assertInvariants(merged);
+    return merged;
+  }
+
+  /** Removes every personal field and stored answer about the customer, keeping a tombstone. */
+  async erase(id: string): Promise<Customer> {
+    const erased = await this.repository.erase(id);
+    if (erased === undefined) throw notFound(id);
+    return erased;
+  }
+
   async delete(id: string): Promise<void> {
     if (!(await this.repository.delete(id))) throw notFound(id);
   }

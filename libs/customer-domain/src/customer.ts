@@ -92,16 +92,3 @@ export interface Customer extends CustomerData {
   updatedAt: Date;
   providers: ProviderLink[];
 }
-
-/** The fields a GDPR erasure removes from the mirror. */
-export const PERSONAL_FIELDS = [
-  'email',
-  'givenName',
-  'familyName',
-  'companyName',
-  'phone',
-  'address',
-  'taxIdentifiers',
-  'taxCertificates',
-  'metadata',
-] as const satisfies readonly (keyof CustomerData)[];

@@ -5,3 +5,5 @@ export * from './customer.repository';
 export * from './customer.service';
 export * from './errors';
 export * from './provider-registry';
+export * from './customer-sync.service';
+export * from './provider-link.repository';

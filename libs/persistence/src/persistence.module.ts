@@ -6,10 +6,11 @@ import {
   Module,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import { CustomerRepository } from '@app/customer-domain';
+import { CustomerRepository, ProviderLinkRepository } from '@app/customer-domain';
 
 import { type PrismaClient } from '../../../generated/prisma/client';
 import { PrismaCustomerRepository } from './prisma-customer.repository';
+import { PrismaProviderLinkRepository } from './prisma-provider-link.repository';
 import { DATABASE, PRISMA_CLIENT } from './prisma.tokens';
 
 /** An open database: PGlite or PostgreSQL behind the same PrismaClient. */
@@ -45,9 +46,10 @@ export class PersistenceModule {
           useFactory: (database: DatabaseHandle) => database.prisma,
         },
         { provide: CustomerRepository, useClass: PrismaCustomerRepository },
+        { provide: ProviderLinkRepository, useClass: PrismaProviderLinkRepository },
         DatabaseLifecycle,
       ],
-      exports: [DATABASE, PRISMA_CLIENT, CustomerRepository],
+      exports: [DATABASE, PRISMA_CLIENT, CustomerRepository, ProviderLinkRepository],
     };
   }
 }

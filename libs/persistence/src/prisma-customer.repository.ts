@@ -102,6 +102,30 @@ export class PrismaCustomerRepository extends CustomerRepository {
     return count === 1 ? this.findById(id) : undefined;
   }
 
+  async erase(id: string): Promise<Customer | undefined> {
+    const erased = await this.prisma.$transaction(async (tx) => {
+      const { count } = await tx.customer.updateMany({
+        where: { id },
+        data: {
+          email: null,
+          givenName: null,
+          familyName: null,
+          companyName: null,
+          phone: null,
+          address: Prisma.DbNull,
+          metadata: {},
+          taxIdentifiers: [],
+          taxCertificates: [],
+          forgottenAt: new Date(),
+          version: { increment: 1 },
+        },
+      });
+      await tx.idempotencyRecord.deleteMany({ where: { customerId: id } });
+      return count === 1;
+    });
+    return erased ? this.findById(id) : undefined;
+  }
+
   async delete(id: string): Promise<boolean> {
     const { count } = await this.prisma.customer.deleteMany({ where: { id } });
     return count === 1;

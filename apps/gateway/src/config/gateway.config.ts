@@ -52,6 +52,39 @@ const envSchema = z.object({
       }
     })
     .pipe(z.array(apiKeySchema).min(1).optional()),
+  /**
+   * The provider accounts, a JSON array; each entry is checked by its adapter's own schema at
+   * start-up (see libs/providers). Unset outside production: the built-in sandboxes are started.
+   */
+  PROVIDER_ACCOUNTS: z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      if (raw === undefined || raw.trim() === '') return undefined;
+      try {
+        return JSON.parse(raw) as unknown;
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'PROVIDER_ACCOUNTS must be a JSON array' });
+        return z.NEVER;
+      }
+    })
+    .pipe(z.array(z.record(z.string(), z.unknown())).optional()),
+  /** Where a create goes when the caller names no providers: `provider[:account]`, comma-separated. */
+  DEFAULT_PROVIDERS: z
+    .string()
+    .regex(
+      /^\s*[a-z0-9-]+(:[A-Za-z0-9._-]+)?(\s*,\s*[a-z0-9-]+(:[A-Za-z0-9._-]+)?)*\s*$/,
+      'DEFAULT_PROVIDERS looks like digital-river,two-checkout:eu',
+    )
+    .optional()
+    .transform((raw) =>
+      raw?.split(',').map((entry) => {
+        const [provider = '', account] = entry.trim().split(':');
+        return account === undefined ? { provider } : { provider, account };
+      }),
+    ),
+  /** `auto` starts the built-in provider sandboxes when no PROVIDER_ACCOUNTS are configured. */
+  SANDBOXES: z.enum(['auto', 'off']).default('auto'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   BODY_LIMIT: z
     .string()

@@ -6,6 +6,7 @@ import {
   Headers,
   HttpCode,
   Param,
+  ParseBoolPipe,
   Patch,
   Post,
   Query,
@@ -19,10 +20,11 @@ import {
   ApiOkResponse,
   ApiOperation,
   ApiParam,
+  ApiQuery,
   ApiSecurity,
   ApiTags,
 } from '@nestjs/swagger';
-import { CustomerService, type Customer } from '@app/customer-domain';
+import { type Customer, CustomerService, CustomerSyncService } from '@app/customer-domain';
 import { type Response } from 'express';
 
 import { RequiresScope } from '../auth/auth.decorators';
@@ -32,7 +34,12 @@ import {
   CustomerListResponse,
   CustomerResponse,
   DeletedCustomerResponse,
+  DryRunResponse,
+  ForgetResponse,
+  ImportCustomerBody,
   ListCustomersQuery,
+  ProviderTargetDto,
+  TaxIdentifierDto,
   toCustomerData,
   toCustomerPatch,
   toCustomerResponse,
@@ -45,6 +52,17 @@ const IDEMPOTENCY_KEY_HEADER = ApiHeader({
   description:
     'Makes the request safe to retry: the same key with the same request replays the first answer for 24 hours (marked `Idempotent-Replayed: true`); with another request it is a 422; while the first is running, a 409. Scoped to the API key.',
 });
+
+const DRY_RUN = ApiQuery({
+  name: 'dryRun',
+  required: false,
+  type: Boolean,
+  description:
+    'true: answer 200 with the exact provider requests this write would send, and send and write nothing.',
+});
+
+const dryRunOf = (value: boolean | undefined) => value === true;
+const dryRunPipe = new ParseBoolPipe({ optional: true });
 
 /** The strong ETag of a customer: its version. */
 export const etagOf = (customer: Pick<Customer, 'version'>) => `"${customer.version}"`;
@@ -66,24 +84,78 @@ export function versionsFromIfMatch(header: string | undefined): number[] | unde
 @ApiSecurity('api-key')
 @Controller('v1/customers')
 export class CustomersController {
-  constructor(private readonly customers: CustomerService) {}
+  constructor(
+    private readonly customers: CustomerService,
+    private readonly sync: CustomerSyncService,
+  ) {}
 
   @Post()
   @RequiresScope('customers:write')
   @IDEMPOTENCY_KEY_HEADER
-  @ApiOperation({ summary: 'Create a customer' })
+  @DRY_RUN
+  @ApiOperation({
+    summary: 'Create a customer',
+    description:
+      'Stores the customer, then creates it at each provider in `providers` (default: DEFAULT_PROVIDERS). Each link in the answer says how that went: `synced`, or `failed` with the reason, and which fields that provider cannot hold.',
+  })
   @ApiBody({ type: CreateCustomerBody })
   @ApiCreatedResponse({
     type: CustomerResponse,
     description: 'Created; `ETag` and `Location` headers are set.',
   })
+  @ApiOkResponse({ type: DryRunResponse, description: 'With dryRun=true: the plan.' })
   @ApiProblems(400, 401, 403, 409, 413, 415, 422)
   async create(
     @Body() body: CreateCustomerBody,
+    @Query('dryRun', dryRunPipe) dryRun: boolean | undefined,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<CustomerResponse | DryRunResponse> {
+    if (dryRunOf(dryRun)) {
+      res.status(200);
+      return { dryRun: true, providers: await this.sync.planCreate(toCustomerData(body), body.providers) };
+    }
+    const { customer } = await this.sync.create(toCustomerData(body), body.providers);
+    res.set({ ETag: etagOf(customer), Location: `/v1/customers/${customer.id}` });
+    return toCustomerResponse(customer);
+  }
+
+  @Post('import')
+  @RequiresScope('customers:write')
+  @IDEMPOTENCY_KEY_HEADER
+  @ApiOperation({
+    summary: 'Adopt a customer that already exists at a provider',
+    description:
+      'Reads the customer at the provider by any of its references and stores it, linked and synced. Importing an already linked customer answers it as it is (200).',
+  })
+  @ApiBody({ type: ImportCustomerBody })
+  @ApiCreatedResponse({ type: CustomerResponse, description: 'Imported.' })
+  @ApiOkResponse({ type: CustomerResponse, description: 'Already linked: nothing changed.' })
+  @ApiProblems(400, 401, 403, 404, 409, 422, 502, 503)
+  async import(
+    @Body() body: ImportCustomerBody,
     @Res({ passthrough: true }) res: Response,
   ): Promise<CustomerResponse> {
-    const customer = await this.customers.create(toCustomerData(body));
-    res.set({ ETag: etagOf(customer), Location: `/v1/customers/${customer.id}` });
+    const { customer, created } = await this.sync.import(body, body.reference);
+    res.status(created ? 201 : 200).set('ETag', etagOf(customer));
+    return toCustomerResponse(customer);
+  }
+
+  @Get('by-reference/:provider/:reference')
+  @RequiresScope('customers:read')
+  @ApiOperation({
+    summary: "Find a customer by any of a provider's references (ours, or the provider's own id)",
+  })
+  @ApiParam({ name: 'provider', example: 'two-checkout' })
+  @ApiParam({ name: 'reference', example: '601952421' })
+  @ApiOkResponse({ type: CustomerResponse })
+  @ApiProblems(401, 403, 404)
+  async byReference(
+    @Param('provider') provider: string,
+    @Param('reference') reference: string,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<CustomerResponse> {
+    const customer = await this.sync.findByReference(provider, reference);
+    res.set('ETag', etagOf(customer));
     return toCustomerResponse(customer);
   }
 
@@ -122,21 +194,26 @@ export class CustomersController {
       'The ETag from a GET: the update applies only if the customer is still at that version (else 412).',
   })
   @ApiOperation({
-    summary: 'Update a customer (partial)',
+    summary: 'Update a customer (partial), then every provider it is linked to',
     description:
       'JSON merge patch (RFC 7396): absent fields are kept, `null` clears a field; `address` and `metadata` are merged key by key, lists are replaced.',
   })
   @ApiParam({ name: 'id', example: 'cus_4f7d0e1c9b2a3d4e5f6a7b8c' })
   @ApiBody({ type: UpdateCustomerBody })
   @ApiOkResponse({ type: CustomerResponse })
+  @ApiOkResponse({ type: DryRunResponse, description: 'With dryRun=true: the plan.' })
+  @DRY_RUN
   @ApiProblems(400, 401, 403, 404, 409, 412, 413, 415, 422)
   async update(
     @Param('id') id: string,
     @Body() body: UpdateCustomerBody,
     @Headers('if-match') ifMatch: string | undefined,
+    @Query('dryRun', dryRunPipe) dryRun: boolean | undefined,
     @Res({ passthrough: true }) res: Response,
-  ): Promise<CustomerResponse> {
-    const customer = await this.customers.update(id, toCustomerPatch(body), versionsFromIfMatch(ifMatch));
+  ): Promise<CustomerResponse | DryRunResponse> {
+    if (dryRunOf(dryRun))
+      return { dryRun: true, providers: await this.sync.planUpdate(id, toCustomerPatch(body)) };
+    const { customer } = await this.sync.update(id, toCustomerPatch(body), versionsFromIfMatch(ifMatch));
     res.set('ETag', etagOf(customer));
     return toCustomerResponse(customer);
   }
@@ -145,12 +222,130 @@ export class CustomersController {
   @HttpCode(200)
   @RequiresScope('customers:write')
   @IDEMPOTENCY_KEY_HEADER
-  @ApiOperation({ summary: 'Delete a customer from the mirror' })
+  @DRY_RUN
+  @ApiOperation({
+    summary: 'Delete a customer at its providers and from the mirror',
+    description:
+      'Providers without a delete (2Checkout) are reported as `unsupported`. If a provider fails, the customer stays in the mirror with the reason on its link, and the call answers with the provider error; it can be retried.',
+  })
   @ApiParam({ name: 'id', example: 'cus_4f7d0e1c9b2a3d4e5f6a7b8c' })
   @ApiOkResponse({ type: DeletedCustomerResponse })
+  @ApiProblems(401, 403, 404, 409, 422, 502, 503)
+  async delete(
+    @Param('id') id: string,
+    @Query('dryRun', dryRunPipe) dryRun: boolean | undefined,
+  ): Promise<DeletedCustomerResponse | DryRunResponse> {
+    if (dryRunOf(dryRun)) return { dryRun: true, providers: await this.sync.planDelete(id) };
+    return { id, deleted: true, providers: await this.sync.delete(id) };
+  }
+
+  @Post(':id/forget')
+  @HttpCode(200)
+  @RequiresScope('customers:write')
+  @IDEMPOTENCY_KEY_HEADER
+  @ApiOperation({
+    summary: 'Forget a customer (GDPR erasure)',
+    description:
+      "Asks every linked provider to forget (Digital River's requestToBeForgotten; 2Checkout's personal fields scrubbed), then erases the personal fields from the mirror and from stored idempotent answers, keeping a tombstone. What a provider could not erase is listed in `notErased`.",
+  })
+  @ApiParam({ name: 'id', example: 'cus_4f7d0e1c9b2a3d4e5f6a7b8c' })
+  @ApiOkResponse({ type: ForgetResponse })
   @ApiProblems(401, 403, 404, 409, 422)
-  async delete(@Param('id') id: string): Promise<DeletedCustomerResponse> {
-    await this.customers.delete(id);
-    return { id, deleted: true };
+  async forget(@Param('id') id: string): Promise<ForgetResponse> {
+    const { customer, providers } = await this.sync.forget(id);
+    return { customer: toCustomerResponse(customer), providers };
+  }
+
+  @Post(':id/links')
+  @RequiresScope('customers:write')
+  @IDEMPOTENCY_KEY_HEADER
+  @DRY_RUN
+  @ApiOperation({ summary: 'Push an existing customer to another provider account' })
+  @ApiParam({ name: 'id', example: 'cus_4f7d0e1c9b2a3d4e5f6a7b8c' })
+  @ApiBody({ type: ProviderTargetDto })
+  @ApiCreatedResponse({ type: CustomerResponse, description: 'The link in `providers` says how it went.' })
+  @ApiOkResponse({ type: DryRunResponse, description: 'With dryRun=true: the plan.' })
+  @ApiProblems(400, 401, 403, 404, 409, 422)
+  async link(
+    @Param('id') id: string,
+    @Body() body: ProviderTargetDto,
+    @Query('dryRun', dryRunPipe) dryRun: boolean | undefined,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<CustomerResponse | DryRunResponse> {
+    if (dryRunOf(dryRun)) {
+      res.status(200);
+      return { dryRun: true, providers: await this.sync.planLink(id, body) };
+    }
+    const { customer } = await this.sync.link(id, body);
+    res.set('ETag', etagOf(customer));
+    return toCustomerResponse(customer);
+  }
+
+  @Post(':id/sources/:sourceId')
+  @HttpCode(200)
+  @RequiresScope('customers:write')
+  @IDEMPOTENCY_KEY_HEADER
+  @ApiOperation({
+    summary: 'Attach a payment source at the providers that hold sources',
+    description:
+      'A 422 `unsupported_by_provider`, before any provider call, when no linked provider holds sources.',
+  })
+  @ApiParam({ name: 'id', example: 'cus_4f7d0e1c9b2a3d4e5f6a7b8c' })
+  @ApiParam({ name: 'sourceId', example: 'fd74a5c5-0163-469a-ae8e-031f0259b576' })
+  @ApiOkResponse({ type: CustomerResponse })
+  @ApiProblems(401, 403, 404, 409, 422)
+  async attachSource(
+    @Param('id') id: string,
+    @Param('sourceId') sourceId: string,
+  ): Promise<CustomerResponse> {
+    return toCustomerResponse((await this.sync.attachSource(id, sourceId)).customer);
+  }
+
+  @Delete(':id/sources/:sourceId')
+  @HttpCode(200)
+  @RequiresScope('customers:write')
+  @IDEMPOTENCY_KEY_HEADER
+  @ApiOperation({ summary: 'Detach a payment source' })
+  @ApiParam({ name: 'id', example: 'cus_4f7d0e1c9b2a3d4e5f6a7b8c' })
+  @ApiParam({ name: 'sourceId', example: 'fd74a5c5-0163-469a-ae8e-031f0259b576' })
+  @ApiOkResponse({ type: CustomerResponse })
+  @ApiProblems(401, 403, 404, 409, 422)
+  async detachSource(
+    @Param('id') id: string,
+    @Param('sourceId') sourceId: string,
+  ): Promise<CustomerResponse> {
+    return toCustomerResponse((await this.sync.detachSource(id, sourceId)).customer);
+  }
+
+  @Post(':id/tax-identifiers')
+  @HttpCode(200)
+  @RequiresScope('customers:write')
+  @IDEMPOTENCY_KEY_HEADER
+  @ApiOperation({
+    summary: 'Set the tax identifier of a type (replacing one of the same type)',
+    description:
+      'Digital River attaches a tax-identifier resource; 2Checkout keeps one VAT id as FiscalCode (it needs companyName). A 422 `unsupported_by_provider` when no linked provider holds tax identifiers.',
+  })
+  @ApiParam({ name: 'id', example: 'cus_4f7d0e1c9b2a3d4e5f6a7b8c' })
+  @ApiBody({ type: TaxIdentifierDto })
+  @ApiOkResponse({ type: CustomerResponse })
+  @ApiProblems(400, 401, 403, 404, 409, 412, 422)
+  async setTaxIdentifier(@Param('id') id: string, @Body() body: TaxIdentifierDto): Promise<CustomerResponse> {
+    return toCustomerResponse(
+      (await this.sync.setTaxIdentifier(id, { type: body.type, value: body.value })).customer,
+    );
+  }
+
+  @Delete(':id/tax-identifiers/:type')
+  @HttpCode(200)
+  @RequiresScope('customers:write')
+  @IDEMPOTENCY_KEY_HEADER
+  @ApiOperation({ summary: 'Remove the tax identifier of a type' })
+  @ApiParam({ name: 'id', example: 'cus_4f7d0e1c9b2a3d4e5f6a7b8c' })
+  @ApiParam({ name: 'type', example: 'de' })
+  @ApiOkResponse({ type: CustomerResponse })
+  @ApiProblems(400, 401, 403, 404, 409, 412, 422)
+  async removeTaxIdentifier(@Param('id') id: string, @Param('type') type: string): Promise<CustomerResponse> {
+    return toCustomerResponse((await this.sync.removeTaxIdentifier(id, type)).customer);
   }
 }

@@ -26,7 +26,9 @@ import {
   type CustomerType,
   EXTERNAL_REFERENCE_PATTERN,
   LINK_STATUSES,
+  type LinkError,
   type LinkStatus,
+  type ProviderReport,
   type ProviderLink,
 } from '@app/customer-domain';
 
@@ -234,7 +236,44 @@ class CustomerFields {
   taxCertificates?: TaxCertificateDto[];
 }
 
+export class ProviderTargetDto {
+  @ApiProperty({ example: 'digital-river', description: 'A provider id from GET /v1/providers.' })
+  @IsString()
+  @Matches(/^[a-z0-9-]{1,40}$/, { message: 'provider must be a provider id such as digital-river' })
+  provider!: string;
+
+  @ApiPropertyOptional({
+    example: 'sandbox',
+    description: "The provider account; default: the provider's first configured one.",
+  })
+  @IsOptional()
+  @IsString()
+  @Matches(/^[A-Za-z0-9._-]{1,64}$/, { message: 'account must be 1-64 letters, digits, ".", "_" or "-"' })
+  account?: string;
+}
+
+export class ImportCustomerBody extends ProviderTargetDto {
+  @ApiProperty({ example: '5823594808', description: "Any of the provider's references for the customer." })
+  @IsString()
+  @MinLength(1)
+  @MaxLength(64)
+  reference!: string;
+}
+
 export class CreateCustomerBody extends CustomerFields {
+  @ApiPropertyOptional({
+    type: [ProviderTargetDto],
+    maxItems: 10,
+    description:
+      'Where to create the customer; default: the configured DEFAULT_PROVIDERS. An empty list keeps it in the gateway only.',
+  })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(10)
+  @ValidateNested({ each: true })
+  @Type(() => ProviderTargetDto)
+  providers?: ProviderTargetDto[];
+
   @ApiPropertyOptional({ type: AddressDto })
   @IsOptional()
   @ValidateNested()
@@ -397,9 +436,68 @@ export class CustomerListResponse {
   hasMore!: boolean;
 }
 
+export class ProviderReportDto {
+  @ApiProperty({ example: 'two-checkout' }) provider!: string;
+  @ApiProperty({ example: 'sandbox' }) account!: string;
+  @ApiProperty({ enum: ['synced', 'deleted', 'forgotten', 'unsupported', 'failed'], example: 'unsupported' })
+  outcome!: ProviderReport['outcome'];
+  @ApiPropertyOptional({
+    type: [String],
+    description: 'Personal fields the provider could not erase.',
+    example: ['address'],
+  })
+  notErased?: string[];
+  @ApiPropertyOptional({
+    type: Object,
+    example: { code: 'unsupported_by_provider', message: '2Checkout has no customer delete.' },
+  })
+  error?: LinkError;
+}
+
 export class DeletedCustomerResponse {
   @ApiProperty({ example: 'cus_4f7d0e1c9b2a3d4e5f6a7b8c' }) id!: string;
   @ApiProperty({ example: true }) deleted!: true;
+  @ApiProperty({ type: [ProviderReportDto], description: 'What happened at each linked provider.' })
+  providers!: ProviderReportDto[];
+}
+
+export class ForgetResponse {
+  @ApiProperty({
+    type: CustomerResponse,
+    description: 'The tombstone: ids and timestamps, personal fields erased.',
+  })
+  customer!: CustomerResponse;
+  @ApiProperty({ type: [ProviderReportDto] }) providers!: ProviderReportDto[];
+}
+
+class PlannedRequestDto {
+  @ApiProperty({ enum: ['GET', 'POST', 'PUT', 'DELETE'] }) method!: string;
+  @ApiProperty({ example: 'https://api.digitalriver.com/customers' }) url!: string;
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: { type: 'string' },
+    example: { Authorization: 'Bearer sk_test_[REDACTED]' },
+  })
+  headers!: Record<string, string>;
+  @ApiPropertyOptional({ type: Object }) body?: unknown;
+  @ApiPropertyOptional() note?: string;
+}
+
+class ProviderPlanDto {
+  @ApiProperty({ example: 'digital-river' }) provider!: string;
+  @ApiProperty({ example: 'sandbox' }) account!: string;
+  @ApiProperty({ type: [PlannedRequestDto] }) requests!: PlannedRequestDto[];
+  @ApiProperty({ type: [String], example: ['metadata'] }) unsupportedFields!: string[];
+  @ApiPropertyOptional({ example: '2Checkout does not support delete' }) unsupported?: string;
+}
+
+export class DryRunResponse {
+  @ApiProperty({ example: true }) dryRun!: true;
+  @ApiProperty({
+    type: [ProviderPlanDto],
+    description: 'The exact requests each provider would be sent; nothing was sent or written.',
+  })
+  providers!: ProviderPlanDto[];
 }
 
 const iso = (date: Date | undefined) => date?.toISOString() ?? null;
@@ -449,7 +547,7 @@ function plain<T>(value: T): T {
 }
 
 export function toCustomerData(body: CreateCustomerBody): CustomerData {
-  const { metadata, taxIdentifiers, taxCertificates, enabled, ...fields } = plain(body);
+  const { metadata, taxIdentifiers, taxCertificates, enabled, providers: _targets, ...fields } = plain(body);
   return {
     ...fields,
     enabled: enabled ?? true,

@@ -60,6 +60,8 @@ const EXAMPLES: Record<number, { code: string; detail: string; errors?: FieldErr
     detail: 'Send the body as application/json or application/merge-patch+json.',
   },
   422: { code: 'idempotency_key_reused', detail: 'This Idempotency-Key was used with a different request.' },
+  502: { code: 'provider_unavailable', detail: 'The provider could not be reached.' },
+  503: { code: 'provider_rate_limited', detail: 'The provider is rate limiting the gateway.' },
 };
 
 const DESCRIPTIONS: Record<number, string> = {
@@ -71,7 +73,9 @@ const DESCRIPTIONS: Record<number, string> = {
   412: 'If-Match does not name the current version (`precondition_failed`).',
   413: 'Body too large (`payload_too_large`).',
   415: 'Body is not JSON (`unsupported_media_type`).',
-  422: 'Idempotency-Key reused with another request (`idempotency_key_reused`).',
+  422: 'Idempotency-Key reused with another request (`idempotency_key_reused`), a provider refused (`provider_rejected`), or the operation is not supported by the linked providers (`unsupported_by_provider`).',
+  502: 'A provider failed (`provider_unavailable`, `provider_auth_failed`, `provider_bad_response`); nothing was lost: the outcome is on the link.',
+  503: 'A provider is rate limiting the gateway (`provider_rate_limited`); `Retry-After` says when to retry.',
 };
 
 /** Documents the problem+json answers a route can give, with an example of each. */

@@ -1,0 +1,68 @@
+import { Controller, Get } from '@nestjs/common';
+import {
+  ApiBearerAuth,
+  ApiOkResponse,
+  ApiOperation,
+  ApiProperty,
+  ApiSecurity,
+  ApiTags,
+} from '@nestjs/swagger';
+import { ProviderRegistry } from '@app/customer-domain';
+import { allProviderCapabilities } from '@app/providers';
+
+import { RequiresScope } from '../auth/auth.decorators';
+import { ApiProblems } from '../errors/problem.dto';
+
+class SupportDto {
+  @ApiProperty({ enum: ['full', 'partial', 'none'] }) support!: 'full' | 'partial' | 'none';
+  @ApiProperty({ required: false, example: '2Checkout has no customer delete.' }) note?: string;
+}
+
+class ProviderCapabilitiesDto {
+  @ApiProperty({ example: 'digital-river' }) provider!: string;
+  @ApiProperty({ example: 'Digital River' }) displayName!: string;
+  @ApiProperty({ example: '2021-12-13' }) apiVersion!: string;
+  @ApiProperty() docsUrl!: string;
+  @ApiProperty({
+    type: [String],
+    description: 'The configured accounts of this provider.',
+    example: ['sandbox'],
+  })
+  accounts!: string[];
+  @ApiProperty({ type: 'object', additionalProperties: { $ref: '#/components/schemas/SupportDto' } })
+  operations!: Record<string, SupportDto>;
+  @ApiProperty({ type: 'object', additionalProperties: { $ref: '#/components/schemas/SupportDto' } })
+  fields!: Record<string, SupportDto>;
+  @ApiProperty() idempotency!: string;
+  @ApiProperty({ enum: ['cursor', 'none'] }) pagination!: 'cursor' | 'none';
+}
+
+class ProvidersResponse {
+  @ApiProperty({ type: [ProviderCapabilitiesDto] }) data!: ProviderCapabilitiesDto[];
+}
+
+@ApiTags('providers')
+@ApiBearerAuth()
+@ApiSecurity('api-key')
+@Controller('v1/providers')
+export class ProvidersController {
+  constructor(private readonly registry: ProviderRegistry) {}
+
+  @Get()
+  @RequiresScope('customers:read')
+  @ApiOperation({
+    summary: 'The capability matrix: what each provider can do with a customer, field by field',
+    description: 'Generated from the adapters themselves; `accounts` lists the configured accounts.',
+  })
+  @ApiOkResponse({ type: ProvidersResponse })
+  @ApiProblems(401, 403)
+  list(): ProvidersResponse {
+    const configured = this.registry.all();
+    return {
+      data: allProviderCapabilities().map((capabilities) => ({
+        ...capabilities,
+        accounts: configured.filter((p) => p.provider === capabilities.provider).map((p) => p.account),
+      })),
+    };
+  }
+}
