@@ -271,7 +271,7 @@ describe('Customer API v1', () => {
       const created = await api().post('/v1/customers').set(auth).send({});
       const res = await api().delete(`/v1/customers/${created.body.id}`).set(auth);
       expect(res.status).toBe(200);
-      expect(res.body).toEqual({ id: created.body.id, deleted: true });
+      expect(res.body).toEqual({ id: created.body.id, deleted: true, providers: [] });
       expect((await api().get(`/v1/customers/${created.body.id}`).set(auth)).status).toBe(404);
       expect((await api().delete(`/v1/customers/${created.body.id}`).set(auth)).status).toBe(404);
     });

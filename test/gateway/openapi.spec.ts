@@ -30,11 +30,32 @@ describe('OpenAPI document', () => {
 
   it('documents every endpoint with its security and error responses as problem+json', () => {
     const expected: [string, string, string[]][] = [
-      ['/v1/customers', 'post', ['201', '400', '401', '403', '409', '413', '415', '422']],
+      ['/v1/customers', 'post', ['200', '201', '400', '401', '403', '409', '413', '415', '422']],
       ['/v1/customers', 'get', ['200', '400', '401', '403']],
       ['/v1/customers/{id}', 'get', ['200', '401', '403', '404']],
       ['/v1/customers/{id}', 'patch', ['200', '400', '401', '403', '404', '409', '412', '413', '415', '422']],
-      ['/v1/customers/{id}', 'delete', ['200', '401', '403', '404', '409', '422']],
+      ['/v1/customers/{id}', 'delete', ['200', '401', '403', '404', '409', '422', '502', '503']],
+      [
+        '/v1/customers/import',
+        'post',
+        ['200', '201', '400', '401', '403', '404', '409', '422', '502', '503'],
+      ],
+      ['/v1/customers/by-reference/{provider}/{reference}', 'get', ['200', '401', '403', '404']],
+      ['/v1/customers/{id}/forget', 'post', ['200', '401', '403', '404', '409', '422']],
+      ['/v1/customers/{id}/links', 'post', ['200', '201', '400', '401', '403', '404', '409', '422']],
+      ['/v1/customers/{id}/sources/{sourceId}', 'post', ['200', '401', '403', '404', '409', '422']],
+      ['/v1/customers/{id}/sources/{sourceId}', 'delete', ['200', '401', '403', '404', '409', '422']],
+      [
+        '/v1/customers/{id}/tax-identifiers',
+        'post',
+        ['200', '400', '401', '403', '404', '409', '412', '422'],
+      ],
+      [
+        '/v1/customers/{id}/tax-identifiers/{type}',
+        'delete',
+        ['200', '400', '401', '403', '404', '409', '412', '422'],
+      ],
+      ['/v1/providers', 'get', ['200', '401', '403']],
     ];
     for (const [path, method, statuses] of expected) {
       const op = operation(path, method);
@@ -54,6 +75,9 @@ describe('OpenAPI document', () => {
       ['/v1/customers', 'post'],
       ['/v1/customers/{id}', 'patch'],
       ['/v1/customers/{id}', 'delete'],
+      ['/v1/customers/import', 'post'],
+      ['/v1/customers/{id}/forget', 'post'],
+      ['/v1/customers/{id}/links', 'post'],
     ] as const) {
       expect(operation(path, method).parameters).toEqual(
         expect.arrayContaining([expect.objectContaining({ name: 'Idempotency-Key', in: 'header' })]),

@@ -85,8 +85,18 @@ describe('the gateway process', () => {
     const created = await request(first.url)
       .post('/v1/customers')
       .set('Authorization', `Bearer ${first.apiKey}`)
-      .send({ email: 'persist@example.test', givenName: 'Persisted' });
+      .send({
+        email: 'persist@example.test',
+        givenName: 'Persisted',
+        familyName: 'Customer',
+        address: { line1: '1 Main St', city: 'Minnetonka', postalCode: '55129', country: 'US' },
+      });
     expect(created.status).toBe(201);
+    // The embedded default runs both provider sandboxes and creates there too.
+    expect(first.output()).toMatch(/Sandboxes:\s+Digital River http:\/\/127\.0\.0\.1:\d+, 2Checkout http/);
+    expect(
+      created.body.providers.map((l: { provider: string; status: string }) => `${l.provider}:${l.status}`),
+    ).toEqual(['digital-river:synced', 'two-checkout:synced']);
     await stop(first);
 
     const second = await start({ DATA_DIR: dataDir });

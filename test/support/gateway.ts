@@ -2,6 +2,7 @@ import { type AddressInfo } from 'node:net';
 
 import { type INestApplication } from '@nestjs/common';
 import { createTestDatabase } from '@app/persistence';
+import { type RunningSandboxes, startSandboxes } from '@app/sandboxes';
 
 import { createGatewayApp } from '../../apps/gateway/src/app';
 import { ApiKeyRegistry } from '../../apps/gateway/src/auth/api-keys';
@@ -26,7 +27,10 @@ export interface RunningGateway {
  * The real gateway on a loopback port, on a fresh database: in-memory PGlite, or a fresh
  * PostgreSQL schema when TEST_DATABASE_URL is set (as .ci/run does).
  */
-export async function startGateway(env: Record<string, string> = {}): Promise<RunningGateway> {
+export async function startGateway(
+  env: Record<string, string> = {},
+  providerAccounts: readonly unknown[] = [],
+): Promise<RunningGateway> {
   const config: GatewayConfig = loadGatewayConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', ...env });
   const database = await createTestDatabase();
   const apiKeys = new ApiKeyRegistry([
@@ -35,7 +39,12 @@ export async function startGateway(env: Record<string, string> = {}): Promise<Ru
     { id: 'reader', scopes: ['customers:read'], key: KEYS.reader },
     { id: 'other-writer', scopes: ['customers:write'], key: KEYS.otherWriter },
   ]);
-  const app = await createGatewayApp({ config, apiKeys, openDatabase: () => Promise.resolve(database) });
+  const app = await createGatewayApp({
+    config,
+    apiKeys,
+    providerAccounts,
+    openDatabase: () => Promise.resolve(database),
+  });
   await app.listen(0, '127.0.0.1');
   const { port } = app.getHttpServer().address() as AddressInfo;
   return {
@@ -70,5 +79,40 @@ export function johnSmith(overrides: Record<string, unknown> = {}): Record<strin
     metadata: { coupon: 'SPRING20' },
     taxIdentifiers: [{ type: 'us_ein', value: '12-3456789' }],
     ...overrides,
+  };
+}
+
+export interface GatewayWithSandboxes extends RunningGateway {
+  sandboxes: RunningSandboxes;
+}
+
+/** The gateway wired to both built-in sandboxes, one account each, as the embedded default runs. */
+export async function startGatewayWithSandboxes(
+  env: Record<string, string> = {},
+): Promise<GatewayWithSandboxes> {
+  // Tests send bursts; the test-key limit (25/s) has its own tests in the sandbox suites.
+  const sandboxes = await startSandboxes({ digitalRiver: { rateLimitPerSecond: 0 } });
+  const gateway = await startGateway(env, [
+    {
+      provider: 'digital-river',
+      account: 'sandbox',
+      baseUrl: sandboxes.digitalRiver.url,
+      secretKey: sandboxes.digitalRiver.secretKey,
+    },
+    {
+      provider: 'two-checkout',
+      account: 'sandbox',
+      baseUrl: sandboxes.twoCheckout.url,
+      merchantCode: sandboxes.twoCheckout.merchantCode,
+      secretKey: sandboxes.twoCheckout.secretKey,
+    },
+  ]);
+  return {
+    ...gateway,
+    sandboxes,
+    close: async () => {
+      await gateway.close();
+      await sandboxes.close();
+    },
   };
 }

@@ -1,0 +1,413 @@
+import request from 'supertest';
+
+import {
+  bearer,
+  type GatewayWithSandboxes,
+  johnSmith,
+  KEYS,
+  startGatewayWithSandboxes,
+} from '../support/gateway';
+
+interface Link {
+  provider: string;
+  account: string;
+  reference: string;
+  providerCustomerId: string | null;
+  status: string;
+  lastError: { code: string } | null;
+  unsupportedFields: string[];
+}
+
+describe('the API across both providers (sandboxes over real HTTP)', () => {
+  let gateway: GatewayWithSandboxes;
+  const auth = bearer(KEYS.admin);
+  const api = () => request(gateway.url);
+  const dr = () => gateway.sandboxes.digitalRiver.admin;
+  const tco = () => gateway.sandboxes.twoCheckout.admin;
+  const linkOf = (body: { providers: Link[] }, provider: string) =>
+    body.providers.find((l) => l.provider === provider)!;
+
+  beforeAll(async () => {
+    gateway = await startGatewayWithSandboxes();
+  });
+  afterAll(() => gateway.close());
+  afterEach(() => {
+    dr().setFaults({});
+    tco().setFaults({});
+  });
+
+  it('lists the capability matrix, generated from the adapters', async () => {
+    const res = await api().get('/v1/providers').set(bearer(KEYS.reader));
+    expect(res.status).toBe(200);
+    const byId: Record<string, { fields: Record<string, { support: string }> }> = Object.fromEntries(
+      (res.body.data as { provider: string; fields: Record<string, { support: string }> }[]).map((p) => [
+        p.provider,
+        p,
+      ]),
+    );
+    expect(byId['digital-river']).toMatchObject({
+      accounts: ['sandbox'],
+      pagination: 'cursor',
+      operations: { delete: { support: 'full' } },
+    });
+    expect(byId['two-checkout']).toMatchObject({
+      accounts: ['sandbox'],
+      pagination: 'none',
+      operations: { delete: { support: 'none' } },
+    });
+    expect(byId['two-checkout']?.fields.metadata?.support).toBe('none');
+  });
+
+  it('creates in both providers, updates both, and finds the customer by every reference', async () => {
+    const created = await api()
+      .post('/v1/customers')
+      .set(auth)
+      .send(johnSmith({ externalReference: 'e2e-both' }));
+    expect(created.status).toBe(201);
+    const drLink = linkOf(created.body, 'digital-river');
+    const tcoLink = linkOf(created.body, 'two-checkout');
+    expect(drLink).toMatchObject({
+      account: 'sandbox',
+      reference: 'e2e-both',
+      status: 'synced',
+      lastError: null,
+    });
+    expect(tcoLink).toMatchObject({
+      reference: 'e2e-both',
+      status: 'synced',
+      providerCustomerId: expect.stringMatching(/^\d+$/),
+    });
+    expect(tcoLink.unsupportedFields).toEqual(expect.arrayContaining(['metadata', 'type']));
+
+    // The providers hold it, in their own vocabulary.
+    const atDr = dr()
+      .dump()
+      .find((c) => c.id === 'e2e-both');
+    expect(atDr).toMatchObject({
+      email: 'jsmith@digitalriver.com',
+      shipping: { name: 'John Smith', address: { country: 'US', city: 'Minnetonka' } },
+      locale: 'en_US',
+      type: 'individual',
+    });
+    const atTco = tco()
+      .dump()
+      .find((c) => c.ExternalCustomerReference === 'e2e-both');
+    expect(atTco).toMatchObject({
+      FirstName: 'John',
+      LastName: 'Smith',
+      CountryCode: 'us',
+      Zip: '55129',
+      Language: 'en',
+    });
+
+    const updated = await api()
+      .patch(`/v1/customers/${created.body.id}`)
+      .set(auth)
+      .send({ givenName: 'Johnny', metadata: { coupon: null, tier: 'gold' } });
+    expect(updated.status).toBe(200);
+    expect(updated.body.providers.map((l: Link) => l.status)).toEqual(['synced', 'synced']);
+    expect(
+      dr()
+        .dump()
+        .find((c) => c.id === 'e2e-both'),
+    ).toMatchObject({ shipping: { name: 'Johnny Smith' }, metadata: { tier: 'gold' } });
+    expect(
+      dr()
+        .dump()
+        .find((c) => c.id === 'e2e-both')?.metadata,
+    ).not.toHaveProperty('coupon');
+    expect(
+      tco()
+        .dump()
+        .find((c) => c.ExternalCustomerReference === 'e2e-both'),
+    ).toMatchObject({ FirstName: 'Johnny', LastName: 'Smith' });
+
+    for (const [provider, reference] of [
+      ['digital-river', 'e2e-both'],
+      ['two-checkout', 'e2e-both'],
+      ['two-checkout', tcoLink.providerCustomerId!],
+    ] as const) {
+      const found = await api().get(`/v1/customers/by-reference/${provider}/${reference}`).set(auth);
+      expect(found.status).toBe(200);
+      expect(found.body.id).toBe(created.body.id);
+    }
+    expect((await api().get('/v1/customers/by-reference/digital-river/nobody').set(auth)).status).toBe(404);
+  });
+
+  it('imports a customer that only exists at a provider, once', async () => {
+    const [reference] = dr().seed(1) as [string];
+    const first = await api()
+      .post('/v1/customers/import')
+      .set(auth)
+      .send({ provider: 'digital-river', reference });
+    expect(first.status).toBe(201);
+    expect(linkOf(first.body, 'digital-river')).toMatchObject({ reference, status: 'synced' });
+    const seeded = dr()
+      .dump()
+      .find((c) => c.id === reference)!;
+    expect(first.body.email).toBe(seeded.email);
+    const again = await api()
+      .post('/v1/customers/import')
+      .set(auth)
+      .send({ provider: 'digital-river', reference });
+    expect(again.status).toBe(200);
+    expect(again.body.id).toBe(first.body.id);
+    const missing = await api()
+      .post('/v1/customers/import')
+      .set(auth)
+      .send({ provider: 'digital-river', reference: 'not-there' });
+    expect(missing.status).toBe(404);
+    expect(missing.body.code).toBe('provider_customer_not_found');
+  });
+
+  it('pushes an existing customer to the other provider', async () => {
+    const created = await api()
+      .post('/v1/customers')
+      .set(auth)
+      .send(johnSmith({ externalReference: 'e2e-push', providers: [{ provider: 'digital-river' }] }));
+    expect(created.body.providers.map((l: Link) => l.provider)).toEqual(['digital-river']);
+    expect(
+      tco()
+        .dump()
+        .some((c) => c.ExternalCustomerReference === 'e2e-push'),
+    ).toBe(false);
+    const pushed = await api()
+      .post(`/v1/customers/${created.body.id}/links`)
+      .set(auth)
+      .send({ provider: 'two-checkout' });
+    expect(pushed.status).toBe(201);
+    expect(linkOf(pushed.body, 'two-checkout')).toMatchObject({ status: 'synced', account: 'sandbox' });
+    expect(
+      tco()
+        .dump()
+        .filter((c) => c.ExternalCustomerReference === 'e2e-push'),
+    ).toHaveLength(1);
+  });
+
+  it('attaches and detaches a source and a tax identifier where the provider supports them', async () => {
+    const created = await api()
+      .post('/v1/customers')
+      .set(auth)
+      .send(johnSmith({ externalReference: 'e2e-extras', taxIdentifiers: [] }));
+    const source = gateway.sandboxes.digitalRiver.admin.createSource();
+    const attached = await api().post(`/v1/customers/${created.body.id}/sources/${source.id}`).set(auth);
+    expect(attached.status).toBe(200);
+    expect(attached.body.sources).toEqual([source.id]);
+    expect(
+      dr()
+        .dump()
+        .find((c) => c.id === 'e2e-extras')
+        ?.sources?.map((s) => s.id),
+    ).toEqual([source.id]);
+
+    const tax = await api()
+      .post(`/v1/customers/${created.body.id}/tax-identifiers`)
+      .set(auth)
+      .send({ type: 'de', value: 'DE123456789' });
+    expect(tax.status).toBe(200);
+    expect(tax.body.taxIdentifiers).toEqual([{ type: 'de', value: 'DE123456789' }]);
+    expect(tax.body.providers.map((l: Link) => l.status)).toEqual(['synced', 'synced']);
+    expect(
+      dr()
+        .dump()
+        .find((c) => c.id === 'e2e-extras')
+        ?.taxIdentifiers?.map((t) => t.value),
+    ).toEqual(['DE123456789']);
+    expect(
+      tco()
+        .dump()
+        .find((c) => c.ExternalCustomerReference === 'e2e-extras')?.FiscalCode,
+    ).toBe('DE123456789');
+
+    const detached = await api().delete(`/v1/customers/${created.body.id}/sources/${source.id}`).set(auth);
+    expect(detached.body.sources).toEqual([]);
+    expect(
+      dr()
+        .dump()
+        .find((c) => c.id === 'e2e-extras')?.sources ?? [],
+    ).toEqual([]);
+    const untaxed = await api().delete(`/v1/customers/${created.body.id}/tax-identifiers/de`).set(auth);
+    expect(untaxed.body.taxIdentifiers).toEqual([]);
+  });
+
+  it('refuses sources for a customer whose providers hold none, before any provider call', async () => {
+    const created = await api()
+      .post('/v1/customers')
+      .set(auth)
+      .send(johnSmith({ externalReference: 'e2e-2co-only', providers: [{ provider: 'two-checkout' }] }));
+    const before = tco().stats().requests + dr().stats().requests;
+    const res = await api().post(`/v1/customers/${created.body.id}/sources/src_1`).set(auth);
+    expect(res.status).toBe(422);
+    expect(res.body).toMatchObject({
+      code: 'unsupported_by_provider',
+      errors: [{ field: 'sources', code: 'unsupported_by_provider' }],
+    });
+    expect(tco().stats().requests + dr().stats().requests).toBe(before);
+  });
+
+  it('deletes where the provider can, and says where it cannot', async () => {
+    const created = await api()
+      .post('/v1/customers')
+      .set(auth)
+      .send(johnSmith({ externalReference: 'e2e-delete' }));
+    const res = await api().delete(`/v1/customers/${created.body.id}`).set(auth);
+    expect(res.status).toBe(200);
+    expect(res.body.providers).toEqual(
+      expect.arrayContaining([
+        { provider: 'digital-river', account: 'sandbox', outcome: 'deleted' },
+        expect.objectContaining({ provider: 'two-checkout', outcome: 'unsupported' }),
+      ]),
+    );
+    expect(
+      dr()
+        .dump()
+        .some((c) => c.id === 'e2e-delete'),
+    ).toBe(false);
+    expect((await api().get(`/v1/customers/${created.body.id}`).set(auth)).status).toBe(404);
+  });
+
+  it('keeps the customer when a provider fails to delete it, with the reason on the link', async () => {
+    const created = await api()
+      .post('/v1/customers')
+      .set(auth)
+      .send(johnSmith({ externalReference: 'e2e-delete-fails' }));
+    dr().setFaults({ 'DELETE /customers/:id': { errorRate: 1, errorStatus: 500 } });
+    const res = await api().delete(`/v1/customers/${created.body.id}`).set(auth);
+    expect(res.status).toBe(502);
+    expect(res.body).toMatchObject({
+      code: 'provider_unavailable',
+      provider: 'digital-river',
+      account: 'sandbox',
+    });
+    const kept = await api().get(`/v1/customers/${created.body.id}`).set(auth);
+    expect(linkOf(kept.body, 'digital-river')).toMatchObject({
+      status: 'failed',
+      lastError: { code: 'provider_unavailable' },
+    });
+    dr().setFaults({});
+    expect((await api().delete(`/v1/customers/${created.body.id}`).set(auth)).status).toBe(200);
+  });
+
+  it('forgets: the providers erase what they can and the mirror keeps only a tombstone', async () => {
+    const email = 'forget.me.e2e@example.test';
+    const created = await api()
+      .post('/v1/customers')
+      .set(auth)
+      .set('Idempotency-Key', 'e2e-forget-create')
+      .send(johnSmith({ externalReference: 'e2e-forget', email }));
+    const res = await api().post(`/v1/customers/${created.body.id}/forget`).set(auth);
+    expect(res.status).toBe(200);
+    expect(res.body.customer).toMatchObject({
+      id: created.body.id,
+      forgotten: true,
+      email: null,
+      givenName: null,
+      address: null,
+      metadata: {},
+    });
+    expect(res.body.providers).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ provider: 'digital-river', outcome: 'forgotten' }),
+        expect.objectContaining({
+          provider: 'two-checkout',
+          outcome: 'forgotten',
+          notErased: expect.arrayContaining(['address']),
+        }),
+      ]),
+    );
+    expect(
+      dr()
+        .dump()
+        .find((c) => c.id === 'e2e-forget')?.requestToBeForgotten,
+    ).toBe(true);
+    expect(
+      tco()
+        .dump()
+        .find((c) => c.ExternalCustomerReference === 'e2e-forget')?.Email,
+    ).not.toBe(email);
+
+    const rows = await gateway.prisma.$queryRawUnsafe<{ hits: bigint }[]>(
+      `SELECT (SELECT count(*) FROM customers WHERE customers::text ILIKE $1) + (SELECT count(*) FROM idempotency_records WHERE idempotency_records::text ILIKE $1) AS hits`,
+      `%${email}%`,
+    );
+    expect(Number(rows[0]!.hits)).toBe(0);
+    const change = await api().patch(`/v1/customers/${created.body.id}`).set(auth).send({ email });
+    expect(change.status).toBe(409);
+    expect(change.body.code).toBe('customer_forgotten');
+  });
+
+  it('answers dryRun with the exact provider requests, sending and writing nothing', async () => {
+    const customers = await gateway.prisma.customer.count();
+    const requests = dr().stats().requests + tco().stats().requests;
+    const res = await api()
+      .post('/v1/customers?dryRun=true')
+      .set(auth)
+      .send(johnSmith({ externalReference: 'e2e-dry' }));
+    expect(res.status).toBe(200);
+    expect(res.body.dryRun).toBe(true);
+    const drPlan = res.body.providers.find((p: { provider: string }) => p.provider === 'digital-river');
+    expect(drPlan.requests[0]).toMatchObject({
+      method: 'POST',
+      url: `${gateway.sandboxes.digitalRiver.url}/customers`,
+      body: { id: 'e2e-dry', email: 'jsmith@digitalriver.com' },
+    });
+    expect(JSON.stringify(res.body)).not.toContain(gateway.sandboxes.digitalRiver.secretKey);
+    const tcoPlan = res.body.providers.find((p: { provider: string }) => p.provider === 'two-checkout');
+    expect(tcoPlan.requests[0]).toMatchObject({
+      method: 'POST',
+      body: { ExternalCustomerReference: 'e2e-dry', FirstName: 'John' },
+    });
+    expect(tcoPlan.unsupportedFields).toEqual(expect.arrayContaining(['metadata']));
+    expect(await gateway.prisma.customer.count()).toBe(customers);
+    expect(dr().stats().requests + tco().stats().requests).toBe(requests);
+
+    const existing = await api()
+      .post('/v1/customers')
+      .set(auth)
+      .send(johnSmith({ externalReference: 'e2e-dry-2' }));
+    const patchPlan = await api()
+      .patch(`/v1/customers/${existing.body.id}?dryRun=true`)
+      .set(auth)
+      .send({ familyName: 'Smyth' });
+    expect(patchPlan.status).toBe(200);
+    expect(
+      patchPlan.body.providers
+        .find((p: { provider: string }) => p.provider === 'digital-river')
+        .requests.at(-1),
+    ).toMatchObject({ method: 'POST', body: { shipping: { name: 'John Smyth' } } });
+    expect((await api().get(`/v1/customers/${existing.body.id}`).set(auth)).body.familyName).toBe('Smith');
+    const deletePlan = await api().delete(`/v1/customers/${existing.body.id}?dryRun=true`).set(auth);
+    expect(
+      deletePlan.body.providers.find((p: { provider: string }) => p.provider === 'digital-river').requests,
+    ).toEqual([expect.objectContaining({ method: 'DELETE' })]);
+    expect(
+      deletePlan.body.providers.find((p: { provider: string }) => p.provider === 'two-checkout'),
+    ).toMatchObject({ requests: [], unsupported: expect.stringContaining('delete') });
+    expect((await api().get(`/v1/customers/${existing.body.id}`).set(auth)).status).toBe(200);
+  });
+
+  it('makes a provider failure visible on the link instead of losing or hiding it', async () => {
+    tco().setFaults({ 'POST /customers': { errorRate: 1, errorStatus: 400 } });
+    const res = await api()
+      .post('/v1/customers')
+      .set(auth)
+      .send(johnSmith({ externalReference: 'e2e-visible' }));
+    expect(res.status).toBe(201);
+    expect(linkOf(res.body, 'digital-river').status).toBe('synced');
+    expect(linkOf(res.body, 'two-checkout')).toMatchObject({
+      status: 'failed',
+      lastError: { code: 'provider_rejected' },
+    });
+  });
+
+  it('refuses an unknown provider before writing anything', async () => {
+    const before = await gateway.prisma.customer.count();
+    const res = await api()
+      .post('/v1/customers')
+      .set(auth)
+      .send({ providers: [{ provider: 'paypal' }] });
+    expect(res.status).toBe(400);
+    expect(res.body.code).toBe('provider_unknown');
+    expect(await gateway.prisma.customer.count()).toBe(before);
+  });
+});
