@@ -52,12 +52,21 @@ export default tseslint.config(
     },
   },
   {
-    // A provider folder may not reach into another provider's folder.
-    files: ['libs/providers/src/digital-river/**/*.ts'],
-    rules: { 'no-restricted-imports': ['error', { patterns: ['**/two-checkout/**'] }] },
-  },
-  {
-    files: ['libs/providers/src/two-checkout/**/*.ts'],
-    rules: { 'no-restricted-imports': ['error', { patterns: ['**/digital-river/**'] }] },
+    // A provider folder may not reach into another provider's folder: only shared/ and testing/.
+    files: ['libs/providers/src/*/**/*.ts'],
+    ignores: ['libs/providers/src/shared/**', 'libs/providers/src/testing/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['../*', '!../shared', '!../shared/*', '!../testing', '!../testing/*'],
+              message: 'Providers import only shared/ and testing/, never another provider.',
+            },
+          ],
+        },
+      ],
+    },
   },
 );
