@@ -266,26 +266,55 @@ describe('the API across both providers (sandboxes over real HTTP)', () => {
     expect((await api().get(`/v1/customers/${created.body.id}`).set(auth)).status).toBe(404);
   });
 
-  it('keeps the customer when a provider fails to delete it, with the reason on the link', async () => {
+  it('keeps the customer readable while a provider delete fails, with the reason on the link', async () => {
     const created = await api()
       .post('/v1/customers')
       .set(auth)
       .send(johnSmith({ externalReference: 'e2e-delete-fails' }));
     dr().setFaults({ 'DELETE /customers/:id': { errorRate: 1, errorStatus: 500 } });
     const res = await api().delete(`/v1/customers/${created.body.id}`).set(auth);
-    expect(res.status).toBe(502);
-    expect(res.body).toMatchObject({
-      code: 'provider_unavailable',
-      provider: 'digital-river',
-      account: 'sandbox',
-    });
+    expect(res.status).toBe(202);
+    expect(res.body.deleted).toBe(false);
+    expect(res.body.providers).toEqual(
+      expect.arrayContaining([
+        // Still retrying, or parked once the retry budget ran out: either way, said so.
+        expect.objectContaining({
+          provider: 'digital-river',
+          outcome: expect.stringMatching(/^(pending|failed)$/),
+          error: expect.objectContaining({ code: 'provider_unavailable' }),
+        }),
+        expect.objectContaining({ provider: 'two-checkout', outcome: 'unsupported' }),
+      ]),
+    );
     const kept = await api().get(`/v1/customers/${created.body.id}`).set(auth);
+    expect(kept.body.deletedAt).toEqual(expect.any(String));
     expect(linkOf(kept.body, 'digital-river')).toMatchObject({
-      status: 'failed',
+      intent: 'delete',
+      status: expect.stringMatching(/^(pending|failed)$/),
       lastError: { code: 'provider_unavailable' },
     });
+    expect(
+      dr()
+        .dump()
+        .some((c) => c.id === 'e2e-delete-fails'),
+    ).toBe(true);
+    // Hidden from lists, still reserving its reference.
+    const listed = await api().get(`/v1/customers?ids=${created.body.id}`).set(auth);
+    expect(listed.body.data).toEqual([]);
+
     dr().setFaults({});
-    expect((await api().delete(`/v1/customers/${created.body.id}`).set(auth)).status).toBe(200);
+    const again = await api().delete(`/v1/customers/${created.body.id}`).set(auth);
+    expect(again.status).toBe(200);
+    expect(again.body).toMatchObject({
+      deleted: true,
+      providers: [expect.objectContaining({ provider: 'digital-river', outcome: 'deleted' })],
+    });
+    expect(
+      dr()
+        .dump()
+        .some((c) => c.id === 'e2e-delete-fails'),
+    ).toBe(false);
+    expect((await api().get(`/v1/customers/${created.body.id}`).set(auth)).status).toBe(404);
   });
 
   it('forgets: the providers erase what they can and the mirror keeps only a tombstone', async () => {
@@ -307,11 +336,15 @@ describe('the API across both providers (sandboxes over real HTTP)', () => {
     });
     expect(res.body.providers).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({ provider: 'digital-river', outcome: 'forgotten' }),
+        expect.objectContaining({
+          provider: 'digital-river',
+          outcome: 'forgotten',
+          erasure: { status: 'erased', notErased: [] },
+        }),
         expect.objectContaining({
           provider: 'two-checkout',
           outcome: 'forgotten',
-          notErased: expect.arrayContaining(['address']),
+          erasure: { status: 'partial', notErased: ['address'] },
         }),
       ]),
     );

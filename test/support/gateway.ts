@@ -82,6 +82,41 @@ export function johnSmith(overrides: Record<string, unknown> = {}): Record<strin
   };
 }
 
+/** Retries and waits sized for tests: a failed call is tried again in tens of milliseconds. */
+export const FAST_SYNC = {
+  SYNC_WAIT_MS: '3000',
+  SYNC_RETRY_BASE_MS: '20',
+  SYNC_RETRY_MAX_MS: '300',
+  SYNC_POLL_MS: '20',
+};
+
+/** One account per sandbox; a short breaker so one test's faults do not leak into the next. */
+export function sandboxAccounts(sandboxes: RunningSandboxes, overrides: Record<string, unknown> = {}) {
+  const resilience = {
+    timeoutMs: 2_000,
+    retry: { maxAttempts: 2, baseDelayMs: 10, maxDelayMs: 50 },
+    circuitBreaker: { consecutiveFailures: 5, halfOpenAfterMs: 100 },
+    ...overrides,
+  };
+  return [
+    {
+      provider: 'digital-river',
+      account: 'sandbox',
+      baseUrl: sandboxes.digitalRiver.url,
+      secretKey: sandboxes.digitalRiver.secretKey,
+      ...resilience,
+    },
+    {
+      provider: 'two-checkout',
+      account: 'sandbox',
+      baseUrl: sandboxes.twoCheckout.url,
+      merchantCode: sandboxes.twoCheckout.merchantCode,
+      secretKey: sandboxes.twoCheckout.secretKey,
+      ...resilience,
+    },
+  ];
+}
+
 export interface GatewayWithSandboxes extends RunningGateway {
   sandboxes: RunningSandboxes;
 }
@@ -92,21 +127,7 @@ export async function startGatewayWithSandboxes(
 ): Promise<GatewayWithSandboxes> {
   // Tests send bursts; the test-key limit (25/s) has its own tests in the sandbox suites.
   const sandboxes = await startSandboxes({ digitalRiver: { rateLimitPerSecond: 0 } });
-  const gateway = await startGateway(env, [
-    {
-      provider: 'digital-river',
-      account: 'sandbox',
-      baseUrl: sandboxes.digitalRiver.url,
-      secretKey: sandboxes.digitalRiver.secretKey,
-    },
-    {
-      provider: 'two-checkout',
-      account: 'sandbox',
-      baseUrl: sandboxes.twoCheckout.url,
-      merchantCode: sandboxes.twoCheckout.merchantCode,
-      secretKey: sandboxes.twoCheckout.secretKey,
-    },
-  ]);
+  const gateway = await startGateway({ ...FAST_SYNC, ...env }, sandboxAccounts(sandboxes));
   return {
     ...gateway,
     sandboxes,

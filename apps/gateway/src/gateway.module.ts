@@ -5,6 +5,7 @@ import {
   type MiddlewareConsumer,
   Module,
   type NestModule,
+  type OnApplicationBootstrap,
   type OnApplicationShutdown,
   ValidationPipe,
 } from '@nestjs/common';
@@ -15,6 +16,9 @@ import {
   DEFAULT_PROVIDER_TARGETS,
   ProviderRegistry,
   type RequestedTarget,
+  SYNC_OPTIONS,
+  type SyncOptions,
+  SyncWorker,
 } from '@app/customer-domain';
 import { type DatabaseHandle, PersistenceModule } from '@app/persistence';
 import { ProvidersModule } from '@app/providers';
@@ -23,12 +27,13 @@ import { LoggerModule } from 'nestjs-pino';
 import { ApiKeyGuard } from './auth/api-key.guard';
 import { ApiKeyMiddleware } from './auth/api-key.middleware';
 import { ApiKeyRegistry } from './auth/api-keys';
-import { GatewayConfigModule } from './config/config.module';
+import { GATEWAY_CONFIG, GatewayConfigModule } from './config/config.module';
 import { type GatewayConfig } from './config/gateway.config';
 import { CustomersController } from './customers/customers.controller';
 import { ProblemFilter } from './errors/problem.filter';
 import { HealthController } from './health/health.controller';
 import { ProvidersController } from './providers/providers.controller';
+import { ReconciliationsController } from './reconciliations/reconciliations.controller';
 import { ContentTypeMiddleware } from './http/content-type.middleware';
 import { loggerParams } from './http/logging';
 import { validationFailed } from './http/validators';
@@ -55,6 +60,37 @@ function defaultTargets(options: GatewayOptions, registry: ProviderRegistry): Re
   );
 }
 
+function syncOptions(config: GatewayConfig): SyncOptions {
+  return {
+    leaseMs: config.SYNC_LEASE_MS,
+    maxAttempts: config.SYNC_MAX_ATTEMPTS,
+    retryBaseMs: config.SYNC_RETRY_BASE_MS,
+    retryMaxMs: config.SYNC_RETRY_MAX_MS,
+    batchSize: config.SYNC_BATCH,
+    concurrency: config.SYNC_CONCURRENCY,
+    pollIntervalMs: config.SYNC_POLL_MS,
+    waitMs: config.SYNC_WAIT_MS,
+    ...(config.CHAOS_CRASH_AT !== undefined ? { crashAt: config.CHAOS_CRASH_AT } : {}),
+  };
+}
+
+/** Runs the background worker for the life of the app (unless SYNC_WORKER=off). */
+@Injectable()
+class SyncWorkerLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
+  constructor(
+    private readonly worker: SyncWorker,
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    if (this.config.SYNC_WORKER === 'on') this.worker.start();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.worker.stop();
+  }
+}
+
 @Injectable()
 class ShutdownHook implements OnApplicationShutdown {
   constructor(@Inject(SHUTDOWN_HOOK) private readonly hook: (() => Promise<void>) | undefined) {}
@@ -76,11 +112,14 @@ export class GatewayModule implements NestModule {
         PersistenceModule.forRoot(options.openDatabase),
         ProvidersModule.forRoot({ useFactory: () => options.providerAccounts }),
       ],
-      controllers: [CustomersController, ProvidersController, HealthController],
+      controllers: [CustomersController, ProvidersController, ReconciliationsController, HealthController],
       providers: [
         { provide: ApiKeyRegistry, useValue: options.apiKeys },
         CustomerService,
         CustomerSyncService,
+        SyncWorker,
+        { provide: SYNC_OPTIONS, useValue: syncOptions(options.config) },
+        SyncWorkerLifecycle,
         {
           provide: DEFAULT_PROVIDER_TARGETS,
           inject: [ProviderRegistry],

@@ -97,6 +97,14 @@ export interface CustomerRefInput {
   providerCustomerId?: string;
 }
 
+export interface GetCustomerInput extends CustomerRefInput {
+  /**
+   * The canonical state the gateway holds, when it has one: adapters use it only to restore what
+   * the provider cannot store but did not contradict (DR's given/family split, 2CO's locale region).
+   */
+  known?: CustomerData;
+}
+
 export interface UpdateCustomerInput extends CustomerRefInput {
   /** The canonical state last synced to this provider: DR needs it to send deletions (`""`). */
   previous: CustomerData;
@@ -185,7 +193,7 @@ export interface CustomerProvider {
   readonly capabilities: ProviderCapabilities;
 
   create(input: CreateCustomerInput): Promise<CreateResult>;
-  get(input: CustomerRefInput): Promise<RemoteCustomer | null>;
+  get(input: GetCustomerInput): Promise<RemoteCustomer | null>;
   update(input: UpdateCustomerInput): Promise<RemoteCustomer>;
   /** Idempotent: a customer already gone counts as deleted. */
   delete(input: CustomerRefInput): Promise<void>;

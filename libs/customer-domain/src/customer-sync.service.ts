@@ -3,24 +3,33 @@ import { Inject, Injectable } from '@nestjs/common';
 import {
   type Customer,
   type CustomerData,
+  type Erasure,
   type LinkError,
   type ProviderLink,
   type TaxIdentifier,
 } from './customer';
 import { type CustomerPatch, CustomerService, newCustomerId } from './customer.service';
+import { CustomerRepository, type StoredProviderCall } from './customer.repository';
 import {
   type CanonicalField,
-  type CustomerProvider,
   type DryRunPlan,
   type PlannedRequest,
   type WriteOperation,
 } from './customer-provider';
-import { DomainError, ProviderError } from './errors';
-import { ProviderLinkRepository, type ProviderTarget } from './provider-link.repository';
+import { compareCustomers, type ComparedField, COMPARED_FIELDS, type FieldDrift } from './drift';
+import { DomainError } from './errors';
+import { withCallAudit } from './provider-calls';
 import { ProviderRegistry } from './provider-registry';
+import { SyncQueue } from './sync-queue';
+import { dataOf, SyncWorker } from './sync-worker';
 
 /** The provider accounts a create goes to when the caller names none (configuration). */
 export const DEFAULT_PROVIDER_TARGETS = 'DEFAULT_PROVIDER_TARGETS';
+
+export interface ProviderTarget {
+  provider: string;
+  account: string;
+}
 
 /** A caller's choice of provider; the account defaults to the provider's first configured one. */
 export interface RequestedTarget {
@@ -28,11 +37,10 @@ export interface RequestedTarget {
   account?: string;
 }
 
-/** What one write did at one provider account. */
+/** What a delete or forget did at one provider account, as far as it got within the wait. */
 export interface ProviderReport extends ProviderTarget {
-  outcome: 'synced' | 'deleted' | 'forgotten' | 'unsupported' | 'failed';
-  /** For forget: personal fields the provider still holds (it has no way to erase them). */
-  notErased?: CanonicalField[];
+  outcome: 'deleted' | 'forgotten' | 'unsupported' | 'pending' | 'failed';
+  erasure?: Erasure;
   error?: LinkError;
 }
 
@@ -43,58 +51,53 @@ export interface ProviderPlan extends ProviderTarget {
   unsupported?: string;
 }
 
-export interface WriteReport {
-  customer: Customer;
-  providers: ProviderReport[];
+export interface LinkDrift extends ProviderTarget {
+  reference: string;
+  state: 'in_sync' | 'drifted' | 'missing';
+  fields: FieldDrift[];
 }
 
-export function linkErrorOf(error: unknown): LinkError {
-  if (error instanceof ProviderError) {
-    return {
-      code: `provider_${error.kind}`,
-      message: error.message,
-      ...(error.providerCode !== undefined ? { providerCode: error.providerCode } : {}),
-      ...(error.providerMessage !== undefined ? { providerMessage: error.providerMessage } : {}),
-    };
-  }
-  if (error instanceof DomainError) return { code: error.code, message: error.message };
-  return { code: 'internal_error', message: 'The gateway failed while calling the provider.' };
+export type ReconcileStrategy = 'push' | 'adopt';
+
+export interface ReconcileRequest {
+  /** `push` ours to the providers, or `adopt` the provider's values into the mirror. */
+  strategy: ReconcileStrategy;
+  /** Per-field choices that override `strategy`. */
+  fields?: Partial<Record<ComparedField, ReconcileStrategy>>;
+  /** The provider whose values `adopt` takes; default: the first drifted link. */
+  from?: RequestedTarget;
 }
 
-/** Provider failures are recorded on the link; anything else is a bug and propagates. */
-function isProviderOutcome(error: unknown): boolean {
-  return (
-    error instanceof ProviderError ||
-    (error instanceof DomainError && error.code === 'unsupported_by_provider')
-  );
+export interface ReconcileAllReport {
+  customers: number;
+  drifted: number;
+  missing: number;
+  repaired: number;
+  /** How many customers drifted on each field. */
+  fields: Record<string, number>;
 }
 
 const referenceOf = (customer: Pick<Customer, 'id' | 'externalReference'>) =>
   customer.externalReference ?? customer.id;
-
-function dataOf(customer: Customer): CustomerData {
-  const {
-    id: _id,
-    forgottenAt: _f,
-    version: _v,
-    createdAt: _c,
-    updatedAt: _u,
-    providers: _p,
-    ...data
-  } = customer;
-  return data;
-}
+const targetOf = (link: ProviderTarget): ProviderTarget => ({
+  provider: link.provider,
+  account: link.account,
+});
+const sameTarget = (a: ProviderTarget, b: ProviderTarget) =>
+  a.provider === b.provider && a.account === b.account;
 
 /**
- * Keeps each canonical customer and its copies at the providers together: every write goes to the
- * mirror first, then to each linked provider account, and the outcome at each is recorded on the
- * link (synced, or failed with the provider's reason), so no divergence is ever silent.
+ * The gateway's write path. Each write commits to the mirror together with the provider work it
+ * implies (the links are the outbox), then waits a bounded time while the worker delivers it; the
+ * answer shows every link as it stands: synced, pending, or failed with the provider's reason.
  */
 @Injectable()
 export class CustomerSyncService {
   constructor(
     private readonly customers: CustomerService,
-    private readonly links: ProviderLinkRepository,
+    private readonly repository: CustomerRepository,
+    private readonly queue: SyncQueue,
+    private readonly worker: SyncWorker,
     private readonly registry: ProviderRegistry,
     @Inject(DEFAULT_PROVIDER_TARGETS) private readonly defaultTargets: readonly RequestedTarget[],
   ) {}
@@ -129,11 +132,12 @@ export class CustomerSyncService {
     return targets;
   }
 
-  async create(data: CustomerData, requested?: readonly RequestedTarget[]): Promise<WriteReport> {
+  async create(data: CustomerData, requested?: readonly RequestedTarget[]): Promise<Customer> {
     const targets = this.resolveTargets(requested);
-    const customer = await this.customers.create(data);
-    const providers = await Promise.all(targets.map((target) => this.pushTo(customer, target)));
-    return { customer: await this.customers.get(customer.id), providers };
+    const created = await this.customers.create(data, (id) =>
+      targets.map((target) => ({ ...target, reference: data.externalReference ?? id })),
+    );
+    return this.deliver(created.id);
   }
 
   async planCreate(data: CustomerData, requested?: readonly RequestedTarget[]): Promise<ProviderPlan[]> {
@@ -148,11 +152,11 @@ export class CustomerSyncService {
   }
 
   /** Pushes an existing customer to another provider account (`POST /v1/customers/{id}/links`). */
-  async link(id: string, requested: RequestedTarget): Promise<WriteReport> {
+  async link(id: string, requested: RequestedTarget): Promise<Customer> {
     const customer = await this.writable(id);
     const [target] = this.resolveTargets([requested]) as [ProviderTarget];
-    const report = await this.pushTo(customer, target);
-    return { customer: await this.customers.get(id), providers: [report] };
+    await this.repository.addLink(id, { ...target, reference: referenceOf(customer) });
+    return this.deliver(id);
   }
 
   async planLink(id: string, requested: RequestedTarget): Promise<ProviderPlan[]> {
@@ -166,24 +170,17 @@ export class CustomerSyncService {
     ];
   }
 
-  async update(id: string, patch: CustomerPatch, expectedVersions?: readonly number[]): Promise<WriteReport> {
-    const before = await this.writable(id);
-    const customer = await this.customers.update(id, patch, expectedVersions);
-    const providers = await Promise.all(
-      customer.providers.map((link) =>
-        this.record(customer.id, link, (provider) =>
-          provider.update({ ...this.ref(link), previous: dataOf(before), customer: dataOf(customer) }),
-        ),
-      ),
-    );
-    return { customer: await this.customers.get(id), providers };
+  async update(id: string, patch: CustomerPatch, expectedVersions?: readonly number[]): Promise<Customer> {
+    await this.writable(id);
+    await this.customers.update(id, patch, expectedVersions);
+    return this.deliver(id);
   }
 
   async planUpdate(id: string, patch: CustomerPatch): Promise<ProviderPlan[]> {
     const before = await this.writable(id);
-    const after = this.customers.preview(before, patch);
+    const after = this.customers.preview(dataOf(before), patch);
     return Promise.all(
-      before.providers.map((link) =>
+      this.syncedLinks(before).map((link) =>
         this.plan(link, {
           operation: 'update',
           input: { ...this.ref(link), previous: dataOf(before), customer: after },
@@ -193,29 +190,27 @@ export class CustomerSyncService {
   }
 
   /**
-   * Deletes at every linked provider that can, then from the mirror. If a provider fails, the
-   * mirror keeps the customer (and the link its reason), so a retry can finish the job.
+   * Deletes at every linked provider that can, then from the mirror. Until every provider copy is
+   * gone the customer stays readable with `deletedAt` set and each link's state, so a failed
+   * delete at a provider is visible and can be re-driven.
    */
-  async delete(id: string): Promise<ProviderReport[]> {
-    const customer = await this.customers.get(id);
-    const reports = await Promise.all(
-      customer.providers.map(async (link): Promise<ProviderReport> => {
-        const target = { provider: link.provider, account: link.account };
-        try {
-          await this.provider(link).delete(this.ref(link));
-          return { ...target, outcome: 'deleted' };
-        } catch (error) {
-          if (error instanceof DomainError && error.code === 'unsupported_by_provider') {
-            return { ...target, outcome: 'unsupported', error: linkErrorOf(error) };
-          }
-          if (!isProviderOutcome(error)) throw error;
-          await this.links.markFailed(id, target, linkErrorOf(error));
-          throw error;
-        }
-      }),
-    );
-    await this.customers.delete(id);
-    return reports;
+  async delete(id: string): Promise<{ deleted: boolean; providers: ProviderReport[] }> {
+    const before = await this.customers.get(id);
+    // A repeated delete re-drives provider deletes that failed or still wait.
+    if (before.deletedAt === undefined) await this.customers.delete(id);
+    else await this.queue.redrive(id);
+    await this.worker.syncNow(id);
+    const after = await this.repository.findById(id);
+    const providers = before.providers.map((link): ProviderReport => {
+      const remaining = after?.providers.find((l) => sameTarget(l, link));
+      if (remaining === undefined) {
+        const canDelete =
+          this.registry.get(link.provider, link.account).capabilities.operations.delete.support !== 'none';
+        return { ...targetOf(link), outcome: canDelete ? 'deleted' : 'unsupported' };
+      }
+      return this.pendingOrFailed(remaining);
+    });
+    return { deleted: after === undefined, providers };
   }
 
   async planDelete(id: string): Promise<ProviderPlan[]> {
@@ -226,33 +221,28 @@ export class CustomerSyncService {
   }
 
   /**
-   * GDPR erasure: asks every linked provider to forget, then erases the personal fields from the
-   * mirror and from stored idempotent responses. What a provider could not erase is reported.
+   * GDPR erasure: erases the personal fields from the mirror, stored idempotent answers and the
+   * outbox at once (one transaction), then asks every linked provider to forget. The tombstone
+   * keeps ids, timestamps and each provider's erasure status.
    */
-  async forget(id: string): Promise<WriteReport> {
-    const customer = await this.customers.get(id);
-    const providers = await Promise.all(
-      customer.providers.map(async (link): Promise<ProviderReport> => {
-        const target = { provider: link.provider, account: link.account };
-        try {
-          const result = await this.provider(link).forget({ ...this.ref(link), customer: dataOf(customer) });
-          await this.links.markSynced(id, target, {
-            providerCustomerId: link.providerCustomerId,
-            unsupportedFields: link.unsupportedFields,
-          });
-          return { ...target, outcome: 'forgotten', notErased: result.notErased };
-        } catch (error) {
-          if (!isProviderOutcome(error)) throw error;
-          await this.links.markFailed(id, target, linkErrorOf(error));
-          return { ...target, outcome: 'failed', error: linkErrorOf(error) };
-        }
-      }),
+  async forget(id: string): Promise<{ customer: Customer; providers: ProviderReport[] }> {
+    await this.customers.get(id);
+    await this.customers.erase(id);
+    const customer = await this.deliver(id);
+    const providers = customer.providers.map((link): ProviderReport =>
+      link.status === 'synced' && link.erasure !== undefined
+        ? {
+            ...targetOf(link),
+            outcome: link.erasure.status === 'unsupported' ? 'unsupported' : 'forgotten',
+            erasure: link.erasure,
+          }
+        : this.pendingOrFailed(link),
     );
-    return { customer: await this.customers.erase(id), providers };
+    return { customer, providers };
   }
 
   async findByReference(provider: string, reference: string): Promise<Customer> {
-    const id = await this.links.findCustomerId(provider, reference);
+    const id = await this.repository.findIdByReference(provider, reference);
     if (id === undefined) {
       throw new DomainError(
         'customer_not_found',
@@ -271,143 +261,194 @@ export class CustomerSyncService {
     reference: string,
   ): Promise<{ customer: Customer; created: boolean }> {
     const [target] = this.resolveTargets([requested]) as [ProviderTarget];
-    const existing = await this.links.findCustomerId(target.provider, reference);
+    const existing = await this.repository.findIdByReference(target.provider, reference);
     if (existing !== undefined) return { customer: await this.customers.get(existing), created: false };
-    const remote = await this.registry.get(target.provider, target.account).get({ reference });
+    const provider = this.registry.get(target.provider, target.account);
+    const audited = await withCallAudit({ operation: 'import' }, () => provider.get({ reference }));
+    await this.queue.recordCalls(undefined, 'import', audited.calls);
+    if (audited.error !== undefined) throw audited.error as Error;
+    const remote = audited.result ?? null;
     if (remote === null) {
       throw new DomainError(
         'provider_customer_not_found',
         `${target.provider}/${target.account} has no customer "${reference}".`,
       );
     }
-    const customer = await this.customers.create(remote.customer);
-    await this.links.begin(customer.id, target, remote.reference);
-    await this.links.markSynced(customer.id, target, {
+    const customer = await this.customers.adopt(remote.customer, {
+      ...target,
+      reference: remote.reference,
       providerCustomerId: remote.providerCustomerId,
       unsupportedFields: remote.unsupportedFields,
     });
-    return { customer: await this.customers.get(customer.id), created: true };
+    return { customer, created: true };
   }
 
-  async attachSource(id: string, sourceId: string): Promise<WriteReport> {
-    return this.changeSources(id, sourceId, 'attachSource');
+  attachSource(id: string, sourceId: string): Promise<Customer> {
+    return this.changeList(id, 'sourceIds', (customer) => ({
+      sourceIds: [...new Set([...customer.sourceIds, sourceId])],
+    }));
   }
 
-  async detachSource(id: string, sourceId: string): Promise<WriteReport> {
-    return this.changeSources(id, sourceId, 'detachSource');
+  detachSource(id: string, sourceId: string): Promise<Customer> {
+    return this.changeList(id, 'sourceIds', (customer) => ({
+      sourceIds: customer.sourceIds.filter((s) => s !== sourceId),
+      ...(customer.defaultSourceId === sourceId ? { defaultSourceId: null } : {}),
+    }));
+  }
+
+  /** Adds or replaces the customer's tax identifier of that type. */
+  setTaxIdentifier(id: string, taxIdentifier: TaxIdentifier): Promise<Customer> {
+    return this.changeList(id, 'taxIdentifiers', (customer) => ({
+      taxIdentifiers: [
+        ...customer.taxIdentifiers.filter((t) => t.type !== taxIdentifier.type),
+        taxIdentifier,
+      ],
+    }));
+  }
+
+  removeTaxIdentifier(id: string, type: string): Promise<Customer> {
+    return this.changeList(id, 'taxIdentifiers', (customer) => {
+      if (!customer.taxIdentifiers.some((t) => t.type === type)) {
+        throw new DomainError('validation_failed', `The customer has no tax identifier of type "${type}".`, [
+          { field: 'type', code: 'not_found', message: `No tax identifier of type "${type}".` },
+        ]);
+      }
+      return { taxIdentifiers: customer.taxIdentifiers.filter((t) => t.type !== type) };
+    });
+  }
+
+  /** Puts the customer's parked (failed) and waiting links back in line and delivers them now. */
+  async redrive(id: string): Promise<Customer> {
+    await this.customers.get(id);
+    await this.queue.redrive(id);
+    return this.deliver(id);
+  }
+
+  /** Field by field, how each provider's copy differs from the mirror right now. */
+  async drift(id: string): Promise<LinkDrift[]> {
+    const customer = await this.customers.get(id);
+    const data = dataOf(customer);
+    return Promise.all(
+      this.syncedLinks(customer).map(async (link): Promise<LinkDrift> => {
+        const provider = this.registry.get(link.provider, link.account);
+        const audited = await withCallAudit({ customerId: id, operation: 'drift' }, () =>
+          provider.get({ ...this.ref(link), known: data }),
+        );
+        await this.queue.recordCalls(id, 'drift', audited.calls);
+        if (audited.error !== undefined) throw audited.error as Error;
+        const remote = audited.result ?? null;
+        const where = { ...targetOf(link), reference: link.reference };
+        if (remote === null) return { ...where, state: 'missing', fields: [] };
+        const unheld = await this.worker.unheldFields(provider, link.reference, data);
+        const fields = compareCustomers(data, remote.customer, [...remote.unsupportedFields, ...unheld]);
+        return { ...where, state: fields.length === 0 ? 'in_sync' : 'drifted', fields };
+      }),
+    );
   }
 
   /**
-   * Adds or replaces the customer's tax identifier of that type, at the providers that hold one:
-   * through their tax-identifier operation where they have one, else through an update (2CO's
-   * `FiscalCode`).
+   * Repairs drift: fields to `adopt` are copied from the chosen provider into the mirror (which
+   * queues them for every other provider); everything else is pushed from the mirror.
    */
-  async setTaxIdentifier(id: string, taxIdentifier: TaxIdentifier): Promise<WriteReport> {
-    const before = await this.writable(id);
-    const taxIdentifiers = [
-      ...before.taxIdentifiers.filter((t) => t.type !== taxIdentifier.type),
-      taxIdentifier,
-    ];
-    return this.changeTaxIdentifiers(before, taxIdentifiers, taxIdentifier, 'attachTaxIdentifier');
-  }
-
-  async removeTaxIdentifier(id: string, type: string): Promise<WriteReport> {
-    const before = await this.writable(id);
-    const removed = before.taxIdentifiers.find((t) => t.type === type);
-    if (removed === undefined) {
-      throw new DomainError('validation_failed', `The customer has no tax identifier of type "${type}".`, [
-        { field: 'type', code: 'not_found', message: `No tax identifier of type "${type}".` },
-      ]);
+  async reconcile(id: string, request: ReconcileRequest): Promise<LinkDrift[]> {
+    const customer = await this.writable(id);
+    const drift = await this.drift(id);
+    const adopting = COMPARED_FIELDS.filter(
+      (field) => (request.fields?.[field] ?? request.strategy) === 'adopt',
+    );
+    if (adopting.length > 0) {
+      const source = request.from
+        ? drift.find((d) => sameTarget(d, this.resolveTargets([request.from!])[0]!))
+        : drift.find((d) => d.state === 'drifted');
+      if (source?.state === 'missing') {
+        throw new DomainError(
+          'provider_customer_not_found',
+          `${source.provider}/${source.account} no longer holds the customer.`,
+        );
+      }
+      const patch: Record<string, unknown> = {};
+      // Field names come from COMPARED_FIELDS, each a key of the canonical customer.
+      for (const change of source?.fields ?? []) {
+        if (adopting.includes(change.field as ComparedField)) patch[change.field] = change.theirs ?? null;
+      }
+      if (Object.keys(patch).length > 0) await this.customers.update(id, patch, [customer.version]);
     }
-    const taxIdentifiers = before.taxIdentifiers.filter((t) => t.type !== type);
-    return this.changeTaxIdentifiers(before, taxIdentifiers, removed, 'detachTaxIdentifier');
+    await this.queue.redrive(id);
+    await this.deliver(id);
+    return this.drift(id);
   }
 
-  private async changeTaxIdentifiers(
-    before: Customer,
-    taxIdentifiers: TaxIdentifier[],
-    changed: TaxIdentifier,
-    operation: 'attachTaxIdentifier' | 'detachTaxIdentifier',
-  ): Promise<WriteReport> {
-    this.requireSupport(
-      before,
-      ['attachTaxIdentifier', 'update'],
-      'taxIdentifiers',
-      (p) => p.capabilities.fields.taxIdentifiers.support !== 'none',
-    );
-    const customer = await this.customers.update(before.id, { taxIdentifiers }, [before.version]);
-    const providers = await Promise.all(
-      customer.providers.map((link) =>
-        this.record(customer.id, link, (provider) =>
-          provider.capabilities.operations[operation].support !== 'none'
-            ? provider[operation]({ ...this.ref(link), taxIdentifier: changed })
-            : provider.update({ ...this.ref(link), previous: dataOf(before), customer: dataOf(customer) }),
-        ),
-      ),
-    );
-    return { customer: await this.customers.get(customer.id), providers };
-  }
-
-  private async changeSources(
-    id: string,
-    sourceId: string,
-    operation: 'attachSource' | 'detachSource',
-  ): Promise<WriteReport> {
-    const before = await this.writable(id);
-    const holders = this.requireSupport(
-      before,
-      [operation],
-      'sources',
-      (p) => p.capabilities.operations[operation].support !== 'none',
-    );
-    const providers = await Promise.all(
-      holders.map((link) =>
-        this.record(id, link, (provider) => provider[operation]({ ...this.ref(link), sourceId })),
-      ),
-    );
-    if (providers.every((report) => report.outcome === 'synced')) {
-      const sourceIds =
-        operation === 'attachSource'
-          ? [...new Set([...before.sourceIds, sourceId])]
-          : before.sourceIds.filter((s) => s !== sourceId);
-      const defaultSourceId =
-        operation === 'detachSource' && before.defaultSourceId === sourceId ? null : undefined;
-      await this.customers.update(id, {
-        sourceIds,
-        ...(defaultSourceId === null ? { defaultSourceId } : {}),
+  /** Checks every linked customer; with `repair`, pushes the mirror to whatever drifted. */
+  async reconcileAll(options: { repair: boolean; pageSize?: number }): Promise<ReconcileAllReport> {
+    const report: ReconcileAllReport = { customers: 0, drifted: 0, missing: 0, repaired: 0, fields: {} };
+    let startingAfter: string | undefined;
+    for (;;) {
+      const page = await this.customers.list({
+        limit: options.pageSize ?? 100,
+        ...(startingAfter ? { startingAfter } : {}),
       });
+      for (const customer of page.data) {
+        if (this.syncedLinks(customer).length === 0 || customer.forgottenAt !== undefined) continue;
+        report.customers++;
+        const drift = await this.drift(customer.id);
+        const off = drift.filter((d) => d.state !== 'in_sync');
+        if (off.length === 0) continue;
+        if (off.some((d) => d.state === 'missing')) report.missing++;
+        if (off.some((d) => d.state === 'drifted')) report.drifted++;
+        for (const field of new Set(off.flatMap((d) => d.fields.map((f) => f.field)))) {
+          report.fields[field] = (report.fields[field] ?? 0) + 1;
+        }
+        if (options.repair) {
+          const after = await this.reconcile(customer.id, { strategy: 'push' });
+          if (after.every((d) => d.state === 'in_sync')) report.repaired++;
+        }
+      }
+      if (!page.hasMore) return report;
+      startingAfter = page.data.at(-1)?.id;
     }
-    return { customer: await this.customers.get(id), providers };
   }
 
-  /**
-   * The links whose provider supports the change; a 422 naming the field and the providers when
-   * none does, before any provider is called.
-   */
-  private requireSupport(
-    customer: Customer,
-    operations: readonly string[],
-    field: string,
-    supports: (provider: CustomerProvider) => boolean,
-  ): ProviderLink[] {
-    const holders = customer.providers.filter((link) => supports(this.provider(link)));
+  async calls(id: string, limit: number): Promise<StoredProviderCall[]> {
+    await this.customers.get(id);
+    return this.repository.calls(id, limit);
+  }
+
+  /** A change to a list field, refused (422) before anything is written when no linked provider holds it. */
+  private async changeList(
+    id: string,
+    field: 'sourceIds' | 'taxIdentifiers',
+    change: (customer: Customer) => CustomerPatch,
+  ): Promise<Customer> {
+    const customer = await this.writable(id);
+    const holders = this.syncedLinks(customer).filter(
+      (link) => this.registry.get(link.provider, link.account).capabilities.fields[field].support !== 'none',
+    );
     if (holders.length === 0) {
       const linked = customer.providers.map((l) => `${l.provider}/${l.account}`);
+      const name = field === 'sourceIds' ? 'sources' : 'taxIdentifiers';
       throw new DomainError(
         'unsupported_by_provider',
         linked.length === 0
-          ? `The customer is linked to no provider, so there is nowhere to keep ${field}.`
-          : `None of the customer's providers (${linked.join(', ')}) supports ${operations.join(' or ')} for ${field}.`,
+          ? `The customer is linked to no provider, so there is nowhere to keep ${name}.`
+          : `None of the customer's providers (${linked.join(', ')}) holds ${name}.`,
         [
           {
-            field,
+            field: name,
             code: 'unsupported_by_provider',
             message: `Not supported by ${linked.join(', ') || 'any linked provider'}.`,
           },
         ],
       );
     }
-    return holders;
+    await this.customers.update(id, change(customer), [customer.version]);
+    return this.deliver(id);
+  }
+
+  /** After a committed write: deliver within the wait, and answer the links as they stand. */
+  private async deliver(id: string): Promise<Customer> {
+    this.worker.crashPoint('after-commit');
+    await this.worker.syncNow(id);
+    return this.customers.get(id);
   }
 
   private async writable(id: string): Promise<Customer> {
@@ -418,52 +459,26 @@ export class CustomerSyncService {
         'The customer asked to be forgotten; it can no longer be changed.',
       );
     }
+    if (customer.deletedAt !== undefined) {
+      throw new DomainError('customer_not_found', `The customer "${id}" is being deleted.`);
+    }
     return customer;
   }
 
-  private async pushTo(customer: Customer, target: ProviderTarget): Promise<ProviderReport> {
-    await this.links.begin(customer.id, target, referenceOf(customer));
-    const provider = this.registry.get(target.provider, target.account);
-    try {
-      const result = await provider.create({ reference: referenceOf(customer), customer: dataOf(customer) });
-      await this.links.markSynced(customer.id, target, {
-        providerCustomerId: result.providerCustomerId,
-        unsupportedFields: result.unsupportedFields,
-      });
-      return { ...target, outcome: 'synced' };
-    } catch (error) {
-      if (!isProviderOutcome(error)) throw error;
-      await this.links.markFailed(customer.id, target, linkErrorOf(error));
-      return { ...target, outcome: 'failed', error: linkErrorOf(error) };
-    }
+  private syncedLinks(customer: Customer): ProviderLink[] {
+    return customer.providers.filter((link) => link.intent === 'sync');
   }
 
-  /** Runs one provider write for a link and records its outcome on the link. */
-  private async record(
-    customerId: string,
-    link: ProviderLink,
-    write: (
-      provider: CustomerProvider,
-    ) => Promise<{ unsupportedFields: CanonicalField[]; providerCustomerId?: string }>,
-  ): Promise<ProviderReport> {
-    const target = { provider: link.provider, account: link.account };
-    await this.links.begin(customerId, target, link.reference);
-    try {
-      const result = await write(this.provider(link));
-      await this.links.markSynced(customerId, target, {
-        providerCustomerId: result.providerCustomerId ?? link.providerCustomerId,
-        unsupportedFields: result.unsupportedFields,
-      });
-      return { ...target, outcome: 'synced' };
-    } catch (error) {
-      if (!isProviderOutcome(error)) throw error;
-      await this.links.markFailed(customerId, target, linkErrorOf(error));
-      return { ...target, outcome: 'failed', error: linkErrorOf(error) };
-    }
+  private pendingOrFailed(link: ProviderLink): ProviderReport {
+    return {
+      ...targetOf(link),
+      outcome: link.status === 'failed' ? 'failed' : 'pending',
+      ...(link.lastError !== undefined ? { error: link.lastError } : {}),
+    };
   }
 
   private async plan(target: ProviderTarget, write: WriteOperation): Promise<ProviderPlan> {
-    const where = { provider: target.provider, account: target.account };
+    const where = targetOf(target);
     try {
       const plan: DryRunPlan = await this.registry.get(target.provider, target.account).dryRun(write);
       return { ...where, ...plan };
@@ -474,10 +489,6 @@ export class CustomerSyncService {
       }
       throw error;
     }
-  }
-
-  private provider(link: ProviderTarget): CustomerProvider {
-    return this.registry.get(link.provider, link.account);
   }
 
   private ref(link: ProviderLink) {

@@ -1,4 +1,5 @@
 import { type Customer, type CustomerData } from './customer';
+import { type ProviderCallRecord } from './provider-calls';
 
 export interface CustomerListQuery {
   limit: number;
@@ -9,6 +10,10 @@ export interface CustomerListQuery {
   email?: string;
   ids?: string[];
   forgotten?: boolean;
+  /** Only customers linked to this provider. */
+  provider?: string;
+  /** Only customers with a link in this state. */
+  syncStatus?: 'synced' | 'pending' | 'failed';
 }
 
 export interface CustomerPage {
@@ -16,31 +21,66 @@ export interface CustomerPage {
   hasMore: boolean;
 }
 
+/** A new link: where the customer should go, under which reference. */
+export interface NewLink {
+  provider: string;
+  account: string;
+  reference: string;
+}
+
+/** A link to a customer adopted from a provider, already in sync. */
+export interface AdoptedLink extends NewLink {
+  providerCustomerId?: string;
+  unsupportedFields: string[];
+}
+
+export interface StoredProviderCall extends ProviderCallRecord {
+  operation: string;
+  at: Date;
+}
+
 /**
- * The mirror of canonical customers. An abstract class so it doubles as its own Nest injection
- * token; `@app/persistence` binds the Prisma implementation.
+ * The mirror of canonical customers. Every write that providers must follow also marks the
+ * customer's links pending in the same transaction (the outbox), so a crash can never separate a
+ * change from the work it implies. An abstract class so it doubles as its own Nest injection token.
  */
 export abstract class CustomerRepository {
-  /** Throws DomainError `external_reference_taken` when the reference is in use. */
-  abstract insert(id: string, data: CustomerData): Promise<Customer>;
+  /** Throws DomainError `external_reference_taken` or `provider_reference_taken`. */
+  abstract insert(id: string, data: CustomerData, links: readonly NewLink[]): Promise<Customer>;
 
+  /** A customer read from a provider, stored with its link already synced. */
+  abstract insertAdopted(id: string, data: CustomerData, link: AdoptedLink): Promise<Customer>;
+
+  /** Includes customers whose deletion is still under way at a provider (`deletedAt` set). */
   abstract findById(id: string): Promise<Customer | undefined>;
+
+  /** The customer linked at this provider under this reference or the provider's own id. */
+  abstract findIdByReference(provider: string, reference: string): Promise<string | undefined>;
 
   /** Throws DomainError `validation_failed` (field `startingAfter`/`endingBefore`) for an unknown cursor. */
   abstract list(query: CustomerListQuery): Promise<CustomerPage>;
 
   /**
-   * Writes `data` if the stored version is still `expectedVersion` and bumps the version;
-   * resolves `undefined` when someone else wrote first (or the customer is gone).
+   * Writes `data` if the stored version is still `expectedVersion`, bumps the version and marks
+   * every kept-in-sync link pending; resolves `undefined` when someone else wrote first.
    */
   abstract update(id: string, expectedVersion: number, data: CustomerData): Promise<Customer | undefined>;
 
+  /** Adds a link (pending) or puts an existing one back in line. Throws `provider_reference_taken`. */
+  abstract addLink(customerId: string, link: NewLink): Promise<void>;
+
   /**
-   * GDPR erasure: clears the personal fields, marks the customer forgotten and drops the stored
-   * idempotent responses that mention it; resolves `undefined` when there is no such customer.
+   * Deletes the customer: at once when no provider holds it, else marks it deleted and its links
+   * to be deleted there; the row goes when the last link does. Resolves false for no customer.
+   */
+  abstract markDeleted(id: string): Promise<boolean>;
+
+  /**
+   * GDPR erasure: clears the personal fields, marks the customer forgotten, its links to be
+   * forgotten at the providers, drops stored idempotent answers about it and records the event.
    */
   abstract erase(id: string): Promise<Customer | undefined>;
 
-  /** Resolves false when there was nothing to delete. */
-  abstract delete(id: string): Promise<boolean>;
+  /** The provider calls made for the customer, newest first. */
+  abstract calls(customerId: string, limit: number): Promise<StoredProviderCall[]>;
 }

@@ -3,7 +3,13 @@ import { randomBytes } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 
 import { type Address, type AdditionalAddressInfo, type Customer, type CustomerData } from './customer';
-import { type CustomerListQuery, type CustomerPage, CustomerRepository } from './customer.repository';
+import {
+  type CustomerListQuery,
+  type CustomerPage,
+  CustomerRepository,
+  type AdoptedLink,
+  type NewLink,
+} from './customer.repository';
 import { customerInvariantViolations } from './customer-rules';
 import { DomainError } from './errors';
 
@@ -30,11 +36,14 @@ const MAX_MERGE_ATTEMPTS = 5;
 export class CustomerService {
   constructor(private readonly repository: CustomerRepository) {}
 
-  async create(data: CustomerData): Promise<Customer> {
+  /** `links(id)` names where the new customer goes, once its id is drawn. */
+  async create(data: CustomerData, links: (id: string) => NewLink[] = () => []): Promise<Customer> {
     assertInvariants(data);
-    return this.repository.insert(newCustomerId(), data);
+    const id = newCustomerId();
+    return this.repository.insert(id, data, links(id));
   }
 
+  /** Also a customer whose deletion is still under way at a provider (`deletedAt` set). */
   async get(id: string): Promise<Customer> {
     const customer = await this.repository.findById(id);
     if (customer === undefined) throw notFound(id);
@@ -72,6 +81,12 @@ export class CustomerService {
     }
   }
 
+  /** Stores a customer read from a provider, its link already synced. */
+  async adopt(data: CustomerData, link: AdoptedLink): Promise<Customer> {
+    assertInvariants(data);
+    return this.repository.insertAdopted(newCustomerId(), data, link);
+  }
+
   /** The customer an update would produce, checked, without writing it (for dry runs). */
   preview(current: CustomerData, patch: CustomerPatch): CustomerData {
     const merged = applyPatch(current, patch);
@@ -87,7 +102,7 @@ export class CustomerService {
   }
 
   async delete(id: string): Promise<void> {
-    if (!(await this.repository.delete(id))) throw notFound(id);
+    if (!(await this.repository.markDeleted(id))) throw notFound(id);
   }
 }
 

@@ -60,6 +60,17 @@ export interface CustomerData {
 export const LINK_STATUSES = ['synced', 'pending', 'failed'] as const;
 export type LinkStatus = (typeof LINK_STATUSES)[number];
 
+/** What the provider's copy should become: kept in sync, deleted, or forgotten (GDPR). */
+export const LINK_INTENTS = ['sync', 'delete', 'forget'] as const;
+export type LinkIntent = (typeof LINK_INTENTS)[number];
+
+/** How a forget went at one provider. */
+export interface Erasure {
+  status: 'erased' | 'partial' | 'unsupported';
+  /** Personal fields the provider still holds: it has no way to erase them. */
+  notErased: string[];
+}
+
 export interface LinkError {
   code: string;
   message: string;
@@ -76,17 +87,23 @@ export interface ProviderLink {
   /** The provider's own id where it differs from `reference` (2CO's numeric `CustomerReference`). */
   providerCustomerId?: string;
   status: LinkStatus;
+  intent: LinkIntent;
+  /** The customer version the provider was last confirmed to hold. */
+  syncedVersion?: number;
   attempts: number;
   nextAttemptAt?: Date;
   lastSyncedAt?: Date;
   lastError?: LinkError;
   /** Canonical fields this provider cannot hold. */
   unsupportedFields: string[];
+  erasure?: Erasure;
 }
 
 export interface Customer extends CustomerData {
   id: string;
   forgottenAt?: Date;
+  /** Set by a delete while providers still hold copies. */
+  deletedAt?: Date;
   version: number;
   createdAt: Date;
   updatedAt: Date;

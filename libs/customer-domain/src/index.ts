@@ -6,4 +6,7 @@ export * from './customer.service';
 export * from './errors';
 export * from './provider-registry';
 export * from './customer-sync.service';
-export * from './provider-link.repository';
+export * from './provider-calls';
+export * from './sync-queue';
+export * from './sync-worker';
+export * from './drift';

@@ -6,11 +6,11 @@ import {
   Module,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import { CustomerRepository, ProviderLinkRepository } from '@app/customer-domain';
+import { CustomerRepository, SyncQueue } from '@app/customer-domain';
 
 import { type PrismaClient } from '../../../generated/prisma/client';
 import { PrismaCustomerRepository } from './prisma-customer.repository';
-import { PrismaProviderLinkRepository } from './prisma-provider-link.repository';
+import { PrismaSyncQueue } from './prisma-sync-queue';
 import { DATABASE, PRISMA_CLIENT } from './prisma.tokens';
 
 /** An open database: PGlite or PostgreSQL behind the same PrismaClient. */
@@ -46,10 +46,10 @@ export class PersistenceModule {
           useFactory: (database: DatabaseHandle) => database.prisma,
         },
         { provide: CustomerRepository, useClass: PrismaCustomerRepository },
-        { provide: ProviderLinkRepository, useClass: PrismaProviderLinkRepository },
+        { provide: SyncQueue, useClass: PrismaSyncQueue },
         DatabaseLifecycle,
       ],
-      exports: [DATABASE, PRISMA_CLIENT, CustomerRepository, ProviderLinkRepository],
+      exports: [DATABASE, PRISMA_CLIENT, CustomerRepository, SyncQueue],
     };
   }
 }

@@ -1,5 +1,8 @@
+import { randomUUID } from 'node:crypto';
+
 import { Inject, Injectable } from '@nestjs/common';
 import {
+  type AdoptedLink,
   type Address,
   type Customer,
   type CustomerData,
@@ -7,8 +10,11 @@ import {
   type CustomerPage,
   CustomerRepository,
   DomainError,
+  type Erasure,
   type LinkError,
+  type NewLink,
   type ProviderLink,
+  type StoredProviderCall,
   type TaxCertificate,
   type TaxIdentifier,
 } from '@app/customer-domain';
@@ -18,10 +24,17 @@ import { PRISMA_CLIENT } from './prisma.tokens';
 
 type CustomerRow = Prisma.CustomerGetPayload<{ include: { links: true } }>;
 type LinkRow = CustomerRow['links'][number];
+type Tx = Prisma.TransactionClient;
 
 const withLinks = {
   links: { orderBy: [{ provider: 'asc' }, { account: 'asc' }] },
 } satisfies Prisma.CustomerInclude;
+
+/** Links that follow the customer's data: not those already being deleted or forgotten. */
+const KEPT_IN_SYNC = { intent: 'sync' } as const;
+
+/** A link put back in line: due now, its attempt count restarted. */
+const REQUEUED = { status: 'pending', attempts: 0, nextAttemptAt: null } as const;
 
 @Injectable()
 export class PrismaCustomerRepository extends CustomerRepository {
@@ -29,26 +42,47 @@ export class PrismaCustomerRepository extends CustomerRepository {
     super();
   }
 
-  async insert(id: string, data: CustomerData): Promise<Customer> {
+  async insert(id: string, data: CustomerData, links: readonly NewLink[]): Promise<Customer> {
     try {
-      const row = await this.prisma.customer.create({ data: { id, ...toColumns(data) }, include: withLinks });
+      const row = await this.prisma.customer.create({
+        data: {
+          id,
+          ...toColumns(data),
+          links: { create: links.map((link) => ({ id: randomUUID(), ...link, status: 'pending' as const })) },
+        },
+        include: withLinks,
+      });
       return toCustomer(row);
     } catch (error) {
-      // The id is random, so the one unique value a caller can collide on is its own reference.
-      if (isUniqueViolation(error)) {
-        throw new DomainError(
-          'external_reference_taken',
-          'Another customer already has this externalReference.',
-          [
-            {
-              field: 'externalReference',
-              code: 'taken',
-              message: 'Another customer already has this externalReference.',
+      throw uniqueViolation(error) ?? error;
+    }
+  }
+
+  async insertAdopted(id: string, data: CustomerData, link: AdoptedLink): Promise<Customer> {
+    try {
+      const row = await this.prisma.customer.create({
+        data: {
+          id,
+          ...toColumns(data),
+          links: {
+            create: {
+              id: randomUUID(),
+              provider: link.provider,
+              account: link.account,
+              reference: link.reference,
+              providerCustomerId: link.providerCustomerId ?? null,
+              unsupportedFields: link.unsupportedFields,
+              status: 'synced',
+              syncedVersion: 1,
+              lastSyncedAt: new Date(),
             },
-          ],
-        );
-      }
-      throw error;
+          },
+        },
+        include: withLinks,
+      });
+      return toCustomer(row);
+    } catch (error) {
+      throw uniqueViolation(error) ?? error;
     }
   }
 
@@ -57,15 +91,36 @@ export class PrismaCustomerRepository extends CustomerRepository {
     return row === null ? undefined : toCustomer(row);
   }
 
+  async findIdByReference(provider: string, reference: string): Promise<string | undefined> {
+    const link = await this.prisma.providerLink.findFirst({
+      where: { provider, OR: [{ reference }, { providerCustomerId: reference }] },
+      select: { customerId: true },
+    });
+    return link?.customerId;
+  }
+
   /**
    * Newest first, keyed on `seq` (unique and monotonic), so pages never overlap or skip rows
    * however many customers are created while a caller pages through.
    */
   async list(query: CustomerListQuery): Promise<CustomerPage> {
+    const links =
+      query.provider !== undefined || query.syncStatus !== undefined
+        ? {
+            links: {
+              some: {
+                ...(query.provider !== undefined ? { provider: query.provider } : {}),
+                ...(query.syncStatus !== undefined ? { status: query.syncStatus } : {}),
+              },
+            },
+          }
+        : {};
     const filter: Prisma.CustomerWhereInput = {
+      deletedAt: null,
       ...(query.email !== undefined ? { email: { equals: query.email, mode: 'insensitive' } } : {}),
       ...(query.ids !== undefined ? { id: { in: query.ids } } : {}),
       ...(query.forgotten !== undefined ? { forgottenAt: query.forgotten ? { not: null } : null } : {}),
+      ...links,
     };
     const take = query.limit + 1;
     if (query.endingBefore !== undefined) {
@@ -95,11 +150,47 @@ export class PrismaCustomerRepository extends CustomerRepository {
   }
 
   async update(id: string, expectedVersion: number, data: CustomerData): Promise<Customer | undefined> {
-    const { count } = await this.prisma.customer.updateMany({
-      where: { id, version: expectedVersion },
-      data: { ...toColumns(data), version: { increment: 1 } },
+    const written = await this.prisma.$transaction(async (tx) => {
+      const { count } = await tx.customer.updateMany({
+        where: { id, version: expectedVersion },
+        data: { ...toColumns(data), version: { increment: 1 } },
+      });
+      if (count === 1) await requeue(tx, { customerId: id, ...KEPT_IN_SYNC });
+      return count === 1;
     });
-    return count === 1 ? this.findById(id) : undefined;
+    return written ? this.findById(id) : undefined;
+  }
+
+  async addLink(customerId: string, link: NewLink): Promise<void> {
+    try {
+      await this.prisma.providerLink.upsert({
+        where: {
+          customerId_provider_account: { customerId, provider: link.provider, account: link.account },
+        },
+        create: { id: randomUUID(), customerId, ...link, status: 'pending' },
+        update: REQUEUED,
+      });
+    } catch (error) {
+      throw uniqueViolation(error) ?? error;
+    }
+  }
+
+  async markDeleted(id: string): Promise<boolean> {
+    return this.prisma.$transaction(async (tx) => {
+      const links = await tx.providerLink.count({ where: { customerId: id } });
+      if (links === 0) return (await tx.customer.deleteMany({ where: { id } })).count === 1;
+      // The external reference stays reserved until the providers' copies are gone: a new
+      // customer reusing it could otherwise be mistaken for the old one by a provider.
+      const { count } = await tx.customer.updateMany({
+        where: { id, deletedAt: null },
+        data: { deletedAt: new Date(), version: { increment: 1 } },
+      });
+      await tx.providerLink.updateMany({
+        where: { customerId: id },
+        data: { intent: 'delete', ...REQUEUED },
+      });
+      return count === 1 || (await tx.customer.count({ where: { id } })) === 1;
+    });
   }
 
   async erase(id: string): Promise<Customer | undefined> {
@@ -120,15 +211,38 @@ export class PrismaCustomerRepository extends CustomerRepository {
           version: { increment: 1 },
         },
       });
+      if (count === 0) return false;
+      await tx.providerLink.updateMany({
+        where: { customerId: id, intent: { not: 'delete' } },
+        data: { intent: 'forget', lastError: Prisma.DbNull, ...REQUEUED },
+      });
       await tx.idempotencyRecord.deleteMany({ where: { customerId: id } });
-      return count === 1;
+      await tx.customerEvent.create({
+        data: { id: randomUUID(), customerId: id, type: 'forgotten', detail: { erased: 'personal fields' } },
+      });
+      return true;
     });
     return erased ? this.findById(id) : undefined;
   }
 
-  async delete(id: string): Promise<boolean> {
-    const { count } = await this.prisma.customer.deleteMany({ where: { id } });
-    return count === 1;
+  async calls(customerId: string, limit: number): Promise<StoredProviderCall[]> {
+    const rows = await this.prisma.providerCall.findMany({
+      where: { customerId },
+      orderBy: { createdAt: 'desc' },
+      take: limit,
+    });
+    return rows.map((row) => ({
+      provider: row.provider,
+      account: row.account,
+      operation: row.operation,
+      method: row.method,
+      path: row.path,
+      ...(row.httpStatus !== null ? { httpStatus: row.httpStatus } : {}),
+      outcome: row.outcome,
+      durationMs: row.durationMs,
+      ...(row.providerRequestId !== null ? { providerRequestId: row.providerRequestId } : {}),
+      at: row.createdAt,
+    }));
   }
 
   private async cursorSeq(id: string, field: 'startingAfter' | 'endingBefore'): Promise<bigint> {
@@ -142,8 +256,35 @@ export class PrismaCustomerRepository extends CustomerRepository {
   }
 }
 
-function isUniqueViolation(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 'P2002';
+/** Puts links back in line after a write they must follow. */
+async function requeue(tx: Tx, where: Prisma.ProviderLinkWhereInput): Promise<void> {
+  await tx.providerLink.updateMany({ where, data: REQUEUED });
+}
+
+/** Which unique value a write collided on, as the error callers can act on. */
+function uniqueViolation(error: unknown): DomainError | undefined {
+  if ((error as { code?: unknown }).code !== 'P2002') return undefined;
+  const detail = JSON.stringify((error as { meta?: unknown }).meta ?? {});
+  if (detail.includes('provider_links') || detail.includes('ProviderLink')) {
+    return new DomainError(
+      'provider_reference_taken',
+      'Another customer is already linked to that provider under this reference.',
+      [
+        {
+          field: 'externalReference',
+          code: 'taken_at_provider',
+          message: 'Another customer holds this reference at the provider.',
+        },
+      ],
+    );
+  }
+  return new DomainError('external_reference_taken', 'Another customer already has this externalReference.', [
+    {
+      field: 'externalReference',
+      code: 'taken',
+      message: 'Another customer already has this externalReference.',
+    },
+  ]);
 }
 
 /** Optional fields are stored as NULL so that clearing one in an update clears the column. */
@@ -190,6 +331,7 @@ function toCustomer(row: CustomerRow): Customer {
     sourceIds: row.sourceIds,
     defaultSourceId: optional(row.defaultSourceId),
     forgottenAt: optional(row.forgottenAt),
+    deletedAt: optional(row.deletedAt),
     version: row.version,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
@@ -204,10 +346,13 @@ function toLink(row: LinkRow): ProviderLink {
     reference: row.reference,
     providerCustomerId: optional(row.providerCustomerId),
     status: row.status,
+    intent: row.intent,
+    syncedVersion: optional(row.syncedVersion),
     attempts: row.attempts,
     nextAttemptAt: optional(row.nextAttemptAt),
     lastSyncedAt: optional(row.lastSyncedAt),
     lastError: optional(row.lastError as LinkError | null),
     unsupportedFields: row.unsupportedFields,
+    erasure: optional(row.erasure as Erasure | null),
   };
 }

@@ -1,5 +1,7 @@
 import { z } from 'zod';
 
+import { CRASH_POINTS } from '@app/customer-domain';
+
 import { API_KEY_SCOPES } from '../auth/api-keys';
 
 /**
@@ -85,6 +87,21 @@ const envSchema = z.object({
     ),
   /** `auto` starts the built-in provider sandboxes when no PROVIDER_ACCOUNTS are configured. */
   SANDBOXES: z.enum(['auto', 'off']).default('auto'),
+  /** How long a write waits for its providers before answering with links `pending`. */
+  SYNC_WAIT_MS: z.coerce.number().int().min(0).max(60_000).default(2_000),
+  /** A worker's lease on a link; must exceed the slowest provider call with its retries. */
+  SYNC_LEASE_MS: z.coerce.number().int().min(1_000).default(60_000),
+  /** Deliveries before a link is parked as failed. */
+  SYNC_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(8),
+  SYNC_RETRY_BASE_MS: z.coerce.number().int().min(1).default(500),
+  SYNC_RETRY_MAX_MS: z.coerce.number().int().min(1).default(60_000),
+  SYNC_BATCH: z.coerce.number().int().min(1).max(500).default(20),
+  SYNC_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(8),
+  SYNC_POLL_MS: z.coerce.number().int().min(10).default(200),
+  /** `off` runs this instance as API only; another instance's worker delivers. */
+  SYNC_WORKER: z.enum(['on', 'off']).default('on'),
+  /** Chaos testing only: SIGKILL the process at this point of a write or delivery. */
+  CHAOS_CRASH_AT: z.enum(CRASH_POINTS).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   BODY_LIMIT: z
     .string()
@@ -113,7 +130,12 @@ export class ConfigError extends Error {
 
 export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
   const parsed = envSchema.safeParse(env);
-  if (parsed.success) return parsed.data;
+  if (parsed.success) {
+    if (parsed.data.CHAOS_CRASH_AT !== undefined && parsed.data.NODE_ENV === 'production') {
+      throw new ConfigError(['CHAOS_CRASH_AT: refused in production']);
+    }
+    return parsed.data;
+  }
   throw new ConfigError(
     parsed.error.issues.map((issue) => {
       const [variable, ...rest] = issue.path.map(String);

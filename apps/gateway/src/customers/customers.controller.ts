@@ -6,7 +6,9 @@ import {
   Headers,
   HttpCode,
   Param,
+  DefaultValuePipe,
   ParseBoolPipe,
+  ParseIntPipe,
   Patch,
   Post,
   Query,
@@ -15,6 +17,7 @@ import {
 import {
   ApiBearerAuth,
   ApiBody,
+  ApiAcceptedResponse,
   ApiCreatedResponse,
   ApiHeader,
   ApiOkResponse,
@@ -34,15 +37,19 @@ import {
   CustomerListResponse,
   CustomerResponse,
   DeletedCustomerResponse,
+  DriftResponse,
   DryRunResponse,
   ForgetResponse,
   ImportCustomerBody,
   ListCustomersQuery,
+  ProviderCallsResponse,
   ProviderTargetDto,
+  ReconcileBody,
   TaxIdentifierDto,
   toCustomerData,
   toCustomerPatch,
   toCustomerResponse,
+  toReconcileRequest,
   UpdateCustomerBody,
 } from './customers.dto';
 
@@ -114,7 +121,7 @@ export class CustomersController {
       res.status(200);
       return { dryRun: true, providers: await this.sync.planCreate(toCustomerData(body), body.providers) };
     }
-    const { customer } = await this.sync.create(toCustomerData(body), body.providers);
+    const customer = await this.sync.create(toCustomerData(body), body.providers);
     res.set({ ETag: etagOf(customer), Location: `/v1/customers/${customer.id}` });
     return toCustomerResponse(customer);
   }
@@ -213,7 +220,7 @@ export class CustomersController {
   ): Promise<CustomerResponse | DryRunResponse> {
     if (dryRunOf(dryRun))
       return { dryRun: true, providers: await this.sync.planUpdate(id, toCustomerPatch(body)) };
-    const { customer } = await this.sync.update(id, toCustomerPatch(body), versionsFromIfMatch(ifMatch));
+    const customer = await this.sync.update(id, toCustomerPatch(body), versionsFromIfMatch(ifMatch));
     res.set('ETag', etagOf(customer));
     return toCustomerResponse(customer);
   }
@@ -226,17 +233,24 @@ export class CustomersController {
   @ApiOperation({
     summary: 'Delete a customer at its providers and from the mirror',
     description:
-      'Providers without a delete (2Checkout) are reported as `unsupported`. If a provider fails, the customer stays in the mirror with the reason on its link, and the call answers with the provider error; it can be retried.',
+      "Providers without a delete (2Checkout) are reported as `unsupported`. Until every provider copy is gone the customer stays readable with `deletedAt` and each link's state (a failed provider delete is visible and can be re-driven with POST /sync); the answer is 202 then, 200 once it is gone everywhere.",
   })
   @ApiParam({ name: 'id', example: 'cus_4f7d0e1c9b2a3d4e5f6a7b8c' })
-  @ApiOkResponse({ type: DeletedCustomerResponse })
-  @ApiProblems(401, 403, 404, 409, 422, 502, 503)
+  @ApiOkResponse({ type: DeletedCustomerResponse, description: 'Deleted everywhere.' })
+  @ApiAcceptedResponse({
+    type: DeletedCustomerResponse,
+    description: 'Deleted from the mirror; some provider copies are still pending or failed.',
+  })
+  @ApiProblems(401, 403, 404, 409, 422)
   async delete(
     @Param('id') id: string,
     @Query('dryRun', dryRunPipe) dryRun: boolean | undefined,
+    @Res({ passthrough: true }) res: Response,
   ): Promise<DeletedCustomerResponse | DryRunResponse> {
     if (dryRunOf(dryRun)) return { dryRun: true, providers: await this.sync.planDelete(id) };
-    return { id, deleted: true, providers: await this.sync.delete(id) };
+    const { deleted, providers } = await this.sync.delete(id);
+    if (!deleted) res.status(202);
+    return { id, deleted, providers };
   }
 
   @Post(':id/forget')
@@ -276,7 +290,7 @@ export class CustomersController {
       res.status(200);
       return { dryRun: true, providers: await this.sync.planLink(id, body) };
     }
-    const { customer } = await this.sync.link(id, body);
+    const customer = await this.sync.link(id, body);
     res.set('ETag', etagOf(customer));
     return toCustomerResponse(customer);
   }
@@ -298,7 +312,7 @@ export class CustomersController {
     @Param('id') id: string,
     @Param('sourceId') sourceId: string,
   ): Promise<CustomerResponse> {
-    return toCustomerResponse((await this.sync.attachSource(id, sourceId)).customer);
+    return toCustomerResponse(await this.sync.attachSource(id, sourceId));
   }
 
   @Delete(':id/sources/:sourceId')
@@ -314,7 +328,7 @@ export class CustomersController {
     @Param('id') id: string,
     @Param('sourceId') sourceId: string,
   ): Promise<CustomerResponse> {
-    return toCustomerResponse((await this.sync.detachSource(id, sourceId)).customer);
+    return toCustomerResponse(await this.sync.detachSource(id, sourceId));
   }
 
   @Post(':id/tax-identifiers')
@@ -331,9 +345,7 @@ export class CustomersController {
   @ApiOkResponse({ type: CustomerResponse })
   @ApiProblems(400, 401, 403, 404, 409, 412, 422)
   async setTaxIdentifier(@Param('id') id: string, @Body() body: TaxIdentifierDto): Promise<CustomerResponse> {
-    return toCustomerResponse(
-      (await this.sync.setTaxIdentifier(id, { type: body.type, value: body.value })).customer,
-    );
+    return toCustomerResponse(await this.sync.setTaxIdentifier(id, { type: body.type, value: body.value }));
   }
 
   @Delete(':id/tax-identifiers/:type')
@@ -346,6 +358,67 @@ export class CustomersController {
   @ApiOkResponse({ type: CustomerResponse })
   @ApiProblems(400, 401, 403, 404, 409, 412, 422)
   async removeTaxIdentifier(@Param('id') id: string, @Param('type') type: string): Promise<CustomerResponse> {
-    return toCustomerResponse((await this.sync.removeTaxIdentifier(id, type)).customer);
+    return toCustomerResponse(await this.sync.removeTaxIdentifier(id, type));
+  }
+
+  @Post(':id/sync')
+  @HttpCode(200)
+  @RequiresScope('customers:write')
+  @IDEMPOTENCY_KEY_HEADER
+  @ApiOperation({
+    summary: "Re-drive the customer's links now",
+    description:
+      'Puts failed (parked) and waiting links back in line and delivers them within the wait; the answer shows each link as it then stands.',
+  })
+  @ApiParam({ name: 'id', example: 'cus_4f7d0e1c9b2a3d4e5f6a7b8c' })
+  @ApiOkResponse({ type: CustomerResponse })
+  @ApiProblems(401, 403, 404)
+  async redrive(@Param('id') id: string): Promise<CustomerResponse> {
+    return toCustomerResponse(await this.sync.redrive(id));
+  }
+
+  @Get(':id/drift')
+  @RequiresScope('customers:read')
+  @ApiOperation({ summary: 'Compare the mirror with what each provider holds now, field by field' })
+  @ApiParam({ name: 'id', example: 'cus_4f7d0e1c9b2a3d4e5f6a7b8c' })
+  @ApiOkResponse({ type: DriftResponse })
+  @ApiProblems(401, 403, 404, 502, 503)
+  async drift(@Param('id') id: string): Promise<DriftResponse> {
+    return { data: await this.sync.drift(id) };
+  }
+
+  @Post(':id/reconcile')
+  @HttpCode(200)
+  @RequiresScope('customers:write')
+  @IDEMPOTENCY_KEY_HEADER
+  @ApiOperation({
+    summary: "Repair drift: push ours or adopt the provider's, per call or per field",
+    description: 'Answers the drift as it stands after the repair.',
+  })
+  @ApiParam({ name: 'id', example: 'cus_4f7d0e1c9b2a3d4e5f6a7b8c' })
+  @ApiBody({ type: ReconcileBody })
+  @ApiOkResponse({ type: DriftResponse })
+  @ApiProblems(400, 401, 403, 404, 409, 412, 422, 502, 503)
+  async reconcile(@Param('id') id: string, @Body() body: ReconcileBody): Promise<DriftResponse> {
+    return { data: await this.sync.reconcile(id, toReconcileRequest(body)) };
+  }
+
+  @Get(':id/calls')
+  @RequiresScope('customers:read')
+  @ApiOperation({
+    summary: 'The audit trail: every provider call made for the customer, newest first',
+    description:
+      "Operation, method, path (identifiers replaced), status, duration and the provider's request id. No bodies are kept.",
+  })
+  @ApiParam({ name: 'id', example: 'cus_4f7d0e1c9b2a3d4e5f6a7b8c' })
+  @ApiQuery({ name: 'limit', required: false, type: Number, description: '1-500, default 100' })
+  @ApiOkResponse({ type: ProviderCallsResponse })
+  @ApiProblems(401, 403, 404)
+  async calls(
+    @Param('id') id: string,
+    @Query('limit', new DefaultValuePipe(100), ParseIntPipe) limit: number,
+  ): Promise<ProviderCallsResponse> {
+    const calls = await this.sync.calls(id, Math.min(500, Math.max(1, limit)));
+    return { data: calls.map((call) => ({ ...call, at: call.at.toISOString() })) };
   }
 }

@@ -9,6 +9,7 @@ import {
   IsInt,
   IsISO31661Alpha2,
   IsISO8601,
+  IsObject,
   IsOptional,
   IsString,
   Matches,
@@ -20,14 +21,21 @@ import {
 } from 'class-validator';
 import {
   CUSTOMER_TYPES,
+  DomainError,
   type Customer,
   type CustomerData,
   type CustomerPatch,
   type CustomerType,
   EXTERNAL_REFERENCE_PATTERN,
   LINK_STATUSES,
+  type Erasure,
+  LINK_INTENTS,
   type LinkError,
+  type LinkIntent,
   type LinkStatus,
+  COMPARED_FIELDS,
+  type ComparedField,
+  type ReconcileRequest,
   type ProviderReport,
   type ProviderLink,
 } from '@app/customer-domain';
@@ -384,7 +392,23 @@ export class ProviderLinkResponse {
     example: '601952421',
   })
   providerCustomerId!: string | null;
-  @ApiProperty({ enum: LINK_STATUSES }) status!: LinkStatus;
+  @ApiProperty({
+    enum: LINK_STATUSES,
+    description:
+      'synced: the provider holds the current version; pending: delivery under way or waiting to retry; failed: parked after the retry budget (see lastError), re-driven by POST /sync.',
+  })
+  status!: LinkStatus;
+  @ApiProperty({
+    enum: LINK_INTENTS,
+    description: 'What the provider copy is being driven to: kept in sync, deleted or forgotten.',
+  })
+  intent!: LinkIntent;
+  @ApiProperty({
+    nullable: true,
+    type: Number,
+    description: 'The customer version the provider last confirmed.',
+  })
+  syncedVersion!: number | null;
   @ApiProperty() attempts!: number;
   @ApiProperty({ nullable: true, type: String, format: 'date-time' }) nextAttemptAt!: string | null;
   @ApiProperty({ nullable: true, type: String, format: 'date-time' }) lastSyncedAt!: string | null;
@@ -400,6 +424,13 @@ export class ProviderLinkResponse {
     example: ['metadata', 'type'],
   })
   unsupportedFields!: string[];
+  @ApiProperty({
+    nullable: true,
+    type: Object,
+    description: 'After a forget: { status: erased | partial | unsupported, notErased }',
+    example: { status: 'partial', notErased: ['address'] },
+  })
+  erasure!: Erasure | null;
 }
 
 export class CustomerResponse {
@@ -423,6 +454,13 @@ export class CustomerResponse {
   defaultSourceId!: string | null;
   @ApiProperty({ description: 'true once the customer asked to be forgotten.' }) forgotten!: boolean;
   @ApiProperty({ nullable: true, type: String, format: 'date-time' }) forgottenAt!: string | null;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    format: 'date-time',
+    description: 'Set while a delete is still under way at a provider.',
+  })
+  deletedAt!: string | null;
   @ApiProperty({ description: 'Bumped by every write; the ETag is this number in quotes.', example: 1 })
   version!: number;
   @ApiProperty({ format: 'date-time' }) createdAt!: string;
@@ -456,7 +494,8 @@ export class ProviderReportDto {
 
 export class DeletedCustomerResponse {
   @ApiProperty({ example: 'cus_4f7d0e1c9b2a3d4e5f6a7b8c' }) id!: string;
-  @ApiProperty({ example: true }) deleted!: true;
+  @ApiProperty({ description: 'true once no provider holds a copy either.', example: true })
+  deleted!: boolean;
   @ApiProperty({ type: [ProviderReportDto], description: 'What happened at each linked provider.' })
   providers!: ProviderReportDto[];
 }
@@ -523,6 +562,7 @@ export function toCustomerResponse(customer: Customer): CustomerResponse {
     defaultSourceId: customer.defaultSourceId ?? null,
     forgotten: customer.forgottenAt !== undefined,
     forgottenAt: iso(customer.forgottenAt),
+    deletedAt: iso(customer.deletedAt),
     version: customer.version,
     createdAt: customer.createdAt.toISOString(),
     updatedAt: customer.updatedAt.toISOString(),
@@ -532,11 +572,14 @@ export function toCustomerResponse(customer: Customer): CustomerResponse {
       reference: link.reference,
       providerCustomerId: link.providerCustomerId ?? null,
       status: link.status,
+      intent: link.intent,
+      syncedVersion: link.syncedVersion ?? null,
       attempts: link.attempts,
       nextAttemptAt: iso(link.nextAttemptAt),
       lastSyncedAt: iso(link.lastSyncedAt),
       lastError: link.lastError ?? null,
       unsupportedFields: link.unsupportedFields,
+      erasure: link.erasure ?? null,
     })),
   };
 }
@@ -560,4 +603,90 @@ export function toCustomerData(body: CreateCustomerBody): CustomerData {
 
 export function toCustomerPatch(body: UpdateCustomerBody): CustomerPatch {
   return plain<CustomerPatch>(body);
+}
+
+class FieldDriftDto {
+  @ApiProperty({ example: 'phone' }) field!: string;
+  @ApiProperty({ nullable: true, type: Object, example: '952-111-1111' }) ours!: unknown;
+  @ApiProperty({ nullable: true, type: Object, example: '952-222-2222' }) theirs!: unknown;
+}
+
+class LinkDriftDto {
+  @ApiProperty({ example: 'digital-river' }) provider!: string;
+  @ApiProperty({ example: 'sandbox' }) account!: string;
+  @ApiProperty({ example: '5823594808' }) reference!: string;
+  @ApiProperty({ enum: ['in_sync', 'drifted', 'missing'] }) state!: 'in_sync' | 'drifted' | 'missing';
+  @ApiProperty({ type: [FieldDriftDto] }) fields!: FieldDriftDto[];
+}
+
+export class DriftResponse {
+  @ApiProperty({ type: [LinkDriftDto] }) data!: LinkDriftDto[];
+}
+
+const STRATEGIES = ['push', 'adopt'] as const;
+
+export class ReconcileBody {
+  @ApiProperty({
+    enum: STRATEGIES,
+    description:
+      "push: make the providers match the mirror; adopt: take the provider's values into the mirror (and on to the other providers).",
+  })
+  @IsIn(STRATEGIES)
+  strategy!: 'push' | 'adopt';
+
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: { type: 'string', enum: [...STRATEGIES] },
+    description: `Per-field choices overriding strategy; fields: ${COMPARED_FIELDS.join(', ')}.`,
+    example: { phone: 'adopt' },
+  })
+  @IsOptional()
+  @IsObject()
+  fields?: Record<string, 'push' | 'adopt'>;
+
+  @ApiPropertyOptional({
+    type: ProviderTargetDto,
+    description: 'The provider to adopt from; default: the first drifted one.',
+  })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => ProviderTargetDto)
+  from?: ProviderTargetDto;
+}
+
+export function toReconcileRequest(body: ReconcileBody): ReconcileRequest {
+  const fields: Partial<Record<ComparedField, 'push' | 'adopt'>> = {};
+  const errors = Object.entries(body.fields ?? {}).flatMap(([field, choice]) => {
+    if (!(COMPARED_FIELDS as readonly string[]).includes(field)) {
+      return [
+        { field: `fields.${field}`, code: 'unknown_field', message: `${field} is not a compared field.` },
+      ];
+    }
+    if (choice !== 'push' && choice !== 'adopt') {
+      return [{ field: `fields.${field}`, code: 'not_allowed', message: 'Each field takes push or adopt.' }];
+    }
+    fields[field as ComparedField] = choice;
+    return [];
+  });
+  if (errors.length > 0)
+    throw new DomainError('validation_failed', 'The request is not valid; see errors.', errors);
+  return { strategy: body.strategy, fields, ...(body.from ? { from: { ...body.from } } : {}) };
+}
+
+class ProviderCallDto {
+  @ApiProperty({ example: 'digital-river' }) provider!: string;
+  @ApiProperty({ example: 'sandbox' }) account!: string;
+  @ApiProperty({ example: 'sync', description: 'What made the call: sync, delete, forget, drift, import.' })
+  operation!: string;
+  @ApiProperty({ example: 'POST' }) method!: string;
+  @ApiProperty({ example: '/customers/{id}' }) path!: string;
+  @ApiPropertyOptional({ example: 200 }) httpStatus?: number;
+  @ApiProperty({ example: 'ok', description: 'ok, or the error kind.' }) outcome!: string;
+  @ApiProperty({ example: 12 }) durationMs!: number;
+  @ApiPropertyOptional({ example: '6a2b1c3d-…' }) providerRequestId?: string;
+  @ApiProperty({ format: 'date-time' }) at!: string;
+}
+
+export class ProviderCallsResponse {
+  @ApiProperty({ type: [ProviderCallDto] }) data!: ProviderCallDto[];
 }

@@ -36,8 +36,8 @@ describe('Digital River client', () => {
 
   it('keeps the bearer key out of every error and marks malformed 2xx bodies', async () => {
     const sandbox = await startDigitalRiverSandbox();
-    const client = new DigitalRiverClient(parseDigitalRiverConfig({ account: 'a', baseUrl: sandbox.url, secretKey: 'sk_test_wrongwrongwrong', timeoutMs: 200, retry: { maxAttempts: 1 } }));
-    const good = new DigitalRiverClient(parseDigitalRiverConfig({ account: 'a', baseUrl: sandbox.url, secretKey: sandbox.secretKey, timeoutMs: 200, retry: { maxAttempts: 1 } }));
+    const client = new DigitalRiverClient(parseDigitalRiverConfig({ account: 'a', baseUrl: sandbox.url, secretKey: 'sk_test_wrongwrongwrong', timeoutMs: 1_000, retry: { maxAttempts: 1 } }));
+    const good = new DigitalRiverClient(parseDigitalRiverConfig({ account: 'a', baseUrl: sandbox.url, secretKey: sandbox.secretKey, timeoutMs: 1_000, retry: { maxAttempts: 1 } }));
     try {
       const errors = [
         await client.send({ method: 'GET', path: '/customers/x', idempotent: true }).catch((e: unknown) => e),

@@ -7,7 +7,8 @@ import { DigitalRiverProvider } from './digital-river.provider';
 // Fast retries; the breaker threshold is out of reach here because the fault scenarios share one
 // account (the breaker itself is covered in shared/resilience.spec.ts).
 const fast = {
-  timeoutMs: 300,
+  // Short enough for the timeout scenarios, long enough for a loaded 2-core CI machine.
+  timeoutMs: 1_000,
   rateLimitPerSecond: 1_000,
   retry: { maxAttempts: 6, baseDelayMs: 5, maxDelayMs: 20 },
   circuitBreaker: { consecutiveFailures: 1_000 },

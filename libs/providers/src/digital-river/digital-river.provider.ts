@@ -5,6 +5,7 @@ import {
   type RemoteCustomerPage,
   type CustomerProvider,
   type CustomerRefInput,
+  type GetCustomerInput,
   type DryRunPlan,
   type ForgetCustomerInput,
   type ForgetResult,
@@ -115,9 +116,9 @@ export class DigitalRiverProvider implements CustomerProvider {
     return { ...this.toRemote(final, customer, plan.unsupportedFields), created };
   }
 
-  async get({ reference }: CustomerRefInput): Promise<RemoteCustomer | null> {
+  async get({ reference, known }: GetCustomerInput): Promise<RemoteCustomer | null> {
     const found = await this.fetch(reference);
-    return found ? fromDrCustomer(found) : null;
+    return found ? fromDrCustomer(found, known) : null;
   }
 
   async update({ reference, previous, customer }: UpdateCustomerInput): Promise<RemoteCustomer> {

@@ -1,6 +1,12 @@
 import http from 'node:http';
 import https from 'node:https';
-import { ProviderError, type PlannedRequest, type ProviderErrorDetails } from '@app/customer-domain';
+import {
+  pathTemplate,
+  ProviderError,
+  recordProviderCall,
+  type PlannedRequest,
+  type ProviderErrorDetails,
+} from '@app/customer-domain';
 import axios, { type AxiosInstance } from 'axios';
 import { type z } from 'zod';
 import { ResiliencePolicy, type ResilienceConfig } from './resilience';
@@ -130,7 +136,43 @@ export class ProviderHttp {
     );
   }
 
+  /** One try on the wire, recorded for the audit trail whatever its outcome. */
   private async attempt(request: ProviderRequest): Promise<ProviderResponse> {
+    const started = performance.now();
+    const base = {
+      provider: this.options.provider,
+      account: this.options.account,
+      method: request.method,
+      path: pathTemplate(request.path),
+    };
+    try {
+      const response = await this.exchange(request);
+      recordProviderCall({
+        ...base,
+        httpStatus: response.status,
+        outcome: 'ok',
+        durationMs: Math.round(performance.now() - started),
+        providerRequestId: this.requestIdOf(response.headers),
+      });
+      return response;
+    } catch (error) {
+      const failed = error instanceof ProviderError ? error : undefined;
+      recordProviderCall({
+        ...base,
+        httpStatus: failed?.status,
+        outcome: failed?.kind ?? 'unavailable',
+        durationMs: Math.round(performance.now() - started),
+        providerRequestId: failed?.providerRequestId,
+      });
+      throw error;
+    }
+  }
+
+  private requestIdOf(headers: Record<string, string>): string | undefined {
+    return this.options.requestIdHeader ? headers[this.options.requestIdHeader] : undefined;
+  }
+
+  private async exchange(request: ProviderRequest): Promise<ProviderResponse> {
     let raw: { status: number; headers: Record<string, unknown>; data: unknown };
     try {
       raw = await this.axios.request({

@@ -124,7 +124,8 @@ export function customerProviderContract(harness: ContractHarness): void {
       const error = await failure(target.provider.get({ reference: nextReference() }));
       expect(error.kind).toBe('unavailable');
       expect(error.status).toBeUndefined();
-      expect(performance.now() - started).toBeLessThan(3_000);
+      // Every attempt times out (6 x 1s in the adapter specs); it gives up instead of hanging on.
+      expect(performance.now() - started).toBeLessThan(9_000);
       expectNoSecret(error, target.secret);
     });
 

@@ -79,7 +79,7 @@ describe('2Checkout client', () => {
   it('never lets the secret or the signature reach an error', async () => {
     const sandbox = await startTwoCheckoutSandbox();
     const secretKey = 'SUPER-SECRET-KEY-2CO';
-    const client = new TwoCheckoutClient(parseTwoCheckoutConfig({ account: 'a', baseUrl: sandbox.url, merchantCode: sandbox.merchantCode, secretKey, timeoutMs: 200, retry: { maxAttempts: 1 } }));
+    const client = new TwoCheckoutClient(parseTwoCheckoutConfig({ account: 'a', baseUrl: sandbox.url, merchantCode: sandbox.merchantCode, secretKey, timeoutMs: 2_000, retry: { maxAttempts: 1 } }));
     try {
       const errors: unknown[] = [await client.send({ method: 'GET', path: '/customers/x/', idempotent: true }).catch((e: unknown) => e)];
       sandbox.admin.setFaults({ '*': { hangRate: 1 } });

@@ -3,7 +3,7 @@ import {
   type CreateResult,
   type CustomerData,
   type CustomerProvider,
-  type CustomerRefInput,
+  type GetCustomerInput,
   DomainError,
   type DryRunPlan,
   type ForgetCustomerInput,
@@ -112,9 +112,9 @@ export class TwoCheckoutProvider implements CustomerProvider {
     return { ...this.toRemote(stored, reference, customer), unsupportedFields, created };
   }
 
-  async get({ reference, providerCustomerId }: CustomerRefInput): Promise<RemoteCustomer | null> {
+  async get({ reference, providerCustomerId, known }: GetCustomerInput): Promise<RemoteCustomer | null> {
     const found = await this.fetch(providerCustomerId ?? reference);
-    return found ? this.toRemote(found, reference) : null;
+    return found ? this.toRemote(found, reference, known) : null;
   }
 
   async update(input: UpdateCustomerInput): Promise<RemoteCustomer> {

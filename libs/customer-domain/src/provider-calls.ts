@@ -1,0 +1,55 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+
+/** One HTTP call to a provider, as the audit trail keeps it: no bodies, no headers. */
+export interface ProviderCallRecord {
+  provider: string;
+  account: string;
+  method: string;
+  /** The path with identifiers replaced, e.g. `/customers/{id}/sources/{id}`. */
+  path: string;
+  httpStatus?: number;
+  /** `ok`, or the error kind. */
+  outcome: string;
+  durationMs: number;
+  providerRequestId?: string;
+}
+
+interface CallScope {
+  customerId?: string;
+  operation: string;
+  calls: ProviderCallRecord[];
+}
+
+const scope = new AsyncLocalStorage<CallScope>();
+
+/**
+ * Runs `work` and collects every provider HTTP call it makes, so the audit trail can attribute
+ * each call to the customer and the operation that caused it without threading either through
+ * the adapters.
+ */
+export async function withCallAudit<T>(
+  context: { customerId?: string; operation: string },
+  work: () => Promise<T>,
+): Promise<{ result?: T; error?: unknown; calls: ProviderCallRecord[] }> {
+  const calls: ProviderCallRecord[] = [];
+  try {
+    const result = await scope.run({ ...context, calls }, work);
+    return { result, calls };
+  } catch (error) {
+    return { error, calls };
+  }
+}
+
+/** Called by the providers' HTTP transport after every attempt. */
+export function recordProviderCall(call: ProviderCallRecord): void {
+  scope.getStore()?.calls.push(call);
+}
+
+/** Replaces the identifier segments of a REST path (every second one) with `{id}`. */
+export function pathTemplate(path: string): string {
+  return path
+    .split('?')[0]!
+    .split('/')
+    .map((segment, index) => (index > 0 && index % 2 === 0 && segment !== '' ? '{id}' : segment))
+    .join('/');
+}

@@ -1,0 +1,62 @@
+import { type Erasure, type LinkError, type LinkIntent } from './customer';
+import { type ProviderCallRecord } from './provider-calls';
+
+/** A link a worker has leased: it alone delivers it until it settles or the lease runs out. */
+export interface ClaimedLink {
+  id: string;
+  customerId: string;
+  provider: string;
+  account: string;
+  reference: string;
+  providerCustomerId?: string;
+  intent: LinkIntent;
+  attempts: number;
+  unsupportedFields: string[];
+}
+
+export type SettleOutcome =
+  /** The provider holds `version` of the customer (or newer work is queued if the mirror moved on). */
+  | { kind: 'synced'; version: number; providerCustomerId?: string; unsupportedFields: string[] }
+  /** A passing failure: try again at `nextAttemptAt`. */
+  | { kind: 'retry'; error: LinkError; nextAttemptAt: Date }
+  /** Parked until someone re-drives it (`POST /v1/customers/{id}/sync`). */
+  | { kind: 'failed'; error: LinkError }
+  /** The delete is done there (or the provider has none): the link goes. */
+  | { kind: 'removed'; outcome: 'deleted' | 'unsupported' }
+  | { kind: 'forgotten'; erasure: Erasure };
+
+/**
+ * The transactional outbox. The links themselves are its entries: every canonical write marks the
+ * customer's links `pending` in the same transaction, and workers lease, deliver and settle them.
+ */
+export abstract class SyncQueue {
+  /**
+   * Leases up to `limit` due pending links (of one customer when given). Leases are exclusive
+   * across every gateway instance sharing the database.
+   */
+  abstract claim(options: {
+    workerId: string;
+    leaseMs: number;
+    limit: number;
+    customerId?: string;
+  }): Promise<ClaimedLink[]>;
+
+  /** Records the outcome, if the lease is still this worker's; returns false when it was lost. */
+  abstract settle(link: ClaimedLink, workerId: string, outcome: SettleOutcome): Promise<boolean>;
+
+  /** Puts every failed or pending link of the customer back in line, due now; returns how many. */
+  abstract redrive(customerId: string): Promise<number>;
+
+  /** Whether any of the customer's links still waits for delivery. */
+  abstract hasPending(customerId: string): Promise<boolean>;
+
+  /** How much work waits, for metrics and drains. */
+  abstract backlog(): Promise<{ pending: number; failed: number }>;
+
+  /** Appends provider calls to the audit trail. */
+  abstract recordCalls(
+    customerId: string | undefined,
+    operation: string,
+    calls: ProviderCallRecord[],
+  ): Promise<void>;
+}

@@ -1,0 +1,296 @@
+import { randomUUID } from 'node:crypto';
+
+import { Inject, Injectable, Logger } from '@nestjs/common';
+
+import { type Customer, type CustomerData } from './customer';
+import { CustomerRepository } from './customer.repository';
+import { type CustomerProvider } from './customer-provider';
+import { compareCustomers } from './drift';
+import { DomainError, ProviderError } from './errors';
+import { withCallAudit } from './provider-calls';
+import { ProviderRegistry } from './provider-registry';
+import { type ClaimedLink, type SettleOutcome, SyncQueue } from './sync-queue';
+
+export const SYNC_OPTIONS = 'SYNC_OPTIONS';
+
+/** Points where chaos tests kill the process (SIGKILL) to prove a crash loses nothing. */
+export const CRASH_POINTS = ['after-commit', 'after-answer', 'before-link-save'] as const;
+export type CrashPoint = (typeof CRASH_POINTS)[number];
+
+export interface SyncOptions {
+  /** How long a worker owns a link it leased; longer than the slowest provider call with retries. */
+  leaseMs: number;
+  /** Deliveries before a link is parked as failed. */
+  maxAttempts: number;
+  retryBaseMs: number;
+  retryMaxMs: number;
+  /** Links leased per round by the background worker, and how many it delivers at once. */
+  batchSize: number;
+  concurrency: number;
+  pollIntervalMs: number;
+  /** How long an API call waits for its providers before answering with links `pending`. */
+  waitMs: number;
+  /** Off outside chaos tests. */
+  crashAt?: CrashPoint;
+}
+
+export function dataOf(customer: Customer): CustomerData {
+  const {
+    id: _id,
+    forgottenAt: _forgotten,
+    deletedAt: _deleted,
+    version: _version,
+    createdAt: _created,
+    updatedAt: _updated,
+    providers: _providers,
+    ...data
+  } = customer;
+  return data;
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
+
+function linkError(error: unknown) {
+  if (error instanceof ProviderError) {
+    return {
+      code: `provider_${error.kind}`,
+      message: error.message,
+      ...(error.providerCode !== undefined ? { providerCode: error.providerCode } : {}),
+      ...(error.providerMessage !== undefined ? { providerMessage: error.providerMessage } : {}),
+    };
+  }
+  if (error instanceof DomainError) return { code: error.code, message: error.message };
+  return { code: 'internal_error', message: 'The gateway failed while delivering to the provider.' };
+}
+
+/**
+ * Delivers the outbox: leases pending links and makes each provider's copy what the link's intent
+ * says. Delivery is state-based: it reads the provider's copy first and writes only the difference
+ * from the mirror's current version, so a retry after an ambiguous failure (timeout, reset, commit
+ * then fail) settles by reading back instead of creating again, updates reach a provider in order,
+ * and a stale update can never overwrite a newer one: there is only ever "the latest".
+ */
+@Injectable()
+export class SyncWorker {
+  private readonly logger = new Logger('SyncWorker');
+  readonly workerId = `worker-${randomUUID()}`;
+  private running = false;
+  private loop: Promise<void> | undefined;
+
+  constructor(
+    private readonly queue: SyncQueue,
+    private readonly customers: CustomerRepository,
+    private readonly registry: ProviderRegistry,
+    @Inject(SYNC_OPTIONS) private readonly options: SyncOptions,
+  ) {}
+
+  crashPoint(point: CrashPoint): void {
+    if (this.options.crashAt === point) process.kill(process.pid, 'SIGKILL');
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    await this.loop;
+  }
+
+  /**
+   * Delivers the customer's pending links now, for at most `waitMs`: the calling request answers
+   * with whatever state the links reached. Deliveries still running carry on and settle.
+   */
+  async syncNow(customerId: string, waitMs = this.options.waitMs): Promise<void> {
+    const deadline = Date.now() + waitMs;
+    const work = (async () => {
+      while (Date.now() < deadline) {
+        const claimed = await this.queue.claim({
+          workerId: this.workerId,
+          leaseMs: this.options.leaseMs,
+          limit: 10,
+          customerId,
+        });
+        if (claimed.length > 0) {
+          await Promise.all(claimed.map((link) => this.deliver(link)));
+          continue;
+        }
+        if (!(await this.queue.hasPending(customerId))) return;
+        // Leased by another worker, or waiting out a backoff: look again shortly.
+        await sleep(25);
+      }
+    })();
+    await Promise.race([work, sleep(Math.max(0, deadline - Date.now()))]);
+  }
+
+  /** Delivers until nothing is pending (tests, reconcile jobs); resolves false on timeout. */
+  async drain(timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const claimed = await this.queue.claim({
+        workerId: this.workerId,
+        leaseMs: this.options.leaseMs,
+        limit: this.options.batchSize,
+      });
+      if (claimed.length > 0) await this.deliverAll(claimed);
+      else if ((await this.queue.backlog()).pending === 0) return true;
+      else await sleep(this.options.pollIntervalMs);
+    }
+    return false;
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      try {
+        const claimed = await this.queue.claim({
+          workerId: this.workerId,
+          leaseMs: this.options.leaseMs,
+          limit: this.options.batchSize,
+        });
+        if (claimed.length > 0) await this.deliverAll(claimed);
+        else await sleep(this.options.pollIntervalMs);
+      } catch (error) {
+        this.logger.error({ error: (error as Error).name }, 'sync round failed; retrying');
+        await sleep(this.options.pollIntervalMs);
+      }
+    }
+  }
+
+  private async deliverAll(links: ClaimedLink[]): Promise<void> {
+    const queue = [...links];
+    const lanes = Array.from({ length: Math.min(this.options.concurrency, queue.length) }, async () => {
+      for (let link = queue.shift(); link !== undefined; link = queue.shift()) await this.deliver(link);
+    });
+    await Promise.all(lanes);
+  }
+
+  /** One delivery of one link: call the provider, record the calls, settle the link. */
+  async deliver(link: ClaimedLink): Promise<void> {
+    const customer = await this.customers.findById(link.customerId);
+    if (customer === undefined) return;
+    const audited = await withCallAudit({ customerId: customer.id, operation: link.intent }, () =>
+      this.perform(link, customer),
+    );
+    await this.queue.recordCalls(customer.id, link.intent, audited.calls);
+    this.crashPoint('after-answer');
+    const outcome = audited.error === undefined ? audited.result! : this.failure(link, audited.error);
+    this.crashPoint('before-link-save');
+    const kept = await this.queue.settle(link, this.workerId, outcome);
+    if (!kept)
+      this.logger.warn(
+        { link: link.id },
+        'lease lost before settling; the next delivery re-reads the provider',
+      );
+  }
+
+  private async perform(link: ClaimedLink, customer: Customer): Promise<SettleOutcome> {
+    const provider = this.registry.get(link.provider, link.account);
+    const ref = {
+      reference: link.reference,
+      ...(link.providerCustomerId !== undefined ? { providerCustomerId: link.providerCustomerId } : {}),
+    };
+    switch (link.intent) {
+      case 'sync':
+        return this.sync(provider, link, customer);
+      case 'delete':
+        try {
+          await provider.delete(ref);
+          return { kind: 'removed', outcome: 'deleted' };
+        } catch (error) {
+          if (error instanceof DomainError && error.code === 'unsupported_by_provider') {
+            return { kind: 'removed', outcome: 'unsupported' };
+          }
+          throw error;
+        }
+      case 'forget': {
+        const remote = await provider.get(ref);
+        if (remote === null) return { kind: 'forgotten', erasure: { status: 'erased', notErased: [] } };
+        try {
+          const { notErased } = await provider.forget({ ...ref, customer: remote.customer });
+          return {
+            kind: 'forgotten',
+            erasure: { status: notErased.length > 0 ? 'partial' : 'erased', notErased },
+          };
+        } catch (error) {
+          if (error instanceof DomainError && error.code === 'unsupported_by_provider') {
+            return { kind: 'forgotten', erasure: { status: 'unsupported', notErased: ['*'] } };
+          }
+          throw error;
+        }
+      }
+    }
+  }
+
+  /** Reads the provider's copy, then creates it or sends only what differs from the mirror. */
+  private async sync(
+    provider: CustomerProvider,
+    link: ClaimedLink,
+    customer: Customer,
+  ): Promise<SettleOutcome> {
+    const data = dataOf(customer);
+    const remote = await provider.get({
+      reference: link.reference,
+      ...(link.providerCustomerId !== undefined ? { providerCustomerId: link.providerCustomerId } : {}),
+      known: data,
+    });
+    if (remote === null) {
+      const created = await provider.create({ reference: link.reference, customer: data });
+      return {
+        kind: 'synced',
+        version: customer.version,
+        providerCustomerId: created.providerCustomerId,
+        unsupportedFields: created.unsupportedFields,
+      };
+    }
+    const unheld = await this.unheldFields(provider, link.reference, data);
+    const providerCustomerId = remote.providerCustomerId ?? link.providerCustomerId;
+    if (compareCustomers(data, remote.customer, [...remote.unsupportedFields, ...unheld]).length === 0) {
+      return { kind: 'synced', version: customer.version, providerCustomerId, unsupportedFields: unheld };
+    }
+    const updated = await provider.update({
+      reference: link.reference,
+      ...(providerCustomerId !== undefined ? { providerCustomerId } : {}),
+      previous: remote.customer,
+      customer: data,
+    });
+    return {
+      kind: 'synced',
+      version: customer.version,
+      providerCustomerId: updated.providerCustomerId ?? providerCustomerId,
+      unsupportedFields: [...new Set([...unheld, ...updated.unsupportedFields])],
+    };
+  }
+
+  /** The fields of `data` the provider cannot hold, from its own mapping (no call is made). */
+  async unheldFields(provider: CustomerProvider, reference: string, data: CustomerData): Promise<string[]> {
+    const plan = await provider.dryRun({ operation: 'create', input: { reference, customer: data } });
+    return plan.unsupportedFields;
+  }
+
+  private failure(link: ClaimedLink, error: unknown): SettleOutcome {
+    if (!(error instanceof ProviderError) && !(error instanceof DomainError)) {
+      this.logger.error(
+        { error: (error as Error).name, stack: (error as Error).stack?.split('\n').slice(1, 4).join('|') },
+        'delivery failed unexpectedly',
+      );
+    }
+    const retryable = error instanceof ProviderError ? error.retryable : !(error instanceof DomainError);
+    if (retryable && link.attempts < this.options.maxAttempts) {
+      const exponential = Math.min(
+        this.options.retryMaxMs,
+        this.options.retryBaseMs * 2 ** (link.attempts - 1),
+      );
+      // Full jitter keeps many links that failed together from retrying together.
+      const jittered = exponential / 2 + Math.random() * (exponential / 2);
+      const retryAfter = error instanceof ProviderError ? (error.retryAfterMs ?? 0) : 0;
+      return {
+        kind: 'retry',
+        error: linkError(error),
+        nextAttemptAt: new Date(Date.now() + Math.max(jittered, retryAfter)),
+      };
+    }
+    return { kind: 'failed', error: linkError(error) };
+  }
+}

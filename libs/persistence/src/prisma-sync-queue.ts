@@ -1,0 +1,204 @@
+import { randomUUID } from 'node:crypto';
+
+import { Inject, Injectable } from '@nestjs/common';
+import {
+  type ClaimedLink,
+  type LinkIntent,
+  type ProviderCallRecord,
+  type SettleOutcome,
+  SyncQueue,
+} from '@app/customer-domain';
+
+import { Prisma, type PrismaClient } from '../../../generated/prisma/client';
+import { PRISMA_CLIENT } from './prisma.tokens';
+
+/** Prisma keeps timestamps as UTC `timestamp(3)`; the database clock is compared in the same terms. */
+const NOW = Prisma.raw(`(now() AT TIME ZONE 'UTC')`);
+
+interface ClaimedRow {
+  id: string;
+  customer_id: string;
+  provider: string;
+  account: string;
+  reference: string;
+  provider_customer_id: string | null;
+  intent: LinkIntent;
+  attempts: number;
+  unsupported_fields: string[] | null;
+}
+
+const UNLOCKED = { lockedBy: null, lockedUntil: null } as const;
+
+@Injectable()
+export class PrismaSyncQueue extends SyncQueue {
+  constructor(@Inject(PRISMA_CLIENT) private readonly prisma: PrismaClient) {
+    super();
+  }
+
+  /**
+   * `FOR UPDATE SKIP LOCKED` lets any number of workers, in any number of gateway instances, claim
+   * from the same table without waiting on or double-claiming each other's rows; the lease covers
+   * the delivery that follows. Claiming counts as an attempt, so a worker that dies mid-delivery
+   * still uses up one.
+   */
+  async claim(options: {
+    workerId: string;
+    leaseMs: number;
+    limit: number;
+    customerId?: string;
+  }): Promise<ClaimedLink[]> {
+    const forCustomer =
+      options.customerId === undefined ? Prisma.empty : Prisma.sql`AND customer_id = ${options.customerId}`;
+    const rows = await this.prisma.$queryRaw<ClaimedRow[]>`
+      UPDATE provider_links
+         SET locked_by = ${options.workerId},
+             locked_until = ${NOW} + (${options.leaseMs}::int * interval '1 millisecond'),
+             attempts = attempts + 1
+       WHERE id IN (
+         SELECT id FROM provider_links
+          WHERE status = 'pending'
+            AND (next_attempt_at IS NULL OR next_attempt_at <= ${NOW})
+            AND (locked_until IS NULL OR locked_until < ${NOW})
+            ${forCustomer}
+          ORDER BY next_attempt_at ASC NULLS FIRST, id
+          LIMIT ${options.limit}::int
+          FOR UPDATE SKIP LOCKED)
+      RETURNING id, customer_id, provider, account, reference, provider_customer_id, intent::text AS intent,
+                attempts, unsupported_fields`;
+    return rows.map((row) => ({
+      id: row.id,
+      customerId: row.customer_id,
+      provider: row.provider,
+      account: row.account,
+      reference: row.reference,
+      ...(row.provider_customer_id !== null ? { providerCustomerId: row.provider_customer_id } : {}),
+      intent: row.intent,
+      attempts: row.attempts,
+      unsupportedFields: row.unsupported_fields ?? [],
+    }));
+  }
+
+  async settle(link: ClaimedLink, workerId: string, outcome: SettleOutcome): Promise<boolean> {
+    return this.prisma.$transaction(async (tx) => {
+      const [current] = await tx.$queryRaw<
+        { locked_by: string | null; intent: LinkIntent; version: number }[]
+      >`
+        SELECT l.locked_by, l.intent::text AS intent, c.version
+          FROM provider_links l JOIN customers c ON c.id = l.customer_id
+         WHERE l.id = ${link.id}
+           FOR UPDATE OF l`;
+      if (current === undefined || current.locked_by !== workerId) return false;
+      const where = { id: link.id };
+      // A delete or forget arrived while this delivery ran: it is next in line, whatever happened.
+      if (current.intent !== link.intent) {
+        await tx.providerLink.update({
+          where,
+          data: { ...UNLOCKED, status: 'pending', attempts: 0, nextAttemptAt: null },
+        });
+        return true;
+      }
+      switch (outcome.kind) {
+        case 'synced': {
+          // Newer writes arrived during the delivery: the link stays in line for them.
+          const behind = current.version > outcome.version;
+          await tx.providerLink.update({
+            where,
+            data: {
+              ...UNLOCKED,
+              status: behind ? 'pending' : 'synced',
+              syncedVersion: outcome.version,
+              providerCustomerId: outcome.providerCustomerId ?? null,
+              unsupportedFields: outcome.unsupportedFields,
+              lastSyncedAt: new Date(),
+              lastError: Prisma.DbNull,
+              nextAttemptAt: null,
+              ...(behind ? { attempts: 0 } : {}),
+            },
+          });
+          return true;
+        }
+        case 'retry':
+          await tx.providerLink.update({
+            where,
+            data: {
+              ...UNLOCKED,
+              status: 'pending',
+              nextAttemptAt: outcome.nextAttemptAt,
+              lastError: { ...outcome.error },
+            },
+          });
+          return true;
+        case 'failed':
+          await tx.providerLink.update({
+            where,
+            data: { ...UNLOCKED, status: 'failed', nextAttemptAt: null, lastError: { ...outcome.error } },
+          });
+          return true;
+        case 'forgotten':
+          await tx.providerLink.update({
+            where,
+            data: {
+              ...UNLOCKED,
+              status: 'synced',
+              erasure: { ...outcome.erasure },
+              lastSyncedAt: new Date(),
+              lastError: Prisma.DbNull,
+              nextAttemptAt: null,
+            },
+          });
+          return true;
+        case 'removed': {
+          await tx.providerLink.delete({ where });
+          const remaining = await tx.providerLink.count({ where: { customerId: link.customerId } });
+          // The last provider copy is gone: the deleted customer can go too.
+          if (remaining === 0)
+            await tx.customer.deleteMany({ where: { id: link.customerId, deletedAt: { not: null } } });
+          return true;
+        }
+      }
+    });
+  }
+
+  async redrive(customerId: string): Promise<number> {
+    const { count } = await this.prisma.providerLink.updateMany({
+      where: { customerId },
+      data: { status: 'pending', attempts: 0, nextAttemptAt: null },
+    });
+    return count;
+  }
+
+  async hasPending(customerId: string): Promise<boolean> {
+    return (await this.prisma.providerLink.count({ where: { customerId, status: 'pending' } })) > 0;
+  }
+
+  async backlog(): Promise<{ pending: number; failed: number }> {
+    const [pending, failed] = await Promise.all([
+      this.prisma.providerLink.count({ where: { status: 'pending' } }),
+      this.prisma.providerLink.count({ where: { status: 'failed' } }),
+    ]);
+    return { pending, failed };
+  }
+
+  async recordCalls(
+    customerId: string | undefined,
+    operation: string,
+    calls: ProviderCallRecord[],
+  ): Promise<void> {
+    if (calls.length === 0) return;
+    await this.prisma.providerCall.createMany({
+      data: calls.map((call) => ({
+        id: randomUUID(),
+        customerId: customerId ?? null,
+        operation,
+        provider: call.provider,
+        account: call.account,
+        method: call.method,
+        path: call.path,
+        httpStatus: call.httpStatus ?? null,
+        outcome: call.outcome,
+        durationMs: call.durationMs,
+        providerRequestId: call.providerRequestId ?? null,
+      })),
+    });
+  }
+}
