@@ -1,6 +1,7 @@
 import { type AddressInfo } from 'node:net';
 
 import { type INestApplication } from '@nestjs/common';
+import { SyncWorker } from '@app/customer-domain';
 import { createTestDatabase } from '@app/persistence';
 import { type RunningSandboxes, startSandboxes } from '@app/sandboxes';
 
@@ -20,6 +21,8 @@ export interface RunningGateway {
   app: INestApplication;
   url: string;
   prisma: Awaited<ReturnType<typeof createTestDatabase>>['prisma'];
+  /** Delivers every pending link; fails the test if that takes longer than `timeoutMs`. */
+  drain(timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -51,6 +54,10 @@ export async function startGateway(
     app,
     url: `http://127.0.0.1:${port}`,
     prisma: database.prisma,
+    drain: async (timeoutMs = 60_000) => {
+      if (!(await app.get(SyncWorker).drain(timeoutMs)))
+        throw new Error(`links still pending after ${timeoutMs} ms`);
+    },
     close: () => app.close(),
   };
 }
@@ -92,8 +99,10 @@ export const FAST_SYNC = {
 
 /** One account per sandbox; a short breaker so one test's faults do not leak into the next. */
 export function sandboxAccounts(sandboxes: RunningSandboxes, overrides: Record<string, unknown> = {}) {
+  // The sandboxes' own limiter is off in tests, so the adapters' token bucket need not hold back.
   const resilience = {
     timeoutMs: 2_000,
+    rateLimitPerSecond: 1_000,
     retry: { maxAttempts: 2, baseDelayMs: 10, maxDelayMs: 50 },
     circuitBreaker: { consecutiveFailures: 5, halfOpenAfterMs: 100 },
     ...overrides,
@@ -124,10 +133,11 @@ export interface GatewayWithSandboxes extends RunningGateway {
 /** The gateway wired to both built-in sandboxes, one account each, as the embedded default runs. */
 export async function startGatewayWithSandboxes(
   env: Record<string, string> = {},
+  accountOverrides: Record<string, unknown> = {},
 ): Promise<GatewayWithSandboxes> {
   // Tests send bursts; the test-key limit (25/s) has its own tests in the sandbox suites.
   const sandboxes = await startSandboxes({ digitalRiver: { rateLimitPerSecond: 0 } });
-  const gateway = await startGateway({ ...FAST_SYNC, ...env }, sandboxAccounts(sandboxes));
+  const gateway = await startGateway({ ...FAST_SYNC, ...env }, sandboxAccounts(sandboxes, accountOverrides));
   return {
     ...gateway,
     sandboxes,

@@ -36,7 +36,6 @@ export interface AdoptedLink extends NewLink {
 
 export interface StoredProviderCall extends ProviderCallRecord {
   operation: string;
-  at: Date;
 }
 
 /**

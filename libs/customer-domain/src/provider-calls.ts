@@ -12,6 +12,8 @@ export interface ProviderCallRecord {
   outcome: string;
   durationMs: number;
   providerRequestId?: string;
+  /** When the call started. */
+  at: Date;
 }
 
 interface CallScope {

@@ -44,6 +44,9 @@ export abstract class SyncQueue {
   /** Records the outcome, if the lease is still this worker's; returns false when it was lost. */
   abstract settle(link: ClaimedLink, workerId: string, outcome: SettleOutcome): Promise<boolean>;
 
+  /** Gives back links this worker leased but will not deliver (it is stopping). */
+  abstract release(links: readonly ClaimedLink[], workerId: string): Promise<void>;
+
   /** Puts every failed or pending link of the customer back in line, due now; returns how many. */
   abstract redrive(customerId: string): Promise<number>;
 

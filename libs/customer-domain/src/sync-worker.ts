@@ -128,42 +128,60 @@ export class SyncWorker {
   /** Delivers until nothing is pending (tests, reconcile jobs); resolves false on timeout. */
   async drain(timeoutMs: number): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      const claimed = await this.queue.claim({
-        workerId: this.workerId,
-        leaseMs: this.options.leaseMs,
-        limit: this.options.batchSize,
-      });
-      if (claimed.length > 0) await this.deliverAll(claimed);
-      else if ((await this.queue.backlog()).pending === 0) return true;
-      else await sleep(this.options.pollIntervalMs);
-    }
-    return false;
+    let idle = false;
+    await this.pump(
+      () => Date.now() < deadline,
+      async () => {
+        // Nothing claimable right now: done once nothing waits for a retry either.
+        idle = (await this.queue.backlog()).pending === 0;
+        return !idle;
+      },
+    );
+    return idle;
   }
 
   private async run(): Promise<void> {
-    while (this.running) {
-      try {
-        const claimed = await this.queue.claim({
-          workerId: this.workerId,
-          leaseMs: this.options.leaseMs,
-          limit: this.options.batchSize,
-        });
-        if (claimed.length > 0) await this.deliverAll(claimed);
-        else await sleep(this.options.pollIntervalMs);
-      } catch (error) {
-        this.logger.error({ error: (error as Error).name }, 'sync round failed; retrying');
-        await sleep(this.options.pollIntervalMs);
-      }
-    }
+    await this.pump(
+      () => this.running,
+      () => Promise.resolve(this.running),
+    );
   }
 
-  private async deliverAll(links: ClaimedLink[]): Promise<void> {
-    const queue = [...links];
-    const lanes = Array.from({ length: Math.min(this.options.concurrency, queue.length) }, async () => {
-      for (let link = queue.shift(); link !== undefined; link = queue.shift()) await this.deliver(link);
-    });
-    await Promise.all(lanes);
+  /**
+   * `concurrency` lanes pull from one local buffer, refilled by a single claim when it runs dry,
+   * so one slow delivery (a provider that hangs until the timeout) holds up only its own lane.
+   * Lanes stop when `active` turns false, or when `whenIdle` says so after finding nothing to do;
+   * links still buffered then are released at once rather than left to their lease.
+   */
+  private async pump(active: () => boolean, whenIdle: () => Promise<boolean>): Promise<void> {
+    const buffer: ClaimedLink[] = [];
+    let refill: Promise<void> | undefined;
+    let stopped = false;
+    const next = async (): Promise<ClaimedLink | undefined> => {
+      if (buffer.length === 0) {
+        refill ??= this.queue
+          .claim({ workerId: this.workerId, leaseMs: this.options.leaseMs, limit: this.options.batchSize })
+          .then((claimed) => void buffer.push(...claimed))
+          .finally(() => (refill = undefined));
+        await refill;
+      }
+      return buffer.shift();
+    };
+    const lane = async () => {
+      while (!stopped && active()) {
+        try {
+          const link = await next();
+          if (link !== undefined) await this.deliver(link);
+          else if (!(await whenIdle())) stopped = true;
+          else await sleep(this.options.pollIntervalMs);
+        } catch (error) {
+          this.logger.error({ error: (error as Error).name }, 'sync delivery failed; retrying');
+          await sleep(this.options.pollIntervalMs);
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: this.options.concurrency }, lane));
+    if (buffer.length > 0) await this.queue.release(buffer.splice(0), this.workerId);
   }
 
   /** One delivery of one link: call the provider, record the calls, settle the link. */

@@ -159,6 +159,14 @@ export class PrismaSyncQueue extends SyncQueue {
     });
   }
 
+  async release(links: readonly ClaimedLink[], workerId: string): Promise<void> {
+    // Not delivered, so the claim's attempt is handed back too.
+    await this.prisma.providerLink.updateMany({
+      where: { id: { in: links.map((link) => link.id) }, lockedBy: workerId },
+      data: { ...UNLOCKED, attempts: { decrement: 1 } },
+    });
+  }
+
   async redrive(customerId: string): Promise<number> {
     const { count } = await this.prisma.providerLink.updateMany({
       where: { customerId },
@@ -198,6 +206,7 @@ export class PrismaSyncQueue extends SyncQueue {
         outcome: call.outcome,
         durationMs: call.durationMs,
         providerRequestId: call.providerRequestId ?? null,
+        createdAt: call.at,
       })),
     });
   }

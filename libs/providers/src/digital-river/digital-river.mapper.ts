@@ -260,7 +260,7 @@ export function fromDrCustomer(dr: DrCustomer, known?: CustomerData): RemoteCust
     phone: shipping?.phone ?? undefined,
     address,
     locale: dr.locale ? fromDrLocale(dr.locale) : undefined,
-    type: isCustomerType(dr.type) ? dr.type : undefined,
+    type: customerType(dr.type, known),
     // `enabled` is nullable at DR and defaults to true.
     enabled: dr.enabled ?? true,
     metadata: Object.fromEntries(
@@ -290,6 +290,15 @@ export function fromDrCustomer(dr: DrCustomer, known?: CustomerData): RemoteCust
     forgotten: dr.requestToBeForgotten ?? false,
     raw: dr,
   };
+}
+
+/**
+ * DR answers `individual` for a customer created without a type (its default). When the gateway
+ * never set one, that default is not the customer's data and reads back as no type.
+ */
+function customerType(type: string | null | undefined, known?: CustomerData): CustomerType | undefined {
+  if (!isCustomerType(type)) return undefined;
+  return type === 'individual' && known !== undefined && known.type === undefined ? undefined : type;
 }
 
 function isCustomerType(value: string | null | undefined): value is CustomerType {

@@ -140,6 +140,7 @@ export class ProviderHttp {
   private async attempt(request: ProviderRequest): Promise<ProviderResponse> {
     const started = performance.now();
     const base = {
+      at: new Date(),
       provider: this.options.provider,
       account: this.options.account,
       method: request.method,
