@@ -5,18 +5,10 @@ import {
   type GatewayWithSandboxes,
   johnSmith,
   KEYS,
+  type Link,
+  linkOf,
   startGatewayWithSandboxes,
 } from '../support/gateway';
-
-interface Link {
-  provider: string;
-  account: string;
-  reference: string;
-  providerCustomerId: string | null;
-  status: string;
-  lastError: { code: string } | null;
-  unsupportedFields: string[];
-}
 
 describe('the API across both providers (sandboxes over real HTTP)', () => {
   let gateway: GatewayWithSandboxes;
@@ -24,8 +16,6 @@ describe('the API across both providers (sandboxes over real HTTP)', () => {
   const api = () => request(gateway.url);
   const dr = () => gateway.sandboxes.digitalRiver.admin;
   const tco = () => gateway.sandboxes.twoCheckout.admin;
-  const linkOf = (body: { providers: Link[] }, provider: string) =>
-    body.providers.find((l) => l.provider === provider)!;
 
   beforeAll(async () => {
     gateway = await startGatewayWithSandboxes();
@@ -431,6 +421,11 @@ describe('the API across both providers (sandboxes over real HTTP)', () => {
       status: 'failed',
       lastError: { code: 'provider_rejected' },
     });
+    // Admins find such customers by provider and sync status.
+    const failing = await api().get('/v1/customers?provider=two-checkout&syncStatus=failed').set(auth);
+    expect(failing.body.data.map((c: { id: string }) => c.id)).toContain(res.body.id);
+    const atDr = await api().get('/v1/customers?provider=digital-river&syncStatus=failed').set(auth);
+    expect(atDr.body.data.map((c: { id: string }) => c.id)).not.toContain(res.body.id);
   });
 
   it('refuses an unknown provider before writing anything', async () => {

@@ -147,3 +147,23 @@ export async function startGatewayWithSandboxes(
     },
   };
 }
+
+/** A link as the API answers it. */
+export interface Link {
+  provider: string;
+  account: string;
+  reference: string;
+  providerCustomerId: string | null;
+  status: string;
+  intent: string;
+  syncedVersion: number | null;
+  lastError: { code: string } | null;
+  unsupportedFields: string[];
+}
+
+/** The customer's link to `provider`; fails the test when there is none. */
+export function linkOf(body: { providers: Link[] }, provider: string): Link {
+  const link = body.providers.find((l) => l.provider === provider);
+  if (link === undefined) throw new Error(`no ${provider} link in ${JSON.stringify(body.providers)}`);
+  return link;
+}

@@ -5,16 +5,10 @@ import {
   type GatewayWithSandboxes,
   johnSmith,
   KEYS,
+  type Link,
+  linkOf,
   startGatewayWithSandboxes,
 } from '../support/gateway';
-
-interface Link {
-  provider: string;
-  status: string;
-  syncedVersion: number | null;
-  providerCustomerId: string | null;
-  lastError: { code: string } | null;
-}
 
 describe('sync engine', () => {
   let gateway: GatewayWithSandboxes;
@@ -22,8 +16,6 @@ describe('sync engine', () => {
   const api = () => request(gateway.url);
   const dr = () => gateway.sandboxes.digitalRiver.admin;
   const tco = () => gateway.sandboxes.twoCheckout.admin;
-  const linkOf = (body: { providers: Link[] }, provider: string) =>
-    body.providers.find((l) => l.provider === provider)!;
   let counter = 0;
   const create = (overrides: Record<string, unknown> = {}) =>
     api()

@@ -1,4 +1,5 @@
 import { type CustomerData } from './customer';
+import { CANONICAL_FIELDS, type CanonicalField } from './customer-provider';
 
 /** A field whose value at a provider differs from the mirror's. */
 export interface FieldDrift {
@@ -7,23 +8,14 @@ export interface FieldDrift {
   theirs: unknown;
 }
 
-/** The canonical fields compared between the mirror and a provider, in a stable order. */
-export const COMPARED_FIELDS = [
-  'email',
-  'givenName',
-  'familyName',
-  'companyName',
-  'phone',
-  'address',
-  'locale',
-  'type',
-  'enabled',
-  'metadata',
-  'taxIdentifiers',
-  'taxCertificates',
-  'sourceIds',
-  'defaultSourceId',
-] as const satisfies readonly (keyof CustomerData)[];
+/**
+ * The canonical fields compared between the mirror and a provider, in a stable order: all but the
+ * reference itself (it is how the copy was found) and sub-fields (compared with their parent).
+ */
+export const COMPARED_FIELDS = CANONICAL_FIELDS.filter(
+  (field): field is Exclude<CanonicalField, 'externalReference' | 'address.additionalAddressInfo'> =>
+    field !== 'externalReference' && field !== 'address.additionalAddressInfo',
+);
 export type ComparedField = (typeof COMPARED_FIELDS)[number];
 
 /** Lists whose order carries no meaning: compared as sets. */

@@ -25,6 +25,22 @@ const apiKeySchema = z
     message: 'give exactly one of "key" or "sha256"',
   });
 
+/** A variable holding JSON: unset or blank is absent, anything unparseable names the variable. */
+function jsonFromEnv(name: string) {
+  return z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      if (raw === undefined || raw.trim() === '') return undefined;
+      try {
+        return JSON.parse(raw) as unknown;
+      } catch {
+        ctx.addIssue({ code: 'custom', message: `${name} must be a JSON array` });
+        return z.NEVER;
+      }
+    });
+}
+
 const booleanFromEnv = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
 const envSchema = z.object({
@@ -41,36 +57,14 @@ const envSchema = z.object({
     .optional(),
   DATA_DIR: z.string().min(1).default('.data'),
   MIGRATE_ON_START: booleanFromEnv.default(true),
-  API_KEYS: z
-    .string()
-    .optional()
-    .transform((raw, ctx) => {
-      if (raw === undefined || raw.trim() === '') return undefined;
-      try {
-        return JSON.parse(raw) as unknown;
-      } catch {
-        ctx.addIssue({ code: 'custom', message: 'API_KEYS must be a JSON array' });
-        return z.NEVER;
-      }
-    })
-    .pipe(z.array(apiKeySchema).min(1).optional()),
+  API_KEYS: jsonFromEnv('API_KEYS').pipe(z.array(apiKeySchema).min(1).optional()),
   /**
    * The provider accounts, a JSON array; each entry is checked by its adapter's own schema at
    * start-up (see libs/providers). Unset outside production: the built-in sandboxes are started.
    */
-  PROVIDER_ACCOUNTS: z
-    .string()
-    .optional()
-    .transform((raw, ctx) => {
-      if (raw === undefined || raw.trim() === '') return undefined;
-      try {
-        return JSON.parse(raw) as unknown;
-      } catch {
-        ctx.addIssue({ code: 'custom', message: 'PROVIDER_ACCOUNTS must be a JSON array' });
-        return z.NEVER;
-      }
-    })
-    .pipe(z.array(z.record(z.string(), z.unknown())).optional()),
+  PROVIDER_ACCOUNTS: jsonFromEnv('PROVIDER_ACCOUNTS').pipe(
+    z.array(z.record(z.string(), z.unknown())).optional(),
+  ),
   /** Where a create goes when the caller names no providers: `provider[:account]`, comma-separated. */
   DEFAULT_PROVIDERS: z
     .string()

@@ -368,6 +368,19 @@ export class ListCustomersQuery {
   @MaxLength(64, { each: true })
   ids?: string[];
 
+  @ApiPropertyOptional({ example: 'two-checkout', description: 'Only customers linked to this provider.' })
+  @IsOptional()
+  @Matches(/^[a-z0-9-]{1,40}$/, { message: 'provider must be a provider id such as digital-river' })
+  provider?: string;
+
+  @ApiPropertyOptional({
+    enum: LINK_STATUSES,
+    description: 'Only customers with a link in this state, e.g. failed.',
+  })
+  @IsOptional()
+  @IsIn(LINK_STATUSES)
+  syncStatus?: LinkStatus;
+
   @ApiPropertyOptional({
     description: 'true: only customers who asked to be forgotten; false: only the others.',
   })
