@@ -135,7 +135,8 @@ describe('sync engine', () => {
         .set(auth)
         .send({ phone: `555-000-${String(i).padStart(4, '0')}`, metadata: { [`k${i}`]: String(i) } }),
     );
-    expect((await Promise.all(updates)).every((r) => r.status === 200)).toBe(true);
+    const answers = await Promise.all(updates);
+    expect(answers.every((r) => r.status === 200)).toBe(true);
     await gateway.drain();
     const mirror = await api().get(`/v1/customers/${created.body.id}`).set(auth);
     expect(mirror.body.version).toBe(11);

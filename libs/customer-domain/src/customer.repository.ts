@@ -60,10 +60,11 @@ export abstract class CustomerRepository {
   abstract list(query: CustomerListQuery): Promise<CustomerPage>;
 
   /**
-   * Writes `data` if the stored version is still `expectedVersion`, bumps the version and marks
-   * every kept-in-sync link pending; resolves `undefined` when someone else wrote first.
+   * Read-modify-write under a row lock: `change` sees the customer as it is at the moment of the
+   * write and may throw to abort it. The version is bumped and every kept-in-sync link marked
+   * pending in the same transaction. Resolves `undefined` when there is no such customer.
    */
-  abstract update(id: string, expectedVersion: number, data: CustomerData): Promise<Customer | undefined>;
+  abstract modify(id: string, change: (current: Customer) => CustomerData): Promise<Customer | undefined>;
 
   /** Adds a link (pending) or puts an existing one back in line. Throws `provider_reference_taken`. */
   abstract addLink(customerId: string, link: NewLink): Promise<void>;

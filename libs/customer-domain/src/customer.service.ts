@@ -29,9 +29,6 @@ export function newCustomerId(): string {
   return `cus_${randomBytes(12).toString('hex')}`;
 }
 
-/** How many times an update without If-Match re-applies itself when another write got in first. */
-const MAX_MERGE_ATTEMPTS = 5;
-
 @Injectable()
 export class CustomerService {
   constructor(private readonly repository: CustomerRepository) {}
@@ -55,13 +52,12 @@ export class CustomerService {
   }
 
   /**
-   * Applies a merge patch. With `expectedVersions` (from If-Match) the write happens only if the
-   * stored version is one of them; without, a concurrent write is re-read and the patch re-applied
-   * on top of it, so no field another writer changed is lost.
+   * Applies a merge patch to the customer as it is when the write happens (the row is locked
+   * meanwhile), so concurrent updates serialise and none loses another's fields. With
+   * `expectedVersions` (from If-Match) it applies only if the stored version is one of them.
    */
   async update(id: string, patch: CustomerPatch, expectedVersions?: readonly number[]): Promise<Customer> {
-    for (let attempt = 1; ; attempt++) {
-      const current = await this.get(id);
+    const saved = await this.repository.modify(id, (current) => {
       if (expectedVersions !== undefined && !expectedVersions.includes(current.version)) {
         throw new DomainError(
           'precondition_failed',
@@ -70,15 +66,10 @@ export class CustomerService {
       }
       const merged = applyPatch(current, patch);
       assertInvariants(merged);
-      const saved = await this.repository.update(id, current.version, merged);
-      if (saved !== undefined) return saved;
-      if (expectedVersions !== undefined || attempt >= MAX_MERGE_ATTEMPTS) {
-        throw new DomainError(
-          'precondition_failed',
-          'The customer changed while this update was applied. Retry.',
-        );
-      }
-    }
+      return merged;
+    });
+    if (saved === undefined) throw notFound(id);
+    return saved;
   }
 
   /** Stores a customer read from a provider, its link already synced. */

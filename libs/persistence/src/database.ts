@@ -7,7 +7,12 @@ import { PrismaPGlite } from 'pglite-prisma-adapter';
 
 import { PrismaClient } from '../../../generated/prisma/client';
 import { type MigrationRunResult, runMigrations } from './migrations/migration-runner';
-import { openPostgresSession, parsePostgresUrl, pgliteSession } from './migrations/migration-session';
+import {
+  openPostgresSession,
+  parsePostgresUrl,
+  pgliteSession,
+  quoteIdentifier,
+} from './migrations/migration-session';
 
 /** PGlite's in-memory data directory: nothing touches the disk and everything is gone on close. */
 export const IN_MEMORY = 'memory://';
@@ -56,7 +61,14 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<D
         await connection.close();
       }
     }
-    const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString }, { schema }) });
+    // The adapter qualifies the queries Prisma builds; raw SQL (the sync queue's) finds the same
+    // tables through the connection's search_path.
+    const prisma = new PrismaClient({
+      adapter: new PrismaPg(
+        { connectionString, options: `-c search_path=${quoteIdentifier(schema)}` },
+        { schema },
+      ),
+    });
     return {
       prisma,
       kind: 'postgres',

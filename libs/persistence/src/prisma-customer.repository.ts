@@ -149,16 +149,23 @@ export class PrismaCustomerRepository extends CustomerRepository {
     return { data: rows.slice(0, query.limit).map(toCustomer), hasMore: rows.length > query.limit };
   }
 
-  async update(id: string, expectedVersion: number, data: CustomerData): Promise<Customer | undefined> {
-    const written = await this.prisma.$transaction(async (tx) => {
-      const { count } = await tx.customer.updateMany({
-        where: { id, version: expectedVersion },
-        data: { ...toColumns(data), version: { increment: 1 } },
-      });
-      if (count === 1) await requeue(tx, { customerId: id, ...KEPT_IN_SYNC });
-      return count === 1;
+  async modify(id: string, change: (current: Customer) => CustomerData): Promise<Customer | undefined> {
+    return this.prisma.$transaction(async (tx) => {
+      // Concurrent writers queue on the row lock instead of retrying against each other.
+      const locked = await tx.$queryRaw<
+        { id: string }[]
+      >`SELECT id FROM customers WHERE id = ${id} FOR UPDATE`;
+      if (locked.length === 0) return undefined;
+      const current = await tx.customer.findUniqueOrThrow({ where: { id }, include: withLinks });
+      const data = change(toCustomer(current));
+      try {
+        await tx.customer.update({ where: { id }, data: { ...toColumns(data), version: { increment: 1 } } });
+      } catch (error) {
+        throw uniqueViolation(error) ?? error;
+      }
+      await requeue(tx, { customerId: id, ...KEPT_IN_SYNC });
+      return toCustomer(await tx.customer.findUniqueOrThrow({ where: { id }, include: withLinks }));
     });
-    return written ? this.findById(id) : undefined;
   }
 
   async addLink(customerId: string, link: NewLink): Promise<void> {
