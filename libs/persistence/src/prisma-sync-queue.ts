@@ -80,14 +80,16 @@ export class PrismaSyncQueue extends SyncQueue {
 
   async settle(link: ClaimedLink, workerId: string, outcome: SettleOutcome): Promise<boolean> {
     return this.prisma.$transaction(async (tx) => {
-      const [current] = await tx.$queryRaw<
-        { locked_by: string | null; intent: LinkIntent; version: number }[]
-      >`
-        SELECT l.locked_by, l.intent::text AS intent, c.version
-          FROM provider_links l JOIN customers c ON c.id = l.customer_id
-         WHERE l.id = ${link.id}
-           FOR UPDATE OF l`;
-      if (current === undefined || current.locked_by !== workerId) return false;
+      const [locked] = await tx.$queryRaw<{ locked_by: string | null; intent: LinkIntent }[]>`
+        SELECT locked_by, intent::text AS intent FROM provider_links WHERE id = ${link.id} FOR UPDATE`;
+      if (locked === undefined || locked.locked_by !== workerId) return false;
+      // Read after the lock, in a statement of its own: a write that requeued this link held its
+      // row until it committed, so this snapshot sees that write's version. A read joined to the
+      // locking statement would not: PostgreSQL re-reads only the locked rows after the wait.
+      const [customer] = await tx.$queryRaw<{ version: number }[]>`
+        SELECT version FROM customers WHERE id = ${link.customerId}`;
+      if (customer === undefined) return false;
+      const current = { ...locked, version: customer.version };
       const where = { id: link.id };
       // A delete or forget arrived while this delivery ran: it is next in line, whatever happened.
       if (current.intent !== link.intent) {
