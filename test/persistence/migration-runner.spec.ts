@@ -113,8 +113,10 @@ describe.each(targets)('migration runner on %s', (_kind, makeTarget) => {
     expect(result).toEqual({ applied: migrations.map((m) => m.name), alreadyApplied: [] });
     expect(await tables(session)).toEqual([
       '_prisma_migrations',
+      'customer_events',
       'customers',
       'idempotency_records',
+      'provider_calls',
       'provider_links',
     ]);
   });
