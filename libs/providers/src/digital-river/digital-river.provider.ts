@@ -156,11 +156,11 @@ export class DigitalRiverProvider implements CustomerProvider {
   }
 
   async attachSource({ reference, sourceId }: SourceInput): Promise<RemoteCustomer> {
-    return fromDrCustomer(await this.run(reference, [attachSourceStep(reference, sourceId)], undefined));
+    return fromDrCustomer(await this.run(reference, [sourceStep('POST', reference, sourceId)], undefined));
   }
 
   async detachSource({ reference, sourceId }: SourceInput): Promise<RemoteCustomer> {
-    return fromDrCustomer(await this.run(reference, [detachSourceStep(reference, sourceId)], undefined));
+    return fromDrCustomer(await this.run(reference, [sourceStep('DELETE', reference, sourceId)], undefined));
   }
 
   async attachTaxIdentifier({ reference, taxIdentifier }: TaxIdentifierInput): Promise<RemoteCustomer> {
@@ -200,10 +200,10 @@ export class DigitalRiverProvider implements CustomerProvider {
         steps = [{ kind: 'request', request: forgetRequest(reference), returnsCustomer: true }];
         break;
       case 'attachSource':
-        steps = [attachSourceStep(reference, write.input.sourceId)];
+        steps = [sourceStep('POST', reference, write.input.sourceId)];
         break;
       case 'detachSource':
-        steps = [detachSourceStep(reference, write.input.sourceId)];
+        steps = [sourceStep('DELETE', reference, write.input.sourceId)];
         break;
       case 'attachTaxIdentifier':
         steps = [{ kind: 'addTaxIdentifier', taxIdentifier: write.input.taxIdentifier }];
@@ -354,23 +354,12 @@ function listRequest(input: ListCustomersInput): ProviderRequest {
   };
 }
 
-function attachSourceStep(reference: string, sourceId: string): Step {
+/** Attaching (`POST`) and detaching (`DELETE`) a source share one path. */
+function sourceStep(method: 'POST' | 'DELETE', reference: string, sourceId: string): Step {
   return {
     kind: 'request',
     request: {
-      method: 'POST',
-      path: `${customerPath(reference)}/sources/${encodeURIComponent(sourceId)}`,
-      idempotent: true,
-    },
-    returnsCustomer: false,
-  };
-}
-
-function detachSourceStep(reference: string, sourceId: string): Step {
-  return {
-    kind: 'request',
-    request: {
-      method: 'DELETE',
+      method,
       path: `${customerPath(reference)}/sources/${encodeURIComponent(sourceId)}`,
       idempotent: true,
     },
@@ -388,14 +377,22 @@ function createTaxIdentifierRequest(taxIdentifier: TaxIdentifier): ProviderReque
   };
 }
 
+/** A tax identifier id, or a dry run's `{placeholder}` for one only known once created. */
+function taxIdentifierSegment(taxIdentifierId: string): string {
+  return taxIdentifierId.startsWith('{') ? taxIdentifierId : encodeURIComponent(taxIdentifierId);
+}
+
 function attachTaxIdentifierRequest(reference: string, taxIdentifierId: string): ProviderRequest {
-  const id = taxIdentifierId.startsWith('{') ? taxIdentifierId : encodeURIComponent(taxIdentifierId);
-  return { method: 'POST', path: `${customerPath(reference)}/tax-identifiers/${id}`, idempotent: true };
+  const path = `${customerPath(reference)}/tax-identifiers/${taxIdentifierSegment(taxIdentifierId)}`;
+  return { method: 'POST', path, idempotent: true };
 }
 
 function deleteTaxIdentifierRequest(taxIdentifierId: string): ProviderRequest {
-  const id = taxIdentifierId.startsWith('{') ? taxIdentifierId : encodeURIComponent(taxIdentifierId);
-  return { method: 'DELETE', path: `/tax-identifiers/${id}`, idempotent: true };
+  return {
+    method: 'DELETE',
+    path: `/tax-identifiers/${taxIdentifierSegment(taxIdentifierId)}`,
+    idempotent: true,
+  };
 }
 
 /**
@@ -408,7 +405,7 @@ function createFollowUps(reference: string, plan: DrWritePlan, current: DrCustom
   const heldTaxes = current?.taxIdentifiers ?? [];
   const steps: Step[] = plan.attachSources
     .filter((id) => !heldSources.has(id))
-    .map((id) => attachSourceStep(reference, id));
+    .map((id) => sourceStep('POST', reference, id));
   if (plan.defaultSourceIdAfterAttach && current?.defaultSourceId !== plan.defaultSourceIdAfterAttach) {
     steps.push({
       kind: 'request',
@@ -427,11 +424,11 @@ function createFollowUps(reference: string, plan: DrWritePlan, current: DrCustom
 
 /** New sources first (a new default must be attached), the partial update, then removals. */
 function updateSteps(reference: string, plan: DrWritePlan): Step[] {
-  const steps: Step[] = plan.attachSources.map((id) => attachSourceStep(reference, id));
+  const steps: Step[] = plan.attachSources.map((id) => sourceStep('POST', reference, id));
   if (Object.keys(plan.body).length > 0) {
     steps.push({ kind: 'request', request: updateRequest(reference, plan.body), returnsCustomer: true });
   }
-  steps.push(...plan.detachSources.map((id) => detachSourceStep(reference, id)));
+  steps.push(...plan.detachSources.map((id) => sourceStep('DELETE', reference, id)));
   steps.push(
     ...plan.removeTaxIdentifiers.map((taxIdentifier) => ({
       kind: 'removeTaxIdentifier' as const,
