@@ -54,9 +54,11 @@ const CUSTOMER_TYPES: ReadonlySet<string> = new Set(['individual', 'business']);
 
 const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
-/** Fields of CustomerRequest (create) and UpdateCustomerRequest (PHPSDK docs/Model; S3). */
-const CREATE_FIELDS = new Set([
-  'id',
+/**
+ * Fields of CustomerRequest (create) and UpdateCustomerRequest (PHPSDK docs/Model; S3): the same
+ * set, but only create takes an `id` and only update takes `requestToBeForgotten`.
+ */
+const SHARED_FIELDS = [
   'email',
   'shipping',
   'defaultSourceId',
@@ -65,18 +67,9 @@ const CREATE_FIELDS = new Set([
   'locale',
   'type',
   'enabled',
-]);
-const UPDATE_FIELDS = new Set([
-  'email',
-  'shipping',
-  'defaultSourceId',
-  'taxCertificate',
-  'metadata',
-  'locale',
-  'type',
-  'enabled',
-  'requestToBeForgotten',
-]);
+];
+const CREATE_FIELDS = new Set(['id', ...SHARED_FIELDS]);
+const UPDATE_FIELDS = new Set([...SHARED_FIELDS, 'requestToBeForgotten']);
 const SHIPPING_FIELDS = new Set([
   'name',
   'phone',
