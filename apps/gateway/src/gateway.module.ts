@@ -17,9 +17,9 @@ import {
   ProviderRegistry,
   type RequestedTarget,
   SYNC_OPTIONS,
-  type SyncOptions,
   SyncWorker,
 } from '@app/customer-domain';
+import { migrationProviders } from '@app/migration';
 import { type DatabaseHandle, PersistenceModule } from '@app/persistence';
 import { ProvidersModule } from '@app/providers';
 import { LoggerModule } from 'nestjs-pino';
@@ -28,10 +28,11 @@ import { ApiKeyGuard } from './auth/api-key.guard';
 import { ApiKeyMiddleware } from './auth/api-key.middleware';
 import { ApiKeyRegistry } from './auth/api-keys';
 import { GATEWAY_CONFIG, GatewayConfigModule } from './config/config.module';
-import { type GatewayConfig } from './config/gateway.config';
+import { type GatewayConfig, migrationOptions, syncOptions } from './config/gateway.config';
 import { CustomersController } from './customers/customers.controller';
 import { ProblemFilter } from './errors/problem.filter';
 import { HealthController } from './health/health.controller';
+import { MigrationsController } from './migrations/migrations.controller';
 import { ProvidersController } from './providers/providers.controller';
 import { ReconciliationsController } from './reconciliations/reconciliations.controller';
 import { ContentTypeMiddleware } from './http/content-type.middleware';
@@ -58,20 +59,6 @@ function defaultTargets(options: GatewayOptions, registry: ProviderRegistry): Re
     options.config.DEFAULT_PROVIDERS ??
     registry.all().map((provider) => ({ provider: provider.provider, account: provider.account }))
   );
-}
-
-function syncOptions(config: GatewayConfig): SyncOptions {
-  return {
-    leaseMs: config.SYNC_LEASE_MS,
-    maxAttempts: config.SYNC_MAX_ATTEMPTS,
-    retryBaseMs: config.SYNC_RETRY_BASE_MS,
-    retryMaxMs: config.SYNC_RETRY_MAX_MS,
-    batchSize: config.SYNC_BATCH,
-    concurrency: config.SYNC_CONCURRENCY,
-    pollIntervalMs: config.SYNC_POLL_MS,
-    waitMs: config.SYNC_WAIT_MS,
-    ...(config.CHAOS_CRASH_AT !== undefined ? { crashAt: config.CHAOS_CRASH_AT } : {}),
-  };
 }
 
 /** Runs the background worker for the life of the app (unless SYNC_WORKER=off). */
@@ -112,7 +99,13 @@ export class GatewayModule implements NestModule {
         PersistenceModule.forRoot(options.openDatabase),
         ProvidersModule.forRoot({ useFactory: () => options.providerAccounts }),
       ],
-      controllers: [CustomersController, ProvidersController, ReconciliationsController, HealthController],
+      controllers: [
+        CustomersController,
+        ProvidersController,
+        ReconciliationsController,
+        MigrationsController,
+        HealthController,
+      ],
       providers: [
         { provide: ApiKeyRegistry, useValue: options.apiKeys },
         CustomerService,
@@ -120,6 +113,7 @@ export class GatewayModule implements NestModule {
         SyncWorker,
         { provide: SYNC_OPTIONS, useValue: syncOptions(options.config) },
         SyncWorkerLifecycle,
+        ...migrationProviders(migrationOptions(options.config, true)),
         {
           provide: DEFAULT_PROVIDER_TARGETS,
           inject: [ProviderRegistry],

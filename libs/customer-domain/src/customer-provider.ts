@@ -191,6 +191,8 @@ export interface CustomerProvider {
   /** The configured account name (one adapter instance per provider account). */
   readonly account: string;
   readonly capabilities: ProviderCapabilities;
+  /** The account's configured request limit; bulk work takes only a share of it. */
+  readonly requestsPerSecond: number;
 
   create(input: CreateCustomerInput): Promise<CreateResult>;
   get(input: GetCustomerInput): Promise<RemoteCustomer | null>;

@@ -21,6 +21,11 @@ export interface CustomerPage {
   hasMore: boolean;
 }
 
+export interface LinkTarget {
+  provider: string;
+  account: string;
+}
+
 /** A new link: where the customer should go, under which reference. */
 export interface NewLink {
   provider: string;
@@ -80,6 +85,18 @@ export abstract class CustomerRepository {
    * forgotten at the providers, drops stored idempotent answers about it and records the event.
    */
   abstract erase(id: string): Promise<Customer | undefined>;
+
+  /** Marks the customer's link at this account as its system of record, and no other link. */
+  abstract setPrimary(customerId: string, target: LinkTarget): Promise<void>;
+
+  /**
+   * Stops syncing the customer to this account (its copy there stays, e.g. disabled after a
+   * migration's cutover) and records the event with `reason`.
+   */
+  abstract retireLink(customerId: string, target: LinkTarget, reason: string): Promise<void>;
+
+  /** Marks the link to be forgotten at that provider only (GDPR erasure there); the customer stays. */
+  abstract forgetAt(customerId: string, target: LinkTarget): Promise<void>;
 
   /** The provider calls made for the customer, newest first. */
   abstract calls(customerId: string, limit: number): Promise<StoredProviderCall[]>;

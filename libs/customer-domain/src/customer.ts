@@ -97,6 +97,11 @@ export interface ProviderLink {
   /** Canonical fields this provider cannot hold. */
   unsupportedFields: string[];
   erasure?: Erasure;
+  /** The customer's system of record, set by a migration's cutover. */
+  primary: boolean;
+  /** Until when a worker holds the link for a delivery. */
+  lockedUntil?: Date;
+  createdAt: Date;
 }
 
 export interface Customer extends CustomerData {

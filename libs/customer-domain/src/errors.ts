@@ -13,6 +13,7 @@ export interface FieldError {
 export const DOMAIN_ERROR_CODES = [
   'validation_failed',
   'customer_not_found',
+  'migration_not_found',
   'external_reference_taken',
   'provider_reference_taken',
   'provider_customer_not_found',

@@ -10,3 +10,4 @@ export * from './provider-calls';
 export * from './sync-queue';
 export * from './sync-worker';
 export * from './drift';
+export * from './rate-budget';

@@ -1,6 +1,9 @@
 import { type Erasure, type LinkError, type LinkIntent } from './customer';
 import { type ProviderCallRecord } from './provider-calls';
 
+/** `created` there, `updated` an existing copy, or found it already `unchanged` (equal to the mirror). */
+export type DeliveryAction = 'created' | 'updated' | 'unchanged';
+
 /** A link a worker has leased: it alone delivers it until it settles or the lease runs out. */
 export interface ClaimedLink {
   id: string;
@@ -16,7 +19,14 @@ export interface ClaimedLink {
 
 export type SettleOutcome =
   /** The provider holds `version` of the customer (or newer work is queued if the mirror moved on). */
-  | { kind: 'synced'; version: number; providerCustomerId?: string; unsupportedFields: string[] }
+  | {
+      kind: 'synced';
+      version: number;
+      providerCustomerId?: string;
+      unsupportedFields: string[];
+      /** What the delivery did at the provider (not stored; bulk jobs report it). */
+      action?: DeliveryAction;
+    }
   /** A passing failure: try again at `nextAttemptAt`. */
   | { kind: 'retry'; error: LinkError; nextAttemptAt: Date }
   /** Parked until someone re-drives it (`POST /v1/customers/{id}/sync`). */

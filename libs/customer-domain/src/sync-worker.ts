@@ -2,14 +2,14 @@ import { randomUUID } from 'node:crypto';
 
 import { Inject, Injectable, Logger } from '@nestjs/common';
 
-import { type Customer, type CustomerData } from './customer';
+import { type Customer, type CustomerData, type LinkError } from './customer';
 import { CustomerRepository } from './customer.repository';
 import { type CustomerProvider } from './customer-provider';
 import { compareCustomers } from './drift';
 import { DomainError, ProviderError } from './errors';
 import { withCallAudit } from './provider-calls';
 import { ProviderRegistry } from './provider-registry';
-import { type ClaimedLink, type SettleOutcome, SyncQueue } from './sync-queue';
+import { type ClaimedLink, type DeliveryAction, type SettleOutcome, SyncQueue } from './sync-queue';
 
 export const SYNC_OPTIONS = 'SYNC_OPTIONS';
 
@@ -184,10 +184,57 @@ export class SyncWorker {
     if (buffer.length > 0) await this.queue.release(buffer.splice(0), this.workerId);
   }
 
+  /**
+   * Delivers the customer's link at `target` until it settles, waiting out retry backoffs: for
+   * bulk jobs, which want each customer's outcome rather than an answer within `waitMs`. Other
+   * pending links of the customer are delivered on the way.
+   */
+  async settleLink(
+    customerId: string,
+    target: { provider: string; account: string },
+    timeoutMs: number,
+  ): Promise<
+    | { status: 'synced'; action?: DeliveryAction }
+    | { status: 'failed' | 'pending'; error?: LinkError }
+    | { status: 'missing' }
+  > {
+    const deadline = Date.now() + timeoutMs;
+    let action: DeliveryAction | undefined;
+    for (;;) {
+      const claimed = await this.queue.claim({
+        workerId: this.workerId,
+        leaseMs: this.options.leaseMs,
+        limit: 10,
+        customerId,
+      });
+      for (const link of claimed) {
+        const outcome = await this.deliver(link);
+        if (
+          link.provider === target.provider &&
+          link.account === target.account &&
+          outcome?.kind === 'synced'
+        ) {
+          action = outcome.action;
+        }
+      }
+      const link = (await this.customers.findById(customerId))?.providers.find(
+        (l) => l.provider === target.provider && l.account === target.account,
+      );
+      if (link === undefined) return { status: 'missing' };
+      if (link.status === 'synced') return { status: 'synced', ...(action ? { action } : {}) };
+      if (link.status === 'failed' || Date.now() >= deadline) {
+        return { status: link.status, ...(link.lastError ? { error: link.lastError } : {}) };
+      }
+      // Backing off, or leased by a worker that may have died: look again when it is due.
+      const due = Math.max(link.nextAttemptAt?.getTime() ?? 0, link.lockedUntil?.getTime() ?? 0);
+      await sleep(Math.min(Math.max(25, due - Date.now()), Math.max(0, deadline - Date.now()), 1_000));
+    }
+  }
+
   /** One delivery of one link: call the provider, record the calls, settle the link. */
-  async deliver(link: ClaimedLink): Promise<void> {
+  async deliver(link: ClaimedLink): Promise<SettleOutcome | undefined> {
     const customer = await this.customers.findById(link.customerId);
-    if (customer === undefined) return;
+    if (customer === undefined) return undefined;
     const audited = await withCallAudit({ customerId: customer.id, operation: link.intent }, () =>
       this.perform(link, customer),
     );
@@ -201,6 +248,7 @@ export class SyncWorker {
         { link: link.id },
         'lease lost before settling; the next delivery re-reads the provider',
       );
+    return kept ? outcome : undefined;
   }
 
   private async perform(link: ClaimedLink, customer: Customer): Promise<SettleOutcome> {
@@ -257,6 +305,7 @@ export class SyncWorker {
       const created = await provider.create({ reference: link.reference, customer: data });
       return {
         kind: 'synced',
+        action: created.created ? 'created' : 'unchanged',
         version: customer.version,
         providerCustomerId: created.providerCustomerId,
         unsupportedFields: created.unsupportedFields,
@@ -265,7 +314,13 @@ export class SyncWorker {
     const unheld = await this.unheldFields(provider, link.reference, data);
     const providerCustomerId = remote.providerCustomerId ?? link.providerCustomerId;
     if (compareCustomers(data, remote.customer, [...remote.unsupportedFields, ...unheld]).length === 0) {
-      return { kind: 'synced', version: customer.version, providerCustomerId, unsupportedFields: unheld };
+      return {
+        kind: 'synced',
+        action: 'unchanged',
+        version: customer.version,
+        providerCustomerId,
+        unsupportedFields: unheld,
+      };
     }
     const updated = await provider.update({
       reference: link.reference,
@@ -275,6 +330,7 @@ export class SyncWorker {
     });
     return {
       kind: 'synced',
+      action: 'updated',
       version: customer.version,
       providerCustomerId: updated.providerCustomerId ?? providerCustomerId,
       unsupportedFields: [...new Set([...unheld, ...updated.unsupportedFields])],

@@ -30,3 +30,4 @@ export { assertTestDatabaseUrl, createTestDatabase, type TestDatabase } from './
 export * from './persistence.module';
 export * from './prisma.tokens';
 export * from './prisma-customer.repository';
+export * from './prisma-migration.store';

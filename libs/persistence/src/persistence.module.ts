@@ -7,9 +7,11 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import { CustomerRepository, SyncQueue } from '@app/customer-domain';
+import { MigrationStore } from '@app/migration';
 
 import { type PrismaClient } from '../../../generated/prisma/client';
 import { PrismaCustomerRepository } from './prisma-customer.repository';
+import { PrismaMigrationStore } from './prisma-migration.store';
 import { PrismaSyncQueue } from './prisma-sync-queue';
 import { DATABASE, PRISMA_CLIENT } from './prisma.tokens';
 
@@ -47,9 +49,10 @@ export class PersistenceModule {
         },
         { provide: CustomerRepository, useClass: PrismaCustomerRepository },
         { provide: SyncQueue, useClass: PrismaSyncQueue },
+        { provide: MigrationStore, useClass: PrismaMigrationStore },
         DatabaseLifecycle,
       ],
-      exports: [DATABASE, PRISMA_CLIENT, CustomerRepository, SyncQueue],
+      exports: [DATABASE, PRISMA_CLIENT, CustomerRepository, SyncQueue, MigrationStore],
     };
   }
 }

@@ -8,6 +8,7 @@ import {
   type CustomerData,
   type CustomerListQuery,
   type CustomerPage,
+  type LinkTarget,
   CustomerRepository,
   DomainError,
   type Erasure,
@@ -232,6 +233,33 @@ export class PrismaCustomerRepository extends CustomerRepository {
     return erased ? this.findById(id) : undefined;
   }
 
+  async setPrimary(customerId: string, target: LinkTarget): Promise<void> {
+    await this.prisma.$transaction([
+      this.prisma.providerLink.updateMany({
+        where: { customerId, primary: true, NOT: { provider: target.provider, account: target.account } },
+        data: { primary: false },
+      }),
+      this.prisma.providerLink.updateMany({ where: { customerId, ...target }, data: { primary: true } }),
+    ]);
+  }
+
+  async retireLink(customerId: string, target: LinkTarget, reason: string): Promise<void> {
+    await this.prisma.$transaction(async (tx) => {
+      const { count } = await tx.providerLink.deleteMany({ where: { customerId, ...target } });
+      if (count === 0) return;
+      await tx.customerEvent.create({
+        data: { id: randomUUID(), customerId, type: 'link_retired', detail: { ...target, reason } },
+      });
+    });
+  }
+
+  async forgetAt(customerId: string, target: LinkTarget): Promise<void> {
+    await this.prisma.providerLink.updateMany({
+      where: { customerId, ...target, intent: { not: 'forget' } },
+      data: { ...REQUEUED, intent: 'forget' },
+    });
+  }
+
   async calls(customerId: string, limit: number): Promise<StoredProviderCall[]> {
     const rows = await this.prisma.providerCall.findMany({
       where: { customerId },
@@ -361,5 +389,8 @@ function toLink(row: LinkRow): ProviderLink {
     lastError: optional(row.lastError as LinkError | null),
     unsupportedFields: row.unsupportedFields,
     erasure: optional(row.erasure as Erasure | null),
+    primary: row.primary,
+    lockedUntil: optional(row.lockedUntil),
+    createdAt: row.createdAt,
   };
 }

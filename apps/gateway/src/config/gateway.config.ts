@@ -1,6 +1,7 @@
 import { z } from 'zod';
 
-import { CRASH_POINTS } from '@app/customer-domain';
+import { CRASH_POINTS, type SyncOptions } from '@app/customer-domain';
+import { type MigrationOptions } from '@app/migration';
 
 import { API_KEY_SCOPES } from '../auth/api-keys';
 
@@ -94,6 +95,18 @@ const envSchema = z.object({
   SYNC_POLL_MS: z.coerce.number().int().min(10).default(200),
   /** `off` runs this instance as API only; another instance's worker delivers. */
   SYNC_WORKER: z.enum(['on', 'off']).default('on'),
+  /**
+   * Where migration batches go: `in-process`, or `pg-boss` so every gateway and `migrator worker`
+   * on the same PostgreSQL shares runs. `auto`: pg-boss with DATABASE_URL, else in-process.
+   */
+  MIGRATION_QUEUE: z.enum(['auto', 'in-process', 'pg-boss']).default('auto'),
+  /** The PostgreSQL schema pg-boss keeps its jobs in. */
+  MIGRATION_QUEUE_SCHEMA: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'MIGRATION_QUEUE_SCHEMA must be a lower-case SQL identifier')
+    .default('pgboss'),
+  /** Batches each process works at once through pg-boss. */
+  MIGRATION_WORKER_BATCHES: z.coerce.number().int().min(1).max(16).default(2),
   /** Chaos testing only: SIGKILL the process at this point of a write or delivery. */
   CHAOS_CRASH_AT: z.enum(CRASH_POINTS).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -137,4 +150,42 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
       return `${where}: ${issue.message}`;
     }),
   );
+}
+
+/** The sync engine's settings, shared by the gateway and the migrator. */
+export function syncOptions(config: GatewayConfig): SyncOptions {
+  return {
+    leaseMs: config.SYNC_LEASE_MS,
+    maxAttempts: config.SYNC_MAX_ATTEMPTS,
+    retryBaseMs: config.SYNC_RETRY_BASE_MS,
+    retryMaxMs: config.SYNC_RETRY_MAX_MS,
+    batchSize: config.SYNC_BATCH,
+    concurrency: config.SYNC_CONCURRENCY,
+    pollIntervalMs: config.SYNC_POLL_MS,
+    waitMs: config.SYNC_WAIT_MS,
+    ...(config.CHAOS_CRASH_AT !== undefined ? { crashAt: config.CHAOS_CRASH_AT } : {}),
+  };
+}
+
+/** The migration job's settings; `work` says whether this process works pg-boss batches. */
+export function migrationOptions(config: GatewayConfig, work: boolean): MigrationOptions {
+  const pgBoss =
+    config.MIGRATION_QUEUE === 'pg-boss' ||
+    (config.MIGRATION_QUEUE === 'auto' && config.DATABASE_URL !== undefined);
+  if (pgBoss && config.DATABASE_URL === undefined) {
+    throw new ConfigError(['MIGRATION_QUEUE: pg-boss needs DATABASE_URL (PostgreSQL)']);
+  }
+  return {
+    // A delivery leased by a killed process is taken over once its lease runs out.
+    settleTimeoutMs: config.SYNC_LEASE_MS * 2 + config.SYNC_RETRY_MAX_MS,
+    queue: pgBoss
+      ? {
+          kind: 'pg-boss',
+          connectionString: config.DATABASE_URL!,
+          schema: config.MIGRATION_QUEUE_SCHEMA,
+          work,
+          localConcurrency: config.MIGRATION_WORKER_BATCHES,
+        }
+      : { kind: 'in-process' },
+  };
 }

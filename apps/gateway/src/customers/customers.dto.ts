@@ -444,6 +444,11 @@ export class ProviderLinkResponse {
     example: { status: 'partial', notErased: ['address'] },
   })
   erasure!: Erasure | null;
+  @ApiProperty({
+    description: "The customer's system of record, set by a migration's cutover.",
+    example: false,
+  })
+  primary!: boolean;
 }
 
 export class CustomerResponse {
@@ -593,6 +598,7 @@ export function toCustomerResponse(customer: Customer): CustomerResponse {
       lastError: link.lastError ?? null,
       unsupportedFields: link.unsupportedFields,
       erasure: link.erasure ?? null,
+      primary: link.primary,
     })),
   };
 }

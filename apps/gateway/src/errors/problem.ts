@@ -47,6 +47,7 @@ const DOMAIN_STATUS: Record<DomainErrorCode, number> = {
   unauthenticated: 401,
   forbidden: 403,
   customer_not_found: 404,
+  migration_not_found: 404,
   route_not_found: 404,
   method_not_allowed: 405,
   external_reference_taken: 409,

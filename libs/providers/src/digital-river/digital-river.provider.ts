@@ -81,11 +81,13 @@ const anyBodySchema = z.unknown();
 export class DigitalRiverProvider implements CustomerProvider {
   readonly provider = DIGITAL_RIVER;
   readonly account: string;
+  readonly requestsPerSecond: number;
   readonly capabilities = DIGITAL_RIVER_CAPABILITIES;
   private readonly client: DigitalRiverClient;
 
   constructor(config: DigitalRiverConfig) {
     this.account = config.account;
+    this.requestsPerSecond = config.rateLimitPerSecond;
     this.client = new DigitalRiverClient(config);
   }
 

@@ -1,4 +1,4 @@
-import { ProviderError } from '@app/customer-domain';
+import { currentRateBudget, ProviderError } from '@app/customer-domain';
 import {
   BrokenCircuitError,
   ConsecutiveBreaker,
@@ -128,8 +128,18 @@ export class ResiliencePolicy {
     );
     try {
       return await wrap(retryPolicy, this.breaker).execute(async () => {
+        const budget = currentRateBudget();
+        await budget?.acquire(this.origin.provider, this.origin.account);
         await this.bucket.take();
-        return attempt();
+        try {
+          return await attempt();
+        } catch (error) {
+          // Everyone sharing the budget holds off, not just this caller's retry.
+          if (budget && error instanceof ProviderError && error.kind === 'rate_limited') {
+            await budget.pause(this.origin.provider, this.origin.account, error.retryAfterMs ?? 1_000);
+          }
+          throw error;
+        }
       });
     } catch (error) {
       if (error instanceof BrokenCircuitError) {

@@ -80,11 +80,13 @@ const anyBodySchema = z.unknown();
 export class TwoCheckoutProvider implements CustomerProvider {
   readonly provider = TWO_CHECKOUT;
   readonly account: string;
+  readonly requestsPerSecond: number;
   readonly capabilities = TWO_CHECKOUT_CAPABILITIES;
   private readonly client: TwoCheckoutClient;
 
   constructor(config: TwoCheckoutConfig) {
     this.account = config.account;
+    this.requestsPerSecond = config.rateLimitPerSecond;
     this.client = new TwoCheckoutClient(config);
   }
 

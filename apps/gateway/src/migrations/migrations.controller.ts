@@ -1,0 +1,151 @@
+import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
+import {
+  ApiAcceptedResponse,
+  ApiBearerAuth,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiSecurity,
+  ApiTags,
+} from '@nestjs/swagger';
+import { CustomerSyncService } from '@app/customer-domain';
+import { MigrationService, type MigrationSpec, type PlannedItem } from '@app/migration';
+import { type Response } from 'express';
+
+import { RequiresScope } from '../auth/auth.decorators';
+import { ApiProblems } from '../errors/problem.dto';
+import {
+  ListMigrationsQuery,
+  MigrationItemPage,
+  MigrationItemsQuery,
+  MigrationPlanResponse,
+  MigrationResponse,
+  StartMigrationBody,
+  toItemResponse,
+  toMigrationResponse,
+} from './migrations.dto';
+
+/** A dry run over the API answers at most this many customers in full (the counts cover all). */
+const PLAN_ITEMS = 1_000;
+
+@ApiTags('migrations')
+@ApiBearerAuth()
+@ApiSecurity('api-key')
+@RequiresScope('admin')
+@Controller('v1/migrations')
+export class MigrationsController {
+  constructor(
+    private readonly migrations: MigrationService,
+    private readonly sync: CustomerSyncService,
+  ) {}
+
+  @Post()
+  @ApiOperation({
+    summary: 'Start moving a customer base from one provider account to another',
+    description:
+      'Records the run and drives it in the background: watch it with GET /v1/migrations/{id}. With `dryRun: true` answers the plan (200) and writes nothing. The same engine as the `migrator` CLI.',
+  })
+  @ApiAcceptedResponse({ type: MigrationResponse, description: 'The run, started.' })
+  @ApiOkResponse({ type: MigrationPlanResponse, description: 'The plan of a dry run.' })
+  @ApiProblems(400, 401, 403, 502, 503)
+  async start(
+    @Body() body: StartMigrationBody,
+    @Res({ passthrough: true }) response: Response,
+  ): Promise<MigrationResponse | MigrationPlanResponse> {
+    const spec = this.specOf(body);
+    if (body.dryRun === true) {
+      const items: PlannedItem[] = [];
+      const plan = await this.migrations.plan(spec, (item) => {
+        if (items.length < PLAN_ITEMS) items.push(item);
+      });
+      response.status(200);
+      return { ...plan, items, truncated: plan.counts.total > items.length };
+    }
+    const run = await this.migrations.start(spec);
+    this.migrations.driveInBackground(run.id);
+    response.status(202).location(`/v1/migrations/${run.id}`);
+    return toMigrationResponse(await this.migrations.progress(run.id));
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'Recent migrations, newest first' })
+  @ApiOkResponse({ type: [MigrationResponse] })
+  @ApiProblems(400, 401, 403)
+  async list(@Query() query: ListMigrationsQuery): Promise<MigrationResponse[]> {
+    const runs = await this.migrations.list(query.limit ?? 20);
+    return Promise.all(runs.map(async (run) => toMigrationResponse(await this.migrations.progress(run.id))));
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: 'Progress of a migration: status, outcome counts, lossy fields' })
+  @ApiParam({ name: 'id', example: 'mig_0f1e2d3c4b5a69788796' })
+  @ApiOkResponse({ type: MigrationResponse })
+  @ApiProblems(401, 403, 404)
+  async get(@Param('id') id: string): Promise<MigrationResponse> {
+    return toMigrationResponse(await this.migrations.progress(id));
+  }
+
+  @Get(':id/items')
+  @ApiOperation({
+    summary: "Every customer's outcome, in source order",
+    description:
+      'The per-customer report: outcome, reason (retryable or not), lossy fields, ids at both ends.',
+  })
+  @ApiParam({ name: 'id', example: 'mig_0f1e2d3c4b5a69788796' })
+  @ApiOkResponse({ type: MigrationItemPage })
+  @ApiProblems(400, 401, 403, 404)
+  async items(@Param('id') id: string, @Query() query: MigrationItemsQuery): Promise<MigrationItemPage> {
+    const size = query.limit ?? 100;
+    const page = await this.migrations.itemPage(id, query.after ?? 0, size);
+    return {
+      data: page.map(toItemResponse),
+      next: page.length === size ? (page.at(-1)?.seq ?? null) : null,
+    };
+  }
+
+  @Post(':id/cancel')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Stop a running migration; customers in flight finish, the rest wait' })
+  @ApiParam({ name: 'id', example: 'mig_0f1e2d3c4b5a69788796' })
+  @ApiOkResponse({ type: MigrationResponse })
+  @ApiProblems(401, 403, 404)
+  async cancel(@Param('id') id: string): Promise<MigrationResponse> {
+    await this.migrations.cancel(id);
+    return toMigrationResponse(await this.migrations.progress(id));
+  }
+
+  @Post(':id/resume')
+  @HttpCode(202)
+  @ApiOperation({
+    summary: 'Continue a cancelled or interrupted migration from its checkpoint',
+    description:
+      'Customers already finished are not touched again; failed ones whose reason is retryable are retried. Resuming a completed run does nothing.',
+  })
+  @ApiParam({ name: 'id', example: 'mig_0f1e2d3c4b5a69788796' })
+  @ApiAcceptedResponse({ type: MigrationResponse })
+  @ApiProblems(401, 403, 404)
+  async resume(@Param('id') id: string): Promise<MigrationResponse> {
+    const run = await this.migrations.resume(id);
+    if (run.status === 'running') this.migrations.driveInBackground(id);
+    return toMigrationResponse(await this.migrations.progress(id));
+  }
+
+  private specOf(body: StartMigrationBody): MigrationSpec {
+    const [source] = this.sync.resolveTargets([body.source]);
+    const [target] = this.sync.resolveTargets([body.target]);
+    return {
+      source: {
+        ...source!,
+        kind: body.source.kind,
+        ...(body.source.references !== undefined ? { references: body.source.references } : {}),
+      },
+      target: target!,
+      ...(body.cutover !== undefined
+        ? { cutover: { primary: body.cutover.primary, source: body.cutover.source } }
+        : {}),
+      concurrency: body.concurrency ?? 8,
+      liveShare: body.liveShare ?? 0.2,
+      batchSize: body.batchSize ?? 100,
+    };
+  }
+}

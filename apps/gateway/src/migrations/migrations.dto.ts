@@ -1,0 +1,275 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import {
+  MIGRATION_OUTCOMES,
+  MIGRATION_STATUSES,
+  type MigrationItem,
+  type MigrationOutcome,
+  type MigrationProgress,
+  type MigrationStatus,
+  type OutcomeReason,
+  type PlannedItem,
+  SOURCE_ACTIONS,
+  SOURCE_KINDS,
+  type SourceAction,
+  type SourceKind,
+} from '@app/migration';
+import { Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsNumber,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  Min,
+  ValidateNested,
+} from 'class-validator';
+
+import { ProviderTargetDto } from '../customers/customers.dto';
+
+export class MigrationSourceDto extends ProviderTargetDto {
+  @ApiProperty({
+    enum: SOURCE_KINDS,
+    example: 'list',
+    description:
+      "`list`: the provider's list API (Digital River); `mirror`: the customers the gateway links to that account; `references`: the references given below (2Checkout has no list API).",
+  })
+  @IsIn(SOURCE_KINDS)
+  kind!: SourceKind;
+
+  @ApiPropertyOptional({
+    type: [String],
+    maxItems: 100_000,
+    example: ['cus_4f7d0e1c9b2a3d4e5f6a7b8c'],
+    description:
+      'For `references`: the source references (DR ids, 2CO ExternalCustomerReference or CustomerReference).',
+  })
+  @IsOptional()
+  @ArrayMaxSize(100_000)
+  @IsString({ each: true })
+  @Matches(/^[^\s]{1,100}$/, { each: true, message: 'each reference is 1-100 characters without spaces' })
+  references?: string[];
+}
+
+export class CutoverDto {
+  @ApiProperty({ example: true, description: "Mark the target link as the customer's system of record." })
+  @IsBoolean()
+  primary!: boolean;
+
+  @ApiProperty({
+    enum: SOURCE_ACTIONS,
+    example: 'keep',
+    description:
+      '`keep` the source copy synced, `disable` it there and stop syncing it, or `forget` it there (GDPR erasure).',
+  })
+  @IsIn(SOURCE_ACTIONS)
+  source!: SourceAction;
+}
+
+export class StartMigrationBody {
+  @ApiProperty({ type: MigrationSourceDto })
+  @ValidateNested()
+  @Type(() => MigrationSourceDto)
+  source!: MigrationSourceDto;
+
+  @ApiProperty({ type: ProviderTargetDto, example: { provider: 'two-checkout', account: 'sandbox' } })
+  @ValidateNested()
+  @Type(() => ProviderTargetDto)
+  target!: ProviderTargetDto;
+
+  @ApiPropertyOptional({
+    type: CutoverDto,
+    description: 'Absent: no cutover; customers stay synced to both.',
+  })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => CutoverDto)
+  cutover?: CutoverDto;
+
+  @ApiPropertyOptional({
+    default: 8,
+    minimum: 1,
+    maximum: 64,
+    description: 'Customers in flight per worker process.',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(64)
+  concurrency?: number;
+
+  @ApiPropertyOptional({
+    default: 0.2,
+    minimum: 0,
+    maximum: 0.9,
+    description: "Share of each provider account's request limit left to the live API.",
+  })
+  @IsOptional()
+  @IsNumber()
+  @Min(0)
+  @Max(0.9)
+  liveShare?: number;
+
+  @ApiPropertyOptional({
+    default: 100,
+    minimum: 1,
+    maximum: 100,
+    description: 'Customers per batch handed to a worker.',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  batchSize?: number;
+
+  @ApiPropertyOptional({
+    default: false,
+    description: 'Plan only: answer what the run would do per customer, writing nothing.',
+  })
+  @IsOptional()
+  @IsBoolean()
+  dryRun?: boolean;
+}
+
+export class ListMigrationsQuery {
+  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  limit?: number;
+}
+
+export class MigrationItemsQuery {
+  @ApiPropertyOptional({ minimum: 0, description: 'The `next` of the previous page.' })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  after?: number;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 1000, default: 100 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  limit?: number;
+}
+
+class OutcomeReasonDto {
+  @ApiProperty({ example: 'provider_rejected' }) code!: string;
+  @ApiProperty({ example: 'two-checkout POST /customers/ failed: 400 rejected' }) message!: string;
+  @ApiProperty({ description: 'Whether resuming the run tries the customer again.' }) retryable!: boolean;
+}
+
+class MigrationCountsDto {
+  @ApiProperty() total!: number;
+  @ApiProperty({ description: 'Recorded, not finished yet.' }) pending!: number;
+  @ApiProperty() migrated!: number;
+  @ApiProperty({ name: 'already_present' }) already_present!: number;
+  @ApiProperty() skipped!: number;
+  @ApiProperty() failed!: number;
+}
+
+export class MigrationResponse {
+  @ApiProperty({ example: 'mig_0f1e2d3c4b5a69788796' }) id!: string;
+  @ApiProperty({ enum: MIGRATION_STATUSES }) status!: MigrationStatus;
+  @ApiProperty({ example: { provider: 'digital-river', account: 'sandbox', kind: 'list' } })
+  source!: { provider: string; account: string; kind: SourceKind };
+  @ApiProperty({ example: { provider: 'two-checkout', account: 'sandbox' } })
+  target!: { provider: string; account: string };
+  @ApiProperty({ type: CutoverDto, nullable: true }) cutover!: CutoverDto | null;
+  @ApiProperty() concurrency!: number;
+  @ApiProperty() liveShare!: number;
+  @ApiProperty({ description: 'The whole source has been enumerated.' }) enumerated!: boolean;
+  @ApiProperty({ type: MigrationCountsDto }) counts!: MigrationCountsDto;
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: { type: 'integer' },
+    example: { metadata: 12, taxIdentifiers: 3 },
+    description: 'How many customers lose each canonical field at the target.',
+  })
+  lossyFields!: Record<string, number>;
+  @ApiProperty() createdAt!: string;
+  @ApiProperty() updatedAt!: string;
+  @ApiProperty({ nullable: true }) finishedAt!: string | null;
+}
+
+export class MigrationItemResponse {
+  @ApiProperty() seq!: number;
+  @ApiProperty({ example: 'cus_4f7d0e1c9b2a3d4e5f6a7b8c' }) sourceReference!: string;
+  @ApiProperty({ enum: MIGRATION_OUTCOMES, nullable: true, description: 'null while pending.' })
+  outcome!: MigrationOutcome | null;
+  @ApiProperty({ type: OutcomeReasonDto, nullable: true }) reason!: OutcomeReason | null;
+  @ApiProperty({ type: [String], example: ['metadata'] }) lossyFields!: string[];
+  @ApiProperty({ nullable: true }) customerId!: string | null;
+  @ApiProperty({ nullable: true }) targetReference!: string | null;
+  @ApiProperty() attempts!: number;
+  @ApiProperty({ nullable: true }) finishedAt!: string | null;
+}
+
+export class MigrationItemPage {
+  @ApiProperty({ type: [MigrationItemResponse] }) data!: MigrationItemResponse[];
+  @ApiProperty({ nullable: true, description: 'Pass as `after` for the next page; null at the end.' })
+  next!: number | null;
+}
+
+class PlannedItemDto {
+  @ApiProperty() sourceReference!: string;
+  @ApiProperty({ enum: ['migrate', 'already_present', 'skip'] }) action!: PlannedItem['action'];
+  @ApiPropertyOptional({ type: OutcomeReasonDto }) reason?: OutcomeReason;
+  @ApiPropertyOptional() targetReference?: string;
+  @ApiProperty({ type: [String] }) lossyFields!: string[];
+  @ApiPropertyOptional({ type: Object, description: "The target's create payload." }) payload?: unknown;
+}
+
+export class MigrationPlanResponse {
+  @ApiProperty({ example: { total: 2, migrate: 1, already_present: 1, skip: 0 } })
+  counts!: Record<string, number>;
+  @ApiProperty({ type: 'object', additionalProperties: { type: 'integer' } })
+  lossyFields!: Record<string, number>;
+  @ApiProperty({ type: [PlannedItemDto], description: 'Per customer, at most the first 1,000.' })
+  items!: PlannedItem[];
+  @ApiProperty({ description: 'More customers were planned than `items` shows (see counts).' })
+  truncated!: boolean;
+}
+
+const iso = (date: Date | undefined) => date?.toISOString() ?? null;
+
+export function toMigrationResponse({ run, counts, lossyFields }: MigrationProgress): MigrationResponse {
+  const { spec } = run;
+  return {
+    id: run.id,
+    status: run.status,
+    source: { provider: spec.source.provider, account: spec.source.account, kind: spec.source.kind },
+    target: spec.target,
+    cutover: spec.cutover ?? null,
+    concurrency: spec.concurrency,
+    liveShare: spec.liveShare,
+    enumerated: run.enumerated,
+    counts,
+    lossyFields,
+    createdAt: run.createdAt.toISOString(),
+    updatedAt: run.updatedAt.toISOString(),
+    finishedAt: iso(run.finishedAt),
+  };
+}
+
+export function toItemResponse(item: MigrationItem): MigrationItemResponse {
+  return {
+    seq: item.seq,
+    sourceReference: item.sourceReference,
+    outcome: item.outcome ?? null,
+    reason: item.reason ?? null,
+    lossyFields: item.lossyFields ?? [],
+    customerId: item.customerId ?? null,
+    targetReference: item.targetReference ?? null,
+    attempts: item.attempts,
+    finishedAt: iso(item.finishedAt),
+  };
+}

@@ -1,0 +1,345 @@
+import { Inject, Injectable } from '@nestjs/common';
+import {
+  compareCustomers,
+  type Customer,
+  type CustomerData,
+  CustomerRepository,
+  CustomerService,
+  dataOf,
+  DomainError,
+  type LinkError,
+  ProviderError,
+  ProviderRegistry,
+  type ProviderTarget,
+  type RemoteCustomer,
+  SyncQueue,
+  SyncWorker,
+  withCallAudit,
+} from '@app/customer-domain';
+
+import { type ItemResult, type MigrationRun, type OutcomeReason, type PlannedItem } from './migration';
+
+export const MIGRATOR_OPTIONS = 'MIGRATOR_OPTIONS';
+
+export interface MigratorOptions {
+  /**
+   * How long one customer's target delivery may take, backoffs included. Longer than a link's
+   * lease, so a delivery leased by a process that was killed is taken over within it.
+   */
+  settleTimeoutMs: number;
+}
+
+/** DR lists at most 100 customers per page (and per `ids` filter). */
+const SOURCE_READ_CHUNK = 100;
+
+const sameTarget = (a: ProviderTarget, b: ProviderTarget) =>
+  a.provider === b.provider && a.account === b.account;
+
+function reasonOf(error: unknown): OutcomeReason {
+  if (error instanceof ProviderError) {
+    return { code: `provider_${error.kind}`, message: error.message, retryable: error.retryable };
+  }
+  if (error instanceof DomainError) return { code: error.code, message: error.message, retryable: false };
+  return { code: 'internal_error', message: 'The migration failed unexpectedly.', retryable: true };
+}
+
+function reasonOfLink(error: LinkError | undefined, retryable: boolean): OutcomeReason {
+  return {
+    code: error?.code ?? 'delivery_failed',
+    message: error?.message ?? 'The target did not accept the customer.',
+    retryable,
+  };
+}
+
+/** Ends one customer early: `skipped` (it cannot or must not be migrated) or `failed`. */
+class Stop extends Error {
+  constructor(
+    readonly outcome: 'skipped' | 'failed',
+    readonly reason: OutcomeReason,
+  ) {
+    super(reason.message);
+  }
+}
+
+const skip = (reason: Omit<OutcomeReason, 'retryable'>) =>
+  new Stop('skipped', { ...reason, retryable: false });
+
+const forgottenInMirror = () =>
+  skip({ code: 'customer_forgotten', message: 'The customer asked to be forgotten; they are not migrated.' });
+
+/** Kinds of failure that may pass: a link parked after its attempts ran out with one is retried on resume. */
+const PASSING_LINK_ERRORS = new Set(['provider_unavailable', 'provider_rate_limited', 'internal_error']);
+
+/**
+ * Moves one customer: read it at the source, upsert the canonical customer in the mirror, create
+ * or adopt it at the target through the sync engine (state-based, so it is idempotent however
+ * often a crash makes us repeat it), verify by reading the target back, then cut over if asked.
+ */
+@Injectable()
+export class CustomerMigrator {
+  constructor(
+    private readonly customers: CustomerService,
+    private readonly repository: CustomerRepository,
+    private readonly worker: SyncWorker,
+    private readonly queue: SyncQueue,
+    private readonly registry: ProviderRegistry,
+    @Inject(MIGRATOR_OPTIONS) private readonly options: MigratorOptions,
+  ) {}
+
+  /**
+   * Reads a batch at the source in as few calls as the provider allows: one list call per 100
+   * where it can filter by reference (DR `ids`), else nothing (each customer is read on its own).
+   * A failed batch read is not an error: the customers are then read one by one, with retries.
+   */
+  async readSource(
+    source: ProviderTarget,
+    references: readonly string[],
+  ): Promise<Map<string, RemoteCustomer>> {
+    const provider = this.registry.get(source.provider, source.account);
+    const found = new Map<string, RemoteCustomer>();
+    if (provider.capabilities.operations.list.support === 'none') return found;
+    for (let start = 0; start < references.length; start += SOURCE_READ_CHUNK) {
+      const chunk = references.slice(start, start + SOURCE_READ_CHUNK);
+      const audited = await withCallAudit({ operation: 'migrate' }, () =>
+        provider.list({ references: chunk, limit: chunk.length }),
+      );
+      await this.queue.recordCalls(undefined, 'migrate', audited.calls);
+      for (const remote of audited.result?.items ?? []) found.set(remote.reference, remote);
+    }
+    return found;
+  }
+
+  async migrate(run: MigrationRun, reference: string, prefetched?: RemoteCustomer): Promise<ItemResult> {
+    const { spec } = run;
+    let customer: Customer | undefined;
+    try {
+      const remote = await this.readAtSource(spec.source, reference, prefetched, { audit: true });
+      customer = await this.upsertCanonical(spec.source, remote);
+      const data = dataOf(customer);
+      const target = this.registry.get(spec.target.provider, spec.target.account);
+      const existing = customer.providers.find((link) => sameTarget(link, spec.target));
+      const targetReference = existing?.reference ?? remote.reference;
+      const lossyFields = await this.worker.unheldFields(target, targetReference, data);
+      const base = { lossyFields, customerId: customer.id, targetReference };
+
+      const upToDate =
+        existing?.intent === 'sync' &&
+        existing.status === 'synced' &&
+        existing.syncedVersion === customer.version;
+      let createdHere = existing !== undefined && existing.createdAt >= run.createdAt;
+      if (!upToDate) {
+        await this.repository.addLink(customer.id, { ...spec.target, reference: targetReference });
+        const settled = await this.worker.settleLink(customer.id, spec.target, this.options.settleTimeoutMs);
+        if (settled.status !== 'synced') {
+          const error = 'error' in settled ? settled.error : undefined;
+          const retryable = settled.status !== 'failed' || PASSING_LINK_ERRORS.has(error?.code ?? '');
+          return { ...base, outcome: 'failed', reason: reasonOfLink(error, retryable) };
+        }
+        // A link added by this run: whatever delivered it, the run put the customer there.
+        createdHere ||= existing === undefined || settled.action !== 'unchanged';
+      }
+
+      const mismatch = await this.verify(customer, spec.target, targetReference, lossyFields);
+      if (mismatch !== undefined) return { ...base, outcome: 'failed', reason: mismatch };
+      if (spec.cutover) await this.cutover(run, customer, data);
+      return { ...base, outcome: createdHere ? 'migrated' : 'already_present' };
+    } catch (error) {
+      return {
+        ...(error instanceof Stop
+          ? { outcome: error.outcome, reason: error.reason }
+          : { outcome: 'failed', reason: reasonOf(error) }),
+        lossyFields: [],
+        ...(customer ? { customerId: customer.id } : {}),
+      };
+    }
+  }
+
+  /** What `migrate` would do, without writing anything anywhere (reads only). */
+  async plan(run: MigrationRun, reference: string, prefetched?: RemoteCustomer): Promise<PlannedItem> {
+    const { spec } = run;
+    try {
+      // A dry run writes nothing, not even the audit trail of its reads.
+      const remote = await this.readAtSource(spec.source, reference, prefetched, { audit: false });
+      const id = await this.repository.findIdByReference(spec.source.provider, remote.reference);
+      const known = id === undefined ? undefined : await this.repository.findById(id);
+      if (known?.forgottenAt !== undefined) throw forgottenInMirror();
+      const existing = known?.providers.find((link) => sameTarget(link, spec.target));
+      const targetReference = existing?.reference ?? remote.reference;
+      const target = this.registry.get(spec.target.provider, spec.target.account);
+      const plan = await target.dryRun({
+        operation: 'create',
+        input: { reference: targetReference, customer: remote.customer },
+      });
+      const present =
+        existing?.status === 'synced' &&
+        existing.intent === 'sync' &&
+        existing.syncedVersion === known?.version;
+      return {
+        sourceReference: reference,
+        action: present ? 'already_present' : 'migrate',
+        targetReference,
+        lossyFields: plan.unsupportedFields,
+        payload: plan.requests.find((request) => request.method === 'POST')?.body,
+      };
+    } catch (error) {
+      const reason = error instanceof Stop ? error.reason : reasonOf(error);
+      return { sourceReference: reference, action: 'skip', reason, lossyFields: [] };
+    }
+  }
+
+  private async readAtSource(
+    source: ProviderTarget,
+    reference: string,
+    prefetched: RemoteCustomer | undefined,
+    options: { audit: boolean },
+  ): Promise<RemoteCustomer> {
+    let remote = prefetched;
+    if (remote === undefined) {
+      const provider = this.registry.get(source.provider, source.account);
+      const audited = await withCallAudit({ operation: 'migrate' }, () => provider.get({ reference }));
+      if (options.audit) await this.queue.recordCalls(undefined, 'migrate', audited.calls);
+      if (audited.error !== undefined) throw audited.error as Error;
+      remote = audited.result ?? undefined;
+    }
+    if (remote === undefined) {
+      throw skip({
+        code: 'not_found_at_source',
+        message: `${source.provider}/${source.account} has no customer "${reference}".`,
+      });
+    }
+    if (remote.forgotten) {
+      throw skip({
+        code: 'forgotten_at_source',
+        message: 'The customer asked the source provider to forget them; they are not migrated.',
+      });
+    }
+    return remote;
+  }
+
+  /**
+   * The source is the truth during a migration: a customer the mirror does not know yet is adopted
+   * (linked to the source, synced); one it knows is brought up to what the source holds.
+   */
+  private async upsertCanonical(source: ProviderTarget, remote: RemoteCustomer): Promise<Customer> {
+    let id = await this.repository.findIdByReference(source.provider, remote.reference);
+    if (id === undefined) {
+      try {
+        return await this.customers.adopt(remote.customer, {
+          ...source,
+          reference: remote.reference,
+          ...(remote.providerCustomerId !== undefined
+            ? { providerCustomerId: remote.providerCustomerId }
+            : {}),
+          unsupportedFields: remote.unsupportedFields,
+        });
+      } catch (error) {
+        // Another worker adopted it a moment ago: carry on with theirs.
+        if (!(error instanceof DomainError && error.code === 'provider_reference_taken')) {
+          if (error instanceof DomainError && error.code === 'validation_failed') {
+            throw skip({
+              code: 'invalid_at_source',
+              message: `The source customer is not a valid canonical customer: ${error.fieldErrors
+                .map((e) => `${e.field} ${e.code}`)
+                .join(', ')}.`,
+            });
+          }
+          throw error;
+        }
+        id = await this.repository.findIdByReference(source.provider, remote.reference);
+        if (id === undefined) throw error;
+      }
+    }
+    const customer = await this.customers.get(id);
+    if (customer.forgottenAt !== undefined) throw forgottenInMirror();
+    if (customer.deletedAt !== undefined) {
+      throw skip({
+        code: 'customer_deleted',
+        message: 'The customer is being deleted in the mirror; it is not migrated.',
+      });
+    }
+    const drift = compareCustomers(dataOf(customer), remote.customer, remote.unsupportedFields);
+    if (drift.length === 0) return customer;
+    const patch = Object.fromEntries(drift.map((change) => [change.field, change.theirs ?? null]));
+    return this.customers.update(customer.id, patch);
+  }
+
+  /** Reads the target back: the canonical fields it can hold must equal the mirror's. */
+  private async verify(
+    customer: Customer,
+    target: ProviderTarget,
+    targetReference: string,
+    lossyFields: readonly string[],
+  ): Promise<OutcomeReason | undefined> {
+    const link = (await this.repository.findById(customer.id))?.providers.find((l) => sameTarget(l, target));
+    const provider = this.registry.get(target.provider, target.account);
+    const data = dataOf(customer);
+    const audited = await withCallAudit({ customerId: customer.id, operation: 'migrate' }, () =>
+      provider.get({
+        reference: targetReference,
+        ...(link?.providerCustomerId !== undefined ? { providerCustomerId: link.providerCustomerId } : {}),
+        known: data,
+      }),
+    );
+    await this.queue.recordCalls(customer.id, 'migrate', audited.calls);
+    if (audited.error !== undefined) return reasonOf(audited.error);
+    const remote = audited.result ?? null;
+    if (remote === null) {
+      return {
+        code: 'verification_failed',
+        message: 'The target has no copy after delivery.',
+        retryable: true,
+      };
+    }
+    const fields = compareCustomers(data, remote.customer, [...remote.unsupportedFields, ...lossyFields]);
+    if (fields.length === 0) return undefined;
+    return {
+      code: 'verification_failed',
+      message: `The target's copy differs from the mirror in: ${fields.map((f) => f.field).join(', ')}.`,
+      retryable: true,
+    };
+  }
+
+  /**
+   * Makes the target the customer's system of record and retires the source copy as asked. Each
+   * step is idempotent, so a run resumed after a crash mid-cutover simply does it again.
+   */
+  private async cutover(run: MigrationRun, customer: Customer, data: CustomerData): Promise<void> {
+    const { spec } = run;
+    const cutover = spec.cutover!;
+    if (cutover.primary) await this.repository.setPrimary(customer.id, spec.target);
+    const sourceLink = customer.providers.find((link) => sameTarget(link, spec.source));
+    if (sourceLink === undefined || sourceLink.intent !== 'sync' || cutover.source === 'keep') return;
+    if (cutover.source === 'disable') {
+      const provider = this.registry.get(spec.source.provider, spec.source.account);
+      const audited = await withCallAudit({ customerId: customer.id, operation: 'cutover' }, () =>
+        provider.update({
+          reference: sourceLink.reference,
+          ...(sourceLink.providerCustomerId !== undefined
+            ? { providerCustomerId: sourceLink.providerCustomerId }
+            : {}),
+          previous: data,
+          customer: { ...data, enabled: false },
+        }),
+      );
+      await this.queue.recordCalls(customer.id, 'cutover', audited.calls);
+      if (audited.error !== undefined) throw audited.error as Error;
+      // The mirror no longer syncs the source: its next write would re-enable the copy there.
+      await this.repository.retireLink(
+        customer.id,
+        spec.source,
+        `migration ${run.id}: disabled at the source`,
+      );
+      return;
+    }
+    await this.repository.forgetAt(customer.id, spec.source);
+    const settled = await this.worker.settleLink(customer.id, spec.source, this.options.settleTimeoutMs);
+    if (settled.status !== 'synced') {
+      const error = 'error' in settled ? settled.error : undefined;
+      throw new Stop('failed', {
+        code: 'cutover_failed',
+        message: `Forgetting the customer at the source failed: ${error?.message ?? settled.status}.`,
+        retryable: true,
+      });
+    }
+  }
+}

@@ -1,0 +1,84 @@
+import { hostname } from 'node:os';
+
+import { Injectable, Logger } from '@nestjs/common';
+import { ProviderRegistry, type RemoteCustomer, withRateBudget } from '@app/customer-domain';
+import pLimit, { type LimitFunction } from 'p-limit';
+
+import { CustomerMigrator } from './customer-migrator';
+import { type MigrationRun } from './migration';
+import { MigrationStore } from './migration.store';
+import { SharedRateBudget } from './shared-rate-budget';
+
+/** How often a busy worker re-reads its run's status, so a cancel takes effect within about this. */
+const STATUS_REFRESH_MS = 1_000;
+
+/**
+ * Processes batches of a run's customers in this process, whoever dispatched them (this process
+ * in-process, or any process through pg-boss). At most `concurrency` customers of a run are in
+ * flight here at once, and every provider request draws from the run's shared rate budget.
+ */
+@Injectable()
+export class MigrationWorker {
+  readonly workerId = `${hostname()}:${process.pid}`;
+  private readonly logger = new Logger('MigrationWorker');
+  private readonly limits = new Map<string, LimitFunction>();
+  private readonly statuses = new Map<string, { running: boolean; at: number }>();
+
+  constructor(
+    private readonly store: MigrationStore,
+    private readonly migrator: CustomerMigrator,
+    private readonly registry: ProviderRegistry,
+  ) {}
+
+  async processBatch(
+    runId: string,
+    references: readonly string[],
+    prefetched?: ReadonlyMap<string, RemoteCustomer>,
+  ): Promise<void> {
+    const run = await this.store.findRun(runId);
+    if (run === undefined || !(await this.isRunning(run.id))) return;
+    // Customers finished before a crash (or by another worker) are not touched again.
+    const pending = await this.store.pendingAmong(run.id, references);
+    if (pending.length === 0) return;
+    const budget = new SharedRateBudget(this.store, this.registry, run.spec.liveShare);
+    await withRateBudget(budget, async () => {
+      const read = prefetched ?? (await this.migrator.readSource(run.spec.source, pending));
+      const limit = this.limitFor(run);
+      await Promise.all(
+        pending.map((reference) =>
+          limit(async () => {
+            if (!(await this.isRunning(run.id))) return;
+            await this.migrateOne(run, reference, read.get(reference));
+          }),
+        ),
+      );
+    });
+  }
+
+  private async migrateOne(run: MigrationRun, reference: string, prefetched?: RemoteCustomer): Promise<void> {
+    const result = await this.migrator.migrate(run, reference, prefetched);
+    try {
+      await this.store.finishItem(run.id, reference, result, this.workerId);
+    } catch (error) {
+      // The item stays pending and is picked up again: its migration is idempotent.
+      this.logger.error({ run: run.id, error: (error as Error).name }, 'could not record an outcome');
+    }
+  }
+
+  private limitFor(run: MigrationRun): LimitFunction {
+    let limit = this.limits.get(run.id);
+    if (limit === undefined) {
+      limit = pLimit(run.spec.concurrency);
+      this.limits.set(run.id, limit);
+    }
+    return limit;
+  }
+
+  private async isRunning(runId: string): Promise<boolean> {
+    const cached = this.statuses.get(runId);
+    if (cached !== undefined && Date.now() - cached.at < STATUS_REFRESH_MS) return cached.running;
+    const running = (await this.store.findRun(runId))?.status === 'running';
+    this.statuses.set(runId, { running, at: Date.now() });
+    return running;
+  }
+}

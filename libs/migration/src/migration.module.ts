@@ -1,0 +1,34 @@
+import { type Provider } from '@nestjs/common';
+
+import { CustomerMigrator, MIGRATOR_OPTIONS, type MigratorOptions } from './customer-migrator';
+import { InProcessDispatcher } from './in-process-dispatcher';
+import { MigrationDispatcher } from './migration-dispatcher';
+import { MigrationService } from './migration.service';
+import { MigrationWorker } from './migration-worker';
+import { PG_BOSS_OPTIONS, PgBossDispatcher, type PgBossOptions } from './pg-boss-dispatcher';
+
+export interface MigrationOptions extends MigratorOptions {
+  /** `in-process` for the embedded default; pg-boss to share runs across processes on PostgreSQL. */
+  queue: { kind: 'in-process' } | ({ kind: 'pg-boss' } & PgBossOptions);
+}
+
+/**
+ * The migration job's providers, for the app that hosts it (the gateway, the migrator CLI). They
+ * need the domain's CustomerService, CustomerRepository, SyncQueue, SyncWorker and
+ * ProviderRegistry, and a MigrationStore (`@app/persistence`), from that app.
+ */
+export function migrationProviders(options: MigrationOptions): Provider[] {
+  const { queue, ...migrator } = options;
+  return [
+    { provide: MIGRATOR_OPTIONS, useValue: migrator },
+    CustomerMigrator,
+    MigrationWorker,
+    MigrationService,
+    ...(queue.kind === 'pg-boss'
+      ? [
+          { provide: PG_BOSS_OPTIONS, useValue: queue },
+          { provide: MigrationDispatcher, useClass: PgBossDispatcher },
+        ]
+      : [{ provide: MigrationDispatcher, useClass: InProcessDispatcher }]),
+  ];
+}
