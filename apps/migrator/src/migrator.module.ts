@@ -1,0 +1,43 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { CustomerService, SYNC_OPTIONS, SyncWorker } from '@app/customer-domain';
+import { migrationProviders } from '@app/migration';
+import { type DatabaseHandle, PersistenceModule } from '@app/persistence';
+import { ProvidersModule } from '@app/providers';
+import { LoggerModule } from 'nestjs-pino';
+import pino from 'pino';
+
+import { type GatewayConfig, migrationOptions, syncOptions } from '../../gateway/src/config/gateway.config';
+import { loggerParams } from '../../gateway/src/http/logging';
+
+export interface MigratorModuleOptions {
+  config: GatewayConfig;
+  openDatabase: () => Promise<DatabaseHandle>;
+  providerAccounts: readonly unknown[];
+  /** Work pg-boss batches in this process (every command that drives or works a run). */
+  work: boolean;
+}
+
+/**
+ * The migrator's composition root: the gateway's domain and persistence without HTTP, configured
+ * from the same environment. Logs are JSON on stderr, so stdout carries only progress and results.
+ */
+@Module({})
+export class MigratorModule {
+  static register(options: MigratorModuleOptions): DynamicModule {
+    const { pinoHttp } = loggerParams(options.config.LOG_LEVEL);
+    return {
+      module: MigratorModule,
+      imports: [
+        LoggerModule.forRoot({ pinoHttp: [pinoHttp as object, pino.destination(2)] }),
+        PersistenceModule.forRoot(options.openDatabase),
+        ProvidersModule.forRoot({ useFactory: () => options.providerAccounts }),
+      ],
+      providers: [
+        CustomerService,
+        SyncWorker,
+        { provide: SYNC_OPTIONS, useValue: syncOptions(options.config) },
+        ...migrationProviders(migrationOptions(options.config, options.work)),
+      ],
+    };
+  }
+}
