@@ -194,11 +194,13 @@ export class SyncWorker {
     target: { provider: string; account: string },
     timeoutMs: number,
   ): Promise<
-    | { status: 'synced'; action?: DeliveryAction }
+    | { status: 'synced'; action?: DeliveryAction; providerCustomerId?: string }
     | { status: 'failed' | 'pending'; error?: LinkError }
     | { status: 'missing' }
   > {
     const deadline = Date.now() + timeoutMs;
+    const isTarget = (l: { provider: string; account: string }) =>
+      l.provider === target.provider && l.account === target.account;
     let action: DeliveryAction | undefined;
     for (;;) {
       const claimed = await this.queue.claim({
@@ -207,21 +209,31 @@ export class SyncWorker {
         limit: 10,
         customerId,
       });
+      let ours: SettleOutcome | undefined;
       for (const link of claimed) {
         const outcome = await this.deliver(link);
-        if (
-          link.provider === target.provider &&
-          link.account === target.account &&
-          outcome?.kind === 'synced'
-        ) {
+        if (isTarget(link) && outcome?.kind === 'synced') {
           action = outcome.action;
+          ours = outcome;
         }
       }
-      const link = (await this.customers.findById(customerId))?.providers.find(
-        (l) => l.provider === target.provider && l.account === target.account,
-      );
+      // Our own delivery settled it and nothing else was pending: no need to read the link back.
+      if (ours?.kind === 'synced' && claimed.length === 1) {
+        return {
+          status: 'synced',
+          ...(action ? { action } : {}),
+          ...(ours.providerCustomerId !== undefined ? { providerCustomerId: ours.providerCustomerId } : {}),
+        };
+      }
+      const link = (await this.customers.findById(customerId))?.providers.find(isTarget);
       if (link === undefined) return { status: 'missing' };
-      if (link.status === 'synced') return { status: 'synced', ...(action ? { action } : {}) };
+      if (link.status === 'synced') {
+        return {
+          status: 'synced',
+          ...(action ? { action } : {}),
+          ...(link.providerCustomerId !== undefined ? { providerCustomerId: link.providerCustomerId } : {}),
+        };
+      }
       if (link.status === 'failed' || Date.now() >= deadline) {
         return { status: link.status, ...(link.lastError ? { error: link.lastError } : {}) };
       }

@@ -127,6 +127,7 @@ export class CustomerMigrator {
         existing.status === 'synced' &&
         existing.syncedVersion === customer.version;
       let createdHere = existing !== undefined && existing.createdAt >= run.createdAt;
+      let providerCustomerId = existing?.providerCustomerId;
       if (!upToDate) {
         await this.repository.addLink(customer.id, { ...spec.target, reference: targetReference });
         const settled = await this.worker.settleLink(customer.id, spec.target, this.options.settleTimeoutMs);
@@ -137,9 +138,11 @@ export class CustomerMigrator {
         }
         // A link added by this run: whatever delivered it, the run put the customer there.
         createdHere ||= existing === undefined || settled.action !== 'unchanged';
+        providerCustomerId = settled.providerCustomerId ?? providerCustomerId;
       }
 
-      const mismatch = await this.verify(customer, spec.target, targetReference, lossyFields);
+      const copy = { ...spec.target, reference: targetReference, providerCustomerId };
+      const mismatch = await this.verify(customer, copy, lossyFields);
       if (mismatch !== undefined) return { ...base, outcome: 'failed', reason: mismatch };
       if (spec.cutover) await this.cutover(run, customer, data);
       return { ...base, outcome: createdHere ? 'migrated' : 'already_present' };
@@ -266,17 +269,15 @@ export class CustomerMigrator {
   /** Reads the target back: the canonical fields it can hold must equal the mirror's. */
   private async verify(
     customer: Customer,
-    target: ProviderTarget,
-    targetReference: string,
+    copy: ProviderTarget & { reference: string; providerCustomerId: string | undefined },
     lossyFields: readonly string[],
   ): Promise<OutcomeReason | undefined> {
-    const link = (await this.repository.findById(customer.id))?.providers.find((l) => sameTarget(l, target));
-    const provider = this.registry.get(target.provider, target.account);
+    const provider = this.registry.get(copy.provider, copy.account);
     const data = dataOf(customer);
     const audited = await withCallAudit({ customerId: customer.id, operation: 'migrate' }, () =>
       provider.get({
-        reference: targetReference,
-        ...(link?.providerCustomerId !== undefined ? { providerCustomerId: link.providerCustomerId } : {}),
+        reference: copy.reference,
+        ...(copy.providerCustomerId !== undefined ? { providerCustomerId: copy.providerCustomerId } : {}),
         known: data,
       }),
     );

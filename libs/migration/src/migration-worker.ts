@@ -23,6 +23,8 @@ export class MigrationWorker {
   private readonly logger = new Logger('MigrationWorker');
   private readonly limits = new Map<string, LimitFunction>();
   private readonly statuses = new Map<string, { running: boolean; at: number }>();
+  /** One per live share, shared by every run and batch in this process. */
+  private readonly budgets = new Map<number, SharedRateBudget>();
 
   constructor(
     private readonly store: MigrationStore,
@@ -40,8 +42,7 @@ export class MigrationWorker {
     // Customers finished before a crash (or by another worker) are not touched again.
     const pending = await this.store.pendingAmong(run.id, references);
     if (pending.length === 0) return;
-    const budget = new SharedRateBudget(this.store, this.registry, run.spec.liveShare);
-    await withRateBudget(budget, async () => {
+    await withRateBudget(this.budgetFor(run.spec.liveShare), async () => {
       const read = prefetched ?? (await this.migrator.readSource(run.spec.source, pending));
       const limit = this.limitFor(run);
       await Promise.all(
@@ -63,6 +64,15 @@ export class MigrationWorker {
       // The item stays pending and is picked up again: its migration is idempotent.
       this.logger.error({ run: run.id, error: (error as Error).name }, 'could not record an outcome');
     }
+  }
+
+  private budgetFor(liveShare: number): SharedRateBudget {
+    let budget = this.budgets.get(liveShare);
+    if (budget === undefined) {
+      budget = new SharedRateBudget(this.store, this.registry, liveShare);
+      this.budgets.set(liveShare, budget);
+    }
+    return budget;
   }
 
   private limitFor(run: MigrationRun): LimitFunction {

@@ -55,11 +55,11 @@ export abstract class MigrationStore {
   ): Promise<string[]>;
 
   /**
-   * Takes the next request slot of a schedule shared by every process (GCRA): resolves how many
-   * milliseconds the caller must wait before sending. `burstMs` is how far behind the schedule may
-   * fall, so an idle account can absorb a short burst.
+   * Takes the next `count` request slots, `intervalMs` apart, of a schedule shared by every process
+   * (GCRA): resolves how many milliseconds from now the first slot is. `burstMs` is how far behind
+   * the schedule may fall, so an idle account can absorb a short burst.
    */
-  abstract reserveSlot(key: string, intervalMs: number, burstMs: number): Promise<number>;
+  abstract reserveSlots(key: string, intervalMs: number, count: number, burstMs: number): Promise<number>;
   /** Nothing on the schedule is sent for the next `ms` milliseconds. */
   abstract pauseSlots(key: string, ms: number): Promise<void>;
 }

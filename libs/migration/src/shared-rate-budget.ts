@@ -8,11 +8,26 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 const BURST_MS = 100;
 
 /**
+ * Slots are reserved in the database this many milliseconds' worth at a time, so a process does
+ * not pay a round trip per request; a process that dies wastes at most this much of the budget.
+ */
+const RESERVE_MS = 50;
+
+interface Reservation {
+  /** performance.now() of the next unused slot. */
+  next: number;
+  left: number;
+  intervalMs: number;
+}
+
+/**
  * The migration's share of each provider account's request limit, scheduled in the database so
  * every worker process of every run draws from the same budget. `liveShare` of the limit is left
  * to the live API.
  */
 export class SharedRateBudget implements RateBudget {
+  private readonly reservations = new Map<string, Promise<Reservation>>();
+
   constructor(
     private readonly store: MigrationStore,
     private readonly registry: ProviderRegistry,
@@ -20,16 +35,38 @@ export class SharedRateBudget implements RateBudget {
   ) {}
 
   async acquire(provider: string, account: string): Promise<void> {
-    const perSecond = this.registry.get(provider, account).requestsPerSecond * (1 - this.liveShare);
-    const wait = await this.store.reserveSlot(budgetKey(provider, account), 1000 / perSecond, BURST_MS);
-    if (wait > 0) await sleep(wait);
+    const key = `${provider}/${account}`;
+    for (;;) {
+      // Callers share the reservation in hand; whoever finds it used up makes the next one.
+      let pending = this.reservations.get(key);
+      if (pending === undefined) {
+        pending = this.reserve(provider, account);
+        this.reservations.set(key, pending);
+        pending.catch(() => this.reservations.delete(key));
+      }
+      const reservation = await pending;
+      if (reservation.left === 0) {
+        if (this.reservations.get(key) === pending) this.reservations.delete(key);
+        continue;
+      }
+      const slot = reservation.next;
+      reservation.next += reservation.intervalMs;
+      reservation.left--;
+      const wait = slot - performance.now();
+      if (wait > 1) await sleep(wait);
+      return;
+    }
   }
 
   async pause(provider: string, account: string, ms: number): Promise<void> {
-    await this.store.pauseSlots(budgetKey(provider, account), ms);
+    await this.store.pauseSlots(`${provider}/${account}`, ms);
   }
-}
 
-function budgetKey(provider: string, account: string): string {
-  return `${provider}/${account}`;
+  private async reserve(provider: string, account: string): Promise<Reservation> {
+    const perSecond = this.registry.get(provider, account).requestsPerSecond * (1 - this.liveShare);
+    const intervalMs = 1000 / perSecond;
+    const count = Math.max(1, Math.floor(RESERVE_MS / intervalMs));
+    const wait = await this.store.reserveSlots(`${provider}/${account}`, intervalMs, count, BURST_MS);
+    return { next: performance.now() + wait, left: count, intervalMs };
+  }
 }

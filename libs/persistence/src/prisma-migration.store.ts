@@ -189,14 +189,15 @@ export class PrismaMigrationStore extends MigrationStore {
     return rows.map((row) => row.reference);
   }
 
-  async reserveSlot(key: string, intervalMs: number, burstMs: number): Promise<number> {
-    // GCRA: the slot is the schedule's next free time, or now less the burst allowance if the
-    // schedule fell behind; taking it pushes the schedule one interval on. One row per account.
+  async reserveSlots(key: string, intervalMs: number, count: number, burstMs: number): Promise<number> {
+    // GCRA: the first slot is the schedule's next free time, or now less the burst allowance if
+    // the schedule fell behind; taking `count` slots pushes it on by as many intervals.
+    const span = intervalMs * count;
     const [row] = await this.prisma.$queryRaw<{ wait_ms: number }[]>`
-      INSERT INTO rate_budgets AS b (key, next_slot_ms) VALUES (${key}, ${NOW_MS} + ${intervalMs})
+      INSERT INTO rate_budgets AS b (key, next_slot_ms) VALUES (${key}, ${NOW_MS} + ${span})
       ON CONFLICT (key) DO UPDATE
-        SET next_slot_ms = GREATEST(b.next_slot_ms, ${NOW_MS} - ${burstMs}) + ${intervalMs}
-      RETURNING next_slot_ms - ${intervalMs} - ${NOW_MS} AS wait_ms`;
+        SET next_slot_ms = GREATEST(b.next_slot_ms, ${NOW_MS} - ${burstMs}) + ${span}
+      RETURNING next_slot_ms - ${span} - ${NOW_MS} AS wait_ms`;
     return Math.max(0, row?.wait_ms ?? 0);
   }
 
