@@ -6,7 +6,7 @@ COPY prisma ./prisma
 COPY prisma.config.ts ./
 RUN npm install --no-audit --no-fund
 COPY . .
-RUN npx nest build gateway && npx nest build sandbox && npm prune --omit=dev
+RUN npx nest build gateway && npx nest build migrator && npx nest build sandbox && npm prune --omit=dev
 
 FROM node:24-bookworm-slim
 ENV NODE_ENV=production HOST=0.0.0.0 PORT=3000
