@@ -116,8 +116,11 @@ describe.each(targets)('migration runner on %s', (_kind, makeTarget) => {
       'customer_events',
       'customers',
       'idempotency_records',
+      'migration_items',
+      'migration_runs',
       'provider_calls',
       'provider_links',
+      'rate_budgets',
     ]);
   });
 

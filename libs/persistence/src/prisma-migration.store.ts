@@ -71,7 +71,7 @@ export class PrismaMigrationStore extends MigrationStore {
       if (unique.length > 0) {
         inserted = await tx.$queryRaw<{ source_reference: string }[]>`
           INSERT INTO migration_items (run_id, seq, source_reference)
-          SELECT ${runId}, base.seq + page.ordinality, page.reference
+          SELECT ${runId}, base.seq + row_number() OVER (ORDER BY page.ordinality), page.reference
             FROM unnest(${unique}::text[]) WITH ORDINALITY AS page(reference, ordinality),
                  (SELECT COALESCE(MAX(seq), 0) AS seq FROM migration_items WHERE run_id = ${runId}) AS base
            WHERE NOT EXISTS (

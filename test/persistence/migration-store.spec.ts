@@ -1,0 +1,150 @@
+import { ProviderRegistry, type CustomerProvider } from '@app/customer-domain';
+import { type MigrationSpec, SharedRateBudget } from '@app/migration';
+import { createTestDatabase, PrismaMigrationStore, type TestDatabase } from '@app/persistence';
+
+jest.setTimeout(120_000);
+
+const spec: MigrationSpec = {
+  source: { provider: 'digital-river', account: 'live', kind: 'list' },
+  target: { provider: 'two-checkout', account: 'eu' },
+  concurrency: 4,
+  liveShare: 0.2,
+  batchSize: 100,
+};
+
+describe('PrismaMigrationStore: the checkpoint behind every run', () => {
+  let database: TestDatabase;
+  let store: PrismaMigrationStore;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    store = new PrismaMigrationStore(database.prisma);
+  });
+  afterAll(async () => {
+    await database.close();
+  });
+
+  it('records pages in order with their cursor, and a page seen again adds nothing', async () => {
+    await store.createRun('mig_pages', spec);
+    expect(await store.recordPage('mig_pages', ['a', 'b', 'c'], 'c', false)).toEqual(['a', 'b', 'c']);
+    // A page re-read after a crash (its cursor was not saved) overlaps: only the new ones count.
+    expect(await store.recordPage('mig_pages', ['c', 'd', 'd'], 'd', true)).toEqual(['d']);
+
+    const run = await store.findRun('mig_pages');
+    expect(run).toMatchObject({ cursor: 'd', enumerated: true, status: 'running', spec });
+    const items = await store.items('mig_pages', 0, 10);
+    expect(items.map((item) => [item.seq, item.sourceReference])).toEqual([
+      [1, 'a'],
+      [2, 'b'],
+      [3, 'c'],
+      [4, 'd'],
+    ]);
+    expect(await store.pendingItems('mig_pages', 2, 10)).toMatchObject([
+      { sourceReference: 'c' },
+      { sourceReference: 'd' },
+    ]);
+  });
+
+  it('counts outcomes, lists lossy fields, and completes only once nothing is pending', async () => {
+    await store.createRun('mig_outcomes', spec);
+    await store.recordPage('mig_outcomes', ['a', 'b', 'c', 'd'], 'd', true);
+    await store.finishItem('mig_outcomes', 'a', { outcome: 'migrated', lossyFields: ['metadata'] }, 'w1');
+    await store.finishItem(
+      'mig_outcomes',
+      'b',
+      { outcome: 'already_present', lossyFields: ['metadata', 'type'] },
+      'w2',
+    );
+    await store.finishItem(
+      'mig_outcomes',
+      'c',
+      {
+        outcome: 'failed',
+        reason: { code: 'provider_unavailable', message: 'timed out', retryable: true },
+        lossyFields: [],
+      },
+      'w1',
+    );
+    expect(await store.pendingAmong('mig_outcomes', ['a', 'c', 'd', 'zz'])).toEqual(['d']);
+    expect(await store.completeIfDone('mig_outcomes')).toBe(false);
+    await store.finishItem(
+      'mig_outcomes',
+      'd',
+      {
+        outcome: 'skipped',
+        reason: { code: 'not_found_at_source', message: 'gone', retryable: false },
+        lossyFields: [],
+      },
+      'w2',
+    );
+
+    expect(await store.counts('mig_outcomes')).toEqual({
+      total: 4,
+      pending: 0,
+      migrated: 1,
+      already_present: 1,
+      skipped: 1,
+      failed: 1,
+    });
+    expect(await store.lossyFields('mig_outcomes')).toEqual({ metadata: 2, type: 1 });
+
+    // Only the retryable failure goes back in line; the skip is final.
+    expect(await store.requeueRetryable('mig_outcomes')).toBe(1);
+    expect((await store.pendingItems('mig_outcomes', 0, 10)).map((i) => i.sourceReference)).toEqual(['c']);
+    await store.finishItem('mig_outcomes', 'c', { outcome: 'migrated', lossyFields: [] }, 'w1');
+    expect(await store.completeIfDone('mig_outcomes')).toBe(true);
+    expect(await store.findRun('mig_outcomes')).toMatchObject({ status: 'completed' });
+    // A completed run cannot be cancelled or resumed into running again.
+    await store.setStatus('mig_outcomes', 'cancelled');
+    expect((await store.findRun('mig_outcomes'))?.status).toBe('completed');
+  });
+
+  it('does not complete a cancelled run or one whose source is not fully enumerated', async () => {
+    await store.createRun('mig_partial', spec);
+    await store.recordPage('mig_partial', ['a'], 'a', false);
+    await store.finishItem('mig_partial', 'a', { outcome: 'migrated', lossyFields: [] }, 'w1');
+    expect(await store.completeIfDone('mig_partial')).toBe(false);
+    await store.recordPage('mig_partial', [], 'a', true);
+    await store.setStatus('mig_partial', 'cancelled');
+    expect(await store.completeIfDone('mig_partial')).toBe(false);
+    await store.setStatus('mig_partial', 'running');
+    expect(await store.completeIfDone('mig_partial')).toBe(true);
+  });
+
+  it('hands out request slots one interval apart across every caller (GCRA)', async () => {
+    // The slot a caller got is when it asked plus how long it must wait.
+    const slots: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const wait = await store.reserveSlots('dr/live', 20, 1, 0);
+      slots.push(performance.now() + wait);
+    }
+    // Each slot is 20 ms after the previous one, however fast the callers asked.
+    for (let i = 1; i < slots.length; i++) {
+      expect(slots[i]! - slots[0]!).toBeGreaterThan(20 * i - 5);
+      expect(slots[i]! - slots[0]!).toBeLessThan(20 * i + 5);
+    }
+    // A block of 10 slots pushes the schedule 10 intervals on.
+    const first = await store.reserveSlots('dr/live', 20, 10, 0);
+    const after = await store.reserveSlots('dr/live', 20, 1, 0);
+    expect(after - first).toBeGreaterThan(190);
+  });
+
+  it('holds every caller back after a Retry-After pause', async () => {
+    await store.pauseSlots('tco/eu', 2_000);
+    expect(await store.reserveSlots('tco/eu', 10, 1, 0)).toBeGreaterThan(1_900);
+  });
+
+  it('keeps a run within its share of the account limit however many callers share it', async () => {
+    const account = { provider: 'two-checkout', account: 'budget', requestsPerSecond: 100 };
+    const registry = new ProviderRegistry([account as unknown as CustomerProvider]);
+    // Two budgets stand for two worker processes: they share the schedule in the database.
+    const budgets = [0, 1].map(() => new SharedRateBudget(store, registry, 0.5));
+    const started = performance.now();
+    await Promise.all(
+      Array.from({ length: 60 }, (_, i) => budgets[i % 2]!.acquire('two-checkout', 'budget')),
+    );
+    const elapsed = performance.now() - started;
+    // 60 requests at 50 per second (half of 100 left to the live API), less the 100 ms burst.
+    expect(elapsed).toBeGreaterThan(1_000);
+  });
+});
