@@ -21,7 +21,7 @@ import { Logger } from 'nestjs-pino';
 
 import { ConfigError, type GatewayConfig, loadGatewayConfig } from '../../gateway/src/config/gateway.config';
 import { MigratorModule } from './migrator.module';
-import { JsonLines, ProgressBar, type ProgressSample, type ProgressView, rateOf } from './progress';
+import { JsonLines, ProgressBar, type ProgressView } from './progress';
 
 /** Exit codes: scripts tell a clean run from one with failed customers or one that did not finish. */
 const EXIT = { completed: 0, usage: 1, failedCustomers: 2, unfinished: 3, interrupted: 130 } as const;
@@ -181,16 +181,10 @@ async function writeReport(
   await once(out, 'finish');
 }
 
-async function watch(service: MigrationService, run: MigrationRun): Promise<() => Promise<void>> {
+function watch(service: MigrationService, run: MigrationRun): () => Promise<void> {
   const view: ProgressView = interactive ? new ProgressBar() : new JsonLines();
-  const samples: ProgressSample[] = [];
+  const tick = async () => view.update(await service.progress(run.id));
   let ticking: Promise<void> = Promise.resolve();
-  const tick = async () => {
-    const progress = await service.progress(run.id);
-    samples.push({ at: Date.now(), counts: progress.counts });
-    while (samples.length > 10) samples.shift();
-    view.update(progress.run, progress.counts, rateOf(samples));
-  };
   const timer = setInterval(
     () => {
       ticking = ticking.then(tick).catch(() => undefined);
@@ -235,7 +229,7 @@ async function runCommand(options: RunOptions): Promise<number> {
         process.exit(EXIT.interrupted);
       });
     }
-    const stopWatching = await watch(service, run);
+    const stopWatching = watch(service, run);
     const ended = await service.drive(run.id);
     await stopWatching();
     const progress = await service.progress(ended.id);

@@ -30,7 +30,14 @@ export interface MigrationProgress {
   counts: MigrationCounts;
   /** How many customers lose each field at the target. */
   lossyFields: Record<string, number>;
+  /** Customers finished per second over the last half minute. */
+  ratePerSecond: number;
+  /** Seconds left at that rate, once the whole source is enumerated and something moves. */
+  etaSeconds?: number;
 }
+
+/** The window the API's rate and ETA are measured over. */
+const RATE_WINDOW_MS = 30_000;
 
 /** One page of the source, with the cursor that resumes after it. */
 interface SourcePage {
@@ -178,11 +185,14 @@ export class MigrationService {
 
   async progress(runId: string): Promise<MigrationProgress> {
     const run = await this.get(runId);
-    const [counts, lossyFields] = await Promise.all([
+    const [counts, lossyFields, recent] = await Promise.all([
       this.store.counts(runId),
       this.store.lossyFields(runId),
+      run.status === 'running' ? this.store.finishedSince(runId, RATE_WINDOW_MS) : 0,
     ]);
-    return { run, counts, lossyFields };
+    const ratePerSecond = Math.round((recent * 10_000) / RATE_WINDOW_MS) / 10;
+    const eta = run.enumerated && ratePerSecond > 0 ? Math.ceil(counts.pending / ratePerSecond) : undefined;
+    return { run, counts, lossyFields, ratePerSecond, ...(eta !== undefined ? { etaSeconds: eta } : {}) };
   }
 
   list(limit: number): Promise<MigrationRun[]> {

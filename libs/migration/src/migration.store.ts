@@ -41,6 +41,8 @@ export abstract class MigrationStore {
   abstract completeIfDone(runId: string): Promise<boolean>;
 
   abstract counts(runId: string): Promise<MigrationCounts>;
+  /** How many customers of the run finished in the last `windowMs` (the current rate). */
+  abstract finishedSince(runId: string, windowMs: number): Promise<number>;
   /** How many customers lose each field at the target. */
   abstract lossyFields(runId: string): Promise<Record<string, number>>;
   /** Every item in enumeration order, a page at a time (reports). */

@@ -151,6 +151,12 @@ export class PrismaMigrationStore extends MigrationStore {
     return counts;
   }
 
+  async finishedSince(runId: string, windowMs: number): Promise<number> {
+    return this.prisma.migrationItem.count({
+      where: { runId, finishedAt: { gte: new Date(Date.now() - windowMs) } },
+    });
+  }
+
   async lossyFields(runId: string): Promise<Record<string, number>> {
     const rows = await this.prisma.$queryRaw<{ field: string; customers: bigint }[]>`
       SELECT field, count(*) AS customers
