@@ -65,6 +65,16 @@ describe('OpenAPI document', () => {
         ['200', '400', '401', '403', '404', '409', '412', '422'],
       ],
       ['/v1/providers', 'get', ['200', '401', '403']],
+      [
+        '/v1/migrations',
+        'post',
+        ['200', '202', '400', '401', '403', '409', '413', '415', '422', '502', '503'],
+      ],
+      ['/v1/migrations', 'get', ['200', '400', '401', '403']],
+      ['/v1/migrations/{id}', 'get', ['200', '401', '403', '404']],
+      ['/v1/migrations/{id}/items', 'get', ['200', '400', '401', '403', '404']],
+      ['/v1/migrations/{id}/cancel', 'post', ['200', '401', '403', '404']],
+      ['/v1/migrations/{id}/resume', 'post', ['202', '401', '403', '404']],
     ];
     for (const [path, method, statuses] of expected) {
       const op = operation(path, method);
@@ -87,6 +97,7 @@ describe('OpenAPI document', () => {
       ['/v1/customers/import', 'post'],
       ['/v1/customers/{id}/forget', 'post'],
       ['/v1/customers/{id}/links', 'post'],
+      ['/v1/migrations', 'post'],
     ] as const) {
       expect(operation(path, method).parameters).toEqual(
         expect.arrayContaining([expect.objectContaining({ name: 'Idempotency-Key', in: 'header' })]),

@@ -32,6 +32,7 @@ import { type Response } from 'express';
 
 import { RequiresScope } from '../auth/auth.decorators';
 import { ApiProblems } from '../errors/problem.dto';
+import { IDEMPOTENCY_KEY_HEADER } from '../idempotency/idempotency.middleware';
 import {
   CreateCustomerBody,
   CustomerListResponse,
@@ -52,13 +53,6 @@ import {
   toReconcileRequest,
   UpdateCustomerBody,
 } from './customers.dto';
-
-const IDEMPOTENCY_KEY_HEADER = ApiHeader({
-  name: 'Idempotency-Key',
-  required: false,
-  description:
-    'Makes the request safe to retry: the same key with the same request replays the first answer for 24 hours (marked `Idempotent-Replayed: true`); with another request it is a 422; while the first is running, a 409. Scoped to the API key.',
-});
 
 const DRY_RUN = ApiQuery({
   name: 'dryRun',

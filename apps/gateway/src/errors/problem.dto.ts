@@ -68,7 +68,7 @@ const DESCRIPTIONS: Record<number, string> = {
   400: 'Invalid input (`validation_failed`, `malformed_json`); nothing was changed.',
   401: 'No valid API key (`unauthenticated`).',
   403: 'The API key lacks the scope (`forbidden`).',
-  404: 'No such customer (`customer_not_found`).',
+  404: 'No such customer (`customer_not_found`) or migration (`migration_not_found`).',
   409: 'Conflict: `external_reference_taken`, or `idempotency_request_in_progress`.',
   412: 'If-Match does not name the current version (`precondition_failed`).',
   413: 'Body too large (`payload_too_large`).',

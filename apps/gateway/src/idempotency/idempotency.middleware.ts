@@ -1,12 +1,21 @@
 import { createHash } from 'node:crypto';
 
 import { Injectable, Logger, NestMiddleware } from '@nestjs/common';
+import { ApiHeader } from '@nestjs/swagger';
 import { DomainError } from '@app/customer-domain';
 import { type NextFunction, type Request, type Response } from 'express';
 
 import { IdempotencyStore } from './idempotency.store';
 
 export const IDEMPOTENCY_HEADER = 'idempotency-key';
+
+/** Documents `Idempotency-Key` on an unsafe endpoint (the middleware serves every one of them). */
+export const IDEMPOTENCY_KEY_HEADER = ApiHeader({
+  name: 'Idempotency-Key',
+  required: false,
+  description:
+    'Makes the request safe to retry: the same key with the same request replays the first answer for 24 hours (marked `Idempotent-Replayed: true`); with another request it is a 422; while the first is running, a 409. Scoped to the API key.',
+});
 const UNSAFE_METHODS = new Set(['POST', 'PATCH', 'PUT', 'DELETE']);
 
 /**

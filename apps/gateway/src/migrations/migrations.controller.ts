@@ -14,6 +14,7 @@ import { type Response } from 'express';
 
 import { RequiresScope } from '../auth/auth.decorators';
 import { ApiProblems } from '../errors/problem.dto';
+import { IDEMPOTENCY_KEY_HEADER } from '../idempotency/idempotency.middleware';
 import {
   ListMigrationsQuery,
   MigrationItemPage,
@@ -40,6 +41,7 @@ export class MigrationsController {
   ) {}
 
   @Post()
+  @IDEMPOTENCY_KEY_HEADER
   @ApiOperation({
     summary: 'Start moving a customer base from one provider account to another',
     description:
@@ -47,7 +49,7 @@ export class MigrationsController {
   })
   @ApiAcceptedResponse({ type: MigrationResponse, description: 'The run, started.' })
   @ApiOkResponse({ type: MigrationPlanResponse, description: 'The plan of a dry run.' })
-  @ApiProblems(400, 401, 403, 502, 503)
+  @ApiProblems(400, 401, 403, 409, 413, 415, 422, 502, 503)
   async start(
     @Body() body: StartMigrationBody,
     @Res({ passthrough: true }) response: Response,
