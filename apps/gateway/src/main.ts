@@ -1,9 +1,8 @@
-import { join, resolve } from 'node:path';
-
-import { openDatabase } from '@app/persistence';
+import { resolve } from 'node:path';
 
 import { createGatewayApp } from './app';
 import { ApiKeyRegistry, loadOrCreateDevelopmentKey } from './auth/api-keys';
+import { openConfiguredDatabase } from './config/database';
 import { ConfigError, type GatewayConfig, loadGatewayConfig } from './config/gateway.config';
 import { startEmbeddedSandboxes } from './sandboxes';
 
@@ -39,13 +38,7 @@ async function main(): Promise<void> {
     apiKeys: registry,
     providerAccounts: accounts,
     onShutdown: sandboxes?.close,
-    openDatabase: () =>
-      openDatabase({
-        url: config.DATABASE_URL,
-        schema: config.DATABASE_SCHEMA,
-        pgliteDataDir: resolve(join(config.DATA_DIR, 'pglite')),
-        migrate: config.MIGRATE_ON_START,
-      }),
+    openDatabase: () => openConfiguredDatabase(config),
   });
   await app.listen(config.PORT, config.HOST);
 

@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 
 import { type INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -15,10 +15,10 @@ import {
   type SourceAction,
   type SourceKind,
 } from '@app/migration';
-import { openDatabase } from '@app/persistence';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { Logger } from 'nestjs-pino';
 
+import { openConfiguredDatabase } from '../../gateway/src/config/database';
 import { ConfigError, type GatewayConfig, loadGatewayConfig } from '../../gateway/src/config/gateway.config';
 import { MigratorModule } from './migrator.module';
 import { JsonLines, ProgressBar, type ProgressView } from './progress';
@@ -37,13 +37,7 @@ async function open(config: GatewayConfig, work: boolean): Promise<INestApplicat
       config,
       providerAccounts: config.PROVIDER_ACCOUNTS,
       work,
-      openDatabase: () =>
-        openDatabase({
-          url: config.DATABASE_URL,
-          schema: config.DATABASE_SCHEMA,
-          pgliteDataDir: resolve(join(config.DATA_DIR, 'pglite')),
-          migrate: config.MIGRATE_ON_START,
-        }),
+      openDatabase: () => openConfiguredDatabase(config),
     }),
     { bufferLogs: true },
   );
