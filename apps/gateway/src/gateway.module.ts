@@ -19,7 +19,7 @@ import {
   SYNC_OPTIONS,
   SyncWorker,
 } from '@app/customer-domain';
-import { migrationProviders } from '@app/migration';
+import { MigrationService, migrationProviders } from '@app/migration';
 import { type DatabaseHandle, PersistenceModule } from '@app/persistence';
 import { ProvidersModule } from '@app/providers';
 import { LoggerModule } from 'nestjs-pino';
@@ -59,6 +59,16 @@ function defaultTargets(options: GatewayOptions, registry: ProviderRegistry): Re
     options.config.DEFAULT_PROVIDERS ??
     registry.all().map((provider) => ({ provider: provider.provider, account: provider.account }))
   );
+}
+
+/** Interrupted in-process migrations carry on when the gateway starts again. */
+@Injectable()
+class MigrationLifecycle implements OnApplicationBootstrap {
+  constructor(private readonly migrations: MigrationService) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.migrations.resumeInterrupted();
+  }
 }
 
 /** Runs the background worker for the life of the app (unless SYNC_WORKER=off). */
@@ -114,6 +124,7 @@ export class GatewayModule implements NestModule {
         { provide: SYNC_OPTIONS, useValue: syncOptions(options.config) },
         SyncWorkerLifecycle,
         ...migrationProviders(migrationOptions(options.config, true)),
+        MigrationLifecycle,
         {
           provide: DEFAULT_PROVIDER_TARGETS,
           inject: [ProviderRegistry],

@@ -163,6 +163,18 @@ export class MigrationService {
     );
   }
 
+  /**
+   * At start-up of an in-process host (the embedded gateway): runs it was driving when it stopped
+   * carry on. With pg-boss several processes could claim that role, so there runs are resumed
+   * explicitly (`POST /v1/migrations/{id}/resume`, `migrator run --resume`).
+   */
+  async resumeInterrupted(): Promise<void> {
+    if (this.dispatcher.shared) return;
+    for (const run of await this.store.listRuns(100)) {
+      if (run.status === 'running') this.driveInBackground(run.id);
+    }
+  }
+
   async cancel(runId: string): Promise<MigrationRun> {
     const run = await this.get(runId);
     if (run.status === 'running') await this.store.setStatus(runId, 'cancelled');

@@ -1,0 +1,83 @@
+import { type RunningSandboxes, startSandboxes } from '@app/sandboxes';
+
+import { sandboxAccounts } from '../support/gateway';
+import {
+  call,
+  createTestSchema,
+  eventually,
+  killAllGateways,
+  spawnGateway,
+  type TestSchema,
+} from '../support/processes';
+
+interface MigrationBody {
+  id: string;
+  status: string;
+  counts: Record<string, number>;
+}
+
+/**
+ * A migration started through the API of a gateway that runs it in-process (the embedded
+ * default's mode) survives the gateway being killed: the restarted gateway carries it on from its
+ * checkpoint by itself, with nothing migrated twice.
+ */
+describe('an in-process migration across a gateway restart', () => {
+  let sandboxes: RunningSandboxes;
+  let db: TestSchema;
+
+  beforeAll(async () => {
+    sandboxes = await startSandboxes({ digitalRiver: { rateLimitPerSecond: 0 } });
+    db = await createTestSchema();
+  });
+  afterAll(async () => {
+    await killAllGateways();
+    await sandboxes.close();
+    await db.drop();
+  });
+
+  it('finishes after a SIGKILL, every customer once at the target', async () => {
+    const references = sandboxes.digitalRiver.admin.seed(300);
+    // Slow enough that the kill lands mid-run.
+    sandboxes.twoCheckout.admin.setFaults({ 'POST /customers': { latencyMs: 40 } });
+    const env = {
+      ...db.env,
+      MIGRATION_QUEUE: 'in-process',
+      PROVIDER_ACCOUNTS: JSON.stringify(sandboxAccounts(sandboxes)),
+      SYNC_LEASE_MS: '2000',
+      SYNC_RETRY_BASE_MS: '50',
+      SYNC_RETRY_MAX_MS: '500',
+    };
+    const first = await spawnGateway(env);
+    const started = await call(first.url, 'POST', '/v1/migrations', {
+      source: { provider: 'digital-river', account: 'sandbox', kind: 'list' },
+      target: { provider: 'two-checkout', account: 'sandbox' },
+      concurrency: 4,
+      batchSize: 20,
+    });
+    expect(started.status).toBe(202);
+    const { id } = started.body as MigrationBody;
+    await eventually('a third of the customers migrated', async () => {
+      const { body } = await call(first.url, 'GET', `/v1/migrations/${id}`);
+      return (body as MigrationBody).counts['migrated']! >= 100 ? true : undefined;
+    });
+    await first.kill();
+    const midway = sandboxes.twoCheckout.admin.dump().length;
+    expect(midway).toBeLessThan(300);
+
+    const second = await spawnGateway(env);
+    const done = await eventually(
+      'the migration to complete after the restart',
+      async () => {
+        const { body } = await call(second.url, 'GET', `/v1/migrations/${id}`);
+        return (body as MigrationBody).status === 'completed' ? (body as MigrationBody) : undefined;
+      },
+      { timeoutMs: 60_000 },
+    );
+    expect(done.counts).toMatchObject({ total: 300, pending: 0, failed: 0, skipped: 0 });
+    expect(done.counts['migrated']! + done.counts['already_present']!).toBe(300);
+    const stored = sandboxes.twoCheckout.admin.dump().map((c) => c.ExternalCustomerReference);
+    expect(stored).toHaveLength(300);
+    expect(new Set(stored)).toEqual(new Set(references));
+    await second.stop();
+  });
+});
