@@ -4,9 +4,10 @@
  *
  * Team rule: figures are ratios against a baseline measured in the same run on the same machine,
  * plus absolute numbers. Everything runs the real CLI (dist/apps/migrator, built by the npm script)
- * as a child process, DR sandbox -> 2CO sandbox, on PostgreSQL in a fresh schema per migration
- * (dropped afterwards). The sandboxes run in this process; the migrator's JSON lines are read from
- * its stdout and its resident memory is sampled from /proc while it runs.
+ * as a child process, with the Node flags the `migrator` npm script gives it, DR sandbox -> 2CO
+ * sandbox, on PostgreSQL in a fresh schema per migration (dropped afterwards). The sandboxes run in
+ * this process; the migrator's JSON lines are read from its stdout and its resident memory is
+ * sampled from /proc while it runs.
  *
  * 1. Throughput against the provider limit. The 2CO sandbox enforces L requests/s (token bucket,
  *    429 + Retry-After) and the 2CO account's `rateLimitPerSecond` is L; the migration may use
@@ -31,6 +32,7 @@
  * --concurrency 32 (BENCH_CONCURRENCY), --batch-size 100 (BENCH_BATCH_SIZE),
  * --queue pg-boss|in-process (BENCH_QUEUE; default pg-boss, what `auto` picks on PostgreSQL),
  * --node-options '--max-old-space-size=128' (BENCH_NODE_OPTIONS, the migrator's NODE_OPTIONS),
+ * --plain-node (BENCH_PLAIN_NODE=1: without the Node flags of the `migrator` npm script),
  * --database-url (BENCH_DATABASE_URL, default postgresql://postgres@127.0.0.1:5432/test).
  * The defaults take about 25 minutes on 2 cores (100,000 customers is most of it).
  * Exits non-zero when a goal is not met.
@@ -58,6 +60,25 @@ const TICKS_PER_SECOND = 100;
 
 const CLI = resolve(__dirname, '../dist/apps/migrator/apps/migrator/src/main.js');
 
+/**
+ * The Node flags `npm run migrator` runs the CLI with (e.g. a heap cap): the bench measures the
+ * CLI as users run it. --plain-node leaves them out, to see what they change.
+ */
+function scriptNodeFlags(): string[] {
+  const pkg = JSON.parse(readFileSync(resolve(__dirname, '../package.json'), 'utf8')) as {
+    scripts?: Record<string, string>;
+  };
+  const words = (pkg.scripts?.['migrator'] ?? '').split(/\s+/);
+  const node = words.indexOf('node');
+  if (node === -1) return [];
+  const flags: string[] = [];
+  for (const word of words.slice(node + 1)) {
+    if (!word.startsWith('-')) break;
+    flags.push(word);
+  }
+  return flags;
+}
+
 const { values: args } = parseArgs({
   options: {
     sizes: { type: 'string', default: process.env['BENCH_SIZES'] ?? '10000,100000' },
@@ -69,6 +90,7 @@ const { values: args } = parseArgs({
     'batch-size': { type: 'string', default: process.env['BENCH_BATCH_SIZE'] ?? '100' },
     queue: { type: 'string', default: process.env['BENCH_QUEUE'] ?? 'pg-boss' },
     'node-options': { type: 'string', default: process.env['BENCH_NODE_OPTIONS'] },
+    'plain-node': { type: 'boolean', default: process.env['BENCH_PLAIN_NODE'] === '1' },
     'database-url': {
       type: 'string',
       default: process.env['BENCH_DATABASE_URL'] ?? 'postgresql://postgres@127.0.0.1:5432/test',
@@ -103,6 +125,7 @@ const QUEUE = args.queue;
 const DATABASE_URL = args['database-url'];
 /** Passed to the migrator as NODE_OPTIONS, e.g. `--max-old-space-size=128` to try a heap cap. */
 const NODE_OPTIONS = args['node-options'];
+const NODE_FLAGS = args['plain-node'] ? [] : scriptNodeFlags();
 if (QUEUE !== 'pg-boss' && QUEUE !== 'in-process') throw new Error('--queue must be pg-boss or in-process');
 if (LIVE_SHARES.some((share) => share >= 1)) throw new Error('--live-shares must each be below 1');
 
@@ -287,6 +310,7 @@ async function migrate(sandboxes: RunningSandboxes, options: RunOptions): Promis
     ...(NODE_OPTIONS ? { NODE_OPTIONS } : {}),
   };
   const cliArgs = [
+    ...NODE_FLAGS,
     CLI,
     'run',
     '--from',
@@ -542,7 +566,8 @@ async function run(): Promise<void> {
   console.log(
     `Migration bench: DR sandbox -> 2CO sandbox through the migrator CLI (${CLI.replace(`${process.cwd()}/`, '')}),\n` +
       `PostgreSQL ${DATABASE_URL.replace(/\/\/[^@]*@/, '//')} (fresh schema per migration, dropped after), ` +
-      `queue ${QUEUE}, concurrency ${CONCURRENCY}, batch size ${BATCH_SIZE}` +
+      `queue ${QUEUE}, concurrency ${CONCURRENCY}, batch size ${BATCH_SIZE}, ` +
+      `node flags ${NODE_FLAGS.length > 0 ? NODE_FLAGS.join(' ') : 'none'} (${args['plain-node'] ? '--plain-node' : 'as npm run migrator'})` +
       (NODE_OPTIONS ? `, NODE_OPTIONS=${NODE_OPTIONS}` : '') +
       '.',
   );
@@ -802,6 +827,7 @@ function report(results: Results): void {
       limit: LIMIT,
       liveShares: LIVE_SHARES,
       sizes: SIZES,
+      nodeFlags: NODE_FLAGS,
       nodeOptions: NODE_OPTIONS ?? null,
     },
     baseline: { ...common(baseline), idleNodeRssMb: round(idleRss / MB, 1) },
