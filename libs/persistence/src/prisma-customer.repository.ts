@@ -37,6 +37,9 @@ const KEPT_IN_SYNC = { intent: 'sync' } as const;
 /** A link put back in line: due now, its attempt count restarted. */
 const REQUEUED = { status: 'pending', attempts: 0, nextAttemptAt: null } as const;
 
+/** The link's columns of a target: callers may hand in a wider object (a migration's source has `kind`). */
+const accountOf = ({ provider, account }: LinkTarget) => ({ provider, account });
+
 @Injectable()
 export class PrismaCustomerRepository extends CustomerRepository {
   constructor(@Inject(PRISMA_CLIENT) private readonly prisma: PrismaClient) {
@@ -236,26 +239,34 @@ export class PrismaCustomerRepository extends CustomerRepository {
   async setPrimary(customerId: string, target: LinkTarget): Promise<void> {
     await this.prisma.$transaction([
       this.prisma.providerLink.updateMany({
-        where: { customerId, primary: true, NOT: { provider: target.provider, account: target.account } },
+        where: { customerId, primary: true, NOT: accountOf(target) },
         data: { primary: false },
       }),
-      this.prisma.providerLink.updateMany({ where: { customerId, ...target }, data: { primary: true } }),
+      this.prisma.providerLink.updateMany({
+        where: { customerId, ...accountOf(target) },
+        data: { primary: true },
+      }),
     ]);
   }
 
   async retireLink(customerId: string, target: LinkTarget, reason: string): Promise<void> {
     await this.prisma.$transaction(async (tx) => {
-      const { count } = await tx.providerLink.deleteMany({ where: { customerId, ...target } });
+      const { count } = await tx.providerLink.deleteMany({ where: { customerId, ...accountOf(target) } });
       if (count === 0) return;
       await tx.customerEvent.create({
-        data: { id: randomUUID(), customerId, type: 'link_retired', detail: { ...target, reason } },
+        data: {
+          id: randomUUID(),
+          customerId,
+          type: 'link_retired',
+          detail: { ...accountOf(target), reason },
+        },
       });
     });
   }
 
   async forgetAt(customerId: string, target: LinkTarget): Promise<void> {
     await this.prisma.providerLink.updateMany({
-      where: { customerId, ...target, intent: { not: 'forget' } },
+      where: { customerId, ...accountOf(target), intent: { not: 'forget' } },
       data: { ...REQUEUED, intent: 'forget' },
     });
   }
