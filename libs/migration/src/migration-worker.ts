@@ -38,7 +38,10 @@ export class MigrationWorker {
     prefetched?: ReadonlyMap<string, RemoteCustomer>,
   ): Promise<void> {
     const run = await this.store.findRun(runId);
-    if (run === undefined || !(await this.isRunning(run.id))) return;
+    // The fresh read also refreshes the cached status, so a batch dispatched right after a resume
+    // does not see the cancel that came before it.
+    this.statuses.set(runId, { running: run?.status === 'running', at: Date.now() });
+    if (run?.status !== 'running') return;
     // Customers finished before a crash (or by another worker) are not touched again.
     const pending = await this.store.pendingAmong(run.id, references);
     if (pending.length === 0) return;

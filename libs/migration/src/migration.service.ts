@@ -48,6 +48,12 @@ interface SourcePage {
   last: boolean;
 }
 
+/** A run being driven in this process; `again` asks it to go round once more before it ends. */
+interface Drive {
+  again: boolean;
+  done: Promise<MigrationRun>;
+}
+
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** In-process sweeps over customers left pending by failed batches before the run is left to resume. */
@@ -61,7 +67,7 @@ const MAX_SWEEPS = 3;
 @Injectable()
 export class MigrationService {
   private readonly logger = new Logger('Migrations');
-  private readonly driving = new Map<string, Promise<MigrationRun>>();
+  private readonly driving = new Map<string, Drive>();
 
   constructor(
     private readonly store: MigrationStore,
@@ -148,12 +154,29 @@ export class MigrationService {
    * cancelled, or still running when customers stayed pending). Driving a completed run does nothing.
    */
   drive(runId: string): Promise<MigrationRun> {
-    let driving = this.driving.get(runId);
-    if (driving === undefined) {
-      driving = this.driveOnce(runId).finally(() => this.driving.delete(runId));
-      this.driving.set(runId, driving);
+    const current = this.driving.get(runId);
+    if (current !== undefined) {
+      // A resume while the drive is winding down from a cancel: it goes round once more.
+      current.again = true;
+      return current.done;
     }
-    return driving;
+    const drive = { again: false } as Drive;
+    drive.done = this.driveUntilSettled(runId, drive);
+    this.driving.set(runId, drive);
+    return drive.done;
+  }
+
+  private async driveUntilSettled(runId: string, drive: Drive): Promise<MigrationRun> {
+    try {
+      for (;;) {
+        drive.again = false;
+        const run = await this.driveOnce(runId);
+        // Checked here and deleted in `finally` with no await between: no later drive() is lost.
+        if (!drive.again) return run;
+      }
+    } finally {
+      this.driving.delete(runId);
+    }
   }
 
   /** For the API: drives the run without holding the request; failures are logged, the run resumable. */
@@ -181,11 +204,14 @@ export class MigrationService {
     return this.get(runId);
   }
 
-  /** Puts a cancelled or interrupted run back to running; failed customers that may pass are retried. */
+  /**
+   * Puts a cancelled or interrupted run back to running, and a completed one whose failures may
+   * pass; driving it then retries those failures. A completed run without any stays as it is.
+   */
   async resume(runId: string): Promise<MigrationRun> {
     const run = await this.get(runId);
-    if (run.status === 'completed') return run;
-    await this.store.setStatus(runId, 'running');
+    if (run.status === 'completed') await this.store.reopenForRetry(runId);
+    else await this.store.setStatus(runId, 'running');
     return this.get(runId);
   }
 
