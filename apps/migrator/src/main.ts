@@ -316,7 +316,10 @@ function program(): Command {
     .option('--live-share <fraction>', "share of each provider's limit left to the live API", fraction, 0.2)
     .option('--batch-size <n>', 'customers per batch', integer, 100)
     .option('--dry-run', 'print the whole plan and write nothing')
-    .option('--resume [id]', 'continue an unfinished run (default: the newest)')
+    .option(
+      '--resume [id]',
+      'continue a run from its checkpoint, retrying failures that may pass (default: the newest unfinished)',
+    )
     .option('--report <file>', 'where to write the JSON report (default: migration-<id>.json)')
     .action(async (options: RunOptions) => {
       process.exitCode = await runCommand(options);

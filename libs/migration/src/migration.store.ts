@@ -37,6 +37,8 @@ export abstract class MigrationStore {
   abstract finishItem(runId: string, reference: string, result: ItemResult, worker: string): Promise<void>;
   /** Gives failed customers whose reason is retryable another go; resolves how many. */
   abstract requeueRetryable(runId: string): Promise<number>;
+  /** Puts a completed run back to running when it has failures that may pass; resolves whether it did. */
+  abstract reopenForRetry(runId: string): Promise<boolean>;
   /** Marks the run completed when it is running, enumerated and has nothing pending. */
   abstract completeIfDone(runId: string): Promise<boolean>;
 

@@ -127,6 +127,15 @@ export class PrismaMigrationStore extends MigrationStore {
        WHERE run_id = ${runId} AND outcome = 'failed' AND (reason->>'retryable')::boolean`;
   }
 
+  async reopenForRetry(runId: string): Promise<boolean> {
+    const reopened = await this.prisma.$executeRaw`
+      UPDATE migration_runs SET status = 'running', finished_at = NULL, updated_at = now()
+       WHERE id = ${runId} AND status = 'completed'
+         AND EXISTS (SELECT 1 FROM migration_items
+                      WHERE run_id = ${runId} AND outcome = 'failed' AND (reason->>'retryable')::boolean)`;
+    return reopened === 1;
+  }
+
   async completeIfDone(runId: string): Promise<boolean> {
     const done = await this.prisma.$executeRaw`
       UPDATE migration_runs SET status = 'completed', finished_at = now(), updated_at = now()

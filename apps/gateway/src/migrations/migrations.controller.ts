@@ -119,9 +119,9 @@ export class MigrationsController {
   @Post(':id/resume')
   @HttpCode(202)
   @ApiOperation({
-    summary: 'Continue a cancelled or interrupted migration from its checkpoint',
+    summary: 'Continue a cancelled or interrupted migration from its checkpoint, or retry its failures',
     description:
-      'Customers already finished are not touched again; failed ones whose reason is retryable are retried. Resuming a completed run does nothing.',
+      'Customers already finished are not touched again; failed ones whose reason is retryable are retried, in a completed run too. Resuming a completed run without such failures does nothing.',
   })
   @ApiParam({ name: 'id', example: 'mig_0f1e2d3c4b5a69788796' })
   @ApiAcceptedResponse({ type: MigrationResponse })
