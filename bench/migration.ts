@@ -41,11 +41,13 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { Client } from 'pg';
-import { type RunningSandboxes, startSandboxes } from '@app/sandboxes';
+import { type RunningSandboxes, sandboxAccounts, startSandboxes } from '@app/sandboxes';
+
+import { MIGRATOR_MAIN, migratorNodeFlags } from '../test/support/migrator';
 
 const MB = 1024 * 1024;
 const MEMORY_GOAL_MB = 300;
@@ -57,27 +59,6 @@ const UNLIMITED = 1_000_000;
 const SAMPLE_MS = 250;
 /** /proc/<pid>/stat counts CPU time in clock ticks; Linux uses 100 per second. */
 const TICKS_PER_SECOND = 100;
-
-const CLI = resolve(__dirname, '../dist/apps/migrator/apps/migrator/src/main.js');
-
-/**
- * The Node flags `npm run migrator` runs the CLI with (e.g. a heap cap): the bench measures the
- * CLI as users run it. --plain-node leaves them out, to see what they change.
- */
-function scriptNodeFlags(): string[] {
-  const pkg = JSON.parse(readFileSync(resolve(__dirname, '../package.json'), 'utf8')) as {
-    scripts?: Record<string, string>;
-  };
-  const words = (pkg.scripts?.['migrator'] ?? '').split(/\s+/);
-  const node = words.indexOf('node');
-  if (node === -1) return [];
-  const flags: string[] = [];
-  for (const word of words.slice(node + 1)) {
-    if (!word.startsWith('-')) break;
-    flags.push(word);
-  }
-  return flags;
-}
 
 const { values: args } = parseArgs({
   options: {
@@ -125,7 +106,7 @@ const QUEUE = args.queue;
 const DATABASE_URL = args['database-url'];
 /** Passed to the migrator as NODE_OPTIONS, e.g. `--max-old-space-size=128` to try a heap cap. */
 const NODE_OPTIONS = args['node-options'];
-const NODE_FLAGS = args['plain-node'] ? [] : scriptNodeFlags();
+const NODE_FLAGS = args['plain-node'] ? [] : migratorNodeFlags();
 if (QUEUE !== 'pg-boss' && QUEUE !== 'in-process') throw new Error('--queue must be pg-boss or in-process');
 if (LIVE_SHARES.some((share) => share >= 1)) throw new Error('--live-shares must each be below 1');
 
@@ -250,30 +231,16 @@ async function dropSchemas(schemas: string[]): Promise<void> {
   });
 }
 
+/** DR is unlimited; 2CO's account is limited to `limit` requests/s (unlimited without one). */
 function accounts(sandboxes: RunningSandboxes, limit: number | undefined) {
-  const resilience = {
+  const [digitalRiver, twoCheckout] = sandboxAccounts(sandboxes, {
     timeoutMs: 10_000,
     retry: { maxAttempts: 5, baseDelayMs: 50, maxDelayMs: 1_000 },
     circuitBreaker: { consecutiveFailures: 20, halfOpenAfterMs: 1_000 },
-  };
+  });
   return [
-    {
-      provider: 'digital-river',
-      account: 'sandbox',
-      baseUrl: sandboxes.digitalRiver.url,
-      secretKey: sandboxes.digitalRiver.secretKey,
-      ...resilience,
-      rateLimitPerSecond: UNLIMITED,
-    },
-    {
-      provider: 'two-checkout',
-      account: 'sandbox',
-      baseUrl: sandboxes.twoCheckout.url,
-      merchantCode: sandboxes.twoCheckout.merchantCode,
-      secretKey: sandboxes.twoCheckout.secretKey,
-      ...resilience,
-      rateLimitPerSecond: limit ?? UNLIMITED,
-    },
+    { ...digitalRiver, rateLimitPerSecond: UNLIMITED },
+    { ...twoCheckout, rateLimitPerSecond: limit ?? UNLIMITED },
   ];
 }
 
@@ -311,7 +278,7 @@ async function migrate(sandboxes: RunningSandboxes, options: RunOptions): Promis
   };
   const cliArgs = [
     ...NODE_FLAGS,
-    CLI,
+    MIGRATOR_MAIN,
     'run',
     '--from',
     'digital-river',
@@ -547,7 +514,7 @@ async function machineBusy(ms: number): Promise<number | null> {
 }
 
 async function run(): Promise<void> {
-  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build first`);
+  if (!existsSync(MIGRATOR_MAIN)) throw new Error(`${MIGRATOR_MAIN} is missing: run npm run build first`);
   const machineBusyBefore = await machineBusy(2_000);
   const idleRss = await idleNodeRss();
   const sandboxes = await startSandboxes({
@@ -564,7 +531,7 @@ async function run(): Promise<void> {
   process.once('SIGTERM', interrupt);
 
   console.log(
-    `Migration bench: DR sandbox -> 2CO sandbox through the migrator CLI (${CLI.replace(`${process.cwd()}/`, '')}),\n` +
+    `Migration bench: DR sandbox -> 2CO sandbox through the migrator CLI (${MIGRATOR_MAIN.replace(`${process.cwd()}/`, '')}),\n` +
       `PostgreSQL ${DATABASE_URL.replace(/\/\/[^@]*@/, '//')} (fresh schema per migration, dropped after), ` +
       `queue ${QUEUE}, concurrency ${CONCURRENCY}, batch size ${BATCH_SIZE}, ` +
       `node flags ${NODE_FLAGS.length > 0 ? NODE_FLAGS.join(' ') : 'none'} (${args['plain-node'] ? '--plain-node' : 'as npm run migrator'})` +

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 
 import { type FaultConfig, type RunningSandboxes, startSandboxes } from '@app/sandboxes';
 
-import { sandboxAccounts } from '../support/gateway';
+import { testAccounts } from '../support/gateway';
 import {
   finishedOf,
   killAllMigrators,
@@ -44,7 +44,7 @@ const CONCURRENCY = '32';
  */
 function accounts(sandboxes: RunningSandboxes): string {
   return JSON.stringify(
-    sandboxAccounts(sandboxes, {
+    testAccounts(sandboxes, {
       timeoutMs: 5_000,
       rateLimitPerSecond: 1_000_000,
       retry: { maxAttempts: 8, baseDelayMs: 5, maxDelayMs: 100, maxRetryAfterMs: 1_000 },

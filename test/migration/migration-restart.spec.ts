@@ -1,6 +1,6 @@
 import { type RunningSandboxes, startSandboxes } from '@app/sandboxes';
 
-import { sandboxAccounts } from '../support/gateway';
+import { testAccounts } from '../support/gateway';
 import {
   call,
   createTestSchema,
@@ -42,7 +42,7 @@ describe('an in-process migration across a gateway restart', () => {
     const env = {
       ...db.env,
       MIGRATION_QUEUE: 'in-process',
-      PROVIDER_ACCOUNTS: JSON.stringify(sandboxAccounts(sandboxes)),
+      PROVIDER_ACCOUNTS: JSON.stringify(testAccounts(sandboxes)),
       SYNC_LEASE_MS: '2000',
       SYNC_RETRY_BASE_MS: '50',
       SYNC_RETRY_MAX_MS: '500',

@@ -3,7 +3,7 @@ import { type AddressInfo } from 'node:net';
 import { type INestApplication } from '@nestjs/common';
 import { SyncWorker } from '@app/customer-domain';
 import { createTestDatabase } from '@app/persistence';
-import { type RunningSandboxes, startSandboxes } from '@app/sandboxes';
+import { type RunningSandboxes, sandboxAccounts, startSandboxes } from '@app/sandboxes';
 
 import { createGatewayApp } from '../../apps/gateway/src/app';
 import { ApiKeyRegistry } from '../../apps/gateway/src/auth/api-keys';
@@ -98,7 +98,7 @@ export const FAST_SYNC = {
 };
 
 /** One account per sandbox; a short breaker so one test's faults do not leak into the next. */
-export function sandboxAccounts(sandboxes: RunningSandboxes, overrides: Record<string, unknown> = {}) {
+export function testAccounts(sandboxes: RunningSandboxes, overrides: Record<string, unknown> = {}) {
   // The sandboxes' own limiter is off in tests, so the adapters' token bucket need not hold back.
   const resilience = {
     timeoutMs: 2_000,
@@ -107,23 +107,7 @@ export function sandboxAccounts(sandboxes: RunningSandboxes, overrides: Record<s
     circuitBreaker: { consecutiveFailures: 5, halfOpenAfterMs: 100 },
     ...overrides,
   };
-  return [
-    {
-      provider: 'digital-river',
-      account: 'sandbox',
-      baseUrl: sandboxes.digitalRiver.url,
-      secretKey: sandboxes.digitalRiver.secretKey,
-      ...resilience,
-    },
-    {
-      provider: 'two-checkout',
-      account: 'sandbox',
-      baseUrl: sandboxes.twoCheckout.url,
-      merchantCode: sandboxes.twoCheckout.merchantCode,
-      secretKey: sandboxes.twoCheckout.secretKey,
-      ...resilience,
-    },
-  ];
+  return sandboxAccounts(sandboxes, resilience);
 }
 
 export interface GatewayWithSandboxes extends RunningGateway {
@@ -137,7 +121,7 @@ export async function startGatewayWithSandboxes(
 ): Promise<GatewayWithSandboxes> {
   // Tests send bursts; the test-key limit (25/s) has its own tests in the sandbox suites.
   const sandboxes = await startSandboxes({ digitalRiver: { rateLimitPerSecond: 0 } });
-  const gateway = await startGateway({ ...FAST_SYNC, ...env }, sandboxAccounts(sandboxes, accountOverrides));
+  const gateway = await startGateway({ ...FAST_SYNC, ...env }, testAccounts(sandboxes, accountOverrides));
   return {
     ...gateway,
     sandboxes,

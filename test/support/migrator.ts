@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 
-import { type Exit } from './processes';
+import { type ChildSignals, type Exit, signals } from './processes';
 
 /**
  * The built migrator CLI (`npm run build`) as a child process: what the migration crash and
@@ -62,7 +62,7 @@ export interface MigrationReport {
   }[];
 }
 
-export interface MigratorProcess {
+export interface MigratorProcess extends ChildSignals {
   child: ChildProcessWithoutNullStreams;
   /** Every JSON event printed on stdout so far, in order. */
   events: MigratorEvent[];
@@ -75,10 +75,6 @@ export interface MigratorProcess {
     matches: (event: MigratorEvent) => boolean,
     timeoutMs: number,
   ): Promise<MigratorEvent>;
-  /** SIGKILL: nothing runs after it, as in a crash or an OOM kill. */
-  kill(): Promise<Exit>;
-  /** SIGTERM (graceful), SIGKILL if it is still there after `graceMs`. */
-  stop(graceMs?: number): Promise<Exit>;
 }
 
 const running = new Set<MigratorProcess>();
@@ -118,7 +114,6 @@ export function spawnMigrator(args: readonly string[], env: Record<string, strin
   const exited = new Promise<Exit>((resolveExit) =>
     child.on('close', (code, signal) => resolveExit({ code, signal })),
   );
-  const gone = () => child.exitCode !== null || child.signalCode !== null;
   const migrator: MigratorProcess = {
     child,
     events,
@@ -152,19 +147,7 @@ export function spawnMigrator(args: readonly string[], env: Record<string, strin
         });
       });
     },
-    kill: () => {
-      if (!gone()) child.kill('SIGKILL');
-      return exited;
-    },
-    stop: async (graceMs = 20_000) => {
-      if (!gone()) child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-      try {
-        return await exited;
-      } finally {
-        clearTimeout(timer);
-      }
-    },
+    ...signals(child, exited, 20_000),
   };
   running.add(migrator);
   void exited.then(() => running.delete(migrator));

@@ -60,20 +60,48 @@ export interface Exit {
   signal: NodeJS.Signals | null;
 }
 
-export interface GatewayProcess {
-  child: ChildProcessWithoutNullStreams;
-  url: string;
-  /** Everything it wrote so far, stdout and stderr. */
-  output(): string;
-  /** Settles once the process is gone and its output read. */
-  exited: Promise<Exit>;
+/** Ending a child process, as a crash or gracefully. */
+export interface ChildSignals {
   /** SIGKILL: nothing runs after it, as in a crash or an OOM kill. */
   kill(): Promise<Exit>;
   /** SIGTERM (graceful), SIGKILL if it is still there after `graceMs`. */
   stop(graceMs?: number): Promise<Exit>;
 }
 
+export interface GatewayProcess extends ChildSignals {
+  child: ChildProcessWithoutNullStreams;
+  url: string;
+  /** Everything it wrote so far, stdout and stderr. */
+  output(): string;
+  /** Settles once the process is gone and its output read. */
+  exited: Promise<Exit>;
+}
+
 const running = new Set<GatewayProcess>();
+
+/** `kill` (SIGKILL, as a crash) and `stop` (SIGTERM, then SIGKILL after the grace period) for a child. */
+export function signals(
+  child: ChildProcessWithoutNullStreams,
+  exited: Promise<Exit>,
+  defaultGraceMs: number,
+): ChildSignals {
+  const gone = () => child.exitCode !== null || child.signalCode !== null;
+  return {
+    kill: () => {
+      if (!gone()) child.kill('SIGKILL');
+      return exited;
+    },
+    stop: async (graceMs = defaultGraceMs) => {
+      if (!gone()) child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+      try {
+        return await exited;
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+  };
+}
 
 /**
  * Starts `dist/.../main.js` with `process.execPath` and resolves once it printed its banner.
@@ -98,25 +126,12 @@ export function spawnGateway(env: Record<string, string>): Promise<GatewayProces
   const exited = new Promise<Exit>((resolveExit) =>
     child.on('close', (code, signal) => resolveExit({ code, signal })),
   );
-  const gone = () => child.exitCode !== null || child.signalCode !== null;
   const started: GatewayProcess = {
     child,
     url: '',
     output: () => output,
     exited,
-    kill: () => {
-      if (!gone()) child.kill('SIGKILL');
-      return exited;
-    },
-    stop: async (graceMs = 15_000) => {
-      if (!gone()) child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-      try {
-        return await exited;
-      } finally {
-        clearTimeout(timer);
-      }
-    },
+    ...signals(child, exited, 15_000),
   };
   running.add(started);
   void exited.then(() => running.delete(started));

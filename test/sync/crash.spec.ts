@@ -1,6 +1,6 @@
 import { type RunningSandboxes, startSandboxes } from '@app/sandboxes';
 
-import { johnSmith, sandboxAccounts } from '../support/gateway';
+import { johnSmith, testAccounts } from '../support/gateway';
 import {
   call,
   createTestSchema,
@@ -155,7 +155,7 @@ describe('a gateway killed with SIGKILL at each step of a write, then restarted 
     env = {
       ...db.env,
       // A call may take the injected latency and more without timing out: the kill decides.
-      PROVIDER_ACCOUNTS: JSON.stringify(sandboxAccounts(sandboxes, { timeoutMs: 10_000 })),
+      PROVIDER_ACCOUNTS: JSON.stringify(testAccounts(sandboxes, { timeoutMs: 10_000 })),
       SYNC_WAIT_MS: '5000',
       // A dead worker's lease runs out quickly; the restarted one takes the link over.
       SYNC_LEASE_MS: '2000',

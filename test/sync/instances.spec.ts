@@ -1,6 +1,6 @@
 import { type RunningSandboxes, startSandboxes } from '@app/sandboxes';
 
-import { sandboxAccounts } from '../support/gateway';
+import { testAccounts } from '../support/gateway';
 import {
   call,
   createTestSchema,
@@ -68,7 +68,7 @@ describe('two gateway processes on one PostgreSQL schema, under load', () => {
     const env = {
       ...db.env,
       // No call times out and is retried by the client: every provider write counted is the engine's.
-      PROVIDER_ACCOUNTS: JSON.stringify(sandboxAccounts(sandboxes, { timeoutMs: 15_000 })),
+      PROVIDER_ACCOUNTS: JSON.stringify(testAccounts(sandboxes, { timeoutMs: 15_000 })),
       // Requests answer at once; the two background workers do all the delivering.
       SYNC_WAIT_MS: '0',
       SYNC_WORKER: 'on',

@@ -1,4 +1,4 @@
-import { startSandboxes } from '@app/sandboxes';
+import { sandboxAccounts, startSandboxes } from '@app/sandboxes';
 
 /**
  * The embedded default needs no provider credentials: the built-in Digital River and 2Checkout
@@ -12,21 +12,7 @@ export async function startEmbeddedSandboxes(): Promise<{
 }> {
   const sandboxes = await startSandboxes();
   return {
-    accounts: [
-      {
-        provider: 'digital-river',
-        account: 'sandbox',
-        baseUrl: sandboxes.digitalRiver.url,
-        secretKey: sandboxes.digitalRiver.secretKey,
-      },
-      {
-        provider: 'two-checkout',
-        account: 'sandbox',
-        baseUrl: sandboxes.twoCheckout.url,
-        merchantCode: sandboxes.twoCheckout.merchantCode,
-        secretKey: sandboxes.twoCheckout.secretKey,
-      },
-    ],
+    accounts: sandboxAccounts(sandboxes),
     urls: { digitalRiver: sandboxes.digitalRiver.url, twoCheckout: sandboxes.twoCheckout.url },
     close: () => sandboxes.close(),
   };

@@ -76,3 +76,30 @@ export async function startSandboxes(options: StartSandboxesOptions = {}): Promi
     throw error;
   }
 }
+
+/**
+ * One provider account per sandbox, named `sandbox`, in the shape of `PROVIDER_ACCOUNTS` entries;
+ * `settings` (timeouts, retries, rate limits) are added to both.
+ */
+export function sandboxAccounts(
+  sandboxes: RunningSandboxes,
+  settings: Record<string, unknown> = {},
+): Record<string, unknown>[] {
+  return [
+    {
+      provider: 'digital-river',
+      account: 'sandbox',
+      baseUrl: sandboxes.digitalRiver.url,
+      secretKey: sandboxes.digitalRiver.secretKey,
+      ...settings,
+    },
+    {
+      provider: 'two-checkout',
+      account: 'sandbox',
+      baseUrl: sandboxes.twoCheckout.url,
+      merchantCode: sandboxes.twoCheckout.merchantCode,
+      secretKey: sandboxes.twoCheckout.secretKey,
+      ...settings,
+    },
+  ];
+}
