@@ -6,16 +6,13 @@ import {
   IsBoolean,
   IsEmail,
   IsIn,
-  IsInt,
   IsISO31661Alpha2,
   IsISO8601,
   IsObject,
   IsOptional,
   IsString,
   Matches,
-  Max,
   MaxLength,
-  Min,
   MinLength,
   ValidateNested,
 } from 'class-validator';
@@ -40,7 +37,7 @@ import {
   type ProviderLink,
 } from '@app/customer-domain';
 
-import { canonicalLocale, IsBcp47Locale, IsMetadata } from '../http/validators';
+import { canonicalLocale, IsBcp47Locale, IsMetadata, PageLimit } from '../http/validators';
 
 // Examples come from the providers' own documentation (seeds 002/003: Digital River's "John Smith").
 const upperCase = ({ value }: { value: unknown }) =>
@@ -323,12 +320,7 @@ export class UpdateCustomerBody extends CustomerFields {
 }
 
 export class ListCustomersQuery {
-  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 10 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(100)
+  @PageLimit({ default: 10, max: 100 })
   limit?: number;
 
   @ApiPropertyOptional({

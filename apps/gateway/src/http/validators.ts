@@ -1,4 +1,15 @@
-import { type ValidationError, registerDecorator, type ValidationOptions } from 'class-validator';
+import { applyDecorators } from '@nestjs/common';
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import {
+  IsInt,
+  IsOptional,
+  Max,
+  Min,
+  registerDecorator,
+  type ValidationError,
+  type ValidationOptions,
+} from 'class-validator';
 import { DomainError, type FieldError, METADATA_LIMITS } from '@app/customer-domain';
 
 /**
@@ -111,4 +122,16 @@ function fieldErrors(errors: ValidationError[], parent = ''): FieldError[] {
 /** The ValidationPipe's exceptionFactory: every failed rule becomes one field error. */
 export function validationFailed(errors: ValidationError[]): DomainError {
   return new DomainError('validation_failed', 'The request is not valid; see errors.', fieldErrors(errors));
+}
+
+/** A page size in a query string: optional, an integer from 1 to `max`, `default` when absent. */
+export function PageLimit({ default: byDefault, max }: { default: number; max: number }) {
+  return applyDecorators(
+    ApiPropertyOptional({ minimum: 1, maximum: max, default: byDefault }),
+    IsOptional(),
+    Type(() => Number),
+    IsInt(),
+    Min(1),
+    Max(max),
+  );
 }

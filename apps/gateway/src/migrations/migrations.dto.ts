@@ -29,6 +29,7 @@ import {
 } from 'class-validator';
 
 import { ProviderTargetDto } from '../customers/customers.dto';
+import { PageLimit } from '../http/validators';
 
 export class MigrationSourceDto extends ProviderTargetDto {
   @ApiProperty({
@@ -135,12 +136,7 @@ export class StartMigrationBody {
 }
 
 export class ListMigrationsQuery {
-  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(100)
+  @PageLimit({ default: 20, max: 100 })
   limit?: number;
 }
 
@@ -152,12 +148,7 @@ export class MigrationItemsQuery {
   @Min(0)
   after?: number;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 1000, default: 100 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(1000)
+  @PageLimit({ default: 100, max: 1000 })
   limit?: number;
 }
 
