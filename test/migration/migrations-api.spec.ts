@@ -129,6 +129,9 @@ describe('POST /v1/migrations (in-process, through the sandboxes)', () => {
     });
     const stored = gateway.sandboxes.twoCheckout.admin.dump();
     expect(stored.map((c) => c.ExternalCustomerReference).sort()).toEqual(sorted(references));
+    // Per customer at 2CO: a GET that finds nothing, the POST, and the read-back after the create,
+    // which is also what verification compares (no second read of the same customer).
+    expect(gateway.sandboxes.twoCheckout.admin.stats().requests).toBe(3 * 30);
 
     const creates = gateway.sandboxes.twoCheckout.admin.stats().byRoute['POST /customers'] ?? 0;
     const second = await finished(await start({ source: { ...DR, kind: 'list' }, target: TCO }));
@@ -382,21 +385,25 @@ describe('POST /v1/migrations (in-process, through the sandboxes)', () => {
     });
   });
 
-  it('cancels a run mid-way, holds still while cancelled, and a resume finishes it without a second create', async () => {
-    const references = gateway.sandboxes.digitalRiver.admin.seed(20);
+  /**
+   * `count` DR customers moving to a 2CO that answers after `latencyMs`, two at a time in one
+   * batch; resolves once `migrated` of them are done, so the run is caught mid-way.
+   */
+  async function slowRunUnderWay(count: number, latencyMs: number, migrated: number) {
+    const references = gateway.sandboxes.digitalRiver.admin.seed(count);
     const tco = gateway.sandboxes.twoCheckout.admin;
-    tco.setFaults({ '*': { latencyMs: 150 } });
-    const id = await start({
-      source: { ...DR, kind: 'list' },
-      target: TCO,
-      concurrency: 2,
-      batchSize: 20,
-    });
+    tco.setFaults({ '*': { latencyMs } });
+    const id = await start({ source: { ...DR, kind: 'list' }, target: TCO, concurrency: 2, batchSize: 20 });
     await eventually('some customers migrated', async () => {
       const { counts } = await progress(id);
-      if (counts.migrated < 2) throw new Error(JSON.stringify(counts));
+      if (counts.migrated < migrated) throw new Error(JSON.stringify(counts));
       return counts;
     });
+    return { references, tco, id };
+  }
+
+  it('cancels a run mid-way, holds still while cancelled, and a resume finishes it without a second create', async () => {
+    const { references, tco, id } = await slowRunUnderWay(20, 150, 2);
 
     const cancel = await api().post(`/v1/migrations/${id}/cancel`).set(admin).expect(200);
     expect(cancel.body).toMatchObject({ id, status: 'cancelled' });
@@ -441,20 +448,7 @@ describe('POST /v1/migrations (in-process, through the sandboxes)', () => {
   });
 
   it('a resume right after the cancel still finishes the run', async () => {
-    const references = gateway.sandboxes.digitalRiver.admin.seed(12);
-    const tco = gateway.sandboxes.twoCheckout.admin;
-    tco.setFaults({ '*': { latencyMs: 100 } });
-    const id = await start({
-      source: { ...DR, kind: 'list' },
-      target: TCO,
-      concurrency: 2,
-      batchSize: 20,
-    });
-    await eventually('some customers migrated', async () => {
-      const { counts } = await progress(id);
-      if (counts.migrated < 1) throw new Error(JSON.stringify(counts));
-      return counts;
-    });
+    const { references, tco, id } = await slowRunUnderWay(12, 100, 1);
     await api().post(`/v1/migrations/${id}/cancel`).set(admin).expect(200);
     // Long enough for the workers to see the cancel, not for the customers in flight to finish.
     await new Promise((resolve) => setTimeout(resolve, 1_100));

@@ -1,4 +1,5 @@
 import { type Erasure, type LinkError, type LinkIntent } from './customer';
+import { type RemoteCustomer } from './customer-provider';
 import { type ProviderCallRecord } from './provider-calls';
 
 /** `created` there, `updated` an existing copy, or found it already `unchanged` (equal to the mirror). */
@@ -26,6 +27,8 @@ export type SettleOutcome =
       unsupportedFields: string[];
       /** What the delivery did at the provider (not stored; bulk jobs report it). */
       action?: DeliveryAction;
+      /** The provider's copy as it answered this delivery (not stored; bulk jobs verify against it). */
+      remote?: RemoteCustomer;
     }
   /** A passing failure: try again at `nextAttemptAt`. */
   | { kind: 'retry'; error: LinkError; nextAttemptAt: Date }

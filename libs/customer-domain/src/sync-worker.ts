@@ -4,7 +4,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 
 import { type Customer, type CustomerData, type LinkError } from './customer';
 import { CustomerRepository } from './customer.repository';
-import { type CustomerProvider } from './customer-provider';
+import { type CustomerProvider, type RemoteCustomer } from './customer-provider';
 import { compareCustomers } from './drift';
 import { DomainError, ProviderError } from './errors';
 import { withCallAudit } from './provider-calls';
@@ -194,14 +194,14 @@ export class SyncWorker {
     target: { provider: string; account: string },
     timeoutMs: number,
   ): Promise<
-    | { status: 'synced'; action?: DeliveryAction; providerCustomerId?: string }
+    | { status: 'synced'; action?: DeliveryAction; providerCustomerId?: string; remote?: RemoteCustomer }
     | { status: 'failed' | 'pending'; error?: LinkError }
     | { status: 'missing' }
   > {
     const deadline = Date.now() + timeoutMs;
     const isTarget = (l: { provider: string; account: string }) =>
       l.provider === target.provider && l.account === target.account;
-    let action: DeliveryAction | undefined;
+    let ours: Extract<SettleOutcome, { kind: 'synced' }> | undefined;
     for (;;) {
       const claimed = await this.queue.claim({
         workerId: this.workerId,
@@ -209,31 +209,25 @@ export class SyncWorker {
         limit: 10,
         customerId,
       });
-      let ours: SettleOutcome | undefined;
+      let deliveredNow = false;
       for (const link of claimed) {
         const outcome = await this.deliver(link);
         if (isTarget(link) && outcome?.kind === 'synced') {
-          action = outcome.action;
           ours = outcome;
+          deliveredNow = true;
         }
       }
+      const synced = (providerCustomerId: string | undefined) => ({
+        status: 'synced' as const,
+        ...(ours?.action ? { action: ours.action } : {}),
+        ...(ours?.remote ? { remote: ours.remote } : {}),
+        ...(providerCustomerId !== undefined ? { providerCustomerId } : {}),
+      });
       // Our own delivery settled it and nothing else was pending: no need to read the link back.
-      if (ours?.kind === 'synced' && claimed.length === 1) {
-        return {
-          status: 'synced',
-          ...(action ? { action } : {}),
-          ...(ours.providerCustomerId !== undefined ? { providerCustomerId: ours.providerCustomerId } : {}),
-        };
-      }
+      if (deliveredNow && claimed.length === 1) return synced(ours?.providerCustomerId);
       const link = (await this.customers.findById(customerId))?.providers.find(isTarget);
       if (link === undefined) return { status: 'missing' };
-      if (link.status === 'synced') {
-        return {
-          status: 'synced',
-          ...(action ? { action } : {}),
-          ...(link.providerCustomerId !== undefined ? { providerCustomerId: link.providerCustomerId } : {}),
-        };
-      }
+      if (link.status === 'synced') return synced(link.providerCustomerId);
       if (link.status === 'failed' || Date.now() >= deadline) {
         return { status: link.status, ...(link.lastError ? { error: link.lastError } : {}) };
       }
@@ -321,6 +315,7 @@ export class SyncWorker {
         version: customer.version,
         providerCustomerId: created.providerCustomerId,
         unsupportedFields: created.unsupportedFields,
+        remote: created,
       };
     }
     const unheld = await this.unheldFields(provider, link.reference, data);
@@ -332,6 +327,7 @@ export class SyncWorker {
         version: customer.version,
         providerCustomerId,
         unsupportedFields: unheld,
+        remote,
       };
     }
     const updated = await provider.update({
@@ -346,6 +342,7 @@ export class SyncWorker {
       version: customer.version,
       providerCustomerId: updated.providerCustomerId ?? providerCustomerId,
       unsupportedFields: [...new Set([...unheld, ...updated.unsupportedFields])],
+      remote: updated,
     };
   }
 

@@ -128,6 +128,7 @@ export class CustomerMigrator {
         existing.syncedVersion === customer.version;
       let createdHere = existing !== undefined && existing.createdAt >= run.createdAt;
       let providerCustomerId = existing?.providerCustomerId;
+      let answered: RemoteCustomer | undefined;
       if (!upToDate) {
         await this.repository.addLink(customer.id, { ...spec.target, reference: targetReference });
         const settled = await this.worker.settleLink(customer.id, spec.target, this.options.settleTimeoutMs);
@@ -139,10 +140,11 @@ export class CustomerMigrator {
         // A link added by this run: whatever delivered it, the run put the customer there.
         createdHere ||= existing === undefined || settled.action !== 'unchanged';
         providerCustomerId = settled.providerCustomerId ?? providerCustomerId;
+        answered = settled.remote;
       }
 
       const copy = { ...spec.target, reference: targetReference, providerCustomerId };
-      const mismatch = await this.verify(customer, copy, lossyFields);
+      const mismatch = await this.verify(customer, copy, lossyFields, answered);
       if (mismatch !== undefined) return { ...base, outcome: 'failed', reason: mismatch };
       if (spec.cutover) await this.cutover(run, customer, data);
       return { ...base, outcome: createdHere ? 'migrated' : 'already_present' };
@@ -266,24 +268,35 @@ export class CustomerMigrator {
     return this.customers.update(customer.id, patch);
   }
 
-  /** Reads the target back: the canonical fields it can hold must equal the mirror's. */
+  /**
+   * The target's copy must hold the mirror's canonical fields (those it can hold). The copy is the
+   * one the target answered this run's delivery with when there was one: 2CO's read-back after its
+   * create or update (its create answers only a number), DR's stored customer in its POST or update
+   * answer, or the read that found it already equal. Otherwise (another worker delivered it, or it
+   * was already in sync) the target is read back here. Either way the comparison is against what
+   * the target holds, and a provider limit is not spent reading the same customer twice.
+   */
   private async verify(
     customer: Customer,
     copy: ProviderTarget & { reference: string; providerCustomerId: string | undefined },
     lossyFields: readonly string[],
+    answered: RemoteCustomer | undefined,
   ): Promise<OutcomeReason | undefined> {
-    const provider = this.registry.get(copy.provider, copy.account);
     const data = dataOf(customer);
-    const audited = await withCallAudit({ customerId: customer.id, operation: 'migrate' }, () =>
-      provider.get({
-        reference: copy.reference,
-        ...(copy.providerCustomerId !== undefined ? { providerCustomerId: copy.providerCustomerId } : {}),
-        known: data,
-      }),
-    );
-    await this.queue.recordCalls(customer.id, 'migrate', audited.calls);
-    if (audited.error !== undefined) return reasonOf(audited.error);
-    const remote = audited.result ?? null;
+    let remote = answered ?? null;
+    if (remote === null) {
+      const provider = this.registry.get(copy.provider, copy.account);
+      const audited = await withCallAudit({ customerId: customer.id, operation: 'migrate' }, () =>
+        provider.get({
+          reference: copy.reference,
+          ...(copy.providerCustomerId !== undefined ? { providerCustomerId: copy.providerCustomerId } : {}),
+          known: data,
+        }),
+      );
+      await this.queue.recordCalls(customer.id, 'migrate', audited.calls);
+      if (audited.error !== undefined) return reasonOf(audited.error);
+      remote = audited.result ?? null;
+    }
     if (remote === null) {
       return {
         code: 'verification_failed',
