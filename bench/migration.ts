@@ -26,12 +26,12 @@
  * For every migration it also prints where the CPU went (migrator process, all PostgreSQL processes,
  * this process's sandboxes, from /proc) per customer, and the 2CO calls per customer by route.
  *
- * Options (or env): --sizes 10000,100000 (BENCH_SIZES), --limit 200 (BENCH_LIMIT),
+ * Options (or env): --sizes 10000,100000 (BENCH_SIZES), --limit 150 (BENCH_LIMIT),
  * --live-shares 0,0.2 (BENCH_LIVE_SHARES; empty skips the throughput passes),
  * --throughput-seconds 45 (BENCH_THROUGHPUT_SECONDS), --throughput-customers n (fixed count instead),
  * --concurrency 32 (BENCH_CONCURRENCY), --batch-size 100 (BENCH_BATCH_SIZE),
  * --queue pg-boss|in-process (BENCH_QUEUE; default pg-boss, what `auto` picks on PostgreSQL),
- * --node-options '--max-old-space-size=128' (BENCH_NODE_OPTIONS, the migrator's NODE_OPTIONS),
+ * --node-options=--max-old-space-size=128 (BENCH_NODE_OPTIONS, the migrator's NODE_OPTIONS),
  * --plain-node (BENCH_PLAIN_NODE=1: without the Node flags of the `migrator` npm script),
  * --database-url (BENCH_DATABASE_URL, default postgresql://postgres@127.0.0.1:5432/test).
  * The defaults take about 25 minutes on 2 cores (100,000 customers is most of it).
@@ -47,7 +47,7 @@ import { parseArgs } from 'node:util';
 import { Client } from 'pg';
 import { type RunningSandboxes, sandboxAccounts, startSandboxes } from '@app/sandboxes';
 
-import { MIGRATOR_MAIN, migratorNodeFlags } from '../test/support/migrator';
+import { MIGRATOR_MAIN, migratorNodeFlags } from '../test/support/migrator-command';
 
 const MB = 1024 * 1024;
 const MEMORY_GOAL_MB = 300;
@@ -63,7 +63,9 @@ const TICKS_PER_SECOND = 100;
 const { values: args } = parseArgs({
   options: {
     sizes: { type: 'string', default: process.env['BENCH_SIZES'] ?? '10000,100000' },
-    limit: { type: 'string', default: process.env['BENCH_LIMIT'] ?? '200' },
+    // Below what 2 cores migrate unthrottled (about 200-370 2CO req/s: the reference pass), so the
+    // throughput passes measure the pacing rather than the CPU.
+    limit: { type: 'string', default: process.env['BENCH_LIMIT'] ?? '150' },
     'live-shares': { type: 'string', default: process.env['BENCH_LIVE_SHARES'] ?? '0,0.2' },
     'throughput-seconds': { type: 'string', default: process.env['BENCH_THROUGHPUT_SECONDS'] ?? '45' },
     'throughput-customers': { type: 'string', default: process.env['BENCH_THROUGHPUT_CUSTOMERS'] },
@@ -686,11 +688,13 @@ function report(results: Results): void {
     '  ratio = 2CO req/s / (L x (1 - live share)), goal >= 0.95; x free = against the same migration with no\n' +
       '  limit; calls/c = 2CO requests per customer (sandbox count); 429s and p50 latency from the audit trail.',
   );
-  const cpuBound = throughput.filter((t) => free > 0 && free < t.budget * THROUGHPUT_GOAL);
+  // Pacing at the budget costs some throughput, so a machine with less than 1/0.95 of the budget to
+  // spare cannot show the goal whatever the pacing does.
+  const cpuBound = throughput.filter((t) => free > 0 && free < t.budget / THROUGHPUT_GOAL);
   if (cpuBound.length > 0) {
     console.log(
       `  Note: with no limit at all the migrator reaches only ${free.toFixed(0)} 2CO req/s on this machine, below ` +
-        `${THROUGHPUT_GOAL} x the budget of ${cpuBound.map((t) => `share ${t.liveShare}`).join(', ')}: ` +
+        `budget / ${THROUGHPUT_GOAL} for ${cpuBound.map((t) => `share ${t.liveShare}`).join(', ')}: ` +
         'there the ratio measures its CPU, not its pacing (try a lower --limit to see the pacing).',
     );
   }

@@ -1,32 +1,9 @@
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 
+import { MIGRATOR_MAIN, migratorNodeFlags } from './migrator-command';
 import { type ChildSignals, type Exit, signals } from './processes';
-
-/**
- * The built migrator CLI (`npm run build`) as a child process: what the migration crash and
- * scale-out tests need. Its stdout is not a TTY here, so it prints one JSON event per line
- * (`started`, `resumed`, `progress` every 2 s, `finished`, `worker_started`); logs go to stderr.
- */
-export const MIGRATOR_MAIN = resolve(__dirname, '../../dist/apps/migrator/apps/migrator/src/main.js');
-
-/** The Node flags `npm run migrator` gives the CLI (its heap cap): the tests run it as users do. */
-export function migratorNodeFlags(): string[] {
-  const pkg = JSON.parse(readFileSync(resolve(__dirname, '../../package.json'), 'utf8')) as {
-    scripts?: Record<string, string>;
-  };
-  const words = (pkg.scripts?.['migrator'] ?? '').split(/\s+/);
-  const node = words.indexOf('node');
-  if (node === -1) return [];
-  const flags: string[] = [];
-  for (const word of words.slice(node + 1)) {
-    if (!word.startsWith('-')) break;
-    flags.push(word);
-  }
-  return flags;
-}
 
 export type MigrationCounts = Record<
   'migrated' | 'already_present' | 'skipped' | 'failed' | 'pending' | 'total',
