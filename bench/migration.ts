@@ -34,7 +34,7 @@
  * --node-options=--max-old-space-size=128 (BENCH_NODE_OPTIONS, the migrator's NODE_OPTIONS),
  * --plain-node (BENCH_PLAIN_NODE=1: without the Node flags of the `migrator` npm script),
  * --database-url (BENCH_DATABASE_URL, default postgresql://postgres@127.0.0.1:5432/test).
- * The defaults take about 25 minutes on 2 cores (100,000 customers is most of it).
+ * The defaults take 30 to 40 minutes on 2 cores (100,000 customers is most of it).
  * Exits non-zero when a goal is not met.
  */
 import { spawn } from 'node:child_process';
