@@ -11,3 +11,4 @@ export * from './sync-queue';
 export * from './sync-worker';
 export * from './drift';
 export * from './rate-budget';
+export * from './request-context';

@@ -1,4 +1,5 @@
 import { Injectable, NestMiddleware } from '@nestjs/common';
+import { runWithRequestContext } from '@app/customer-domain';
 import { type NextFunction, type Request, type Response } from 'express';
 
 import { ApiKeyRegistry } from './api-keys';
@@ -16,7 +17,8 @@ export function presentedApiKey(req: Request): string | undefined {
 
 /**
  * Identifies the caller before anything else runs, so that idempotency records can be scoped to
- * the calling key. Rejecting is the guard's job: it knows which scope the route needs.
+ * the calling key, and opens the request context (request id and key id) that everything the
+ * request does runs in. Rejecting is the guard's job: it knows which scope the route needs.
  */
 @Injectable()
 export class ApiKeyMiddleware implements NestMiddleware {
@@ -25,6 +27,9 @@ export class ApiKeyMiddleware implements NestMiddleware {
   use(req: Request, _res: Response, next: NextFunction): void {
     const presented = presentedApiKey(req);
     req.principal = presented === undefined ? undefined : this.keys.authenticate(presented);
-    next();
+    runWithRequestContext(
+      { requestId: typeof req.id === 'string' ? req.id : undefined, actor: req.principal?.keyId },
+      next,
+    );
   }
 }
