@@ -15,6 +15,8 @@ export interface ClaimedLink {
   providerCustomerId?: string;
   intent: LinkIntent;
   attempts: number;
+  /** The customer version the provider was last confirmed to hold; absent for a link never delivered. */
+  syncedVersion?: number;
   unsupportedFields: string[];
 }
 
@@ -62,6 +64,15 @@ export abstract class SyncQueue {
 
   /** Puts every failed or pending link of the customer back in line, due now; returns how many. */
   abstract redrive(customerId: string): Promise<number>;
+
+  /**
+   * Resolves when a link may have become deliverable (any instance committed work for the outbox)
+   * or after `timeoutMs`, whichever comes first: workers sleep on this instead of polling.
+   */
+  abstract waitForWork(timeoutMs: number): Promise<void>;
+
+  /** When the earliest pending link becomes claimable (its backoff or a dead worker's lease ends). */
+  abstract nextDueAt(): Promise<Date | undefined>;
 
   /** Whether any of the customer's links still waits for delivery. */
   abstract hasPending(customerId: string): Promise<boolean>;

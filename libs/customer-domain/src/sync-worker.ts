@@ -76,6 +76,9 @@ export class SyncWorker {
   readonly workerId = `worker-${randomUUID()}`;
   private running = false;
   private loop: Promise<void> | undefined;
+  /** Wakes idle lanes at once when the worker stops, rather than at their next timeout. */
+  private wakeOnStop: (() => void) | undefined;
+  private stopping: Promise<void> = new Promise((resolve) => (this.wakeOnStop = resolve));
 
   constructor(
     private readonly queue: SyncQueue,
@@ -96,7 +99,9 @@ export class SyncWorker {
 
   async stop(): Promise<void> {
     this.running = false;
+    this.wakeOnStop?.();
     await this.loop;
+    this.stopping = new Promise((resolve) => (this.wakeOnStop = resolve));
   }
 
   /**
@@ -167,13 +172,16 @@ export class SyncWorker {
       }
       return buffer.shift();
     };
+    // Idle lanes share one wait, so eight idle lanes cost one wake-up, not eight.
+    let idleWait: Promise<void> | undefined;
+    const waitForWork = () => (idleWait ??= this.waitForWork().finally(() => (idleWait = undefined)));
     const lane = async () => {
       while (!stopped && active()) {
         try {
           const link = await next();
           if (link !== undefined) await this.deliver(link);
           else if (!(await whenIdle())) stopped = true;
-          else await sleep(this.options.pollIntervalMs);
+          else await waitForWork();
         } catch (error) {
           this.logger.error({ error: (error as Error).name }, 'sync delivery failed; retrying');
           await sleep(this.options.pollIntervalMs);
@@ -182,6 +190,18 @@ export class SyncWorker {
     };
     await Promise.all(Array.from({ length: this.options.concurrency }, lane));
     if (buffer.length > 0) await this.queue.release(buffer.splice(0), this.workerId);
+  }
+
+  /**
+   * Sleeps until work may be there: a notification that a link became deliverable, the earliest
+   * backoff or lease running out, or at the latest `pollIntervalMs`, the safety net for a lost
+   * notification. An idle gateway therefore makes no queries between writes.
+   */
+  private async waitForWork(): Promise<void> {
+    const due = await this.queue.nextDueAt();
+    const untilDue = due === undefined ? Infinity : Math.max(0, due.getTime() - Date.now());
+    const timeout = Math.min(untilDue, this.options.pollIntervalMs);
+    if (timeout > 0) await Promise.race([this.queue.waitForWork(timeout), this.stopping]);
   }
 
   /**
@@ -295,28 +315,40 @@ export class SyncWorker {
     }
   }
 
-  /** Reads the provider's copy, then creates it or sends only what differs from the mirror. */
+  /**
+   * Creates the provider's copy or sends only what differs from the mirror. The provider's copy is
+   * read first unless this is the first attempt at a link never delivered: then nothing can be
+   * there yet, and should something be (a link re-added after its copy was made elsewhere), the
+   * adapters answer a duplicate create with the copy they find, which is compared like a read.
+   */
   private async sync(
     provider: CustomerProvider,
     link: ClaimedLink,
     customer: Customer,
   ): Promise<SettleOutcome> {
     const data = dataOf(customer);
-    const remote = await provider.get({
-      reference: link.reference,
-      ...(link.providerCustomerId !== undefined ? { providerCustomerId: link.providerCustomerId } : {}),
-      known: data,
-    });
+    const firstDelivery =
+      link.attempts === 1 && link.syncedVersion === undefined && link.providerCustomerId === undefined;
+    let remote = firstDelivery
+      ? null
+      : await provider.get({
+          reference: link.reference,
+          ...(link.providerCustomerId !== undefined ? { providerCustomerId: link.providerCustomerId } : {}),
+          known: data,
+        });
     if (remote === null) {
       const created = await provider.create({ reference: link.reference, customer: data });
-      return {
-        kind: 'synced',
-        action: created.created ? 'created' : 'unchanged',
-        version: customer.version,
-        providerCustomerId: created.providerCustomerId,
-        unsupportedFields: created.unsupportedFields,
-        remote: created,
-      };
+      if (created.created || !firstDelivery) {
+        return {
+          kind: 'synced',
+          action: created.created ? 'created' : 'unchanged',
+          version: customer.version,
+          providerCustomerId: created.providerCustomerId,
+          unsupportedFields: created.unsupportedFields,
+          remote: created,
+        };
+      }
+      remote = created;
     }
     const unheld = await this.unheldFields(provider, link.reference, data);
     const providerCustomerId = remote.providerCustomerId ?? link.providerCustomerId;

@@ -3,10 +3,12 @@ import { resolve } from 'node:path';
 
 import { PGlite } from '@electric-sql/pglite';
 import { PrismaPg } from '@prisma/adapter-pg';
+import { Client } from 'pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 
 import { PrismaClient } from '../../../generated/prisma/client';
 import { type MigrationRunResult, runMigrations } from './migrations/migration-runner';
+import { snapshotForFreshDataDir } from './pglite-snapshot';
 import {
   openPostgresSession,
   parsePostgresUrl,
@@ -30,6 +32,11 @@ export interface OpenDatabaseOptions {
    * what makes a fresh database per test affordable.
    */
   pgliteSnapshot?: Blob;
+  /**
+   * A `dumpDataDir()` tarball on disk to start a never-initialised `pgliteDataDir` from (see
+   * BUILT_SNAPSHOT_FILE); ignored when the directory holds a cluster or the file is missing.
+   */
+  pgliteSnapshotFile?: string;
   /** Apply pending migrations from `prisma/migrations` before handing out the client. */
   migrate?: boolean;
   migrationsDir?: string;
@@ -37,9 +44,17 @@ export interface OpenDatabaseOptions {
   onMigrationApplied?: (name: string) => void;
 }
 
+/** Stops a `listen()` subscription. */
+export type Unlisten = () => Promise<void>;
+
 export interface Database {
   prisma: PrismaClient;
   kind: 'postgres' | 'pglite';
+  /**
+   * Calls `onNotify` for every `NOTIFY` on `channel` raised from this database's schema (the
+   * payload must be the schema's name, as the outbox trigger sends it).
+   */
+  listen(channel: string, onNotify: () => void): Promise<Unlisten>;
   /** What `migrate: true` did; absent when migrations were not run. */
   migrations?: MigrationRunResult;
   close(): Promise<void>;
@@ -69,11 +84,32 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<D
         { schema },
       ),
     });
+    const listeners = new Set<Client>();
     return {
       prisma,
       kind: 'postgres',
       ...(migrations === undefined ? {} : { migrations }),
-      close: () => prisma.$disconnect(),
+      listen: async (channel, onNotify) => {
+        // LISTEN needs a session of its own: pooled connections come and go between queries.
+        const client = new Client({ connectionString });
+        // A lost listener connection only costs promptness: workers still poll as a safety net.
+        client.on('error', () => listeners.delete(client));
+        await client.connect();
+        client.on('notification', (message) => {
+          if (message.channel === channel && message.payload === schema) onNotify();
+        });
+        await client.query(`LISTEN ${quoteIdentifier(channel)}`);
+        listeners.add(client);
+        return async () => {
+          listeners.delete(client);
+          await client.end();
+        };
+      },
+      close: async () => {
+        await Promise.all([...listeners].map((client) => client.end()));
+        listeners.clear();
+        await prisma.$disconnect();
+      },
     };
   }
 
@@ -81,9 +117,14 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<D
   const inMemory = dataDir.startsWith(IN_MEMORY);
   const location = inMemory ? dataDir : resolve(dataDir);
   if (!inMemory) await mkdir(location, { recursive: true });
+  const snapshot =
+    options.pgliteSnapshot ??
+    (inMemory || options.pgliteSnapshotFile === undefined
+      ? undefined
+      : await snapshotForFreshDataDir(location, options.pgliteSnapshotFile));
   const pglite = await PGlite.create({
     dataDir: location,
-    ...(options.pgliteSnapshot === undefined ? {} : { loadDataDir: options.pgliteSnapshot }),
+    ...(snapshot === undefined ? {} : { loadDataDir: snapshot }),
   });
   let migrations: MigrationRunResult | undefined;
   try {
@@ -97,6 +138,11 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<D
     prisma,
     kind: 'pglite',
     ...(migrations === undefined ? {} : { migrations }),
+    // PGlite delivers NOTIFY to listeners on the same instance, which is every writer here.
+    listen: async (channel, onNotify) =>
+      pglite.listen(channel, (payload) => {
+        if (payload === 'public') onNotify();
+      }),
     close: async () => {
       await prisma.$disconnect();
       await pglite.close();

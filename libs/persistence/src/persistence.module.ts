@@ -9,17 +9,14 @@ import {
 import { CustomerRepository, SyncQueue } from '@app/customer-domain';
 import { MigrationStore } from '@app/migration';
 
-import { type PrismaClient } from '../../../generated/prisma/client';
+import { type Database } from './database';
 import { PrismaCustomerRepository } from './prisma-customer.repository';
 import { PrismaMigrationStore } from './prisma-migration.store';
 import { PrismaSyncQueue } from './prisma-sync-queue';
 import { DATABASE, PRISMA_CLIENT } from './prisma.tokens';
 
 /** An open database: PGlite or PostgreSQL behind the same PrismaClient. */
-export interface DatabaseHandle {
-  prisma: PrismaClient;
-  close(): Promise<void>;
-}
+export type DatabaseHandle = Pick<Database, 'prisma' | 'listen' | 'close'>;
 
 @Injectable()
 class DatabaseLifecycle implements OnApplicationShutdown {

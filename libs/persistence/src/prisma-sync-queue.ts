@@ -10,7 +10,11 @@ import {
 } from '@app/customer-domain';
 
 import { Prisma, type PrismaClient } from '../../../generated/prisma/client';
-import { PRISMA_CLIENT } from './prisma.tokens';
+import { type DatabaseHandle } from './persistence.module';
+import { DATABASE, PRISMA_CLIENT } from './prisma.tokens';
+
+/** The channel the outbox trigger (migration `outbox_wakeup`) notifies when a link becomes deliverable. */
+const OUTBOX_CHANNEL = 'sync_outbox';
 
 /** Prisma keeps timestamps as UTC `timestamp(3)`; the database clock is compared in the same terms. */
 const NOW = Prisma.raw(`(now() AT TIME ZONE 'UTC')`);
@@ -24,6 +28,7 @@ interface ClaimedRow {
   provider_customer_id: string | null;
   intent: LinkIntent;
   attempts: number;
+  synced_version: number | null;
   unsupported_fields: string[] | null;
 }
 
@@ -31,8 +36,46 @@ const UNLOCKED = { lockedBy: null, lockedUntil: null } as const;
 
 @Injectable()
 export class PrismaSyncQueue extends SyncQueue {
-  constructor(@Inject(PRISMA_CLIENT) private readonly prisma: PrismaClient) {
+  /** Waiters woken by the next notification; the subscription is opened on first use. */
+  private readonly waiters = new Set<() => void>();
+  private subscription: Promise<unknown> | undefined;
+
+  constructor(
+    @Inject(PRISMA_CLIENT) private readonly prisma: PrismaClient,
+    @Inject(DATABASE) private readonly database: DatabaseHandle,
+  ) {
     super();
+  }
+
+  async waitForWork(timeoutMs: number): Promise<void> {
+    this.subscription ??= this.database
+      .listen(OUTBOX_CHANNEL, () => {
+        const woken = [...this.waiters];
+        this.waiters.clear();
+        for (const wake of woken) wake();
+      })
+      // Without a listener the timeout still wakes the worker: slower, never stuck.
+      .catch(() => undefined);
+    await this.subscription;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        this.waiters.delete(wake);
+        resolve();
+      }, timeoutMs);
+      timer.unref();
+      const wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      this.waiters.add(wake);
+    });
+  }
+
+  async nextDueAt(): Promise<Date | undefined> {
+    const [row] = await this.prisma.$queryRaw<{ due: Date | null }[]>`
+      SELECT min(GREATEST(COALESCE(next_attempt_at, ${NOW}), COALESCE(locked_until, ${NOW}))) AS due
+        FROM provider_links WHERE status = 'pending'`;
+    return row?.due ?? undefined;
   }
 
   /**
@@ -64,7 +107,7 @@ export class PrismaSyncQueue extends SyncQueue {
           LIMIT ${options.limit}::int
           FOR UPDATE SKIP LOCKED)
       RETURNING id, customer_id, provider, account, reference, provider_customer_id, intent::text AS intent,
-                attempts, unsupported_fields`;
+                attempts, synced_version, unsupported_fields`;
     return rows.map((row) => ({
       id: row.id,
       customerId: row.customer_id,
@@ -74,6 +117,7 @@ export class PrismaSyncQueue extends SyncQueue {
       ...(row.provider_customer_id !== null ? { providerCustomerId: row.provider_customer_id } : {}),
       intent: row.intent,
       attempts: row.attempts,
+      ...(row.synced_version !== null ? { syncedVersion: row.synced_version } : {}),
       unsupportedFields: row.unsupported_fields ?? [],
     }));
   }

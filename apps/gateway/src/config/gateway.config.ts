@@ -92,7 +92,11 @@ const envSchema = z.object({
   SYNC_RETRY_MAX_MS: z.coerce.number().int().min(1).default(60_000),
   SYNC_BATCH: z.coerce.number().int().min(1).max(500).default(20),
   SYNC_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(8),
-  SYNC_POLL_MS: z.coerce.number().int().min(10).default(200),
+  /**
+   * Workers wake on the outbox's notifications; this is only the safety net for a lost one (a
+   * dropped LISTEN connection), so it can be long and an idle gateway stays idle.
+   */
+  SYNC_POLL_MS: z.coerce.number().int().min(10).default(10_000),
   /** `off` runs this instance as API only; another instance's worker delivers. */
   SYNC_WORKER: z.enum(['on', 'off']).default('on'),
   /**

@@ -28,7 +28,7 @@ function findRepositoryRoot(): string {
   return directory;
 }
 
-const repositoryRoot = findRepositoryRoot();
+export const repositoryRoot = findRepositoryRoot();
 
 export const DEFAULT_MIGRATIONS_DIR = resolve(repositoryRoot, 'prisma', 'migrations');
 export const DEFAULT_SCHEMA_PATH = resolve(repositoryRoot, 'prisma', 'schema.prisma');

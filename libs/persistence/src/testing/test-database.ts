@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
 
-import { PGlite } from '@electric-sql/pglite';
 import { Client } from 'pg';
 
 import { IN_MEMORY, openDatabase, type Database } from '../database';
-import { runMigrations } from '../migrations/migration-runner';
-import { pgliteSession, quoteIdentifier } from '../migrations/migration-session';
+import { quoteIdentifier } from '../migrations/migration-session';
+import { migratedSnapshot } from '../pglite-snapshot';
 
 export interface TestDatabase extends Database {
   /** The PostgreSQL server, when `TEST_DATABASE_URL` points the tests at one. */
@@ -38,7 +37,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     // `migrate` stays on: against the snapshot it only confirms every migration is recorded.
     return openDatabase({
       pgliteDataDir: IN_MEMORY,
-      pgliteSnapshot: await migratedSnapshot(),
+      pgliteSnapshot: await testSnapshot(),
       migrate: true,
     });
   }
@@ -69,16 +68,8 @@ export async function createTestDatabase(): Promise<TestDatabase> {
 let snapshot: Promise<Blob> | undefined;
 
 /** A migrated empty cluster, built once per jest worker and copied into every in-memory test database. */
-function migratedSnapshot(): Promise<Blob> {
-  snapshot ??= (async () => {
-    const pglite = await PGlite.create();
-    try {
-      await runMigrations(pgliteSession(pglite));
-      return await pglite.dumpDataDir('none');
-    } finally {
-      await pglite.close();
-    }
-  })();
+function testSnapshot(): Promise<Blob> {
+  snapshot ??= migratedSnapshot();
   return snapshot;
 }
 
