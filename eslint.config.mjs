@@ -69,4 +69,10 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // Plain Node scripts that npm runs before anything is built: no TypeScript project to check.
+    files: ['scripts/**/*.mjs'],
+    extends: [tseslint.configs.disableTypeChecked],
+    languageOptions: { globals: { process: 'readonly' } },
+  },
 );

@@ -1,6 +1,6 @@
 import { join, resolve } from 'node:path';
 
-import { type Database, openDatabase } from '@app/persistence';
+import { BUILT_SNAPSHOT_FILE, type Database, openDatabase } from '@app/persistence';
 
 import { type GatewayConfig } from './gateway.config';
 
@@ -10,6 +10,7 @@ export function openConfiguredDatabase(config: GatewayConfig): Promise<Database>
     url: config.DATABASE_URL,
     schema: config.DATABASE_SCHEMA,
     pgliteDataDir: resolve(join(config.DATA_DIR, 'pglite')),
+    pgliteSnapshotFile: BUILT_SNAPSHOT_FILE,
     migrate: config.MIGRATE_ON_START,
   });
 }
