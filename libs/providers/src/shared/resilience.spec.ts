@@ -19,6 +19,15 @@ describe('resilience', () => {
     expect(performance.now() - started).toBeGreaterThanOrEqual(200);
   });
 
+  it('the token bucket says how long each caller waited: nothing within the burst', async () => {
+    const bucket = new TokenBucket(4);
+    const waits = await Promise.all(Array.from({ length: 6 }, () => bucket.take()));
+    expect(waits.slice(0, 4).every((ms) => ms < 50)).toBe(true);
+    // The fifth and sixth wait for refills at 4/s: about 250 and 500 ms.
+    expect(waits[4]).toBeGreaterThanOrEqual(200);
+    expect(waits[5]).toBeGreaterThan(waits[4] ?? 0);
+  });
+
   it('retries an idempotent unavailable call, but not a non-idempotent one', async () => {
     const policy = new ResiliencePolicy(config({ retry: { maxAttempts: 3, baseDelayMs: 1 } }), origin);
     let calls = 0;

@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { currentRateBudget, ProviderError } from '@app/customer-domain';
 import {
   BrokenCircuitError,
@@ -11,6 +12,8 @@ import {
   type IRetryBackoffContext,
 } from 'cockatiel';
 import { z } from 'zod';
+
+const REPORT_EVERY_MS = 10_000;
 
 /** Retry, rate-limit and breaker settings shared by every provider account's config. */
 export const resilienceSchema = z.object({
@@ -52,11 +55,16 @@ export class TokenBucket {
     this.tokens = perSecond;
   }
 
-  /** Resolves when a token is available; callers are served in arrival order. */
-  take(): Promise<void> {
+  /**
+   * Resolves when a token is available, with how long the caller waited for it (0 when a token
+   * was there); callers are served in arrival order.
+   */
+  async take(): Promise<number> {
+    const asked = performance.now();
     const turn = this.queue.then(() => this.waitForToken());
     this.queue = turn;
-    return turn;
+    await turn;
+    return performance.now() - asked;
   }
 
   private async waitForToken(): Promise<void> {
@@ -87,6 +95,11 @@ export interface AttemptOptions {
 export class ResiliencePolicy {
   private readonly bucket: TokenBucket;
   private readonly breaker: IPolicy;
+
+  private readonly logger = new Logger('ProviderRateLimit');
+  /** Calls held back by the bucket since the last report, reported at most every REPORT_EVERY_MS. */
+  private held = { calls: 0, ms: 0 };
+  private reportDue: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly config: ResilienceConfig,
@@ -130,7 +143,7 @@ export class ResiliencePolicy {
       return await wrap(retryPolicy, this.breaker).execute(async () => {
         const budget = currentRateBudget();
         await budget?.acquire(this.origin.provider, this.origin.account);
-        await this.bucket.take();
+        this.noteWait(await this.bucket.take());
         try {
           return await attempt();
         } catch (error) {
@@ -150,5 +163,28 @@ export class ResiliencePolicy {
       }
       throw error;
     }
+  }
+
+  /**
+   * A call that waited on this account's own limit is worth knowing about (the limit may be set
+   * too low for the traffic), but not once per call: one line per account every few seconds.
+   */
+  private noteWait(waitedMs: number): void {
+    if (waitedMs < 1) return;
+    this.held.calls += 1;
+    this.held.ms += waitedMs;
+    this.reportDue ??= setTimeout(() => {
+      this.logger.log(
+        {
+          ...this.origin,
+          limitPerSecond: this.config.rateLimitPerSecond,
+          heldCalls: this.held.calls,
+          heldMs: Math.round(this.held.ms),
+        },
+        'calls waited on the client-side rate limit',
+      );
+      this.held = { calls: 0, ms: 0 };
+      this.reportDue = undefined;
+    }, REPORT_EVERY_MS).unref();
   }
 }
