@@ -1,0 +1,517 @@
+/**
+ * `npm run bench:api`: the gateway's hot paths against the bare stack, in one run on one machine.
+ *
+ * The baseline is a bare Fastify + `pg` handler in its own process, on the same PostgreSQL schema,
+ * checking the same API key and running the SQL the gateway needs at minimum (one statement per
+ * request). Gateway and baseline take turns A/B/A/B so a change in the machine's load hits both
+ * alike; the figure is the median of the rounds, reported as a ratio to the baseline.
+ *
+ * Rows: read by id (customer + 2 links), list page, create with `providers: []`, create in both
+ * providers one request at a time against the same two creates sent straight to the sandboxes in
+ * parallel, then idle CPU, embedded-default RSS after 1,000 creates, and time to ready from a
+ * fresh embedded data directory (against a bare `node:http` server's time to ready).
+ *
+ * Needs `npm run build` (the script runs it) and PostgreSQL (`BENCH_DATABASE_URL`, default
+ * postgresql://postgres@127.0.0.1:5432/postgres; a fresh schema, dropped at the end).
+ * Env: BENCH_SECONDS per round (5), BENCH_ROUNDS (2 per side), BENCH_CREATES (200).
+ */
+import autocannon from 'autocannon';
+import { type ChildProcess, fork, spawn } from 'node:child_process';
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import Fastify from 'fastify';
+import { Client, Pool } from 'pg';
+import {
+  type RunningSandboxes,
+  sandboxAccounts,
+  signAvangateAuthentication,
+  startSandboxes,
+} from '@app/sandboxes';
+
+const GATEWAY_MAIN = resolve(__dirname, '../dist/apps/gateway/apps/gateway/src/main.js');
+const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 5);
+const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 2);
+const CREATES = Number(process.env['BENCH_CREATES'] ?? 200);
+const DATABASE_URL = process.env['BENCH_DATABASE_URL'] ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
+const API_KEY = `bench_${randomUUID().replaceAll('-', '')}`;
+const NODE = process.execPath;
+const TICKS_PER_SECOND = 100;
+
+const GOALS = {
+  read: 0.8,
+  list: 0.6,
+  create: 0.5,
+  p50DeltaMs: 3,
+  p99DeltaMs: 10,
+  idleCpu: 1,
+  rssMb: 300,
+  readyMs: 2_000,
+};
+
+// ---------------------------------------------------------------------------------------------
+// The baseline: bare Fastify + pg, run as a child process (`--bare <schema>`).
+
+async function serveBare(schema: string): Promise<void> {
+  const pool = new Pool({ connectionString: DATABASE_URL, options: `-c search_path="${schema}"`, max: 10 });
+  const digest = createHash('sha256').update(API_KEY).digest();
+  const app = Fastify({ logger: false });
+  app.addHook('onRequest', async (req, reply) => {
+    const presented = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '')?.[1] ?? '';
+    if (!timingSafeEqual(createHash('sha256').update(presented).digest(), digest)) {
+      await reply.code(401).send({ code: 'unauthenticated' });
+    }
+  });
+  const withLinks = `SELECT c.*, COALESCE((SELECT json_agg(l) FROM provider_links l WHERE l.customer_id = c.id), '[]') AS links
+                       FROM customers c`;
+  app.get<{ Params: { id: string } }>('/v1/customers/:id', async (req, reply) => {
+    const { rows } = await pool.query(`${withLinks} WHERE c.id = $1`, [req.params.id]);
+    return rows[0] ?? reply.code(404).send({ code: 'not_found' });
+  });
+  app.get('/v1/customers', async () => {
+    const { rows } = await pool.query(`${withLinks} ORDER BY c.seq DESC LIMIT 11`);
+    return { data: rows.slice(0, 10), hasMore: rows.length > 10 };
+  });
+  app.post<{ Body: { email: string; givenName: string; familyName: string } }>(
+    '/v1/customers',
+    async (req, reply) => {
+      const { rows } = await pool.query(
+        `INSERT INTO customers (id, email, given_name, family_name, updated_at)
+         VALUES ($1, $2, $3, $4, now()) RETURNING *`,
+        [randomUUID(), req.body.email, req.body.givenName, req.body.familyName],
+      );
+      return reply.code(201).send(rows[0]);
+    },
+  );
+  const url = await app.listen({ host: '127.0.0.1', port: 0 });
+  process.send?.(url);
+  process.on(
+    'disconnect',
+    () =>
+      void app
+        .close()
+        .then(() => pool.end())
+        .then(() => process.exit(0)),
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Processes and measurements.
+
+function forkSelf(args: string[]): ChildProcess {
+  return fork(__filename, args, {
+    execArgv: ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register'],
+    stdio: 'inherit',
+  });
+}
+
+function firstMessage<T>(child: ChildProcess): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    child.once('message', (message) => resolve(message as T));
+    child.once('exit', (code) => reject(new Error(`child exited early (${code})`)));
+  });
+}
+
+interface Gateway {
+  url: string;
+  child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/** The built gateway as a process; resolves once /health answers 200. */
+async function startGatewayProcess(env: Record<string, string>): Promise<Gateway & { readyMs: number }> {
+  const port = 20_000 + Math.floor(Math.random() * 20_000);
+  const started = performance.now();
+  const child = spawn(NODE, [GATEWAY_MAIN], {
+    env: {
+      ...process.env,
+      NODE_ENV: 'development',
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      API_KEYS: JSON.stringify([{ id: 'bench', scopes: ['admin'], key: API_KEY }]),
+      ...env,
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`gateway exited with ${child.exitCode}`);
+    const ok = await fetch(`${url}/health`).then(
+      (res) => res.ok,
+      () => false,
+    );
+    if (ok) break;
+    await sleep(10);
+  }
+  const readyMs = performance.now() - started;
+  return {
+    url,
+    child,
+    readyMs,
+    stop: async () => {
+      child.kill('SIGTERM');
+      await new Promise((resolve) => child.once('exit', resolve));
+    },
+  };
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? 0;
+};
+const percentile = (values: number[], p: number) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? 0;
+};
+
+function cpuTicks(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return Number(fields[11]) + Number(fields[12]);
+}
+
+function rssMb(pid: number): number {
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('VmRSS:'));
+  return Number(line?.replace(/\D+/g, '') ?? 0) / 1024;
+}
+
+const auth = { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' };
+let emails = 0;
+const customer = () => ({
+  email: `bench-${process.pid}-${++emails}@example.com`,
+  givenName: 'John',
+  familyName: 'Smith',
+  address: { line1: '10380 Bren Rd W', city: 'Minnetonka', state: 'MN', postalCode: '55129', country: 'US' },
+});
+
+interface Round {
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+}
+
+async function load(
+  url: string,
+  options: { method?: 'GET' | 'POST'; body?: () => string; connections: number; seconds: number },
+): Promise<Round> {
+  const result = await autocannon({
+    url,
+    method: options.method ?? 'GET',
+    headers: auth,
+    connections: options.connections,
+    duration: options.seconds,
+    ...(options.body
+      ? {
+          requests: [
+            { setupRequest: (request: autocannon.Request) => ({ ...request, body: options.body?.() }) },
+          ],
+        }
+      : {}),
+  });
+  return {
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.errors + result.timeouts + result.non2xx,
+  };
+}
+
+/** A/B/A/B: each side `ROUNDS` times, alternating, after one warm-up each. */
+async function abab(
+  gatewayUrl: string,
+  bareUrl: string,
+  options: Parameters<typeof load>[1],
+): Promise<{ gateway: Round; bare: Round }> {
+  await load(gatewayUrl, { ...options, seconds: 1 });
+  await load(bareUrl, { ...options, seconds: 1 });
+  const gateway: Round[] = [];
+  const bare: Round[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    gateway.push(await load(gatewayUrl, options));
+    bare.push(await load(bareUrl, options));
+  }
+  const summary = (rounds: Round[]): Round => ({
+    rps: median(rounds.map((r) => r.rps)),
+    p50: median(rounds.map((r) => r.p50)),
+    p99: median(rounds.map((r) => r.p99)),
+    errors: rounds.reduce((sum, r) => sum + r.errors, 0),
+  });
+  return { gateway: summary(gateway), bare: summary(bare) };
+}
+
+/** The two creates the gateway makes for a customer, sent straight to the sandboxes in parallel. */
+function directCreates(sandboxes: RunningSandboxes) {
+  const dr = sandboxes.digitalRiver;
+  const tco = sandboxes.twoCheckout;
+  let sent = 0;
+  return async () => {
+    const reference = `direct-${process.pid}-${++sent}`;
+    const responses = await Promise.all([
+      fetch(`${dr.url}/customers`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${dr.secretKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          id: reference,
+          email: `${reference}@example.com`,
+          shipping: {
+            name: 'John Smith',
+            address: {
+              line1: '10380 Bren Rd W',
+              city: 'Minnetonka',
+              state: 'MN',
+              postalCode: '55129',
+              country: 'US',
+            },
+          },
+        }),
+      }),
+      fetch(`${tco.url}/customers/`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/json',
+          'x-avangate-authentication': signAvangateAuthentication({
+            code: tco.merchantCode,
+            secretKey: tco.secretKey,
+          }),
+        },
+        body: JSON.stringify({
+          ExternalCustomerReference: reference,
+          FirstName: 'John',
+          LastName: 'Smith',
+          Address1: '10380 Bren Rd W',
+          City: 'Minnetonka',
+          Zip: '55129',
+          CountryCode: 'US',
+          Email: `${reference}@example.com`,
+        }),
+      }),
+    ]);
+    for (const res of responses) {
+      if (!res.ok) throw new Error(`direct create answered ${res.status}: ${await res.text()}`);
+    }
+  };
+}
+
+async function sequentialLatencies(count: number, send: (n: number) => Promise<void>): Promise<number[]> {
+  const latencies: number[] = [];
+  for (let n = 0; n < count; n++) {
+    const started = performance.now();
+    await send(n);
+    latencies.push(performance.now() - started);
+  }
+  return latencies;
+}
+
+async function bareNodeReadyMs(): Promise<number> {
+  const started = performance.now();
+  const child = spawn(
+    NODE,
+    [
+      '-e',
+      "require('http').createServer((q,s)=>s.end('ok')).listen(0,'127.0.0.1',function(){console.log(this.address().port)})",
+    ],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  const port = await new Promise<number>((resolve) =>
+    child.stdout?.once('data', (d: Buffer) => resolve(Number(String(d).trim()))),
+  );
+  await fetch(`http://127.0.0.1:${port}/`).then((res) => res.text());
+  const ms = performance.now() - started;
+  child.kill();
+  return ms;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function run(): Promise<void> {
+  const schema = `bench_${randomUUID().replaceAll('-', '')}`;
+  const admin = new Client({ connectionString: DATABASE_URL });
+  await admin.connect();
+  const sandboxes = await startSandboxes({
+    digitalRiver: { rateLimitPerSecond: 0, liveRateLimitPerSecond: 0 },
+    twoCheckout: { rateLimitPerSecond: 0 },
+  });
+  const rows: string[][] = [];
+  const verdicts: string[] = [];
+  const row = (...cells: (string | number)[]) => rows.push(cells.map(String));
+  const ratio = (a: number, b: number) => (b === 0 ? 0 : a / b);
+  try {
+    // PostgreSQL: the gateway migrates the schema, the baseline then shares it.
+    const gateway = await startGatewayProcess({
+      DATABASE_URL,
+      DATABASE_SCHEMA: schema,
+      // Production defaults for everything else; accounts point at the sandboxes, with the
+      // adapters' default rate limits, as a user would configure them.
+      PROVIDER_ACCOUNTS: JSON.stringify(sandboxAccounts(sandboxes, {})),
+      MIGRATION_QUEUE: 'in-process',
+    });
+    const bareChild = forkSelf(['--bare', schema]);
+    const bareUrl = await firstMessage<string>(bareChild);
+    try {
+      const seeded = await fetch(`${gateway.url}/v1/customers`, {
+        method: 'POST',
+        headers: auth,
+        body: JSON.stringify(customer()),
+      }).then((res) => res.json() as Promise<{ id: string; providers: unknown[] }>);
+      const read = await abab(
+        `${gateway.url}/v1/customers/${seeded.id}`,
+        `${bareUrl}/v1/customers/${seeded.id}`,
+        {
+          connections: 20,
+          seconds: SECONDS,
+        },
+      );
+      const list = await abab(`${gateway.url}/v1/customers?limit=10`, `${bareUrl}/v1/customers`, {
+        connections: 20,
+        seconds: SECONDS,
+      });
+      const body = () => JSON.stringify({ ...customer(), providers: [] });
+      const create = await abab(`${gateway.url}/v1/customers`, `${bareUrl}/v1/customers`, {
+        method: 'POST',
+        body,
+        connections: 10,
+        seconds: SECONDS,
+      });
+      for (const [name, result, goal] of [
+        [`GET /v1/customers/{id} (${seeded.providers.length} links), 20 conn`, read, GOALS.read],
+        ['GET /v1/customers?limit=10, 20 conn', list, GOALS.list],
+        ['POST /v1/customers providers:[], 10 conn', create, GOALS.create],
+      ] as const) {
+        const r = ratio(result.gateway.rps, result.bare.rps);
+        row(
+          name,
+          result.gateway.rps.toFixed(0),
+          result.bare.rps.toFixed(0),
+          `${r.toFixed(2)}x`,
+          `${result.gateway.p50}/${result.bare.p50}`,
+          `${result.gateway.p99}/${result.bare.p99}`,
+          result.gateway.errors + result.bare.errors,
+        );
+        verdicts.push(`${name}: ${r.toFixed(2)}x, goal >= ${goal}x: ${r >= goal ? 'met' : 'NOT MET'}`);
+      }
+
+      // Create in both providers, one request at a time, against the same two creates sent direct.
+      const direct = directCreates(sandboxes);
+      await sequentialLatencies(20, direct);
+      const viaGateway = async () => {
+        const res = await fetch(`${gateway.url}/v1/customers`, {
+          method: 'POST',
+          headers: auth,
+          body: JSON.stringify(customer()),
+        });
+        const answer = (await res.json()) as { providers?: { status: string }[] };
+        if (res.status !== 201 || answer.providers?.some((l) => l.status !== 'synced')) {
+          throw new Error(`gateway create answered ${res.status}: ${JSON.stringify(answer)}`);
+        }
+      };
+      await sequentialLatencies(20, viaGateway);
+      const gatewayLatencies: number[] = [];
+      const directLatencies: number[] = [];
+      for (let round = 0; round < 2; round++) {
+        gatewayLatencies.push(...(await sequentialLatencies(CREATES / 2, viaGateway)));
+        directLatencies.push(...(await sequentialLatencies(CREATES / 2, direct)));
+      }
+      const p50 = percentile(gatewayLatencies, 50) - percentile(directLatencies, 50);
+      const p99 = percentile(gatewayLatencies, 99) - percentile(directLatencies, 99);
+      row(
+        `create in both providers, sequential x${CREATES}`,
+        '-',
+        '-',
+        '-',
+        `${percentile(gatewayLatencies, 50).toFixed(1)}/${percentile(directLatencies, 50).toFixed(1)}`,
+        `${percentile(gatewayLatencies, 99).toFixed(1)}/${percentile(directLatencies, 99).toFixed(1)}`,
+        0,
+      );
+      verdicts.push(
+        `create in both providers adds ${p50.toFixed(1)} ms at p50 (goal <= ${GOALS.p50DeltaMs}): ${p50 <= GOALS.p50DeltaMs ? 'met' : 'NOT MET'}`,
+      );
+      verdicts.push(
+        `create in both providers adds ${p99.toFixed(1)} ms at p99 (goal <= ${GOALS.p99DeltaMs}): ${p99 <= GOALS.p99DeltaMs ? 'met' : 'NOT MET'}`,
+      );
+
+      // Idle: nothing to do, so nothing should run.
+      await sleep(2_000);
+      const pid = gateway.child.pid ?? 0;
+      const before = cpuTicks(pid);
+      await sleep(10_000);
+      const idle = ((cpuTicks(pid) - before) / TICKS_PER_SECOND / 10) * 100;
+      verdicts.push(
+        `idle gateway (PostgreSQL) uses ${idle.toFixed(2)}% of a core (goal < ${GOALS.idleCpu}%): ${idle < GOALS.idleCpu ? 'met' : 'NOT MET'}`,
+      );
+    } finally {
+      bareChild.disconnect();
+      await gateway.stop();
+    }
+
+    // The embedded default: ready time from a fresh data directory, then RSS after 1,000 creates.
+    const readyTimes: number[] = [];
+    const bareReady: number[] = [];
+    let rss = 0;
+    for (let round = 0; round < 3; round++) {
+      const dataDir = mkdtempSync(join(tmpdir(), 'bench-embedded-'));
+      bareReady.push(await bareNodeReadyMs());
+      const embedded = await startGatewayProcess({ DATA_DIR: dataDir, SANDBOXES: 'auto' });
+      readyTimes.push(embedded.readyMs);
+      if (round === 0) {
+        const send = async () => {
+          const res = await fetch(`${embedded.url}/v1/customers`, {
+            method: 'POST',
+            headers: auth,
+            body: JSON.stringify(customer()),
+          });
+          if (res.status !== 201) throw new Error(`embedded create answered ${res.status}`);
+        };
+        for (let n = 0; n < 1_000; n += 10) await Promise.all(Array.from({ length: 10 }, send));
+        await sleep(2_000);
+        rss = rssMb(embedded.child.pid ?? 0);
+      }
+      await embedded.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+    const ready = median(readyTimes);
+    verdicts.push(
+      `embedded default ready in ${ready.toFixed(0)} ms from a fresh data directory (bare node:http: ${median(bareReady).toFixed(0)} ms; goal < ${GOALS.readyMs}): ${ready < GOALS.readyMs ? 'met' : 'NOT MET'}`,
+    );
+    verdicts.push(
+      `embedded default RSS after 1,000 creates: ${rss.toFixed(0)} MB (goal <= ${GOALS.rssMb}): ${rss <= GOALS.rssMb ? 'met' : 'NOT MET'}`,
+    );
+  } finally {
+    await sandboxes.close();
+    await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    await admin.end();
+  }
+
+  const header = [
+    'what',
+    'gateway req/s',
+    'bare req/s',
+    'ratio',
+    'p50 ms gw/bare',
+    'p99 ms gw/bare',
+    'errors',
+  ];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]?.length ?? 0)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join(' | ')} |`;
+  console.log(`\nbench:api — ${ROUNDS} rounds of ${SECONDS} s per side, A/B/A/B, medians\n`);
+  console.log(line(header));
+  console.log(line(widths.map((w) => '-'.repeat(w))));
+  for (const r of rows) console.log(line(r));
+  console.log('');
+  for (const verdict of verdicts) console.log(`- ${verdict}`);
+}
+
+if (process.argv[2] === '--bare') {
+  void serveBare(process.argv[3] ?? 'public');
+} else {
+  run().catch((error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  });
+}
