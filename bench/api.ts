@@ -35,7 +35,8 @@ const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 5);
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 2);
 const CREATES = Number(process.env['BENCH_CREATES'] ?? 200);
 const DATABASE_URL = process.env['BENCH_DATABASE_URL'] ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
-const API_KEY = `bench_${randomUUID().replaceAll('-', '')}`;
+// The baseline process gets the key from its parent, so both sides check the same one.
+const API_KEY = process.env['BENCH_API_KEY'] ?? `bench_${randomUUID().replaceAll('-', '')}`;
 const NODE = process.execPath;
 const TICKS_PER_SECOND = 100;
 
@@ -102,6 +103,7 @@ async function serveBare(schema: string): Promise<void> {
 function forkSelf(args: string[]): ChildProcess {
   return fork(__filename, args, {
     execArgv: ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register'],
+    env: { ...process.env, BENCH_API_KEY: API_KEY },
     stdio: 'inherit',
   });
 }
