@@ -6,13 +6,18 @@
 // - unit:     next to its source, `apps/**/x.spec.ts` or `libs/**/x.spec.ts`. No database, no
 //             gateway, no build; in-memory fakes and the in-process provider sandboxes are fine.
 //             The whole ring stays under 30 s.
-// - database: `test/persistence/`. Opens a database (PGlite, or PostgreSQL with TEST_DATABASE_URL).
+// - standalone: `test/standalone/` (or `test/sandboxes/` for the sandboxes' conformance to the
+//             provider APIs). Too slow for `unit`, yet opens no test database, so CI runs it once.
+// - database: `test/persistence/`. Opens the test database (PGlite, or PostgreSQL with
+//             TEST_DATABASE_URL).
 // - http:     anywhere else under `test/` (the default): the in-process gateway on loopback with
 //             its database. CI re-runs `database` and `http` on PostgreSQL.
 // - process:  `test/process/`: spawns the built gateway or migrator (`npm run build` first).
 // - crash:    `test/crash/`: kills spawned processes mid-work (SIGKILL) to prove nothing is lost.
-// The suites listed under `process` and `crash` predate those folders; they stay where they are.
+// The suites listed below predate those folders; they stay where they are.
 
+/** Replays the migrations into Prisma's schema engine and a shadow PGlite, whatever TEST_DATABASE_URL says. */
+const OPENS_NO_TEST_DATABASE = ['<rootDir>/test/persistence/schema-drift.spec.ts'];
 const SPAWNS_BUILT_APPS = [
   '<rootDir>/test/gateway/process.spec.ts',
   '<rootDir>/test/sync/instances.spec.ts',
@@ -49,14 +54,28 @@ module.exports = {
   testTimeout: base.testTimeout,
   projects: [
     { ...base, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs}/**/*.spec.ts'] },
-    { ...base, displayName: 'database', testMatch: ['<rootDir>/test/persistence/**/*.spec.ts'] },
+    {
+      ...base,
+      displayName: 'standalone',
+      testMatch: [
+        '<rootDir>/test/standalone/**/*.spec.ts',
+        '<rootDir>/test/sandboxes/**/*.spec.ts',
+        ...OPENS_NO_TEST_DATABASE,
+      ],
+    },
+    {
+      ...base,
+      displayName: 'database',
+      testMatch: ['<rootDir>/test/persistence/**/*.spec.ts'],
+      testPathIgnorePatterns: ['/node_modules/', ...OPENS_NO_TEST_DATABASE.map(asPattern)],
+    },
     {
       ...base,
       displayName: 'http',
       testMatch: ['<rootDir>/test/**/*.spec.ts'],
       testPathIgnorePatterns: [
         '/node_modules/',
-        '<rootDir>/test/(persistence|process|crash)/',
+        '<rootDir>/test/(standalone|sandboxes|persistence|process|crash)/',
         ...[...SPAWNS_BUILT_APPS, ...KILLS_PROCESSES].map(asPattern),
       ],
     },
