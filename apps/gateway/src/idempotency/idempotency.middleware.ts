@@ -37,6 +37,10 @@ export function requestHash(req: Request): string {
     .digest('hex');
 }
 
+/**
+ * Answers that say the request was never carried out (the problem table's `refusedUpFront`) are
+ * not kept, so the caller can fix the request (or wait) and send it again under the same key.
+ */
 function shouldKeep(status: number, body: unknown): boolean {
   if (status >= 500) return false;
   if (status < 400) return true;
