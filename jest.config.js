@@ -1,13 +1,43 @@
-// One jest config for every ring of tests; NODE_OPTIONS=--experimental-vm-modules (set in the
-// npm scripts) lets jest require() NestJS 12's ESM packages from our CommonJS test files.
-/** @type {import('jest').Config} */
-module.exports = {
+// The tests in rings, fastest and most self-contained first. Each ring is a jest project, so
+// `jest --selectProjects <ring>` runs one (the npm scripts below set NODE_OPTIONS=--experimental-vm-modules,
+// which lets jest require() NestJS 12's ESM packages from our CommonJS test files).
+//
+// Where a NEW test file goes (the README's Testing section says the same):
+// - unit:     next to its source, `apps/**/x.spec.ts` or `libs/**/x.spec.ts`. No database, no
+//             gateway, no build; in-memory fakes and the in-process provider sandboxes are fine.
+//             The whole ring stays under 30 s.
+// - standalone: `test/standalone/` (or `test/sandboxes/` for the sandboxes' conformance to the
+//             provider APIs). Too slow for `unit`, yet opens no test database, so CI runs it once.
+// - database: `test/persistence/`. Opens the test database (PGlite, or PostgreSQL with
+//             TEST_DATABASE_URL).
+// - http:     anywhere else under `test/` (the default): the in-process gateway on loopback with
+//             its database. CI re-runs `database` and `http` on PostgreSQL.
+// - process:  `test/process/`: spawns the built gateway or migrator (`npm run build` first).
+// - crash:    `test/crash/`: kills spawned processes mid-work (SIGKILL) to prove nothing is lost.
+// The suites listed below predate those folders; they stay where they are.
+
+/** Replays the migrations into Prisma's schema engine and a shadow PGlite, whatever TEST_DATABASE_URL says. */
+const OPENS_NO_TEST_DATABASE = ['<rootDir>/test/persistence/schema-drift.spec.ts'];
+const SPAWNS_BUILT_APPS = [
+  '<rootDir>/test/gateway/process.spec.ts',
+  '<rootDir>/test/sync/instances.spec.ts',
+  '<rootDir>/test/migration/migration-restart.spec.ts',
+];
+const KILLS_PROCESSES = [
+  '<rootDir>/test/sync/crash.spec.ts',
+  '<rootDir>/test/migration/migration-crash.spec.ts',
+];
+
+/** testPathIgnorePatterns are regular expressions, testMatch entries globs. */
+const asPattern = (path) => `^${path.replaceAll('.', '\\.')}$`;
+
+/** What every ring shares. */
+const base = {
   rootDir: '.',
   testEnvironment: 'node',
   // Suites start real servers and databases on a 2-core machine: give hooks room.
   testTimeout: 60_000,
   moduleFileExtensions: ['ts', 'js', 'json'],
-  testMatch: ['<rootDir>/{apps,libs,test}/**/*.spec.ts'],
   transform: {
     '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.test.json' }],
   },
@@ -16,4 +46,44 @@ module.exports = {
     // Prisma's generated client imports its own files with a .js suffix.
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
+};
+
+/** @type {import('jest').Config} */
+module.exports = {
+  // jest-circus reads the timeout from the global config, not from each project's.
+  testTimeout: base.testTimeout,
+  projects: [
+    { ...base, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs}/**/*.spec.ts'] },
+    {
+      ...base,
+      displayName: 'standalone',
+      testMatch: [
+        '<rootDir>/test/standalone/**/*.spec.ts',
+        '<rootDir>/test/sandboxes/**/*.spec.ts',
+        ...OPENS_NO_TEST_DATABASE,
+      ],
+    },
+    {
+      ...base,
+      displayName: 'database',
+      testMatch: ['<rootDir>/test/persistence/**/*.spec.ts'],
+      testPathIgnorePatterns: ['/node_modules/', ...OPENS_NO_TEST_DATABASE.map(asPattern)],
+    },
+    {
+      ...base,
+      displayName: 'http',
+      testMatch: ['<rootDir>/test/**/*.spec.ts'],
+      testPathIgnorePatterns: [
+        '/node_modules/',
+        '<rootDir>/test/(standalone|sandboxes|persistence|process|crash)/',
+        ...[...SPAWNS_BUILT_APPS, ...KILLS_PROCESSES].map(asPattern),
+      ],
+    },
+    {
+      ...base,
+      displayName: 'process',
+      testMatch: ['<rootDir>/test/process/**/*.spec.ts', ...SPAWNS_BUILT_APPS],
+    },
+    { ...base, displayName: 'crash', testMatch: ['<rootDir>/test/crash/**/*.spec.ts', ...KILLS_PROCESSES] },
+  ],
 };

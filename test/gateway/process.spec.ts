@@ -7,7 +7,7 @@ import request from 'supertest';
 
 /**
  * The gateway as users run it: the built entry point in its own process, on the embedded
- * database in a data directory. `npm test` builds it first (pretest).
+ * database in a data directory. `npm test` builds it before the `process` ring.
  */
 const MAIN = resolve(__dirname, '../../dist/apps/gateway/apps/gateway/src/main.js');
 

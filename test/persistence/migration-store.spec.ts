@@ -111,27 +111,51 @@ describe('PrismaMigrationStore: the checkpoint behind every run', () => {
     expect(await store.completeIfDone('mig_partial')).toBe(true);
   });
 
+  // The store answers a reservation as a wait from the database's "now" when the statement ran,
+  // a moment between our call and its answer. Bracketing each call with our own clock checks the
+  // schedule exactly, however slow the database is; the interval is long enough that callers never
+  // fall behind it.
+  const INTERVAL_MS = 1_000;
+  /** Our clock is read in fractional milliseconds, the database's in microseconds. */
+  const ROUNDING_MS = 1;
+
+  async function reserve(key: string, count: number) {
+    const sentAt = performance.now();
+    const wait = await store.reserveSlots(key, INTERVAL_MS, count, 0);
+    return { sentAt, answeredAt: performance.now(), wait };
+  }
+
   it('hands out request slots one interval apart across every caller (GCRA)', async () => {
-    // The slot a caller got is when it asked plus how long it must wait.
-    const slots: number[] = [];
-    for (let i = 0; i < 5; i++) {
-      const wait = await store.reserveSlots('dr/live', 20, 1, 0);
-      slots.push(performance.now() + wait);
+    const calls = [];
+    for (let i = 0; i < 5; i++) calls.push(await reserve('dr/live', 1));
+    const first = calls[0]!;
+    // Slot i is i intervals after the first, measured on our clock within these bounds.
+    for (let i = 1; i < calls.length; i++) {
+      const call = calls[i]!;
+      expect(call.sentAt + call.wait - (first.answeredAt + first.wait)).toBeLessThanOrEqual(
+        INTERVAL_MS * i + ROUNDING_MS,
+      );
+      expect(call.answeredAt + call.wait - (first.sentAt + first.wait)).toBeGreaterThanOrEqual(
+        INTERVAL_MS * i - ROUNDING_MS,
+      );
     }
-    // Each slot is 20 ms after the previous one, however fast the callers asked.
-    for (let i = 1; i < slots.length; i++) {
-      expect(slots[i]! - slots[0]!).toBeGreaterThan(20 * i - 5);
-      expect(slots[i]! - slots[0]!).toBeLessThan(20 * i + 5);
-    }
-    // A block of 10 slots pushes the schedule 10 intervals on.
-    const first = await store.reserveSlots('dr/live', 20, 10, 0);
-    const after = await store.reserveSlots('dr/live', 20, 1, 0);
-    expect(after - first).toBeGreaterThan(190);
+    // A block of 10 slots pushes the schedule 10 intervals on: the next caller waits that much
+    // longer, less the time between the two calls.
+    const block = await reserve('dr/live', 10);
+    const next = await reserve('dr/live', 1);
+    expect(next.wait - block.wait).toBeLessThanOrEqual(10 * INTERVAL_MS + ROUNDING_MS);
+    expect(next.wait - block.wait).toBeGreaterThanOrEqual(
+      10 * INTERVAL_MS - (next.answeredAt - block.sentAt) - ROUNDING_MS,
+    );
   });
 
   it('holds every caller back after a Retry-After pause', async () => {
+    const pausedAt = performance.now();
     await store.pauseSlots('tco/eu', 2_000);
-    expect(await store.reserveSlots('tco/eu', 10, 1, 0)).toBeGreaterThan(1_900);
+    const { wait, answeredAt } = await reserve('tco/eu', 1);
+    // The first slot is the end of the pause, less the time the two calls took.
+    expect(wait).toBeLessThanOrEqual(2_000 + ROUNDING_MS);
+    expect(wait).toBeGreaterThanOrEqual(2_000 - (answeredAt - pausedAt) - ROUNDING_MS);
   });
 
   it('keeps a run within its share of the account limit however many callers share it', async () => {

@@ -16,8 +16,9 @@ import {
   type PlannedRequest,
   type WriteOperation,
 } from './customer-provider';
-import { compareCustomers, type ComparedField, COMPARED_FIELDS, type FieldDrift } from './drift';
+import { compareCustomers, type ComparedField, type FieldDrift } from './drift';
 import { DomainError } from './errors';
+import { adoptionPatch } from './reconcile';
 import { withCallAudit } from './provider-calls';
 import { ProviderRegistry } from './provider-registry';
 import { SyncQueue } from './sync-queue';
@@ -353,26 +354,9 @@ export class CustomerSyncService {
   async reconcile(id: string, request: ReconcileRequest): Promise<LinkDrift[]> {
     const customer = await this.writable(id);
     const drift = await this.drift(id);
-    const adopting = COMPARED_FIELDS.filter(
-      (field) => (request.fields?.[field] ?? request.strategy) === 'adopt',
-    );
-    if (adopting.length > 0) {
-      const source = request.from
-        ? drift.find((d) => sameTarget(d, this.resolveTargets([request.from!])[0]!))
-        : drift.find((d) => d.state === 'drifted');
-      if (source?.state === 'missing') {
-        throw new DomainError(
-          'provider_customer_not_found',
-          `${source.provider}/${source.account} no longer holds the customer.`,
-        );
-      }
-      const patch: Record<string, unknown> = {};
-      // Field names come from COMPARED_FIELDS, each a key of the canonical customer.
-      for (const change of source?.fields ?? []) {
-        if (adopting.includes(change.field as ComparedField)) patch[change.field] = change.theirs ?? null;
-      }
-      if (Object.keys(patch).length > 0) await this.customers.update(id, patch, [customer.version]);
-    }
+    const from = request.from ? this.resolveTargets([request.from])[0] : undefined;
+    const patch = adoptionPatch(drift, request, from);
+    if (Object.keys(patch).length > 0) await this.customers.update(id, patch, [customer.version]);
     await this.queue.redrive(id);
     await this.deliver(id);
     return this.drift(id);

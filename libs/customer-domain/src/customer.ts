@@ -71,9 +71,13 @@ export interface Erasure {
   notErased: string[];
 }
 
+/** Why a link's last delivery failed, as `failureOf` recorded it. */
 export interface LinkError {
+  /** An ErrorCode; stored, so typed as the string a row holds. */
   code: string;
   message: string;
+  /** Whether delivering again later may succeed (a rate limit or an outage may pass). */
+  retryable: boolean;
   providerCode?: string;
   providerMessage?: string;
 }

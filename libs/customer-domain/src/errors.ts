@@ -1,6 +1,9 @@
 /**
- * The one error model. Services and adapters throw these; the gateway's exception filter is the
- * only place that turns them into HTTP responses, and the migration job reads the same `code`s.
+ * The one error model. Services and adapters throw these; `failureOf` names each failure with one
+ * code wherever it is recorded (a link's last error, a migration item's reason), and the gateway's
+ * exception filter is the only place that turns the same codes into HTTP responses. Codes that
+ * only HTTP can produce (unknown routes, unreadable bodies, Idempotency-Key misuse) belong to the
+ * gateway (`apps/gateway/src/errors/http-error.ts`).
  */
 
 /** A problem with one input field: `field` is a dotted path such as `address.country`. */
@@ -19,15 +22,8 @@ export const DOMAIN_ERROR_CODES = [
   'provider_customer_not_found',
   'customer_forgotten',
   'precondition_failed',
-  'idempotency_key_reused',
-  'idempotency_request_in_progress',
   'unauthenticated',
   'forbidden',
-  'route_not_found',
-  'method_not_allowed',
-  'payload_too_large',
-  'unsupported_media_type',
-  'malformed_json',
   'provider_unknown',
   'unsupported_by_provider',
   'internal_error',
@@ -35,6 +31,9 @@ export const DOMAIN_ERROR_CODES = [
 export type DomainErrorCode = (typeof DOMAIN_ERROR_CODES)[number];
 
 export class DomainError extends Error {
+  /** Whether the same request may succeed later unchanged; only `internal_error` may. */
+  readonly retryable: boolean;
+
   constructor(
     readonly code: DomainErrorCode,
     message: string,
@@ -43,6 +42,7 @@ export class DomainError extends Error {
   ) {
     super(message, options);
     this.name = 'DomainError';
+    this.retryable = code === 'internal_error';
   }
 }
 
@@ -63,6 +63,24 @@ export const PROVIDER_ERROR_KINDS = [
 ] as const;
 export type ProviderErrorKind = (typeof PROVIDER_ERROR_KINDS)[number];
 
+/**
+ * Each kind of provider failure: the code it is known by everywhere (HTTP problems, link errors,
+ * migration reasons) and whether trying again later may succeed.
+ */
+export const PROVIDER_FAILURES = {
+  rejected: { code: 'provider_rejected', retryable: false },
+  conflict: { code: 'provider_conflict', retryable: false },
+  not_found: { code: 'provider_not_found', retryable: false },
+  auth: { code: 'provider_auth_failed', retryable: false },
+  rate_limited: { code: 'provider_rate_limited', retryable: true },
+  unavailable: { code: 'provider_unavailable', retryable: true },
+  bad_response: { code: 'provider_bad_response', retryable: false },
+} as const satisfies Record<ProviderErrorKind, { code: `provider_${string}`; retryable: boolean }>;
+export type ProviderFailureCode = (typeof PROVIDER_FAILURES)[ProviderErrorKind]['code'];
+
+/** Every code a failure below the HTTP layer can carry. */
+export type ErrorCode = DomainErrorCode | ProviderFailureCode;
+
 export interface ProviderErrorDetails {
   provider: string;
   account: string;
@@ -79,6 +97,8 @@ export interface ProviderErrorDetails {
   retryAfterMs?: number;
   /** The provider's request id (DR `x-dr-requestid`), for support tickets. */
   providerRequestId?: string;
+  /** Whether trying again later may succeed; the kind's default (PROVIDER_FAILURES) unless the client knows better. */
+  retryable?: boolean;
 }
 
 export class ProviderError extends Error {
@@ -91,6 +111,7 @@ export class ProviderError extends Error {
   readonly providerParameter?: string;
   readonly retryAfterMs?: number;
   readonly providerRequestId?: string;
+  readonly retryable: boolean;
 
   constructor(details: ProviderErrorDetails, message?: string) {
     super(
@@ -107,9 +128,43 @@ export class ProviderError extends Error {
     this.providerParameter = details.providerParameter;
     this.retryAfterMs = details.retryAfterMs;
     this.providerRequestId = details.providerRequestId;
+    this.retryable = details.retryable ?? PROVIDER_FAILURES[details.kind].retryable;
   }
+}
 
-  get retryable(): boolean {
-    return this.kind === 'rate_limited' || this.kind === 'unavailable';
+/** The one code a failure is known by. Anything unclassified is a bug of ours: `internal_error`. */
+export function codeOf(error: unknown): ErrorCode {
+  if (error instanceof ProviderError) return PROVIDER_FAILURES[error.kind].code;
+  if (error instanceof DomainError) return error.code;
+  return 'internal_error';
+}
+
+/** A failure as it is recorded on a provider link or a migration item. */
+export interface Failure {
+  code: ErrorCode;
+  message: string;
+  retryable: boolean;
+  /** The provider's own code and message, when a provider answered "no". */
+  providerCode?: string;
+  providerMessage?: string;
+}
+
+/**
+ * Records a failure under its one code. `unexpectedMessage` replaces the message of an
+ * unclassified error, which may quote input; such an error is retryable, as a later try may pass
+ * once the bug or the lost database connection behind it is gone.
+ */
+export function failureOf(error: unknown, unexpectedMessage: string): Failure {
+  if (error instanceof ProviderError) {
+    return {
+      code: codeOf(error),
+      message: error.message,
+      retryable: error.retryable,
+      ...(error.providerCode !== undefined ? { providerCode: error.providerCode } : {}),
+      ...(error.providerMessage !== undefined ? { providerMessage: error.providerMessage } : {}),
+    };
   }
+  if (error instanceof DomainError)
+    return { code: error.code, message: error.message, retryable: error.retryable };
+  return { code: 'internal_error', message: unexpectedMessage, retryable: true };
 }

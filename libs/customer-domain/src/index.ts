@@ -1,3 +1,4 @@
+export * from './backoff';
 export * from './customer';
 export * from './customer-provider';
 export * from './customer-rules';
@@ -11,4 +12,5 @@ export * from './sync-queue';
 export * from './sync-worker';
 export * from './drift';
 export * from './rate-budget';
+export * from './reconcile';
 export * from './request-context';

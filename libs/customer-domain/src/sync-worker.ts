@@ -2,11 +2,12 @@ import { randomUUID } from 'node:crypto';
 
 import { Inject, Injectable, Logger } from '@nestjs/common';
 
+import { retryDelayMs } from './backoff';
 import { type Customer, type CustomerData, type LinkError } from './customer';
 import { CustomerRepository } from './customer.repository';
 import { type CustomerProvider, type RemoteCustomer } from './customer-provider';
 import { compareCustomers } from './drift';
-import { DomainError, ProviderError } from './errors';
+import { DomainError, failureOf, ProviderError } from './errors';
 import { withCallAudit } from './provider-calls';
 import { ProviderRegistry } from './provider-registry';
 import { type ClaimedLink, type DeliveryAction, type SettleOutcome, SyncQueue } from './sync-queue';
@@ -50,18 +51,8 @@ export function dataOf(customer: Customer): CustomerData {
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 
-function linkError(error: unknown) {
-  if (error instanceof ProviderError) {
-    return {
-      code: `provider_${error.kind}`,
-      message: error.message,
-      ...(error.providerCode !== undefined ? { providerCode: error.providerCode } : {}),
-      ...(error.providerMessage !== undefined ? { providerMessage: error.providerMessage } : {}),
-    };
-  }
-  if (error instanceof DomainError) return { code: error.code, message: error.message };
-  return { code: 'internal_error', message: 'The gateway failed while delivering to the provider.' };
-}
+const linkError = (error: unknown): LinkError =>
+  failureOf(error, 'The gateway failed while delivering to the provider.');
 
 /**
  * Delivers the outbox: leases pending links and makes each provider's copy what the link's intent
@@ -391,21 +382,16 @@ export class SyncWorker {
         'delivery failed unexpectedly',
       );
     }
-    const retryable = error instanceof ProviderError ? error.retryable : !(error instanceof DomainError);
-    if (retryable && link.attempts < this.options.maxAttempts) {
-      const exponential = Math.min(
-        this.options.retryMaxMs,
-        this.options.retryBaseMs * 2 ** (link.attempts - 1),
+    const failed = linkError(error);
+    if (failed.retryable && link.attempts < this.options.maxAttempts) {
+      const retryAfterMs = error instanceof ProviderError ? error.retryAfterMs : undefined;
+      const delayMs = retryDelayMs(
+        link.attempts,
+        { baseMs: this.options.retryBaseMs, maxMs: this.options.retryMaxMs },
+        retryAfterMs,
       );
-      // Full jitter keeps many links that failed together from retrying together.
-      const jittered = exponential / 2 + Math.random() * (exponential / 2);
-      const retryAfter = error instanceof ProviderError ? (error.retryAfterMs ?? 0) : 0;
-      return {
-        kind: 'retry',
-        error: linkError(error),
-        nextAttemptAt: new Date(Date.now() + Math.max(jittered, retryAfter)),
-      };
+      return { kind: 'retry', error: failed, nextAttemptAt: new Date(Date.now() + delayMs) };
     }
-    return { kind: 'failed', error: linkError(error) };
+    return { kind: 'failed', error: failed };
   }
 }

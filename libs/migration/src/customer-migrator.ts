@@ -7,8 +7,6 @@ import {
   CustomerService,
   dataOf,
   DomainError,
-  type LinkError,
-  ProviderError,
   ProviderRegistry,
   type ProviderTarget,
   type RemoteCustomer,
@@ -17,6 +15,7 @@ import {
   withCallAudit,
 } from '@app/customer-domain';
 
+import { isUpToDate, reasonOf, reasonOfUnsettledLink } from './customer-choices';
 import { type ItemResult, type MigrationRun, type OutcomeReason, type PlannedItem } from './migration';
 
 export const MIGRATOR_OPTIONS = 'MIGRATOR_OPTIONS';
@@ -35,22 +34,6 @@ const SOURCE_READ_CHUNK = 100;
 const sameTarget = (a: ProviderTarget, b: ProviderTarget) =>
   a.provider === b.provider && a.account === b.account;
 
-function reasonOf(error: unknown): OutcomeReason {
-  if (error instanceof ProviderError) {
-    return { code: `provider_${error.kind}`, message: error.message, retryable: error.retryable };
-  }
-  if (error instanceof DomainError) return { code: error.code, message: error.message, retryable: false };
-  return { code: 'internal_error', message: 'The migration failed unexpectedly.', retryable: true };
-}
-
-function reasonOfLink(error: LinkError | undefined, retryable: boolean): OutcomeReason {
-  return {
-    code: error?.code ?? 'delivery_failed',
-    message: error?.message ?? 'The target did not accept the customer.',
-    retryable,
-  };
-}
-
 /** Ends one customer early: `skipped` (it cannot or must not be migrated) or `failed`. */
 class Stop extends Error {
   constructor(
@@ -66,9 +49,6 @@ const skip = (reason: Omit<OutcomeReason, 'retryable'>) =>
 
 const forgottenInMirror = () =>
   skip({ code: 'customer_forgotten', message: 'The customer asked to be forgotten; they are not migrated.' });
-
-/** Kinds of failure that may pass: a link parked after its attempts ran out with one is retried on resume. */
-const PASSING_LINK_ERRORS = new Set(['provider_unavailable', 'provider_rate_limited', 'internal_error']);
 
 /**
  * Moves one customer: read it at the source, upsert the canonical customer in the mirror, create
@@ -122,10 +102,7 @@ export class CustomerMigrator {
       const lossyFields = await this.worker.unheldFields(target, targetReference, data);
       const base = { lossyFields, customerId: customer.id, targetReference };
 
-      const upToDate =
-        existing?.intent === 'sync' &&
-        existing.status === 'synced' &&
-        existing.syncedVersion === customer.version;
+      const upToDate = isUpToDate(existing, customer);
       let createdHere = existing !== undefined && existing.createdAt >= run.createdAt;
       let providerCustomerId = existing?.providerCustomerId;
       let answered: RemoteCustomer | undefined;
@@ -133,9 +110,7 @@ export class CustomerMigrator {
         await this.repository.addLink(customer.id, { ...spec.target, reference: targetReference });
         const settled = await this.worker.settleLink(customer.id, spec.target, this.options.settleTimeoutMs);
         if (settled.status !== 'synced') {
-          const error = 'error' in settled ? settled.error : undefined;
-          const retryable = settled.status !== 'failed' || PASSING_LINK_ERRORS.has(error?.code ?? '');
-          return { ...base, outcome: 'failed', reason: reasonOfLink(error, retryable) };
+          return { ...base, outcome: 'failed', reason: reasonOfUnsettledLink(settled) };
         }
         // A link added by this run: whatever delivered it, the run put the customer there.
         createdHere ||= existing === undefined || settled.action !== 'unchanged';
@@ -175,10 +150,7 @@ export class CustomerMigrator {
         operation: 'create',
         input: { reference: targetReference, customer: remote.customer },
       });
-      const present =
-        existing?.status === 'synced' &&
-        existing.intent === 'sync' &&
-        existing.syncedVersion === known?.version;
+      const present = known !== undefined && isUpToDate(existing, known);
       return {
         sourceReference: reference,
         action: present ? 'already_present' : 'migrate',

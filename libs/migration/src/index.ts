@@ -1,3 +1,4 @@
+export * from './customer-choices';
 export * from './customer-migrator';
 export * from './in-process-dispatcher';
 export * from './migration';

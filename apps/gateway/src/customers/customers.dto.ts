@@ -420,7 +420,7 @@ export class ProviderLinkResponse {
   @ApiProperty({
     nullable: true,
     type: Object,
-    description: '{ code, message, providerCode, providerMessage }',
+    description: '{ code, message, retryable, providerCode, providerMessage }',
   })
   lastError!: ProviderLink['lastError'] | null;
   @ApiProperty({

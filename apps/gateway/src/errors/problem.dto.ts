@@ -22,6 +22,12 @@ export class ProblemDto {
   @ApiProperty({ example: 400 }) status!: number;
   @ApiProperty({ description: 'Stable machine-readable code.', example: 'validation_failed' }) code!: string;
   @ApiProperty({ example: 'The request is not valid; see errors.' }) detail!: string;
+  @ApiProperty({
+    description:
+      'Whether sending the same request again later may succeed: true for a provider outage or rate limit (see Retry-After), an Idempotency-Key still in use, or an internal error.',
+    example: false,
+  })
+  retryable!: boolean;
   @ApiPropertyOptional({ type: [FieldErrorDto] }) errors?: FieldErrorDto[];
   @ApiProperty({ example: '6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11' }) requestId!: string;
   @ApiProperty({ example: '/v1/customers' }) instance!: string;
@@ -31,9 +37,13 @@ export class ProblemDto {
   @ApiPropertyOptional({ example: "'id' must be 40 characters or less." }) providerMessage?: string;
 }
 
-const EXAMPLES: Record<number, { code: string; detail: string; errors?: FieldErrorDto[] }> = {
+const EXAMPLES: Record<
+  number,
+  { code: string; detail: string; retryable: boolean; errors?: FieldErrorDto[] }
+> = {
   400: {
     code: 'validation_failed',
+    retryable: false,
     detail: 'The request is not valid; see errors.',
     errors: [
       {
@@ -45,23 +55,42 @@ const EXAMPLES: Record<number, { code: string; detail: string; errors?: FieldErr
   },
   401: {
     code: 'unauthenticated',
+    retryable: false,
     detail: 'Send an API key as "Authorization: Bearer <key>" or "X-API-Key: <key>".',
   },
-  403: { code: 'forbidden', detail: 'This API key lacks the "customers:write" scope.' },
-  404: { code: 'customer_not_found', detail: 'No customer with id "cus_4f7d0e1c9b2a3d4e5f6a7b8c".' },
+  403: { code: 'forbidden', retryable: false, detail: 'This API key lacks the "customers:write" scope.' },
+  404: {
+    code: 'customer_not_found',
+    retryable: false,
+    detail: 'No customer with id "cus_4f7d0e1c9b2a3d4e5f6a7b8c".',
+  },
   409: {
     code: 'idempotency_request_in_progress',
+    retryable: true,
     detail: 'A request with this Idempotency-Key is still being processed.',
   },
-  412: { code: 'precondition_failed', detail: 'The customer is at version 3; If-Match named another.' },
-  413: { code: 'payload_too_large', detail: 'The request body is too large.' },
+  412: {
+    code: 'precondition_failed',
+    retryable: false,
+    detail: 'The customer is at version 3; If-Match named another.',
+  },
+  413: { code: 'payload_too_large', retryable: false, detail: 'The request body is too large.' },
   415: {
     code: 'unsupported_media_type',
+    retryable: false,
     detail: 'Send the body as application/json or application/merge-patch+json.',
   },
-  422: { code: 'idempotency_key_reused', detail: 'This Idempotency-Key was used with a different request.' },
-  502: { code: 'provider_unavailable', detail: 'The provider could not be reached.' },
-  503: { code: 'provider_rate_limited', detail: 'The provider is rate limiting the gateway.' },
+  422: {
+    code: 'idempotency_key_reused',
+    retryable: false,
+    detail: 'This Idempotency-Key was used with a different request.',
+  },
+  502: { code: 'provider_unavailable', retryable: true, detail: 'The provider could not be reached.' },
+  503: {
+    code: 'provider_rate_limited',
+    retryable: true,
+    detail: 'The provider is rate limiting the gateway.',
+  },
 };
 
 const DESCRIPTIONS: Record<number, string> = {
@@ -95,6 +124,7 @@ export function ApiProblems(...statuses: (keyof typeof EXAMPLES)[]) {
               status,
               code: example.code,
               detail: example.detail,
+              retryable: example.retryable,
               ...(example.errors ? { errors: example.errors } : {}),
               requestId: '6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11',
             },

@@ -1,11 +1,14 @@
 import { HttpException } from '@nestjs/common';
 import {
+  codeOf,
   DomainError,
-  type DomainErrorCode,
+  type ErrorCode,
   type FieldError,
   ProviderError,
   type ProviderErrorKind,
 } from '@app/customer-domain';
+
+import { HttpError, type HttpErrorCode } from './http-error';
 
 /**
  * RFC 9457 problem details, the one shape every error takes. `code` is the stable, documented
@@ -17,6 +20,8 @@ export interface Problem {
   status: number;
   code: string;
   detail: string;
+  /** Whether sending the same request again later may succeed (a rate limit or an outage may pass). */
+  retryable: boolean;
   /** The offending input fields, for validation errors. */
   errors?: FieldError[];
   requestId?: string;
@@ -40,55 +45,68 @@ export function problemType(code: string): string {
   return `urn:customer-sync:problem:${code}`;
 }
 
-const DOMAIN_STATUS: Record<DomainErrorCode, number> = {
-  validation_failed: 400,
-  malformed_json: 400,
-  provider_unknown: 400,
-  unauthenticated: 401,
-  forbidden: 403,
-  customer_not_found: 404,
-  migration_not_found: 404,
-  route_not_found: 404,
-  method_not_allowed: 405,
-  external_reference_taken: 409,
-  provider_reference_taken: 409,
-  provider_customer_not_found: 404,
-  customer_forgotten: 409,
-  idempotency_request_in_progress: 409,
-  precondition_failed: 412,
-  payload_too_large: 413,
-  unsupported_media_type: 415,
-  idempotency_key_reused: 422,
-  unsupported_by_provider: 422,
-  internal_error: 500,
+/** Every code an answer can carry: the domain's, the providers', and those only HTTP produces. */
+export type ProblemCode = ErrorCode | HttpErrorCode;
+
+interface ProblemSpec {
+  status: number;
+  /**
+   * The answer says the request was refused before anything was carried out, so the caller can fix
+   * it (or wait) and send it again under the same Idempotency-Key: such answers are not kept.
+   */
+  refusedUpFront: boolean;
+}
+
+const refused = (status: number): ProblemSpec => ({ status, refusedUpFront: true });
+const answered = (status: number): ProblemSpec => ({ status, refusedUpFront: false });
+
+/** The single table from every code to HTTP. */
+export const PROBLEMS: Record<ProblemCode, ProblemSpec> = {
+  validation_failed: refused(400),
+  malformed_json: refused(400),
+  provider_unknown: answered(400),
+  unauthenticated: refused(401),
+  forbidden: refused(403),
+  customer_not_found: answered(404),
+  migration_not_found: answered(404),
+  provider_customer_not_found: answered(404),
+  route_not_found: refused(404),
+  method_not_allowed: refused(405),
+  external_reference_taken: answered(409),
+  provider_reference_taken: answered(409),
+  customer_forgotten: answered(409),
+  idempotency_request_in_progress: refused(409),
+  provider_conflict: answered(409),
+  // The link points at a customer the provider no longer has: the caller must decide what to do.
+  provider_not_found: answered(409),
+  precondition_failed: refused(412),
+  payload_too_large: refused(413),
+  unsupported_media_type: refused(415),
+  idempotency_key_reused: refused(422),
+  unsupported_by_provider: answered(422),
+  provider_rejected: answered(422),
+  internal_error: answered(500),
+  // Our credentials are wrong: nothing the caller can fix, and no provider detail is passed on.
+  provider_auth_failed: answered(502),
+  provider_unavailable: answered(502),
+  provider_bad_response: answered(502),
+  provider_rate_limited: answered(503),
 };
 
-/** How each way a provider can fail reaches our caller. */
-const PROVIDER_PROBLEM: Record<ProviderErrorKind, { status: number; code: string; detail: string }> = {
-  rejected: { status: 422, code: 'provider_rejected', detail: 'The provider rejected the request.' },
-  conflict: { status: 409, code: 'provider_conflict', detail: 'The provider reported a conflict.' },
-  not_found: {
-    status: 409,
-    code: 'provider_not_found',
-    detail: 'The provider no longer has the customer this gateway links to.',
-  },
-  // Our credentials are wrong: nothing the caller can fix, and no provider detail is passed on.
-  auth: {
-    status: 502,
-    code: 'provider_auth_failed',
-    detail: 'The gateway could not authenticate with the provider.',
-  },
-  rate_limited: {
-    status: 503,
-    code: 'provider_rate_limited',
-    detail: 'The provider is rate limiting the gateway.',
-  },
-  unavailable: { status: 502, code: 'provider_unavailable', detail: 'The provider could not be reached.' },
-  bad_response: {
-    status: 502,
-    code: 'provider_bad_response',
-    detail: 'The provider answered with something the gateway could not understand.',
-  },
+/** Whether an answer with this code says nothing was carried out (see ProblemSpec). */
+export function isRefusedUpFront(code: string): boolean {
+  return code in PROBLEMS && PROBLEMS[code as ProblemCode].refusedUpFront;
+}
+
+/** What the caller is told when a provider fails; the provider's own words only when it refused. */
+const PROVIDER_DETAIL: Record<ProviderErrorKind, string> = {
+  rejected: 'The provider rejected the request.',
+  conflict: 'The provider reported a conflict.',
+  not_found: 'The provider no longer has the customer this gateway links to.',
+  auth: 'The gateway could not authenticate with the provider.',
+  rate_limited: 'The provider is rate limiting the gateway.',
+  unavailable: 'The provider could not be reached.',
+  bad_response: 'The provider answered with something the gateway could not understand.',
 };
 
 const TITLES: Record<number, string> = {
@@ -124,55 +142,57 @@ function isBodyParserError(error: unknown): error is BodyParserError {
 }
 
 /** Nest wraps Express's own errors (body parser, bad path encoding) in HttpExceptions. */
-function fromHttpException(error: HttpException): DomainError {
+function fromHttpException(error: HttpException): DomainError | HttpError {
   if (isBodyParserError(error.cause)) return fromBodyParser(error.cause);
   const status = error.getStatus();
   if (status === 400) {
     return error.cause instanceof SyntaxError
-      ? new DomainError('malformed_json', 'The request body is not valid JSON.')
+      ? new HttpError('malformed_json', 'The request body is not valid JSON.')
       : new DomainError('validation_failed', 'The request could not be read.');
   }
-  if (status === 404) return new DomainError('route_not_found', 'No such route.');
-  if (status === 405) return new DomainError('method_not_allowed', 'This route does not accept that method.');
-  if (status === 413) return new DomainError('payload_too_large', 'The request body is too large.');
-  if (status === 415) return new DomainError('unsupported_media_type', 'Send the body as application/json.');
+  if (status === 404) return new HttpError('route_not_found', 'No such route.');
+  if (status === 405) return new HttpError('method_not_allowed', 'This route does not accept that method.');
+  if (status === 413) return new HttpError('payload_too_large', 'The request body is too large.');
+  if (status === 415) return new HttpError('unsupported_media_type', 'Send the body as application/json.');
   return new DomainError('internal_error', 'The gateway failed to handle the request.', [], { cause: error });
 }
 
-function fromBodyParser(error: BodyParserError): DomainError {
+function fromBodyParser(error: BodyParserError): HttpError {
   switch (error.type) {
     case 'entity.too.large':
-      return new DomainError('payload_too_large', 'The request body is too large.');
+      return new HttpError('payload_too_large', 'The request body is too large.');
     case 'entity.parse.failed':
-      return new DomainError('malformed_json', 'The request body is not valid JSON.');
+      return new HttpError('malformed_json', 'The request body is not valid JSON.');
     case 'encoding.unsupported':
     case 'charset.unsupported':
-      return new DomainError('unsupported_media_type', 'Send the body as UTF-8 application/json.');
+      return new HttpError('unsupported_media_type', 'Send the body as UTF-8 application/json.');
     default:
-      return new DomainError('malformed_json', 'The request body could not be read.');
+      return new HttpError('malformed_json', 'The request body could not be read.');
   }
 }
 
-/** The single table from our error model to HTTP. */
+/** Renders any error through the one table. */
 export function toProblem(error: unknown, context: { requestId?: string; path?: string }): RenderedProblem {
   const headers: Record<string, string> = {};
   const base = { requestId: context.requestId, instance: context.path };
 
   if (error instanceof ProviderError) {
-    const mapped = PROVIDER_PROBLEM[error.kind];
+    const code = codeOf(error);
+    const { status } = PROBLEMS[code];
     if (error.retryAfterMs !== undefined)
       headers['Retry-After'] = String(Math.ceil(error.retryAfterMs / 1000));
     const showsProviderDetail =
       error.kind === 'rejected' || error.kind === 'conflict' || error.kind === 'not_found';
     return {
-      status: mapped.status,
+      status,
       headers,
       body: {
-        type: problemType(mapped.code),
-        title: TITLES[mapped.status] ?? 'Error',
-        status: mapped.status,
-        code: mapped.code,
-        detail: mapped.detail,
+        type: problemType(code),
+        title: TITLES[status] ?? 'Error',
+        status,
+        code,
+        detail: PROVIDER_DETAIL[error.kind],
+        retryable: error.retryable,
         provider: error.provider,
         account: error.account,
         ...(showsProviderDetail
@@ -183,8 +203,8 @@ export function toProblem(error: unknown, context: { requestId?: string; path?: 
     };
   }
 
-  const domain =
-    error instanceof DomainError
+  const known =
+    error instanceof DomainError || error instanceof HttpError
       ? error
       : error instanceof HttpException
         ? fromHttpException(error)
@@ -193,18 +213,20 @@ export function toProblem(error: unknown, context: { requestId?: string; path?: 
           : new DomainError('internal_error', 'The gateway failed to handle the request.', [], {
               cause: error,
             });
-  const status = DOMAIN_STATUS[domain.code];
-  if (domain.code === 'unauthenticated') headers['WWW-Authenticate'] = 'Bearer';
+  const { status } = PROBLEMS[known.code];
+  if (known.code === 'unauthenticated') headers['WWW-Authenticate'] = 'Bearer';
+  const fieldErrors = known instanceof DomainError ? known.fieldErrors : [];
   return {
     status,
     headers,
     body: {
-      type: problemType(domain.code),
+      type: problemType(known.code),
       title: TITLES[status] ?? 'Error',
       status,
-      code: domain.code,
-      detail: domain.message,
-      ...(domain.fieldErrors.length > 0 ? { errors: domain.fieldErrors } : {}),
+      code: known.code,
+      detail: known.message,
+      retryable: known.retryable,
+      ...(fieldErrors.length > 0 ? { errors: fieldErrors } : {}),
       ...base,
     },
   };

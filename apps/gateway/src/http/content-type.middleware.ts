@@ -1,6 +1,7 @@
 import { Injectable, NestMiddleware } from '@nestjs/common';
-import { DomainError } from '@app/customer-domain';
 import { type NextFunction, type Request, type Response } from 'express';
+
+import { HttpError } from '../errors/http-error';
 
 /** Body types the JSON parser reads; merge-patch is what PATCH bodies are (RFC 7396). */
 export const JSON_BODY_TYPES = ['application/json', 'application/merge-patch+json'];
@@ -20,7 +21,7 @@ export class ContentTypeMiddleware implements NestMiddleware {
     if (hasBody(req)) {
       const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
       if (!JSON_BODY_TYPES.includes(type)) {
-        throw new DomainError('unsupported_media_type', `Send the body as ${JSON_BODY_TYPES.join(' or ')}.`);
+        throw new HttpError('unsupported_media_type', `Send the body as ${JSON_BODY_TYPES.join(' or ')}.`);
       }
     }
     next();

@@ -5,6 +5,7 @@ import { ApiHeader } from '@nestjs/swagger';
 import { DomainError } from '@app/customer-domain';
 import { type NextFunction, type Request, type Response } from 'express';
 
+import { isRefusedUpFront } from '../errors/problem';
 import { IdempotencyStore } from './idempotency.store';
 
 export const IDEMPOTENCY_HEADER = 'idempotency-key';
@@ -17,24 +18,6 @@ export const IDEMPOTENCY_KEY_HEADER = ApiHeader({
     'Makes the request safe to retry: the same key with the same request replays the first answer for 24 hours (marked `Idempotent-Replayed: true`); with another request it is a 422; while the first is running, a 409. Scoped to the API key.',
 });
 const UNSAFE_METHODS = new Set(['POST', 'PATCH', 'PUT', 'DELETE']);
-
-/**
- * Answers that say the request was never carried out. They are not kept, so the caller can fix
- * the request (or wait) and send it again under the same key.
- */
-const NOT_EXECUTED = new Set([
-  'validation_failed',
-  'malformed_json',
-  'payload_too_large',
-  'unsupported_media_type',
-  'unauthenticated',
-  'forbidden',
-  'route_not_found',
-  'method_not_allowed',
-  'precondition_failed',
-  'idempotency_key_reused',
-  'idempotency_request_in_progress',
-]);
 
 /** JSON with sorted keys, so that the same body hashes the same however its keys are ordered. */
 function canonicalJson(value: unknown): string {
@@ -54,11 +37,15 @@ export function requestHash(req: Request): string {
     .digest('hex');
 }
 
+/**
+ * Answers that say the request was never carried out (the problem table's `refusedUpFront`) are
+ * not kept, so the caller can fix the request (or wait) and send it again under the same key.
+ */
 function shouldKeep(status: number, body: unknown): boolean {
   if (status >= 500) return false;
   if (status < 400) return true;
   const code = (body as { code?: unknown } | undefined)?.code;
-  return !(typeof code === 'string' && NOT_EXECUTED.has(code));
+  return !(typeof code === 'string' && isRefusedUpFront(code));
 }
 
 function parseJson(payload: unknown): unknown {

@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 
 import { Inject, Injectable } from '@nestjs/common';
-import { DomainError } from '@app/customer-domain';
 import { PRISMA_CLIENT } from '@app/persistence';
 
 import { Prisma, type PrismaClient } from '../../../../generated/prisma/client';
 import { GATEWAY_CONFIG } from '../config/config.module';
 import { type GatewayConfig } from '../config/gateway.config';
+import { HttpError } from '../errors/http-error';
 
 export interface StoredResponse {
   status: number;
@@ -64,7 +64,7 @@ export class IdempotencyStore {
         continue;
       }
       if (existing.requestHash !== requestHash) {
-        throw new DomainError(
+        throw new HttpError(
           'idempotency_key_reused',
           'This Idempotency-Key was used with a different request. Use a new key for a new request.',
         );
@@ -73,7 +73,7 @@ export class IdempotencyStore {
         return { kind: 'replay', status: existing.responseStatus, body: existing.responseBody };
       }
       if (existing.lockedUntil > now) {
-        throw new DomainError(
+        throw new HttpError(
           'idempotency_request_in_progress',
           'A request with this Idempotency-Key is still being processed. Retry after it finishes.',
         );
@@ -84,12 +84,12 @@ export class IdempotencyStore {
         data: { lockedUntil: new Date(now.getTime() + this.lockMs) },
       });
       if (count === 1) return { kind: 'proceed', recordId: existing.id };
-      throw new DomainError(
+      throw new HttpError(
         'idempotency_request_in_progress',
         'A request with this Idempotency-Key is still being processed. Retry after it finishes.',
       );
     }
-    throw new DomainError('idempotency_request_in_progress', 'The Idempotency-Key is contended. Retry.');
+    throw new HttpError('idempotency_request_in_progress', 'The Idempotency-Key is contended. Retry.');
   }
 
   async complete(recordId: string, response: StoredResponse, customerId: string | undefined): Promise<void> {

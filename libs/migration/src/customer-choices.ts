@@ -1,0 +1,36 @@
+import { failureOf, type Customer, type LinkError, type ProviderLink } from '@app/customer-domain';
+
+import { type OutcomeReason } from './migration';
+
+/**
+ * The choices the migrator makes for one customer, as pure functions of what it read: the
+ * CustomerMigrator does the reading and writing around them.
+ */
+
+/** The target already holds the customer's current version: nothing to deliver. */
+export function isUpToDate(link: ProviderLink | undefined, customer: Pick<Customer, 'version'>): boolean {
+  return link?.intent === 'sync' && link.status === 'synced' && link.syncedVersion === customer.version;
+}
+
+/** Why a customer failed on an error thrown while migrating it. */
+export function reasonOf(error: unknown): OutcomeReason {
+  const { code, message, retryable } = failureOf(error, 'The migration failed unexpectedly.');
+  return { code, message, retryable };
+}
+
+/** How a target link ended that did not settle as synced. */
+export type UnsettledLink = { status: 'failed' | 'pending'; error?: LinkError } | { status: 'missing' };
+
+/**
+ * Why a customer failed whose target link did not settle. A link parked as failed is retried on
+ * resume only if its last failure may pass (a rate limit, an outage); one still pending when the
+ * wait ran out, or gone, is always retried.
+ */
+export function reasonOfUnsettledLink(settled: UnsettledLink): OutcomeReason {
+  const error = 'error' in settled ? settled.error : undefined;
+  return {
+    code: error?.code ?? 'delivery_failed',
+    message: error?.message ?? 'The target did not accept the customer.',
+    retryable: settled.status !== 'failed' || (error?.retryable ?? false),
+  };
+}
