@@ -8,6 +8,8 @@ export interface FieldError {
   field: string;
   code: string;
   message: string;
+  /** Set when the problem is a provider's rule (`provider_rules_violated`): which provider. */
+  provider?: string;
 }
 
 export const DOMAIN_ERROR_CODES = [
@@ -30,6 +32,8 @@ export const DOMAIN_ERROR_CODES = [
   'malformed_json',
   'provider_unknown',
   'unsupported_by_provider',
+  'provider_rules_violated',
+  'default_source_not_attached',
   'internal_error',
 ] as const;
 export type DomainErrorCode = (typeof DOMAIN_ERROR_CODES)[number];
@@ -75,6 +79,8 @@ export interface ProviderErrorDetails {
   providerMessage?: string;
   /** The provider's parameter name the error is about, when it says. */
   providerParameter?: string;
+  /** `providerParameter` (or the field named in the message) in canonical terms, e.g. `familyName`. */
+  field?: string;
   /** From `Retry-After` on a 429 or 503. */
   retryAfterMs?: number;
   /** The provider's request id (DR `x-dr-requestid`), for support tickets. */
@@ -89,6 +95,7 @@ export class ProviderError extends Error {
   readonly providerCode?: string;
   readonly providerMessage?: string;
   readonly providerParameter?: string;
+  readonly field?: string;
   readonly retryAfterMs?: number;
   readonly providerRequestId?: string;
 
@@ -105,6 +112,7 @@ export class ProviderError extends Error {
     this.providerCode = details.providerCode;
     this.providerMessage = details.providerMessage;
     this.providerParameter = details.providerParameter;
+    this.field = details.field;
     this.retryAfterMs = details.retryAfterMs;
     this.providerRequestId = details.providerRequestId;
   }

@@ -50,13 +50,15 @@ export function dataOf(customer: Customer): CustomerData {
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 
-function linkError(error: unknown) {
+function linkError(error: unknown): LinkError {
   if (error instanceof ProviderError) {
     return {
       code: `provider_${error.kind}`,
-      message: error.message,
+      // The field the provider named leads the message, so a migration item's reason shows it.
+      message: error.field !== undefined ? `${error.field}: ${error.message}` : error.message,
       ...(error.providerCode !== undefined ? { providerCode: error.providerCode } : {}),
       ...(error.providerMessage !== undefined ? { providerMessage: error.providerMessage } : {}),
+      ...(error.field !== undefined ? { field: error.field } : {}),
     };
   }
   if (error instanceof DomainError) return { code: error.code, message: error.message };
@@ -112,6 +114,7 @@ export class SyncWorker {
           leaseMs: this.options.leaseMs,
           limit: 10,
           customerId,
+          excludeErasureChecks: true,
         });
         if (claimed.length > 0) {
           await Promise.all(claimed.map((link) => this.deliver(link)));
@@ -267,32 +270,68 @@ export class SyncWorker {
       case 'sync':
         return this.sync(provider, link, customer);
       case 'delete':
-        try {
-          await provider.delete(ref);
-          return { kind: 'removed', outcome: 'deleted' };
-        } catch (error) {
-          if (error instanceof DomainError && error.code === 'unsupported_by_provider') {
-            return { kind: 'removed', outcome: 'unsupported' };
-          }
-          throw error;
-        }
-      case 'forget': {
-        const remote = await provider.get(ref);
-        if (remote === null) return { kind: 'forgotten', erasure: { status: 'erased', notErased: [] } };
-        try {
-          const { notErased } = await provider.forget({ ...ref, customer: remote.customer });
-          return {
-            kind: 'forgotten',
-            erasure: { status: notErased.length > 0 ? 'partial' : 'erased', notErased },
-          };
-        } catch (error) {
-          if (error instanceof DomainError && error.code === 'unsupported_by_provider') {
-            return { kind: 'forgotten', erasure: { status: 'unsupported', notErased: ['*'] } };
-          }
-          throw error;
-        }
-      }
+        // A provider without a delete (2CO) cannot lose the copy, so its personal fields are
+        // scrubbed instead and the link stays as the tombstone's record of what remains there.
+        if (provider.capabilities.operations.delete.support !== 'full') return this.erase(provider, link, ref);
+        await provider.delete(ref);
+        // Confirmed by reading back, not by the delete's answer.
+        if ((await provider.get(ref)) === null) return { kind: 'removed' };
+        return this.unconfirmed(link, {
+          code: 'delete_unconfirmed',
+          message: `${link.provider}/${link.account} still held the customer after its delete.`,
+        });
+      case 'forget':
+        return this.erase(provider, link, ref);
     }
+  }
+
+  /**
+   * Asks the provider to erase the customer's personal data once, then confirms by reading back:
+   * `erased` (or `partial`, naming what the provider cannot erase) only when the copy shows no
+   * other personal data. Until then the link stays `requested` and is read again with backoff
+   * (DR erases asynchronously after `requestToBeForgotten`); after `maxAttempts` reads it is
+   * parked `failed` with the fields still held.
+   */
+  private async erase(
+    provider: CustomerProvider,
+    link: ClaimedLink,
+    ref: { reference: string; providerCustomerId?: string },
+  ): Promise<SettleOutcome> {
+    let remote = await provider.get(ref);
+    if (remote === null) return { kind: 'forgotten', erasure: { status: 'erased', notErased: [] } };
+    const canForget = provider.capabilities.operations.forget.support !== 'none';
+    if (!canForget) return { kind: 'forgotten', erasure: { status: 'unsupported', notErased: ['*'] } };
+    let held = provider.personalDataHeld(remote);
+    const alreadyAsked = remote.forgotten || link.erasure?.status === 'requested';
+    if (!alreadyAsked) {
+      await provider.forget({ ...ref, customer: remote.customer });
+      remote = await provider.get(ref);
+      held = remote === null ? [] : provider.personalDataHeld(remote);
+    }
+    const erasable = held.filter((field) => !provider.unerasableFields.includes(field));
+    if (erasable.length === 0) {
+      return {
+        kind: 'forgotten',
+        erasure: { status: held.length === 0 ? 'erased' : 'partial', notErased: held },
+      };
+    }
+    if (link.attempts >= this.options.maxAttempts) {
+      return this.unconfirmed(link, {
+        code: 'erasure_unconfirmed',
+        message: `${link.provider}/${link.account} still held ${held.join(', ')} after ${link.attempts} read-backs.`,
+      });
+    }
+    return {
+      kind: 'erasure_requested',
+      erasure: { status: 'requested', notErased: held },
+      nextAttemptAt: new Date(Date.now() + this.backoff(link)),
+    };
+  }
+
+  /** A read-back contradicted the outcome: read again later, or park the link once attempts run out. */
+  private unconfirmed(link: ClaimedLink, error: LinkError): SettleOutcome {
+    if (link.attempts >= this.options.maxAttempts) return { kind: 'failed', error };
+    return { kind: 'retry', error, nextAttemptAt: new Date(Date.now() + this.backoff(link)) };
   }
 
   /** Reads the provider's copy, then creates it or sends only what differs from the mirror. */
@@ -315,6 +354,7 @@ export class SyncWorker {
         version: customer.version,
         providerCustomerId: created.providerCustomerId,
         unsupportedFields: created.unsupportedFields,
+        lossyFields: provider.lossyFields(data),
         remote: created,
       };
     }
@@ -327,6 +367,7 @@ export class SyncWorker {
         version: customer.version,
         providerCustomerId,
         unsupportedFields: unheld,
+        lossyFields: provider.lossyFields(data),
         remote,
       };
     }
@@ -342,6 +383,7 @@ export class SyncWorker {
       version: customer.version,
       providerCustomerId: updated.providerCustomerId ?? providerCustomerId,
       unsupportedFields: [...new Set([...unheld, ...updated.unsupportedFields])],
+      lossyFields: provider.lossyFields(data),
       remote: updated,
     };
   }
@@ -361,19 +403,19 @@ export class SyncWorker {
     }
     const retryable = error instanceof ProviderError ? error.retryable : !(error instanceof DomainError);
     if (retryable && link.attempts < this.options.maxAttempts) {
-      const exponential = Math.min(
-        this.options.retryMaxMs,
-        this.options.retryBaseMs * 2 ** (link.attempts - 1),
-      );
-      // Full jitter keeps many links that failed together from retrying together.
-      const jittered = exponential / 2 + Math.random() * (exponential / 2);
       const retryAfter = error instanceof ProviderError ? (error.retryAfterMs ?? 0) : 0;
       return {
         kind: 'retry',
         error: linkError(error),
-        nextAttemptAt: new Date(Date.now() + Math.max(jittered, retryAfter)),
+        nextAttemptAt: new Date(Date.now() + Math.max(this.backoff(link), retryAfter)),
       };
     }
     return { kind: 'failed', error: linkError(error) };
+  }
+
+  /** Capped exponential backoff with jitter, so many links that failed together spread out. */
+  private backoff(link: ClaimedLink): number {
+    const exponential = Math.min(this.options.retryMaxMs, this.options.retryBaseMs * 2 ** (link.attempts - 1));
+    return exponential / 2 + Math.random() * (exponential / 2);
   }
 }

@@ -60,6 +60,8 @@ const DOMAIN_STATUS: Record<DomainErrorCode, number> = {
   unsupported_media_type: 415,
   idempotency_key_reused: 422,
   unsupported_by_provider: 422,
+  provider_rules_violated: 422,
+  default_source_not_attached: 422,
   internal_error: 500,
 };
 
