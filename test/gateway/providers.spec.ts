@@ -248,7 +248,9 @@ describe('the API across both providers (sandboxes over real HTTP)', () => {
     expect([200, 202]).toContain(res.status);
     expect(res.body.deleted).toBe(res.status === 200);
     if (res.status === 200) {
-      expect(res.body.providers).toEqual([{ provider: 'digital-river', account: 'sandbox', outcome: 'deleted' }]);
+      expect(res.body.providers).toEqual([
+        { provider: 'digital-river', account: 'sandbox', outcome: 'deleted' },
+      ]);
     }
     await eventually('the customer to be gone', async () =>
       (await api().get(`/v1/customers/${created.body.id}`).set(auth)).status === 404 ? true : undefined,
@@ -377,11 +379,20 @@ describe('the API across both providers (sandboxes over real HTTP)', () => {
       ]),
     );
     const confirmed = await eventually('the DR erasure to be confirmed', async () => {
-      const link = linkOf((await api().get(`/v1/customers/${created.body.id}`).set(auth)).body, 'digital-river');
+      const link = linkOf(
+        (await api().get(`/v1/customers/${created.body.id}`).set(auth)).body,
+        'digital-river',
+      );
       return link.erasure?.status === 'erased' ? link : undefined;
     });
     expect(confirmed).toMatchObject({ status: 'synced', erasure: { status: 'erased', notErased: [] } });
-    expect(JSON.stringify(dr().dump().find((c) => c.id === 'e2e-forget'))).not.toContain(email);
+    expect(
+      JSON.stringify(
+        dr()
+          .dump()
+          .find((c) => c.id === 'e2e-forget'),
+      ),
+    ).not.toContain(email);
     expect(
       dr()
         .dump()

@@ -213,8 +213,11 @@ describe('POST /v1/migrations (in-process, through the sandboxes)', () => {
       .send(
         johnSmith({
           externalReference: 'lossy-1',
-          // Without a company 2CO has no FiscalCode to put the tax identifier in.
-          companyName: undefined,
+          // 2CO keeps one tax identifier, as FiscalCode: the second is lost there.
+          taxIdentifiers: [
+            { type: 'us_ein', value: '12-3456789' },
+            { type: 'de', value: 'DE123456789' },
+          ],
           providers: [{ provider: 'digital-river' }],
         }),
       )
@@ -254,11 +257,18 @@ describe('POST /v1/migrations (in-process, through the sandboxes)', () => {
     const stored = gateway.sandboxes.twoCheckout.admin
       .dump()
       .find((c) => c.ExternalCustomerReference === 'lossy-1');
-    expect(stored).toMatchObject({ Email: 'jsmith@digitalriver.com', FiscalCode: null, Language: 'en' });
+    expect(stored).toMatchObject({
+      Email: 'jsmith@digitalriver.com',
+      FiscalCode: '12-3456789',
+      Language: 'en',
+    });
     const mirrored = await api().get(`/v1/customers/${customerId}`).set(admin).expect(200);
     expect(mirrored.body).toMatchObject({
       metadata: { coupon: 'SPRING20' },
-      taxIdentifiers: [{ type: 'us_ein', value: '12-3456789' }],
+      taxIdentifiers: [
+        { type: 'us_ein', value: '12-3456789' },
+        { type: 'de', value: 'DE123456789' },
+      ],
       locale: 'en-US',
     });
   });

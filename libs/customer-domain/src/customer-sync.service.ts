@@ -106,7 +106,7 @@ function assertDefaultSourceAttached(data: CustomerData): void {
       {
         field: 'defaultSourceId',
         code: 'not_attached',
-        message: 'Must be one of the customer\'s attached sources.',
+        message: "Must be one of the customer's attached sources.",
       },
     ],
   );
@@ -236,7 +236,10 @@ export class CustomerSyncService {
     const after = await this.repository.findById(id);
     const providers = before.providers.map((link): ProviderReport => {
       const remaining = after?.providers.find((l) => sameTarget(l, link));
-      if (remaining === undefined || (remaining.status === 'synced' && remaining.erasure?.status === 'deleted')) {
+      if (
+        remaining === undefined ||
+        (remaining.status === 'synced' && remaining.erasure?.status === 'deleted')
+      ) {
         return { ...targetOf(link), outcome: 'deleted' };
       }
       if (remaining.status === 'synced' && remaining.erasure !== undefined) {
@@ -324,7 +327,7 @@ export class CustomerSyncService {
       reference: remote.reference,
       providerCustomerId: remote.providerCustomerId,
       unsupportedFields: remote.unsupportedFields,
-          lossyFields: provider.lossyFields(remote.customer),
+      lossyFields: provider.lossyFields(remote.customer),
     });
     return { customer, created: true };
   }
@@ -554,7 +557,11 @@ export class CustomerSyncService {
     );
   }
 
-  private async plan(target: ProviderTarget, write: WriteOperation, data?: CustomerData): Promise<ProviderPlan> {
+  private async plan(
+    target: ProviderTarget,
+    write: WriteOperation,
+    data?: CustomerData,
+  ): Promise<ProviderPlan> {
     const where = targetOf(target);
     const violations = data === undefined ? [] : this.violations(data, [target]);
     try {

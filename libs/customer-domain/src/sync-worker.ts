@@ -272,7 +272,8 @@ export class SyncWorker {
       case 'delete':
         // A provider without a delete (2CO) cannot lose the copy, so its personal fields are
         // scrubbed instead and the link stays as the tombstone's record of what remains there.
-        if (provider.capabilities.operations.delete.support !== 'full') return this.erase(provider, link, ref);
+        if (provider.capabilities.operations.delete.support !== 'full')
+          return this.erase(provider, link, ref);
         await provider.delete(ref);
         // Confirmed by reading back, not by the delete's answer.
         if ((await provider.get(ref)) === null) return { kind: 'removed' };
@@ -415,7 +416,10 @@ export class SyncWorker {
 
   /** Capped exponential backoff with jitter, so many links that failed together spread out. */
   private backoff(link: ClaimedLink): number {
-    const exponential = Math.min(this.options.retryMaxMs, this.options.retryBaseMs * 2 ** (link.attempts - 1));
+    const exponential = Math.min(
+      this.options.retryMaxMs,
+      this.options.retryBaseMs * 2 ** (link.attempts - 1),
+    );
     return exponential / 2 + Math.random() * (exponential / 2);
   }
 }

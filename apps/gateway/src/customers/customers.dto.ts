@@ -254,7 +254,9 @@ class CustomerFields {
   })
   @IsOptional()
   @IsString()
-  @Matches(SOURCE_ID_PATTERN, { message: 'defaultSourceId must be a source id (1-100 letters, digits, "_" or "-")' })
+  @Matches(SOURCE_ID_PATTERN, {
+    message: 'defaultSourceId must be a source id (1-100 letters, digits, "_" or "-")',
+  })
   defaultSourceId?: string | null;
 }
 
@@ -313,7 +315,10 @@ export class CreateCustomerBody extends CustomerFields {
   @IsArray()
   @ArrayMaxSize(20)
   @IsString({ each: true })
-  @Matches(SOURCE_ID_PATTERN, { each: true, message: 'each source must be a source id (1-100 letters, digits, "_" or "-")' })
+  @Matches(SOURCE_ID_PATTERN, {
+    each: true,
+    message: 'each source must be a source id (1-100 letters, digits, "_" or "-")',
+  })
   sources?: string[];
 
   @ApiPropertyOptional({

@@ -35,7 +35,12 @@ export function checkDrCustomer(customer: CustomerData): ProviderRuleViolation[]
   if (entries.length > METADATA_LIMITS.maxKeys) {
     add('metadata', 'max_length', `Digital River keeps at most ${METADATA_LIMITS.maxKeys} metadata keys.`);
   }
-  if (entries.some(([key, value]) => key.length > METADATA_LIMITS.maxKeyLength || value.length > METADATA_LIMITS.maxValueLength)) {
+  if (
+    entries.some(
+      ([key, value]) =>
+        key.length > METADATA_LIMITS.maxKeyLength || value.length > METADATA_LIMITS.maxValueLength,
+    )
+  ) {
     add(
       'metadata',
       'max_length',

@@ -35,7 +35,8 @@ export function checkTcoCustomer(customer: CustomerData): ProviderRuleViolation[
   const add = (field: string, rule: ProviderRuleViolation['rule'], message: string) =>
     violations.push({ provider: TWO_CHECKOUT, field, rule, message });
   for (const [field, tcoField] of TCO_REQUIRED_FIELDS) {
-    if (!valueAt(customer, field)?.trim()) add(field, 'required', `2Checkout requires ${tcoField} (${field}).`);
+    if (!valueAt(customer, field)?.trim())
+      add(field, 'required', `2Checkout requires ${tcoField} (${field}).`);
   }
   if (customer.email !== undefined && !EMAIL_PATTERN.test(customer.email)) {
     add('email', 'format', '2Checkout refuses this Email.');
