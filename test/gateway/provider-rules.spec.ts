@@ -160,6 +160,24 @@ describe('provider rules, truthful delete and forget (sandboxes over real HTTP)'
     expect(stored()).not.toContain('Bren Rd');
   }); // prettier-ignore
 
+  it('parks an erasure the provider never confirms as failed, naming what it still holds', async () => {
+    dr().admin.setForgetErasure({ afterReads: Number.MAX_SAFE_INTEGER });
+    try {
+      const created = await api().post('/v1/customers').set(auth).send(johnSmith({ externalReference: 'rules-never-erased', providers: [DR] }));
+      const forgotten = await api().post(`/v1/customers/${created.body.id}/forget`).set(auth);
+      expect(forgotten.body.providers[0]).toMatchObject({ outcome: 'requested' });
+      await gateway.drain();
+      const link = linkOf((await api().get(`/v1/customers/${created.body.id}`).set(auth)).body, 'digital-river');
+      expect(link).toMatchObject({
+        status: 'failed',
+        erasure: { status: 'requested', notErased: expect.arrayContaining(['email']) },
+        lastError: { code: 'erasure_unconfirmed', message: expect.stringMatching(/still held email.* after \d+ read-backs/) },
+      });
+    } finally {
+      dr().admin.setForgetErasure({});
+    }
+  }); // prettier-ignore
+
   it('answers a delete 202 while a provider that cannot delete still holds personal data, and says what', async () => {
     const created = await api().post('/v1/customers').set(auth).send(johnSmith({ externalReference: 'rules-delete' }));
     const numeric = linkOf(created.body, 'two-checkout').providerCustomerId!;

@@ -422,7 +422,11 @@ export class CustomerSyncService {
       for (const change of source?.fields ?? []) {
         if (adopting.includes(change.field as ComparedField)) patch[change.field] = change.theirs ?? null;
       }
-      if (Object.keys(patch).length > 0) await this.customers.update(id, patch, [customer.version]);
+      if (Object.keys(patch).length > 0) {
+        await this.customers.update(id, patch, [customer.version], (merged, current) =>
+          this.assertProviderRules(merged, this.syncedLinks(current)),
+        );
+      }
     }
     await this.queue.redrive(id);
     await this.deliver(id);

@@ -55,6 +55,8 @@ export interface DigitalRiverSandboxAdmin extends SandboxAdmin<DigitalRiverCusto
   createSource(options?: SourceOptions): DigitalRiverSource;
   /** Every tax identifier, oldest first. */
   dumpTaxIdentifiers(): DigitalRiverTaxIdentifier[];
+  /** Changes when forgotten customers are erased (see `forgetErasure`); applies to later requests. */
+  setForgetErasure(options: { afterReads?: number; afterMs?: number }): void;
 }
 
 export type RunningDigitalRiverSandbox = RunningSandbox<DigitalRiverCustomer> & {
@@ -66,6 +68,8 @@ export type RunningDigitalRiverSandbox = RunningSandbox<DigitalRiverCustomer> & 
 /** Default limits per key: 25/s in test mode, 250/s live (GB developer-resources/rate-limiting.md). */
 const DEFAULT_TEST_RATE_LIMIT = 25;
 const DEFAULT_LIVE_RATE_LIMIT = 250;
+/** The read right after `requestToBeForgotten` still shows the data; the next one does not. */
+const DEFAULT_ERASURE_AFTER_READS = 2;
 
 type Query = Record<string, string | string[]>;
 
@@ -107,7 +111,7 @@ class DigitalRiverSandbox {
 
   constructor(
     private readonly seed: number,
-    private readonly erasure: { afterReads: number; afterMs: number },
+    readonly erasure: { afterReads: number; afterMs: number },
   ) {
     this.idPrng = new Prng(deriveSeed(seed, 'customer-ids'));
     this.cardPrng = new Prng(deriveSeed(seed, 'cards'));
@@ -637,7 +641,7 @@ export async function startDigitalRiverSandbox(
     live: options.liveRateLimitPerSecond ?? DEFAULT_LIVE_RATE_LIMIT,
   };
   const sandbox = new DigitalRiverSandbox(options.seed ?? 1, {
-    afterReads: options.forgetErasure?.afterReads ?? 2,
+    afterReads: options.forgetErasure?.afterReads ?? DEFAULT_ERASURE_AFTER_READS,
     afterMs: options.forgetErasure?.afterMs ?? Number.POSITIVE_INFINITY,
   });
 
@@ -733,6 +737,10 @@ export async function startDigitalRiverSandbox(
     stats: () => server.stats(),
     createSource: (opts) => sandbox.createSource(opts ?? {}),
     dumpTaxIdentifiers: () => sandbox.store.taxIdentifiersInOrder().map(publicTaxIdentifier),
+    setForgetErasure: (erasure) => {
+      sandbox.erasure.afterReads = erasure.afterReads ?? DEFAULT_ERASURE_AFTER_READS;
+      sandbox.erasure.afterMs = erasure.afterMs ?? Number.POSITIVE_INFINITY;
+    },
   };
   registerAdminRoutes(server, admin);
   server.adminRoute('POST', '/sources', (req) => {
