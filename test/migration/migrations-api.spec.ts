@@ -521,6 +521,8 @@ describe('POST /v1/migrations (in-process, through the sandboxes)', () => {
 
     it('forget: Digital River records the request to be forgotten; the mirror and 2Checkout keep the customer', async () => {
       const { references, report } = await migrateWithCutover('forget');
+      // The cutover ends once DR recorded the request; the worker confirms the erasure after.
+      await gateway.drain();
       const dr = gateway.sandboxes.digitalRiver.admin.dump();
       expect(sorted(dr.map((c) => c.id))).toEqual(sorted(references));
       expect(dr.map((c) => c.requestToBeForgotten)).toEqual(references.map(() => true));
@@ -536,6 +538,7 @@ describe('POST /v1/migrations (in-process, through the sandboxes)', () => {
           primary: false,
           intent: 'forget',
           status: 'synced',
+          erasure: { status: 'erased', notErased: [] },
         });
       }
       expect(

