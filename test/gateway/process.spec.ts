@@ -116,7 +116,13 @@ describe('the gateway process', () => {
       .post('/v1/customers')
       .set('Authorization', `Bearer ${started.apiKey}`)
       .set('Idempotency-Key', 'log-check')
-      .send({ email: secretEmail, phone: '555-0100', givenName: 'Privata' });
+      .send({
+        email: secretEmail,
+        phone: '555-0100',
+        givenName: 'Privata',
+        familyName: 'Persona',
+        address: { line1: '1 Main St', city: 'Minnetonka', postalCode: '55129', country: 'US' },
+      });
     await request(started.url)
       .get('/v1/customers')
       .query({ email: secretEmail })

@@ -213,8 +213,11 @@ describe('POST /v1/migrations (in-process, through the sandboxes)', () => {
       .send(
         johnSmith({
           externalReference: 'lossy-1',
-          // Without a company 2CO has no FiscalCode to put the tax identifier in.
-          companyName: undefined,
+          // 2CO keeps one tax identifier, as FiscalCode: the second is lost there.
+          taxIdentifiers: [
+            { type: 'us_ein', value: '12-3456789' },
+            { type: 'de', value: 'DE123456789' },
+          ],
           providers: [{ provider: 'digital-river' }],
         }),
       )
@@ -254,11 +257,18 @@ describe('POST /v1/migrations (in-process, through the sandboxes)', () => {
     const stored = gateway.sandboxes.twoCheckout.admin
       .dump()
       .find((c) => c.ExternalCustomerReference === 'lossy-1');
-    expect(stored).toMatchObject({ Email: 'jsmith@digitalriver.com', FiscalCode: null, Language: 'en' });
+    expect(stored).toMatchObject({
+      Email: 'jsmith@digitalriver.com',
+      FiscalCode: '12-3456789',
+      Language: 'en',
+    });
     const mirrored = await api().get(`/v1/customers/${customerId}`).set(admin).expect(200);
     expect(mirrored.body).toMatchObject({
       metadata: { coupon: 'SPRING20' },
-      taxIdentifiers: [{ type: 'us_ein', value: '12-3456789' }],
+      taxIdentifiers: [
+        { type: 'us_ein', value: '12-3456789' },
+        { type: 'de', value: 'DE123456789' },
+      ],
       locale: 'en-US',
     });
   });
@@ -511,6 +521,8 @@ describe('POST /v1/migrations (in-process, through the sandboxes)', () => {
 
     it('forget: Digital River records the request to be forgotten; the mirror and 2Checkout keep the customer', async () => {
       const { references, report } = await migrateWithCutover('forget');
+      // The cutover ends once DR recorded the request; the worker confirms the erasure after.
+      await gateway.drain();
       const dr = gateway.sandboxes.digitalRiver.admin.dump();
       expect(sorted(dr.map((c) => c.id))).toEqual(sorted(references));
       expect(dr.map((c) => c.requestToBeForgotten)).toEqual(references.map(() => true));
@@ -526,6 +538,7 @@ describe('POST /v1/migrations (in-process, through the sandboxes)', () => {
           primary: false,
           intent: 'forget',
           status: 'synced',
+          erasure: { status: 'erased', notErased: [] },
         });
       }
       expect(

@@ -170,6 +170,36 @@ describe('Digital River sandbox (conformance over HTTP)', () => {
       expect(res.body.errors[0].code).toBe('restricted_update');
     });
 
+    it('erases a forgotten customer asynchronously: on the second read after the request, or after a delay', async () => {
+      await create({ id: 'erase-me', email: 'erase@example.test', shipping: { name: 'Erase Me', address: { line1: '1 Main St', country: 'US' } }, metadata: { k: 'v' } });
+      const asked = await api('/customers/erase-me', { method: 'POST', json: { requestToBeForgotten: true } });
+      expect(asked.body).toMatchObject({ requestToBeForgotten: true, email: 'erase@example.test' });
+      expect((await api('/customers/erase-me')).body.email).toBe('erase@example.test');
+      const erased = (await api('/customers/erase-me')).body;
+      expect(erased).toMatchObject({ id: 'erase-me', requestToBeForgotten: true });
+      expect(erased).not.toHaveProperty('email');
+      expect(erased).not.toHaveProperty('shipping');
+      expect(erased).not.toHaveProperty('metadata');
+
+      const timed = await startDigitalRiverSandbox({ rateLimitPerSecond: 0, forgetErasure: { afterReads: 1_000, afterMs: 0 } });
+      try {
+        const call = (path: string, json?: unknown) => http(timed.url + path, { method: json ? 'POST' : 'GET', ...(json ? { json } : {}), headers: { authorization: `Bearer ${timed.secretKey}` } });
+        await call('/customers', { id: 'timed', email: 'timed@example.test' });
+        await call('/customers/timed', { requestToBeForgotten: true });
+        expect((await call('/customers/timed')).body).not.toHaveProperty('email');
+      } finally {
+        await timed.close();
+      }
+    }); // prettier-ignore
+
+    it('accepts a JSON content type with an empty body where an endpoint takes none', async () => {
+      await create({ id: 'empty-body' });
+      const source = dr.admin.createSource();
+      const res = await api(`/customers/empty-body/sources/${source.id}`, { method: 'POST', headers: { 'content-type': 'application/json' } });
+      expect(res.status).toBe(200);
+      expect(res.body).toMatchObject({ id: source.id, customerId: 'empty-body', owner: expect.objectContaining({ email: expect.any(String) }) });
+    }); // prettier-ignore
+
     it('rejects id on update (not an UpdateCustomerRequest field) and 404s unknown customers', async () => {
       await create({ id: 'u2' });
       expect(

@@ -141,8 +141,10 @@ export interface Link {
   status: string;
   intent: string;
   syncedVersion: number | null;
-  lastError: { code: string } | null;
+  lastError: { code: string; message: string; field?: string } | null;
   unsupportedFields: string[];
+  lossyFields: string[];
+  erasure: { status: string; notErased: string[] } | null;
 }
 
 /** The customer's link to `provider`; fails the test when there is none. */

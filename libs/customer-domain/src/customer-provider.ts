@@ -34,6 +34,47 @@ export const CANONICAL_FIELDS = [
 ] as const;
 export type CanonicalField = (typeof CANONICAL_FIELDS)[number];
 
+/**
+ * How a provider would refuse a customer: `required` (absent), `max_length`, `format`, or
+ * `requires` (the field is only accepted together with another one).
+ */
+export const PROVIDER_RULE_CODES = ['required', 'max_length', 'format', 'requires'] as const;
+export type ProviderRuleCode = (typeof PROVIDER_RULE_CODES)[number];
+
+/** One thing a provider would refuse, in canonical terms, found before any call is made. */
+export interface ProviderRuleViolation {
+  provider: string;
+  /** Canonical dotted path, e.g. `familyName`, `address.line1`. */
+  field: string;
+  rule: ProviderRuleCode;
+  message: string;
+}
+
+/**
+ * Canonical fields that hold personal data. What a provider still holds of these after a forget
+ * or a delete decides whether the erasure is done.
+ */
+export const PERSONAL_FIELDS = [
+  'email',
+  'givenName',
+  'familyName',
+  'companyName',
+  'phone',
+  'address',
+  'taxIdentifiers',
+  'taxCertificates',
+] as const;
+export type PersonalField = (typeof PERSONAL_FIELDS)[number];
+
+/** The personal fields of `customer` that hold a value. */
+export function personalFieldsWithValues(customer: CustomerData): PersonalField[] {
+  return PERSONAL_FIELDS.filter((field) => {
+    const value = customer[field];
+    if (Array.isArray(value)) return value.length > 0;
+    return value !== undefined;
+  });
+}
+
 export const PROVIDER_OPERATIONS = [
   'create',
   'get',
@@ -212,6 +253,28 @@ export interface CustomerProvider {
    * `DomainError('unsupported_by_provider')` here too.
    */
   dryRun(operation: WriteOperation): Promise<DryRunPlan>;
+
+  /**
+   * Pure: every way this provider would refuse `customer` (required fields, formats, lengths,
+   * fields that need another), so a write is refused with all of them before any call is made.
+   */
+  check(customer: CustomerData): ProviderRuleViolation[];
+
+  /**
+   * Pure: canonical fields of `customer` the provider holds only partially (joined with another
+   * field, truncated, part of the value lost), as opposed to `unsupportedFields` (not held at all).
+   */
+  lossyFields(customer: CustomerData): CanonicalField[];
+
+  /**
+   * Pure: the personal fields `remote` still holds (placeholders a scrub wrote do not count). An
+   * erasure or a scrub is confirmed only when a read-back shows none, or only those in
+   * `unerasableFields`.
+   */
+  personalDataHeld(remote: RemoteCustomer): PersonalField[];
+
+  /** Personal fields this provider can never erase (a required field with no neutral value). */
+  readonly unerasableFields: readonly PersonalField[];
 
   /** Releases keep-alive sockets; call on shutdown. */
   close(): void;

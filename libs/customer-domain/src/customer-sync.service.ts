@@ -14,6 +14,7 @@ import {
   type CanonicalField,
   type DryRunPlan,
   type PlannedRequest,
+  type ProviderRuleViolation,
   type WriteOperation,
 } from './customer-provider';
 import { compareCustomers, type ComparedField, type FieldDrift } from './drift';
@@ -38,16 +39,25 @@ export interface RequestedTarget {
   account?: string;
 }
 
-/** What a delete or forget did at one provider account, as far as it got within the wait. */
+/**
+ * What a delete or forget did at one provider account, as far as it got within the wait:
+ * `deleted` (a read-back found no copy), `scrubbed` (the provider cannot delete: its personal
+ * fields were overwritten, confirmed by a read-back), `forgotten` (erasure confirmed), `requested`
+ * (erasure asked for, not confirmed yet), `unsupported`, `pending` or `failed`.
+ */
 export interface ProviderReport extends ProviderTarget {
-  outcome: 'deleted' | 'forgotten' | 'unsupported' | 'pending' | 'failed';
+  outcome: 'deleted' | 'scrubbed' | 'forgotten' | 'requested' | 'unsupported' | 'pending' | 'failed';
   erasure?: Erasure;
+  /** Personal fields this provider still holds, as far as the gateway knows. */
+  remaining?: string[];
   error?: LinkError;
 }
 
 export interface ProviderPlan extends ProviderTarget {
   requests: PlannedRequest[];
   unsupportedFields: CanonicalField[];
+  /** What this provider would refuse: the real write answers 422 with these. */
+  violations: ProviderRuleViolation[];
   /** Why nothing would be sent to this provider, e.g. it has no such operation. */
   unsupported?: string;
 }
@@ -86,6 +96,22 @@ const targetOf = (link: ProviderTarget): ProviderTarget => ({
 });
 const sameTarget = (a: ProviderTarget, b: ProviderTarget) =>
   a.provider === b.provider && a.account === b.account;
+
+/** A default source must be one of the customer's attached sources (as DR requires). */
+function assertDefaultSourceAttached(data: CustomerData): void {
+  if (data.defaultSourceId === undefined || data.sourceIds.includes(data.defaultSourceId)) return;
+  throw new DomainError(
+    'default_source_not_attached',
+    `The source "${data.defaultSourceId}" is not attached to the customer; attach it first (POST /v1/customers/{id}/sources/{sourceId}?default=true does both).`,
+    [
+      {
+        field: 'defaultSourceId',
+        code: 'not_attached',
+        message: "Must be one of the customer's attached sources.",
+      },
+    ],
+  );
+}
 
 /**
  * The gateway's write path. Each write commits to the mirror together with the provider work it
@@ -135,6 +161,7 @@ export class CustomerSyncService {
 
   async create(data: CustomerData, requested?: readonly RequestedTarget[]): Promise<Customer> {
     const targets = this.resolveTargets(requested);
+    this.assertProviderRules(data, targets);
     const created = await this.customers.create(data, (id) =>
       targets.map((target) => ({ ...target, reference: data.externalReference ?? id })),
     );
@@ -147,7 +174,7 @@ export class CustomerSyncService {
     const reference = data.externalReference ?? newCustomerId();
     return Promise.all(
       targets.map((target) =>
-        this.plan(target, { operation: 'create', input: { reference, customer: data } }),
+        this.plan(target, { operation: 'create', input: { reference, customer: data } }, data),
       ),
     );
   }
@@ -156,6 +183,7 @@ export class CustomerSyncService {
   async link(id: string, requested: RequestedTarget): Promise<Customer> {
     const customer = await this.writable(id);
     const [target] = this.resolveTargets([requested]) as [ProviderTarget];
+    this.assertProviderRules(dataOf(customer), [target]);
     await this.repository.addLink(id, { ...target, reference: referenceOf(customer) });
     return this.deliver(id);
   }
@@ -163,17 +191,21 @@ export class CustomerSyncService {
   async planLink(id: string, requested: RequestedTarget): Promise<ProviderPlan[]> {
     const customer = await this.writable(id);
     const [target] = this.resolveTargets([requested]) as [ProviderTarget];
+    const data = dataOf(customer);
     return [
-      await this.plan(target, {
-        operation: 'create',
-        input: { reference: referenceOf(customer), customer: dataOf(customer) },
-      }),
+      await this.plan(
+        target,
+        { operation: 'create', input: { reference: referenceOf(customer), customer: data } },
+        data,
+      ),
     ];
   }
 
   async update(id: string, patch: CustomerPatch, expectedVersions?: readonly number[]): Promise<Customer> {
     await this.writable(id);
-    await this.customers.update(id, patch, expectedVersions);
+    await this.customers.update(id, patch, expectedVersions, (merged, current) =>
+      this.assertProviderRules(merged, this.syncedLinks(current)),
+    );
     return this.deliver(id);
   }
 
@@ -182,10 +214,11 @@ export class CustomerSyncService {
     const after = this.customers.preview(dataOf(before), patch);
     return Promise.all(
       this.syncedLinks(before).map((link) =>
-        this.plan(link, {
-          operation: 'update',
-          input: { ...this.ref(link), previous: dataOf(before), customer: after },
-        }),
+        this.plan(
+          link,
+          { operation: 'update', input: { ...this.ref(link), previous: dataOf(before), customer: after } },
+          after,
+        ),
       ),
     );
   }
@@ -204,14 +237,28 @@ export class CustomerSyncService {
     const after = await this.repository.findById(id);
     const providers = before.providers.map((link): ProviderReport => {
       const remaining = after?.providers.find((l) => sameTarget(l, link));
-      if (remaining === undefined) {
-        const canDelete =
-          this.registry.get(link.provider, link.account).capabilities.operations.delete.support !== 'none';
-        return { ...targetOf(link), outcome: canDelete ? 'deleted' : 'unsupported' };
+      if (
+        remaining === undefined ||
+        (remaining.status === 'synced' && remaining.erasure?.status === 'deleted')
+      ) {
+        return { ...targetOf(link), outcome: 'deleted' };
+      }
+      if (remaining.status === 'synced' && remaining.erasure !== undefined) {
+        return {
+          ...targetOf(link),
+          outcome: remaining.erasure.status === 'unsupported' ? 'unsupported' : 'scrubbed',
+          erasure: remaining.erasure,
+          remaining: remaining.erasure.notErased,
+        };
       }
       return this.pendingOrFailed(remaining);
     });
-    return { deleted: after === undefined, providers };
+    // Deleted means nothing personal remains anywhere, which only a confirmed read-back shows.
+    const deleted = providers.every(
+      (report) =>
+        report.outcome === 'deleted' || (report.outcome === 'scrubbed' && report.remaining?.length === 0),
+    );
+    return { deleted, providers };
   }
 
   async planDelete(id: string): Promise<ProviderPlan[]> {
@@ -236,6 +283,7 @@ export class CustomerSyncService {
             ...targetOf(link),
             outcome: link.erasure.status === 'unsupported' ? 'unsupported' : 'forgotten',
             erasure: link.erasure,
+            remaining: link.erasure.notErased,
           }
         : this.pendingOrFailed(link),
     );
@@ -280,13 +328,16 @@ export class CustomerSyncService {
       reference: remote.reference,
       providerCustomerId: remote.providerCustomerId,
       unsupportedFields: remote.unsupportedFields,
+      lossyFields: provider.lossyFields(remote.customer),
     });
     return { customer, created: true };
   }
 
-  attachSource(id: string, sourceId: string): Promise<Customer> {
+  /** `makeDefault` also makes it the customer's default source. */
+  attachSource(id: string, sourceId: string, makeDefault = false): Promise<Customer> {
     return this.changeList(id, 'sourceIds', (customer) => ({
       sourceIds: [...new Set([...customer.sourceIds, sourceId])],
+      ...(makeDefault ? { defaultSourceId: sourceId } : {}),
     }));
   }
 
@@ -356,7 +407,11 @@ export class CustomerSyncService {
     const drift = await this.drift(id);
     const from = request.from ? this.resolveTargets([request.from])[0] : undefined;
     const patch = adoptionPatch(drift, request, from);
-    if (Object.keys(patch).length > 0) await this.customers.update(id, patch, [customer.version]);
+    if (Object.keys(patch).length > 0) {
+      await this.customers.update(id, patch, [customer.version], (merged, current) =>
+        this.assertProviderRules(merged, this.syncedLinks(current)),
+      );
+    }
     await this.queue.redrive(id);
     await this.deliver(id);
     return this.drift(id);
@@ -424,7 +479,9 @@ export class CustomerSyncService {
         ],
       );
     }
-    await this.customers.update(id, change(customer), [customer.version]);
+    await this.customers.update(id, change(customer), [customer.version], (merged, current) =>
+      this.assertProviderRules(merged, this.syncedLinks(current)),
+    );
     return this.deliver(id);
   }
 
@@ -454,22 +511,54 @@ export class CustomerSyncService {
   }
 
   private pendingOrFailed(link: ProviderLink): ProviderReport {
+    const requested = link.status === 'pending' && link.erasure?.status === 'requested';
     return {
       ...targetOf(link),
-      outcome: link.status === 'failed' ? 'failed' : 'pending',
+      outcome: link.status === 'failed' ? 'failed' : requested ? 'requested' : 'pending',
+      ...(link.erasure !== undefined ? { erasure: link.erasure, remaining: link.erasure.notErased } : {}),
       ...(link.lastError !== undefined ? { error: link.lastError } : {}),
     };
   }
 
-  private async plan(target: ProviderTarget, write: WriteOperation): Promise<ProviderPlan> {
+  /** Every (provider, field, rule) the targets would refuse in `data`, each provider once. */
+  violations(data: CustomerData, targets: readonly ProviderTarget[]): ProviderRuleViolation[] {
+    const providers = [...new Map(targets.map((t) => [t.provider, t])).values()];
+    return providers.flatMap((target) => this.registry.get(target.provider, target.account).check(data));
+  }
+
+  /**
+   * Refuses (422, nothing written) a write a target provider would refuse, listing every problem
+   * at once. A customer can stay mirror-only for a provider by not being linked to it.
+   */
+  private assertProviderRules(data: CustomerData, targets: readonly ProviderTarget[]): void {
+    assertDefaultSourceAttached(data);
+    const violations = this.violations(data, targets);
+    if (violations.length === 0) return;
+    const byProvider = new Map<string, string[]>();
+    for (const v of violations) byProvider.set(v.provider, [...(byProvider.get(v.provider) ?? []), v.field]);
+    throw new DomainError(
+      'provider_rules_violated',
+      `A linked provider would refuse this customer: ${[...byProvider]
+        .map(([provider, fields]) => `${provider} needs ${fields.join(', ')}`)
+        .join('; ')}. Complete the customer, or keep it out of that provider (providers: []).`,
+      violations.map((v) => ({ field: v.field, code: v.rule, message: v.message, provider: v.provider })),
+    );
+  }
+
+  private async plan(
+    target: ProviderTarget,
+    write: WriteOperation,
+    data?: CustomerData,
+  ): Promise<ProviderPlan> {
     const where = targetOf(target);
+    const violations = data === undefined ? [] : this.violations(data, [target]);
     try {
       const plan: DryRunPlan = await this.registry.get(target.provider, target.account).dryRun(write);
-      return { ...where, ...plan };
+      return { ...where, ...plan, violations };
     } catch (error) {
       // The real write would report this provider as unsupported, so the plan does too.
       if (error instanceof DomainError && error.code === 'unsupported_by_provider') {
-        return { ...where, requests: [], unsupportedFields: [], unsupported: error.message };
+        return { ...where, requests: [], unsupportedFields: [], violations, unsupported: error.message };
       }
       throw error;
     }

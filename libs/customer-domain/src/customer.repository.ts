@@ -37,6 +37,7 @@ export interface NewLink {
 export interface AdoptedLink extends NewLink {
   providerCustomerId?: string;
   unsupportedFields: string[];
+  lossyFields: string[];
 }
 
 export interface StoredProviderCall extends ProviderCallRecord {

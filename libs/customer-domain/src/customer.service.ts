@@ -55,8 +55,14 @@ export class CustomerService {
    * Applies a merge patch to the customer as it is when the write happens (the row is locked
    * meanwhile), so concurrent updates serialise and none loses another's fields. With
    * `expectedVersions` (from If-Match) it applies only if the stored version is one of them.
+   * `check` sees the merged customer under the lock and may throw to refuse it (provider rules).
    */
-  async update(id: string, patch: CustomerPatch, expectedVersions?: readonly number[]): Promise<Customer> {
+  async update(
+    id: string,
+    patch: CustomerPatch,
+    expectedVersions?: readonly number[],
+    check?: (merged: CustomerData, current: Customer) => void,
+  ): Promise<Customer> {
     const saved = await this.repository.modify(id, (current) => {
       if (expectedVersions !== undefined && !expectedVersions.includes(current.version)) {
         throw new DomainError(
@@ -66,6 +72,7 @@ export class CustomerService {
       }
       const merged = applyPatch(current, patch);
       assertInvariants(merged);
+      check?.(merged, current);
       return merged;
     });
     if (saved === undefined) throw notFound(id);

@@ -64,10 +64,20 @@ export type LinkStatus = (typeof LINK_STATUSES)[number];
 export const LINK_INTENTS = ['sync', 'delete', 'forget'] as const;
 export type LinkIntent = (typeof LINK_INTENTS)[number];
 
-/** How a forget went at one provider. */
+/**
+ * How a forget (or a delete where the provider has none, which scrubs instead) stands at one
+ * provider. `requested`: asked, but a read-back still shows personal data (DR erases
+ * asynchronously); the worker reads again with backoff. `erased`: a read-back shows none.
+ * `partial`: confirmed, except `notErased`, which the provider cannot erase. `unsupported`: the
+ * provider has no way to erase anything. `deleted`: a delete there is confirmed (a read-back found
+ * no copy); the link stays only while the customer's tombstone does.
+ */
+export const ERASURE_STATUSES = ['requested', 'erased', 'partial', 'unsupported', 'deleted'] as const;
+export type ErasureStatus = (typeof ERASURE_STATUSES)[number];
+
 export interface Erasure {
-  status: 'erased' | 'partial' | 'unsupported';
-  /** Personal fields the provider still holds: it has no way to erase them. */
+  status: ErasureStatus;
+  /** Personal fields the provider still held at the last read-back. */
   notErased: string[];
 }
 
@@ -80,6 +90,8 @@ export interface LinkError {
   retryable: boolean;
   providerCode?: string;
   providerMessage?: string;
+  /** The canonical field the provider's refusal is about, when it names one. */
+  field?: string;
 }
 
 /** Where a customer lives at one provider account. */
@@ -100,6 +112,8 @@ export interface ProviderLink {
   lastError?: LinkError;
   /** Canonical fields this provider cannot hold. */
   unsupportedFields: string[];
+  /** Canonical fields this provider holds only partially (joined, truncated, part lost). */
+  lossyFields: string[];
   erasure?: Erasure;
   /** The customer's system of record, set by a migration's cutover. */
   primary: boolean;

@@ -11,6 +11,8 @@ export interface FieldError {
   field: string;
   code: string;
   message: string;
+  /** Set when the problem is a provider's rule (`provider_rules_violated`): which provider. */
+  provider?: string;
 }
 
 export const DOMAIN_ERROR_CODES = [
@@ -26,6 +28,8 @@ export const DOMAIN_ERROR_CODES = [
   'forbidden',
   'provider_unknown',
   'unsupported_by_provider',
+  'provider_rules_violated',
+  'default_source_not_attached',
   'internal_error',
 ] as const;
 export type DomainErrorCode = (typeof DOMAIN_ERROR_CODES)[number];
@@ -93,6 +97,8 @@ export interface ProviderErrorDetails {
   providerMessage?: string;
   /** The provider's parameter name the error is about, when it says. */
   providerParameter?: string;
+  /** `providerParameter` (or the field named in the message) in canonical terms, e.g. `familyName`. */
+  field?: string;
   /** From `Retry-After` on a 429 or 503. */
   retryAfterMs?: number;
   /** The provider's request id (DR `x-dr-requestid`), for support tickets. */
@@ -109,6 +115,7 @@ export class ProviderError extends Error {
   readonly providerCode?: string;
   readonly providerMessage?: string;
   readonly providerParameter?: string;
+  readonly field?: string;
   readonly retryAfterMs?: number;
   readonly providerRequestId?: string;
   readonly retryable: boolean;
@@ -126,6 +133,7 @@ export class ProviderError extends Error {
     this.providerCode = details.providerCode;
     this.providerMessage = details.providerMessage;
     this.providerParameter = details.providerParameter;
+    this.field = details.field;
     this.retryAfterMs = details.retryAfterMs;
     this.providerRequestId = details.providerRequestId;
     this.retryable = details.retryable ?? PROVIDER_FAILURES[details.kind].retryable;
@@ -147,6 +155,8 @@ export interface Failure {
   /** The provider's own code and message, when a provider answered "no". */
   providerCode?: string;
   providerMessage?: string;
+  /** The canonical field the provider's refusal is about, when it names one. */
+  field?: string;
 }
 
 /**
@@ -158,10 +168,12 @@ export function failureOf(error: unknown, unexpectedMessage: string): Failure {
   if (error instanceof ProviderError) {
     return {
       code: codeOf(error),
-      message: error.message,
+      // The field the provider named leads the message, so a migration item's reason shows it.
+      message: error.field !== undefined ? `${error.field}: ${error.message}` : error.message,
       retryable: error.retryable,
       ...(error.providerCode !== undefined ? { providerCode: error.providerCode } : {}),
       ...(error.providerMessage !== undefined ? { providerMessage: error.providerMessage } : {}),
+      ...(error.field !== undefined ? { field: error.field } : {}),
     };
   }
   if (error instanceof DomainError)

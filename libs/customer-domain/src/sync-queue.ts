@@ -18,6 +18,8 @@ export interface ClaimedLink {
   /** The customer version the provider was last confirmed to hold; absent for a link never delivered. */
   syncedVersion?: number;
   unsupportedFields: string[];
+  /** The erasure recorded so far, for a forget (or a scrub in place of a delete) being confirmed. */
+  erasure?: Erasure;
 }
 
 export type SettleOutcome =
@@ -27,6 +29,7 @@ export type SettleOutcome =
       version: number;
       providerCustomerId?: string;
       unsupportedFields: string[];
+      lossyFields: string[];
       /** What the delivery did at the provider (not stored; bulk jobs report it). */
       action?: DeliveryAction;
       /** The provider's copy as it answered this delivery (not stored; bulk jobs verify against it). */
@@ -36,9 +39,12 @@ export type SettleOutcome =
   | { kind: 'retry'; error: LinkError; nextAttemptAt: Date }
   /** Parked until someone re-drives it (`POST /v1/customers/{id}/sync`). */
   | { kind: 'failed'; error: LinkError }
-  /** The delete is done there (or the provider has none): the link goes. */
-  | { kind: 'removed'; outcome: 'deleted' | 'unsupported' }
-  | { kind: 'forgotten'; erasure: Erasure };
+  /** The delete is done there, confirmed by a read-back: the link goes. */
+  | { kind: 'removed' }
+  /** The erasure is confirmed (or is all the provider can do): the link keeps it as the record. */
+  | { kind: 'forgotten'; erasure: Erasure }
+  /** Erasure asked for, not yet confirmed by a read-back: read again at `nextAttemptAt`. */
+  | { kind: 'erasure_requested'; erasure: Erasure; nextAttemptAt: Date };
 
 /**
  * The transactional outbox. The links themselves are its entries: every canonical write marks the
@@ -54,6 +60,11 @@ export abstract class SyncQueue {
     leaseMs: number;
     limit: number;
     customerId?: string;
+    /**
+     * Leave links whose erasure is `requested` (waiting for the provider to erase) to the
+     * background worker: an API call answers `requested` rather than wait for the provider.
+     */
+    excludeErasureChecks?: boolean;
   }): Promise<ClaimedLink[]>;
 
   /** Records the outcome, if the lease is still this worker's; returns false when it was lost. */
@@ -74,7 +85,10 @@ export abstract class SyncQueue {
   /** When the earliest pending link becomes claimable (its backoff or a dead worker's lease ends). */
   abstract nextDueAt(): Promise<Date | undefined>;
 
-  /** Whether any of the customer's links still waits for delivery. */
+  /**
+   * Whether any of the customer's links still waits for delivery; links only waiting to confirm a
+   * `requested` erasure do not count (the background worker reads them again).
+   */
   abstract hasPending(customerId: string): Promise<boolean>;
 
   /** How much work waits, for metrics and drains. */

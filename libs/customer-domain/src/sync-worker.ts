@@ -108,6 +108,7 @@ export class SyncWorker {
           leaseMs: this.options.leaseMs,
           limit: 10,
           customerId,
+          excludeErasureChecks: true,
         });
         if (claimed.length > 0) {
           await Promise.all(claimed.map((link) => this.deliver(link)));
@@ -208,6 +209,8 @@ export class SyncWorker {
     | { status: 'synced'; action?: DeliveryAction; providerCustomerId?: string; remote?: RemoteCustomer }
     | { status: 'failed' | 'pending'; error?: LinkError }
     | { status: 'missing' }
+    /** A forget the provider recorded but has not carried out yet; the worker keeps checking. */
+    | { status: 'requested' }
   > {
     const deadline = Date.now() + timeoutMs;
     const isTarget = (l: { provider: string; account: string }) =>
@@ -239,6 +242,7 @@ export class SyncWorker {
       const link = (await this.customers.findById(customerId))?.providers.find(isTarget);
       if (link === undefined) return { status: 'missing' };
       if (link.status === 'synced') return synced(link.providerCustomerId);
+      if (link.status === 'pending' && link.erasure?.status === 'requested') return { status: 'requested' };
       if (link.status === 'failed' || Date.now() >= deadline) {
         return { status: link.status, ...(link.lastError ? { error: link.lastError } : {}) };
       }
@@ -278,32 +282,71 @@ export class SyncWorker {
       case 'sync':
         return this.sync(provider, link, customer);
       case 'delete':
-        try {
-          await provider.delete(ref);
-          return { kind: 'removed', outcome: 'deleted' };
-        } catch (error) {
-          if (error instanceof DomainError && error.code === 'unsupported_by_provider') {
-            return { kind: 'removed', outcome: 'unsupported' };
-          }
-          throw error;
-        }
-      case 'forget': {
-        const remote = await provider.get(ref);
-        if (remote === null) return { kind: 'forgotten', erasure: { status: 'erased', notErased: [] } };
-        try {
-          const { notErased } = await provider.forget({ ...ref, customer: remote.customer });
-          return {
-            kind: 'forgotten',
-            erasure: { status: notErased.length > 0 ? 'partial' : 'erased', notErased },
-          };
-        } catch (error) {
-          if (error instanceof DomainError && error.code === 'unsupported_by_provider') {
-            return { kind: 'forgotten', erasure: { status: 'unsupported', notErased: ['*'] } };
-          }
-          throw error;
-        }
-      }
+        // A provider without a delete (2CO) cannot lose the copy, so its personal fields are
+        // scrubbed instead and the link stays as the tombstone's record of what remains there.
+        if (provider.capabilities.operations.delete.support !== 'full')
+          return this.erase(provider, link, ref);
+        await provider.delete(ref);
+        // Confirmed by reading back, not by the delete's answer.
+        if ((await provider.get(ref)) === null) return { kind: 'removed' };
+        return this.unconfirmed(link, {
+          code: 'delete_unconfirmed',
+          retryable: true,
+          message: `${link.provider}/${link.account} still held the customer after its delete.`,
+        });
+      case 'forget':
+        return this.erase(provider, link, ref);
     }
+  }
+
+  /**
+   * Asks the provider to erase the customer's personal data once, then confirms by reading back:
+   * `erased` (or `partial`, naming what the provider cannot erase) only when the copy shows no
+   * other personal data. Until then the link stays `requested` and is read again with backoff
+   * (DR erases asynchronously after `requestToBeForgotten`); after `maxAttempts` reads it is
+   * parked `failed` with the fields still held.
+   */
+  private async erase(
+    provider: CustomerProvider,
+    link: ClaimedLink,
+    ref: { reference: string; providerCustomerId?: string },
+  ): Promise<SettleOutcome> {
+    let remote = await provider.get(ref);
+    if (remote === null) return { kind: 'forgotten', erasure: { status: 'erased', notErased: [] } };
+    const canForget = provider.capabilities.operations.forget.support !== 'none';
+    if (!canForget) return { kind: 'forgotten', erasure: { status: 'unsupported', notErased: ['*'] } };
+    let held = provider.personalDataHeld(remote);
+    const alreadyAsked = remote.forgotten || link.erasure?.status === 'requested';
+    if (!alreadyAsked) {
+      await provider.forget({ ...ref, customer: remote.customer });
+      remote = await provider.get(ref);
+      held = remote === null ? [] : provider.personalDataHeld(remote);
+    }
+    const erasable = held.filter((field) => !provider.unerasableFields.includes(field));
+    if (erasable.length === 0) {
+      return {
+        kind: 'forgotten',
+        erasure: { status: held.length === 0 ? 'erased' : 'partial', notErased: held },
+      };
+    }
+    if (link.attempts >= this.options.maxAttempts) {
+      return this.unconfirmed(link, {
+        code: 'erasure_unconfirmed',
+        retryable: true,
+        message: `${link.provider}/${link.account} still held ${held.join(', ')} after ${link.attempts} read-backs.`,
+      });
+    }
+    return {
+      kind: 'erasure_requested',
+      erasure: { status: 'requested', notErased: held },
+      nextAttemptAt: new Date(Date.now() + this.backoff(link)),
+    };
+  }
+
+  /** A read-back contradicted the outcome: read again later, or park the link once attempts run out. */
+  private unconfirmed(link: ClaimedLink, error: LinkError): SettleOutcome {
+    if (link.attempts >= this.options.maxAttempts) return { kind: 'failed', error };
+    return { kind: 'retry', error, nextAttemptAt: new Date(Date.now() + this.backoff(link)) };
   }
 
   /**
@@ -336,6 +379,7 @@ export class SyncWorker {
           version: customer.version,
           providerCustomerId: created.providerCustomerId,
           unsupportedFields: created.unsupportedFields,
+          lossyFields: provider.lossyFields(data),
           remote: created,
         };
       }
@@ -350,6 +394,7 @@ export class SyncWorker {
         version: customer.version,
         providerCustomerId,
         unsupportedFields: unheld,
+        lossyFields: provider.lossyFields(data),
         remote,
       };
     }
@@ -365,6 +410,7 @@ export class SyncWorker {
       version: customer.version,
       providerCustomerId: updated.providerCustomerId ?? providerCustomerId,
       unsupportedFields: [...new Set([...unheld, ...updated.unsupportedFields])],
+      lossyFields: provider.lossyFields(data),
       remote: updated,
     };
   }
@@ -385,13 +431,14 @@ export class SyncWorker {
     const failed = linkError(error);
     if (failed.retryable && link.attempts < this.options.maxAttempts) {
       const retryAfterMs = error instanceof ProviderError ? error.retryAfterMs : undefined;
-      const delayMs = retryDelayMs(
-        link.attempts,
-        { baseMs: this.options.retryBaseMs, maxMs: this.options.retryMaxMs },
-        retryAfterMs,
-      );
+      const delayMs = Math.max(this.backoff(link), retryAfterMs ?? 0);
       return { kind: 'retry', error: failed, nextAttemptAt: new Date(Date.now() + delayMs) };
     }
     return { kind: 'failed', error: failed };
+  }
+
+  /** Capped exponential backoff with jitter, so many links that failed together spread out. */
+  private backoff(link: ClaimedLink): number {
+    return retryDelayMs(link.attempts, { baseMs: this.options.retryBaseMs, maxMs: this.options.retryMaxMs });
   }
 }

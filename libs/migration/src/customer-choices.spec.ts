@@ -11,6 +11,7 @@ const link = (overrides: Partial<ProviderLink>): ProviderLink => ({
   syncedVersion: 3,
   attempts: 1,
   unsupportedFields: [],
+  lossyFields: [],
   primary: false,
   createdAt: new Date('2026-01-01T00:00:00Z'),
   ...overrides,

@@ -19,7 +19,8 @@ export function reasonOf(error: unknown): OutcomeReason {
 }
 
 /** How a target link ended that did not settle as synced. */
-export type UnsettledLink = { status: 'failed' | 'pending'; error?: LinkError } | { status: 'missing' };
+export type UnsettledLink =
+  { status: 'failed' | 'pending'; error?: LinkError } | { status: 'missing' | 'requested' };
 
 /**
  * Why a customer failed whose target link did not settle. A link parked as failed is retried on

@@ -3,6 +3,7 @@ import {
   compareCustomers,
   type Customer,
   type CustomerData,
+  type CustomerProvider,
   CustomerRepository,
   CustomerService,
   dataOf,
@@ -46,6 +47,16 @@ class Stop extends Error {
 
 const skip = (reason: Omit<OutcomeReason, 'retryable'>) =>
   new Stop('skipped', { ...reason, retryable: false });
+
+/** The target would refuse the customer: it ends `skipped`, naming every field, before any call. */
+function assertTargetAccepts(target: CustomerProvider, customer: CustomerData): void {
+  const violations = target.check(customer);
+  if (violations.length === 0) return;
+  throw skip({
+    code: 'provider_rules_violated',
+    message: `${target.provider} needs ${[...new Set(violations.map((v) => v.field))].join(', ')}`,
+  });
+}
 
 const forgottenInMirror = () =>
   skip({ code: 'customer_forgotten', message: 'The customer asked to be forgotten; they are not migrated.' });
@@ -97,6 +108,7 @@ export class CustomerMigrator {
       customer = await this.upsertCanonical(spec.source, remote);
       const data = dataOf(customer);
       const target = this.registry.get(spec.target.provider, spec.target.account);
+      assertTargetAccepts(target, data);
       const existing = customer.providers.find((link) => sameTarget(link, spec.target));
       const targetReference = existing?.reference ?? remote.reference;
       const lossyFields = await this.worker.unheldFields(target, targetReference, data);
@@ -146,6 +158,7 @@ export class CustomerMigrator {
       const existing = known?.providers.find((link) => sameTarget(link, spec.target));
       const targetReference = existing?.reference ?? remote.reference;
       const target = this.registry.get(spec.target.provider, spec.target.account);
+      assertTargetAccepts(target, remote.customer);
       const plan = await target.dryRun({
         operation: 'create',
         input: { reference: targetReference, customer: remote.customer },
@@ -208,6 +221,7 @@ export class CustomerMigrator {
             ? { providerCustomerId: remote.providerCustomerId }
             : {}),
           unsupportedFields: remote.unsupportedFields,
+          lossyFields: this.registry.get(source.provider, source.account).lossyFields(remote.customer),
         });
       } catch (error) {
         // Another worker adopted it a moment ago: carry on with theirs.
@@ -319,7 +333,8 @@ export class CustomerMigrator {
     }
     await this.repository.forgetAt(customer.id, spec.source);
     const settled = await this.worker.settleLink(customer.id, spec.source, this.options.settleTimeoutMs);
-    if (settled.status !== 'synced') {
+    // Recorded at the source is enough for the cutover: the worker confirms the erasure later.
+    if (settled.status !== 'synced' && settled.status !== 'requested') {
       const error = 'error' in settled ? settled.error : undefined;
       throw new Stop('failed', {
         code: 'cutover_failed',

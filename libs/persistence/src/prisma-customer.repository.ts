@@ -37,6 +37,19 @@ const KEPT_IN_SYNC = { intent: 'sync' } as const;
 /** A link put back in line: due now, its attempt count restarted. */
 const REQUEUED = { status: 'pending', attempts: 0, nextAttemptAt: null } as const;
 
+/** What a forget, or the tombstone of a delete, leaves of the customer's personal data: nothing. */
+const ERASED_PERSONAL_FIELDS = {
+  email: null,
+  givenName: null,
+  familyName: null,
+  companyName: null,
+  phone: null,
+  address: Prisma.DbNull,
+  metadata: {},
+  taxIdentifiers: [],
+  taxCertificates: [],
+} as const;
+
 /** The link's columns of a target: callers may hand in a wider object (a migration's source has `kind`). */
 const accountOf = ({ provider, account }: LinkTarget) => ({ provider, account });
 
@@ -76,6 +89,7 @@ export class PrismaCustomerRepository extends CustomerRepository {
               reference: link.reference,
               providerCustomerId: link.providerCustomerId ?? null,
               unsupportedFields: link.unsupportedFields,
+              lossyFields: link.lossyFields,
               status: 'synced',
               syncedVersion: 1,
               lastSyncedAt: new Date(),
@@ -192,13 +206,15 @@ export class PrismaCustomerRepository extends CustomerRepository {
       if (links === 0) return (await tx.customer.deleteMany({ where: { id } })).count === 1;
       // The external reference stays reserved until the providers' copies are gone: a new
       // customer reusing it could otherwise be mistaken for the old one by a provider.
+      // The tombstone keeps ids and links (every provider reference still finds it), not the
+      // customer's personal data: a provider that cannot delete is scrubbed from its own copy.
       const { count } = await tx.customer.updateMany({
         where: { id, deletedAt: null },
-        data: { deletedAt: new Date(), version: { increment: 1 } },
+        data: { ...ERASED_PERSONAL_FIELDS, deletedAt: new Date(), version: { increment: 1 } },
       });
       await tx.providerLink.updateMany({
         where: { customerId: id },
-        data: { intent: 'delete', ...REQUEUED },
+        data: { intent: 'delete', erasure: Prisma.DbNull, ...REQUEUED },
       });
       return count === 1 || (await tx.customer.count({ where: { id } })) === 1;
     });
@@ -209,15 +225,7 @@ export class PrismaCustomerRepository extends CustomerRepository {
       const { count } = await tx.customer.updateMany({
         where: { id },
         data: {
-          email: null,
-          givenName: null,
-          familyName: null,
-          companyName: null,
-          phone: null,
-          address: Prisma.DbNull,
-          metadata: {},
-          taxIdentifiers: [],
-          taxCertificates: [],
+          ...ERASED_PERSONAL_FIELDS,
           forgottenAt: new Date(),
           version: { increment: 1 },
         },
@@ -225,7 +233,7 @@ export class PrismaCustomerRepository extends CustomerRepository {
       if (count === 0) return false;
       await tx.providerLink.updateMany({
         where: { customerId: id, intent: { not: 'delete' } },
-        data: { intent: 'forget', lastError: Prisma.DbNull, ...REQUEUED },
+        data: { intent: 'forget', erasure: Prisma.DbNull, lastError: Prisma.DbNull, ...REQUEUED },
       });
       await tx.idempotencyRecord.deleteMany({ where: { customerId: id } });
       await tx.customerEvent.create({
@@ -399,6 +407,7 @@ function toLink(row: LinkRow): ProviderLink {
     lastSyncedAt: optional(row.lastSyncedAt),
     lastError: optional(row.lastError as LinkError | null),
     unsupportedFields: row.unsupportedFields,
+    lossyFields: row.lossyFields,
     erasure: optional(row.erasure as Erasure | null),
     primary: row.primary,
     lockedUntil: optional(row.lockedUntil),

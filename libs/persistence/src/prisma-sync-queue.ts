@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import {
   type ClaimedLink,
+  type Erasure,
   type LinkIntent,
   type ProviderCallRecord,
   type SettleOutcome,
@@ -30,9 +31,13 @@ interface ClaimedRow {
   attempts: number;
   synced_version: number | null;
   unsupported_fields: string[] | null;
+  erasure: Erasure | null;
 }
 
 const UNLOCKED = { lockedBy: null, lockedUntil: null } as const;
+
+/** Links that only wait for a provider to confirm an erasure it was asked for. */
+const AWAITING_ERASURE_EXCLUDED = Prisma.sql`AND (erasure IS NULL OR erasure->>'status' <> 'requested')`;
 
 @Injectable()
 export class PrismaSyncQueue extends SyncQueue {
@@ -89,9 +94,11 @@ export class PrismaSyncQueue extends SyncQueue {
     leaseMs: number;
     limit: number;
     customerId?: string;
+    excludeErasureChecks?: boolean;
   }): Promise<ClaimedLink[]> {
     const forCustomer =
       options.customerId === undefined ? Prisma.empty : Prisma.sql`AND customer_id = ${options.customerId}`;
+    const erasureChecks = options.excludeErasureChecks === true ? AWAITING_ERASURE_EXCLUDED : Prisma.empty;
     const rows = await this.prisma.$queryRaw<ClaimedRow[]>`
       UPDATE provider_links
          SET locked_by = ${options.workerId},
@@ -103,11 +110,12 @@ export class PrismaSyncQueue extends SyncQueue {
             AND (next_attempt_at IS NULL OR next_attempt_at <= ${NOW})
             AND (locked_until IS NULL OR locked_until < ${NOW})
             ${forCustomer}
+            ${erasureChecks}
           ORDER BY next_attempt_at ASC NULLS FIRST, id
           LIMIT ${options.limit}::int
           FOR UPDATE SKIP LOCKED)
       RETURNING id, customer_id, provider, account, reference, provider_customer_id, intent::text AS intent,
-                attempts, synced_version, unsupported_fields`;
+                attempts, synced_version, unsupported_fields, erasure`;
     return rows.map((row) => ({
       id: row.id,
       customerId: row.customer_id,
@@ -119,6 +127,7 @@ export class PrismaSyncQueue extends SyncQueue {
       attempts: row.attempts,
       ...(row.synced_version !== null ? { syncedVersion: row.synced_version } : {}),
       unsupportedFields: row.unsupported_fields ?? [],
+      ...(row.erasure !== null ? { erasure: row.erasure } : {}),
     }));
   }
 
@@ -155,6 +164,7 @@ export class PrismaSyncQueue extends SyncQueue {
               syncedVersion: outcome.version,
               providerCustomerId: outcome.providerCustomerId ?? null,
               unsupportedFields: outcome.unsupportedFields,
+              lossyFields: outcome.lossyFields,
               lastSyncedAt: new Date(),
               lastError: Prisma.DbNull,
               nextAttemptAt: null,
@@ -193,11 +203,38 @@ export class PrismaSyncQueue extends SyncQueue {
             },
           });
           return true;
+        case 'erasure_requested':
+          await tx.providerLink.update({
+            where,
+            data: {
+              ...UNLOCKED,
+              status: 'pending',
+              erasure: { ...outcome.erasure },
+              lastError: Prisma.DbNull,
+              nextAttemptAt: outcome.nextAttemptAt,
+            },
+          });
+          return true;
         case 'removed': {
-          await tx.providerLink.delete({ where });
-          const remaining = await tx.providerLink.count({ where: { customerId: link.customerId } });
-          // The last provider copy is gone: the deleted customer can go too.
-          if (remaining === 0)
+          // Kept as the record of the delete while the customer's tombstone stays (another
+          // provider still holds a scrubbed copy), so every reference still finds it.
+          await tx.providerLink.update({
+            where,
+            data: {
+              ...UNLOCKED,
+              status: 'synced',
+              erasure: { status: 'deleted', notErased: [] },
+              lastSyncedAt: new Date(),
+              lastError: Prisma.DbNull,
+              nextAttemptAt: null,
+            },
+          });
+          const [copies] = await tx.$queryRaw<{ remaining: bigint }[]>`
+            SELECT count(*) AS remaining FROM provider_links
+             WHERE customer_id = ${link.customerId}
+               AND NOT (intent = 'delete' AND status = 'synced' AND erasure->>'status' = 'deleted')`;
+          // Every provider copy is gone: the deleted customer goes too, its links with it.
+          if (Number(copies?.remaining ?? 0) === 0)
             await tx.customer.deleteMany({ where: { id: link.customerId, deletedAt: { not: null } } });
           return true;
         }
@@ -222,7 +259,10 @@ export class PrismaSyncQueue extends SyncQueue {
   }
 
   async hasPending(customerId: string): Promise<boolean> {
-    return (await this.prisma.providerLink.count({ where: { customerId, status: 'pending' } })) > 0;
+    const [row] = await this.prisma.$queryRaw<{ waiting: boolean }[]>`
+      SELECT EXISTS (SELECT 1 FROM provider_links
+                      WHERE customer_id = ${customerId} AND status = 'pending' ${AWAITING_ERASURE_EXCLUDED}) AS waiting`;
+    return row?.waiting === true;
   }
 
   async backlog(): Promise<{ pending: number; failed: number }> {

@@ -20,6 +20,7 @@ export {
   startDigitalRiverSandbox,
   type DigitalRiverSandboxOptions,
   type DigitalRiverSandboxAdmin,
+  type SourceOptions,
   type RunningDigitalRiverSandbox,
 } from './digital-river/digital-river.sandbox';
 export { DEFAULT_DIGITAL_RIVER_SECRET_KEY } from './digital-river/digital-river.auth';

@@ -63,6 +63,7 @@ const DRY_RUN = ApiQuery({
 });
 
 const dryRunOf = (value: boolean | undefined) => value === true;
+/** `true`/`false` query flags; anything else is a 400. */
 const dryRunPipe = new ParseBoolPipe({ optional: true });
 
 /** The strong ETag of a customer: its version. */
@@ -227,13 +228,14 @@ export class CustomersController {
   @ApiOperation({
     summary: 'Delete a customer at its providers and from the mirror',
     description:
-      "Providers without a delete (2Checkout) are reported as `unsupported`. Until every provider copy is gone the customer stays readable with `deletedAt` and each link's state (a failed provider delete is visible and can be re-driven with POST /sync); the answer is 202 then, 200 once it is gone everywhere.",
+      "Deletes the customer at each provider that can (confirmed by reading back) and scrubs the personal fields at providers that cannot delete (2Checkout), as forget does. The mirror keeps a tombstone without personal data while any provider keeps a copy: readable by id and by every provider reference (`GET /v1/customers/by-reference/...`), with each link's state and what remains there. 200 only when nothing personal remains anywhere; else 202 with `remaining` per provider (2Checkout keeps the country, which it requires).",
   })
   @ApiParam({ name: 'id', example: 'cus_4f7d0e1c9b2a3d4e5f6a7b8c' })
   @ApiOkResponse({ type: DeletedCustomerResponse, description: 'Deleted everywhere.' })
   @ApiAcceptedResponse({
     type: DeletedCustomerResponse,
-    description: 'Deleted from the mirror; some provider copies are still pending or failed.',
+    description:
+      'Deleted from the mirror; a provider still holds personal data (`remaining`), or its delete is pending or failed.',
   })
   @ApiProblems(401, 403, 404, 409, 422)
   async delete(
@@ -254,7 +256,7 @@ export class CustomersController {
   @ApiOperation({
     summary: 'Forget a customer (GDPR erasure)',
     description:
-      "Asks every linked provider to forget (Digital River's requestToBeForgotten; 2Checkout's personal fields scrubbed), then erases the personal fields from the mirror and from stored idempotent answers, keeping a tombstone. What a provider could not erase is listed in `notErased`.",
+      "Erases the personal fields from the mirror and from stored idempotent answers (keeping a tombstone), then asks every linked provider to forget (Digital River's requestToBeForgotten; 2Checkout's personal fields scrubbed). A provider's erasure is `requested` until a read-back shows it no longer holds the personal data (Digital River erases asynchronously; the worker reads again with backoff), then `erased`, or `partial` with what it cannot erase in `notErased`.",
   })
   @ApiParam({ name: 'id', example: 'cus_4f7d0e1c9b2a3d4e5f6a7b8c' })
   @ApiOkResponse({ type: ForgetResponse })
@@ -296,17 +298,24 @@ export class CustomersController {
   @ApiOperation({
     summary: 'Attach a payment source at the providers that hold sources',
     description:
-      'A 422 `unsupported_by_provider`, before any provider call, when no linked provider holds sources.',
+      'A 422 `unsupported_by_provider`, before any provider call, when no linked provider holds sources. `?default=true` also makes it the default source.',
   })
   @ApiParam({ name: 'id', example: 'cus_4f7d0e1c9b2a3d4e5f6a7b8c' })
   @ApiParam({ name: 'sourceId', example: 'fd74a5c5-0163-469a-ae8e-031f0259b576' })
+  @ApiQuery({
+    name: 'default',
+    required: false,
+    type: Boolean,
+    description: "true: also make it the customer's default source (`defaultSourceId`).",
+  })
   @ApiOkResponse({ type: CustomerResponse })
-  @ApiProblems(401, 403, 404, 409, 422)
+  @ApiProblems(400, 401, 403, 404, 409, 422)
   async attachSource(
     @Param('id') id: string,
     @Param('sourceId') sourceId: string,
+    @Query('default', dryRunPipe) makeDefault: boolean | undefined,
   ): Promise<CustomerResponse> {
-    return toCustomerResponse(await this.sync.attachSource(id, sourceId));
+    return toCustomerResponse(await this.sync.attachSource(id, sourceId, makeDefault === true));
   }
 
   @Delete(':id/sources/:sourceId')

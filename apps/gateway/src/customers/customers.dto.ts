@@ -35,9 +35,14 @@ import {
   type ReconcileRequest,
   type ProviderReport,
   type ProviderLink,
+  PROVIDER_RULE_CODES,
+  type ProviderRuleCode,
 } from '@app/customer-domain';
 
 import { canonicalLocale, IsBcp47Locale, IsMetadata, PageLimit } from '../http/validators';
+
+/** DR source ids are UUIDs; any provider's source id is at least this tame. */
+const SOURCE_ID_PATTERN = /^[A-Za-z0-9_-]{1,100}$/;
 
 // Examples come from the providers' own documentation (seeds 002/003: Digital River's "John Smith").
 const upperCase = ({ value }: { value: unknown }) =>
@@ -239,6 +244,20 @@ class CustomerFields {
   @ValidateNested({ each: true })
   @Type(() => TaxCertificateDto)
   taxCertificates?: TaxCertificateDto[];
+
+  @ApiPropertyOptional({
+    nullable: true,
+    type: String,
+    description:
+      'The default payment source: one of the attached `sources` (else 422 default_source_not_attached); null clears it on update.',
+    example: 'fd74a5c5-0163-469a-ae8e-031f0259b576',
+  })
+  @IsOptional()
+  @IsString()
+  @Matches(SOURCE_ID_PATTERN, {
+    message: 'defaultSourceId must be a source id (1-100 letters, digits, "_" or "-")',
+  })
+  defaultSourceId?: string | null;
 }
 
 export class ProviderTargetDto {
@@ -284,6 +303,23 @@ export class CreateCustomerBody extends CustomerFields {
   @ValidateNested()
   @Type(() => AddressDto)
   address?: AddressDto;
+
+  @ApiPropertyOptional({
+    type: [String],
+    maxItems: 20,
+    description:
+      'Payment sources to attach (created client-side, e.g. by DigitalRiver.js); only providers that hold sources take them.',
+    example: ['fd74a5c5-0163-469a-ae8e-031f0259b576'],
+  })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(20)
+  @IsString({ each: true })
+  @Matches(SOURCE_ID_PATTERN, {
+    each: true,
+    message: 'each source must be a source id (1-100 letters, digits, "_" or "-")',
+  })
+  sources?: string[];
 
   @ApiPropertyOptional({
     type: 'object',
@@ -430,9 +466,17 @@ export class ProviderLinkResponse {
   })
   unsupportedFields!: string[];
   @ApiProperty({
+    type: [String],
+    description:
+      'Canonical fields this provider holds only in part: joined with another (DR keeps givenName and familyName as one name), truncated, or part of the value lost (2CO keeps only the language of a locale).',
+    example: ['givenName', 'familyName'],
+  })
+  lossyFields!: string[];
+  @ApiProperty({
     nullable: true,
     type: Object,
-    description: 'After a forget: { status: erased | partial | unsupported, notErased }',
+    description:
+      'After a forget, or a delete where the provider cannot delete (its copy is scrubbed): { status: requested | erased | partial | unsupported, notErased }. `requested` until a read-back shows the provider no longer holds the personal data.',
     example: { status: 'partial', notErased: ['address'] },
   })
   erasure!: Erasure | null;
@@ -487,14 +531,24 @@ export class CustomerListResponse {
 export class ProviderReportDto {
   @ApiProperty({ example: 'two-checkout' }) provider!: string;
   @ApiProperty({ example: 'sandbox' }) account!: string;
-  @ApiProperty({ enum: ['synced', 'deleted', 'forgotten', 'unsupported', 'failed'], example: 'unsupported' })
+  @ApiProperty({
+    enum: ['deleted', 'scrubbed', 'forgotten', 'requested', 'unsupported', 'pending', 'failed'],
+    description:
+      'deleted: a read-back found no copy. scrubbed: the provider cannot delete, so its personal fields were overwritten (confirmed by a read-back). forgotten: erasure confirmed. requested: erasure asked for, not confirmed yet (the worker reads again).',
+    example: 'scrubbed',
+  })
   outcome!: ProviderReport['outcome'];
   @ApiPropertyOptional({
+    type: Object,
+    example: { status: 'partial', notErased: ['address'] },
+  })
+  erasure?: Erasure;
+  @ApiPropertyOptional({
     type: [String],
-    description: 'Personal fields the provider could not erase.',
+    description: 'Personal fields the provider still holds.',
     example: ['address'],
   })
-  notErased?: string[];
+  remaining?: string[];
   @ApiPropertyOptional({
     type: Object,
     example: { code: 'unsupported_by_provider', message: '2Checkout has no customer delete.' },
@@ -504,7 +558,11 @@ export class ProviderReportDto {
 
 export class DeletedCustomerResponse {
   @ApiProperty({ example: 'cus_4f7d0e1c9b2a3d4e5f6a7b8c' }) id!: string;
-  @ApiProperty({ description: 'true once no provider holds a copy either.', example: true })
+  @ApiProperty({
+    description:
+      'true (200) once nothing personal remains anywhere; false (202) while a provider still holds some (see `remaining` per provider).',
+    example: false,
+  })
   deleted!: boolean;
   @ApiProperty({ type: [ProviderReportDto], description: 'What happened at each linked provider.' })
   providers!: ProviderReportDto[];
@@ -532,12 +590,24 @@ class PlannedRequestDto {
   @ApiPropertyOptional() note?: string;
 }
 
+class ProviderRuleViolationDto {
+  @ApiProperty({ example: 'two-checkout' }) provider!: string;
+  @ApiProperty({ example: 'familyName' }) field!: string;
+  @ApiProperty({ enum: PROVIDER_RULE_CODES, example: 'required' }) rule!: ProviderRuleCode;
+  @ApiProperty({ example: '2Checkout requires LastName (familyName).' }) message!: string;
+}
+
 class ProviderPlanDto {
   @ApiProperty({ example: 'digital-river' }) provider!: string;
   @ApiProperty({ example: 'sandbox' }) account!: string;
   @ApiProperty({ type: [PlannedRequestDto] }) requests!: PlannedRequestDto[];
   @ApiProperty({ type: [String], example: ['metadata'] }) unsupportedFields!: string[];
-  @ApiPropertyOptional({ example: '2Checkout does not support delete' }) unsupported?: string;
+  @ApiProperty({
+    type: [ProviderRuleViolationDto],
+    description: 'What this provider would refuse; the write itself answers 422 provider_rules_violated.',
+  })
+  violations!: ProviderRuleViolationDto[];
+  @ApiPropertyOptional({ example: '2Checkout does not support list' }) unsupported?: string;
 }
 
 export class DryRunResponse {
@@ -589,6 +659,7 @@ export function toCustomerResponse(customer: Customer): CustomerResponse {
       lastSyncedAt: iso(link.lastSyncedAt),
       lastError: link.lastError ?? null,
       unsupportedFields: link.unsupportedFields,
+      lossyFields: link.lossyFields,
       erasure: link.erasure ?? null,
       primary: link.primary,
     })),
@@ -601,14 +672,24 @@ function plain<T>(value: T): T {
 }
 
 export function toCustomerData(body: CreateCustomerBody): CustomerData {
-  const { metadata, taxIdentifiers, taxCertificates, enabled, providers: _targets, ...fields } = plain(body);
+  const {
+    metadata,
+    taxIdentifiers,
+    taxCertificates,
+    enabled,
+    sources,
+    defaultSourceId,
+    providers: _targets,
+    ...fields
+  } = plain(body);
   return {
     ...fields,
     enabled: enabled ?? true,
     metadata: metadata ?? {},
     taxIdentifiers: taxIdentifiers ?? [],
     taxCertificates: taxCertificates ?? [],
-    sourceIds: [],
+    sourceIds: [...new Set(sources ?? [])],
+    ...(defaultSourceId != null ? { defaultSourceId } : {}),
   };
 }
 

@@ -13,6 +13,11 @@ export class FieldErrorDto {
   @ApiProperty({ example: 'address.country' }) field!: string;
   @ApiProperty({ example: 'invalid_country' }) code!: string;
   @ApiProperty({ example: 'country must be a valid ISO31661 Alpha2 code' }) message!: string;
+  @ApiPropertyOptional({
+    description: 'For `provider_rules_violated`: the provider whose rule it is (`code` is the rule).',
+    example: 'two-checkout',
+  })
+  provider?: string;
 }
 
 /** RFC 9457 problem details, as every error is rendered. */
@@ -102,7 +107,7 @@ const DESCRIPTIONS: Record<number, string> = {
   412: 'If-Match does not name the current version (`precondition_failed`).',
   413: 'Body too large (`payload_too_large`).',
   415: 'Body is not JSON (`unsupported_media_type`).',
-  422: 'Idempotency-Key reused with another request (`idempotency_key_reused`), a provider refused (`provider_rejected`), or the operation is not supported by the linked providers (`unsupported_by_provider`).',
+  422: 'A linked provider would refuse the customer (`provider_rules_violated`: every provider, field and rule in `errors`, nothing written), the default source is not attached (`default_source_not_attached`), Idempotency-Key reused with another request (`idempotency_key_reused`), a provider refused (`provider_rejected`), or the operation is not supported by the linked providers (`unsupported_by_provider`).',
   502: 'A provider failed (`provider_unavailable`, `provider_auth_failed`, `provider_bad_response`); nothing was lost: the outcome is on the link.',
   503: 'A provider is rate limiting the gateway (`provider_rate_limited`); `Retry-After` says when to retry.',
 };

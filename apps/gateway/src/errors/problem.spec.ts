@@ -57,6 +57,18 @@ const EXPECTED: Record<
   provider_reference_taken: { status: 409, title: 'Conflict', retryable: false, refusedUpFront: false },
   customer_forgotten: { status: 409, title: 'Conflict', retryable: false, refusedUpFront: false },
   idempotency_request_in_progress: { status: 409, title: 'Conflict', retryable: true, refusedUpFront: true },
+  provider_rules_violated: {
+    status: 422,
+    title: 'Unprocessable Content',
+    retryable: false,
+    refusedUpFront: true,
+  },
+  default_source_not_attached: {
+    status: 422,
+    title: 'Unprocessable Content',
+    retryable: false,
+    refusedUpFront: true,
+  },
   provider_conflict: { status: 409, title: 'Conflict', retryable: false, refusedUpFront: false },
   provider_not_found: { status: 409, title: 'Conflict', retryable: false, refusedUpFront: false },
   precondition_failed: { status: 412, title: 'Precondition Failed', retryable: false, refusedUpFront: true },

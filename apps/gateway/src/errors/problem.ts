@@ -84,6 +84,9 @@ export const PROBLEMS: Record<ProblemCode, ProblemSpec> = {
   unsupported_media_type: refused(415),
   idempotency_key_reused: refused(422),
   unsupported_by_provider: answered(422),
+  // Refused before any provider call, listing every rule at once; nothing was written.
+  provider_rules_violated: refused(422),
+  default_source_not_attached: refused(422),
   provider_rejected: answered(422),
   internal_error: answered(500),
   // Our credentials are wrong: nothing the caller can fix, and no provider detail is passed on.

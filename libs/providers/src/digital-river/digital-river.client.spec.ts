@@ -29,6 +29,8 @@ describe('Digital River client', () => {
       ['502 no body', response(502, undefined), { kind: 'unavailable' }],
       ['503 Retry-After', response(503, undefined, { 'retry-after': '2' }), { kind: 'unavailable', retryAfterMs: 2000 }],
       ['400 undocumented body', response(400, { message: 'nope' }), { kind: 'bad_response' }],
+      ['400 naming an address parameter', response(400, { type: 'bad_request', errors: [{ code: 'missing_parameter', parameter: 'shipping.address.country', message: "'shipping.address.country' is required." }] }), { providerParameter: 'shipping.address.country', field: 'address.country' }],
+      ['400 naming the id', response(400, { type: 'bad_request', errors: [{ code: 'invalid_parameter', parameter: 'id', message: 'too long' }] }), { field: 'externalReference' }],
     ])('%s', (_label, input, expected) => {
       expect(classifyDigitalRiverError(input)).toMatchObject(expected);
     }); // prettier-ignore

@@ -8,6 +8,7 @@ import {
 } from '../shared/provider-http';
 import { redactSecret } from '../shared/redact';
 import { type DigitalRiverConfig } from './digital-river.config';
+import { canonicalFieldOfDrParameter } from './digital-river.mapper';
 import { drErrorBodySchema } from './digital-river.schemas';
 
 export const DIGITAL_RIVER = 'digital-river';
@@ -68,12 +69,15 @@ export function classifyDigitalRiverError(
     // DR answered "no" but not in its documented shape: our parser or their API drifted.
     kind = 'bad_response';
   }
+  const parameter = first?.parameter ?? undefined;
+  const field = parameter === undefined ? undefined : canonicalFieldOfDrParameter(parameter);
   return {
     kind,
     status: response.status,
     providerCode: first?.code,
     providerMessage: first?.message ?? undefined,
-    providerParameter: first?.parameter ?? undefined,
+    providerParameter: parameter,
+    ...(field !== undefined ? { field } : {}),
     retryAfterMs:
       kind === 'rate_limited' || kind === 'unavailable'
         ? parseRetryAfter(response.headers['retry-after'])

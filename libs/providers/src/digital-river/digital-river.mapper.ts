@@ -27,6 +27,32 @@ export const DR_LOCALES: ReadonlySet<string> = new Set([
   'ko_KR', 'zh_CN', 'zh_TW', 'cs_CZ', 'da_DK', 'fi_FI', 'de_AT', 'de_CH', 'de_DE', 'es_ES', 'sv_SE', 'en_US',
 ]); // prettier-ignore
 
+/** DR's request parameter names (as its errors' `parameter` give them) in canonical terms. */
+const DR_PARAMETER_TO_CANONICAL: Readonly<Record<string, string>> = {
+  id: 'externalReference',
+  email: 'email',
+  'shipping.name': 'givenName',
+  'shipping.email': 'email',
+  'shipping.phone': 'phone',
+  'shipping.organization': 'companyName',
+  'shipping.address': 'address',
+  'shipping.additionalAddressInfo': 'address.additionalAddressInfo',
+  locale: 'locale',
+  type: 'type',
+  enabled: 'enabled',
+  metadata: 'metadata',
+  defaultSourceId: 'defaultSourceId',
+  sourceId: 'sourceIds',
+  taxCertificate: 'taxCertificates',
+};
+
+/** `shipping.address.postalCode` → `address.postalCode`; undefined for parameters with no canonical field. */
+export function canonicalFieldOfDrParameter(parameter: string): string | undefined {
+  const address = /^shipping\.address\.(line1|line2|city|postalCode|state|country)$/.exec(parameter);
+  if (address) return `address.${address[1]}`;
+  return DR_PARAMETER_TO_CANONICAL[parameter];
+}
+
 /** BCP 47 `en-US` → DR `en_US`, or undefined when DR's fixed list has no such locale. */
 export function toDrLocale(locale: string): string | undefined {
   const match = /^([a-z]{2})-([a-z]{2})$/i.exec(locale);

@@ -1,5 +1,8 @@
 import {
+  type CanonicalField,
   type CreateCustomerInput,
+  type PersonalField,
+  type ProviderRuleViolation,
   type CreateResult,
   type CustomerData,
   type RemoteCustomerPage,
@@ -25,6 +28,7 @@ import { type ProviderRequest } from '../shared/provider-http';
 import { DIGITAL_RIVER, DigitalRiverClient } from './digital-river.client';
 import { type DigitalRiverConfig } from './digital-river.config';
 import { fromDrCustomer, toDrCreatePlan, toDrUpdatePlan, type DrWritePlan } from './digital-river.mapper';
+import { checkDrCustomer, drLossyFields, drPersonalDataHeld } from './digital-river.rules';
 import { type DrCustomer, drCustomerListSchema, drCustomerSchema } from './digital-river.schemas';
 
 const DOCS = 'https://docs.digitalriver.com/digital-river-api-reference/2021-12-13/customers';
@@ -38,8 +42,11 @@ export const DIGITAL_RIVER_CAPABILITIES: ProviderCapabilities = {
     create: { support: 'full', note: 'POST /customers with our reference as `id`' },
     get: { support: 'full' },
     update: { support: 'full', note: 'POST /customers/{id}, partial; metadata merged, "" deletes a key' },
-    delete: { support: 'full', note: 'DELETE /customers/{id} (204)' },
-    forget: { support: 'full', note: 'requestToBeForgotten: true; DR erases asynchronously' },
+    delete: { support: 'full', note: 'DELETE /customers/{id} (204), confirmed by a read-back (404)' },
+    forget: {
+      support: 'full',
+      note: 'requestToBeForgotten: true; DR erases asynchronously, so the erasure stays `requested` until a read-back shows no personal data',
+    },
     list: { support: 'full', note: 'cursor: startingAfter / endingBefore, limit 1-100, newest first' },
     attachSource: { support: 'full' },
     detachSource: { support: 'full' },
@@ -83,6 +90,7 @@ export class DigitalRiverProvider implements CustomerProvider {
   readonly account: string;
   readonly requestsPerSecond: number;
   readonly capabilities = DIGITAL_RIVER_CAPABILITIES;
+  readonly unerasableFields: readonly PersonalField[] = [];
   private readonly client: DigitalRiverClient;
 
   constructor(config: DigitalRiverConfig) {
@@ -137,6 +145,18 @@ export class DigitalRiverProvider implements CustomerProvider {
       if (error instanceof ProviderError && error.kind === 'not_found') return;
       throw error;
     }
+  }
+
+  check(customer: CustomerData): ProviderRuleViolation[] {
+    return checkDrCustomer(customer);
+  }
+
+  lossyFields(customer: CustomerData): CanonicalField[] {
+    return drLossyFields(customer);
+  }
+
+  personalDataHeld(remote: RemoteCustomer): PersonalField[] {
+    return drPersonalDataHeld(remote);
   }
 
   async forget({ reference, customer }: ForgetCustomerInput): Promise<ForgetResult> {

@@ -66,6 +66,19 @@ export function customerProviderContract(harness: ContractHarness): void {
       target.setRateLimit(0);
     });
 
+    it('finds no rule broken by a customer it accepts, and every required field missing from an empty one', async () => {
+      const reference = nextReference();
+      const customer = target.sample(`${reference}@example.test`);
+      expect(target.provider.check(customer)).toEqual([]);
+      const empty: CustomerData = { enabled: true, metadata: {}, taxIdentifiers: [], taxCertificates: [], sourceIds: [] };
+      for (const violation of target.provider.check(empty)) {
+        expect(violation).toMatchObject({ provider: target.provider.provider, rule: 'required' });
+      }
+      // What it holds of a created customer is personal data, until a forget and a read-back say otherwise.
+      const created = await target.provider.create({ reference, customer });
+      expect(target.provider.personalDataHeld(created)).toEqual(expect.arrayContaining(['email']));
+    }); // prettier-ignore
+
     it('creates a customer and reads it back', async () => {
       const reference = nextReference();
       const customer = target.sample(`${reference}@example.test`);

@@ -71,8 +71,16 @@ describe('2Checkout client', () => {
       ['500', response(500, { error_code: 'INTERNAL', message: 'x' }), { kind: 'unavailable' }],
       ['503 with an HTML body', response(503, undefined), { kind: 'unavailable' }],
       ['400 in no known shape', response(400, { what: 'ever' }), { kind: 'bad_response' }],
+      ['400 MISSING_FIELD names the field in its message', response(400, { error_code: 'MISSING_FIELD', message: 'LastName is required.' }), { kind: 'rejected', providerParameter: 'LastName', field: 'familyName' }],
+      ['400 FISCAL_CODE_REQUIRES_COMPANY', response(400, { error_code: 'FISCAL_CODE_REQUIRES_COMPANY', message: 'Company is required when FiscalCode is set.' }), { providerParameter: 'Company', field: 'companyName' }],
     ])('%s', (_label, input, expected) => {
       expect(classifyTwoCheckoutError(input)).toMatchObject(expected);
+    }); // prettier-ignore
+
+    it('names no field when the message starts with no 2CO field', () => {
+      const details = classifyTwoCheckoutError(response(400, { error_code: 'BAD_REQUEST', message: 'The request body must be a JSON object.' }));
+      expect(details).not.toHaveProperty('field');
+      expect(details).not.toHaveProperty('providerParameter');
     }); // prettier-ignore
   });
 

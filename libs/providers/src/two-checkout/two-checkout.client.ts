@@ -9,6 +9,7 @@ import {
 } from '../shared/provider-http';
 import { REDACTED } from '../shared/redact';
 import { type TwoCheckoutConfig } from './two-checkout.config';
+import { TCO_FIELD_TO_CANONICAL } from './two-checkout.mapper';
 import { tcoErrorBodySchema, tcoErrorsBodySchema } from './two-checkout.schemas';
 
 export const TWO_CHECKOUT = 'two-checkout';
@@ -110,14 +111,28 @@ export function classifyTwoCheckoutError(
     // A refusal 2CO did not explain in any known shape: our parser or their API drifted.
     kind = 'bad_response';
   }
+  const parameter = fieldNamedIn(message);
+  const field = parameter === undefined ? undefined : TCO_FIELD_TO_CANONICAL[parameter];
   return {
     kind,
     status: response.status,
     providerCode: code,
     providerMessage: message,
+    ...(parameter !== undefined ? { providerParameter: parameter } : {}),
+    ...(field !== undefined ? { field } : {}),
     retryAfterMs:
       kind === 'rate_limited' || kind === 'unavailable'
         ? parseRetryAfter(response.headers['retry-after'])
         : undefined,
   };
+}
+
+/**
+ * 2CO names the field only in its message ("LastName is required.", "Company is required when
+ * FiscalCode is set.", `Email "x" is not a valid email address.`): the first CustomerInformation
+ * field the message starts with.
+ */
+function fieldNamedIn(message: string | undefined): string | undefined {
+  const first = /^\s*([A-Z][A-Za-z0-9]*)\b/.exec(message ?? '')?.[1];
+  return first !== undefined && first in TCO_FIELD_TO_CANONICAL ? first : undefined;
 }

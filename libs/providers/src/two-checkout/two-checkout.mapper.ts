@@ -23,6 +23,33 @@ export const TCO_UNHELD_FIELDS: readonly CanonicalField[] = [
   'address.additionalAddressInfo',
 ];
 
+/**
+ * FirstName, LastName, Address1, City, Zip, CountryCode and Email are required on the customer
+ * object (https://docs.2checkout.com/soap-api-reference/soap-api-6.0/api-requests/customer), keyed
+ * here by the canonical field each comes from.
+ */
+export const TCO_REQUIRED_FIELDS: ReadonlyArray<readonly [field: string, tcoField: string]> = [
+  ['givenName', 'FirstName'],
+  ['familyName', 'LastName'],
+  ['email', 'Email'],
+  ['address.line1', 'Address1'],
+  ['address.city', 'City'],
+  ['address.postalCode', 'Zip'],
+  ['address.country', 'CountryCode'],
+];
+
+/** The canonical field behind each 2CO field, for refusals that name one ("LastName is required."). */
+export const TCO_FIELD_TO_CANONICAL: Readonly<Record<string, string>> = {
+  ...Object.fromEntries(TCO_REQUIRED_FIELDS.map(([field, tcoField]) => [tcoField, field])),
+  Company: 'companyName',
+  FiscalCode: 'taxIdentifiers',
+  Address2: 'address.line2',
+  State: 'address.state',
+  Phone: 'phone',
+  Language: 'locale',
+  ExternalCustomerReference: 'externalReference',
+};
+
 /** The tax identifier type we report for a `FiscalCode`, which carries no type of its own. */
 export const TCO_FISCAL_CODE_TYPE = 'vat';
 
@@ -94,6 +121,11 @@ export function toTcoCustomer(
   return { body, unsupportedFields: tcoUnsupportedFields(customer) };
 }
 
+/** What a scrub writes into 2CO's required fields, which cannot be emptied. */
+export const TCO_ERASED = 'Erased';
+export const TCO_ERASED_ZIP = '00000';
+export const TCO_ERASED_EMAIL_DOMAIN = 'example.invalid';
+
 /** The personal fields a forget scrubs, with the placeholders 2CO's required fields need. */
 export function toTcoForgottenCustomer(
   reference: string,
@@ -104,19 +136,19 @@ export function toTcoForgottenCustomer(
     // FirstName, LastName, Address1, City, Zip and Email are required on the 2CO customer object
     // (https://docs.2checkout.com/soap-api-reference/soap-api-6.0/api-requests/customer), so they
     // are overwritten with placeholders rather than emptied.
-    FirstName: 'Erased',
-    LastName: 'Erased',
+    FirstName: TCO_ERASED,
+    LastName: TCO_ERASED,
     Company: '',
     FiscalCode: '',
-    Address1: 'Erased',
+    Address1: TCO_ERASED,
     Address2: '',
-    City: 'Erased',
+    City: TCO_ERASED,
     State: '',
-    Zip: '00000',
+    Zip: TCO_ERASED_ZIP,
     CountryCode: current.CountryCode ?? undefined,
     Phone: '',
     Fax: '',
-    Email: `erased-${reference.replace(/[^A-Za-z0-9]/g, '')}@example.invalid`,
+    Email: `erased-${reference.replace(/[^A-Za-z0-9]/g, '')}@${TCO_ERASED_EMAIL_DOMAIN}`,
     Language: current.Language ?? undefined,
   });
   // The country is required and has no neutral value; orders and subscriptions keep their own

@@ -103,8 +103,33 @@ describe('TwoCheckoutProvider operation semantics (sandbox)', () => {
     await expect(port.delete({ reference: 'tco-1' })).rejects.toMatchObject({ code: 'unsupported_by_provider' });
     await expect(port.list({})).rejects.toBeInstanceOf(DomainError);
     await expect(port.attachSource({ reference: 'tco-1', sourceId: 's' })).rejects.toBeInstanceOf(DomainError);
-    await expect(provider.dryRun({ operation: 'delete', input: { reference: 'tco-1' } })).rejects.toBeInstanceOf(DomainError);
+    await expect(provider.dryRun({ operation: 'detachSource', input: { reference: 'tco-1', sourceId: 's' } })).rejects.toBeInstanceOf(DomainError);
     expect(sandbox.admin.stats().requests).toBe(before);
+  }); // prettier-ignore
+
+  it('plans a delete as the scrub that stands in for it (2CO has no delete)', async () => {
+    const plan = await provider.dryRun({ operation: 'delete', input: { reference: 'tco-1' } });
+    expect(plan.requests.map((r) => r.method)).toEqual(['GET', 'PUT']);
+    expect(plan.requests[1]?.body).toMatchObject({ FirstName: 'Erased', LastName: 'Erased' });
+  });
+
+  it('says which rules a customer breaks, what it keeps in part, and what a scrub leaves', async () => {
+    const incomplete = { ...sample('rules@example.test'), familyName: undefined, address: { country: 'GB' } };
+    expect(provider.check(incomplete).map((v) => `${v.field}:${v.rule}`)).toEqual([
+      'familyName:required', 'address.line1:required', 'address.city:required', 'address.postalCode:required',
+    ]);
+    expect(provider.check({ ...sample('rules@example.test'), companyName: undefined })).toEqual([
+      expect.objectContaining({ field: 'taxIdentifiers', rule: 'requires' }),
+    ]);
+    expect(provider.check(sample('rules@example.test'))).toEqual([]);
+    expect(provider.lossyFields({ ...sample('rules@example.test'), locale: 'en-GB' })).toEqual(['locale']);
+    await provider.create({ reference: 'tco-4', customer: sample('scrub@example.test') });
+    const before = await provider.get({ reference: 'tco-4' });
+    expect(provider.personalDataHeld(before!)).toEqual(expect.arrayContaining(['email', 'givenName', 'address']));
+    await provider.forget({ reference: 'tco-4', customer: sample('scrub@example.test') });
+    const after = await provider.get({ reference: 'tco-4' });
+    expect(provider.personalDataHeld(after!)).toEqual(['address']);
+    expect(provider.unerasableFields).toEqual(['address']);
   }); // prettier-ignore
 
   it('forgets by scrubbing personal fields and says what it could not erase', async () => {

@@ -1,5 +1,8 @@
 import {
+  type CanonicalField,
   type CreateCustomerInput,
+  type PersonalField,
+  type ProviderRuleViolation,
   type CreateResult,
   type CustomerData,
   type CustomerProvider,
@@ -22,6 +25,12 @@ import { TWO_CHECKOUT, TwoCheckoutClient } from './two-checkout.client';
 import { type TwoCheckoutConfig } from './two-checkout.config';
 import { fromTcoCustomer, toTcoCustomer, toTcoForgottenCustomer } from './two-checkout.mapper';
 import {
+  checkTcoCustomer,
+  TCO_UNERASABLE_FIELDS,
+  tcoLossyFields,
+  tcoPersonalDataHeld,
+} from './two-checkout.rules';
+import {
   type TcoCustomer,
   type TcoCustomerRequest,
   tcoCreatedSchema,
@@ -40,10 +49,13 @@ export const TWO_CHECKOUT_CAPABILITIES: ProviderCapabilities = {
     create: { support: 'full', note: 'POST /customers/ with our reference as ExternalCustomerReference' },
     get: { support: 'full', note: 'by CustomerReference or ExternalCustomerReference' },
     update: { support: 'full', note: 'read-modify-write: PUT /customers/{ref}/ of the whole object' },
-    delete: { support: 'none', note: 'no customer delete in REST, JSON-RPC or SOAP' },
+    delete: {
+      support: 'partial',
+      note: 'no customer delete in REST, JSON-RPC or SOAP: a delete scrubs the personal fields (as forget does) and the gateway keeps a tombstone; the country stays (required)',
+    },
     forget: {
       support: 'partial',
-      note: 'personal fields overwritten by PUT; the country stays (required), orders keep their copies',
+      note: 'personal fields overwritten by PUT, confirmed by a read-back; the country stays (required), orders keep their copies',
     },
     list: { support: 'none', note: `${NO_REST} (JSON-RPC searchCustomers needs a session)` },
     attachSource: { support: 'none', note: NO_REST },
@@ -82,6 +94,7 @@ export class TwoCheckoutProvider implements CustomerProvider {
   readonly account: string;
   readonly requestsPerSecond: number;
   readonly capabilities = TWO_CHECKOUT_CAPABILITIES;
+  readonly unerasableFields = TCO_UNERASABLE_FIELDS;
   private readonly client: TwoCheckoutClient;
 
   constructor(config: TwoCheckoutConfig) {
@@ -128,6 +141,18 @@ export class TwoCheckoutProvider implements CustomerProvider {
 
   delete(): Promise<void> {
     return Promise.reject(unsupported('delete'));
+  }
+
+  check(customer: CustomerData): ProviderRuleViolation[] {
+    return checkTcoCustomer(customer);
+  }
+
+  lossyFields(customer: CustomerData): CanonicalField[] {
+    return tcoLossyFields(customer);
+  }
+
+  personalDataHeld(remote: RemoteCustomer): PersonalField[] {
+    return tcoPersonalDataHeld(remote);
   }
 
   async forget({ reference, providerCustomerId }: ForgetCustomerInput): Promise<ForgetResult> {
@@ -187,6 +212,8 @@ export class TwoCheckoutProvider implements CustomerProvider {
           unsupportedFields,
         };
       }
+      // 2CO has no delete: the gateway scrubs the personal fields instead, with the same requests.
+      case 'delete':
       case 'forget': {
         const { reference, providerCustomerId } = write.input;
         const current = await this.fetch(providerCustomerId ?? reference);
@@ -200,7 +227,6 @@ export class TwoCheckoutProvider implements CustomerProvider {
           unsupportedFields: [],
         };
       }
-      case 'delete':
       case 'attachSource':
       case 'detachSource':
       case 'attachTaxIdentifier':

@@ -16,6 +16,7 @@ import {
   type DigitalRiverCustomer,
   type DigitalRiverList,
   type DigitalRiverSource,
+  type DigitalRiverSourceOwner,
   type DigitalRiverTaxIdentifier,
   type JsonValue,
 } from './digital-river.types';
@@ -37,6 +38,13 @@ export interface DigitalRiverSandboxOptions extends SandboxOptions {
   secretKeys?: string[];
   /** `rateLimitPerSecond` applies to test keys (default 25/s); this one to live keys (default 250/s). */
   liveRateLimitPerSecond?: number;
+  /**
+   * DR erases a forgotten customer's personal data asynchronously, some time after
+   * `requestToBeForgotten: true` is recorded. The sandbox erases it on the `afterReads`-th read of
+   * the customer after the request (default 2: the read right after the request still shows the
+   * data) or once `afterMs` have passed (default: never by time alone), whichever comes first.
+   */
+  forgetErasure?: { afterReads?: number; afterMs?: number };
 }
 
 export interface DigitalRiverSandboxAdmin extends SandboxAdmin<DigitalRiverCustomer> {
@@ -44,9 +52,11 @@ export interface DigitalRiverSandboxAdmin extends SandboxAdmin<DigitalRiverCusto
    * Creates a reusable credit-card source, as DigitalRiver.js or Drop-in would in a browser with a
    * public key (GB api-structure.md: sources are created client-side), ready to attach.
    */
-  createSource(options?: { liveMode?: boolean }): DigitalRiverSource;
+  createSource(options?: SourceOptions): DigitalRiverSource;
   /** Every tax identifier, oldest first. */
   dumpTaxIdentifiers(): DigitalRiverTaxIdentifier[];
+  /** Changes when forgotten customers are erased (see `forgetErasure`); applies to later requests. */
+  setForgetErasure(options: { afterReads?: number; afterMs?: number }): void;
 }
 
 export type RunningDigitalRiverSandbox = RunningSandbox<DigitalRiverCustomer> & {
@@ -58,21 +68,58 @@ export type RunningDigitalRiverSandbox = RunningSandbox<DigitalRiverCustomer> & 
 /** Default limits per key: 25/s in test mode, 250/s live (GB developer-resources/rate-limiting.md). */
 const DEFAULT_TEST_RATE_LIMIT = 25;
 const DEFAULT_LIVE_RATE_LIMIT = 250;
+/** The read right after `requestToBeForgotten` still shows the data; the next one does not. */
+const DEFAULT_ERASURE_AFTER_READS = 2;
 
 type Query = Record<string, string | string[]>;
+
+/** What a browser's DigitalRiver.js would send when creating a source; all optional here. */
+export interface SourceOptions {
+  liveMode?: boolean;
+  owner?: DigitalRiverSourceOwner;
+  currency?: string;
+  amount?: number;
+  metadata?: Record<string, JsonValue>;
+}
+
+/** The owner of seed 002's Source example. */
+const DEFAULT_SOURCE_OWNER: DigitalRiverSourceOwner = {
+  firstName: 'John',
+  lastName: 'Smith',
+  email: 'jsmith@digitalriver.com',
+  organization: 'Digital River',
+  address: {
+    line1: '10380 Bren Rd W',
+    city: 'Minnetonka',
+    postalCode: '55129',
+    state: 'MN',
+    country: 'US',
+  },
+};
+
+/** A forget recorded but not yet carried out: when it was asked for, and reads since. */
+interface PendingErasure {
+  requestedMs: number;
+  reads: number;
+}
 
 class DigitalRiverSandbox {
   readonly store = new DigitalRiverStore();
   private idPrng: Prng;
   private cardPrng: Prng;
+  private readonly pendingErasures = new Map<string, PendingErasure>();
 
-  constructor(private readonly seed: number) {
+  constructor(
+    private readonly seed: number,
+    readonly erasure: { afterReads: number; afterMs: number },
+  ) {
     this.idPrng = new Prng(deriveSeed(seed, 'customer-ids'));
     this.cardPrng = new Prng(deriveSeed(seed, 'cards'));
   }
 
   reset(): void {
     this.store.reset();
+    this.pendingErasures.clear();
     this.idPrng = new Prng(deriveSeed(this.seed, 'customer-ids'));
     this.cardPrng = new Prng(deriveSeed(this.seed, 'cards'));
   }
@@ -247,7 +294,46 @@ class DigitalRiverSandbox {
       Date.now(),
     );
     if (source) this.attachSource(record, source);
+    if (input.requestToBeForgotten === true && !this.pendingErasures.has(id) && hasPersonalData(record)) {
+      this.pendingErasures.set(id, { requestedMs: Date.now(), reads: 0 });
+    }
     return record;
+  }
+
+  /**
+   * A read of the customer, as `GET /customers/{id}` or a list page makes it: counts towards a
+   * pending erasure and carries it out when it is due, so the read answers the erased customer.
+   */
+  read(record: StoredCustomer, nowMs = Date.now()): DigitalRiverCustomer {
+    const pending = this.pendingErasures.get(record.data.id);
+    if (pending !== undefined) {
+      pending.reads++;
+      if (pending.reads >= this.erasure.afterReads || nowMs - pending.requestedMs >= this.erasure.afterMs) {
+        this.erasePersonalData(record, nowMs);
+      }
+    }
+    return this.toApi(record);
+  }
+
+  /** What DR's erasure removes: contact, shipping, tax data and metadata; the id and flags stay. */
+  private erasePersonalData(record: StoredCustomer, nowMs: number): void {
+    this.pendingErasures.delete(record.data.id);
+    for (const taxId of record.taxIdentifierIds) this.store.removeTaxIdentifier(taxId);
+    record.taxIdentifierIds = [];
+    for (const sourceId of record.sourceIds) {
+      const source = this.store.sources.get(sourceId);
+      if (source) delete source.owner;
+    }
+    this.store.change(
+      record,
+      (data) => {
+        delete data.email;
+        delete data.shipping;
+        delete data.taxCertificates;
+        delete data.metadata;
+      },
+      nowMs,
+    );
   }
 
   deleteCustomer(record: StoredCustomer): void {
@@ -275,7 +361,7 @@ class DigitalRiverSandbox {
         result.unknownCursor,
       );
     }
-    return { hasMore: result.hasMore, data: result.data.map((record) => this.toApi(record)) };
+    return { hasMore: result.hasMore, data: result.data.map((record) => this.read(record)) };
   }
 
   attachSourceRoute(
@@ -322,22 +408,28 @@ class DigitalRiverSandbox {
     );
   }
 
-  createSource(liveMode: boolean): DigitalRiverSource {
+  createSource(options: SourceOptions): DigitalRiverSource {
     const source: DigitalRiverSource = {
       id: randomUUID(),
       clientSecret: `${randomUUID()}_${randomUUID()}`,
       createdTime: new Date().toISOString(),
       type: 'creditCard',
+      currency: options.currency ?? 'USD',
+      amount: options.amount ?? 0,
       reusable: true,
-      flow: 'standard',
-      state: 'chargeable',
+      owner: options.owner ?? DEFAULT_SOURCE_OWNER,
       creditCard: {
         lastFourDigits: String(this.cardPrng.int(0, 9999)).padStart(4, '0'),
         expirationMonth: this.cardPrng.int(1, 12),
         expirationYear: new Date().getUTCFullYear() + this.cardPrng.int(1, 5),
         brand: 'Visa',
       },
-      liveMode,
+      flow: 'standard',
+      state: 'chargeable',
+      metadata: options.metadata ?? {},
+      // Sources come from a checkout's payment session in DigitalRiver.js (GB api-structure.md).
+      paymentSessionId: randomUUID(),
+      liveMode: options.liveMode ?? false,
     };
     this.store.sources.set(source.id, source);
     return source;
@@ -503,6 +595,17 @@ class DigitalRiverSandbox {
   }
 }
 
+function hasPersonalData(record: StoredCustomer): boolean {
+  const data = record.data;
+  return (
+    data.email !== undefined ||
+    data.shipping !== undefined ||
+    data.taxCertificates !== undefined ||
+    data.metadata !== undefined ||
+    record.taxIdentifierIds.length > 0
+  );
+}
+
 function publicTaxIdentifier(tax: DigitalRiverTaxIdentifier & { seq?: number }): DigitalRiverTaxIdentifier {
   const { seq: _seq, ...rest } = tax;
   return rest;
@@ -537,7 +640,10 @@ export async function startDigitalRiverSandbox(
     test: options.rateLimitPerSecond ?? DEFAULT_TEST_RATE_LIMIT,
     live: options.liveRateLimitPerSecond ?? DEFAULT_LIVE_RATE_LIMIT,
   };
-  const sandbox = new DigitalRiverSandbox(options.seed ?? 1);
+  const sandbox = new DigitalRiverSandbox(options.seed ?? 1, {
+    afterReads: options.forgetErasure?.afterReads ?? DEFAULT_ERASURE_AFTER_READS,
+    afterMs: options.forgetErasure?.afterMs ?? Number.POSITIVE_INFINITY,
+  });
 
   const server = new SandboxServer<DigitalRiverPrincipal>(
     {
@@ -565,7 +671,7 @@ export async function startDigitalRiverSandbox(
     const record = sandbox.store.get(param(req, 'id'));
     if (!record || record.data.liveMode !== p.liveMode)
       drNotFound('id', `Customer '${param(req, 'id')}' not found.`);
-    return { status: 200, body: sandbox.toApi(record) };
+    return { status: 200, body: sandbox.read(record) };
   });
   server.route('POST', '/customers/:id', (req, p) => ({
     status: 200,
@@ -629,16 +735,24 @@ export async function startDigitalRiverSandbox(
       return true;
     },
     stats: () => server.stats(),
-    createSource: (opts) => sandbox.createSource(opts?.liveMode ?? false),
+    createSource: (opts) => sandbox.createSource(opts ?? {}),
     dumpTaxIdentifiers: () => sandbox.store.taxIdentifiersInOrder().map(publicTaxIdentifier),
+    setForgetErasure: (erasure) => {
+      sandbox.erasure.afterReads = erasure.afterReads ?? DEFAULT_ERASURE_AFTER_READS;
+      sandbox.erasure.afterMs = erasure.afterMs ?? Number.POSITIVE_INFINITY;
+    },
   };
   registerAdminRoutes(server, admin);
   server.adminRoute('POST', '/sources', (req) => {
-    const live =
-      typeof req.body === 'object' &&
-      req.body !== null &&
-      (req.body as { liveMode?: unknown }).liveMode === true;
-    return { status: 201, body: admin.createSource({ liveMode: live }) };
+    const body = (typeof req.body === 'object' && req.body !== null ? req.body : {}) as SourceOptions;
+    return {
+      status: 201,
+      body: admin.createSource({
+        liveMode: body.liveMode === true,
+        ...(typeof body.owner === 'object' && body.owner !== null ? { owner: body.owner } : {}),
+        ...(typeof body.metadata === 'object' && body.metadata !== null ? { metadata: body.metadata } : {}),
+      }),
+    };
   });
   server.adminRoute('GET', '/tax-identifiers', () => ({ status: 200, body: admin.dumpTaxIdentifiers() }));
 

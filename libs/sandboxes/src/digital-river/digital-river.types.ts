@@ -32,16 +32,34 @@ export interface DigitalRiverTaxCertificate {
   fileId?: string;
 }
 
+/** The person a source belongs to, as DigitalRiver.js sends it when it creates the source. */
+export interface DigitalRiverSourceOwner {
+  firstName: string;
+  lastName: string;
+  email: string;
+  organization?: string;
+  upstreamId?: string;
+  address: DigitalRiverAddress;
+  additionalAddressInfo?: DigitalRiverShipping['additionalAddressInfo'];
+}
+
+/** A source as the attach answer and `customer.sources` show it (seed 002's Source example). */
 export interface DigitalRiverSource {
   id: string;
   clientSecret: string;
   createdTime: string;
   type: 'creditCard';
+  currency: string;
+  amount: number;
   reusable: boolean;
+  /** Removed when the customer's personal data is erased after a request to be forgotten. */
+  owner?: DigitalRiverSourceOwner;
+  creditCard: { lastFourDigits: string; expirationMonth: number; expirationYear: number; brand: string };
   flow: 'standard';
   state: 'chargeable';
-  creditCard: { lastFourDigits: string; expirationMonth: number; expirationYear: number; brand: string };
+  metadata: Record<string, JsonValue>;
   customerId?: string;
+  paymentSessionId: string;
   liveMode: boolean;
 }
 

@@ -73,6 +73,15 @@ export class SandboxServer<P> {
       routerOptions: { ignoreTrailingSlash: true, maxParamLength: 1000 },
       bodyLimit: 1024 * 1024,
     });
+    // Real clients send `Content-Type: application/json` with no body on body-less POSTs (attach
+    // a source, attach a tax identifier); both providers accept that, so an empty body is no body.
+    const parseJson = this.app.getDefaultJsonParser('error', 'error');
+    this.app.removeContentTypeParser('application/json');
+    this.app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
+      const text = body.toString();
+      if (text.trim() === '') return done(null, undefined);
+      return parseJson(req, text, done);
+    });
     this.app.setNotFoundHandler((req, reply) => {
       this.send(reply, profile.errorResponse(404, `No route for ${req.method} ${req.url}`));
     });

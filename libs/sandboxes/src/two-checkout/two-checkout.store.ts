@@ -107,6 +107,7 @@ export class TwoCheckoutStore {
       Enabled: record.enabled,
       Trial: record.trial,
       Language: f.Language,
+      Credit: null,
     };
   }
 }

@@ -33,4 +33,6 @@ export interface TwoCheckoutCustomer extends TwoCheckoutCustomerFields {
   /** Derived from subscriptions: false until one is assigned (S4 create overview). */
   Enabled: boolean;
   Trial: boolean;
+  /** The customer's credit line (REST 6.0 OAS `Credit`); null: the merchant granted none. */
+  Credit: { Limit: number; Remaining: number; Currency: string } | null;
 }
