@@ -12,3 +12,4 @@ export * from './sync-worker';
 export * from './drift';
 export * from './rate-budget';
 export * from './request-context';
+export * from './events';

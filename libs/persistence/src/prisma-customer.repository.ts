@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
 
 import { Inject, Injectable } from '@nestjs/common';
 import {
@@ -21,6 +22,7 @@ import {
 } from '@app/customer-domain';
 
 import { Prisma, type PrismaClient } from '../../../generated/prisma/client';
+import { recordEvent, scrubCustomerEvents } from './event-log';
 import { PRISMA_CLIENT } from './prisma.tokens';
 
 type CustomerRow = Prisma.CustomerGetPayload<{ include: { links: true } }>;
@@ -37,6 +39,9 @@ const KEPT_IN_SYNC = { intent: 'sync' } as const;
 /** A link put back in line: due now, its attempt count restarted. */
 const REQUEUED = { status: 'pending', attempts: 0, nextAttemptAt: null } as const;
 
+/** Who made a change outside any request or named job (the request context names everyone else). */
+const SYSTEM_ACTOR = 'system';
+
 /** The link's columns of a target: callers may hand in a wider object (a migration's source has `kind`). */
 const accountOf = ({ provider, account }: LinkTarget) => ({ provider, account });
 
@@ -48,15 +53,20 @@ export class PrismaCustomerRepository extends CustomerRepository {
 
   async insert(id: string, data: CustomerData, links: readonly NewLink[]): Promise<Customer> {
     try {
-      const row = await this.prisma.customer.create({
-        data: {
-          id,
-          ...toColumns(data),
-          links: { create: links.map((link) => ({ id: randomUUID(), ...link, status: 'pending' as const })) },
-        },
-        include: withLinks,
+      return await this.prisma.$transaction(async (tx) => {
+        const row = await tx.customer.create({
+          data: {
+            id,
+            ...toColumns(data),
+            links: {
+              create: links.map((link) => ({ id: randomUUID(), ...link, status: 'pending' as const })),
+            },
+          },
+          include: withLinks,
+        });
+        await recordCreated(tx, row);
+        return toCustomer(row);
       });
-      return toCustomer(row);
     } catch (error) {
       throw uniqueViolation(error) ?? error;
     }
@@ -64,27 +74,30 @@ export class PrismaCustomerRepository extends CustomerRepository {
 
   async insertAdopted(id: string, data: CustomerData, link: AdoptedLink): Promise<Customer> {
     try {
-      const row = await this.prisma.customer.create({
-        data: {
-          id,
-          ...toColumns(data),
-          links: {
-            create: {
-              id: randomUUID(),
-              provider: link.provider,
-              account: link.account,
-              reference: link.reference,
-              providerCustomerId: link.providerCustomerId ?? null,
-              unsupportedFields: link.unsupportedFields,
-              status: 'synced',
-              syncedVersion: 1,
-              lastSyncedAt: new Date(),
+      return await this.prisma.$transaction(async (tx) => {
+        const row = await tx.customer.create({
+          data: {
+            id,
+            ...toColumns(data),
+            links: {
+              create: {
+                id: randomUUID(),
+                provider: link.provider,
+                account: link.account,
+                reference: link.reference,
+                providerCustomerId: link.providerCustomerId ?? null,
+                unsupportedFields: link.unsupportedFields,
+                status: 'synced',
+                syncedVersion: 1,
+                lastSyncedAt: new Date(),
+              },
             },
           },
-        },
-        include: withLinks,
+          include: withLinks,
+        });
+        await recordCreated(tx, row);
+        return toCustomer(row);
       });
-      return toCustomer(row);
     } catch (error) {
       throw uniqueViolation(error) ?? error;
     }
@@ -161,14 +174,28 @@ export class PrismaCustomerRepository extends CustomerRepository {
       >`SELECT id FROM customers WHERE id = ${id} FOR UPDATE`;
       if (locked.length === 0) return undefined;
       const current = await tx.customer.findUniqueOrThrow({ where: { id }, include: withLinks });
-      const data = change(toCustomer(current));
+      const before = toCustomer(current);
+      const data = change(before);
       try {
         await tx.customer.update({ where: { id }, data: { ...toColumns(data), version: { increment: 1 } } });
       } catch (error) {
         throw uniqueViolation(error) ?? error;
       }
       await requeue(tx, { customerId: id, ...KEPT_IN_SYNC });
-      return toCustomer(await tx.customer.findUniqueOrThrow({ where: { id }, include: withLinks }));
+      const saved = toCustomer(await tx.customer.findUniqueOrThrow({ where: { id }, include: withLinks }));
+      const changedFields = changedFieldsOf(before, data);
+      if (changedFields.length > 0) {
+        await recordEvent(
+          tx,
+          {
+            type: 'customer.updated',
+            customerId: id,
+            data: { version: saved.version, changedFields, customer: snapshotOf(data) },
+          },
+          SYSTEM_ACTOR,
+        );
+      }
+      return saved;
     });
   }
 
@@ -188,8 +215,14 @@ export class PrismaCustomerRepository extends CustomerRepository {
 
   async markDeleted(id: string): Promise<boolean> {
     return this.prisma.$transaction(async (tx) => {
+      const deleted = (providersLeft: number) =>
+        recordEvent(tx, { type: 'customer.deleted', customerId: id, data: { providersLeft } }, SYSTEM_ACTOR);
       const links = await tx.providerLink.count({ where: { customerId: id } });
-      if (links === 0) return (await tx.customer.deleteMany({ where: { id } })).count === 1;
+      if (links === 0) {
+        if ((await tx.customer.deleteMany({ where: { id } })).count === 0) return false;
+        await deleted(0);
+        return true;
+      }
       // The external reference stays reserved until the providers' copies are gone: a new
       // customer reusing it could otherwise be mistaken for the old one by a provider.
       const { count } = await tx.customer.updateMany({
@@ -200,6 +233,7 @@ export class PrismaCustomerRepository extends CustomerRepository {
         where: { customerId: id },
         data: { intent: 'delete', ...REQUEUED },
       });
+      if (count === 1) await deleted(links);
       return count === 1 || (await tx.customer.count({ where: { id } })) === 1;
     });
   }
@@ -228,9 +262,12 @@ export class PrismaCustomerRepository extends CustomerRepository {
         data: { intent: 'forget', lastError: Prisma.DbNull, ...REQUEUED },
       });
       await tx.idempotencyRecord.deleteMany({ where: { customerId: id } });
-      await tx.customerEvent.create({
-        data: { id: randomUUID(), customerId: id, type: 'forgotten', detail: { erased: 'personal fields' } },
-      });
+      await scrubCustomerEvents(tx, id);
+      await recordEvent(
+        tx,
+        { type: 'customer.forgotten', customerId: id, data: { erased: 'personal fields' } },
+        SYSTEM_ACTOR,
+      );
       return true;
     });
     return erased ? this.findById(id) : undefined;
@@ -253,14 +290,11 @@ export class PrismaCustomerRepository extends CustomerRepository {
     await this.prisma.$transaction(async (tx) => {
       const { count } = await tx.providerLink.deleteMany({ where: { customerId, ...accountOf(target) } });
       if (count === 0) return;
-      await tx.customerEvent.create({
-        data: {
-          id: randomUUID(),
-          customerId,
-          type: 'link_retired',
-          detail: { ...accountOf(target), reason },
-        },
-      });
+      await recordEvent(
+        tx,
+        { type: 'customer.link.retired', customerId, data: { ...accountOf(target), reason } },
+        SYSTEM_ACTOR,
+      );
     });
   }
 
@@ -300,6 +334,75 @@ export class PrismaCustomerRepository extends CustomerRepository {
     }
     return row.seq;
   }
+}
+
+/** The new customer, with where it goes: the resource's own fields, nothing more. */
+async function recordCreated(tx: Tx, row: CustomerRow): Promise<void> {
+  const customer = toCustomer(row);
+  await recordEvent(
+    tx,
+    {
+      type: 'customer.created',
+      customerId: customer.id,
+      data: {
+        version: customer.version,
+        customer: snapshotOf(customer),
+        providers: customer.providers.map(({ provider, account, reference }) => ({
+          provider,
+          account,
+          reference,
+        })),
+      },
+    },
+    SYSTEM_ACTOR,
+  );
+}
+
+/** The canonical fields as an event carries them (what the resource shows; scrubbed on forget). */
+function snapshotOf(data: CustomerData): Prisma.InputJsonObject {
+  const {
+    externalReference,
+    email,
+    givenName,
+    familyName,
+    companyName,
+    phone,
+    address,
+    locale,
+    type,
+    enabled,
+    metadata,
+    taxIdentifiers,
+    taxCertificates,
+    sourceIds,
+    defaultSourceId,
+  } = data;
+  return JSON.parse(
+    JSON.stringify({
+      externalReference,
+      email,
+      givenName,
+      familyName,
+      companyName,
+      phone,
+      address,
+      locale,
+      type,
+      enabled,
+      metadata,
+      taxIdentifiers,
+      taxCertificates,
+      sourceIds,
+      defaultSourceId,
+    }),
+  ) as Prisma.InputJsonObject;
+}
+
+/** The canonical fields a write changed, by name (`address` as a whole). */
+function changedFieldsOf(before: CustomerData, after: CustomerData): string[] {
+  const previous: Record<string, unknown> = toColumns(before);
+  const next: Record<string, unknown> = toColumns(after);
+  return Object.keys(next).filter((field) => !isDeepStrictEqual(previous[field], next[field]));
 }
 
 /** Puts links back in line after a write they must follow. */

@@ -10,6 +10,7 @@ import {
 } from '@app/customer-domain';
 
 import { Prisma, type PrismaClient } from '../../../generated/prisma/client';
+import { recordEvent } from './event-log';
 import { PRISMA_CLIENT } from './prisma.tokens';
 
 /** Prisma keeps timestamps as UTC `timestamp(3)`; the database clock is compared in the same terms. */
@@ -28,6 +29,16 @@ interface ClaimedRow {
 }
 
 const UNLOCKED = { lockedBy: null, lockedUntil: null } as const;
+
+/** Settling outside a request (the background loop) is the sync worker's doing. */
+const WORKER_ACTOR = 'sync-worker';
+
+/** Which link an event is about: ids only. */
+const linkOf = (link: ClaimedLink) => ({
+  provider: link.provider,
+  account: link.account,
+  reference: link.reference,
+});
 
 @Injectable()
 export class PrismaSyncQueue extends SyncQueue {
@@ -117,6 +128,21 @@ export class PrismaSyncQueue extends SyncQueue {
               ...(behind ? { attempts: 0 } : {}),
             },
           });
+          if (!behind) {
+            await recordEvent(
+              tx,
+              {
+                type: 'customer.link.synced',
+                customerId: link.customerId,
+                data: {
+                  ...linkOf(link),
+                  version: outcome.version,
+                  ...(outcome.action !== undefined ? { action: outcome.action } : {}),
+                },
+              },
+              WORKER_ACTOR,
+            );
+          }
           return true;
         }
         case 'retry':
@@ -135,6 +161,15 @@ export class PrismaSyncQueue extends SyncQueue {
             where,
             data: { ...UNLOCKED, status: 'failed', nextAttemptAt: null, lastError: { ...outcome.error } },
           });
+          await recordEvent(
+            tx,
+            {
+              type: 'customer.link.failed',
+              customerId: link.customerId,
+              data: { ...linkOf(link), error: { ...outcome.error } },
+            },
+            WORKER_ACTOR,
+          );
           return true;
         case 'forgotten':
           await tx.providerLink.update({
