@@ -27,7 +27,7 @@ describe('GET /v1/events', () => {
 
   const all = async (query: Record<string, string | number> = {}): Promise<EventBody[]> => {
     const events: EventBody[] = [];
-    for (let startingAfter: string | undefined; ; ) {
+    for (let startingAfter: string | undefined; ;) {
       const res = await api()
         .get('/v1/events')
         .query({ limit: 2, ...query, ...(startingAfter !== undefined ? { startingAfter } : {}) })
@@ -61,7 +61,10 @@ describe('GET /v1/events', () => {
       ['customer.deleted', second.body.id],
     ]);
     expect(new Set(events.map((e) => e.id)).size).toBe(4);
-    expect(events[0]).toMatchObject({ actor: 'admin', data: { version: 1, customer: { email: 'jsmith@digitalriver.com' } } });
+    expect(events[0]).toMatchObject({
+      actor: 'admin',
+      data: { version: 1, customer: { email: 'jsmith@digitalriver.com' } },
+    });
     expect(events[1]!.actor).toBe('writer');
     expect(events[2]).toMatchObject({
       requestId: 'req-events-patch',
@@ -122,7 +125,10 @@ describe('event retention', () => {
       while ((await gateway.prisma.event.count()) > 0 && Date.now() < deadline) {
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
-      expect((await api().get('/v1/events').set(bearer(KEYS.admin))).body).toEqual({ data: [], hasMore: false });
+      expect((await api().get('/v1/events').set(bearer(KEYS.admin))).body).toEqual({
+        data: [],
+        hasMore: false,
+      });
     } finally {
       await gateway.close();
     }

@@ -35,7 +35,10 @@ export class ListEventsQuery {
   @IsIn(EVENT_TYPES, { each: true })
   type?: EventType[];
 
-  @ApiPropertyOptional({ description: "Only this customer's events.", example: 'cus_0123456789abcdef01234567' })
+  @ApiPropertyOptional({
+    description: "Only this customer's events.",
+    example: 'cus_0123456789abcdef01234567',
+  })
   @IsOptional()
   @IsString()
   @MaxLength(64)
@@ -61,7 +64,7 @@ export class EventResponse {
     type: 'object',
     additionalProperties: true,
     description:
-      'Ids and what changed: `changedFields` and the `customer` as the resource shows it (created, updated); the provider link and its `error` (link events); outcome counts (migrations). A forgotten customer\'s events keep ids only (`scrubbed: true`).',
+      "Ids and what changed: `changedFields` and the `customer` as the resource shows it (created, updated); the provider link and its `error` (link events); outcome counts (migrations). A forgotten customer's events keep ids only (`scrubbed: true`).",
     example: { version: 3, changedFields: ['email'], customer: { email: 'jsmith@digitalriver.com' } },
   })
   data!: unknown;

@@ -3,7 +3,13 @@ import http from 'node:http';
 import https from 'node:https';
 import { isIP } from 'node:net';
 
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
 import axios, { type AxiosInstance, isAxiosError } from 'axios';
 
 import { GATEWAY_CONFIG } from '../config/config.module';
@@ -92,7 +98,10 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
           claimed.map((delivery) =>
             this.deliver(delivery).catch((error: unknown) =>
               // The lease runs out and the delivery is tried again.
-              this.logger.error({ delivery: delivery.id, error: (error as Error).name }, 'webhook delivery broke'),
+              this.logger.error(
+                { delivery: delivery.id, error: (error as Error).name },
+                'webhook delivery broke',
+              ),
             ),
           ),
         );
@@ -181,8 +190,10 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
     } catch (error) {
       const code = isAxiosError(error) ? error.code : undefined;
       const cause = (error as { cause?: { code?: string } }).cause?.code;
-      if (code === 'EPRIVATE' || cause === 'EPRIVATE') return { outcome: 'refused_url', durationMs: elapsed() };
-      if (code === 'ECONNABORTED' || code === 'ETIMEDOUT') return { outcome: 'timeout', durationMs: elapsed() };
+      if (code === 'EPRIVATE' || cause === 'EPRIVATE')
+        return { outcome: 'refused_url', durationMs: elapsed() };
+      if (code === 'ECONNABORTED' || code === 'ETIMEDOUT')
+        return { outcome: 'timeout', durationMs: elapsed() };
       return { outcome: 'network_error', durationMs: elapsed() };
     }
   }

@@ -92,7 +92,10 @@ export class WebhookEndpointsController {
   @ENDPOINT_ID
   @ApiOkResponse({ type: WebhookEndpointResponse })
   @ApiProblems(400, 401, 403, 404, 413, 415)
-  async update(@Param('id') id: string, @Body() body: UpdateWebhookEndpointBody): Promise<WebhookEndpointResponse> {
+  async update(
+    @Param('id') id: string,
+    @Body() body: UpdateWebhookEndpointBody,
+  ): Promise<WebhookEndpointResponse> {
     if (body.url !== undefined) await this.assertUrl(body.url);
     return toEndpointResponse(await this.store.updateEndpoint(id, body));
   }
@@ -110,7 +113,8 @@ export class WebhookEndpointsController {
   @Get(':id/deliveries')
   @ApiOperation({
     summary: 'The delivery log, newest first',
-    description: 'One entry per event sent to the endpoint: status, attempts, the last status code, outcome and duration. No bodies.',
+    description:
+      'One entry per event sent to the endpoint: status, attempts, the last status code, outcome and duration. No bodies.',
   })
   @ENDPOINT_ID
   @ApiOkResponse({ type: WebhookDeliveryListResponse })
@@ -157,6 +161,7 @@ export class WebhookEndpointsController {
 
   private async assertUrl(url: string): Promise<void> {
     const problems = await webhookUrlProblems(url, this.policy);
-    if (problems.length > 0) throw new DomainError('validation_failed', 'The webhook URL is refused.', problems);
+    if (problems.length > 0)
+      throw new DomainError('validation_failed', 'The webhook URL is refused.', problems);
   }
 }

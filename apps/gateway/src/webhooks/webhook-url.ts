@@ -63,7 +63,8 @@ export async function webhookUrlProblems(
   field = 'url',
 ): Promise<FieldError[]> {
   const problem = (code: string, message: string) => [{ field, code, message }];
-  if (raw.length > MAX_URL_LENGTH) return problem('too_long', `url must be at most ${MAX_URL_LENGTH} characters.`);
+  if (raw.length > MAX_URL_LENGTH)
+    return problem('too_long', `url must be at most ${MAX_URL_LENGTH} characters.`);
   let url: URL;
   try {
     url = new URL(raw);
@@ -78,7 +79,8 @@ export async function webhookUrlProblems(
   }
   if (policy.allowPrivateNetworks) return [];
   const addresses = await resolve(hostOf(url));
-  if (addresses === undefined) return problem('unresolvable_host', `The host "${url.hostname}" does not resolve.`);
+  if (addresses === undefined)
+    return problem('unresolvable_host', `The host "${url.hostname}" does not resolve.`);
   const refused = addresses.find(isNonPublicAddress);
   if (refused !== undefined) {
     return problem(
@@ -98,7 +100,11 @@ async function resolve(host: string): Promise<string[] | undefined> {
   }
 }
 
-type LookupCallback = (error: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
+type LookupCallback = (
+  error: NodeJS.ErrnoException | null,
+  address: string | LookupAddress[],
+  family?: number,
+) => void;
 interface LookupAddress {
   address: string;
   family: number;
@@ -116,12 +122,16 @@ export function checkedLookup(policy: WebhookUrlPolicy) {
           ? undefined
           : entries.find((entry) => isNonPublicAddress(entry.address));
         if (refused !== undefined) {
-          callback(Object.assign(new Error(`${hostname} resolves to a non-public address`), { code: 'EPRIVATE' }), []);
+          callback(
+            Object.assign(new Error(`${hostname} resolves to a non-public address`), { code: 'EPRIVATE' }),
+            [],
+          );
         } else if (options.all === true) {
           callback(null, entries);
         } else {
           const [first] = entries;
-          if (first === undefined) callback(Object.assign(new Error(`${hostname} does not resolve`), { code: 'ENOTFOUND' }), []);
+          if (first === undefined)
+            callback(Object.assign(new Error(`${hostname} does not resolve`), { code: 'ENOTFOUND' }), []);
           else callback(null, first.address, first.family);
         }
       },

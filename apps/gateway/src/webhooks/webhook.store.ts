@@ -7,10 +7,18 @@ import { PRISMA_CLIENT } from '@app/persistence';
 import { Prisma, type PrismaClient } from '../../../../generated/prisma/client';
 
 export type WebhookEndpointRow = Prisma.WebhookEndpointGetPayload<object>;
-export type WebhookDeliveryRow = Prisma.WebhookDeliveryGetPayload<{ include: { event: { select: { type: true } } } }>;
+export type WebhookDeliveryRow = Prisma.WebhookDeliveryGetPayload<{
+  include: { event: { select: { type: true } } };
+}>;
 
 /** How one attempt ended; `delivered` is a 2xx answer. */
-export const DELIVERY_OUTCOMES = ['delivered', 'http_error', 'timeout', 'network_error', 'refused_url'] as const;
+export const DELIVERY_OUTCOMES = [
+  'delivered',
+  'http_error',
+  'timeout',
+  'network_error',
+  'refused_url',
+] as const;
 export type DeliveryOutcome = (typeof DELIVERY_OUTCOMES)[number];
 
 export interface AttemptResult {
@@ -87,7 +95,11 @@ export class WebhookStore {
         ...(changes.eventTypes !== undefined ? { eventTypes: changes.eventTypes } : {}),
         ...(changes.description !== undefined ? { description: changes.description } : {}),
         ...(changes.enabled !== undefined
-          ? { enabled: changes.enabled, disabledReason: null, ...(changes.enabled ? { failureStreak: 0 } : {}) }
+          ? {
+              enabled: changes.enabled,
+              disabledReason: null,
+              ...(changes.enabled ? { failureStreak: 0 } : {}),
+            }
           : {}),
       },
     });
@@ -141,7 +153,10 @@ export class WebhookStore {
     const delivery = await this.prisma.webhookDelivery.findFirst({ where: { id: deliveryId, endpointId } });
     if (delivery === null) {
       await this.endpoint(endpointId);
-      throw new DomainError('webhook_delivery_not_found', `No delivery with id "${deliveryId}" at this endpoint.`);
+      throw new DomainError(
+        'webhook_delivery_not_found',
+        `No delivery with id "${deliveryId}" at this endpoint.`,
+      );
     }
     return this.queue(endpointId, delivery.eventId);
   }
