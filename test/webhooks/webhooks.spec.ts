@@ -267,9 +267,11 @@ describe('webhook delivery', () => {
       });
       receiver.answer = () => 200;
       await api().patch(`/v1/customers/${created.body.id}`).set(admin).send({ givenName: 'Jo' }).expect(200);
-      await waitFor('the next event delivered', () =>
-        receiver.received.some((r) => r.event.type === 'customer.updated'),
-      );
+      await waitFor('the next event delivered', async () => {
+        const pending = await gateway.prisma.webhookDelivery.count({ where: { status: 'pending' } });
+        return pending === 0;
+      });
+      expect(receiver.received.at(-1)?.event.type).toBe('customer.updated');
       const log = await api().get(`/v1/webhook-endpoints/${endpoint.id}/deliveries`).set(admin);
       expect(
         log.body.data.map((d: { eventType: string; status: string }) => [d.eventType, d.status]),

@@ -23,7 +23,7 @@ export interface NewEvent {
   data: Prisma.InputJsonObject;
 }
 
-export function newEventId(): string {
+function newEventId(): string {
   return `evt_${randomBytes(12).toString('hex')}`;
 }
 

@@ -31,4 +31,4 @@ export * from './persistence.module';
 export * from './prisma.tokens';
 export * from './prisma-customer.repository';
 export * from './prisma-migration.store';
-export { newEventId, recordEvent, scrubCustomerEvents, type NewEvent } from './event-log';
+export { recordEvent, type NewEvent } from './event-log';

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { ArrayMaxSize, IsArray, IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsIn, IsOptional, Matches } from 'class-validator';
 import { EVENT_TYPES, type EventType } from '@app/customer-domain';
 
 import { PageLimit } from '../http/validators';
@@ -8,6 +8,9 @@ import { PageLimit } from '../http/validators';
 /** `a,b` or `?x=a&x=b`: one list either way. */
 export const commaSeparated = ({ value }: { value: unknown }) =>
   (Array.isArray(value) ? value : [value]).flatMap((v) => String(v).split(',')).filter((v) => v !== '');
+
+/** Ids are letters, digits, `_` and `-` (`evt_…`, `cus_…`). */
+const ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 export class ListEventsQuery {
   @PageLimit({ default: 10, max: 100 })
@@ -18,8 +21,7 @@ export class ListEventsQuery {
     example: 'evt_5c4b3a29180f6e5d4c3b2a19',
   })
   @IsOptional()
-  @IsString()
-  @MaxLength(64)
+  @Matches(ID, { message: 'startingAfter must be an event id' })
   startingAfter?: string;
 
   @ApiPropertyOptional({
@@ -40,8 +42,7 @@ export class ListEventsQuery {
     example: 'cus_0123456789abcdef01234567',
   })
   @IsOptional()
-  @IsString()
-  @MaxLength(64)
+  @Matches(ID, { message: 'customerId must be a customer id' })
   customerId?: string;
 }
 

@@ -8,6 +8,7 @@ import {
   IsIn,
   IsOptional,
   IsString,
+  Matches,
   MaxLength,
   ValidateIf,
 } from 'class-validator';
@@ -125,8 +126,7 @@ export class ListDeliveriesQuery {
     description: 'A delivery id: return the deliveries created before it (the next page, newest first).',
   })
   @IsOptional()
-  @IsString()
-  @MaxLength(64)
+  @Matches(/^[A-Za-z0-9_-]{1,64}$/, { message: 'startingAfter must be a delivery id' })
   startingAfter?: string;
 
   @ApiPropertyOptional({ enum: DELIVERY_STATUSES, example: 'failed' })
