@@ -1,5 +1,11 @@
 import { type MigrationSpec } from '@app/migration';
-import { createTestDatabase, PrismaMigrationStore, recordEvent, type TestDatabase } from '@app/persistence';
+import {
+  createTestDatabase,
+  PrismaCustomerRepository,
+  PrismaMigrationStore,
+  recordEvent,
+  type TestDatabase,
+} from '@app/persistence';
 
 const spec: MigrationSpec = {
   source: { provider: 'digital-river', account: 'live', kind: 'list' },
@@ -81,5 +87,52 @@ describe('the event log', () => {
       ['we_created', event.id, 'cus_1', 'pending'],
     ]);
     expect(await database.prisma.event.count({ where: { customerId: 'cus_2' } })).toBe(0);
+  });
+
+  it("scrubs the customer's snapshots and error messages, keeping ids, codes and changed fields", async () => {
+    const repository = new PrismaCustomerRepository(database.prisma);
+    const email = 'scrub.me@example.test';
+    const base = { enabled: true, metadata: {}, taxIdentifiers: [], taxCertificates: [], sourceIds: [] };
+    await repository.insert('cus_scrub', { ...base, email, givenName: 'Ada' }, []);
+    await repository.modify('cus_scrub', (current) => ({ ...current, familyName: 'Lovelace' }));
+    const error = {
+      code: 'provider_rejected',
+      message: `two-checkout rejected ${email}`,
+      providerCode: 'INVALID_EMAIL',
+      providerMessage: `${email} is not valid`,
+    };
+    await database.prisma.$transaction((tx) =>
+      recordEvent(
+        tx,
+        {
+          type: 'customer.link.failed',
+          customerId: 'cus_scrub',
+          data: { provider: 'two-checkout', account: 'default', reference: 'ref-1', error },
+        },
+        'test',
+      ),
+    );
+
+    await repository.erase('cus_scrub');
+    const events = await database.prisma.event.findMany({
+      where: { customerId: 'cus_scrub' },
+      orderBy: { seq: 'asc' },
+    });
+    expect(JSON.stringify(events.map((event) => event.data))).not.toMatch(/scrub\.me|Ada|Lovelace/);
+    expect(events.map((event) => [event.type, event.data])).toEqual([
+      ['customer.created', { version: 1, providers: [], scrubbed: true }],
+      ['customer.updated', { version: 2, changedFields: ['familyName'], scrubbed: true }],
+      [
+        'customer.link.failed',
+        {
+          provider: 'two-checkout',
+          account: 'default',
+          reference: 'ref-1',
+          error: { code: 'provider_rejected', providerCode: 'INVALID_EMAIL' },
+          scrubbed: true,
+        },
+      ],
+      ['customer.forgotten', { erased: 'personal fields' }],
+    ]);
   });
 });

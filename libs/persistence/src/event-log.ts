@@ -56,13 +56,15 @@ export async function recordEvent(tx: Tx, event: NewEvent, fallbackActor: string
 }
 
 /**
- * GDPR erasure of a customer's events, in the erasure's own transaction: what a customer snapshot
- * or a provider's message held goes; ids, types and the list of changed fields stay. Deliveries
+ * GDPR erasure of a customer's events, in the erasure's own transaction: the customer snapshots
+ * and the error messages (a provider's may quote the customer's data) go, as the links' `lastError`
+ * does; ids, types, error codes and the lists of changed fields stay. Deliveries
  * still pending send the scrubbed event, since a delivery reads the event when it is sent.
  */
 export async function scrubCustomerEvents(tx: Tx, customerId: string): Promise<void> {
   await tx.$executeRaw`
     UPDATE events
-       SET data = ((data - 'customer') #- '{error,providerMessage}') || '{"scrubbed": true}'::jsonb
+       SET data = (data - 'customer' #- '{error,message}' #- '{error,providerMessage}')
+                  || '{"scrubbed": true}'::jsonb
      WHERE customer_id = ${customerId}`;
 }
