@@ -80,6 +80,10 @@ describe('GET /v1/events', () => {
       'customer.created',
       'customer.deleted',
     ]);
+    const one = await api().get(`/v1/events/${events[2]!.id}`).set(bearer(KEYS.reader));
+    expect(one.body).toEqual(events[2]);
+    const unknown = await api().get('/v1/events/evt_nope').set(admin);
+    expect([unknown.status, unknown.body.code]).toEqual([404, 'event_not_found']);
     const tail = await api().get('/v1/events').query({ startingAfter: events[3]!.id }).set(admin);
     expect(tail.body).toEqual({ data: [], hasMore: false });
   });

@@ -3,6 +3,7 @@ import { startSandboxes } from '@app/sandboxes';
 import request from 'supertest';
 
 import { webhookUrlProblems } from '../../apps/gateway/src/webhooks/webhook-url';
+import { WebhookStore } from '../../apps/gateway/src/webhooks/webhook.store';
 import {
   bearer,
   FAST_SYNC,
@@ -247,6 +248,21 @@ describe('webhook delivery', () => {
         .set(admin);
       expect(missing.status).toBe(404);
       expect(missing.body.code).toBe('webhook_delivery_not_found');
+
+      // The log pages newest first; the outcome counts are what metrics read.
+      const page = await api()
+        .get(`/v1/webhook-endpoints/${endpoint.id}/deliveries`)
+        .query({ limit: 2 })
+        .set(admin);
+      expect(page.body.hasMore).toBe(true);
+      const rest = await api()
+        .get(`/v1/webhook-endpoints/${endpoint.id}/deliveries`)
+        .query({ limit: 2, startingAfter: page.body.data[1].id })
+        .set(admin);
+      expect(rest.body).toMatchObject({ data: [{ id: deliveryId }], hasMore: false });
+      expect(await gateway.app.get(WebhookStore).deliveryCounts()).toEqual([
+        { status: 'delivered', outcome: 'delivered', count: 3 },
+      ]);
     });
   });
 
