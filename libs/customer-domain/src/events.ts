@@ -14,3 +14,13 @@ export const EVENT_TYPES = [
   'migration.failed',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
+
+/** Who made a change when no API request did: the actor events name. */
+export const JOB_ACTORS = {
+  /** The background delivery of provider links. */
+  sync: 'sync-worker',
+  /** A migration run, whether the CLI, a pg-boss worker or the API started it. */
+  migration: 'migration',
+  /** Anything else outside a request. */
+  system: 'system',
+} as const;

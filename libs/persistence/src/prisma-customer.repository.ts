@@ -12,6 +12,7 @@ import {
   type LinkTarget,
   CustomerRepository,
   DomainError,
+  JOB_ACTORS,
   type Erasure,
   type LinkError,
   type NewLink,
@@ -38,9 +39,6 @@ const KEPT_IN_SYNC = { intent: 'sync' } as const;
 
 /** A link put back in line: due now, its attempt count restarted. */
 const REQUEUED = { status: 'pending', attempts: 0, nextAttemptAt: null } as const;
-
-/** Who made a change outside any request or named job (the request context names everyone else). */
-const SYSTEM_ACTOR = 'system';
 
 /** The link's columns of a target: callers may hand in a wider object (a migration's source has `kind`). */
 const accountOf = ({ provider, account }: LinkTarget) => ({ provider, account });
@@ -192,7 +190,7 @@ export class PrismaCustomerRepository extends CustomerRepository {
             customerId: id,
             data: { version: saved.version, changedFields, customer: snapshotOf(data) },
           },
-          SYSTEM_ACTOR,
+          JOB_ACTORS.system,
         );
       }
       return saved;
@@ -216,7 +214,11 @@ export class PrismaCustomerRepository extends CustomerRepository {
   async markDeleted(id: string): Promise<boolean> {
     return this.prisma.$transaction(async (tx) => {
       const deleted = (providersLeft: number) =>
-        recordEvent(tx, { type: 'customer.deleted', customerId: id, data: { providersLeft } }, SYSTEM_ACTOR);
+        recordEvent(
+          tx,
+          { type: 'customer.deleted', customerId: id, data: { providersLeft } },
+          JOB_ACTORS.system,
+        );
       const links = await tx.providerLink.count({ where: { customerId: id } });
       if (links === 0) {
         if ((await tx.customer.deleteMany({ where: { id } })).count === 0) return false;
@@ -266,7 +268,7 @@ export class PrismaCustomerRepository extends CustomerRepository {
       await recordEvent(
         tx,
         { type: 'customer.forgotten', customerId: id, data: { erased: 'personal fields' } },
-        SYSTEM_ACTOR,
+        JOB_ACTORS.system,
       );
       return true;
     });
@@ -293,7 +295,7 @@ export class PrismaCustomerRepository extends CustomerRepository {
       await recordEvent(
         tx,
         { type: 'customer.link.retired', customerId, data: { ...accountOf(target), reason } },
-        SYSTEM_ACTOR,
+        JOB_ACTORS.system,
       );
     });
   }
@@ -354,7 +356,7 @@ async function recordCreated(tx: Tx, row: CustomerRow): Promise<void> {
         })),
       },
     },
-    SYSTEM_ACTOR,
+    JOB_ACTORS.system,
   );
 }
 

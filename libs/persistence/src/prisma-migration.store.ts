@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { JOB_ACTORS } from '@app/customer-domain';
 import {
   type ItemResult,
   MIGRATION_OUTCOMES,
@@ -19,9 +20,6 @@ type ItemRow = Prisma.MigrationItemGetPayload<object>;
 
 /** The database's own clock in epoch milliseconds, so every process schedules against one clock. */
 const NOW_MS = Prisma.raw('(extract(epoch from clock_timestamp()) * 1000)');
-
-/** Runs are driven by the migration job, whoever started them. */
-const MIGRATION_ACTOR = 'migration';
 
 @Injectable()
 export class PrismaMigrationStore extends MigrationStore {
@@ -170,7 +168,7 @@ export class PrismaMigrationStore extends MigrationStore {
             outcomes,
           },
         },
-        MIGRATION_ACTOR,
+        JOB_ACTORS.migration,
       );
       return true;
     });

@@ -6,6 +6,7 @@ import {
   type LinkIntent,
   type ProviderCallRecord,
   type SettleOutcome,
+  JOB_ACTORS,
   SyncQueue,
 } from '@app/customer-domain';
 
@@ -29,9 +30,6 @@ interface ClaimedRow {
 }
 
 const UNLOCKED = { lockedBy: null, lockedUntil: null } as const;
-
-/** Settling outside a request (the background loop) is the sync worker's doing. */
-const WORKER_ACTOR = 'sync-worker';
 
 /** Which link an event is about: ids only. */
 const linkOf = (link: ClaimedLink) => ({
@@ -140,7 +138,7 @@ export class PrismaSyncQueue extends SyncQueue {
                   ...(outcome.action !== undefined ? { action: outcome.action } : {}),
                 },
               },
-              WORKER_ACTOR,
+              JOB_ACTORS.sync,
             );
           }
           return true;
@@ -168,7 +166,7 @@ export class PrismaSyncQueue extends SyncQueue {
               customerId: link.customerId,
               data: { ...linkOf(link), error: { ...outcome.error } },
             },
-            WORKER_ACTOR,
+            JOB_ACTORS.sync,
           );
           return true;
         case 'forgotten':
