@@ -10,13 +10,19 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
+import { DomainError } from '@app/customer-domain';
 import axios, { type AxiosInstance, isAxiosError } from 'axios';
 
 import { GATEWAY_CONFIG } from '../config/config.module';
 import { type GatewayConfig } from '../config/gateway.config';
-import { EventStore } from '../events/event-store';
+import { EventStore, type PublishedEvent } from '../events/event-store';
 import { checkedLookup, isNonPublicAddress, type WebhookUrlPolicy } from './webhook-url';
-import { type AttemptResult, type ClaimedDelivery, WebhookStore } from './webhook.store';
+import {
+  type AttemptResult,
+  type ClaimedDelivery,
+  type WebhookEndpointRow,
+  WebhookStore,
+} from './webhook.store';
 
 /** Deliveries leased per round. */
 const BATCH = 20;
@@ -50,6 +56,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
   private readonly workerId = `webhooks-${randomUUID()}`;
   private readonly client: AxiosInstance;
   private readonly policy: WebhookUrlPolicy;
+  private readonly agents: readonly [http.Agent, https.Agent];
   /** Requests in flight, aborted on shutdown so the next instance sends them again at once. */
   private readonly inFlight = new Map<string, AbortController>();
   private running = false;
@@ -62,6 +69,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
   ) {
     this.policy = webhookUrlPolicy(config);
     const lookup = checkedLookup(this.policy);
+    this.agents = [new http.Agent({ keepAlive: true, lookup }), new https.Agent({ keepAlive: true, lookup })];
     this.client = axios.create({
       timeout: config.WEBHOOK_TIMEOUT_MS,
       // A redirect would send the signed event somewhere nobody validated.
@@ -70,8 +78,8 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
       validateStatus: () => true,
       responseType: 'text',
       maxContentLength: 64 * 1024,
-      httpAgent: new http.Agent({ keepAlive: true, lookup }),
-      httpsAgent: new https.Agent({ keepAlive: true, lookup }),
+      httpAgent: this.agents[0],
+      httpsAgent: this.agents[1],
     });
   }
 
@@ -84,6 +92,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
     this.running = false;
     for (const controller of this.inFlight.values()) controller.abort();
     await this.loop;
+    for (const agent of this.agents) agent.destroy();
   }
 
   private async run(): Promise<void> {
@@ -122,10 +131,18 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
       await this.store.release([delivery.id], this.workerId);
       return;
     }
-    const [endpoint, event] = await Promise.all([
-      this.store.endpoint(delivery.endpointId),
-      this.events.get(delivery.eventId),
-    ]);
+    let endpoint: WebhookEndpointRow;
+    let event: PublishedEvent;
+    try {
+      [endpoint, event] = await Promise.all([
+        this.store.endpoint(delivery.endpointId),
+        this.events.get(delivery.eventId),
+      ]);
+    } catch (error) {
+      // The endpoint was deleted (or the event purged) since the claim: the delivery went with it.
+      if (error instanceof DomainError) return;
+      throw error;
+    }
     const body = JSON.stringify(event);
     const controller = new AbortController();
     this.inFlight.set(delivery.id, controller);
