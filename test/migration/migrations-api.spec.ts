@@ -69,7 +69,7 @@ describe('POST /v1/migrations (in-process, through the sandboxes)', () => {
       sandbox.admin.reset();
     }
     await gateway.prisma.$executeRawUnsafe(
-      'TRUNCATE customers, provider_links, provider_calls, customer_events, idempotency_records, migration_runs, migration_items, rate_budgets CASCADE',
+      'TRUNCATE customers, provider_links, provider_calls, events, webhook_deliveries, webhook_endpoints, idempotency_records, migration_runs, migration_items, rate_budgets CASCADE',
     );
   });
   afterEach(async () => {

@@ -113,14 +113,16 @@ describe.each(targets)('migration runner on %s', (_kind, makeTarget) => {
     expect(result).toEqual({ applied: migrations.map((m) => m.name), alreadyApplied: [] });
     expect(await tables(session)).toEqual([
       '_prisma_migrations',
-      'customer_events',
       'customers',
+      'events',
       'idempotency_records',
       'migration_items',
       'migration_runs',
       'provider_calls',
       'provider_links',
       'rate_budgets',
+      'webhook_deliveries',
+      'webhook_endpoints',
     ]);
   });
 

@@ -2,7 +2,7 @@ import { type AddressInfo } from 'node:net';
 
 import { type INestApplication } from '@nestjs/common';
 import { SyncWorker } from '@app/customer-domain';
-import { createTestDatabase } from '@app/persistence';
+import { createTestDatabase, type TestDatabase } from '@app/persistence';
 import { type RunningSandboxes, sandboxAccounts, startSandboxes } from '@app/sandboxes';
 
 import { createGatewayApp } from '../../apps/gateway/src/app';
@@ -28,14 +28,17 @@ export interface RunningGateway {
 
 /**
  * The real gateway on a loopback port, on a fresh database: in-memory PGlite, or a fresh
- * PostgreSQL schema when TEST_DATABASE_URL is set (as .ci/run does).
+ * PostgreSQL schema when TEST_DATABASE_URL is set (as .ci/run does). With `database`, on that one
+ * instead, left open when the gateway closes: a restart test starts the next gateway on it.
  */
 export async function startGateway(
   env: Record<string, string> = {},
   providerAccounts: readonly unknown[] = [],
+  options: { database?: TestDatabase } = {},
 ): Promise<RunningGateway> {
   const config: GatewayConfig = loadGatewayConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', ...env });
-  const database = await createTestDatabase();
+  const shared = options.database;
+  const database = shared === undefined ? await createTestDatabase() : { ...shared, close: async () => {} };
   const apiKeys = new ApiKeyRegistry([
     { id: 'admin', scopes: ['admin'], key: KEYS.admin },
     { id: 'writer', scopes: ['customers:write'], key: KEYS.writer },

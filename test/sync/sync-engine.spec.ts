@@ -263,7 +263,11 @@ describe('sync engine', () => {
       );
       expect({ table: table_name, hits: Number(rows[0]!.hits) }).toEqual({ table: table_name, hits: 0 });
     }
-    const events = await gateway.prisma.customerEvent.findMany({ where: { customerId: created.body.id } });
-    expect(events.map((e) => e.type)).toEqual(['forgotten']);
+    const events = await gateway.prisma.event.findMany({
+      where: { customerId: created.body.id },
+      orderBy: { seq: 'asc' },
+    });
+    expect(events.at(0)?.type).toBe('customer.created');
+    expect(events.at(-1)?.type).toBe('customer.forgotten');
   });
 });

@@ -30,6 +30,9 @@ import { ApiKeyRegistry } from './auth/api-keys';
 import { GATEWAY_CONFIG, GatewayConfigModule } from './config/config.module';
 import { type GatewayConfig, migrationOptions, syncOptions } from './config/gateway.config';
 import { CustomersController } from './customers/customers.controller';
+import { EventRetention } from './events/event-retention';
+import { EventStore } from './events/event-store';
+import { EventsController } from './events/events.controller';
 import { ProblemFilter } from './errors/problem.filter';
 import { HealthController } from './health/health.controller';
 import { MigrationsController } from './migrations/migrations.controller';
@@ -40,6 +43,9 @@ import { loggerParams } from './http/logging';
 import { validationFailed } from './http/validators';
 import { IdempotencyMiddleware } from './idempotency/idempotency.middleware';
 import { IdempotencyStore } from './idempotency/idempotency.store';
+import { WebhookDispatcher } from './webhooks/webhook-dispatcher';
+import { WebhookEndpointsController } from './webhooks/webhook-endpoints.controller';
+import { WebhookStore } from './webhooks/webhook.store';
 
 const SHUTDOWN_HOOK = 'SHUTDOWN_HOOK';
 
@@ -114,6 +120,8 @@ export class GatewayModule implements NestModule {
         ProvidersController,
         ReconciliationsController,
         MigrationsController,
+        EventsController,
+        WebhookEndpointsController,
         HealthController,
       ],
       providers: [
@@ -133,6 +141,10 @@ export class GatewayModule implements NestModule {
         { provide: SHUTDOWN_HOOK, useValue: options.onShutdown },
         ShutdownHook,
         IdempotencyStore,
+        EventStore,
+        EventRetention,
+        WebhookStore,
+        WebhookDispatcher,
         { provide: APP_GUARD, useClass: ApiKeyGuard },
         { provide: APP_FILTER, useClass: ProblemFilter },
         {

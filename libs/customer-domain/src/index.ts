@@ -14,3 +14,4 @@ export * from './drift';
 export * from './rate-budget';
 export * from './reconcile';
 export * from './request-context';
+export * from './events';

@@ -1,7 +1,13 @@
 import { hostname } from 'node:os';
 
 import { Injectable, Logger } from '@nestjs/common';
-import { ProviderRegistry, type RemoteCustomer, withRateBudget } from '@app/customer-domain';
+import {
+  JOB_ACTORS,
+  ProviderRegistry,
+  type RemoteCustomer,
+  runWithRequestContext,
+  withRateBudget,
+} from '@app/customer-domain';
 import pLimit, { type LimitFunction } from 'p-limit';
 
 import { CustomerMigrator } from './customer-migrator';
@@ -32,7 +38,22 @@ export class MigrationWorker {
     private readonly registry: ProviderRegistry,
   ) {}
 
-  async processBatch(
+  /**
+   * Works in a context of its own, whoever dispatched the batch: the customers' events name the
+   * migration as their actor, and nothing of an API request that started the run (its
+   * Idempotency-Key record) reaches the batch's writes.
+   */
+  processBatch(
+    runId: string,
+    references: readonly string[],
+    prefetched?: ReadonlyMap<string, RemoteCustomer>,
+  ): Promise<void> {
+    return runWithRequestContext({ actor: JOB_ACTORS.migration }, () =>
+      this.processBatchInContext(runId, references, prefetched),
+    );
+  }
+
+  private async processBatchInContext(
     runId: string,
     references: readonly string[],
     prefetched?: ReadonlyMap<string, RemoteCustomer>,

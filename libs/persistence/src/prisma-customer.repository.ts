@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
 
 import { Inject, Injectable } from '@nestjs/common';
 import {
@@ -11,6 +12,7 @@ import {
   type LinkTarget,
   CustomerRepository,
   DomainError,
+  JOB_ACTORS,
   type Erasure,
   type LinkError,
   type NewLink,
@@ -21,6 +23,7 @@ import {
 } from '@app/customer-domain';
 
 import { Prisma, type PrismaClient } from '../../../generated/prisma/client';
+import { recordEvent, scrubCustomerEvents } from './event-log';
 import { PRISMA_CLIENT } from './prisma.tokens';
 
 type CustomerRow = Prisma.CustomerGetPayload<{ include: { links: true } }>;
@@ -61,15 +64,20 @@ export class PrismaCustomerRepository extends CustomerRepository {
 
   async insert(id: string, data: CustomerData, links: readonly NewLink[]): Promise<Customer> {
     try {
-      const row = await this.prisma.customer.create({
-        data: {
-          id,
-          ...toColumns(data),
-          links: { create: links.map((link) => ({ id: randomUUID(), ...link, status: 'pending' as const })) },
-        },
-        include: withLinks,
+      return await this.prisma.$transaction(async (tx) => {
+        const row = await tx.customer.create({
+          data: {
+            id,
+            ...toColumns(data),
+            links: {
+              create: links.map((link) => ({ id: randomUUID(), ...link, status: 'pending' as const })),
+            },
+          },
+          include: withLinks,
+        });
+        await recordCreated(tx, row);
+        return toCustomer(row);
       });
-      return toCustomer(row);
     } catch (error) {
       throw uniqueViolation(error) ?? error;
     }
@@ -77,28 +85,31 @@ export class PrismaCustomerRepository extends CustomerRepository {
 
   async insertAdopted(id: string, data: CustomerData, link: AdoptedLink): Promise<Customer> {
     try {
-      const row = await this.prisma.customer.create({
-        data: {
-          id,
-          ...toColumns(data),
-          links: {
-            create: {
-              id: randomUUID(),
-              provider: link.provider,
-              account: link.account,
-              reference: link.reference,
-              providerCustomerId: link.providerCustomerId ?? null,
-              unsupportedFields: link.unsupportedFields,
-              lossyFields: link.lossyFields,
-              status: 'synced',
-              syncedVersion: 1,
-              lastSyncedAt: new Date(),
+      return await this.prisma.$transaction(async (tx) => {
+        const row = await tx.customer.create({
+          data: {
+            id,
+            ...toColumns(data),
+            links: {
+              create: {
+                id: randomUUID(),
+                provider: link.provider,
+                account: link.account,
+                reference: link.reference,
+                providerCustomerId: link.providerCustomerId ?? null,
+                unsupportedFields: link.unsupportedFields,
+                lossyFields: link.lossyFields,
+                status: 'synced',
+                syncedVersion: 1,
+                lastSyncedAt: new Date(),
+              },
             },
           },
-        },
-        include: withLinks,
+          include: withLinks,
+        });
+        await recordCreated(tx, row);
+        return toCustomer(row);
       });
-      return toCustomer(row);
     } catch (error) {
       throw uniqueViolation(error) ?? error;
     }
@@ -175,14 +186,28 @@ export class PrismaCustomerRepository extends CustomerRepository {
       >`SELECT id FROM customers WHERE id = ${id} FOR UPDATE`;
       if (locked.length === 0) return undefined;
       const current = await tx.customer.findUniqueOrThrow({ where: { id }, include: withLinks });
-      const data = change(toCustomer(current));
+      const before = toCustomer(current);
+      const data = change(before);
       try {
         await tx.customer.update({ where: { id }, data: { ...toColumns(data), version: { increment: 1 } } });
       } catch (error) {
         throw uniqueViolation(error) ?? error;
       }
       await requeue(tx, { customerId: id, ...KEPT_IN_SYNC });
-      return toCustomer(await tx.customer.findUniqueOrThrow({ where: { id }, include: withLinks }));
+      const saved = toCustomer(await tx.customer.findUniqueOrThrow({ where: { id }, include: withLinks }));
+      const changedFields = changedFieldsOf(before, data);
+      if (changedFields.length > 0) {
+        await recordEvent(
+          tx,
+          {
+            type: 'customer.updated',
+            customerId: id,
+            data: { version: saved.version, changedFields, customer: snapshotOf(data) },
+          },
+          JOB_ACTORS.system,
+        );
+      }
+      return saved;
     });
   }
 
@@ -202,8 +227,18 @@ export class PrismaCustomerRepository extends CustomerRepository {
 
   async markDeleted(id: string): Promise<boolean> {
     return this.prisma.$transaction(async (tx) => {
+      const deleted = (providersLeft: number) =>
+        recordEvent(
+          tx,
+          { type: 'customer.deleted', customerId: id, data: { providersLeft } },
+          JOB_ACTORS.system,
+        );
       const links = await tx.providerLink.count({ where: { customerId: id } });
-      if (links === 0) return (await tx.customer.deleteMany({ where: { id } })).count === 1;
+      if (links === 0) {
+        if ((await tx.customer.deleteMany({ where: { id } })).count === 0) return false;
+        await deleted(0);
+        return true;
+      }
       // The external reference stays reserved until the providers' copies are gone: a new
       // customer reusing it could otherwise be mistaken for the old one by a provider.
       // The tombstone keeps ids and links (every provider reference still finds it), not the
@@ -216,6 +251,7 @@ export class PrismaCustomerRepository extends CustomerRepository {
         where: { customerId: id },
         data: { intent: 'delete', erasure: Prisma.DbNull, ...REQUEUED },
       });
+      if (count === 1) await deleted(links);
       return count === 1 || (await tx.customer.count({ where: { id } })) === 1;
     });
   }
@@ -236,9 +272,12 @@ export class PrismaCustomerRepository extends CustomerRepository {
         data: { intent: 'forget', erasure: Prisma.DbNull, lastError: Prisma.DbNull, ...REQUEUED },
       });
       await tx.idempotencyRecord.deleteMany({ where: { customerId: id } });
-      await tx.customerEvent.create({
-        data: { id: randomUUID(), customerId: id, type: 'forgotten', detail: { erased: 'personal fields' } },
-      });
+      await scrubCustomerEvents(tx, id);
+      await recordEvent(
+        tx,
+        { type: 'customer.forgotten', customerId: id, data: { erased: 'personal fields' } },
+        JOB_ACTORS.system,
+      );
       return true;
     });
     return erased ? this.findById(id) : undefined;
@@ -261,14 +300,11 @@ export class PrismaCustomerRepository extends CustomerRepository {
     await this.prisma.$transaction(async (tx) => {
       const { count } = await tx.providerLink.deleteMany({ where: { customerId, ...accountOf(target) } });
       if (count === 0) return;
-      await tx.customerEvent.create({
-        data: {
-          id: randomUUID(),
-          customerId,
-          type: 'link_retired',
-          detail: { ...accountOf(target), reason },
-        },
-      });
+      await recordEvent(
+        tx,
+        { type: 'customer.link.retired', customerId, data: { ...accountOf(target), reason } },
+        JOB_ACTORS.system,
+      );
     });
   }
 
@@ -308,6 +344,75 @@ export class PrismaCustomerRepository extends CustomerRepository {
     }
     return row.seq;
   }
+}
+
+/** The new customer, with where it goes: the resource's own fields, nothing more. */
+async function recordCreated(tx: Tx, row: CustomerRow): Promise<void> {
+  const customer = toCustomer(row);
+  await recordEvent(
+    tx,
+    {
+      type: 'customer.created',
+      customerId: customer.id,
+      data: {
+        version: customer.version,
+        customer: snapshotOf(customer),
+        providers: customer.providers.map(({ provider, account, reference }) => ({
+          provider,
+          account,
+          reference,
+        })),
+      },
+    },
+    JOB_ACTORS.system,
+  );
+}
+
+/** The canonical fields as an event carries them (what the resource shows; scrubbed on forget). */
+function snapshotOf(data: CustomerData): Prisma.InputJsonObject {
+  const {
+    externalReference,
+    email,
+    givenName,
+    familyName,
+    companyName,
+    phone,
+    address,
+    locale,
+    type,
+    enabled,
+    metadata,
+    taxIdentifiers,
+    taxCertificates,
+    sourceIds,
+    defaultSourceId,
+  } = data;
+  return JSON.parse(
+    JSON.stringify({
+      externalReference,
+      email,
+      givenName,
+      familyName,
+      companyName,
+      phone,
+      address,
+      locale,
+      type,
+      enabled,
+      metadata,
+      taxIdentifiers,
+      taxCertificates,
+      sourceIds,
+      defaultSourceId,
+    }),
+  ) as Prisma.InputJsonObject;
+}
+
+/** The canonical fields a write changed, by name (`address` as a whole). */
+function changedFieldsOf(before: CustomerData, after: CustomerData): string[] {
+  const previous: Record<string, unknown> = toColumns(before);
+  const next: Record<string, unknown> = toColumns(after);
+  return Object.keys(next).filter((field) => !isDeepStrictEqual(previous[field], next[field]));
 }
 
 /** Puts links back in line after a write they must follow. */

@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { JOB_ACTORS } from '@app/customer-domain';
 import {
   type ItemResult,
   MIGRATION_OUTCOMES,
@@ -11,6 +12,7 @@ import {
 } from '@app/migration';
 
 import { Prisma, type PrismaClient } from '../../../generated/prisma/client';
+import { recordEvent } from './event-log';
 import { PRISMA_CLIENT } from './prisma.tokens';
 
 type RunRow = Prisma.MigrationRunGetPayload<object>;
@@ -136,12 +138,40 @@ export class PrismaMigrationStore extends MigrationStore {
     return reopened === 1;
   }
 
+  /**
+   * Completing the run records `migration.completed`, or `migration.failed` when customers failed
+   * (the CLI's exit code 2), in the same transaction: a run completes, and is announced, once.
+   */
   async completeIfDone(runId: string): Promise<boolean> {
-    const done = await this.prisma.$executeRaw`
-      UPDATE migration_runs SET status = 'completed', finished_at = now(), updated_at = now()
-       WHERE id = ${runId} AND status = 'running' AND enumerated
-         AND NOT EXISTS (SELECT 1 FROM migration_items WHERE run_id = ${runId} AND outcome IS NULL)`;
-    return done === 1;
+    return this.prisma.$transaction(async (tx) => {
+      const done = await tx.$executeRaw`
+        UPDATE migration_runs SET status = 'completed', finished_at = now(), updated_at = now()
+         WHERE id = ${runId} AND status = 'running' AND enumerated
+           AND NOT EXISTS (SELECT 1 FROM migration_items WHERE run_id = ${runId} AND outcome IS NULL)`;
+      if (done !== 1) return false;
+      const groups = await tx.migrationItem.groupBy({
+        by: ['outcome'],
+        where: { runId },
+        _count: { _all: true },
+      });
+      const outcomes = Object.fromEntries(MIGRATION_OUTCOMES.map((outcome) => [outcome, 0]));
+      for (const group of groups) if (group.outcome !== null) outcomes[group.outcome] = group._count._all;
+      const run = await tx.migrationRun.findUniqueOrThrow({ where: { id: runId } });
+      await recordEvent(
+        tx,
+        {
+          type: (outcomes['failed'] ?? 0) > 0 ? 'migration.failed' : 'migration.completed',
+          migrationId: runId,
+          data: {
+            source: { provider: run.sourceProvider, account: run.sourceAccount },
+            target: { provider: run.targetProvider, account: run.targetAccount },
+            outcomes,
+          },
+        },
+        JOB_ACTORS.migration,
+      );
+      return true;
+    });
   }
 
   async counts(runId: string): Promise<MigrationCounts> {

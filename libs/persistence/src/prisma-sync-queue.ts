@@ -7,10 +7,12 @@ import {
   type LinkIntent,
   type ProviderCallRecord,
   type SettleOutcome,
+  JOB_ACTORS,
   SyncQueue,
 } from '@app/customer-domain';
 
 import { Prisma, type PrismaClient } from '../../../generated/prisma/client';
+import { recordEvent } from './event-log';
 import { type DatabaseHandle } from './persistence.module';
 import { DATABASE, PRISMA_CLIENT } from './prisma.tokens';
 
@@ -38,6 +40,13 @@ const UNLOCKED = { lockedBy: null, lockedUntil: null } as const;
 
 /** Links that only wait for a provider to confirm an erasure it was asked for. */
 const AWAITING_ERASURE_EXCLUDED = Prisma.sql`AND (erasure IS NULL OR erasure->>'status' <> 'requested')`;
+
+/** Which link an event is about: ids only. */
+const linkOf = (link: ClaimedLink) => ({
+  provider: link.provider,
+  account: link.account,
+  reference: link.reference,
+});
 
 @Injectable()
 export class PrismaSyncQueue extends SyncQueue {
@@ -171,6 +180,21 @@ export class PrismaSyncQueue extends SyncQueue {
               ...(behind ? { attempts: 0 } : {}),
             },
           });
+          if (!behind) {
+            await recordEvent(
+              tx,
+              {
+                type: 'customer.link.synced',
+                customerId: link.customerId,
+                data: {
+                  ...linkOf(link),
+                  version: outcome.version,
+                  ...(outcome.action !== undefined ? { action: outcome.action } : {}),
+                },
+              },
+              JOB_ACTORS.sync,
+            );
+          }
           return true;
         }
         case 'retry':
@@ -189,6 +213,15 @@ export class PrismaSyncQueue extends SyncQueue {
             where,
             data: { ...UNLOCKED, status: 'failed', nextAttemptAt: null, lastError: { ...outcome.error } },
           });
+          await recordEvent(
+            tx,
+            {
+              type: 'customer.link.failed',
+              customerId: link.customerId,
+              data: { ...linkOf(link), error: { ...outcome.error } },
+            },
+            JOB_ACTORS.sync,
+          );
           return true;
         case 'forgotten':
           await tx.providerLink.update({

@@ -127,6 +127,28 @@ const envSchema = z.object({
   /** How long a request may hold an Idempotency-Key before another attempt may take it over. */
   IDEMPOTENCY_LOCK_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
+  /** How long events stay readable (GET /v1/events); older ones are purged periodically. */
+  EVENT_RETENTION_HOURS: z.coerce
+    .number()
+    .positive()
+    .max(24 * 365)
+    .default(24 * 30),
+  /** How long a webhook delivery is retried (exponential backoff) before it is given up. */
+  WEBHOOK_RETRY_FOR_HOURS: z.coerce
+    .number()
+    .positive()
+    .max(24 * 30)
+    .default(72),
+  /** The first retry's delay; each further one doubles, up to WEBHOOK_RETRY_MAX_MS, with jitter. */
+  WEBHOOK_RETRY_BASE_MS: z.coerce.number().int().min(1).default(10_000),
+  WEBHOOK_RETRY_MAX_MS: z.coerce.number().int().min(1).default(3_600_000),
+  /** Consecutive failed attempts after which an endpoint is disabled, with the reason recorded. */
+  WEBHOOK_DISABLE_AFTER_FAILURES: z.coerce.number().int().min(1).default(100),
+  /** How long one delivery may take before it counts as failed (timeout). */
+  WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
+  WEBHOOK_POLL_MS: z.coerce.number().int().min(10).default(500),
+  /** Allows webhook URLs on loopback, link-local and private networks in production. */
+  WEBHOOK_ALLOW_PRIVATE_NETWORKS: booleanFromEnv.default(false),
 });
 
 export type ApiKeyConfig = z.infer<typeof apiKeySchema>;

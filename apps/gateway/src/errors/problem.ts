@@ -88,6 +88,9 @@ export const PROBLEMS: Record<ProblemCode, ProblemSpec> = {
   provider_rules_violated: refused(422),
   default_source_not_attached: refused(422),
   provider_rejected: answered(422),
+  event_not_found: answered(404),
+  webhook_endpoint_not_found: answered(404),
+  webhook_delivery_not_found: answered(404),
   internal_error: answered(500),
   // Our credentials are wrong: nothing the caller can fix, and no provider detail is passed on.
   provider_auth_failed: answered(502),

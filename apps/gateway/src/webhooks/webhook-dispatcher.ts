@@ -1,0 +1,231 @@
+import { createHmac, randomUUID } from 'node:crypto';
+import http from 'node:http';
+import https from 'node:https';
+import { isIP } from 'node:net';
+
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
+import { DomainError } from '@app/customer-domain';
+import axios, { type AxiosInstance, isAxiosError } from 'axios';
+
+import { GATEWAY_CONFIG } from '../config/config.module';
+import { type GatewayConfig } from '../config/gateway.config';
+import { EventStore, type PublishedEvent } from '../events/event-store';
+import { checkedLookup, isNonPublicAddress, type WebhookUrlPolicy } from './webhook-url';
+import {
+  type AttemptResult,
+  type ClaimedDelivery,
+  type WebhookEndpointRow,
+  WebhookStore,
+} from './webhook.store';
+
+/** Deliveries leased per round. */
+const BATCH = 20;
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
+
+/**
+ * Stripe's scheme (https://docs.stripe.com/webhooks#verify-manually): HMAC-SHA256 with the
+ * endpoint's secret over `<timestamp>.<raw body>`, sent as `t=<timestamp>,v1=<hex>`. The timestamp
+ * lets receivers refuse replays of an old delivery.
+ */
+export function signatureHeader(secret: string, body: string, timestamp: number): string {
+  const digest = createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex');
+  return `t=${timestamp},v1=${digest}`;
+}
+
+export function webhookUrlPolicy(config: GatewayConfig): WebhookUrlPolicy {
+  return {
+    allowPrivateNetworks: config.NODE_ENV !== 'production' || config.WEBHOOK_ALLOW_PRIVATE_NETWORKS,
+  };
+}
+
+/**
+ * Sends the webhook outbox: leases due deliveries, posts each event signed to its endpoint, and
+ * records the attempt. At least once: a delivery whose answer is lost (timeout, crash, restart) is
+ * sent again, and receivers de-duplicate on `Webhook-Id`. Runs in every gateway instance.
+ */
+@Injectable()
+export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('WebhookDispatcher');
+  private readonly workerId = `webhooks-${randomUUID()}`;
+  private readonly client: AxiosInstance;
+  private readonly policy: WebhookUrlPolicy;
+  private readonly agents: readonly [http.Agent, https.Agent];
+  /** Requests in flight, aborted on shutdown so the next instance sends them again at once. */
+  private readonly inFlight = new Map<string, AbortController>();
+  private running = false;
+  private loop: Promise<void> | undefined;
+
+  constructor(
+    private readonly store: WebhookStore,
+    private readonly events: EventStore,
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+  ) {
+    this.policy = webhookUrlPolicy(config);
+    const lookup = checkedLookup(this.policy);
+    this.agents = [new http.Agent({ keepAlive: true, lookup }), new https.Agent({ keepAlive: true, lookup })];
+    this.client = axios.create({
+      timeout: config.WEBHOOK_TIMEOUT_MS,
+      // A redirect would send the signed event somewhere nobody validated.
+      maxRedirects: 0,
+      // Any answer is an outcome to record, never an exception.
+      validateStatus: () => true,
+      responseType: 'text',
+      maxContentLength: 64 * 1024,
+      httpAgent: this.agents[0],
+      httpsAgent: this.agents[1],
+    });
+  }
+
+  onApplicationBootstrap(): void {
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.running = false;
+    for (const controller of this.inFlight.values()) controller.abort();
+    await this.loop;
+    for (const agent of this.agents) agent.destroy();
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      try {
+        const claimed = await this.store.claim(this.workerId, this.leaseMs(), BATCH);
+        if (claimed.length === 0) {
+          await sleep(this.config.WEBHOOK_POLL_MS);
+          continue;
+        }
+        await Promise.all(
+          claimed.map((delivery) =>
+            this.deliver(delivery).catch((error: unknown) =>
+              // The lease runs out and the delivery is tried again.
+              this.logger.error(
+                { delivery: delivery.id, error: (error as Error).name },
+                'webhook delivery broke',
+              ),
+            ),
+          ),
+        );
+      } catch (error) {
+        this.logger.error({ error: (error as Error).name }, 'webhook round failed; trying again');
+        await sleep(this.config.WEBHOOK_POLL_MS);
+      }
+    }
+  }
+
+  /** Longer than a delivery can take, so a live worker never loses a lease it is using. */
+  private leaseMs(): number {
+    return this.config.WEBHOOK_TIMEOUT_MS * 2 + 5_000;
+  }
+
+  private async deliver(delivery: ClaimedDelivery): Promise<void> {
+    if (!this.running) {
+      await this.store.release([delivery.id], this.workerId);
+      return;
+    }
+    let endpoint: WebhookEndpointRow;
+    let event: PublishedEvent;
+    try {
+      [endpoint, event] = await Promise.all([
+        this.store.endpoint(delivery.endpointId),
+        this.events.get(delivery.eventId),
+      ]);
+    } catch (error) {
+      // The endpoint was deleted (or the event purged) since the claim: the delivery went with it.
+      if (error instanceof DomainError) return;
+      throw error;
+    }
+    const body = JSON.stringify(event);
+    const controller = new AbortController();
+    this.inFlight.set(delivery.id, controller);
+    let result: AttemptResult;
+    try {
+      result = await this.post(endpoint.url, endpoint.secret, event.id, body, controller.signal);
+    } finally {
+      this.inFlight.delete(delivery.id);
+    }
+    if (controller.signal.aborted) {
+      // Stopping: whether the receiver got it is unknown, so it goes out again (at least once).
+      await this.store.release([delivery.id], this.workerId);
+      return;
+    }
+    const retryAt = this.retryAt(delivery);
+    await this.store.settle(delivery, this.workerId, result, {
+      retryAt,
+      disableAfter: this.config.WEBHOOK_DISABLE_AFTER_FAILURES,
+    });
+    if (result.outcome !== 'delivered') {
+      this.logger.warn(
+        {
+          endpoint: endpoint.id,
+          delivery: delivery.id,
+          event: event.id,
+          outcome: result.outcome,
+          statusCode: result.statusCode,
+          attempt: delivery.attempts,
+          givenUp: retryAt === undefined,
+        },
+        'webhook delivery failed',
+      );
+    }
+  }
+
+  private async post(
+    url: string,
+    secret: string,
+    eventId: string,
+    body: string,
+    signal: AbortSignal,
+  ): Promise<AttemptResult> {
+    const started = performance.now();
+    const elapsed = () => Math.round(performance.now() - started);
+    // Literal addresses skip the agent's lookup, so they are checked here.
+    const host = new URL(url).hostname.replace(/^\[(.*)\]$/, '$1');
+    if (!this.policy.allowPrivateNetworks && isIP(host) !== 0 && isNonPublicAddress(host)) {
+      return { outcome: 'refused_url', durationMs: 0 };
+    }
+    try {
+      const response = await this.client.post(url, body, {
+        signal,
+        headers: {
+          'Content-Type': 'application/json',
+          'User-Agent': 'customer-sync-gateway-webhooks',
+          'Webhook-Id': eventId,
+          'Webhook-Signature': signatureHeader(secret, body, Math.floor(Date.now() / 1000)),
+        },
+      });
+      const ok = response.status >= 200 && response.status < 300;
+      return { outcome: ok ? 'delivered' : 'http_error', statusCode: response.status, durationMs: elapsed() };
+    } catch (error) {
+      const code = isAxiosError(error) ? error.code : undefined;
+      const cause = (error as { cause?: { code?: string } }).cause?.code;
+      if (code === 'EPRIVATE' || cause === 'EPRIVATE')
+        return { outcome: 'refused_url', durationMs: elapsed() };
+      if (code === 'ECONNABORTED' || code === 'ETIMEDOUT')
+        return { outcome: 'timeout', durationMs: elapsed() };
+      return { outcome: 'network_error', durationMs: elapsed() };
+    }
+  }
+
+  /**
+   * Exponential backoff with full jitter (https://aws.amazon.com/builders-library/timeouts-retries-and-backoff-with-jitter/),
+   * or undefined once the next try would fall past the retry window: the delivery is given up.
+   */
+  private retryAt(delivery: ClaimedDelivery): Date | undefined {
+    const ceiling = Math.min(
+      this.config.WEBHOOK_RETRY_MAX_MS,
+      this.config.WEBHOOK_RETRY_BASE_MS * 2 ** Math.min(delivery.attempts - 1, 30),
+    );
+    const next = Date.now() + ceiling / 2 + Math.random() * (ceiling / 2);
+    const windowEnds = delivery.createdAt.getTime() + this.config.WEBHOOK_RETRY_FOR_HOURS * 3_600_000;
+    return next > windowEnds ? undefined : new Date(next);
+  }
+}

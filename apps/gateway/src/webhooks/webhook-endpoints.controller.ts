@@ -1,0 +1,167 @@
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Patch, Post, Query } from '@nestjs/common';
+import {
+  ApiAcceptedResponse,
+  ApiBearerAuth,
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiSecurity,
+  ApiTags,
+} from '@nestjs/swagger';
+import { DomainError } from '@app/customer-domain';
+
+import { RequiresScope } from '../auth/auth.decorators';
+import { GATEWAY_CONFIG } from '../config/config.module';
+import { type GatewayConfig } from '../config/gateway.config';
+import { ApiProblems } from '../errors/problem.dto';
+import { webhookUrlPolicy } from './webhook-dispatcher';
+import { webhookUrlProblems, type WebhookUrlPolicy } from './webhook-url';
+import { WebhookStore } from './webhook.store';
+import {
+  CreatedWebhookEndpointResponse,
+  CreateWebhookEndpointBody,
+  ListDeliveriesQuery,
+  toDeliveryResponse,
+  toEndpointResponse,
+  UpdateWebhookEndpointBody,
+  WebhookDeliveryListResponse,
+  WebhookDeliveryResponse,
+  WebhookEndpointResponse,
+} from './webhooks.dto';
+
+const ENDPOINT_ID = ApiParam({ name: 'id', example: 'we_0123456789abcdef01234567' });
+
+@ApiTags('webhooks')
+@ApiBearerAuth()
+@ApiSecurity('api-key')
+@RequiresScope('admin')
+@Controller('v1/webhook-endpoints')
+export class WebhookEndpointsController {
+  private readonly policy: WebhookUrlPolicy;
+
+  constructor(
+    private readonly store: WebhookStore,
+    @Inject(GATEWAY_CONFIG) config: GatewayConfig,
+  ) {
+    this.policy = webhookUrlPolicy(config);
+  }
+
+  @Post()
+  @ApiOperation({
+    summary: 'Subscribe a URL to events',
+    description:
+      'Each event is POSTed as JSON, signed with the endpoint\'s secret: `Webhook-Signature: t=<unix>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">` and `Webhook-Id: <event id>`. The secret is in this answer only.',
+  })
+  @ApiCreatedResponse({ type: CreatedWebhookEndpointResponse })
+  @ApiProblems(400, 401, 403, 413, 415)
+  async create(@Body() body: CreateWebhookEndpointBody): Promise<CreatedWebhookEndpointResponse> {
+    await this.assertUrl(body.url);
+    const row = await this.store.createEndpoint({
+      url: body.url,
+      eventTypes: body.eventTypes,
+      ...(body.description !== undefined ? { description: body.description } : {}),
+      enabled: body.enabled ?? true,
+    });
+    return { ...toEndpointResponse(row), secret: row.secret };
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'Every webhook endpoint, oldest first' })
+  @ApiOkResponse({ type: [WebhookEndpointResponse] })
+  @ApiProblems(401, 403)
+  async list(): Promise<WebhookEndpointResponse[]> {
+    return (await this.store.listEndpoints()).map(toEndpointResponse);
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: 'One webhook endpoint, with why the gateway disabled it if it did' })
+  @ENDPOINT_ID
+  @ApiOkResponse({ type: WebhookEndpointResponse })
+  @ApiProblems(401, 403, 404)
+  async get(@Param('id') id: string): Promise<WebhookEndpointResponse> {
+    return toEndpointResponse(await this.store.endpoint(id));
+  }
+
+  @Patch(':id')
+  @ApiOperation({
+    summary: 'Change the URL, event types, description, or enable/disable',
+    description: 'Enabling clears the failure streak; deliveries waiting meanwhile are sent.',
+  })
+  @ENDPOINT_ID
+  @ApiOkResponse({ type: WebhookEndpointResponse })
+  @ApiProblems(400, 401, 403, 404, 413, 415)
+  async update(
+    @Param('id') id: string,
+    @Body() body: UpdateWebhookEndpointBody,
+  ): Promise<WebhookEndpointResponse> {
+    if (body.url !== undefined) await this.assertUrl(body.url);
+    return toEndpointResponse(await this.store.updateEndpoint(id, body));
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Unsubscribe: the endpoint and its delivery log go' })
+  @ENDPOINT_ID
+  @ApiNoContentResponse()
+  @ApiProblems(401, 403, 404)
+  async remove(@Param('id') id: string): Promise<void> {
+    await this.store.deleteEndpoint(id);
+  }
+
+  @Get(':id/deliveries')
+  @ApiOperation({
+    summary: 'The delivery log, newest first',
+    description:
+      'One entry per event sent to the endpoint: status, attempts, the last status code, outcome and duration. No bodies.',
+  })
+  @ENDPOINT_ID
+  @ApiOkResponse({ type: WebhookDeliveryListResponse })
+  @ApiProblems(400, 401, 403, 404)
+  async deliveries(
+    @Param('id') id: string,
+    @Query() query: ListDeliveriesQuery,
+  ): Promise<WebhookDeliveryListResponse> {
+    const page = await this.store.deliveries(id, {
+      limit: query.limit ?? 20,
+      ...(query.startingAfter !== undefined ? { startingAfter: query.startingAfter } : {}),
+      ...(query.status !== undefined ? { status: query.status } : {}),
+    });
+    return { data: page.data.map(toDeliveryResponse), hasMore: page.hasMore };
+  }
+
+  @Post(':id/deliveries/:deliveryId/redeliver')
+  @HttpCode(202)
+  @ApiOperation({ summary: "Send a delivery's event again (a new delivery, due now)" })
+  @ENDPOINT_ID
+  @ApiParam({ name: 'deliveryId', example: 'whd_0123456789abcdef0123456789abcdef' })
+  @ApiAcceptedResponse({ type: WebhookDeliveryResponse })
+  @ApiProblems(401, 403, 404)
+  async redeliver(
+    @Param('id') id: string,
+    @Param('deliveryId') deliveryId: string,
+  ): Promise<WebhookDeliveryResponse> {
+    return toDeliveryResponse(await this.store.redeliver(id, deliveryId));
+  }
+
+  @Post(':id/events/:eventId/redeliver')
+  @HttpCode(202)
+  @ApiOperation({ summary: 'Send an event to this endpoint (again), e.g. one from before it subscribed' })
+  @ENDPOINT_ID
+  @ApiParam({ name: 'eventId', example: 'evt_5c4b3a29180f6e5d4c3b2a19' })
+  @ApiAcceptedResponse({ type: WebhookDeliveryResponse })
+  @ApiProblems(401, 403, 404)
+  async redeliverEvent(
+    @Param('id') id: string,
+    @Param('eventId') eventId: string,
+  ): Promise<WebhookDeliveryResponse> {
+    return toDeliveryResponse(await this.store.redeliverEvent(id, eventId));
+  }
+
+  private async assertUrl(url: string): Promise<void> {
+    const problems = await webhookUrlProblems(url, this.policy);
+    if (problems.length > 0)
+      throw new DomainError('validation_failed', 'The webhook URL is refused.', problems);
+  }
+}

@@ -1,0 +1,304 @@
+import { randomBytes } from 'node:crypto';
+
+import { Inject, Injectable } from '@nestjs/common';
+import { DomainError } from '@app/customer-domain';
+import { PRISMA_CLIENT } from '@app/persistence';
+
+import { Prisma, type PrismaClient } from '../../../../generated/prisma/client';
+
+export type WebhookEndpointRow = Prisma.WebhookEndpointGetPayload<object>;
+export type WebhookDeliveryRow = Prisma.WebhookDeliveryGetPayload<{
+  include: { event: { select: { type: true } } };
+}>;
+
+/** How one attempt ended; `delivered` is a 2xx answer. */
+export const DELIVERY_OUTCOMES = [
+  'delivered',
+  'http_error',
+  'timeout',
+  'network_error',
+  'refused_url',
+] as const;
+export type DeliveryOutcome = (typeof DELIVERY_OUTCOMES)[number];
+
+export interface AttemptResult {
+  outcome: DeliveryOutcome;
+  statusCode?: number;
+  durationMs: number;
+}
+
+/** A delivery a worker has leased, with what it needs to send it. */
+export interface ClaimedDelivery {
+  id: string;
+  endpointId: string;
+  eventId: string;
+  attempts: number;
+  createdAt: Date;
+}
+
+export interface EndpointChanges {
+  url?: string;
+  eventTypes?: string[];
+  description?: string | null;
+  enabled?: boolean;
+}
+
+/** Prisma keeps timestamps as UTC `timestamp(3)`; the database clock is compared in the same terms. */
+const NOW = Prisma.raw(`(now() AT TIME ZONE 'UTC')`);
+
+const withEventType = { event: { select: { type: true } } } satisfies Prisma.WebhookDeliveryInclude;
+
+function endpointNotFound(id: string): DomainError {
+  return new DomainError('webhook_endpoint_not_found', `No webhook endpoint with id "${id}".`);
+}
+
+/** Webhook endpoints and their deliveries (the outbox filled by the event log, and its log). */
+@Injectable()
+export class WebhookStore {
+  constructor(@Inject(PRISMA_CLIENT) private readonly prisma: PrismaClient) {}
+
+  async createEndpoint(data: {
+    url: string;
+    eventTypes: string[];
+    description?: string;
+    enabled: boolean;
+  }): Promise<WebhookEndpointRow> {
+    return this.prisma.webhookEndpoint.create({
+      data: {
+        id: `we_${randomBytes(12).toString('hex')}`,
+        url: data.url,
+        eventTypes: data.eventTypes,
+        description: data.description ?? null,
+        enabled: data.enabled,
+        // Stripe's shape: https://docs.stripe.com/webhooks#verify-events
+        secret: `whsec_${randomBytes(24).toString('base64url')}`,
+      },
+    });
+  }
+
+  async listEndpoints(): Promise<WebhookEndpointRow[]> {
+    return this.prisma.webhookEndpoint.findMany({ orderBy: { createdAt: 'asc' } });
+  }
+
+  async endpoint(id: string): Promise<WebhookEndpointRow> {
+    const row = await this.prisma.webhookEndpoint.findUnique({ where: { id } });
+    if (row === null) throw endpointNotFound(id);
+    return row;
+  }
+
+  /** Enabling an endpoint (again) clears its failure streak and the reason it was disabled. */
+  async updateEndpoint(id: string, changes: EndpointChanges): Promise<WebhookEndpointRow> {
+    const { count } = await this.prisma.webhookEndpoint.updateMany({
+      where: { id },
+      data: {
+        ...(changes.url !== undefined ? { url: changes.url } : {}),
+        ...(changes.eventTypes !== undefined ? { eventTypes: changes.eventTypes } : {}),
+        ...(changes.description !== undefined ? { description: changes.description } : {}),
+        ...(changes.enabled !== undefined
+          ? {
+              enabled: changes.enabled,
+              disabledReason: null,
+              ...(changes.enabled ? { failureStreak: 0 } : {}),
+            }
+          : {}),
+      },
+    });
+    if (count === 0) throw endpointNotFound(id);
+    return this.endpoint(id);
+  }
+
+  async deleteEndpoint(id: string): Promise<void> {
+    const { count } = await this.prisma.webhookEndpoint.deleteMany({ where: { id } });
+    if (count === 0) throw endpointNotFound(id);
+  }
+
+  /** The endpoint's delivery log, newest first. */
+  async deliveries(
+    endpointId: string,
+    query: { limit: number; startingAfter?: string; status?: 'pending' | 'delivered' | 'failed' },
+  ): Promise<{ data: WebhookDeliveryRow[]; hasMore: boolean }> {
+    await this.endpoint(endpointId);
+    let before: bigint | undefined;
+    if (query.startingAfter !== undefined) {
+      const cursor = await this.prisma.webhookDelivery.findFirst({
+        where: { id: query.startingAfter, endpointId },
+        select: { seq: true },
+      });
+      if (cursor === null) {
+        throw new DomainError('validation_failed', 'startingAfter names no delivery of this endpoint.', [
+          {
+            field: 'startingAfter',
+            code: 'unknown_cursor',
+            message: `No delivery with id "${query.startingAfter}" to page from.`,
+          },
+        ]);
+      }
+      before = cursor.seq;
+    }
+    const rows = await this.prisma.webhookDelivery.findMany({
+      where: {
+        endpointId,
+        ...(before !== undefined ? { seq: { lt: before } } : {}),
+        ...(query.status !== undefined ? { status: query.status } : {}),
+      },
+      orderBy: { seq: 'desc' },
+      take: query.limit + 1,
+      include: withEventType,
+    });
+    return { data: rows.slice(0, query.limit), hasMore: rows.length > query.limit };
+  }
+
+  /** Sends the delivery's event again, as a new delivery due now; the old one stays in the log. */
+  async redeliver(endpointId: string, deliveryId: string): Promise<WebhookDeliveryRow> {
+    const delivery = await this.prisma.webhookDelivery.findFirst({ where: { id: deliveryId, endpointId } });
+    if (delivery === null) {
+      await this.endpoint(endpointId);
+      throw new DomainError(
+        'webhook_delivery_not_found',
+        `No delivery with id "${deliveryId}" at this endpoint.`,
+      );
+    }
+    return this.queue(endpointId, delivery.eventId);
+  }
+
+  /** Sends an event to the endpoint, whether or not it was sent there before. */
+  async redeliverEvent(endpointId: string, eventId: string): Promise<WebhookDeliveryRow> {
+    await this.endpoint(endpointId);
+    return this.queue(endpointId, eventId);
+  }
+
+  /**
+   * Leases up to `limit` due deliveries of enabled endpoints, at most one per endpoint and
+   * customer: a customer's delivery is due only once every earlier one of that customer to that
+   * endpoint is delivered or given up, so receivers see each customer's events in order. As with
+   * provider links, `FOR UPDATE SKIP LOCKED` lets every gateway instance share the work.
+   */
+  async claim(workerId: string, leaseMs: number, limit: number): Promise<ClaimedDelivery[]> {
+    const rows = await this.prisma.$queryRaw<
+      { id: string; endpoint_id: string; event_id: string; attempts: number; created_ms: number }[]
+    >`
+      UPDATE webhook_deliveries
+         SET locked_by = ${workerId},
+             locked_until = ${NOW} + (${leaseMs}::int * interval '1 millisecond'),
+             attempts = attempts + 1
+       WHERE id IN (
+         SELECT d.id FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id
+          WHERE d.status = 'pending' AND e.enabled
+            AND (d.next_attempt_at IS NULL OR d.next_attempt_at <= ${NOW})
+            AND (d.locked_until IS NULL OR d.locked_until < ${NOW})
+            AND (d.customer_id IS NULL OR NOT EXISTS (
+                  SELECT 1 FROM webhook_deliveries earlier
+                   WHERE earlier.endpoint_id = d.endpoint_id AND earlier.customer_id = d.customer_id
+                     AND earlier.status = 'pending'
+                     AND (earlier.event_seq, earlier.seq) < (d.event_seq, d.seq)))
+          ORDER BY d.event_seq, d.seq
+          LIMIT ${limit}::int
+          FOR UPDATE OF d SKIP LOCKED)
+      RETURNING id, endpoint_id, event_id, attempts,
+                (extract(epoch FROM created_at) * 1000)::float8 AS created_ms`;
+    return rows.map((row) => ({
+      id: row.id,
+      endpointId: row.endpoint_id,
+      eventId: row.event_id,
+      attempts: row.attempts,
+      createdAt: new Date(row.created_ms),
+    }));
+  }
+
+  /**
+   * Records an attempt, if the lease is still this worker's. A failure is retried at
+   * `retryAt`, or given up when that is past the retry window (`retryAt` undefined); every failure
+   * lengthens the endpoint's failure streak, which disables it at `disableAfter`.
+   */
+  async settle(
+    delivery: ClaimedDelivery,
+    workerId: string,
+    result: AttemptResult,
+    retry: { retryAt: Date | undefined; disableAfter: number },
+  ): Promise<boolean> {
+    return this.prisma.$transaction(async (tx) => {
+      const [locked] = await tx.$queryRaw<{ locked_by: string | null }[]>`
+        SELECT locked_by FROM webhook_deliveries WHERE id = ${delivery.id} FOR UPDATE`;
+      if (locked?.locked_by !== workerId) return false;
+      const delivered = result.outcome === 'delivered';
+      const now = new Date();
+      await tx.webhookDelivery.update({
+        where: { id: delivery.id },
+        data: {
+          lockedBy: null,
+          lockedUntil: null,
+          lastOutcome: result.outcome,
+          lastStatusCode: result.statusCode ?? null,
+          lastDurationMs: result.durationMs,
+          lastAttemptAt: now,
+          ...(delivered
+            ? { status: 'delivered', nextAttemptAt: null, finishedAt: now }
+            : retry.retryAt === undefined
+              ? { status: 'failed', nextAttemptAt: null, finishedAt: now }
+              : { nextAttemptAt: retry.retryAt }),
+        },
+      });
+      if (delivered) {
+        await tx.webhookEndpoint.update({ where: { id: delivery.endpointId }, data: { failureStreak: 0 } });
+        return true;
+      }
+      const [endpoint] = await tx.$queryRaw<{ failure_streak: number; enabled: boolean }[]>`
+        UPDATE webhook_endpoints SET failure_streak = failure_streak + 1, updated_at = ${NOW}
+         WHERE id = ${delivery.endpointId}
+        RETURNING failure_streak, enabled`;
+      if (endpoint !== undefined && endpoint.enabled && endpoint.failure_streak >= retry.disableAfter) {
+        const last = result.statusCode !== undefined ? `HTTP ${result.statusCode}` : result.outcome;
+        await tx.webhookEndpoint.update({
+          where: { id: delivery.endpointId },
+          data: {
+            enabled: false,
+            disabledReason: `Disabled after ${endpoint.failure_streak} consecutive failed deliveries; the last: ${last} at ${now.toISOString()}.`,
+          },
+        });
+      }
+      return true;
+    });
+  }
+
+  /** Gives back deliveries this worker leased but did not finish (it is stopping): due again now. */
+  async release(deliveryIds: readonly string[], workerId: string): Promise<void> {
+    await this.prisma.webhookDelivery.updateMany({
+      where: { id: { in: [...deliveryIds] }, lockedBy: workerId },
+      data: { lockedBy: null, lockedUntil: null, attempts: { decrement: 1 } },
+    });
+  }
+
+  /**
+   * Deliveries by status and last outcome, for metrics (`webhook deliveries by outcome`). Pending
+   * ones not yet attempted have no outcome.
+   */
+  async deliveryCounts(): Promise<{ status: string; outcome: string | null; count: number }[]> {
+    const groups = await this.prisma.webhookDelivery.groupBy({
+      by: ['status', 'lastOutcome'],
+      _count: { _all: true },
+    });
+    return groups.map((group) => ({
+      status: group.status,
+      outcome: group.lastOutcome,
+      count: group._count._all,
+    }));
+  }
+
+  private async queue(endpointId: string, eventId: string): Promise<WebhookDeliveryRow> {
+    const event = await this.prisma.event.findUnique({
+      where: { id: eventId },
+      select: { seq: true, customerId: true },
+    });
+    if (event === null) throw new DomainError('event_not_found', `No event with id "${eventId}".`);
+    return this.prisma.webhookDelivery.create({
+      data: {
+        id: `whd_${randomBytes(16).toString('hex')}`,
+        endpointId,
+        eventId,
+        eventSeq: event.seq,
+        customerId: event.customerId,
+      },
+      include: withEventType,
+    });
+  }
+}
