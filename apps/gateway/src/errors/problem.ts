@@ -61,6 +61,7 @@ const DOMAIN_STATUS: Record<DomainErrorCode, number> = {
   idempotency_key_reused: 422,
   unsupported_by_provider: 422,
   internal_error: 500,
+  not_ready: 503,
 };
 
 /** How each way a provider can fail reaches our caller. */
