@@ -32,6 +32,8 @@ import { type GatewayConfig, migrationOptions, syncOptions } from './config/gate
 import { CustomersController } from './customers/customers.controller';
 import { ProblemFilter } from './errors/problem.filter';
 import { HealthController } from './health/health.controller';
+import { Readiness } from './health/readiness';
+import { MetricsModule } from './metrics/metrics.module';
 import { MigrationsController } from './migrations/migrations.controller';
 import { ProvidersController } from './providers/providers.controller';
 import { ReconciliationsController } from './reconciliations/reconciliations.controller';
@@ -105,9 +107,10 @@ export class GatewayModule implements NestModule {
       module: GatewayModule,
       imports: [
         GatewayConfigModule.register(options.config),
-        LoggerModule.forRoot(loggerParams(options.config.LOG_LEVEL)),
+        LoggerModule.forRoot(loggerParams(options.config)),
         PersistenceModule.forRoot(options.openDatabase),
         ProvidersModule.forRoot({ useFactory: () => options.providerAccounts }),
+        MetricsModule,
       ],
       controllers: [
         CustomersController,
@@ -133,6 +136,7 @@ export class GatewayModule implements NestModule {
         { provide: SHUTDOWN_HOOK, useValue: options.onShutdown },
         ShutdownHook,
         IdempotencyStore,
+        Readiness,
         { provide: APP_GUARD, useClass: ApiKeyGuard },
         { provide: APP_FILTER, useClass: ProblemFilter },
         {

@@ -24,7 +24,8 @@ export interface MigratorModuleOptions {
 @Module({})
 export class MigratorModule {
   static register(options: MigratorModuleOptions): DynamicModule {
-    const { pinoHttp } = loggerParams(options.config.LOG_LEVEL);
+    // JSON whatever LOG_FORMAT says: the terminal belongs to the progress bar.
+    const { pinoHttp } = loggerParams({ ...options.config, LOG_FORMAT: 'json' });
     return {
       module: MigratorModule,
       imports: [
