@@ -30,6 +30,11 @@ export interface SyncOptions {
   pollIntervalMs: number;
   /** How long an API call waits for its providers before answering with links `pending`. */
   waitMs: number;
+  /**
+   * On stop, how long deliveries under way may take to finish before their links are given back
+   * anyway (the process is about to exit; another instance takes them over at once).
+   */
+  shutdownGraceMs: number;
   /** Off outside chaos tests. */
   crashAt?: CrashPoint;
 }
@@ -75,7 +80,12 @@ export class SyncWorker {
   private readonly logger = new Logger('SyncWorker');
   readonly workerId = `worker-${randomUUID()}`;
   private running = false;
+  private stopping = false;
   private loop: Promise<void> | undefined;
+  /** Links this worker has leased and not yet settled or given back, by id. */
+  private readonly held = new Map<string, ClaimedLink>();
+  /** The ids among them whose delivery is under way. */
+  private readonly delivering = new Set<string>();
 
   constructor(
     private readonly queue: SyncQueue,
@@ -91,12 +101,50 @@ export class SyncWorker {
   start(): void {
     if (this.running) return;
     this.running = true;
+    this.stopping = false;
     this.loop = this.run();
   }
 
+  /**
+   * Stops delivering and gives back every link this worker leased, so another instance takes
+   * them over at once rather than after the lease: links not started go back now, deliveries
+   * under way get `shutdownGraceMs` to settle, and whatever is still held then goes back too. A
+   * delivery given back mid-flight cannot settle (its lease is gone); the next worker reads the
+   * provider first, so whatever it did there is adopted, not repeated.
+   */
   async stop(): Promise<void> {
+    this.stopping = true;
     this.running = false;
-    await this.loop;
+    const deadline = Date.now() + this.options.shutdownGraceMs;
+    await this.release([...this.held.values()].filter((link) => !this.delivering.has(link.id)));
+    while (this.delivering.size > 0 && Date.now() < deadline) await sleep(25);
+    await Promise.race([this.loop, sleep(Math.max(0, deadline - Date.now()))]);
+    const left = [...this.held.values()];
+    await this.release(left);
+    if (left.length > 0) {
+      this.logger.warn(
+        { links: left.length },
+        'stopped with deliveries under way; their links were given back',
+      );
+    }
+  }
+
+  /** Leases due links for this worker; none once it is stopping. */
+  private async claim(options: { limit: number; customerId?: string }): Promise<ClaimedLink[]> {
+    if (this.stopping) return [];
+    const claimed = await this.queue.claim({
+      workerId: this.workerId,
+      leaseMs: this.options.leaseMs,
+      ...options,
+    });
+    for (const link of claimed) this.held.set(link.id, link);
+    return claimed;
+  }
+
+  /** Gives back those of `links` this worker still holds. */
+  private async release(links: ClaimedLink[]): Promise<void> {
+    const held = links.filter((link) => this.held.delete(link.id));
+    if (held.length > 0) await this.queue.release(held, this.workerId);
   }
 
   /**
@@ -107,12 +155,7 @@ export class SyncWorker {
     const deadline = Date.now() + waitMs;
     const work = (async () => {
       while (Date.now() < deadline) {
-        const claimed = await this.queue.claim({
-          workerId: this.workerId,
-          leaseMs: this.options.leaseMs,
-          limit: 10,
-          customerId,
-        });
+        const claimed = await this.claim({ limit: 10, customerId });
         if (claimed.length > 0) {
           await Promise.all(claimed.map((link) => this.deliver(link)));
           continue;
@@ -159,8 +202,7 @@ export class SyncWorker {
     let stopped = false;
     const next = async (): Promise<ClaimedLink | undefined> => {
       if (buffer.length === 0) {
-        refill ??= this.queue
-          .claim({ workerId: this.workerId, leaseMs: this.options.leaseMs, limit: this.options.batchSize })
+        refill ??= this.claim({ limit: this.options.batchSize })
           .then((claimed) => void buffer.push(...claimed))
           .finally(() => (refill = undefined));
         await refill;
@@ -181,7 +223,7 @@ export class SyncWorker {
       }
     };
     await Promise.all(Array.from({ length: this.options.concurrency }, lane));
-    if (buffer.length > 0) await this.queue.release(buffer.splice(0), this.workerId);
+    await this.release(buffer.splice(0));
   }
 
   /**
@@ -203,12 +245,7 @@ export class SyncWorker {
       l.provider === target.provider && l.account === target.account;
     let ours: Extract<SettleOutcome, { kind: 'synced' }> | undefined;
     for (;;) {
-      const claimed = await this.queue.claim({
-        workerId: this.workerId,
-        leaseMs: this.options.leaseMs,
-        limit: 10,
-        customerId,
-      });
+      const claimed = await this.claim({ limit: 10, customerId });
       let deliveredNow = false;
       for (const link of claimed) {
         const outcome = await this.deliver(link);
@@ -228,7 +265,7 @@ export class SyncWorker {
       const link = (await this.customers.findById(customerId))?.providers.find(isTarget);
       if (link === undefined) return { status: 'missing' };
       if (link.status === 'synced') return synced(link.providerCustomerId);
-      if (link.status === 'failed' || Date.now() >= deadline) {
+      if (link.status === 'failed' || Date.now() >= deadline || this.stopping) {
         return { status: link.status, ...(link.lastError ? { error: link.lastError } : {}) };
       }
       // Backing off, or leased by a worker that may have died: look again when it is due.
@@ -239,6 +276,18 @@ export class SyncWorker {
 
   /** One delivery of one link: call the provider, record the calls, settle the link. */
   async deliver(link: ClaimedLink): Promise<SettleOutcome | undefined> {
+    // Claimed just as the worker stopped: stop() gives it back.
+    if (this.stopping) return undefined;
+    this.delivering.add(link.id);
+    try {
+      return await this.deliverHeld(link);
+    } finally {
+      this.delivering.delete(link.id);
+      this.held.delete(link.id);
+    }
+  }
+
+  private async deliverHeld(link: ClaimedLink): Promise<SettleOutcome | undefined> {
     const customer = await this.customers.findById(link.customerId);
     if (customer === undefined) return undefined;
     const audited = await withCallAudit({ customerId: customer.id, operation: link.intent }, () =>

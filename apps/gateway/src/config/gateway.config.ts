@@ -170,6 +170,8 @@ export function syncOptions(config: GatewayConfig): SyncOptions {
     concurrency: config.SYNC_CONCURRENCY,
     pollIntervalMs: config.SYNC_POLL_MS,
     waitMs: config.SYNC_WAIT_MS,
+    // Half the shutdown budget, leaving the rest to close the server and the database.
+    shutdownGraceMs: Math.floor(config.SHUTDOWN_TIMEOUT_MS / 2),
     ...(config.CHAOS_CRASH_AT !== undefined ? { crashAt: config.CHAOS_CRASH_AT } : {}),
   };
 }
