@@ -92,6 +92,13 @@ describe('health probes', () => {
       const live = await request(gateway.url).get('/health/live');
       expect(live.status).toBe(200);
       expect(live.body).toEqual({ status: 'ok' });
+      // Metrics are still served, without the families read from the database.
+      const metrics = await request(gateway.url).get('/metrics');
+      expect(metrics.status).toBe(200);
+      expect(metrics.text).toContain(
+        'csg_http_requests_total{method="GET",route="/health/ready",status="503"} 1',
+      );
+      expect(metrics.text).not.toContain('csg_outbox_links{');
     } finally {
       await gateway.app.close().catch(() => undefined);
       const admin = new Client({ connectionString: target.toString() });

@@ -14,6 +14,7 @@ import {
   CustomerService,
   CustomerSyncService,
   DEFAULT_PROVIDER_TARGETS,
+  ProviderFailureLog,
   ProviderRegistry,
   type RequestedTarget,
   SYNC_OPTIONS,
@@ -126,6 +127,7 @@ export class GatewayModule implements NestModule {
         SyncWorker,
         { provide: SYNC_OPTIONS, useValue: syncOptions(options.config) },
         SyncWorkerLifecycle,
+        ProviderFailureLog,
         ...migrationProviders(migrationOptions(options.config, true)),
         MigrationLifecycle,
         {

@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 
 /**
@@ -21,10 +21,14 @@ export interface GaugeSample<Label extends string> {
   value: number;
 }
 
+const logger = new Logger('Metrics');
+
 /**
  * A gauge whose samples are read (from the database) each time Prometheus scrapes, so it is
  * always current and costs nothing between scrapes. `read` answers every series that should
- * exist now; series it no longer answers disappear.
+ * exist now; series it no longer answers disappear. When `read` fails (the database is down) the
+ * gauge has no samples for that scrape, and the rest of the scrape is still served: the request
+ * and provider metrics matter most then.
  */
 export function scrapedGauge<Label extends string>(
   registry: MetricsRegistry,
@@ -40,9 +44,12 @@ export function scrapedGauge<Label extends string>(
     ...metric,
     registers: [registry],
     async collect() {
-      const samples = await read();
       this.reset();
-      for (const sample of samples) this.set(sample.labels, sample.value);
+      try {
+        for (const sample of await read()) this.set(sample.labels, sample.value);
+      } catch (error) {
+        logger.warn({ metric: metric.name, error: (error as Error).name }, 'metric could not be read');
+      }
     },
   });
 }
