@@ -116,16 +116,21 @@ export class SyncWorker {
     this.stopping = true;
     this.running = false;
     const deadline = Date.now() + this.options.shutdownGraceMs;
-    await this.release([...this.held.values()].filter((link) => !this.delivering.has(link.id)));
-    while (this.delivering.size > 0 && Date.now() < deadline) await sleep(25);
-    await Promise.race([this.loop, sleep(Math.max(0, deadline - Date.now()))]);
-    const left = [...this.held.values()];
-    await this.release(left);
-    if (left.length > 0) {
-      this.logger.warn(
-        { links: left.length },
-        'stopped with deliveries under way; their links were given back',
-      );
+    try {
+      await this.release([...this.held.values()].filter((link) => !this.delivering.has(link.id)));
+      while (this.delivering.size > 0 && Date.now() < deadline) await sleep(25);
+      await Promise.race([this.loop, sleep(Math.max(0, deadline - Date.now()))]);
+      const left = [...this.held.values()];
+      await this.release(left);
+      if (left.length > 0) {
+        this.logger.warn(
+          { links: left.length },
+          'stopped before deliveries settled; their links were given back',
+        );
+      }
+    } catch (error) {
+      // Shutdown goes on (the database still has to close); the leases simply run out.
+      this.logger.error({ error: (error as Error).name }, 'could not give back leased links on stop');
     }
   }
 
