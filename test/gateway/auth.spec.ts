@@ -65,8 +65,66 @@ describe('API keys and scopes', () => {
     }
   });
 
-  it('leaves /health and /docs open', async () => {
-    expect((await request(gateway.url).get('/health')).body).toEqual({ status: 'ok', database: 'up' });
+  it('keeps forget for customers:erase (or admin) and bulk work for admin', async () => {
+    const forget = (key: string) =>
+      request(gateway.url).post(`/v1/customers/${customerId}/forget`).set(bearer(key));
+    const bulk = [
+      () =>
+        request(gateway.url)
+          .post('/v1/customers/import')
+          .send({ provider: 'digital-river', reference: 'cus_elsewhere' }),
+      () => request(gateway.url).post('/v1/reconciliations').send({}),
+      () => request(gateway.url).post('/v1/migrations').send({}),
+      () => request(gateway.url).get('/v1/migrations'),
+    ];
+    for (const key of [KEYS.reader, KEYS.writer]) {
+      const refused = await forget(key);
+      expect(refused.status).toBe(403);
+      expect(refused.body).toMatchObject({
+        code: 'forbidden',
+        detail: expect.stringContaining('customers:erase'),
+      });
+    }
+    for (const call of bulk) {
+      for (const key of [KEYS.reader, KEYS.writer, KEYS.eraser]) {
+        const refused = await call().set(bearer(key));
+        expect(refused.status).toBe(403);
+        expect(refused.body).toMatchObject({ code: 'forbidden', detail: expect.stringContaining('"admin"') });
+      }
+    }
+    // The eraser may forget and read, and nothing else.
+    const created = await request(gateway.url).post('/v1/customers').set(bearer(KEYS.admin)).send({});
+    expect((await request(gateway.url).post('/v1/customers').set(bearer(KEYS.eraser)).send({})).status).toBe(
+      403,
+    );
+    const forgotten = await request(gateway.url)
+      .post(`/v1/customers/${created.body.id as string}/forget`)
+      .set(bearer(KEYS.eraser));
+    expect(forgotten.status).toBe(200);
+    expect(forgotten.body.customer.forgottenAt).toEqual(expect.any(String));
+    expect((await forget(KEYS.admin)).status).toBe(200);
+  });
+
+  it("states each operation's scope in the OpenAPI document, and security: [] on the open ones", async () => {
+    const { paths } = (await request(gateway.url).get('/docs-json')).body as {
+      paths: Record<string, Record<string, { 'x-required-scope'?: string; security?: unknown[] }>>;
+    };
+    expect(paths['/v1/customers/{id}/forget']?.['post']?.['x-required-scope']).toBe('customers:erase');
+    expect(paths['/v1/customers/import']?.['post']?.['x-required-scope']).toBe('admin');
+    expect(paths['/v1/customers/{id}']?.['patch']?.['x-required-scope']).toBe('customers:write');
+    expect(paths['/v1/migrations']?.['post']?.['x-required-scope']).toBe('admin');
+    for (const probe of ['/health', '/health/live', '/health/ready']) {
+      expect(paths[probe]?.['get']?.security).toEqual([]);
+    }
+  });
+
+  it('leaves the health probes and /docs open', async () => {
+    expect((await request(gateway.url).get('/health')).body).toEqual({
+      status: 'ok',
+      database: 'up',
+      migrations: expect.any(Number),
+    });
+    expect((await request(gateway.url).get('/health/live')).body).toEqual({ status: 'ok' });
     expect((await request(gateway.url).get('/docs/')).status).toBe(200);
     expect((await request(gateway.url).get('/docs-json')).status).toBe(200);
   });

@@ -86,7 +86,12 @@ describe('OpenAPI document', () => {
         expect(problem?.example).toMatchObject({ status: Number(status), code: expect.any(String) });
       }
     }
-    expect(operation('/health', 'get').security).toBeUndefined();
+    for (const probe of ['/health', '/health/live', '/health/ready']) {
+      expect(operation(probe, 'get').security).toEqual([]);
+      expect(Object.keys(operation(probe, 'get').responses)).toEqual(
+        probe === '/health/live' ? ['200'] : ['200', '503'],
+      );
+    }
   });
 
   it('documents the Idempotency-Key and If-Match headers', () => {

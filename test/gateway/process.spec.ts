@@ -99,7 +99,8 @@ describe('the gateway process', () => {
     ).toEqual(['digital-river:synced', 'two-checkout:synced']);
     await stop(first);
 
-    const second = await start({ DATA_DIR: dataDir });
+    // Readable lines instead of JSON (what a terminal gets by default).
+    const second = await start({ DATA_DIR: dataDir, LOG_FORMAT: 'pretty' });
     expect(second.apiKey).toBe(first.apiKey);
     const read = await request(second.url)
       .get(`/v1/customers/${created.body.id}`)
@@ -107,12 +108,26 @@ describe('the gateway process', () => {
     expect(read.status).toBe(200);
     expect(read.body).toMatchObject({ email: 'persist@example.test', givenName: 'Persisted' });
     await stop(second);
+    const completed = second
+      .output()
+      .split('\n')
+      .find((line) => line.includes('request completed'));
+    expect(completed).toMatch(/^\[\d\d:\d\d:\d\d\.\d{3}\] INFO.*request completed.*"keyId":"development"/);
+    expect(second.output()).not.toMatch(/^\{"level"/m);
   }, 60_000);
 
-  it('never writes keys or personal data to its logs', async () => {
+  it('logs JSON naming the key id and each provider failure, never keys or personal data', async () => {
     const started = await start({ DATA_DIR: dataDir });
     const secretEmail = 'very.private.person@example.test';
-    await request(started.url)
+    // Every 2Checkout call fails from here: each attempt must leave a warn line.
+    const twoCheckout = /2Checkout (http:\/\/127\.0\.0\.1:\d+)/.exec(started.output())![1]!;
+    const faults = await fetch(`${twoCheckout}/__admin/faults`, {
+      method: 'PUT',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ '*': { errorRate: 1, errorStatus: 503 } }),
+    });
+    expect(faults.status).toBe(200);
+    const created = await request(started.url)
       .post('/v1/customers')
       .set('Authorization', `Bearer ${started.apiKey}`)
       .set('Idempotency-Key', 'log-check')
@@ -120,9 +135,11 @@ describe('the gateway process', () => {
         email: secretEmail,
         phone: '555-0100',
         givenName: 'Privata',
-        familyName: 'Persona',
-        address: { line1: '1 Main St', city: 'Minnetonka', postalCode: '55129', country: 'US' },
+        familyName: 'Personne',
+        address: { line1: '1 Hidden Lane', city: 'Minnetonka', postalCode: '55129', country: 'US' },
       });
+    expect(created.status).toBe(201);
+    const createdRequestId = created.headers['x-request-id'];
     await request(started.url)
       .get('/v1/customers')
       .query({ email: secretEmail })
@@ -137,16 +154,46 @@ describe('the gateway process', () => {
       .output()
       .split('\n')
       .filter((line) => line.startsWith('{'));
-    const requestLines = logLines
-      .map((line) => JSON.parse(line) as Record<string, unknown>)
-      .filter((l) => l.requestId);
+    const lines = logLines.map((line) => JSON.parse(line) as Record<string, unknown>);
+    const requestLines = lines.filter((l) => l['msg'] === 'request completed');
     expect(requestLines.length).toBeGreaterThanOrEqual(3);
+    // Who did it: the key's id on every line of an authenticated request, none on the refused one.
+    const byPath = (path: string, status: number) =>
+      requestLines.filter(
+        (l) =>
+          (l['req'] as { path: string }).path === path &&
+          (l['res'] as { statusCode: number }).statusCode === status,
+      );
+    expect(byPath('/v1/customers', 201).map((l) => l['keyId'])).toEqual(['development']);
+    expect(byPath('/v1/customers', 200).map((l) => l['keyId'])).toEqual(['development']);
+    expect(byPath('/v1/customers', 401).map((l) => l['keyId'])).toEqual([undefined]);
+    const failures = lines.filter((l) => l['msg'] === 'provider call failed');
+    expect(failures.length).toBeGreaterThanOrEqual(1);
+    for (const failure of failures) {
+      expect(failure).toMatchObject({
+        level: 40,
+        provider: 'two-checkout',
+        account: 'sandbox',
+        operation: 'sync',
+        outcome: 'unavailable',
+        httpStatus: 503,
+        path: expect.stringMatching(/^\/customers/),
+      });
+    }
+    // Those made while the create waited for its providers name the request and the key.
+    expect(failures.filter((l) => l['requestId'] === createdRequestId)).not.toHaveLength(0);
+    expect(
+      failures.filter((l) => l['requestId'] === createdRequestId).every((l) => l['keyId'] === 'development'),
+    ).toBe(true);
+
     const logs = logLines.join('\n');
     for (const secret of [
       secretEmail,
       'very.private.person',
       '555-0100',
       'Privata',
+      'Personne',
+      'Hidden Lane',
       started.apiKey,
       'wrong-key-wrong-key',
     ]) {

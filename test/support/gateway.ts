@@ -15,6 +15,7 @@ export const KEYS = {
   writer: 'test_writer_key_0123456789abcdef',
   reader: 'test_reader_key_0123456789abcdef',
   otherWriter: 'test_other_writer_0123456789abcd',
+  eraser: 'test_eraser_key_0123456789abcdef',
 } as const;
 
 export interface RunningGateway {
@@ -44,6 +45,7 @@ export async function startGateway(
     { id: 'writer', scopes: ['customers:write'], key: KEYS.writer },
     { id: 'reader', scopes: ['customers:read'], key: KEYS.reader },
     { id: 'other-writer', scopes: ['customers:write'], key: KEYS.otherWriter },
+    { id: 'eraser', scopes: ['customers:read', 'customers:erase'], key: KEYS.eraser },
   ]);
   const app = await createGatewayApp({
     config,

@@ -9,6 +9,7 @@ import { setUpDocs } from './docs/openapi';
 import { type GatewayOptions, GatewayModule } from './gateway.module';
 import { JSON_BODY_TYPES } from './http/content-type.middleware';
 import { requestIdFor } from './http/logging';
+import { HttpMetrics } from './metrics/http-metrics';
 
 /** Builds the gateway as main.ts runs it; tests build it the same way, only with other options. */
 export async function createGatewayApp(options: GatewayOptions): Promise<INestApplication> {
@@ -22,6 +23,8 @@ export async function createGatewayApp(options: GatewayOptions): Promise<INestAp
     req.id = requestIdFor(req, res);
     next();
   });
+  // Before the body parser, so a body it refuses (413, 415) is counted and timed too.
+  app.use(app.get(HttpMetrics).middleware);
   app.useBodyParser('json', { limit: options.config.BODY_LIMIT, type: JSON_BODY_TYPES });
   // process.exit (not a re-raised signal) lets the logger flush its last lines.
   app.enableShutdownHooks(undefined, { useProcessExit: true });

@@ -14,6 +14,7 @@ import {
   CustomerService,
   CustomerSyncService,
   DEFAULT_PROVIDER_TARGETS,
+  ProviderFailureLog,
   ProviderRegistry,
   type RequestedTarget,
   SYNC_OPTIONS,
@@ -35,6 +36,8 @@ import { EventStore } from './events/event-store';
 import { EventsController } from './events/events.controller';
 import { ProblemFilter } from './errors/problem.filter';
 import { HealthController } from './health/health.controller';
+import { Readiness } from './health/readiness';
+import { MetricsModule } from './metrics/metrics.module';
 import { MigrationsController } from './migrations/migrations.controller';
 import { ProvidersController } from './providers/providers.controller';
 import { ReconciliationsController } from './reconciliations/reconciliations.controller';
@@ -111,9 +114,10 @@ export class GatewayModule implements NestModule {
       module: GatewayModule,
       imports: [
         GatewayConfigModule.register(options.config),
-        LoggerModule.forRoot(loggerParams(options.config.LOG_LEVEL)),
+        LoggerModule.forRoot(loggerParams(options.config)),
         PersistenceModule.forRoot(options.openDatabase),
         ProvidersModule.forRoot({ useFactory: () => options.providerAccounts }),
+        MetricsModule,
       ],
       controllers: [
         CustomersController,
@@ -131,6 +135,7 @@ export class GatewayModule implements NestModule {
         SyncWorker,
         { provide: SYNC_OPTIONS, useValue: syncOptions(options.config) },
         SyncWorkerLifecycle,
+        ProviderFailureLog,
         ...migrationProviders(migrationOptions(options.config, true)),
         MigrationLifecycle,
         {
@@ -145,6 +150,7 @@ export class GatewayModule implements NestModule {
         EventRetention,
         WebhookStore,
         WebhookDispatcher,
+        Readiness,
         { provide: APP_GUARD, useClass: ApiKeyGuard },
         { provide: APP_FILTER, useClass: ProblemFilter },
         {

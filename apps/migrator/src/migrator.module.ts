@@ -1,5 +1,5 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { CustomerService, SYNC_OPTIONS, SyncWorker } from '@app/customer-domain';
+import { CustomerService, ProviderFailureLog, SYNC_OPTIONS, SyncWorker } from '@app/customer-domain';
 import { migrationProviders } from '@app/migration';
 import { type DatabaseHandle, PersistenceModule } from '@app/persistence';
 import { ProvidersModule } from '@app/providers';
@@ -24,7 +24,8 @@ export interface MigratorModuleOptions {
 @Module({})
 export class MigratorModule {
   static register(options: MigratorModuleOptions): DynamicModule {
-    const { pinoHttp } = loggerParams(options.config.LOG_LEVEL);
+    // JSON whatever LOG_FORMAT says: the terminal belongs to the progress bar.
+    const { pinoHttp } = loggerParams({ ...options.config, LOG_FORMAT: 'json' });
     return {
       module: MigratorModule,
       imports: [
@@ -35,6 +36,7 @@ export class MigratorModule {
       providers: [
         CustomerService,
         SyncWorker,
+        ProviderFailureLog,
         { provide: SYNC_OPTIONS, useValue: syncOptions(options.config) },
         ...migrationProviders(migrationOptions(options.config, options.work)),
       ],

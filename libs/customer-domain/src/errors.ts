@@ -34,6 +34,8 @@ export const DOMAIN_ERROR_CODES = [
   'provider_rules_violated',
   'default_source_not_attached',
   'internal_error',
+  /** The gateway is up but cannot serve yet: database unreachable or a migration not applied. */
+  'not_ready',
 ] as const;
 export type DomainErrorCode = (typeof DOMAIN_ERROR_CODES)[number];
 

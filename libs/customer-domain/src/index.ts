@@ -8,6 +8,7 @@ export * from './errors';
 export * from './provider-registry';
 export * from './customer-sync.service';
 export * from './provider-calls';
+export * from './provider-failure-log';
 export * from './sync-queue';
 export * from './sync-worker';
 export * from './drift';

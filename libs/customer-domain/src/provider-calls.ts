@@ -12,9 +12,14 @@ export interface ProviderCallRecord {
   outcome: string;
   durationMs: number;
   providerRequestId?: string;
+  /** The provider's own error code on a failure (e.g. DR `invalid_parameter`); never personal. */
+  providerCode?: string;
   /** When the call started. */
   at: Date;
 }
+
+/** A call as observers see it: with the operation that made it (`other` outside an audited one). */
+export type ObservedProviderCall = ProviderCallRecord & { operation: string };
 
 interface CallScope {
   customerId?: string;
@@ -42,9 +47,23 @@ export async function withCallAudit<T>(
   }
 }
 
+const observers = new Set<(call: ObservedProviderCall) => void>();
+
+/**
+ * Tells `observer` about every provider call this process makes (metrics, failure logs), audited
+ * or not; returns the function that stops it.
+ */
+export function observeProviderCalls(observer: (call: ObservedProviderCall) => void): () => void {
+  observers.add(observer);
+  return () => observers.delete(observer);
+}
+
 /** Called by the providers' HTTP transport after every attempt. */
 export function recordProviderCall(call: ProviderCallRecord): void {
-  scope.getStore()?.calls.push(call);
+  const current = scope.getStore();
+  current?.calls.push(call);
+  const observed = { ...call, operation: current?.operation ?? 'other' };
+  for (const observer of observers) observer(observed);
 }
 
 /** Replaces the identifier segments of a REST path (every second one) with `{id}`. */

@@ -31,6 +31,11 @@ export interface SyncOptions {
   pollIntervalMs: number;
   /** How long an API call waits for its providers before answering with links `pending`. */
   waitMs: number;
+  /**
+   * On stop, how long deliveries under way may take to finish before their links are given back
+   * anyway (the process is about to exit; another instance takes them over at once).
+   */
+  shutdownGraceMs: number;
   /** Off outside chaos tests. */
   crashAt?: CrashPoint;
 }
@@ -66,10 +71,15 @@ export class SyncWorker {
   private readonly logger = new Logger('SyncWorker');
   readonly workerId = `worker-${randomUUID()}`;
   private running = false;
+  private stopping = false;
   private loop: Promise<void> | undefined;
   /** Wakes idle lanes at once when the worker stops, rather than at their next timeout. */
   private wakeOnStop: (() => void) | undefined;
-  private stopping: Promise<void> = new Promise((resolve) => (this.wakeOnStop = resolve));
+  private readonly stopSignal: Promise<void> = new Promise((resolve) => (this.wakeOnStop = resolve));
+  /** Links this worker has leased and not yet settled or given back, by id. */
+  private readonly held = new Map<string, ClaimedLink>();
+  /** The ids among them whose delivery is under way. */
+  private readonly delivering = new Set<string>();
 
   constructor(
     private readonly queue: SyncQueue,
@@ -85,14 +95,60 @@ export class SyncWorker {
   start(): void {
     if (this.running) return;
     this.running = true;
+    this.stopping = false;
     this.loop = this.run();
   }
 
+  /**
+   * Stops delivering and gives back every link this worker leased, so another instance takes
+   * them over at once rather than after the lease: links not started go back now, deliveries
+   * under way get `shutdownGraceMs` to settle, and whatever is still held then goes back too. A
+   * delivery given back mid-flight cannot settle (its lease is gone); the next worker reads the
+   * provider first, so whatever it did there is adopted, not repeated.
+   */
   async stop(): Promise<void> {
+    this.stopping = true;
     this.running = false;
     this.wakeOnStop?.();
-    await this.loop;
-    this.stopping = new Promise((resolve) => (this.wakeOnStop = resolve));
+    const deadline = Date.now() + this.options.shutdownGraceMs;
+    try {
+      await this.release([...this.held.values()].filter((link) => !this.delivering.has(link.id)));
+      while (this.delivering.size > 0 && Date.now() < deadline) await sleep(25);
+      await Promise.race([this.loop, sleep(Math.max(0, deadline - Date.now()))]);
+      const left = [...this.held.values()];
+      await this.release(left);
+      if (left.length > 0) {
+        this.logger.warn(
+          { links: left.length },
+          'stopped before deliveries settled; their links were given back',
+        );
+      }
+    } catch (error) {
+      // Shutdown goes on (the database still has to close); the leases simply run out.
+      this.logger.error({ error: (error as Error).name }, 'could not give back leased links on stop');
+    }
+  }
+
+  /** Leases due links for this worker; none once it is stopping. */
+  private async claim(options: {
+    limit: number;
+    customerId?: string;
+    excludeErasureChecks?: boolean;
+  }): Promise<ClaimedLink[]> {
+    if (this.stopping) return [];
+    const claimed = await this.queue.claim({
+      workerId: this.workerId,
+      leaseMs: this.options.leaseMs,
+      ...options,
+    });
+    for (const link of claimed) this.held.set(link.id, link);
+    return claimed;
+  }
+
+  /** Gives back those of `links` this worker still holds. */
+  private async release(links: ClaimedLink[]): Promise<void> {
+    const held = links.filter((link) => this.held.delete(link.id));
+    if (held.length > 0) await this.queue.release(held, this.workerId);
   }
 
   /**
@@ -103,13 +159,7 @@ export class SyncWorker {
     const deadline = Date.now() + waitMs;
     const work = (async () => {
       while (Date.now() < deadline) {
-        const claimed = await this.queue.claim({
-          workerId: this.workerId,
-          leaseMs: this.options.leaseMs,
-          limit: 10,
-          customerId,
-          excludeErasureChecks: true,
-        });
+        const claimed = await this.claim({ limit: 10, customerId, excludeErasureChecks: true });
         if (claimed.length > 0) {
           await Promise.all(claimed.map((link) => this.deliver(link)));
           continue;
@@ -156,8 +206,7 @@ export class SyncWorker {
     let stopped = false;
     const next = async (): Promise<ClaimedLink | undefined> => {
       if (buffer.length === 0) {
-        refill ??= this.queue
-          .claim({ workerId: this.workerId, leaseMs: this.options.leaseMs, limit: this.options.batchSize })
+        refill ??= this.claim({ limit: this.options.batchSize })
           .then((claimed) => void buffer.push(...claimed))
           .finally(() => (refill = undefined));
         await refill;
@@ -181,7 +230,7 @@ export class SyncWorker {
       }
     };
     await Promise.all(Array.from({ length: this.options.concurrency }, lane));
-    if (buffer.length > 0) await this.queue.release(buffer.splice(0), this.workerId);
+    await this.release(buffer.splice(0));
   }
 
   /**
@@ -193,7 +242,7 @@ export class SyncWorker {
     const due = await this.queue.nextDueAt();
     const untilDue = due === undefined ? Infinity : Math.max(0, due.getTime() - Date.now());
     const timeout = Math.min(untilDue, this.options.pollIntervalMs);
-    if (timeout > 0) await Promise.race([this.queue.waitForWork(timeout), this.stopping]);
+    if (timeout > 0) await Promise.race([this.queue.waitForWork(timeout), this.stopSignal]);
   }
 
   /**
@@ -217,12 +266,7 @@ export class SyncWorker {
       l.provider === target.provider && l.account === target.account;
     let ours: Extract<SettleOutcome, { kind: 'synced' }> | undefined;
     for (;;) {
-      const claimed = await this.queue.claim({
-        workerId: this.workerId,
-        leaseMs: this.options.leaseMs,
-        limit: 10,
-        customerId,
-      });
+      const claimed = await this.claim({ limit: 10, customerId });
       let deliveredNow = false;
       for (const link of claimed) {
         const outcome = await this.deliver(link);
@@ -243,7 +287,7 @@ export class SyncWorker {
       if (link === undefined) return { status: 'missing' };
       if (link.status === 'synced') return synced(link.providerCustomerId);
       if (link.status === 'pending' && link.erasure?.status === 'requested') return { status: 'requested' };
-      if (link.status === 'failed' || Date.now() >= deadline) {
+      if (link.status === 'failed' || Date.now() >= deadline || this.stopping) {
         return { status: link.status, ...(link.lastError ? { error: link.lastError } : {}) };
       }
       // Backing off, or leased by a worker that may have died: look again when it is due.
@@ -254,6 +298,18 @@ export class SyncWorker {
 
   /** One delivery of one link: call the provider, record the calls, settle the link. */
   async deliver(link: ClaimedLink): Promise<SettleOutcome | undefined> {
+    // Claimed just as the worker stopped: stop() gives it back.
+    if (this.stopping) return undefined;
+    this.delivering.add(link.id);
+    try {
+      return await this.deliverHeld(link);
+    } finally {
+      this.delivering.delete(link.id);
+      this.held.delete(link.id);
+    }
+  }
+
+  private async deliverHeld(link: ClaimedLink): Promise<SettleOutcome | undefined> {
     const customer = await this.customers.findById(link.customerId);
     if (customer === undefined) return undefined;
     const audited = await withCallAudit({ customerId: customer.id, operation: link.intent }, () =>

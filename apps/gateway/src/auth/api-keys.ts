@@ -2,7 +2,12 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
-export const API_KEY_SCOPES = ['customers:read', 'customers:write', 'admin'] as const;
+/**
+ * `customers:erase` is apart from `customers:write` because forgetting cannot be undone: a service
+ * that edits customers should not be able to wipe them. Bulk work (import, whole-base
+ * reconciliation, migrations) needs `admin`.
+ */
+export const API_KEY_SCOPES = ['customers:read', 'customers:write', 'customers:erase', 'admin'] as const;
 export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
 
 /** Who is calling: the id of the API key they presented and what it may do. */
@@ -23,7 +28,8 @@ export function sha256(value: string): Buffer {
 
 /**
  * `admin` may do everything and `customers:write` includes reading, as with Stripe's restricted
- * keys: a caller that may change a customer may also see it.
+ * keys: a caller that may change a customer may also see it. Nothing but `admin` includes
+ * `customers:erase`.
  */
 export function hasScope(principal: Principal, required: ApiKeyScope): boolean {
   if (principal.scopes.includes('admin')) return true;

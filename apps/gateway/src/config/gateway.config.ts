@@ -114,6 +114,13 @@ const envSchema = z.object({
   /** Chaos testing only: SIGKILL the process at this point of a write or delivery. */
   CHAOS_CRASH_AT: z.enum(CRASH_POINTS).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** `auto`: readable lines when stdout is a terminal (outside production), JSON otherwise. */
+  LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),
+  /**
+   * A bearer token Prometheus presents to scrape `/metrics`. Without it `/metrics` is open outside
+   * production and needs an `admin` key in production.
+   */
+  METRICS_TOKEN: z.string().min(24, 'METRICS_TOKEN must be at least 24 characters').optional(),
   BODY_LIMIT: z
     .string()
     .regex(/^\d+(b|kb|mb)$/i, 'BODY_LIMIT looks like 100kb or 1mb')
@@ -189,6 +196,8 @@ export function syncOptions(config: GatewayConfig): SyncOptions {
     concurrency: config.SYNC_CONCURRENCY,
     pollIntervalMs: config.SYNC_POLL_MS,
     waitMs: config.SYNC_WAIT_MS,
+    // Half the shutdown budget, leaving the rest to close the server and the database.
+    shutdownGraceMs: Math.floor(config.SHUTDOWN_TIMEOUT_MS / 2),
     ...(config.CHAOS_CRASH_AT !== undefined ? { crashAt: config.CHAOS_CRASH_AT } : {}),
   };
 }

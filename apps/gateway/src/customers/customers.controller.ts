@@ -122,7 +122,7 @@ export class CustomersController {
   }
 
   @Post('import')
-  @RequiresScope('customers:write')
+  @RequiresScope('admin')
   @IDEMPOTENCY_KEY_HEADER
   @ApiOperation({
     summary: 'Adopt a customer that already exists at a provider',
@@ -251,7 +251,7 @@ export class CustomersController {
 
   @Post(':id/forget')
   @HttpCode(200)
-  @RequiresScope('customers:write')
+  @RequiresScope('customers:erase')
   @IDEMPOTENCY_KEY_HEADER
   @ApiOperation({
     summary: 'Forget a customer (GDPR erasure)',

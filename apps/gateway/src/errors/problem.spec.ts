@@ -94,6 +94,7 @@ const EXPECTED: Record<
   event_not_found: { status: 404, title: 'Not Found', retryable: false, refusedUpFront: false },
   webhook_endpoint_not_found: { status: 404, title: 'Not Found', retryable: false, refusedUpFront: false },
   webhook_delivery_not_found: { status: 404, title: 'Not Found', retryable: false, refusedUpFront: false },
+  not_ready: { status: 503, title: 'Service Unavailable', retryable: true, refusedUpFront: false },
   provider_rejected: { status: 422, title: 'Unprocessable Content', retryable: false, refusedUpFront: false },
   internal_error: { status: 500, title: 'Internal Server Error', retryable: true, refusedUpFront: false },
   provider_auth_failed: { status: 502, title: 'Bad Gateway', retryable: false, refusedUpFront: false },

@@ -91,6 +91,7 @@ export const PROBLEMS: Record<ProblemCode, ProblemSpec> = {
   event_not_found: answered(404),
   webhook_endpoint_not_found: answered(404),
   webhook_delivery_not_found: answered(404),
+  not_ready: answered(503),
   internal_error: answered(500),
   // Our credentials are wrong: nothing the caller can fix, and no provider detail is passed on.
   provider_auth_failed: answered(502),

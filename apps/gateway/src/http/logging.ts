@@ -1,7 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { type IncomingMessage, type ServerResponse } from 'node:http';
 
+import { currentRequestContext } from '@app/customer-domain';
 import { type Params } from 'nestjs-pino';
+import PinoPretty from 'pino-pretty';
+
+import { type GatewayConfig } from '../config/gateway.config';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -14,41 +18,66 @@ export function requestIdFor(req: IncomingMessage & { id?: unknown }, res: Serve
   return id;
 }
 
+/** JSON for machines (production, pipes, files); readable lines for a person at a terminal. */
+export function usesPrettyLogs(
+  config: Pick<GatewayConfig, 'LOG_FORMAT' | 'NODE_ENV'>,
+  stdoutIsTerminal = process.stdout.isTTY === true,
+): boolean {
+  if (config.LOG_FORMAT !== 'auto') return config.LOG_FORMAT === 'pretty';
+  return stdoutIsTerminal && config.NODE_ENV !== 'production';
+}
+
 /**
- * Structured JSON logs. Request lines carry method, path, status and timing only: query strings
+ * Structured logs. Request lines carry method, path, status and timing only: query strings
  * (which hold filters such as `email`), headers (keys) and bodies (personal data) never reach a
- * log line. `redact` is the second line of defence for anything logged by hand.
+ * log line. `redact` is the second line of defence for anything logged by hand. Every line written
+ * while a request runs names the API key's id (`keyId`, never the key), so what a key did can be
+ * traced.
  */
-export function loggerParams(level: string): Params {
-  return {
-    pinoHttp: {
-      level,
-      genReqId: requestIdFor,
-      // Every line logged while a request runs carries its id as `requestId`.
-      quietReqLogger: true,
-      customAttributeKeys: { reqId: 'requestId' },
-      serializers: {
-        req: (req: { id: string; method: string; url: string }) => ({
-          id: req.id,
-          method: req.method,
-          path: req.url.split('?')[0],
-        }),
-        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
-      },
-      redact: {
-        paths: [
-          'req.headers',
-          'res.headers',
-          '*.authorization',
-          '*.apiKey',
-          '*.secretKey',
-          '*.password',
-          '*.email',
-          '*.phone',
-          '*.body',
-        ],
-        censor: '[redacted]',
-      },
+export function loggerParams(config: Pick<GatewayConfig, 'LOG_LEVEL' | 'LOG_FORMAT' | 'NODE_ENV'>): Params {
+  const options = {
+    level: config.LOG_LEVEL,
+    // Read at each line from the request context ApiKeyMiddleware opens, so lines logged deep in
+    // the domain are attributed too; lines outside a request (the background worker) carry none.
+    mixin: () => {
+      const actor = currentRequestContext()?.actor;
+      return actor === undefined ? {} : { keyId: actor };
+    },
+    genReqId: requestIdFor,
+    // Every line logged while a request runs carries its id as `requestId`.
+    quietReqLogger: true,
+    customAttributeKeys: { reqId: 'requestId' },
+    serializers: {
+      req: (req: { id: string; method: string; url: string }) => ({
+        id: req.id,
+        method: req.method,
+        path: req.url.split('?')[0],
+      }),
+      res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+    },
+    redact: {
+      paths: [
+        'req.headers',
+        'res.headers',
+        '*.authorization',
+        '*.apiKey',
+        '*.secretKey',
+        '*.password',
+        '*.email',
+        '*.phone',
+        '*.body',
+      ],
+      censor: '[redacted]',
     },
   };
+  if (!usesPrettyLogs(config)) return { pinoHttp: options };
+  // Synchronous, in this thread: the last lines before an exit are not lost in a worker's buffer.
+  const pretty = PinoPretty({
+    sync: true,
+    colorize: process.stdout.isTTY === true,
+    singleLine: true,
+    translateTime: 'SYS:HH:MM:ss.l',
+    ignore: 'pid,hostname',
+  });
+  return { pinoHttp: [options, pretty] };
 }

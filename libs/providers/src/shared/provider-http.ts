@@ -164,6 +164,7 @@ export class ProviderHttp {
         outcome: failed?.kind ?? 'unavailable',
         durationMs: Math.round(performance.now() - started),
         providerRequestId: failed?.providerRequestId,
+        providerCode: failed?.providerCode,
       });
       throw error;
     }

@@ -1,0 +1,50 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { DomainError } from '@app/customer-domain';
+import { PRISMA_CLIENT, readMigrations } from '@app/persistence';
+
+import { type PrismaClient } from '../../../../generated/prisma/client';
+
+/**
+ * Whether this instance can serve: the database answers and holds every migration this build
+ * ships in `prisma/migrations`. A build whose migration has not run (MIGRATE_ON_START=false while
+ * a deploy job is still migrating, or a database restored from an older backup) would fail on
+ * the first query touching the new schema, so it must not receive traffic yet.
+ */
+@Injectable()
+export class Readiness {
+  private expected: Promise<string[]> | undefined;
+
+  constructor(@Inject(PRISMA_CLIENT) private readonly prisma: PrismaClient) {}
+
+  /** Resolves when ready; throws `not_ready` naming what is missing otherwise. */
+  async check(): Promise<{ migrations: number }> {
+    try {
+      await this.prisma.$queryRaw`SELECT 1`;
+    } catch (error) {
+      throw new DomainError('not_ready', 'The database is unreachable.', [], { cause: error });
+    }
+    // The files do not change while the process runs: read them once.
+    this.expected ??= readMigrations().then((files) => files.map((file) => file.name));
+    const expected = await this.expected;
+    const applied = new Set(await this.appliedMigrations());
+    const missing = expected.filter((name) => !applied.has(name));
+    if (missing.length > 0) {
+      throw new DomainError(
+        'not_ready',
+        `The database lacks ${missing.length} migration(s) of this build: ${missing.join(', ')}.`,
+      );
+    }
+    return { migrations: expected.length };
+  }
+
+  /** Prisma's own history (the table `prisma migrate deploy` keeps), absent on a fresh schema. */
+  private async appliedMigrations(): Promise<string[]> {
+    const [table] = await this.prisma.$queryRaw<{ present: boolean }[]>`
+      SELECT to_regclass('_prisma_migrations') IS NOT NULL AS present`;
+    if (table?.present !== true) return [];
+    const rows = await this.prisma.$queryRaw<{ migration_name: string }[]>`
+      SELECT migration_name FROM "_prisma_migrations"
+       WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL`;
+    return rows.map((row) => row.migration_name);
+  }
+}

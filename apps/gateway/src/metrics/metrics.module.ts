@@ -1,0 +1,27 @@
+import { Module } from '@nestjs/common';
+
+import { HttpMetrics } from './http-metrics';
+import { MetricsAccessGuard, MetricsController } from './metrics.controller';
+import { MetricsRegistry } from './metrics.registry';
+import { MigrationMetrics } from './migration-metrics';
+import { OutboxMetrics } from './outbox-metrics';
+import { ProviderCallMetrics } from './provider-call-metrics';
+
+/**
+ * `/metrics` and every metric family. A family is a provider that registers its metrics on the
+ * injected MetricsRegistry in its constructor (see `scrapedGauge` for one read from the database
+ * at scrape time); listing it here is all it takes to expose it.
+ */
+@Module({
+  controllers: [MetricsController],
+  providers: [
+    MetricsRegistry,
+    MetricsAccessGuard,
+    HttpMetrics,
+    ProviderCallMetrics,
+    OutboxMetrics,
+    MigrationMetrics,
+  ],
+  exports: [MetricsRegistry, HttpMetrics],
+})
+export class MetricsModule {}
