@@ -378,7 +378,9 @@ describe('POST /v1/migrations (in-process, through the sandboxes)', () => {
       }
       expect(await gateway.prisma.migrationRun.count()).toBe(1);
       const list = await api().get('/v1/migrations').set(admin).expect(200);
-      expect((list.body as MigrationBody[]).map((run) => [run.id, run.status])).toEqual([[id, 'completed']]);
+      expect((list.body as { data: MigrationBody[] }).data.map((run) => [run.id, run.status])).toEqual([
+        [id, 'completed'],
+      ]);
     });
   });
 

@@ -204,7 +204,7 @@ async function runCommand(options: RunOptions): Promise<number> {
     if (options.resume !== undefined) {
       const id =
         options.resume === true
-          ? (await service.list(100)).find((r) => r.status !== 'completed')?.id
+          ? (await service.list({ limit: 100 })).data.find((r) => r.status !== 'completed')?.id
           : options.resume;
       if (id === undefined) throw new InvalidArgumentError('--resume: there is no unfinished run to resume');
       run = await service.resume(id);

@@ -1,5 +1,11 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { CustomerService, SYNC_OPTIONS, SyncWorker } from '@app/customer-domain';
+import {
+  CustomerService,
+  CustomerSyncService,
+  DEFAULT_PROVIDER_TARGETS,
+  SYNC_OPTIONS,
+  SyncWorker,
+} from '@app/customer-domain';
 import { migrationProviders } from '@app/migration';
 import { type DatabaseHandle, PersistenceModule } from '@app/persistence';
 import { ProvidersModule } from '@app/providers';
@@ -34,6 +40,9 @@ export class MigratorModule {
       ],
       providers: [
         CustomerService,
+        // A pg-boss worker here may be handed the batches of a whole-base reconciliation too.
+        CustomerSyncService,
+        { provide: DEFAULT_PROVIDER_TARGETS, useValue: options.config.DEFAULT_PROVIDERS ?? [] },
         SyncWorker,
         { provide: SYNC_OPTIONS, useValue: syncOptions(options.config) },
         ...migrationProviders(migrationOptions(options.config, options.work)),

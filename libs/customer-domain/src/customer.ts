@@ -76,6 +76,8 @@ export interface LinkError {
   message: string;
   providerCode?: string;
   providerMessage?: string;
+  /** The provider's name of the parameter it refused, when it says (e.g. DR `shipping.address.country`). */
+  field?: string;
 }
 
 /** Where a customer lives at one provider account. */

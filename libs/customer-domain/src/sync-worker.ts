@@ -57,6 +57,7 @@ function linkError(error: unknown) {
       message: error.message,
       ...(error.providerCode !== undefined ? { providerCode: error.providerCode } : {}),
       ...(error.providerMessage !== undefined ? { providerMessage: error.providerMessage } : {}),
+      ...(error.providerParameter !== undefined ? { field: error.providerParameter } : {}),
     };
   }
   if (error instanceof DomainError) return { code: error.code, message: error.message };

@@ -7,8 +7,6 @@ import {
   CustomerService,
   dataOf,
   DomainError,
-  type LinkError,
-  ProviderError,
   ProviderRegistry,
   type ProviderTarget,
   type RemoteCustomer,
@@ -18,6 +16,7 @@ import {
 } from '@app/customer-domain';
 
 import { type ItemResult, type MigrationRun, type OutcomeReason, type PlannedItem } from './migration';
+import { reasonOf, reasonOfLink } from './outcome-reason';
 
 export const MIGRATOR_OPTIONS = 'MIGRATOR_OPTIONS';
 
@@ -35,22 +34,6 @@ const SOURCE_READ_CHUNK = 100;
 const sameTarget = (a: ProviderTarget, b: ProviderTarget) =>
   a.provider === b.provider && a.account === b.account;
 
-function reasonOf(error: unknown): OutcomeReason {
-  if (error instanceof ProviderError) {
-    return { code: `provider_${error.kind}`, message: error.message, retryable: error.retryable };
-  }
-  if (error instanceof DomainError) return { code: error.code, message: error.message, retryable: false };
-  return { code: 'internal_error', message: 'The migration failed unexpectedly.', retryable: true };
-}
-
-function reasonOfLink(error: LinkError | undefined, retryable: boolean): OutcomeReason {
-  return {
-    code: error?.code ?? 'delivery_failed',
-    message: error?.message ?? 'The target did not accept the customer.',
-    retryable,
-  };
-}
-
 /** Ends one customer early: `skipped` (it cannot or must not be migrated) or `failed`. */
 class Stop extends Error {
   constructor(
@@ -61,7 +44,7 @@ class Stop extends Error {
   }
 }
 
-const skip = (reason: Omit<OutcomeReason, 'retryable'>) =>
+const skip = (reason: Omit<OutcomeReason, 'retryable'>): Stop =>
   new Stop('skipped', { ...reason, retryable: false });
 
 const forgottenInMirror = () =>
@@ -152,7 +135,7 @@ export class CustomerMigrator {
       return {
         ...(error instanceof Stop
           ? { outcome: error.outcome, reason: error.reason }
-          : { outcome: 'failed', reason: reasonOf(error) }),
+          : { outcome: 'failed', reason: reasonOf(error, 'The migration failed unexpectedly.') }),
         lossyFields: [],
         ...(customer ? { customerId: customer.id } : {}),
       };
@@ -241,11 +224,13 @@ export class CustomerMigrator {
         // Another worker adopted it a moment ago: carry on with theirs.
         if (!(error instanceof DomainError && error.code === 'provider_reference_taken')) {
           if (error instanceof DomainError && error.code === 'validation_failed') {
+            const field = error.fieldErrors[0]?.field;
             throw skip({
               code: 'invalid_at_source',
               message: `The source customer is not a valid canonical customer: ${error.fieldErrors
                 .map((e) => `${e.field} ${e.code}`)
                 .join(', ')}.`,
+              ...(field !== undefined ? { field } : {}),
             });
           }
           throw error;

@@ -1,4 +1,5 @@
 export * from './customer-migrator';
+export * from './customer-reconciler';
 export * from './in-process-dispatcher';
 export * from './migration';
 export * from './migration-dispatcher';
@@ -8,3 +9,6 @@ export * from './migration.store';
 export * from './migration-worker';
 export * from './pg-boss-dispatcher';
 export * from './shared-rate-budget';
+export * from './reconciliation.service';
+export * from './run-engine';
+export * from './run-sources';
