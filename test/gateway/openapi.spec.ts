@@ -103,6 +103,7 @@ describe('OpenAPI document', () => {
       ['/v1/customers/{id}/forget', 'post'],
       ['/v1/customers/{id}/links', 'post'],
       ['/v1/migrations', 'post'],
+      ['/v1/reconciliations', 'post'],
     ] as const) {
       expect(operation(path, method).parameters).toEqual(
         expect.arrayContaining([expect.objectContaining({ name: 'Idempotency-Key', in: 'header' })]),
