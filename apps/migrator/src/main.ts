@@ -77,6 +77,7 @@ interface RunOptions {
   liveShare: number;
   batchSize: number;
   dryRun?: boolean;
+  force?: boolean;
   resume?: string | true;
   report?: string;
 }
@@ -102,6 +103,7 @@ function specOf(registry: ProviderRegistry, options: RunOptions): MigrationSpec 
     concurrency: options.concurrency,
     liveShare: options.liveShare,
     batchSize: options.batchSize,
+    ...(options.force === true ? { force: true } : {}),
   };
 }
 
@@ -316,6 +318,7 @@ function program(): Command {
     .option('--live-share <fraction>', "share of each provider's limit left to the live API", fraction, 0.2)
     .option('--batch-size <n>', 'customers per batch', integer, 100)
     .option('--dry-run', 'print the whole plan and write nothing')
+    .option('--force', 'start although another run over the same source and target is running')
     .option(
       '--resume [id]',
       'continue a run from its checkpoint, retrying failures that may pass (default: the newest unfinished)',

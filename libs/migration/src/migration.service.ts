@@ -20,7 +20,7 @@ import { type MigrationProgress, RunEngine } from './run-engine';
 import { RunSources } from './run-sources';
 
 /** The key of which at most one migration runs at a time: its source and target accounts. */
-export const migrationPairKey = ({ source, target }: Pick<MigrationSpec, 'source' | 'target'>) =>
+const migrationPairKey = ({ source, target }: Pick<MigrationSpec, 'source' | 'target'>) =>
   `migration:${source.provider}/${source.account}->${target.provider}/${target.account}`;
 
 /**
