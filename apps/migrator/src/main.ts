@@ -179,7 +179,8 @@ async function writeReport(
 
 function watch(service: MigrationService, run: MigrationRun): () => Promise<void> {
   const view: ProgressView = interactive ? new ProgressBar() : new JsonLines();
-  const tick = async () => view.update(await service.progress(run.id));
+  // The bar and the JSON lines show counts, rate and ETA; the lossy fields come with the summary.
+  const tick = async () => view.update(await service.progress(run.id, { lossyFields: false }));
   let ticking: Promise<void> = Promise.resolve();
   const timer = setInterval(
     () => {

@@ -158,8 +158,8 @@ export class MigrationService {
     return this.engine.get('migration', runId);
   }
 
-  progress(runId: string): Promise<MigrationProgress> {
-    return this.engine.progress('migration', runId);
+  progress(runId: string, options?: { lossyFields: boolean }): Promise<MigrationProgress> {
+    return this.engine.progress('migration', runId, options);
   }
 
   list(query: RunPageQuery): Promise<RunPage<MigrationRun>> {

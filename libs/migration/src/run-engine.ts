@@ -124,11 +124,19 @@ export class RunEngine {
     return (await this.store.resumeRun(runId)) as Claimed<RunOf<K>>;
   }
 
-  async progress<K extends RunKind>(kind: K, runId: string): Promise<RunProgress<RunOf<K>>> {
+  /**
+   * `lossyFields: false` leaves them out (empty): the one aggregate over every item's fields, which
+   * a progress display ticking every few seconds through a large run does not show.
+   */
+  async progress<K extends RunKind>(
+    kind: K,
+    runId: string,
+    options: { lossyFields: boolean } = { lossyFields: true },
+  ): Promise<RunProgress<RunOf<K>>> {
     const run = await this.get(kind, runId);
     const [all, lossyFields, recent] = await Promise.all([
       this.store.counts(runId),
-      kind === 'migration' ? this.store.lossyFields(runId) : {},
+      kind === 'migration' && options.lossyFields ? this.store.lossyFields(runId) : {},
       run.status === 'running' ? this.store.finishedSince(runId, RATE_WINDOW_MS) : 0,
     ]);
     const counts = countsOf(kind, all);

@@ -26,6 +26,9 @@ ALTER COLUMN "target_provider" DROP NOT NULL,
 ALTER COLUMN "target_account" DROP NOT NULL;
 
 -- CreateIndex
+CREATE INDEX "migration_items_run_id_finished_at_idx" ON "migration_items"("run_id", "finished_at");
+
+-- CreateIndex
 CREATE INDEX "migration_runs_kind_created_at_idx" ON "migration_runs"("kind", "created_at");
 
 -- CreateIndex
