@@ -66,9 +66,9 @@ export class MigrationSourceDto extends ProviderTargetDto {
   @ApiPropertyOptional({
     type: [String],
     maxItems: 100_000,
-    example: ['cus_4f7d0e1c9b2a3d4e5f6a7b8c'],
+    // No example: with the `list` kind of the example body, references are refused.
     description:
-      'For `references`: the source references (DR ids, 2CO ExternalCustomerReference or CustomerReference).',
+      'Only for `references`, and required then: the source references (DR ids, 2CO ExternalCustomerReference or CustomerReference).',
   })
   @IsOptional()
   @IsArray()

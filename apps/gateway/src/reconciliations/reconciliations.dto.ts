@@ -121,7 +121,7 @@ class ProviderDriftDto {
 
 export class ReconciliationItemResponse {
   @ApiProperty() seq!: number;
-  @ApiProperty({ example: 'cus_01JD3ZK5W2X4Y6Z8A0B2C4D6E8' }) customerId!: string;
+  @ApiProperty({ example: 'cus_4f7d0e1c9b2a3d4e5f6a7b8c' }) customerId!: string;
   @ApiProperty({ enum: RECONCILIATION_OUTCOMES, nullable: true, description: 'null while pending.' })
   outcome!: ReconciliationOutcome | null;
   @ApiProperty({
