@@ -295,6 +295,8 @@ export class CustomerMigrator {
       code: 'verification_failed',
       message: `The target's copy differs from the mirror in: ${fields.map((f) => f.field).join(', ')}.`,
       retryable: true,
+      // The message lists them all; `field` names the first, as a provider's refusal does.
+      field: fields[0]!.field,
     };
   }
 
