@@ -94,6 +94,7 @@ describe('POST /v1/reconciliations (in-process, through the sandboxes)', () => {
       repaired: 0,
       failed: 0,
     });
+    expect((await progress(id)).fields).toEqual({ address: 1, locale: 1 });
 
     const drifted = await reconciliationItems(gateway.url, admin, id, 'drifted');
     const driftOf = (customer: CustomerBody) =>

@@ -8,6 +8,7 @@ export interface ReconciliationBody {
   repair: boolean;
   enumerated: boolean;
   counts: Record<'total' | 'checked' | 'pending' | 'in_sync' | 'drifted' | 'repaired' | 'failed', number>;
+  fields: Record<string, number>;
   ratePerSecond: number;
   etaSeconds: number | null;
 }

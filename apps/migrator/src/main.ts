@@ -180,7 +180,7 @@ async function writeReport(
 function watch(service: MigrationService, run: MigrationRun): () => Promise<void> {
   const view: ProgressView = interactive ? new ProgressBar() : new JsonLines();
   // The bar and the JSON lines show counts, rate and ETA; the lossy fields come with the summary.
-  const tick = async () => view.update(await service.progress(run.id, { lossyFields: false }));
+  const tick = async () => view.update(await service.progress(run.id, { fieldTotals: false }));
   let ticking: Promise<void> = Promise.resolve();
   const timer = setInterval(
     () => {

@@ -158,7 +158,7 @@ export class MigrationService {
     return this.engine.get('migration', runId);
   }
 
-  progress(runId: string, options?: { lossyFields: boolean }): Promise<MigrationProgress> {
+  progress(runId: string, options?: { fieldTotals: boolean }): Promise<MigrationProgress> {
     return this.engine.progress('migration', runId, options);
   }
 

@@ -68,6 +68,8 @@ export abstract class MigrationStore {
   abstract finishedSince(runId: string, windowMs: number): Promise<number>;
   /** How many customers lose each field at the target. */
   abstract lossyFields(runId: string): Promise<Record<string, number>>;
+  /** How many customers of a reconciliation drifted in each field, at any provider. */
+  abstract driftedFields(runId: string): Promise<Record<string, number>>;
   /** Items in enumeration order after `afterSeq`, a page at a time, optionally of one outcome. */
   abstract items(
     runId: string,

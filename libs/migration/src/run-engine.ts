@@ -29,6 +29,8 @@ export interface RunProgress<R extends JobRun = JobRun> {
   counts: CountsOf<R>;
   /** How many customers lose each field at the target (migrations). */
   lossyFields: Record<string, number>;
+  /** How many customers drifted (or were repaired) in each field at some provider (reconciliations). */
+  driftedFields: Record<string, number>;
   /** Customers finished per second over the last half minute. */
   ratePerSecond: number;
   /** Seconds left at that rate, once the whole source is enumerated and something moves. */
@@ -125,18 +127,21 @@ export class RunEngine {
   }
 
   /**
-   * `lossyFields: false` leaves them out (empty): the one aggregate over every item's fields, which
-   * a progress display ticking every few seconds through a large run does not show.
+   * `fieldTotals: false` leaves the per-field totals out (empty): the aggregates over every item's
+   * fields, which a progress display ticking every few seconds through a large run does not show.
    */
   async progress<K extends RunKind>(
     kind: K,
     runId: string,
-    options: { lossyFields: boolean } = { lossyFields: true },
+    options: { fieldTotals: boolean } = { fieldTotals: true },
   ): Promise<RunProgress<RunOf<K>>> {
     const run = await this.get(kind, runId);
-    const [all, lossyFields, recent] = await Promise.all([
+    const totals = async (of: RunKind, read: () => Promise<Record<string, number>>) =>
+      kind === of && options.fieldTotals ? read() : {};
+    const [all, lossyFields, driftedFields, recent] = await Promise.all([
       this.store.counts(runId),
-      kind === 'migration' && options.lossyFields ? this.store.lossyFields(runId) : {},
+      totals('migration', () => this.store.lossyFields(runId)),
+      totals('reconciliation', () => this.store.driftedFields(runId)),
       run.status === 'running' ? this.store.finishedSince(runId, RATE_WINDOW_MS) : 0,
     ]);
     const counts = countsOf(kind, all);
@@ -146,6 +151,7 @@ export class RunEngine {
       run,
       counts: counts as CountsOf<RunOf<K>>,
       lossyFields,
+      driftedFields,
       ratePerSecond,
       ...(eta !== undefined ? { etaSeconds: eta } : {}),
     };

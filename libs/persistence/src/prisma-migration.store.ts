@@ -252,6 +252,17 @@ export class PrismaMigrationStore extends MigrationStore {
     return Object.fromEntries(rows.map((row) => [row.field, Number(row.customers)]));
   }
 
+  async driftedFields(runId: string): Promise<Record<string, number>> {
+    const rows = await this.prisma.$queryRaw<{ field: string; customers: bigint }[]>`
+      SELECT field, count(DISTINCT seq) AS customers
+        FROM migration_items,
+             jsonb_array_elements(drift) AS copy,
+             jsonb_array_elements_text(copy->'fields') AS field
+       WHERE run_id = ${runId} AND drift IS NOT NULL
+       GROUP BY field ORDER BY field`;
+    return Object.fromEntries(rows.map((row) => [row.field, Number(row.customers)]));
+  }
+
   async items(
     runId: string,
     afterSeq: number,

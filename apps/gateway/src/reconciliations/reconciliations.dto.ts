@@ -87,6 +87,13 @@ export class ReconciliationResponse {
   @ApiProperty({ description: 'Every linked customer has been enumerated.' }) enumerated!: boolean;
   @ApiProperty({ type: ReconciliationCountsDto }) counts!: ReconciliationCountsDto;
   @ApiProperty({
+    type: 'object',
+    additionalProperties: { type: 'integer' },
+    example: { phone: 3, address: 1 },
+    description: 'How many customers differed in each field at some provider (drifted or repaired).',
+  })
+  fields!: Record<string, number>;
+  @ApiProperty({
     example: 41.5,
     description: 'Customers checked per second over the last 30 seconds (0 once the run stopped).',
   })
@@ -145,6 +152,7 @@ const iso = (date: Date | undefined) => date?.toISOString() ?? null;
 export function toReconciliationResponse({
   run,
   counts,
+  driftedFields,
   ratePerSecond,
   etaSeconds,
 }: ReconciliationProgress): ReconciliationResponse {
@@ -164,6 +172,7 @@ export function toReconciliationResponse({
       repaired: counts.repaired,
       failed: counts.failed,
     },
+    fields: driftedFields,
     ratePerSecond,
     etaSeconds: etaSeconds ?? null,
     createdAt: run.createdAt.toISOString(),
