@@ -43,7 +43,12 @@ describe('OpenAPI document', () => {
         ['200', '400', '401', '403', '404', '409', '412', '422', '502', '503'],
       ],
       ['/v1/customers/{id}/calls', 'get', ['200', '401', '403', '404']],
-      ['/v1/reconciliations', 'post', ['200', '400', '401', '403', '502', '503']],
+      ['/v1/reconciliations', 'post', ['202', '400', '401', '403', '409', '413', '415']],
+      ['/v1/reconciliations', 'get', ['200', '400', '401', '403']],
+      ['/v1/reconciliations/{id}', 'get', ['200', '401', '403', '404']],
+      ['/v1/reconciliations/{id}/items', 'get', ['200', '400', '401', '403', '404']],
+      ['/v1/reconciliations/{id}/cancel', 'post', ['200', '401', '403', '404']],
+      ['/v1/reconciliations/{id}/resume', 'post', ['202', '401', '403', '404', '409']],
       [
         '/v1/customers/import',
         'post',
@@ -74,7 +79,7 @@ describe('OpenAPI document', () => {
       ['/v1/migrations/{id}', 'get', ['200', '401', '403', '404']],
       ['/v1/migrations/{id}/items', 'get', ['200', '400', '401', '403', '404']],
       ['/v1/migrations/{id}/cancel', 'post', ['200', '401', '403', '404']],
-      ['/v1/migrations/{id}/resume', 'post', ['202', '401', '403', '404']],
+      ['/v1/migrations/{id}/resume', 'post', ['202', '401', '403', '404', '409']],
     ];
     for (const [path, method, statuses] of expected) {
       const op = operation(path, method);
@@ -103,6 +108,7 @@ describe('OpenAPI document', () => {
       ['/v1/customers/{id}/forget', 'post'],
       ['/v1/customers/{id}/links', 'post'],
       ['/v1/migrations', 'post'],
+      ['/v1/reconciliations', 'post'],
     ] as const) {
       expect(operation(path, method).parameters).toEqual(
         expect.arrayContaining([expect.objectContaining({ name: 'Idempotency-Key', in: 'header' })]),

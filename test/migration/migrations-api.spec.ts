@@ -15,6 +15,8 @@ interface MigrationBody {
   id: string;
   status: string;
   enumerated: boolean;
+  ratePerSecond: number;
+  etaSeconds: number | null;
   counts: Record<'total' | 'pending' | 'migrated' | 'already_present' | 'skipped' | 'failed', number>;
   lossyFields: Record<string, number>;
 }
@@ -23,7 +25,7 @@ interface ItemBody {
   seq: number;
   sourceReference: string;
   outcome: string | null;
-  reason: { code: string; message: string; retryable: boolean } | null;
+  reason: { code: string; message: string; retryable: boolean; field?: string } | null;
   lossyFields: string[];
   customerId: string | null;
   targetReference: string | null;
@@ -332,6 +334,37 @@ describe('POST /v1/migrations (in-process, through the sandboxes)', () => {
       expect(gateway.sandboxes.twoCheckout.admin.stats().requests).toBe(0);
     });
 
+    it.each([
+      [
+        'an empty body',
+        {},
+        [
+          ['source', 'required'],
+          ['target', 'required'],
+        ],
+      ],
+      ['a source that is a list', { source: [], target: TCO }, [['source', 'not_an_object']]],
+      ['a cutover that is a list', { ...valid(), cutover: [] }, [['cutover', 'not_an_object']]],
+      [
+        'references with a list source',
+        { ...valid(), source: { ...DR, kind: 'list', references: ['a'] } },
+        [['source.references', 'not_allowed']],
+      ],
+      [
+        'references that are not a list',
+        { source: { ...TCO, kind: 'references', references: 'a' }, target: DR },
+        [['source.references', 'not_an_array']],
+      ],
+    ])('400 with field errors for %s, before anything runs', async (_name, body, expected) => {
+      const res = await api().post('/v1/migrations').set(admin).send(body);
+      expect(res.status).toBe(400);
+      expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(res.body.code).toBe('validation_failed');
+      const errors = (res.body as { errors: { field: string; code: string }[] }).errors;
+      expect(errors.map((error) => [error.field, error.code])).toEqual(expect.arrayContaining(expected));
+      expect(await gateway.prisma.migrationRun.count()).toBe(0);
+    });
+
     it('400 for an account that is not configured, at either end', async () => {
       for (const change of [
         { source: { ...DR, account: 'eu', kind: 'list' } },
@@ -388,7 +421,9 @@ describe('POST /v1/migrations (in-process, through the sandboxes)', () => {
       }
       expect(await gateway.prisma.migrationRun.count()).toBe(1);
       const list = await api().get('/v1/migrations').set(admin).expect(200);
-      expect((list.body as MigrationBody[]).map((run) => [run.id, run.status])).toEqual([[id, 'completed']]);
+      expect((list.body as { data: MigrationBody[] }).data.map((run) => [run.id, run.status])).toEqual([
+        [id, 'completed'],
+      ]);
     });
   });
 
@@ -464,6 +499,112 @@ describe('POST /v1/migrations (in-process, through the sandboxes)', () => {
     const done = await finished(id);
     expect(done.counts).toMatchObject({ total: 12, pending: 0, migrated: 12, failed: 0 });
     expect(sorted(tco.dump().map((c) => c.ExternalCustomerReference!))).toEqual(sorted(references));
+  });
+
+  it('reports the rate and ETA of a running migration, and neither once it stopped', async () => {
+    const { id } = await slowRunUnderWay(20, 150, 2);
+    const moving = await eventually('a rate and an ETA', async () => {
+      const body = await progress(id);
+      if (body.etaSeconds === null) throw new Error(JSON.stringify(body));
+      return body;
+    });
+    expect(moving.status).toBe('running');
+    expect(moving.ratePerSecond).toBeGreaterThan(0);
+    // The ETA is the customers left at the rate measured over the run's own finished items.
+    expect(moving.etaSeconds).toBeGreaterThanOrEqual(
+      Math.floor(moving.counts.pending / moving.ratePerSecond),
+    );
+
+    await api().post(`/v1/migrations/${id}/cancel`).set(admin).expect(200);
+    expect(await progress(id)).toMatchObject({ status: 'cancelled', ratePerSecond: 0, etaSeconds: null });
+  });
+
+  it('lists the customers of one outcome, and a failure names the field the provider refused', async () => {
+    const tco = gateway.sandboxes.twoCheckout.admin;
+    const [good, bad] = tco.seed(2);
+    // 2Checkout's admin API stores what its public API would refuse; Digital River then refuses it.
+    tco.modifyCustomer(bad!, { Email: 'not-an-email' });
+    const id = await start({
+      source: { ...TCO, kind: 'references', references: [good, bad, '999999'] },
+      target: DR,
+    });
+    const run = await finished(id);
+    expect(run.counts).toMatchObject({ total: 3, migrated: 1, skipped: 1, failed: 1, pending: 0 });
+
+    const only = async (outcome: string) => {
+      const res = await api().get(`/v1/migrations/${id}/items`).set(admin).query({ outcome }).expect(200);
+      return (res.body as ItemPage).data;
+    };
+    expect((await only('migrated')).map((item) => item.sourceReference)).toEqual([good]);
+    expect((await only('skipped')).map((item) => item.sourceReference)).toEqual(['999999']);
+    expect(await only('pending')).toEqual([]);
+    expect(await only('already_present')).toEqual([]);
+    const failed = await only('failed');
+    expect(failed).toEqual([
+      expect.objectContaining({
+        sourceReference: bad,
+        outcome: 'failed',
+        reason: expect.objectContaining({ code: 'provider_rejected', retryable: false, field: 'email' }),
+      }),
+    ]);
+
+    const wrong = await api().get(`/v1/migrations/${id}/items`).set(admin).query({ outcome: 'lost' });
+    expect(wrong.status).toBe(400);
+    expect(wrong.body.errors).toEqual([expect.objectContaining({ field: 'outcome', code: 'not_allowed' })]);
+  });
+
+  it('pages the list of runs newest first with limit, startingAfter and endingBefore', async () => {
+    gateway.sandboxes.digitalRiver.admin.seed(1);
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      ids.push(await start({ source: { ...DR, kind: 'list' }, target: TCO }));
+      await finished(ids.at(-1)!);
+    }
+    const [oldest, middle, newest] = ids;
+    const page = async (query: Record<string, unknown>) => {
+      const res = await api().get('/v1/migrations').set(admin).query(query).expect(200);
+      const body = res.body as { data: MigrationBody[]; hasMore: boolean };
+      return { ids: body.data.map((run) => run.id), hasMore: body.hasMore };
+    };
+    expect(await page({})).toEqual({ ids: [newest, middle, oldest], hasMore: false });
+    expect(await page({ limit: 2 })).toEqual({ ids: [newest, middle], hasMore: true });
+    expect(await page({ limit: 2, startingAfter: middle })).toEqual({ ids: [oldest], hasMore: false });
+    expect(await page({ limit: 1, endingBefore: oldest })).toEqual({ ids: [middle], hasMore: true });
+    expect(await page({ endingBefore: middle })).toEqual({ ids: [newest], hasMore: false });
+
+    const unknown = await api()
+      .get('/v1/migrations')
+      .set(admin)
+      .query({ startingAfter: 'mig_00000000000000000000' });
+    expect(unknown.status).toBe(400);
+    expect(unknown.body.errors).toEqual([
+      expect.objectContaining({ field: 'startingAfter', code: 'unknown_cursor' }),
+    ]);
+  });
+
+  it('refuses a second run over the same source and target while one runs, unless forced', async () => {
+    const { id } = await slowRunUnderWay(20, 150, 1);
+    const second = await api()
+      .post('/v1/migrations')
+      .set(admin)
+      .send({ source: { ...DR, kind: 'list' }, target: TCO });
+    expect(second.status).toBe(409);
+    expect(second.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(second.body).toMatchObject({
+      code: 'migration_already_running',
+      detail: expect.stringContaining(id),
+    });
+    expect(await gateway.prisma.migrationRun.count()).toBe(1);
+
+    const forced = await api()
+      .post('/v1/migrations')
+      .set(admin)
+      .send({ source: { ...DR, kind: 'list' }, target: TCO, force: true })
+      .expect(202);
+    expect(forced.body).toMatchObject({ status: 'running', force: true });
+    for (const run of [id, (forced.body as MigrationBody).id]) {
+      await api().post(`/v1/migrations/${run}/cancel`).set(admin).expect(200);
+    }
   });
 
   describe('cutover', () => {

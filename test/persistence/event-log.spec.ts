@@ -29,7 +29,13 @@ describe('the event log', () => {
     database.prisma.event.findMany({ where: { migrationId }, orderBy: { seq: 'asc' } });
 
   it('announces a run once, as it completes: completed, or failed when customers failed', async () => {
-    await store.createRun('mig_clean', spec);
+    await store.createRun({
+      id: 'mig_clean',
+      kind: 'migration',
+      spec,
+      exclusiveKey: 'dr->2co',
+      force: false,
+    });
     await store.recordPage('mig_clean', ['a', 'b'], undefined, true);
     await store.finishItem('mig_clean', 'a', { outcome: 'migrated', lossyFields: [] }, 'w1');
     expect(await store.completeIfDone('mig_clean')).toBe(false);
@@ -50,7 +56,13 @@ describe('the event log', () => {
       }),
     ]);
 
-    await store.createRun('mig_failing', spec);
+    await store.createRun({
+      id: 'mig_failing',
+      kind: 'migration',
+      spec,
+      exclusiveKey: 'dr->2co failing',
+      force: false,
+    });
     await store.recordPage('mig_failing', ['a'], undefined, true);
     const reason = { code: 'provider_rejected', message: 'refused', retryable: false };
     await store.finishItem('mig_failing', 'a', { outcome: 'failed', reason, lossyFields: [] }, 'w1');

@@ -15,6 +15,8 @@ const spec: MigrationSpec = {
 describe('PrismaMigrationStore: the checkpoint behind every run', () => {
   let database: TestDatabase;
   let store: PrismaMigrationStore;
+  const create = (id: string, exclusiveKey = id, force = false) =>
+    store.createRun({ id, kind: 'migration', spec, exclusiveKey, force });
 
   beforeAll(async () => {
     database = await createTestDatabase();
@@ -25,7 +27,7 @@ describe('PrismaMigrationStore: the checkpoint behind every run', () => {
   });
 
   it('records pages in order with their cursor, and a page seen again adds nothing', async () => {
-    await store.createRun('mig_pages', spec);
+    await create('mig_pages');
     expect(await store.recordPage('mig_pages', ['a', 'b', 'c'], 'c', false)).toEqual(['a', 'b', 'c']);
     // A page re-read after a crash (its cursor was not saved) overlaps: only the new ones count.
     expect(await store.recordPage('mig_pages', ['c', 'd', 'd'], 'd', true)).toEqual(['d']);
@@ -39,14 +41,14 @@ describe('PrismaMigrationStore: the checkpoint behind every run', () => {
       [3, 'c'],
       [4, 'd'],
     ]);
-    expect(await store.pendingItems('mig_pages', 2, 10)).toMatchObject([
+    expect(await store.items('mig_pages', 2, 10, 'pending')).toMatchObject([
       { sourceReference: 'c' },
       { sourceReference: 'd' },
     ]);
   });
 
   it('counts outcomes, lists lossy fields, and completes only once nothing is pending', async () => {
-    await store.createRun('mig_outcomes', spec);
+    await create('mig_outcomes');
     await store.recordPage('mig_outcomes', ['a', 'b', 'c', 'd'], 'd', true);
     await store.finishItem('mig_outcomes', 'a', { outcome: 'migrated', lossyFields: ['metadata'] }, 'w1');
     await store.finishItem(
@@ -85,29 +87,38 @@ describe('PrismaMigrationStore: the checkpoint behind every run', () => {
       already_present: 1,
       skipped: 1,
       failed: 1,
+      in_sync: 0,
+      drifted: 0,
+      repaired: 0,
     });
     expect(await store.lossyFields('mig_outcomes')).toEqual({ metadata: 2, type: 1 });
 
     // Only the retryable failure goes back in line; the skip is final.
     expect(await store.requeueRetryable('mig_outcomes')).toBe(1);
-    expect((await store.pendingItems('mig_outcomes', 0, 10)).map((i) => i.sourceReference)).toEqual(['c']);
+    expect((await store.items('mig_outcomes', 0, 10, 'pending')).map((i) => i.sourceReference)).toEqual([
+      'c',
+    ]);
+    expect((await store.items('mig_outcomes', 0, 10, 'skipped')).map((i) => i.sourceReference)).toEqual([
+      'd',
+    ]);
     await store.finishItem('mig_outcomes', 'c', { outcome: 'migrated', lossyFields: [] }, 'w1');
     expect(await store.completeIfDone('mig_outcomes')).toBe(true);
     expect(await store.findRun('mig_outcomes')).toMatchObject({ status: 'completed' });
     // A completed run cannot be cancelled or resumed into running again.
-    await store.setStatus('mig_outcomes', 'cancelled');
+    await store.cancelRun('mig_outcomes');
     expect((await store.findRun('mig_outcomes'))?.status).toBe('completed');
+    expect(await store.resumeRun('mig_outcomes')).toMatchObject({ run: { status: 'completed' } });
   });
 
   it('does not complete a cancelled run or one whose source is not fully enumerated', async () => {
-    await store.createRun('mig_partial', spec);
+    await create('mig_partial');
     await store.recordPage('mig_partial', ['a'], 'a', false);
     await store.finishItem('mig_partial', 'a', { outcome: 'migrated', lossyFields: [] }, 'w1');
     expect(await store.completeIfDone('mig_partial')).toBe(false);
     await store.recordPage('mig_partial', [], 'a', true);
-    await store.setStatus('mig_partial', 'cancelled');
+    await store.cancelRun('mig_partial');
     expect(await store.completeIfDone('mig_partial')).toBe(false);
-    await store.setStatus('mig_partial', 'running');
+    await store.resumeRun('mig_partial');
     expect(await store.completeIfDone('mig_partial')).toBe(true);
   });
 
@@ -124,6 +135,24 @@ describe('PrismaMigrationStore: the checkpoint behind every run', () => {
     const wait = await store.reserveSlots(key, INTERVAL_MS, count, 0);
     return { sentAt, answeredAt: performance.now(), wait };
   }
+
+  it('lets one of many concurrent starts with the same key run; force, and resume, respect it', async () => {
+    const started = await Promise.all(
+      ['mig_race1', 'mig_race2', 'mig_race3', 'mig_race4'].map((id) => create(id, 'dr->2co')),
+    );
+    const winners = started.flatMap((claimed) => ('run' in claimed ? [claimed.run.id] : []));
+    expect(winners).toHaveLength(1);
+    expect(started.filter((claimed) => 'runningId' in claimed)).toEqual(
+      Array.from({ length: 3 }, () => ({ runningId: winners[0] })),
+    );
+    expect(await create('mig_forced', 'dr->2co', true)).toMatchObject({ run: { id: 'mig_forced' } });
+    // Resuming is a start too: refused while another run with the key runs, allowed once it stopped.
+    await store.cancelRun(winners[0]!);
+    expect(await store.resumeRun(winners[0]!)).toEqual({ runningId: 'mig_forced' });
+    expect((await store.findRun(winners[0]!))?.status).toBe('cancelled');
+    await store.cancelRun('mig_forced');
+    expect(await store.resumeRun(winners[0]!)).toMatchObject({ run: { status: 'running' } });
+  });
 
   it('hands out request slots one interval apart across every caller (GCRA)', async () => {
     const calls = [];

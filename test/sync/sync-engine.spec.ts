@@ -9,6 +9,7 @@ import {
   linkOf,
   startGatewayWithSandboxes,
 } from '../support/gateway';
+import { reconcileWholeBase, reconciliationItems } from '../support/reconciliations';
 
 describe('sync engine', () => {
   let gateway: GatewayWithSandboxes;
@@ -217,20 +218,29 @@ describe('sync engine', () => {
     ]);
   });
 
-  it('reconciles the whole base: counts drift, then repairs it', async () => {
+  it('reconciles the whole base: finds the drift, then repairs it', async () => {
     await gateway.drain();
-    const clean = await api().post('/v1/reconciliations').set(auth).send({});
-    expect(clean.status).toBe(200);
-    expect(clean.body).toMatchObject({ drifted: 0, missing: 0 });
+    const clean = await reconcileWholeBase(gateway.url, auth);
+    expect(clean.counts).toMatchObject({ pending: 0, drifted: 0, failed: 0 });
     const victims = await Promise.all([create(), create(), create()]);
     for (const victim of victims) dr().modifyCustomer(victim.body.externalReference, { locale: 'fr_FR' });
     dr().removeCustomer(victims[0].body.externalReference);
-    const found = await api().post('/v1/reconciliations').set(auth).send({ repair: false });
-    expect(found.body).toMatchObject({ drifted: 2, missing: 1, repaired: 0, fields: { locale: 2 } });
-    const repaired = await api().post('/v1/reconciliations').set(auth).send({ repair: true });
-    expect(repaired.body).toMatchObject({ drifted: 2, missing: 1, repaired: 3 });
-    const after = await api().post('/v1/reconciliations').set(auth).send({});
-    expect(after.body).toMatchObject({ drifted: 0, missing: 0 });
+    const found = await reconcileWholeBase(gateway.url, auth, { repair: false });
+    expect(found.counts).toMatchObject({ drifted: 3, repaired: 0, failed: 0 });
+    const drifted = await reconciliationItems(gateway.url, auth, found.id, 'drifted');
+    const at = (id: string) => drifted.find((item) => item.customerId === id)?.drift;
+    expect(at(victims[0].body.id)).toEqual([
+      expect.objectContaining({ provider: 'digital-river', state: 'missing' }),
+    ]);
+    for (const victim of victims.slice(1)) {
+      expect(at(victim.body.id)).toEqual([
+        expect.objectContaining({ provider: 'digital-river', state: 'drifted', fields: ['locale'] }),
+      ]);
+    }
+    const repaired = await reconcileWholeBase(gateway.url, auth, { repair: true });
+    expect(repaired.counts).toMatchObject({ drifted: 0, repaired: 3, failed: 0 });
+    const after = await reconcileWholeBase(gateway.url, auth);
+    expect(after.counts).toMatchObject({ drifted: 0, repaired: 0, failed: 0 });
     expect(
       dr()
         .dump()

@@ -20,7 +20,7 @@ import {
   SYNC_OPTIONS,
   SyncWorker,
 } from '@app/customer-domain';
-import { MigrationService, migrationProviders } from '@app/migration';
+import { migrationProviders, RunEngine } from '@app/migration';
 import { type DatabaseHandle, PersistenceModule } from '@app/persistence';
 import { ProvidersModule } from '@app/providers';
 import { LoggerModule } from 'nestjs-pino';
@@ -70,13 +70,13 @@ function defaultTargets(options: GatewayOptions, registry: ProviderRegistry): Re
   );
 }
 
-/** Interrupted in-process migrations carry on when the gateway starts again. */
+/** Interrupted in-process migrations and reconciliations carry on when the gateway starts again. */
 @Injectable()
 class MigrationLifecycle implements OnApplicationBootstrap {
-  constructor(private readonly migrations: MigrationService) {}
+  constructor(private readonly runs: RunEngine) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    await this.migrations.resumeInterrupted();
+    await this.runs.resumeInterrupted();
   }
 }
 

@@ -77,6 +77,7 @@ interface RunOptions {
   liveShare: number;
   batchSize: number;
   dryRun?: boolean;
+  force?: boolean;
   resume?: string | true;
   report?: string;
 }
@@ -102,6 +103,7 @@ function specOf(registry: ProviderRegistry, options: RunOptions): MigrationSpec 
     concurrency: options.concurrency,
     liveShare: options.liveShare,
     batchSize: options.batchSize,
+    ...(options.force === true ? { force: true } : {}),
   };
 }
 
@@ -177,7 +179,8 @@ async function writeReport(
 
 function watch(service: MigrationService, run: MigrationRun): () => Promise<void> {
   const view: ProgressView = interactive ? new ProgressBar() : new JsonLines();
-  const tick = async () => view.update(await service.progress(run.id));
+  // The bar and the JSON lines show counts, rate and ETA; the lossy fields come with the summary.
+  const tick = async () => view.update(await service.progress(run.id, { fieldTotals: false }));
   let ticking: Promise<void> = Promise.resolve();
   const timer = setInterval(
     () => {
@@ -204,7 +207,7 @@ async function runCommand(options: RunOptions): Promise<number> {
     if (options.resume !== undefined) {
       const id =
         options.resume === true
-          ? (await service.list(100)).find((r) => r.status !== 'completed')?.id
+          ? (await service.list({ limit: 100 })).data.find((r) => r.status !== 'completed')?.id
           : options.resume;
       if (id === undefined) throw new InvalidArgumentError('--resume: there is no unfinished run to resume');
       run = await service.resume(id);
@@ -316,6 +319,7 @@ function program(): Command {
     .option('--live-share <fraction>', "share of each provider's limit left to the live API", fraction, 0.2)
     .option('--batch-size <n>', 'customers per batch', integer, 100)
     .option('--dry-run', 'print the whole plan and write nothing')
+    .option('--force', 'start although another run over the same source and target is running')
     .option(
       '--resume [id]',
       'continue a run from its checkpoint, retrying failures that may pass (default: the newest unfinished)',

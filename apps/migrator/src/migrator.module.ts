@@ -1,5 +1,12 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { CustomerService, ProviderFailureLog, SYNC_OPTIONS, SyncWorker } from '@app/customer-domain';
+import {
+  CustomerService,
+  CustomerSyncService,
+  DEFAULT_PROVIDER_TARGETS,
+  ProviderFailureLog,
+  SYNC_OPTIONS,
+  SyncWorker,
+} from '@app/customer-domain';
 import { migrationProviders } from '@app/migration';
 import { type DatabaseHandle, PersistenceModule } from '@app/persistence';
 import { ProvidersModule } from '@app/providers';
@@ -35,6 +42,9 @@ export class MigratorModule {
       ],
       providers: [
         CustomerService,
+        // A pg-boss worker here may be handed the batches of a whole-base reconciliation too.
+        CustomerSyncService,
+        { provide: DEFAULT_PROVIDER_TARGETS, useValue: options.config.DEFAULT_PROVIDERS ?? [] },
         SyncWorker,
         ProviderFailureLog,
         { provide: SYNC_OPTIONS, useValue: syncOptions(options.config) },

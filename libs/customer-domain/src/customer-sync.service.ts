@@ -79,15 +79,6 @@ export interface ReconcileRequest {
   from?: RequestedTarget;
 }
 
-export interface ReconcileAllReport {
-  customers: number;
-  drifted: number;
-  missing: number;
-  repaired: number;
-  /** How many customers drifted on each field. */
-  fields: Record<string, number>;
-}
-
 const referenceOf = (customer: Pick<Customer, 'id' | 'externalReference'>) =>
   customer.externalReference ?? customer.id;
 const targetOf = (link: ProviderTarget): ProviderTarget => ({
@@ -415,36 +406,6 @@ export class CustomerSyncService {
     await this.queue.redrive(id);
     await this.deliver(id);
     return this.drift(id);
-  }
-
-  /** Checks every linked customer; with `repair`, pushes the mirror to whatever drifted. */
-  async reconcileAll(options: { repair: boolean; pageSize?: number }): Promise<ReconcileAllReport> {
-    const report: ReconcileAllReport = { customers: 0, drifted: 0, missing: 0, repaired: 0, fields: {} };
-    let startingAfter: string | undefined;
-    for (;;) {
-      const page = await this.customers.list({
-        limit: options.pageSize ?? 100,
-        ...(startingAfter ? { startingAfter } : {}),
-      });
-      for (const customer of page.data) {
-        if (this.syncedLinks(customer).length === 0 || customer.forgottenAt !== undefined) continue;
-        report.customers++;
-        const drift = await this.drift(customer.id);
-        const off = drift.filter((d) => d.state !== 'in_sync');
-        if (off.length === 0) continue;
-        if (off.some((d) => d.state === 'missing')) report.missing++;
-        if (off.some((d) => d.state === 'drifted')) report.drifted++;
-        for (const field of new Set(off.flatMap((d) => d.fields.map((f) => f.field)))) {
-          report.fields[field] = (report.fields[field] ?? 0) + 1;
-        }
-        if (options.repair) {
-          const after = await this.reconcile(customer.id, { strategy: 'push' });
-          if (after.every((d) => d.state === 'in_sync')) report.repaired++;
-        }
-      }
-      if (!page.hasMore) return report;
-      startingAfter = page.data.at(-1)?.id;
-    }
   }
 
   async calls(id: string, limit: number): Promise<StoredProviderCall[]> {

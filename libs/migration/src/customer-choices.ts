@@ -1,4 +1,11 @@
-import { failureOf, type Customer, type LinkError, type ProviderLink } from '@app/customer-domain';
+import {
+  type Customer,
+  DomainError,
+  failureOf,
+  type LinkError,
+  ProviderError,
+  type ProviderLink,
+} from '@app/customer-domain';
 
 import { type OutcomeReason } from './migration';
 
@@ -12,10 +19,21 @@ export function isUpToDate(link: ProviderLink | undefined, customer: Pick<Custom
   return link?.intent === 'sync' && link.status === 'synced' && link.syncedVersion === customer.version;
 }
 
-/** Why a customer failed on an error thrown while migrating it. */
-export function reasonOf(error: unknown): OutcomeReason {
-  const { code, message, retryable } = failureOf(error, 'The migration failed unexpectedly.');
-  return { code, message, retryable };
+/**
+ * The field an error is about, when it says: the first field error of a refused canonical
+ * customer, else the canonical field (or the provider's own parameter name) a provider named.
+ */
+function fieldOf(error: unknown): string | undefined {
+  if (error instanceof DomainError) return error.fieldErrors[0]?.field;
+  if (error instanceof ProviderError) return error.field ?? error.providerParameter;
+  return undefined;
+}
+
+/** Why a customer failed on an error thrown while working on it, under the one error table's code. */
+export function reasonOf(error: unknown, unexpected = 'The run failed unexpectedly.'): OutcomeReason {
+  const { code, message, retryable } = failureOf(error, unexpected);
+  const field = fieldOf(error);
+  return { code, message, retryable, ...(field !== undefined ? { field } : {}) };
 }
 
 /** How a target link ended that did not settle as synced. */
@@ -33,5 +51,6 @@ export function reasonOfUnsettledLink(settled: UnsettledLink): OutcomeReason {
     code: error?.code ?? 'delivery_failed',
     message: error?.message ?? 'The target did not accept the customer.',
     retryable: settled.status !== 'failed' || (error?.retryable ?? false),
+    ...(error?.field !== undefined ? { field: error.field } : {}),
   };
 }

@@ -45,7 +45,7 @@ class Stop extends Error {
   }
 }
 
-const skip = (reason: Omit<OutcomeReason, 'retryable'>) =>
+const skip = (reason: Omit<OutcomeReason, 'retryable'>): Stop =>
   new Stop('skipped', { ...reason, retryable: false });
 
 /** The target would refuse the customer: it ends `skipped`, naming every field, before any call. */
@@ -139,7 +139,7 @@ export class CustomerMigrator {
       return {
         ...(error instanceof Stop
           ? { outcome: error.outcome, reason: error.reason }
-          : { outcome: 'failed', reason: reasonOf(error) }),
+          : { outcome: 'failed', reason: reasonOf(error, 'The migration failed unexpectedly.') }),
         lossyFields: [],
         ...(customer ? { customerId: customer.id } : {}),
       };
@@ -227,11 +227,13 @@ export class CustomerMigrator {
         // Another worker adopted it a moment ago: carry on with theirs.
         if (!(error instanceof DomainError && error.code === 'provider_reference_taken')) {
           if (error instanceof DomainError && error.code === 'validation_failed') {
+            const field = error.fieldErrors[0]?.field;
             throw skip({
               code: 'invalid_at_source',
               message: `The source customer is not a valid canonical customer: ${error.fieldErrors
                 .map((e) => `${e.field} ${e.code}`)
                 .join(', ')}.`,
+              ...(field !== undefined ? { field } : {}),
             });
           }
           throw error;
@@ -296,6 +298,8 @@ export class CustomerMigrator {
       code: 'verification_failed',
       message: `The target's copy differs from the mirror in: ${fields.map((f) => f.field).join(', ')}.`,
       retryable: true,
+      // The message lists them all; `field` names the first, as a provider's refusal does.
+      field: fields[0]!.field,
     };
   }
 

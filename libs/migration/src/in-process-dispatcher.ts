@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { type RemoteCustomer } from '@app/customer-domain';
 
-import { type MigrationRun } from './migration';
+import { type JobRun } from './migration';
 import { MigrationDispatcher } from './migration-dispatcher';
 import { MigrationWorker } from './migration-worker';
 
@@ -20,7 +20,7 @@ export class InProcessDispatcher extends MigrationDispatcher {
   }
 
   async dispatch(
-    run: MigrationRun,
+    run: JobRun,
     references: string[],
     prefetched?: ReadonlyMap<string, RemoteCustomer>,
   ): Promise<void> {

@@ -1,5 +1,6 @@
 export * from './customer-choices';
 export * from './customer-migrator';
+export * from './customer-reconciler';
 export * from './in-process-dispatcher';
 export * from './migration';
 export * from './migration-dispatcher';
@@ -9,3 +10,6 @@ export * from './migration.store';
 export * from './migration-worker';
 export * from './pg-boss-dispatcher';
 export * from './shared-rate-budget';
+export * from './reconciliation.service';
+export * from './run-engine';
+export * from './run-sources';

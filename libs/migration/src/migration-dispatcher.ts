@@ -1,6 +1,6 @@
 import { type RemoteCustomer } from '@app/customer-domain';
 
-import { type MigrationRun } from './migration';
+import { type JobRun } from './migration';
 
 /**
  * How a run's batches reach workers: in this process (the embedded default), or through pg-boss
@@ -16,7 +16,7 @@ export abstract class MigrationDispatcher {
    * the enumeration already read them; only an in-process worker can use them.
    */
   abstract dispatch(
-    run: MigrationRun,
+    run: JobRun,
     references: string[],
     prefetched?: ReadonlyMap<string, RemoteCustomer>,
   ): Promise<void>;

@@ -11,7 +11,8 @@ import {
 import pLimit, { type LimitFunction } from 'p-limit';
 
 import { CustomerMigrator } from './customer-migrator';
-import { type MigrationRun } from './migration';
+import { CustomerReconciler } from './customer-reconciler';
+import { type ItemResult, type JobRun } from './migration';
 import { MigrationStore } from './migration.store';
 import { SharedRateBudget } from './shared-rate-budget';
 
@@ -20,8 +21,9 @@ const STATUS_REFRESH_MS = 1_000;
 
 /**
  * Processes batches of a run's customers in this process, whoever dispatched them (this process
- * in-process, or any process through pg-boss). At most `concurrency` customers of a run are in
- * flight here at once, and every provider request draws from the run's shared rate budget.
+ * in-process, or any process through pg-boss): migrates them, or reconciles them, by the run's
+ * kind. At most `concurrency` customers of a run are in flight here at once, and every provider
+ * request draws from the shared rate budget.
  */
 @Injectable()
 export class MigrationWorker {
@@ -35,6 +37,7 @@ export class MigrationWorker {
   constructor(
     private readonly store: MigrationStore,
     private readonly migrator: CustomerMigrator,
+    private readonly reconciler: CustomerReconciler,
     private readonly registry: ProviderRegistry,
   ) {}
 
@@ -67,21 +70,27 @@ export class MigrationWorker {
     const pending = await this.store.pendingAmong(run.id, references);
     if (pending.length === 0) return;
     await withRateBudget(this.budgetFor(run.spec.liveShare), async () => {
-      const read = prefetched ?? (await this.migrator.readSource(run.spec.source, pending));
+      const read =
+        run.kind === 'migration'
+          ? (prefetched ?? (await this.migrator.readSource(run.spec.source, pending)))
+          : undefined;
       const limit = this.limitFor(run);
       await Promise.all(
         pending.map((reference) =>
           limit(async () => {
             if (!(await this.isRunning(run.id))) return;
-            await this.migrateOne(run, reference, read.get(reference));
+            await this.settleOne(run, reference, read?.get(reference));
           }),
         ),
       );
     });
   }
 
-  private async migrateOne(run: MigrationRun, reference: string, prefetched?: RemoteCustomer): Promise<void> {
-    const result = await this.migrator.migrate(run, reference, prefetched);
+  private async settleOne(run: JobRun, reference: string, prefetched?: RemoteCustomer): Promise<void> {
+    const result: ItemResult =
+      run.kind === 'migration'
+        ? await this.migrator.migrate(run, reference, prefetched)
+        : await this.reconciler.check(run, reference);
     try {
       await this.store.finishItem(run.id, reference, result, this.workerId);
     } catch (error) {
@@ -99,7 +108,7 @@ export class MigrationWorker {
     return budget;
   }
 
-  private limitFor(run: MigrationRun): LimitFunction {
+  private limitFor(run: JobRun): LimitFunction {
     let limit = this.limits.get(run.id);
     if (limit === undefined) {
       limit = pLimit(run.spec.concurrency);

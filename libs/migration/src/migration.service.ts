@@ -1,80 +1,41 @@
 import { randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { createInterface } from 'node:readline';
 
-import { Injectable, Logger } from '@nestjs/common';
-import {
-  DomainError,
-  type FieldError,
-  ProviderRegistry,
-  type RemoteCustomer,
-  SyncQueue,
-  withCallAudit,
-} from '@app/customer-domain';
+import { Injectable } from '@nestjs/common';
+import { DomainError, type FieldError, ProviderRegistry } from '@app/customer-domain';
 import pLimit from 'p-limit';
 
 import { CustomerMigrator } from './customer-migrator';
 import {
-  type MigrationCounts,
+  type ItemOutcome,
   type MigrationItem,
   type MigrationPlan,
   type MigrationRun,
   type MigrationSpec,
   type PlannedItem,
+  type RunPage,
+  type RunPageQuery,
 } from './migration';
-import { MigrationDispatcher } from './migration-dispatcher';
 import { MigrationStore } from './migration.store';
+import { type MigrationProgress, RunEngine } from './run-engine';
+import { RunSources } from './run-sources';
 
-export interface MigrationProgress {
-  run: MigrationRun;
-  counts: MigrationCounts;
-  /** How many customers lose each field at the target. */
-  lossyFields: Record<string, number>;
-  /** Customers finished per second over the last half minute. */
-  ratePerSecond: number;
-  /** Seconds left at that rate, once the whole source is enumerated and something moves. */
-  etaSeconds?: number;
-}
-
-/** The window the API's rate and ETA are measured over. */
-const RATE_WINDOW_MS = 30_000;
-
-/** One page of the source, with the cursor that resumes after it. */
-interface SourcePage {
-  references: string[];
-  /** The customers as the enumeration read them (the list API answers whole customers). */
-  prefetched?: Map<string, RemoteCustomer>;
-  cursor?: string;
-  last: boolean;
-}
-
-/** A run being driven in this process; `again` asks it to go round once more before it ends. */
-interface Drive {
-  again: boolean;
-  done: Promise<MigrationRun>;
-}
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-/** In-process sweeps over customers left pending by failed batches before the run is left to resume. */
-const MAX_SWEEPS = 3;
+/** The key of which at most one migration runs at a time: its source and target accounts. */
+const migrationPairKey = ({ source, target }: Pick<MigrationSpec, 'source' | 'target'>) =>
+  `migration:${source.provider}/${source.account}->${target.provider}/${target.account}`;
 
 /**
- * Runs migrations: validates and records a run, enumerates its source into checkpointed items,
- * dispatches them to workers, and completes the run once every customer has an outcome. The same
- * service drives runs for the CLI (`apps/migrator`) and for `POST /v1/migrations`.
+ * Migrations: validates and records a run, which the shared job engine (`RunEngine`) enumerates
+ * into checkpointed items, dispatches to workers and completes once every customer has an outcome.
+ * The same service drives runs for the CLI (`apps/migrator`) and for `POST /v1/migrations`.
  */
 @Injectable()
 export class MigrationService {
-  private readonly logger = new Logger('Migrations');
-  private readonly driving = new Map<string, Drive>();
-
   constructor(
     private readonly store: MigrationStore,
+    private readonly engine: RunEngine,
+    private readonly sources: RunSources,
     private readonly migrator: CustomerMigrator,
     private readonly registry: ProviderRegistry,
-    private readonly dispatcher: MigrationDispatcher,
-    private readonly queue: SyncQueue,
   ) {}
 
   /** Refuses a run that could not work, before anything is written or called. */
@@ -113,6 +74,12 @@ export class MigrationService {
         'A `references` source needs the references or a file of them.',
       );
     }
+    if (
+      spec.source.kind !== 'references' &&
+      (spec.source.references !== undefined || spec.source.file !== undefined)
+    ) {
+      problem('source.references', 'not_allowed', 'Only a `references` source takes references.');
+    }
     const action = spec.cutover?.source;
     if (source && action === 'disable' && source.capabilities.fields.enabled.support === 'none') {
       problem(
@@ -134,74 +101,47 @@ export class MigrationService {
       throw new DomainError('validation_failed', 'The migration cannot run as asked.', problems);
   }
 
-  /** Records a new run (and any references given with it); `drive` then runs it. */
+  /**
+   * Records a new run (and any references given with it); `drive` then runs it. Refused with
+   * `migration_already_running` while another run over the same source and target is running,
+   * unless `spec.force`.
+   */
   async start(spec: MigrationSpec): Promise<MigrationRun> {
     this.validate(spec);
     const { references, ...source } = spec.source;
-    const run = await this.store.createRun(`mig_${randomBytes(10).toString('hex')}`, { ...spec, source });
+    const id = `mig_${randomBytes(10).toString('hex')}`;
+    const claimed = await this.store.createRun({
+      id,
+      kind: 'migration',
+      spec: { ...spec, source },
+      exclusiveKey: migrationPairKey(spec),
+      force: spec.force === true,
+    });
+    if ('runningId' in claimed) throw alreadyRunning(claimed.runningId, spec);
     if (references !== undefined) {
       for (let start = 0; start < references.length || start === 0; start += 1_000) {
         const page = references.slice(start, start + 1_000);
-        await this.store.recordPage(run.id, page, undefined, start + 1_000 >= references.length);
+        await this.store.recordPage(id, page, undefined, start + 1_000 >= references.length);
       }
     }
-    return (await this.store.findRun(run.id))!;
+    return this.get(id);
   }
 
   /**
-   * Runs the run to its end in this process: customers left pending by an earlier attempt first,
-   * then the rest of the source from its checkpoint. Resolves with the run as it ended (completed,
-   * cancelled, or still running when customers stayed pending). Driving a completed run does nothing.
+   * Runs the run to its end in this process (see `RunEngine.drive`). Resolves with the run as it
+   * ended: completed, cancelled, or still running when customers stayed pending.
    */
-  drive(runId: string): Promise<MigrationRun> {
-    const current = this.driving.get(runId);
-    if (current !== undefined) {
-      // A resume while the drive is winding down from a cancel: it goes round once more.
-      current.again = true;
-      return current.done;
-    }
-    const drive = { again: false } as Drive;
-    drive.done = this.driveUntilSettled(runId, drive);
-    this.driving.set(runId, drive);
-    return drive.done;
-  }
-
-  private async driveUntilSettled(runId: string, drive: Drive): Promise<MigrationRun> {
-    try {
-      for (;;) {
-        drive.again = false;
-        const run = await this.driveOnce(runId);
-        // Checked here and deleted in `finally` with no await between: no later drive() is lost.
-        if (!drive.again) return run;
-      }
-    } finally {
-      this.driving.delete(runId);
-    }
-  }
-
-  /** For the API: drives the run without holding the request; failures are logged, the run resumable. */
-  driveInBackground(runId: string): void {
-    this.drive(runId).catch((error: unknown) =>
-      this.logger.error({ run: runId, error: (error as Error).name }, 'migration stopped; resume it'),
-    );
-  }
-
-  /**
-   * At start-up of an in-process host (the embedded gateway): runs it was driving when it stopped
-   * carry on. With pg-boss several processes could claim that role, so there runs are resumed
-   * explicitly (`POST /v1/migrations/{id}/resume`, `migrator run --resume`).
-   */
-  async resumeInterrupted(): Promise<void> {
-    if (this.dispatcher.shared) return;
-    for (const run of await this.store.listRuns(100)) {
-      if (run.status === 'running') this.driveInBackground(run.id);
-    }
-  }
-
-  async cancel(runId: string): Promise<MigrationRun> {
-    const run = await this.get(runId);
-    if (run.status === 'running') await this.store.setStatus(runId, 'cancelled');
+  async drive(runId: string): Promise<MigrationRun> {
+    await this.engine.drive(runId);
     return this.get(runId);
+  }
+
+  driveInBackground(runId: string): void {
+    this.engine.driveInBackground(runId);
+  }
+
+  cancel(runId: string): Promise<MigrationRun> {
+    return this.engine.cancel('migration', runId);
   }
 
   /**
@@ -209,48 +149,36 @@ export class MigrationService {
    * pass; driving it then retries those failures. A completed run without any stays as it is.
    */
   async resume(runId: string): Promise<MigrationRun> {
-    const run = await this.get(runId);
-    if (run.status === 'completed') await this.store.reopenForRetry(runId);
-    else await this.store.setStatus(runId, 'running');
-    return this.get(runId);
+    const claimed = await this.engine.resume('migration', runId);
+    if ('runningId' in claimed) throw alreadyRunning(claimed.runningId, (await this.get(runId)).spec);
+    return claimed.run;
   }
 
-  async get(runId: string): Promise<MigrationRun> {
-    const run = await this.store.findRun(runId);
-    if (run === undefined) throw new DomainError('migration_not_found', `No migration with id "${runId}".`);
-    return run;
+  get(runId: string): Promise<MigrationRun> {
+    return this.engine.get('migration', runId);
   }
 
-  async progress(runId: string): Promise<MigrationProgress> {
-    const run = await this.get(runId);
-    const [counts, lossyFields, recent] = await Promise.all([
-      this.store.counts(runId),
-      this.store.lossyFields(runId),
-      run.status === 'running' ? this.store.finishedSince(runId, RATE_WINDOW_MS) : 0,
-    ]);
-    const ratePerSecond = Math.round((recent * 10_000) / RATE_WINDOW_MS) / 10;
-    const eta = run.enumerated && ratePerSecond > 0 ? Math.ceil(counts.pending / ratePerSecond) : undefined;
-    return { run, counts, lossyFields, ratePerSecond, ...(eta !== undefined ? { etaSeconds: eta } : {}) };
+  progress(runId: string, options?: { fieldTotals: boolean }): Promise<MigrationProgress> {
+    return this.engine.progress('migration', runId, options);
   }
 
-  list(limit: number): Promise<MigrationRun[]> {
-    return this.store.listRuns(limit);
+  list(query: RunPageQuery): Promise<RunPage<MigrationRun>> {
+    return this.engine.list('migration', query);
   }
 
-  /** Customers of the run in enumeration order after `after` (a `seq`). */
-  async itemPage(runId: string, after: number, limit: number): Promise<MigrationItem[]> {
-    await this.get(runId);
-    return this.store.items(runId, after, limit);
+  /** Customers of the run in enumeration order after `after` (a `seq`), optionally of one outcome. */
+  itemPage(
+    runId: string,
+    after: number,
+    limit: number,
+    outcome?: ItemOutcome | 'pending',
+  ): Promise<MigrationItem[]> {
+    return this.engine.itemPage('migration', runId, after, limit, outcome);
   }
 
   /** Every customer's outcome in enumeration order, read a page at a time (memory stays flat). */
-  async *items(runId: string): AsyncGenerator<MigrationItem> {
-    for (let after = 0; ;) {
-      const page = await this.itemPage(runId, after, 1_000);
-      yield* page;
-      if (page.length < 1_000) return;
-      after = page.at(-1)!.seq;
-    }
+  items(runId: string): AsyncGenerator<MigrationItem> {
+    return this.engine.items('migration', runId);
   }
 
   /**
@@ -265,6 +193,7 @@ export class MigrationService {
     };
     const run: MigrationRun = {
       id: 'dry-run',
+      kind: 'migration',
       status: 'running',
       spec,
       enumerated: false,
@@ -272,7 +201,7 @@ export class MigrationService {
       updatedAt: new Date(),
     };
     const limit = pLimit(spec.concurrency);
-    for await (const page of this.sourcePages(run, { audit: false })) {
+    for await (const page of this.sources.migrationSource(run, { audit: false })) {
       const items = await Promise.all(
         page.references.map((reference) =>
           limit(() => this.migrator.plan(run, reference, page.prefetched?.get(reference))),
@@ -287,118 +216,12 @@ export class MigrationService {
     }
     return plan;
   }
-
-  private async driveOnce(runId: string): Promise<MigrationRun> {
-    let run = await this.get(runId);
-    if (run.status !== 'running') return run;
-    await this.store.requeueRetryable(run.id);
-    await this.sweep(run);
-    if (!run.enumerated) {
-      for await (const page of this.sourcePages(run, { audit: true })) {
-        if ((await this.store.findRun(run.id))?.status !== 'running') break;
-        const fresh = await this.store.recordPage(run.id, page.references, page.cursor, page.last);
-        if (fresh.length > 0) await this.dispatcher.dispatch(run, fresh, page.prefetched);
-      }
-    }
-    await this.dispatcher.idle();
-    for (let sweeps = 0; !(await this.store.completeIfDone(run.id));) {
-      run = await this.get(run.id);
-      if (run.status !== 'running' || !run.enumerated) break;
-      if (this.dispatcher.shared) {
-        // Other workers are still at it (or pg-boss is handing a dead worker's batch on).
-        await sleep(250);
-        continue;
-      }
-      if (++sweeps > MAX_SWEEPS) break;
-      await this.sweep(run);
-      await this.dispatcher.idle();
-    }
-    return this.get(run.id);
-  }
-
-  /** Dispatches the customers recorded but still without an outcome. */
-  private async sweep(run: MigrationRun): Promise<void> {
-    for (let after = 0; ;) {
-      const pending = await this.store.pendingItems(run.id, after, run.spec.batchSize);
-      if (pending.length === 0) return;
-      await this.dispatcher.dispatch(
-        run,
-        pending.map((item) => item.sourceReference),
-      );
-      after = pending.at(-1)!.seq;
-    }
-  }
-
-  /** The source, a page at a time from the run's checkpoint. */
-  private async *sourcePages(run: MigrationRun, options: { audit: boolean }): AsyncGenerator<SourcePage> {
-    const { source, batchSize } = run.spec;
-    switch (source.kind) {
-      case 'list': {
-        const provider = this.registry.get(source.provider, source.account);
-        for (let cursor = run.cursor; ;) {
-          const list = () =>
-            provider.list({ limit: batchSize, ...(cursor !== undefined ? { startingAfter: cursor } : {}) });
-          let page;
-          if (options.audit) {
-            const audited = await withCallAudit({ operation: 'migrate' }, list);
-            await this.queue.recordCalls(undefined, 'migrate', audited.calls);
-            if (audited.error !== undefined) throw audited.error as Error;
-            page = audited.result!;
-          } else {
-            page = await list();
-          }
-          cursor = page.items.at(-1)?.reference ?? cursor;
-          yield {
-            references: page.items.map((item) => item.reference),
-            prefetched: new Map(page.items.map((item) => [item.reference, item])),
-            ...(cursor !== undefined ? { cursor } : {}),
-            last: !page.hasMore,
-          };
-          if (!page.hasMore) return;
-        }
-      }
-      case 'mirror':
-        for (let cursor = run.cursor; ;) {
-          const references = await this.store.linkedReferences(
-            source.provider,
-            source.account,
-            cursor,
-            batchSize,
-          );
-          cursor = references.at(-1) ?? cursor;
-          const last = references.length < batchSize;
-          yield { references, ...(cursor !== undefined ? { cursor } : {}), last };
-          if (last) return;
-        }
-      case 'references': {
-        if (source.references !== undefined) {
-          yield { references: source.references, last: true };
-          return;
-        }
-        yield* referencesFromFile(source.file!, Number(run.cursor ?? 0), batchSize);
-      }
-    }
-  }
 }
 
-/** A file of references, one per line (blank lines and `#` comments ignored); the cursor counts lines. */
-async function* referencesFromFile(
-  path: string,
-  skipLines: number,
-  batchSize: number,
-): AsyncGenerator<SourcePage> {
-  const lines = createInterface({ input: createReadStream(path, 'utf8'), crlfDelay: Infinity });
-  let line = 0;
-  let references: string[] = [];
-  for await (const text of lines) {
-    line++;
-    if (line <= skipLines) continue;
-    const reference = text.trim();
-    if (reference !== '' && !reference.startsWith('#')) references.push(reference);
-    if (references.length >= batchSize) {
-      yield { references, cursor: String(line), last: false };
-      references = [];
-    }
-  }
-  yield { references, cursor: String(line), last: true };
+function alreadyRunning(runningId: string, { source, target }: MigrationSpec): DomainError {
+  return new DomainError(
+    'migration_already_running',
+    `Migration ${runningId} from ${source.provider}/${source.account} to ${target.provider}/${target.account} is running; cancel it, wait for it, or start with force: true.`,
+    [{ field: 'source', code: 'migration_already_running', message: `${runningId} is running.` }],
+  );
 }

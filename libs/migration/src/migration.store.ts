@@ -1,11 +1,23 @@
 import {
+  type ItemOutcome,
   type ItemResult,
-  type MigrationCounts,
+  type JobRun,
   type MigrationItem,
-  type MigrationRun,
   type MigrationSpec,
-  type MigrationStatus,
+  type ReconciliationSpec,
+  type RunCounts,
+  type RunKind,
+  type RunPage,
+  type RunPageQuery,
 } from './migration';
+
+/** A run to record: its kind and spec, and the key of which at most one run may be running. */
+export type NewRun = (
+  { kind: 'migration'; spec: MigrationSpec } | { kind: 'reconciliation'; spec: ReconciliationSpec }
+) & { id: string; exclusiveKey: string; force: boolean };
+
+/** A start or resume either happened, or another run holding the same key is running. */
+export type Claimed<T> = { run: T } | { runningId: string };
 
 /**
  * Where runs and their checkpoints live (the mirror's database). The items are the checkpoint: a
@@ -13,11 +25,24 @@ import {
  * an outcome is still to do, so a run killed at any moment resumes exactly where it was.
  */
 export abstract class MigrationStore {
-  abstract createRun(id: string, spec: MigrationSpec): Promise<MigrationRun>;
-  abstract findRun(id: string): Promise<MigrationRun | undefined>;
-  /** Newest first. */
-  abstract listRuns(limit: number): Promise<MigrationRun[]>;
-  abstract setStatus(id: string, status: Exclude<MigrationStatus, 'completed'>): Promise<void>;
+  /**
+   * Records a running run, unless (without `force`) another run with its exclusive key is
+   * running. Checked and written under a lock on the key, so concurrent starts in any number of
+   * processes cannot both pass.
+   */
+  abstract createRun(run: NewRun): Promise<Claimed<JobRun>>;
+  abstract findRun(id: string): Promise<JobRun | undefined>;
+  /** Newest first, paged like every list of the API. */
+  abstract listRuns(kind: RunKind, query: RunPageQuery): Promise<RunPage>;
+  /** Every run still marked running (an in-process host resumes them at start-up). */
+  abstract runningRunIds(): Promise<string[]>;
+  abstract cancelRun(id: string): Promise<void>;
+  /**
+   * Puts a cancelled (or interrupted) run back to running, and a completed one whose failures may
+   * pass; a completed run without any stays as it is. Refused, like a start, while another run
+   * with the same exclusive key is running (unless the run was started with `force`).
+   */
+  abstract resumeRun(id: string): Promise<Claimed<JobRun>>;
 
   /**
    * Records one page of the source and the cursor after it in one transaction; references already
@@ -30,25 +55,31 @@ export abstract class MigrationStore {
     last: boolean,
   ): Promise<string[]>;
 
-  /** Items still without an outcome, in enumeration order after `afterSeq`. */
-  abstract pendingItems(runId: string, afterSeq: number, limit: number): Promise<MigrationItem[]>;
   /** Which of these references still have no outcome. */
   abstract pendingAmong(runId: string, references: readonly string[]): Promise<string[]>;
   abstract finishItem(runId: string, reference: string, result: ItemResult, worker: string): Promise<void>;
   /** Gives failed customers whose reason is retryable another go; resolves how many. */
   abstract requeueRetryable(runId: string): Promise<number>;
-  /** Puts a completed run back to running when it has failures that may pass; resolves whether it did. */
-  abstract reopenForRetry(runId: string): Promise<boolean>;
   /** Marks the run completed when it is running, enumerated and has nothing pending. */
   abstract completeIfDone(runId: string): Promise<boolean>;
 
-  abstract counts(runId: string): Promise<MigrationCounts>;
+  abstract counts(runId: string): Promise<RunCounts>;
   /** How many customers of the run finished in the last `windowMs` (the current rate). */
   abstract finishedSince(runId: string, windowMs: number): Promise<number>;
   /** How many customers lose each field at the target. */
   abstract lossyFields(runId: string): Promise<Record<string, number>>;
-  /** Every item in enumeration order, a page at a time (reports). */
-  abstract items(runId: string, afterSeq: number, limit: number): Promise<MigrationItem[]>;
+  /** How many customers of a reconciliation drifted in each field, at any provider. */
+  abstract driftedFields(runId: string): Promise<Record<string, number>>;
+  /** Items in enumeration order after `afterSeq`, a page at a time, optionally of one outcome. */
+  abstract items(
+    runId: string,
+    afterSeq: number,
+    limit: number,
+    outcome?: ItemOutcome | 'pending',
+  ): Promise<MigrationItem[]>;
+
+  /** Ids of the mirror's customers linked to at least one provider, in order, after `after`. */
+  abstract linkedCustomerIds(after: string | undefined, limit: number): Promise<string[]>;
 
   /** The mirror's references at a provider account, in order, after `after` (the `mirror` source). */
   abstract linkedReferences(

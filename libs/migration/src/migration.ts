@@ -11,6 +11,22 @@ export type SourceAction = (typeof SOURCE_ACTIONS)[number];
 export const MIGRATION_OUTCOMES = ['migrated', 'already_present', 'skipped', 'failed'] as const;
 export type MigrationOutcome = (typeof MIGRATION_OUTCOMES)[number];
 
+/** How one customer of a whole-base reconciliation ended. */
+export const RECONCILIATION_OUTCOMES = ['in_sync', 'drifted', 'repaired', 'failed'] as const;
+export type ReconciliationOutcome = (typeof RECONCILIATION_OUTCOMES)[number];
+
+export type ItemOutcome = MigrationOutcome | ReconciliationOutcome;
+
+/** What a run does to each of its customers; both kinds share the run, item and checkpoint engine. */
+export const RUN_KINDS = ['migration', 'reconciliation'] as const;
+export type RunKind = (typeof RUN_KINDS)[number];
+
+/** The outcomes of each kind of run, in the order the API lists them. */
+export const OUTCOMES_OF: { readonly [K in RunKind]: readonly ItemOutcome[] } = {
+  migration: MIGRATION_OUTCOMES,
+  reconciliation: RECONCILIATION_OUTCOMES,
+};
+
 export const MIGRATION_STATUSES = ['running', 'cancelled', 'completed'] as const;
 export type MigrationStatus = (typeof MIGRATION_STATUSES)[number];
 
@@ -40,6 +56,17 @@ export interface MigrationSpec {
   liveShare: number;
   /** Customers per unit of work handed to a worker. */
   batchSize: number;
+  /** Started although another run over the same source and target was running. */
+  force?: boolean;
+}
+
+/** A whole-base reconciliation: every customer linked to a provider, compared (and repaired). */
+export interface ReconciliationSpec {
+  /** Push the mirror to every provider copy that drifted; otherwise only report. */
+  repair: boolean;
+  concurrency: number;
+  liveShare: number;
+  batchSize: number;
 }
 
 export interface OutcomeReason {
@@ -47,16 +74,31 @@ export interface OutcomeReason {
   message: string;
   /** Whether resuming the run tries the customer again. */
   retryable: boolean;
+  /** The field the provider (or the canonical validation) named, when it did. */
+  field?: string;
+}
+
+/** One provider copy of a customer that differs from the mirror. */
+export interface ProviderDrift {
+  provider: string;
+  account: string;
+  reference: string;
+  /** `missing`: the provider no longer holds the customer. */
+  state: 'drifted' | 'missing';
+  /** The canonical fields that differ (their values are not kept: they are personal data). */
+  fields: string[];
 }
 
 /** How one source customer ended. */
 export interface ItemResult {
-  outcome: MigrationOutcome;
+  outcome: ItemOutcome;
   reason?: OutcomeReason;
   /** Canonical fields the customer has that the target cannot hold. */
   lossyFields: string[];
   customerId?: string;
   targetReference?: string;
+  /** Reconciliation: the copies found drifted (before any repair). */
+  drift?: ProviderDrift[];
 }
 
 export interface MigrationItem extends Partial<ItemResult> {
@@ -67,18 +109,45 @@ export interface MigrationItem extends Partial<ItemResult> {
   finishedAt?: Date;
 }
 
+export type RunCounts = Record<ItemOutcome | 'pending' | 'total', number>;
 export type MigrationCounts = Record<MigrationOutcome | 'pending' | 'total', number>;
+export type ReconciliationCounts = Record<ReconciliationOutcome | 'pending' | 'total', number>;
 
-export interface MigrationRun {
+interface RunState {
   id: string;
   status: MigrationStatus;
-  spec: MigrationSpec;
   /** Where enumerating the source stopped. */
   cursor?: string;
   enumerated: boolean;
   createdAt: Date;
   updatedAt: Date;
   finishedAt?: Date;
+}
+
+export interface MigrationRun extends RunState {
+  kind: 'migration';
+  spec: MigrationSpec;
+}
+
+export interface ReconciliationRun extends RunState {
+  kind: 'reconciliation';
+  spec: ReconciliationSpec;
+}
+
+export type JobRun = MigrationRun | ReconciliationRun;
+
+/** A page of runs, newest first, as every list of the API pages. */
+export interface RunPage<R extends JobRun = JobRun> {
+  data: R[];
+  hasMore: boolean;
+}
+
+export interface RunPageQuery {
+  limit: number;
+  /** A run id: the runs started before it (the next page). */
+  startingAfter?: string;
+  /** A run id: the runs started after it (the previous page); wins over `startingAfter`. */
+  endingBefore?: string;
 }
 
 /** One customer of a dry run: what the run would send, and what the target would lose. */

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { PgBoss } from 'pg-boss';
 
-import { type MigrationRun } from './migration';
+import { type JobRun } from './migration';
 import { MigrationDispatcher } from './migration-dispatcher';
 import { MigrationWorker } from './migration-worker';
 
@@ -71,7 +71,7 @@ export class PgBossDispatcher extends MigrationDispatcher implements OnModuleIni
     await this.boss.stop({ graceful: true, timeout: 15_000 });
   }
 
-  async dispatch(run: MigrationRun, references: string[]): Promise<void> {
+  async dispatch(run: JobRun, references: string[]): Promise<void> {
     await this.boss.send(QUEUE, { runId: run.id, references } satisfies BatchJob);
   }
 

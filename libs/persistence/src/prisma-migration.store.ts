@@ -1,14 +1,23 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { JOB_ACTORS } from '@app/customer-domain';
+import { DomainError, JOB_ACTORS } from '@app/customer-domain';
 import {
+  type Claimed,
+  type ItemOutcome,
   type ItemResult,
+  type JobRun,
   MIGRATION_OUTCOMES,
-  type MigrationCounts,
   type MigrationItem,
-  type MigrationRun,
-  type MigrationSpec,
   MigrationStore,
+  type NewRun,
   type OutcomeReason,
+  type MigrationSpec,
+  type ProviderDrift,
+  RECONCILIATION_OUTCOMES,
+  type ReconciliationSpec,
+  type RunCounts,
+  type RunKind,
+  type RunPage,
+  type RunPageQuery,
 } from '@app/migration';
 
 import { Prisma, type PrismaClient } from '../../../generated/prisma/client';
@@ -27,35 +36,119 @@ export class PrismaMigrationStore extends MigrationStore {
     super();
   }
 
-  async createRun(id: string, spec: MigrationSpec): Promise<MigrationRun> {
-    const row = await this.prisma.migrationRun.create({
-      data: {
-        id,
-        sourceProvider: spec.source.provider,
-        sourceAccount: spec.source.account,
-        sourceKind: spec.source.kind,
-        targetProvider: spec.target.provider,
-        targetAccount: spec.target.account,
-        options: toJson(spec),
-      },
+  async createRun(run: NewRun): Promise<Claimed<JobRun>> {
+    const ends =
+      run.kind === 'migration'
+        ? {
+            sourceProvider: run.spec.source.provider,
+            sourceAccount: run.spec.source.account,
+            sourceKind: run.spec.source.kind,
+            targetProvider: run.spec.target.provider,
+            targetAccount: run.spec.target.account,
+          }
+        : {};
+    return this.prisma.$transaction(async (tx) => {
+      if (!run.force) {
+        const runningId = await lockAndFindRunning(tx, run.exclusiveKey, run.id);
+        if (runningId !== undefined) return { runningId };
+      }
+      const row = await tx.migrationRun.create({
+        data: {
+          id: run.id,
+          kind: run.kind,
+          exclusiveKey: run.exclusiveKey,
+          options: toJson(run.spec),
+          ...ends,
+        },
+      });
+      return { run: toRun(row) };
     });
-    return toRun(row);
   }
 
-  async findRun(id: string): Promise<MigrationRun | undefined> {
+  async findRun(id: string): Promise<JobRun | undefined> {
     const row = await this.prisma.migrationRun.findUnique({ where: { id } });
     return row === null ? undefined : toRun(row);
   }
 
-  async listRuns(limit: number): Promise<MigrationRun[]> {
-    const rows = await this.prisma.migrationRun.findMany({ orderBy: { createdAt: 'desc' }, take: limit });
-    return rows.map(toRun);
+  async listRuns(kind: RunKind, query: RunPageQuery): Promise<RunPage> {
+    const take = query.limit + 1;
+    // Ordered by start time, then id: two runs started in the same millisecond keep one order.
+    const cursor = async (id: string, field: 'startingAfter' | 'endingBefore') => {
+      const row = await this.prisma.migrationRun.findFirst({ where: { id, kind } });
+      if (row === null) {
+        throw new DomainError('validation_failed', `No ${kind} with id "${id}" to page from.`, [
+          { field, code: 'unknown_cursor', message: `No ${kind} with id "${id}".` },
+        ]);
+      }
+      return row;
+    };
+    if (query.endingBefore !== undefined) {
+      const after = await cursor(query.endingBefore, 'endingBefore');
+      const rows = await this.prisma.migrationRun.findMany({
+        where: {
+          kind,
+          OR: [{ createdAt: { gt: after.createdAt } }, { createdAt: after.createdAt, id: { gt: after.id } }],
+        },
+        orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+        take,
+      });
+      return { data: rows.slice(0, query.limit).reverse().map(toRun), hasMore: rows.length > query.limit };
+    }
+    const before =
+      query.startingAfter === undefined ? undefined : await cursor(query.startingAfter, 'startingAfter');
+    const rows = await this.prisma.migrationRun.findMany({
+      where: {
+        kind,
+        ...(before === undefined
+          ? {}
+          : {
+              OR: [
+                { createdAt: { lt: before.createdAt } },
+                { createdAt: before.createdAt, id: { lt: before.id } },
+              ],
+            }),
+      },
+      orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+      take,
+    });
+    return { data: rows.slice(0, query.limit).map(toRun), hasMore: rows.length > query.limit };
   }
 
-  async setStatus(id: string, status: 'running' | 'cancelled'): Promise<void> {
+  async runningRunIds(): Promise<string[]> {
+    const rows = await this.prisma.migrationRun.findMany({
+      where: { status: 'running' },
+      orderBy: { createdAt: 'asc' },
+      select: { id: true },
+    });
+    return rows.map((row) => row.id);
+  }
+
+  async cancelRun(id: string): Promise<void> {
     await this.prisma.migrationRun.updateMany({
-      where: { id, status: { not: 'completed' } },
-      data: { status, finishedAt: status === 'cancelled' ? new Date() : null },
+      where: { id, status: 'running' },
+      data: { status: 'cancelled', finishedAt: new Date() },
+    });
+  }
+
+  async resumeRun(id: string): Promise<Claimed<JobRun>> {
+    return this.prisma.$transaction(async (tx) => {
+      const row = await tx.migrationRun.findUniqueOrThrow({ where: { id } });
+      const forced = (row.options as { force?: boolean }).force === true;
+      if (row.status !== 'running' && row.exclusiveKey !== null && !forced) {
+        const runningId = await lockAndFindRunning(tx, row.exclusiveKey, id);
+        if (runningId !== undefined) return { runningId };
+      }
+      if (row.status === 'cancelled') {
+        await tx.migrationRun.update({ where: { id }, data: { status: 'running', finishedAt: null } });
+      } else if (row.status === 'completed') {
+        // Only failures that may pass are worth another go; without any the run stays completed.
+        await tx.$executeRaw`
+          UPDATE migration_runs SET status = 'running', finished_at = NULL, updated_at = now()
+           WHERE id = ${id}
+             AND EXISTS (SELECT 1 FROM migration_items
+                          WHERE run_id = ${id} AND outcome = 'failed' AND (reason->>'retryable')::boolean)`;
+      }
+      return { run: toRun(await tx.migrationRun.findUniqueOrThrow({ where: { id } })) };
     });
   }
 
@@ -90,15 +183,6 @@ export class PrismaMigrationStore extends MigrationStore {
     });
   }
 
-  async pendingItems(runId: string, afterSeq: number, limit: number): Promise<MigrationItem[]> {
-    const rows = await this.prisma.migrationItem.findMany({
-      where: { runId, outcome: null, seq: { gt: afterSeq } },
-      orderBy: { seq: 'asc' },
-      take: limit,
-    });
-    return rows.map(toItem);
-  }
-
   async pendingAmong(runId: string, references: readonly string[]): Promise<string[]> {
     const rows = await this.prisma.migrationItem.findMany({
       where: { runId, outcome: null, sourceReference: { in: [...references] } },
@@ -113,6 +197,7 @@ export class PrismaMigrationStore extends MigrationStore {
       data: {
         outcome: result.outcome,
         reason: result.reason === undefined ? Prisma.DbNull : toJson(result.reason),
+        drift: result.drift === undefined ? Prisma.DbNull : toJson(result.drift),
         lossyFields: result.lossyFields,
         customerId: result.customerId ?? null,
         targetReference: result.targetReference ?? null,
@@ -127,15 +212,6 @@ export class PrismaMigrationStore extends MigrationStore {
     return this.prisma.$executeRaw`
       UPDATE migration_items SET outcome = NULL, finished_at = NULL
        WHERE run_id = ${runId} AND outcome = 'failed' AND (reason->>'retryable')::boolean`;
-  }
-
-  async reopenForRetry(runId: string): Promise<boolean> {
-    const reopened = await this.prisma.$executeRaw`
-      UPDATE migration_runs SET status = 'running', finished_at = NULL, updated_at = now()
-       WHERE id = ${runId} AND status = 'completed'
-         AND EXISTS (SELECT 1 FROM migration_items
-                      WHERE run_id = ${runId} AND outcome = 'failed' AND (reason->>'retryable')::boolean)`;
-    return reopened === 1;
   }
 
   /**
@@ -157,6 +233,8 @@ export class PrismaMigrationStore extends MigrationStore {
       const outcomes = Object.fromEntries(MIGRATION_OUTCOMES.map((outcome) => [outcome, 0]));
       for (const group of groups) if (group.outcome !== null) outcomes[group.outcome] = group._count._all;
       const run = await tx.migrationRun.findUniqueOrThrow({ where: { id: runId } });
+      // Reconciliations share the run table; only migrations are announced.
+      if (run.kind !== 'migration') return true;
       await recordEvent(
         tx,
         {
@@ -174,15 +252,15 @@ export class PrismaMigrationStore extends MigrationStore {
     });
   }
 
-  async counts(runId: string): Promise<MigrationCounts> {
+  async counts(runId: string): Promise<RunCounts> {
     const groups = await this.prisma.migrationItem.groupBy({
       by: ['outcome'],
       where: { runId },
       _count: { _all: true },
     });
     const counts = Object.fromEntries(
-      [...MIGRATION_OUTCOMES, 'pending', 'total'].map((key) => [key, 0]),
-    ) as MigrationCounts;
+      [...MIGRATION_OUTCOMES, ...RECONCILIATION_OUTCOMES, 'pending', 'total'].map((key) => [key, 0]),
+    ) as RunCounts;
     for (const group of groups) {
       counts[group.outcome ?? 'pending'] += group._count._all;
       counts.total += group._count._all;
@@ -205,9 +283,29 @@ export class PrismaMigrationStore extends MigrationStore {
     return Object.fromEntries(rows.map((row) => [row.field, Number(row.customers)]));
   }
 
-  async items(runId: string, afterSeq: number, limit: number): Promise<MigrationItem[]> {
+  async driftedFields(runId: string): Promise<Record<string, number>> {
+    const rows = await this.prisma.$queryRaw<{ field: string; customers: bigint }[]>`
+      SELECT field, count(DISTINCT seq) AS customers
+        FROM migration_items,
+             jsonb_array_elements(drift) AS copy,
+             jsonb_array_elements_text(copy->'fields') AS field
+       WHERE run_id = ${runId} AND drift IS NOT NULL
+       GROUP BY field ORDER BY field`;
+    return Object.fromEntries(rows.map((row) => [row.field, Number(row.customers)]));
+  }
+
+  async items(
+    runId: string,
+    afterSeq: number,
+    limit: number,
+    outcome?: ItemOutcome | 'pending',
+  ): Promise<MigrationItem[]> {
     const rows = await this.prisma.migrationItem.findMany({
-      where: { runId, seq: { gt: afterSeq } },
+      where: {
+        runId,
+        seq: { gt: afterSeq },
+        ...(outcome !== undefined ? { outcome: outcome === 'pending' ? null : outcome } : {}),
+      },
       orderBy: { seq: 'asc' },
       take: limit,
     });
@@ -234,6 +332,21 @@ export class PrismaMigrationStore extends MigrationStore {
     return rows.map((row) => row.reference);
   }
 
+  async linkedCustomerIds(after: string | undefined, limit: number): Promise<string[]> {
+    const rows = await this.prisma.customer.findMany({
+      where: {
+        deletedAt: null,
+        forgottenAt: null,
+        links: { some: { intent: 'sync' } },
+        ...(after !== undefined ? { id: { gt: after } } : {}),
+      },
+      orderBy: { id: 'asc' },
+      take: limit,
+      select: { id: true },
+    });
+    return rows.map((row) => row.id);
+  }
+
   async reserveSlots(key: string, intervalMs: number, count: number, burstMs: number): Promise<number> {
     // GCRA: the first slot is the schedule's next free time, or now less the burst allowance if
     // the schedule fell behind; taking `count` slots pushes it on by as many intervals.
@@ -257,11 +370,31 @@ function toJson(value: object): Prisma.InputJsonValue {
   return JSON.parse(JSON.stringify(value)) as Prisma.InputJsonValue;
 }
 
-function toRun(row: RunRow): MigrationRun {
+/**
+ * Serialises starts (and resumes) holding `key` across every process on the database, for the
+ * rest of the transaction, and finds a running run with that key other than `self`.
+ */
+async function lockAndFindRunning(
+  tx: Prisma.TransactionClient,
+  key: string,
+  self: string,
+): Promise<string | undefined> {
+  await tx.$queryRaw`SELECT pg_advisory_xact_lock(hashtext(${`run:${key}`}))::text`;
+  const running = await tx.migrationRun.findFirst({
+    where: { exclusiveKey: key, status: 'running', id: { not: self } },
+    orderBy: { createdAt: 'asc' },
+    select: { id: true },
+  });
+  return running?.id;
+}
+
+function toRun(row: RunRow): JobRun {
   return {
     id: row.id,
     status: row.status,
-    spec: row.options as unknown as MigrationSpec,
+    ...(row.kind === 'migration'
+      ? { kind: 'migration', spec: row.options as unknown as MigrationSpec }
+      : { kind: 'reconciliation', spec: row.options as unknown as ReconciliationSpec }),
     ...(row.cursor !== null ? { cursor: row.cursor } : {}),
     enumerated: row.enumerated,
     createdAt: row.createdAt,
@@ -277,6 +410,7 @@ function toItem(row: ItemRow): MigrationItem {
     attempts: row.attempts,
     ...(row.outcome !== null ? { outcome: row.outcome } : {}),
     ...(row.reason !== null ? { reason: row.reason as unknown as OutcomeReason } : {}),
+    ...(row.drift !== null ? { drift: row.drift as unknown as ProviderDrift[] } : {}),
     lossyFields: row.lossyFields,
     ...(row.customerId !== null ? { customerId: row.customerId } : {}),
     ...(row.targetReference !== null ? { targetReference: row.targetReference } : {}),

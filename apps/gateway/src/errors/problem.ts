@@ -92,6 +92,9 @@ export const PROBLEMS: Record<ProblemCode, ProblemSpec> = {
   webhook_endpoint_not_found: answered(404),
   webhook_delivery_not_found: answered(404),
   not_ready: answered(503),
+  reconciliation_not_found: answered(404),
+  migration_already_running: answered(409),
+  reconciliation_already_running: answered(409),
   internal_error: answered(500),
   // Our credentials are wrong: nothing the caller can fix, and no provider detail is passed on.
   provider_auth_failed: answered(502),

@@ -2,6 +2,7 @@ import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestj
 import {
   ApiAcceptedResponse,
   ApiBearerAuth,
+  ApiBody,
   ApiOkResponse,
   ApiOperation,
   ApiParam,
@@ -16,9 +17,10 @@ import { RequiresScope } from '../auth/auth.decorators';
 import { ApiProblems } from '../errors/problem.dto';
 import { IDEMPOTENCY_KEY_HEADER } from '../idempotency/idempotency.middleware';
 import {
-  ListMigrationsQuery,
+  ListRunsQuery,
   MigrationItemPage,
   MigrationItemsQuery,
+  MigrationListResponse,
   MigrationPlanResponse,
   MigrationResponse,
   StartMigrationBody,
@@ -45,7 +47,20 @@ export class MigrationsController {
   @ApiOperation({
     summary: 'Start moving a customer base from one provider account to another',
     description:
-      'Records the run and drives it in the background: watch it with GET /v1/migrations/{id}. With `dryRun: true` answers the plan (200) and writes nothing. The same engine as the `migrator` CLI.',
+      'Records the run and drives it in the background: watch it with GET /v1/migrations/{id}. With `dryRun: true` answers the plan (200) and writes nothing. At most one migration per source and target runs at a time: a second start answers 409 `migration_already_running` naming the running run, unless `force: true`. The same engine as the `migrator` CLI.',
+  })
+  @ApiBody({
+    type: StartMigrationBody,
+    examples: {
+      dryRun: {
+        summary: 'Plan moving Digital River to 2Checkout (writes nothing)',
+        value: {
+          source: { provider: 'digital-river', account: 'sandbox', kind: 'list' },
+          target: { provider: 'two-checkout', account: 'sandbox' },
+          dryRun: true,
+        },
+      },
+    },
   })
   @ApiAcceptedResponse({ type: MigrationResponse, description: 'The run, started.' })
   @ApiOkResponse({ type: MigrationPlanResponse, description: 'The plan of a dry run.' })
@@ -70,16 +85,25 @@ export class MigrationsController {
   }
 
   @Get()
-  @ApiOperation({ summary: 'Recent migrations, newest first' })
-  @ApiOkResponse({ type: [MigrationResponse] })
+  @ApiOperation({ summary: 'Migrations, newest first, paged' })
+  @ApiOkResponse({ type: MigrationListResponse })
   @ApiProblems(400, 401, 403)
-  async list(@Query() query: ListMigrationsQuery): Promise<MigrationResponse[]> {
-    const runs = await this.migrations.list(query.limit ?? 20);
-    return Promise.all(runs.map(async (run) => toMigrationResponse(await this.migrations.progress(run.id))));
+  async list(@Query() query: ListRunsQuery): Promise<MigrationListResponse> {
+    const page = await this.migrations.list({
+      limit: query.limit ?? 20,
+      ...(query.startingAfter !== undefined ? { startingAfter: query.startingAfter } : {}),
+      ...(query.endingBefore !== undefined ? { endingBefore: query.endingBefore } : {}),
+    });
+    const data = await Promise.all(
+      page.data.map(async (run) => toMigrationResponse(await this.migrations.progress(run.id))),
+    );
+    return { data, hasMore: page.hasMore };
   }
 
   @Get(':id')
-  @ApiOperation({ summary: 'Progress of a migration: status, outcome counts, lossy fields' })
+  @ApiOperation({
+    summary: 'Progress of a migration: status, outcome counts, rate, ETA, lossy fields',
+  })
   @ApiParam({ name: 'id', example: 'mig_0f1e2d3c4b5a69788796' })
   @ApiOkResponse({ type: MigrationResponse })
   @ApiProblems(401, 403, 404)
@@ -91,14 +115,14 @@ export class MigrationsController {
   @ApiOperation({
     summary: "Every customer's outcome, in source order",
     description:
-      'The per-customer report: outcome, reason (retryable or not), lossy fields, ids at both ends.',
+      'The per-customer report: outcome, reason (retryable or not, and the field when the provider named one), lossy fields, ids at both ends. `outcome` narrows it to one outcome, e.g. `failed`.',
   })
   @ApiParam({ name: 'id', example: 'mig_0f1e2d3c4b5a69788796' })
   @ApiOkResponse({ type: MigrationItemPage })
   @ApiProblems(400, 401, 403, 404)
   async items(@Param('id') id: string, @Query() query: MigrationItemsQuery): Promise<MigrationItemPage> {
     const size = query.limit ?? 100;
-    const page = await this.migrations.itemPage(id, query.after ?? 0, size);
+    const page = await this.migrations.itemPage(id, query.after ?? 0, size, query.outcome);
     return {
       data: page.map(toItemResponse),
       next: page.length === size ? (page.at(-1)?.seq ?? null) : null,
@@ -125,7 +149,7 @@ export class MigrationsController {
   })
   @ApiParam({ name: 'id', example: 'mig_0f1e2d3c4b5a69788796' })
   @ApiAcceptedResponse({ type: MigrationResponse })
-  @ApiProblems(401, 403, 404)
+  @ApiProblems(401, 403, 404, 409)
   async resume(@Param('id') id: string): Promise<MigrationResponse> {
     const run = await this.migrations.resume(id);
     if (run.status === 'running') this.migrations.driveInBackground(id);
@@ -148,6 +172,7 @@ export class MigrationsController {
       concurrency: body.concurrency ?? 8,
       liveShare: body.liveShare ?? 0.2,
       batchSize: body.batchSize ?? 100,
+      ...(body.force === true ? { force: true } : {}),
     };
   }
 }

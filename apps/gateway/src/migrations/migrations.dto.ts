@@ -16,7 +16,9 @@ import {
 import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
+  IsArray,
   IsBoolean,
+  IsDefined,
   IsIn,
   IsInt,
   IsNumber,
@@ -25,11 +27,31 @@ import {
   Matches,
   Max,
   Min,
+  registerDecorator,
   ValidateNested,
 } from 'class-validator';
 
 import { ProviderTargetDto } from '../customers/customers.dto';
 import { PageLimit } from '../http/validators';
+
+/**
+ * A JSON object when present (`@IsDefined` says whether it must be): `@ValidateNested` alone lets
+ * an array, even an empty one, through to the handler.
+ */
+function IsJsonObject() {
+  return (target: object, propertyName: string) =>
+    registerDecorator({
+      // Reported under class-validator's own name, so it maps to the documented `not_an_object`.
+      name: 'isObject',
+      target: target.constructor,
+      propertyName,
+      options: { message: `${propertyName} must be an object` },
+      validator: {
+        validate: (value: unknown) =>
+          value === undefined || (typeof value === 'object' && value !== null && !Array.isArray(value)),
+      },
+    });
+}
 
 export class MigrationSourceDto extends ProviderTargetDto {
   @ApiProperty({
@@ -44,11 +66,12 @@ export class MigrationSourceDto extends ProviderTargetDto {
   @ApiPropertyOptional({
     type: [String],
     maxItems: 100_000,
-    example: ['cus_4f7d0e1c9b2a3d4e5f6a7b8c'],
+    // No example: with the `list` kind of the example body, references are refused.
     description:
-      'For `references`: the source references (DR ids, 2CO ExternalCustomerReference or CustomerReference).',
+      'Only for `references`, and required then: the source references (DR ids, 2CO ExternalCustomerReference or CustomerReference).',
   })
   @IsOptional()
+  @IsArray()
   @ArrayMaxSize(100_000)
   @IsString({ each: true })
   @Matches(/^[^\s]{1,100}$/, { each: true, message: 'each reference is 1-100 characters without spaces' })
@@ -72,11 +95,15 @@ export class CutoverDto {
 
 export class StartMigrationBody {
   @ApiProperty({ type: MigrationSourceDto })
+  @IsDefined()
+  @IsJsonObject()
   @ValidateNested()
   @Type(() => MigrationSourceDto)
   source!: MigrationSourceDto;
 
   @ApiProperty({ type: ProviderTargetDto, example: { provider: 'two-checkout', account: 'sandbox' } })
+  @IsDefined()
+  @IsJsonObject()
   @ValidateNested()
   @Type(() => ProviderTargetDto)
   target!: ProviderTargetDto;
@@ -86,6 +113,7 @@ export class StartMigrationBody {
     description: 'Absent: no cutover; customers stay synced to both.',
   })
   @IsOptional()
+  @IsJsonObject()
   @ValidateNested()
   @Type(() => CutoverDto)
   cutover?: CutoverDto;
@@ -128,19 +156,44 @@ export class StartMigrationBody {
 
   @ApiPropertyOptional({
     default: false,
+    example: true,
     description: 'Plan only: answer what the run would do per customer, writing nothing.',
   })
   @IsOptional()
   @IsBoolean()
   dryRun?: boolean;
+
+  @ApiPropertyOptional({
+    default: false,
+    description:
+      'Start although another migration over the same source and target is running (otherwise 409 migration_already_running).',
+  })
+  @IsOptional()
+  @IsBoolean()
+  force?: boolean;
 }
 
-export class ListMigrationsQuery {
+/** Newest first, paged like every list: `startingAfter`/`endingBefore` take a run id. */
+export class ListRunsQuery {
   @PageLimit({ default: 20, max: 100 })
   limit?: number;
+
+  @ApiPropertyOptional({ description: 'A run id: the runs started before it (the next page).' })
+  @IsOptional()
+  @IsString()
+  @Matches(/^[a-z]{3}_[0-9a-f]{20}$/, { message: 'startingAfter must be a run id' })
+  startingAfter?: string;
+
+  @ApiPropertyOptional({
+    description: 'A run id: the runs started after it (the previous page). Wins over startingAfter.',
+  })
+  @IsOptional()
+  @IsString()
+  @Matches(/^[a-z]{3}_[0-9a-f]{20}$/, { message: 'endingBefore must be a run id' })
+  endingBefore?: string;
 }
 
-export class MigrationItemsQuery {
+export class RunItemsPageQuery {
   @ApiPropertyOptional({ minimum: 0, description: 'The `next` of the previous page.' })
   @IsOptional()
   @Type(() => Number)
@@ -152,10 +205,25 @@ export class MigrationItemsQuery {
   limit?: number;
 }
 
-class OutcomeReasonDto {
+export class MigrationItemsQuery extends RunItemsPageQuery {
+  @ApiPropertyOptional({
+    enum: [...MIGRATION_OUTCOMES, 'pending'],
+    description: 'Only the customers that ended so (`pending`: not finished yet).',
+  })
+  @IsOptional()
+  @IsIn([...MIGRATION_OUTCOMES, 'pending'])
+  outcome?: MigrationOutcome | 'pending';
+}
+
+export class OutcomeReasonDto {
   @ApiProperty({ example: 'provider_rejected' }) code!: string;
-  @ApiProperty({ example: 'two-checkout POST /customers/ failed: 400 rejected' }) message!: string;
+  @ApiProperty({ example: 'digital-river rejected (invalid_parameter)' }) message!: string;
   @ApiProperty({ description: 'Whether resuming the run tries the customer again.' }) retryable!: boolean;
+  @ApiPropertyOptional({
+    example: 'shipping.address.country',
+    description: 'The field the provider (or the canonical validation) named, when it did.',
+  })
+  field?: string;
 }
 
 class MigrationCountsDto {
@@ -177,8 +245,22 @@ export class MigrationResponse {
   @ApiProperty({ type: CutoverDto, nullable: true }) cutover!: CutoverDto | null;
   @ApiProperty() concurrency!: number;
   @ApiProperty() liveShare!: number;
+  @ApiProperty({ description: 'Started with `force` beside another run over the same pair.' })
+  force!: boolean;
   @ApiProperty({ description: 'The whole source has been enumerated.' }) enumerated!: boolean;
   @ApiProperty({ type: MigrationCountsDto }) counts!: MigrationCountsDto;
+  @ApiProperty({
+    example: 68.4,
+    description: 'Customers finished per second over the last 30 seconds (0 once the run stopped).',
+  })
+  ratePerSecond!: number;
+  @ApiProperty({
+    type: 'integer',
+    nullable: true,
+    example: 412,
+    description: 'Seconds left at that rate; null until the source is enumerated and customers move.',
+  })
+  etaSeconds!: number | null;
   @ApiProperty({
     type: 'object',
     additionalProperties: { type: 'integer' },
@@ -189,6 +271,12 @@ export class MigrationResponse {
   @ApiProperty() createdAt!: string;
   @ApiProperty() updatedAt!: string;
   @ApiProperty({ nullable: true }) finishedAt!: string | null;
+}
+
+export class MigrationListResponse {
+  @ApiProperty({ type: [MigrationResponse] }) data!: MigrationResponse[];
+  @ApiProperty({ description: 'More runs lie beyond this page in the direction paged.' })
+  hasMore!: boolean;
 }
 
 export class MigrationItemResponse {
@@ -232,7 +320,13 @@ export class MigrationPlanResponse {
 
 const iso = (date: Date | undefined) => date?.toISOString() ?? null;
 
-export function toMigrationResponse({ run, counts, lossyFields }: MigrationProgress): MigrationResponse {
+export function toMigrationResponse({
+  run,
+  counts,
+  lossyFields,
+  ratePerSecond,
+  etaSeconds,
+}: MigrationProgress): MigrationResponse {
   const { spec } = run;
   return {
     id: run.id,
@@ -242,9 +336,12 @@ export function toMigrationResponse({ run, counts, lossyFields }: MigrationProgr
     cutover: spec.cutover ?? null,
     concurrency: spec.concurrency,
     liveShare: spec.liveShare,
+    force: spec.force === true,
     enumerated: run.enumerated,
     counts,
     lossyFields,
+    ratePerSecond,
+    etaSeconds: etaSeconds ?? null,
     createdAt: run.createdAt.toISOString(),
     updatedAt: run.updatedAt.toISOString(),
     finishedAt: iso(run.finishedAt),
@@ -255,7 +352,7 @@ export function toItemResponse(item: MigrationItem): MigrationItemResponse {
   return {
     seq: item.seq,
     sourceReference: item.sourceReference,
-    outcome: item.outcome ?? null,
+    outcome: (item.outcome as MigrationOutcome | undefined) ?? null,
     reason: item.reason ?? null,
     lossyFields: item.lossyFields ?? [],
     customerId: item.customerId ?? null,

@@ -1,58 +1,137 @@
-import { Body, Controller, HttpCode, Post } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import {
+  ApiAcceptedResponse,
   ApiBearerAuth,
   ApiBody,
   ApiOkResponse,
   ApiOperation,
-  ApiProperty,
-  ApiPropertyOptional,
+  ApiParam,
   ApiSecurity,
   ApiTags,
 } from '@nestjs/swagger';
-import { CustomerSyncService } from '@app/customer-domain';
-import { IsBoolean, IsOptional } from 'class-validator';
+import { ReconciliationService } from '@app/migration';
+import { type Response } from 'express';
 
 import { RequiresScope } from '../auth/auth.decorators';
 import { ApiProblems } from '../errors/problem.dto';
+import { IDEMPOTENCY_KEY_HEADER } from '../idempotency/idempotency.middleware';
+import { ListRunsQuery } from '../migrations/migrations.dto';
+import {
+  ReconciliationItemPage,
+  ReconciliationItemsQuery,
+  ReconciliationListResponse,
+  ReconciliationResponse,
+  StartReconciliationBody,
+  toReconciliationItem,
+  toReconciliationResponse,
+} from './reconciliations.dto';
 
-class ReconciliationBody {
-  @ApiPropertyOptional({
-    default: false,
-    description: 'Push the mirror to every provider copy that drifted.',
-  })
-  @IsOptional()
-  @IsBoolean()
-  repair?: boolean;
-}
-
-class ReconciliationReport {
-  @ApiProperty({ description: 'Linked customers checked.' }) customers!: number;
-  @ApiProperty({ description: 'Customers with at least one drifted field at a provider.' }) drifted!: number;
-  @ApiProperty({ description: 'Customers a provider no longer holds.' }) missing!: number;
-  @ApiProperty({ description: 'Customers in sync everywhere after the repair.' }) repaired!: number;
-  @ApiProperty({ type: 'object', additionalProperties: { type: 'integer' }, example: { phone: 3 } })
-  fields!: Record<string, number>;
-}
+const RUN_ID = { name: 'id', example: 'rec_0f1e2d3c4b5a69788796' };
 
 @ApiTags('reconciliation')
 @ApiBearerAuth()
 @ApiSecurity('api-key')
+@RequiresScope('admin')
 @Controller('v1/reconciliations')
 export class ReconciliationsController {
-  constructor(private readonly sync: CustomerSyncService) {}
+  constructor(private readonly reconciliations: ReconciliationService) {}
 
   @Post()
-  @HttpCode(200)
-  @RequiresScope('admin')
+  @IDEMPOTENCY_KEY_HEADER
   @ApiOperation({
-    summary: 'Compare every linked customer with its providers; repair on request',
+    summary: 'Start comparing every linked customer with its providers; repair on request',
     description:
-      'Reads each provider copy, counts drift by field, and with repair=true pushes the mirror where it drifted.',
+      'Records a reconciliation job and runs it in the background (202, Location): each customer linked to a provider is read at every provider and compared field by field with the mirror; with `repair: true` the mirror is pushed where it drifted. Watch it with GET /v1/reconciliations/{id} and list the drifted customers with GET /v1/reconciliations/{id}/items?outcome=drifted. One runs at a time (409 reconciliation_already_running).',
   })
-  @ApiBody({ type: ReconciliationBody })
-  @ApiOkResponse({ type: ReconciliationReport })
-  @ApiProblems(400, 401, 403, 502, 503)
-  run(@Body() body: ReconciliationBody): Promise<ReconciliationReport> {
-    return this.sync.reconcileAll({ repair: body.repair ?? false });
+  @ApiBody({ type: StartReconciliationBody, examples: { report: { value: { repair: false } } } })
+  @ApiAcceptedResponse({ type: ReconciliationResponse, description: 'The run, started.' })
+  @ApiProblems(400, 401, 403, 409, 413, 415)
+  async start(
+    @Body() body: StartReconciliationBody,
+    @Res({ passthrough: true }) response: Response,
+  ): Promise<ReconciliationResponse> {
+    const run = await this.reconciliations.start({
+      repair: body.repair ?? false,
+      concurrency: body.concurrency ?? 8,
+      liveShare: body.liveShare ?? 0.2,
+      batchSize: body.batchSize ?? 100,
+    });
+    this.reconciliations.driveInBackground(run.id);
+    response.status(202).location(`/v1/reconciliations/${run.id}`);
+    return toReconciliationResponse(await this.reconciliations.progress(run.id));
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'Reconciliations, newest first, paged' })
+  @ApiOkResponse({ type: ReconciliationListResponse })
+  @ApiProblems(400, 401, 403)
+  async list(@Query() query: ListRunsQuery): Promise<ReconciliationListResponse> {
+    const page = await this.reconciliations.list({
+      limit: query.limit ?? 20,
+      ...(query.startingAfter !== undefined ? { startingAfter: query.startingAfter } : {}),
+      ...(query.endingBefore !== undefined ? { endingBefore: query.endingBefore } : {}),
+    });
+    const data = await Promise.all(
+      page.data.map(async (run) => toReconciliationResponse(await this.reconciliations.progress(run.id))),
+    );
+    return { data, hasMore: page.hasMore };
+  }
+
+  @Get(':id')
+  @ApiOperation({
+    summary: 'Progress of a reconciliation: checked, in sync, drifted, repaired, failed, rate, ETA',
+  })
+  @ApiParam(RUN_ID)
+  @ApiOkResponse({ type: ReconciliationResponse })
+  @ApiProblems(401, 403, 404)
+  async get(@Param('id') id: string): Promise<ReconciliationResponse> {
+    return toReconciliationResponse(await this.reconciliations.progress(id));
+  }
+
+  @Get(':id/items')
+  @ApiOperation({
+    summary: 'Each customer checked: which provider copies drifted, in which fields',
+    description:
+      '`outcome=drifted` lists the customers that drifted; each names the provider copies that differ (or are gone) and the fields that differ. Field values are not kept.',
+  })
+  @ApiParam(RUN_ID)
+  @ApiOkResponse({ type: ReconciliationItemPage })
+  @ApiProblems(400, 401, 403, 404)
+  async items(
+    @Param('id') id: string,
+    @Query() query: ReconciliationItemsQuery,
+  ): Promise<ReconciliationItemPage> {
+    const size = query.limit ?? 100;
+    const page = await this.reconciliations.itemPage(id, query.after ?? 0, size, query.outcome);
+    return {
+      data: page.map(toReconciliationItem),
+      next: page.length === size ? (page.at(-1)?.seq ?? null) : null,
+    };
+  }
+
+  @Post(':id/cancel')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Stop a running reconciliation; customers in flight finish, the rest wait' })
+  @ApiParam(RUN_ID)
+  @ApiOkResponse({ type: ReconciliationResponse })
+  @ApiProblems(401, 403, 404)
+  async cancel(@Param('id') id: string): Promise<ReconciliationResponse> {
+    await this.reconciliations.cancel(id);
+    return toReconciliationResponse(await this.reconciliations.progress(id));
+  }
+
+  @Post(':id/resume')
+  @HttpCode(202)
+  @ApiOperation({
+    summary: 'Continue a cancelled or interrupted reconciliation from its checkpoint',
+    description: 'Customers already checked are not checked again; failures that may pass are retried.',
+  })
+  @ApiParam(RUN_ID)
+  @ApiAcceptedResponse({ type: ReconciliationResponse })
+  @ApiProblems(401, 403, 404, 409)
+  async resume(@Param('id') id: string): Promise<ReconciliationResponse> {
+    const run = await this.reconciliations.resume(id);
+    if (run.status === 'running') this.reconciliations.driveInBackground(id);
+    return toReconciliationResponse(await this.reconciliations.progress(id));
   }
 }
