@@ -42,6 +42,7 @@ export function loggerParams(level: string): Params {
           '*.authorization',
           '*.apiKey',
           '*.secretKey',
+          '*.secret',
           '*.password',
           '*.email',
           '*.phone',
