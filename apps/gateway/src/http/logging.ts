@@ -62,6 +62,7 @@ export function loggerParams(config: Pick<GatewayConfig, 'LOG_LEVEL' | 'LOG_FORM
         '*.authorization',
         '*.apiKey',
         '*.secretKey',
+        '*.secret',
         '*.password',
         '*.email',
         '*.phone',

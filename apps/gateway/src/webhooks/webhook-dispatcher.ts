@@ -27,8 +27,6 @@ import {
 /** Deliveries leased per round. */
 const BATCH = 20;
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
-
 /**
  * Stripe's scheme (https://docs.stripe.com/webhooks#verify-manually): HMAC-SHA256 with the
  * endpoint's secret over `<timestamp>.<raw body>`, sent as `t=<timestamp>,v1=<hex>`. The timestamp
@@ -61,6 +59,8 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
   private readonly inFlight = new Map<string, AbortController>();
   private running = false;
   private loop: Promise<void> | undefined;
+  /** Ends the idle wait between rounds at once, so shutdown does not wait out a poll interval. */
+  private wake: (() => void) | undefined;
 
   constructor(
     private readonly store: WebhookStore,
@@ -90,6 +90,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
 
   async onApplicationShutdown(): Promise<void> {
     this.running = false;
+    this.wake?.();
     for (const controller of this.inFlight.values()) controller.abort();
     await this.loop;
     for (const agent of this.agents) agent.destroy();
@@ -100,7 +101,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
       try {
         const claimed = await this.store.claim(this.workerId, this.leaseMs(), BATCH);
         if (claimed.length === 0) {
-          await sleep(this.config.WEBHOOK_POLL_MS);
+          await this.idle();
           continue;
         }
         await Promise.all(
@@ -116,9 +117,19 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
         );
       } catch (error) {
         this.logger.error({ error: (error as Error).name }, 'webhook round failed; trying again');
-        await sleep(this.config.WEBHOOK_POLL_MS);
+        await this.idle();
       }
     }
+  }
+
+  private idle(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, this.config.WEBHOOK_POLL_MS);
+      this.wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
   }
 
   /** Longer than a delivery can take, so a live worker never loses a lease it is using. */
