@@ -320,10 +320,8 @@ export class SyncWorker {
       };
     }
     if (link.attempts >= this.options.maxAttempts) {
-      return this.unconfirmed(link, {
-        code: 'erasure_unconfirmed',
-        message: `${link.provider}/${link.account} still held ${held.join(', ')} after ${link.attempts} read-backs.`,
-      });
+      const message = `${link.provider}/${link.account} still held ${held.join(', ')} after ${link.attempts} read-backs.`;
+      return { kind: 'failed', error: { code: 'erasure_unconfirmed', message } };
     }
     return {
       kind: 'erasure_requested',
