@@ -57,7 +57,7 @@ describe('OpenAPI document', () => {
       ['/v1/customers/by-reference/{provider}/{reference}', 'get', ['200', '401', '403', '404']],
       ['/v1/customers/{id}/forget', 'post', ['200', '401', '403', '404', '409', '422']],
       ['/v1/customers/{id}/links', 'post', ['200', '201', '400', '401', '403', '404', '409', '422']],
-      ['/v1/customers/{id}/sources/{sourceId}', 'post', ['200', '401', '403', '404', '409', '422']],
+      ['/v1/customers/{id}/sources/{sourceId}', 'post', ['200', '400', '401', '403', '404', '409', '422']],
       ['/v1/customers/{id}/sources/{sourceId}', 'delete', ['200', '401', '403', '404', '409', '422']],
       [
         '/v1/customers/{id}/tax-identifiers',

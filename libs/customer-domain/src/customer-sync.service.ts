@@ -482,7 +482,7 @@ export class CustomerSyncService {
   }
 
   /** Every (provider, field, rule) the targets would refuse in `data`, each provider once. */
-  violations(data: CustomerData, targets: readonly ProviderTarget[]): ProviderRuleViolation[] {
+  private violations(data: CustomerData, targets: readonly ProviderTarget[]): ProviderRuleViolation[] {
     const providers = [...new Map(targets.map((t) => [t.provider, t])).values()];
     return providers.flatMap((target) => this.registry.get(target.provider, target.account).check(data));
   }

@@ -386,11 +386,8 @@ export class SyncWorker {
       };
     }
     if (link.attempts >= this.options.maxAttempts) {
-      return this.unconfirmed(link, {
-        code: 'erasure_unconfirmed',
-        retryable: true,
-        message: `${link.provider}/${link.account} still held ${held.join(', ')} after ${link.attempts} read-backs.`,
-      });
+      const message = `${link.provider}/${link.account} still held ${held.join(', ')} after ${link.attempts} read-backs.`;
+      return { kind: 'failed', error: { code: 'erasure_unconfirmed', message, retryable: true } };
     }
     return {
       kind: 'erasure_requested',

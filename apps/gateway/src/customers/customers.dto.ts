@@ -249,8 +249,9 @@ class CustomerFields {
     nullable: true,
     type: String,
     description:
-      'The default payment source: one of the attached `sources` (else 422 default_source_not_attached); null clears it on update.',
-    example: 'fd74a5c5-0163-469a-ae8e-031f0259b576',
+      'The default payment source, e.g. `fd74a5c5-0163-469a-ae8e-031f0259b576`: one of the attached `sources` (else 422 default_source_not_attached); null clears it on update.',
+    // null keeps the example body valid as-is: a made-up source id would not be attached.
+    example: null,
   })
   @IsOptional()
   @IsString()
@@ -308,8 +309,8 @@ export class CreateCustomerBody extends CustomerFields {
     type: [String],
     maxItems: 20,
     description:
-      'Payment sources to attach (created client-side, e.g. by DigitalRiver.js); only providers that hold sources take them.',
-    example: ['fd74a5c5-0163-469a-ae8e-031f0259b576'],
+      'Payment source ids to attach (created client-side by DigitalRiver.js, e.g. `fd74a5c5-0163-469a-ae8e-031f0259b576`); only providers that hold sources take them.',
+    example: [],
   })
   @IsOptional()
   @IsArray()
