@@ -15,6 +15,11 @@
 // - process:  `test/process/`: spawns the built gateway or migrator (`npm run build` first).
 // - crash:    `test/crash/`: kills spawned processes mid-work (SIGKILL) to prove nothing is lost.
 // The suites listed below predate those folders; they stay where they are.
+//
+// Workers: `npm run test:unit` runs one per core (`--maxWorkers=100%`): its suites share nothing,
+// and on 2 busy cores that took the ring from 40 s to 24 s. The other rings keep jest's default
+// (cores - 1, so one on CI's 2 cores): their suites each run a database and servers with timed
+// waits, and two of them at once on 2 cores is untested.
 
 /** Replays the migrations into Prisma's schema engine and a shadow PGlite, whatever TEST_DATABASE_URL says. */
 const OPENS_NO_TEST_DATABASE = ['<rootDir>/test/persistence/schema-drift.spec.ts'];
