@@ -71,14 +71,16 @@ describe('Idempotency-Key', () => {
     const res = await post('held', { email: 'held@example.test' });
     expect(res.status).toBe(409);
     expect(res.body.code).toBe('idempotency_request_in_progress');
-    // Once the lock expires (its request died), a retry takes the key over and runs.
+    // Once the lock expires (its request died), a retry takes the key over; the customer was
+    // committed with the key's recovery point, so the retry answers it rather than creating another.
     await gateway.prisma.idempotencyRecord.updateMany({
       where: { key: 'held' },
       data: { lockedUntil: new Date(Date.now() - 1) },
     });
     const retried = await post('held', { email: 'held@example.test' });
     expect(retried.status).toBe(201);
-    expect(retried.body.id).not.toBe(held.body.id);
+    expect(retried.body.id).toBe(held.body.id);
+    expect(await gateway.prisma.customer.count({ where: { email: 'held@example.test' } })).toBe(1);
   });
 
   it('scopes keys to the calling API key', async () => {

@@ -39,6 +39,7 @@ import { ContentTypeMiddleware } from './http/content-type.middleware';
 import { loggerParams } from './http/logging';
 import { validationFailed } from './http/validators';
 import { IdempotencyMiddleware } from './idempotency/idempotency.middleware';
+import { IdempotencyPurge } from './idempotency/idempotency.purge';
 import { IdempotencyStore } from './idempotency/idempotency.store';
 
 const SHUTDOWN_HOOK = 'SHUTDOWN_HOOK';
@@ -133,6 +134,7 @@ export class GatewayModule implements NestModule {
         { provide: SHUTDOWN_HOOK, useValue: options.onShutdown },
         ShutdownHook,
         IdempotencyStore,
+        IdempotencyPurge,
         { provide: APP_GUARD, useClass: ApiKeyGuard },
         { provide: APP_FILTER, useClass: ProblemFilter },
         {

@@ -1,3 +1,4 @@
+export * from './crash-points';
 export * from './customer';
 export * from './customer-provider';
 export * from './customer-rules';

@@ -4,6 +4,7 @@ import { createInterface } from 'node:readline';
 
 import { Injectable, Logger } from '@nestjs/common';
 import {
+  crashPoint,
   DomainError,
   type FieldError,
   ProviderRegistry,
@@ -138,14 +139,13 @@ export class MigrationService {
   async start(spec: MigrationSpec): Promise<MigrationRun> {
     this.validate(spec);
     const { references, ...source } = spec.source;
-    const run = await this.store.createRun(`mig_${randomBytes(10).toString('hex')}`, { ...spec, source });
-    if (references !== undefined) {
-      for (let start = 0; start < references.length || start === 0; start += 1_000) {
-        const page = references.slice(start, start + 1_000);
-        await this.store.recordPage(run.id, page, undefined, start + 1_000 >= references.length);
-      }
-    }
-    return (await this.store.findRun(run.id))!;
+    const run = await this.store.createRun(
+      `mig_${randomBytes(10).toString('hex')}`,
+      { ...spec, source },
+      references,
+    );
+    crashPoint('after-commit');
+    return run;
   }
 
   /**

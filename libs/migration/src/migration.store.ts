@@ -13,7 +13,12 @@ import {
  * an outcome is still to do, so a run killed at any moment resumes exactly where it was.
  */
 export abstract class MigrationStore {
-  abstract createRun(id: string, spec: MigrationSpec): Promise<MigrationRun>;
+  /**
+   * Records a new run, with the source references it is limited to (then already enumerated), in
+   * one transaction: together with an idempotent request's recovery point, so a retry after a
+   * crash answers this run rather than starting a second one.
+   */
+  abstract createRun(id: string, spec: MigrationSpec, references?: readonly string[]): Promise<MigrationRun>;
   abstract findRun(id: string): Promise<MigrationRun | undefined>;
   /** Newest first. */
   abstract listRuns(limit: number): Promise<MigrationRun[]>;

@@ -21,6 +21,7 @@ import {
 } from '@app/customer-domain';
 
 import { Prisma, type PrismaClient } from '../../../generated/prisma/client';
+import { idempotentWrite } from './idempotent-write';
 import { PRISMA_CLIENT } from './prisma.tokens';
 
 type CustomerRow = Prisma.CustomerGetPayload<{ include: { links: true } }>;
@@ -48,15 +49,25 @@ export class PrismaCustomerRepository extends CustomerRepository {
 
   async insert(id: string, data: CustomerData, links: readonly NewLink[]): Promise<Customer> {
     try {
-      const row = await this.prisma.customer.create({
-        data: {
-          id,
-          ...toColumns(data),
-          links: { create: links.map((link) => ({ id: randomUUID(), ...link, status: 'pending' as const })) },
-        },
-        include: withLinks,
-      });
-      return toCustomer(row);
+      return await this.prisma.$transaction((tx) =>
+        idempotentWrite(
+          tx,
+          async () => {
+            const row = await tx.customer.create({
+              data: {
+                id,
+                ...toColumns(data),
+                links: {
+                  create: links.map((link) => ({ id: randomUUID(), ...link, status: 'pending' as const })),
+                },
+              },
+              include: withLinks,
+            });
+            return { result: toCustomer(row), resourceId: id, customerId: id };
+          },
+          ({ resourceId }) => existing(tx, resourceId),
+        ),
+      );
     } catch (error) {
       throw uniqueViolation(error) ?? error;
     }
@@ -64,35 +75,42 @@ export class PrismaCustomerRepository extends CustomerRepository {
 
   async insertAdopted(id: string, data: CustomerData, link: AdoptedLink): Promise<Customer> {
     try {
-      const row = await this.prisma.customer.create({
-        data: {
-          id,
-          ...toColumns(data),
-          links: {
-            create: {
-              id: randomUUID(),
-              provider: link.provider,
-              account: link.account,
-              reference: link.reference,
-              providerCustomerId: link.providerCustomerId ?? null,
-              unsupportedFields: link.unsupportedFields,
-              status: 'synced',
-              syncedVersion: 1,
-              lastSyncedAt: new Date(),
-            },
+      return await this.prisma.$transaction((tx) =>
+        idempotentWrite(
+          tx,
+          async () => {
+            const row = await tx.customer.create({
+              data: {
+                id,
+                ...toColumns(data),
+                links: {
+                  create: {
+                    id: randomUUID(),
+                    provider: link.provider,
+                    account: link.account,
+                    reference: link.reference,
+                    providerCustomerId: link.providerCustomerId ?? null,
+                    unsupportedFields: link.unsupportedFields,
+                    status: 'synced',
+                    syncedVersion: 1,
+                    lastSyncedAt: new Date(),
+                  },
+                },
+              },
+              include: withLinks,
+            });
+            return { result: toCustomer(row), resourceId: id, customerId: id };
           },
-        },
-        include: withLinks,
-      });
-      return toCustomer(row);
+          ({ resourceId }) => existing(tx, resourceId),
+        ),
+      );
     } catch (error) {
       throw uniqueViolation(error) ?? error;
     }
   }
 
-  async findById(id: string): Promise<Customer | undefined> {
-    const row = await this.prisma.customer.findUnique({ where: { id }, include: withLinks });
-    return row === null ? undefined : toCustomer(row);
+  findById(id: string): Promise<Customer | undefined> {
+    return this.findByIdIn(this.prisma, id);
   }
 
   async findIdByReference(provider: string, reference: string): Promise<string | undefined> {
@@ -154,85 +172,139 @@ export class PrismaCustomerRepository extends CustomerRepository {
   }
 
   async modify(id: string, change: (current: Customer) => CustomerData): Promise<Customer | undefined> {
-    return this.prisma.$transaction(async (tx) => {
-      // Concurrent writers queue on the row lock instead of retrying against each other.
-      const locked = await tx.$queryRaw<
-        { id: string }[]
-      >`SELECT id FROM customers WHERE id = ${id} FOR UPDATE`;
-      if (locked.length === 0) return undefined;
-      const current = await tx.customer.findUniqueOrThrow({ where: { id }, include: withLinks });
-      const data = change(toCustomer(current));
-      try {
-        await tx.customer.update({ where: { id }, data: { ...toColumns(data), version: { increment: 1 } } });
-      } catch (error) {
-        throw uniqueViolation(error) ?? error;
-      }
-      await requeue(tx, { customerId: id, ...KEPT_IN_SYNC });
-      return toCustomer(await tx.customer.findUniqueOrThrow({ where: { id }, include: withLinks }));
-    });
+    return this.prisma.$transaction((tx) =>
+      idempotentWrite(
+        tx,
+        async () => {
+          // Concurrent writers queue on the row lock instead of retrying against each other.
+          const locked = await tx.$queryRaw<
+            { id: string }[]
+          >`SELECT id FROM customers WHERE id = ${id} FOR UPDATE`;
+          if (locked.length === 0) return { result: undefined, resourceId: id };
+          const current = await tx.customer.findUniqueOrThrow({ where: { id }, include: withLinks });
+          const data = change(toCustomer(current));
+          try {
+            await tx.customer.update({
+              where: { id },
+              data: { ...toColumns(data), version: { increment: 1 } },
+            });
+          } catch (error) {
+            throw uniqueViolation(error) ?? error;
+          }
+          await requeue(tx, { customerId: id, ...KEPT_IN_SYNC });
+          const saved = await tx.customer.findUniqueOrThrow({ where: { id }, include: withLinks });
+          return { result: toCustomer(saved), resourceId: id, customerId: id };
+        },
+        // Already applied by the attempt that crashed: not again (a second increment, a stale If-Match).
+        async () => this.findByIdIn(tx, id),
+      ),
+    );
   }
 
   async addLink(customerId: string, link: NewLink): Promise<void> {
     try {
-      await this.prisma.providerLink.upsert({
-        where: {
-          customerId_provider_account: { customerId, provider: link.provider, account: link.account },
-        },
-        create: { id: randomUUID(), customerId, ...link, status: 'pending' },
-        update: REQUEUED,
-      });
+      await this.prisma.$transaction((tx) =>
+        idempotentWrite(
+          tx,
+          async () => {
+            await tx.providerLink.upsert({
+              where: {
+                customerId_provider_account: { customerId, provider: link.provider, account: link.account },
+              },
+              create: { id: randomUUID(), customerId, ...link, status: 'pending' },
+              update: REQUEUED,
+            });
+            return { result: undefined, resourceId: customerId, customerId };
+          },
+          () => Promise.resolve(),
+        ),
+      );
     } catch (error) {
       throw uniqueViolation(error) ?? error;
     }
   }
 
-  async markDeleted(id: string): Promise<boolean> {
-    return this.prisma.$transaction(async (tx) => {
-      const links = await tx.providerLink.count({ where: { customerId: id } });
-      if (links === 0) return (await tx.customer.deleteMany({ where: { id } })).count === 1;
-      // The external reference stays reserved until the providers' copies are gone: a new
-      // customer reusing it could otherwise be mistaken for the old one by a provider.
-      const { count } = await tx.customer.updateMany({
-        where: { id, deletedAt: null },
-        data: { deletedAt: new Date(), version: { increment: 1 } },
-      });
-      await tx.providerLink.updateMany({
-        where: { customerId: id },
-        data: { intent: 'delete', ...REQUEUED },
-      });
-      return count === 1 || (await tx.customer.count({ where: { id } })) === 1;
-    });
+  async markDeleted(id: string): Promise<LinkTarget[] | undefined> {
+    return this.prisma.$transaction((tx) =>
+      idempotentWrite(
+        tx,
+        async () => {
+          const targets = await tx.providerLink.findMany({
+            where: { customerId: id },
+            select: { provider: true, account: true },
+            orderBy: [{ provider: 'asc' }, { account: 'asc' }],
+          });
+          const done = (found: boolean) => ({
+            result: found ? targets : undefined,
+            resourceId: id,
+            customerId: id,
+            detail: { links: targets },
+          });
+          if (targets.length === 0)
+            return done((await tx.customer.deleteMany({ where: { id } })).count === 1);
+          // The external reference stays reserved until the providers' copies are gone: a new
+          // customer reusing it could otherwise be mistaken for the old one by a provider.
+          const { count } = await tx.customer.updateMany({
+            where: { id, deletedAt: null },
+            data: { deletedAt: new Date(), version: { increment: 1 } },
+          });
+          await tx.providerLink.updateMany({
+            where: { customerId: id },
+            data: { intent: 'delete', ...REQUEUED },
+          });
+          return done(count === 1 || (await tx.customer.count({ where: { id } })) === 1);
+        },
+        // The links the customer had when the crashed attempt deleted it, to report on each.
+        ({ detail }) => Promise.resolve((detail as { links: LinkTarget[] }).links),
+      ),
+    );
   }
 
   async erase(id: string): Promise<Customer | undefined> {
-    const erased = await this.prisma.$transaction(async (tx) => {
-      const { count } = await tx.customer.updateMany({
-        where: { id },
-        data: {
-          email: null,
-          givenName: null,
-          familyName: null,
-          companyName: null,
-          phone: null,
-          address: Prisma.DbNull,
-          metadata: {},
-          taxIdentifiers: [],
-          taxCertificates: [],
-          forgottenAt: new Date(),
-          version: { increment: 1 },
+    const erased = await this.prisma.$transaction((tx) =>
+      idempotentWrite(
+        tx,
+        async () => {
+          const { count } = await tx.customer.updateMany({
+            where: { id },
+            data: {
+              email: null,
+              givenName: null,
+              familyName: null,
+              companyName: null,
+              phone: null,
+              address: Prisma.DbNull,
+              metadata: {},
+              taxIdentifiers: [],
+              taxCertificates: [],
+              forgottenAt: new Date(),
+              version: { increment: 1 },
+            },
+          });
+          if (count === 0) return { result: false, resourceId: id };
+          await tx.providerLink.updateMany({
+            where: { customerId: id, intent: { not: 'delete' } },
+            data: { intent: 'forget', lastError: Prisma.DbNull, ...REQUEUED },
+          });
+          // Stored answers may hold the personal fields. Their recovery points stay, so a retry of
+          // those requests answers the tombstone instead of creating or changing the customer again.
+          await tx.idempotencyRecord.updateMany({
+            where: { customerId: id },
+            data: { responseStatus: null, responseBody: Prisma.DbNull },
+          });
+          await tx.customerEvent.create({
+            data: {
+              id: randomUUID(),
+              customerId: id,
+              type: 'forgotten',
+              detail: { erased: 'personal fields' },
+            },
+          });
+          return { result: true, resourceId: id, customerId: id };
         },
-      });
-      if (count === 0) return false;
-      await tx.providerLink.updateMany({
-        where: { customerId: id, intent: { not: 'delete' } },
-        data: { intent: 'forget', lastError: Prisma.DbNull, ...REQUEUED },
-      });
-      await tx.idempotencyRecord.deleteMany({ where: { customerId: id } });
-      await tx.customerEvent.create({
-        data: { id: randomUUID(), customerId: id, type: 'forgotten', detail: { erased: 'personal fields' } },
-      });
-      return true;
-    });
+        () => Promise.resolve(true),
+      ),
+    );
     return erased ? this.findById(id) : undefined;
   }
 
@@ -291,6 +363,11 @@ export class PrismaCustomerRepository extends CustomerRepository {
     }));
   }
 
+  private async findByIdIn(db: Tx, id: string): Promise<Customer | undefined> {
+    const row = await db.customer.findUnique({ where: { id }, include: withLinks });
+    return row === null ? undefined : toCustomer(row);
+  }
+
   private async cursorSeq(id: string, field: 'startingAfter' | 'endingBefore'): Promise<bigint> {
     const row = await this.prisma.customer.findUnique({ where: { id }, select: { seq: true } });
     if (row === null) {
@@ -300,6 +377,13 @@ export class PrismaCustomerRepository extends CustomerRepository {
     }
     return row.seq;
   }
+}
+
+/** The customer an earlier attempt of this idempotent request created; gone since is a 404. */
+async function existing(tx: Tx, id: string): Promise<Customer> {
+  const row = await tx.customer.findUnique({ where: { id }, include: withLinks });
+  if (row === null) throw new DomainError('customer_not_found', `The customer "${id}" no longer exists.`);
+  return toCustomer(row);
 }
 
 /** Puts links back in line after a write they must follow. */

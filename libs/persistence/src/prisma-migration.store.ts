@@ -11,6 +11,7 @@ import {
 } from '@app/migration';
 
 import { Prisma, type PrismaClient } from '../../../generated/prisma/client';
+import { idempotentWrite } from './idempotent-write';
 import { PRISMA_CLIENT } from './prisma.tokens';
 
 type RunRow = Prisma.MigrationRunGetPayload<object>;
@@ -25,19 +26,33 @@ export class PrismaMigrationStore extends MigrationStore {
     super();
   }
 
-  async createRun(id: string, spec: MigrationSpec): Promise<MigrationRun> {
-    const row = await this.prisma.migrationRun.create({
-      data: {
-        id,
-        sourceProvider: spec.source.provider,
-        sourceAccount: spec.source.account,
-        sourceKind: spec.source.kind,
-        targetProvider: spec.target.provider,
-        targetAccount: spec.target.account,
-        options: toJson(spec),
-      },
-    });
-    return toRun(row);
+  async createRun(id: string, spec: MigrationSpec, references?: readonly string[]): Promise<MigrationRun> {
+    return this.prisma.$transaction((tx) =>
+      idempotentWrite(
+        tx,
+        async () => {
+          await tx.migrationRun.create({
+            data: {
+              id,
+              sourceProvider: spec.source.provider,
+              sourceAccount: spec.source.account,
+              sourceKind: spec.source.kind,
+              targetProvider: spec.target.provider,
+              targetAccount: spec.target.account,
+              options: toJson(spec),
+            },
+          });
+          if (references !== undefined) await recordPageIn(tx, id, references, undefined, true);
+          return {
+            result: toRun(await tx.migrationRun.findUniqueOrThrow({ where: { id } })),
+            resourceId: id,
+          };
+        },
+        // The run the crashed attempt started: a retry answers it instead of starting another.
+        async ({ resourceId }) =>
+          toRun(await tx.migrationRun.findUniqueOrThrow({ where: { id: resourceId } })),
+      ),
+    );
   }
 
   async findRun(id: string): Promise<MigrationRun | undefined> {
@@ -63,29 +78,7 @@ export class PrismaMigrationStore extends MigrationStore {
     cursor: string | undefined,
     last: boolean,
   ): Promise<string[]> {
-    const unique = [...new Set(references)];
-    return this.prisma.$transaction(async (tx) => {
-      // The run's row lock orders pages, so sequence numbers never collide.
-      await tx.$queryRaw`SELECT id FROM migration_runs WHERE id = ${runId} FOR UPDATE`;
-      let inserted: { source_reference: string }[] = [];
-      if (unique.length > 0) {
-        inserted = await tx.$queryRaw<{ source_reference: string }[]>`
-          INSERT INTO migration_items (run_id, seq, source_reference)
-          SELECT ${runId}, base.seq + row_number() OVER (ORDER BY page.ordinality), page.reference
-            FROM unnest(${unique}::text[]) WITH ORDINALITY AS page(reference, ordinality),
-                 (SELECT COALESCE(MAX(seq), 0) AS seq FROM migration_items WHERE run_id = ${runId}) AS base
-           WHERE NOT EXISTS (
-             SELECT 1 FROM migration_items
-              WHERE run_id = ${runId} AND source_reference = page.reference)
-          RETURNING source_reference`;
-      }
-      await tx.migrationRun.update({
-        where: { id: runId },
-        data: { cursor: cursor ?? null, enumerated: last },
-      });
-      const added = new Set(inserted.map((row) => row.source_reference));
-      return unique.filter((reference) => added.has(reference));
-    });
+    return this.prisma.$transaction((tx) => recordPageIn(tx, runId, references, cursor, last));
   }
 
   async pendingItems(runId: string, afterSeq: number, limit: number): Promise<MigrationItem[]> {
@@ -253,4 +246,35 @@ function toItem(row: ItemRow): MigrationItem {
     ...(row.worker !== null ? { worker: row.worker } : {}),
     ...(row.finishedAt !== null ? { finishedAt: row.finishedAt } : {}),
   };
+}
+
+/** Records one page of the source and the cursor after it; resolves the newly recorded references. */
+async function recordPageIn(
+  tx: Prisma.TransactionClient,
+  runId: string,
+  references: readonly string[],
+  cursor: string | undefined,
+  last: boolean,
+): Promise<string[]> {
+  const unique = [...new Set(references)];
+  // The run's row lock orders pages, so sequence numbers never collide.
+  await tx.$queryRaw`SELECT id FROM migration_runs WHERE id = ${runId} FOR UPDATE`;
+  let inserted: { source_reference: string }[] = [];
+  if (unique.length > 0) {
+    inserted = await tx.$queryRaw<{ source_reference: string }[]>`
+      INSERT INTO migration_items (run_id, seq, source_reference)
+      SELECT ${runId}, base.seq + row_number() OVER (ORDER BY page.ordinality), page.reference
+        FROM unnest(${unique}::text[]) WITH ORDINALITY AS page(reference, ordinality),
+             (SELECT COALESCE(MAX(seq), 0) AS seq FROM migration_items WHERE run_id = ${runId}) AS base
+       WHERE NOT EXISTS (
+         SELECT 1 FROM migration_items
+          WHERE run_id = ${runId} AND source_reference = page.reference)
+      RETURNING source_reference`;
+  }
+  await tx.migrationRun.update({
+    where: { id: runId },
+    data: { cursor: cursor ?? null, enumerated: last },
+  });
+  const added = new Set(inserted.map((row) => row.source_reference));
+  return unique.filter((reference) => added.has(reference));
 }
