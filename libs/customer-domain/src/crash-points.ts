@@ -1,3 +1,5 @@
+import { currentRequestContext } from './request-context';
+
 /**
  * Points where chaos tests kill the process (SIGKILL) to prove a crash loses or duplicates
  * nothing: every boundary of a write, from inside its database transaction to the moment its
@@ -19,14 +21,34 @@ export const CRASH_POINTS = [
 ] as const;
 export type CrashPoint = (typeof CRASH_POINTS)[number];
 
-let armed: CrashPoint | undefined;
+/**
+ * How long the first request parked at the armed point waits for the others before the kill: a
+ * request that never gets there (it takes another path, or waits for a lock a parked one holds)
+ * must not keep the process alive.
+ */
+const PARKED_GRACE_MS = 2_000;
 
-/** Arms one crash point for the life of the process (chaos tests only; off by default). */
-export function armCrashPoint(point: CrashPoint | undefined): void {
-  armed = point;
+let armed: { point: CrashPoint; requests: number } | undefined;
+const parked = new Set<string>();
+
+/**
+ * Arms one crash point for the life of the process (chaos tests only; off by default). The
+ * process dies once `requests` different requests are parked there, so one kill can catch a whole
+ * group of writes at the same boundary.
+ */
+export function armCrashPoint(point: CrashPoint, requests = 1): void {
+  armed = { point, requests };
 }
 
-/** Kills the process here when this is the armed point. */
-export function crashPoint(point: CrashPoint): void {
-  if (armed === point) process.kill(process.pid, 'SIGKILL');
+/**
+ * Resolves at once unless this is the armed point; there the caller is parked for good and the
+ * process is killed when enough requests are parked (or the grace period is over).
+ */
+export function crashPoint(point: CrashPoint): Promise<void> {
+  if (armed?.point !== point) return Promise.resolve();
+  parked.add(currentRequestContext()?.requestId ?? 'background');
+  const kill = () => process.kill(process.pid, 'SIGKILL');
+  if (parked.size >= armed.requests) kill();
+  else if (parked.size === 1) setTimeout(kill, PARKED_GRACE_MS);
+  return new Promise<void>(() => undefined);
 }

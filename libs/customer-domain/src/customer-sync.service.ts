@@ -445,7 +445,7 @@ export class CustomerSyncService {
 
   /** After a committed write: deliver within the wait, and answer the links as they stand. */
   private async deliver(id: string): Promise<Customer> {
-    crashPoint('after-commit');
+    await crashPoint('after-commit');
     await this.worker.syncNow(id);
     return this.customers.get(id);
   }

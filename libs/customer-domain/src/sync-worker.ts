@@ -29,6 +29,8 @@ export interface SyncOptions {
   waitMs: number;
   /** Off outside chaos tests. */
   crashAt?: CrashPoint;
+  /** How many requests the crash point parks before the kill (default 1). */
+  crashAfterRequests?: number;
 }
 
 export function dataOf(customer: Customer): CustomerData {
@@ -81,7 +83,7 @@ export class SyncWorker {
     @Inject(SYNC_OPTIONS) private readonly options: SyncOptions,
   ) {
     // The engine's options carry the chaos setting; the point is armed process-wide.
-    if (options.crashAt !== undefined) armCrashPoint(options.crashAt);
+    if (options.crashAt !== undefined) armCrashPoint(options.crashAt, options.crashAfterRequests);
   }
 
   start(): void {
@@ -241,9 +243,9 @@ export class SyncWorker {
       this.perform(link, customer),
     );
     await this.queue.recordCalls(customer.id, link.intent, audited.calls);
-    crashPoint('after-answer');
+    await crashPoint('after-answer');
     const outcome = audited.error === undefined ? audited.result! : this.failure(link, audited.error);
-    crashPoint('before-link-save');
+    await crashPoint('before-link-save');
     const kept = await this.queue.settle(link, this.workerId, outcome);
     if (!kept)
       this.logger.warn(

@@ -144,7 +144,7 @@ export class MigrationService {
       { ...spec, source },
       references,
     );
-    crashPoint('after-commit');
+    await crashPoint('after-commit');
     return run;
   }
 

@@ -62,6 +62,6 @@ export async function idempotentWrite<T>(
       },
     });
   }
-  crashPoint('before-commit');
+  await crashPoint('before-commit');
   return committed.result;
 }

@@ -109,6 +109,8 @@ const envSchema = z.object({
   MIGRATION_WORKER_BATCHES: z.coerce.number().int().min(1).max(16).default(2),
   /** Chaos testing only: SIGKILL the process at this point of a write or delivery. */
   CHAOS_CRASH_AT: z.enum(CRASH_POINTS).optional(),
+  /** Chaos testing only: park this many requests at CHAOS_CRASH_AT, then SIGKILL. */
+  CHAOS_CRASH_REQUESTS: z.coerce.number().int().min(1).max(100).default(1),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   BODY_LIMIT: z
     .string()
@@ -170,7 +172,9 @@ export function syncOptions(config: GatewayConfig): SyncOptions {
     concurrency: config.SYNC_CONCURRENCY,
     pollIntervalMs: config.SYNC_POLL_MS,
     waitMs: config.SYNC_WAIT_MS,
-    ...(config.CHAOS_CRASH_AT !== undefined ? { crashAt: config.CHAOS_CRASH_AT } : {}),
+    ...(config.CHAOS_CRASH_AT !== undefined
+      ? { crashAt: config.CHAOS_CRASH_AT, crashAfterRequests: config.CHAOS_CRASH_REQUESTS }
+      : {}),
   };
 }
 

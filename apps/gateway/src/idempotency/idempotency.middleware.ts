@@ -119,25 +119,21 @@ export class IdempotencyMiddleware implements NestMiddleware {
       const body = parseJson(payload);
       const keep = shouldKeep(res.statusCode, body);
       const customerId = (body as { id?: unknown } | undefined)?.id;
-      crashPoint('before-answer-saved');
-      const outcome = keep
-        ? this.store.complete(
-            decision.recordId,
-            { status: res.statusCode, body },
-            typeof customerId === 'string' ? customerId : undefined,
-          )
-        : this.store.release(decision.recordId);
-      outcome.then(
-        () => {
-          crashPoint('before-answer-sent');
-          send(payload);
-        },
-        (error: unknown) => {
+      void (async () => {
+        await crashPoint('before-answer-saved');
+        try {
+          if (!keep) await this.store.release(decision.recordId);
+          else {
+            const id = typeof customerId === 'string' ? customerId : undefined;
+            await this.store.complete(decision.recordId, { status: res.statusCode, body }, id);
+          }
+        } catch (error) {
           // The work is done but its answer could not be kept: say so rather than pretend.
           this.logger.error({ error: (error as Error).name }, 'could not record the idempotent response');
-          send(payload);
-        },
-      );
+        }
+        await crashPoint('before-answer-sent');
+        send(payload);
+      })();
       return res;
     };
     next();
