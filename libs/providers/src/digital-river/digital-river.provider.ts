@@ -76,17 +76,13 @@ type Step =
 
 const taxIdentifierCreatedSchema = z.looseObject({ id: z.string().min(1) });
 const anyBodySchema = z.unknown();
-const taxIdentifierListSchema = z.looseObject({
-  hasMore: z.boolean(),
-  data: z.array(
-    z.looseObject({
-      id: z.string().min(1),
-      type: z.string(),
-      value: z.string(),
-      customerId: z.string().nullish(),
-    }),
-  ),
+const taxIdentifierSchema = z.looseObject({
+  id: z.string().min(1),
+  type: z.string(),
+  value: z.string(),
+  customerId: z.string().nullish(),
 });
+const taxIdentifierListSchema = z.looseObject({ hasMore: z.boolean(), data: z.array(taxIdentifierSchema) });
 
 /** Digital River customers behind the canonical port (https://docs.digitalriver.com). */
 export class DigitalRiverProvider implements CustomerProvider {
@@ -297,25 +293,32 @@ export class DigitalRiverProvider implements CustomerProvider {
       (customer.taxIdentifiers ?? []).some(
         (tax) => tax.type === taxIdentifier.type && tax.value === taxIdentifier.value,
       );
-    if (holds(await this.require(reference))) return;
     const http = this.client.http;
-    const orphan = await this.unattachedTaxIdentifier(taxIdentifier);
-    const id =
-      orphan ??
-      (await http.sendFor(createTaxIdentifierRequest(taxIdentifier), taxIdentifierCreatedSchema)).id;
-    try {
-      await http.sendFor(attachTaxIdentifierRequest(reference, id), anyBodySchema);
-    } catch (error) {
-      if (!(
-        error instanceof ProviderError &&
-        error.kind === 'conflict' &&
-        holds(await this.require(reference))
-      )) {
-        throw error;
+    for (let round = 1; ; round++) {
+      if (holds(await this.require(reference))) return;
+      // After losing one to another customer's delivery, create ours rather than race again.
+      const orphan = round === 1 ? await this.unattachedTaxIdentifier(taxIdentifier) : undefined;
+      const id =
+        orphan ??
+        (await http.sendFor(createTaxIdentifierRequest(taxIdentifier), taxIdentifierCreatedSchema)).id;
+      try {
+        await http.sendFor(attachTaxIdentifierRequest(reference, id), anyBodySchema);
+        return;
+      } catch (error) {
+        // 409: the identifier went to another customer with the same VAT id (it was free, so any
+        // delivery may take it; look again), or this customer got one meanwhile.
+        if (!(error instanceof ProviderError && error.kind === 'conflict')) throw error;
+        // One we created must not linger unattached, holding the VAT id.
+        if (orphan === undefined) await this.deleteIfUnattached(id);
+        if (round === 5) throw error;
       }
-      // Another delivery attached the same identifier first: ours must not linger unattached.
-      if (orphan === undefined) await http.sendFor(deleteTaxIdentifierRequest(id), anyBodySchema);
     }
+  }
+
+  private async deleteIfUnattached(taxIdentifierId: string): Promise<void> {
+    const tax = await this.client.http.sendFor(getTaxIdentifierRequest(taxIdentifierId), taxIdentifierSchema);
+    if (!tax.customerId)
+      await this.client.http.sendFor(deleteTaxIdentifierRequest(taxIdentifierId), anyBodySchema);
   }
 
   /**
@@ -441,6 +444,10 @@ function createTaxIdentifierRequest(taxIdentifier: TaxIdentifier): ProviderReque
     body: { type: taxIdentifier.type, value: taxIdentifier.value },
     idempotent: false,
   };
+}
+
+function getTaxIdentifierRequest(taxIdentifierId: string): ProviderRequest {
+  return { method: 'GET', path: `/tax-identifiers/${encodeURIComponent(taxIdentifierId)}`, idempotent: true };
 }
 
 function listTaxIdentifiersRequest(startingAfter: string | undefined): ProviderRequest {
