@@ -1,6 +1,9 @@
 import request from 'supertest';
 
+import { Prisma } from '../../generated/prisma/client';
+
 import { bearer, KEYS, type RunningGateway, startGateway } from '../support/gateway';
+import { eventually } from '../support/processes';
 
 describe('Idempotency-Key', () => {
   let gateway: RunningGateway;
@@ -71,14 +74,67 @@ describe('Idempotency-Key', () => {
     const res = await post('held', { email: 'held@example.test' });
     expect(res.status).toBe(409);
     expect(res.body.code).toBe('idempotency_request_in_progress');
-    // Once the lock expires (its request died), a retry takes the key over and runs.
+    // Once the lock expires (its request died), a retry takes the key over; the customer was
+    // committed with the key's recovery point, so the retry answers it rather than creating another.
     await gateway.prisma.idempotencyRecord.updateMany({
       where: { key: 'held' },
       data: { lockedUntil: new Date(Date.now() - 1) },
     });
     const retried = await post('held', { email: 'held@example.test' });
     expect(retried.status).toBe(201);
-    expect(retried.body.id).not.toBe(held.body.id);
+    expect(retried.body.id).toBe(held.body.id);
+    expect(await gateway.prisma.customer.count({ where: { email: 'held@example.test' } })).toBe(1);
+  });
+
+  /** What a crash after the commit and before the stored answer leaves: the recovery point only. */
+  const crashBeforeTheAnswerWasKept = (key: string) =>
+    gateway.prisma.idempotencyRecord.updateMany({
+      where: { key },
+      data: {
+        state: 'in_progress',
+        responseStatus: null,
+        responseBody: Prisma.DbNull,
+        lockedUntil: new Date(Date.now() - 1),
+      },
+    });
+
+  it('answers a retry after a crash with the customer its first attempt created, never a 409 kept as its answer', async () => {
+    const body = { email: 'crash-ref@example.test', externalReference: 'crash-ref-1' };
+    const first = await post('crash-ref', body);
+    expect(first.status).toBe(201);
+    expect(await gateway.prisma.idempotencyRecord.findFirst({ where: { key: 'crash-ref' } })).toMatchObject({
+      recoveryPoint: 'committed',
+      resourceId: first.body.id,
+    });
+    await crashBeforeTheAnswerWasKept('crash-ref');
+
+    // The reference is taken, by the customer this very key created: that is the key's success.
+    const retried = await post('crash-ref', body);
+    expect(retried.status).toBe(201);
+    expect(retried.body.id).toBe(first.body.id);
+    expect(retried.headers.location).toBe(`/v1/customers/${first.body.id}`);
+    const replayed = await post('crash-ref', body);
+    expect(replayed.status).toBe(201);
+    expect(replayed.headers['idempotent-replayed']).toBe('true');
+    expect(replayed.body.id).toBe(first.body.id);
+    expect(await gateway.prisma.customer.count({ where: { externalReference: 'crash-ref-1' } })).toBe(1);
+  });
+
+  it('does not apply an update twice when its retry follows a crash after the commit', async () => {
+    const created = await post('crash-update-create', {});
+    const patch = () =>
+      request(gateway.url)
+        .patch(`/v1/customers/${created.body.id}`)
+        .set(auth)
+        .set('Idempotency-Key', 'crash-update')
+        .set('If-Match', '"1"')
+        .send({ metadata: { n: '1' } });
+    expect((await patch()).body.version).toBe(2);
+    await crashBeforeTheAnswerWasKept('crash-update');
+    // Applied again, If-Match "1" would be a 412 and the version 3.
+    const retried = await patch();
+    expect(retried.status).toBe(200);
+    expect(retried.body).toMatchObject({ id: created.body.id, version: 2, metadata: { n: '1' } });
   });
 
   it('scopes keys to the calling API key', async () => {
@@ -151,5 +207,35 @@ describe('Idempotency-Key', () => {
     const res = await post('k'.repeat(256), {});
     expect(res.status).toBe(400);
     expect(res.body.errors).toEqual([expect.objectContaining({ field: 'Idempotency-Key' })]);
+  });
+});
+
+describe('expired Idempotency-Keys', () => {
+  let gateway: RunningGateway;
+
+  beforeAll(async () => {
+    gateway = await startGateway({ IDEMPOTENCY_PURGE_INTERVAL_SECONDS: '1' });
+  });
+  afterAll(() => gateway.close());
+
+  it('are purged on a schedule, and only they', async () => {
+    const record = (key: string, expiresAt: Date) => ({
+      id: `record-${key}`,
+      apiKeyId: 'writer',
+      key,
+      requestHash: 'hash',
+      lockedUntil: new Date(),
+      expiresAt,
+    });
+    await gateway.prisma.idempotencyRecord.createMany({
+      data: [
+        record('expired', new Date(Date.now() - 1_000)),
+        record('kept', new Date(Date.now() + 3_600_000)),
+      ],
+    });
+    await eventually('the expired record purged', async () =>
+      (await gateway.prisma.idempotencyRecord.count({ where: { key: 'expired' } })) === 0 ? true : undefined,
+    );
+    expect(await gateway.prisma.idempotencyRecord.count({ where: { key: 'kept' } })).toBe(1);
   });
 });

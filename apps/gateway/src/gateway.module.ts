@@ -45,6 +45,7 @@ import { ContentTypeMiddleware } from './http/content-type.middleware';
 import { loggerParams } from './http/logging';
 import { validationFailed } from './http/validators';
 import { IdempotencyMiddleware } from './idempotency/idempotency.middleware';
+import { IdempotencyPurge } from './idempotency/idempotency.purge';
 import { IdempotencyStore } from './idempotency/idempotency.store';
 import { WebhookDispatcher } from './webhooks/webhook-dispatcher';
 import { WebhookEndpointsController } from './webhooks/webhook-endpoints.controller';
@@ -151,6 +152,7 @@ export class GatewayModule implements NestModule {
         WebhookStore,
         WebhookDispatcher,
         Readiness,
+        IdempotencyPurge,
         { provide: APP_GUARD, useClass: ApiKeyGuard },
         { provide: APP_FILTER, useClass: ProblemFilter },
         {

@@ -18,6 +18,7 @@ import {
   type WriteOperation,
 } from './customer-provider';
 import { compareCustomers, type ComparedField, type FieldDrift } from './drift';
+import { crashPoint } from './crash-points';
 import { DomainError } from './errors';
 import { adoptionPatch } from './reconcile';
 import { withCallAudit } from './provider-calls';
@@ -220,13 +221,11 @@ export class CustomerSyncService {
    * delete at a provider is visible and can be re-driven.
    */
   async delete(id: string): Promise<{ deleted: boolean; providers: ProviderReport[] }> {
-    const before = await this.customers.get(id);
     // A repeated delete re-drives provider deletes that failed or still wait.
-    if (before.deletedAt === undefined) await this.customers.delete(id);
-    else await this.queue.redrive(id);
+    const targets = await this.customers.delete(id);
     await this.worker.syncNow(id);
     const after = await this.repository.findById(id);
-    const providers = before.providers.map((link): ProviderReport => {
+    const providers = targets.map((link): ProviderReport => {
       const remaining = after?.providers.find((l) => sameTarget(l, link));
       if (
         remaining === undefined ||
@@ -448,7 +447,7 @@ export class CustomerSyncService {
 
   /** After a committed write: deliver within the wait, and answer the links as they stand. */
   private async deliver(id: string): Promise<Customer> {
-    this.worker.crashPoint('after-commit');
+    await crashPoint('after-commit');
     await this.worker.syncNow(id);
     return this.customers.get(id);
   }

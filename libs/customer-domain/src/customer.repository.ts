@@ -47,7 +47,10 @@ export interface StoredProviderCall extends ProviderCallRecord {
 /**
  * The mirror of canonical customers. Every write that providers must follow also marks the
  * customer's links pending in the same transaction (the outbox), so a crash can never separate a
- * change from the work it implies. An abstract class so it doubles as its own Nest injection token.
+ * change from the work it implies. Inside a request holding an Idempotency-Key
+ * (`currentRequestContext().idempotencyRecordId`) the writes below also record the key's recovery
+ * point in their transaction; on a retry after a crash a write the first attempt already committed
+ * is not applied again and resolves the state it left. An abstract class so it doubles as its own Nest injection token.
  */
 export abstract class CustomerRepository {
   /** Throws DomainError `external_reference_taken` or `provider_reference_taken`. */
@@ -77,9 +80,11 @@ export abstract class CustomerRepository {
 
   /**
    * Deletes the customer: at once when no provider holds it, else marks it deleted and its links
-   * to be deleted there; the row goes when the last link does. Resolves false for no customer.
+   * to be deleted there; the row goes when the last link does. A repeated delete puts the links
+   * still there back in line. Resolves the provider accounts the customer was linked to when it was
+   * deleted, or undefined for no customer.
    */
-  abstract markDeleted(id: string): Promise<boolean>;
+  abstract markDeleted(id: string): Promise<LinkTarget[] | undefined>;
 
   /**
    * GDPR erasure: clears the personal fields, marks the customer forgotten, its links to be

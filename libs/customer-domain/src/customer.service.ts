@@ -8,6 +8,7 @@ import {
   type CustomerPage,
   CustomerRepository,
   type AdoptedLink,
+  type LinkTarget,
   type NewLink,
 } from './customer.repository';
 import { customerInvariantViolations } from './customer-rules';
@@ -99,8 +100,11 @@ export class CustomerService {
     return erased;
   }
 
-  async delete(id: string): Promise<void> {
-    if (!(await this.repository.markDeleted(id))) throw notFound(id);
+  /** Resolves the provider accounts the customer was linked to. */
+  async delete(id: string): Promise<LinkTarget[]> {
+    const targets = await this.repository.markDeleted(id);
+    if (targets === undefined) throw notFound(id);
+    return targets;
   }
 }
 

@@ -1,4 +1,5 @@
 export * from './backoff';
+export * from './crash-points';
 export * from './customer';
 export * from './customer-provider';
 export * from './customer-rules';

@@ -10,13 +10,10 @@ import { compareCustomers } from './drift';
 import { DomainError, failureOf, ProviderError } from './errors';
 import { withCallAudit } from './provider-calls';
 import { ProviderRegistry } from './provider-registry';
+import { armCrashPoint, crashPoint, type CrashPoint } from './crash-points';
 import { type ClaimedLink, type DeliveryAction, type SettleOutcome, SyncQueue } from './sync-queue';
 
 export const SYNC_OPTIONS = 'SYNC_OPTIONS';
-
-/** Points where chaos tests kill the process (SIGKILL) to prove a crash loses nothing. */
-export const CRASH_POINTS = ['after-commit', 'after-answer', 'before-link-save'] as const;
-export type CrashPoint = (typeof CRASH_POINTS)[number];
 
 export interface SyncOptions {
   /** How long a worker owns a link it leased; longer than the slowest provider call with retries. */
@@ -38,6 +35,8 @@ export interface SyncOptions {
   shutdownGraceMs: number;
   /** Off outside chaos tests. */
   crashAt?: CrashPoint;
+  /** How many requests the crash point parks before the kill (default 1). */
+  crashAfterRequests?: number;
 }
 
 export function dataOf(customer: Customer): CustomerData {
@@ -86,10 +85,9 @@ export class SyncWorker {
     private readonly customers: CustomerRepository,
     private readonly registry: ProviderRegistry,
     @Inject(SYNC_OPTIONS) private readonly options: SyncOptions,
-  ) {}
-
-  crashPoint(point: CrashPoint): void {
-    if (this.options.crashAt === point) process.kill(process.pid, 'SIGKILL');
+  ) {
+    // The engine's options carry the chaos setting; the point is armed process-wide.
+    if (options.crashAt !== undefined) armCrashPoint(options.crashAt, options.crashAfterRequests);
   }
 
   start(): void {
@@ -316,9 +314,9 @@ export class SyncWorker {
       this.perform(link, customer),
     );
     await this.queue.recordCalls(customer.id, link.intent, audited.calls);
-    this.crashPoint('after-answer');
+    await crashPoint('after-answer');
     const outcome = audited.error === undefined ? audited.result! : this.failure(link, audited.error);
-    this.crashPoint('before-link-save');
+    await crashPoint('before-link-save');
     const kept = await this.queue.settle(link, this.workerId, outcome);
     if (!kept)
       this.logger.warn(

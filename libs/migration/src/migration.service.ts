@@ -1,7 +1,15 @@
 import { randomBytes } from 'node:crypto';
 
-import { Injectable } from '@nestjs/common';
-import { DomainError, type FieldError, ProviderRegistry } from '@app/customer-domain';
+import { Injectable, Logger } from '@nestjs/common';
+import {
+  crashPoint,
+  DomainError,
+  type FieldError,
+  ProviderRegistry,
+  type RemoteCustomer,
+  SyncQueue,
+  withCallAudit,
+} from '@app/customer-domain';
 import pLimit from 'p-limit';
 
 import { CustomerMigrator } from './customer-migrator';
@@ -116,15 +124,11 @@ export class MigrationService {
       spec: { ...spec, source },
       exclusiveKey: migrationPairKey(spec),
       force: spec.force === true,
+      ...(references !== undefined ? { references } : {}),
     });
     if ('runningId' in claimed) throw alreadyRunning(claimed.runningId, spec);
-    if (references !== undefined) {
-      for (let start = 0; start < references.length || start === 0; start += 1_000) {
-        const page = references.slice(start, start + 1_000);
-        await this.store.recordPage(id, page, undefined, start + 1_000 >= references.length);
-      }
-    }
-    return this.get(id);
+    await crashPoint('after-commit');
+    return this.get(claimed.run.id);
   }
 
   /**

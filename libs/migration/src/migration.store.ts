@@ -14,7 +14,13 @@ import {
 /** A run to record: its kind and spec, and the key of which at most one run may be running. */
 export type NewRun = (
   { kind: 'migration'; spec: MigrationSpec } | { kind: 'reconciliation'; spec: ReconciliationSpec }
-) & { id: string; exclusiveKey: string; force: boolean };
+) & {
+  id: string;
+  exclusiveKey: string;
+  force: boolean;
+  /** The source references a run is limited to, recorded in the run's own transaction. */
+  references?: readonly string[];
+};
 
 /** A start or resume either happened, or another run holding the same key is running. */
 export type Claimed<T> = { run: T } | { runningId: string };
@@ -28,7 +34,8 @@ export abstract class MigrationStore {
   /**
    * Records a running run, unless (without `force`) another run with its exclusive key is
    * running. Checked and written under a lock on the key, so concurrent starts in any number of
-   * processes cannot both pass.
+   * processes cannot both pass; written together with an idempotent request's recovery point, so
+   * a retry after a crash answers this run rather than starting a second one.
    */
   abstract createRun(run: NewRun): Promise<Claimed<JobRun>>;
   abstract findRun(id: string): Promise<JobRun | undefined>;

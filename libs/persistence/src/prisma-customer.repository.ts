@@ -24,6 +24,7 @@ import {
 
 import { Prisma, type PrismaClient } from '../../../generated/prisma/client';
 import { recordEvent, scrubCustomerEvents } from './event-log';
+import { idempotentWrite } from './idempotent-write';
 import { PRISMA_CLIENT } from './prisma.tokens';
 
 type CustomerRow = Prisma.CustomerGetPayload<{ include: { links: true } }>;
@@ -64,20 +65,26 @@ export class PrismaCustomerRepository extends CustomerRepository {
 
   async insert(id: string, data: CustomerData, links: readonly NewLink[]): Promise<Customer> {
     try {
-      return await this.prisma.$transaction(async (tx) => {
-        const row = await tx.customer.create({
-          data: {
-            id,
-            ...toColumns(data),
-            links: {
-              create: links.map((link) => ({ id: randomUUID(), ...link, status: 'pending' as const })),
-            },
+      return await this.prisma.$transaction((tx) =>
+        idempotentWrite(
+          tx,
+          async () => {
+            const row = await tx.customer.create({
+              data: {
+                id,
+                ...toColumns(data),
+                links: {
+                  create: links.map((link) => ({ id: randomUUID(), ...link, status: 'pending' as const })),
+                },
+              },
+              include: withLinks,
+            });
+            await recordCreated(tx, row);
+            return { result: toCustomer(row), resourceId: id, customerId: id };
           },
-          include: withLinks,
-        });
-        await recordCreated(tx, row);
-        return toCustomer(row);
-      });
+          ({ resourceId }) => existing(tx, resourceId),
+        ),
+      );
     } catch (error) {
       throw uniqueViolation(error) ?? error;
     }
@@ -85,39 +92,44 @@ export class PrismaCustomerRepository extends CustomerRepository {
 
   async insertAdopted(id: string, data: CustomerData, link: AdoptedLink): Promise<Customer> {
     try {
-      return await this.prisma.$transaction(async (tx) => {
-        const row = await tx.customer.create({
-          data: {
-            id,
-            ...toColumns(data),
-            links: {
-              create: {
-                id: randomUUID(),
-                provider: link.provider,
-                account: link.account,
-                reference: link.reference,
-                providerCustomerId: link.providerCustomerId ?? null,
-                unsupportedFields: link.unsupportedFields,
-                lossyFields: link.lossyFields,
-                status: 'synced',
-                syncedVersion: 1,
-                lastSyncedAt: new Date(),
+      return await this.prisma.$transaction((tx) =>
+        idempotentWrite(
+          tx,
+          async () => {
+            const row = await tx.customer.create({
+              data: {
+                id,
+                ...toColumns(data),
+                links: {
+                  create: {
+                    id: randomUUID(),
+                    provider: link.provider,
+                    account: link.account,
+                    reference: link.reference,
+                    providerCustomerId: link.providerCustomerId ?? null,
+                    unsupportedFields: link.unsupportedFields,
+                    lossyFields: link.lossyFields,
+                    status: 'synced',
+                    syncedVersion: 1,
+                    lastSyncedAt: new Date(),
+                  },
+                },
               },
-            },
+              include: withLinks,
+            });
+            await recordCreated(tx, row);
+            return { result: toCustomer(row), resourceId: id, customerId: id };
           },
-          include: withLinks,
-        });
-        await recordCreated(tx, row);
-        return toCustomer(row);
-      });
+          ({ resourceId }) => existing(tx, resourceId),
+        ),
+      );
     } catch (error) {
       throw uniqueViolation(error) ?? error;
     }
   }
 
-  async findById(id: string): Promise<Customer | undefined> {
-    const row = await this.prisma.customer.findUnique({ where: { id }, include: withLinks });
-    return row === null ? undefined : toCustomer(row);
+  findById(id: string): Promise<Customer | undefined> {
+    return this.findByIdIn(this.prisma, id);
   }
 
   async findIdByReference(provider: string, reference: string): Promise<string | undefined> {
@@ -179,107 +191,152 @@ export class PrismaCustomerRepository extends CustomerRepository {
   }
 
   async modify(id: string, change: (current: Customer) => CustomerData): Promise<Customer | undefined> {
-    return this.prisma.$transaction(async (tx) => {
-      // Concurrent writers queue on the row lock instead of retrying against each other.
-      const locked = await tx.$queryRaw<
-        { id: string }[]
-      >`SELECT id FROM customers WHERE id = ${id} FOR UPDATE`;
-      if (locked.length === 0) return undefined;
-      const current = await tx.customer.findUniqueOrThrow({ where: { id }, include: withLinks });
-      const before = toCustomer(current);
-      const data = change(before);
-      try {
-        await tx.customer.update({ where: { id }, data: { ...toColumns(data), version: { increment: 1 } } });
-      } catch (error) {
-        throw uniqueViolation(error) ?? error;
-      }
-      await requeue(tx, { customerId: id, ...KEPT_IN_SYNC });
-      const saved = toCustomer(await tx.customer.findUniqueOrThrow({ where: { id }, include: withLinks }));
-      const changedFields = changedFieldsOf(before, data);
-      if (changedFields.length > 0) {
-        await recordEvent(
-          tx,
-          {
-            type: 'customer.updated',
-            customerId: id,
-            data: { version: saved.version, changedFields, customer: snapshotOf(data) },
-          },
-          JOB_ACTORS.system,
-        );
-      }
-      return saved;
-    });
+    return this.prisma.$transaction((tx) =>
+      idempotentWrite(
+        tx,
+        async () => {
+          // Concurrent writers queue on the row lock instead of retrying against each other.
+          const locked = await tx.$queryRaw<
+            { id: string }[]
+          >`SELECT id FROM customers WHERE id = ${id} FOR UPDATE`;
+          if (locked.length === 0) return { result: undefined, resourceId: id };
+          const current = await tx.customer.findUniqueOrThrow({ where: { id }, include: withLinks });
+          const before = toCustomer(current);
+          const data = change(before);
+          try {
+            await tx.customer.update({
+              where: { id },
+              data: { ...toColumns(data), version: { increment: 1 } },
+            });
+          } catch (error) {
+            throw uniqueViolation(error) ?? error;
+          }
+          await requeue(tx, { customerId: id, ...KEPT_IN_SYNC });
+          const saved = toCustomer(
+            await tx.customer.findUniqueOrThrow({ where: { id }, include: withLinks }),
+          );
+          const changedFields = changedFieldsOf(before, data);
+          if (changedFields.length > 0) {
+            await recordEvent(
+              tx,
+              {
+                type: 'customer.updated',
+                customerId: id,
+                data: { version: saved.version, changedFields, customer: snapshotOf(data) },
+              },
+              JOB_ACTORS.system,
+            );
+          }
+          return { result: saved, resourceId: id, customerId: id };
+        },
+        // Already applied by the attempt that crashed: not again (a second increment, a stale If-Match).
+        async () => this.findByIdIn(tx, id),
+      ),
+    );
   }
 
   async addLink(customerId: string, link: NewLink): Promise<void> {
     try {
-      await this.prisma.providerLink.upsert({
-        where: {
-          customerId_provider_account: { customerId, provider: link.provider, account: link.account },
-        },
-        create: { id: randomUUID(), customerId, ...link, status: 'pending' },
-        update: REQUEUED,
-      });
+      await this.prisma.$transaction((tx) =>
+        idempotentWrite(
+          tx,
+          async () => {
+            await tx.providerLink.upsert({
+              where: {
+                customerId_provider_account: { customerId, provider: link.provider, account: link.account },
+              },
+              create: { id: randomUUID(), customerId, ...link, status: 'pending' },
+              update: REQUEUED,
+            });
+            return { result: undefined, resourceId: customerId, customerId };
+          },
+          () => Promise.resolve(),
+        ),
+      );
     } catch (error) {
       throw uniqueViolation(error) ?? error;
     }
   }
 
-  async markDeleted(id: string): Promise<boolean> {
-    return this.prisma.$transaction(async (tx) => {
-      const deleted = (providersLeft: number) =>
-        recordEvent(
-          tx,
-          { type: 'customer.deleted', customerId: id, data: { providersLeft } },
-          JOB_ACTORS.system,
-        );
-      const links = await tx.providerLink.count({ where: { customerId: id } });
-      if (links === 0) {
-        if ((await tx.customer.deleteMany({ where: { id } })).count === 0) return false;
-        await deleted(0);
-        return true;
-      }
-      // The external reference stays reserved until the providers' copies are gone: a new
-      // customer reusing it could otherwise be mistaken for the old one by a provider.
-      // The tombstone keeps ids and links (every provider reference still finds it), not the
-      // customer's personal data: a provider that cannot delete is scrubbed from its own copy.
-      const { count } = await tx.customer.updateMany({
-        where: { id, deletedAt: null },
-        data: { ...ERASED_PERSONAL_FIELDS, deletedAt: new Date(), version: { increment: 1 } },
-      });
-      await tx.providerLink.updateMany({
-        where: { customerId: id },
-        data: { intent: 'delete', erasure: Prisma.DbNull, ...REQUEUED },
-      });
-      if (count === 1) await deleted(links);
-      return count === 1 || (await tx.customer.count({ where: { id } })) === 1;
-    });
+  async markDeleted(id: string): Promise<LinkTarget[] | undefined> {
+    return this.prisma.$transaction((tx) =>
+      idempotentWrite(
+        tx,
+        async () => {
+          const targets = await tx.providerLink.findMany({
+            where: { customerId: id },
+            select: { provider: true, account: true },
+            orderBy: [{ provider: 'asc' }, { account: 'asc' }],
+          });
+          const done = (found: boolean) => ({
+            result: found ? targets : undefined,
+            resourceId: id,
+            customerId: id,
+            detail: { links: targets },
+          });
+          const deleted = (providersLeft: number) =>
+            recordEvent(
+              tx,
+              { type: 'customer.deleted', customerId: id, data: { providersLeft } },
+              JOB_ACTORS.system,
+            );
+          if (targets.length === 0) {
+            if ((await tx.customer.deleteMany({ where: { id } })).count === 0) return done(false);
+            await deleted(0);
+            return done(true);
+          }
+          // The external reference stays reserved until the providers' copies are gone: a new
+          // customer reusing it could otherwise be mistaken for the old one by a provider.
+          // The tombstone keeps ids and links (every provider reference still finds it), not the
+          // customer's personal data: a provider that cannot delete is scrubbed from its own copy.
+          const { count } = await tx.customer.updateMany({
+            where: { id, deletedAt: null },
+            data: { ...ERASED_PERSONAL_FIELDS, deletedAt: new Date(), version: { increment: 1 } },
+          });
+          await tx.providerLink.updateMany({
+            where: { customerId: id },
+            data: { intent: 'delete', erasure: Prisma.DbNull, ...REQUEUED },
+          });
+          if (count === 1) await deleted(targets.length);
+          return done(count === 1 || (await tx.customer.count({ where: { id } })) === 1);
+        },
+        // The links the customer had when the crashed attempt deleted it, to report on each.
+        ({ detail }) => Promise.resolve((detail as { links: LinkTarget[] }).links),
+      ),
+    );
   }
 
   async erase(id: string): Promise<Customer | undefined> {
-    const erased = await this.prisma.$transaction(async (tx) => {
-      const { count } = await tx.customer.updateMany({
-        where: { id },
-        data: {
-          ...ERASED_PERSONAL_FIELDS,
-          forgottenAt: new Date(),
-          version: { increment: 1 },
-        },
-      });
-      if (count === 0) return false;
-      await tx.providerLink.updateMany({
-        where: { customerId: id, intent: { not: 'delete' } },
-        data: { intent: 'forget', erasure: Prisma.DbNull, lastError: Prisma.DbNull, ...REQUEUED },
-      });
-      await tx.idempotencyRecord.deleteMany({ where: { customerId: id } });
-      await scrubCustomerEvents(tx, id);
-      await recordEvent(
+    const erased = await this.prisma.$transaction((tx) =>
+      idempotentWrite(
         tx,
-        { type: 'customer.forgotten', customerId: id, data: { erased: 'personal fields' } },
-        JOB_ACTORS.system,
-      );
-      return true;
-    });
+        async () => {
+          const { count } = await tx.customer.updateMany({
+            where: { id },
+            data: { ...ERASED_PERSONAL_FIELDS, forgottenAt: new Date(), version: { increment: 1 } },
+          });
+          if (count === 0) return { result: false, resourceId: id };
+          await tx.providerLink.updateMany({
+            where: { customerId: id, intent: { not: 'delete' } },
+            data: { intent: 'forget', erasure: Prisma.DbNull, lastError: Prisma.DbNull, ...REQUEUED },
+          });
+          // Stored answers may hold the personal fields. Their recovery points stay, so a retry of
+          // those requests answers the tombstone instead of creating or changing the customer again.
+          await tx.idempotencyRecord.updateMany({
+            where: { customerId: id },
+            data: { responseStatus: null, responseBody: Prisma.DbNull },
+          });
+          await scrubCustomerEvents(tx, id);
+          await recordEvent(
+            tx,
+            { type: 'customer.forgotten', customerId: id, data: { erased: 'personal fields' } },
+            JOB_ACTORS.system,
+          );
+          return { result: true, resourceId: id, customerId: id };
+        },
+        () => Promise.resolve(true),
+      ),
+    );
     return erased ? this.findById(id) : undefined;
   }
 
@@ -333,6 +390,11 @@ export class PrismaCustomerRepository extends CustomerRepository {
       ...(row.providerRequestId !== null ? { providerRequestId: row.providerRequestId } : {}),
       at: row.createdAt,
     }));
+  }
+
+  private async findByIdIn(db: Tx, id: string): Promise<Customer | undefined> {
+    const row = await db.customer.findUnique({ where: { id }, include: withLinks });
+    return row === null ? undefined : toCustomer(row);
   }
 
   private async cursorSeq(id: string, field: 'startingAfter' | 'endingBefore'): Promise<bigint> {
@@ -413,6 +475,13 @@ function changedFieldsOf(before: CustomerData, after: CustomerData): string[] {
   const previous: Record<string, unknown> = toColumns(before);
   const next: Record<string, unknown> = toColumns(after);
   return Object.keys(next).filter((field) => !isDeepStrictEqual(previous[field], next[field]));
+}
+
+/** The customer an earlier attempt of this idempotent request created; gone since is a 404. */
+async function existing(tx: Tx, id: string): Promise<Customer> {
+  const row = await tx.customer.findUnique({ where: { id }, include: withLinks });
+  if (row === null) throw new DomainError('customer_not_found', `The customer "${id}" no longer exists.`);
+  return toCustomer(row);
 }
 
 /** Puts links back in line after a write they must follow. */

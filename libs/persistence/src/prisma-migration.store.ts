@@ -22,6 +22,7 @@ import {
 
 import { Prisma, type PrismaClient } from '../../../generated/prisma/client';
 import { recordEvent } from './event-log';
+import { idempotentWrite } from './idempotent-write';
 import { PRISMA_CLIENT } from './prisma.tokens';
 
 type RunRow = Prisma.MigrationRunGetPayload<object>;
@@ -47,22 +48,37 @@ export class PrismaMigrationStore extends MigrationStore {
             targetAccount: run.spec.target.account,
           }
         : {};
-    return this.prisma.$transaction(async (tx) => {
-      if (!run.force) {
-        const runningId = await lockAndFindRunning(tx, run.exclusiveKey, run.id);
-        if (runningId !== undefined) return { runningId };
-      }
-      const row = await tx.migrationRun.create({
-        data: {
-          id: run.id,
-          kind: run.kind,
-          exclusiveKey: run.exclusiveKey,
-          options: toJson(run.spec),
-          ...ends,
+    return this.prisma.$transaction((tx) =>
+      idempotentWrite<Claimed<JobRun>>(
+        tx,
+        async () => {
+          if (!run.force) {
+            const runningId = await lockAndFindRunning(tx, run.exclusiveKey, run.id);
+            // Nothing was written: the refusal is no recovery point, a retry checks again.
+            if (runningId !== undefined) return { result: { runningId }, resourceId: '' };
+          }
+          await tx.migrationRun.create({
+            data: {
+              id: run.id,
+              kind: run.kind,
+              exclusiveKey: run.exclusiveKey,
+              options: toJson(run.spec),
+              ...ends,
+            },
+          });
+          // A run limited to given references has them recorded with it, all or nothing.
+          if (run.references !== undefined) await recordPageIn(tx, run.id, run.references, undefined, true);
+          return {
+            result: { run: toRun(await tx.migrationRun.findUniqueOrThrow({ where: { id: run.id } })) },
+            resourceId: run.id,
+          };
         },
-      });
-      return { run: toRun(row) };
-    });
+        // The run the crashed attempt started: a retry answers it instead of starting another.
+        async ({ resourceId }) => ({
+          run: toRun(await tx.migrationRun.findUniqueOrThrow({ where: { id: resourceId } })),
+        }),
+      ),
+    );
   }
 
   async findRun(id: string): Promise<JobRun | undefined> {
@@ -158,29 +174,7 @@ export class PrismaMigrationStore extends MigrationStore {
     cursor: string | undefined,
     last: boolean,
   ): Promise<string[]> {
-    const unique = [...new Set(references)];
-    return this.prisma.$transaction(async (tx) => {
-      // The run's row lock orders pages, so sequence numbers never collide.
-      await tx.$queryRaw`SELECT id FROM migration_runs WHERE id = ${runId} FOR UPDATE`;
-      let inserted: { source_reference: string }[] = [];
-      if (unique.length > 0) {
-        inserted = await tx.$queryRaw<{ source_reference: string }[]>`
-          INSERT INTO migration_items (run_id, seq, source_reference)
-          SELECT ${runId}, base.seq + row_number() OVER (ORDER BY page.ordinality), page.reference
-            FROM unnest(${unique}::text[]) WITH ORDINALITY AS page(reference, ordinality),
-                 (SELECT COALESCE(MAX(seq), 0) AS seq FROM migration_items WHERE run_id = ${runId}) AS base
-           WHERE NOT EXISTS (
-             SELECT 1 FROM migration_items
-              WHERE run_id = ${runId} AND source_reference = page.reference)
-          RETURNING source_reference`;
-      }
-      await tx.migrationRun.update({
-        where: { id: runId },
-        data: { cursor: cursor ?? null, enumerated: last },
-      });
-      const added = new Set(inserted.map((row) => row.source_reference));
-      return unique.filter((reference) => added.has(reference));
-    });
+    return this.prisma.$transaction((tx) => recordPageIn(tx, runId, references, cursor, last));
   }
 
   async pendingAmong(runId: string, references: readonly string[]): Promise<string[]> {
@@ -417,4 +411,35 @@ function toItem(row: ItemRow): MigrationItem {
     ...(row.worker !== null ? { worker: row.worker } : {}),
     ...(row.finishedAt !== null ? { finishedAt: row.finishedAt } : {}),
   };
+}
+
+/** Records one page of the source and the cursor after it; resolves the newly recorded references. */
+async function recordPageIn(
+  tx: Prisma.TransactionClient,
+  runId: string,
+  references: readonly string[],
+  cursor: string | undefined,
+  last: boolean,
+): Promise<string[]> {
+  const unique = [...new Set(references)];
+  // The run's row lock orders pages, so sequence numbers never collide.
+  await tx.$queryRaw`SELECT id FROM migration_runs WHERE id = ${runId} FOR UPDATE`;
+  let inserted: { source_reference: string }[] = [];
+  if (unique.length > 0) {
+    inserted = await tx.$queryRaw<{ source_reference: string }[]>`
+      INSERT INTO migration_items (run_id, seq, source_reference)
+      SELECT ${runId}, base.seq + row_number() OVER (ORDER BY page.ordinality), page.reference
+        FROM unnest(${unique}::text[]) WITH ORDINALITY AS page(reference, ordinality),
+             (SELECT COALESCE(MAX(seq), 0) AS seq FROM migration_items WHERE run_id = ${runId}) AS base
+       WHERE NOT EXISTS (
+         SELECT 1 FROM migration_items
+          WHERE run_id = ${runId} AND source_reference = page.reference)
+      RETURNING source_reference`;
+  }
+  await tx.migrationRun.update({
+    where: { id: runId },
+    data: { cursor: cursor ?? null, enumerated: last },
+  });
+  const added = new Set(inserted.map((row) => row.source_reference));
+  return unique.filter((reference) => added.has(reference));
 }

@@ -113,6 +113,8 @@ const envSchema = z.object({
   MIGRATION_WORKER_BATCHES: z.coerce.number().int().min(1).max(16).default(2),
   /** Chaos testing only: SIGKILL the process at this point of a write or delivery. */
   CHAOS_CRASH_AT: z.enum(CRASH_POINTS).optional(),
+  /** Chaos testing only: park this many requests at CHAOS_CRASH_AT, then SIGKILL. */
+  CHAOS_CRASH_REQUESTS: z.coerce.number().int().min(1).max(100).default(1),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** `auto`: readable lines when stdout is a terminal (outside production), JSON otherwise. */
   LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),
@@ -125,14 +127,21 @@ const envSchema = z.object({
     .string()
     .regex(/^\d+(b|kb|mb)$/i, 'BODY_LIMIT looks like 100kb or 1mb')
     .default('100kb'),
+  /** How long an Idempotency-Key and its answer are kept; a later request may reuse the key. */
   IDEMPOTENCY_TTL_HOURS: z.coerce
     .number()
     .int()
     .min(1)
     .max(24 * 30)
     .default(24),
-  /** How long a request may hold an Idempotency-Key before another attempt may take it over. */
+  /**
+   * How long a request may hold an Idempotency-Key before another attempt may take it over. Only
+   * how soon a retry of a request whose process died may proceed: the retry resumes from the key's
+   * recovery point, so it never does the change twice however short this is.
+   */
   IDEMPOTENCY_LOCK_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
+  /** How often expired Idempotency-Key records are deleted. */
+  IDEMPOTENCY_PURGE_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(3_600),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
   /** How long events stay readable (GET /v1/events); older ones are purged periodically. */
   EVENT_RETENTION_HOURS: z.coerce
@@ -198,7 +207,9 @@ export function syncOptions(config: GatewayConfig): SyncOptions {
     waitMs: config.SYNC_WAIT_MS,
     // Half the shutdown budget, leaving the rest to close the server and the database.
     shutdownGraceMs: Math.floor(config.SHUTDOWN_TIMEOUT_MS / 2),
-    ...(config.CHAOS_CRASH_AT !== undefined ? { crashAt: config.CHAOS_CRASH_AT } : {}),
+    ...(config.CHAOS_CRASH_AT !== undefined
+      ? { crashAt: config.CHAOS_CRASH_AT, crashAfterRequests: config.CHAOS_CRASH_REQUESTS }
+      : {}),
   };
 }
 

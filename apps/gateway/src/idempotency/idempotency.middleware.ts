@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 
 import { Injectable, Logger, NestMiddleware } from '@nestjs/common';
 import { ApiHeader } from '@nestjs/swagger';
-import { DomainError } from '@app/customer-domain';
+import { crashPoint, currentRequestContext, DomainError } from '@app/customer-domain';
 import { type NextFunction, type Request, type Response } from 'express';
 
 import { isRefusedUpFront } from '../errors/problem';
@@ -15,7 +15,7 @@ export const IDEMPOTENCY_KEY_HEADER = ApiHeader({
   name: 'Idempotency-Key',
   required: false,
   description:
-    'Makes the request safe to retry: the same key with the same request replays the first answer for 24 hours (marked `Idempotent-Replayed: true`); with another request it is a 422; while the first is running, a 409. Scoped to the API key.',
+    'Makes the request safe to retry, also after a crash: the same key with the same request replays the first answer for IDEMPOTENCY_TTL_HOURS (24 by default; marked `Idempotent-Replayed: true`), or, when the gateway died before answering, carries the first attempt on without doing its change twice. With another request it is a 422; while the first is running, a 409: retry with the same key until the answer is neither a 409 nor a 5xx. Scoped to the API key.',
 });
 const UNSAFE_METHODS = new Set(['POST', 'PATCH', 'PUT', 'DELETE']);
 
@@ -59,8 +59,11 @@ function parseJson(payload: unknown): unknown {
 }
 
 /**
- * `Idempotency-Key` on unsafe requests, scoped to the calling API key. The first answer is stored
- * before it is sent, so a retry that arrives after the caller saw it always finds it.
+ * `Idempotency-Key` on unsafe requests, scoped to the calling API key, in atomic phases
+ * (https://brandur.org/idempotency-keys): the key is claimed; the request's write records the
+ * key's recovery point in its own transaction (see the persistence lib's `idempotentWrite`); the
+ * answer is stored before it is sent, so a retry that arrives after the caller saw it always finds
+ * it, and a retry after a crash before that resumes from the recovery point.
  */
 @Injectable()
 export class IdempotencyMiddleware implements NestMiddleware {
@@ -92,6 +95,9 @@ export class IdempotencyMiddleware implements NestMiddleware {
       return;
     }
 
+    // The request's write records its recovery point on this record (see the request context).
+    const context = currentRequestContext();
+    if (context !== undefined) context.idempotencyRecordId = decision.recordId;
     const send = res.send.bind(res);
     let settled = false;
     res.send = (payload?: unknown) => {
@@ -100,21 +106,21 @@ export class IdempotencyMiddleware implements NestMiddleware {
       const body = parseJson(payload);
       const keep = shouldKeep(res.statusCode, body);
       const customerId = (body as { id?: unknown } | undefined)?.id;
-      const outcome = keep
-        ? this.store.complete(
-            decision.recordId,
-            { status: res.statusCode, body },
-            typeof customerId === 'string' ? customerId : undefined,
-          )
-        : this.store.release(decision.recordId);
-      outcome.then(
-        () => send(payload),
-        (error: unknown) => {
+      void (async () => {
+        await crashPoint('before-answer-saved');
+        try {
+          if (!keep) await this.store.release(decision.recordId);
+          else {
+            const id = typeof customerId === 'string' ? customerId : undefined;
+            await this.store.complete(decision.recordId, { status: res.statusCode, body }, id);
+          }
+        } catch (error) {
           // The work is done but its answer could not be kept: say so rather than pretend.
           this.logger.error({ error: (error as Error).name }, 'could not record the idempotent response');
-          send(payload);
-        },
-      );
+        }
+        await crashPoint('before-answer-sent');
+        send(payload);
+      })();
       return res;
     };
     next();

@@ -72,16 +72,18 @@ export class IdempotencyStore {
       if (existing.state === 'completed' && existing.responseStatus !== null) {
         return { kind: 'replay', status: existing.responseStatus, body: existing.responseBody };
       }
-      if (existing.lockedUntil > now) {
+      if (existing.state === 'in_progress' && existing.lockedUntil > now) {
         throw new HttpError(
           'idempotency_request_in_progress',
           'A request with this Idempotency-Key is still being processed. Retry after it finishes.',
         );
       }
-      // The request that held the key died without an answer; this attempt takes it over.
+      // The request that held the key died before its answer was kept (or forget scrubbed the
+      // answer): this attempt takes the key over. Its write finds the key's recovery point and
+      // answers what the first attempt committed instead of doing it again.
       const { count } = await this.prisma.idempotencyRecord.updateMany({
-        where: { id: existing.id, state: 'in_progress', lockedUntil: { lte: now } },
-        data: { lockedUntil: new Date(now.getTime() + this.lockMs) },
+        where: { id: existing.id, OR: [{ state: 'completed' }, { lockedUntil: { lte: now } }] },
+        data: { state: 'in_progress', lockedUntil: new Date(now.getTime() + this.lockMs) },
       });
       if (count === 1) return { kind: 'proceed', recordId: existing.id };
       throw new HttpError(
@@ -99,16 +101,27 @@ export class IdempotencyStore {
         state: 'completed',
         responseStatus: response.status,
         responseBody: response.body === undefined ? Prisma.DbNull : (response.body as Prisma.InputJsonValue),
-        customerId: customerId ?? null,
+        // The write's recovery point may have named the customer already (forget answers no `id`).
+        ...(customerId !== undefined ? { customerId } : {}),
       },
     });
   }
 
-  /** Frees the key so that the same request may be sent again (it failed before doing anything). */
+  /**
+   * Frees the key for the same request to be sent again: forgotten if the request failed before
+   * committing anything, else unlocked so a retry resumes from its recovery point at once.
+   */
   async release(recordId: string): Promise<void> {
-    await this.prisma.idempotencyRecord.deleteMany({ where: { id: recordId, state: 'in_progress' } });
+    await this.prisma.idempotencyRecord.deleteMany({
+      where: { id: recordId, state: 'in_progress', recoveryPoint: 'started' },
+    });
+    await this.prisma.idempotencyRecord.updateMany({
+      where: { id: recordId, state: 'in_progress' },
+      data: { lockedUntil: new Date() },
+    });
   }
 
+  /** Removes the records past their time to live (IDEMPOTENCY_TTL_HOURS); resolves how many. */
   async purgeExpired(now = new Date()): Promise<number> {
     const { count } = await this.prisma.idempotencyRecord.deleteMany({ where: { expiresAt: { lte: now } } });
     return count;

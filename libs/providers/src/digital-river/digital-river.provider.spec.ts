@@ -94,6 +94,26 @@ describe('DigitalRiverProvider operation semantics (sandbox)', () => {
     expect(detached.customer.taxIdentifiers).toEqual([]);
   }); // prettier-ignore
 
+  it('leaves no second tax identifier when a retry follows a failure between its create and attach', async () => {
+    const vat = { type: 'de', value: 'DE999999999' };
+    const holding = () => sandbox.admin.dumpTaxIdentifiers().filter((tax) => tax.value === vat.value);
+    await provider.create({ reference: 'tax-retry', customer: sample('tax-retry@example.test') });
+    // The attach never answers (a crash or timeout after the create): the identifier is left unattached.
+    sandbox.admin.setFaults({ 'POST /customers/:id/tax-identifiers/:taxId': { resetRate: 1 } });
+    await expect(provider.attachTaxIdentifier({ reference: 'tax-retry', taxIdentifier: vat })).rejects.toBeInstanceOf(ProviderError);
+    sandbox.admin.setFaults({});
+    expect(holding()).toHaveLength(1);
+    expect(holding()[0]!.customerId).toBeUndefined();
+
+    const retried = await provider.attachTaxIdentifier({ reference: 'tax-retry', taxIdentifier: vat });
+    expect(retried.customer.taxIdentifiers).toEqual([vat]);
+    // The one identifier, now attached: nothing left holding the VAT id where forget cannot reach it.
+    expect(holding()).toEqual([expect.objectContaining({ customerId: 'tax-retry' })]);
+    // Again, as a retried delivery would: still one.
+    await provider.attachTaxIdentifier({ reference: 'tax-retry', taxIdentifier: vat });
+    expect(holding()).toHaveLength(1);
+  }); // prettier-ignore
+
   it('lists with cursors, forgets, and deletes idempotently', async () => {
     await provider.create({ reference: 'list-a', customer: sample('list@example.test') });
     await provider.create({ reference: 'list-b', customer: sample('list@example.test') });

@@ -83,6 +83,13 @@ type Step =
 
 const taxIdentifierCreatedSchema = z.looseObject({ id: z.string().min(1) });
 const anyBodySchema = z.unknown();
+const taxIdentifierSchema = z.looseObject({
+  id: z.string().min(1),
+  type: z.string(),
+  value: z.string(),
+  customerId: z.string().nullish(),
+});
+const taxIdentifierListSchema = z.looseObject({ hasMore: z.boolean(), data: z.array(taxIdentifierSchema) });
 
 /** Digital River customers behind the canonical port (https://docs.digitalriver.com). */
 export class DigitalRiverProvider implements CustomerProvider {
@@ -272,16 +279,10 @@ export class DigitalRiverProvider implements CustomerProvider {
             stale = true;
           }
           break;
-        case 'addTaxIdentifier': {
-          // Not idempotent: a retry after a timeout could create a second tax identifier.
-          const created = await this.client.http.sendFor(
-            createTaxIdentifierRequest(step.taxIdentifier),
-            taxIdentifierCreatedSchema,
-          );
-          await this.client.http.sendFor(attachTaxIdentifierRequest(reference, created.id), anyBodySchema);
+        case 'addTaxIdentifier':
+          await this.addTaxIdentifier(reference, step.taxIdentifier);
           stale = true;
           break;
-        }
         case 'removeTaxIdentifier': {
           const holder = stale || !latest ? await this.require(reference) : latest;
           const id = holder.taxIdentifiers?.find(
@@ -296,6 +297,68 @@ export class DigitalRiverProvider implements CustomerProvider {
       }
     }
     return stale || !latest ? this.require(reference) : latest;
+  }
+
+  /**
+   * Creating and attaching a tax identifier are two calls
+   * (https://docs.digitalriver.com/digital-river-api/integration-options/checkouts/creating-checkouts/tax-identifiers),
+   * and a crash or timeout between them leaves an unattached identifier holding the VAT id, which
+   * no customer's forget would then erase. So this is state-based like the customer itself: nothing
+   * to do when the customer already holds it, an unattached identifier of the same type and value
+   * is attached rather than a new one created, and one we created that lost a race to a concurrent
+   * delivery is deleted again.
+   */
+  private async addTaxIdentifier(reference: string, taxIdentifier: TaxIdentifier): Promise<void> {
+    const holds = (customer: DrCustomer) =>
+      (customer.taxIdentifiers ?? []).some(
+        (tax) => tax.type === taxIdentifier.type && tax.value === taxIdentifier.value,
+      );
+    const http = this.client.http;
+    for (let round = 1; ; round++) {
+      if (holds(await this.require(reference))) return;
+      // After losing one to another customer's delivery, create ours rather than race again.
+      const orphan = round === 1 ? await this.unattachedTaxIdentifier(taxIdentifier) : undefined;
+      const id =
+        orphan ??
+        (await http.sendFor(createTaxIdentifierRequest(taxIdentifier), taxIdentifierCreatedSchema)).id;
+      try {
+        await http.sendFor(attachTaxIdentifierRequest(reference, id), anyBodySchema);
+        return;
+      } catch (error) {
+        // 409: the identifier went to another customer with the same VAT id (it was free, so any
+        // delivery may take it; look again), or this customer got one meanwhile.
+        if (!(error instanceof ProviderError && error.kind === 'conflict')) throw error;
+        // One we created must not linger unattached, holding the VAT id.
+        if (orphan === undefined) await this.deleteIfUnattached(id);
+        if (round === 5) throw error;
+      }
+    }
+  }
+
+  private async deleteIfUnattached(taxIdentifierId: string): Promise<void> {
+    const tax = await this.client.http.sendFor(getTaxIdentifierRequest(taxIdentifierId), taxIdentifierSchema);
+    if (!tax.customerId)
+      await this.client.http.sendFor(deleteTaxIdentifierRequest(taxIdentifierId), anyBodySchema);
+  }
+
+  /**
+   * An identifier of this type and value attached to no customer. DR's list of tax identifiers
+   * documents no filter beyond paging, so the pages are read through.
+   */
+  private async unattachedTaxIdentifier(taxIdentifier: TaxIdentifier): Promise<string | undefined> {
+    let startingAfter: string | undefined;
+    for (;;) {
+      const page = await this.client.http.sendFor(
+        listTaxIdentifiersRequest(startingAfter),
+        taxIdentifierListSchema,
+      );
+      const found = page.data.find(
+        (tax) => tax.type === taxIdentifier.type && tax.value === taxIdentifier.value && !tax.customerId,
+      );
+      if (found !== undefined) return found.id;
+      if (!page.hasMore || page.data.length === 0) return undefined;
+      startingAfter = page.data.at(-1)!.id;
+    }
   }
 
   private async require(reference: string): Promise<DrCustomer> {
@@ -320,10 +383,14 @@ export class DigitalRiverProvider implements CustomerProvider {
         return [http.plan(step.request, step.note)];
       case 'addTaxIdentifier':
         return [
-          http.plan(createTaxIdentifierRequest(step.taxIdentifier), 'create the tax identifier'),
+          http.plan(
+            listTaxIdentifiersRequest(undefined),
+            'look for an unattached identifier of the same type and value to reuse',
+          ),
+          http.plan(createTaxIdentifierRequest(step.taxIdentifier), 'create the tax identifier, if none'),
           http.plan(
             attachTaxIdentifierRequest(reference, '{taxIdentifierId}'),
-            'attach the tax identifier created above',
+            'attach the tax identifier found or created above',
           ),
         ];
       case 'removeTaxIdentifier':
@@ -397,6 +464,14 @@ function createTaxIdentifierRequest(taxIdentifier: TaxIdentifier): ProviderReque
     body: { type: taxIdentifier.type, value: taxIdentifier.value },
     idempotent: false,
   };
+}
+
+function getTaxIdentifierRequest(taxIdentifierId: string): ProviderRequest {
+  return { method: 'GET', path: `/tax-identifiers/${encodeURIComponent(taxIdentifierId)}`, idempotent: true };
+}
+
+function listTaxIdentifiersRequest(startingAfter: string | undefined): ProviderRequest {
+  return { method: 'GET', path: '/tax-identifiers', query: { limit: 100, startingAfter }, idempotent: true };
 }
 
 /** A tax identifier id, or a dry run's `{placeholder}` for one only known once created. */
