@@ -1,15 +1,7 @@
 import { randomBytes } from 'node:crypto';
 
-import { Injectable, Logger } from '@nestjs/common';
-import {
-  crashPoint,
-  DomainError,
-  type FieldError,
-  ProviderRegistry,
-  type RemoteCustomer,
-  SyncQueue,
-  withCallAudit,
-} from '@app/customer-domain';
+import { Injectable } from '@nestjs/common';
+import { crashPoint, DomainError, type FieldError, ProviderRegistry } from '@app/customer-domain';
 import pLimit from 'p-limit';
 
 import { CustomerMigrator } from './customer-migrator';
