@@ -1,4 +1,5 @@
-import { SetMetadata } from '@nestjs/common';
+import { applyDecorators, SetMetadata } from '@nestjs/common';
+import { DECORATORS } from '@nestjs/swagger';
 
 import { type ApiKeyScope } from './api-keys';
 
@@ -8,5 +9,21 @@ export const PUBLIC_ROUTE = 'gateway:public-route';
 /** The scope a route needs; routes without it need `admin`, so nothing is open by accident. */
 export const RequiresScope = (scope: ApiKeyScope) => SetMetadata(REQUIRED_SCOPE, scope);
 
-/** A route anyone may call, such as the health check. */
-export const Public = () => SetMetadata(PUBLIC_ROUTE, true);
+/**
+ * Documents the operation as open (`security: []`, overriding the document's default of an API key).
+ * Merged into the operation's metadata directly: `@ApiOperation` would reset its summary, and
+ * `@ApiSecurity` drops an empty requirement list.
+ */
+const documentedAsOpen: MethodDecorator = (_target, _key, descriptor) => {
+  const operation = (Reflect.getMetadata(DECORATORS.API_OPERATION, descriptor.value as object) ??
+    {}) as object;
+  Reflect.defineMetadata(
+    DECORATORS.API_OPERATION,
+    { ...operation, security: [] },
+    descriptor.value as object,
+  );
+  return descriptor;
+};
+
+/** A route anyone may call, such as the health check; the OpenAPI document says so too. */
+export const Public = () => applyDecorators(SetMetadata(PUBLIC_ROUTE, true), documentedAsOpen);

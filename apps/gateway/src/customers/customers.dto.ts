@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, type SchemaObject } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import {
   ArrayMaxSize,
@@ -616,10 +616,20 @@ export function toCustomerPatch(body: UpdateCustomerBody): CustomerPatch {
   return plain<CustomerPatch>(body);
 }
 
+/** A compared field's value: a string (phone), a boolean (enabled), an object (address) or a list. */
+const FIELD_VALUE: SchemaObject[] = [
+  { type: 'string', nullable: true },
+  { type: 'boolean' },
+  { type: 'object' },
+  { type: 'array', items: {} },
+];
+
 class FieldDriftDto {
   @ApiProperty({ example: 'phone' }) field!: string;
-  @ApiProperty({ nullable: true, type: Object, example: '952-111-1111' }) ours!: unknown;
-  @ApiProperty({ nullable: true, type: Object, example: '952-222-2222' }) theirs!: unknown;
+  @ApiProperty({ anyOf: FIELD_VALUE, description: "The mirror's value.", example: '952-111-1111' })
+  ours!: unknown;
+  @ApiProperty({ anyOf: FIELD_VALUE, description: "The provider's value.", example: '952-222-2222' })
+  theirs!: unknown;
 }
 
 class LinkDriftDto {

@@ -7,7 +7,7 @@ import {
   getSchemaPath,
 } from '@nestjs/swagger';
 
-import { problemType } from './problem';
+import { problemType, TITLES } from './problem';
 
 export class FieldErrorDto {
   @ApiProperty({ example: 'address.country' }) field!: string;
@@ -31,7 +31,10 @@ export class ProblemDto {
   @ApiPropertyOptional({ example: "'id' must be 40 characters or less." }) providerMessage?: string;
 }
 
-const EXAMPLES: Record<number, { code: string; detail: string; errors?: FieldErrorDto[] }> = {
+const EXAMPLES: Record<
+  number,
+  { code: string; detail: string; errors?: FieldErrorDto[]; instance?: string }
+> = {
   400: {
     code: 'validation_failed',
     detail: 'The request is not valid; see errors.',
@@ -48,7 +51,11 @@ const EXAMPLES: Record<number, { code: string; detail: string; errors?: FieldErr
     detail: 'Send an API key as "Authorization: Bearer <key>" or "X-API-Key: <key>".',
   },
   403: { code: 'forbidden', detail: 'This API key lacks the "customers:write" scope.' },
-  404: { code: 'customer_not_found', detail: 'No customer with id "cus_4f7d0e1c9b2a3d4e5f6a7b8c".' },
+  404: {
+    code: 'customer_not_found',
+    detail: 'No customer with id "cus_4f7d0e1c9b2a3d4e5f6a7b8c".',
+    instance: '/v1/customers/cus_4f7d0e1c9b2a3d4e5f6a7b8c',
+  },
   409: {
     code: 'idempotency_request_in_progress',
     detail: 'A request with this Idempotency-Key is still being processed.',
@@ -92,11 +99,13 @@ export function ApiProblems(...statuses: (keyof typeof EXAMPLES)[]) {
             schema: { $ref: getSchemaPath(ProblemDto) },
             example: example && {
               type: problemType(example.code),
+              title: TITLES[status],
               status,
               code: example.code,
               detail: example.detail,
               ...(example.errors ? { errors: example.errors } : {}),
               requestId: '6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11',
+              instance: example.instance ?? '/v1/customers',
             },
           },
         },

@@ -91,7 +91,7 @@ const PROVIDER_PROBLEM: Record<ProviderErrorKind, { status: number; code: string
   },
 };
 
-const TITLES: Record<number, string> = {
+export const TITLES: Record<number, string> = {
   400: 'Bad Request',
   401: 'Unauthorized',
   403: 'Forbidden',

@@ -1,0 +1,27 @@
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+
+import { CLIENT_TYPES_PATH, openApiFiles, OPENAPI_PATH } from '../../../../scripts/openapi-files';
+
+// The contract is committed; this fails (as `npm run openapi:check` does in CI) when the code
+// declares another API than the committed document, or the client's types lag behind it.
+describe('the committed OpenAPI document', () => {
+  const root = resolve(__dirname, '../../../..');
+  let generated: Awaited<ReturnType<typeof openApiFiles>>;
+
+  beforeAll(async () => {
+    generated = await openApiFiles();
+  });
+
+  it('is what the gateway declares (run `npm run openapi` after changing the API)', async () => {
+    expect(await readFile(resolve(root, OPENAPI_PATH), 'utf8')).toBe(generated.document);
+  });
+
+  it("has the client's types generated from it (run `npm run openapi`)", async () => {
+    expect(await readFile(resolve(root, CLIENT_TYPES_PATH), 'utf8')).toBe(generated.clientTypes);
+  });
+
+  it('comes out the same every time it is generated', async () => {
+    expect(await openApiFiles()).toEqual(generated);
+  });
+});
