@@ -26,7 +26,7 @@ export class ProblemDto {
   @ApiProperty({ example: '6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11' }) requestId!: string;
   @ApiProperty({ example: '/v1/customers' }) instance!: string;
   @ApiPropertyOptional({ example: 'digital-river' }) provider?: string;
-  @ApiPropertyOptional({ example: 'default' }) account?: string;
+  @ApiPropertyOptional({ example: 'sandbox' }) account?: string;
   @ApiPropertyOptional({ example: 'invalid_parameter' }) providerCode?: string;
   @ApiPropertyOptional({ example: "'id' must be 40 characters or less." }) providerMessage?: string;
 }

@@ -2,6 +2,7 @@ import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestj
 import {
   ApiAcceptedResponse,
   ApiBearerAuth,
+  ApiBody,
   ApiOkResponse,
   ApiOperation,
   ApiParam,
@@ -21,6 +22,7 @@ import {
   MigrationItemsQuery,
   MigrationPlanResponse,
   MigrationResponse,
+  START_MIGRATION_EXAMPLES,
   StartMigrationBody,
   toItemResponse,
   toMigrationResponse,
@@ -47,6 +49,7 @@ export class MigrationsController {
     description:
       'Records the run and drives it in the background: watch it with GET /v1/migrations/{id}. With `dryRun: true` answers the plan (200) and writes nothing. The same engine as the `migrator` CLI.',
   })
+  @ApiBody({ type: StartMigrationBody, examples: START_MIGRATION_EXAMPLES })
   @ApiAcceptedResponse({ type: MigrationResponse, description: 'The run, started.' })
   @ApiOkResponse({ type: MigrationPlanResponse, description: 'The plan of a dry run.' })
   @ApiProblems(400, 401, 403, 409, 413, 415, 422, 502, 503)

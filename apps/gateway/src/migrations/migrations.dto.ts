@@ -264,3 +264,28 @@ export function toItemResponse(item: MigrationItem): MigrationItemResponse {
     finishedAt: iso(item.finishedAt),
   };
 }
+
+/** What Swagger UI sends: a plan, never a real run (sending it writes nothing). */
+export const START_MIGRATION_EXAMPLES = {
+  plan: {
+    summary: "Plan moving Digital River's customers to 2Checkout (dry run: nothing is written)",
+    value: {
+      source: { provider: 'digital-river', account: 'sandbox', kind: 'list' },
+      target: { provider: 'two-checkout', account: 'sandbox' },
+      dryRun: true,
+    },
+  },
+  planReferences: {
+    summary: 'Plan moving two 2Checkout customers, named by reference, to Digital River (dry run)',
+    value: {
+      source: {
+        provider: 'two-checkout',
+        account: 'sandbox',
+        kind: 'references',
+        references: ['5823594808', '601952421'],
+      },
+      target: { provider: 'digital-river', account: 'sandbox' },
+      dryRun: true,
+    },
+  },
+} as const;

@@ -49,7 +49,12 @@ export class ReconciliationsController {
     description:
       'Reads each provider copy, counts drift by field, and with repair=true pushes the mirror where it drifted.',
   })
-  @ApiBody({ type: ReconciliationBody })
+  @ApiBody({
+    type: ReconciliationBody,
+    examples: {
+      report: { summary: 'Count the drift, repair nothing', value: { repair: false } },
+    },
+  })
   @ApiOkResponse({ type: ReconciliationReport })
   @ApiProblems(400, 401, 403, 502, 503)
   run(@Body() body: ReconciliationBody): Promise<ReconciliationReport> {

@@ -592,7 +592,93 @@ export interface components {
         DryRunResponse: {
             /** @example true */
             dryRun: boolean;
-            /** @description The exact requests each provider would be sent; nothing was sent or written. */
+            /**
+             * @description The exact requests each provider would be sent; nothing was sent or written.
+             * @example [
+             *       {
+             *         "provider": "digital-river",
+             *         "account": "sandbox",
+             *         "requests": [
+             *           {
+             *             "method": "POST",
+             *             "url": "http://127.0.0.1:36811/customers",
+             *             "headers": {
+             *               "Accept": "application/json",
+             *               "Content-Type": "application/json",
+             *               "Authorization": "Bearer sk_test_[REDACTED]"
+             *             },
+             *             "body": {
+             *               "id": "cus_4f7d0e1c9b2a3d4e5f6a7b8c",
+             *               "email": "jsmith@digitalriver.com",
+             *               "shipping": {
+             *                 "name": "John Smith",
+             *                 "phone": "952-111-1111",
+             *                 "email": "jsmith@digitalriver.com",
+             *                 "organization": "Digital River",
+             *                 "address": {
+             *                   "line1": "10380 Bren Rd W",
+             *                   "city": "Minnetonka",
+             *                   "postalCode": "55129",
+             *                   "state": "MN",
+             *                   "country": "US"
+             *                 }
+             *               },
+             *               "metadata": {
+             *                 "coupon": "SPRING20"
+             *               },
+             *               "locale": "en_US",
+             *               "type": "business",
+             *               "enabled": true
+             *             }
+             *           }
+             *         ],
+             *         "unsupportedFields": []
+             *       },
+             *       {
+             *         "provider": "two-checkout",
+             *         "account": "sandbox",
+             *         "requests": [
+             *           {
+             *             "method": "POST",
+             *             "url": "http://127.0.0.1:37499/rest/6.0/customers/",
+             *             "headers": {
+             *               "Accept": "application/json",
+             *               "Content-Type": "application/json",
+             *               "X-Avangate-Authentication": "code=\"SANDBOXMERCHANT\" date=\"2026-11-29 19:31:46\" hash=\"[REDACTED]\" algo=\"sha256\""
+             *             },
+             *             "body": {
+             *               "ExternalCustomerReference": "cus_4f7d0e1c9b2a3d4e5f6a7b8c",
+             *               "FirstName": "John",
+             *               "LastName": "Smith",
+             *               "Company": "Digital River",
+             *               "Address1": "10380 Bren Rd W",
+             *               "City": "Minnetonka",
+             *               "State": "MN",
+             *               "Zip": "55129",
+             *               "CountryCode": "US",
+             *               "Phone": "952-111-1111",
+             *               "Email": "jsmith@digitalriver.com",
+             *               "Language": "en"
+             *             }
+             *           },
+             *           {
+             *             "method": "GET",
+             *             "url": "http://127.0.0.1:37499/rest/6.0/customers/{CustomerReference}/",
+             *             "headers": {
+             *               "Accept": "application/json",
+             *               "X-Avangate-Authentication": "code=\"SANDBOXMERCHANT\" date=\"2026-11-29 19:31:46\" hash=\"[REDACTED]\" algo=\"sha256\""
+             *             },
+             *             "note": "read back the customer create answered the id of"
+             *           }
+             *         ],
+             *         "unsupportedFields": [
+             *           "type",
+             *           "metadata",
+             *           "locale"
+             *         ]
+             *       }
+             *     ]
+             */
             providers: components["schemas"]["ProviderPlanDto"][];
         };
         FieldDriftDto: {
@@ -793,9 +879,15 @@ export interface components {
             payload?: Record<string, never>;
         };
         PlannedRequestDto: {
-            /** @enum {string} */
+            /**
+             * @example POST
+             * @enum {string}
+             */
             method: "GET" | "POST" | "PUT" | "DELETE";
-            /** @example https://api.digitalriver.com/customers */
+            /**
+             * @description The provider account's base URL (here the built-in Digital River sandbox) and path.
+             * @example http://127.0.0.1:36811/customers
+             */
             url: string;
             /**
              * @example {
@@ -829,7 +921,7 @@ export interface components {
             instance: string;
             /** @example digital-river */
             provider?: string;
-            /** @example default */
+            /** @example sandbox */
             account?: string;
             /** @example invalid_parameter */
             providerCode?: string;
@@ -895,7 +987,7 @@ export interface components {
         ProviderLinkResponse: {
             /** @example digital-river */
             provider: string;
-            /** @example default */
+            /** @example sandbox */
             account: string;
             /**
              * @description The reference we gave the provider.
@@ -1840,7 +1932,7 @@ export interface operations {
     CustomersController_delete: {
         parameters: {
             query?: {
-                /** @description true: answer 200 with the exact provider requests this write would send, and send and write nothing. */
+                /** @description true (the example): answer 200 with the exact provider requests the delete would send, and send and delete nothing. false or absent: delete. */
                 dryRun?: boolean;
             };
             header?: {
