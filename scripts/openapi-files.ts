@@ -20,6 +20,8 @@ export async function openApiFiles(): Promise<{ document: string; clientTypes: s
   const ast = await openapiTS(JSON.parse(text) as Parameters<typeof openapiTS>[0], {
     alphabetize: false,
     exportType: false,
+    // A property with a default (enabled, dryRun) stays optional in what callers send.
+    defaultNonNullable: false,
   });
   return { document: text, clientTypes: `${CLIENT_TYPES_BANNER}${astToString(ast)}` };
 }

@@ -485,7 +485,7 @@ export interface components {
              * @description false blocks new orders for the customer.
              * @default true
              */
-            enabled: boolean;
+            enabled?: boolean;
             /** @description At most one per type. */
             taxIdentifiers?: components["schemas"]["TaxIdentifierDto"][];
             taxCertificates?: components["schemas"]["TaxCertificateDto"][];
@@ -1120,7 +1120,7 @@ export interface components {
              * @description Push the mirror to every provider copy that drifted.
              * @default false
              */
-            repair: boolean;
+            repair?: boolean;
         };
         ReconciliationReport: {
             /** @description Linked customers checked. */
@@ -1155,22 +1155,22 @@ export interface components {
              * @description Customers in flight per worker process.
              * @default 8
              */
-            concurrency: number;
+            concurrency?: number;
             /**
              * @description Share of each provider account's request limit left to the live API.
              * @default 0.2
              */
-            liveShare: number;
+            liveShare?: number;
             /**
              * @description Customers per batch handed to a worker.
              * @default 100
              */
-            batchSize: number;
+            batchSize?: number;
             /**
              * @description Plan only: answer what the run would do per customer, writing nothing.
              * @default false
              */
-            dryRun: boolean;
+            dryRun?: boolean;
         };
         SupportDto: {
             /** @enum {string} */
@@ -1229,7 +1229,7 @@ export interface components {
              * @description false blocks new orders for the customer.
              * @default true
              */
-            enabled: boolean;
+            enabled?: boolean;
             /** @description At most one per type. */
             taxIdentifiers?: components["schemas"]["TaxIdentifierDto"][];
             taxCertificates?: components["schemas"]["TaxCertificateDto"][];
