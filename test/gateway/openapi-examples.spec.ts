@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 
+import Ajv from 'ajv';
+import addFormats from 'ajv-formats';
 import { sample } from 'openapi-sampler';
 
 import { OPENAPI_PATH } from '../../scripts/openapi-files';
@@ -228,6 +230,39 @@ function substitute(request: ExampleRequest, ids: Map<string, string>): ExampleR
   };
 }
 
+/**
+ * OpenAPI 3.0's `nullable: true` read as Swagger UI and openapi-typescript read it, "this, or null"
+ * (also beside an `allOf` $ref or an `enum`), and written as the JSON Schema Ajv checks.
+ */
+function asJsonSchema(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(asJsonSchema);
+  if (schema === null || typeof schema !== 'object') return schema;
+  const { nullable, ...rest } = schema as Record<string, unknown>;
+  const converted = Object.fromEntries(
+    Object.entries(rest).map(([key, value]) => [key, asJsonSchema(value)]),
+  );
+  return nullable === true ? { anyOf: [converted, { type: 'null' }] } : converted;
+}
+
+// `example` and the other OpenAPI-only keywords are annotations here, hence not strict.
+const ajv = new Ajv({ strict: false, allErrors: true });
+addFormats(ajv);
+ajv.addSchema({ components: asJsonSchema(document.components) }, 'openapi.json');
+
+/** Problems with a 2xx answer against what the document promises for that status; empty if none. */
+function contractProblems(operation: Operation, status: number, body: unknown): string[] {
+  const response = operation.responses[String(status)];
+  if (response === undefined) return [`answered ${status}, which the document does not list`];
+  const media = response.content?.['application/json'];
+  if (media?.schema === undefined) return [];
+  const schema = asJsonSchema(
+    JSON.parse(JSON.stringify(media.schema).replaceAll('"#/components/', '"openapi.json#/components/')),
+  ) as object;
+  const validate = ajv.compile(schema);
+  if (validate(body)) return [];
+  return (validate.errors ?? []).map((error) => `${error.instancePath || '/'} ${error.message ?? ''}`);
+}
+
 /** The dry-run flag this API uses on writes, in the body or the query. */
 function withoutDryRun(request: ExampleRequest): ExampleRequest {
   const { dryRun: _query, ...query } = request.query;
@@ -324,7 +359,13 @@ describe('the OpenAPI examples, sent as-is to a fresh gateway', () => {
   )('%s succeeds with its examples', async (_name, endpoint) => {
     for (const example of exampleRequests(endpoint)) {
       const request = substitute(example, await fixturesFor(example));
-      expectSuccess(request, await send(request));
+      const answer = await send(request);
+      expectSuccess(request, answer);
+      // The answer is what the document (and so the generated client's types) says it is.
+      const name = `${request.method} ${request.path} answered ${answer.status}`;
+      expect({ [name]: contractProblems(endpoint.operation, answer.status, answer.body) }).toEqual({
+        [name]: [],
+      });
       // A creation example is what people paste: sent again, it must not collide with the first.
       if (creations.includes(endpoint)) expectSuccess(request, await send(request));
     }

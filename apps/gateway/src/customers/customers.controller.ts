@@ -1,4 +1,5 @@
 import {
+  applyDecorators,
   Body,
   Controller,
   Delete,
@@ -19,6 +20,7 @@ import {
   ApiBody,
   ApiAcceptedResponse,
   ApiCreatedResponse,
+  ApiExtraModels,
   ApiHeader,
   ApiOkResponse,
   ApiOperation,
@@ -26,6 +28,7 @@ import {
   ApiQuery,
   ApiSecurity,
   ApiTags,
+  getSchemaPath,
 } from '@nestjs/swagger';
 import { type Customer, CustomerService, CustomerSyncService } from '@app/customer-domain';
 import { type Response } from 'express';
@@ -72,6 +75,17 @@ const DRY_RUN_BY_DEFAULT = ApiQuery({
   description:
     'true (the example): answer 200 with the exact provider requests the delete would send, and send and delete nothing. false or absent: delete.',
 });
+
+/** A 200 that is the usual answer, or with dryRun=true the plan: one status, two shapes. */
+function ApiOkOrPlan(answer: new () => object, description: string) {
+  return applyDecorators(
+    ApiExtraModels(answer, DryRunResponse),
+    ApiOkResponse({
+      description,
+      schema: { oneOf: [{ $ref: getSchemaPath(answer) }, { $ref: getSchemaPath(DryRunResponse) }] },
+    }),
+  );
+}
 
 const dryRunOf = (value: boolean | undefined) => value === true;
 const dryRunPipe = new ParseBoolPipe({ optional: true });
@@ -212,8 +226,7 @@ export class CustomersController {
   })
   @ApiParam({ name: 'id', example: 'cus_4f7d0e1c9b2a3d4e5f6a7b8c' })
   @ApiBody({ type: UpdateCustomerBody, examples: CUSTOMER_EXAMPLES.update })
-  @ApiOkResponse({ type: CustomerResponse })
-  @ApiOkResponse({ type: DryRunResponse, description: 'With dryRun=true: the plan.' })
+  @ApiOkOrPlan(CustomerResponse, 'The updated customer; with dryRun=true, the plan.')
   @DRY_RUN
   @ApiProblems(400, 401, 403, 404, 409, 412, 413, 415, 422)
   async update(
@@ -241,7 +254,7 @@ export class CustomersController {
       "Providers without a delete (2Checkout) are reported as `unsupported`. Until every provider copy is gone the customer stays readable with `deletedAt` and each link's state (a failed provider delete is visible and can be re-driven with POST /sync); the answer is 202 then, 200 once it is gone everywhere.",
   })
   @ApiParam({ name: 'id', example: 'cus_4f7d0e1c9b2a3d4e5f6a7b8c' })
-  @ApiOkResponse({ type: DeletedCustomerResponse, description: 'Deleted everywhere.' })
+  @ApiOkOrPlan(DeletedCustomerResponse, 'Deleted everywhere; with dryRun=true, the plan.')
   @ApiAcceptedResponse({
     type: DeletedCustomerResponse,
     description: 'Deleted from the mirror; some provider copies are still pending or failed.',

@@ -186,9 +186,9 @@ export class MigrationResponse {
     description: 'How many customers lose each canonical field at the target.',
   })
   lossyFields!: Record<string, number>;
-  @ApiProperty() createdAt!: string;
-  @ApiProperty() updatedAt!: string;
-  @ApiProperty({ nullable: true }) finishedAt!: string | null;
+  @ApiProperty({ format: 'date-time' }) createdAt!: string;
+  @ApiProperty({ format: 'date-time' }) updatedAt!: string;
+  @ApiProperty({ nullable: true, type: String, format: 'date-time' }) finishedAt!: string | null;
 }
 
 export class MigrationItemResponse {
@@ -198,15 +198,19 @@ export class MigrationItemResponse {
   outcome!: MigrationOutcome | null;
   @ApiProperty({ type: OutcomeReasonDto, nullable: true }) reason!: OutcomeReason | null;
   @ApiProperty({ type: [String], example: ['metadata'] }) lossyFields!: string[];
-  @ApiProperty({ nullable: true }) customerId!: string | null;
-  @ApiProperty({ nullable: true }) targetReference!: string | null;
+  @ApiProperty({ nullable: true, type: String }) customerId!: string | null;
+  @ApiProperty({ nullable: true, type: String }) targetReference!: string | null;
   @ApiProperty() attempts!: number;
-  @ApiProperty({ nullable: true }) finishedAt!: string | null;
+  @ApiProperty({ nullable: true, type: String, format: 'date-time' }) finishedAt!: string | null;
 }
 
 export class MigrationItemPage {
   @ApiProperty({ type: [MigrationItemResponse] }) data!: MigrationItemResponse[];
-  @ApiProperty({ nullable: true, description: 'Pass as `after` for the next page; null at the end.' })
+  @ApiProperty({
+    nullable: true,
+    type: Number,
+    description: 'Pass as `after` for the next page; null at the end.',
+  })
   next!: number | null;
 }
 

@@ -754,7 +754,7 @@ export interface components {
         MigrationItemPage: {
             data: components["schemas"]["MigrationItemResponse"][];
             /** @description Pass as `after` for the next page; null at the end. */
-            next: Record<string, never> | null;
+            next: number | null;
         };
         MigrationItemResponse: {
             seq: number;
@@ -772,10 +772,11 @@ export interface components {
              *     ]
              */
             lossyFields: string[];
-            customerId: Record<string, never> | null;
-            targetReference: Record<string, never> | null;
+            customerId: string | null;
+            targetReference: string | null;
             attempts: number;
-            finishedAt: Record<string, never> | null;
+            /** Format: date-time */
+            finishedAt: string | null;
         };
         MigrationPlanResponse: {
             /**
@@ -831,9 +832,12 @@ export interface components {
             lossyFields: {
                 [key: string]: number;
             };
+            /** Format: date-time */
             createdAt: string;
+            /** Format: date-time */
             updatedAt: string;
-            finishedAt: Record<string, never> | null;
+            /** Format: date-time */
+            finishedAt: string | null;
         };
         MigrationSourceDto: {
             /**
@@ -1946,13 +1950,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Deleted everywhere. */
+            /** @description Deleted everywhere; with dryRun=true, the plan. */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["DeletedCustomerResponse"];
+                    "application/json": components["schemas"]["DeletedCustomerResponse"] | components["schemas"]["DryRunResponse"];
                 };
             };
             /** @description Deleted from the mirror; some provider copies are still pending or failed. */
@@ -2089,13 +2093,13 @@ export interface operations {
             };
         };
         responses: {
-            /** @description With dryRun=true: the plan. */
+            /** @description The updated customer; with dryRun=true, the plan. */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["CustomerResponse"];
+                    "application/json": components["schemas"]["CustomerResponse"] | components["schemas"]["DryRunResponse"];
                 };
             };
             /** @description Invalid input (`validation_failed`, `malformed_json`); nothing was changed. */
