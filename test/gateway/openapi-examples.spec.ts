@@ -311,7 +311,11 @@ describe('the OpenAPI examples, sent as-is to a fresh gateway', () => {
     if (answer.status < 200 || answer.status > 299) {
       throw new Error(
         `${request.method} ${request.path} (${request.name}) answered ${answer.status}: ${JSON.stringify(answer.body)}\n` +
-          `sent: ${JSON.stringify({ query: request.query, body: request.body })}`,
+          `sent: ${JSON.stringify({ query: request.query, body: request.body })}` +
+          (answer.status === 404
+            ? '\nAn id in an example is replaced by a real one only when the creation (POST to the collection)' +
+              ' answers it in a property (id, …Id, …Reference) whose schema shows that same example.'
+            : ''),
       );
     }
   }
