@@ -337,12 +337,16 @@ describe('the OpenAPI examples, sent as-is to a fresh gateway', () => {
     }
   }
 
+  /** The resources reads share: a read changes nothing, so they need no fresh ones. */
+  const readFixtures = new Map<string, string>();
+
   /**
-   * Fresh resources for the placeholders a request uses, made by the creation examples with any
-   * dry run turned off (Swagger UI's example plans; an operation on one needs a real one).
+   * Resources for the placeholders a request uses, made by the creation examples with any dry run
+   * turned off (Swagger UI's example plans; an operation on one needs a real one). Each write gets
+   * fresh ones, since it may change or end them (forget, delete).
    */
   async function fixturesFor(request: ExampleRequest): Promise<Map<string, string>> {
-    const ids = new Map<string, string>();
+    const ids = request.method === 'GET' ? readFixtures : new Map<string, string>();
     for (const placeholder of placeholdersIn(request)) {
       if (ids.has(placeholder)) continue;
       const creation = creations.find(({ operation }) =>
