@@ -39,6 +39,12 @@ import {
 
 import { canonicalLocale, IsBcp47Locale, IsMetadata, PageLimit } from '../http/validators';
 
+// Patterns the validators enforce, stated in the OpenAPI document too (it is written from the
+// decorators alone: no CLI plugin infers them, so what `npm start` serves is what is committed).
+const PHONE = /^[0-9+()\-./ x]{3,40}$/;
+const PROVIDER_ID = /^[a-z0-9-]{1,40}$/;
+const ACCOUNT = /^[A-Za-z0-9._-]{1,64}$/;
+
 // Examples come from the providers' own documentation (seeds 002/003: Digital River's "John Smith").
 const upperCase = ({ value }: { value: unknown }) =>
   typeof value === 'string' ? value.toUpperCase() : value;
@@ -118,13 +124,18 @@ export class AddressPatchDto extends AddressFields {
 }
 
 export class TaxIdentifierDto {
-  @ApiProperty({ maxLength: 40, example: 'de', description: 'The tax identifier type, e.g. a VAT scheme.' })
+  @ApiProperty({
+    minLength: 1,
+    maxLength: 40,
+    example: 'de',
+    description: 'The tax identifier type, e.g. a VAT scheme.',
+  })
   @IsString()
   @MinLength(1)
   @MaxLength(40)
   type!: string;
 
-  @ApiProperty({ maxLength: 40, example: 'DE123456789' })
+  @ApiProperty({ minLength: 1, maxLength: 40, example: 'DE123456789' })
   @IsString()
   @MinLength(1)
   @MaxLength(40)
@@ -175,7 +186,7 @@ class CustomerFields {
   })
   externalReference?: string;
 
-  @ApiPropertyOptional({ maxLength: 254, example: 'jsmith@digitalriver.com' })
+  @ApiPropertyOptional({ maxLength: 254, format: 'email', example: 'jsmith@digitalriver.com' })
   @IsOptional()
   @IsEmail()
   @MaxLength(254)
@@ -199,10 +210,10 @@ class CustomerFields {
   @MaxLength(200)
   companyName?: string;
 
-  @ApiPropertyOptional({ maxLength: 40, example: '952-111-1111' })
+  @ApiPropertyOptional({ maxLength: 40, pattern: PHONE.source, example: '952-111-1111' })
   @IsOptional()
   @IsString()
-  @Matches(/^[0-9+()\-./ x]{3,40}$/, { message: 'phone must be 3-40 digits, spaces and + ( ) - . / x' })
+  @Matches(PHONE, { message: 'phone must be 3-40 digits, spaces and + ( ) - . / x' })
   phone?: string;
 
   @ApiPropertyOptional({
@@ -242,23 +253,33 @@ class CustomerFields {
 }
 
 export class ProviderTargetDto {
-  @ApiProperty({ example: 'digital-river', description: 'A provider id from GET /v1/providers.' })
+  @ApiProperty({
+    example: 'digital-river',
+    pattern: PROVIDER_ID.source,
+    description: 'A provider id from GET /v1/providers.',
+  })
   @IsString()
-  @Matches(/^[a-z0-9-]{1,40}$/, { message: 'provider must be a provider id such as digital-river' })
+  @Matches(PROVIDER_ID, { message: 'provider must be a provider id such as digital-river' })
   provider!: string;
 
   @ApiPropertyOptional({
     example: 'sandbox',
+    pattern: ACCOUNT.source,
     description: "The provider account; default: the provider's first configured one.",
   })
   @IsOptional()
   @IsString()
-  @Matches(/^[A-Za-z0-9._-]{1,64}$/, { message: 'account must be 1-64 letters, digits, ".", "_" or "-"' })
+  @Matches(ACCOUNT, { message: 'account must be 1-64 letters, digits, ".", "_" or "-"' })
   account?: string;
 }
 
 export class ImportCustomerBody extends ProviderTargetDto {
-  @ApiProperty({ example: '5823594808', description: "Any of the provider's references for the customer." })
+  @ApiProperty({
+    minLength: 1,
+    maxLength: 64,
+    example: '5823594808',
+    description: "Any of the provider's references for the customer.",
+  })
   @IsString()
   @MinLength(1)
   @MaxLength(64)
@@ -324,6 +345,7 @@ export class ListCustomersQuery {
   limit?: number;
 
   @ApiPropertyOptional({
+    maxLength: 64,
     description: 'A customer id: return the customers created before it (the next page).',
   })
   @IsOptional()
@@ -332,6 +354,7 @@ export class ListCustomersQuery {
   startingAfter?: string;
 
   @ApiPropertyOptional({
+    maxLength: 64,
     description:
       'A customer id: return the customers created after it (the previous page). Wins over startingAfter.',
   })
@@ -340,7 +363,12 @@ export class ListCustomersQuery {
   @MaxLength(64)
   endingBefore?: string;
 
-  @ApiPropertyOptional({ description: 'Exact email, case-insensitive.', example: 'jsmith@digitalriver.com' })
+  @ApiPropertyOptional({
+    maxLength: 254,
+    format: 'email',
+    description: 'Exact email, case-insensitive.',
+    example: 'jsmith@digitalriver.com',
+  })
   @IsOptional()
   @IsEmail()
   @MaxLength(254)
@@ -348,6 +376,7 @@ export class ListCustomersQuery {
 
   @ApiPropertyOptional({
     type: [String],
+    maxItems: 100,
     description: 'Customer ids, comma-separated or repeated; at most 100.',
   })
   @IsOptional()
@@ -360,9 +389,13 @@ export class ListCustomersQuery {
   @MaxLength(64, { each: true })
   ids?: string[];
 
-  @ApiPropertyOptional({ example: 'two-checkout', description: 'Only customers linked to this provider.' })
+  @ApiPropertyOptional({
+    example: 'two-checkout',
+    pattern: PROVIDER_ID.source,
+    description: 'Only customers linked to this provider.',
+  })
   @IsOptional()
-  @Matches(/^[a-z0-9-]{1,40}$/, { message: 'provider must be a provider id such as digital-river' })
+  @Matches(PROVIDER_ID, { message: 'provider must be a provider id such as digital-river' })
   provider?: string;
 
   @ApiPropertyOptional({

@@ -21,6 +21,20 @@ describe('the committed OpenAPI document', () => {
     expect(await readFile(resolve(root, CLIENT_TYPES_PATH), 'utf8')).toBe(generated.clientTypes);
   });
 
+  it('is what the built gateway serves too: no compiler plugin adds to it at build time', async () => {
+    // The @nestjs/swagger CLI plugin would add schema details under `nest build` only, so
+    // `npm start` would serve another document than the one generated and tested here.
+    const nestCli = JSON.parse(await readFile(resolve(root, 'nest-cli.json'), 'utf8')) as {
+      compilerOptions?: { plugins?: unknown[] };
+      projects?: Record<string, { compilerOptions?: { plugins?: unknown[] } }>;
+    };
+    const plugins = [
+      nestCli.compilerOptions,
+      ...Object.values(nestCli.projects ?? {}).map((p) => p.compilerOptions),
+    ].flatMap((options) => options?.plugins ?? []);
+    expect(plugins).toEqual([]);
+  });
+
   it('comes out the same every time it is generated', async () => {
     expect(await openApiFiles()).toEqual(generated);
   });

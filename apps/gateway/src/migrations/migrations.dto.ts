@@ -42,7 +42,8 @@ export class MigrationSourceDto extends ProviderTargetDto {
   kind!: SourceKind;
 
   @ApiPropertyOptional({
-    type: [String],
+    type: 'array',
+    items: { type: 'string', pattern: '^[^\\s]{1,100}$' },
     maxItems: 100_000,
     example: ['cus_4f7d0e1c9b2a3d4e5f6a7b8c'],
     description:
@@ -170,9 +171,23 @@ class MigrationCountsDto {
 export class MigrationResponse {
   @ApiProperty({ example: 'mig_0f1e2d3c4b5a69788796' }) id!: string;
   @ApiProperty({ enum: MIGRATION_STATUSES }) status!: MigrationStatus;
-  @ApiProperty({ example: { provider: 'digital-river', account: 'sandbox', kind: 'list' } })
+  @ApiProperty({
+    type: 'object',
+    properties: {
+      provider: { type: 'string' },
+      account: { type: 'string' },
+      kind: { type: 'string', enum: [...SOURCE_KINDS] },
+    },
+    required: ['provider', 'account', 'kind'],
+    example: { provider: 'digital-river', account: 'sandbox', kind: 'list' },
+  })
   source!: { provider: string; account: string; kind: SourceKind };
-  @ApiProperty({ example: { provider: 'two-checkout', account: 'sandbox' } })
+  @ApiProperty({
+    type: 'object',
+    properties: { provider: { type: 'string' }, account: { type: 'string' } },
+    required: ['provider', 'account'],
+    example: { provider: 'two-checkout', account: 'sandbox' },
+  })
   target!: { provider: string; account: string };
   @ApiProperty({ type: CutoverDto, nullable: true }) cutover!: CutoverDto | null;
   @ApiProperty() concurrency!: number;
@@ -224,7 +239,11 @@ class PlannedItemDto {
 }
 
 export class MigrationPlanResponse {
-  @ApiProperty({ example: { total: 2, migrate: 1, already_present: 1, skip: 0 } })
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: { type: 'integer' },
+    example: { total: 2, migrate: 1, already_present: 1, skip: 0 },
+  })
   counts!: Record<string, number>;
   @ApiProperty({ type: 'object', additionalProperties: { type: 'integer' } })
   lossyFields!: Record<string, number>;

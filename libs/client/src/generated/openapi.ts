@@ -461,7 +461,10 @@ export interface components {
              * @example 5823594808
              */
             externalReference?: string;
-            /** @example jsmith@digitalriver.com */
+            /**
+             * Format: email
+             * @example jsmith@digitalriver.com
+             */
             email?: string;
             /** @example John */
             givenName?: string;
@@ -787,7 +790,9 @@ export interface components {
              *       "skip": 0
              *     }
              */
-            counts: Record<string, never>;
+            counts: {
+                [key: string]: number;
+            };
             lossyFields: {
                 [key: string]: number;
             };
@@ -808,14 +813,22 @@ export interface components {
              *       "kind": "list"
              *     }
              */
-            source: Record<string, never>;
+            source?: {
+                provider: string;
+                account: string;
+                /** @enum {string} */
+                kind: "list" | "mirror" | "references";
+            };
             /**
              * @example {
              *       "provider": "two-checkout",
              *       "account": "sandbox"
              *     }
              */
-            target: Record<string, never>;
+            target?: {
+                provider: string;
+                account: string;
+            };
             cutover: components["schemas"]["CutoverDto"] | null;
             concurrency: number;
             liveShare: number;
@@ -1209,7 +1222,10 @@ export interface components {
              * @example 5823594808
              */
             externalReference?: string;
-            /** @example jsmith@digitalriver.com */
+            /**
+             * Format: email
+             * @example jsmith@digitalriver.com
+             */
             email?: string;
             /** @example John */
             givenName?: string;
