@@ -48,6 +48,8 @@ const base = {
   },
   moduleNameMapper: {
     '^@app/([a-z-]+)$': '<rootDir>/libs/$1/src',
+    // The client package by the name services install it under (libs/client/package.json).
+    '^@customer-sync/client$': '<rootDir>/libs/client/src',
     // Prisma's generated client imports its own files with a .js suffix.
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },

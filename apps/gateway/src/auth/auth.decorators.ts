@@ -1,5 +1,5 @@
 import { applyDecorators, SetMetadata } from '@nestjs/common';
-import { ApiExtension } from '@nestjs/swagger';
+import { ApiExtension, DECORATORS } from '@nestjs/swagger';
 
 import { type ApiKeyScope } from './api-keys';
 
@@ -13,9 +13,21 @@ export const PUBLIC_ROUTE = 'gateway:public-route';
 export const RequiresScope = (scope: ApiKeyScope) =>
   applyDecorators(SetMetadata(REQUIRED_SCOPE, scope), ApiExtension('x-required-scope', scope));
 
-/** Marks a public operation in the OpenAPI document until `buildOpenApiDocument` states `security: []`. */
-export const PUBLIC_OPERATION_EXTENSION = 'x-public';
+/**
+ * Documents the operation as open (`security: []`, overriding the document's default of an API key).
+ * Merged into the operation's metadata directly: `@ApiOperation` would reset its summary, and
+ * `@ApiSecurity` drops an empty requirement list.
+ */
+const documentedAsOpen: MethodDecorator = (_target, _key, descriptor) => {
+  const operation = (Reflect.getMetadata(DECORATORS.API_OPERATION, descriptor.value as object) ??
+    {}) as object;
+  Reflect.defineMetadata(
+    DECORATORS.API_OPERATION,
+    { ...operation, security: [] },
+    descriptor.value as object,
+  );
+  return descriptor;
+};
 
-/** A route anyone may call without a key, such as the health probes. */
-export const Public = () =>
-  applyDecorators(SetMetadata(PUBLIC_ROUTE, true), ApiExtension(PUBLIC_OPERATION_EXTENSION, true));
+/** A route anyone may call, such as the health check; the OpenAPI document says so too. */
+export const Public = () => applyDecorators(SetMetadata(PUBLIC_ROUTE, true), documentedAsOpen);

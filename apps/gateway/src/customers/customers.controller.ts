@@ -1,4 +1,5 @@
 import {
+  applyDecorators,
   Body,
   Controller,
   Delete,
@@ -19,6 +20,7 @@ import {
   ApiBody,
   ApiAcceptedResponse,
   ApiCreatedResponse,
+  ApiExtraModels,
   ApiHeader,
   ApiOkResponse,
   ApiOperation,
@@ -26,6 +28,7 @@ import {
   ApiQuery,
   ApiSecurity,
   ApiTags,
+  getSchemaPath,
 } from '@nestjs/swagger';
 import { type Customer, CustomerService, CustomerSyncService } from '@app/customer-domain';
 import { type Response } from 'express';
@@ -35,6 +38,7 @@ import { ApiProblems } from '../errors/problem.dto';
 import { IDEMPOTENCY_KEY_HEADER } from '../idempotency/idempotency.middleware';
 import {
   CreateCustomerBody,
+  CUSTOMER_EXAMPLES,
   CustomerListResponse,
   CustomerResponse,
   DeletedCustomerResponse,
@@ -61,6 +65,27 @@ const DRY_RUN = ApiQuery({
   description:
     'true: answer 200 with the exact provider requests this write would send, and send and write nothing.',
 });
+
+/** For deletes: Swagger UI fills in `true`, so trying the example plans and deletes nothing. */
+const DRY_RUN_BY_DEFAULT = ApiQuery({
+  name: 'dryRun',
+  required: false,
+  type: Boolean,
+  example: true,
+  description:
+    'true (the example): answer 200 with the exact provider requests the delete would send, and send and delete nothing. false or absent: delete.',
+});
+
+/** A 200 that is the usual answer, or with dryRun=true the plan: one status, two shapes. */
+function ApiOkOrPlan(answer: new () => object, description: string) {
+  return applyDecorators(
+    ApiExtraModels(answer, DryRunResponse),
+    ApiOkResponse({
+      description,
+      schema: { oneOf: [{ $ref: getSchemaPath(answer) }, { $ref: getSchemaPath(DryRunResponse) }] },
+    }),
+  );
+}
 
 const dryRunOf = (value: boolean | undefined) => value === true;
 /** `true`/`false` query flags; anything else is a 400. */
@@ -100,7 +125,7 @@ export class CustomersController {
     description:
       'Stores the customer, then creates it at each provider in `providers` (default: DEFAULT_PROVIDERS). Each link in the answer says how that went: `synced`, or `failed` with the reason, and which fields that provider cannot hold.',
   })
-  @ApiBody({ type: CreateCustomerBody })
+  @ApiBody({ type: CreateCustomerBody, examples: CUSTOMER_EXAMPLES.create })
   @ApiCreatedResponse({
     type: CustomerResponse,
     description: 'Created; `ETag` and `Location` headers are set.',
@@ -129,7 +154,7 @@ export class CustomersController {
     description:
       'Reads the customer at the provider by any of its references and stores it, linked and synced. Importing an already linked customer answers it as it is (200).',
   })
-  @ApiBody({ type: ImportCustomerBody })
+  @ApiBody({ type: ImportCustomerBody, examples: CUSTOMER_EXAMPLES.import })
   @ApiCreatedResponse({ type: CustomerResponse, description: 'Imported.' })
   @ApiOkResponse({ type: CustomerResponse, description: 'Already linked: nothing changed.' })
   @ApiProblems(400, 401, 403, 404, 409, 422, 502, 503)
@@ -201,9 +226,8 @@ export class CustomersController {
       'JSON merge patch (RFC 7396): absent fields are kept, `null` clears a field; `address` and `metadata` are merged key by key, lists are replaced.',
   })
   @ApiParam({ name: 'id', example: 'cus_4f7d0e1c9b2a3d4e5f6a7b8c' })
-  @ApiBody({ type: UpdateCustomerBody })
-  @ApiOkResponse({ type: CustomerResponse })
-  @ApiOkResponse({ type: DryRunResponse, description: 'With dryRun=true: the plan.' })
+  @ApiBody({ type: UpdateCustomerBody, examples: CUSTOMER_EXAMPLES.update })
+  @ApiOkOrPlan(CustomerResponse, 'The updated customer; with dryRun=true, the plan.')
   @DRY_RUN
   @ApiProblems(400, 401, 403, 404, 409, 412, 413, 415, 422)
   async update(
@@ -224,14 +248,14 @@ export class CustomersController {
   @HttpCode(200)
   @RequiresScope('customers:write')
   @IDEMPOTENCY_KEY_HEADER
-  @DRY_RUN
+  @DRY_RUN_BY_DEFAULT
   @ApiOperation({
     summary: 'Delete a customer at its providers and from the mirror',
     description:
       "Deletes the customer at each provider that can (confirmed by reading back) and scrubs the personal fields at providers that cannot delete (2Checkout), as forget does. The mirror keeps a tombstone without personal data while any provider keeps a copy: readable by id and by every provider reference (`GET /v1/customers/by-reference/...`), with each link's state and what remains there. 200 only when nothing personal remains anywhere; else 202 with `remaining` per provider (2Checkout keeps the country, which it requires).",
   })
   @ApiParam({ name: 'id', example: 'cus_4f7d0e1c9b2a3d4e5f6a7b8c' })
-  @ApiOkResponse({ type: DeletedCustomerResponse, description: 'Deleted everywhere.' })
+  @ApiOkOrPlan(DeletedCustomerResponse, 'Deleted everywhere; with dryRun=true, the plan.')
   @ApiAcceptedResponse({
     type: DeletedCustomerResponse,
     description:
@@ -272,7 +296,7 @@ export class CustomersController {
   @DRY_RUN
   @ApiOperation({ summary: 'Push an existing customer to another provider account' })
   @ApiParam({ name: 'id', example: 'cus_4f7d0e1c9b2a3d4e5f6a7b8c' })
-  @ApiBody({ type: ProviderTargetDto })
+  @ApiBody({ type: ProviderTargetDto, examples: CUSTOMER_EXAMPLES.link })
   @ApiCreatedResponse({ type: CustomerResponse, description: 'The link in `providers` says how it went.' })
   @ApiOkResponse({ type: DryRunResponse, description: 'With dryRun=true: the plan.' })
   @ApiProblems(400, 401, 403, 404, 409, 422)
@@ -344,7 +368,7 @@ export class CustomersController {
       'Digital River attaches a tax-identifier resource; 2Checkout keeps one VAT id as FiscalCode (it needs companyName). A 422 `unsupported_by_provider` when no linked provider holds tax identifiers.',
   })
   @ApiParam({ name: 'id', example: 'cus_4f7d0e1c9b2a3d4e5f6a7b8c' })
-  @ApiBody({ type: TaxIdentifierDto })
+  @ApiBody({ type: TaxIdentifierDto, examples: CUSTOMER_EXAMPLES.taxIdentifier })
   @ApiOkResponse({ type: CustomerResponse })
   @ApiProblems(400, 401, 403, 404, 409, 412, 422)
   async setTaxIdentifier(@Param('id') id: string, @Body() body: TaxIdentifierDto): Promise<CustomerResponse> {
@@ -399,7 +423,7 @@ export class CustomersController {
     description: 'Answers the drift as it stands after the repair.',
   })
   @ApiParam({ name: 'id', example: 'cus_4f7d0e1c9b2a3d4e5f6a7b8c' })
-  @ApiBody({ type: ReconcileBody })
+  @ApiBody({ type: ReconcileBody, examples: CUSTOMER_EXAMPLES.reconcile })
   @ApiOkResponse({ type: DriftResponse })
   @ApiProblems(400, 401, 403, 404, 409, 412, 422, 502, 503)
   async reconcile(@Param('id') id: string, @Body() body: ReconcileBody): Promise<DriftResponse> {

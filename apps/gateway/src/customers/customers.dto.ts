@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, type SchemaObject } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import {
   ArrayMaxSize,
@@ -43,6 +43,11 @@ import { canonicalLocale, IsBcp47Locale, IsMetadata, PageLimit } from '../http/v
 
 /** DR source ids are UUIDs; any provider's source id is at least this tame. */
 const SOURCE_ID_PATTERN = /^[A-Za-z0-9_-]{1,100}$/;
+// Patterns the validators enforce, stated in the OpenAPI document too (it is written from the
+// decorators alone: no CLI plugin infers them, so what `npm start` serves is what is committed).
+const PHONE = /^[0-9+()\-./ x]{3,40}$/;
+const PROVIDER_ID = /^[a-z0-9-]{1,40}$/;
+const ACCOUNT = /^[A-Za-z0-9._-]{1,64}$/;
 
 // Examples come from the providers' own documentation (seeds 002/003: Digital River's "John Smith").
 const upperCase = ({ value }: { value: unknown }) =>
@@ -123,13 +128,18 @@ export class AddressPatchDto extends AddressFields {
 }
 
 export class TaxIdentifierDto {
-  @ApiProperty({ maxLength: 40, example: 'de', description: 'The tax identifier type, e.g. a VAT scheme.' })
+  @ApiProperty({
+    minLength: 1,
+    maxLength: 40,
+    example: 'de',
+    description: 'The tax identifier type, e.g. a VAT scheme.',
+  })
   @IsString()
   @MinLength(1)
   @MaxLength(40)
   type!: string;
 
-  @ApiProperty({ maxLength: 40, example: 'DE123456789' })
+  @ApiProperty({ minLength: 1, maxLength: 40, example: 'DE123456789' })
   @IsString()
   @MinLength(1)
   @MaxLength(40)
@@ -180,7 +190,7 @@ class CustomerFields {
   })
   externalReference?: string;
 
-  @ApiPropertyOptional({ maxLength: 254, example: 'jsmith@digitalriver.com' })
+  @ApiPropertyOptional({ maxLength: 254, format: 'email', example: 'jsmith@digitalriver.com' })
   @IsOptional()
   @IsEmail()
   @MaxLength(254)
@@ -204,10 +214,10 @@ class CustomerFields {
   @MaxLength(200)
   companyName?: string;
 
-  @ApiPropertyOptional({ maxLength: 40, example: '952-111-1111' })
+  @ApiPropertyOptional({ maxLength: 40, pattern: PHONE.source, example: '952-111-1111' })
   @IsOptional()
   @IsString()
-  @Matches(/^[0-9+()\-./ x]{3,40}$/, { message: 'phone must be 3-40 digits, spaces and + ( ) - . / x' })
+  @Matches(PHONE, { message: 'phone must be 3-40 digits, spaces and + ( ) - . / x' })
   phone?: string;
 
   @ApiPropertyOptional({
@@ -262,23 +272,33 @@ class CustomerFields {
 }
 
 export class ProviderTargetDto {
-  @ApiProperty({ example: 'digital-river', description: 'A provider id from GET /v1/providers.' })
+  @ApiProperty({
+    example: 'digital-river',
+    pattern: PROVIDER_ID.source,
+    description: 'A provider id from GET /v1/providers.',
+  })
   @IsString()
-  @Matches(/^[a-z0-9-]{1,40}$/, { message: 'provider must be a provider id such as digital-river' })
+  @Matches(PROVIDER_ID, { message: 'provider must be a provider id such as digital-river' })
   provider!: string;
 
   @ApiPropertyOptional({
     example: 'sandbox',
+    pattern: ACCOUNT.source,
     description: "The provider account; default: the provider's first configured one.",
   })
   @IsOptional()
   @IsString()
-  @Matches(/^[A-Za-z0-9._-]{1,64}$/, { message: 'account must be 1-64 letters, digits, ".", "_" or "-"' })
+  @Matches(ACCOUNT, { message: 'account must be 1-64 letters, digits, ".", "_" or "-"' })
   account?: string;
 }
 
 export class ImportCustomerBody extends ProviderTargetDto {
-  @ApiProperty({ example: '5823594808', description: "Any of the provider's references for the customer." })
+  @ApiProperty({
+    minLength: 1,
+    maxLength: 64,
+    example: '5823594808',
+    description: "Any of the provider's references for the customer.",
+  })
   @IsString()
   @MinLength(1)
   @MaxLength(64)
@@ -361,6 +381,7 @@ export class ListCustomersQuery {
   limit?: number;
 
   @ApiPropertyOptional({
+    maxLength: 64,
     description: 'A customer id: return the customers created before it (the next page).',
   })
   @IsOptional()
@@ -369,6 +390,7 @@ export class ListCustomersQuery {
   startingAfter?: string;
 
   @ApiPropertyOptional({
+    maxLength: 64,
     description:
       'A customer id: return the customers created after it (the previous page). Wins over startingAfter.',
   })
@@ -377,7 +399,12 @@ export class ListCustomersQuery {
   @MaxLength(64)
   endingBefore?: string;
 
-  @ApiPropertyOptional({ description: 'Exact email, case-insensitive.', example: 'jsmith@digitalriver.com' })
+  @ApiPropertyOptional({
+    maxLength: 254,
+    format: 'email',
+    description: 'Exact email, case-insensitive.',
+    example: 'jsmith@digitalriver.com',
+  })
   @IsOptional()
   @IsEmail()
   @MaxLength(254)
@@ -385,6 +412,7 @@ export class ListCustomersQuery {
 
   @ApiPropertyOptional({
     type: [String],
+    maxItems: 100,
     description: 'Customer ids, comma-separated or repeated; at most 100.',
   })
   @IsOptional()
@@ -397,9 +425,13 @@ export class ListCustomersQuery {
   @MaxLength(64, { each: true })
   ids?: string[];
 
-  @ApiPropertyOptional({ example: 'two-checkout', description: 'Only customers linked to this provider.' })
+  @ApiPropertyOptional({
+    example: 'two-checkout',
+    pattern: PROVIDER_ID.source,
+    description: 'Only customers linked to this provider.',
+  })
   @IsOptional()
-  @Matches(/^[a-z0-9-]{1,40}$/, { message: 'provider must be a provider id such as digital-river' })
+  @Matches(PROVIDER_ID, { message: 'provider must be a provider id such as digital-river' })
   provider?: string;
 
   @ApiPropertyOptional({
@@ -421,7 +453,7 @@ export class ListCustomersQuery {
 
 export class ProviderLinkResponse {
   @ApiProperty({ example: 'digital-river' }) provider!: string;
-  @ApiProperty({ example: 'default' }) account!: string;
+  @ApiProperty({ example: 'sandbox' }) account!: string;
   @ApiProperty({
     description: 'The reference we gave the provider.',
     example: 'cus_4f7d0e1c9b2a3d4e5f6a7b8c',
@@ -579,8 +611,12 @@ export class ForgetResponse {
 }
 
 class PlannedRequestDto {
-  @ApiProperty({ enum: ['GET', 'POST', 'PUT', 'DELETE'] }) method!: string;
-  @ApiProperty({ example: 'https://api.digitalriver.com/customers' }) url!: string;
+  @ApiProperty({ enum: ['GET', 'POST', 'PUT', 'DELETE'], example: 'POST' }) method!: string;
+  @ApiProperty({
+    description: "The provider account's base URL (here the built-in Digital River sandbox) and path.",
+    example: 'http://127.0.0.1:36811/customers',
+  })
+  url!: string;
   @ApiProperty({
     type: 'object',
     additionalProperties: { type: 'string' },
@@ -611,11 +647,87 @@ class ProviderPlanDto {
   @ApiPropertyOptional({ example: '2Checkout does not support list' }) unsupported?: string;
 }
 
+const SANDBOX_DR_AUTH = { Authorization: 'Bearer sk_test_[REDACTED]' };
+const SANDBOX_TCO_AUTH = {
+  'X-Avangate-Authentication':
+    'code="SANDBOXMERCHANT" date="2026-11-29 19:31:46" hash="[REDACTED]" algo="sha256"',
+};
+
+/** A real plan, as the create example answers it against the built-in sandboxes (secrets redacted). */
+const CREATE_PLAN_EXAMPLE = [
+  {
+    provider: 'digital-river',
+    account: 'sandbox',
+    requests: [
+      {
+        method: 'POST',
+        url: 'http://127.0.0.1:36811/customers',
+        headers: { Accept: 'application/json', 'Content-Type': 'application/json', ...SANDBOX_DR_AUTH },
+        body: {
+          id: 'cus_4f7d0e1c9b2a3d4e5f6a7b8c',
+          email: 'jsmith@digitalriver.com',
+          shipping: {
+            name: 'John Smith',
+            phone: '952-111-1111',
+            email: 'jsmith@digitalriver.com',
+            organization: 'Digital River',
+            address: {
+              line1: '10380 Bren Rd W',
+              city: 'Minnetonka',
+              postalCode: '55129',
+              state: 'MN',
+              country: 'US',
+            },
+          },
+          metadata: { coupon: 'SPRING20' },
+          locale: 'en_US',
+          type: 'business',
+          enabled: true,
+        },
+      },
+    ],
+    unsupportedFields: [],
+  },
+  {
+    provider: 'two-checkout',
+    account: 'sandbox',
+    requests: [
+      {
+        method: 'POST',
+        url: 'http://127.0.0.1:37499/rest/6.0/customers/',
+        headers: { Accept: 'application/json', 'Content-Type': 'application/json', ...SANDBOX_TCO_AUTH },
+        body: {
+          ExternalCustomerReference: 'cus_4f7d0e1c9b2a3d4e5f6a7b8c',
+          FirstName: 'John',
+          LastName: 'Smith',
+          Company: 'Digital River',
+          Address1: '10380 Bren Rd W',
+          City: 'Minnetonka',
+          State: 'MN',
+          Zip: '55129',
+          CountryCode: 'US',
+          Phone: '952-111-1111',
+          Email: 'jsmith@digitalriver.com',
+          Language: 'en',
+        },
+      },
+      {
+        method: 'GET',
+        url: 'http://127.0.0.1:37499/rest/6.0/customers/{CustomerReference}/',
+        headers: { Accept: 'application/json', ...SANDBOX_TCO_AUTH },
+        note: 'read back the customer create answered the id of',
+      },
+    ],
+    unsupportedFields: ['type', 'metadata', 'locale'],
+  },
+];
+
 export class DryRunResponse {
   @ApiProperty({ example: true }) dryRun!: true;
   @ApiProperty({
     type: [ProviderPlanDto],
     description: 'The exact requests each provider would be sent; nothing was sent or written.',
+    example: CREATE_PLAN_EXAMPLE,
   })
   providers!: ProviderPlanDto[];
 }
@@ -698,10 +810,20 @@ export function toCustomerPatch(body: UpdateCustomerBody): CustomerPatch {
   return plain<CustomerPatch>(body);
 }
 
+/** A compared field's value: a string (phone), a boolean (enabled), an object (address) or a list. */
+const FIELD_VALUE: SchemaObject[] = [
+  { type: 'string', nullable: true },
+  { type: 'boolean' },
+  { type: 'object' },
+  { type: 'array', items: {} },
+];
+
 class FieldDriftDto {
   @ApiProperty({ example: 'phone' }) field!: string;
-  @ApiProperty({ nullable: true, type: Object, example: '952-111-1111' }) ours!: unknown;
-  @ApiProperty({ nullable: true, type: Object, example: '952-222-2222' }) theirs!: unknown;
+  @ApiProperty({ anyOf: FIELD_VALUE, description: "The mirror's value.", example: '952-111-1111' })
+  ours!: unknown;
+  @ApiProperty({ anyOf: FIELD_VALUE, description: "The provider's value.", example: '952-222-2222' })
+  theirs!: unknown;
 }
 
 class LinkDriftDto {
@@ -783,3 +905,67 @@ class ProviderCallDto {
 export class ProviderCallsResponse {
   @ApiProperty({ type: [ProviderCallDto] }) data!: ProviderCallDto[];
 }
+
+/**
+ * The request examples Swagger UI sends as they are (`@ApiBody({ examples })`). Each one succeeds
+ * against a fresh gateway and again on a second try (test/gateway/openapi-examples.spec.ts);
+ * `cus_4f7d0e1c9b2a3d4e5f6a7b8c` stands for the id of a customer you created.
+ */
+export const CUSTOMER_EXAMPLES = {
+  create: {
+    bothProviders: {
+      summary: 'A customer complete for both providers (no externalReference, so it can be sent again)',
+      value: {
+        email: 'jsmith@digitalriver.com',
+        givenName: 'John',
+        familyName: 'Smith',
+        companyName: 'Digital River',
+        phone: '952-111-1111',
+        address: {
+          line1: '10380 Bren Rd W',
+          city: 'Minnetonka',
+          state: 'MN',
+          postalCode: '55129',
+          country: 'US',
+        },
+        locale: 'en-US',
+        type: 'business',
+        metadata: { coupon: 'SPRING20' },
+        taxIdentifiers: [{ type: 'de', value: 'DE123456789' }],
+      },
+    },
+    gatewayOnly: {
+      summary: 'Kept in the gateway only, linked to no provider yet',
+      value: { email: 'jsmith@digitalriver.com', givenName: 'John', familyName: 'Smith', providers: [] },
+    },
+  },
+  update: {
+    twoFields: {
+      summary: 'Change the phone and add one metadata key; every other field is kept',
+      value: { phone: '952-222-2222', metadata: { tier: 'gold' } },
+    },
+  },
+  import: {
+    byOurReference: {
+      summary:
+        "Adopt (or find, if already linked) a Digital River customer by its id, which is the gateway's id",
+      value: { provider: 'digital-river', account: 'sandbox', reference: 'cus_4f7d0e1c9b2a3d4e5f6a7b8c' },
+    },
+  },
+  link: {
+    twoCheckout: {
+      summary: 'Push the customer to the 2Checkout account',
+      value: { provider: 'two-checkout', account: 'sandbox' },
+    },
+  },
+  taxIdentifier: {
+    germanVat: { summary: 'A German VAT id', value: { type: 'de', value: 'DE123456789' } },
+  },
+  reconcile: {
+    push: { summary: 'Make every provider copy match the mirror', value: { strategy: 'push' } },
+    adoptPhone: {
+      summary: "Take the phone from Digital River's copy, push the rest",
+      value: { strategy: 'push', fields: { phone: 'adopt' }, from: { provider: 'digital-river' } },
+    },
+  },
+} as const;

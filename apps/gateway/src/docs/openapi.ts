@@ -1,7 +1,16 @@
 import { type INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
 import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 
-import { PUBLIC_OPERATION_EXTENSION } from '../auth/auth.decorators';
+import { ApiKeyRegistry } from '../auth/api-keys';
+import { loadGatewayConfig } from '../config/gateway.config';
+import { GatewayModule } from '../gateway.module';
+
+/** An object with its keys in code-point order, so that the order controllers register in does not show. */
+function sortedByKey<T>(record: Record<string, T> | undefined): Record<string, T> | undefined {
+  if (record === undefined) return undefined;
+  return Object.fromEntries(Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
 
 export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
   const config = new DocumentBuilder()
@@ -27,23 +36,41 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
       ].join('\n'),
     )
     .setVersion('1')
+    // Relative: Swagger UI and generated clients resolve it against wherever the gateway runs.
+    .addServer('/', 'This gateway')
     .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'An API key, e.g. csg_dev_…' })
     .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-Key' }, 'api-key')
+    // Every operation needs a key unless it says otherwise (`@Public()` answers `security: []`).
+    .addSecurityRequirements('bearer')
+    .addSecurityRequirements('api-key')
     .build();
-  return markPublicOperations(SwaggerModule.createDocument(app, config));
+  const document = SwaggerModule.createDocument(app, config);
+  // Stable order for the committed copy: engineers add controllers in any order.
+  document.paths = sortedByKey(document.paths) ?? {};
+  if (document.components !== undefined)
+    document.components.schemas = sortedByKey(document.components.schemas);
+  return document;
 }
 
-/** `security: []` on every operation of a `@Public()` route: it needs no key (OpenAPI 3.0, §4.7.10). */
-function markPublicOperations(document: OpenAPIObject): OpenAPIObject {
-  for (const pathItem of Object.values(document.paths)) {
-    for (const operation of Object.values(pathItem)) {
-      const extensible = operation as { security?: unknown[]; [PUBLIC_OPERATION_EXTENSION]?: boolean };
-      if (extensible[PUBLIC_OPERATION_EXTENSION] !== true) continue;
-      delete extensible[PUBLIC_OPERATION_EXTENSION];
-      extensible.security = [];
-    }
+/**
+ * The document of the real gateway module, built without a database, providers or a listening
+ * port: preview mode resolves the module graph and the routes but instantiates nothing.
+ */
+export async function generateOpenApiDocument(): Promise<OpenAPIObject> {
+  const app = await NestFactory.create(
+    GatewayModule.register({
+      config: loadGatewayConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent' }),
+      apiKeys: new ApiKeyRegistry([]),
+      providerAccounts: [],
+      openDatabase: () => Promise.reject(new Error('the OpenAPI document needs no database')),
+    }),
+    { preview: true, logger: false, abortOnError: false },
+  );
+  try {
+    return buildOpenApiDocument(app);
+  } finally {
+    await app.close();
   }
-  return document;
 }
 
 /** Swagger UI at /docs with Authorize, and the OpenAPI document at /docs-json. */

@@ -7,7 +7,7 @@ import {
   getSchemaPath,
 } from '@nestjs/swagger';
 
-import { problemType } from './problem';
+import { problemType, TITLES } from './problem';
 
 export class FieldErrorDto {
   @ApiProperty({ example: 'address.country' }) field!: string;
@@ -37,14 +37,14 @@ export class ProblemDto {
   @ApiProperty({ example: '6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11' }) requestId!: string;
   @ApiProperty({ example: '/v1/customers' }) instance!: string;
   @ApiPropertyOptional({ example: 'digital-river' }) provider?: string;
-  @ApiPropertyOptional({ example: 'default' }) account?: string;
+  @ApiPropertyOptional({ example: 'sandbox' }) account?: string;
   @ApiPropertyOptional({ example: 'invalid_parameter' }) providerCode?: string;
   @ApiPropertyOptional({ example: "'id' must be 40 characters or less." }) providerMessage?: string;
 }
 
 const EXAMPLES: Record<
   number,
-  { code: string; detail: string; retryable: boolean; errors?: FieldErrorDto[] }
+  { code: string; detail: string; retryable: boolean; errors?: FieldErrorDto[]; instance?: string }
 > = {
   400: {
     code: 'validation_failed',
@@ -68,6 +68,7 @@ const EXAMPLES: Record<
     code: 'customer_not_found',
     retryable: false,
     detail: 'No customer with id "cus_4f7d0e1c9b2a3d4e5f6a7b8c".',
+    instance: '/v1/customers/cus_4f7d0e1c9b2a3d4e5f6a7b8c',
   },
   409: {
     code: 'idempotency_request_in_progress',
@@ -126,12 +127,14 @@ export function ApiProblems(...statuses: (keyof typeof EXAMPLES)[]) {
             schema: { $ref: getSchemaPath(ProblemDto) },
             example: example && {
               type: problemType(example.code),
+              title: TITLES[status],
               status,
               code: example.code,
               detail: example.detail,
               retryable: example.retryable,
               ...(example.errors ? { errors: example.errors } : {}),
               requestId: '6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11',
+              instance: example.instance ?? '/v1/customers',
             },
           },
         },

@@ -119,7 +119,7 @@ const PROVIDER_DETAIL: Record<ProviderErrorKind, string> = {
   bad_response: 'The provider answered with something the gateway could not understand.',
 };
 
-const TITLES: Record<number, string> = {
+export const TITLES: Record<number, string> = {
   400: 'Bad Request',
   401: 'Unauthorized',
   403: 'Forbidden',

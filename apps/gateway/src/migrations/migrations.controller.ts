@@ -23,6 +23,7 @@ import {
   MigrationListResponse,
   MigrationPlanResponse,
   MigrationResponse,
+  START_MIGRATION_EXAMPLES,
   StartMigrationBody,
   toItemResponse,
   toMigrationResponse,
@@ -62,6 +63,7 @@ export class MigrationsController {
       },
     },
   })
+  @ApiBody({ type: StartMigrationBody, examples: START_MIGRATION_EXAMPLES })
   @ApiAcceptedResponse({ type: MigrationResponse, description: 'The run, started.' })
   @ApiOkResponse({ type: MigrationPlanResponse, description: 'The plan of a dry run.' })
   @ApiProblems(400, 401, 403, 409, 413, 415, 422, 502, 503)

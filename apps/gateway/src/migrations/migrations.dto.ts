@@ -64,7 +64,8 @@ export class MigrationSourceDto extends ProviderTargetDto {
   kind!: SourceKind;
 
   @ApiPropertyOptional({
-    type: [String],
+    type: 'array',
+    items: { type: 'string', pattern: '^[^\\s]{1,100}$' },
     maxItems: 100_000,
     // No example: with the `list` kind of the example body, references are refused.
     description:
@@ -238,9 +239,23 @@ class MigrationCountsDto {
 export class MigrationResponse {
   @ApiProperty({ example: 'mig_0f1e2d3c4b5a69788796' }) id!: string;
   @ApiProperty({ enum: MIGRATION_STATUSES }) status!: MigrationStatus;
-  @ApiProperty({ example: { provider: 'digital-river', account: 'sandbox', kind: 'list' } })
+  @ApiProperty({
+    type: 'object',
+    properties: {
+      provider: { type: 'string' },
+      account: { type: 'string' },
+      kind: { type: 'string', enum: [...SOURCE_KINDS] },
+    },
+    required: ['provider', 'account', 'kind'],
+    example: { provider: 'digital-river', account: 'sandbox', kind: 'list' },
+  })
   source!: { provider: string; account: string; kind: SourceKind };
-  @ApiProperty({ example: { provider: 'two-checkout', account: 'sandbox' } })
+  @ApiProperty({
+    type: 'object',
+    properties: { provider: { type: 'string' }, account: { type: 'string' } },
+    required: ['provider', 'account'],
+    example: { provider: 'two-checkout', account: 'sandbox' },
+  })
   target!: { provider: string; account: string };
   @ApiProperty({ type: CutoverDto, nullable: true }) cutover!: CutoverDto | null;
   @ApiProperty() concurrency!: number;
@@ -268,9 +283,9 @@ export class MigrationResponse {
     description: 'How many customers lose each canonical field at the target.',
   })
   lossyFields!: Record<string, number>;
-  @ApiProperty() createdAt!: string;
-  @ApiProperty() updatedAt!: string;
-  @ApiProperty({ nullable: true }) finishedAt!: string | null;
+  @ApiProperty({ format: 'date-time' }) createdAt!: string;
+  @ApiProperty({ format: 'date-time' }) updatedAt!: string;
+  @ApiProperty({ nullable: true, type: String, format: 'date-time' }) finishedAt!: string | null;
 }
 
 export class MigrationListResponse {
@@ -286,15 +301,19 @@ export class MigrationItemResponse {
   outcome!: MigrationOutcome | null;
   @ApiProperty({ type: OutcomeReasonDto, nullable: true }) reason!: OutcomeReason | null;
   @ApiProperty({ type: [String], example: ['metadata'] }) lossyFields!: string[];
-  @ApiProperty({ nullable: true }) customerId!: string | null;
-  @ApiProperty({ nullable: true }) targetReference!: string | null;
+  @ApiProperty({ nullable: true, type: String }) customerId!: string | null;
+  @ApiProperty({ nullable: true, type: String }) targetReference!: string | null;
   @ApiProperty() attempts!: number;
-  @ApiProperty({ nullable: true }) finishedAt!: string | null;
+  @ApiProperty({ nullable: true, type: String, format: 'date-time' }) finishedAt!: string | null;
 }
 
 export class MigrationItemPage {
   @ApiProperty({ type: [MigrationItemResponse] }) data!: MigrationItemResponse[];
-  @ApiProperty({ nullable: true, description: 'Pass as `after` for the next page; null at the end.' })
+  @ApiProperty({
+    nullable: true,
+    type: Number,
+    description: 'Pass as `after` for the next page; null at the end.',
+  })
   next!: number | null;
 }
 
@@ -308,7 +327,11 @@ class PlannedItemDto {
 }
 
 export class MigrationPlanResponse {
-  @ApiProperty({ example: { total: 2, migrate: 1, already_present: 1, skip: 0 } })
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: { type: 'integer' },
+    example: { total: 2, migrate: 1, already_present: 1, skip: 0 },
+  })
   counts!: Record<string, number>;
   @ApiProperty({ type: 'object', additionalProperties: { type: 'integer' } })
   lossyFields!: Record<string, number>;
@@ -361,3 +384,28 @@ export function toItemResponse(item: MigrationItem): MigrationItemResponse {
     finishedAt: iso(item.finishedAt),
   };
 }
+
+/** What Swagger UI sends: a plan, never a real run (sending it writes nothing). */
+export const START_MIGRATION_EXAMPLES = {
+  plan: {
+    summary: "Plan moving Digital River's customers to 2Checkout (dry run: nothing is written)",
+    value: {
+      source: { provider: 'digital-river', account: 'sandbox', kind: 'list' },
+      target: { provider: 'two-checkout', account: 'sandbox' },
+      dryRun: true,
+    },
+  },
+  planReferences: {
+    summary: 'Plan moving two 2Checkout customers, named by reference, to Digital River (dry run)',
+    value: {
+      source: {
+        provider: 'two-checkout',
+        account: 'sandbox',
+        kind: 'references',
+        references: ['5823594808', '601952421'],
+      },
+      target: { provider: 'digital-river', account: 'sandbox' },
+      dryRun: true,
+    },
+  },
+} as const;

@@ -1,11 +1,13 @@
 import { Controller, Get } from '@nestjs/common';
 import {
   ApiBearerAuth,
+  ApiExtraModels,
   ApiOkResponse,
   ApiOperation,
   ApiProperty,
   ApiSecurity,
   ApiTags,
+  getSchemaPath,
 } from '@nestjs/swagger';
 import { ProviderRegistry } from '@app/customer-domain';
 import { allProviderCapabilities } from '@app/providers';
@@ -29,9 +31,9 @@ class ProviderCapabilitiesDto {
     example: ['sandbox'],
   })
   accounts!: string[];
-  @ApiProperty({ type: 'object', additionalProperties: { $ref: '#/components/schemas/SupportDto' } })
+  @ApiProperty({ type: 'object', additionalProperties: { $ref: getSchemaPath(SupportDto) } })
   operations!: Record<string, SupportDto>;
-  @ApiProperty({ type: 'object', additionalProperties: { $ref: '#/components/schemas/SupportDto' } })
+  @ApiProperty({ type: 'object', additionalProperties: { $ref: getSchemaPath(SupportDto) } })
   fields!: Record<string, SupportDto>;
   @ApiProperty() idempotency!: string;
   @ApiProperty({ enum: ['cursor', 'none'] }) pagination!: 'cursor' | 'none';
@@ -42,6 +44,8 @@ class ProvidersResponse {
 }
 
 @ApiTags('providers')
+// Referenced only from inside a map (additionalProperties), which Nest does not follow on its own.
+@ApiExtraModels(SupportDto)
 @ApiBearerAuth()
 @ApiSecurity('api-key')
 @Controller('v1/providers')

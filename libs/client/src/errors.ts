@@ -1,0 +1,67 @@
+/** One field the gateway refused, as its problem+json lists them. */
+export interface FieldProblem {
+  field: string;
+  code: string;
+  message: string;
+}
+
+/** The gateway's RFC 9457 problem+json body (every error it answers has this shape). */
+export interface Problem {
+  type?: string;
+  title?: string;
+  status?: number;
+  code?: string;
+  detail?: string;
+  errors?: FieldProblem[];
+  requestId?: string;
+  instance?: string;
+  provider?: string;
+  account?: string;
+  providerCode?: string;
+  providerMessage?: string;
+}
+
+/**
+ * Every failure the client reports: a problem+json answer from the gateway (after any retries), or
+ * `network_error` (status 0) when no answer came. Branch on `code`; quote `requestId` to operators.
+ */
+export class GatewayError extends Error {
+  override readonly name = 'GatewayError';
+  readonly status: number;
+  readonly code: string;
+  readonly detail: string;
+  readonly errors: FieldProblem[];
+  readonly requestId: string | undefined;
+  readonly problem: Problem;
+
+  constructor(status: number, problem: Problem, options?: { cause?: unknown }) {
+    const code = problem.code ?? `http_${status}`;
+    const detail = problem.detail ?? problem.title ?? `The gateway answered ${status}.`;
+    super(`${code}: ${detail}`, options);
+    this.status = status;
+    this.code = code;
+    this.detail = detail;
+    this.errors = problem.errors ?? [];
+    this.requestId = problem.requestId;
+    this.problem = problem;
+  }
+
+  /** From a non-2xx answer; a body that is not problem+json still gives status and code. */
+  static async fromResponse(response: Response): Promise<GatewayError> {
+    const text = await response.text();
+    let problem: Problem = {};
+    try {
+      const parsed: unknown = JSON.parse(text);
+      if (parsed !== null && typeof parsed === 'object') problem = parsed;
+    } catch {
+      problem = { detail: text.slice(0, 500) || undefined };
+    }
+    problem.requestId ??= response.headers.get('x-request-id') ?? undefined;
+    return new GatewayError(response.status, problem);
+  }
+
+  static network(error: unknown): GatewayError {
+    const detail = error instanceof Error ? error.message : String(error);
+    return new GatewayError(0, { code: 'network_error', detail }, { cause: error });
+  }
+}
