@@ -37,7 +37,8 @@ import { ProvidersController } from './providers/providers.controller';
 import { ReconciliationsController } from './reconciliations/reconciliations.controller';
 import { ContentTypeMiddleware } from './http/content-type.middleware';
 import { loggerParams } from './http/logging';
-import { validationFailed } from './http/validators';
+import { PathParameterPipe } from './http/hostile-input';
+import { StrictQueryIntegersPipe, validationFailed } from './http/validators';
 import { IdempotencyMiddleware } from './idempotency/idempotency.middleware';
 import { IdempotencyStore } from './idempotency/idempotency.store';
 
@@ -135,6 +136,9 @@ export class GatewayModule implements NestModule {
         IdempotencyStore,
         { provide: APP_GUARD, useClass: ApiKeyGuard },
         { provide: APP_FILTER, useClass: ProblemFilter },
+        // Pipes run in this order: path parameters are checked before any DTO is built.
+        { provide: APP_PIPE, useClass: PathParameterPipe },
+        { provide: APP_PIPE, useClass: StrictQueryIntegersPipe },
         {
           provide: APP_PIPE,
           useValue: new ValidationPipe({

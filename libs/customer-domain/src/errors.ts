@@ -28,6 +28,10 @@ export const DOMAIN_ERROR_CODES = [
   'payload_too_large',
   'unsupported_media_type',
   'malformed_json',
+  'malformed_request',
+  'request_timeout',
+  'headers_too_large',
+  'rate_limited',
   'provider_unknown',
   'unsupported_by_provider',
   'internal_error',
@@ -35,14 +39,18 @@ export const DOMAIN_ERROR_CODES = [
 export type DomainErrorCode = (typeof DOMAIN_ERROR_CODES)[number];
 
 export class DomainError extends Error {
+  /** When the caller may try again (a `rate_limited` answer's `Retry-After`). */
+  readonly retryAfterMs: number | undefined;
+
   constructor(
     readonly code: DomainErrorCode,
     message: string,
     readonly fieldErrors: FieldError[] = [],
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; retryAfterMs?: number },
   ) {
     super(message, options);
     this.name = 'DomainError';
+    this.retryAfterMs = options?.retryAfterMs;
   }
 }
 

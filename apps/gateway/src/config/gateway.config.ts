@@ -114,6 +114,14 @@ const envSchema = z.object({
     .string()
     .regex(/^\d+(b|kb|mb)$/i, 'BODY_LIMIT looks like 100kb or 1mb')
     .default('100kb'),
+  /** Largest request head (request line and headers) Node accepts; beyond it, 431. */
+  MAX_HEADER_BYTES: z.coerce.number().int().min(1_024).max(1_048_576).default(16_384),
+  /** How long a whole request (headers and body) may take to arrive; beyond it, 408 and close. */
+  REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
+  /** How long the request headers may take to arrive. */
+  HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
+  /** How long an idle keep-alive connection stays open. */
+  KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(5_000),
   IDEMPOTENCY_TTL_HOURS: z.coerce
     .number()
     .int()

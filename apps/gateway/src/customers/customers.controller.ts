@@ -6,9 +6,7 @@ import {
   Headers,
   HttpCode,
   Param,
-  DefaultValuePipe,
   ParseBoolPipe,
-  ParseIntPipe,
   Patch,
   Post,
   Query,
@@ -43,6 +41,7 @@ import {
   ForgetResponse,
   ImportCustomerBody,
   ListCustomersQuery,
+  ProviderCallsQuery,
   ProviderCallsResponse,
   ProviderTargetDto,
   ReconcileBody,
@@ -405,14 +404,10 @@ export class CustomersController {
       "Operation, method, path (identifiers replaced), status, duration and the provider's request id. No bodies are kept.",
   })
   @ApiParam({ name: 'id', example: 'cus_4f7d0e1c9b2a3d4e5f6a7b8c' })
-  @ApiQuery({ name: 'limit', required: false, type: Number, description: '1-500, default 100' })
   @ApiOkResponse({ type: ProviderCallsResponse })
-  @ApiProblems(401, 403, 404)
-  async calls(
-    @Param('id') id: string,
-    @Query('limit', new DefaultValuePipe(100), ParseIntPipe) limit: number,
-  ): Promise<ProviderCallsResponse> {
-    const calls = await this.sync.calls(id, Math.min(500, Math.max(1, limit)));
+  @ApiProblems(400, 401, 403, 404)
+  async calls(@Param('id') id: string, @Query() query: ProviderCallsQuery): Promise<ProviderCallsResponse> {
+    const calls = await this.sync.calls(id, query.limit ?? 100);
     return { data: calls.map((call) => ({ ...call, at: call.at.toISOString() })) };
   }
 }

@@ -698,6 +698,11 @@ class ProviderCallDto {
   @ApiProperty({ format: 'date-time' }) at!: string;
 }
 
+export class ProviderCallsQuery {
+  @PageLimit({ default: 100, max: 500 })
+  limit?: number;
+}
+
 export class ProviderCallsResponse {
   @ApiProperty({ type: [ProviderCallDto] }) data!: ProviderCallDto[];
 }

@@ -43,6 +43,10 @@ export function problemType(code: string): string {
 const DOMAIN_STATUS: Record<DomainErrorCode, number> = {
   validation_failed: 400,
   malformed_json: 400,
+  malformed_request: 400,
+  request_timeout: 408,
+  headers_too_large: 431,
+  rate_limited: 429,
   provider_unknown: 400,
   unauthenticated: 401,
   forbidden: 403,
@@ -100,8 +104,11 @@ const TITLES: Record<number, string> = {
   409: 'Conflict',
   412: 'Precondition Failed',
   413: 'Content Too Large',
+  408: 'Request Timeout',
   415: 'Unsupported Media Type',
   422: 'Unprocessable Content',
+  429: 'Too Many Requests',
+  431: 'Request Header Fields Too Large',
   500: 'Internal Server Error',
   502: 'Bad Gateway',
   503: 'Service Unavailable',
@@ -195,6 +202,8 @@ export function toProblem(error: unknown, context: { requestId?: string; path?: 
             });
   const status = DOMAIN_STATUS[domain.code];
   if (domain.code === 'unauthenticated') headers['WWW-Authenticate'] = 'Bearer';
+  if (domain.retryAfterMs !== undefined)
+    headers['Retry-After'] = String(Math.max(1, Math.ceil(domain.retryAfterMs / 1000)));
   return {
     status,
     headers,

@@ -1,7 +1,8 @@
-import { applyDecorators } from '@nestjs/common';
+import { type ArgumentMetadata, applyDecorators, Injectable, type PipeTransform } from '@nestjs/common';
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
+  getMetadataStorage,
   IsInt,
   IsOptional,
   Max,
@@ -134,4 +135,33 @@ export function PageLimit({ default: byDefault, max }: { default: number; max: n
     Min(1),
     Max(max),
   );
+}
+
+/** A whole number as a query string writes it: no exponent, no hex, no spaces, no fraction. */
+const QUERY_INTEGER = /^-?(0|[1-9]\d{0,15})$/;
+
+/**
+ * A query string is text, and `Number()` reads far more than integers from text (`1e3`, `0x10`,
+ * ` 5`). For every query DTO property validated as an integer, this global pipe requires the text
+ * of one before the ValidationPipe converts it, so `limit=1e3` is refused rather than read as 1000.
+ */
+@Injectable()
+export class StrictQueryIntegersPipe implements PipeTransform {
+  transform(value: unknown, metadata: ArgumentMetadata): unknown {
+    if (metadata.type !== 'query' || metadata.metatype === undefined) return value;
+    if (typeof value !== 'object' || value === null) return value;
+    const integerFields = getMetadataStorage()
+      .getTargetValidationMetadatas(metadata.metatype, '', true, false)
+      .filter((rule) => rule.name === 'isInt')
+      .map((rule) => rule.propertyName);
+    const errors = [...new Set(integerFields)].flatMap((field) => {
+      const raw = (value as Record<string, unknown>)[field];
+      if (raw === undefined || (typeof raw === 'string' && QUERY_INTEGER.test(raw))) return [];
+      return [{ field, code: 'not_an_integer', message: `${field} must be a whole number such as 10` }];
+    });
+    if (errors.length > 0) {
+      throw new DomainError('validation_failed', 'The request is not valid; see errors.', errors);
+    }
+    return value;
+  }
 }
