@@ -40,6 +40,8 @@ import { loggerParams } from './http/logging';
 import { PathParameterPipe } from './http/hostile-input';
 import { StrictQueryIntegersPipe, validationFailed } from './http/validators';
 import { IdempotencyMiddleware } from './idempotency/idempotency.middleware';
+import { RateLimitGuard } from './rate-limit/rate-limit.guard';
+import { RateLimits } from './rate-limit/rate-limits';
 import { IdempotencyStore } from './idempotency/idempotency.store';
 
 const SHUTDOWN_HOOK = 'SHUTDOWN_HOOK';
@@ -134,7 +136,10 @@ export class GatewayModule implements NestModule {
         { provide: SHUTDOWN_HOOK, useValue: options.onShutdown },
         ShutdownHook,
         IdempotencyStore,
+        RateLimits,
+        // Guards run in this order: who is calling, then whether they are over their limit.
         { provide: APP_GUARD, useClass: ApiKeyGuard },
+        { provide: APP_GUARD, useClass: RateLimitGuard },
         { provide: APP_FILTER, useClass: ProblemFilter },
         // Pipes run in this order: path parameters are checked before any DTO is built.
         { provide: APP_PIPE, useClass: PathParameterPipe },

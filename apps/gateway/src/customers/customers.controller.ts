@@ -31,6 +31,7 @@ import { type Response } from 'express';
 import { RequiresScope } from '../auth/auth.decorators';
 import { ApiProblems } from '../errors/problem.dto';
 import { IDEMPOTENCY_KEY_HEADER } from '../idempotency/idempotency.middleware';
+import { SpendsProviderCalls } from '../rate-limit/rate-limits';
 import {
   CreateCustomerBody,
   CustomerListResponse,
@@ -120,6 +121,7 @@ export class CustomersController {
   }
 
   @Post('import')
+  @SpendsProviderCalls()
   @RequiresScope('customers:write')
   @IDEMPOTENCY_KEY_HEADER
   @ApiOperation({
@@ -355,6 +357,7 @@ export class CustomersController {
   }
 
   @Post(':id/sync')
+  @SpendsProviderCalls()
   @HttpCode(200)
   @RequiresScope('customers:write')
   @IDEMPOTENCY_KEY_HEADER
@@ -371,6 +374,7 @@ export class CustomersController {
   }
 
   @Get(':id/drift')
+  @SpendsProviderCalls()
   @RequiresScope('customers:read')
   @ApiOperation({ summary: 'Compare the mirror with what each provider holds now, field by field' })
   @ApiParam({ name: 'id', example: 'cus_4f7d0e1c9b2a3d4e5f6a7b8c' })
@@ -381,6 +385,7 @@ export class CustomersController {
   }
 
   @Post(':id/reconcile')
+  @SpendsProviderCalls()
   @HttpCode(200)
   @RequiresScope('customers:write')
   @IDEMPOTENCY_KEY_HEADER

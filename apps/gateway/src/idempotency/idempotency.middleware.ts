@@ -34,6 +34,7 @@ const NOT_EXECUTED = new Set([
   'precondition_failed',
   'idempotency_key_reused',
   'idempotency_request_in_progress',
+  'rate_limited',
 ]);
 
 /** JSON with sorted keys, so that the same body hashes the same however its keys are ordered. */

@@ -14,6 +14,7 @@ import { IsBoolean, IsOptional } from 'class-validator';
 
 import { RequiresScope } from '../auth/auth.decorators';
 import { ApiProblems } from '../errors/problem.dto';
+import { SpendsProviderCalls } from '../rate-limit/rate-limits';
 
 class ReconciliationBody {
   @ApiPropertyOptional({
@@ -44,6 +45,7 @@ export class ReconciliationsController {
   @Post()
   @HttpCode(200)
   @RequiresScope('admin')
+  @SpendsProviderCalls()
   @ApiOperation({
     summary: 'Compare every linked customer with its providers; repair on request',
     description:
