@@ -24,6 +24,7 @@ import {
   ApiQuery,
   ApiSecurity,
   ApiTags,
+  getSchemaPath,
 } from '@nestjs/swagger';
 import { type Customer, CustomerService, CustomerSyncService } from '@app/customer-domain';
 import { type Response } from 'express';
@@ -61,6 +62,11 @@ const DRY_RUN = ApiQuery({
   description:
     'true: answer 200 with the exact provider requests this write would send, and send and write nothing.',
 });
+
+/** A 200 that is one of two bodies (a write's result, or its dry-run plan), both in components. */
+function oneOfModels(...models: (new () => object)[]) {
+  return { oneOf: models.map((model) => ({ $ref: getSchemaPath(model) })) };
+}
 
 const dryRunOf = (value: boolean | undefined) => value === true;
 const dryRunPipe = new ParseBoolPipe({ optional: true });
@@ -202,8 +208,10 @@ export class CustomersController {
   })
   @ApiParam({ name: 'id', example: 'cus_4f7d0e1c9b2a3d4e5f6a7b8c' })
   @ApiBody({ type: UpdateCustomerBody })
-  @ApiOkResponse({ type: CustomerResponse })
-  @ApiOkResponse({ type: DryRunResponse, description: 'With dryRun=true: the plan.' })
+  @ApiOkResponse({
+    schema: oneOfModels(CustomerResponse, DryRunResponse),
+    description: 'The customer as updated; with dryRun=true, the plan instead.',
+  })
   @DRY_RUN
   @ApiProblems(400, 401, 403, 404, 409, 412, 413, 415, 422)
   async update(
@@ -231,7 +239,10 @@ export class CustomersController {
       "Providers without a delete (2Checkout) are reported as `unsupported`. Until every provider copy is gone the customer stays readable with `deletedAt` and each link's state (a failed provider delete is visible and can be re-driven with POST /sync); the answer is 202 then, 200 once it is gone everywhere.",
   })
   @ApiParam({ name: 'id', example: 'cus_4f7d0e1c9b2a3d4e5f6a7b8c' })
-  @ApiOkResponse({ type: DeletedCustomerResponse, description: 'Deleted everywhere.' })
+  @ApiOkResponse({
+    schema: oneOfModels(DeletedCustomerResponse, DryRunResponse),
+    description: 'Deleted everywhere; with dryRun=true, the plan instead.',
+  })
   @ApiAcceptedResponse({
     type: DeletedCustomerResponse,
     description: 'Deleted from the mirror; some provider copies are still pending or failed.',

@@ -1,6 +1,7 @@
 import { Controller, Get } from '@nestjs/common';
 import {
   ApiBearerAuth,
+  ApiExtraModels,
   ApiOkResponse,
   ApiOperation,
   ApiProperty,
@@ -42,6 +43,8 @@ class ProvidersResponse {
 }
 
 @ApiTags('providers')
+// Referenced by hand from ProviderCapabilitiesDto's maps, so it must be registered explicitly.
+@ApiExtraModels(SupportDto)
 @ApiBearerAuth()
 @ApiSecurity('api-key')
 @Controller('v1/providers')
