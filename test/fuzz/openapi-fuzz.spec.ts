@@ -210,21 +210,24 @@ describe('OpenAPI-driven fuzzing: no 5xx, only documented answers', () => {
     return schema;
   };
 
-  /** Plausible values of the schema, with a hostile or wrong-typed one now and then. */
-  const valueOf = (raw: Schema, depth = 0): fc.Arbitrary<unknown> => {
+  /**
+   * Values of the schema: with `hostile`, a hostile or wrong-typed one now and then at any depth;
+   * without, well-typed values that favour the documented examples, so handlers run too.
+   */
+  const valueOf = (raw: Schema, hostile: boolean, depth = 0): fc.Arbitrary<unknown> => {
     const schema = resolve(raw);
     const alternatives = schema.oneOf ?? schema.anyOf;
     let plausible: fc.Arbitrary<unknown>;
     if (alternatives !== undefined) {
-      plausible = fc.oneof(...alternatives.map((s) => valueOf(s, depth + 1)));
+      plausible = fc.oneof(...alternatives.map((s) => valueOf(s, hostile, depth + 1)));
     } else if (schema.enum !== undefined) {
       plausible = fc.constantFrom(...schema.enum);
     } else if (schema.type === 'string') {
-      plausible = fc.oneof(
-        ...(schema.example === undefined ? [] : [fc.constant(schema.example)]),
-        fc.string({ maxLength: Math.min(schema.maxLength ?? 40, 60) }),
-        fc.constantFrom(...HOSTILE_STRINGS),
-      );
+      const example = schema.example === undefined ? [] : [fc.constant(schema.example)];
+      const text = fc.string({ maxLength: Math.min(schema.maxLength ?? 40, 60) });
+      plausible = hostile
+        ? fc.oneof(...example, text, fc.constantFrom(...HOSTILE_STRINGS))
+        : fc.oneof(...example.map((arbitrary) => ({ weight: 3, arbitrary })), { weight: 1, arbitrary: text });
     } else if (schema.type === 'integer' || schema.type === 'number') {
       const min = schema.minimum ?? -10;
       const max = schema.maximum ?? 1_000;
@@ -232,25 +235,31 @@ describe('OpenAPI-driven fuzzing: no 5xx, only documented answers', () => {
         schema.type === 'integer'
           ? fc.integer({ min: Math.ceil(min), max: Math.floor(max) })
           : fc.double({ min, max, noNaN: true }),
-        fc.constantFrom(1e308, -1, 2 ** 53 + 1, 0.5),
+        ...(hostile ? [fc.constantFrom(1e308, -1, 2 ** 53 + 1, 0.5)] : []),
       );
     } else if (schema.type === 'boolean') {
       plausible = fc.boolean();
     } else if (schema.type === 'array') {
       plausible =
-        depth > 3 ? fc.constant([]) : fc.array(valueOf(schema.items ?? {}, depth + 1), { maxLength: 3 });
+        depth > 3
+          ? fc.constant([])
+          : fc.array(valueOf(schema.items ?? {}, hostile, depth + 1), { maxLength: 3 });
     } else if (schema.properties !== undefined || schema.type === 'object') {
       const properties = Object.fromEntries(
         Object.entries(schema.properties ?? {}).map(([name, s]) => [
           name,
-          depth > 3 ? fc.constant(null) : valueOf(s, depth + 1),
+          depth > 3 ? fc.constant(null) : valueOf(s, hostile, depth + 1),
         ]),
       );
       const extra =
         typeof schema.additionalProperties === 'object'
-          ? fc.dictionary(fc.string({ maxLength: 12 }), valueOf(schema.additionalProperties, depth + 1), {
-              maxKeys: 3,
-            })
+          ? fc.dictionary(
+              fc.string({ maxLength: 12 }),
+              valueOf(schema.additionalProperties, hostile, depth + 1),
+              {
+                maxKeys: 3,
+              },
+            )
           : fc.constant({});
       plausible = fc
         .tuple(fc.record(properties, { requiredKeys: schema.required ?? [] }), extra)
@@ -259,6 +268,7 @@ describe('OpenAPI-driven fuzzing: no 5xx, only documented answers', () => {
       plausible = fc.jsonValue({ maxDepth: 2 });
     }
     if (schema.nullable === true) plausible = fc.oneof(plausible, fc.constant(null));
+    if (!hostile) return plausible;
     return fc.oneof(
       { weight: 8, arbitrary: plausible },
       { weight: 1, arbitrary: fc.constantFrom(...HOSTILE_VALUES) },
@@ -268,15 +278,20 @@ describe('OpenAPI-driven fuzzing: no 5xx, only documented answers', () => {
   /** A body as bytes: the JSON of a generated value, or one of the shapes no value serialises to. */
   const bodyOf = (schema: Schema): fc.Arbitrary<Buffer> =>
     fc.oneof(
-      { weight: 12, arbitrary: valueOf(schema).map((value) => Buffer.from(JSON.stringify(value) ?? 'null')) },
+      ...[true, false].map((hostile) => ({
+        weight: 6,
+        arbitrary: valueOf(schema, hostile).map((value) => Buffer.from(JSON.stringify(value) ?? 'null')),
+      })),
       {
         weight: 2,
-        arbitrary: fc.tuple(valueOf(schema), fc.constantFrom(...PROTOTYPE_KEYS)).map(([value, key]) => {
-          const text = JSON.stringify(value) ?? 'null';
-          const injected = `"${key}":{"polluted":true}`;
-          if (text === '{}') return Buffer.from(`{${injected}}`);
-          return Buffer.from(text.startsWith('{') ? `{${injected},${text.slice(1)}` : text);
-        }),
+        arbitrary: fc
+          .tuple(valueOf(schema, false), fc.constantFrom(...PROTOTYPE_KEYS))
+          .map(([value, key]) => {
+            const text = JSON.stringify(value) ?? 'null';
+            const injected = `"${key}":{"polluted":true}`;
+            if (text === '{}') return Buffer.from(`{${injected}}`);
+            return Buffer.from(text.startsWith('{') ? `{${injected},${text.slice(1)}` : text);
+          }),
       },
       {
         weight: 1,
@@ -310,7 +325,7 @@ describe('OpenAPI-driven fuzzing: no 5xx, only documented answers', () => {
         ...pathParameters.map((p) =>
           fc.oneof(
             { weight: 3, arbitrary: fc.constant(customerId) },
-            { weight: 2, arbitrary: valueOf(p.schema ?? { type: 'string' }).map(String) },
+            { weight: 2, arbitrary: valueOf(p.schema ?? { type: 'string' }, true).map(String) },
             { weight: 1, arbitrary: fc.constantFrom(...HOSTILE_STRINGS) },
           ),
         ),
@@ -323,7 +338,9 @@ describe('OpenAPI-driven fuzzing: no 5xx, only documented answers', () => {
       );
     const query = fc
       .tuple(
-        ...queryParameters.map((p) => fc.option(valueOf(p.schema ?? { type: 'string' }), { nil: undefined })),
+        ...queryParameters.map((p) =>
+          fc.option(valueOf(p.schema ?? { type: 'string' }, true), { nil: undefined }),
+        ),
         fc.option(fc.constantFrom(...HOSTILE_STRINGS), { nil: undefined }),
       )
       .map((values) => {
