@@ -136,7 +136,7 @@ function percentEncode(value: string): string {
  * The document's schemas as Ajv reads them: refs point into the `components` schema Ajv holds,
  * and `nullable` beside an `allOf` of a `$ref` (how OpenAPI 3.0 writes a nullable object of a
  * named type) admits null as OpenAPI tools mean it, where plain JSON Schema would still apply
- * the `allOf` to the null.
+ * the `allOf` to the null; likewise a nullable `enum` admits null without listing it.
  */
 function forAjv(schema: unknown): unknown {
   if (Array.isArray(schema)) return schema.map(forAjv);
@@ -152,6 +152,9 @@ function forAjv(schema: unknown): unknown {
   if (converted['nullable'] === true && (converted['type'] === undefined || composed)) {
     const { nullable: _nullable, ...rest } = converted;
     return { anyOf: [rest, { type: 'null' }] };
+  }
+  if (converted['nullable'] === true && Array.isArray(converted['enum'])) {
+    return { ...converted, enum: [...(converted['enum'] as unknown[]), null] };
   }
   return converted;
 }
