@@ -62,7 +62,7 @@ describe('fair use: a read-only key flooding drift cannot starve live writes', (
     const statuses = new Map<number, number>();
     let flooding = true;
     let retryAfter: string | undefined;
-    const flood = Array.from({ length: 8 }, async () => {
+    const flood = Array.from({ length: 4 }, async () => {
       while (flooding) {
         const res = await request(gateway.url)
           .get(`/v1/customers/${target.body.id}/drift`)
