@@ -212,6 +212,16 @@ describe('hostile input is a 4xx problem+json naming the field, and changes noth
     expect(res.body.errors[0].field).toMatch(/^(limit|after)$/);
   });
 
+  it('reconcile choices are validated with the body, before the handler runs', async () => {
+    for (const fields of [{ nickname: 'push' }, { phone: 'merge' }, { __proto__: null, email: 1 }]) {
+      const res = await request(gateway.url)
+        .post(`/v1/customers/${customerId}/reconcile`)
+        .set(auth)
+        .send({ strategy: 'push', fields });
+      expectFieldError(res, 'fields', 'not_allowed');
+    }
+  });
+
   it('a well-formed limit still works', async () => {
     const res = await request(gateway.url).get(`/v1/customers/${customerId}/calls?limit=5`).set(auth);
     expect(res.status).toBe(200);

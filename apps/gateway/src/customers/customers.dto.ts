@@ -8,7 +8,6 @@ import {
   IsIn,
   IsISO31661Alpha2,
   IsISO8601,
-  IsObject,
   IsOptional,
   IsString,
   Matches,
@@ -18,7 +17,6 @@ import {
 } from 'class-validator';
 import {
   CUSTOMER_TYPES,
-  DomainError,
   type Customer,
   type CustomerData,
   type CustomerPatch,
@@ -37,7 +35,7 @@ import {
   type ProviderLink,
 } from '@app/customer-domain';
 
-import { canonicalLocale, IsBcp47Locale, IsMetadata, PageLimit } from '../http/validators';
+import { canonicalLocale, IsBcp47Locale, IsChoiceMap, IsMetadata, PageLimit } from '../http/validators';
 
 // Examples come from the providers' own documentation (seeds 002/003: Digital River's "John Smith").
 const upperCase = ({ value }: { value: unknown }) =>
@@ -652,8 +650,8 @@ export class ReconcileBody {
     example: { phone: 'adopt' },
   })
   @IsOptional()
-  @IsObject()
-  fields?: Record<string, 'push' | 'adopt'>;
+  @IsChoiceMap(COMPARED_FIELDS, STRATEGIES)
+  fields?: Partial<Record<ComparedField, 'push' | 'adopt'>>;
 
   @ApiPropertyOptional({
     type: ProviderTargetDto,
@@ -666,22 +664,11 @@ export class ReconcileBody {
 }
 
 export function toReconcileRequest(body: ReconcileBody): ReconcileRequest {
-  const fields: Partial<Record<ComparedField, 'push' | 'adopt'>> = {};
-  const errors = Object.entries(body.fields ?? {}).flatMap(([field, choice]) => {
-    if (!(COMPARED_FIELDS as readonly string[]).includes(field)) {
-      return [
-        { field: `fields.${field}`, code: 'unknown_field', message: `${field} is not a compared field.` },
-      ];
-    }
-    if (choice !== 'push' && choice !== 'adopt') {
-      return [{ field: `fields.${field}`, code: 'not_allowed', message: 'Each field takes push or adopt.' }];
-    }
-    fields[field as ComparedField] = choice;
-    return [];
-  });
-  if (errors.length > 0)
-    throw new DomainError('validation_failed', 'The request is not valid; see errors.', errors);
-  return { strategy: body.strategy, fields, ...(body.from ? { from: { ...body.from } } : {}) };
+  return {
+    strategy: body.strategy,
+    fields: { ...body.fields },
+    ...(body.from ? { from: { ...body.from } } : {}),
+  };
 }
 
 class ProviderCallDto {

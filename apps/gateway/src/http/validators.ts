@@ -80,6 +80,27 @@ export function IsMetadata(options: { allowNull: boolean }) {
     });
 }
 
+/** An object mapping some of `keys` to one of `choices` each, e.g. `{ phone: 'adopt' }`. */
+export function IsChoiceMap(keys: readonly string[], choices: readonly string[]) {
+  return (target: object, propertyName: string) =>
+    registerDecorator({
+      name: 'isChoiceMap',
+      target: target.constructor,
+      propertyName,
+      options: {
+        message: `$property maps fields (${keys.join(', ')}) to ${choices.join(' or ')}`,
+      },
+      validator: {
+        validate(value: unknown) {
+          if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+          return Object.entries(value as Record<string, unknown>).every(
+            ([key, choice]) => keys.includes(key) && typeof choice === 'string' && choices.includes(choice),
+          );
+        },
+      },
+    });
+}
+
 /** class-validator's constraint names, mapped to the stable codes our error responses document. */
 const CONSTRAINT_CODES: Record<string, string> = {
   whitelistValidation: 'unknown_field',
@@ -103,6 +124,7 @@ const CONSTRAINT_CODES: Record<string, string> = {
   arrayMaxSize: 'too_many_items',
   isBcp47Locale: 'invalid_locale',
   isMetadata: 'invalid_metadata',
+  isChoiceMap: 'not_allowed',
   isIso8601: 'invalid_date',
   isBooleanString: 'not_a_boolean',
   isNumberString: 'not_an_integer',
