@@ -62,7 +62,7 @@ const EXAMPLES: Record<number, { code: string; detail: string; errors?: FieldErr
   422: { code: 'idempotency_key_reused', detail: 'This Idempotency-Key was used with a different request.' },
   429: {
     code: 'rate_limited',
-    detail: 'This API key sent more read requests than allowed (100 a second); retry after 1 second.',
+    detail: 'This API key is over its provider limit of 5 requests a second; retry after 1 s.',
   },
   502: { code: 'provider_unavailable', detail: 'The provider could not be reached.' },
   503: { code: 'provider_rate_limited', detail: 'The provider is rate limiting the gateway.' },
