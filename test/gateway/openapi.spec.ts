@@ -81,8 +81,17 @@ describe('OpenAPI document', () => {
       ['/v1/migrations/{id}/cancel', 'post', ['200', '401', '403', '404']],
       ['/v1/migrations/{id}/resume', 'post', ['202', '401', '403', '404', '409']],
     ];
-    for (const [path, method, statuses] of expected) {
+    for (const [path, method, own] of expected) {
       const op = operation(path, method);
+      // Every operation also documents what the gateway answers before its handler runs.
+      const idempotent = op.parameters?.some((p) => p.name === 'Idempotency-Key') ?? false;
+      const common = [
+        '400',
+        '429',
+        ...(op.requestBody ? ['413', '415'] : []),
+        ...(idempotent ? ['409', '422'] : []),
+      ];
+      const statuses = [...new Set([...own, ...common])];
       expect(Object.keys(op.responses).sort()).toEqual(statuses.sort());
       expect(op.security).toEqual(expect.arrayContaining([{ bearer: [] }, { 'api-key': [] }]));
       for (const status of statuses.filter((s) => Number(s) >= 400)) {

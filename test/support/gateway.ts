@@ -102,6 +102,13 @@ export const FAST_SYNC = {
   SYNC_POLL_MS: '20',
 };
 
+/** For tests that drive a bulk load through one API key: limits it never reaches. */
+export const BULK_LOAD_RATE_LIMITS = {
+  RATE_LIMIT_READ_PER_SECOND: '100000',
+  RATE_LIMIT_WRITE_PER_SECOND: '100000',
+  RATE_LIMIT_PROVIDER_PER_SECOND: '100000',
+};
+
 /** One account per sandbox; a short breaker so one test's faults do not leak into the next. */
 export function testAccounts(sandboxes: RunningSandboxes, overrides: Record<string, unknown> = {}) {
   // The sandboxes' own limiter is off in tests, so the adapters' token bucket need not hold back.

@@ -2,7 +2,13 @@ import request from 'supertest';
 
 import { type FaultConfig } from '@app/sandboxes';
 
-import { bearer, type GatewayWithSandboxes, KEYS, startGatewayWithSandboxes } from '../support/gateway';
+import {
+  bearer,
+  BULK_LOAD_RATE_LIMITS,
+  type GatewayWithSandboxes,
+  KEYS,
+  startGatewayWithSandboxes,
+} from '../support/gateway';
 import { reconcileWholeBase } from '../support/reconciliations';
 
 /**
@@ -51,6 +57,8 @@ describe('sync under provider chaos', () => {
         SYNC_RETRY_BASE_MS: '10',
         SYNC_RETRY_MAX_MS: '200',
         SYNC_CONCURRENCY: '8',
+        // One key drives a bulk load here, far beyond one caller's ordinary share.
+        ...BULK_LOAD_RATE_LIMITS,
       },
       // A hang costs a whole timeout: keep it short, as a production deployment would not.
       { timeoutMs: 500, rateLimitPerSecond: 1_000 },

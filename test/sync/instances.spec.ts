@@ -1,6 +1,6 @@
 import { type RunningSandboxes, startSandboxes } from '@app/sandboxes';
 
-import { testAccounts } from '../support/gateway';
+import { BULK_LOAD_RATE_LIMITS, testAccounts } from '../support/gateway';
 import {
   call,
   createTestSchema,
@@ -75,6 +75,8 @@ describe('two gateway processes on one PostgreSQL schema, under load', () => {
       SYNC_POLL_MS: '50',
       SYNC_RETRY_BASE_MS: '50',
       SYNC_RETRY_MAX_MS: '500',
+      // One key drives a bulk load here, far beyond one caller's ordinary share.
+      ...BULK_LOAD_RATE_LIMITS,
     };
     // Started together: both migrate the fresh schema at once (serialized by an advisory lock).
     gateways = await Promise.all([spawnGateway(env), spawnGateway(env)]);

@@ -8,6 +8,8 @@ import { Logger } from 'nestjs-pino';
 import { setUpDocs } from './docs/openapi';
 import { type GatewayOptions, GatewayModule } from './gateway.module';
 import { JSON_BODY_TYPES } from './http/content-type.middleware';
+import { refuseHostileInput, verifyBodyEncoding } from './http/hostile-input';
+import { applyServerLimits } from './http/server-limits';
 import { requestIdFor } from './http/logging';
 import { HttpMetrics } from './metrics/http-metrics';
 
@@ -18,6 +20,8 @@ export async function createGatewayApp(options: GatewayOptions): Promise<INestAp
     bodyParser: false,
   });
   app.useLogger(app.get(Logger));
+  app.disable('x-powered-by');
+  applyServerLimits(app.getHttpServer(), options.config);
   // The request id comes first, so that even a body the parser refuses is answered with one.
   app.use((req: IncomingMessage & { id?: string }, res: ServerResponse, next: () => void) => {
     req.id = requestIdFor(req, res);
@@ -25,7 +29,15 @@ export async function createGatewayApp(options: GatewayOptions): Promise<INestAp
   });
   // Before the body parser, so a body it refuses (413, 415) is counted and timed too.
   app.use(app.get(HttpMetrics).middleware);
-  app.useBodyParser('json', { limit: options.config.BODY_LIMIT, type: JSON_BODY_TYPES });
+  // Nest's option type leaves out body-parser's `verify`, which it passes through all the same.
+  const jsonParserOptions = {
+    limit: options.config.BODY_LIMIT,
+    type: JSON_BODY_TYPES,
+    verify: verifyBodyEncoding,
+  };
+  app.useBodyParser('json', jsonParserOptions);
+  // Before anything else reads the request: nothing past this point sees input we cannot store.
+  app.use(refuseHostileInput);
   // process.exit (not a re-raised signal) lets the logger flush its last lines.
   app.enableShutdownHooks(undefined, { useProcessExit: true });
   setUpDocs(app);

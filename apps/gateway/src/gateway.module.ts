@@ -43,9 +43,12 @@ import { ProvidersController } from './providers/providers.controller';
 import { ReconciliationsController } from './reconciliations/reconciliations.controller';
 import { ContentTypeMiddleware } from './http/content-type.middleware';
 import { loggerParams } from './http/logging';
-import { validationFailed } from './http/validators';
+import { PathParameterPipe } from './http/hostile-input';
+import { StrictQueryIntegersPipe, validationFailed } from './http/validators';
 import { IdempotencyMiddleware } from './idempotency/idempotency.middleware';
 import { IdempotencyPurge } from './idempotency/idempotency.purge';
+import { RateLimitGuard } from './rate-limit/rate-limit.guard';
+import { RateLimits } from './rate-limit/rate-limits';
 import { IdempotencyStore } from './idempotency/idempotency.store';
 import { WebhookDispatcher } from './webhooks/webhook-dispatcher';
 import { WebhookEndpointsController } from './webhooks/webhook-endpoints.controller';
@@ -153,8 +156,14 @@ export class GatewayModule implements NestModule {
         WebhookDispatcher,
         Readiness,
         IdempotencyPurge,
+        RateLimits,
+        // Guards run in this order: who is calling, then whether they are over their limit.
         { provide: APP_GUARD, useClass: ApiKeyGuard },
+        { provide: APP_GUARD, useClass: RateLimitGuard },
         { provide: APP_FILTER, useClass: ProblemFilter },
+        // Pipes run in this order: path parameters are checked before any DTO is built.
+        { provide: APP_PIPE, useClass: PathParameterPipe },
+        { provide: APP_PIPE, useClass: StrictQueryIntegersPipe },
         {
           provide: APP_PIPE,
           useValue: new ValidationPipe({

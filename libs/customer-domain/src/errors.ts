@@ -50,7 +50,7 @@ export class DomainError extends Error {
     readonly code: DomainErrorCode,
     message: string,
     readonly fieldErrors: FieldError[] = [],
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; retryAfterMs?: number },
   ) {
     super(message, options);
     this.name = 'DomainError';

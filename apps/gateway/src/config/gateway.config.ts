@@ -127,6 +127,28 @@ const envSchema = z.object({
     .string()
     .regex(/^\d+(b|kb|mb)$/i, 'BODY_LIMIT looks like 100kb or 1mb')
     .default('100kb'),
+  /** Largest request head (request line and headers) Node accepts; beyond it, 431. */
+  MAX_HEADER_BYTES: z.coerce.number().int().min(1_024).max(1_048_576).default(16_384),
+  /** How long a whole request (headers and body) may take to arrive; beyond it, 408 and close. */
+  REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
+  /** How long the request headers may take to arrive. */
+  HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
+  /** How long an idle keep-alive connection stays open. */
+  KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(5_000),
+  /** Reads (GET) one API key may make a second. */
+  RATE_LIMIT_READ_PER_SECOND: z.coerce.number().int().min(1).max(1_000_000).default(200),
+  /** Writes (POST, PATCH, DELETE) one API key may make a second. */
+  RATE_LIMIT_WRITE_PER_SECOND: z.coerce.number().int().min(1).max(1_000_000).default(100),
+  /**
+   * Calls a second one API key may make to operations that call the providers on its behalf
+   * (drift, sync, reconcile, import, reconciliations), on top of its read or write limit.
+   */
+  RATE_LIMIT_PROVIDER_PER_SECOND: z.coerce.number().int().min(1).max(1_000_000).default(5),
+  /** Redis for the rate-limit counters, shared by every instance (else PostgreSQL, else memory). */
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, 'REDIS_URL must be a redis:// or rediss:// URL')
+    .optional(),
   /** How long an Idempotency-Key and its answer are kept; a later request may reuse the key. */
   IDEMPOTENCY_TTL_HOURS: z.coerce
     .number()

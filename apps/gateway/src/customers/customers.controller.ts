@@ -7,9 +7,7 @@ import {
   Headers,
   HttpCode,
   Param,
-  DefaultValuePipe,
   ParseBoolPipe,
-  ParseIntPipe,
   Patch,
   Post,
   Query,
@@ -36,6 +34,7 @@ import { type Response } from 'express';
 import { RequiresScope } from '../auth/auth.decorators';
 import { ApiProblems } from '../errors/problem.dto';
 import { IDEMPOTENCY_KEY_HEADER } from '../idempotency/idempotency.middleware';
+import { SpendsProviderCalls } from '../rate-limit/rate-limits';
 import {
   CreateCustomerBody,
   CUSTOMER_EXAMPLES,
@@ -47,6 +46,7 @@ import {
   ForgetResponse,
   ImportCustomerBody,
   ListCustomersQuery,
+  ProviderCallsQuery,
   ProviderCallsResponse,
   ProviderTargetDto,
   ReconcileBody,
@@ -147,6 +147,7 @@ export class CustomersController {
   }
 
   @Post('import')
+  @SpendsProviderCalls()
   @RequiresScope('admin')
   @IDEMPOTENCY_KEY_HEADER
   @ApiOperation({
@@ -389,6 +390,7 @@ export class CustomersController {
   }
 
   @Post(':id/sync')
+  @SpendsProviderCalls()
   @HttpCode(200)
   @RequiresScope('customers:write')
   @IDEMPOTENCY_KEY_HEADER
@@ -405,6 +407,7 @@ export class CustomersController {
   }
 
   @Get(':id/drift')
+  @SpendsProviderCalls()
   @RequiresScope('customers:read')
   @ApiOperation({ summary: 'Compare the mirror with what each provider holds now, field by field' })
   @ApiParam({ name: 'id', example: 'cus_4f7d0e1c9b2a3d4e5f6a7b8c' })
@@ -415,6 +418,7 @@ export class CustomersController {
   }
 
   @Post(':id/reconcile')
+  @SpendsProviderCalls()
   @HttpCode(200)
   @RequiresScope('customers:write')
   @IDEMPOTENCY_KEY_HEADER
@@ -438,14 +442,10 @@ export class CustomersController {
       "Operation, method, path (identifiers replaced), status, duration and the provider's request id. No bodies are kept.",
   })
   @ApiParam({ name: 'id', example: 'cus_4f7d0e1c9b2a3d4e5f6a7b8c' })
-  @ApiQuery({ name: 'limit', required: false, type: Number, description: '1-500, default 100' })
   @ApiOkResponse({ type: ProviderCallsResponse })
-  @ApiProblems(401, 403, 404)
-  async calls(
-    @Param('id') id: string,
-    @Query('limit', new DefaultValuePipe(100), ParseIntPipe) limit: number,
-  ): Promise<ProviderCallsResponse> {
-    const calls = await this.sync.calls(id, Math.min(500, Math.max(1, limit)));
+  @ApiProblems(400, 401, 403, 404)
+  async calls(@Param('id') id: string, @Query() query: ProviderCallsQuery): Promise<ProviderCallsResponse> {
+    const calls = await this.sync.calls(id, query.limit ?? 100);
     return { data: calls.map((call) => ({ ...call, at: call.at.toISOString() })) };
   }
 }

@@ -8,7 +8,6 @@ import {
   IsIn,
   IsISO31661Alpha2,
   IsISO8601,
-  IsObject,
   IsOptional,
   IsString,
   Matches,
@@ -18,7 +17,6 @@ import {
 } from 'class-validator';
 import {
   CUSTOMER_TYPES,
-  DomainError,
   type Customer,
   type CustomerData,
   type CustomerPatch,
@@ -39,7 +37,7 @@ import {
   type ProviderRuleCode,
 } from '@app/customer-domain';
 
-import { canonicalLocale, IsBcp47Locale, IsMetadata, PageLimit } from '../http/validators';
+import { canonicalLocale, IsBcp47Locale, IsChoiceMap, IsMetadata, PageLimit } from '../http/validators';
 
 /** DR source ids are UUIDs; any provider's source id is at least this tame. */
 const SOURCE_ID_PATTERN = /^[A-Za-z0-9_-]{1,100}$/;
@@ -856,8 +854,8 @@ export class ReconcileBody {
     example: { phone: 'adopt' },
   })
   @IsOptional()
-  @IsObject()
-  fields?: Record<string, 'push' | 'adopt'>;
+  @IsChoiceMap(COMPARED_FIELDS, STRATEGIES)
+  fields?: Partial<Record<ComparedField, 'push' | 'adopt'>>;
 
   @ApiPropertyOptional({
     type: ProviderTargetDto,
@@ -870,22 +868,11 @@ export class ReconcileBody {
 }
 
 export function toReconcileRequest(body: ReconcileBody): ReconcileRequest {
-  const fields: Partial<Record<ComparedField, 'push' | 'adopt'>> = {};
-  const errors = Object.entries(body.fields ?? {}).flatMap(([field, choice]) => {
-    if (!(COMPARED_FIELDS as readonly string[]).includes(field)) {
-      return [
-        { field: `fields.${field}`, code: 'unknown_field', message: `${field} is not a compared field.` },
-      ];
-    }
-    if (choice !== 'push' && choice !== 'adopt') {
-      return [{ field: `fields.${field}`, code: 'not_allowed', message: 'Each field takes push or adopt.' }];
-    }
-    fields[field as ComparedField] = choice;
-    return [];
-  });
-  if (errors.length > 0)
-    throw new DomainError('validation_failed', 'The request is not valid; see errors.', errors);
-  return { strategy: body.strategy, fields, ...(body.from ? { from: { ...body.from } } : {}) };
+  return {
+    strategy: body.strategy,
+    fields: { ...body.fields },
+    ...(body.from ? { from: { ...body.from } } : {}),
+  };
 }
 
 class ProviderCallDto {
@@ -900,6 +887,11 @@ class ProviderCallDto {
   @ApiProperty({ example: 12 }) durationMs!: number;
   @ApiPropertyOptional({ example: '6a2b1c3d-…' }) providerRequestId?: string;
   @ApiProperty({ format: 'date-time' }) at!: string;
+}
+
+export class ProviderCallsQuery {
+  @PageLimit({ default: 100, max: 500 })
+  limit?: number;
 }
 
 export class ProviderCallsResponse {

@@ -11,6 +11,7 @@ function sortedByKey<T>(record: Record<string, T> | undefined): Record<string, T
   if (record === undefined) return undefined;
   return Object.fromEntries(Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
+import { documentCommonAnswers } from './common-answers';
 
 export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
   const config = new DocumentBuilder()
@@ -33,6 +34,9 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
         '',
         'Every error is RFC 9457 `application/problem+json` with a stable `code`, a `detail`, the offending `errors[].field`s and the `requestId`.',
         'Unsafe requests accept `Idempotency-Key`.',
+        '',
+        'Each API key has rate limits (reads, writes, and a smaller budget for operations that call the providers: drift, sync, reconcile, import). Over a limit the answer is 429 `rate_limited` with `Retry-After` in seconds.',
+        'Requests whose headers are too large (431), that arrive too slowly (408) or are not HTTP (400) are answered in problem+json too.',
       ].join('\n'),
     )
     .setVersion('1')
@@ -44,7 +48,7 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .addSecurityRequirements('bearer')
     .addSecurityRequirements('api-key')
     .build();
-  const document = SwaggerModule.createDocument(app, config);
+  const document = documentCommonAnswers(SwaggerModule.createDocument(app, config));
   // Stable order for the committed copy: engineers add controllers in any order.
   document.paths = sortedByKey(document.paths) ?? {};
   if (document.components !== undefined)

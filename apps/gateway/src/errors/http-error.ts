@@ -11,19 +11,28 @@ export const HTTP_ERROR_CODES = [
   'malformed_json',
   'idempotency_key_reused',
   'idempotency_request_in_progress',
+  'malformed_request',
+  'request_timeout',
+  'headers_too_large',
+  'rate_limited',
 ] as const;
 export type HttpErrorCode = (typeof HTTP_ERROR_CODES)[number];
 
 export class HttpError extends Error {
-  /** Only a request whose key is still held by another may succeed when sent again unchanged. */
+  /**
+   * Only a request whose key is still held by another, or one over its rate limit, may succeed
+   * when sent again unchanged.
+   */
   readonly retryable: boolean;
 
   constructor(
     readonly code: HttpErrorCode,
     message: string,
+    /** When the caller may try again (a `rate_limited` answer's `Retry-After`). */
+    readonly retryAfterMs?: number,
   ) {
     super(message);
     this.name = 'HttpError';
-    this.retryable = code === 'idempotency_request_in_progress';
+    this.retryable = code === 'idempotency_request_in_progress' || code === 'rate_limited';
   }
 }

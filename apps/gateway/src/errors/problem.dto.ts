@@ -91,6 +91,11 @@ const EXAMPLES: Record<
     retryable: false,
     detail: 'This Idempotency-Key was used with a different request.',
   },
+  429: {
+    code: 'rate_limited',
+    retryable: true,
+    detail: 'This API key is over its provider limit of 5 requests a second; retry after 1 s.',
+  },
   502: { code: 'provider_unavailable', retryable: true, detail: 'The provider could not be reached.' },
   503: {
     code: 'provider_rate_limited',
@@ -100,7 +105,7 @@ const EXAMPLES: Record<
 };
 
 const DESCRIPTIONS: Record<number, string> = {
-  400: 'Invalid input (`validation_failed`, `malformed_json`); nothing was changed.',
+  400: 'Invalid input (`validation_failed`, `malformed_json`), including text no field can hold (NUL, unpaired surrogates, invalid UTF-8), bodies nested over 32 levels and prototype keys; nothing was changed.',
   401: 'No valid API key (`unauthenticated`).',
   403: 'The API key lacks the scope (`forbidden`).',
   404: 'No such customer (`customer_not_found`), migration (`migration_not_found`) or reconciliation (`reconciliation_not_found`).',
@@ -110,35 +115,40 @@ const DESCRIPTIONS: Record<number, string> = {
   415: 'Body is not JSON (`unsupported_media_type`).',
   422: 'A linked provider would refuse the customer (`provider_rules_violated`: every provider, field and rule in `errors`, nothing written), the default source is not attached (`default_source_not_attached`), Idempotency-Key reused with another request (`idempotency_key_reused`), a provider refused (`provider_rejected`), or the operation is not supported by the linked providers (`unsupported_by_provider`).',
   502: 'A provider failed (`provider_unavailable`, `provider_auth_failed`, `provider_bad_response`); nothing was lost: the outcome is on the link.',
+  429: 'This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait.',
   503: 'A provider is rate limiting the gateway (`provider_rate_limited`); `Retry-After` says when to retry.',
 };
 
+export type ProblemStatus = keyof typeof EXAMPLES;
+
+/** The OpenAPI response object of a problem+json answer, with its description and an example. */
+export function problemResponse(status: ProblemStatus) {
+  const example = EXAMPLES[status];
+  return {
+    description: DESCRIPTIONS[status] ?? '',
+    content: {
+      'application/problem+json': {
+        schema: { $ref: getSchemaPath(ProblemDto) },
+        example: example && {
+          type: problemType(example.code),
+          title: TITLES[status],
+          status,
+          code: example.code,
+          detail: example.detail,
+          retryable: example.retryable,
+          ...(example.errors ? { errors: example.errors } : {}),
+          requestId: '6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11',
+          instance: example.instance ?? '/v1/customers',
+        },
+      },
+    },
+  };
+}
+
 /** Documents the problem+json answers a route can give, with an example of each. */
-export function ApiProblems(...statuses: (keyof typeof EXAMPLES)[]) {
+export function ApiProblems(...statuses: ProblemStatus[]) {
   return applyDecorators(
     ApiExtraModels(ProblemDto),
-    ...statuses.map((status) => {
-      const example = EXAMPLES[status];
-      return ApiResponse({
-        status,
-        description: DESCRIPTIONS[status],
-        content: {
-          'application/problem+json': {
-            schema: { $ref: getSchemaPath(ProblemDto) },
-            example: example && {
-              type: problemType(example.code),
-              title: TITLES[status],
-              status,
-              code: example.code,
-              detail: example.detail,
-              retryable: example.retryable,
-              ...(example.errors ? { errors: example.errors } : {}),
-              requestId: '6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11',
-              instance: example.instance ?? '/v1/customers',
-            },
-          },
-        },
-      });
-    }),
+    ...statuses.map((status) => ApiResponse({ status, ...problemResponse(status) })),
   );
 }

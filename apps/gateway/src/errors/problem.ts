@@ -95,6 +95,10 @@ export const PROBLEMS: Record<ProblemCode, ProblemSpec> = {
   reconciliation_not_found: answered(404),
   migration_already_running: answered(409),
   reconciliation_already_running: answered(409),
+  malformed_request: refused(400),
+  rate_limited: refused(429),
+  request_timeout: refused(408),
+  headers_too_large: refused(431),
   internal_error: answered(500),
   // Our credentials are wrong: nothing the caller can fix, and no provider detail is passed on.
   provider_auth_failed: answered(502),
@@ -128,8 +132,11 @@ export const TITLES: Record<number, string> = {
   409: 'Conflict',
   412: 'Precondition Failed',
   413: 'Content Too Large',
+  408: 'Request Timeout',
   415: 'Unsupported Media Type',
   422: 'Unprocessable Content',
+  429: 'Too Many Requests',
+  431: 'Request Header Fields Too Large',
   500: 'Internal Server Error',
   502: 'Bad Gateway',
   503: 'Service Unavailable',
@@ -226,6 +233,8 @@ export function toProblem(error: unknown, context: { requestId?: string; path?: 
   const { status } = PROBLEMS[known.code];
   if (known.code === 'unauthenticated') headers['WWW-Authenticate'] = 'Bearer';
   const fieldErrors = known instanceof DomainError ? known.fieldErrors : [];
+  if (known instanceof HttpError && known.retryAfterMs !== undefined)
+    headers['Retry-After'] = String(Math.max(1, Math.ceil(known.retryAfterMs / 1000)));
   return {
     status,
     headers,

@@ -1,7 +1,8 @@
-import { applyDecorators } from '@nestjs/common';
+import { type ArgumentMetadata, applyDecorators, Injectable, type PipeTransform } from '@nestjs/common';
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
+  getMetadataStorage,
   IsInt,
   IsOptional,
   Max,
@@ -79,6 +80,27 @@ export function IsMetadata(options: { allowNull: boolean }) {
     });
 }
 
+/** An object mapping some of `keys` to one of `choices` each, e.g. `{ phone: 'adopt' }`. */
+export function IsChoiceMap(keys: readonly string[], choices: readonly string[]) {
+  return (target: object, propertyName: string) =>
+    registerDecorator({
+      name: 'isChoiceMap',
+      target: target.constructor,
+      propertyName,
+      options: {
+        message: `$property maps fields (${keys.join(', ')}) to ${choices.join(' or ')}`,
+      },
+      validator: {
+        validate(value: unknown) {
+          if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+          return Object.entries(value as Record<string, unknown>).every(
+            ([key, choice]) => keys.includes(key) && typeof choice === 'string' && choices.includes(choice),
+          );
+        },
+      },
+    });
+}
+
 /** class-validator's constraint names, mapped to the stable codes our error responses document. */
 const CONSTRAINT_CODES: Record<string, string> = {
   whitelistValidation: 'unknown_field',
@@ -102,6 +124,7 @@ const CONSTRAINT_CODES: Record<string, string> = {
   arrayMaxSize: 'too_many_items',
   isBcp47Locale: 'invalid_locale',
   isMetadata: 'invalid_metadata',
+  isChoiceMap: 'not_allowed',
   isIso8601: 'invalid_date',
   isBooleanString: 'not_a_boolean',
   isNumberString: 'not_an_integer',
@@ -134,4 +157,33 @@ export function PageLimit({ default: byDefault, max }: { default: number; max: n
     Min(1),
     Max(max),
   );
+}
+
+/** A whole number as a query string writes it: no exponent, no hex, no spaces, no fraction. */
+const QUERY_INTEGER = /^-?(0|[1-9]\d{0,15})$/;
+
+/**
+ * A query string is text, and `Number()` reads far more than integers from text (`1e3`, `0x10`,
+ * ` 5`). For every query DTO property validated as an integer, this global pipe requires the text
+ * of one before the ValidationPipe converts it, so `limit=1e3` is refused rather than read as 1000.
+ */
+@Injectable()
+export class StrictQueryIntegersPipe implements PipeTransform {
+  transform(value: unknown, metadata: ArgumentMetadata): unknown {
+    if (metadata.type !== 'query' || metadata.metatype === undefined) return value;
+    if (typeof value !== 'object' || value === null) return value;
+    const integerFields = getMetadataStorage()
+      .getTargetValidationMetadatas(metadata.metatype, '', true, false)
+      .filter((rule) => rule.name === 'isInt')
+      .map((rule) => rule.propertyName);
+    const errors = [...new Set(integerFields)].flatMap((field) => {
+      const raw = (value as Record<string, unknown>)[field];
+      if (raw === undefined || (typeof raw === 'string' && QUERY_INTEGER.test(raw))) return [];
+      return [{ field, code: 'not_an_integer', message: `${field} must be a whole number such as 10` }];
+    });
+    if (errors.length > 0) {
+      throw new DomainError('validation_failed', 'The request is not valid; see errors.', errors);
+    }
+    return value;
+  }
 }

@@ -25,6 +25,7 @@ import {
   toReconciliationItem,
   toReconciliationResponse,
 } from './reconciliations.dto';
+import { SpendsProviderCalls } from '../rate-limit/rate-limits';
 
 const RUN_ID = { name: 'id', example: 'rec_0f1e2d3c4b5a69788796' };
 
@@ -38,6 +39,7 @@ export class ReconciliationsController {
 
   @Post()
   @IDEMPOTENCY_KEY_HEADER
+  @SpendsProviderCalls()
   @ApiOperation({
     summary: 'Start comparing every linked customer with its providers; repair on request',
     description:

@@ -1,0 +1,32 @@
+import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { type Request } from 'express';
+
+import { RateLimits, SPENDS_PROVIDER_CALLS } from './rate-limits';
+
+const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * Runs after ApiKeyGuard, so it knows the caller. Public routes (health) and unauthenticated
+ * requests (already refused) are not counted.
+ */
+@Injectable()
+export class RateLimitGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly limits: RateLimits,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const req = context.switchToHttp().getRequest<Request>();
+    const keyId = req.principal?.keyId;
+    if (keyId === undefined) return true;
+    const targets = [context.getHandler(), context.getClass()];
+    // The scarcer budget first, so a refused provider call does not also spend a read.
+    if (this.reflector.getAllAndOverride<boolean>(SPENDS_PROVIDER_CALLS, targets)) {
+      await this.limits.consume('provider', keyId);
+    }
+    await this.limits.consume(READ_METHODS.has(req.method) ? 'read' : 'write', keyId);
+    return true;
+  }
+}

@@ -1,0 +1,132 @@
+import { Inject, Injectable, type OnApplicationShutdown, SetMetadata } from '@nestjs/common';
+import { parsePostgresUrl } from '@app/persistence';
+import { Redis } from 'ioredis';
+import { Pool } from 'pg';
+import {
+  type RateLimiterAbstract,
+  RateLimiterMemory,
+  RateLimiterPostgres,
+  RateLimiterRedis,
+  RateLimiterRes,
+} from 'rate-limiter-flexible';
+
+import { GATEWAY_CONFIG } from '../config/config.module';
+import { HttpError } from '../errors/http-error';
+import { type GatewayConfig } from '../config/gateway.config';
+
+/**
+ * Per-API-key limits, so that one caller cannot take the gateway from the others. Every request
+ * counts against `read` (GET) or `write`; a request that makes provider calls on the caller's
+ * behalf (drift, sync, reconcile, import) also draws from the much smaller `provider` budget,
+ * which is what keeps a loop of drift reads from starving everyone's live writes of provider
+ * capacity, database connections and CPU.
+ */
+export const RATE_LIMIT_SCOPES = ['read', 'write', 'provider'] as const;
+export type RateLimitScope = (typeof RATE_LIMIT_SCOPES)[number];
+
+export const SPENDS_PROVIDER_CALLS = 'gateway:spends-provider-calls';
+
+/** Marks a route whose every call makes provider calls: it draws from the provider budget too. */
+export const SpendsProviderCalls = () => SetMetadata(SPENDS_PROVIDER_CALLS, true);
+
+const WINDOW_SECONDS = 1;
+const TABLE = 'rate_limits';
+
+function perSecond(config: GatewayConfig, scope: RateLimitScope): number {
+  switch (scope) {
+    case 'read':
+      return config.RATE_LIMIT_READ_PER_SECOND;
+    case 'write':
+      return config.RATE_LIMIT_WRITE_PER_SECOND;
+    case 'provider':
+      return config.RATE_LIMIT_PROVIDER_PER_SECOND;
+  }
+}
+
+interface Store {
+  limiter(scope: RateLimitScope, points: number): RateLimiterAbstract;
+  close(): Promise<void>;
+}
+
+/**
+ * Where the counters live: Redis when REDIS_URL is set, else PostgreSQL when DATABASE_URL is set
+ * (so every instance on one database shares them), else this process's memory (the embedded
+ * default runs one process). A store that fails falls back to memory for that call rather than
+ * failing the request: https://github.com/animir/node-rate-limiter-flexible/wiki/Insurance-Strategy
+ */
+function openStore(config: GatewayConfig): Store {
+  const options = (scope: RateLimitScope, points: number) => ({
+    keyPrefix: `rl_${scope}`,
+    points,
+    duration: WINDOW_SECONDS,
+    insuranceLimiter: new RateLimiterMemory({ points, duration: WINDOW_SECONDS }),
+  });
+  if (config.REDIS_URL !== undefined) {
+    // A call made while Redis is away fails after one reconnect attempt; the insurance limiter answers.
+    const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1 });
+    return {
+      limiter: (scope, points) => new RateLimiterRedis({ storeClient: redis, ...options(scope, points) }),
+      close: () => {
+        redis.disconnect();
+        return Promise.resolve();
+      },
+    };
+  }
+  if (config.DATABASE_URL !== undefined) {
+    const { connectionString, schema } = parsePostgresUrl(config.DATABASE_URL, config.DATABASE_SCHEMA);
+    const pool = new Pool({ connectionString, max: 4 });
+    return {
+      // The table is created by the gateway's own migrations, not by the library.
+      limiter: (scope, points) =>
+        new RateLimiterPostgres({
+          storeClient: pool,
+          storeType: 'pool',
+          schemaName: schema,
+          tableName: TABLE,
+          tableCreated: true,
+          ...options(scope, points),
+        }),
+      close: () => pool.end(),
+    };
+  }
+  return {
+    limiter: (scope, points) =>
+      new RateLimiterMemory({ keyPrefix: `rl_${scope}`, points, duration: WINDOW_SECONDS }),
+    close: () => Promise.resolve(),
+  };
+}
+
+@Injectable()
+export class RateLimits implements OnApplicationShutdown {
+  private readonly store: Store;
+  private readonly limiters: Record<RateLimitScope, { limiter: RateLimiterAbstract; perSecond: number }>;
+
+  constructor(@Inject(GATEWAY_CONFIG) config: GatewayConfig) {
+    this.store = openStore(config);
+    const entry = (scope: RateLimitScope) => {
+      const points = perSecond(config, scope);
+      return { limiter: this.store.limiter(scope, points), perSecond: points };
+    };
+    this.limiters = { read: entry('read'), write: entry('write'), provider: entry('provider') };
+  }
+
+  /** Counts one request of `keyId` against `scope`; a `rate_limited` HttpError when over it. */
+  async consume(scope: RateLimitScope, keyId: string): Promise<void> {
+    const { limiter, perSecond: limit } = this.limiters[scope];
+    try {
+      await limiter.consume(keyId);
+    } catch (rejection) {
+      if (!(rejection instanceof RateLimiterRes)) throw rejection;
+      const retryAfterMs = Math.max(1, rejection.msBeforeNext);
+      throw new HttpError(
+        'rate_limited',
+        `This API key is over its ${scope} limit of ${limit} requests a second; retry after ${Math.ceil(retryAfterMs / 1000)} s.`,
+        retryAfterMs,
+      );
+    }
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.store.close();
+  }
+}

@@ -1,0 +1,149 @@
+import request from 'supertest';
+
+import {
+  bearer,
+  type GatewayWithSandboxes,
+  johnSmith,
+  KEYS,
+  linkOf,
+  type RunningGateway,
+  startGateway,
+  startGatewayWithSandboxes,
+} from '../support/gateway';
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+
+/** Waits for `condition` with a generous deadline instead of sleeping a guessed time. */
+async function waitFor(condition: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+describe('fair use: a read-only key flooding drift cannot starve live writes', () => {
+  let gateway: GatewayWithSandboxes;
+
+  // The read and write limits as shipped; a provider budget below the default of 5 a second keeps
+  // the admitted share of the flood small next to a 2-core machine's capacity.
+  beforeAll(async () => {
+    gateway = await startGatewayWithSandboxes({ RATE_LIMIT_PROVIDER_PER_SECOND: '2' });
+  });
+  afterAll(() => gateway.close());
+
+  let serial = 0;
+  /** One create by the other writer, timed; it names both providers, so `synced` means both took it. */
+  const timedCreate = async () => {
+    serial += 1;
+    const started = performance.now();
+    const res = await request(gateway.url)
+      .post('/v1/customers')
+      .set(bearer(KEYS.otherWriter))
+      .send(johnSmith({ externalReference: `fair-${serial}`, email: `fair-${serial}@example.test` }));
+    const ms = performance.now() - started;
+    expect(res.status).toBe(201);
+    expect(linkOf(res.body, 'digital-river').status).toBe('synced');
+    expect(linkOf(res.body, 'two-checkout').status).toBe('synced');
+    return ms;
+  };
+
+  it('the flood gets 429s while the other caller creates stay synced and within a band of the baseline', async () => {
+    const target = await request(gateway.url)
+      .post('/v1/customers')
+      .set(bearer(KEYS.writer))
+      .send(johnSmith({ externalReference: 'drift-target', email: 'drift-target@example.test' }));
+    expect(target.status).toBe(201);
+
+    await timedCreate(); // warm-up: the first request of a process pays for lazy initialisation
+    const baseline: number[] = [];
+    for (let i = 0; i < 6; i += 1) baseline.push(await timedCreate());
+
+    const statuses = new Map<number, number>();
+    let flooding = true;
+    let retryAfter: string | undefined;
+    const flood = Array.from({ length: 4 }, async () => {
+      while (flooding) {
+        const res = await request(gateway.url)
+          .get(`/v1/customers/${target.body.id}/drift`)
+          .set(bearer(KEYS.reader));
+        statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+        if (res.status === 429) {
+          expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+          expect(res.body).toMatchObject({ status: 429, code: 'rate_limited' });
+          retryAfter = res.headers['retry-after'];
+        }
+      }
+    });
+    try {
+      await waitFor(() => (statuses.get(429) ?? 0) > 0, 'the flood to be rate limited');
+      const underFlood: number[] = [];
+      for (let i = 0; i < 6; i += 1) underFlood.push(await timedCreate());
+      expect(median(underFlood)).toBeLessThan(3 * median(baseline) + 250);
+    } finally {
+      flooding = false;
+      await Promise.all(flood);
+    }
+    expect(statuses.get(200)).toBeGreaterThan(0);
+    expect([...statuses.keys()].sort()).toEqual([200, 429]);
+    expect(Number(retryAfter)).toBeGreaterThanOrEqual(1);
+  });
+});
+
+describe('per-key limits, answered as 429 problem+json', () => {
+  let gateway: RunningGateway;
+
+  beforeAll(async () => {
+    gateway = await startGateway({ RATE_LIMIT_READ_PER_SECOND: '3', RATE_LIMIT_WRITE_PER_SECOND: '2' });
+  });
+  afterAll(() => gateway.close());
+
+  it('a key over its read limit gets 429 with Retry-After; another key is not affected', async () => {
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, () => request(gateway.url).get('/v1/customers').set(bearer(KEYS.reader))),
+    );
+    const limited = answers.filter((res) => res.status === 429);
+    // However the 20 fall across one-second windows, at most 3 in each pass.
+    expect(limited.length).toBeGreaterThanOrEqual(14);
+    expect(answers.every((res) => res.status === 200 || res.status === 429)).toBe(true);
+    for (const res of limited) {
+      expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(res.body).toMatchObject({ type: 'urn:customer-sync:problem:rate_limited', status: 429 });
+      expect(Number(res.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    }
+    expect((await request(gateway.url).get('/v1/customers').set(bearer(KEYS.writer))).status).toBe(200);
+    // Health checks carry no key and are never counted.
+    expect((await request(gateway.url).get('/health')).status).toBe(200);
+  });
+
+  it('a refused write did nothing: retrying it under the same Idempotency-Key creates it once', async () => {
+    const keys = Array.from({ length: 8 }, (_, i) => `fair-use-${i}`);
+    const create = (key: string, i: number) =>
+      request(gateway.url)
+        .post('/v1/customers')
+        .set(bearer(KEYS.otherWriter))
+        .set('Idempotency-Key', key)
+        .send({ email: `retry-${i}@example.test`, providers: [] });
+    const first = await Promise.all(keys.map(create));
+    expect(first.some((res) => res.status === 429)).toBe(true);
+
+    // What a client should do: wait as Retry-After says, then send the same request again.
+    const done = new Map<string, string>();
+    for (const [i, res] of first.entries()) if (res.status === 201) done.set(keys[i]!, res.body.id);
+    const deadline = Date.now() + 30_000;
+    while (done.size < keys.length) {
+      if (Date.now() > deadline) throw new Error('retries never got through');
+      for (const [i, key] of keys.entries()) {
+        if (done.has(key)) continue;
+        const res = await create(key, i);
+        if (res.status === 201) done.set(key, res.body.id);
+        else if (res.status === 429)
+          await new Promise((r) => setTimeout(r, Number(res.headers['retry-after']) * 250));
+        else throw new Error(`unexpected ${res.status}`);
+      }
+    }
+    expect(new Set(done.values()).size).toBe(keys.length);
+    const stored = await gateway.prisma.customer.count({ where: { email: { startsWith: 'retry-' } } });
+    expect(stored).toBe(keys.length);
+  });
+});
