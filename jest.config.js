@@ -30,6 +30,7 @@ const SPAWNS_BUILT_APPS = [
 ];
 const KILLS_PROCESSES = [
   '<rootDir>/test/sync/crash.spec.ts',
+  '<rootDir>/test/sync/idempotency-crash.spec.ts',
   '<rootDir>/test/migration/migration-crash.spec.ts',
 ];
 

@@ -685,6 +685,7 @@ const CREATE_PLAN_EXAMPLE = [
       },
     ],
     unsupportedFields: [],
+    violations: [],
   },
   {
     provider: 'two-checkout',
@@ -717,6 +718,7 @@ const CREATE_PLAN_EXAMPLE = [
       },
     ],
     unsupportedFields: ['type', 'metadata', 'locale'],
+    violations: [],
   },
 ];
 

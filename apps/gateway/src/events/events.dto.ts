@@ -28,7 +28,7 @@ export class ListEventsQuery {
     type: [String],
     enum: EVENT_TYPES,
     description: 'Only events of these types, comma-separated or repeated.',
-    example: 'customer.link.failed',
+    example: ['customer.link.failed'],
   })
   @IsOptional()
   @Transform(commaSeparated)

@@ -35,6 +35,7 @@ const NOT_READY = ApiResponse({
         status: 503,
         code: 'not_ready',
         detail: 'The database lacks 1 migration(s) of this build: 20261123113052_migration_job.',
+        retryable: true,
         requestId: '6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11',
         instance: '/health/ready',
       },

@@ -4,6 +4,7 @@ import { HttpMetrics } from './http-metrics';
 import { MetricsAccessGuard, MetricsController } from './metrics.controller';
 import { MetricsRegistry } from './metrics.registry';
 import { MigrationMetrics } from './migration-metrics';
+import { WebhookMetrics } from './webhook-metrics';
 import { OutboxMetrics } from './outbox-metrics';
 import { ProviderCallMetrics } from './provider-call-metrics';
 
@@ -21,6 +22,7 @@ import { ProviderCallMetrics } from './provider-call-metrics';
     ProviderCallMetrics,
     OutboxMetrics,
     MigrationMetrics,
+    WebhookMetrics,
   ],
   exports: [MetricsRegistry, HttpMetrics],
 })

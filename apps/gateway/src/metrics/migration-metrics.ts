@@ -28,7 +28,7 @@ export class MigrationMetrics {
                  r.target_provider || '/' || r.target_account AS target,
                  i.outcome::text AS outcome, count(i.run_id)::int AS items
             FROM migration_runs r LEFT JOIN migration_items i ON i.run_id = r.id
-           WHERE r.status = 'running'
+           WHERE r.status = 'running' AND r.kind = 'migration'
            GROUP BY r.id, source, target, i.outcome`;
         const runs = new Map<string, { run: string; source: string; target: string }>();
         const counts = new Map<string, number>();

@@ -7,8 +7,62 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Liveness and database reachability; open to everyone. */
+        /** Readiness, as /health/ready (kept for existing probes) */
         get: operations["HealthController_health"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/health/live": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Liveness: the process is up (touches nothing else) */
+        get: operations["HealthController_live"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/health/ready": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Readiness: the database answers and every migration of this build is applied */
+        get: operations["HealthController_ready"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Prometheus metrics (text exposition format)
+         * @description HTTP requests and provider calls (counts and latency histograms), the sync outbox backlog, running migrations and process metrics. Open outside production unless METRICS_TOKEN is set; otherwise send METRICS_TOKEN or an `admin` key as a bearer token.
+         */
+        get: operations["MetricsController_metrics"];
         put?: never;
         post?: never;
         delete?: never;
@@ -88,7 +142,7 @@ export interface paths {
         post?: never;
         /**
          * Delete a customer at its providers and from the mirror
-         * @description Providers without a delete (2Checkout) are reported as `unsupported`. Until every provider copy is gone the customer stays readable with `deletedAt` and each link's state (a failed provider delete is visible and can be re-driven with POST /sync); the answer is 202 then, 200 once it is gone everywhere.
+         * @description Deletes the customer at each provider that can (confirmed by reading back) and scrubs the personal fields at providers that cannot delete (2Checkout), as forget does. The mirror keeps a tombstone without personal data while any provider keeps a copy: readable by id and by every provider reference (`GET /v1/customers/by-reference/...`), with each link's state and what remains there. 200 only when nothing personal remains anywhere; else 202 with `remaining` per provider (2Checkout keeps the country, which it requires).
          */
         delete: operations["CustomersController_delete"];
         options?: never;
@@ -148,7 +202,7 @@ export interface paths {
         put?: never;
         /**
          * Forget a customer (GDPR erasure)
-         * @description Asks every linked provider to forget (Digital River's requestToBeForgotten; 2Checkout's personal fields scrubbed), then erases the personal fields from the mirror and from stored idempotent answers, keeping a tombstone. What a provider could not erase is listed in `notErased`.
+         * @description Erases the personal fields from the mirror and from stored idempotent answers (keeping a tombstone), then asks every linked provider to forget (Digital River's requestToBeForgotten; 2Checkout's personal fields scrubbed). A provider's erasure is `requested` until a read-back shows it no longer holds the personal data (Digital River erases asynchronously; the worker reads again with backoff), then `erased`, or `partial` with what it cannot erase in `notErased`.
          */
         post: operations["CustomersController_forget"];
         delete?: never;
@@ -205,7 +259,7 @@ export interface paths {
         put?: never;
         /**
          * Attach a payment source at the providers that hold sources
-         * @description A 422 `unsupported_by_provider`, before any provider call, when no linked provider holds sources.
+         * @description A 422 `unsupported_by_provider`, before any provider call, when no linked provider holds sources. `?default=true` also makes it the default source.
          */
         post: operations["CustomersController_attachSource"];
         /** Detach a payment source */
@@ -272,6 +326,43 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Everything that happened, oldest first
+         * @description Every change a caller may care about, recorded in the same transaction as the change. Oldest first: tail it by passing the last id seen as `startingAfter`. Kept for EVENT_RETENTION_HOURS.
+         */
+        get: operations["EventsController_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/events/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One event */
+        get: operations["EventsController_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/migrations": {
         parameters: {
             query?: never;
@@ -279,12 +370,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Recent migrations, newest first */
+        /** Migrations, newest first, paged */
         get: operations["MigrationsController_list"];
         put?: never;
         /**
          * Start moving a customer base from one provider account to another
-         * @description Records the run and drives it in the background: watch it with GET /v1/migrations/{id}. With `dryRun: true` answers the plan (200) and writes nothing. The same engine as the `migrator` CLI.
+         * @description Records the run and drives it in the background: watch it with GET /v1/migrations/{id}. With `dryRun: true` answers the plan (200) and writes nothing. At most one migration per source and target runs at a time: a second start answers 409 `migration_already_running` naming the running run, unless `force: true`. The same engine as the `migrator` CLI.
          */
         post: operations["MigrationsController_start"];
         delete?: never;
@@ -300,7 +391,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Progress of a migration: status, outcome counts, lossy fields */
+        /** Progress of a migration: status, outcome counts, rate, ETA, lossy fields */
         get: operations["MigrationsController_get"];
         put?: never;
         post?: never;
@@ -336,7 +427,7 @@ export interface paths {
         };
         /**
          * Every customer's outcome, in source order
-         * @description The per-customer report: outcome, reason (retryable or not), lossy fields, ids at both ends.
+         * @description The per-customer report: outcome, reason (retryable or not, and the field when the provider named one), lossy fields, ids at both ends. `outcome` narrows it to one outcome, e.g. `failed`.
          */
         get: operations["MigrationsController_items"];
         put?: never;
@@ -394,13 +485,185 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** Reconciliations, newest first, paged */
+        get: operations["ReconciliationsController_list"];
+        put?: never;
+        /**
+         * Start comparing every linked customer with its providers; repair on request
+         * @description Records a reconciliation job and runs it in the background (202, Location): each customer linked to a provider is read at every provider and compared field by field with the mirror; with `repair: true` the mirror is pushed where it drifted. Watch it with GET /v1/reconciliations/{id} and list the drifted customers with GET /v1/reconciliations/{id}/items?outcome=drifted. One runs at a time (409 reconciliation_already_running).
+         */
+        post: operations["ReconciliationsController_start"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/reconciliations/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Progress of a reconciliation: checked, in sync, drifted, repaired, failed, rate, ETA */
+        get: operations["ReconciliationsController_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/reconciliations/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Stop a running reconciliation; customers in flight finish, the rest wait */
+        post: operations["ReconciliationsController_cancel"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/reconciliations/{id}/items": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Each customer checked: which provider copies drifted, in which fields
+         * @description `outcome=drifted` lists the customers that drifted; each names the provider copies that differ (or are gone) and the fields that differ. Field values are not kept.
+         */
+        get: operations["ReconciliationsController_items"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/reconciliations/{id}/resume": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
         get?: never;
         put?: never;
         /**
-         * Compare every linked customer with its providers; repair on request
-         * @description Reads each provider copy, counts drift by field, and with repair=true pushes the mirror where it drifted.
+         * Continue a cancelled or interrupted reconciliation from its checkpoint
+         * @description Customers already checked are not checked again; failures that may pass are retried.
          */
-        post: operations["ReconciliationsController_run"];
+        post: operations["ReconciliationsController_resume"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhook-endpoints": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every webhook endpoint, oldest first */
+        get: operations["WebhookEndpointsController_list"];
+        put?: never;
+        /**
+         * Subscribe a URL to events
+         * @description Each event is POSTed as JSON, signed with the endpoint's secret: `Webhook-Signature: t=<unix>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">` and `Webhook-Id: <event id>`. The secret is in this answer only.
+         */
+        post: operations["WebhookEndpointsController_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhook-endpoints/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One webhook endpoint, with why the gateway disabled it if it did */
+        get: operations["WebhookEndpointsController_get"];
+        put?: never;
+        post?: never;
+        /** Unsubscribe: the endpoint and its delivery log go */
+        delete: operations["WebhookEndpointsController_remove"];
+        options?: never;
+        head?: never;
+        /**
+         * Change the URL, event types, description, or enable/disable
+         * @description Enabling clears the failure streak; deliveries waiting meanwhile are sent.
+         */
+        patch: operations["WebhookEndpointsController_update"];
+        trace?: never;
+    };
+    "/v1/webhook-endpoints/{id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The delivery log, newest first
+         * @description One entry per event sent to the endpoint: status, attempts, the last status code, outcome and duration. No bodies.
+         */
+        get: operations["WebhookEndpointsController_deliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhook-endpoints/{id}/deliveries/{deliveryId}/redeliver": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send a delivery's event again (a new delivery, due now) */
+        post: operations["WebhookEndpointsController_redeliver"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhook-endpoints/{id}/events/{eventId}/redeliver": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send an event to this endpoint (again), e.g. one from before it subscribed */
+        post: operations["WebhookEndpointsController_redeliverEvent"];
         delete?: never;
         options?: never;
         head?: never;
@@ -492,9 +755,19 @@ export interface components {
             /** @description At most one per type. */
             taxIdentifiers?: components["schemas"]["TaxIdentifierDto"][];
             taxCertificates?: components["schemas"]["TaxCertificateDto"][];
+            /**
+             * @description The default payment source, e.g. `fd74a5c5-0163-469a-ae8e-031f0259b576`: one of the attached `sources` (else 422 default_source_not_attached); null clears it on update.
+             * @example null
+             */
+            defaultSourceId?: string | null;
             /** @description Where to create the customer; default: the configured DEFAULT_PROVIDERS. An empty list keeps it in the gateway only. */
             providers?: components["schemas"]["ProviderTargetDto"][];
             address?: components["schemas"]["AddressDto"];
+            /**
+             * @description Payment source ids to attach (created client-side by DigitalRiver.js, e.g. `fd74a5c5-0163-469a-ae8e-031f0259b576`); only providers that hold sources take them.
+             * @example []
+             */
+            sources?: string[];
             /**
              * @description At most 20 keys of at most 40 characters; string values of at most 500.
              * @example {
@@ -504,6 +777,64 @@ export interface components {
             metadata?: {
                 [key: string]: string;
             };
+        };
+        CreateWebhookEndpointBody: {
+            /**
+             * @description http or https, without credentials. In production, hosts on loopback, link-local or private networks are refused unless WEBHOOK_ALLOW_PRIVATE_NETWORKS=true.
+             * @example https://example.com/webhooks
+             */
+            url: string;
+            /**
+             * @description The event types to send; `*` for every type.
+             * @example [
+             *       "customer.link.failed",
+             *       "customer.forgotten"
+             *     ]
+             */
+            eventTypes: ("*" | "customer.created" | "customer.updated" | "customer.deleted" | "customer.forgotten" | "customer.link.synced" | "customer.link.failed" | "customer.link.retired" | "migration.completed" | "migration.failed")[];
+            /** @example Support dashboard: failed provider syncs */
+            description?: string;
+            /**
+             * @default true
+             * @example true
+             */
+            enabled?: boolean;
+        };
+        CreatedWebhookEndpointResponse: {
+            /** @example we_0123456789abcdef01234567 */
+            id: string;
+            /** @example https://example.com/webhooks */
+            url: string;
+            /**
+             * @example [
+             *       "customer.link.failed",
+             *       "customer.forgotten"
+             *     ]
+             */
+            eventTypes: string[];
+            /** @example Support dashboard: failed provider syncs */
+            description: string | null;
+            /** @example true */
+            enabled: boolean;
+            /**
+             * @description Why the gateway disabled the endpoint (after WEBHOOK_DISABLE_AFTER_FAILURES failures).
+             * @example null
+             */
+            disabledReason: string | null;
+            /**
+             * @description Consecutive failed attempts; a success resets it.
+             * @example 0
+             */
+            failureStreak: number;
+            /** @example 2026-11-29T19:30:00.000Z */
+            createdAt: string;
+            /** @example 2026-11-29T19:30:00.000Z */
+            updatedAt: string;
+            /**
+             * @description The signing secret. Shown only in this answer: store it now.
+             * @example whsec_3q2-7wAbCdEfGhIjKlMnOpQrStUvWxYz0123
+             */
+            secret: string;
         };
         CustomerListResponse: {
             data: components["schemas"]["CustomerResponse"][];
@@ -582,8 +913,8 @@ export interface components {
             /** @example cus_4f7d0e1c9b2a3d4e5f6a7b8c */
             id: string;
             /**
-             * @description true once no provider holds a copy either.
-             * @example true
+             * @description true (200) once nothing personal remains anywhere; false (202) while a provider still holds some (see `remaining` per provider).
+             * @example false
              */
             deleted: boolean;
             /** @description What happened at each linked provider. */
@@ -635,7 +966,8 @@ export interface components {
              *             }
              *           }
              *         ],
-             *         "unsupportedFields": []
+             *         "unsupportedFields": [],
+             *         "violations": []
              *       },
              *       {
              *         "provider": "two-checkout",
@@ -678,11 +1010,57 @@ export interface components {
              *           "type",
              *           "metadata",
              *           "locale"
-             *         ]
+             *         ],
+             *         "violations": []
              *       }
              *     ]
              */
             providers: components["schemas"]["ProviderPlanDto"][];
+        };
+        EventListResponse: {
+            data: components["schemas"]["EventResponse"][];
+            /** @description More events lie beyond this page. */
+            hasMore: boolean;
+        };
+        EventResponse: {
+            /**
+             * @description Stable: de-duplicate on it.
+             * @example evt_5c4b3a29180f6e5d4c3b2a19
+             */
+            id: string;
+            /**
+             * @example customer.updated
+             * @enum {string}
+             */
+            type: "customer.created" | "customer.updated" | "customer.deleted" | "customer.forgotten" | "customer.link.synced" | "customer.link.failed" | "customer.link.retired" | "migration.completed" | "migration.failed";
+            /** @example 2026-11-29T19:30:00.000Z */
+            createdAt: string;
+            /** @example cus_0123456789abcdef01234567 */
+            customerId: string | null;
+            /** @example null */
+            migrationId: string | null;
+            /**
+             * @description The API key id of the caller, or the worker or job that made the change.
+             * @example writer
+             */
+            actor: string;
+            /** @example 6f1c2d3e-4b5a-4c6d-8e7f-9a0b1c2d3e4f */
+            requestId: string | null;
+            /**
+             * @description Ids and what changed: `changedFields` and the `customer` as the resource shows it (created, updated); the provider link and its `error` (link events); outcome counts (migrations). A forgotten customer's events keep ids only (`scrubbed: true`).
+             * @example {
+             *       "version": 3,
+             *       "changedFields": [
+             *         "email"
+             *       ],
+             *       "customer": {
+             *         "email": "jsmith@digitalriver.com"
+             *       }
+             *     }
+             */
+            data: {
+                [key: string]: unknown;
+            };
         };
         FieldDriftDto: {
             /** @example phone */
@@ -705,17 +1083,16 @@ export interface components {
             code: string;
             /** @example country must be a valid ISO31661 Alpha2 code */
             message: string;
+            /**
+             * @description For `provider_rules_violated`: the provider whose rule it is (`code` is the rule).
+             * @example two-checkout
+             */
+            provider?: string;
         };
         ForgetResponse: {
             /** @description The tombstone: ids and timestamps, personal fields erased. */
             customer: components["schemas"]["CustomerResponse"];
             providers: components["schemas"]["ProviderReportDto"][];
-        };
-        HealthResponse: {
-            /** @example ok */
-            status: string;
-            /** @example up */
-            database: string;
         };
         ImportCustomerBody: {
             /**
@@ -744,6 +1121,10 @@ export interface components {
             /** @enum {string} */
             state: "in_sync" | "drifted" | "missing";
             fields: components["schemas"]["FieldDriftDto"][];
+        };
+        LiveResponse: {
+            /** @example ok */
+            status: string;
         };
         MigrationCountsDto: {
             total: number;
@@ -780,6 +1161,11 @@ export interface components {
             attempts: number;
             /** Format: date-time */
             finishedAt: string | null;
+        };
+        MigrationListResponse: {
+            data: components["schemas"]["MigrationResponse"][];
+            /** @description More runs lie beyond this page in the direction paged. */
+            hasMore: boolean;
         };
         MigrationPlanResponse: {
             /**
@@ -832,9 +1218,21 @@ export interface components {
             cutover: components["schemas"]["CutoverDto"] | null;
             concurrency: number;
             liveShare: number;
+            /** @description Started with `force` beside another run over the same pair. */
+            force: boolean;
             /** @description The whole source has been enumerated. */
             enumerated: boolean;
             counts: components["schemas"]["MigrationCountsDto"];
+            /**
+             * @description Customers finished per second over the last 30 seconds (0 once the run stopped).
+             * @example 68.4
+             */
+            ratePerSecond: number;
+            /**
+             * @description Seconds left at that rate; null until the source is enumerated and customers move.
+             * @example 412
+             */
+            etaSeconds: number | null;
             /**
              * @description How many customers lose each canonical field at the target.
              * @example {
@@ -869,21 +1267,21 @@ export interface components {
              * @enum {string}
              */
             kind: "list" | "mirror" | "references";
-            /**
-             * @description For `references`: the source references (DR ids, 2CO ExternalCustomerReference or CustomerReference).
-             * @example [
-             *       "cus_4f7d0e1c9b2a3d4e5f6a7b8c"
-             *     ]
-             */
+            /** @description Only for `references`, and required then: the source references (DR ids, 2CO ExternalCustomerReference or CustomerReference). */
             references?: string[];
         };
         OutcomeReasonDto: {
             /** @example provider_rejected */
             code: string;
-            /** @example two-checkout POST /customers/ failed: 400 rejected */
+            /** @example digital-river rejected (invalid_parameter) */
             message: string;
             /** @description Whether resuming the run tries the customer again. */
             retryable: boolean;
+            /**
+             * @description The field the provider (or the canonical validation) named, when it did.
+             * @example shipping.address.country
+             */
+            field?: string;
         };
         PlannedItemDto: {
             sourceReference: string;
@@ -931,6 +1329,11 @@ export interface components {
             code: string;
             /** @example The request is not valid; see errors. */
             detail: string;
+            /**
+             * @description Whether sending the same request again later may succeed: true for a provider outage or rate limit (see Retry-After), an Idempotency-Key still in use, or an internal error.
+             * @example false
+             */
+            retryable: boolean;
             errors?: components["schemas"]["FieldErrorDto"][];
             /** @example 6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11 */
             requestId: string;
@@ -1001,6 +1404,27 @@ export interface components {
             /** @enum {string} */
             pagination: "cursor" | "none";
         };
+        ProviderDriftDto: {
+            /** @example digital-river */
+            provider: string;
+            /** @example sandbox */
+            account: string;
+            /** @example 5823594808 */
+            reference: string;
+            /**
+             * @description `missing`: the provider no longer holds it.
+             * @enum {string}
+             */
+            state: "drifted" | "missing";
+            /**
+             * @description The fields that differ.
+             * @example [
+             *       "phone",
+             *       "address"
+             *     ]
+             */
+            fields: string[];
+        };
         ProviderLinkResponse: {
             /** @example digital-river */
             provider: string;
@@ -1033,7 +1457,7 @@ export interface components {
             nextAttemptAt: string | null;
             /** Format: date-time */
             lastSyncedAt: string | null;
-            /** @description { code, message, providerCode, providerMessage } */
+            /** @description { code, message, retryable, providerCode, providerMessage } */
             lastError: Record<string, never> | null;
             /**
              * @description Canonical fields this provider cannot hold.
@@ -1044,7 +1468,15 @@ export interface components {
              */
             unsupportedFields: string[];
             /**
-             * @description After a forget: { status: erased | partial | unsupported, notErased }
+             * @description Canonical fields this provider holds only in part: joined with another (DR keeps givenName and familyName as one name), truncated, or part of the value lost (2CO keeps only the language of a locale).
+             * @example [
+             *       "givenName",
+             *       "familyName"
+             *     ]
+             */
+            lossyFields: string[];
+            /**
+             * @description After a forget, or a delete where the provider cannot delete (its copy is scrubbed): { status: requested | erased | partial | unsupported, notErased }. `requested` until a read-back shows the provider no longer holds the personal data.
              * @example {
              *       "status": "partial",
              *       "notErased": [
@@ -1071,7 +1503,9 @@ export interface components {
              *     ]
              */
             unsupportedFields: string[];
-            /** @example 2Checkout does not support delete */
+            /** @description What this provider would refuse; the write itself answers 422 provider_rules_violated. */
+            violations: components["schemas"]["ProviderRuleViolationDto"][];
+            /** @example 2Checkout does not support list */
             unsupported?: string;
         };
         ProviderReportDto: {
@@ -1080,17 +1514,27 @@ export interface components {
             /** @example sandbox */
             account: string;
             /**
-             * @example unsupported
+             * @description deleted: a read-back found no copy. scrubbed: the provider cannot delete, so its personal fields were overwritten (confirmed by a read-back). forgotten: erasure confirmed. requested: erasure asked for, not confirmed yet (the worker reads again).
+             * @example scrubbed
              * @enum {string}
              */
-            outcome: "synced" | "deleted" | "forgotten" | "unsupported" | "failed";
+            outcome: "deleted" | "scrubbed" | "forgotten" | "requested" | "unsupported" | "pending" | "failed";
             /**
-             * @description Personal fields the provider could not erase.
+             * @example {
+             *       "status": "partial",
+             *       "notErased": [
+             *         "address"
+             *       ]
+             *     }
+             */
+            erasure?: Record<string, never>;
+            /**
+             * @description Personal fields the provider still holds.
              * @example [
              *       "address"
              *     ]
              */
-            notErased?: string[];
+            remaining?: string[];
             /**
              * @example {
              *       "code": "unsupported_by_provider",
@@ -1098,6 +1542,19 @@ export interface components {
              *     }
              */
             error?: Record<string, never>;
+        };
+        ProviderRuleViolationDto: {
+            /** @example two-checkout */
+            provider: string;
+            /** @example familyName */
+            field: string;
+            /**
+             * @example required
+             * @enum {string}
+             */
+            rule: "required" | "max_length" | "format" | "requires";
+            /** @example 2Checkout requires LastName (familyName). */
+            message: string;
         };
         ProviderTargetDto: {
             /**
@@ -1113,6 +1570,17 @@ export interface components {
         };
         ProvidersResponse: {
             data: components["schemas"]["ProviderCapabilitiesDto"][];
+        };
+        ReadyResponse: {
+            /** @example ok */
+            status: string;
+            /** @example up */
+            database: string;
+            /**
+             * @description Migrations of this build, all applied.
+             * @example 3
+             */
+            migrations: number;
         };
         ReconcileBody: {
             /**
@@ -1132,30 +1600,81 @@ export interface components {
             /** @description The provider to adopt from; default: the first drifted one. */
             from?: components["schemas"]["ProviderTargetDto"];
         };
-        ReconciliationBody: {
-            /**
-             * @description Push the mirror to every provider copy that drifted.
-             * @default false
-             */
-            repair?: boolean;
-        };
-        ReconciliationReport: {
-            /** @description Linked customers checked. */
-            customers: number;
-            /** @description Customers with at least one drifted field at a provider. */
+        ReconciliationCountsDto: {
+            /** @description Linked customers enumerated so far. */
+            total: number;
+            /** @description Customers checked (total less pending). */
+            checked: number;
+            /** @description Recorded, not checked yet. */
+            pending: number;
+            /** @description Every provider copy equals the mirror. */
+            in_sync: number;
+            /** @description At least one copy differs or is gone (left as it is: no repair). */
             drifted: number;
-            /** @description Customers a provider no longer holds. */
-            missing: number;
-            /** @description Customers in sync everywhere after the repair. */
+            /** @description Drifted, and in sync everywhere after the repair. */
             repaired: number;
+            /** @description Could not be checked, or still drifted after the repair. */
+            failed: number;
+        };
+        ReconciliationItemPage: {
+            data: components["schemas"]["ReconciliationItemResponse"][];
+            /** @description Pass as `after` for the next page; null at the end. */
+            next: Record<string, never> | null;
+        };
+        ReconciliationItemResponse: {
+            seq: number;
+            /** @example cus_4f7d0e1c9b2a3d4e5f6a7b8c */
+            customerId: string;
             /**
+             * @description null while pending.
+             * @enum {string|null}
+             */
+            outcome: "in_sync" | "drifted" | "repaired" | "failed" | null;
+            /** @description The provider copies that differed from the mirror when checked (before any repair). */
+            drift: components["schemas"]["ProviderDriftDto"][];
+            reason: components["schemas"]["OutcomeReasonDto"] | null;
+            attempts: number;
+            finishedAt: Record<string, never> | null;
+        };
+        ReconciliationListResponse: {
+            data: components["schemas"]["ReconciliationResponse"][];
+            /** @description More runs lie beyond this page in the direction paged. */
+            hasMore: boolean;
+        };
+        ReconciliationResponse: {
+            /** @example rec_0f1e2d3c4b5a69788796 */
+            id: string;
+            /** @enum {string} */
+            status: "running" | "cancelled" | "completed";
+            repair: boolean;
+            concurrency: number;
+            liveShare: number;
+            /** @description Every linked customer has been enumerated. */
+            enumerated: boolean;
+            counts: components["schemas"]["ReconciliationCountsDto"];
+            /**
+             * @description How many customers differed in each field at some provider (drifted or repaired).
              * @example {
-             *       "phone": 3
+             *       "phone": 3,
+             *       "address": 1
              *     }
              */
             fields: {
                 [key: string]: number;
             };
+            /**
+             * @description Customers checked per second over the last 30 seconds (0 once the run stopped).
+             * @example 41.5
+             */
+            ratePerSecond: number;
+            /**
+             * @description Seconds left at that rate; null until every customer is enumerated and some move.
+             * @example 16
+             */
+            etaSeconds: number | null;
+            createdAt: string;
+            updatedAt: string;
+            finishedAt: Record<string, never> | null;
         };
         StartMigrationBody: {
             source: components["schemas"]["MigrationSourceDto"];
@@ -1186,8 +1705,37 @@ export interface components {
             /**
              * @description Plan only: answer what the run would do per customer, writing nothing.
              * @default false
+             * @example true
              */
             dryRun?: boolean;
+            /**
+             * @description Start although another migration over the same source and target is running (otherwise 409 migration_already_running).
+             * @default false
+             */
+            force?: boolean;
+        };
+        StartReconciliationBody: {
+            /**
+             * @description Push the mirror to every provider copy that drifted. By default the run only reports which customers drifted, and where.
+             * @default false
+             * @example false
+             */
+            repair?: boolean;
+            /**
+             * @description Customers in flight at once.
+             * @default 8
+             */
+            concurrency?: number;
+            /**
+             * @description Share of each provider account's request limit left to the live API.
+             * @default 0.2
+             */
+            liveShare?: number;
+            /**
+             * @description Customers per batch handed to a worker.
+             * @default 100
+             */
+            batchSize?: number;
         };
         SupportDto: {
             /** @enum {string} */
@@ -1253,6 +1801,11 @@ export interface components {
             /** @description At most one per type. */
             taxIdentifiers?: components["schemas"]["TaxIdentifierDto"][];
             taxCertificates?: components["schemas"]["TaxCertificateDto"][];
+            /**
+             * @description The default payment source, e.g. `fd74a5c5-0163-469a-ae8e-031f0259b576`: one of the attached `sources` (else 422 default_source_not_attached); null clears it on update.
+             * @example null
+             */
+            defaultSourceId?: string | null;
             /** @description Merged into the stored address; null removes it. */
             address?: components["schemas"]["AddressPatchDto"] | null;
             /**
@@ -1265,6 +1818,100 @@ export interface components {
             metadata?: {
                 [key: string]: string | null;
             } | null;
+        };
+        UpdateWebhookEndpointBody: {
+            /** @example https://example.com/webhooks */
+            url?: string;
+            /**
+             * @example [
+             *       "*"
+             *     ]
+             */
+            eventTypes?: ("*" | "customer.created" | "customer.updated" | "customer.deleted" | "customer.forgotten" | "customer.link.synced" | "customer.link.failed" | "customer.link.retired" | "migration.completed" | "migration.failed")[];
+            /** @example All customer events */
+            description?: string | null;
+            /**
+             * @description true re-enables an endpoint the gateway disabled, clearing its failure streak.
+             * @example true
+             */
+            enabled?: boolean;
+        };
+        WebhookDeliveryListResponse: {
+            data: components["schemas"]["WebhookDeliveryResponse"][];
+            /** @description More deliveries lie beyond this page. */
+            hasMore: boolean;
+        };
+        WebhookDeliveryResponse: {
+            /** @example whd_0123456789abcdef0123456789abcdef */
+            id: string;
+            /** @example evt_5c4b3a29180f6e5d4c3b2a19 */
+            eventId: string;
+            /** @example customer.link.failed */
+            eventType: string;
+            /** @example cus_0123456789abcdef01234567 */
+            customerId: string | null;
+            /**
+             * @description `failed`: given up after WEBHOOK_RETRY_FOR_HOURS.
+             * @example pending
+             * @enum {string}
+             */
+            status: "pending" | "delivered" | "failed";
+            /**
+             * @description Attempts so far.
+             * @example 2
+             */
+            attempts: number;
+            /**
+             * @description The last attempt's HTTP status.
+             * @example 500
+             */
+            lastStatusCode: number | null;
+            /**
+             * @example http_error
+             * @enum {string|null}
+             */
+            lastOutcome: "delivered" | "http_error" | "timeout" | "network_error" | "refused_url" | null;
+            /** @example 42 */
+            lastDurationMs: number | null;
+            /** @example 2026-11-29T19:30:01.000Z */
+            lastAttemptAt: string | null;
+            /** @example 2026-11-29T19:30:21.000Z */
+            nextAttemptAt: string | null;
+            /** @example 2026-11-29T19:30:00.000Z */
+            createdAt: string;
+            /** @example null */
+            finishedAt: string | null;
+        };
+        WebhookEndpointResponse: {
+            /** @example we_0123456789abcdef01234567 */
+            id: string;
+            /** @example https://example.com/webhooks */
+            url: string;
+            /**
+             * @example [
+             *       "customer.link.failed",
+             *       "customer.forgotten"
+             *     ]
+             */
+            eventTypes: string[];
+            /** @example Support dashboard: failed provider syncs */
+            description: string | null;
+            /** @example true */
+            enabled: boolean;
+            /**
+             * @description Why the gateway disabled the endpoint (after WEBHOOK_DISABLE_AFTER_FAILURES failures).
+             * @example null
+             */
+            disabledReason: string | null;
+            /**
+             * @description Consecutive failed attempts; a success resets it.
+             * @example 0
+             */
+            failureStreak: number;
+            /** @example 2026-11-29T19:30:00.000Z */
+            createdAt: string;
+            /** @example 2026-11-29T19:30:00.000Z */
+            updatedAt: string;
         };
     };
     responses: never;
@@ -1289,7 +1936,287 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HealthResponse"];
+                    "application/json": components["schemas"]["ReadyResponse"];
+                };
+            };
+            /** @description Invalid input (`validation_failed`, `malformed_json`), including text no field can hold (NUL, unpaired surrogates, invalid UTF-8), bodies nested over 32 levels and prototype keys; nothing was changed. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:validation_failed",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "code": "validation_failed",
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "retryable": false,
+                     *       "errors": [
+                     *         {
+                     *           "field": "address.country",
+                     *           "code": "invalid_country",
+                     *           "message": "country must be a valid ISO31661 Alpha2 code"
+                     *         }
+                     *       ],
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Not ready (`not_ready`): the database is unreachable or lacks a migration of this build. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:not_ready",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "not_ready",
+                     *       "detail": "The database lacks 1 migration(s) of this build: 20261123113052_migration_job.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/health/ready"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    HealthController_live: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LiveResponse"];
+                };
+            };
+            /** @description Invalid input (`validation_failed`, `malformed_json`), including text no field can hold (NUL, unpaired surrogates, invalid UTF-8), bodies nested over 32 levels and prototype keys; nothing was changed. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:validation_failed",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "code": "validation_failed",
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "retryable": false,
+                     *       "errors": [
+                     *         {
+                     *           "field": "address.country",
+                     *           "code": "invalid_country",
+                     *           "message": "country must be a valid ISO31661 Alpha2 code"
+                     *         }
+                     *       ],
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    HealthController_ready: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReadyResponse"];
+                };
+            };
+            /** @description Invalid input (`validation_failed`, `malformed_json`), including text no field can hold (NUL, unpaired surrogates, invalid UTF-8), bodies nested over 32 levels and prototype keys; nothing was changed. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:validation_failed",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "code": "validation_failed",
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "retryable": false,
+                     *       "errors": [
+                     *         {
+                     *           "field": "address.country",
+                     *           "code": "invalid_country",
+                     *           "message": "country must be a valid ISO31661 Alpha2 code"
+                     *         }
+                     *       ],
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Not ready (`not_ready`): the database is unreachable or lacks a migration of this build. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:not_ready",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "not_ready",
+                     *       "detail": "The database lacks 1 migration(s) of this build: 20261123113052_migration_job.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/health/ready"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    MetricsController_metrics: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The metrics. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example # HELP csg_outbox_links Provider links by status (pending links are the outbox backlog).
+                     *     # TYPE csg_outbox_links gauge
+                     *     csg_outbox_links{status="pending"} 0
+                     */
+                    "text/plain": string;
+                };
+            };
+            /** @description Invalid input (`validation_failed`, `malformed_json`), including text no field can hold (NUL, unpaired surrogates, invalid UTF-8), bodies nested over 32 levels and prototype keys; nothing was changed. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:validation_failed",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "code": "validation_failed",
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "retryable": false,
+                     *       "errors": [
+                     *         {
+                     *           "field": "address.country",
+                     *           "code": "invalid_country",
+                     *           "message": "country must be a valid ISO31661 Alpha2 code"
+                     *         }
+                     *       ],
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description No valid API key (`unauthenticated`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:unauthenticated",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "code": "unauthenticated",
+                     *       "detail": "Send an API key as \"Authorization: Bearer <key>\" or \"X-API-Key: <key>\".",
+                     *       "retryable": false,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The API key lacks the scope (`forbidden`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:forbidden",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "code": "forbidden",
+                     *       "detail": "This API key lacks the \"customers:write\" scope.",
+                     *       "retryable": false,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:rate_limited",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "code": "rate_limited",
+                     *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
         };
@@ -1327,7 +2254,7 @@ export interface operations {
                     "application/json": components["schemas"]["CustomerListResponse"];
                 };
             };
-            /** @description Invalid input (`validation_failed`, `malformed_json`); nothing was changed. */
+            /** @description Invalid input (`validation_failed`, `malformed_json`), including text no field can hold (NUL, unpaired surrogates, invalid UTF-8), bodies nested over 32 levels and prototype keys; nothing was changed. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1340,6 +2267,7 @@ export interface operations {
                      *       "status": 400,
                      *       "code": "validation_failed",
                      *       "detail": "The request is not valid; see errors.",
+                     *       "retryable": false,
                      *       "errors": [
                      *         {
                      *           "field": "address.country",
@@ -1367,6 +2295,7 @@ export interface operations {
                      *       "status": 401,
                      *       "code": "unauthenticated",
                      *       "detail": "Send an API key as \"Authorization: Bearer <key>\" or \"X-API-Key: <key>\".",
+                     *       "retryable": false,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
                      *     }
@@ -1387,6 +2316,28 @@ export interface operations {
                      *       "status": 403,
                      *       "code": "forbidden",
                      *       "detail": "This API key lacks the \"customers:write\" scope.",
+                     *       "retryable": false,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:rate_limited",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "code": "rate_limited",
+                     *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
                      *     }
@@ -1403,7 +2354,7 @@ export interface operations {
                 dryRun?: boolean;
             };
             header?: {
-                /** @description Makes the request safe to retry: the same key with the same request replays the first answer for 24 hours (marked `Idempotent-Replayed: true`); with another request it is a 422; while the first is running, a 409. Scoped to the API key. */
+                /** @description Makes the request safe to retry, also after a crash: the same key with the same request replays the first answer for IDEMPOTENCY_TTL_HOURS (24 by default; marked `Idempotent-Replayed: true`), or, when the gateway died before answering, carries the first attempt on without doing its change twice. With another request it is a 422; while the first is running, a 409: retry with the same key until the answer is neither a 409 nor a 5xx. Scoped to the API key. */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -1433,7 +2384,7 @@ export interface operations {
                     "application/json": components["schemas"]["CustomerResponse"];
                 };
             };
-            /** @description Invalid input (`validation_failed`, `malformed_json`); nothing was changed. */
+            /** @description Invalid input (`validation_failed`, `malformed_json`), including text no field can hold (NUL, unpaired surrogates, invalid UTF-8), bodies nested over 32 levels and prototype keys; nothing was changed. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1446,6 +2397,7 @@ export interface operations {
                      *       "status": 400,
                      *       "code": "validation_failed",
                      *       "detail": "The request is not valid; see errors.",
+                     *       "retryable": false,
                      *       "errors": [
                      *         {
                      *           "field": "address.country",
@@ -1473,6 +2425,7 @@ export interface operations {
                      *       "status": 401,
                      *       "code": "unauthenticated",
                      *       "detail": "Send an API key as \"Authorization: Bearer <key>\" or \"X-API-Key: <key>\".",
+                     *       "retryable": false,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
                      *     }
@@ -1493,6 +2446,7 @@ export interface operations {
                      *       "status": 403,
                      *       "code": "forbidden",
                      *       "detail": "This API key lacks the \"customers:write\" scope.",
+                     *       "retryable": false,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
                      *     }
@@ -1500,7 +2454,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description Conflict: `external_reference_taken`, or `idempotency_request_in_progress`. */
+            /** @description Conflict: `external_reference_taken`, `idempotency_request_in_progress`, or a run of the same kind already running (`migration_already_running`, `reconciliation_already_running`). */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1513,6 +2467,7 @@ export interface operations {
                      *       "status": 409,
                      *       "code": "idempotency_request_in_progress",
                      *       "detail": "A request with this Idempotency-Key is still being processed.",
+                     *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
                      *     }
@@ -1533,6 +2488,7 @@ export interface operations {
                      *       "status": 413,
                      *       "code": "payload_too_large",
                      *       "detail": "The request body is too large.",
+                     *       "retryable": false,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
                      *     }
@@ -1553,6 +2509,7 @@ export interface operations {
                      *       "status": 415,
                      *       "code": "unsupported_media_type",
                      *       "detail": "Send the body as application/json or application/merge-patch+json.",
+                     *       "retryable": false,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
                      *     }
@@ -1560,7 +2517,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description Idempotency-Key reused with another request (`idempotency_key_reused`), a provider refused (`provider_rejected`), or the operation is not supported by the linked providers (`unsupported_by_provider`). */
+            /** @description A linked provider would refuse the customer (`provider_rules_violated`: every provider, field and rule in `errors`, nothing written), the default source is not attached (`default_source_not_attached`), Idempotency-Key reused with another request (`idempotency_key_reused`), a provider refused (`provider_rejected`), or the operation is not supported by the linked providers (`unsupported_by_provider`). */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1573,6 +2530,28 @@ export interface operations {
                      *       "status": 422,
                      *       "code": "idempotency_key_reused",
                      *       "detail": "This Idempotency-Key was used with a different request.",
+                     *       "retryable": false,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:rate_limited",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "code": "rate_limited",
+                     *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
                      *     }
@@ -1602,6 +2581,34 @@ export interface operations {
                     "application/json": components["schemas"]["CustomerResponse"];
                 };
             };
+            /** @description Invalid input (`validation_failed`, `malformed_json`), including text no field can hold (NUL, unpaired surrogates, invalid UTF-8), bodies nested over 32 levels and prototype keys; nothing was changed. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:validation_failed",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "code": "validation_failed",
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "retryable": false,
+                     *       "errors": [
+                     *         {
+                     *           "field": "address.country",
+                     *           "code": "invalid_country",
+                     *           "message": "country must be a valid ISO31661 Alpha2 code"
+                     *         }
+                     *       ],
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description No valid API key (`unauthenticated`). */
             401: {
                 headers: {
@@ -1615,6 +2622,7 @@ export interface operations {
                      *       "status": 401,
                      *       "code": "unauthenticated",
                      *       "detail": "Send an API key as \"Authorization: Bearer <key>\" or \"X-API-Key: <key>\".",
+                     *       "retryable": false,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
                      *     }
@@ -1635,6 +2643,7 @@ export interface operations {
                      *       "status": 403,
                      *       "code": "forbidden",
                      *       "detail": "This API key lacks the \"customers:write\" scope.",
+                     *       "retryable": false,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
                      *     }
@@ -1642,7 +2651,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description No such customer (`customer_not_found`) or migration (`migration_not_found`). */
+            /** @description No such customer (`customer_not_found`), migration (`migration_not_found`) or reconciliation (`reconciliation_not_found`). */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1655,8 +2664,30 @@ export interface operations {
                      *       "status": 404,
                      *       "code": "customer_not_found",
                      *       "detail": "No customer with id \"cus_4f7d0e1c9b2a3d4e5f6a7b8c\".",
+                     *       "retryable": false,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers/cus_4f7d0e1c9b2a3d4e5f6a7b8c"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:rate_limited",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "code": "rate_limited",
+                     *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["ProblemDto"];
@@ -1668,7 +2699,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: the same key with the same request replays the first answer for 24 hours (marked `Idempotent-Replayed: true`); with another request it is a 422; while the first is running, a 409. Scoped to the API key. */
+                /** @description Makes the request safe to retry, also after a crash: the same key with the same request replays the first answer for IDEMPOTENCY_TTL_HOURS (24 by default; marked `Idempotent-Replayed: true`), or, when the gateway died before answering, carries the first attempt on without doing its change twice. With another request it is a 422; while the first is running, a 409: retry with the same key until the answer is neither a 409 nor a 5xx. Scoped to the API key. */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -1698,7 +2729,7 @@ export interface operations {
                     "application/json": components["schemas"]["CustomerResponse"];
                 };
             };
-            /** @description Invalid input (`validation_failed`, `malformed_json`); nothing was changed. */
+            /** @description Invalid input (`validation_failed`, `malformed_json`), including text no field can hold (NUL, unpaired surrogates, invalid UTF-8), bodies nested over 32 levels and prototype keys; nothing was changed. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1711,6 +2742,7 @@ export interface operations {
                      *       "status": 400,
                      *       "code": "validation_failed",
                      *       "detail": "The request is not valid; see errors.",
+                     *       "retryable": false,
                      *       "errors": [
                      *         {
                      *           "field": "address.country",
@@ -1738,6 +2770,7 @@ export interface operations {
                      *       "status": 401,
                      *       "code": "unauthenticated",
                      *       "detail": "Send an API key as \"Authorization: Bearer <key>\" or \"X-API-Key: <key>\".",
+                     *       "retryable": false,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
                      *     }
@@ -1758,6 +2791,7 @@ export interface operations {
                      *       "status": 403,
                      *       "code": "forbidden",
                      *       "detail": "This API key lacks the \"customers:write\" scope.",
+                     *       "retryable": false,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
                      *     }
@@ -1765,7 +2799,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description No such customer (`customer_not_found`) or migration (`migration_not_found`). */
+            /** @description No such customer (`customer_not_found`), migration (`migration_not_found`) or reconciliation (`reconciliation_not_found`). */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1778,6 +2812,7 @@ export interface operations {
                      *       "status": 404,
                      *       "code": "customer_not_found",
                      *       "detail": "No customer with id \"cus_4f7d0e1c9b2a3d4e5f6a7b8c\".",
+                     *       "retryable": false,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers/cus_4f7d0e1c9b2a3d4e5f6a7b8c"
                      *     }
@@ -1785,7 +2820,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description Conflict: `external_reference_taken`, or `idempotency_request_in_progress`. */
+            /** @description Conflict: `external_reference_taken`, `idempotency_request_in_progress`, or a run of the same kind already running (`migration_already_running`, `reconciliation_already_running`). */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1798,6 +2833,7 @@ export interface operations {
                      *       "status": 409,
                      *       "code": "idempotency_request_in_progress",
                      *       "detail": "A request with this Idempotency-Key is still being processed.",
+                     *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
                      *     }
@@ -1805,7 +2841,49 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description Idempotency-Key reused with another request (`idempotency_key_reused`), a provider refused (`provider_rejected`), or the operation is not supported by the linked providers (`unsupported_by_provider`). */
+            /** @description Body too large (`payload_too_large`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:payload_too_large",
+                     *       "title": "Content Too Large",
+                     *       "status": 413,
+                     *       "code": "payload_too_large",
+                     *       "detail": "The request body is too large.",
+                     *       "retryable": false,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Body is not JSON (`unsupported_media_type`). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:unsupported_media_type",
+                     *       "title": "Unsupported Media Type",
+                     *       "status": 415,
+                     *       "code": "unsupported_media_type",
+                     *       "detail": "Send the body as application/json or application/merge-patch+json.",
+                     *       "retryable": false,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description A linked provider would refuse the customer (`provider_rules_violated`: every provider, field and rule in `errors`, nothing written), the default source is not attached (`default_source_not_attached`), Idempotency-Key reused with another request (`idempotency_key_reused`), a provider refused (`provider_rejected`), or the operation is not supported by the linked providers (`unsupported_by_provider`). */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1818,6 +2896,28 @@ export interface operations {
                      *       "status": 422,
                      *       "code": "idempotency_key_reused",
                      *       "detail": "This Idempotency-Key was used with a different request.",
+                     *       "retryable": false,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:rate_limited",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "code": "rate_limited",
+                     *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
                      *     }
@@ -1838,6 +2938,7 @@ export interface operations {
                      *       "status": 502,
                      *       "code": "provider_unavailable",
                      *       "detail": "The provider could not be reached.",
+                     *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
                      *     }
@@ -1858,6 +2959,7 @@ export interface operations {
                      *       "status": 503,
                      *       "code": "provider_rate_limited",
                      *       "detail": "The provider is rate limiting the gateway.",
+                     *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
                      *     }
@@ -1887,238 +2989,7 @@ export interface operations {
                     "application/json": components["schemas"]["CustomerResponse"];
                 };
             };
-            /** @description No valid API key (`unauthenticated`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "urn:customer-sync:problem:unauthenticated",
-                     *       "title": "Unauthorized",
-                     *       "status": 401,
-                     *       "code": "unauthenticated",
-                     *       "detail": "Send an API key as \"Authorization: Bearer <key>\" or \"X-API-Key: <key>\".",
-                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
-                     *       "instance": "/v1/customers"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description The API key lacks the scope (`forbidden`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "urn:customer-sync:problem:forbidden",
-                     *       "title": "Forbidden",
-                     *       "status": 403,
-                     *       "code": "forbidden",
-                     *       "detail": "This API key lacks the \"customers:write\" scope.",
-                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
-                     *       "instance": "/v1/customers"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description No such customer (`customer_not_found`) or migration (`migration_not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "urn:customer-sync:problem:customer_not_found",
-                     *       "title": "Not Found",
-                     *       "status": 404,
-                     *       "code": "customer_not_found",
-                     *       "detail": "No customer with id \"cus_4f7d0e1c9b2a3d4e5f6a7b8c\".",
-                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
-                     *       "instance": "/v1/customers/cus_4f7d0e1c9b2a3d4e5f6a7b8c"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-        };
-    };
-    CustomersController_delete: {
-        parameters: {
-            query?: {
-                /** @description true (the example): answer 200 with the exact provider requests the delete would send, and send and delete nothing. false or absent: delete. */
-                dryRun?: boolean;
-            };
-            header?: {
-                /** @description Makes the request safe to retry: the same key with the same request replays the first answer for 24 hours (marked `Idempotent-Replayed: true`); with another request it is a 422; while the first is running, a 409. Scoped to the API key. */
-                "Idempotency-Key"?: string;
-            };
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Deleted everywhere; with dryRun=true, the plan. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["DeletedCustomerResponse"] | components["schemas"]["DryRunResponse"];
-                };
-            };
-            /** @description Deleted from the mirror; some provider copies are still pending or failed. */
-            202: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["DeletedCustomerResponse"];
-                };
-            };
-            /** @description No valid API key (`unauthenticated`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "urn:customer-sync:problem:unauthenticated",
-                     *       "title": "Unauthorized",
-                     *       "status": 401,
-                     *       "code": "unauthenticated",
-                     *       "detail": "Send an API key as \"Authorization: Bearer <key>\" or \"X-API-Key: <key>\".",
-                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
-                     *       "instance": "/v1/customers"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description The API key lacks the scope (`forbidden`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "urn:customer-sync:problem:forbidden",
-                     *       "title": "Forbidden",
-                     *       "status": 403,
-                     *       "code": "forbidden",
-                     *       "detail": "This API key lacks the \"customers:write\" scope.",
-                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
-                     *       "instance": "/v1/customers"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description No such customer (`customer_not_found`) or migration (`migration_not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "urn:customer-sync:problem:customer_not_found",
-                     *       "title": "Not Found",
-                     *       "status": 404,
-                     *       "code": "customer_not_found",
-                     *       "detail": "No customer with id \"cus_4f7d0e1c9b2a3d4e5f6a7b8c\".",
-                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
-                     *       "instance": "/v1/customers/cus_4f7d0e1c9b2a3d4e5f6a7b8c"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description Conflict: `external_reference_taken`, or `idempotency_request_in_progress`. */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "urn:customer-sync:problem:idempotency_request_in_progress",
-                     *       "title": "Conflict",
-                     *       "status": 409,
-                     *       "code": "idempotency_request_in_progress",
-                     *       "detail": "A request with this Idempotency-Key is still being processed.",
-                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
-                     *       "instance": "/v1/customers"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description Idempotency-Key reused with another request (`idempotency_key_reused`), a provider refused (`provider_rejected`), or the operation is not supported by the linked providers (`unsupported_by_provider`). */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "urn:customer-sync:problem:idempotency_key_reused",
-                     *       "title": "Unprocessable Content",
-                     *       "status": 422,
-                     *       "code": "idempotency_key_reused",
-                     *       "detail": "This Idempotency-Key was used with a different request.",
-                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
-                     *       "instance": "/v1/customers"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-        };
-    };
-    CustomersController_update: {
-        parameters: {
-            query?: {
-                /** @description true: answer 200 with the exact provider requests this write would send, and send and write nothing. */
-                dryRun?: boolean;
-            };
-            header?: {
-                /** @description The ETag from a GET: the update applies only if the customer is still at that version (else 412). */
-                "If-Match"?: string;
-                /** @description Makes the request safe to retry: the same key with the same request replays the first answer for 24 hours (marked `Idempotent-Replayed: true`); with another request it is a 422; while the first is running, a 409. Scoped to the API key. */
-                "Idempotency-Key"?: string;
-            };
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["UpdateCustomerBody"];
-            };
-        };
-        responses: {
-            /** @description The updated customer; with dryRun=true, the plan. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["CustomerResponse"] | components["schemas"]["DryRunResponse"];
-                };
-            };
-            /** @description Invalid input (`validation_failed`, `malformed_json`); nothing was changed. */
+            /** @description Invalid input (`validation_failed`, `malformed_json`), including text no field can hold (NUL, unpaired surrogates, invalid UTF-8), bodies nested over 32 levels and prototype keys; nothing was changed. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2131,6 +3002,7 @@ export interface operations {
                      *       "status": 400,
                      *       "code": "validation_failed",
                      *       "detail": "The request is not valid; see errors.",
+                     *       "retryable": false,
                      *       "errors": [
                      *         {
                      *           "field": "address.country",
@@ -2158,6 +3030,7 @@ export interface operations {
                      *       "status": 401,
                      *       "code": "unauthenticated",
                      *       "detail": "Send an API key as \"Authorization: Bearer <key>\" or \"X-API-Key: <key>\".",
+                     *       "retryable": false,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
                      *     }
@@ -2178,6 +3051,7 @@ export interface operations {
                      *       "status": 403,
                      *       "code": "forbidden",
                      *       "detail": "This API key lacks the \"customers:write\" scope.",
+                     *       "retryable": false,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
                      *     }
@@ -2185,7 +3059,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description No such customer (`customer_not_found`) or migration (`migration_not_found`). */
+            /** @description No such customer (`customer_not_found`), migration (`migration_not_found`) or reconciliation (`reconciliation_not_found`). */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2198,6 +3072,7 @@ export interface operations {
                      *       "status": 404,
                      *       "code": "customer_not_found",
                      *       "detail": "No customer with id \"cus_4f7d0e1c9b2a3d4e5f6a7b8c\".",
+                     *       "retryable": false,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers/cus_4f7d0e1c9b2a3d4e5f6a7b8c"
                      *     }
@@ -2205,7 +3080,156 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description Conflict: `external_reference_taken`, or `idempotency_request_in_progress`. */
+            /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:rate_limited",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "code": "rate_limited",
+                     *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    CustomersController_delete: {
+        parameters: {
+            query?: {
+                /** @description true (the example): answer 200 with the exact provider requests the delete would send, and send and delete nothing. false or absent: delete. */
+                dryRun?: boolean;
+            };
+            header?: {
+                /** @description Makes the request safe to retry, also after a crash: the same key with the same request replays the first answer for IDEMPOTENCY_TTL_HOURS (24 by default; marked `Idempotent-Replayed: true`), or, when the gateway died before answering, carries the first attempt on without doing its change twice. With another request it is a 422; while the first is running, a 409: retry with the same key until the answer is neither a 409 nor a 5xx. Scoped to the API key. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted everywhere; with dryRun=true, the plan. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeletedCustomerResponse"] | components["schemas"]["DryRunResponse"];
+                };
+            };
+            /** @description Deleted from the mirror; a provider still holds personal data (`remaining`), or its delete is pending or failed. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeletedCustomerResponse"];
+                };
+            };
+            /** @description Invalid input (`validation_failed`, `malformed_json`), including text no field can hold (NUL, unpaired surrogates, invalid UTF-8), bodies nested over 32 levels and prototype keys; nothing was changed. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:validation_failed",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "code": "validation_failed",
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "retryable": false,
+                     *       "errors": [
+                     *         {
+                     *           "field": "address.country",
+                     *           "code": "invalid_country",
+                     *           "message": "country must be a valid ISO31661 Alpha2 code"
+                     *         }
+                     *       ],
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description No valid API key (`unauthenticated`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:unauthenticated",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "code": "unauthenticated",
+                     *       "detail": "Send an API key as \"Authorization: Bearer <key>\" or \"X-API-Key: <key>\".",
+                     *       "retryable": false,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The API key lacks the scope (`forbidden`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:forbidden",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "code": "forbidden",
+                     *       "detail": "This API key lacks the \"customers:write\" scope.",
+                     *       "retryable": false,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description No such customer (`customer_not_found`), migration (`migration_not_found`) or reconciliation (`reconciliation_not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:customer_not_found",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "code": "customer_not_found",
+                     *       "detail": "No customer with id \"cus_4f7d0e1c9b2a3d4e5f6a7b8c\".",
+                     *       "retryable": false,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers/cus_4f7d0e1c9b2a3d4e5f6a7b8c"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Conflict: `external_reference_taken`, `idempotency_request_in_progress`, or a run of the same kind already running (`migration_already_running`, `reconciliation_already_running`). */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2218,6 +3242,195 @@ export interface operations {
                      *       "status": 409,
                      *       "code": "idempotency_request_in_progress",
                      *       "detail": "A request with this Idempotency-Key is still being processed.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description A linked provider would refuse the customer (`provider_rules_violated`: every provider, field and rule in `errors`, nothing written), the default source is not attached (`default_source_not_attached`), Idempotency-Key reused with another request (`idempotency_key_reused`), a provider refused (`provider_rejected`), or the operation is not supported by the linked providers (`unsupported_by_provider`). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:idempotency_key_reused",
+                     *       "title": "Unprocessable Content",
+                     *       "status": 422,
+                     *       "code": "idempotency_key_reused",
+                     *       "detail": "This Idempotency-Key was used with a different request.",
+                     *       "retryable": false,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:rate_limited",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "code": "rate_limited",
+                     *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    CustomersController_update: {
+        parameters: {
+            query?: {
+                /** @description true: answer 200 with the exact provider requests this write would send, and send and write nothing. */
+                dryRun?: boolean;
+            };
+            header?: {
+                /** @description The ETag from a GET: the update applies only if the customer is still at that version (else 412). */
+                "If-Match"?: string;
+                /** @description Makes the request safe to retry, also after a crash: the same key with the same request replays the first answer for IDEMPOTENCY_TTL_HOURS (24 by default; marked `Idempotent-Replayed: true`), or, when the gateway died before answering, carries the first attempt on without doing its change twice. With another request it is a 422; while the first is running, a 409: retry with the same key until the answer is neither a 409 nor a 5xx. Scoped to the API key. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateCustomerBody"];
+            };
+        };
+        responses: {
+            /** @description The updated customer; with dryRun=true, the plan. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CustomerResponse"] | components["schemas"]["DryRunResponse"];
+                };
+            };
+            /** @description Invalid input (`validation_failed`, `malformed_json`), including text no field can hold (NUL, unpaired surrogates, invalid UTF-8), bodies nested over 32 levels and prototype keys; nothing was changed. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:validation_failed",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "code": "validation_failed",
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "retryable": false,
+                     *       "errors": [
+                     *         {
+                     *           "field": "address.country",
+                     *           "code": "invalid_country",
+                     *           "message": "country must be a valid ISO31661 Alpha2 code"
+                     *         }
+                     *       ],
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description No valid API key (`unauthenticated`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:unauthenticated",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "code": "unauthenticated",
+                     *       "detail": "Send an API key as \"Authorization: Bearer <key>\" or \"X-API-Key: <key>\".",
+                     *       "retryable": false,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The API key lacks the scope (`forbidden`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:forbidden",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "code": "forbidden",
+                     *       "detail": "This API key lacks the \"customers:write\" scope.",
+                     *       "retryable": false,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description No such customer (`customer_not_found`), migration (`migration_not_found`) or reconciliation (`reconciliation_not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:customer_not_found",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "code": "customer_not_found",
+                     *       "detail": "No customer with id \"cus_4f7d0e1c9b2a3d4e5f6a7b8c\".",
+                     *       "retryable": false,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers/cus_4f7d0e1c9b2a3d4e5f6a7b8c"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Conflict: `external_reference_taken`, `idempotency_request_in_progress`, or a run of the same kind already running (`migration_already_running`, `reconciliation_already_running`). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:idempotency_request_in_progress",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "code": "idempotency_request_in_progress",
+                     *       "detail": "A request with this Idempotency-Key is still being processed.",
+                     *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
                      *     }
@@ -2238,6 +3451,7 @@ export interface operations {
                      *       "status": 412,
                      *       "code": "precondition_failed",
                      *       "detail": "The customer is at version 3; If-Match named another.",
+                     *       "retryable": false,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
                      *     }
@@ -2258,6 +3472,7 @@ export interface operations {
                      *       "status": 413,
                      *       "code": "payload_too_large",
                      *       "detail": "The request body is too large.",
+                     *       "retryable": false,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
                      *     }
@@ -2278,6 +3493,7 @@ export interface operations {
                      *       "status": 415,
                      *       "code": "unsupported_media_type",
                      *       "detail": "Send the body as application/json or application/merge-patch+json.",
+                     *       "retryable": false,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
                      *     }
@@ -2285,7 +3501,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description Idempotency-Key reused with another request (`idempotency_key_reused`), a provider refused (`provider_rejected`), or the operation is not supported by the linked providers (`unsupported_by_provider`). */
+            /** @description A linked provider would refuse the customer (`provider_rules_violated`: every provider, field and rule in `errors`, nothing written), the default source is not attached (`default_source_not_attached`), Idempotency-Key reused with another request (`idempotency_key_reused`), a provider refused (`provider_rejected`), or the operation is not supported by the linked providers (`unsupported_by_provider`). */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2298,6 +3514,28 @@ export interface operations {
                      *       "status": 422,
                      *       "code": "idempotency_key_reused",
                      *       "detail": "This Idempotency-Key was used with a different request.",
+                     *       "retryable": false,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:rate_limited",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "code": "rate_limited",
+                     *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
                      *     }
@@ -2310,7 +3548,6 @@ export interface operations {
     CustomersController_calls: {
         parameters: {
             query?: {
-                /** @description 1-500, default 100 */
                 limit?: number;
             };
             header?: never;
@@ -2329,6 +3566,34 @@ export interface operations {
                     "application/json": components["schemas"]["ProviderCallsResponse"];
                 };
             };
+            /** @description Invalid input (`validation_failed`, `malformed_json`), including text no field can hold (NUL, unpaired surrogates, invalid UTF-8), bodies nested over 32 levels and prototype keys; nothing was changed. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:validation_failed",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "code": "validation_failed",
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "retryable": false,
+                     *       "errors": [
+                     *         {
+                     *           "field": "address.country",
+                     *           "code": "invalid_country",
+                     *           "message": "country must be a valid ISO31661 Alpha2 code"
+                     *         }
+                     *       ],
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description No valid API key (`unauthenticated`). */
             401: {
                 headers: {
@@ -2342,6 +3607,7 @@ export interface operations {
                      *       "status": 401,
                      *       "code": "unauthenticated",
                      *       "detail": "Send an API key as \"Authorization: Bearer <key>\" or \"X-API-Key: <key>\".",
+                     *       "retryable": false,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
                      *     }
@@ -2362,6 +3628,7 @@ export interface operations {
                      *       "status": 403,
                      *       "code": "forbidden",
                      *       "detail": "This API key lacks the \"customers:write\" scope.",
+                     *       "retryable": false,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
                      *     }
@@ -2369,7 +3636,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description No such customer (`customer_not_found`) or migration (`migration_not_found`). */
+            /** @description No such customer (`customer_not_found`), migration (`migration_not_found`) or reconciliation (`reconciliation_not_found`). */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2382,8 +3649,30 @@ export interface operations {
                      *       "status": 404,
                      *       "code": "customer_not_found",
                      *       "detail": "No customer with id \"cus_4f7d0e1c9b2a3d4e5f6a7b8c\".",
+                     *       "retryable": false,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers/cus_4f7d0e1c9b2a3d4e5f6a7b8c"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:rate_limited",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "code": "rate_limited",
+                     *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["ProblemDto"];
@@ -2410,6 +3699,34 @@ export interface operations {
                     "application/json": components["schemas"]["DriftResponse"];
                 };
             };
+            /** @description Invalid input (`validation_failed`, `malformed_json`), including text no field can hold (NUL, unpaired surrogates, invalid UTF-8), bodies nested over 32 levels and prototype keys; nothing was changed. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:validation_failed",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "code": "validation_failed",
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "retryable": false,
+                     *       "errors": [
+                     *         {
+                     *           "field": "address.country",
+                     *           "code": "invalid_country",
+                     *           "message": "country must be a valid ISO31661 Alpha2 code"
+                     *         }
+                     *       ],
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description No valid API key (`unauthenticated`). */
             401: {
                 headers: {
@@ -2423,6 +3740,7 @@ export interface operations {
                      *       "status": 401,
                      *       "code": "unauthenticated",
                      *       "detail": "Send an API key as \"Authorization: Bearer <key>\" or \"X-API-Key: <key>\".",
+                     *       "retryable": false,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
                      *     }
@@ -2443,6 +3761,7 @@ export interface operations {
                      *       "status": 403,
                      *       "code": "forbidden",
                      *       "detail": "This API key lacks the \"customers:write\" scope.",
+                     *       "retryable": false,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
                      *     }
@@ -2450,7 +3769,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description No such customer (`customer_not_found`) or migration (`migration_not_found`). */
+            /** @description No such customer (`customer_not_found`), migration (`migration_not_found`) or reconciliation (`reconciliation_not_found`). */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2463,8 +3782,30 @@ export interface operations {
                      *       "status": 404,
                      *       "code": "customer_not_found",
                      *       "detail": "No customer with id \"cus_4f7d0e1c9b2a3d4e5f6a7b8c\".",
+                     *       "retryable": false,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers/cus_4f7d0e1c9b2a3d4e5f6a7b8c"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:rate_limited",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "code": "rate_limited",
+                     *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["ProblemDto"];
@@ -2483,6 +3824,7 @@ export interface operations {
                      *       "status": 502,
                      *       "code": "provider_unavailable",
                      *       "detail": "The provider could not be reached.",
+                     *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
                      *     }
@@ -2503,6 +3845,7 @@ export interface operations {
                      *       "status": 503,
                      *       "code": "provider_rate_limited",
                      *       "detail": "The provider is rate limiting the gateway.",
+                     *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
                      *     }
@@ -2516,7 +3859,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: the same key with the same request replays the first answer for 24 hours (marked `Idempotent-Replayed: true`); with another request it is a 422; while the first is running, a 409. Scoped to the API key. */
+                /** @description Makes the request safe to retry, also after a crash: the same key with the same request replays the first answer for IDEMPOTENCY_TTL_HOURS (24 by default; marked `Idempotent-Replayed: true`), or, when the gateway died before answering, carries the first attempt on without doing its change twice. With another request it is a 422; while the first is running, a 409: retry with the same key until the answer is neither a 409 nor a 5xx. Scoped to the API key. */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -2534,6 +3877,34 @@ export interface operations {
                     "application/json": components["schemas"]["ForgetResponse"];
                 };
             };
+            /** @description Invalid input (`validation_failed`, `malformed_json`), including text no field can hold (NUL, unpaired surrogates, invalid UTF-8), bodies nested over 32 levels and prototype keys; nothing was changed. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:validation_failed",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "code": "validation_failed",
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "retryable": false,
+                     *       "errors": [
+                     *         {
+                     *           "field": "address.country",
+                     *           "code": "invalid_country",
+                     *           "message": "country must be a valid ISO31661 Alpha2 code"
+                     *         }
+                     *       ],
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description No valid API key (`unauthenticated`). */
             401: {
                 headers: {
@@ -2547,6 +3918,7 @@ export interface operations {
                      *       "status": 401,
                      *       "code": "unauthenticated",
                      *       "detail": "Send an API key as \"Authorization: Bearer <key>\" or \"X-API-Key: <key>\".",
+                     *       "retryable": false,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
                      *     }
@@ -2567,6 +3939,7 @@ export interface operations {
                      *       "status": 403,
                      *       "code": "forbidden",
                      *       "detail": "This API key lacks the \"customers:write\" scope.",
+                     *       "retryable": false,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
                      *     }
@@ -2574,7 +3947,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description No such customer (`customer_not_found`) or migration (`migration_not_found`). */
+            /** @description No such customer (`customer_not_found`), migration (`migration_not_found`) or reconciliation (`reconciliation_not_found`). */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2587,6 +3960,7 @@ export interface operations {
                      *       "status": 404,
                      *       "code": "customer_not_found",
                      *       "detail": "No customer with id \"cus_4f7d0e1c9b2a3d4e5f6a7b8c\".",
+                     *       "retryable": false,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers/cus_4f7d0e1c9b2a3d4e5f6a7b8c"
                      *     }
@@ -2594,7 +3968,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description Conflict: `external_reference_taken`, or `idempotency_request_in_progress`. */
+            /** @description Conflict: `external_reference_taken`, `idempotency_request_in_progress`, or a run of the same kind already running (`migration_already_running`, `reconciliation_already_running`). */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2607,6 +3981,7 @@ export interface operations {
                      *       "status": 409,
                      *       "code": "idempotency_request_in_progress",
                      *       "detail": "A request with this Idempotency-Key is still being processed.",
+                     *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
                      *     }
@@ -2614,7 +3989,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description Idempotency-Key reused with another request (`idempotency_key_reused`), a provider refused (`provider_rejected`), or the operation is not supported by the linked providers (`unsupported_by_provider`). */
+            /** @description A linked provider would refuse the customer (`provider_rules_violated`: every provider, field and rule in `errors`, nothing written), the default source is not attached (`default_source_not_attached`), Idempotency-Key reused with another request (`idempotency_key_reused`), a provider refused (`provider_rejected`), or the operation is not supported by the linked providers (`unsupported_by_provider`). */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2627,6 +4002,28 @@ export interface operations {
                      *       "status": 422,
                      *       "code": "idempotency_key_reused",
                      *       "detail": "This Idempotency-Key was used with a different request.",
+                     *       "retryable": false,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:rate_limited",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "code": "rate_limited",
+                     *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
                      *     }
@@ -2643,7 +4040,7 @@ export interface operations {
                 dryRun?: boolean;
             };
             header?: {
-                /** @description Makes the request safe to retry: the same key with the same request replays the first answer for 24 hours (marked `Idempotent-Replayed: true`); with another request it is a 422; while the first is running, a 409. Scoped to the API key. */
+                /** @description Makes the request safe to retry, also after a crash: the same key with the same request replays the first answer for IDEMPOTENCY_TTL_HOURS (24 by default; marked `Idempotent-Replayed: true`), or, when the gateway died before answering, carries the first attempt on without doing its change twice. With another request it is a 422; while the first is running, a 409: retry with the same key until the answer is neither a 409 nor a 5xx. Scoped to the API key. */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -2675,7 +4072,7 @@ export interface operations {
                     "application/json": components["schemas"]["CustomerResponse"];
                 };
             };
-            /** @description Invalid input (`validation_failed`, `malformed_json`); nothing was changed. */
+            /** @description Invalid input (`validation_failed`, `malformed_json`), including text no field can hold (NUL, unpaired surrogates, invalid UTF-8), bodies nested over 32 levels and prototype keys; nothing was changed. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2688,6 +4085,7 @@ export interface operations {
                      *       "status": 400,
                      *       "code": "validation_failed",
                      *       "detail": "The request is not valid; see errors.",
+                     *       "retryable": false,
                      *       "errors": [
                      *         {
                      *           "field": "address.country",
@@ -2715,6 +4113,7 @@ export interface operations {
                      *       "status": 401,
                      *       "code": "unauthenticated",
                      *       "detail": "Send an API key as \"Authorization: Bearer <key>\" or \"X-API-Key: <key>\".",
+                     *       "retryable": false,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
                      *     }
@@ -2735,6 +4134,7 @@ export interface operations {
                      *       "status": 403,
                      *       "code": "forbidden",
                      *       "detail": "This API key lacks the \"customers:write\" scope.",
+                     *       "retryable": false,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
                      *     }
@@ -2742,7 +4142,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description No such customer (`customer_not_found`) or migration (`migration_not_found`). */
+            /** @description No such customer (`customer_not_found`), migration (`migration_not_found`) or reconciliation (`reconciliation_not_found`). */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2755,6 +4155,7 @@ export interface operations {
                      *       "status": 404,
                      *       "code": "customer_not_found",
                      *       "detail": "No customer with id \"cus_4f7d0e1c9b2a3d4e5f6a7b8c\".",
+                     *       "retryable": false,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers/cus_4f7d0e1c9b2a3d4e5f6a7b8c"
                      *     }
@@ -2762,7 +4163,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description Conflict: `external_reference_taken`, or `idempotency_request_in_progress`. */
+            /** @description Conflict: `external_reference_taken`, `idempotency_request_in_progress`, or a run of the same kind already running (`migration_already_running`, `reconciliation_already_running`). */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2775,6 +4176,7 @@ export interface operations {
                      *       "status": 409,
                      *       "code": "idempotency_request_in_progress",
                      *       "detail": "A request with this Idempotency-Key is still being processed.",
+                     *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
                      *     }
@@ -2782,7 +4184,49 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description Idempotency-Key reused with another request (`idempotency_key_reused`), a provider refused (`provider_rejected`), or the operation is not supported by the linked providers (`unsupported_by_provider`). */
+            /** @description Body too large (`payload_too_large`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:payload_too_large",
+                     *       "title": "Content Too Large",
+                     *       "status": 413,
+                     *       "code": "payload_too_large",
+                     *       "detail": "The request body is too large.",
+                     *       "retryable": false,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Body is not JSON (`unsupported_media_type`). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:unsupported_media_type",
+                     *       "title": "Unsupported Media Type",
+                     *       "status": 415,
+                     *       "code": "unsupported_media_type",
+                     *       "detail": "Send the body as application/json or application/merge-patch+json.",
+                     *       "retryable": false,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description A linked provider would refuse the customer (`provider_rules_violated`: every provider, field and rule in `errors`, nothing written), the default source is not attached (`default_source_not_attached`), Idempotency-Key reused with another request (`idempotency_key_reused`), a provider refused (`provider_rejected`), or the operation is not supported by the linked providers (`unsupported_by_provider`). */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2795,6 +4239,28 @@ export interface operations {
                      *       "status": 422,
                      *       "code": "idempotency_key_reused",
                      *       "detail": "This Idempotency-Key was used with a different request.",
+                     *       "retryable": false,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:rate_limited",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "code": "rate_limited",
+                     *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
                      *     }
@@ -2808,7 +4274,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: the same key with the same request replays the first answer for 24 hours (marked `Idempotent-Replayed: true`); with another request it is a 422; while the first is running, a 409. Scoped to the API key. */
+                /** @description Makes the request safe to retry, also after a crash: the same key with the same request replays the first answer for IDEMPOTENCY_TTL_HOURS (24 by default; marked `Idempotent-Replayed: true`), or, when the gateway died before answering, carries the first attempt on without doing its change twice. With another request it is a 422; while the first is running, a 409: retry with the same key until the answer is neither a 409 nor a 5xx. Scoped to the API key. */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -2830,7 +4296,7 @@ export interface operations {
                     "application/json": components["schemas"]["DriftResponse"];
                 };
             };
-            /** @description Invalid input (`validation_failed`, `malformed_json`); nothing was changed. */
+            /** @description Invalid input (`validation_failed`, `malformed_json`), including text no field can hold (NUL, unpaired surrogates, invalid UTF-8), bodies nested over 32 levels and prototype keys; nothing was changed. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2843,6 +4309,7 @@ export interface operations {
                      *       "status": 400,
                      *       "code": "validation_failed",
                      *       "detail": "The request is not valid; see errors.",
+                     *       "retryable": false,
                      *       "errors": [
                      *         {
                      *           "field": "address.country",
@@ -2870,6 +4337,7 @@ export interface operations {
                      *       "status": 401,
                      *       "code": "unauthenticated",
                      *       "detail": "Send an API key as \"Authorization: Bearer <key>\" or \"X-API-Key: <key>\".",
+                     *       "retryable": false,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
                      *     }
@@ -2890,6 +4358,7 @@ export interface operations {
                      *       "status": 403,
                      *       "code": "forbidden",
                      *       "detail": "This API key lacks the \"customers:write\" scope.",
+                     *       "retryable": false,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
                      *     }
@@ -2897,7 +4366,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description No such customer (`customer_not_found`) or migration (`migration_not_found`). */
+            /** @description No such customer (`customer_not_found`), migration (`migration_not_found`) or reconciliation (`reconciliation_not_found`). */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2910,6 +4379,7 @@ export interface operations {
                      *       "status": 404,
                      *       "code": "customer_not_found",
                      *       "detail": "No customer with id \"cus_4f7d0e1c9b2a3d4e5f6a7b8c\".",
+                     *       "retryable": false,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers/cus_4f7d0e1c9b2a3d4e5f6a7b8c"
                      *     }
@@ -2917,7 +4387,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description Conflict: `external_reference_taken`, or `idempotency_request_in_progress`. */
+            /** @description Conflict: `external_reference_taken`, `idempotency_request_in_progress`, or a run of the same kind already running (`migration_already_running`, `reconciliation_already_running`). */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2930,6 +4400,7 @@ export interface operations {
                      *       "status": 409,
                      *       "code": "idempotency_request_in_progress",
                      *       "detail": "A request with this Idempotency-Key is still being processed.",
+                     *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
                      *     }
@@ -2950,6 +4421,7 @@ export interface operations {
                      *       "status": 412,
                      *       "code": "precondition_failed",
                      *       "detail": "The customer is at version 3; If-Match named another.",
+                     *       "retryable": false,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
                      *     }
@@ -2957,7 +4429,49 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description Idempotency-Key reused with another request (`idempotency_key_reused`), a provider refused (`provider_rejected`), or the operation is not supported by the linked providers (`unsupported_by_provider`). */
+            /** @description Body too large (`payload_too_large`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:payload_too_large",
+                     *       "title": "Content Too Large",
+                     *       "status": 413,
+                     *       "code": "payload_too_large",
+                     *       "detail": "The request body is too large.",
+                     *       "retryable": false,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Body is not JSON (`unsupported_media_type`). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:unsupported_media_type",
+                     *       "title": "Unsupported Media Type",
+                     *       "status": 415,
+                     *       "code": "unsupported_media_type",
+                     *       "detail": "Send the body as application/json or application/merge-patch+json.",
+                     *       "retryable": false,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description A linked provider would refuse the customer (`provider_rules_violated`: every provider, field and rule in `errors`, nothing written), the default source is not attached (`default_source_not_attached`), Idempotency-Key reused with another request (`idempotency_key_reused`), a provider refused (`provider_rejected`), or the operation is not supported by the linked providers (`unsupported_by_provider`). */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2970,6 +4484,28 @@ export interface operations {
                      *       "status": 422,
                      *       "code": "idempotency_key_reused",
                      *       "detail": "This Idempotency-Key was used with a different request.",
+                     *       "retryable": false,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:rate_limited",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "code": "rate_limited",
+                     *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
                      *     }
@@ -2990,6 +4526,7 @@ export interface operations {
                      *       "status": 502,
                      *       "code": "provider_unavailable",
                      *       "detail": "The provider could not be reached.",
+                     *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
                      *     }
@@ -3010,6 +4547,7 @@ export interface operations {
                      *       "status": 503,
                      *       "code": "provider_rate_limited",
                      *       "detail": "The provider is rate limiting the gateway.",
+                     *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
                      *     }
@@ -3021,9 +4559,12 @@ export interface operations {
     };
     CustomersController_attachSource: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description true: also make it the customer's default source (`defaultSourceId`). */
+                default?: boolean;
+            };
             header?: {
-                /** @description Makes the request safe to retry: the same key with the same request replays the first answer for 24 hours (marked `Idempotent-Replayed: true`); with another request it is a 422; while the first is running, a 409. Scoped to the API key. */
+                /** @description Makes the request safe to retry, also after a crash: the same key with the same request replays the first answer for IDEMPOTENCY_TTL_HOURS (24 by default; marked `Idempotent-Replayed: true`), or, when the gateway died before answering, carries the first attempt on without doing its change twice. With another request it is a 422; while the first is running, a 409: retry with the same key until the answer is neither a 409 nor a 5xx. Scoped to the API key. */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -3042,6 +4583,34 @@ export interface operations {
                     "application/json": components["schemas"]["CustomerResponse"];
                 };
             };
+            /** @description Invalid input (`validation_failed`, `malformed_json`), including text no field can hold (NUL, unpaired surrogates, invalid UTF-8), bodies nested over 32 levels and prototype keys; nothing was changed. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:validation_failed",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "code": "validation_failed",
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "retryable": false,
+                     *       "errors": [
+                     *         {
+                     *           "field": "address.country",
+                     *           "code": "invalid_country",
+                     *           "message": "country must be a valid ISO31661 Alpha2 code"
+                     *         }
+                     *       ],
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description No valid API key (`unauthenticated`). */
             401: {
                 headers: {
@@ -3055,6 +4624,7 @@ export interface operations {
                      *       "status": 401,
                      *       "code": "unauthenticated",
                      *       "detail": "Send an API key as \"Authorization: Bearer <key>\" or \"X-API-Key: <key>\".",
+                     *       "retryable": false,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
                      *     }
@@ -3075,6 +4645,7 @@ export interface operations {
                      *       "status": 403,
                      *       "code": "forbidden",
                      *       "detail": "This API key lacks the \"customers:write\" scope.",
+                     *       "retryable": false,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
                      *     }
@@ -3082,7 +4653,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description No such customer (`customer_not_found`) or migration (`migration_not_found`). */
+            /** @description No such customer (`customer_not_found`), migration (`migration_not_found`) or reconciliation (`reconciliation_not_found`). */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3095,6 +4666,7 @@ export interface operations {
                      *       "status": 404,
                      *       "code": "customer_not_found",
                      *       "detail": "No customer with id \"cus_4f7d0e1c9b2a3d4e5f6a7b8c\".",
+                     *       "retryable": false,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers/cus_4f7d0e1c9b2a3d4e5f6a7b8c"
                      *     }
@@ -3102,7 +4674,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description Conflict: `external_reference_taken`, or `idempotency_request_in_progress`. */
+            /** @description Conflict: `external_reference_taken`, `idempotency_request_in_progress`, or a run of the same kind already running (`migration_already_running`, `reconciliation_already_running`). */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3115,6 +4687,7 @@ export interface operations {
                      *       "status": 409,
                      *       "code": "idempotency_request_in_progress",
                      *       "detail": "A request with this Idempotency-Key is still being processed.",
+                     *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
                      *     }
@@ -3122,7 +4695,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description Idempotency-Key reused with another request (`idempotency_key_reused`), a provider refused (`provider_rejected`), or the operation is not supported by the linked providers (`unsupported_by_provider`). */
+            /** @description A linked provider would refuse the customer (`provider_rules_violated`: every provider, field and rule in `errors`, nothing written), the default source is not attached (`default_source_not_attached`), Idempotency-Key reused with another request (`idempotency_key_reused`), a provider refused (`provider_rejected`), or the operation is not supported by the linked providers (`unsupported_by_provider`). */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3135,6 +4708,28 @@ export interface operations {
                      *       "status": 422,
                      *       "code": "idempotency_key_reused",
                      *       "detail": "This Idempotency-Key was used with a different request.",
+                     *       "retryable": false,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:rate_limited",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "code": "rate_limited",
+                     *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
                      *     }
@@ -3148,7 +4743,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: the same key with the same request replays the first answer for 24 hours (marked `Idempotent-Replayed: true`); with another request it is a 422; while the first is running, a 409. Scoped to the API key. */
+                /** @description Makes the request safe to retry, also after a crash: the same key with the same request replays the first answer for IDEMPOTENCY_TTL_HOURS (24 by default; marked `Idempotent-Replayed: true`), or, when the gateway died before answering, carries the first attempt on without doing its change twice. With another request it is a 422; while the first is running, a 409: retry with the same key until the answer is neither a 409 nor a 5xx. Scoped to the API key. */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -3167,6 +4762,34 @@ export interface operations {
                     "application/json": components["schemas"]["CustomerResponse"];
                 };
             };
+            /** @description Invalid input (`validation_failed`, `malformed_json`), including text no field can hold (NUL, unpaired surrogates, invalid UTF-8), bodies nested over 32 levels and prototype keys; nothing was changed. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:validation_failed",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "code": "validation_failed",
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "retryable": false,
+                     *       "errors": [
+                     *         {
+                     *           "field": "address.country",
+                     *           "code": "invalid_country",
+                     *           "message": "country must be a valid ISO31661 Alpha2 code"
+                     *         }
+                     *       ],
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description No valid API key (`unauthenticated`). */
             401: {
                 headers: {
@@ -3180,6 +4803,7 @@ export interface operations {
                      *       "status": 401,
                      *       "code": "unauthenticated",
                      *       "detail": "Send an API key as \"Authorization: Bearer <key>\" or \"X-API-Key: <key>\".",
+                     *       "retryable": false,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
                      *     }
@@ -3200,6 +4824,7 @@ export interface operations {
                      *       "status": 403,
                      *       "code": "forbidden",
                      *       "detail": "This API key lacks the \"customers:write\" scope.",
+                     *       "retryable": false,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
                      *     }
@@ -3207,7 +4832,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description No such customer (`customer_not_found`) or migration (`migration_not_found`). */
+            /** @description No such customer (`customer_not_found`), migration (`migration_not_found`) or reconciliation (`reconciliation_not_found`). */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3220,6 +4845,7 @@ export interface operations {
                      *       "status": 404,
                      *       "code": "customer_not_found",
                      *       "detail": "No customer with id \"cus_4f7d0e1c9b2a3d4e5f6a7b8c\".",
+                     *       "retryable": false,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers/cus_4f7d0e1c9b2a3d4e5f6a7b8c"
                      *     }
@@ -3227,7 +4853,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description Conflict: `external_reference_taken`, or `idempotency_request_in_progress`. */
+            /** @description Conflict: `external_reference_taken`, `idempotency_request_in_progress`, or a run of the same kind already running (`migration_already_running`, `reconciliation_already_running`). */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3240,6 +4866,7 @@ export interface operations {
                      *       "status": 409,
                      *       "code": "idempotency_request_in_progress",
                      *       "detail": "A request with this Idempotency-Key is still being processed.",
+                     *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
                      *     }
@@ -3247,7 +4874,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description Idempotency-Key reused with another request (`idempotency_key_reused`), a provider refused (`provider_rejected`), or the operation is not supported by the linked providers (`unsupported_by_provider`). */
+            /** @description A linked provider would refuse the customer (`provider_rules_violated`: every provider, field and rule in `errors`, nothing written), the default source is not attached (`default_source_not_attached`), Idempotency-Key reused with another request (`idempotency_key_reused`), a provider refused (`provider_rejected`), or the operation is not supported by the linked providers (`unsupported_by_provider`). */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3260,6 +4887,28 @@ export interface operations {
                      *       "status": 422,
                      *       "code": "idempotency_key_reused",
                      *       "detail": "This Idempotency-Key was used with a different request.",
+                     *       "retryable": false,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:rate_limited",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "code": "rate_limited",
+                     *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
                      *     }
@@ -3273,7 +4922,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: the same key with the same request replays the first answer for 24 hours (marked `Idempotent-Replayed: true`); with another request it is a 422; while the first is running, a 409. Scoped to the API key. */
+                /** @description Makes the request safe to retry, also after a crash: the same key with the same request replays the first answer for IDEMPOTENCY_TTL_HOURS (24 by default; marked `Idempotent-Replayed: true`), or, when the gateway died before answering, carries the first attempt on without doing its change twice. With another request it is a 422; while the first is running, a 409: retry with the same key until the answer is neither a 409 nor a 5xx. Scoped to the API key. */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -3291,6 +4940,34 @@ export interface operations {
                     "application/json": components["schemas"]["CustomerResponse"];
                 };
             };
+            /** @description Invalid input (`validation_failed`, `malformed_json`), including text no field can hold (NUL, unpaired surrogates, invalid UTF-8), bodies nested over 32 levels and prototype keys; nothing was changed. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:validation_failed",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "code": "validation_failed",
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "retryable": false,
+                     *       "errors": [
+                     *         {
+                     *           "field": "address.country",
+                     *           "code": "invalid_country",
+                     *           "message": "country must be a valid ISO31661 Alpha2 code"
+                     *         }
+                     *       ],
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description No valid API key (`unauthenticated`). */
             401: {
                 headers: {
@@ -3304,6 +4981,7 @@ export interface operations {
                      *       "status": 401,
                      *       "code": "unauthenticated",
                      *       "detail": "Send an API key as \"Authorization: Bearer <key>\" or \"X-API-Key: <key>\".",
+                     *       "retryable": false,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
                      *     }
@@ -3324,6 +5002,7 @@ export interface operations {
                      *       "status": 403,
                      *       "code": "forbidden",
                      *       "detail": "This API key lacks the \"customers:write\" scope.",
+                     *       "retryable": false,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
                      *     }
@@ -3331,7 +5010,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description No such customer (`customer_not_found`) or migration (`migration_not_found`). */
+            /** @description No such customer (`customer_not_found`), migration (`migration_not_found`) or reconciliation (`reconciliation_not_found`). */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3344,8 +5023,72 @@ export interface operations {
                      *       "status": 404,
                      *       "code": "customer_not_found",
                      *       "detail": "No customer with id \"cus_4f7d0e1c9b2a3d4e5f6a7b8c\".",
+                     *       "retryable": false,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers/cus_4f7d0e1c9b2a3d4e5f6a7b8c"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Conflict: `external_reference_taken`, `idempotency_request_in_progress`, or a run of the same kind already running (`migration_already_running`, `reconciliation_already_running`). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:idempotency_request_in_progress",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "code": "idempotency_request_in_progress",
+                     *       "detail": "A request with this Idempotency-Key is still being processed.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description A linked provider would refuse the customer (`provider_rules_violated`: every provider, field and rule in `errors`, nothing written), the default source is not attached (`default_source_not_attached`), Idempotency-Key reused with another request (`idempotency_key_reused`), a provider refused (`provider_rejected`), or the operation is not supported by the linked providers (`unsupported_by_provider`). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:idempotency_key_reused",
+                     *       "title": "Unprocessable Content",
+                     *       "status": 422,
+                     *       "code": "idempotency_key_reused",
+                     *       "detail": "This Idempotency-Key was used with a different request.",
+                     *       "retryable": false,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:rate_limited",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "code": "rate_limited",
+                     *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["ProblemDto"];
@@ -3357,7 +5100,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: the same key with the same request replays the first answer for 24 hours (marked `Idempotent-Replayed: true`); with another request it is a 422; while the first is running, a 409. Scoped to the API key. */
+                /** @description Makes the request safe to retry, also after a crash: the same key with the same request replays the first answer for IDEMPOTENCY_TTL_HOURS (24 by default; marked `Idempotent-Replayed: true`), or, when the gateway died before answering, carries the first attempt on without doing its change twice. With another request it is a 422; while the first is running, a 409: retry with the same key until the answer is neither a 409 nor a 5xx. Scoped to the API key. */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -3379,7 +5122,7 @@ export interface operations {
                     "application/json": components["schemas"]["CustomerResponse"];
                 };
             };
-            /** @description Invalid input (`validation_failed`, `malformed_json`); nothing was changed. */
+            /** @description Invalid input (`validation_failed`, `malformed_json`), including text no field can hold (NUL, unpaired surrogates, invalid UTF-8), bodies nested over 32 levels and prototype keys; nothing was changed. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3392,6 +5135,7 @@ export interface operations {
                      *       "status": 400,
                      *       "code": "validation_failed",
                      *       "detail": "The request is not valid; see errors.",
+                     *       "retryable": false,
                      *       "errors": [
                      *         {
                      *           "field": "address.country",
@@ -3419,6 +5163,7 @@ export interface operations {
                      *       "status": 401,
                      *       "code": "unauthenticated",
                      *       "detail": "Send an API key as \"Authorization: Bearer <key>\" or \"X-API-Key: <key>\".",
+                     *       "retryable": false,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
                      *     }
@@ -3439,6 +5184,7 @@ export interface operations {
                      *       "status": 403,
                      *       "code": "forbidden",
                      *       "detail": "This API key lacks the \"customers:write\" scope.",
+                     *       "retryable": false,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
                      *     }
@@ -3446,7 +5192,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description No such customer (`customer_not_found`) or migration (`migration_not_found`). */
+            /** @description No such customer (`customer_not_found`), migration (`migration_not_found`) or reconciliation (`reconciliation_not_found`). */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3459,6 +5205,7 @@ export interface operations {
                      *       "status": 404,
                      *       "code": "customer_not_found",
                      *       "detail": "No customer with id \"cus_4f7d0e1c9b2a3d4e5f6a7b8c\".",
+                     *       "retryable": false,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers/cus_4f7d0e1c9b2a3d4e5f6a7b8c"
                      *     }
@@ -3466,7 +5213,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description Conflict: `external_reference_taken`, or `idempotency_request_in_progress`. */
+            /** @description Conflict: `external_reference_taken`, `idempotency_request_in_progress`, or a run of the same kind already running (`migration_already_running`, `reconciliation_already_running`). */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3479,6 +5226,7 @@ export interface operations {
                      *       "status": 409,
                      *       "code": "idempotency_request_in_progress",
                      *       "detail": "A request with this Idempotency-Key is still being processed.",
+                     *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
                      *     }
@@ -3499,6 +5247,7 @@ export interface operations {
                      *       "status": 412,
                      *       "code": "precondition_failed",
                      *       "detail": "The customer is at version 3; If-Match named another.",
+                     *       "retryable": false,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
                      *     }
@@ -3506,7 +5255,49 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description Idempotency-Key reused with another request (`idempotency_key_reused`), a provider refused (`provider_rejected`), or the operation is not supported by the linked providers (`unsupported_by_provider`). */
+            /** @description Body too large (`payload_too_large`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:payload_too_large",
+                     *       "title": "Content Too Large",
+                     *       "status": 413,
+                     *       "code": "payload_too_large",
+                     *       "detail": "The request body is too large.",
+                     *       "retryable": false,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Body is not JSON (`unsupported_media_type`). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:unsupported_media_type",
+                     *       "title": "Unsupported Media Type",
+                     *       "status": 415,
+                     *       "code": "unsupported_media_type",
+                     *       "detail": "Send the body as application/json or application/merge-patch+json.",
+                     *       "retryable": false,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description A linked provider would refuse the customer (`provider_rules_violated`: every provider, field and rule in `errors`, nothing written), the default source is not attached (`default_source_not_attached`), Idempotency-Key reused with another request (`idempotency_key_reused`), a provider refused (`provider_rejected`), or the operation is not supported by the linked providers (`unsupported_by_provider`). */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3519,6 +5310,28 @@ export interface operations {
                      *       "status": 422,
                      *       "code": "idempotency_key_reused",
                      *       "detail": "This Idempotency-Key was used with a different request.",
+                     *       "retryable": false,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:rate_limited",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "code": "rate_limited",
+                     *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
                      *     }
@@ -3532,7 +5345,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: the same key with the same request replays the first answer for 24 hours (marked `Idempotent-Replayed: true`); with another request it is a 422; while the first is running, a 409. Scoped to the API key. */
+                /** @description Makes the request safe to retry, also after a crash: the same key with the same request replays the first answer for IDEMPOTENCY_TTL_HOURS (24 by default; marked `Idempotent-Replayed: true`), or, when the gateway died before answering, carries the first attempt on without doing its change twice. With another request it is a 422; while the first is running, a 409: retry with the same key until the answer is neither a 409 nor a 5xx. Scoped to the API key. */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -3551,7 +5364,7 @@ export interface operations {
                     "application/json": components["schemas"]["CustomerResponse"];
                 };
             };
-            /** @description Invalid input (`validation_failed`, `malformed_json`); nothing was changed. */
+            /** @description Invalid input (`validation_failed`, `malformed_json`), including text no field can hold (NUL, unpaired surrogates, invalid UTF-8), bodies nested over 32 levels and prototype keys; nothing was changed. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3564,6 +5377,7 @@ export interface operations {
                      *       "status": 400,
                      *       "code": "validation_failed",
                      *       "detail": "The request is not valid; see errors.",
+                     *       "retryable": false,
                      *       "errors": [
                      *         {
                      *           "field": "address.country",
@@ -3591,6 +5405,7 @@ export interface operations {
                      *       "status": 401,
                      *       "code": "unauthenticated",
                      *       "detail": "Send an API key as \"Authorization: Bearer <key>\" or \"X-API-Key: <key>\".",
+                     *       "retryable": false,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
                      *     }
@@ -3611,6 +5426,7 @@ export interface operations {
                      *       "status": 403,
                      *       "code": "forbidden",
                      *       "detail": "This API key lacks the \"customers:write\" scope.",
+                     *       "retryable": false,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
                      *     }
@@ -3618,7 +5434,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description No such customer (`customer_not_found`) or migration (`migration_not_found`). */
+            /** @description No such customer (`customer_not_found`), migration (`migration_not_found`) or reconciliation (`reconciliation_not_found`). */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3631,6 +5447,7 @@ export interface operations {
                      *       "status": 404,
                      *       "code": "customer_not_found",
                      *       "detail": "No customer with id \"cus_4f7d0e1c9b2a3d4e5f6a7b8c\".",
+                     *       "retryable": false,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers/cus_4f7d0e1c9b2a3d4e5f6a7b8c"
                      *     }
@@ -3638,7 +5455,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description Conflict: `external_reference_taken`, or `idempotency_request_in_progress`. */
+            /** @description Conflict: `external_reference_taken`, `idempotency_request_in_progress`, or a run of the same kind already running (`migration_already_running`, `reconciliation_already_running`). */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3651,6 +5468,7 @@ export interface operations {
                      *       "status": 409,
                      *       "code": "idempotency_request_in_progress",
                      *       "detail": "A request with this Idempotency-Key is still being processed.",
+                     *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
                      *     }
@@ -3671,6 +5489,7 @@ export interface operations {
                      *       "status": 412,
                      *       "code": "precondition_failed",
                      *       "detail": "The customer is at version 3; If-Match named another.",
+                     *       "retryable": false,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
                      *     }
@@ -3678,7 +5497,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description Idempotency-Key reused with another request (`idempotency_key_reused`), a provider refused (`provider_rejected`), or the operation is not supported by the linked providers (`unsupported_by_provider`). */
+            /** @description A linked provider would refuse the customer (`provider_rules_violated`: every provider, field and rule in `errors`, nothing written), the default source is not attached (`default_source_not_attached`), Idempotency-Key reused with another request (`idempotency_key_reused`), a provider refused (`provider_rejected`), or the operation is not supported by the linked providers (`unsupported_by_provider`). */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3691,6 +5510,28 @@ export interface operations {
                      *       "status": 422,
                      *       "code": "idempotency_key_reused",
                      *       "detail": "This Idempotency-Key was used with a different request.",
+                     *       "retryable": false,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:rate_limited",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "code": "rate_limited",
+                     *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
                      *     }
@@ -3700,10 +5541,16 @@ export interface operations {
             };
         };
     };
-    MigrationsController_list: {
+    EventsController_list: {
         parameters: {
             query?: {
                 limit?: number;
+                /** @description An event id: return the events recorded after it (the next page; oldest first). */
+                startingAfter?: string;
+                /** @description Only events of these types, comma-separated or repeated. */
+                type?: ("customer.created" | "customer.updated" | "customer.deleted" | "customer.forgotten" | "customer.link.synced" | "customer.link.failed" | "customer.link.retired" | "migration.completed" | "migration.failed")[];
+                /** @description Only this customer's events. */
+                customerId?: string;
             };
             header?: never;
             path?: never;
@@ -3716,10 +5563,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["MigrationResponse"][];
+                    "application/json": components["schemas"]["EventListResponse"];
                 };
             };
-            /** @description Invalid input (`validation_failed`, `malformed_json`); nothing was changed. */
+            /** @description Invalid input (`validation_failed`, `malformed_json`), including text no field can hold (NUL, unpaired surrogates, invalid UTF-8), bodies nested over 32 levels and prototype keys; nothing was changed. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3732,6 +5579,7 @@ export interface operations {
                      *       "status": 400,
                      *       "code": "validation_failed",
                      *       "detail": "The request is not valid; see errors.",
+                     *       "retryable": false,
                      *       "errors": [
                      *         {
                      *           "field": "address.country",
@@ -3759,6 +5607,7 @@ export interface operations {
                      *       "status": 401,
                      *       "code": "unauthenticated",
                      *       "detail": "Send an API key as \"Authorization: Bearer <key>\" or \"X-API-Key: <key>\".",
+                     *       "retryable": false,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
                      *     }
@@ -3779,6 +5628,277 @@ export interface operations {
                      *       "status": 403,
                      *       "code": "forbidden",
                      *       "detail": "This API key lacks the \"customers:write\" scope.",
+                     *       "retryable": false,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:rate_limited",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "code": "rate_limited",
+                     *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    EventsController_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventResponse"];
+                };
+            };
+            /** @description Invalid input (`validation_failed`, `malformed_json`), including text no field can hold (NUL, unpaired surrogates, invalid UTF-8), bodies nested over 32 levels and prototype keys; nothing was changed. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:validation_failed",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "code": "validation_failed",
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "retryable": false,
+                     *       "errors": [
+                     *         {
+                     *           "field": "address.country",
+                     *           "code": "invalid_country",
+                     *           "message": "country must be a valid ISO31661 Alpha2 code"
+                     *         }
+                     *       ],
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description No valid API key (`unauthenticated`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:unauthenticated",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "code": "unauthenticated",
+                     *       "detail": "Send an API key as \"Authorization: Bearer <key>\" or \"X-API-Key: <key>\".",
+                     *       "retryable": false,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The API key lacks the scope (`forbidden`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:forbidden",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "code": "forbidden",
+                     *       "detail": "This API key lacks the \"customers:write\" scope.",
+                     *       "retryable": false,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description No such customer (`customer_not_found`), migration (`migration_not_found`) or reconciliation (`reconciliation_not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:customer_not_found",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "code": "customer_not_found",
+                     *       "detail": "No customer with id \"cus_4f7d0e1c9b2a3d4e5f6a7b8c\".",
+                     *       "retryable": false,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers/cus_4f7d0e1c9b2a3d4e5f6a7b8c"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:rate_limited",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "code": "rate_limited",
+                     *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    MigrationsController_list: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description A run id: the runs started before it (the next page). */
+                startingAfter?: string;
+                /** @description A run id: the runs started after it (the previous page). Wins over startingAfter. */
+                endingBefore?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MigrationListResponse"];
+                };
+            };
+            /** @description Invalid input (`validation_failed`, `malformed_json`), including text no field can hold (NUL, unpaired surrogates, invalid UTF-8), bodies nested over 32 levels and prototype keys; nothing was changed. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:validation_failed",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "code": "validation_failed",
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "retryable": false,
+                     *       "errors": [
+                     *         {
+                     *           "field": "address.country",
+                     *           "code": "invalid_country",
+                     *           "message": "country must be a valid ISO31661 Alpha2 code"
+                     *         }
+                     *       ],
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description No valid API key (`unauthenticated`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:unauthenticated",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "code": "unauthenticated",
+                     *       "detail": "Send an API key as \"Authorization: Bearer <key>\" or \"X-API-Key: <key>\".",
+                     *       "retryable": false,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The API key lacks the scope (`forbidden`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:forbidden",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "code": "forbidden",
+                     *       "detail": "This API key lacks the \"customers:write\" scope.",
+                     *       "retryable": false,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:rate_limited",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "code": "rate_limited",
+                     *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
                      *     }
@@ -3792,7 +5912,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: the same key with the same request replays the first answer for 24 hours (marked `Idempotent-Replayed: true`); with another request it is a 422; while the first is running, a 409. Scoped to the API key. */
+                /** @description Makes the request safe to retry, also after a crash: the same key with the same request replays the first answer for IDEMPOTENCY_TTL_HOURS (24 by default; marked `Idempotent-Replayed: true`), or, when the gateway died before answering, carries the first attempt on without doing its change twice. With another request it is a 422; while the first is running, a 409: retry with the same key until the answer is neither a 409 nor a 5xx. Scoped to the API key. */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -3822,7 +5942,7 @@ export interface operations {
                     "application/json": components["schemas"]["MigrationResponse"];
                 };
             };
-            /** @description Invalid input (`validation_failed`, `malformed_json`); nothing was changed. */
+            /** @description Invalid input (`validation_failed`, `malformed_json`), including text no field can hold (NUL, unpaired surrogates, invalid UTF-8), bodies nested over 32 levels and prototype keys; nothing was changed. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3835,6 +5955,7 @@ export interface operations {
                      *       "status": 400,
                      *       "code": "validation_failed",
                      *       "detail": "The request is not valid; see errors.",
+                     *       "retryable": false,
                      *       "errors": [
                      *         {
                      *           "field": "address.country",
@@ -3862,6 +5983,7 @@ export interface operations {
                      *       "status": 401,
                      *       "code": "unauthenticated",
                      *       "detail": "Send an API key as \"Authorization: Bearer <key>\" or \"X-API-Key: <key>\".",
+                     *       "retryable": false,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
                      *     }
@@ -3882,6 +6004,7 @@ export interface operations {
                      *       "status": 403,
                      *       "code": "forbidden",
                      *       "detail": "This API key lacks the \"customers:write\" scope.",
+                     *       "retryable": false,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
                      *     }
@@ -3889,7 +6012,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description Conflict: `external_reference_taken`, or `idempotency_request_in_progress`. */
+            /** @description Conflict: `external_reference_taken`, `idempotency_request_in_progress`, or a run of the same kind already running (`migration_already_running`, `reconciliation_already_running`). */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3902,6 +6025,7 @@ export interface operations {
                      *       "status": 409,
                      *       "code": "idempotency_request_in_progress",
                      *       "detail": "A request with this Idempotency-Key is still being processed.",
+                     *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
                      *     }
@@ -3922,6 +6046,7 @@ export interface operations {
                      *       "status": 413,
                      *       "code": "payload_too_large",
                      *       "detail": "The request body is too large.",
+                     *       "retryable": false,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
                      *     }
@@ -3942,6 +6067,7 @@ export interface operations {
                      *       "status": 415,
                      *       "code": "unsupported_media_type",
                      *       "detail": "Send the body as application/json or application/merge-patch+json.",
+                     *       "retryable": false,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
                      *     }
@@ -3949,7 +6075,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description Idempotency-Key reused with another request (`idempotency_key_reused`), a provider refused (`provider_rejected`), or the operation is not supported by the linked providers (`unsupported_by_provider`). */
+            /** @description A linked provider would refuse the customer (`provider_rules_violated`: every provider, field and rule in `errors`, nothing written), the default source is not attached (`default_source_not_attached`), Idempotency-Key reused with another request (`idempotency_key_reused`), a provider refused (`provider_rejected`), or the operation is not supported by the linked providers (`unsupported_by_provider`). */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3962,6 +6088,28 @@ export interface operations {
                      *       "status": 422,
                      *       "code": "idempotency_key_reused",
                      *       "detail": "This Idempotency-Key was used with a different request.",
+                     *       "retryable": false,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:rate_limited",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "code": "rate_limited",
+                     *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
                      *     }
@@ -3982,6 +6130,7 @@ export interface operations {
                      *       "status": 502,
                      *       "code": "provider_unavailable",
                      *       "detail": "The provider could not be reached.",
+                     *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
                      *     }
@@ -4002,6 +6151,7 @@ export interface operations {
                      *       "status": 503,
                      *       "code": "provider_rate_limited",
                      *       "detail": "The provider is rate limiting the gateway.",
+                     *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
                      *     }
@@ -4030,6 +6180,34 @@ export interface operations {
                     "application/json": components["schemas"]["MigrationResponse"];
                 };
             };
+            /** @description Invalid input (`validation_failed`, `malformed_json`), including text no field can hold (NUL, unpaired surrogates, invalid UTF-8), bodies nested over 32 levels and prototype keys; nothing was changed. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:validation_failed",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "code": "validation_failed",
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "retryable": false,
+                     *       "errors": [
+                     *         {
+                     *           "field": "address.country",
+                     *           "code": "invalid_country",
+                     *           "message": "country must be a valid ISO31661 Alpha2 code"
+                     *         }
+                     *       ],
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description No valid API key (`unauthenticated`). */
             401: {
                 headers: {
@@ -4043,6 +6221,7 @@ export interface operations {
                      *       "status": 401,
                      *       "code": "unauthenticated",
                      *       "detail": "Send an API key as \"Authorization: Bearer <key>\" or \"X-API-Key: <key>\".",
+                     *       "retryable": false,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
                      *     }
@@ -4063,6 +6242,7 @@ export interface operations {
                      *       "status": 403,
                      *       "code": "forbidden",
                      *       "detail": "This API key lacks the \"customers:write\" scope.",
+                     *       "retryable": false,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
                      *     }
@@ -4070,7 +6250,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description No such customer (`customer_not_found`) or migration (`migration_not_found`). */
+            /** @description No such customer (`customer_not_found`), migration (`migration_not_found`) or reconciliation (`reconciliation_not_found`). */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -4083,8 +6263,30 @@ export interface operations {
                      *       "status": 404,
                      *       "code": "customer_not_found",
                      *       "detail": "No customer with id \"cus_4f7d0e1c9b2a3d4e5f6a7b8c\".",
+                     *       "retryable": false,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers/cus_4f7d0e1c9b2a3d4e5f6a7b8c"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:rate_limited",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "code": "rate_limited",
+                     *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["ProblemDto"];
@@ -4111,92 +6313,7 @@ export interface operations {
                     "application/json": components["schemas"]["MigrationResponse"];
                 };
             };
-            /** @description No valid API key (`unauthenticated`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "urn:customer-sync:problem:unauthenticated",
-                     *       "title": "Unauthorized",
-                     *       "status": 401,
-                     *       "code": "unauthenticated",
-                     *       "detail": "Send an API key as \"Authorization: Bearer <key>\" or \"X-API-Key: <key>\".",
-                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
-                     *       "instance": "/v1/customers"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description The API key lacks the scope (`forbidden`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "urn:customer-sync:problem:forbidden",
-                     *       "title": "Forbidden",
-                     *       "status": 403,
-                     *       "code": "forbidden",
-                     *       "detail": "This API key lacks the \"customers:write\" scope.",
-                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
-                     *       "instance": "/v1/customers"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description No such customer (`customer_not_found`) or migration (`migration_not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "urn:customer-sync:problem:customer_not_found",
-                     *       "title": "Not Found",
-                     *       "status": 404,
-                     *       "code": "customer_not_found",
-                     *       "detail": "No customer with id \"cus_4f7d0e1c9b2a3d4e5f6a7b8c\".",
-                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
-                     *       "instance": "/v1/customers/cus_4f7d0e1c9b2a3d4e5f6a7b8c"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-        };
-    };
-    MigrationsController_items: {
-        parameters: {
-            query?: {
-                /** @description The `next` of the previous page. */
-                after?: number;
-                limit?: number;
-            };
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["MigrationItemPage"];
-                };
-            };
-            /** @description Invalid input (`validation_failed`, `malformed_json`); nothing was changed. */
+            /** @description Invalid input (`validation_failed`, `malformed_json`), including text no field can hold (NUL, unpaired surrogates, invalid UTF-8), bodies nested over 32 levels and prototype keys; nothing was changed. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4209,6 +6326,7 @@ export interface operations {
                      *       "status": 400,
                      *       "code": "validation_failed",
                      *       "detail": "The request is not valid; see errors.",
+                     *       "retryable": false,
                      *       "errors": [
                      *         {
                      *           "field": "address.country",
@@ -4236,6 +6354,7 @@ export interface operations {
                      *       "status": 401,
                      *       "code": "unauthenticated",
                      *       "detail": "Send an API key as \"Authorization: Bearer <key>\" or \"X-API-Key: <key>\".",
+                     *       "retryable": false,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
                      *     }
@@ -4256,6 +6375,7 @@ export interface operations {
                      *       "status": 403,
                      *       "code": "forbidden",
                      *       "detail": "This API key lacks the \"customers:write\" scope.",
+                     *       "retryable": false,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
                      *     }
@@ -4263,7 +6383,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description No such customer (`customer_not_found`) or migration (`migration_not_found`). */
+            /** @description No such customer (`customer_not_found`), migration (`migration_not_found`) or reconciliation (`reconciliation_not_found`). */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -4276,8 +6396,169 @@ export interface operations {
                      *       "status": 404,
                      *       "code": "customer_not_found",
                      *       "detail": "No customer with id \"cus_4f7d0e1c9b2a3d4e5f6a7b8c\".",
+                     *       "retryable": false,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers/cus_4f7d0e1c9b2a3d4e5f6a7b8c"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:rate_limited",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "code": "rate_limited",
+                     *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    MigrationsController_items: {
+        parameters: {
+            query?: {
+                /** @description The `next` of the previous page. */
+                after?: number;
+                limit?: number;
+                /** @description Only the customers that ended so (`pending`: not finished yet). */
+                outcome?: "migrated" | "already_present" | "skipped" | "failed" | "pending";
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MigrationItemPage"];
+                };
+            };
+            /** @description Invalid input (`validation_failed`, `malformed_json`), including text no field can hold (NUL, unpaired surrogates, invalid UTF-8), bodies nested over 32 levels and prototype keys; nothing was changed. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:validation_failed",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "code": "validation_failed",
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "retryable": false,
+                     *       "errors": [
+                     *         {
+                     *           "field": "address.country",
+                     *           "code": "invalid_country",
+                     *           "message": "country must be a valid ISO31661 Alpha2 code"
+                     *         }
+                     *       ],
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description No valid API key (`unauthenticated`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:unauthenticated",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "code": "unauthenticated",
+                     *       "detail": "Send an API key as \"Authorization: Bearer <key>\" or \"X-API-Key: <key>\".",
+                     *       "retryable": false,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The API key lacks the scope (`forbidden`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:forbidden",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "code": "forbidden",
+                     *       "detail": "This API key lacks the \"customers:write\" scope.",
+                     *       "retryable": false,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description No such customer (`customer_not_found`), migration (`migration_not_found`) or reconciliation (`reconciliation_not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:customer_not_found",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "code": "customer_not_found",
+                     *       "detail": "No customer with id \"cus_4f7d0e1c9b2a3d4e5f6a7b8c\".",
+                     *       "retryable": false,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers/cus_4f7d0e1c9b2a3d4e5f6a7b8c"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:rate_limited",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "code": "rate_limited",
+                     *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["ProblemDto"];
@@ -4304,149 +6585,7 @@ export interface operations {
                     "application/json": components["schemas"]["MigrationResponse"];
                 };
             };
-            /** @description No valid API key (`unauthenticated`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "urn:customer-sync:problem:unauthenticated",
-                     *       "title": "Unauthorized",
-                     *       "status": 401,
-                     *       "code": "unauthenticated",
-                     *       "detail": "Send an API key as \"Authorization: Bearer <key>\" or \"X-API-Key: <key>\".",
-                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
-                     *       "instance": "/v1/customers"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description The API key lacks the scope (`forbidden`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "urn:customer-sync:problem:forbidden",
-                     *       "title": "Forbidden",
-                     *       "status": 403,
-                     *       "code": "forbidden",
-                     *       "detail": "This API key lacks the \"customers:write\" scope.",
-                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
-                     *       "instance": "/v1/customers"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description No such customer (`customer_not_found`) or migration (`migration_not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "urn:customer-sync:problem:customer_not_found",
-                     *       "title": "Not Found",
-                     *       "status": 404,
-                     *       "code": "customer_not_found",
-                     *       "detail": "No customer with id \"cus_4f7d0e1c9b2a3d4e5f6a7b8c\".",
-                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
-                     *       "instance": "/v1/customers/cus_4f7d0e1c9b2a3d4e5f6a7b8c"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-        };
-    };
-    ProvidersController_list: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ProvidersResponse"];
-                };
-            };
-            /** @description No valid API key (`unauthenticated`). */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "urn:customer-sync:problem:unauthenticated",
-                     *       "title": "Unauthorized",
-                     *       "status": 401,
-                     *       "code": "unauthenticated",
-                     *       "detail": "Send an API key as \"Authorization: Bearer <key>\" or \"X-API-Key: <key>\".",
-                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
-                     *       "instance": "/v1/customers"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-            /** @description The API key lacks the scope (`forbidden`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "urn:customer-sync:problem:forbidden",
-                     *       "title": "Forbidden",
-                     *       "status": 403,
-                     *       "code": "forbidden",
-                     *       "detail": "This API key lacks the \"customers:write\" scope.",
-                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
-                     *       "instance": "/v1/customers"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["ProblemDto"];
-                };
-            };
-        };
-    };
-    ReconciliationsController_run: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["ReconciliationBody"];
-            };
-        };
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ReconciliationReport"];
-                };
-            };
-            /** @description Invalid input (`validation_failed`, `malformed_json`); nothing was changed. */
+            /** @description Invalid input (`validation_failed`, `malformed_json`), including text no field can hold (NUL, unpaired surrogates, invalid UTF-8), bodies nested over 32 levels and prototype keys; nothing was changed. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4459,6 +6598,7 @@ export interface operations {
                      *       "status": 400,
                      *       "code": "validation_failed",
                      *       "detail": "The request is not valid; see errors.",
+                     *       "retryable": false,
                      *       "errors": [
                      *         {
                      *           "field": "address.country",
@@ -4486,6 +6626,7 @@ export interface operations {
                      *       "status": 401,
                      *       "code": "unauthenticated",
                      *       "detail": "Send an API key as \"Authorization: Bearer <key>\" or \"X-API-Key: <key>\".",
+                     *       "retryable": false,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
                      *     }
@@ -4506,6 +6647,7 @@ export interface operations {
                      *       "status": 403,
                      *       "code": "forbidden",
                      *       "detail": "This API key lacks the \"customers:write\" scope.",
+                     *       "retryable": false,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
                      *     }
@@ -4513,19 +6655,41 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description A provider failed (`provider_unavailable`, `provider_auth_failed`, `provider_bad_response`); nothing was lost: the outcome is on the link. */
-            502: {
+            /** @description No such customer (`customer_not_found`), migration (`migration_not_found`) or reconciliation (`reconciliation_not_found`). */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:customer-sync:problem:provider_unavailable",
-                     *       "title": "Bad Gateway",
-                     *       "status": 502,
-                     *       "code": "provider_unavailable",
-                     *       "detail": "The provider could not be reached.",
+                     *       "type": "urn:customer-sync:problem:customer_not_found",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "code": "customer_not_found",
+                     *       "detail": "No customer with id \"cus_4f7d0e1c9b2a3d4e5f6a7b8c\".",
+                     *       "retryable": false,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers/cus_4f7d0e1c9b2a3d4e5f6a7b8c"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Conflict: `external_reference_taken`, `idempotency_request_in_progress`, or a run of the same kind already running (`migration_already_running`, `reconciliation_already_running`). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:idempotency_request_in_progress",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "code": "idempotency_request_in_progress",
+                     *       "detail": "A request with this Idempotency-Key is still being processed.",
+                     *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
                      *     }
@@ -4533,19 +6697,2122 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description A provider is rate limiting the gateway (`provider_rate_limited`); `Retry-After` says when to retry. */
-            503: {
+            /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:customer-sync:problem:provider_rate_limited",
-                     *       "title": "Service Unavailable",
-                     *       "status": 503,
-                     *       "code": "provider_rate_limited",
-                     *       "detail": "The provider is rate limiting the gateway.",
+                     *       "type": "urn:customer-sync:problem:rate_limited",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "code": "rate_limited",
+                     *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    ProvidersController_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProvidersResponse"];
+                };
+            };
+            /** @description Invalid input (`validation_failed`, `malformed_json`), including text no field can hold (NUL, unpaired surrogates, invalid UTF-8), bodies nested over 32 levels and prototype keys; nothing was changed. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:validation_failed",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "code": "validation_failed",
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "retryable": false,
+                     *       "errors": [
+                     *         {
+                     *           "field": "address.country",
+                     *           "code": "invalid_country",
+                     *           "message": "country must be a valid ISO31661 Alpha2 code"
+                     *         }
+                     *       ],
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description No valid API key (`unauthenticated`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:unauthenticated",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "code": "unauthenticated",
+                     *       "detail": "Send an API key as \"Authorization: Bearer <key>\" or \"X-API-Key: <key>\".",
+                     *       "retryable": false,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The API key lacks the scope (`forbidden`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:forbidden",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "code": "forbidden",
+                     *       "detail": "This API key lacks the \"customers:write\" scope.",
+                     *       "retryable": false,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:rate_limited",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "code": "rate_limited",
+                     *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    ReconciliationsController_list: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description A run id: the runs started before it (the next page). */
+                startingAfter?: string;
+                /** @description A run id: the runs started after it (the previous page). Wins over startingAfter. */
+                endingBefore?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReconciliationListResponse"];
+                };
+            };
+            /** @description Invalid input (`validation_failed`, `malformed_json`), including text no field can hold (NUL, unpaired surrogates, invalid UTF-8), bodies nested over 32 levels and prototype keys; nothing was changed. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:validation_failed",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "code": "validation_failed",
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "retryable": false,
+                     *       "errors": [
+                     *         {
+                     *           "field": "address.country",
+                     *           "code": "invalid_country",
+                     *           "message": "country must be a valid ISO31661 Alpha2 code"
+                     *         }
+                     *       ],
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description No valid API key (`unauthenticated`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:unauthenticated",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "code": "unauthenticated",
+                     *       "detail": "Send an API key as \"Authorization: Bearer <key>\" or \"X-API-Key: <key>\".",
+                     *       "retryable": false,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The API key lacks the scope (`forbidden`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:forbidden",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "code": "forbidden",
+                     *       "detail": "This API key lacks the \"customers:write\" scope.",
+                     *       "retryable": false,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:rate_limited",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "code": "rate_limited",
+                     *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    ReconciliationsController_start: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes the request safe to retry, also after a crash: the same key with the same request replays the first answer for IDEMPOTENCY_TTL_HOURS (24 by default; marked `Idempotent-Replayed: true`), or, when the gateway died before answering, carries the first attempt on without doing its change twice. With another request it is a 422; while the first is running, a 409: retry with the same key until the answer is neither a 409 nor a 5xx. Scoped to the API key. */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StartReconciliationBody"];
+            };
+        };
+        responses: {
+            /** @description The run, started. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReconciliationResponse"];
+                };
+            };
+            /** @description Invalid input (`validation_failed`, `malformed_json`), including text no field can hold (NUL, unpaired surrogates, invalid UTF-8), bodies nested over 32 levels and prototype keys; nothing was changed. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:validation_failed",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "code": "validation_failed",
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "retryable": false,
+                     *       "errors": [
+                     *         {
+                     *           "field": "address.country",
+                     *           "code": "invalid_country",
+                     *           "message": "country must be a valid ISO31661 Alpha2 code"
+                     *         }
+                     *       ],
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description No valid API key (`unauthenticated`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:unauthenticated",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "code": "unauthenticated",
+                     *       "detail": "Send an API key as \"Authorization: Bearer <key>\" or \"X-API-Key: <key>\".",
+                     *       "retryable": false,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The API key lacks the scope (`forbidden`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:forbidden",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "code": "forbidden",
+                     *       "detail": "This API key lacks the \"customers:write\" scope.",
+                     *       "retryable": false,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Conflict: `external_reference_taken`, `idempotency_request_in_progress`, or a run of the same kind already running (`migration_already_running`, `reconciliation_already_running`). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:idempotency_request_in_progress",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "code": "idempotency_request_in_progress",
+                     *       "detail": "A request with this Idempotency-Key is still being processed.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Body too large (`payload_too_large`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:payload_too_large",
+                     *       "title": "Content Too Large",
+                     *       "status": 413,
+                     *       "code": "payload_too_large",
+                     *       "detail": "The request body is too large.",
+                     *       "retryable": false,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Body is not JSON (`unsupported_media_type`). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:unsupported_media_type",
+                     *       "title": "Unsupported Media Type",
+                     *       "status": 415,
+                     *       "code": "unsupported_media_type",
+                     *       "detail": "Send the body as application/json or application/merge-patch+json.",
+                     *       "retryable": false,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description A linked provider would refuse the customer (`provider_rules_violated`: every provider, field and rule in `errors`, nothing written), the default source is not attached (`default_source_not_attached`), Idempotency-Key reused with another request (`idempotency_key_reused`), a provider refused (`provider_rejected`), or the operation is not supported by the linked providers (`unsupported_by_provider`). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:idempotency_key_reused",
+                     *       "title": "Unprocessable Content",
+                     *       "status": 422,
+                     *       "code": "idempotency_key_reused",
+                     *       "detail": "This Idempotency-Key was used with a different request.",
+                     *       "retryable": false,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:rate_limited",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "code": "rate_limited",
+                     *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    ReconciliationsController_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReconciliationResponse"];
+                };
+            };
+            /** @description Invalid input (`validation_failed`, `malformed_json`), including text no field can hold (NUL, unpaired surrogates, invalid UTF-8), bodies nested over 32 levels and prototype keys; nothing was changed. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:validation_failed",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "code": "validation_failed",
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "retryable": false,
+                     *       "errors": [
+                     *         {
+                     *           "field": "address.country",
+                     *           "code": "invalid_country",
+                     *           "message": "country must be a valid ISO31661 Alpha2 code"
+                     *         }
+                     *       ],
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description No valid API key (`unauthenticated`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:unauthenticated",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "code": "unauthenticated",
+                     *       "detail": "Send an API key as \"Authorization: Bearer <key>\" or \"X-API-Key: <key>\".",
+                     *       "retryable": false,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The API key lacks the scope (`forbidden`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:forbidden",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "code": "forbidden",
+                     *       "detail": "This API key lacks the \"customers:write\" scope.",
+                     *       "retryable": false,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description No such customer (`customer_not_found`), migration (`migration_not_found`) or reconciliation (`reconciliation_not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:customer_not_found",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "code": "customer_not_found",
+                     *       "detail": "No customer with id \"cus_4f7d0e1c9b2a3d4e5f6a7b8c\".",
+                     *       "retryable": false,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers/cus_4f7d0e1c9b2a3d4e5f6a7b8c"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:rate_limited",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "code": "rate_limited",
+                     *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    ReconciliationsController_cancel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReconciliationResponse"];
+                };
+            };
+            /** @description Invalid input (`validation_failed`, `malformed_json`), including text no field can hold (NUL, unpaired surrogates, invalid UTF-8), bodies nested over 32 levels and prototype keys; nothing was changed. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:validation_failed",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "code": "validation_failed",
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "retryable": false,
+                     *       "errors": [
+                     *         {
+                     *           "field": "address.country",
+                     *           "code": "invalid_country",
+                     *           "message": "country must be a valid ISO31661 Alpha2 code"
+                     *         }
+                     *       ],
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description No valid API key (`unauthenticated`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:unauthenticated",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "code": "unauthenticated",
+                     *       "detail": "Send an API key as \"Authorization: Bearer <key>\" or \"X-API-Key: <key>\".",
+                     *       "retryable": false,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The API key lacks the scope (`forbidden`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:forbidden",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "code": "forbidden",
+                     *       "detail": "This API key lacks the \"customers:write\" scope.",
+                     *       "retryable": false,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description No such customer (`customer_not_found`), migration (`migration_not_found`) or reconciliation (`reconciliation_not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:customer_not_found",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "code": "customer_not_found",
+                     *       "detail": "No customer with id \"cus_4f7d0e1c9b2a3d4e5f6a7b8c\".",
+                     *       "retryable": false,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers/cus_4f7d0e1c9b2a3d4e5f6a7b8c"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:rate_limited",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "code": "rate_limited",
+                     *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    ReconciliationsController_items: {
+        parameters: {
+            query?: {
+                /** @description The `next` of the previous page. */
+                after?: number;
+                limit?: number;
+                /** @description Only the customers that ended so (`pending`: not checked yet). */
+                outcome?: "in_sync" | "drifted" | "repaired" | "failed" | "pending";
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReconciliationItemPage"];
+                };
+            };
+            /** @description Invalid input (`validation_failed`, `malformed_json`), including text no field can hold (NUL, unpaired surrogates, invalid UTF-8), bodies nested over 32 levels and prototype keys; nothing was changed. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:validation_failed",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "code": "validation_failed",
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "retryable": false,
+                     *       "errors": [
+                     *         {
+                     *           "field": "address.country",
+                     *           "code": "invalid_country",
+                     *           "message": "country must be a valid ISO31661 Alpha2 code"
+                     *         }
+                     *       ],
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description No valid API key (`unauthenticated`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:unauthenticated",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "code": "unauthenticated",
+                     *       "detail": "Send an API key as \"Authorization: Bearer <key>\" or \"X-API-Key: <key>\".",
+                     *       "retryable": false,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The API key lacks the scope (`forbidden`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:forbidden",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "code": "forbidden",
+                     *       "detail": "This API key lacks the \"customers:write\" scope.",
+                     *       "retryable": false,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description No such customer (`customer_not_found`), migration (`migration_not_found`) or reconciliation (`reconciliation_not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:customer_not_found",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "code": "customer_not_found",
+                     *       "detail": "No customer with id \"cus_4f7d0e1c9b2a3d4e5f6a7b8c\".",
+                     *       "retryable": false,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers/cus_4f7d0e1c9b2a3d4e5f6a7b8c"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:rate_limited",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "code": "rate_limited",
+                     *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    ReconciliationsController_resume: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReconciliationResponse"];
+                };
+            };
+            /** @description Invalid input (`validation_failed`, `malformed_json`), including text no field can hold (NUL, unpaired surrogates, invalid UTF-8), bodies nested over 32 levels and prototype keys; nothing was changed. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:validation_failed",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "code": "validation_failed",
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "retryable": false,
+                     *       "errors": [
+                     *         {
+                     *           "field": "address.country",
+                     *           "code": "invalid_country",
+                     *           "message": "country must be a valid ISO31661 Alpha2 code"
+                     *         }
+                     *       ],
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description No valid API key (`unauthenticated`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:unauthenticated",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "code": "unauthenticated",
+                     *       "detail": "Send an API key as \"Authorization: Bearer <key>\" or \"X-API-Key: <key>\".",
+                     *       "retryable": false,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The API key lacks the scope (`forbidden`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:forbidden",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "code": "forbidden",
+                     *       "detail": "This API key lacks the \"customers:write\" scope.",
+                     *       "retryable": false,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description No such customer (`customer_not_found`), migration (`migration_not_found`) or reconciliation (`reconciliation_not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:customer_not_found",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "code": "customer_not_found",
+                     *       "detail": "No customer with id \"cus_4f7d0e1c9b2a3d4e5f6a7b8c\".",
+                     *       "retryable": false,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers/cus_4f7d0e1c9b2a3d4e5f6a7b8c"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Conflict: `external_reference_taken`, `idempotency_request_in_progress`, or a run of the same kind already running (`migration_already_running`, `reconciliation_already_running`). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:idempotency_request_in_progress",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "code": "idempotency_request_in_progress",
+                     *       "detail": "A request with this Idempotency-Key is still being processed.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:rate_limited",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "code": "rate_limited",
+                     *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    WebhookEndpointsController_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpointResponse"][];
+                };
+            };
+            /** @description Invalid input (`validation_failed`, `malformed_json`), including text no field can hold (NUL, unpaired surrogates, invalid UTF-8), bodies nested over 32 levels and prototype keys; nothing was changed. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:validation_failed",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "code": "validation_failed",
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "retryable": false,
+                     *       "errors": [
+                     *         {
+                     *           "field": "address.country",
+                     *           "code": "invalid_country",
+                     *           "message": "country must be a valid ISO31661 Alpha2 code"
+                     *         }
+                     *       ],
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description No valid API key (`unauthenticated`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:unauthenticated",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "code": "unauthenticated",
+                     *       "detail": "Send an API key as \"Authorization: Bearer <key>\" or \"X-API-Key: <key>\".",
+                     *       "retryable": false,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The API key lacks the scope (`forbidden`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:forbidden",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "code": "forbidden",
+                     *       "detail": "This API key lacks the \"customers:write\" scope.",
+                     *       "retryable": false,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:rate_limited",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "code": "rate_limited",
+                     *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    WebhookEndpointsController_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateWebhookEndpointBody"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedWebhookEndpointResponse"];
+                };
+            };
+            /** @description Invalid input (`validation_failed`, `malformed_json`), including text no field can hold (NUL, unpaired surrogates, invalid UTF-8), bodies nested over 32 levels and prototype keys; nothing was changed. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:validation_failed",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "code": "validation_failed",
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "retryable": false,
+                     *       "errors": [
+                     *         {
+                     *           "field": "address.country",
+                     *           "code": "invalid_country",
+                     *           "message": "country must be a valid ISO31661 Alpha2 code"
+                     *         }
+                     *       ],
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description No valid API key (`unauthenticated`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:unauthenticated",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "code": "unauthenticated",
+                     *       "detail": "Send an API key as \"Authorization: Bearer <key>\" or \"X-API-Key: <key>\".",
+                     *       "retryable": false,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The API key lacks the scope (`forbidden`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:forbidden",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "code": "forbidden",
+                     *       "detail": "This API key lacks the \"customers:write\" scope.",
+                     *       "retryable": false,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Body too large (`payload_too_large`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:payload_too_large",
+                     *       "title": "Content Too Large",
+                     *       "status": 413,
+                     *       "code": "payload_too_large",
+                     *       "detail": "The request body is too large.",
+                     *       "retryable": false,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Body is not JSON (`unsupported_media_type`). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:unsupported_media_type",
+                     *       "title": "Unsupported Media Type",
+                     *       "status": 415,
+                     *       "code": "unsupported_media_type",
+                     *       "detail": "Send the body as application/json or application/merge-patch+json.",
+                     *       "retryable": false,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:rate_limited",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "code": "rate_limited",
+                     *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    WebhookEndpointsController_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpointResponse"];
+                };
+            };
+            /** @description Invalid input (`validation_failed`, `malformed_json`), including text no field can hold (NUL, unpaired surrogates, invalid UTF-8), bodies nested over 32 levels and prototype keys; nothing was changed. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:validation_failed",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "code": "validation_failed",
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "retryable": false,
+                     *       "errors": [
+                     *         {
+                     *           "field": "address.country",
+                     *           "code": "invalid_country",
+                     *           "message": "country must be a valid ISO31661 Alpha2 code"
+                     *         }
+                     *       ],
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description No valid API key (`unauthenticated`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:unauthenticated",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "code": "unauthenticated",
+                     *       "detail": "Send an API key as \"Authorization: Bearer <key>\" or \"X-API-Key: <key>\".",
+                     *       "retryable": false,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The API key lacks the scope (`forbidden`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:forbidden",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "code": "forbidden",
+                     *       "detail": "This API key lacks the \"customers:write\" scope.",
+                     *       "retryable": false,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description No such customer (`customer_not_found`), migration (`migration_not_found`) or reconciliation (`reconciliation_not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:customer_not_found",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "code": "customer_not_found",
+                     *       "detail": "No customer with id \"cus_4f7d0e1c9b2a3d4e5f6a7b8c\".",
+                     *       "retryable": false,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers/cus_4f7d0e1c9b2a3d4e5f6a7b8c"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:rate_limited",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "code": "rate_limited",
+                     *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    WebhookEndpointsController_remove: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input (`validation_failed`, `malformed_json`), including text no field can hold (NUL, unpaired surrogates, invalid UTF-8), bodies nested over 32 levels and prototype keys; nothing was changed. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:validation_failed",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "code": "validation_failed",
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "retryable": false,
+                     *       "errors": [
+                     *         {
+                     *           "field": "address.country",
+                     *           "code": "invalid_country",
+                     *           "message": "country must be a valid ISO31661 Alpha2 code"
+                     *         }
+                     *       ],
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description No valid API key (`unauthenticated`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:unauthenticated",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "code": "unauthenticated",
+                     *       "detail": "Send an API key as \"Authorization: Bearer <key>\" or \"X-API-Key: <key>\".",
+                     *       "retryable": false,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The API key lacks the scope (`forbidden`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:forbidden",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "code": "forbidden",
+                     *       "detail": "This API key lacks the \"customers:write\" scope.",
+                     *       "retryable": false,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description No such customer (`customer_not_found`), migration (`migration_not_found`) or reconciliation (`reconciliation_not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:customer_not_found",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "code": "customer_not_found",
+                     *       "detail": "No customer with id \"cus_4f7d0e1c9b2a3d4e5f6a7b8c\".",
+                     *       "retryable": false,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers/cus_4f7d0e1c9b2a3d4e5f6a7b8c"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:rate_limited",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "code": "rate_limited",
+                     *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    WebhookEndpointsController_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateWebhookEndpointBody"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpointResponse"];
+                };
+            };
+            /** @description Invalid input (`validation_failed`, `malformed_json`), including text no field can hold (NUL, unpaired surrogates, invalid UTF-8), bodies nested over 32 levels and prototype keys; nothing was changed. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:validation_failed",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "code": "validation_failed",
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "retryable": false,
+                     *       "errors": [
+                     *         {
+                     *           "field": "address.country",
+                     *           "code": "invalid_country",
+                     *           "message": "country must be a valid ISO31661 Alpha2 code"
+                     *         }
+                     *       ],
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description No valid API key (`unauthenticated`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:unauthenticated",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "code": "unauthenticated",
+                     *       "detail": "Send an API key as \"Authorization: Bearer <key>\" or \"X-API-Key: <key>\".",
+                     *       "retryable": false,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The API key lacks the scope (`forbidden`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:forbidden",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "code": "forbidden",
+                     *       "detail": "This API key lacks the \"customers:write\" scope.",
+                     *       "retryable": false,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description No such customer (`customer_not_found`), migration (`migration_not_found`) or reconciliation (`reconciliation_not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:customer_not_found",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "code": "customer_not_found",
+                     *       "detail": "No customer with id \"cus_4f7d0e1c9b2a3d4e5f6a7b8c\".",
+                     *       "retryable": false,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers/cus_4f7d0e1c9b2a3d4e5f6a7b8c"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Body too large (`payload_too_large`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:payload_too_large",
+                     *       "title": "Content Too Large",
+                     *       "status": 413,
+                     *       "code": "payload_too_large",
+                     *       "detail": "The request body is too large.",
+                     *       "retryable": false,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Body is not JSON (`unsupported_media_type`). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:unsupported_media_type",
+                     *       "title": "Unsupported Media Type",
+                     *       "status": 415,
+                     *       "code": "unsupported_media_type",
+                     *       "detail": "Send the body as application/json or application/merge-patch+json.",
+                     *       "retryable": false,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:rate_limited",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "code": "rate_limited",
+                     *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    WebhookEndpointsController_deliveries: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description A delivery id: return the deliveries created before it (the next page, newest first). */
+                startingAfter?: string;
+                status?: "pending" | "delivered" | "failed";
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDeliveryListResponse"];
+                };
+            };
+            /** @description Invalid input (`validation_failed`, `malformed_json`), including text no field can hold (NUL, unpaired surrogates, invalid UTF-8), bodies nested over 32 levels and prototype keys; nothing was changed. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:validation_failed",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "code": "validation_failed",
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "retryable": false,
+                     *       "errors": [
+                     *         {
+                     *           "field": "address.country",
+                     *           "code": "invalid_country",
+                     *           "message": "country must be a valid ISO31661 Alpha2 code"
+                     *         }
+                     *       ],
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description No valid API key (`unauthenticated`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:unauthenticated",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "code": "unauthenticated",
+                     *       "detail": "Send an API key as \"Authorization: Bearer <key>\" or \"X-API-Key: <key>\".",
+                     *       "retryable": false,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The API key lacks the scope (`forbidden`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:forbidden",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "code": "forbidden",
+                     *       "detail": "This API key lacks the \"customers:write\" scope.",
+                     *       "retryable": false,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description No such customer (`customer_not_found`), migration (`migration_not_found`) or reconciliation (`reconciliation_not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:customer_not_found",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "code": "customer_not_found",
+                     *       "detail": "No customer with id \"cus_4f7d0e1c9b2a3d4e5f6a7b8c\".",
+                     *       "retryable": false,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers/cus_4f7d0e1c9b2a3d4e5f6a7b8c"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:rate_limited",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "code": "rate_limited",
+                     *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    WebhookEndpointsController_redeliver: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                deliveryId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDeliveryResponse"];
+                };
+            };
+            /** @description Invalid input (`validation_failed`, `malformed_json`), including text no field can hold (NUL, unpaired surrogates, invalid UTF-8), bodies nested over 32 levels and prototype keys; nothing was changed. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:validation_failed",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "code": "validation_failed",
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "retryable": false,
+                     *       "errors": [
+                     *         {
+                     *           "field": "address.country",
+                     *           "code": "invalid_country",
+                     *           "message": "country must be a valid ISO31661 Alpha2 code"
+                     *         }
+                     *       ],
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description No valid API key (`unauthenticated`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:unauthenticated",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "code": "unauthenticated",
+                     *       "detail": "Send an API key as \"Authorization: Bearer <key>\" or \"X-API-Key: <key>\".",
+                     *       "retryable": false,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The API key lacks the scope (`forbidden`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:forbidden",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "code": "forbidden",
+                     *       "detail": "This API key lacks the \"customers:write\" scope.",
+                     *       "retryable": false,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description No such customer (`customer_not_found`), migration (`migration_not_found`) or reconciliation (`reconciliation_not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:customer_not_found",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "code": "customer_not_found",
+                     *       "detail": "No customer with id \"cus_4f7d0e1c9b2a3d4e5f6a7b8c\".",
+                     *       "retryable": false,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers/cus_4f7d0e1c9b2a3d4e5f6a7b8c"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:rate_limited",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "code": "rate_limited",
+                     *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    WebhookEndpointsController_redeliverEvent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                eventId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDeliveryResponse"];
+                };
+            };
+            /** @description Invalid input (`validation_failed`, `malformed_json`), including text no field can hold (NUL, unpaired surrogates, invalid UTF-8), bodies nested over 32 levels and prototype keys; nothing was changed. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:validation_failed",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "code": "validation_failed",
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "retryable": false,
+                     *       "errors": [
+                     *         {
+                     *           "field": "address.country",
+                     *           "code": "invalid_country",
+                     *           "message": "country must be a valid ISO31661 Alpha2 code"
+                     *         }
+                     *       ],
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description No valid API key (`unauthenticated`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:unauthenticated",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "code": "unauthenticated",
+                     *       "detail": "Send an API key as \"Authorization: Bearer <key>\" or \"X-API-Key: <key>\".",
+                     *       "retryable": false,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The API key lacks the scope (`forbidden`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:forbidden",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "code": "forbidden",
+                     *       "detail": "This API key lacks the \"customers:write\" scope.",
+                     *       "retryable": false,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description No such customer (`customer_not_found`), migration (`migration_not_found`) or reconciliation (`reconciliation_not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:customer_not_found",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "code": "customer_not_found",
+                     *       "detail": "No customer with id \"cus_4f7d0e1c9b2a3d4e5f6a7b8c\".",
+                     *       "retryable": false,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers/cus_4f7d0e1c9b2a3d4e5f6a7b8c"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:rate_limited",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "code": "rate_limited",
+                     *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
                      *     }
