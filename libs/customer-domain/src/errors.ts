@@ -43,7 +43,10 @@ export const DOMAIN_ERROR_CODES = [
 export type DomainErrorCode = (typeof DOMAIN_ERROR_CODES)[number];
 
 export class DomainError extends Error {
-  /** Whether the same request may succeed later unchanged; only `internal_error` may. */
+  /**
+   * Whether the same request may succeed later unchanged: after an unexpected failure
+   * (`internal_error`), or once the gateway is ready (`not_ready`).
+   */
   readonly retryable: boolean;
 
   constructor(
@@ -54,7 +57,7 @@ export class DomainError extends Error {
   ) {
     super(message, options);
     this.name = 'DomainError';
-    this.retryable = code === 'internal_error';
+    this.retryable = code === 'internal_error' || code === 'not_ready';
   }
 }
 

@@ -30,7 +30,7 @@ function fieldOf(error: unknown): string | undefined {
 }
 
 /** Why a customer failed on an error thrown while working on it, under the one error table's code. */
-export function reasonOf(error: unknown, unexpected = 'The run failed unexpectedly.'): OutcomeReason {
+export function reasonOf(error: unknown, unexpected = 'The migration failed unexpectedly.'): OutcomeReason {
   const { code, message, retryable } = failureOf(error, unexpected);
   const field = fieldOf(error);
   return { code, message, retryable, ...(field !== undefined ? { field } : {}) };
