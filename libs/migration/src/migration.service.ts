@@ -9,6 +9,7 @@ import {
   type FieldError,
   ProviderRegistry,
   type RemoteCustomer,
+  runDetachedFromRequest,
   SyncQueue,
   withCallAudit,
 } from '@app/customer-domain';
@@ -181,7 +182,7 @@ export class MigrationService {
 
   /** For the API: drives the run without holding the request; failures are logged, the run resumable. */
   driveInBackground(runId: string): void {
-    this.drive(runId).catch((error: unknown) =>
+    runDetachedFromRequest(() => this.drive(runId)).catch((error: unknown) =>
       this.logger.error({ run: runId, error: (error as Error).name }, 'migration stopped; resume it'),
     );
   }

@@ -197,6 +197,7 @@ export class PrismaCustomerRepository extends CustomerRepository {
         },
         // Already applied by the attempt that crashed: not again (a second increment, a stale If-Match).
         async () => this.findByIdIn(tx, id),
+        id,
       ),
     );
   }
@@ -217,6 +218,7 @@ export class PrismaCustomerRepository extends CustomerRepository {
             return { result: undefined, resourceId: customerId, customerId };
           },
           () => Promise.resolve(),
+          customerId,
         ),
       );
     } catch (error) {
@@ -256,6 +258,7 @@ export class PrismaCustomerRepository extends CustomerRepository {
         },
         // The links the customer had when the crashed attempt deleted it, to report on each.
         ({ detail }) => Promise.resolve((detail as { links: LinkTarget[] }).links),
+        id,
       ),
     );
   }
@@ -303,6 +306,7 @@ export class PrismaCustomerRepository extends CustomerRepository {
           return { result: true, resourceId: id, customerId: id };
         },
         () => Promise.resolve(true),
+        id,
       ),
     );
     return erased ? this.findById(id) : undefined;
