@@ -768,6 +768,37 @@ describe('POST /v1/migrations (in-process, through the sandboxes)', () => {
     expect(stored).toHaveLength(40);
     expect(sorted(stored)).toEqual(sorted(references));
   });
+
+  it('keeps Idempotency-Keys to the request: the run a start made, never a customer its background drive adopted', async () => {
+    const tco = gateway.sandboxes.twoCheckout.admin;
+    gateway.sandboxes.digitalRiver.admin.seed(3);
+    // Every create at the target fails: the run ends with failures that a resume retries.
+    tco.setFaults({ 'POST /customers': { errorRate: 1 } });
+    const started = await api()
+      .post('/v1/migrations')
+      .set(admin)
+      .set('Idempotency-Key', 'start-once')
+      .send({ source: { ...DR, kind: 'list' }, target: TCO })
+      .expect(202);
+    const id = (started.body as MigrationBody).id;
+    expect((await finished(id)).counts.failed).toBe(3);
+    tco.setFaults({});
+    await api()
+      .post(`/v1/migrations/${id}/resume`)
+      .set(admin)
+      .set('Idempotency-Key', 'resume-once')
+      .expect(202);
+    expect((await finished(id)).counts.migrated).toBe(3);
+
+    const records = await gateway.prisma.idempotencyRecord.findMany({ orderBy: { key: 'asc' } });
+    expect(records.map(({ key, recoveryPoint, resourceId }) => ({ key, recoveryPoint, resourceId }))).toEqual(
+      [
+        // The resume's own change is not a write that records one; the adoptions it drove are not its.
+        { key: 'resume-once', recoveryPoint: 'started', resourceId: null },
+        { key: 'start-once', recoveryPoint: 'committed', resourceId: id },
+      ],
+    );
+  });
 });
 
 describe('POST /v1/migrations when the migration delivers every copy itself', () => {

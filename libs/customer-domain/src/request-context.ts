@@ -30,3 +30,14 @@ export function runWithRequestContext<T>(context: RequestContext, fn: () => T): 
 export function currentRequestContext(): RequestContext | undefined {
   return storage.getStore();
 }
+
+/**
+ * Runs work a request starts but does not wait for (a migration driven in the background): it
+ * keeps the caller's attribution, never the request's Idempotency-Key, whose recovery point
+ * belongs to the request's own write.
+ */
+export function runDetachedFromRequest<T>(fn: () => T): T {
+  const current = storage.getStore();
+  if (current === undefined) return fn();
+  return storage.run({ ...current, idempotencyRecordId: undefined }, fn);
+}

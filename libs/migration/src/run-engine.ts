@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { DomainError } from '@app/customer-domain';
+import { DomainError, runDetachedFromRequest } from '@app/customer-domain';
 
 import {
   type ItemOutcome,
@@ -93,7 +93,8 @@ export class RunEngine {
 
   /** For the API: drives the run without holding the request; failures are logged, the run resumable. */
   driveInBackground(runId: string): void {
-    this.drive(runId).catch((error: unknown) =>
+    // The request that started the run keeps its Idempotency-Key: the drive's writes never take it.
+    runDetachedFromRequest(() => this.drive(runId)).catch((error: unknown) =>
       this.logger.error({ run: runId, error: (error as Error).name }, 'run stopped; resume it'),
     );
   }

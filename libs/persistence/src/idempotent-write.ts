@@ -36,6 +36,8 @@ export async function idempotentWrite<T>(
   tx: Tx,
   write: () => Promise<Committed<T>>,
   recover: (point: RecoveryPoint) => Promise<T>,
+  /** For a write to an existing resource: a recovery point about another one is not this write's. */
+  resourceId?: string,
 ): Promise<T> {
   const context = currentRequestContext();
   const recordId = context?.idempotencyRecordId;
@@ -48,7 +50,10 @@ export async function idempotentWrite<T>(
     SELECT recovery_point::text, resource_id, recovery_detail AS detail
       FROM idempotency_records WHERE id = ${recordId} FOR UPDATE`;
   if (record?.recovery_point === 'committed' && record.resource_id !== null) {
-    return recover({ resourceId: record.resource_id, detail: record.detail });
+    if (resourceId === undefined || resourceId === record.resource_id) {
+      return recover({ resourceId: record.resource_id, detail: record.detail });
+    }
+    return (await write()).result;
   }
   const committed = await write();
   if (record !== undefined) {

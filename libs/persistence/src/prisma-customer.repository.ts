@@ -231,6 +231,7 @@ export class PrismaCustomerRepository extends CustomerRepository {
         },
         // Already applied by the attempt that crashed: not again (a second increment, a stale If-Match).
         async () => this.findByIdIn(tx, id),
+        id,
       ),
     );
   }
@@ -251,6 +252,7 @@ export class PrismaCustomerRepository extends CustomerRepository {
             return { result: undefined, resourceId: customerId, customerId };
           },
           () => Promise.resolve(),
+          customerId,
         ),
       );
     } catch (error) {
@@ -302,6 +304,7 @@ export class PrismaCustomerRepository extends CustomerRepository {
         },
         // The links the customer had when the crashed attempt deleted it, to report on each.
         ({ detail }) => Promise.resolve((detail as { links: LinkTarget[] }).links),
+        id,
       ),
     );
   }
@@ -335,6 +338,7 @@ export class PrismaCustomerRepository extends CustomerRepository {
           return { result: true, resourceId: id, customerId: id };
         },
         () => Promise.resolve(true),
+        id,
       ),
     );
     return erased ? this.findById(id) : undefined;
