@@ -1,5 +1,5 @@
 // The tests in rings, fastest and most self-contained first. Each ring is a jest project, so
-// `jest --selectProjects <ring>` runs one (the npm scripts below set NODE_OPTIONS=--experimental-vm-modules,
+// `jest --selectProjects <ring>` runs one (package.json's scripts set NODE_OPTIONS=--experimental-vm-modules,
 // which lets jest require() NestJS 12's ESM packages from our CommonJS test files).
 //
 // Where a NEW test file goes (the README's Testing section says the same):
