@@ -1,5 +1,5 @@
 // The tests in rings, fastest and most self-contained first. Each ring is a jest project, so
-// `jest --selectProjects <ring>` runs one (the npm scripts below set NODE_OPTIONS=--experimental-vm-modules,
+// `jest --selectProjects <ring>` runs one (package.json's scripts set NODE_OPTIONS=--experimental-vm-modules,
 // which lets jest require() NestJS 12's ESM packages from our CommonJS test files).
 //
 // Where a NEW test file goes (the README's Testing section says the same):
@@ -16,10 +16,11 @@
 // - crash:    `test/crash/`: kills spawned processes mid-work (SIGKILL) to prove nothing is lost.
 // The suites listed below predate those folders; they stay where they are.
 //
-// Workers: `npm run test:unit` runs one per core (`--maxWorkers=100%`): its suites share nothing,
-// and on 2 busy cores that took the ring from 40 s to 24 s. The other rings keep jest's default
-// (cores - 1, so one on CI's 2 cores): their suites each run a database and servers with timed
-// waits, and two of them at once on 2 cores is untested.
+// Workers: `test:unit` and `test:database` run one per core (`--maxWorkers=100%`); their suites
+// share nothing (each has its own database or schema) and assert no timings. On 2 busy cores that
+// took unit from 23 s to 12 s, database from 95 s to 36 s on PGlite and from 43 s to 19 s on
+// PostgreSQL. The other rings keep jest's default (cores - 1, so one on CI's 2 cores): their
+// suites run servers with timed waits, and two of them at once on 2 cores is not measured yet.
 
 /** Replays the migrations into Prisma's schema engine and a shadow PGlite, whatever TEST_DATABASE_URL says. */
 const OPENS_NO_TEST_DATABASE = ['<rootDir>/test/persistence/schema-drift.spec.ts'];
