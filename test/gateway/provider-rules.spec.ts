@@ -226,11 +226,12 @@ describe('provider rules, truthful delete and forget (sandboxes over real HTTP)'
     ]);
     const started = await api().post('/v1/migrations').set(auth).send({ source, target: TCO });
     expect(started.status).toBe(202);
-    const items = await eventually('the run to finish', async () => {
-      const page = await api().get(`/v1/migrations/${started.body.id}/items`).set(auth);
-      const data = page.body.data as { outcome: string; reason: { code: string; message: string } | null }[];
-      return data.length === 1 && data[0]!.outcome !== 'pending' ? data : undefined;
+    await eventually('the run to complete', async () => {
+      const run = await api().get(`/v1/migrations/${started.body.id}`).set(auth);
+      return run.body.status === 'completed' ? true : undefined;
     });
+    const items = (await api().get(`/v1/migrations/${started.body.id}/items`).set(auth)).body.data as unknown[];
+    expect(items).toHaveLength(1);
     expect(items[0]).toMatchObject({ outcome: 'skipped', reason: { code: 'provider_rules_violated', message: expect.stringContaining('two-checkout needs familyName') } });
     expect(tco().dump().some((c) => c.ExternalCustomerReference === 'rules-incomplete')).toBe(false);
   }); // prettier-ignore
