@@ -28,7 +28,7 @@ const customer = (overrides: Record<string, unknown> = {}) => ({
 });
 
 describe('2Checkout sandbox: X-Avangate-Authentication', () => {
-  describe('HMAC test vectors (providers.md §2.2)', () => {
+  describe('HMAC test vectors (docs/providers/two-checkout.md#authentication)', () => {
     it.each([
       ['AVANGATE', '2010-05-13 12:12:12', 'SECRET_KEY', 'md5', 'bf763db7d333e9c3038698cf59ada3e6'],
       [

@@ -15,7 +15,7 @@ const response = (status: number, body: unknown, headers: Record<string, string>
 });
 
 describe('Digital River client', () => {
-  describe('classifies every status and body shape (bodies from providers.md 1.7)', () => {
+  describe('classifies every status and body shape (bodies from docs/providers/digital-river.md#errors)', () => {
     it.each([
       ['400 plan_not_active', response(400, { type: 'bad_request', errors: [{ code: 'plan_not_active', parameter: 'planId', message: 'Plan is not active.' }] }, { 'x-dr-requestid': 'req-1' }),
         { kind: 'rejected', status: 400, providerCode: 'plan_not_active', providerParameter: 'planId', providerMessage: 'Plan is not active.', providerRequestId: 'req-1' }],

@@ -50,7 +50,7 @@ export class DigitalRiverClient {
 }
 
 /**
- * DR error bodies are `{type, errors:[{code, parameter?, message}]}` (PHPSDK docs/Model/Errors.md).
+ * DR error bodies are `{type, errors:[{code, parameter?, message}]}` (DR's PHP SDK docs/Model/Errors.md).
  * The status decides the kind, except where DR's own `type` or code says more (a 400 whose type is
  * `request_timeout` is a timeout); `x-dr-requestid` is kept for support tickets.
  */

@@ -104,7 +104,7 @@ export function toDrShipping(customer: CustomerData): DrShippingRequest | undefi
           city: address.city,
           postalCode: address.postalCode,
           state: address.state,
-          // DR requires `country` whenever `address` is sent (PHPSDK lib/Model/Address.php).
+          // DR requires `country` whenever `address` is sent (DR's PHP SDK lib/Model/Address.php).
           country: address.country.toUpperCase(),
         })
       : undefined,

@@ -123,7 +123,7 @@ export class DigitalRiverProvider implements CustomerProvider {
       )) {
         throw error;
       }
-      // Same recovery as DR's SFCC connector (drCustomerHelper.js): 409 already_exists → GET.
+      // Same recovery as DR's Salesforce connector (drCustomerHelper.js): 409 already_exists → GET.
       const existing = await this.fetch(reference);
       if (!existing) throw error;
       current = existing;
@@ -418,7 +418,7 @@ function deleteRequest(reference: string): ProviderRequest {
   return { method: 'DELETE', path: customerPath(reference), idempotent: true };
 }
 
-/** DR updates with POST, not PUT or PATCH (PHPSDK docs/Api/CustomersApi.md). */
+/** DR updates with POST, not PUT or PATCH (DR's PHP SDK docs/Api/CustomersApi.md). */
 function updateRequest(reference: string, body: DrWritePlan['body']): ProviderRequest {
   return { method: 'POST', path: customerPath(reference), body, idempotent: true };
 }

@@ -26,7 +26,7 @@ export function checkDrCustomer(customer: CustomerData): ProviderRuleViolation[]
   if (customer.externalReference !== undefined && customer.externalReference.length > DR_MAX_ID_LENGTH) {
     add('externalReference', 'max_length', `Digital River ids are at most ${DR_MAX_ID_LENGTH} characters.`);
   }
-  // `country` is required whenever `address` is sent (PHPSDK lib/Model/Address.php).
+  // `country` is required whenever `address` is sent (DR's PHP SDK lib/Model/Address.php).
   if (customer.address !== undefined && !customer.address.country) {
     add('address.country', 'required', 'Digital River requires a country in every address.');
   }

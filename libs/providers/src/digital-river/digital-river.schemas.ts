@@ -75,7 +75,7 @@ export const drCustomerSchema = z.looseObject({
 
 export const drCustomerListSchema = z.looseObject({ hasMore: z.boolean(), data: z.array(drCustomerSchema) });
 
-/** `{type, errors:[{code, parameter?, message}]}` (PHPSDK docs/Model/Errors.md). */
+/** `{type, errors:[{code, parameter?, message}]}` (DR's PHP SDK docs/Model/Errors.md). */
 export const drErrorBodySchema = z.looseObject({
   type: z.string().optional(),
   errors: z.array(z.looseObject({ code: z.string(), parameter: text, message: text })).min(1),
@@ -113,7 +113,7 @@ export interface DrTaxCertificateRequest {
   fileId?: string;
 }
 
-/** `CustomerRequest` / `UpdateCustomerRequest` (PHPSDK docs/Model/CustomerRequest.md). */
+/** `CustomerRequest` / `UpdateCustomerRequest` (DR's PHP SDK docs/Model/CustomerRequest.md). */
 export interface DrCustomerRequest {
   id?: string;
   email?: string;

@@ -12,7 +12,7 @@ import {
 } from './two-checkout.client';
 
 describe('2Checkout client', () => {
-  describe('X-Avangate-Authentication signer (vectors from providers.md 2.2)', () => {
+  describe('X-Avangate-Authentication signer (vectors from docs/providers/two-checkout.md#authentication)', () => {
     it.each([
       ['8AVANGATE', '2010-05-13 12:12:12', 'SECRET_KEY', 'md5', 'bf763db7d333e9c3038698cf59ada3e6'],
       ['8AVANGATE', '2010-05-13 12:12:12', 'SECRET_KEY', 'sha256', '29e85dbf92ce0113e7755c31c0438a7db98a4de9f910bf0a527e005f35e43739'],

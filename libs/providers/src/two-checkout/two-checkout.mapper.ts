@@ -63,7 +63,7 @@ export function toTcoLanguage(locale: string): string | undefined {
 export function tcoUnsupportedFields(customer: CustomerData): CanonicalField[] {
   const lost = new Set<CanonicalField>();
   if (customer.type !== undefined) lost.add('type');
-  // `Enabled` is derived from subscriptions at 2CO, not writable (S4: new customers are Inactive).
+  // `Enabled` is derived from subscriptions at 2CO, not writable (docs/providers/two-checkout.md: new customers are Inactive).
   if (!customer.enabled) lost.add('enabled');
   if (Object.keys(customer.metadata).length > 0) lost.add('metadata');
   if (customer.taxCertificates.length > 0) lost.add('taxCertificates');

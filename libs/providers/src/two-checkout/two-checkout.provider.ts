@@ -251,7 +251,7 @@ export class TwoCheckoutProvider implements CustomerProvider {
 
   /**
    * Read-modify-write: official samples read the customer, change it and PUT the whole object
-   * back (providers.md 2.6), so fields we do not model survive the update.
+   * back (docs/providers/two-checkout.md#create-and-update-semantics), so fields we do not model survive the update.
    */
   private async planUpdate(input: UpdateCustomerInput) {
     const current = await this.fetch(input.providerCustomerId ?? input.reference);
@@ -297,7 +297,7 @@ function referenceOf(customer: TcoCustomer, fallback: string): string {
 const customerPath = (reference: string) =>
   `/customers/${reference.startsWith('{') ? reference : encodeURIComponent(reference)}/`;
 
-// REST 6.0 paths end with a slash (S4 `servers` + paths; the official SDKs append it).
+// REST 6.0 paths end with a slash (docs/providers/two-checkout.md `servers` + paths; the official SDKs append it).
 function createRequest(body: TcoCustomerRequest): ProviderRequest {
   return { method: 'POST', path: '/customers/', body, idempotent: true };
 }
@@ -310,7 +310,7 @@ function putRequest(reference: string, body: TcoCustomerRequest): ProviderReques
   return { method: 'PUT', path: customerPath(reference), body, idempotent: true };
 }
 
-/** `endUserUpdate=true` also scrubs the end-user details on the customer's subscriptions (S4). */
+/** `endUserUpdate=true` also scrubs the end-user details on the customer's subscriptions (docs/providers/two-checkout.md). */
 function forgetRequest(current: TcoCustomer, reference: string, body: TcoCustomerRequest): ProviderRequest {
   return { ...putRequest(referenceOf(current, reference), body), query: { endUserUpdate: true } };
 }

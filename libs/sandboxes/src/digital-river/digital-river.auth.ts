@@ -4,7 +4,7 @@ import { drErrorResponse } from './digital-river.errors';
 /**
  * DR authenticates with `Authorization: Bearer <secret key>`; `sk_test_` keys are test mode and
  * plain `sk_` keys are live mode; there is no `sk_live_` prefix (developers.digitalriver.com
- * api-reference/authentication, quoted in PHPSDK lib/ObjectSerializer.php; providers.md §1.1).
+ * api-reference/authentication, quoted in DR's PHP SDK lib/ObjectSerializer.php; docs/providers/digital-river.md#transport-and-authentication).
  */
 export interface DigitalRiverPrincipal {
   secretKey: string;
@@ -25,7 +25,7 @@ export function assertSecretKeyFormat(key: string): void {
 }
 
 function unauthorized(message: string): AuthOutcome<DigitalRiverPrincipal> {
-  // The exact 401 body is undocumented (providers.md §1.7); this uses the documented shape and type.
+  // The exact 401 body is undocumented (docs/providers/digital-river.md#errors); this uses the documented shape and type.
   return { ok: false, response: drErrorResponse(401, 'unauthorized', [{ code: 'unauthorized', message }]) };
 }
 

@@ -1,8 +1,8 @@
 import { type SandboxResponse, SandboxHttpError } from '../shared/sandbox-server';
 
 /**
- * DR error body: `{type, errors: [{code, parameter?, message}]}` (PHPSDK docs/Model/Errors.md,
- * Error.md; GB examples show `parameter` may be absent). Types and codes come from the PHPSDK
+ * DR error body: `{type, errors: [{code, parameter?, message}]}` (DR's PHP SDK docs/Model/Errors.md,
+ * Error.md; DR's docs source examples show `parameter` may be absent). Types and codes come from the DR's PHP SDK
  * ObjectSerializer.php tables.
  */
 export interface DigitalRiverErrorItem {
@@ -42,7 +42,7 @@ export function drNotFound(parameter: string, message: string, code = 'not_found
   return drError(404, 'not_found', code, message, parameter);
 }
 
-/** Status -> DR error type, for injected faults and framework errors (the types PHPSDK lists). */
+/** Status -> DR error type, for injected faults and framework errors (the types DR's PHP SDK lists). */
 export function drErrorForStatus(status: number, message: string): SandboxResponse {
   const type =
     status === 401 || status === 403
@@ -62,7 +62,7 @@ export function drErrorForStatus(status: number, message: string): SandboxRespon
   return drErrorResponse(status, type, [{ code, message }]);
 }
 
-/** 429 with `Retry-After` in whole seconds (GB developer-resources/rate-limiting.md). */
+/** 429 with `Retry-After` in whole seconds (DR's docs source developer-resources/rate-limiting.md). */
 export function drRateLimited(retryAfterSeconds: number): SandboxResponse {
   return drErrorResponse(
     429,

@@ -33,7 +33,7 @@ import {
 export interface DigitalRiverSandboxOptions extends SandboxOptions {
   /**
    * Secret keys the sandbox accepts. `sk_test_…` keys are test mode, plain `sk_…` keys live mode
-   * (providers.md §1.1). Default: one fixed test key, returned as `secretKey`.
+   * (docs/providers/digital-river.md#transport-and-authentication). Default: one fixed test key, returned as `secretKey`.
    */
   secretKeys?: string[];
   /** `rateLimitPerSecond` applies to test keys (default 25/s); this one to live keys (default 250/s). */
@@ -50,7 +50,7 @@ export interface DigitalRiverSandboxOptions extends SandboxOptions {
 export interface DigitalRiverSandboxAdmin extends SandboxAdmin<DigitalRiverCustomer> {
   /**
    * Creates a reusable credit-card source, as DigitalRiver.js or Drop-in would in a browser with a
-   * public key (GB api-structure.md: sources are created client-side), ready to attach.
+   * public key (DR's docs source api-structure.md: sources are created client-side), ready to attach.
    */
   createSource(options?: SourceOptions): DigitalRiverSource;
   /** Every tax identifier, oldest first. */
@@ -65,7 +65,7 @@ export type RunningDigitalRiverSandbox = RunningSandbox<DigitalRiverCustomer> & 
   admin: DigitalRiverSandboxAdmin;
 };
 
-/** Default limits per key: 25/s in test mode, 250/s live (GB developer-resources/rate-limiting.md). */
+/** Default limits per key: 25/s in test mode, 250/s live (DR's docs source developer-resources/rate-limiting.md). */
 const DEFAULT_TEST_RATE_LIMIT = 25;
 const DEFAULT_LIVE_RATE_LIMIT = 250;
 /** The read right after `requestToBeForgotten` still shows the data; the next one does not. */
@@ -124,7 +124,7 @@ class DigitalRiverSandbox {
     this.cardPrng = new Prng(deriveSeed(this.seed, 'cards'));
   }
 
-  /** DR generates an id when the caller sends none (S0); S0's examples are 10-digit numbers. */
+  /** DR generates an id when the caller sends none (docs/providers/digital-river.md); docs/providers/digital-river.md's examples are 10-digit numbers. */
   private generateId(): string {
     for (;;) {
       const id = String(this.idPrng.int(1_000_000_000, 9_999_999_999));
@@ -134,7 +134,7 @@ class DigitalRiverSandbox {
 
   toApi(record: StoredCustomer): DigitalRiverCustomer {
     const d = record.data;
-    // Field order follows S2's examples; absent optional fields are omitted, like S0's 201 example.
+    // Field order follows docs/providers/digital-river.md's examples; absent optional fields are omitted, like docs/providers/digital-river.md's 201 example.
     const out: DigitalRiverCustomer = {
       id: d.id,
       createdTime: d.createdTime,
@@ -176,7 +176,7 @@ class DigitalRiverSandbox {
 
   /**
    * `defaultSourceId` must name a source of the same mode that is not another customer's; it is
-   * attached to this customer if it is not already. Create lists no 404 (PHPSDK), so this is a 400.
+   * attached to this customer if it is not already. Create lists no 404 (DR's PHP SDK), so this is a 400.
    */
   private checkDefaultSource(sourceId: string, customerId: string, liveMode: boolean): DigitalRiverSource {
     const source = this.store.sources.get(sourceId);
@@ -210,7 +210,7 @@ class DigitalRiverSandbox {
     const input = validateCreateCustomer(body);
     const id = input.id ?? this.generateId();
     if (this.store.has(id)) {
-      // 409 already_exists on a duplicate id (SFCC drCustomerHelper.js; PHPSDK error-code table).
+      // 409 already_exists on a duplicate id (DR's Salesforce connector drCustomerHelper.js; DR's PHP SDK error-code table).
       drError(409, 'conflict', 'already_exists', `Customer '${id}' already exists.`, 'id');
     }
     const source =
@@ -223,9 +223,9 @@ class DigitalRiverSandbox {
       createdTime: iso,
       updatedTime: iso,
       requestToBeForgotten: false,
-      // S0's examples send and return "individual"; the default when omitted is undocumented.
+      // docs/providers/digital-river.md's examples send and return "individual"; the default when omitted is undocumented.
       type: input.type ?? 'individual',
-      // `enabled` defaults to true (S3).
+      // `enabled` defaults to true (docs/providers/digital-river.md).
       enabled: input.enabled ?? true,
       liveMode: principal.liveMode,
     };
@@ -274,7 +274,7 @@ class DigitalRiverSandbox {
       input.defaultSourceId != null
         ? this.checkDefaultSource(input.defaultSourceId, id, principal.liveMode)
         : undefined;
-    // Partial update: only the fields sent change (providers.md §1.5 [I]); nested objects such as
+    // Partial update: only the fields sent change (docs/providers/digital-river.md#writing-customers); nested objects such as
     // `shipping` are replaced as a whole.
     this.store.change(
       record,
@@ -427,7 +427,7 @@ class DigitalRiverSandbox {
       flow: 'standard',
       state: 'chargeable',
       metadata: options.metadata ?? {},
-      // Sources come from a checkout's payment session in DigitalRiver.js (GB api-structure.md).
+      // Sources come from a checkout's payment session in DigitalRiver.js (DR's docs source api-structure.md).
       paymentSessionId: randomUUID(),
       liveMode: options.liveMode ?? false,
     };
@@ -438,7 +438,7 @@ class DigitalRiverSandbox {
   findTaxIdentifier(id: string, principal: DigitalRiverPrincipal) {
     const tax = this.store.taxIdentifiers.get(id);
     if (!tax || tax.liveMode !== principal.liveMode) {
-      // GB integration-options/checkouts/creating-checkouts/tax-identifiers.md shows this exact body.
+      // DR's docs source integration-options/checkouts/creating-checkouts/tax-identifiers.md shows this exact body.
       return drNotFound('id', `Tax identifier '${id}' not found.`);
     }
     return tax;
@@ -447,7 +447,7 @@ class DigitalRiverSandbox {
   createTaxIdentifier(body: unknown, principal: DigitalRiverPrincipal): DigitalRiverTaxIdentifier {
     const input = validateTaxIdentifierCreate(body);
     const now = new Date().toISOString();
-    // New tax identifiers start `pending` (GB tax-identifiers.md); verification is not simulated.
+    // New tax identifiers start `pending` (DR's docs source tax-identifiers.md); verification is not simulated.
     return publicTaxIdentifier(
       this.store.addTaxIdentifier({
         id: randomUUID(),
@@ -492,7 +492,7 @@ class DigitalRiverSandbox {
 
   deleteTaxIdentifier(id: string, principal: DigitalRiverPrincipal): void {
     const tax = this.findTaxIdentifier(id, principal);
-    // Deleting is also how a tax identifier is detached from its customer (GB tax-identifiers.md).
+    // Deleting is also how a tax identifier is detached from its customer (DR's docs source tax-identifiers.md).
     const owner = tax.customerId === undefined ? undefined : this.store.get(tax.customerId);
     if (owner) {
       this.store.change(
@@ -513,7 +513,7 @@ class DigitalRiverSandbox {
     const tax = this.findTaxIdentifier(taxId, principal);
     if (tax.customerId === customerId) return publicTaxIdentifier(tax);
     if (tax.customerId !== undefined) {
-      // 409 customer_not_updateable when attached to another customer (GB tax-identifiers.md).
+      // 409 customer_not_updateable when attached to another customer (DR's docs source tax-identifiers.md).
       drError(
         409,
         'conflict',
@@ -522,7 +522,7 @@ class DigitalRiverSandbox {
         'taxId',
       );
     }
-    // At most one tax identifier per type per customer (GB tax-identifiers.md).
+    // At most one tax identifier per type per customer (DR's docs source tax-identifiers.md).
     const sameType = record.taxIdentifierIds.some(
       (id) => this.store.taxIdentifiers.get(id)?.type === tax.type,
     );
@@ -654,15 +654,15 @@ export async function startDigitalRiverSandbox(
         bucket: principal.secretKey,
         perSecond: principal.liveMode ? limits.live : limits.test,
       }),
-      // Every response carries a request id (PHPSDK ObjectSerializer.php; PM sample headers).
+      // Every response carries a request id (DR's PHP SDK ObjectSerializer.php; DR's Postman collection sample headers).
       commonHeaders: () => ({ 'x-dr-requestid': randomUUID() }),
     },
     '',
     options,
   );
 
-  // Routes: S2/S3 customers reference, PHPSDK CustomersApi/TaxIdentifiersApi. The
-  // `DigitalRiver-Version` header is accepted and ignored: the sandbox implements 2021-12-13 (S3).
+  // Routes: docs/providers/digital-river.md customers reference, DR's PHP SDK CustomersApi/TaxIdentifiersApi. The
+  // `DigitalRiver-Version` header is accepted and ignored: the sandbox implements 2021-12-13 (docs/providers/digital-river.md).
   server.route('POST', '/customers', (req, p) => {
     return { status: 201, body: sandbox.toApi(sandbox.createCustomer(req.body, p)) };
   });

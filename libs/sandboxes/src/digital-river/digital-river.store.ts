@@ -11,7 +11,7 @@ import {
  * cursors are found by binary search), and an email index so the `email` filter does not scan.
  */
 export interface StoredCustomer {
-  /** Creation sequence: the list order (DR lists newest first; PHPSDK ObjectSerializer "Pagination"). */
+  /** Creation sequence: the list order (DR lists newest first; DR's PHP SDK ObjectSerializer "Pagination"). */
   seq: number;
   createdMs: number;
   updatedMs: number;
@@ -62,7 +62,7 @@ function lowerBound(items: readonly { seq: number }[], seq: number): number {
 
 /**
  * Newest-first cursor pagination over `items` (ascending by seq). If both cursors are given only
- * `endingBefore` is used (PHPSDK ObjectSerializer "Pagination").
+ * `endingBefore` is used (DR's PHP SDK ObjectSerializer "Pagination").
  */
 export function paginate<T extends { seq: number }>(
   items: readonly T[],

@@ -1,7 +1,7 @@
 /**
- * Digital River resources as the API returns them (PHPSDK docs/Model/Customer.md, S2/S3).
- * Timestamps are ISO-8601 UTC with milliseconds and `Z` (GB api-structure.md "Dates and times");
- * the Java date objects in S2's examples are a doc-rendering artifact.
+ * Digital River resources as the API returns them (DR's PHP SDK docs/Model/Customer.md, docs/providers/digital-river.md).
+ * Timestamps are ISO-8601 UTC with milliseconds and `Z` (DR's docs source api-structure.md "Dates and times");
+ * the Java date objects in docs/providers/digital-river.md's examples are a doc-rendering artifact.
  */
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 
@@ -11,7 +11,7 @@ export interface DigitalRiverAddress {
   city?: string;
   postalCode?: string;
   state?: string;
-  /** ISO 3166-1 alpha-2; required whenever an address is sent (PHPSDK lib/Model/Address.php). */
+  /** ISO 3166-1 alpha-2; required whenever an address is sent (DR's PHP SDK lib/Model/Address.php). */
   country: string;
 }
 

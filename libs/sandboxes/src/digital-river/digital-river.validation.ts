@@ -9,19 +9,19 @@ import {
 } from './digital-river.types';
 
 /**
- * Request validation with DR's documented codes (PHPSDK ObjectSerializer.php error-code table):
+ * Request validation with DR's documented codes (DR's PHP SDK ObjectSerializer.php error-code table):
  * every problem in a request is reported at once, as an `errors[]` entry with the offending
  * `parameter` (dotted path for nested fields).
  */
 
-/** `id` <= 40 characters, else 400 invalid_parameter (S0 "Unique identifier"). */
+/** `id` <= 40 characters, else 400 invalid_parameter (docs/providers/digital-river.md "Unique identifier"). */
 export const MAX_CUSTOMER_ID_LENGTH = 40;
-/** Metadata limits: 20 keys, key <= 40 chars, value <= 500 chars (DR "Working with metadata"; PHPSDK). */
+/** Metadata limits: 20 keys, key <= 40 chars, value <= 500 chars (DR "Working with metadata"; DR's PHP SDK). */
 export const MAX_METADATA_KEYS = 20;
 export const MAX_METADATA_KEY_LENGTH = 40;
 export const MAX_METADATA_VALUE_LENGTH = 500;
 
-/** Supported locales (GB integration-options/checkouts/creating-checkouts/designating-a-locale.md). */
+/** Supported locales (DR's docs source integration-options/checkouts/creating-checkouts/designating-a-locale.md). */
 export const SUPPORTED_LOCALES: ReadonlySet<string> = new Set([
   'fr_BE',
   'fr_CH',
@@ -49,13 +49,13 @@ export const SUPPORTED_LOCALES: ReadonlySet<string> = new Set([
   'en_US',
 ]);
 
-/** PHPSDK lib/Model/CustomerType.php. */
+/** DR's PHP SDK lib/Model/CustomerType.php. */
 const CUSTOMER_TYPES: ReadonlySet<string> = new Set(['individual', 'business']);
 
 const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 /**
- * Fields of CustomerRequest (create) and UpdateCustomerRequest (PHPSDK docs/Model; S3): the same
+ * Fields of CustomerRequest (create) and UpdateCustomerRequest (DR's PHP SDK docs/Model; docs/providers/digital-river.md): the same
  * set, but only create takes an `id` and only update takes `requestToBeForgotten`.
  */
 const SHARED_FIELDS = [
@@ -223,7 +223,7 @@ function shipping(c: Collector, value: unknown): DigitalRiverShipping | undefine
         ADDRESS_FIELDS,
         'shipping.address.',
       );
-      // Country is required whenever an address is sent (PHPSDK lib/Model/Address.php listInvalidProperties).
+      // Country is required whenever an address is sent (DR's PHP SDK lib/Model/Address.php listInvalidProperties).
       if (address['country'] === undefined || address['country'] === null) {
         c.add('missing_parameter', 'shipping.address.country', "'shipping.address.country' is required.");
       } else if (parsed.country !== undefined && !/^[A-Z]{2}$/.test(parsed.country)) {
@@ -388,7 +388,7 @@ function single(c: Collector, query: Record<string, string | string[]>, name: st
 }
 
 function pageParameters(c: Collector, query: Record<string, string | string[]>): PageQuery {
-  // limit 1-100, default 10 (S2/S3 list parameters).
+  // limit 1-100, default 10 (docs/providers/digital-river.md list parameters).
   const rawLimit = single(c, query, 'limit');
   let limit = 10;
   if (rawLimit !== undefined) {
@@ -414,7 +414,7 @@ function timestamp(c: Collector, raw: string, parameter: string): number | undef
   return ms;
 }
 
-/** `GET /customers` query (S2/S3; PHPSDK docs/Api/CustomersApi.md for ids and time operators). */
+/** `GET /customers` query (docs/providers/digital-river.md; DR's PHP SDK docs/Api/CustomersApi.md for ids and time operators). */
 export function validateCustomerListQuery(query: Record<string, string | string[]>): CustomerListQuery {
   const c = new Collector();
   for (const key of Object.keys(query)) {
@@ -423,7 +423,7 @@ export function validateCustomerListQuery(query: Record<string, string | string[
   const out: CustomerListQuery = pageParameters(c, query);
   const mail = single(c, query, 'email');
   if (mail !== undefined) out.email = mail;
-  // The SDK sends ids form/explode: `ids=a&ids=b` (PHPSDK serializeCollection($ids,'form',true)).
+  // The SDK sends ids form/explode: `ids=a&ids=b` (DR's PHP SDK serializeCollection($ids,'form',true)).
   const ids = query['ids'];
   if (ids !== undefined) out.ids = Array.isArray(ids) ? ids : [ids];
   const forgotten = single(c, query, 'requestToBeForgotten');
@@ -464,7 +464,7 @@ export function validatePageQuery(query: Record<string, string | string[]>): Pag
   return out;
 }
 
-/** `POST /tax-identifiers {type, value}` (PHPSDK docs/Api/TaxIdentifiersApi.md; GB tax-identifiers.md). */
+/** `POST /tax-identifiers {type, value}` (DR's PHP SDK docs/Api/TaxIdentifiersApi.md; DR's docs source tax-identifiers.md). */
 export function validateTaxIdentifierCreate(body: unknown): { type: string; value: string } {
   const c = new Collector();
   const value = isRecord(body) ? body : {};

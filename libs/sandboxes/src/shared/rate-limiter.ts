@@ -4,7 +4,7 @@
  * A bucket holds at most `perSecond` tokens and refills continuously, which matches "N requests per
  * second" without the double-burst a fixed window allows at its edges. When empty, the caller gets
  * the whole seconds until a token is back, for the `Retry-After` header (DR documents integer
- * seconds; see GB developer-resources/rate-limiting.md).
+ * seconds; see DR's docs source developer-resources/rate-limiting.md).
  */
 interface Bucket {
   tokens: number;

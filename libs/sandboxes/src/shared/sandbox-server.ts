@@ -69,7 +69,7 @@ export class SandboxServer<P> {
       logger: false,
       // Hung requests (fault injection) must not keep close() waiting forever.
       forceCloseConnections: true,
-      // 2CO documents paths with a trailing slash but SDKs differ (S4, providers.md §2.1): accept both.
+      // 2CO documents paths with a trailing slash but SDKs differ (docs/providers/two-checkout.md, docs/providers/two-checkout.md#transport): accept both.
       routerOptions: { ignoreTrailingSlash: true, maxParamLength: 1000 },
       bodyLimit: 1024 * 1024,
     });

@@ -3,7 +3,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 /**
  * 2Checkout REST 6.0 authentication: the `X-Avangate-Authentication` header
  * `code="{MERCHANT_CODE}" date="{YYYY-MM-DD HH:MM:SS UTC}" hash="{HEX}" algo="{ALGO}"`
- * (docs.2checkout.com api-reference/reference/authentication; providers.md §2.2).
+ * (docs.2checkout.com api-reference/reference/authentication; docs/providers/two-checkout.md#authentication).
  *
  * The hash is an HMAC, keyed with the account's secret key, of
  * `byteLength(code) + code + byteLength(date) + date`, in lower-case hex.
@@ -44,7 +44,7 @@ const HEADER_PAIR = /([A-Za-z]+)\s*=\s*(?:"([^"]*)"|'([^']*)')/g;
 /**
  * Parses `key="value"` / `key='value'` pairs, with or without whitespace between them: REST 4.0/5.0
  * docs allow single quotes, 2checkout-node(-sdk) sends them, and the .NET and node SDKs emit no
- * space before `algo=` (providers.md §2.2 "Header parsing quirks").
+ * space before `algo=` (docs/providers/two-checkout.md#authentication "Header parsing quirks").
  */
 export function parseAvangateAuthentication(header: string): Record<string, string> {
   const fields: Record<string, string> = {};
@@ -79,9 +79,9 @@ export function parseAvangateDate(date: string): number {
 export interface AvangateVerifyOptions {
   /** Merchant code -> secret key. */
   merchants: ReadonlyMap<string, string>;
-  /** Largest accepted |server time - header date|; undocumented by 2CO (providers.md §2.2). */
+  /** Largest accepted |server time - header date|; undocumented by 2CO (docs/providers/two-checkout.md#authentication). */
   skewSeconds: number;
-  /** Accept a header without `algo` as legacy HMAC-MD5 (being decommissioned; providers.md §2.2). */
+  /** Accept a header without `algo` as legacy HMAC-MD5 (being decommissioned; docs/providers/two-checkout.md#authentication). */
   allowMd5: boolean;
   nowMs?: number;
 }

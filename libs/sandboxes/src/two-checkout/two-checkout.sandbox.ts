@@ -36,7 +36,7 @@ export const DEFAULT_TWO_CHECKOUT_MERCHANT_CODE = 'SANDBOXMERCHANT';
 export const DEFAULT_TWO_CHECKOUT_SECRET_KEY = 'sandbox-secret-key-3c1f0e2d9b8a7c6d5e4f';
 const DEFAULT_SKEW_SECONDS = 600;
 
-/** Base path of the REST 6.0 API (S4 `servers`: https://api.2checkout.com/rest/6.0). */
+/** Base path of the REST 6.0 API (docs/providers/two-checkout.md `servers`: https://api.2checkout.com/rest/6.0). */
 const BASE_PATH = '/rest/6.0';
 
 /** Methods a customer resource supports (REST 3.0 recorded header `allow=HEAD,GET,PUT`). */
@@ -85,7 +85,7 @@ export async function startTwoCheckoutSandbox(
   const merchants = new Map([[merchantCode, secretKey]]);
   const skewSeconds = options.skewSeconds ?? DEFAULT_SKEW_SECONDS;
   const allowMd5 = options.allowMd5 ?? true;
-  // 2CO publishes no rate limit (providers.md §2.7), so the limiter is off unless configured.
+  // 2CO publishes no rate limit (docs/providers/two-checkout.md#errors), so the limiter is off unless configured.
   let rateLimit = options.rateLimitPerSecond ?? 0;
   const store = new TwoCheckoutStore();
 
@@ -118,7 +118,7 @@ export async function startTwoCheckoutSandbox(
       duplicateExternal(fields.ExternalCustomerReference ?? '');
     return { status: 200, body: store.insert(fields).reference };
   });
-  // There is no list/search in REST 6.0 (S4) and `/customers/` only takes POST (REST 3.0 `allow=POST`).
+  // There is no list/search in REST 6.0 (docs/providers/two-checkout.md) and `/customers/` only takes POST (REST 3.0 `allow=POST`).
   server.route(['GET', 'PUT', 'DELETE', 'PATCH'], '/customers', () =>
     tcoError(405, 'METHOD_NOT_ALLOWED', 'Only POST is allowed on /customers/.', { allow: 'POST' }),
   );
@@ -126,8 +126,8 @@ export async function startTwoCheckoutSandbox(
     const record = store.find(param(req, 'ref')) ?? notFound(param(req, 'ref'));
     return { status: 200, body: store.toApi(record) };
   });
-  // Update replaces the whole object (providers.md §2.6) and is addressed by the internal reference
-  // only (S4 PUT: "Internal 2Checkout customer reference"). Answers `true`, like JSON-RPC updateCustomer.
+  // Update replaces the whole object (docs/providers/two-checkout.md#create-and-update-semantics) and is addressed by the internal reference
+  // only (docs/providers/two-checkout.md PUT: "Internal 2Checkout customer reference"). Answers `true`, like JSON-RPC updateCustomer.
   server.route('PUT', '/customers/:ref', (req) => {
     const record = store.byInternal(param(req, 'ref')) ?? notFound(param(req, 'ref'));
     const fields = validateCustomerInformation(req.body);
@@ -137,11 +137,11 @@ export async function startTwoCheckoutSandbox(
     store.replace(record, fields);
     return { status: 200, body: true };
   });
-  // No customer delete exists in REST, JSON-RPC or SOAP (S4; providers.md §2.6).
+  // No customer delete exists in REST, JSON-RPC or SOAP (docs/providers/two-checkout.md; docs/providers/two-checkout.md#create-and-update-semantics).
   server.route(['DELETE', 'POST', 'PATCH'], '/customers/:ref', () =>
     tcoError(405, 'METHOD_NOT_ALLOWED', 'Customers cannot be deleted or patched.', { allow: CUSTOMER_ALLOW }),
   );
-  // S4 "Delete customer credit card": 200 {Deleted:true}; 400 {Deleted:false, Errors:[...]}.
+  // docs/providers/two-checkout.md "Delete customer credit card": 200 {Deleted:true}; 400 {Deleted:false, Errors:[...]}.
   server.route('DELETE', '/customers/:ref/credit-card/:token', (req) => {
     const record = store.find(param(req, 'ref')) ?? notFound(param(req, 'ref'));
     const token = param(req, 'token');

@@ -41,7 +41,7 @@ export class TwoCheckoutStore {
   }
 
   /**
-   * One path serves both references (S4 "Internal 2Checkout customer reference or your customer
+   * One path serves both references (docs/providers/two-checkout.md "Internal 2Checkout customer reference or your customer
    * identifier"): all digits is tried as the internal reference first, then as an external one.
    */
   find(reference: string): StoredTwoCheckoutCustomer | undefined {

@@ -1,5 +1,5 @@
 /**
- * A 2Checkout customer as `GET /rest/6.0/customers/{ref}/` returns it (S4 CustomerInformation;
+ * A 2Checkout customer as `GET /rest/6.0/customers/{ref}/` returns it (docs/providers/two-checkout.md CustomerInformation;
  * recorded responses in avangate-ruby-rest-code-samples Customers/Details/get-customer.rb and the
  * PHP SOAP/JSON-RPC samples: absent fields come back null, `Language` as "", `CountryCode` lower-case).
  */
@@ -26,11 +26,11 @@ export interface TwoCheckoutCustomerFields {
 export interface TwoCheckoutCustomer extends TwoCheckoutCustomerFields {
   /** The numeric internal reference, as a string on GET. The name used by REST 3.0 and JSON-RPC/SOAP 6.0. */
   AvangateCustomerReference: string;
-  /** Same value under the REST 6.0 OAS name (S4); providers.md §2.5 says accept both. */
+  /** Same value under the REST 6.0 OAS name (docs/providers/two-checkout.md); docs/providers/two-checkout.md#create-and-update-semantics says accept both. */
   CustomerReference: string;
   /** Filled only when retrieved by SSO token (verifone.cloud SOAP 5.0 009Customer): always [] here. */
   ExistingCards: unknown[];
-  /** Derived from subscriptions: false until one is assigned (S4 create overview). */
+  /** Derived from subscriptions: false until one is assigned (docs/providers/two-checkout.md create overview). */
   Enabled: boolean;
   Trial: boolean;
   /** The customer's credit line (REST 6.0 OAS `Credit`); null: the merchant granted none. */

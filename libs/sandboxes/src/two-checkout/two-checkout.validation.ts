@@ -2,9 +2,9 @@ import { tcoError } from './two-checkout.errors';
 import { type TwoCheckoutCustomerFields } from './two-checkout.types';
 
 /**
- * CustomerInformation validation. The REST OAS (S4) marks every field optional, but the SOAP and
+ * CustomerInformation validation. The REST OAS (docs/providers/two-checkout.md) marks every field optional, but the SOAP and
  * JSON-RPC 6.0 Customer object docs mark FirstName, LastName, Address1, City, Zip, CountryCode and
- * Email required; we follow those (providers.md §2.4). 2CO answers with one error at a time.
+ * Email required; we follow those (docs/providers/two-checkout.md#the-customer-object-customerinformation). 2CO answers with one error at a time.
  */
 const REQUIRED = ['FirstName', 'LastName', 'Address1', 'City', 'Zip', 'CountryCode', 'Email'] as const;
 const OPTIONAL = [
@@ -26,7 +26,7 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 
 /**
  * Validates a create or PUT body into the full writable field set. PUT replaces the whole object,
- * so fields not sent become null (providers.md §2.6: official samples read, modify, write it all).
+ * so fields not sent become null (docs/providers/two-checkout.md#create-and-update-semantics: official samples read, modify, write it all).
  * Read-only fields (CustomerReference, ExistingCards, Enabled, Trial, Credit) and unknown fields
  * are ignored, as a tolerant server would.
  */
@@ -74,7 +74,7 @@ export function validateCustomerInformation(body: unknown): TwoCheckoutCustomerF
     Phone: text['Phone'] ?? null,
     Fax: text['Fax'] ?? null,
     Email: email,
-    // Absent Language comes back as "" (PHP JSON-RPC sample output, providers.md §2.8).
+    // Absent Language comes back as "" (PHP JSON-RPC sample output, docs/providers/two-checkout.md#create-and-update-semantics).
     Language: language?.toLowerCase() ?? '',
   };
 }
