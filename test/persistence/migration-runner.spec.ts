@@ -121,6 +121,7 @@ describe.each(targets)('migration runner on %s', (_kind, makeTarget) => {
       'provider_calls',
       'provider_links',
       'rate_budgets',
+      'rate_limits',
       'webhook_deliveries',
       'webhook_endpoints',
     ]);

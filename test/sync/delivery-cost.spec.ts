@@ -77,6 +77,59 @@ describe('delivery cost and wake-up', () => {
     });
   });
 
+  it('updates, forgets and deletes with the calls the provider READMEs publish', async () => {
+    const created = await api().post('/v1/customers').set(auth).send(customer()).expect(201);
+    const id = created.body.id as string;
+    await synced(id, 'digital-river');
+    await synced(id, 'two-checkout');
+
+    let before = requests();
+    await api().patch(`/v1/customers/${id}`).set(auth).send({ phone: '952-222-2222' }).expect(200);
+    await synced(id, 'digital-river');
+    await synced(id, 'two-checkout');
+    // DR: read, then send the difference. 2CO: read, read the raw copy its PUT replaces whole,
+    // PUT, read back what it stored (the PUT answers no customer).
+    expect(since(before)).toEqual({
+      'dr GET /customers/:id': 1,
+      'dr POST /customers/:id': 1,
+      '2co GET /customers/:ref': 3,
+      '2co PUT /customers/:ref': 1,
+    });
+
+    const other = await api().post('/v1/customers').set(auth).send(customer()).expect(201);
+    await synced(other.body.id, 'two-checkout');
+    before = requests();
+    await api().post(`/v1/customers/${other.body.id}/forget`).set(auth).expect(200);
+    await eventually('both erasures confirmed', async () => {
+      const links = (await linksOf(other.body.id)).providers as { erasure?: { status: string } | null }[];
+      return links.every((l) => l.erasure?.status === 'erased' || l.erasure?.status === 'partial')
+        ? true
+        : undefined;
+    });
+    const forgotten = since(before);
+    // DR erases after the request is recorded: read, request, then read back until it is gone.
+    expect(forgotten['dr POST /customers/:id']).toBe(1);
+    expect(forgotten['dr GET /customers/:id']).toBeGreaterThanOrEqual(2);
+    // 2CO: read, read the raw copy, PUT the scrubbed copy, read it back, confirm.
+    expect(forgotten['2co GET /customers/:ref']).toBe(4);
+    expect(forgotten['2co PUT /customers/:ref']).toBe(1);
+
+    before = requests();
+    await api().delete(`/v1/customers/${id}`).set(auth);
+    await eventually('the delete settled everywhere', async () => {
+      const res = await api().get(`/v1/customers/${id}`).set(auth);
+      const links = (res.body.providers ?? []) as { status: string; provider: string }[];
+      return links.every((l) => l.status === 'synced') ? true : undefined;
+    });
+    // DR: delete, then read back to confirm it is gone. 2CO has no delete: scrubbed as by forget.
+    expect(since(before)).toEqual({
+      'dr DELETE /customers/:id': 1,
+      'dr GET /customers/:id': 1,
+      '2co GET /customers/:ref': 4,
+      '2co PUT /customers/:ref': 1,
+    });
+  });
+
   it('wakes for a retry when its backoff is due', async () => {
     dr().setFaults({ 'POST /customers': { errorRate: 1, errorStatus: 503 } });
     const res = await api().post('/v1/customers').set(auth).send(customer()).expect(201);
