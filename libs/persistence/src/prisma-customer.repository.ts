@@ -435,42 +435,28 @@ async function recordCreated(tx: Tx, row: CustomerRow): Promise<void> {
 }
 
 /** The canonical fields as an event carries them (what the resource shows; scrubbed on forget). */
+const SNAPSHOT_FIELDS = [
+  'externalReference',
+  'email',
+  'givenName',
+  'familyName',
+  'companyName',
+  'phone',
+  'address',
+  'locale',
+  'type',
+  'enabled',
+  'metadata',
+  'taxIdentifiers',
+  'taxCertificates',
+  'sourceIds',
+  'defaultSourceId',
+] as const satisfies readonly (keyof CustomerData)[];
+
 function snapshotOf(data: CustomerData): Prisma.InputJsonObject {
-  const {
-    externalReference,
-    email,
-    givenName,
-    familyName,
-    companyName,
-    phone,
-    address,
-    locale,
-    type,
-    enabled,
-    metadata,
-    taxIdentifiers,
-    taxCertificates,
-    sourceIds,
-    defaultSourceId,
-  } = data;
+  // Through JSON: absent fields drop out and dates become strings, as a JSON column holds them.
   return JSON.parse(
-    JSON.stringify({
-      externalReference,
-      email,
-      givenName,
-      familyName,
-      companyName,
-      phone,
-      address,
-      locale,
-      type,
-      enabled,
-      metadata,
-      taxIdentifiers,
-      taxCertificates,
-      sourceIds,
-      defaultSourceId,
-    }),
+    JSON.stringify(Object.fromEntries(SNAPSHOT_FIELDS.map((field) => [field, data[field]]))),
   ) as Prisma.InputJsonObject;
 }
 

@@ -1,48 +1,26 @@
-import {
-  Inject,
-  Injectable,
-  Logger,
-  type OnApplicationBootstrap,
-  type OnApplicationShutdown,
-} from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 
 import { GATEWAY_CONFIG } from '../config/config.module';
 import { type GatewayConfig } from '../config/gateway.config';
+import { PeriodicTask } from '../periodic-task';
 import { EventStore } from './event-store';
 
 /** Purges events older than EVENT_RETENTION_HOURS, a few times per retention period (hourly at most). */
 @Injectable()
-export class EventRetention implements OnApplicationBootstrap, OnApplicationShutdown {
-  private readonly logger = new Logger('EventRetention');
+export class EventRetention extends PeriodicTask {
   private readonly retentionMs: number;
-  private timer: NodeJS.Timeout | undefined;
-  private purging: Promise<void> | undefined;
 
   constructor(
     private readonly events: EventStore,
     @Inject(GATEWAY_CONFIG) config: GatewayConfig,
   ) {
-    this.retentionMs = config.EVENT_RETENTION_HOURS * 3_600_000;
+    const retentionMs = config.EVENT_RETENTION_HOURS * 3_600_000;
+    super(new Logger('EventRetention'), Math.max(1_000, Math.min(3_600_000, retentionMs / 4)));
+    this.retentionMs = retentionMs;
   }
 
-  onApplicationBootstrap(): void {
-    const everyMs = Math.max(1_000, Math.min(3_600_000, this.retentionMs / 4));
-    this.timer = setInterval(() => {
-      this.purging ??= this.purge().finally(() => (this.purging = undefined));
-    }, everyMs).unref();
-  }
-
-  async onApplicationShutdown(): Promise<void> {
-    clearInterval(this.timer);
-    await this.purging;
-  }
-
-  private async purge(): Promise<void> {
-    try {
-      const purged = await this.events.purgeOlderThan(new Date(Date.now() - this.retentionMs));
-      if (purged > 0) this.logger.log({ purged }, 'expired events purged');
-    } catch (error) {
-      this.logger.error({ error: (error as Error).name }, 'event purge failed; trying again later');
-    }
+  protected async runOnce(): Promise<void> {
+    const purged = await this.events.purgeOlderThan(new Date(Date.now() - this.retentionMs));
+    if (purged > 0) this.logger.log({ purged }, 'expired events purged');
   }
 }

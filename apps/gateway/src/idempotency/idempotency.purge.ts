@@ -1,13 +1,8 @@
-import {
-  Inject,
-  Injectable,
-  Logger,
-  type OnApplicationBootstrap,
-  type OnApplicationShutdown,
-} from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 
 import { GATEWAY_CONFIG } from '../config/config.module';
 import { type GatewayConfig } from '../config/gateway.config';
+import { PeriodicTask } from '../periodic-task';
 import { IdempotencyStore } from './idempotency.store';
 
 /**
@@ -17,35 +12,16 @@ import { IdempotencyStore } from './idempotency.store';
  * harmless.
  */
 @Injectable()
-export class IdempotencyPurge implements OnApplicationBootstrap, OnApplicationShutdown {
-  private readonly logger = new Logger('Idempotency');
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-
+export class IdempotencyPurge extends PeriodicTask {
   constructor(
     private readonly store: IdempotencyStore,
-    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
-  ) {}
-
-  onApplicationBootstrap(): void {
-    this.timer = setInterval(() => {
-      this.running ??= this.purge().finally(() => (this.running = undefined));
-    }, this.config.IDEMPOTENCY_PURGE_INTERVAL_SECONDS * 1000);
-    this.timer.unref();
+    @Inject(GATEWAY_CONFIG) config: GatewayConfig,
+  ) {
+    super(new Logger('Idempotency'), config.IDEMPOTENCY_PURGE_INTERVAL_SECONDS * 1000);
   }
 
-  async onApplicationShutdown(): Promise<void> {
-    clearInterval(this.timer);
-    await this.running;
-  }
-
-  private async purge(): Promise<void> {
-    try {
-      const purged = await this.store.purgeExpired();
-      if (purged > 0) this.logger.log({ purged }, 'expired idempotency records purged');
-    } catch (error) {
-      // The next round tries again; until then the expired keys only take room.
-      this.logger.warn({ error: (error as Error).name }, 'could not purge expired idempotency records');
-    }
+  protected async runOnce(): Promise<void> {
+    const purged = await this.store.purgeExpired();
+    if (purged > 0) this.logger.log({ purged }, 'expired idempotency records purged');
   }
 }
