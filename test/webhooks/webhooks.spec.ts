@@ -263,6 +263,9 @@ describe('webhook delivery', () => {
       expect(await gateway.app.get(WebhookStore).deliveryCounts()).toEqual([
         { status: 'delivered', outcome: 'delivered', count: 3 },
       ]);
+      // …and what /metrics exposes from them.
+      const metrics = await api().get('/metrics').set(admin).expect(200);
+      expect(metrics.text).toContain('csg_webhook_deliveries{status="delivered",outcome="delivered"} 3');
     });
   });
 
