@@ -70,6 +70,13 @@ const endpoints: Endpoint[] = Object.entries(document.paths).flatMap(([path, ite
   }),
 );
 
+/**
+ * Operations whose example names a resource only a running gateway's history holds, which no
+ * request creates and a fresh gateway cannot have: a past delivery of an event to an endpoint.
+ * test/webhooks/webhooks.spec.ts sends them against such a history.
+ */
+const NEEDS_HISTORY = new Set(['post /v1/webhook-endpoints/{id}/deliveries/{deliveryId}/redeliver']);
+
 function resolveSchema(schema: Schema | undefined): Schema | undefined {
   if (schema?.$ref === undefined) return schema;
   return resolveSchema(document.components.schemas[schema.$ref.replace('#/components/schemas/', '')]);
@@ -303,7 +310,12 @@ describe('the OpenAPI examples, sent as-is to a fresh gateway', () => {
     return {
       status: response.status,
       headers: response.headers,
-      body: (text === '' ? null : JSON.parse(text)) as Json,
+      // Prometheus text (`/metrics`) is not JSON: it is kept as the string it is.
+      body: (text === ''
+        ? null
+        : (response.headers.get('content-type') ?? '').includes('json')
+          ? JSON.parse(text)
+          : text) as Json,
     };
   }
 
@@ -375,9 +387,20 @@ describe('the OpenAPI examples, sent as-is to a fresh gateway', () => {
     for (const parameter of endpoint.operation.parameters ?? []) {
       const example = parameterExample(parameter);
       if (parameter.in !== 'path' || example === undefined || known.has(example)) continue;
-      const collection = endpoint.path.slice(0, endpoint.path.indexOf(`/{${parameter.name}}`));
-      if (!endpoints.some(({ method, path }) => method === 'get' && path === collection)) continue;
-      const page = await send({ name: 'list', method: 'GET', path: collection, query: {}, headers: {} });
+      // The nested collection (with the ids already known filled in), else the top-level one the
+      // parameter names (`eventId`: /v1/events).
+      const nested = endpoint.path.slice(0, endpoint.path.indexOf(`/{${parameter.name}}`));
+      const topLevel = `/v1/${parameter.name.replace(/Id$/, '')}s`;
+      const collection = [nested, topLevel].find((candidate) =>
+        endpoints.some(({ method, path }) => method === 'get' && path === candidate),
+      );
+      if (collection === undefined) continue;
+      const filled = (endpoint.operation.parameters ?? []).reduce((path, other) => {
+        const otherExample = parameterExample(other);
+        const real = otherExample === undefined ? undefined : ids.get(otherExample);
+        return real === undefined ? path : path.replace(`{${other.name}}`, encodeURIComponent(real));
+      }, collection);
+      const page = await send({ name: 'list', method: 'GET', path: filled, query: {}, headers: {} });
       const first = (page.body as { data?: { id?: unknown }[] } | null)?.data?.[0]?.id;
       if (typeof first === 'string') listed.set(example, first);
     }
@@ -390,7 +413,9 @@ describe('the OpenAPI examples, sent as-is to a fresh gateway', () => {
   });
 
   it.each(
-    endpoints.map((endpoint) => [`${endpoint.method.toUpperCase()} ${endpoint.path}`, endpoint] as const),
+    endpoints
+      .filter((endpoint) => !NEEDS_HISTORY.has(`${endpoint.method} ${endpoint.path}`))
+      .map((endpoint) => [`${endpoint.method.toUpperCase()} ${endpoint.path}`, endpoint] as const),
   )('%s succeeds with its examples', async (_name, endpoint) => {
     for (const example of exampleRequests(endpoint)) {
       const request = substitute(example, await listedFor(endpoint, await fixturesFor(example)));

@@ -45,7 +45,7 @@ describe('POST /v1/reconciliations (in-process, through the sandboxes)', () => {
       sandbox.reset();
     }
     await gateway.prisma.$executeRawUnsafe(
-      'TRUNCATE customers, provider_links, provider_calls, customer_events, idempotency_records, migration_runs, migration_items, rate_budgets CASCADE',
+      'TRUNCATE customers, provider_links, provider_calls, events, idempotency_records, migration_runs, migration_items, rate_budgets CASCADE',
     );
   });
   afterEach(async () => {

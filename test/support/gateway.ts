@@ -28,6 +28,16 @@ export interface RunningGateway {
 }
 
 /**
+ * Per-key limits no test reaches: suites test behaviour, not fair use, and send bursts through one
+ * key. The fair-use suites (rate-limits*.spec.ts) set their own limits.
+ */
+export const BULK_LOAD_RATE_LIMITS = {
+  RATE_LIMIT_READ_PER_SECOND: '100000',
+  RATE_LIMIT_WRITE_PER_SECOND: '100000',
+  RATE_LIMIT_PROVIDER_PER_SECOND: '100000',
+};
+
+/**
  * The real gateway on a loopback port, on a fresh database: in-memory PGlite, or a fresh
  * PostgreSQL schema when TEST_DATABASE_URL is set (as .ci/run does). With `database`, on that one
  * instead, left open when the gateway closes: a restart test starts the next gateway on it.
@@ -37,7 +47,12 @@ export async function startGateway(
   providerAccounts: readonly unknown[] = [],
   options: { database?: TestDatabase } = {},
 ): Promise<RunningGateway> {
-  const config: GatewayConfig = loadGatewayConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', ...env });
+  const config: GatewayConfig = loadGatewayConfig({
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'silent',
+    ...BULK_LOAD_RATE_LIMITS,
+    ...env,
+  });
   const shared = options.database;
   const database = shared === undefined ? await createTestDatabase() : { ...shared, close: async () => {} };
   const apiKeys = new ApiKeyRegistry([
@@ -100,13 +115,6 @@ export const FAST_SYNC = {
   SYNC_RETRY_BASE_MS: '20',
   SYNC_RETRY_MAX_MS: '300',
   SYNC_POLL_MS: '20',
-};
-
-/** For tests that drive a bulk load through one API key: limits it never reaches. */
-export const BULK_LOAD_RATE_LIMITS = {
-  RATE_LIMIT_READ_PER_SECOND: '100000',
-  RATE_LIMIT_WRITE_PER_SECOND: '100000',
-  RATE_LIMIT_PROVIDER_PER_SECOND: '100000',
 };
 
 /** One account per sandbox; a short breaker so one test's faults do not leak into the next. */

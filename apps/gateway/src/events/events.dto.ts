@@ -18,7 +18,6 @@ export class ListEventsQuery {
 
   @ApiPropertyOptional({
     description: 'An event id: return the events recorded after it (the next page; oldest first).',
-    example: 'evt_5c4b3a29180f6e5d4c3b2a19',
   })
   @IsOptional()
   @Matches(ID, { message: 'startingAfter must be an event id' })

@@ -10,6 +10,7 @@ import {
   registerDecorator,
   type ValidationError,
   type ValidationOptions,
+  ValidateIf,
 } from 'class-validator';
 import { DomainError, type FieldError, METADATA_LIMITS } from '@app/customer-domain';
 
@@ -141,6 +142,12 @@ function fieldErrors(errors: ValidationError[], parent = ''): FieldError[] {
     return [...own, ...fieldErrors(error.children ?? [], field)];
   });
 }
+
+/**
+ * Optional, but not nullable: `@IsOptional()` lets `null` through unchecked, which a field that
+ * cannot be cleared must refuse like any other wrong value.
+ */
+export const IsAbsentOrValid = () => ValidateIf((_object: object, value: unknown) => value !== undefined);
 
 /** The ValidationPipe's exceptionFactory: every failed rule becomes one field error. */
 export function validationFailed(errors: ValidationError[]): DomainError {

@@ -107,7 +107,7 @@ export class ReconciliationResponse {
   etaSeconds!: number | null;
   @ApiProperty() createdAt!: string;
   @ApiProperty() updatedAt!: string;
-  @ApiProperty({ nullable: true }) finishedAt!: string | null;
+  @ApiProperty({ nullable: true, type: String, format: 'date-time' }) finishedAt!: string | null;
 }
 
 export class ReconciliationListResponse {
@@ -138,7 +138,7 @@ export class ReconciliationItemResponse {
   drift!: ProviderDrift[];
   @ApiProperty({ type: OutcomeReasonDto, nullable: true }) reason!: OutcomeReason | null;
   @ApiProperty() attempts!: number;
-  @ApiProperty({ nullable: true }) finishedAt!: string | null;
+  @ApiProperty({ nullable: true, type: String, format: 'date-time' }) finishedAt!: string | null;
 }
 
 export class ReconciliationItemPage {

@@ -14,7 +14,7 @@ import {
 } from 'class-validator';
 import { EVENT_TYPES } from '@app/customer-domain';
 
-import { PageLimit } from '../http/validators';
+import { IsAbsentOrValid, PageLimit } from '../http/validators';
 import { DELIVERY_OUTCOMES, type WebhookDeliveryRow, type WebhookEndpointRow } from './webhook.store';
 
 /** Every event type, or `*` for all of them (including types added later). */
@@ -59,13 +59,13 @@ export class CreateWebhookEndpointBody {
 
 export class UpdateWebhookEndpointBody {
   @ApiPropertyOptional({ maxLength: 2048, example: 'https://example.com/webhooks' })
-  @IsOptional()
+  @IsAbsentOrValid()
   @IsString()
   @MaxLength(2048)
   url?: string;
 
   @ApiPropertyOptional({ type: [String], enum: SUBSCRIBABLE_TYPES, example: ['*'] })
-  @IsOptional()
+  @IsAbsentOrValid()
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(SUBSCRIBABLE_TYPES.length)
@@ -84,7 +84,7 @@ export class UpdateWebhookEndpointBody {
     example: true,
     description: 'true re-enables an endpoint the gateway disabled, clearing its failure streak.',
   })
-  @IsOptional()
+  @IsAbsentOrValid()
   @IsBoolean()
   enabled?: boolean;
 }

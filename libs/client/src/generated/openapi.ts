@@ -1634,7 +1634,8 @@ export interface components {
             drift: components["schemas"]["ProviderDriftDto"][];
             reason: components["schemas"]["OutcomeReasonDto"] | null;
             attempts: number;
-            finishedAt: Record<string, never> | null;
+            /** Format: date-time */
+            finishedAt: string | null;
         };
         ReconciliationListResponse: {
             data: components["schemas"]["ReconciliationResponse"][];
@@ -1674,7 +1675,8 @@ export interface components {
             etaSeconds: number | null;
             createdAt: string;
             updatedAt: string;
-            finishedAt: Record<string, never> | null;
+            /** Format: date-time */
+            finishedAt: string | null;
         };
         StartMigrationBody: {
             source: components["schemas"]["MigrationSourceDto"];
