@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 
-import { DomainError } from '@app/customer-domain';
 import { createTestDatabase, type TestDatabase } from '@app/persistence';
 import { Redis } from 'ioredis';
 
 import { loadGatewayConfig } from '../../apps/gateway/src/config/gateway.config';
+import { HttpError } from '../../apps/gateway/src/errors/http-error';
 import { RateLimits } from '../../apps/gateway/src/rate-limit/rate-limits';
 
 /**
@@ -56,7 +56,7 @@ async function outcomes(limits: RateLimits[], keyId: string, count: number): Pro
     Array.from({ length: count }, (_, i) =>
       limits[i % limits.length]!.consume('write', keyId).then(
         () => 'ok',
-        (error: unknown) => (error instanceof DomainError ? error.code : String(error)),
+        (error: unknown) => (error instanceof HttpError ? error.code : String(error)),
       ),
     ),
   );
