@@ -272,9 +272,11 @@ describe(`idempotent writes killed with SIGKILL at every boundary, retried under
           }),
         check: async (base, retry) => {
           expect(retry.status).toBe(202);
-          const runs = (await send(base, 'GET', '/v1/migrations?limit=100', undefined)).body as unknown as {
-            id: string;
-          }[];
+          const runs = (
+            (await send(base, 'GET', '/v1/migrations?limit=100', undefined)).body as unknown as {
+              data: { id: string }[];
+            }
+          ).data;
           // One run per group so far: this group's is the retry's, and the only new one.
           expect(runs).toHaveLength(BOUNDARIES.indexOf(boundary) + 1);
           expect(runs[0]!.id).toBe(retry.body.id);

@@ -78,9 +78,10 @@ export abstract class SyncQueue {
 
   /**
    * Resolves when a link may have become deliverable (any instance committed work for the outbox)
-   * or after `timeoutMs`, whichever comes first: workers sleep on this instead of polling.
+   * or after `timeoutMs`, whichever comes first: workers sleep on this instead of polling. True
+   * when a notification woke it.
    */
-  abstract waitForWork(timeoutMs: number): Promise<void>;
+  abstract waitForWork(timeoutMs: number): Promise<boolean>;
 
   /** When the earliest pending link becomes claimable (its backoff or a dead worker's lease ends). */
   abstract nextDueAt(): Promise<Date | undefined>;

@@ -55,6 +55,9 @@ export function dataOf(customer: Customer): CustomerData {
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 
+/** How long a worker woken by a notification leaves the links to the request that made them. */
+const WAKE_GRACE_MS = 100;
+
 const linkError = (error: unknown): LinkError =>
   failureOf(error, 'The gateway failed while delivering to the provider.');
 
@@ -240,7 +243,12 @@ export class SyncWorker {
     const due = await this.queue.nextDueAt();
     const untilDue = due === undefined ? Infinity : Math.max(0, due.getTime() - Date.now());
     const timeout = Math.min(untilDue, this.options.pollIntervalMs);
-    if (timeout > 0) await Promise.race([this.queue.waitForWork(timeout), this.stopSignal]);
+    if (timeout <= 0) return;
+    const notified = await Promise.race([this.queue.waitForWork(timeout), this.stopSignal.then(() => false)]);
+    // The request that committed the work delivers its own links while it waits for them (syncNow);
+    // stepping in only after a moment keeps the background worker from racing it for them (which
+    // would cost the request a poll and its attribution) and batches notifications under load.
+    if (notified) await Promise.race([sleep(WAKE_GRACE_MS), this.stopSignal]);
   }
 
   /**

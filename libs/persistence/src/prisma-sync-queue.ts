@@ -61,7 +61,7 @@ export class PrismaSyncQueue extends SyncQueue {
     super();
   }
 
-  async waitForWork(timeoutMs: number): Promise<void> {
+  async waitForWork(timeoutMs: number): Promise<boolean> {
     this.subscription ??= this.database
       .listen(OUTBOX_CHANNEL, () => {
         const woken = [...this.waiters];
@@ -71,15 +71,15 @@ export class PrismaSyncQueue extends SyncQueue {
       // Without a listener the timeout still wakes the worker: slower, never stuck.
       .catch(() => undefined);
     await this.subscription;
-    await new Promise<void>((resolve) => {
+    return new Promise<boolean>((resolve) => {
       const timer = setTimeout(() => {
         this.waiters.delete(wake);
-        resolve();
+        resolve(false);
       }, timeoutMs);
       timer.unref();
       const wake = () => {
         clearTimeout(timer);
-        resolve();
+        resolve(true);
       };
       this.waiters.add(wake);
     });
