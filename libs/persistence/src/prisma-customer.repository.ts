@@ -10,6 +10,8 @@ import {
   type CustomerListQuery,
   type CustomerPage,
   type LinkTarget,
+  CANONICAL_FIELDS,
+  type CanonicalField,
   CustomerRepository,
   DomainError,
   JOB_ACTORS,
@@ -64,57 +66,43 @@ export class PrismaCustomerRepository extends CustomerRepository {
   }
 
   async insert(id: string, data: CustomerData, links: readonly NewLink[]): Promise<Customer> {
-    try {
-      return await this.prisma.$transaction((tx) =>
-        idempotentWrite(
-          tx,
-          async () => {
-            const row = await tx.customer.create({
-              data: {
-                id,
-                ...toColumns(data),
-                links: {
-                  create: links.map((link) => ({ id: randomUUID(), ...link, status: 'pending' as const })),
-                },
-              },
-              include: withLinks,
-            });
-            await recordCreated(tx, row);
-            return { result: toCustomer(row), resourceId: id, customerId: id };
-          },
-          ({ resourceId }) => existing(tx, resourceId),
-        ),
-      );
-    } catch (error) {
-      throw uniqueViolation(error) ?? error;
-    }
+    return this.create(
+      id,
+      data,
+      links.map((link) => ({ id: randomUUID(), ...link, status: 'pending' as const })),
+    );
   }
 
   async insertAdopted(id: string, data: CustomerData, link: AdoptedLink): Promise<Customer> {
+    return this.create(id, data, [
+      {
+        id: randomUUID(),
+        provider: link.provider,
+        account: link.account,
+        reference: link.reference,
+        providerCustomerId: link.providerCustomerId ?? null,
+        unsupportedFields: link.unsupportedFields,
+        lossyFields: link.lossyFields,
+        status: 'synced',
+        syncedVersion: 1,
+        lastSyncedAt: new Date(),
+      },
+    ]);
+  }
+
+  /** The customer, its links and its `customer.created` event, with the request's recovery point. */
+  private async create(
+    id: string,
+    data: CustomerData,
+    links: Prisma.ProviderLinkCreateWithoutCustomerInput[],
+  ): Promise<Customer> {
     try {
       return await this.prisma.$transaction((tx) =>
         idempotentWrite(
           tx,
           async () => {
             const row = await tx.customer.create({
-              data: {
-                id,
-                ...toColumns(data),
-                links: {
-                  create: {
-                    id: randomUUID(),
-                    provider: link.provider,
-                    account: link.account,
-                    reference: link.reference,
-                    providerCustomerId: link.providerCustomerId ?? null,
-                    unsupportedFields: link.unsupportedFields,
-                    lossyFields: link.lossyFields,
-                    status: 'synced',
-                    syncedVersion: 1,
-                    lastSyncedAt: new Date(),
-                  },
-                },
-              },
+              data: { id, ...toColumns(data), links: { create: links } },
               include: withLinks,
             });
             await recordCreated(tx, row);
@@ -435,23 +423,9 @@ async function recordCreated(tx: Tx, row: CustomerRow): Promise<void> {
 }
 
 /** The canonical fields as an event carries them (what the resource shows; scrubbed on forget). */
-const SNAPSHOT_FIELDS = [
-  'externalReference',
-  'email',
-  'givenName',
-  'familyName',
-  'companyName',
-  'phone',
-  'address',
-  'locale',
-  'type',
-  'enabled',
-  'metadata',
-  'taxIdentifiers',
-  'taxCertificates',
-  'sourceIds',
-  'defaultSourceId',
-] as const satisfies readonly (keyof CustomerData)[];
+const SNAPSHOT_FIELDS = CANONICAL_FIELDS.filter(
+  (field): field is CanonicalField & keyof CustomerData => !field.includes('.'),
+);
 
 function snapshotOf(data: CustomerData): Prisma.InputJsonObject {
   // Through JSON: absent fields drop out and dates become strings, as a JSON column holds them.
