@@ -11,8 +11,8 @@ type Tx = Prisma.TransactionClient;
  * lock right before the insert and holds it until it commits, so events get their `seq` in commit
  * order. Without it a transaction could draw seq 7, commit after another drew and committed seq 8,
  * and a consumer that had already read past 8 would never see 7. The insert is the last statement
- * of every such transaction, so the lock is held only for the commit itself and never waits on
- * another lock while held (no deadlock).
+ * of every such transaction (or the last part of its one statement, see `eventWrites`), so the
+ * lock is held only for the commit itself and never waits on another lock while held (no deadlock).
  */
 const EVENT_ORDER_LOCK = 7_342_019;
 
@@ -28,31 +28,43 @@ function newEventId(): string {
 }
 
 /**
- * Records `event` inside the caller's transaction, and queues it for every enabled webhook endpoint
- * subscribed to its type (the webhook outbox), in the same transaction. Call it as the
- * transaction's last statement. `actor` names the worker or job when no request is being served.
+ * The common table expressions that record `event` and queue it for every enabled webhook
+ * endpoint subscribed to its type (the webhook outbox), for a write that commits its change and
+ * its event in one statement: one round trip, and the order lock is held for the commit alone.
+ * `writtenFirst` is a query returning one row once the statement's other writes are done (for
+ * example `SELECT (SELECT count(*) FROM a) + (SELECT count(*) FROM b)` over their CTEs): the lock
+ * is taken after it, so the statement never waits on another writer's row while holding it.
+ * `actor` names the worker or job when no request is being served.
+ */
+export function eventWrites(event: NewEvent, fallbackActor: string, writtenFirst: Prisma.Sql): Prisma.Sql {
+  const context = currentRequestContext();
+  return Prisma.sql`
+    event_order AS (
+      SELECT pg_advisory_xact_lock(${EVENT_ORDER_LOCK}::bigint)::text AS locked FROM (${writtenFirst}) AS written
+    ),
+    new_event AS (
+      INSERT INTO events (id, type, customer_id, migration_id, actor, request_id, data, created_at)
+      SELECT ${newEventId()}, ${event.type}, ${event.customerId ?? null}, ${event.migrationId ?? null},
+             ${context?.actor ?? fallbackActor}, ${context?.requestId ?? null}, ${JSON.stringify(event.data)}::jsonb,
+             ${new Date()}::timestamp(3)
+        FROM event_order
+      RETURNING id, seq
+    ),
+    new_deliveries AS (
+      INSERT INTO webhook_deliveries (id, endpoint_id, event_id, event_seq, customer_id)
+      SELECT 'whd_' || replace(gen_random_uuid()::text, '-', ''), e.id, new_event.id, new_event.seq,
+             ${event.customerId ?? null}
+        FROM webhook_endpoints e, new_event
+       WHERE e.enabled AND (${event.type} = ANY(e.event_types) OR '*' = ANY(e.event_types))
+    )`;
+}
+
+/**
+ * Records `event` inside the caller's transaction, with its webhook deliveries, in one statement.
+ * Call it as the transaction's last statement.
  */
 export async function recordEvent(tx: Tx, event: NewEvent, fallbackActor: string): Promise<void> {
-  const context = currentRequestContext();
-  await tx.$executeRaw`SELECT pg_advisory_xact_lock(${EVENT_ORDER_LOCK}::bigint)`;
-  const row = await tx.event.create({
-    data: {
-      id: newEventId(),
-      type: event.type,
-      customerId: event.customerId ?? null,
-      migrationId: event.migrationId ?? null,
-      actor: context?.actor ?? fallbackActor,
-      requestId: context?.requestId ?? null,
-      data: event.data,
-    },
-    select: { id: true, seq: true },
-  });
-  await tx.$executeRaw`
-    INSERT INTO webhook_deliveries (id, endpoint_id, event_id, event_seq, customer_id)
-    SELECT 'whd_' || replace(gen_random_uuid()::text, '-', ''), e.id, ${row.id}, ${row.seq},
-           ${event.customerId ?? null}
-      FROM webhook_endpoints e
-     WHERE e.enabled AND (${event.type} = ANY(e.event_types) OR '*' = ANY(e.event_types))`;
+  await tx.$executeRaw`WITH ${eventWrites(event, fallbackActor, Prisma.sql`SELECT 1`)} SELECT 1`;
 }
 
 /**

@@ -22,6 +22,14 @@ export interface Committed<T> {
 }
 
 /**
+ * Whether the request being served holds an Idempotency-Key whose recovery point its next write
+ * must record (see `idempotentWrite`); a write that is one statement needs no transaction otherwise.
+ */
+export function holdsIdempotencyKey(): boolean {
+  return currentRequestContext()?.idempotencyRecordId !== undefined;
+}
+
+/**
  * Atomic phases (https://brandur.org/idempotency-keys): the business write of a request that holds
  * an Idempotency-Key records its recovery point on the key, inside the write's own transaction.
  * Either both commit or neither does, so a retry after a crash at any point finds out exactly what

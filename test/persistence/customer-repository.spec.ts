@@ -1,0 +1,178 @@
+import { randomUUID } from 'node:crypto';
+
+import { type CustomerData, DomainError, runWithRequestContext } from '@app/customer-domain';
+import { createTestDatabase, PrismaCustomerRepository, type TestDatabase } from '@app/persistence';
+
+const data = (overrides: Partial<CustomerData> = {}): CustomerData => ({
+  email: 'john.smith@example.test',
+  givenName: 'John',
+  familyName: 'Smith',
+  address: { line1: '10380 Bren Rd W', city: 'Minnetonka', state: 'MN', postalCode: '55129', country: 'US' },
+  type: 'individual',
+  enabled: true,
+  metadata: { plan: 'gold' },
+  taxIdentifiers: [{ type: 'us_ein', value: '12-3456789' }],
+  taxCertificates: [],
+  sourceIds: ['src_1'],
+  defaultSourceId: 'src_1',
+  ...overrides,
+});
+
+/**
+ * The repository reads a customer with its links in one statement and answers writes with the rows
+ * the write statement returned: what it answers must be exactly what a later read finds.
+ */
+describe('PrismaCustomerRepository', () => {
+  let database: TestDatabase;
+  let repository: PrismaCustomerRepository;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    repository = new PrismaCustomerRepository(database.prisma);
+  });
+  afterAll(() => database.close());
+
+  const newId = () => `cus_${randomUUID().replaceAll('-', '').slice(0, 24)}`;
+
+  it('answers a create and an update exactly as a read finds them, links ordered', async () => {
+    const id = newId();
+    const created = await repository.insert(id, data({ externalReference: `ref-${id}` }), [
+      { provider: 'two-checkout', account: 'eu', reference: `ref-${id}` },
+      { provider: 'digital-river', account: 'live', reference: `ref-${id}` },
+    ]);
+    expect(created.providers.map((link) => link.provider)).toEqual(['digital-river', 'two-checkout']);
+    expect(created).toMatchObject({ version: 1, forgottenAt: undefined, deletedAt: undefined });
+    expect(created.providers[0]).toMatchObject({ status: 'pending', intent: 'sync', attempts: 0 });
+    expect(await repository.findById(id)).toEqual(created);
+
+    const updated = await repository.modify(id, (current) => ({
+      ...current,
+      givenName: 'Jon',
+      address: undefined,
+      sourceIds: [],
+      defaultSourceId: undefined,
+    }));
+    expect(updated).toMatchObject({ version: 2, givenName: 'Jon', address: undefined, sourceIds: [] });
+    expect(await repository.findById(id)).toEqual(updated);
+
+    const adoptedId = newId();
+    const adopted = await repository.insertAdopted(
+      adoptedId,
+      data({ email: undefined, address: undefined }),
+      {
+        provider: 'two-checkout',
+        account: 'eu',
+        reference: `adopted-${adoptedId}`,
+        providerCustomerId: '1234',
+        unsupportedFields: ['locale'],
+        lossyFields: ['address'],
+      },
+    );
+    expect(adopted.providers[0]).toMatchObject({
+      status: 'synced',
+      syncedVersion: 1,
+      providerCustomerId: '1234',
+      unsupportedFields: ['locale'],
+      lossyFields: ['address'],
+    });
+    expect(await repository.findById(adoptedId)).toEqual(adopted);
+  });
+
+  it('records the event of a create and of an update that changed something, not of one that did not', async () => {
+    const id = newId();
+    await runWithRequestContext({ requestId: 'req-1', actor: 'writer' }, () =>
+      repository.insert(id, data(), [{ provider: 'digital-river', account: 'live', reference: id }]),
+    );
+    await repository.modify(id, (current) => ({ ...current, phone: '612-555-0100' }));
+    await repository.modify(id, (current) => ({ ...current }));
+    const events = await database.prisma.event.findMany({
+      where: { customerId: id },
+      orderBy: { seq: 'asc' },
+    });
+    expect(events.map((event) => [event.type, event.actor, event.requestId])).toEqual([
+      ['customer.created', 'writer', 'req-1'],
+      ['customer.updated', 'system', null],
+    ]);
+    expect(events[0]!.data).toEqual({
+      version: 1,
+      customer: expect.objectContaining({ email: 'john.smith@example.test', metadata: { plan: 'gold' } }),
+      providers: [{ provider: 'digital-river', account: 'live', reference: id }],
+    });
+    expect(events[1]!.data).toMatchObject({ version: 2, changedFields: ['phone'] });
+  });
+
+  it('refuses a taken external reference or provider reference, and writes nothing then', async () => {
+    const first = newId();
+    await repository.insert(first, data({ externalReference: `taken-${first}` }), [
+      { provider: 'digital-river', account: 'live', reference: `held-${first}` },
+    ]);
+    const second = newId();
+    const refusal = (promise: Promise<unknown>) =>
+      promise.then(
+        () => undefined,
+        (error: unknown) => (error instanceof DomainError ? error.code : error),
+      );
+    expect(await refusal(repository.insert(second, data({ externalReference: `taken-${first}` }), []))).toBe(
+      'external_reference_taken',
+    );
+    expect(
+      await refusal(
+        repository.insert(second, data(), [
+          { provider: 'digital-river', account: 'live', reference: `held-${first}` },
+        ]),
+      ),
+    ).toBe('provider_reference_taken');
+    expect(await repository.findById(second)).toBeUndefined();
+    expect(await database.prisma.event.count({ where: { customerId: second } })).toBe(0);
+    const third = newId();
+    await repository.insert(third, data({ externalReference: `other-${third}` }), []);
+    expect(
+      await refusal(
+        repository.modify(third, (current) => ({ ...current, externalReference: `taken-${first}` })),
+      ),
+    ).toBe('external_reference_taken');
+  });
+
+  it('lists with every filter in one statement, and refuses an unknown cursor', async () => {
+    const tag = randomUUID().slice(0, 8);
+    const ids: string[] = [];
+    for (let n = 0; n < 3; n++) {
+      const id = newId();
+      ids.push(id);
+      await repository.insert(id, data({ email: `Page_${n}.${tag}@Example.test` }), [
+        { provider: n === 0 ? 'two-checkout' : 'digital-river', account: 'live', reference: id },
+      ]);
+    }
+    await database.prisma.providerLink.updateMany({
+      where: { customerId: ids[1] },
+      data: { status: 'failed' },
+    });
+    await repository.erase(ids[2]!);
+    const page = async (query: Parameters<PrismaCustomerRepository['list']>[0]) =>
+      (await repository.list(query)).data.map((customer) => customer.id);
+
+    expect(await page({ limit: 10, ids })).toEqual([ids[2], ids[1], ids[0]]);
+    // Case-insensitive, and `_` is no wildcard.
+    expect(await page({ limit: 10, email: `page_0.${tag}@example.TEST` })).toEqual([ids[0]]);
+    expect(await page({ limit: 10, email: `pageX0.${tag}@example.test` })).toEqual([]);
+    expect(await page({ limit: 10, ids, provider: 'two-checkout' })).toEqual([ids[0]]);
+    expect(await page({ limit: 10, ids, syncStatus: 'failed' })).toEqual([ids[1]]);
+    expect(await page({ limit: 10, ids, provider: 'digital-river', syncStatus: 'pending' })).toEqual([
+      ids[2],
+    ]);
+    expect(await page({ limit: 10, ids, forgotten: true })).toEqual([ids[2]]);
+    expect(await page({ limit: 10, ids, forgotten: false })).toEqual([ids[1], ids[0]]);
+
+    const first = await repository.list({ limit: 1, ids });
+    expect([first.data.map((c) => c.id), first.hasMore]).toEqual([[ids[2]], true]);
+    expect(await page({ limit: 1, ids, startingAfter: ids[2] })).toEqual([ids[1]]);
+    expect(await page({ limit: 5, ids, endingBefore: ids[0] })).toEqual([ids[2], ids[1]]);
+    const unknown = await repository
+      .list({ limit: 1, startingAfter: 'cus_nope' })
+      .catch((error: unknown) => error);
+    expect(unknown).toMatchObject({
+      code: 'validation_failed',
+      fieldErrors: [expect.objectContaining({ field: 'startingAfter' })],
+    });
+  });
+});
