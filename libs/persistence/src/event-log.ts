@@ -2,19 +2,32 @@ import { randomBytes } from 'node:crypto';
 
 import { currentRequestContext, type EventType } from '@app/customer-domain';
 
-import { Prisma } from '../../../generated/prisma/client';
+import { Prisma, type PrismaClient } from '../../../generated/prisma/client';
 
 type Tx = Prisma.TransactionClient;
 
 /**
- * Any fixed number: every transaction that writes an event takes this transaction-level advisory
- * lock right before the insert and holds it until it commits, so events get their `seq` in commit
- * order. Without it a transaction could draw seq 7, commit after another drew and committed seq 8,
- * and a consumer that had already read past 8 would never see 7. The insert is the last statement
- * of every such transaction (or the last part of its one statement, see `eventWrites`), so the
- * lock is held only for the commit itself and never waits on another lock while held (no deadlock).
+ * Any fixed number. Events are read in `seq` order (GET /v1/events tails by cursor; webhooks go out
+ * in `seq` order per customer), so a reader must never see seq 8 while seq 7 is drawn but not yet
+ * committed: it would page past 7 and never see it. Every transaction that writes an event holds
+ * this advisory lock in SHARED mode from just before it draws its `seq` until it commits, so
+ * writers never wait on each other; a reader takes it EXCLUSIVE (`awaitCommittedEvents`) as the
+ * first statement of its transaction, which waits until every seq drawn so far is committed or
+ * rolled back and keeps new ones from being drawn meanwhile: the rows it then reads are a prefix of
+ * the log that nothing will be inserted into. A writer takes the lock as its last act (see
+ * `eventWrites`), so it never waits on anything while holding it and a waiting reader cannot
+ * deadlock with it. https://www.postgresql.org/docs/current/explicit-locking.html#ADVISORY-LOCKS
  */
 const EVENT_ORDER_LOCK = 7_342_019;
+
+/**
+ * The first statement of a transaction that reads events in `seq` order: once it returns, every
+ * event with a `seq` already drawn is committed or gone, and none is drawn until the transaction
+ * ends (see EVENT_ORDER_LOCK). Run it with the read in one `$transaction([...])`.
+ */
+export function awaitCommittedEvents(db: Pick<PrismaClient, '$executeRaw'>) {
+  return db.$executeRaw`SELECT pg_advisory_xact_lock(${EVENT_ORDER_LOCK}::bigint)`;
+}
 
 export interface NewEvent {
   type: EventType;
@@ -30,17 +43,18 @@ function newEventId(): string {
 /**
  * The common table expressions that record `event` and queue it for every enabled webhook
  * endpoint subscribed to its type (the webhook outbox), for a write that commits its change and
- * its event in one statement: one round trip, and the order lock is held for the commit alone.
- * `writtenFirst` is a query returning one row once the statement's other writes are done (for
- * example `SELECT (SELECT count(*) FROM a) + (SELECT count(*) FROM b)` over their CTEs): the lock
- * is taken after it, so the statement never waits on another writer's row while holding it.
+ * its event in one statement (one round trip). `writtenFirst` is a query returning one row once the
+ * statement's other writes are done (for example `SELECT (SELECT count(*) FROM a) + (SELECT
+ * count(*) FROM b)` over their CTEs): the order lock is taken after it, so the statement never
+ * waits on another writer's row while holding it.
  * `actor` names the worker or job when no request is being served.
  */
 export function eventWrites(event: NewEvent, fallbackActor: string, writtenFirst: Prisma.Sql): Prisma.Sql {
   const context = currentRequestContext();
   return Prisma.sql`
     event_order AS (
-      SELECT pg_advisory_xact_lock(${EVENT_ORDER_LOCK}::bigint)::text AS locked FROM (${writtenFirst}) AS written
+      SELECT pg_advisory_xact_lock_shared(${EVENT_ORDER_LOCK}::bigint)::text AS locked
+        FROM (${writtenFirst}) AS written
     ),
     new_event AS (
       INSERT INTO events (id, type, customer_id, migration_id, actor, request_id, data, created_at)

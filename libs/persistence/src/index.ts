@@ -32,4 +32,4 @@ export * from './persistence.module';
 export * from './prisma.tokens';
 export * from './prisma-customer.repository';
 export * from './prisma-migration.store';
-export { recordEvent, type NewEvent } from './event-log';
+export { awaitCommittedEvents, recordEvent, type NewEvent } from './event-log';

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DomainError, type EventType } from '@app/customer-domain';
-import { PRISMA_CLIENT } from '@app/persistence';
+import { awaitCommittedEvents, PRISMA_CLIENT } from '@app/persistence';
 
 import { type Prisma, type PrismaClient } from '../../../../generated/prisma/client';
 
@@ -44,18 +44,24 @@ export function toPublishedEvent(row: EventRow): PublishedEvent {
 export class EventStore {
   constructor(@Inject(PRISMA_CLIENT) private readonly prisma: PrismaClient) {}
 
-  /** Oldest first, keyed on `seq`, which follows commit order: tailing by cursor misses nothing. */
+  /**
+   * Oldest first, keyed on `seq`. The page is read once every event drawn before it is committed,
+   * so it is a prefix of the log nothing is inserted into later: tailing by cursor misses nothing.
+   */
   async list(query: EventQuery): Promise<{ data: PublishedEvent[]; hasMore: boolean }> {
     const after = query.startingAfter === undefined ? undefined : await this.seqOf(query.startingAfter);
-    const rows = await this.prisma.event.findMany({
-      where: {
-        ...(after !== undefined ? { seq: { gt: after } } : {}),
-        ...(query.types !== undefined ? { type: { in: query.types } } : {}),
-        ...(query.customerId !== undefined ? { customerId: query.customerId } : {}),
-      },
-      orderBy: { seq: 'asc' },
-      take: query.limit + 1,
-    });
+    const [, rows] = await this.prisma.$transaction([
+      awaitCommittedEvents(this.prisma),
+      this.prisma.event.findMany({
+        where: {
+          ...(after !== undefined ? { seq: { gt: after } } : {}),
+          ...(query.types !== undefined ? { type: { in: query.types } } : {}),
+          ...(query.customerId !== undefined ? { customerId: query.customerId } : {}),
+        },
+        orderBy: { seq: 'asc' },
+        take: query.limit + 1,
+      }),
+    ]);
     return { data: rows.slice(0, query.limit).map(toPublishedEvent), hasMore: rows.length > query.limit };
   }
 

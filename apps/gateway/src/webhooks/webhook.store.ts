@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 
 import { Inject, Injectable } from '@nestjs/common';
 import { DomainError } from '@app/customer-domain';
-import { PRISMA_CLIENT } from '@app/persistence';
+import { awaitCommittedEvents, PRISMA_CLIENT } from '@app/persistence';
 
 import { Prisma, type PrismaClient } from '../../../../generated/prisma/client';
 
@@ -174,9 +174,13 @@ export class WebhookStore {
    * provider links, `FOR UPDATE SKIP LOCKED` lets every gateway instance share the work.
    */
   async claim(workerId: string, leaseMs: number, limit: number): Promise<ClaimedDelivery[]> {
-    const rows = await this.prisma.$queryRaw<
-      { id: string; endpoint_id: string; event_id: string; attempts: number; created_ms: number }[]
-    >`
+    // Only once every event drawn so far is committed: a customer's event committed late could
+    // otherwise still arrive after a later one was claimed and sent.
+    const [, rows] = await this.prisma.$transaction([
+      awaitCommittedEvents(this.prisma),
+      this.prisma.$queryRaw<
+        { id: string; endpoint_id: string; event_id: string; attempts: number; created_ms: number }[]
+      >`
       UPDATE webhook_deliveries
          SET locked_by = ${workerId},
              locked_until = ${NOW} + (${leaseMs}::int * interval '1 millisecond'),
@@ -195,7 +199,8 @@ export class WebhookStore {
           LIMIT ${limit}::int
           FOR UPDATE OF d SKIP LOCKED)
       RETURNING id, endpoint_id, event_id, attempts,
-                (extract(epoch FROM created_at) * 1000)::float8 AS created_ms`;
+                (extract(epoch FROM created_at) * 1000)::float8 AS created_ms`,
+    ]);
     return rows.map((row) => ({
       id: row.id,
       endpointId: row.endpoint_id,
