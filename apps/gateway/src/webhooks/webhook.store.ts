@@ -174,6 +174,11 @@ export class WebhookStore {
    * provider links, `FOR UPDATE SKIP LOCKED` lets every gateway instance share the work.
    */
   async claim(workerId: string, leaseMs: number, limit: number): Promise<ClaimedDelivery[]> {
+    // Most rounds find nothing to send (no endpoint, or all sent): those need not wait for the
+    // event order below, which holds off every writer of an event while it is taken.
+    const [pending] = await this.prisma.$queryRaw<{ due: boolean }[]>`
+      SELECT EXISTS (SELECT 1 FROM webhook_deliveries WHERE status = 'pending') AS due`;
+    if (pending?.due !== true) return [];
     // Only once every event drawn so far is committed: a customer's event committed late could
     // otherwise still arrive after a later one was claimed and sent.
     const [, rows] = await this.prisma.$transaction([
