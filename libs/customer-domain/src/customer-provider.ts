@@ -261,6 +261,12 @@ export interface CustomerProvider {
   check(customer: CustomerData): ProviderRuleViolation[];
 
   /**
+   * Pure: canonical fields of `customer` that have a value the provider cannot hold at all (what a
+   * write of it would report as `unsupportedFields`), learnt from the adapter's mapping alone.
+   */
+  unsupportedFields(customer: CustomerData): CanonicalField[];
+
+  /**
    * Pure: canonical fields of `customer` the provider holds only partially (joined with another
    * field, truncated, part of the value lost), as opposed to `unsupportedFields` (not held at all).
    */

@@ -23,7 +23,12 @@ import { z } from 'zod';
 import { type ProviderRequest } from '../shared/provider-http';
 import { TWO_CHECKOUT, TwoCheckoutClient } from './two-checkout.client';
 import { type TwoCheckoutConfig } from './two-checkout.config';
-import { fromTcoCustomer, toTcoCustomer, toTcoForgottenCustomer } from './two-checkout.mapper';
+import {
+  fromTcoCustomer,
+  tcoUnsupportedFields,
+  toTcoCustomer,
+  toTcoForgottenCustomer,
+} from './two-checkout.mapper';
 import {
   checkTcoCustomer,
   TCO_UNERASABLE_FIELDS,
@@ -145,6 +150,10 @@ export class TwoCheckoutProvider implements CustomerProvider {
 
   check(customer: CustomerData): ProviderRuleViolation[] {
     return checkTcoCustomer(customer);
+  }
+
+  unsupportedFields(customer: CustomerData): CanonicalField[] {
+    return tcoUnsupportedFields(customer);
   }
 
   lossyFields(customer: CustomerData): CanonicalField[] {
