@@ -15,7 +15,7 @@ export {
 export {
   PROVIDER_ADAPTERS,
   allProviderCapabilities,
-  buildProviderRegistry,
+  buildProviderAccounts,
   createProvider,
   type ProviderAdapter,
 } from './provider-registry';
