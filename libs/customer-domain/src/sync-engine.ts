@@ -427,6 +427,8 @@ export class SyncEngine {
    * read first unless this is the first attempt at a link never delivered: then nothing can be
    * there yet, and should something be (a link re-added after its copy was made elsewhere), the
    * adapters answer a duplicate create with the copy they find, which is compared like a read.
+   * The copy read is handed to the update, so a read-modify-write provider (2CO) need not read it
+   * again.
    */
   private async sync(
     provider: CustomerProvider,
@@ -470,6 +472,7 @@ export class SyncEngine {
       ...(providerCustomerId !== undefined ? { providerCustomerId } : {}),
       previous: remote.customer,
       customer: data,
+      current: remote,
     });
     return {
       kind: 'synced',
