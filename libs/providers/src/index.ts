@@ -15,7 +15,7 @@ export {
 export {
   PROVIDER_ADAPTERS,
   allProviderCapabilities,
-  buildProviderAccounts,
+  buildProviderRegistry,
   createProvider,
   type ProviderAdapter,
 } from './provider-registry';

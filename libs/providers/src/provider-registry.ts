@@ -39,10 +39,10 @@ export function createProvider(account: unknown): CustomerProvider {
 }
 
 /**
- * Builds the provider accounts from every configured account, e.g. parsed from a `PROVIDER_ACCOUNTS` JSON
+ * Builds the registry from every configured account, e.g. parsed from a `PROVIDER_ACCOUNTS` JSON
  * array. Fails fast, at start-up, on the first invalid account.
  */
-export function buildProviderAccounts(accounts: readonly unknown[]): ProviderAccounts {
+export function buildProviderRegistry(accounts: readonly unknown[]): ProviderAccounts {
   const providers: CustomerProvider[] = [];
   try {
     for (const account of accounts) providers.push(createProvider(account));

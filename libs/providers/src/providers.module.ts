@@ -8,7 +8,7 @@ import {
   type ModuleMetadata,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import { buildProviderAccounts } from './provider-registry';
+import { buildProviderRegistry } from './provider-registry';
 
 export interface ProvidersModuleOptions {
   imports?: ModuleMetadata['imports'];
@@ -43,7 +43,7 @@ export class ProvidersModule {
         {
           provide: ProviderAccounts,
           inject: options.inject ?? [],
-          useFactory: async (...deps: never[]) => buildProviderAccounts(await options.useFactory(...deps)),
+          useFactory: async (...deps: never[]) => buildProviderRegistry(await options.useFactory(...deps)),
         },
         ProviderSockets,
       ],
