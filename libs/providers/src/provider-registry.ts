@@ -1,4 +1,4 @@
-import { type CustomerProvider, ProviderRegistry, type ProviderCapabilities } from '@app/customer-domain';
+import { type CustomerProvider, ProviderAccounts, type ProviderCapabilities } from '@app/customer-domain';
 import { parseDigitalRiverConfig } from './digital-river/digital-river.config';
 import { DIGITAL_RIVER_CAPABILITIES, DigitalRiverProvider } from './digital-river/digital-river.provider';
 import { parseTwoCheckoutConfig } from './two-checkout/two-checkout.config';
@@ -42,11 +42,11 @@ export function createProvider(account: unknown): CustomerProvider {
  * Builds the registry from every configured account, e.g. parsed from a `PROVIDER_ACCOUNTS` JSON
  * array. Fails fast, at start-up, on the first invalid account.
  */
-export function buildProviderRegistry(accounts: readonly unknown[]): ProviderRegistry {
+export function buildProviderRegistry(accounts: readonly unknown[]): ProviderAccounts {
   const providers: CustomerProvider[] = [];
   try {
     for (const account of accounts) providers.push(createProvider(account));
-    return new ProviderRegistry(providers);
+    return new ProviderAccounts(providers);
   } catch (error) {
     for (const provider of providers) provider.close();
     throw error;

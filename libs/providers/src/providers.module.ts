@@ -1,4 +1,4 @@
-import { ProviderRegistry } from '@app/customer-domain';
+import { ProviderAccounts } from '@app/customer-domain';
 import {
   type DynamicModule,
   Inject,
@@ -20,17 +20,17 @@ export interface ProvidersModuleOptions {
 /** Closes every account's keep-alive sockets when the app shuts down. */
 @Injectable()
 class ProviderSockets implements OnApplicationShutdown {
-  constructor(@Inject(ProviderRegistry) private readonly registry: ProviderRegistry) {}
+  constructor(@Inject(ProviderAccounts) private readonly accounts: ProviderAccounts) {}
 
   onApplicationShutdown(): void {
-    this.registry.close();
+    this.accounts.close();
   }
 }
 
 /**
- * Provides `ProviderRegistry` (from `@app/customer-domain`) built from configuration:
+ * Provides `ProviderAccounts` (from `@app/customer-domain`) built from configuration:
  * `ProvidersModule.forRoot({ inject: [ConfigService], useFactory: (c) => c.get('providerAccounts') })`.
- * Tests and e2e can `overrideProvider(ProviderRegistry)` with fakes.
+ * Tests and e2e can `overrideProvider(ProviderAccounts)` with fakes.
  */
 @Module({})
 export class ProvidersModule {
@@ -41,13 +41,13 @@ export class ProvidersModule {
       imports: options.imports ?? [],
       providers: [
         {
-          provide: ProviderRegistry,
+          provide: ProviderAccounts,
           inject: options.inject ?? [],
           useFactory: async (...deps: never[]) => buildProviderRegistry(await options.useFactory(...deps)),
         },
         ProviderSockets,
       ],
-      exports: [ProviderRegistry],
+      exports: [ProviderAccounts],
     };
   }
 }

@@ -9,7 +9,7 @@ import {
   ApiTags,
   getSchemaPath,
 } from '@nestjs/swagger';
-import { ProviderRegistry } from '@app/customer-domain';
+import { ProviderAccounts } from '@app/customer-domain';
 import { allProviderCapabilities } from '@app/providers';
 
 import { RequiresScope } from '../auth/auth.decorators';
@@ -50,7 +50,7 @@ class ProvidersResponse {
 @ApiSecurity('api-key')
 @Controller('v1/providers')
 export class ProvidersController {
-  constructor(private readonly registry: ProviderRegistry) {}
+  constructor(private readonly accounts: ProviderAccounts) {}
 
   @Get()
   @RequiresScope('customers:read')
@@ -61,7 +61,7 @@ export class ProvidersController {
   @ApiOkResponse({ type: ProvidersResponse })
   @ApiProblems(401, 403)
   list(): ProvidersResponse {
-    const configured = this.registry.all();
+    const configured = this.accounts.all();
     return {
       data: allProviderCapabilities().map((capabilities) => ({
         ...capabilities,
