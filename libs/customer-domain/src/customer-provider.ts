@@ -164,6 +164,12 @@ export interface UpdateCustomerInput extends CustomerRefInput {
 export interface ForgetCustomerInput extends CustomerRefInput {
   /** The canonical state before erasure, so adapters can scrub exactly what they hold. */
   customer: CustomerData;
+  /**
+   * The provider's copy as this adapter answered it a moment ago (a delivery reads it to decide
+   * whether to ask at all): an adapter that scrubs by replacing the whole object (2CO) starts from
+   * it instead of reading the copy again.
+   */
+  current?: RemoteCustomer;
 }
 
 export interface ListCustomersInput {

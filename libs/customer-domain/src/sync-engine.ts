@@ -394,7 +394,7 @@ export class SyncEngine {
     let held = provider.personalDataHeld(remote);
     const alreadyAsked = remote.forgotten || link.erasure?.status === 'requested';
     if (!alreadyAsked) {
-      await provider.forget({ ...ref, customer: remote.customer });
+      await provider.forget({ ...ref, customer: remote.customer, current: remote });
       remote = await provider.get(ref);
       held = remote === null ? [] : provider.personalDataHeld(remote);
     }

@@ -164,8 +164,12 @@ export class TwoCheckoutProvider implements CustomerProvider {
     return tcoPersonalDataHeld(remote);
   }
 
-  async forget({ reference, providerCustomerId }: ForgetCustomerInput): Promise<ForgetResult> {
-    const current = await this.fetch(providerCustomerId ?? reference);
+  async forget({
+    reference,
+    providerCustomerId,
+    current: known,
+  }: ForgetCustomerInput): Promise<ForgetResult> {
+    const current = this.snapshotOf(known) ?? (await this.fetch(providerCustomerId ?? reference));
     if (!current) return { remote: null, notErased: [] };
     const { body, notErased } = toTcoForgottenCustomer(reference, current);
     const answer = await this.client.http.sendFor(forgetRequest(current, reference, body), anyBodySchema);
