@@ -4,10 +4,10 @@ import { type INestApplication } from '@nestjs/common';
 import { SyncWorker } from '@app/customer-domain';
 import { createTestDatabase, type TestDatabase } from '@app/persistence';
 import { type RunningSandboxes, sandboxAccounts, startSandboxes } from '@app/sandboxes';
+import { type GatewayConfig, loadGatewayConfig } from '@app/config';
 
 import { createGatewayApp } from '../../apps/gateway/src/app';
 import { ApiKeyRegistry } from '../../apps/gateway/src/auth/api-keys';
-import { type GatewayConfig, loadGatewayConfig } from '../../apps/gateway/src/config/gateway.config';
 
 /** One key per kind of caller the tests play. */
 export const KEYS = {

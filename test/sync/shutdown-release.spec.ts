@@ -4,11 +4,11 @@ import { type INestApplication } from '@nestjs/common';
 import { SyncWorker } from '@app/customer-domain';
 import { createTestDatabase, type TestDatabase } from '@app/persistence';
 import { type RunningSandboxes, startSandboxes } from '@app/sandboxes';
+import { loadGatewayConfig } from '@app/config';
 import request from 'supertest';
 
 import { createGatewayApp } from '../../apps/gateway/src/app';
 import { ApiKeyRegistry } from '../../apps/gateway/src/auth/api-keys';
-import { loadGatewayConfig } from '../../apps/gateway/src/config/gateway.config';
 import { bearer, FAST_SYNC, johnSmith, KEYS, testAccounts } from '../support/gateway';
 import { eventually } from '../support/processes';
 

@@ -23,13 +23,13 @@ import {
 import { migrationProviders, RunEngine } from '@app/migration';
 import { type DatabaseHandle, PersistenceModule } from '@app/persistence';
 import { ProvidersModule } from '@app/providers';
+import { type GatewayConfig, loggerParams, migrationOptions, syncOptions } from '@app/config';
 import { LoggerModule } from 'nestjs-pino';
 
 import { ApiKeyGuard } from './auth/api-key.guard';
 import { ApiKeyMiddleware } from './auth/api-key.middleware';
 import { ApiKeyRegistry } from './auth/api-keys';
 import { GATEWAY_CONFIG, GatewayConfigModule } from './config/config.module';
-import { type GatewayConfig, migrationOptions, syncOptions } from './config/gateway.config';
 import { CustomersController } from './customers/customers.controller';
 import { EventRetention } from './events/event-retention';
 import { EventStore } from './events/event-store';
@@ -42,7 +42,6 @@ import { MigrationsController } from './migrations/migrations.controller';
 import { ProvidersController } from './providers/providers.controller';
 import { ReconciliationsController } from './reconciliations/reconciliations.controller';
 import { ContentTypeMiddleware } from './http/content-type.middleware';
-import { loggerParams } from './http/logging';
 import { PathParameterPipe } from './http/hostile-input';
 import { StrictQueryIntegersPipe, validationFailed } from './http/validators';
 import { IdempotencyMiddleware } from './idempotency/idempotency.middleware';

@@ -1,9 +1,8 @@
+import { ConfigError, type GatewayConfig, loadGatewayConfig, openConfiguredDatabase } from '@app/config';
 import { resolve } from 'node:path';
 
 import { createGatewayApp } from './app';
 import { ApiKeyRegistry, loadOrCreateDevelopmentKey } from './auth/api-keys';
-import { openConfiguredDatabase } from './config/database';
-import { ConfigError, type GatewayConfig, loadGatewayConfig } from './config/gateway.config';
 import { startEmbeddedSandboxes } from './sandboxes';
 
 /** The configured keys, or, outside production, a development key kept in the data directory. */
