@@ -3,7 +3,7 @@ import { type AddressInfo } from 'node:net';
 import { type INestApplication } from '@nestjs/common';
 import { SyncWorker } from '@app/customer-domain';
 import { createTestDatabase, type TestDatabase } from '@app/persistence';
-import { type RunningSandboxes, sandboxAccounts, startSandboxes } from '@app/sandboxes';
+import { type RunningSandboxes, startSandboxes } from '@app/sandboxes';
 import { type GatewayConfig, loadGatewayConfig } from '@app/config';
 
 import { createGatewayApp } from '../../apps/gateway/src/app';
@@ -127,7 +127,7 @@ export function testAccounts(sandboxes: RunningSandboxes, overrides: Record<stri
     circuitBreaker: { consecutiveFailures: 5, halfOpenAfterMs: 100 },
     ...overrides,
   };
-  return sandboxAccounts(sandboxes, resilience);
+  return sandboxes.accounts(resilience);
 }
 
 export interface GatewayWithSandboxes extends RunningGateway {
@@ -140,7 +140,7 @@ export async function startGatewayWithSandboxes(
   accountOverrides: Record<string, unknown> = {},
 ): Promise<GatewayWithSandboxes> {
   // Tests send bursts; the test-key limit (25/s) has its own tests in the sandbox suites.
-  const sandboxes = await startSandboxes({ digitalRiver: { rateLimitPerSecond: 0 } });
+  const sandboxes = await startSandboxes({ 'digital-river': { rateLimitPerSecond: 0 } });
   const gateway = await startGateway({ ...FAST_SYNC, ...env }, testAccounts(sandboxes, accountOverrides));
   return {
     ...gateway,

@@ -1,9 +1,9 @@
-import { requestIdFor } from '@app/config';
 import { type IncomingMessage, type ServerResponse } from 'node:http';
 
 import { type INestApplication } from '@nestjs/common';
 import { type NestExpressApplication } from '@nestjs/platform-express';
 import { NestFactory } from '@nestjs/core';
+import { requestIdFor } from '@app/config';
 import { Logger } from 'nestjs-pino';
 
 import { setUpDocs } from './docs/openapi';
