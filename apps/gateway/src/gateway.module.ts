@@ -22,7 +22,7 @@ import {
 } from '@app/customer-domain';
 import { migrationProviders, RunEngine } from '@app/migration';
 import { type DatabaseHandle, PersistenceModule } from '@app/persistence';
-import { ProvidersModule } from '@app/providers';
+import { type ProviderAdapters, ProvidersModule } from '@app/providers';
 import { type GatewayConfig, loggerParams, migrationOptions, syncOptions } from '@app/config';
 import { LoggerModule } from 'nestjs-pino';
 
@@ -61,6 +61,8 @@ export interface GatewayOptions {
   openDatabase: () => Promise<DatabaseHandle>;
   /** Raw provider account configurations; each adapter validates its own at start-up. */
   providerAccounts: readonly unknown[];
+  /** PROVIDER_ADAPTERS unless a test brings a provider of its own. */
+  providerAdapters?: ProviderAdapters;
   /** Closed last on shutdown, e.g. the embedded sandboxes the accounts point at. */
   onShutdown?: () => Promise<void>;
 }
@@ -119,7 +121,10 @@ export class GatewayModule implements NestModule {
         GatewayConfigModule.register(options.config),
         LoggerModule.forRoot(loggerParams(options.config)),
         PersistenceModule.forRoot(options.openDatabase),
-        ProvidersModule.forRoot({ useFactory: () => options.providerAccounts }),
+        ProvidersModule.forRoot({
+          useFactory: () => options.providerAccounts,
+          adapters: options.providerAdapters,
+        }),
         MetricsModule,
       ],
       controllers: [

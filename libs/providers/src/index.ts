@@ -14,9 +14,7 @@ export {
 } from './two-checkout/two-checkout.config';
 export {
   PROVIDER_ADAPTERS,
-  allProviderCapabilities,
-  buildProviderRegistry,
-  createProvider,
   type ProviderAdapter,
+  type ProviderAdapters,
 } from './provider-registry';
-export { ProvidersModule, type ProvidersModuleOptions } from './providers.module';
+export { KNOWN_PROVIDER_ADAPTERS, ProvidersModule, type ProvidersModuleOptions } from './providers.module';

@@ -1,4 +1,4 @@
-import { Controller, Get } from '@nestjs/common';
+import { Controller, Get, Inject } from '@nestjs/common';
 import {
   ApiBearerAuth,
   ApiExtraModels,
@@ -10,7 +10,7 @@ import {
   getSchemaPath,
 } from '@nestjs/swagger';
 import { ProviderRegistry } from '@app/customer-domain';
-import { allProviderCapabilities } from '@app/providers';
+import { KNOWN_PROVIDER_ADAPTERS, type ProviderAdapters } from '@app/providers';
 
 import { RequiresScope } from '../auth/auth.decorators';
 import { ApiProblems } from '../errors/problem.dto';
@@ -50,7 +50,10 @@ class ProvidersResponse {
 @ApiSecurity('api-key')
 @Controller('v1/providers')
 export class ProvidersController {
-  constructor(private readonly registry: ProviderRegistry) {}
+  constructor(
+    private readonly registry: ProviderRegistry,
+    @Inject(KNOWN_PROVIDER_ADAPTERS) private readonly adapters: ProviderAdapters,
+  ) {}
 
   @Get()
   @RequiresScope('customers:read')
@@ -63,7 +66,7 @@ export class ProvidersController {
   list(): ProvidersResponse {
     const configured = this.registry.all();
     return {
-      data: allProviderCapabilities().map((capabilities) => ({
+      data: Object.values(this.adapters).map(({ capabilities }) => ({
         ...capabilities,
         accounts: configured.filter((p) => p.provider === capabilities.provider).map((p) => p.account),
       })),
