@@ -39,6 +39,7 @@ describe('the API across both providers (sandboxes over real HTTP)', () => {
     expect(byId['digital-river']).toMatchObject({
       accounts: ['sandbox'],
       pagination: 'cursor',
+      listPageSize: 100,
       operations: { delete: { support: 'full' } },
     });
     expect(byId['two-checkout']).toMatchObject({
@@ -48,6 +49,7 @@ describe('the API across both providers (sandboxes over real HTTP)', () => {
       operations: { delete: { support: 'partial', note: expect.stringContaining('scrubs') } },
     });
     expect(byId['two-checkout']?.fields.metadata?.support).toBe('none');
+    expect(byId['two-checkout']).not.toHaveProperty('listPageSize');
   });
 
   it('creates in both providers, updates both, and finds the customer by every reference', async () => {

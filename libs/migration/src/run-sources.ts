@@ -39,9 +39,11 @@ export class RunSources {
     switch (source.kind) {
       case 'list': {
         const provider = this.registry.get(source.provider, source.account);
+        // A batch is at most one page: the provider says how long its pages may be.
+        const limit = Math.min(batchSize, provider.capabilities.listPageSize ?? batchSize);
         for (let cursor = run.cursor; ;) {
           const list = () =>
-            provider.list({ limit: batchSize, ...(cursor !== undefined ? { startingAfter: cursor } : {}) });
+            provider.list({ limit, ...(cursor !== undefined ? { startingAfter: cursor } : {}) });
           let page;
           if (options.audit) {
             const audited = await withCallAudit({ operation: 'migrate' }, list);

@@ -37,6 +37,12 @@ class ProviderCapabilitiesDto {
   fields!: Record<string, SupportDto>;
   @ApiProperty() idempotency!: string;
   @ApiProperty({ enum: ['cursor', 'none'] }) pagination!: 'cursor' | 'none';
+  @ApiProperty({
+    required: false,
+    example: 100,
+    description: 'Most customers one list call answers; absent where the provider cannot list.',
+  })
+  listPageSize?: number;
 }
 
 class ProvidersResponse {
