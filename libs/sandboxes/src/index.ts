@@ -1,18 +1,11 @@
 /**
  * Provider sandboxes: faithful Digital River and 2Checkout REST 6.0 servers on loopback, with fault
- * injection. The gateway starts them in-process when no real credentials are configured; tests and
+ * injection, listed in PROVIDER_SANDBOXES (sandbox-registry.ts). The gateway starts them in-process when no real credentials are configured; tests and
  * `npm run sandbox` start them directly. See libs/sandboxes/README.md.
  */
 export * from './shared/types';
-export {
-  PROVIDER_SANDBOXES,
-  startSandboxes,
-  type RunningSandboxes,
-  type SandboxRegistry,
-  type StartedSandbox,
-  type StartSandboxesOptions,
-} from './sandbox-registry';
-export { type FaultConfig, type RouteFaults, type LatencySpec, parseFaultConfig } from './shared/faults';
+export { PROVIDER_SANDBOXES, startSandboxes, type RunningSandboxes } from './sandbox-registry';
+export { type FaultConfig, parseFaultConfig } from './shared/faults';
 export {
   startDigitalRiverSandbox,
   type DigitalRiverSandboxOptions,
@@ -22,7 +15,6 @@ export {
 } from './digital-river/digital-river.sandbox';
 export { DEFAULT_DIGITAL_RIVER_SECRET_KEY } from './digital-river/digital-river.auth';
 export * from './digital-river/digital-river.types';
-export { type DigitalRiverErrorBody, type DigitalRiverErrorItem } from './digital-river/digital-river.errors';
 export {
   startTwoCheckoutSandbox,
   type TwoCheckoutSandboxOptions,
@@ -33,11 +25,6 @@ export {
 } from './two-checkout/two-checkout.sandbox';
 export {
   signAvangateAuthentication,
-  verifyAvangateAuthentication,
   avangateHash,
   formatAvangateDate,
-  type AvangateAlgo,
-  type AvangateSignInput,
 } from './two-checkout/two-checkout.auth';
-export { type TwoCheckoutCustomer } from './two-checkout/two-checkout.types';
-export { type TwoCheckoutErrorBody } from './two-checkout/two-checkout.errors';
