@@ -121,7 +121,10 @@ export const FAST_SYNC = {
 };
 
 /** One account per sandbox; a short breaker so one test's faults do not leak into the next. */
-export function testAccounts(sandboxes: Pick<RunningSandboxes, 'accounts'>, overrides: Record<string, unknown> = {}) {
+export function testAccounts(
+  sandboxes: Pick<RunningSandboxes, 'accounts'>,
+  overrides: Record<string, unknown> = {},
+) {
   // The sandboxes' own limiter is off in tests, so the adapters' token bucket need not hold back.
   const resilience = {
     timeoutMs: 2_000,
