@@ -33,6 +33,17 @@ const DATABASE_URL = process.env['BENCH_DATABASE_URL'] ?? 'postgresql://postgres
 // The baseline process gets the key from its parent, so both sides check the same one.
 const API_KEY = process.env['BENCH_API_KEY'] ?? `bench_${randomUUID().replaceAll('-', '')}`;
 const NODE = process.execPath;
+/** The Node flags `npm start` gives the embedded default (package.json), so the bench runs what users run. */
+const NPM_START_FLAGS =
+  (
+    JSON.parse(readFileSync(resolve(__dirname, '../package.json'), 'utf8')) as {
+      scripts: Record<string, string>;
+    }
+  ).scripts['start']
+    ?.match(/node ((?:--\S+ )*)dist\//)?.[1]
+    ?.trim()
+    .split(' ')
+    .filter((flag) => flag !== '') ?? [];
 const TICKS_PER_SECOND = 100;
 
 const UNTHROTTLED = {
@@ -123,10 +134,13 @@ interface Gateway {
 }
 
 /** The built gateway as a process; resolves once /health answers 200. */
-async function startGatewayProcess(env: Record<string, string>): Promise<Gateway & { readyMs: number }> {
+async function startGatewayProcess(
+  env: Record<string, string>,
+  nodeFlags: string[] = [],
+): Promise<Gateway & { readyMs: number }> {
   const port = 20_000 + Math.floor(Math.random() * 20_000);
   const started = performance.now();
-  const child = spawn(NODE, [GATEWAY_MAIN], {
+  const child = spawn(NODE, [...nodeFlags, GATEWAY_MAIN], {
     env: {
       ...process.env,
       NODE_ENV: 'development',
@@ -462,7 +476,10 @@ async function run(): Promise<void> {
     for (let round = 0; round < 3; round++) {
       const dataDir = mkdtempSync(join(tmpdir(), 'bench-embedded-'));
       bareReady.push(await bareNodeReadyMs());
-      const embedded = await startGatewayProcess({ DATA_DIR: dataDir, SANDBOXES: 'auto', ...UNTHROTTLED });
+      const embedded = await startGatewayProcess(
+        { DATA_DIR: dataDir, SANDBOXES: 'auto', ...UNTHROTTLED },
+        NPM_START_FLAGS,
+      );
       readyTimes.push(embedded.readyMs);
       if (round === 0) {
         const send = async () => {

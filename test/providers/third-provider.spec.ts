@@ -173,6 +173,7 @@ class ToyProvider implements CustomerProvider {
   dryRun = this.unsupported;
 
   check = () => [];
+  unsupportedFields = () => [];
   lossyFields = () => [];
   personalDataHeld = () => [];
   close(): void {}

@@ -1,7 +1,7 @@
 import { type AddressInfo } from 'node:net';
 
 import { type INestApplication } from '@nestjs/common';
-import { SyncWorker } from '@app/customer-domain';
+import { SyncEngine } from '@app/customer-domain';
 import { createTestDatabase, type TestDatabase } from '@app/persistence';
 import { type ProviderAdapters } from '@app/providers';
 import { type RunningSandboxes, startSandboxes } from '@app/sandboxes';
@@ -78,7 +78,7 @@ export async function startGateway(
     url: `http://127.0.0.1:${port}`,
     prisma: database.prisma,
     drain: async (timeoutMs = 60_000) => {
-      if (!(await app.get(SyncWorker).drain(timeoutMs)))
+      if (!(await app.get(SyncEngine).drain(timeoutMs)))
         throw new Error(`links still pending after ${timeoutMs} ms`);
     },
     close: () => app.close(),

@@ -1,7 +1,7 @@
 import { type AddressInfo } from 'node:net';
 
 import { type INestApplication } from '@nestjs/common';
-import { SyncWorker } from '@app/customer-domain';
+import { SyncEngine } from '@app/customer-domain';
 import { createTestDatabase, type TestDatabase } from '@app/persistence';
 import { type RunningSandboxes, startSandboxes } from '@app/sandboxes';
 import { loadGatewayConfig } from '@app/config';
@@ -87,7 +87,7 @@ describe('a stopping gateway gives back the links it holds', () => {
         .send(johnSmith({ externalReference: reference, taxIdentifiers: [] }));
       expect(created.status).toBe(201);
     }
-    const firstWorker = first.app.get(SyncWorker).workerId;
+    const firstWorker = first.app.get(SyncEngine).workerId;
     await eventually('the first instance to lease all six links', async () => {
       const all = await links();
       return all.length === 6 && all.every((link) => link.lockedBy === firstWorker) ? all : undefined;
@@ -103,7 +103,7 @@ describe('a stopping gateway gives back the links it holds', () => {
     );
 
     const second = await startInstance(healthy, {});
-    const secondWorker = second.app.get(SyncWorker).workerId;
+    const secondWorker = second.app.get(SyncEngine).workerId;
     const delivered = await eventually(
       'the second instance to deliver every link',
       async () => {

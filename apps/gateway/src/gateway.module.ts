@@ -11,14 +11,16 @@ import {
 } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import {
+  CustomerCommands,
+  CustomerPlanner,
+  CustomerReconciliation,
   CustomerService,
-  CustomerSyncService,
   DEFAULT_PROVIDER_TARGETS,
   ProviderFailureLog,
-  ProviderRegistry,
+  ProviderAccounts,
   type RequestedTarget,
   SYNC_OPTIONS,
-  SyncWorker,
+  SyncEngine,
 } from '@app/customer-domain';
 import { migrationProviders, RunEngine } from '@app/migration';
 import { type DatabaseHandle, PersistenceModule } from '@app/persistence';
@@ -68,10 +70,10 @@ export interface GatewayOptions {
 }
 
 /** Where creates go by default: DEFAULT_PROVIDERS, else every configured account. */
-function defaultTargets(options: GatewayOptions, registry: ProviderRegistry): RequestedTarget[] {
+function defaultTargets(options: GatewayOptions, accounts: ProviderAccounts): RequestedTarget[] {
   return (
     options.config.DEFAULT_PROVIDERS ??
-    registry.all().map((provider) => ({ provider: provider.provider, account: provider.account }))
+    accounts.all().map((provider) => ({ provider: provider.provider, account: provider.account }))
   );
 }
 
@@ -85,20 +87,20 @@ class MigrationLifecycle implements OnApplicationBootstrap {
   }
 }
 
-/** Runs the background worker for the life of the app (unless SYNC_WORKER=off). */
+/** Runs the sync engine's background loop for the life of the app (unless SYNC_WORKER=off). */
 @Injectable()
-class SyncWorkerLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
+class SyncEngineLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
   constructor(
-    private readonly worker: SyncWorker,
+    private readonly engine: SyncEngine,
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
   ) {}
 
   onApplicationBootstrap(): void {
-    if (this.config.SYNC_WORKER === 'on') this.worker.start();
+    if (this.config.SYNC_WORKER === 'on') this.engine.start();
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.worker.stop();
+    await this.engine.stop();
   }
 }
 
@@ -139,17 +141,19 @@ export class GatewayModule implements NestModule {
       providers: [
         { provide: ApiKeyRegistry, useValue: options.apiKeys },
         CustomerService,
-        CustomerSyncService,
-        SyncWorker,
+        CustomerCommands,
+        CustomerPlanner,
+        CustomerReconciliation,
+        SyncEngine,
         { provide: SYNC_OPTIONS, useValue: syncOptions(options.config) },
-        SyncWorkerLifecycle,
+        SyncEngineLifecycle,
         ProviderFailureLog,
         ...migrationProviders(migrationOptions(options.config, true)),
         MigrationLifecycle,
         {
           provide: DEFAULT_PROVIDER_TARGETS,
-          inject: [ProviderRegistry],
-          useFactory: (registry: ProviderRegistry) => defaultTargets(options, registry),
+          inject: [ProviderAccounts],
+          useFactory: (accounts: ProviderAccounts) => defaultTargets(options, accounts),
         },
         { provide: SHUTDOWN_HOOK, useValue: options.onShutdown },
         ShutdownHook,

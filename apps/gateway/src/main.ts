@@ -1,3 +1,6 @@
+// First, so that every module loaded after it comes from the compile cache.
+import './compile-cache';
+
 import { resolve } from 'node:path';
 
 import { ConfigError, type GatewayConfig, loadGatewayConfig, openConfiguredDatabase } from '@app/config';

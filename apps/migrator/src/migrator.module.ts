@@ -1,11 +1,10 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import {
+  CustomerReconciliation,
   CustomerService,
-  CustomerSyncService,
-  DEFAULT_PROVIDER_TARGETS,
   ProviderFailureLog,
   SYNC_OPTIONS,
-  SyncWorker,
+  SyncEngine,
 } from '@app/customer-domain';
 import { migrationProviders } from '@app/migration';
 import { type DatabaseHandle, PersistenceModule } from '@app/persistence';
@@ -41,9 +40,8 @@ export class MigratorModule {
       providers: [
         CustomerService,
         // A pg-boss worker here may be handed the batches of a whole-base reconciliation too.
-        CustomerSyncService,
-        { provide: DEFAULT_PROVIDER_TARGETS, useValue: options.config.DEFAULT_PROVIDERS ?? [] },
-        SyncWorker,
+        CustomerReconciliation,
+        SyncEngine,
         ProviderFailureLog,
         { provide: SYNC_OPTIONS, useValue: syncOptions(options.config) },
         ...migrationProviders(migrationOptions(options.config, options.work)),

@@ -105,7 +105,10 @@ export interface RemoteCustomer {
   unsupportedFields: CanonicalField[];
   /** The provider recorded a GDPR request to be forgotten (DR `requestToBeForgotten`). */
   forgotten: boolean;
-  /** The provider's wire payload, for audit and debugging only: nothing may branch on it. */
+  /**
+   * The provider's wire payload, for audit and debugging: only the adapter that produced it may
+   * read it (2CO's update starts from it instead of reading the copy again).
+   */
   raw?: unknown;
 }
 
@@ -150,6 +153,12 @@ export interface UpdateCustomerInput extends CustomerRefInput {
   /** The canonical state last synced to this provider: DR needs it to send deletions (`""`). */
   previous: CustomerData;
   customer: CustomerData;
+  /**
+   * The provider's copy as this adapter answered it a moment ago (a delivery reads it to diff),
+   * when there is one: an adapter whose update replaces the whole object (2CO) starts from it
+   * instead of reading the copy again.
+   */
+  current?: RemoteCustomer;
 }
 
 export interface ForgetCustomerInput extends CustomerRefInput {
@@ -261,6 +270,12 @@ export interface CustomerProvider {
    * fields that need another), so a write is refused with all of them before any call is made.
    */
   check(customer: CustomerData): ProviderRuleViolation[];
+
+  /**
+   * Pure: canonical fields of `customer` that have a value the provider cannot hold at all (what a
+   * write of it would report as `unsupportedFields`), learnt from the adapter's mapping alone.
+   */
+  unsupportedFields(customer: CustomerData): CanonicalField[];
 
   /**
    * Pure: canonical fields of `customer` the provider holds only partially (joined with another

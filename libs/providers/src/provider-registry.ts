@@ -1,4 +1,4 @@
-import { type CustomerProvider, ProviderRegistry, type ProviderCapabilities } from '@app/customer-domain';
+import { type CustomerProvider, ProviderAccounts, type ProviderCapabilities } from '@app/customer-domain';
 import { parseDigitalRiverConfig } from './digital-river/digital-river.config';
 import { DIGITAL_RIVER_CAPABILITIES, DigitalRiverProvider } from './digital-river/digital-river.provider';
 import { parseTwoCheckoutConfig } from './two-checkout/two-checkout.config';
@@ -49,11 +49,11 @@ function createProvider(account: unknown, adapters: ProviderAdapters): CustomerP
 export function buildProviderRegistry(
   accounts: readonly unknown[],
   adapters: ProviderAdapters = PROVIDER_ADAPTERS,
-): ProviderRegistry {
+): ProviderAccounts {
   const providers: CustomerProvider[] = [];
   try {
     for (const account of accounts) providers.push(createProvider(account, adapters));
-    return new ProviderRegistry(providers);
+    return new ProviderAccounts(providers);
   } catch (error) {
     for (const provider of providers) provider.close();
     throw error;

@@ -1,4 +1,4 @@
-import { ProviderRegistry } from '@app/customer-domain';
+import { ProviderAccounts } from '@app/customer-domain';
 import {
   type DynamicModule,
   Inject,
@@ -25,17 +25,17 @@ export interface ProvidersModuleOptions {
 /** Closes every account's keep-alive sockets when the app shuts down. */
 @Injectable()
 class ProviderSockets implements OnApplicationShutdown {
-  constructor(@Inject(ProviderRegistry) private readonly registry: ProviderRegistry) {}
+  constructor(@Inject(ProviderAccounts) private readonly accounts: ProviderAccounts) {}
 
   onApplicationShutdown(): void {
-    this.registry.close();
+    this.accounts.close();
   }
 }
 
 /**
- * Provides `ProviderRegistry` (from `@app/customer-domain`) built from configuration:
+ * Provides `ProviderAccounts` (from `@app/customer-domain`) built from configuration:
  * `ProvidersModule.forRoot({ inject: [ConfigService], useFactory: (c) => c.get('providerAccounts') })`.
- * Tests and e2e can `overrideProvider(ProviderRegistry)` with fakes.
+ * Tests and e2e can `overrideProvider(ProviderAccounts)` with fakes.
  */
 @Module({})
 export class ProvidersModule {
@@ -47,7 +47,7 @@ export class ProvidersModule {
       imports: options.imports ?? [],
       providers: [
         {
-          provide: ProviderRegistry,
+          provide: ProviderAccounts,
           inject: options.inject ?? [],
           useFactory: async (...deps: never[]) =>
             buildProviderRegistry(await options.useFactory(...deps), adapters),
@@ -55,7 +55,7 @@ export class ProvidersModule {
         { provide: KNOWN_PROVIDER_ADAPTERS, useValue: adapters },
         ProviderSockets,
       ],
-      exports: [ProviderRegistry, KNOWN_PROVIDER_ADAPTERS],
+      exports: [ProviderAccounts, KNOWN_PROVIDER_ADAPTERS],
     };
   }
 }

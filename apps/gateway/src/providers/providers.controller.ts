@@ -9,7 +9,7 @@ import {
   ApiTags,
   getSchemaPath,
 } from '@nestjs/swagger';
-import { ProviderRegistry } from '@app/customer-domain';
+import { ProviderAccounts } from '@app/customer-domain';
 import { KNOWN_PROVIDER_ADAPTERS, type ProviderAdapters } from '@app/providers';
 
 import { RequiresScope } from '../auth/auth.decorators';
@@ -57,7 +57,7 @@ class ProvidersResponse {
 @Controller('v1/providers')
 export class ProvidersController {
   constructor(
-    private readonly registry: ProviderRegistry,
+    private readonly accounts: ProviderAccounts,
     @Inject(KNOWN_PROVIDER_ADAPTERS) private readonly adapters: ProviderAdapters,
   ) {}
 
@@ -70,7 +70,7 @@ export class ProvidersController {
   @ApiOkResponse({ type: ProvidersResponse })
   @ApiProblems(401, 403)
   list(): ProvidersResponse {
-    const configured = this.registry.all();
+    const configured = this.accounts.all();
     return {
       data: Object.values(this.adapters).map(({ capabilities }) => ({
         ...capabilities,
