@@ -23,12 +23,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import Fastify from 'fastify';
 import { Client, Pool } from 'pg';
-import {
-  type RunningSandboxes,
-  sandboxAccounts,
-  signAvangateAuthentication,
-  startSandboxes,
-} from '@app/sandboxes';
+import { type RunningSandboxes, signAvangateAuthentication, startSandboxes } from '@app/sandboxes';
 
 const GATEWAY_MAIN = resolve(__dirname, '../dist/apps/gateway/apps/gateway/src/main.js');
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 5);
@@ -267,8 +262,8 @@ async function abab(
 
 /** The two creates the gateway makes for a customer, sent straight to the sandboxes in parallel. */
 function directCreates(sandboxes: RunningSandboxes) {
-  const dr = sandboxes.digitalRiver;
-  const tco = sandboxes.twoCheckout;
+  const dr = sandboxes['digital-river'];
+  const tco = sandboxes['two-checkout'];
   let sent = 0;
   return async () => {
     const reference = `direct-${process.pid}-${++sent}`;
@@ -357,8 +352,8 @@ async function run(): Promise<void> {
   const admin = new Client({ connectionString: DATABASE_URL });
   await admin.connect();
   const sandboxes = await startSandboxes({
-    digitalRiver: { rateLimitPerSecond: 0, liveRateLimitPerSecond: 0 },
-    twoCheckout: { rateLimitPerSecond: 0 },
+    'digital-river': { rateLimitPerSecond: 0, liveRateLimitPerSecond: 0 },
+    'two-checkout': { rateLimitPerSecond: 0 },
   });
   const rows: string[][] = [];
   const verdicts: string[] = [];
@@ -371,7 +366,7 @@ async function run(): Promise<void> {
       DATABASE_SCHEMA: schema,
       // Production defaults for everything else; accounts point at the sandboxes, with the
       // adapters' default rate limits, as a user would configure them.
-      PROVIDER_ACCOUNTS: JSON.stringify(sandboxAccounts(sandboxes, {})),
+      PROVIDER_ACCOUNTS: JSON.stringify(sandboxes.accounts({})),
       MIGRATION_QUEUE: 'in-process',
       // The bench measures the hot path, not fair use: per-key limits it never reaches.
       ...UNTHROTTLED,

@@ -24,14 +24,14 @@ import {
 } from '@app/customer-domain';
 import { migrationProviders, RunEngine } from '@app/migration';
 import { type DatabaseHandle, PersistenceModule } from '@app/persistence';
-import { ProvidersModule } from '@app/providers';
+import { type ProviderAdapters, ProvidersModule } from '@app/providers';
+import { type GatewayConfig, loggerParams, migrationOptions, syncOptions } from '@app/config';
 import { LoggerModule } from 'nestjs-pino';
 
 import { ApiKeyGuard } from './auth/api-key.guard';
 import { ApiKeyMiddleware } from './auth/api-key.middleware';
 import { ApiKeyRegistry } from './auth/api-keys';
 import { GATEWAY_CONFIG, GatewayConfigModule } from './config/config.module';
-import { type GatewayConfig, migrationOptions, syncOptions } from './config/gateway.config';
 import { CustomersController } from './customers/customers.controller';
 import { EventRetention } from './events/event-retention';
 import { EventStore } from './events/event-store';
@@ -44,7 +44,6 @@ import { MigrationsController } from './migrations/migrations.controller';
 import { ProvidersController } from './providers/providers.controller';
 import { ReconciliationsController } from './reconciliations/reconciliations.controller';
 import { ContentTypeMiddleware } from './http/content-type.middleware';
-import { loggerParams } from './http/logging';
 import { PathParameterPipe } from './http/hostile-input';
 import { StrictQueryIntegersPipe, validationFailed } from './http/validators';
 import { IdempotencyMiddleware } from './idempotency/idempotency.middleware';
@@ -64,6 +63,8 @@ export interface GatewayOptions {
   openDatabase: () => Promise<DatabaseHandle>;
   /** Raw provider account configurations; each adapter validates its own at start-up. */
   providerAccounts: readonly unknown[];
+  /** PROVIDER_ADAPTERS unless a test brings a provider of its own. */
+  providerAdapters?: ProviderAdapters;
   /** Closed last on shutdown, e.g. the embedded sandboxes the accounts point at. */
   onShutdown?: () => Promise<void>;
 }
@@ -122,7 +123,10 @@ export class GatewayModule implements NestModule {
         GatewayConfigModule.register(options.config),
         LoggerModule.forRoot(loggerParams(options.config)),
         PersistenceModule.forRoot(options.openDatabase),
-        ProvidersModule.forRoot({ useFactory: () => options.providerAccounts }),
+        ProvidersModule.forRoot({
+          useFactory: () => options.providerAccounts,
+          adapters: options.providerAdapters,
+        }),
         MetricsModule,
       ],
       controllers: [

@@ -15,11 +15,10 @@ import {
   type SourceAction,
   type SourceKind,
 } from '@app/migration';
+import { ConfigError, type GatewayConfig, loadGatewayConfig, openConfiguredDatabase } from '@app/config';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { Logger } from 'nestjs-pino';
 
-import { openConfiguredDatabase } from '../../gateway/src/config/database';
-import { ConfigError, type GatewayConfig, loadGatewayConfig } from '../../gateway/src/config/gateway.config';
 import { MigratorModule } from './migrator.module';
 import { JsonLines, ProgressBar, type ProgressView } from './progress';
 

@@ -9,11 +9,9 @@ import {
 import { migrationProviders } from '@app/migration';
 import { type DatabaseHandle, PersistenceModule } from '@app/persistence';
 import { ProvidersModule } from '@app/providers';
+import { type GatewayConfig, loggerParams, migrationOptions, syncOptions } from '@app/config';
 import { LoggerModule } from 'nestjs-pino';
 import pino from 'pino';
-
-import { type GatewayConfig, migrationOptions, syncOptions } from '../../gateway/src/config/gateway.config';
-import { loggerParams } from '../../gateway/src/http/logging';
 
 export interface MigratorModuleOptions {
   config: GatewayConfig;

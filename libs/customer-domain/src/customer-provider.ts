@@ -173,7 +173,7 @@ export interface ForgetCustomerInput extends CustomerRefInput {
 }
 
 export interface ListCustomersInput {
-  /** 1-100. */
+  /** 1 to the provider's `capabilities.listPageSize`. */
   limit?: number;
   startingAfter?: string;
   endingBefore?: string;
@@ -239,6 +239,8 @@ export interface ProviderCapabilities {
   fields: Record<CanonicalField, FieldCapability>;
   idempotency: string;
   pagination: 'cursor' | 'none';
+  /** Most customers one list call answers (and one `references` filter takes); absent where it cannot list. */
+  listPageSize?: number;
 }
 
 export interface CustomerProvider {

@@ -30,9 +30,6 @@ export interface MigratorOptions {
   settleTimeoutMs: number;
 }
 
-/** DR lists at most 100 customers per page (and per `ids` filter). */
-const SOURCE_READ_CHUNK = 100;
-
 /** Ends one customer early: `skipped` (it cannot or must not be migrated) or `failed`. */
 class Stop extends Error {
   constructor(
@@ -76,8 +73,9 @@ export class CustomerMigrator {
   ) {}
 
   /**
-   * Reads a batch at the source in as few calls as the provider allows: one list call per 100
-   * where it can filter by reference (DR `ids`), else nothing (each customer is read on its own).
+   * Reads a batch at the source in as few calls as the provider allows: one list call per page
+   * (`capabilities.listPageSize`) where it can filter by reference (DR `ids`), else nothing (each
+   * customer is read on its own).
    * A failed batch read is not an error: the customers are then read one by one, with retries.
    */
   async readSource(
@@ -86,9 +84,10 @@ export class CustomerMigrator {
   ): Promise<Map<string, RemoteCustomer>> {
     const provider = this.accounts.get(source.provider, source.account);
     const found = new Map<string, RemoteCustomer>();
-    if (provider.capabilities.operations.list.support === 'none') return found;
-    for (let start = 0; start < references.length; start += SOURCE_READ_CHUNK) {
-      const chunk = references.slice(start, start + SOURCE_READ_CHUNK);
+    const pageSize = provider.capabilities.listPageSize;
+    if (provider.capabilities.operations.list.support === 'none' || pageSize === undefined) return found;
+    for (let start = 0; start < references.length; start += pageSize) {
+      const chunk = references.slice(start, start + pageSize);
       const page = await this.callLog
         .run({ operation: 'migrate' }, () => provider.list({ references: chunk, limit: chunk.length }))
         .catch(() => undefined);

@@ -39,9 +39,11 @@ export class RunSources {
     switch (source.kind) {
       case 'list': {
         const provider = this.accounts.get(source.provider, source.account);
+        // A batch is at most one page: the provider says how long its pages may be.
+        const limit = Math.min(batchSize, provider.capabilities.listPageSize ?? batchSize);
         for (let cursor = run.cursor; ;) {
           const list = () =>
-            provider.list({ limit: batchSize, ...(cursor !== undefined ? { startingAfter: cursor } : {}) });
+            provider.list({ limit, ...(cursor !== undefined ? { startingAfter: cursor } : {}) });
           const page = await (options.audit ? this.callLog.run({ operation: 'migrate' }, list) : list());
           cursor = page.items.at(-1)?.reference ?? cursor;
           yield {

@@ -8,13 +8,18 @@ import {
   type ModuleMetadata,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import { buildProviderRegistry } from './provider-registry';
+import { buildProviderRegistry, PROVIDER_ADAPTERS, type ProviderAdapters } from './provider-registry';
+
+/** Every adapter this process knows, configured or not, by provider id (for `GET /v1/providers`). */
+export const KNOWN_PROVIDER_ADAPTERS = 'KNOWN_PROVIDER_ADAPTERS';
 
 export interface ProvidersModuleOptions {
   imports?: ModuleMetadata['imports'];
   inject?: InjectionToken[];
   /** Answers the raw account configurations (validated here, per adapter, at start-up). */
   useFactory: (...deps: never[]) => readonly unknown[] | Promise<readonly unknown[]>;
+  /** PROVIDER_ADAPTERS unless a test brings a provider of its own. */
+  adapters?: ProviderAdapters;
 }
 
 /** Closes every account's keep-alive sockets when the app shuts down. */
@@ -35,6 +40,7 @@ class ProviderSockets implements OnApplicationShutdown {
 @Module({})
 export class ProvidersModule {
   static forRoot(options: ProvidersModuleOptions): DynamicModule {
+    const adapters = options.adapters ?? PROVIDER_ADAPTERS;
     return {
       module: ProvidersModule,
       global: true,
@@ -43,11 +49,13 @@ export class ProvidersModule {
         {
           provide: ProviderAccounts,
           inject: options.inject ?? [],
-          useFactory: async (...deps: never[]) => buildProviderRegistry(await options.useFactory(...deps)),
+          useFactory: async (...deps: never[]) =>
+            buildProviderRegistry(await options.useFactory(...deps), adapters),
         },
+        { provide: KNOWN_PROVIDER_ADAPTERS, useValue: adapters },
         ProviderSockets,
       ],
-      exports: [ProviderAccounts],
+      exports: [ProviderAccounts, KNOWN_PROVIDER_ADAPTERS],
     };
   }
 }

@@ -80,6 +80,8 @@ export const DIGITAL_RIVER_CAPABILITIES: ProviderCapabilities = {
   idempotency:
     'No Idempotency-Key header; create sends our reference as `id` and answers 409 already_exists by reading it',
   pagination: 'cursor',
+  // `limit` 1-100 on GET /customers, and as many `ids` (docs/providers/digital-river.md).
+  listPageSize: 100,
 };
 
 type Step =
