@@ -2,6 +2,12 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+const APPS = ['gateway', 'migrator', 'sandbox'];
+const NO_APP_FROM_A_LIB = {
+  group: ['**/apps/**'],
+  message: 'A lib never imports an app; move what it needs into a lib.',
+};
+
 export default tseslint.config(
   {
     ignores: [
@@ -55,6 +61,28 @@ export default tseslint.config(
     },
   },
   {
+    // The import graph points one way: apps use libs, a lib never reaches into an app.
+    files: ['libs/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [NO_APP_FROM_A_LIB] }] },
+  },
+  // No app imports another app's files: what two apps share lives in libs/ (e.g. @app/config).
+  ...APPS.map((app) => ({
+    files: [`apps/${app}/**/*.ts`],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: APPS.filter((other) => other !== app).map((other) => `**/${other}/src/**`),
+              message: 'An app imports libs (@app/...), never another app; move what both need to libs/.',
+            },
+          ],
+        },
+      ],
+    },
+  })),
+  {
     // A provider folder may not reach into another provider's folder: only shared/ and testing/.
     files: ['libs/providers/src/*/**/*.ts'],
     ignores: ['libs/providers/src/shared/**', 'libs/providers/src/testing/**'],
@@ -67,6 +95,7 @@ export default tseslint.config(
               group: ['../*', '!../shared', '!../shared/*', '!../testing', '!../testing/*'],
               message: 'Providers import only shared/ and testing/, never another provider.',
             },
+            NO_APP_FROM_A_LIB,
           ],
         },
       ],

@@ -23,12 +23,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import Fastify from 'fastify';
 import { Client, Pool } from 'pg';
-import {
-  type RunningSandboxes,
-  sandboxAccounts,
-  signAvangateAuthentication,
-  startSandboxes,
-} from '@app/sandboxes';
+import { type RunningSandboxes, signAvangateAuthentication, startSandboxes } from '@app/sandboxes';
 
 const GATEWAY_MAIN = resolve(__dirname, '../dist/apps/gateway/apps/gateway/src/main.js');
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 5);
@@ -38,6 +33,17 @@ const DATABASE_URL = process.env['BENCH_DATABASE_URL'] ?? 'postgresql://postgres
 // The baseline process gets the key from its parent, so both sides check the same one.
 const API_KEY = process.env['BENCH_API_KEY'] ?? `bench_${randomUUID().replaceAll('-', '')}`;
 const NODE = process.execPath;
+/** The Node flags `npm start` gives the embedded default (package.json), so the bench runs what users run. */
+const NPM_START_FLAGS =
+  (
+    JSON.parse(readFileSync(resolve(__dirname, '../package.json'), 'utf8')) as {
+      scripts: Record<string, string>;
+    }
+  ).scripts['start']
+    ?.match(/node ((?:--\S+ )*)dist\//)?.[1]
+    ?.trim()
+    .split(' ')
+    .filter((flag) => flag !== '') ?? [];
 const TICKS_PER_SECOND = 100;
 
 const UNTHROTTLED = {
@@ -128,10 +134,13 @@ interface Gateway {
 }
 
 /** The built gateway as a process; resolves once /health answers 200. */
-async function startGatewayProcess(env: Record<string, string>): Promise<Gateway & { readyMs: number }> {
+async function startGatewayProcess(
+  env: Record<string, string>,
+  nodeFlags: string[] = [],
+): Promise<Gateway & { readyMs: number }> {
   const port = 20_000 + Math.floor(Math.random() * 20_000);
   const started = performance.now();
-  const child = spawn(NODE, [GATEWAY_MAIN], {
+  const child = spawn(NODE, [...nodeFlags, GATEWAY_MAIN], {
     env: {
       ...process.env,
       NODE_ENV: 'development',
@@ -253,8 +262,8 @@ async function abab(
 
 /** The two creates the gateway makes for a customer, sent straight to the sandboxes in parallel. */
 function directCreates(sandboxes: RunningSandboxes) {
-  const dr = sandboxes.digitalRiver;
-  const tco = sandboxes.twoCheckout;
+  const dr = sandboxes['digital-river'];
+  const tco = sandboxes['two-checkout'];
   let sent = 0;
   return async () => {
     const reference = `direct-${process.pid}-${++sent}`;
@@ -343,8 +352,8 @@ async function run(): Promise<void> {
   const admin = new Client({ connectionString: DATABASE_URL });
   await admin.connect();
   const sandboxes = await startSandboxes({
-    digitalRiver: { rateLimitPerSecond: 0, liveRateLimitPerSecond: 0 },
-    twoCheckout: { rateLimitPerSecond: 0 },
+    'digital-river': { rateLimitPerSecond: 0, liveRateLimitPerSecond: 0 },
+    'two-checkout': { rateLimitPerSecond: 0 },
   });
   const rows: string[][] = [];
   const verdicts: string[] = [];
@@ -357,7 +366,7 @@ async function run(): Promise<void> {
       DATABASE_SCHEMA: schema,
       // Production defaults for everything else; accounts point at the sandboxes, with the
       // adapters' default rate limits, as a user would configure them.
-      PROVIDER_ACCOUNTS: JSON.stringify(sandboxAccounts(sandboxes, {})),
+      PROVIDER_ACCOUNTS: JSON.stringify(sandboxes.accounts({})),
       MIGRATION_QUEUE: 'in-process',
       // The bench measures the hot path, not fair use: per-key limits it never reaches.
       ...UNTHROTTLED,
@@ -467,7 +476,10 @@ async function run(): Promise<void> {
     for (let round = 0; round < 3; round++) {
       const dataDir = mkdtempSync(join(tmpdir(), 'bench-embedded-'));
       bareReady.push(await bareNodeReadyMs());
-      const embedded = await startGatewayProcess({ DATA_DIR: dataDir, SANDBOXES: 'auto', ...UNTHROTTLED });
+      const embedded = await startGatewayProcess(
+        { DATA_DIR: dataDir, SANDBOXES: 'auto', ...UNTHROTTLED },
+        NPM_START_FLAGS,
+      );
       readyTimes.push(embedded.readyMs);
       if (round === 0) {
         const send = async () => {

@@ -45,7 +45,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { Client } from 'pg';
-import { type RunningSandboxes, sandboxAccounts, startSandboxes } from '@app/sandboxes';
+import { type RunningSandboxes, startSandboxes } from '@app/sandboxes';
 
 import { MIGRATOR_MAIN, migratorNodeFlags } from '../test/support/migrator-command';
 
@@ -235,7 +235,7 @@ async function dropSchemas(schemas: string[]): Promise<void> {
 
 /** DR is unlimited; 2CO's account is limited to `limit` requests/s (unlimited without one). */
 function accounts(sandboxes: RunningSandboxes, limit: number | undefined) {
-  const [digitalRiver, twoCheckout] = sandboxAccounts(sandboxes, {
+  const [digitalRiver, twoCheckout] = sandboxes.accounts({
     timeoutMs: 10_000,
     retry: { maxAttempts: 5, baseDelayMs: 50, maxDelayMs: 1_000 },
     circuitBreaker: { consecutiveFailures: 20, halfOpenAfterMs: 1_000 },
@@ -251,7 +251,7 @@ let activeChild: ReturnType<typeof spawn> | undefined;
 const fmtMb = (bytes: number | null | undefined) => (bytes == null ? '-' : (bytes / MB).toFixed(0));
 
 async function migrate(sandboxes: RunningSandboxes, options: RunOptions): Promise<RunResult> {
-  const { digitalRiver: dr, twoCheckout: tco } = sandboxes;
+  const { 'digital-river': dr, 'two-checkout': tco } = sandboxes;
   dr.admin.reset();
   tco.admin.reset();
   dr.admin.setRateLimit(0);
@@ -520,8 +520,8 @@ async function run(): Promise<void> {
   const machineBusyBefore = await machineBusy(2_000);
   const idleRss = await idleNodeRss();
   const sandboxes = await startSandboxes({
-    digitalRiver: { rateLimitPerSecond: 0, liveRateLimitPerSecond: 0 },
-    twoCheckout: { rateLimitPerSecond: 0 },
+    'digital-river': { rateLimitPerSecond: 0, liveRateLimitPerSecond: 0 },
+    'two-checkout': { rateLimitPerSecond: 0 },
   });
   const interrupt = () => {
     activeChild?.kill('SIGKILL');

@@ -46,10 +46,10 @@ async function serve(): Promise<void> {
   bare.get('/', (_req, reply) => reply.type('application/json').send(fixed));
   const fastifyUrl = await bare.listen({ host: '127.0.0.1', port: 0 });
   const sandboxes = await startSandboxes({
-    digitalRiver: { rateLimitPerSecond: 0, liveRateLimitPerSecond: 0 },
-    twoCheckout: { rateLimitPerSecond: 0 },
+    'digital-river': { rateLimitPerSecond: 0, liveRateLimitPerSecond: 0 },
+    'two-checkout': { rateLimitPerSecond: 0 },
   });
-  const { digitalRiver: dr, twoCheckout: tco } = sandboxes;
+  const { 'digital-river': dr, 'two-checkout': tco } = sandboxes;
   const ids = dr.admin.seed(1_000);
   const refs = tco.admin.seed(1_000);
   const endpoints: Endpoints = {

@@ -3,12 +3,12 @@ import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
 
 import { type INestApplication } from '@nestjs/common';
 import { createTestDatabase, type DatabaseHandle, openDatabase, readMigrations } from '@app/persistence';
+import { loadGatewayConfig } from '@app/config';
 import { Client } from 'pg';
 import request from 'supertest';
 
 import { createGatewayApp } from '../../apps/gateway/src/app';
 import { ApiKeyRegistry } from '../../apps/gateway/src/auth/api-keys';
-import { loadGatewayConfig } from '../../apps/gateway/src/config/gateway.config';
 import { testPostgresUrl } from '../support/processes';
 
 /** A gateway without keys or providers: the probes need neither. */

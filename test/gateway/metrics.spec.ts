@@ -79,7 +79,7 @@ describe('/metrics', () => {
     expect(total(queued, 'csg_outbox_oldest_pending_age_seconds')).toBeGreaterThan(0);
 
     // Every 2Checkout call fails from here: the Digital River links sync, the 2Checkout ones fail.
-    gateway.sandboxes.twoCheckout.admin.setFaults({ '*': { errorRate: 1, errorStatus: 500 } });
+    gateway.sandboxes['two-checkout'].admin.setFaults({ '*': { errorRate: 1, errorStatus: 500 } });
     await gateway.drain();
 
     const samples = await scrape();
@@ -95,8 +95,8 @@ describe('/metrics', () => {
     const dr = { provider: 'digital-river', account: 'sandbox', operation: 'sync' };
     const tco = { provider: 'two-checkout', account: 'sandbox', operation: 'sync' };
     // Every request each sandbox received is counted once, under the operation that made it.
-    const drStats = gateway.sandboxes.digitalRiver.admin.stats();
-    const tcoStats = gateway.sandboxes.twoCheckout.admin.stats();
+    const drStats = gateway.sandboxes['digital-river'].admin.stats();
+    const tcoStats = gateway.sandboxes['two-checkout'].admin.stats();
     expect(total(samples, calls, { provider: 'digital-river' })).toBe(drStats.requests);
     expect(total(samples, calls, dr)).toBe(drStats.requests);
     // Digital River: a first delivery creates without looking first, so every call succeeded.
@@ -118,7 +118,7 @@ describe('/metrics', () => {
     expect(total(samples, 'csg_outbox_oldest_pending_age_seconds')).toBe(0);
     // Process metrics come along.
     expect(total(samples, 'process_resident_memory_bytes')).toBeGreaterThan(0);
-    gateway.sandboxes.twoCheckout.admin.setFaults({});
+    gateway.sandboxes['two-checkout'].admin.setFaults({});
   });
 
   it('reports each running migration by outcome, read from the database at scrape time', async () => {

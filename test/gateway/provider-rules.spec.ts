@@ -30,8 +30,8 @@ describe('provider rules, truthful delete and forget (sandboxes over real HTTP)'
   let gateway: GatewayWithSandboxes;
   const auth = bearer(KEYS.admin);
   const api = () => request(gateway.url);
-  const dr = () => gateway.sandboxes.digitalRiver;
-  const tco = () => gateway.sandboxes.twoCheckout.admin;
+  const dr = () => gateway.sandboxes['digital-river'];
+  const tco = () => gateway.sandboxes['two-checkout'].admin;
   const providerRequests = () => dr().admin.stats().requests + tco().stats().requests;
 
   beforeAll(async () => {

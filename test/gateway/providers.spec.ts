@@ -15,8 +15,8 @@ describe('the API across both providers (sandboxes over real HTTP)', () => {
   let gateway: GatewayWithSandboxes;
   const auth = bearer(KEYS.admin);
   const api = () => request(gateway.url);
-  const dr = () => gateway.sandboxes.digitalRiver.admin;
-  const tco = () => gateway.sandboxes.twoCheckout.admin;
+  const dr = () => gateway.sandboxes['digital-river'].admin;
+  const tco = () => gateway.sandboxes['two-checkout'].admin;
 
   beforeAll(async () => {
     gateway = await startGatewayWithSandboxes();
@@ -39,6 +39,7 @@ describe('the API across both providers (sandboxes over real HTTP)', () => {
     expect(byId['digital-river']).toMatchObject({
       accounts: ['sandbox'],
       pagination: 'cursor',
+      listPageSize: 100,
       operations: { delete: { support: 'full' } },
     });
     expect(byId['two-checkout']).toMatchObject({
@@ -48,6 +49,7 @@ describe('the API across both providers (sandboxes over real HTTP)', () => {
       operations: { delete: { support: 'partial', note: expect.stringContaining('scrubs') } },
     });
     expect(byId['two-checkout']?.fields.metadata?.support).toBe('none');
+    expect(byId['two-checkout']).not.toHaveProperty('listPageSize');
   });
 
   it('creates in both providers, updates both, and finds the customer by every reference', async () => {
@@ -181,7 +183,7 @@ describe('the API across both providers (sandboxes over real HTTP)', () => {
       .post('/v1/customers')
       .set(auth)
       .send(johnSmith({ externalReference: 'e2e-extras', taxIdentifiers: [] }));
-    const source = gateway.sandboxes.digitalRiver.admin.createSource();
+    const source = gateway.sandboxes['digital-river'].admin.createSource();
     const attached = await api().post(`/v1/customers/${created.body.id}/sources/${source.id}`).set(auth);
     expect(attached.status).toBe(200);
     expect(attached.body.sources).toEqual([source.id]);
@@ -426,10 +428,10 @@ describe('the API across both providers (sandboxes over real HTTP)', () => {
     const drPlan = res.body.providers.find((p: { provider: string }) => p.provider === 'digital-river');
     expect(drPlan.requests[0]).toMatchObject({
       method: 'POST',
-      url: `${gateway.sandboxes.digitalRiver.url}/customers`,
+      url: `${gateway.sandboxes['digital-river'].url}/customers`,
       body: { id: 'e2e-dry', email: 'jsmith@digitalriver.com' },
     });
-    expect(JSON.stringify(res.body)).not.toContain(gateway.sandboxes.digitalRiver.secretKey);
+    expect(JSON.stringify(res.body)).not.toContain(gateway.sandboxes['digital-river'].secretKey);
     const tcoPlan = res.body.providers.find((p: { provider: string }) => p.provider === 'two-checkout');
     expect(tcoPlan.requests[0]).toMatchObject({
       method: 'POST',

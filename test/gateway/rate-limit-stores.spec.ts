@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 
 import { createTestDatabase, type TestDatabase } from '@app/persistence';
+import { loadGatewayConfig } from '@app/config';
 import { Redis } from 'ioredis';
 
-import { loadGatewayConfig } from '../../apps/gateway/src/config/gateway.config';
 import { HttpError } from '../../apps/gateway/src/errors/http-error';
 import { RateLimits } from '../../apps/gateway/src/rate-limit/rate-limits';
 

@@ -63,14 +63,14 @@ describe('the migrator CLI, SIGKILLed mid-run and resumed (real processes, Postg
   let sandboxes: RunningSandboxes;
   let env: Record<string, string>;
   let dir: string;
-  const dr = () => sandboxes.digitalRiver.admin;
-  const tco = () => sandboxes.twoCheckout.admin;
+  const dr = () => sandboxes['digital-river'].admin;
+  const tco = () => sandboxes['two-checkout'].admin;
 
   beforeEach(async () => {
     db = await createTestSchema();
     sandboxes = await startSandboxes({
-      digitalRiver: { rateLimitPerSecond: 0 },
-      twoCheckout: { rateLimitPerSecond: 0 },
+      'digital-river': { rateLimitPerSecond: 0 },
+      'two-checkout': { rateLimitPerSecond: 0 },
     });
     dir = mkdtempSync(join(tmpdir(), 'migration-crash-'));
     env = {

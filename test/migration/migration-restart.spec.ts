@@ -32,7 +32,7 @@ describe('in-process runs across a gateway restart', () => {
   let db: TestSchema;
 
   beforeAll(async () => {
-    sandboxes = await startSandboxes({ digitalRiver: { rateLimitPerSecond: 0 } });
+    sandboxes = await startSandboxes({ 'digital-river': { rateLimitPerSecond: 0 } });
     db = await createTestSchema();
   });
   afterAll(async () => {
@@ -42,9 +42,9 @@ describe('in-process runs across a gateway restart', () => {
   });
 
   it('finishes after a SIGKILL, every customer once at the target', async () => {
-    const references = sandboxes.digitalRiver.admin.seed(300);
+    const references = sandboxes['digital-river'].admin.seed(300);
     // Slow enough that the kill lands mid-run.
-    sandboxes.twoCheckout.admin.setFaults({ 'POST /customers': { latencyMs: 40 } });
+    sandboxes['two-checkout'].admin.setFaults({ 'POST /customers': { latencyMs: 40 } });
     const env = {
       ...db.env,
       MIGRATION_QUEUE: 'in-process',
@@ -67,7 +67,7 @@ describe('in-process runs across a gateway restart', () => {
       return (body as MigrationBody).counts['migrated']! >= 100 ? true : undefined;
     });
     await first.kill();
-    const midway = sandboxes.twoCheckout.admin.dump().length;
+    const midway = sandboxes['two-checkout'].admin.dump().length;
     expect(midway).toBeLessThan(300);
 
     const second = await spawnGateway(env);
@@ -81,7 +81,7 @@ describe('in-process runs across a gateway restart', () => {
     );
     expect(done.counts).toMatchObject({ total: 300, pending: 0, failed: 0, skipped: 0 });
     expect(done.counts['migrated']! + done.counts['already_present']!).toBe(300);
-    const stored = sandboxes.twoCheckout.admin.dump().map((c) => c.ExternalCustomerReference);
+    const stored = sandboxes['two-checkout'].admin.dump().map((c) => c.ExternalCustomerReference);
     expect(stored).toHaveLength(300);
     expect(new Set(stored)).toEqual(new Set(references));
     await second.stop();
@@ -113,8 +113,8 @@ describe('in-process runs across a gateway restart', () => {
       ids.push((created.body as { id: string }).id);
     }
     // Slow reads, two at a time: the kill lands mid-run.
-    sandboxes.digitalRiver.admin.setFaults({ 'GET /customers/:id': { latencyMs: 100 } });
-    const reads = () => sandboxes.digitalRiver.admin.stats().byRoute['GET /customers/:id'] ?? 0;
+    sandboxes['digital-river'].admin.setFaults({ 'GET /customers/:id': { latencyMs: 100 } });
+    const reads = () => sandboxes['digital-river'].admin.stats().byRoute['GET /customers/:id'] ?? 0;
     const readsBefore = reads();
     const started = await call(first.url, 'POST', '/v1/reconciliations', { concurrency: 2, batchSize: 10 });
     expect(started.status).toBe(202);
@@ -125,7 +125,7 @@ describe('in-process runs across a gateway restart', () => {
     });
     await first.kill();
     expect(reads() - readsBefore).toBeLessThan(60);
-    sandboxes.digitalRiver.admin.setFaults({});
+    sandboxes['digital-river'].admin.setFaults({});
 
     const second = await spawnGateway(env);
     const done = await eventually(

@@ -66,7 +66,7 @@ describe('POST /v1/migrations (in-process, through the sandboxes)', () => {
   });
 
   beforeEach(async () => {
-    for (const sandbox of [gateway.sandboxes.digitalRiver, gateway.sandboxes.twoCheckout]) {
+    for (const sandbox of [gateway.sandboxes['digital-river'], gateway.sandboxes['two-checkout']]) {
       sandbox.admin.setFaults({});
       sandbox.admin.reset();
     }
@@ -119,7 +119,7 @@ describe('POST /v1/migrations (in-process, through the sandboxes)', () => {
   }
 
   it('moves every Digital River customer to 2Checkout, and a second run finds them all present', async () => {
-    const references = gateway.sandboxes.digitalRiver.admin.seed(30);
+    const references = gateway.sandboxes['digital-river'].admin.seed(30);
     const first = await finished(await start({ source: { ...DR, kind: 'list' }, target: TCO, batchSize: 7 }));
     expect(first.counts).toEqual({
       total: 30,
@@ -129,31 +129,31 @@ describe('POST /v1/migrations (in-process, through the sandboxes)', () => {
       skipped: 0,
       failed: 0,
     });
-    const stored = gateway.sandboxes.twoCheckout.admin.dump();
+    const stored = gateway.sandboxes['two-checkout'].admin.dump();
     expect(stored.map((c) => c.ExternalCustomerReference).sort()).toEqual(sorted(references));
 
-    const creates = gateway.sandboxes.twoCheckout.admin.stats().byRoute['POST /customers'] ?? 0;
+    const creates = gateway.sandboxes['two-checkout'].admin.stats().byRoute['POST /customers'] ?? 0;
     const second = await finished(await start({ source: { ...DR, kind: 'list' }, target: TCO }));
     expect(second.counts).toMatchObject({ total: 30, already_present: 30, migrated: 0 });
-    expect(gateway.sandboxes.twoCheckout.admin.stats().byRoute['POST /customers'] ?? 0).toBe(creates);
+    expect(gateway.sandboxes['two-checkout'].admin.stats().byRoute['POST /customers'] ?? 0).toBe(creates);
   });
 
   it('plans a dry run without writing anything', async () => {
-    gateway.sandboxes.digitalRiver.admin.seed(5);
+    gateway.sandboxes['digital-river'].admin.seed(5);
     const res = await api()
       .post('/v1/migrations')
       .set(admin)
       .send({ source: { ...DR, kind: 'list' }, target: TCO, dryRun: true })
       .expect(200);
     expect(res.body).toMatchObject({ counts: { total: 5, migrate: 5 }, truncated: false });
-    expect(gateway.sandboxes.twoCheckout.admin.dump()).toHaveLength(0);
+    expect(gateway.sandboxes['two-checkout'].admin.dump()).toHaveLength(0);
     expect(await gateway.prisma.customer.count()).toBe(0);
     expect(await gateway.prisma.migrationRun.count()).toBe(0);
     expect(await gateway.prisma.providerCall.count()).toBe(0);
   });
 
   it('moves the given 2Checkout references to Digital River and skips one 2Checkout does not have', async () => {
-    const tco = gateway.sandboxes.twoCheckout.admin;
+    const tco = gateway.sandboxes['two-checkout'].admin;
     // seed() answers 2CO's numeric CustomerReference; the adapter also reads by the external one.
     const numeric = tco.seed(6);
     const byNumeric = new Map(tco.dump().map((c) => [c.CustomerReference, c.ExternalCustomerReference!]));
@@ -184,7 +184,7 @@ describe('POST /v1/migrations (in-process, through the sandboxes)', () => {
     expect(report.filter((item) => item.outcome === 'migrated')).toHaveLength(6);
 
     // Digital River now holds exactly the source set, each once, with 2CO's data.
-    const dr = gateway.sandboxes.digitalRiver.admin.dump();
+    const dr = gateway.sandboxes['digital-river'].admin.dump();
     expect(sorted(dr.map((c) => c.id))).toEqual(externals);
     const first = tco.dump().find((c) => c.CustomerReference === numeric[0])!;
     expect(dr.find((c) => c.id === first.ExternalCustomerReference)).toMatchObject({
@@ -227,7 +227,7 @@ describe('POST /v1/migrations (in-process, through the sandboxes)', () => {
     const customerId = (created.body as CustomerBody).id;
     expect(linkOf(created.body as CustomerBody, 'digital-river').status).toBe('synced');
     // Seeded DR customers carry metadata, a type and a regional locale.
-    const seeded = gateway.sandboxes.digitalRiver.admin.seed(2);
+    const seeded = gateway.sandboxes['digital-river'].admin.seed(2);
 
     const id = await start({ source: { ...DR, kind: 'list' }, target: TCO });
     const run = await finished(id);
@@ -256,7 +256,7 @@ describe('POST /v1/migrations (in-process, through the sandboxes)', () => {
     }
 
     // The lossy fields stay in the mirror; 2CO holds what it can.
-    const stored = gateway.sandboxes.twoCheckout.admin
+    const stored = gateway.sandboxes['two-checkout'].admin
       .dump()
       .find((c) => c.ExternalCustomerReference === 'lossy-1');
     expect(stored).toMatchObject({
@@ -314,7 +314,7 @@ describe('POST /v1/migrations (in-process, through the sandboxes)', () => {
       ],
       ['an unknown field', { parallel: true }, 'parallel', 'unknown_field'],
     ])('400 for %s', async (_name, change, field, code) => {
-      gateway.sandboxes.digitalRiver.admin.seed(2);
+      gateway.sandboxes['digital-river'].admin.seed(2);
       for (const dryRun of [false, true]) {
         const res = await api()
           .post('/v1/migrations')
@@ -330,8 +330,8 @@ describe('POST /v1/migrations (in-process, through the sandboxes)', () => {
       expect(await gateway.prisma.migrationRun.count()).toBe(0);
       expect(await gateway.prisma.customer.count()).toBe(0);
       expect(await gateway.prisma.providerCall.count()).toBe(0);
-      expect(gateway.sandboxes.digitalRiver.admin.stats().requests).toBe(0);
-      expect(gateway.sandboxes.twoCheckout.admin.stats().requests).toBe(0);
+      expect(gateway.sandboxes['digital-river'].admin.stats().requests).toBe(0);
+      expect(gateway.sandboxes['two-checkout'].admin.stats().requests).toBe(0);
     });
 
     it.each([
@@ -400,7 +400,7 @@ describe('POST /v1/migrations (in-process, through the sandboxes)', () => {
     });
 
     it('401 without a key and 403 for a customers:read key, on every route', async () => {
-      gateway.sandboxes.digitalRiver.admin.seed(1);
+      gateway.sandboxes['digital-river'].admin.seed(1);
       const id = await start(valid());
       await finished(id);
       const routes = [
@@ -432,8 +432,8 @@ describe('POST /v1/migrations (in-process, through the sandboxes)', () => {
    * batch; resolves once `migrated` of them are done, so the run is caught mid-way.
    */
   async function slowRunUnderWay(count: number, latencyMs: number, migrated: number) {
-    const references = gateway.sandboxes.digitalRiver.admin.seed(count);
-    const tco = gateway.sandboxes.twoCheckout.admin;
+    const references = gateway.sandboxes['digital-river'].admin.seed(count);
+    const tco = gateway.sandboxes['two-checkout'].admin;
     tco.setFaults({ '*': { latencyMs } });
     const id = await start({ source: { ...DR, kind: 'list' }, target: TCO, concurrency: 2, batchSize: 20 });
     await eventually('some customers migrated', async () => {
@@ -520,7 +520,7 @@ describe('POST /v1/migrations (in-process, through the sandboxes)', () => {
   });
 
   it('lists the customers of one outcome, and a failure names the field the provider refused', async () => {
-    const tco = gateway.sandboxes.twoCheckout.admin;
+    const tco = gateway.sandboxes['two-checkout'].admin;
     const [good, bad] = tco.seed(2);
     // 2Checkout's admin API stores what its public API would refuse; Digital River then refuses it.
     tco.modifyCustomer(bad!, { Email: 'not-an-email' });
@@ -554,7 +554,7 @@ describe('POST /v1/migrations (in-process, through the sandboxes)', () => {
   });
 
   it('pages the list of runs newest first with limit, startingAfter and endingBefore', async () => {
-    gateway.sandboxes.digitalRiver.admin.seed(1);
+    gateway.sandboxes['digital-river'].admin.seed(1);
     const ids: string[] = [];
     for (let i = 0; i < 3; i++) {
       ids.push(await start({ source: { ...DR, kind: 'list' }, target: TCO }));
@@ -609,7 +609,7 @@ describe('POST /v1/migrations (in-process, through the sandboxes)', () => {
 
   describe('cutover', () => {
     async function migrateWithCutover(source: string, count = 3) {
-      const references = gateway.sandboxes.digitalRiver.admin.seed(count);
+      const references = gateway.sandboxes['digital-river'].admin.seed(count);
       const id = await start({
         source: { ...DR, kind: 'list' },
         target: TCO,
@@ -632,14 +632,14 @@ describe('POST /v1/migrations (in-process, through the sandboxes)', () => {
           ['two-checkout', true, 'sync', 'synced'],
         ]);
       }
-      const dr = gateway.sandboxes.digitalRiver.admin.dump();
+      const dr = gateway.sandboxes['digital-river'].admin.dump();
       expect(sorted(dr.map((c) => c.id))).toEqual(sorted(references));
       expect(dr.every((c) => c.enabled && !c.requestToBeForgotten)).toBe(true);
     });
 
     it('disable: Digital River holds the customers disabled, and the mirror stops syncing them there', async () => {
       const { references, report } = await migrateWithCutover('disable');
-      const dr = gateway.sandboxes.digitalRiver.admin.dump();
+      const dr = gateway.sandboxes['digital-river'].admin.dump();
       expect(sorted(dr.map((c) => c.id))).toEqual(sorted(references));
       expect(dr.map((c) => c.enabled)).toEqual(references.map(() => false));
       expect(dr.every((c) => !c.requestToBeForgotten)).toBe(true);
@@ -649,22 +649,22 @@ describe('POST /v1/migrations (in-process, through the sandboxes)', () => {
         expect(body.providers.map((link) => [link.provider, link.primary])).toEqual([['two-checkout', true]]);
       }
       // A later write to the customer no longer reaches (and re-enables) the DR copy.
-      const drCalls = gateway.sandboxes.digitalRiver.admin.stats().requests;
+      const drCalls = gateway.sandboxes['digital-river'].admin.stats().requests;
       await api()
         .patch(`/v1/customers/${report[0]!.customerId!}`)
         .set(admin)
         .send({ phone: '404-555-0100' })
         .expect(200);
       await gateway.drain();
-      expect(gateway.sandboxes.digitalRiver.admin.stats().requests).toBe(drCalls);
-      expect(gateway.sandboxes.digitalRiver.admin.dump().every((c) => !c.enabled)).toBe(true);
+      expect(gateway.sandboxes['digital-river'].admin.stats().requests).toBe(drCalls);
+      expect(gateway.sandboxes['digital-river'].admin.dump().every((c) => !c.enabled)).toBe(true);
     });
 
     it('forget: Digital River records the request to be forgotten; the mirror and 2Checkout keep the customer', async () => {
       const { references, report } = await migrateWithCutover('forget');
       // The cutover ends once DR recorded the request; the worker confirms the erasure after.
       await gateway.drain();
-      const dr = gateway.sandboxes.digitalRiver.admin.dump();
+      const dr = gateway.sandboxes['digital-river'].admin.dump();
       expect(sorted(dr.map((c) => c.id))).toEqual(sorted(references));
       expect(dr.map((c) => c.requestToBeForgotten)).toEqual(references.map(() => true));
       for (const item of report) {
@@ -683,13 +683,13 @@ describe('POST /v1/migrations (in-process, through the sandboxes)', () => {
         });
       }
       expect(
-        sorted(gateway.sandboxes.twoCheckout.admin.dump().map((c) => c.ExternalCustomerReference!)),
+        sorted(gateway.sandboxes['two-checkout'].admin.dump().map((c) => c.ExternalCustomerReference!)),
       ).toEqual(sorted(references));
     });
   });
 
   it('pages the items with limit and after: every customer exactly once, in order', async () => {
-    const references = gateway.sandboxes.digitalRiver.admin.seed(5);
+    const references = gateway.sandboxes['digital-river'].admin.seed(5);
     const id = await start({ source: { ...DR, kind: 'list' }, target: TCO, batchSize: 2 });
     await finished(id);
 
@@ -740,8 +740,8 @@ describe('POST /v1/migrations (in-process, through the sandboxes)', () => {
   });
 
   it('through a 10% error rate at the target, ends each customer migrated or failed retryable, and resumes finish them', async () => {
-    const references = gateway.sandboxes.digitalRiver.admin.seed(40);
-    const tco = gateway.sandboxes.twoCheckout.admin;
+    const references = gateway.sandboxes['digital-river'].admin.seed(40);
+    const tco = gateway.sandboxes['two-checkout'].admin;
     tco.setFaults({ '*': { errorRate: 0.1 } });
     const id = await start({ source: { ...DR, kind: 'list' }, target: TCO });
     let run = await finished(id);
@@ -770,8 +770,8 @@ describe('POST /v1/migrations (in-process, through the sandboxes)', () => {
   });
 
   it('keeps Idempotency-Keys to the request: the run a start made, never a customer its background drive adopted', async () => {
-    const tco = gateway.sandboxes.twoCheckout.admin;
-    gateway.sandboxes.digitalRiver.admin.seed(3);
+    const tco = gateway.sandboxes['two-checkout'].admin;
+    gateway.sandboxes['digital-river'].admin.seed(3);
     // Every create at the target fails: the run ends with failures that a resume retries.
     tco.setFaults({ 'POST /customers': { errorRate: 1 } });
     const started = await api()
@@ -815,7 +815,7 @@ describe('POST /v1/migrations when the migration delivers every copy itself', ()
   });
 
   it('costs 2Checkout two calls per customer: the create, and the read-back that verification uses', async () => {
-    gateway.sandboxes.digitalRiver.admin.seed(30);
+    gateway.sandboxes['digital-river'].admin.seed(30);
     const started = await request(gateway.url)
       .post('/v1/migrations')
       .set(admin)
@@ -830,7 +830,7 @@ describe('POST /v1/migrations when the migration delivers every copy itself', ()
     });
     expect(run.counts).toMatchObject({ total: 30, migrated: 30, failed: 0 });
     // Per customer: the POST (a first delivery reads nothing first) and the GET after it, no more.
-    expect(gateway.sandboxes.twoCheckout.admin.stats().byRoute).toEqual({
+    expect(gateway.sandboxes['two-checkout'].admin.stats().byRoute).toEqual({
       'GET /customers/:ref': 30,
       'POST /customers': 30,
     });

@@ -29,8 +29,8 @@ describe('POST /v1/reconciliations (in-process, through the sandboxes)', () => {
   let gateway: GatewayWithSandboxes;
   const admin = bearer(KEYS.admin);
   const api = () => request(gateway.url);
-  const dr = () => gateway.sandboxes.digitalRiver.admin;
-  const tco = () => gateway.sandboxes.twoCheckout.admin;
+  const dr = () => gateway.sandboxes['digital-river'].admin;
+  const tco = () => gateway.sandboxes['two-checkout'].admin;
 
   beforeAll(async () => {
     gateway = await startGatewayWithSandboxes();

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { Client } from 'pg';
@@ -40,6 +41,50 @@ describe('openDatabase with the embedded PGlite', () => {
       });
     } finally {
       await second.close();
+    }
+  });
+});
+
+describe('openDatabase from a migrated snapshot', () => {
+  let root: string;
+
+  beforeEach(async () => {
+    root = await mkdtemp(join(tmpdir(), 'pglite-snapshot-'));
+  });
+
+  afterEach(async () => {
+    await rm(root, { recursive: true, force: true });
+  });
+
+  it('starts a fresh data directory as a copy, discards a half-made copy, and never overwrites a cluster', async () => {
+    const names = (await readMigrations()).map((migration) => migration.name);
+    const snapshotDir = join(root, 'snapshot');
+    await (await openDatabase({ pgliteDataDir: snapshotDir, migrate: true })).close();
+
+    const dataDir = join(root, 'data', 'pglite');
+    // What a process killed in the middle of an earlier copy leaves behind.
+    await mkdir(`${dataDir}.partial`, { recursive: true });
+    await writeFile(join(`${dataDir}.partial`, 'PG_VERSION'), 'half a copy');
+    const fresh = await openDatabase({
+      pgliteDataDir: dataDir,
+      pgliteSnapshotDir: snapshotDir,
+      migrate: true,
+    });
+    const created = await fresh.prisma.customer.create({ data: customer() });
+    // Every migration came with the copy.
+    expect(fresh.migrations).toEqual({ applied: [], alreadyApplied: names });
+    await fresh.close();
+    expect(existsSync(`${dataDir}.partial`)).toBe(false);
+
+    const reopened = await openDatabase({
+      pgliteDataDir: dataDir,
+      pgliteSnapshotDir: snapshotDir,
+      migrate: true,
+    });
+    try {
+      expect(await reopened.prisma.customer.findUnique({ where: { id: created.id } })).not.toBeNull();
+    } finally {
+      await reopened.close();
     }
   });
 });

@@ -1,4 +1,4 @@
-import { ProviderRegistry, type CustomerProvider } from '@app/customer-domain';
+import { ProviderAccounts, type CustomerProvider } from '@app/customer-domain';
 import { type MigrationSpec, SharedRateBudget } from '@app/migration';
 import { createTestDatabase, PrismaMigrationStore, type TestDatabase } from '@app/persistence';
 
@@ -189,9 +189,9 @@ describe('PrismaMigrationStore: the checkpoint behind every run', () => {
 
   it('keeps a run within its share of the account limit however many callers share it', async () => {
     const account = { provider: 'two-checkout', account: 'budget', requestsPerSecond: 100 };
-    const registry = new ProviderRegistry([account as unknown as CustomerProvider]);
+    const accounts = new ProviderAccounts([account as unknown as CustomerProvider]);
     // Two budgets stand for two worker processes: they share the schedule in the database.
-    const budgets = [0, 1].map(() => new SharedRateBudget(store, registry, 0.5));
+    const budgets = [0, 1].map(() => new SharedRateBudget(store, accounts, 0.5));
     const started = performance.now();
     await Promise.all(
       Array.from({ length: 60 }, (_, i) => budgets[i % 2]!.acquire('two-checkout', 'budget')),

@@ -1,13 +1,14 @@
 import { type AddressInfo } from 'node:net';
 
 import { type INestApplication } from '@nestjs/common';
-import { SyncWorker } from '@app/customer-domain';
+import { SyncEngine } from '@app/customer-domain';
 import { createTestDatabase, type TestDatabase } from '@app/persistence';
-import { type RunningSandboxes, sandboxAccounts, startSandboxes } from '@app/sandboxes';
+import { type ProviderAdapters } from '@app/providers';
+import { type RunningSandboxes, startSandboxes } from '@app/sandboxes';
+import { type GatewayConfig, loadGatewayConfig } from '@app/config';
 
 import { createGatewayApp } from '../../apps/gateway/src/app';
 import { ApiKeyRegistry } from '../../apps/gateway/src/auth/api-keys';
-import { type GatewayConfig, loadGatewayConfig } from '../../apps/gateway/src/config/gateway.config';
 
 /** One key per kind of caller the tests play. */
 export const KEYS = {
@@ -40,12 +41,13 @@ export const BULK_LOAD_RATE_LIMITS = {
 /**
  * The real gateway on a loopback port, on a fresh database: in-memory PGlite, or a fresh
  * PostgreSQL schema when TEST_DATABASE_URL is set (as .ci/run does). With `database`, on that one
- * instead, left open when the gateway closes: a restart test starts the next gateway on it.
+ * instead, left open when the gateway closes: a restart test starts the next gateway on it. With
+ * `providerAdapters`, those instead of PROVIDER_ADAPTERS (a provider that exists only in a test).
  */
 export async function startGateway(
   env: Record<string, string> = {},
   providerAccounts: readonly unknown[] = [],
-  options: { database?: TestDatabase } = {},
+  options: { database?: TestDatabase; providerAdapters?: ProviderAdapters } = {},
 ): Promise<RunningGateway> {
   const config: GatewayConfig = loadGatewayConfig({
     NODE_ENV: 'test',
@@ -66,6 +68,7 @@ export async function startGateway(
     config,
     apiKeys,
     providerAccounts,
+    providerAdapters: options.providerAdapters,
     openDatabase: () => Promise.resolve(database),
   });
   await app.listen(0, '127.0.0.1');
@@ -75,7 +78,7 @@ export async function startGateway(
     url: `http://127.0.0.1:${port}`,
     prisma: database.prisma,
     drain: async (timeoutMs = 60_000) => {
-      if (!(await app.get(SyncWorker).drain(timeoutMs)))
+      if (!(await app.get(SyncEngine).drain(timeoutMs)))
         throw new Error(`links still pending after ${timeoutMs} ms`);
     },
     close: () => app.close(),
@@ -118,7 +121,10 @@ export const FAST_SYNC = {
 };
 
 /** One account per sandbox; a short breaker so one test's faults do not leak into the next. */
-export function testAccounts(sandboxes: RunningSandboxes, overrides: Record<string, unknown> = {}) {
+export function testAccounts(
+  sandboxes: Pick<RunningSandboxes, 'accounts'>,
+  overrides: Record<string, unknown> = {},
+) {
   // The sandboxes' own limiter is off in tests, so the adapters' token bucket need not hold back.
   const resilience = {
     timeoutMs: 2_000,
@@ -127,7 +133,7 @@ export function testAccounts(sandboxes: RunningSandboxes, overrides: Record<stri
     circuitBreaker: { consecutiveFailures: 5, halfOpenAfterMs: 100 },
     ...overrides,
   };
-  return sandboxAccounts(sandboxes, resilience);
+  return sandboxes.accounts(resilience);
 }
 
 export interface GatewayWithSandboxes extends RunningGateway {
@@ -140,7 +146,7 @@ export async function startGatewayWithSandboxes(
   accountOverrides: Record<string, unknown> = {},
 ): Promise<GatewayWithSandboxes> {
   // Tests send bursts; the test-key limit (25/s) has its own tests in the sandbox suites.
-  const sandboxes = await startSandboxes({ digitalRiver: { rateLimitPerSecond: 0 } });
+  const sandboxes = await startSandboxes({ 'digital-river': { rateLimitPerSecond: 0 } });
   const gateway = await startGateway({ ...FAST_SYNC, ...env }, testAccounts(sandboxes, accountOverrides));
   return {
     ...gateway,

@@ -85,8 +85,8 @@ describe('a gateway killed with SIGKILL at each step of a write, then restarted 
   let db: TestSchema;
   let sandboxes: RunningSandboxes;
   let env: Record<string, string>;
-  const dr = () => sandboxes.digitalRiver.admin;
-  const tco = () => sandboxes.twoCheckout.admin;
+  const dr = () => sandboxes['digital-river'].admin;
+  const tco = () => sandboxes['two-checkout'].admin;
   /** The outcome without any kill, per operation: the mirror and both providers' copies. */
   const baseline = new Map<Operation, Outcome>();
   /** Customers made (synced) beforehand for the update cases, by boundary. */
@@ -151,7 +151,7 @@ describe('a gateway killed with SIGKILL at each step of a write, then restarted 
 
   beforeAll(async () => {
     db = await createTestSchema();
-    sandboxes = await startSandboxes({ digitalRiver: { rateLimitPerSecond: 0 } });
+    sandboxes = await startSandboxes({ 'digital-river': { rateLimitPerSecond: 0 } });
     env = {
       ...db.env,
       // A call may take the injected latency and more without timing out: the kill decides.

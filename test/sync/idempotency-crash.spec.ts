@@ -89,8 +89,8 @@ describe(`idempotent writes killed with SIGKILL at every boundary, retried under
   let schema: TestSchema | undefined;
   let dataDir: string | undefined;
   let env: Record<string, string>;
-  const dr = () => sandboxes.digitalRiver.admin;
-  const tco = () => sandboxes.twoCheckout.admin;
+  const dr = () => sandboxes['digital-river'].admin;
+  const tco = () => sandboxes['two-checkout'].admin;
 
   /** The customers each group's update, delete, forget and link work on; a DR reference to migrate. */
   const fixtures = new Map<
@@ -307,7 +307,7 @@ describe(`idempotent writes killed with SIGKILL at every boundary, retried under
   }
 
   beforeAll(async () => {
-    sandboxes = await startSandboxes({ digitalRiver: { rateLimitPerSecond: 0 } });
+    sandboxes = await startSandboxes({ 'digital-river': { rateLimitPerSecond: 0 } });
     let database: Record<string, string>;
     if (onPostgres) {
       schema = await createTestSchema();

@@ -61,10 +61,10 @@ describe('two gateway processes on one PostgreSQL schema, under load', () => {
 
   beforeAll(async () => {
     db = await createTestSchema();
-    sandboxes = await startSandboxes({ digitalRiver: { rateLimitPerSecond: 0 } });
+    sandboxes = await startSandboxes({ 'digital-river': { rateLimitPerSecond: 0 } });
     // A little latency on every provider call, as a real network has: deliveries overlap in time.
-    sandboxes.digitalRiver.admin.setFaults({ '*': { latencyMs: 15 } });
-    sandboxes.twoCheckout.admin.setFaults({ '*': { latencyMs: 15 } });
+    sandboxes['digital-river'].admin.setFaults({ '*': { latencyMs: 15 } });
+    sandboxes['two-checkout'].admin.setFaults({ '*': { latencyMs: 15 } });
     const env = {
       ...db.env,
       // No call times out and is retried by the client: every provider write counted is the engine's.
@@ -155,14 +155,14 @@ describe('two gateway processes on one PostgreSQL schema, under load', () => {
 
     // Each provider holds every customer exactly once.
     const expected = indexes.map(reference);
-    const atDr = sandboxes.digitalRiver.admin.dump().map((c) => c.id);
-    const atTco = sandboxes.twoCheckout.admin.dump().map((c) => c.ExternalCustomerReference);
+    const atDr = sandboxes['digital-river'].admin.dump().map((c) => c.id);
+    const atTco = sandboxes['two-checkout'].admin.dump().map((c) => c.ExternalCustomerReference);
     expect([...atDr].sort()).toEqual(expected);
     expect([...atTco].sort()).toEqual(expected);
 
     // Provider writes: one create per customer, at most one write per update; reads are free.
-    const drWrites = writesOf(sandboxes.digitalRiver.admin.stats().byRoute);
-    const tcoWrites = writesOf(sandboxes.twoCheckout.admin.stats().byRoute);
+    const drWrites = writesOf(sandboxes['digital-river'].admin.stats().byRoute);
+    const tcoWrites = writesOf(sandboxes['two-checkout'].admin.stats().byRoute);
     expect(drWrites['POST /customers']).toBe(CUSTOMERS);
     expect(tcoWrites['POST /customers']).toBe(CUSTOMERS);
     expect(drWrites['POST /customers/:id'] ?? 0).toBeLessThanOrEqual(UPDATES);
@@ -192,7 +192,7 @@ describe('two gateway processes on one PostgreSQL schema, under load', () => {
 
   it('delivers an update that commits while another delivery of the customer is settling', async () => {
     const [one, two] = gateways as [GatewayProcess, GatewayProcess];
-    const dr = sandboxes.digitalRiver.admin;
+    const dr = sandboxes['digital-river'].admin;
     // DR is slow to create this one; 2Checkout is not, so only the DR link is left in flight.
     dr.setFaults({ '*': { latencyMs: 15 }, 'POST /customers': { latencyMs: 1_500 } });
     const drCreatesBefore = dr.stats().byRoute['POST /customers'] ?? 0;

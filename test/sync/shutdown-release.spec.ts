@@ -1,14 +1,14 @@
 import { type AddressInfo } from 'node:net';
 
 import { type INestApplication } from '@nestjs/common';
-import { SyncWorker } from '@app/customer-domain';
+import { SyncEngine } from '@app/customer-domain';
 import { createTestDatabase, type TestDatabase } from '@app/persistence';
 import { type RunningSandboxes, startSandboxes } from '@app/sandboxes';
+import { loadGatewayConfig } from '@app/config';
 import request from 'supertest';
 
 import { createGatewayApp } from '../../apps/gateway/src/app';
 import { ApiKeyRegistry } from '../../apps/gateway/src/auth/api-keys';
-import { loadGatewayConfig } from '../../apps/gateway/src/config/gateway.config';
 import { bearer, FAST_SYNC, johnSmith, KEYS, testAccounts } from '../support/gateway';
 import { eventually } from '../support/processes';
 
@@ -59,8 +59,8 @@ describe('a stopping gateway gives back the links it holds', () => {
   beforeAll(async () => {
     database = await createTestDatabase();
     [stalled, healthy] = await Promise.all([
-      startSandboxes({ digitalRiver: { rateLimitPerSecond: 0 } }),
-      startSandboxes({ digitalRiver: { rateLimitPerSecond: 0 } }),
+      startSandboxes({ 'digital-river': { rateLimitPerSecond: 0 } }),
+      startSandboxes({ 'digital-river': { rateLimitPerSecond: 0 } }),
     ]);
   });
   afterAll(async () => {
@@ -72,8 +72,8 @@ describe('a stopping gateway gives back the links it holds', () => {
   it('so another instance delivers them without waiting out the lease', async () => {
     // Every call the first instance makes hangs for its whole 20 s timeout: far longer than the
     // 1 s its worker is given to finish on stop.
-    stalled.digitalRiver.admin.setFaults({ '*': { hangRate: 1 } });
-    stalled.twoCheckout.admin.setFaults({ '*': { hangRate: 1 } });
+    stalled['digital-river'].admin.setFaults({ '*': { hangRate: 1 } });
+    stalled['two-checkout'].admin.setFaults({ '*': { hangRate: 1 } });
     const first = await startInstance(
       stalled,
       // Answer at once (links pending) and leave delivery to the background worker.
@@ -87,7 +87,7 @@ describe('a stopping gateway gives back the links it holds', () => {
         .send(johnSmith({ externalReference: reference, taxIdentifiers: [] }));
       expect(created.status).toBe(201);
     }
-    const firstWorker = first.app.get(SyncWorker).workerId;
+    const firstWorker = first.app.get(SyncEngine).workerId;
     await eventually('the first instance to lease all six links', async () => {
       const all = await links();
       return all.length === 6 && all.every((link) => link.lockedBy === firstWorker) ? all : undefined;
@@ -103,7 +103,7 @@ describe('a stopping gateway gives back the links it holds', () => {
     );
 
     const second = await startInstance(healthy, {});
-    const secondWorker = second.app.get(SyncWorker).workerId;
+    const secondWorker = second.app.get(SyncEngine).workerId;
     const delivered = await eventually(
       'the second instance to deliver every link',
       async () => {
@@ -114,8 +114,8 @@ describe('a stopping gateway gives back the links it holds', () => {
     );
     expect(Date.now() - stopping).toBeLessThan(LEASE_MS / 2);
     expect(delivered.every((link) => link.lockedBy === null)).toBe(true);
-    expect(healthy.digitalRiver.admin.dump()).toHaveLength(3);
-    expect(healthy.twoCheckout.admin.dump()).toHaveLength(3);
+    expect(healthy['digital-river'].admin.dump()).toHaveLength(3);
+    expect(healthy['two-checkout'].admin.dump()).toHaveLength(3);
     expect(secondWorker).not.toBe(firstWorker);
   });
 });

@@ -15,8 +15,8 @@ describe('sync engine', () => {
   let gateway: GatewayWithSandboxes;
   const auth = bearer(KEYS.admin);
   const api = () => request(gateway.url);
-  const dr = () => gateway.sandboxes.digitalRiver.admin;
-  const tco = () => gateway.sandboxes.twoCheckout.admin;
+  const dr = () => gateway.sandboxes['digital-river'].admin;
+  const tco = () => gateway.sandboxes['two-checkout'].admin;
   let counter = 0;
   const create = (overrides: Record<string, unknown> = {}) =>
     api()

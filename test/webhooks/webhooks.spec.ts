@@ -58,7 +58,7 @@ const firstArrivals = (received: Received[]) => {
 describe('webhook delivery', () => {
   it('delivers every event once after de-duplication, in order per customer, across a provider failure and a restart', async () => {
     const database = await createTestDatabase();
-    const sandboxes = await startSandboxes({ digitalRiver: { rateLimitPerSecond: 0 } });
+    const sandboxes = await startSandboxes({ 'digital-river': { rateLimitPerSecond: 0 } });
     const env = { ...FAST_SYNC, ...FAST_WEBHOOKS, SYNC_MAX_ATTEMPTS: '2' };
     let openGate!: () => void;
     const gate = new Promise<void>((resolve) => (openGate = resolve));
@@ -85,14 +85,14 @@ describe('webhook delivery', () => {
         .send(johnSmith({ externalReference: 'wh-alice' }));
       expect(alice.status).toBe(201);
       // 2Checkout fails every call: Bob's link there ends `failed` after SYNC_MAX_ATTEMPTS.
-      sandboxes.twoCheckout.admin.setFaults({ '*': { errorRate: 1, errorStatus: 503 } });
+      sandboxes['two-checkout'].admin.setFaults({ '*': { errorRate: 1, errorStatus: 503 } });
       const bob = await api()
         .post('/v1/customers')
         .set(admin)
         .send(johnSmith({ externalReference: 'wh-bob' }));
       expect(bob.status).toBe(201);
       await gateway.drain();
-      sandboxes.twoCheckout.admin.setFaults({});
+      sandboxes['two-checkout'].admin.setFaults({});
       await api().patch(`/v1/customers/${alice.body.id}`).set(admin).send({ givenName: 'Alice' }).expect(200);
 
       // A delivery is in flight (held by the receiver) when the gateway stops.

@@ -3,6 +3,7 @@ import { type IncomingMessage, type ServerResponse } from 'node:http';
 import { type INestApplication } from '@nestjs/common';
 import { type NestExpressApplication } from '@nestjs/platform-express';
 import { NestFactory } from '@nestjs/core';
+import { requestIdFor } from '@app/config';
 import { Logger } from 'nestjs-pino';
 
 import { setUpDocs } from './docs/openapi';
@@ -10,7 +11,6 @@ import { type GatewayOptions, GatewayModule } from './gateway.module';
 import { JSON_BODY_TYPES } from './http/content-type.middleware';
 import { refuseHostileInput, verifyBodyEncoding } from './http/hostile-input';
 import { applyServerLimits } from './http/server-limits';
-import { requestIdFor } from './http/logging';
 import { HttpMetrics } from './metrics/http-metrics';
 
 /** Builds the gateway as main.ts runs it; tests build it the same way, only with other options. */

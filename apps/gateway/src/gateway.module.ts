@@ -11,25 +11,27 @@ import {
 } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import {
+  CustomerCommands,
+  CustomerPlanner,
+  CustomerReconciliation,
   CustomerService,
-  CustomerSyncService,
   DEFAULT_PROVIDER_TARGETS,
   ProviderFailureLog,
-  ProviderRegistry,
+  ProviderAccounts,
   type RequestedTarget,
   SYNC_OPTIONS,
-  SyncWorker,
+  SyncEngine,
 } from '@app/customer-domain';
 import { migrationProviders, RunEngine } from '@app/migration';
 import { type DatabaseHandle, PersistenceModule } from '@app/persistence';
-import { ProvidersModule } from '@app/providers';
+import { type ProviderAdapters, ProvidersModule } from '@app/providers';
+import { type GatewayConfig, loggerParams, migrationOptions, syncOptions } from '@app/config';
 import { LoggerModule } from 'nestjs-pino';
 
 import { ApiKeyGuard } from './auth/api-key.guard';
 import { ApiKeyMiddleware } from './auth/api-key.middleware';
 import { ApiKeyRegistry } from './auth/api-keys';
 import { GATEWAY_CONFIG, GatewayConfigModule } from './config/config.module';
-import { type GatewayConfig, migrationOptions, syncOptions } from './config/gateway.config';
 import { CustomersController } from './customers/customers.controller';
 import { EventRetention } from './events/event-retention';
 import { EventStore } from './events/event-store';
@@ -42,7 +44,6 @@ import { MigrationsController } from './migrations/migrations.controller';
 import { ProvidersController } from './providers/providers.controller';
 import { ReconciliationsController } from './reconciliations/reconciliations.controller';
 import { ContentTypeMiddleware } from './http/content-type.middleware';
-import { loggerParams } from './http/logging';
 import { PathParameterPipe } from './http/hostile-input';
 import { StrictQueryIntegersPipe, validationFailed } from './http/validators';
 import { IdempotencyMiddleware } from './idempotency/idempotency.middleware';
@@ -62,15 +63,17 @@ export interface GatewayOptions {
   openDatabase: () => Promise<DatabaseHandle>;
   /** Raw provider account configurations; each adapter validates its own at start-up. */
   providerAccounts: readonly unknown[];
+  /** PROVIDER_ADAPTERS unless a test brings a provider of its own. */
+  providerAdapters?: ProviderAdapters;
   /** Closed last on shutdown, e.g. the embedded sandboxes the accounts point at. */
   onShutdown?: () => Promise<void>;
 }
 
 /** Where creates go by default: DEFAULT_PROVIDERS, else every configured account. */
-function defaultTargets(options: GatewayOptions, registry: ProviderRegistry): RequestedTarget[] {
+function defaultTargets(options: GatewayOptions, accounts: ProviderAccounts): RequestedTarget[] {
   return (
     options.config.DEFAULT_PROVIDERS ??
-    registry.all().map((provider) => ({ provider: provider.provider, account: provider.account }))
+    accounts.all().map((provider) => ({ provider: provider.provider, account: provider.account }))
   );
 }
 
@@ -84,20 +87,20 @@ class MigrationLifecycle implements OnApplicationBootstrap {
   }
 }
 
-/** Runs the background worker for the life of the app (unless SYNC_WORKER=off). */
+/** Runs the sync engine's background loop for the life of the app (unless SYNC_WORKER=off). */
 @Injectable()
-class SyncWorkerLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
+class SyncEngineLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
   constructor(
-    private readonly worker: SyncWorker,
+    private readonly engine: SyncEngine,
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
   ) {}
 
   onApplicationBootstrap(): void {
-    if (this.config.SYNC_WORKER === 'on') this.worker.start();
+    if (this.config.SYNC_WORKER === 'on') this.engine.start();
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.worker.stop();
+    await this.engine.stop();
   }
 }
 
@@ -120,7 +123,10 @@ export class GatewayModule implements NestModule {
         GatewayConfigModule.register(options.config),
         LoggerModule.forRoot(loggerParams(options.config)),
         PersistenceModule.forRoot(options.openDatabase),
-        ProvidersModule.forRoot({ useFactory: () => options.providerAccounts }),
+        ProvidersModule.forRoot({
+          useFactory: () => options.providerAccounts,
+          adapters: options.providerAdapters,
+        }),
         MetricsModule,
       ],
       controllers: [
@@ -135,17 +141,19 @@ export class GatewayModule implements NestModule {
       providers: [
         { provide: ApiKeyRegistry, useValue: options.apiKeys },
         CustomerService,
-        CustomerSyncService,
-        SyncWorker,
+        CustomerCommands,
+        CustomerPlanner,
+        CustomerReconciliation,
+        SyncEngine,
         { provide: SYNC_OPTIONS, useValue: syncOptions(options.config) },
-        SyncWorkerLifecycle,
+        SyncEngineLifecycle,
         ProviderFailureLog,
         ...migrationProviders(migrationOptions(options.config, true)),
         MigrationLifecycle,
         {
           provide: DEFAULT_PROVIDER_TARGETS,
-          inject: [ProviderRegistry],
-          useFactory: (registry: ProviderRegistry) => defaultTargets(options, registry),
+          inject: [ProviderAccounts],
+          useFactory: (accounts: ProviderAccounts) => defaultTargets(options, accounts),
         },
         { provide: SHUTDOWN_HOOK, useValue: options.onShutdown },
         ShutdownHook,

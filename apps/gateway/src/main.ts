@@ -1,10 +1,12 @@
+// First, so that every module loaded after it comes from the compile cache.
+import './compile-cache';
+
 import { resolve } from 'node:path';
+
+import { ConfigError, type GatewayConfig, loadGatewayConfig, openConfiguredDatabase } from '@app/config';
 
 import { createGatewayApp } from './app';
 import { ApiKeyRegistry, loadOrCreateDevelopmentKey } from './auth/api-keys';
-import { openConfiguredDatabase } from './config/database';
-import { ConfigError, type GatewayConfig, loadGatewayConfig } from './config/gateway.config';
-import { startEmbeddedSandboxes } from './sandboxes';
 
 /** The configured keys, or, outside production, a development key kept in the data directory. */
 async function resolveApiKeys(
@@ -25,6 +27,9 @@ async function resolveApiKeys(
 async function resolveProviders(config: GatewayConfig) {
   if (config.PROVIDER_ACCOUNTS !== undefined) return { accounts: config.PROVIDER_ACCOUNTS };
   if (config.SANDBOXES === 'off' || config.NODE_ENV === 'production') return { accounts: [] };
+  // Loaded only here, so a gateway with configured accounts never loads the sandboxes (nor
+  // fastify, their server). A relative path: Nest's build rewrites `@app/...` in static imports only.
+  const { startEmbeddedSandboxes } = await import('./sandboxes.js');
   const sandboxes = await startEmbeddedSandboxes();
   return { accounts: sandboxes.accounts, sandboxes };
 }
@@ -51,9 +56,7 @@ async function main(): Promise<void> {
     `  Database:    ${config.DATABASE_URL === undefined ? `embedded PGlite in ${resolve(config.DATA_DIR, 'pglite')}` : 'PostgreSQL (DATABASE_URL)'}`,
   ];
   if (sandboxes !== undefined) {
-    lines.push(
-      `  Sandboxes:   Digital River ${sandboxes.urls.digitalRiver}, 2Checkout ${sandboxes.urls.twoCheckout}`,
-    );
+    lines.push(`  Sandboxes:   ${sandboxes.addresses.join(', ')}`);
   } else {
     lines.push(`  Providers:   ${accounts.length} configured account(s)`);
   }

@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 
 import { type INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { DomainError, ProviderRegistry, type ProviderTarget } from '@app/customer-domain';
+import { DomainError, ProviderAccounts, type ProviderTarget } from '@app/customer-domain';
 import {
   type MigrationProgress,
   type MigrationRun,
@@ -15,11 +15,10 @@ import {
   type SourceAction,
   type SourceKind,
 } from '@app/migration';
+import { ConfigError, type GatewayConfig, loadGatewayConfig, openConfiguredDatabase } from '@app/config';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { Logger } from 'nestjs-pino';
 
-import { openConfiguredDatabase } from '../../gateway/src/config/database';
-import { ConfigError, type GatewayConfig, loadGatewayConfig } from '../../gateway/src/config/gateway.config';
 import { MigratorModule } from './migrator.module';
 import { JsonLines, ProgressBar, type ProgressView } from './progress';
 
@@ -46,9 +45,9 @@ async function open(config: GatewayConfig, work: boolean): Promise<INestApplicat
 }
 
 /** `provider` or `provider/account`; the account defaults to the provider's first configured one. */
-function accountOf(registry: ProviderRegistry, value: string, option: string): ProviderTarget {
+function accountOf(accounts: ProviderAccounts, value: string, option: string): ProviderTarget {
   const [provider = '', account] = value.split('/');
-  const found = registry
+  const found = accounts
     .all()
     .find((p) => p.provider === provider && (account === undefined || p.account === account));
   if (found === undefined) throw new InvalidArgumentError(`${option}: no account "${value}" is configured`);
@@ -82,14 +81,14 @@ interface RunOptions {
   report?: string;
 }
 
-function specOf(registry: ProviderRegistry, options: RunOptions): MigrationSpec {
+function specOf(accounts: ProviderAccounts, options: RunOptions): MigrationSpec {
   if (options.from === undefined || options.to === undefined) {
     throw new InvalidArgumentError('--from and --to are required for a new run (or pass --resume)');
   }
-  const source = accountOf(registry, options.from, '--from');
-  const target = accountOf(registry, options.to, '--to');
+  const source = accountOf(accounts, options.from, '--from');
+  const target = accountOf(accounts, options.to, '--to');
   const canList =
-    registry.get(source.provider, source.account).capabilities.operations.list.support !== 'none';
+    accounts.get(source.provider, source.account).capabilities.operations.list.support !== 'none';
   const kind: SourceKind =
     options.source ?? (options.references !== undefined ? 'references' : canList ? 'list' : 'mirror');
   return {
@@ -200,9 +199,9 @@ async function runCommand(options: RunOptions): Promise<number> {
   const config = loadGatewayConfig();
   const app = await open(config, true);
   const service = app.get(MigrationService);
-  const registry = app.get(ProviderRegistry);
+  const accounts = app.get(ProviderAccounts);
   try {
-    if (options.dryRun === true) return await dryRun(service, specOf(registry, options), options.report);
+    if (options.dryRun === true) return await dryRun(service, specOf(accounts, options), options.report);
     let run: MigrationRun;
     if (options.resume !== undefined) {
       const id =
@@ -213,7 +212,7 @@ async function runCommand(options: RunOptions): Promise<number> {
       run = await service.resume(id);
       say(`Resuming ${run.id}`, { event: 'resumed', run: run.id, status: run.status });
     } else {
-      run = await service.start(specOf(registry, options));
+      run = await service.start(specOf(accounts, options));
       say(`Started ${run.id} (resume with: migrator run --resume ${run.id})`, {
         event: 'started',
         run: run.id,

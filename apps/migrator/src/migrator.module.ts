@@ -1,20 +1,17 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import {
+  CustomerReconciliation,
   CustomerService,
-  CustomerSyncService,
-  DEFAULT_PROVIDER_TARGETS,
   ProviderFailureLog,
   SYNC_OPTIONS,
-  SyncWorker,
+  SyncEngine,
 } from '@app/customer-domain';
 import { migrationProviders } from '@app/migration';
 import { type DatabaseHandle, PersistenceModule } from '@app/persistence';
 import { ProvidersModule } from '@app/providers';
+import { type GatewayConfig, loggerParams, migrationOptions, syncOptions } from '@app/config';
 import { LoggerModule } from 'nestjs-pino';
 import pino from 'pino';
-
-import { type GatewayConfig, migrationOptions, syncOptions } from '../../gateway/src/config/gateway.config';
-import { loggerParams } from '../../gateway/src/http/logging';
 
 export interface MigratorModuleOptions {
   config: GatewayConfig;
@@ -43,9 +40,8 @@ export class MigratorModule {
       providers: [
         CustomerService,
         // A pg-boss worker here may be handed the batches of a whole-base reconciliation too.
-        CustomerSyncService,
-        { provide: DEFAULT_PROVIDER_TARGETS, useValue: options.config.DEFAULT_PROVIDERS ?? [] },
-        SyncWorker,
+        CustomerReconciliation,
+        SyncEngine,
         ProviderFailureLog,
         { provide: SYNC_OPTIONS, useValue: syncOptions(options.config) },
         ...migrationProviders(migrationOptions(options.config, options.work)),

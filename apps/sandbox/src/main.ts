@@ -1,20 +1,17 @@
 /**
- * `npm run sandbox`: runs both provider sandboxes standalone and prints their URLs and test
- * credentials. Configuration by environment (all optional):
- *   SANDBOX_HOST (127.0.0.1), DR_SANDBOX_PORT (4010), TCO_SANDBOX_PORT (4020), SANDBOX_SEED (1),
- *   DR_SANDBOX_RATE_LIMIT (25/s per test key), TCO_SANDBOX_RATE_LIMIT (0 = off),
- *   DR_SANDBOX_FAULTS / TCO_SANDBOX_FAULTS (FaultConfig JSON).
+ * `npm run sandbox`: runs every provider sandbox (PROVIDER_SANDBOXES) standalone and prints their
+ * URLs and test credentials. Configuration by environment (all optional), per sandbox with its
+ * prefix (DR for Digital River, TCO for 2Checkout):
+ *   SANDBOX_HOST (127.0.0.1), SANDBOX_SEED (1),
+ *   <PREFIX>_SANDBOX_PORT (DR 4010, TCO 4020), <PREFIX>_SANDBOX_RATE_LIMIT (the sandbox's default:
+ *   DR 25/s per test key, TCO 0 = off), <PREFIX>_SANDBOX_FAULTS (FaultConfig JSON).
  */
-import {
-  type FaultConfig,
-  parseFaultConfig,
-  signAvangateAuthentication,
-  startSandboxes,
-} from '@app/sandboxes';
+import { type FaultConfig, parseFaultConfig, PROVIDER_SANDBOXES, startSandboxes } from '@app/sandboxes';
 
-function numberFromEnv(name: string, fallback: number): number {
+/** Unset or blank: undefined, so the sandbox keeps its own default. */
+function numberFromEnv(name: string): number | undefined {
   const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
+  if (raw === undefined || raw === '') return undefined;
   const value = Number(raw);
   if (!Number.isFinite(value) || value < 0)
     throw new Error(`${name} must be a non-negative number, got "${raw}"`);
@@ -28,40 +25,29 @@ function faultsFromEnv(name: string): FaultConfig | undefined {
 }
 
 async function main(): Promise<void> {
-  const host = process.env['SANDBOX_HOST'] ?? '127.0.0.1';
   const sandboxes = await startSandboxes({
-    host,
-    seed: numberFromEnv('SANDBOX_SEED', 1),
-    digitalRiver: {
-      port: numberFromEnv('DR_SANDBOX_PORT', 4010),
-      rateLimitPerSecond: numberFromEnv('DR_SANDBOX_RATE_LIMIT', 25),
-      faults: faultsFromEnv('DR_SANDBOX_FAULTS'),
-    },
-    twoCheckout: {
-      port: numberFromEnv('TCO_SANDBOX_PORT', 4020),
-      rateLimitPerSecond: numberFromEnv('TCO_SANDBOX_RATE_LIMIT', 0),
-      faults: faultsFromEnv('TCO_SANDBOX_FAULTS'),
-    },
+    host: process.env['SANDBOX_HOST'] ?? '127.0.0.1',
+    seed: numberFromEnv('SANDBOX_SEED') ?? 1,
+    ...Object.fromEntries(
+      Object.entries(PROVIDER_SANDBOXES).map(([provider, { standalone }]) => [
+        provider,
+        {
+          port: numberFromEnv(`${standalone.envPrefix}_SANDBOX_PORT`) ?? standalone.port,
+          rateLimitPerSecond: numberFromEnv(`${standalone.envPrefix}_SANDBOX_RATE_LIMIT`),
+          faults: faultsFromEnv(`${standalone.envPrefix}_SANDBOX_FAULTS`),
+        },
+      ]),
+    ),
   });
-  const { digitalRiver: dr, twoCheckout: tco } = sandboxes;
-  const exampleHeader = signAvangateAuthentication({ code: tco.merchantCode, secretKey: tco.secretKey });
-  process.stdout.write(
-    [
-      'Provider sandboxes running (state in memory; Ctrl-C to stop)',
+  const lines = ['Provider sandboxes running (state in memory; Ctrl-C to stop)', ''];
+  for (const { entry, running } of sandboxes.all) {
+    lines.push(
+      `${entry.displayName.padEnd(16)}${running.url}`,
+      ...entry.describe(running).map((l) => `  ${l}`),
       '',
-      `Digital River   ${dr.url}`,
-      `  secret key    ${dr.secretKey}`,
-      `  try           curl -H 'Authorization: Bearer ${dr.secretKey}' ${dr.url}/customers`,
-      `  admin         ${dr.origin}/__admin/{reset,seed,customers,faults,rate-limit,stats,sources}`,
-      '',
-      `2Checkout 6.0   ${tco.url}`,
-      `  merchant code ${tco.merchantCode}`,
-      `  secret key    ${tco.secretKey}`,
-      `  header now    X-Avangate-Authentication: ${exampleHeader}`,
-      `  admin         ${tco.origin}/__admin/{reset,seed,customers,faults,rate-limit,stats}`,
-      '',
-    ].join('\n'),
-  );
+    );
+  }
+  process.stdout.write(lines.join('\n'));
   const stop = () => {
     void sandboxes.close().then(() => process.exit(0));
   };

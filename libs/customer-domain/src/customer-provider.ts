@@ -105,7 +105,10 @@ export interface RemoteCustomer {
   unsupportedFields: CanonicalField[];
   /** The provider recorded a GDPR request to be forgotten (DR `requestToBeForgotten`). */
   forgotten: boolean;
-  /** The provider's wire payload, for audit and debugging only: nothing may branch on it. */
+  /**
+   * The provider's wire payload, for audit and debugging: only the adapter that produced it may
+   * read it (2CO's update starts from it instead of reading the copy again).
+   */
   raw?: unknown;
 }
 
@@ -150,15 +153,27 @@ export interface UpdateCustomerInput extends CustomerRefInput {
   /** The canonical state last synced to this provider: DR needs it to send deletions (`""`). */
   previous: CustomerData;
   customer: CustomerData;
+  /**
+   * The provider's copy as this adapter answered it a moment ago (a delivery reads it to diff),
+   * when there is one: an adapter whose update replaces the whole object (2CO) starts from it
+   * instead of reading the copy again.
+   */
+  current?: RemoteCustomer;
 }
 
 export interface ForgetCustomerInput extends CustomerRefInput {
   /** The canonical state before erasure, so adapters can scrub exactly what they hold. */
   customer: CustomerData;
+  /**
+   * The provider's copy as this adapter answered it a moment ago (a delivery reads it to decide
+   * whether to ask at all): an adapter that scrubs by replacing the whole object (2CO) starts from
+   * it instead of reading the copy again.
+   */
+  current?: RemoteCustomer;
 }
 
 export interface ListCustomersInput {
-  /** 1-100. */
+  /** 1 to the provider's `capabilities.listPageSize`. */
   limit?: number;
   startingAfter?: string;
   endingBefore?: string;
@@ -224,6 +239,8 @@ export interface ProviderCapabilities {
   fields: Record<CanonicalField, FieldCapability>;
   idempotency: string;
   pagination: 'cursor' | 'none';
+  /** Most customers one list call answers (and one `references` filter takes); absent where it cannot list. */
+  listPageSize?: number;
 }
 
 export interface CustomerProvider {
@@ -259,6 +276,12 @@ export interface CustomerProvider {
    * fields that need another), so a write is refused with all of them before any call is made.
    */
   check(customer: CustomerData): ProviderRuleViolation[];
+
+  /**
+   * Pure: canonical fields of `customer` that have a value the provider cannot hold at all (what a
+   * write of it would report as `unsupportedFields`), learnt from the adapter's mapping alone.
+   */
+  unsupportedFields(customer: CustomerData): CanonicalField[];
 
   /**
    * Pure: canonical fields of `customer` the provider holds only partially (joined with another

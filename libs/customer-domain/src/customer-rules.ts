@@ -2,9 +2,9 @@ import { type CustomerData } from './customer';
 import { type FieldError } from './errors';
 
 /**
- * Limits no looser than the strictest provider's. Metadata follows Digital River (20 keys, keys up
- * to 40 characters, values up to 500); 2Checkout keeps none, so the gateway holds it for 2CO.
- * https://docs.digitalriver.com/digital-river-api-reference/digital-river-api-reference-guide/working-with-metadata
+ * The API's own limits on metadata, part of its contract (validated on every request). They equal
+ * Digital River's, the strictest provider today; a provider with stricter limits refuses a customer
+ * in its own `check()` before any call (2Checkout keeps no metadata: the gateway holds it for 2CO).
  */
 export const METADATA_LIMITS = { maxKeys: 20, maxKeyLength: 40, maxValueLength: 500 } as const;
 

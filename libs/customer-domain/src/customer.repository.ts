@@ -1,5 +1,4 @@
 import { type Customer, type CustomerData } from './customer';
-import { type ProviderCallRecord } from './provider-calls';
 
 export interface CustomerListQuery {
   limit: number;
@@ -38,10 +37,6 @@ export interface AdoptedLink extends NewLink {
   providerCustomerId?: string;
   unsupportedFields: string[];
   lossyFields: string[];
-}
-
-export interface StoredProviderCall extends ProviderCallRecord {
-  operation: string;
 }
 
 /**
@@ -103,7 +98,4 @@ export abstract class CustomerRepository {
 
   /** Marks the link to be forgotten at that provider only (GDPR erasure there); the customer stays. */
   abstract forgetAt(customerId: string, target: LinkTarget): Promise<void>;
-
-  /** The provider calls made for the customer, newest first. */
-  abstract calls(customerId: string, limit: number): Promise<StoredProviderCall[]>;
 }

@@ -48,13 +48,43 @@ export class CustomerService {
     return customer;
   }
 
+  /** Like `get`, but answers undefined for no such customer. */
+  find(id: string): Promise<Customer | undefined> {
+    return this.repository.findById(id);
+  }
+
+  /** A customer that may still be changed: neither forgotten nor being deleted. */
+  async getWritable(id: string): Promise<Customer> {
+    const customer = await this.get(id);
+    assertWritable(customer);
+    return customer;
+  }
+
+  /** The customer linked at this provider under this reference or the provider's own id. */
+  async findLinked(provider: string, reference: string): Promise<Customer | undefined> {
+    const id = await this.repository.findIdByReference(provider, reference);
+    return id === undefined ? undefined : this.repository.findById(id);
+  }
+
+  async findByReference(provider: string, reference: string): Promise<Customer> {
+    const customer = await this.findLinked(provider, reference);
+    if (customer === undefined) {
+      throw new DomainError(
+        'customer_not_found',
+        `No customer is linked to ${provider} under "${reference}".`,
+      );
+    }
+    return customer;
+  }
+
   list(query: CustomerListQuery): Promise<CustomerPage> {
     return this.repository.list(query);
   }
 
   /**
    * Applies a merge patch to the customer as it is when the write happens (the row is locked
-   * meanwhile), so concurrent updates serialise and none loses another's fields. With
+   * meanwhile), so concurrent updates serialise and none loses another's fields. A forgotten
+   * customer, or one being deleted, is refused. With
    * `expectedVersions` (from If-Match) it applies only if the stored version is one of them.
    * `check` sees the merged customer under the lock and may throw to refuse it (provider rules).
    */
@@ -65,6 +95,7 @@ export class CustomerService {
     check?: (merged: CustomerData, current: Customer) => void,
   ): Promise<Customer> {
     const saved = await this.repository.modify(id, (current) => {
+      assertWritable(current);
       if (expectedVersions !== undefined && !expectedVersions.includes(current.version)) {
         throw new DomainError(
           'precondition_failed',
@@ -110,6 +141,18 @@ export class CustomerService {
 
 function notFound(id: string): DomainError {
   return new DomainError('customer_not_found', `No customer with id "${id}".`);
+}
+
+function assertWritable(customer: Customer): void {
+  if (customer.forgottenAt !== undefined) {
+    throw new DomainError(
+      'customer_forgotten',
+      'The customer asked to be forgotten; it can no longer be changed.',
+    );
+  }
+  if (customer.deletedAt !== undefined) {
+    throw new DomainError('customer_not_found', `The customer "${customer.id}" is being deleted.`);
+  }
 }
 
 function assertInvariants(data: CustomerData): void {

@@ -132,3 +132,39 @@ export interface Customer extends CustomerData {
   updatedAt: Date;
   providers: ProviderLink[];
 }
+
+/** The customer's canonical data, without the mirror's bookkeeping (id, version, links). */
+export function dataOf(customer: Customer): CustomerData {
+  const {
+    id: _id,
+    forgottenAt: _forgotten,
+    deletedAt: _deleted,
+    version: _version,
+    createdAt: _created,
+    updatedAt: _updated,
+    providers: _providers,
+    ...data
+  } = customer;
+  return data;
+}
+
+/** The reference a new link stores at the provider: the caller's external reference, else our id. */
+export function referenceOf(customer: Pick<Customer, 'id' | 'externalReference'>): string {
+  return customer.externalReference ?? customer.id;
+}
+
+/** The links the customer is kept in sync with (not those being deleted or forgotten there). */
+export function syncedLinks(customer: Customer): ProviderLink[] {
+  return customer.providers.filter((link) => link.intent === 'sync');
+}
+
+/** How a provider call addresses the customer's copy behind `link`. */
+export function copyAt(link: Pick<ProviderLink, 'reference' | 'providerCustomerId'>): {
+  reference: string;
+  providerCustomerId?: string;
+} {
+  return {
+    reference: link.reference,
+    ...(link.providerCustomerId !== undefined ? { providerCustomerId: link.providerCustomerId } : {}),
+  };
+}

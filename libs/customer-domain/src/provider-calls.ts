@@ -32,12 +32,12 @@ const scope = new AsyncLocalStorage<CallScope>();
 /**
  * Runs `work` and collects every provider HTTP call it makes, so the audit trail can attribute
  * each call to the customer and the operation that caused it without threading either through
- * the adapters.
+ * the adapters. `ProviderCallLog.run` is the one caller: it also writes them down.
  */
 export async function withCallAudit<T>(
   context: { customerId?: string; operation: string },
   work: () => Promise<T>,
-): Promise<{ result?: T; error?: unknown; calls: ProviderCallRecord[] }> {
+): Promise<{ result: T; calls: ProviderCallRecord[] } | { error: unknown; calls: ProviderCallRecord[] }> {
   const calls: ProviderCallRecord[] = [];
   try {
     const result = await scope.run({ ...context, calls }, work);

@@ -1,4 +1,4 @@
-import { type LinkDrift } from './customer-sync.service';
+import { type LinkDrift } from './customer-reconciliation';
 import { DomainError } from './errors';
 import { adoptionPatch } from './reconcile';
 

@@ -1,4 +1,5 @@
-import { type LinkDrift, type ProviderTarget, type ReconcileRequest } from './customer-sync.service';
+import { type LinkDrift, type ReconcileRequest } from './customer-reconciliation';
+import { type ProviderTarget } from './provider-accounts';
 import { COMPARED_FIELDS, type ComparedField } from './drift';
 import { DomainError } from './errors';
 

@@ -1,6 +1,5 @@
 import { type Erasure, type LinkError, type LinkIntent } from './customer';
 import { type RemoteCustomer } from './customer-provider';
-import { type ProviderCallRecord } from './provider-calls';
 
 /** `created` there, `updated` an existing copy, or found it already `unchanged` (equal to the mirror). */
 export type DeliveryAction = 'created' | 'updated' | 'unchanged';
@@ -94,11 +93,4 @@ export abstract class SyncQueue {
 
   /** How much work waits, for metrics and drains. */
   abstract backlog(): Promise<{ pending: number; failed: number }>;
-
-  /** Appends provider calls to the audit trail. */
-  abstract recordCalls(
-    customerId: string | undefined,
-    operation: string,
-    calls: ProviderCallRecord[],
-  ): Promise<void>;
 }

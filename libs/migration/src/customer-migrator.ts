@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import {
   compareCustomers,
+  copyAt,
   type Customer,
   type CustomerData,
   type CustomerProvider,
@@ -8,12 +9,12 @@ import {
   CustomerService,
   dataOf,
   DomainError,
-  ProviderRegistry,
+  ProviderAccounts,
+  ProviderCallLog,
   type ProviderTarget,
   type RemoteCustomer,
-  SyncQueue,
-  SyncWorker,
-  withCallAudit,
+  sameTarget,
+  SyncEngine,
 } from '@app/customer-domain';
 
 import { isUpToDate, reasonOf, reasonOfUnsettledLink } from './customer-choices';
@@ -28,12 +29,6 @@ export interface MigratorOptions {
    */
   settleTimeoutMs: number;
 }
-
-/** DR lists at most 100 customers per page (and per `ids` filter). */
-const SOURCE_READ_CHUNK = 100;
-
-const sameTarget = (a: ProviderTarget, b: ProviderTarget) =>
-  a.provider === b.provider && a.account === b.account;
 
 /** Ends one customer early: `skipped` (it cannot or must not be migrated) or `failed`. */
 class Stop extends Error {
@@ -71,31 +66,32 @@ export class CustomerMigrator {
   constructor(
     private readonly customers: CustomerService,
     private readonly repository: CustomerRepository,
-    private readonly worker: SyncWorker,
-    private readonly queue: SyncQueue,
-    private readonly registry: ProviderRegistry,
+    private readonly engine: SyncEngine,
+    private readonly accounts: ProviderAccounts,
+    private readonly callLog: ProviderCallLog,
     @Inject(MIGRATOR_OPTIONS) private readonly options: MigratorOptions,
   ) {}
 
   /**
-   * Reads a batch at the source in as few calls as the provider allows: one list call per 100
-   * where it can filter by reference (DR `ids`), else nothing (each customer is read on its own).
+   * Reads a batch at the source in as few calls as the provider allows: one list call per page
+   * (`capabilities.listPageSize`) where it can filter by reference (DR `ids`), else nothing (each
+   * customer is read on its own).
    * A failed batch read is not an error: the customers are then read one by one, with retries.
    */
   async readSource(
     source: ProviderTarget,
     references: readonly string[],
   ): Promise<Map<string, RemoteCustomer>> {
-    const provider = this.registry.get(source.provider, source.account);
+    const provider = this.accounts.get(source.provider, source.account);
     const found = new Map<string, RemoteCustomer>();
-    if (provider.capabilities.operations.list.support === 'none') return found;
-    for (let start = 0; start < references.length; start += SOURCE_READ_CHUNK) {
-      const chunk = references.slice(start, start + SOURCE_READ_CHUNK);
-      const audited = await withCallAudit({ operation: 'migrate' }, () =>
-        provider.list({ references: chunk, limit: chunk.length }),
-      );
-      await this.queue.recordCalls(undefined, 'migrate', audited.calls);
-      for (const remote of audited.result?.items ?? []) found.set(remote.reference, remote);
+    const pageSize = provider.capabilities.listPageSize;
+    if (provider.capabilities.operations.list.support === 'none' || pageSize === undefined) return found;
+    for (let start = 0; start < references.length; start += pageSize) {
+      const chunk = references.slice(start, start + pageSize);
+      const page = await this.callLog
+        .run({ operation: 'migrate' }, () => provider.list({ references: chunk, limit: chunk.length }))
+        .catch(() => undefined);
+      for (const remote of page?.items ?? []) found.set(remote.reference, remote);
     }
     return found;
   }
@@ -107,11 +103,11 @@ export class CustomerMigrator {
       const remote = await this.readAtSource(spec.source, reference, prefetched, { audit: true });
       customer = await this.upsertCanonical(spec.source, remote);
       const data = dataOf(customer);
-      const target = this.registry.get(spec.target.provider, spec.target.account);
+      const target = this.accounts.get(spec.target.provider, spec.target.account);
       assertTargetAccepts(target, data);
       const existing = customer.providers.find((link) => sameTarget(link, spec.target));
       const targetReference = existing?.reference ?? remote.reference;
-      const lossyFields = await this.worker.unheldFields(target, targetReference, data);
+      const lossyFields = target.unsupportedFields(data);
       const base = { lossyFields, customerId: customer.id, targetReference };
 
       const upToDate = isUpToDate(existing, customer);
@@ -119,8 +115,8 @@ export class CustomerMigrator {
       let providerCustomerId = existing?.providerCustomerId;
       let answered: RemoteCustomer | undefined;
       if (!upToDate) {
-        await this.repository.addLink(customer.id, { ...spec.target, reference: targetReference });
-        const settled = await this.worker.settleLink(customer.id, spec.target, this.options.settleTimeoutMs);
+        await this.engine.enqueue(customer.id, { ...spec.target, reference: targetReference });
+        const settled = await this.engine.settle(customer.id, spec.target, this.options.settleTimeoutMs);
         if (settled.status !== 'synced') {
           return { ...base, outcome: 'failed', reason: reasonOfUnsettledLink(settled) };
         }
@@ -152,12 +148,11 @@ export class CustomerMigrator {
     try {
       // A dry run writes nothing, not even the audit trail of its reads.
       const remote = await this.readAtSource(spec.source, reference, prefetched, { audit: false });
-      const id = await this.repository.findIdByReference(spec.source.provider, remote.reference);
-      const known = id === undefined ? undefined : await this.repository.findById(id);
+      const known = await this.customers.findLinked(spec.source.provider, remote.reference);
       if (known?.forgottenAt !== undefined) throw forgottenInMirror();
       const existing = known?.providers.find((link) => sameTarget(link, spec.target));
       const targetReference = existing?.reference ?? remote.reference;
-      const target = this.registry.get(spec.target.provider, spec.target.account);
+      const target = this.accounts.get(spec.target.provider, spec.target.account);
       assertTargetAccepts(target, remote.customer);
       const plan = await target.dryRun({
         operation: 'create',
@@ -168,7 +163,7 @@ export class CustomerMigrator {
         sourceReference: reference,
         action: present ? 'already_present' : 'migrate',
         targetReference,
-        lossyFields: plan.unsupportedFields,
+        lossyFields: target.unsupportedFields(remote.customer),
         payload: plan.requests.find((request) => request.method === 'POST')?.body,
       };
     } catch (error) {
@@ -185,11 +180,10 @@ export class CustomerMigrator {
   ): Promise<RemoteCustomer> {
     let remote = prefetched;
     if (remote === undefined) {
-      const provider = this.registry.get(source.provider, source.account);
-      const audited = await withCallAudit({ operation: 'migrate' }, () => provider.get({ reference }));
-      if (options.audit) await this.queue.recordCalls(undefined, 'migrate', audited.calls);
-      if (audited.error !== undefined) throw audited.error as Error;
-      remote = audited.result ?? undefined;
+      const provider = this.accounts.get(source.provider, source.account);
+      const read = () => provider.get({ reference });
+      remote =
+        (await (options.audit ? this.callLog.run({ operation: 'migrate' }, read) : read())) ?? undefined;
     }
     if (remote === undefined) {
       throw skip({
@@ -211,8 +205,8 @@ export class CustomerMigrator {
    * (linked to the source, synced); one it knows is brought up to what the source holds.
    */
   private async upsertCanonical(source: ProviderTarget, remote: RemoteCustomer): Promise<Customer> {
-    let id = await this.repository.findIdByReference(source.provider, remote.reference);
-    if (id === undefined) {
+    let customer = await this.customers.findLinked(source.provider, remote.reference);
+    if (customer === undefined) {
       try {
         return await this.customers.adopt(remote.customer, {
           ...source,
@@ -221,7 +215,7 @@ export class CustomerMigrator {
             ? { providerCustomerId: remote.providerCustomerId }
             : {}),
           unsupportedFields: remote.unsupportedFields,
-          lossyFields: this.registry.get(source.provider, source.account).lossyFields(remote.customer),
+          lossyFields: this.accounts.get(source.provider, source.account).lossyFields(remote.customer),
         });
       } catch (error) {
         // Another worker adopted it a moment ago: carry on with theirs.
@@ -238,11 +232,10 @@ export class CustomerMigrator {
           }
           throw error;
         }
-        id = await this.repository.findIdByReference(source.provider, remote.reference);
-        if (id === undefined) throw error;
+        customer = await this.customers.findLinked(source.provider, remote.reference);
+        if (customer === undefined) throw error;
       }
     }
-    const customer = await this.customers.get(id);
     if (customer.forgottenAt !== undefined) throw forgottenInMirror();
     if (customer.deletedAt !== undefined) {
       throw skip({
@@ -273,17 +266,14 @@ export class CustomerMigrator {
     const data = dataOf(customer);
     let remote = answered ?? null;
     if (remote === null) {
-      const provider = this.registry.get(copy.provider, copy.account);
-      const audited = await withCallAudit({ customerId: customer.id, operation: 'migrate' }, () =>
-        provider.get({
-          reference: copy.reference,
-          ...(copy.providerCustomerId !== undefined ? { providerCustomerId: copy.providerCustomerId } : {}),
-          known: data,
-        }),
-      );
-      await this.queue.recordCalls(customer.id, 'migrate', audited.calls);
-      if (audited.error !== undefined) return reasonOf(audited.error);
-      remote = audited.result ?? null;
+      const provider = this.accounts.get(copy.provider, copy.account);
+      try {
+        remote = await this.callLog.run({ customerId: customer.id, operation: 'migrate' }, () =>
+          provider.get({ ...copyAt(copy), known: data }),
+        );
+      } catch (error) {
+        return reasonOf(error);
+      }
     }
     if (remote === null) {
       return {
@@ -314,19 +304,10 @@ export class CustomerMigrator {
     const sourceLink = customer.providers.find((link) => sameTarget(link, spec.source));
     if (sourceLink === undefined || sourceLink.intent !== 'sync' || cutover.source === 'keep') return;
     if (cutover.source === 'disable') {
-      const provider = this.registry.get(spec.source.provider, spec.source.account);
-      const audited = await withCallAudit({ customerId: customer.id, operation: 'cutover' }, () =>
-        provider.update({
-          reference: sourceLink.reference,
-          ...(sourceLink.providerCustomerId !== undefined
-            ? { providerCustomerId: sourceLink.providerCustomerId }
-            : {}),
-          previous: data,
-          customer: { ...data, enabled: false },
-        }),
+      const provider = this.accounts.get(spec.source.provider, spec.source.account);
+      await this.callLog.run({ customerId: customer.id, operation: 'cutover' }, () =>
+        provider.update({ ...copyAt(sourceLink), previous: data, customer: { ...data, enabled: false } }),
       );
-      await this.queue.recordCalls(customer.id, 'cutover', audited.calls);
-      if (audited.error !== undefined) throw audited.error as Error;
       // The mirror no longer syncs the source: its next write would re-enable the copy there.
       await this.repository.retireLink(
         customer.id,
@@ -335,8 +316,8 @@ export class CustomerMigrator {
       );
       return;
     }
-    await this.repository.forgetAt(customer.id, spec.source);
-    const settled = await this.worker.settleLink(customer.id, spec.source, this.options.settleTimeoutMs);
+    await this.engine.enqueueForget(customer.id, spec.source);
+    const settled = await this.engine.settle(customer.id, spec.source, this.options.settleTimeoutMs);
     // Recorded at the source is enough for the cutover: the worker confirms the erasure later.
     if (settled.status !== 'synced' && settled.status !== 'requested') {
       const error = 'error' in settled ? settled.error : undefined;

@@ -1,23 +1,23 @@
 import { Injectable } from '@nestjs/common';
-import { CustomerSyncService } from '@app/customer-domain';
+import { CustomerReconciliation } from '@app/customer-domain';
 
 import { type ItemResult, type ProviderDrift, type ReconciliationRun } from './migration';
 import { reasonOf } from './customer-choices';
 
 /**
  * One customer of a whole-base reconciliation: compares the mirror with every provider copy
- * (`CustomerSyncService.drift`) and, when the run repairs, pushes the mirror where it drifted
- * (`CustomerSyncService.reconcile`). Which fields differ is kept; their values are not.
+ * (`CustomerReconciliation.drift`) and, when the run repairs, pushes the mirror where it drifted
+ * (`CustomerReconciliation.reconcile`). Which fields differ is kept; their values are not.
  */
 @Injectable()
 export class CustomerReconciler {
-  constructor(private readonly sync: CustomerSyncService) {}
+  constructor(private readonly reconciliation: CustomerReconciliation) {}
 
   async check(run: ReconciliationRun, customerId: string): Promise<ItemResult> {
     const base = { lossyFields: [], customerId };
     let drift: ProviderDrift[] = [];
     try {
-      drift = (await this.sync.drift(customerId)).flatMap((link): ProviderDrift[] =>
+      drift = (await this.reconciliation.drift(customerId)).flatMap((link): ProviderDrift[] =>
         link.state === 'in_sync'
           ? []
           : [
@@ -32,7 +32,7 @@ export class CustomerReconciler {
       );
       if (drift.length === 0) return { ...base, outcome: 'in_sync' };
       if (!run.spec.repair) return { ...base, outcome: 'drifted', drift };
-      const after = await this.sync.reconcile(customerId, { strategy: 'push' });
+      const after = await this.reconciliation.reconcile(customerId, { strategy: 'push' });
       const left = after.filter((link) => link.state !== 'in_sync');
       if (left.length === 0) return { ...base, outcome: 'repaired', drift };
       return {

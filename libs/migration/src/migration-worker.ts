@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { Injectable, Logger } from '@nestjs/common';
 import {
   JOB_ACTORS,
-  ProviderRegistry,
+  ProviderAccounts,
   type RemoteCustomer,
   runWithRequestContext,
   withRateBudget,
@@ -38,7 +38,7 @@ export class MigrationWorker {
     private readonly store: MigrationStore,
     private readonly migrator: CustomerMigrator,
     private readonly reconciler: CustomerReconciler,
-    private readonly registry: ProviderRegistry,
+    private readonly accounts: ProviderAccounts,
   ) {}
 
   /**
@@ -102,7 +102,7 @@ export class MigrationWorker {
   private budgetFor(liveShare: number): SharedRateBudget {
     let budget = this.budgets.get(liveShare);
     if (budget === undefined) {
-      budget = new SharedRateBudget(this.store, this.registry, liveShare);
+      budget = new SharedRateBudget(this.store, this.accounts, liveShare);
       this.budgets.set(liveShare, budget);
     }
     return budget;

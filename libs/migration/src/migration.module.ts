@@ -18,9 +18,9 @@ export interface MigrationOptions extends MigratorOptions {
 
 /**
  * The job engine's providers (migrations and whole-base reconciliations), for the app that hosts
- * it (the gateway, the migrator CLI). They need the domain's CustomerService, CustomerSyncService,
- * CustomerRepository, SyncQueue, SyncWorker and ProviderRegistry, and a MigrationStore
- * (`@app/persistence`), from that app.
+ * it (the gateway, the migrator CLI). They need the domain's CustomerService,
+ * CustomerReconciliation, SyncEngine and ProviderAccounts, and the persistence ports
+ * (`@app/persistence`: CustomerRepository, ProviderCallLog, MigrationStore), from that app.
  */
 export function migrationProviders(options: MigrationOptions): Provider[] {
   const { queue, ...migrator } = options;

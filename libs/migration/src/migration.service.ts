@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 
 import { Injectable } from '@nestjs/common';
-import { crashPoint, DomainError, type FieldError, ProviderRegistry } from '@app/customer-domain';
+import { crashPoint, DomainError, type FieldError, ProviderAccounts } from '@app/customer-domain';
 import pLimit from 'p-limit';
 
 import { CustomerMigrator } from './customer-migrator';
@@ -35,7 +35,7 @@ export class MigrationService {
     private readonly engine: RunEngine,
     private readonly sources: RunSources,
     private readonly migrator: CustomerMigrator,
-    private readonly registry: ProviderRegistry,
+    private readonly accounts: ProviderAccounts,
   ) {}
 
   /** Refuses a run that could not work, before anything is written or called. */
@@ -45,7 +45,7 @@ export class MigrationService {
     const account = (field: 'source' | 'target') => {
       const { provider, account } = spec[field];
       try {
-        return this.registry.get(provider, account);
+        return this.accounts.get(provider, account);
       } catch {
         problem(`${field}.account`, 'unknown_account', `No account ${provider}/${account} is configured.`);
         return undefined;

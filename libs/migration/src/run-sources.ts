@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 
 import { Injectable } from '@nestjs/common';
-import { ProviderRegistry, type RemoteCustomer, SyncQueue, withCallAudit } from '@app/customer-domain';
+import { ProviderAccounts, ProviderCallLog, type RemoteCustomer } from '@app/customer-domain';
 
 import { type JobRun, type MigrationRun, type ReconciliationRun } from './migration';
 import { MigrationStore } from './migration.store';
@@ -25,8 +25,8 @@ export interface SourcePage {
 export class RunSources {
   constructor(
     private readonly store: MigrationStore,
-    private readonly registry: ProviderRegistry,
-    private readonly queue: SyncQueue,
+    private readonly accounts: ProviderAccounts,
+    private readonly callLog: ProviderCallLog,
   ) {}
 
   pages(run: JobRun): AsyncGenerator<SourcePage> {
@@ -38,19 +38,13 @@ export class RunSources {
     const { source, batchSize } = run.spec;
     switch (source.kind) {
       case 'list': {
-        const provider = this.registry.get(source.provider, source.account);
+        const provider = this.accounts.get(source.provider, source.account);
+        // A batch is at most one page: the provider says how long its pages may be.
+        const limit = Math.min(batchSize, provider.capabilities.listPageSize ?? batchSize);
         for (let cursor = run.cursor; ;) {
           const list = () =>
-            provider.list({ limit: batchSize, ...(cursor !== undefined ? { startingAfter: cursor } : {}) });
-          let page;
-          if (options.audit) {
-            const audited = await withCallAudit({ operation: 'migrate' }, list);
-            await this.queue.recordCalls(undefined, 'migrate', audited.calls);
-            if (audited.error !== undefined) throw audited.error as Error;
-            page = audited.result!;
-          } else {
-            page = await list();
-          }
+            provider.list({ limit, ...(cursor !== undefined ? { startingAfter: cursor } : {}) });
+          const page = await (options.audit ? this.callLog.run({ operation: 'migrate' }, list) : list());
           cursor = page.items.at(-1)?.reference ?? cursor;
           yield {
             references: page.items.map((item) => item.reference),

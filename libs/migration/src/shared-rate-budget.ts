@@ -1,4 +1,4 @@
-import { type ProviderRegistry, type RateBudget } from '@app/customer-domain';
+import { type ProviderAccounts, type RateBudget } from '@app/customer-domain';
 
 import { type MigrationStore } from './migration.store';
 
@@ -30,7 +30,7 @@ export class SharedRateBudget implements RateBudget {
 
   constructor(
     private readonly store: MigrationStore,
-    private readonly registry: ProviderRegistry,
+    private readonly accounts: ProviderAccounts,
     private readonly liveShare: number,
   ) {}
 
@@ -63,7 +63,7 @@ export class SharedRateBudget implements RateBudget {
   }
 
   private async reserve(provider: string, account: string): Promise<Reservation> {
-    const perSecond = this.registry.get(provider, account).requestsPerSecond * (1 - this.liveShare);
+    const perSecond = this.accounts.get(provider, account).requestsPerSecond * (1 - this.liveShare);
     const intervalMs = 1000 / perSecond;
     const count = Math.max(1, Math.floor(RESERVE_MS / intervalMs));
     const wait = await this.store.reserveSlots(`${provider}/${account}`, intervalMs, count, BURST_MS);

@@ -8,7 +8,7 @@ import { PrismaPGlite } from 'pglite-prisma-adapter';
 
 import { PrismaClient } from '../../../generated/prisma/client';
 import { type MigrationRunResult, runMigrations } from './migrations/migration-runner';
-import { snapshotForFreshDataDir } from './pglite-snapshot';
+import { copySnapshotIntoFreshDataDir } from './pglite-snapshot';
 import {
   openPostgresSession,
   parsePostgresUrl,
@@ -19,6 +19,7 @@ import {
 /** PGlite's in-memory data directory: nothing touches the disk and everything is gone on close. */
 export const IN_MEMORY = 'memory://';
 export const DEFAULT_PGLITE_DATA_DIR = '.data/pglite';
+const PGLITE_SHARED_BUFFERS = '16MB';
 
 export interface OpenDatabaseOptions {
   /** A PostgreSQL connection string; without it the embedded PGlite is used. */
@@ -33,10 +34,10 @@ export interface OpenDatabaseOptions {
    */
   pgliteSnapshot?: Blob;
   /**
-   * A `dumpDataDir()` tarball on disk to start a never-initialised `pgliteDataDir` from (see
-   * BUILT_SNAPSHOT_FILE); ignored when the directory holds a cluster or the file is missing.
+   * A migrated cluster on disk that a never-initialised `pgliteDataDir` starts as a copy of (see
+   * BUILT_SNAPSHOT_DIR); ignored when the directory holds a cluster or the snapshot is missing.
    */
-  pgliteSnapshotFile?: string;
+  pgliteSnapshotDir?: string;
   /** Apply pending migrations from `prisma/migrations` before handing out the client. */
   migrate?: boolean;
   migrationsDir?: string;
@@ -117,14 +118,15 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<D
   const inMemory = dataDir.startsWith(IN_MEMORY);
   const location = inMemory ? dataDir : resolve(dataDir);
   if (!inMemory) await mkdir(location, { recursive: true });
-  const snapshot =
-    options.pgliteSnapshot ??
-    (inMemory || options.pgliteSnapshotFile === undefined
-      ? undefined
-      : await snapshotForFreshDataDir(location, options.pgliteSnapshotFile));
+  if (!inMemory && options.pgliteSnapshotDir !== undefined) {
+    await copySnapshotIntoFreshDataDir(location, options.pgliteSnapshotDir);
+  }
   const pglite = await PGlite.create({
     dataDir: location,
-    ...(snapshot === undefined ? {} : { loadDataDir: snapshot }),
+    ...(options.pgliteSnapshot === undefined ? {} : { loadDataDir: options.pgliteSnapshot }),
+    // One session and a small database: PostgreSQL's default 128 MB of shared buffers would be
+    // resident memory for nothing (the operating system caches the files anyway).
+    startParams: [...PGlite.defaultStartParams, '-c', `shared_buffers=${PGLITE_SHARED_BUFFERS}`],
   });
   let migrations: MigrationRunResult | undefined;
   try {

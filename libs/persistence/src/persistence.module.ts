@@ -6,12 +6,13 @@ import {
   Module,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import { CustomerRepository, SyncQueue } from '@app/customer-domain';
+import { CustomerRepository, ProviderCallLog, SyncQueue } from '@app/customer-domain';
 import { MigrationStore } from '@app/migration';
 
 import { type Database } from './database';
 import { PrismaCustomerRepository } from './prisma-customer.repository';
 import { PrismaMigrationStore } from './prisma-migration.store';
+import { PrismaProviderCallLog } from './prisma-provider-call-log';
 import { PrismaSyncQueue } from './prisma-sync-queue';
 import { DATABASE, PRISMA_CLIENT } from './prisma.tokens';
 
@@ -30,7 +31,7 @@ class DatabaseLifecycle implements OnApplicationShutdown {
   }
 }
 
-/** Binds the Prisma mirror to the domain's repository port; `open` decides which database. */
+/** Binds the Prisma mirror to the domain's ports (repository, outbox, provider-call log); `open` decides which database. */
 @Module({})
 export class PersistenceModule {
   static forRoot(open: () => Promise<DatabaseHandle>): DynamicModule {
@@ -46,10 +47,11 @@ export class PersistenceModule {
         },
         { provide: CustomerRepository, useClass: PrismaCustomerRepository },
         { provide: SyncQueue, useClass: PrismaSyncQueue },
+        { provide: ProviderCallLog, useClass: PrismaProviderCallLog },
         { provide: MigrationStore, useClass: PrismaMigrationStore },
         DatabaseLifecycle,
       ],
-      exports: [DATABASE, PRISMA_CLIENT, CustomerRepository, SyncQueue, MigrationStore],
+      exports: [DATABASE, PRISMA_CLIENT, CustomerRepository, SyncQueue, ProviderCallLog, MigrationStore],
     };
   }
 }

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { cp, rename, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 
 import { PGlite } from '@electric-sql/pglite';
@@ -10,9 +10,11 @@ import { pgliteSession } from './migrations/migration-session';
 
 /**
  * A migrated, empty PGlite cluster that `npm run build` leaves next to the build. A fresh embedded
- * data directory starts from a copy of it: `initdb` and the migrations cost seconds, a copy does not.
+ * data directory starts as a copy of it: `initdb` and the migrations cost seconds, a copy does not.
+ * It is kept as a directory rather than a `dumpDataDir()` tarball so that the copy is the
+ * filesystem's own (no untar through PGlite's emulated filesystem, no 40 MB blob held in memory).
  */
-export const BUILT_SNAPSHOT_FILE = resolve(repositoryRoot, 'dist', 'pglite-migrated.tar');
+export const BUILT_SNAPSHOT_DIR = resolve(repositoryRoot, 'dist', 'pglite-migrated');
 
 /** initdb, then every migration in `prisma/migrations`, dumped as an uncompressed tarball. */
 export async function migratedSnapshot(): Promise<Blob> {
@@ -25,26 +27,40 @@ export async function migratedSnapshot(): Promise<Blob> {
   }
 }
 
+/** A cluster holds `PG_VERSION` once PostgreSQL has initialised it. */
+function isCluster(dataDir: string): boolean {
+  return existsSync(join(dataDir, 'PG_VERSION'));
+}
+
 /**
- * The snapshot to start `dataDir` from: only for a directory PostgreSQL has never initialised, and
- * only when one was built. A snapshot older than the migrations is fine: the rest apply on open.
+ * Starts `dataDir` as a copy of the snapshot: only a directory PostgreSQL has never initialised,
+ * and only when a snapshot was built. A snapshot older than the migrations is fine: the rest apply
+ * on open. The copy is made beside it and renamed into place, so a process killed halfway leaves
+ * no half-copied cluster behind.
  */
-export async function snapshotForFreshDataDir(
-  dataDir: string,
-  snapshotFile: string,
-): Promise<Blob | undefined> {
-  if (existsSync(join(dataDir, 'PG_VERSION')) || !existsSync(snapshotFile)) return undefined;
-  return new Blob([await readFile(snapshotFile)]);
+export async function copySnapshotIntoFreshDataDir(dataDir: string, snapshotDir: string): Promise<void> {
+  if (isCluster(dataDir) || !isCluster(snapshotDir)) return;
+  const partial = `${dataDir}.partial`;
+  await rm(partial, { recursive: true, force: true });
+  await cp(snapshotDir, partial, { recursive: true });
+  await rm(dataDir, { recursive: true, force: true });
+  await rename(partial, dataDir);
 }
 
-async function writeMigratedSnapshot(file: string): Promise<void> {
-  const snapshot = await migratedSnapshot();
-  await writeFile(file, Buffer.from(await snapshot.arrayBuffer()));
+/** initdb and every migration, straight into `dir` (replacing whatever was there). */
+async function buildMigratedSnapshot(dir: string): Promise<void> {
+  await rm(dir, { recursive: true, force: true });
+  const pglite = await PGlite.create({ dataDir: dir });
+  try {
+    await runMigrations(pgliteSession(pglite));
+  } finally {
+    await pglite.close();
+  }
 }
 
-// `node pglite-snapshot.js [file]`, run by `npm run build`.
+// `node pglite-snapshot.js [dir]`, run by `npm run build`.
 if (require.main === module) {
-  writeMigratedSnapshot(process.argv[2] ?? BUILT_SNAPSHOT_FILE).catch((error: unknown) => {
+  buildMigratedSnapshot(process.argv[2] ?? BUILT_SNAPSHOT_DIR).catch((error: unknown) => {
     process.stderr.write(`Could not build the PGlite snapshot: ${String(error)}\n`);
     process.exit(1);
   });

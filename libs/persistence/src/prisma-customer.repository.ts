@@ -22,7 +22,6 @@ import {
   type LinkStatus,
   type NewLink,
   type ProviderLink,
-  type StoredProviderCall,
   type TaxCertificate,
   type TaxIdentifier,
 } from '@app/customer-domain';
@@ -424,26 +423,6 @@ export class PrismaCustomerRepository extends CustomerRepository {
       where: { customerId, ...accountOf(target), intent: { not: 'forget' } },
       data: { ...REQUEUED, intent: 'forget' },
     });
-  }
-
-  async calls(customerId: string, limit: number): Promise<StoredProviderCall[]> {
-    const rows = await this.prisma.providerCall.findMany({
-      where: { customerId },
-      orderBy: { createdAt: 'desc' },
-      take: limit,
-    });
-    return rows.map((row) => ({
-      provider: row.provider,
-      account: row.account,
-      operation: row.operation,
-      method: row.method,
-      path: row.path,
-      ...(row.httpStatus !== null ? { httpStatus: row.httpStatus } : {}),
-      outcome: row.outcome,
-      durationMs: row.durationMs,
-      ...(row.providerRequestId !== null ? { providerRequestId: row.providerRequestId } : {}),
-      at: row.createdAt,
-    }));
   }
 
   private async findByIdIn(db: Tx, id: string): Promise<Customer | undefined> {

@@ -1,11 +1,8 @@
-import { randomUUID } from 'node:crypto';
-
 import { Inject, Injectable } from '@nestjs/common';
 import {
   type ClaimedLink,
   type Erasure,
   type LinkIntent,
-  type ProviderCallRecord,
   type SettleOutcome,
   JOB_ACTORS,
   SyncQueue,
@@ -304,29 +301,5 @@ export class PrismaSyncQueue extends SyncQueue {
       this.prisma.providerLink.count({ where: { status: 'failed' } }),
     ]);
     return { pending, failed };
-  }
-
-  async recordCalls(
-    customerId: string | undefined,
-    operation: string,
-    calls: ProviderCallRecord[],
-  ): Promise<void> {
-    if (calls.length === 0) return;
-    await this.prisma.providerCall.createMany({
-      data: calls.map((call) => ({
-        id: randomUUID(),
-        customerId: customerId ?? null,
-        operation,
-        provider: call.provider,
-        account: call.account,
-        method: call.method,
-        path: call.path,
-        httpStatus: call.httpStatus ?? null,
-        outcome: call.outcome,
-        durationMs: call.durationMs,
-        providerRequestId: call.providerRequestId ?? null,
-        createdAt: call.at,
-      })),
-    });
   }
 }

@@ -1,4 +1,4 @@
-import { type CustomerProvider, ProviderRegistry, type ProviderCapabilities } from '@app/customer-domain';
+import { type CustomerProvider, ProviderAccounts, type ProviderCapabilities } from '@app/customer-domain';
 import { parseDigitalRiverConfig } from './digital-river/digital-river.config';
 import { DIGITAL_RIVER_CAPABILITIES, DigitalRiverProvider } from './digital-river/digital-river.provider';
 import { parseTwoCheckoutConfig } from './two-checkout/two-checkout.config';
@@ -10,11 +10,15 @@ export interface ProviderAdapter {
   fromConfig(input: unknown): CustomerProvider;
 }
 
+/** Adapters by provider id; the functions below take any such map (a test adds its own provider). */
+export type ProviderAdapters = Readonly<Record<string, ProviderAdapter>>;
+
 /**
- * THE list of adapters. Adding a provider = one new folder under src/ plus one line here.
+ * THE list of adapters. Adding a provider = one new folder under src/ plus one line here (and its
+ * sandbox in PROVIDER_SANDBOXES, libs/sandboxes/src/sandbox-registry.ts, under the same id).
  * Keys are the provider ids used in configuration, links and URLs.
  */
-export const PROVIDER_ADAPTERS: Readonly<Record<string, ProviderAdapter>> = {
+export const PROVIDER_ADAPTERS: ProviderAdapters = {
   'digital-river': {
     capabilities: DIGITAL_RIVER_CAPABILITIES,
     fromConfig: (input) => new DigitalRiverProvider(parseDigitalRiverConfig(input)),
@@ -26,13 +30,13 @@ export const PROVIDER_ADAPTERS: Readonly<Record<string, ProviderAdapter>> = {
 };
 
 /** One account's configuration: `provider` picks the adapter, the rest is that adapter's schema. */
-export function createProvider(account: unknown): CustomerProvider {
+function createProvider(account: unknown, adapters: ProviderAdapters): CustomerProvider {
   const provider =
     typeof account === 'object' && account !== null && 'provider' in account ? account.provider : undefined;
-  const adapter = typeof provider === 'string' ? PROVIDER_ADAPTERS[provider] : undefined;
+  const adapter = typeof provider === 'string' ? adapters[provider] : undefined;
   if (!adapter) {
     throw new Error(
-      `Invalid provider account configuration: provider must be one of ${Object.keys(PROVIDER_ADAPTERS).join(', ')}`,
+      `Invalid provider account configuration: provider must be one of ${Object.keys(adapters).join(', ')}`,
     );
   }
   return adapter.fromConfig(account);
@@ -42,18 +46,16 @@ export function createProvider(account: unknown): CustomerProvider {
  * Builds the registry from every configured account, e.g. parsed from a `PROVIDER_ACCOUNTS` JSON
  * array. Fails fast, at start-up, on the first invalid account.
  */
-export function buildProviderRegistry(accounts: readonly unknown[]): ProviderRegistry {
+export function buildProviderRegistry(
+  accounts: readonly unknown[],
+  adapters: ProviderAdapters = PROVIDER_ADAPTERS,
+): ProviderAccounts {
   const providers: CustomerProvider[] = [];
   try {
-    for (const account of accounts) providers.push(createProvider(account));
-    return new ProviderRegistry(providers);
+    for (const account of accounts) providers.push(createProvider(account, adapters));
+    return new ProviderAccounts(providers);
   } catch (error) {
     for (const provider of providers) provider.close();
     throw error;
   }
-}
-
-/** Every adapter's capabilities, configured or not (for `GET /v1/providers`). */
-export function allProviderCapabilities(): ProviderCapabilities[] {
-  return Object.values(PROVIDER_ADAPTERS).map((adapter) => adapter.capabilities);
 }

@@ -2,12 +2,8 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
-/**
- * `customers:erase` is apart from `customers:write` because forgetting cannot be undone: a service
- * that edits customers should not be able to wipe them. Bulk work (import, whole-base
- * reconciliation, migrations) needs `admin`.
- */
-export const API_KEY_SCOPES = ['customers:read', 'customers:write', 'customers:erase', 'admin'] as const;
+import { type API_KEY_SCOPES } from '@app/config';
+
 export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
 
 /** Who is calling: the id of the API key they presented and what it may do. */

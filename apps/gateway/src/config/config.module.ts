@@ -1,6 +1,6 @@
 import { type DynamicModule, Global, Module } from '@nestjs/common';
 
-import { type GatewayConfig } from './gateway.config';
+import { type GatewayConfig } from '@app/config';
 
 export const GATEWAY_CONFIG = 'GATEWAY_CONFIG';
 

@@ -28,7 +28,14 @@ import {
   ApiTags,
   getSchemaPath,
 } from '@nestjs/swagger';
-import { type Customer, CustomerService, CustomerSyncService } from '@app/customer-domain';
+import {
+  type Customer,
+  CustomerCommands,
+  CustomerPlanner,
+  CustomerReconciliation,
+  CustomerService,
+  ProviderCallLog,
+} from '@app/customer-domain';
 import { type Response } from 'express';
 
 import { RequiresScope } from '../auth/auth.decorators';
@@ -113,7 +120,10 @@ export function versionsFromIfMatch(header: string | undefined): number[] | unde
 export class CustomersController {
   constructor(
     private readonly customers: CustomerService,
-    private readonly sync: CustomerSyncService,
+    private readonly commands: CustomerCommands,
+    private readonly planner: CustomerPlanner,
+    private readonly reconciliation: CustomerReconciliation,
+    private readonly callLog: ProviderCallLog,
   ) {}
 
   @Post()
@@ -139,9 +149,9 @@ export class CustomersController {
   ): Promise<CustomerResponse | DryRunResponse> {
     if (dryRunOf(dryRun)) {
       res.status(200);
-      return { dryRun: true, providers: await this.sync.planCreate(toCustomerData(body), body.providers) };
+      return { dryRun: true, providers: await this.planner.planCreate(toCustomerData(body), body.providers) };
     }
-    const customer = await this.sync.create(toCustomerData(body), body.providers);
+    const customer = await this.commands.create(toCustomerData(body), body.providers);
     res.set({ ETag: etagOf(customer), Location: `/v1/customers/${customer.id}` });
     return toCustomerResponse(customer);
   }
@@ -163,7 +173,7 @@ export class CustomersController {
     @Body() body: ImportCustomerBody,
     @Res({ passthrough: true }) res: Response,
   ): Promise<CustomerResponse> {
-    const { customer, created } = await this.sync.import(body, body.reference);
+    const { customer, created } = await this.commands.import(body, body.reference);
     res.status(created ? 201 : 200).set('ETag', etagOf(customer));
     return toCustomerResponse(customer);
   }
@@ -182,7 +192,7 @@ export class CustomersController {
     @Param('reference') reference: string,
     @Res({ passthrough: true }) res: Response,
   ): Promise<CustomerResponse> {
-    const customer = await this.sync.findByReference(provider, reference);
+    const customer = await this.customers.findByReference(provider, reference);
     res.set('ETag', etagOf(customer));
     return toCustomerResponse(customer);
   }
@@ -239,8 +249,8 @@ export class CustomersController {
     @Res({ passthrough: true }) res: Response,
   ): Promise<CustomerResponse | DryRunResponse> {
     if (dryRunOf(dryRun))
-      return { dryRun: true, providers: await this.sync.planUpdate(id, toCustomerPatch(body)) };
-    const customer = await this.sync.update(id, toCustomerPatch(body), versionsFromIfMatch(ifMatch));
+      return { dryRun: true, providers: await this.planner.planUpdate(id, toCustomerPatch(body)) };
+    const customer = await this.commands.update(id, toCustomerPatch(body), versionsFromIfMatch(ifMatch));
     res.set('ETag', etagOf(customer));
     return toCustomerResponse(customer);
   }
@@ -268,8 +278,8 @@ export class CustomersController {
     @Query('dryRun', dryRunPipe) dryRun: boolean | undefined,
     @Res({ passthrough: true }) res: Response,
   ): Promise<DeletedCustomerResponse | DryRunResponse> {
-    if (dryRunOf(dryRun)) return { dryRun: true, providers: await this.sync.planDelete(id) };
-    const { deleted, providers } = await this.sync.delete(id);
+    if (dryRunOf(dryRun)) return { dryRun: true, providers: await this.planner.planDelete(id) };
+    const { deleted, providers } = await this.commands.delete(id);
     if (!deleted) res.status(202);
     return { id, deleted, providers };
   }
@@ -287,7 +297,7 @@ export class CustomersController {
   @ApiOkResponse({ type: ForgetResponse })
   @ApiProblems(401, 403, 404, 409, 422)
   async forget(@Param('id') id: string): Promise<ForgetResponse> {
-    const { customer, providers } = await this.sync.forget(id);
+    const { customer, providers } = await this.commands.forget(id);
     return { customer: toCustomerResponse(customer), providers };
   }
 
@@ -309,9 +319,9 @@ export class CustomersController {
   ): Promise<CustomerResponse | DryRunResponse> {
     if (dryRunOf(dryRun)) {
       res.status(200);
-      return { dryRun: true, providers: await this.sync.planLink(id, body) };
+      return { dryRun: true, providers: await this.planner.planLink(id, body) };
     }
-    const customer = await this.sync.link(id, body);
+    const customer = await this.commands.link(id, body);
     res.set('ETag', etagOf(customer));
     return toCustomerResponse(customer);
   }
@@ -340,7 +350,7 @@ export class CustomersController {
     @Param('sourceId') sourceId: string,
     @Query('default', dryRunPipe) makeDefault: boolean | undefined,
   ): Promise<CustomerResponse> {
-    return toCustomerResponse(await this.sync.attachSource(id, sourceId, makeDefault === true));
+    return toCustomerResponse(await this.commands.attachSource(id, sourceId, makeDefault === true));
   }
 
   @Delete(':id/sources/:sourceId')
@@ -356,7 +366,7 @@ export class CustomersController {
     @Param('id') id: string,
     @Param('sourceId') sourceId: string,
   ): Promise<CustomerResponse> {
-    return toCustomerResponse(await this.sync.detachSource(id, sourceId));
+    return toCustomerResponse(await this.commands.detachSource(id, sourceId));
   }
 
   @Post(':id/tax-identifiers')
@@ -373,7 +383,9 @@ export class CustomersController {
   @ApiOkResponse({ type: CustomerResponse })
   @ApiProblems(400, 401, 403, 404, 409, 412, 422)
   async setTaxIdentifier(@Param('id') id: string, @Body() body: TaxIdentifierDto): Promise<CustomerResponse> {
-    return toCustomerResponse(await this.sync.setTaxIdentifier(id, { type: body.type, value: body.value }));
+    return toCustomerResponse(
+      await this.commands.setTaxIdentifier(id, { type: body.type, value: body.value }),
+    );
   }
 
   @Delete(':id/tax-identifiers/:type')
@@ -386,7 +398,7 @@ export class CustomersController {
   @ApiOkResponse({ type: CustomerResponse })
   @ApiProblems(400, 401, 403, 404, 409, 412, 422)
   async removeTaxIdentifier(@Param('id') id: string, @Param('type') type: string): Promise<CustomerResponse> {
-    return toCustomerResponse(await this.sync.removeTaxIdentifier(id, type));
+    return toCustomerResponse(await this.commands.removeTaxIdentifier(id, type));
   }
 
   @Post(':id/sync')
@@ -403,7 +415,7 @@ export class CustomersController {
   @ApiOkResponse({ type: CustomerResponse })
   @ApiProblems(401, 403, 404)
   async redrive(@Param('id') id: string): Promise<CustomerResponse> {
-    return toCustomerResponse(await this.sync.redrive(id));
+    return toCustomerResponse(await this.commands.redrive(id));
   }
 
   @Get(':id/drift')
@@ -414,7 +426,7 @@ export class CustomersController {
   @ApiOkResponse({ type: DriftResponse })
   @ApiProblems(401, 403, 404, 502, 503)
   async drift(@Param('id') id: string): Promise<DriftResponse> {
-    return { data: await this.sync.drift(id) };
+    return { data: await this.reconciliation.drift(id) };
   }
 
   @Post(':id/reconcile')
@@ -431,7 +443,7 @@ export class CustomersController {
   @ApiOkResponse({ type: DriftResponse })
   @ApiProblems(400, 401, 403, 404, 409, 412, 422, 502, 503)
   async reconcile(@Param('id') id: string, @Body() body: ReconcileBody): Promise<DriftResponse> {
-    return { data: await this.sync.reconcile(id, toReconcileRequest(body)) };
+    return { data: await this.reconciliation.reconcile(id, toReconcileRequest(body)) };
   }
 
   @Get(':id/calls')
@@ -445,7 +457,8 @@ export class CustomersController {
   @ApiOkResponse({ type: ProviderCallsResponse })
   @ApiProblems(400, 401, 403, 404)
   async calls(@Param('id') id: string, @Query() query: ProviderCallsQuery): Promise<ProviderCallsResponse> {
-    const calls = await this.sync.calls(id, query.limit ?? 100);
+    await this.customers.get(id);
+    const calls = await this.callLog.recent(id, query.limit ?? 100);
     return { data: calls.map((call) => ({ ...call, at: call.at.toISOString() })) };
   }
 }

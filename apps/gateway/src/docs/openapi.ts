@@ -1,9 +1,9 @@
+import { loadGatewayConfig } from '@app/config';
 import { type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 
 import { ApiKeyRegistry } from '../auth/api-keys';
-import { loadGatewayConfig } from '../config/gateway.config';
 import { GatewayModule } from '../gateway.module';
 
 /** An object with its keys in code-point order, so that the order controllers register in does not show. */

@@ -1,10 +1,10 @@
+import { type GatewayConfig } from '@app/config';
 import { randomUUID } from 'node:crypto';
 import { type Server } from 'node:http';
 import { type Duplex } from 'node:stream';
 
 import { HttpError } from '../errors/http-error';
 
-import { type GatewayConfig } from '../config/gateway.config';
 import { PROBLEM_CONTENT_TYPE, toProblem } from '../errors/problem';
 
 /**

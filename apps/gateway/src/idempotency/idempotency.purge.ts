@@ -1,7 +1,7 @@
+import { type GatewayConfig } from '@app/config';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 
 import { GATEWAY_CONFIG } from '../config/config.module';
-import { type GatewayConfig } from '../config/gateway.config';
 import { PeriodicTask } from '../periodic-task';
 import { IdempotencyStore } from './idempotency.store';
 

@@ -2,10 +2,10 @@ import { randomUUID } from 'node:crypto';
 
 import { Inject, Injectable } from '@nestjs/common';
 import { PRISMA_CLIENT } from '@app/persistence';
+import { type GatewayConfig } from '@app/config';
 
 import { Prisma, type PrismaClient } from '../../../../generated/prisma/client';
 import { GATEWAY_CONFIG } from '../config/config.module';
-import { type GatewayConfig } from '../config/gateway.config';
 import { HttpError } from '../errors/http-error';
 
 export interface StoredResponse {

@@ -21,13 +21,13 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { DomainError } from '@app/customer-domain';
+import { type GatewayConfig } from '@app/config';
 import { type Request, type Response } from 'express';
 
 import { presentedApiKey } from '../auth/api-key.middleware';
 import { hasScope, sha256 } from '../auth/api-keys';
 import { PUBLIC_ROUTE } from '../auth/auth.decorators';
 import { GATEWAY_CONFIG } from '../config/config.module';
-import { type GatewayConfig } from '../config/gateway.config';
 import { ApiProblems } from '../errors/problem.dto';
 import { MetricsRegistry } from './metrics.registry';
 

@@ -9,7 +9,7 @@ import {
   ApiSecurity,
   ApiTags,
 } from '@nestjs/swagger';
-import { CustomerSyncService } from '@app/customer-domain';
+import { ProviderAccounts } from '@app/customer-domain';
 import { MigrationService, type MigrationSpec, type PlannedItem } from '@app/migration';
 import { type Response } from 'express';
 
@@ -40,7 +40,7 @@ const PLAN_ITEMS = 1_000;
 export class MigrationsController {
   constructor(
     private readonly migrations: MigrationService,
-    private readonly sync: CustomerSyncService,
+    private readonly accounts: ProviderAccounts,
   ) {}
 
   @Post()
@@ -159,8 +159,8 @@ export class MigrationsController {
   }
 
   private specOf(body: StartMigrationBody): MigrationSpec {
-    const [source] = this.sync.resolveTargets([body.source]);
-    const [target] = this.sync.resolveTargets([body.target]);
+    const [source] = this.accounts.resolve([body.source]);
+    const [target] = this.accounts.resolve([body.target]);
     return {
       source: {
         ...source!,

@@ -1,4 +1,4 @@
-import { Controller, Get } from '@nestjs/common';
+import { Controller, Get, Inject } from '@nestjs/common';
 import {
   ApiBearerAuth,
   ApiExtraModels,
@@ -9,8 +9,8 @@ import {
   ApiTags,
   getSchemaPath,
 } from '@nestjs/swagger';
-import { ProviderRegistry } from '@app/customer-domain';
-import { allProviderCapabilities } from '@app/providers';
+import { ProviderAccounts } from '@app/customer-domain';
+import { KNOWN_PROVIDER_ADAPTERS, type ProviderAdapters } from '@app/providers';
 
 import { RequiresScope } from '../auth/auth.decorators';
 import { ApiProblems } from '../errors/problem.dto';
@@ -37,6 +37,12 @@ class ProviderCapabilitiesDto {
   fields!: Record<string, SupportDto>;
   @ApiProperty() idempotency!: string;
   @ApiProperty({ enum: ['cursor', 'none'] }) pagination!: 'cursor' | 'none';
+  @ApiProperty({
+    required: false,
+    example: 100,
+    description: 'Most customers one list call answers; absent where the provider cannot list.',
+  })
+  listPageSize?: number;
 }
 
 class ProvidersResponse {
@@ -50,7 +56,10 @@ class ProvidersResponse {
 @ApiSecurity('api-key')
 @Controller('v1/providers')
 export class ProvidersController {
-  constructor(private readonly registry: ProviderRegistry) {}
+  constructor(
+    private readonly accounts: ProviderAccounts,
+    @Inject(KNOWN_PROVIDER_ADAPTERS) private readonly adapters: ProviderAdapters,
+  ) {}
 
   @Get()
   @RequiresScope('customers:read')
@@ -61,9 +70,9 @@ export class ProvidersController {
   @ApiOkResponse({ type: ProvidersResponse })
   @ApiProblems(401, 403)
   list(): ProvidersResponse {
-    const configured = this.registry.all();
+    const configured = this.accounts.all();
     return {
-      data: allProviderCapabilities().map((capabilities) => ({
+      data: Object.values(this.adapters).map(({ capabilities }) => ({
         ...capabilities,
         accounts: configured.filter((p) => p.provider === capabilities.provider).map((p) => p.account),
       })),

@@ -1,5 +1,6 @@
 import { Inject, Injectable, type OnApplicationShutdown, SetMetadata } from '@nestjs/common';
 import { parsePostgresUrl } from '@app/persistence';
+import { type GatewayConfig } from '@app/config';
 import { Redis } from 'ioredis';
 import { Pool } from 'pg';
 import {
@@ -12,7 +13,6 @@ import {
 
 import { GATEWAY_CONFIG } from '../config/config.module';
 import { HttpError } from '../errors/http-error';
-import { type GatewayConfig } from '../config/gateway.config';
 
 /**
  * Per-API-key limits, so that one caller cannot take the gateway from the others. Every request

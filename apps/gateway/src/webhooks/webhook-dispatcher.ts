@@ -11,10 +11,10 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import { DomainError } from '@app/customer-domain';
+import { type GatewayConfig } from '@app/config';
 import axios, { type AxiosInstance, isAxiosError } from 'axios';
 
 import { GATEWAY_CONFIG } from '../config/config.module';
-import { type GatewayConfig } from '../config/gateway.config';
 import { EventStore, type PublishedEvent } from '../events/event-store';
 import { checkedLookup, isNonPublicAddress, type WebhookUrlPolicy } from './webhook-url';
 import {

@@ -11,10 +11,10 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { DomainError } from '@app/customer-domain';
+import { type GatewayConfig } from '@app/config';
 
 import { RequiresScope } from '../auth/auth.decorators';
 import { GATEWAY_CONFIG } from '../config/config.module';
-import { type GatewayConfig } from '../config/gateway.config';
 import { ApiProblems } from '../errors/problem.dto';
 import { webhookUrlPolicy } from './webhook-dispatcher';
 import { webhookUrlProblems, type WebhookUrlPolicy } from './webhook-url';

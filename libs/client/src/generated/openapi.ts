@@ -1403,6 +1403,11 @@ export interface components {
             idempotency: string;
             /** @enum {string} */
             pagination: "cursor" | "none";
+            /**
+             * @description Most customers one list call answers; absent where the provider cannot list.
+             * @example 100
+             */
+            listPageSize?: number;
         };
         ProviderDriftDto: {
             /** @example digital-river */

@@ -58,10 +58,6 @@ function loadBindings(): Promise<typeof SchemaEngineWasm> {
   return loading;
 }
 
-export async function schemaEngineVersion(): Promise<string> {
-  return (await loadBindings()).version();
-}
-
 const noFilters: SchemaEngineWasm.SchemaFilter = { externalTables: [], externalEnums: [] };
 
 /** `prisma/migrations` in the shape the engine expects, read exactly as the Prisma CLI reads it. */

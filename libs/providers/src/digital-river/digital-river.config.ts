@@ -7,7 +7,7 @@ import { resilienceSchema } from '../shared/resilience';
  * 25 requests/s in test mode, 250 in live mode
  * (https://docs.digitalriver.com/digital-river-api/developer-resources/rate-limiting).
  */
-export const digitalRiverConfigSchema = z
+const digitalRiverConfigSchema = z
   .object({
     provider: z.literal('digital-river').optional(),
     account: z.string().min(1, 'required: a name for this Digital River account'),

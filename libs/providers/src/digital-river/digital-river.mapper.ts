@@ -139,12 +139,17 @@ export interface DrWritePlan {
   unsupportedFields: CanonicalField[];
 }
 
-export function toDrCreatePlan(reference: string, customer: CustomerData): DrWritePlan {
-  const unsupported = new Set<CanonicalField>();
-  const locale = customer.locale === undefined ? undefined : toDrLocale(customer.locale);
-  if (customer.locale !== undefined && locale === undefined) unsupported.add('locale');
+/** Canonical fields of `customer` that have a value DR cannot take on a create. */
+export function drUnsupportedFields(customer: CustomerData): CanonicalField[] {
+  const unsupported: CanonicalField[] = [];
+  if (customer.locale !== undefined && toDrLocale(customer.locale) === undefined) unsupported.push('locale');
   // One `taxCertificate` per request (GitBook setting-tax-related-attributes.md).
-  if (customer.taxCertificates.length > 1) unsupported.add('taxCertificates');
+  if (customer.taxCertificates.length > 1) unsupported.push('taxCertificates');
+  return unsupported;
+}
+
+export function toDrCreatePlan(reference: string, customer: CustomerData): DrWritePlan {
+  const locale = customer.locale === undefined ? undefined : toDrLocale(customer.locale);
   const attachSources = [...new Set(customer.sourceIds)];
   const deferDefault =
     customer.defaultSourceId !== undefined && attachSources.includes(customer.defaultSourceId);
@@ -167,7 +172,7 @@ export function toDrCreatePlan(reference: string, customer: CustomerData): DrWri
     ...(deferDefault ? { defaultSourceIdAfterAttach: customer.defaultSourceId } : {}),
     addTaxIdentifiers: uniqueTaxIdentifiers(customer.taxIdentifiers),
     removeTaxIdentifiers: [],
-    unsupportedFields: [...unsupported],
+    unsupportedFields: drUnsupportedFields(customer),
   };
 }
 

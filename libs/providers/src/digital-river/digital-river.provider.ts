@@ -27,7 +27,13 @@ import { z } from 'zod';
 import { type ProviderRequest } from '../shared/provider-http';
 import { DIGITAL_RIVER, DigitalRiverClient } from './digital-river.client';
 import { type DigitalRiverConfig } from './digital-river.config';
-import { fromDrCustomer, toDrCreatePlan, toDrUpdatePlan, type DrWritePlan } from './digital-river.mapper';
+import {
+  drUnsupportedFields,
+  fromDrCustomer,
+  toDrCreatePlan,
+  toDrUpdatePlan,
+  type DrWritePlan,
+} from './digital-river.mapper';
 import { checkDrCustomer, drLossyFields, drPersonalDataHeld } from './digital-river.rules';
 import { type DrCustomer, drCustomerListSchema, drCustomerSchema } from './digital-river.schemas';
 
@@ -74,6 +80,8 @@ export const DIGITAL_RIVER_CAPABILITIES: ProviderCapabilities = {
   idempotency:
     'No Idempotency-Key header; create sends our reference as `id` and answers 409 already_exists by reading it',
   pagination: 'cursor',
+  // `limit` 1-100 on GET /customers, and as many `ids` (docs/providers/digital-river.md).
+  listPageSize: 100,
 };
 
 type Step =
@@ -156,6 +164,10 @@ export class DigitalRiverProvider implements CustomerProvider {
 
   check(customer: CustomerData): ProviderRuleViolation[] {
     return checkDrCustomer(customer);
+  }
+
+  unsupportedFields(customer: CustomerData): CanonicalField[] {
+    return drUnsupportedFields(customer);
   }
 
   lossyFields(customer: CustomerData): CanonicalField[] {

@@ -5,7 +5,6 @@
 import {
   type CanonicalField,
   type CustomerData,
-  METADATA_LIMITS,
   type PersonalField,
   personalFieldsWithValues,
   type ProviderRuleViolation,
@@ -19,6 +18,12 @@ import { DIGITAL_RIVER } from './digital-river.client';
  */
 export const DR_MAX_ID_LENGTH = 40;
 
+/**
+ * 20 keys, keys up to 40 characters, values up to 500
+ * (https://docs.digitalriver.com/digital-river-api-reference/digital-river-api-reference-guide/working-with-metadata).
+ */
+export const DR_METADATA_LIMITS = { maxKeys: 20, maxKeyLength: 40, maxValueLength: 500 } as const;
+
 export function checkDrCustomer(customer: CustomerData): ProviderRuleViolation[] {
   const violations: ProviderRuleViolation[] = [];
   const add = (field: string, rule: ProviderRuleViolation['rule'], message: string) =>
@@ -30,21 +35,20 @@ export function checkDrCustomer(customer: CustomerData): ProviderRuleViolation[]
   if (customer.address !== undefined && !customer.address.country) {
     add('address.country', 'required', 'Digital River requires a country in every address.');
   }
-  // https://docs.digitalriver.com/digital-river-api-reference/digital-river-api-reference-guide/working-with-metadata
   const entries = Object.entries(customer.metadata);
-  if (entries.length > METADATA_LIMITS.maxKeys) {
-    add('metadata', 'max_length', `Digital River keeps at most ${METADATA_LIMITS.maxKeys} metadata keys.`);
+  if (entries.length > DR_METADATA_LIMITS.maxKeys) {
+    add('metadata', 'max_length', `Digital River keeps at most ${DR_METADATA_LIMITS.maxKeys} metadata keys.`);
   }
   if (
     entries.some(
       ([key, value]) =>
-        key.length > METADATA_LIMITS.maxKeyLength || value.length > METADATA_LIMITS.maxValueLength,
+        key.length > DR_METADATA_LIMITS.maxKeyLength || value.length > DR_METADATA_LIMITS.maxValueLength,
     )
   ) {
     add(
       'metadata',
       'max_length',
-      `Digital River metadata keys are at most ${METADATA_LIMITS.maxKeyLength} characters and values at most ${METADATA_LIMITS.maxValueLength}.`,
+      `Digital River metadata keys are at most ${DR_METADATA_LIMITS.maxKeyLength} characters and values at most ${DR_METADATA_LIMITS.maxValueLength}.`,
     );
   }
   // DR makes only an attached source the default.

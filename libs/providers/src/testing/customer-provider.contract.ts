@@ -169,6 +169,19 @@ export function customerProviderContract(harness: ContractHarness): void {
       expect(target.storedReferences().filter((stored) => stored === reference)).toHaveLength(1);
     });
 
+    it('knows without a call which fields of a customer it cannot hold, as its create reports them', async () => {
+      const reference = nextReference();
+      const sample = target.sample(`${reference}@example.test`);
+      // Values at least one of the adapters cannot take: a locale outside DR's list, a region 2CO drops, metadata.
+      const customer: CustomerData = { ...sample, locale: 'tlh-QO', metadata: { source: 'contract' } };
+      const sent = target.storedReferences().length;
+      const unsupported = target.provider.unsupportedFields(customer);
+      expect(target.storedReferences()).toHaveLength(sent);
+      const created = await target.provider.create({ reference, customer });
+      expect([...unsupported].sort()).toEqual([...created.unsupportedFields].sort());
+      expect(unsupported).toContain('locale');
+    });
+
     it('dry-runs a create without sending it, secrets redacted', async () => {
       const reference = nextReference();
       const before = target.storedReferences().length;

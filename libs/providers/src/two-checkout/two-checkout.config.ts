@@ -6,7 +6,7 @@ import { resilienceSchema } from '../shared/resilience';
  * One 2Checkout (Verifone) merchant account on REST 6.0
  * (https://docs.2checkout.com/api-reference/reference/customers.md).
  */
-export const twoCheckoutConfigSchema = z
+const twoCheckoutConfigSchema = z
   .object({
     provider: z.literal('two-checkout').optional(),
     account: z.string().min(1, 'required: a name for this 2Checkout account'),

@@ -23,7 +23,12 @@ import { z } from 'zod';
 import { type ProviderRequest } from '../shared/provider-http';
 import { TWO_CHECKOUT, TwoCheckoutClient } from './two-checkout.client';
 import { type TwoCheckoutConfig } from './two-checkout.config';
-import { fromTcoCustomer, toTcoCustomer, toTcoForgottenCustomer } from './two-checkout.mapper';
+import {
+  fromTcoCustomer,
+  tcoUnsupportedFields,
+  toTcoCustomer,
+  toTcoForgottenCustomer,
+} from './two-checkout.mapper';
 import {
   checkTcoCustomer,
   TCO_UNERASABLE_FIELDS,
@@ -147,6 +152,10 @@ export class TwoCheckoutProvider implements CustomerProvider {
     return checkTcoCustomer(customer);
   }
 
+  unsupportedFields(customer: CustomerData): CanonicalField[] {
+    return tcoUnsupportedFields(customer);
+  }
+
   lossyFields(customer: CustomerData): CanonicalField[] {
     return tcoLossyFields(customer);
   }
@@ -155,8 +164,12 @@ export class TwoCheckoutProvider implements CustomerProvider {
     return tcoPersonalDataHeld(remote);
   }
 
-  async forget({ reference, providerCustomerId }: ForgetCustomerInput): Promise<ForgetResult> {
-    const current = await this.fetch(providerCustomerId ?? reference);
+  async forget({
+    reference,
+    providerCustomerId,
+    current: known,
+  }: ForgetCustomerInput): Promise<ForgetResult> {
+    const current = this.snapshotOf(known) ?? (await this.fetch(providerCustomerId ?? reference));
     if (!current) return { remote: null, notErased: [] };
     const { body, notErased } = toTcoForgottenCustomer(reference, current);
     const answer = await this.client.http.sendFor(forgetRequest(current, reference, body), anyBodySchema);
@@ -254,7 +267,8 @@ export class TwoCheckoutProvider implements CustomerProvider {
    * back (docs/providers/two-checkout.md#create-and-update-semantics), so fields we do not model survive the update.
    */
   private async planUpdate(input: UpdateCustomerInput) {
-    const current = await this.fetch(input.providerCustomerId ?? input.reference);
+    const current =
+      this.snapshotOf(input.current) ?? (await this.fetch(input.providerCustomerId ?? input.reference));
     if (!current) {
       throw this.client.http.error(
         { kind: 'not_found', status: 404 },
@@ -263,6 +277,12 @@ export class TwoCheckoutProvider implements CustomerProvider {
     }
     const { body, unsupportedFields } = toTcoCustomer(input.reference, input.customer, current);
     return { current, request: putRequest(referenceOf(current, input.reference), body), unsupportedFields };
+  }
+
+  /** The whole object a copy this adapter answered was read from, when it still carries it. */
+  private snapshotOf(remote: RemoteCustomer | undefined): TcoCustomer | undefined {
+    const parsed = tcoCustomerSchema.safeParse(remote?.raw);
+    return parsed.success ? parsed.data : undefined;
   }
 
   /** The PUT answers "200 JSON" of undocumented shape: use it if it is the customer, else read. */

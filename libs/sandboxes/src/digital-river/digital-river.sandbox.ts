@@ -2,7 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { registerAdminRoutes } from '../shared/admin-routes';
 import { deriveSeed, Prng } from '../shared/prng';
 import { type SandboxRequest, SandboxServer } from '../shared/sandbox-server';
-import { type RunningSandbox, type SandboxAdmin, type SandboxOptions } from '../shared/types';
+import {
+  type ProviderSandbox,
+  type RunningSandbox,
+  type SandboxAdmin,
+  type SandboxOptions,
+} from '../shared/types';
 import {
   assertSecretKeyFormat,
   authenticateDigitalRiver,
@@ -759,3 +764,17 @@ export async function startDigitalRiverSandbox(
   const origin = await server.listen(options);
   return { url: origin, origin, secretKey: testKey, admin, close: () => server.close() };
 }
+
+/** Digital River's entry in the sandbox registry (sandbox-registry.ts). */
+export const DIGITAL_RIVER_SANDBOX: ProviderSandbox<DigitalRiverSandboxOptions, RunningDigitalRiverSandbox> =
+  {
+    displayName: 'Digital River',
+    start: startDigitalRiverSandbox,
+    account: (running) => ({ baseUrl: running.url, secretKey: running.secretKey }),
+    standalone: { port: 4010, envPrefix: 'DR' },
+    describe: (running) => [
+      `secret key    ${running.secretKey}`,
+      `try           curl -H 'Authorization: Bearer ${running.secretKey}' ${running.url}/customers`,
+      `admin         ${running.origin}/__admin/{reset,seed,customers,faults,rate-limit,stats,sources}`,
+    ],
+  };

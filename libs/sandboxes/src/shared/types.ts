@@ -56,3 +56,22 @@ export interface RunningSandbox<TCustomer = unknown> {
   admin: SandboxAdmin<TCustomer>;
   close(): Promise<void>;
 }
+
+/**
+ * One provider's sandbox as the registry (sandbox-registry.ts) knows it: how to start it, and the
+ * provider account that points at it. Keyed there by the same provider id as the adapters.
+ */
+export interface ProviderSandbox<Options extends SandboxOptions, Running extends RunningSandbox> {
+  /** As people call the provider, for start-up lines: "Digital River". */
+  displayName: string;
+  start(options: Options): Promise<Running>;
+  /**
+   * The adapter settings that point an account at `running` (base URL and credentials), i.e. a
+   * `PROVIDER_ACCOUNTS` entry without `provider` and `account`.
+   */
+  account(running: Running): Record<string, unknown>;
+  /** Standalone (`npm run sandbox`): the port and the prefix of its variables, e.g. `DR_SANDBOX_PORT`. */
+  standalone: { port: number; envPrefix: string };
+  /** Standalone: what a person needs to call it by hand (credentials, a curl line, admin routes). */
+  describe(running: Running): string[];
+}

@@ -1,8 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { registerAdminRoutes } from '../shared/admin-routes';
 import { type SandboxRequest, SandboxServer } from '../shared/sandbox-server';
-import { type RunningSandbox, type SandboxAdmin, type SandboxOptions } from '../shared/types';
-import { verifyAvangateAuthentication } from './two-checkout.auth';
+import {
+  type ProviderSandbox,
+  type RunningSandbox,
+  type SandboxAdmin,
+  type SandboxOptions,
+} from '../shared/types';
+import { signAvangateAuthentication, verifyAvangateAuthentication } from './two-checkout.auth';
 import { tcoError, tcoErrorForStatus, tcoErrorResponse, tcoRateLimited } from './two-checkout.errors';
 import { type StoredTwoCheckoutCustomer, TwoCheckoutStore } from './two-checkout.store';
 import { type TwoCheckoutCustomer, type TwoCheckoutCustomerFields } from './two-checkout.types';
@@ -262,3 +267,21 @@ export async function startTwoCheckoutSandbox(
   const origin = await server.listen(options);
   return { url: origin + BASE_PATH, origin, merchantCode, secretKey, admin, close: () => server.close() };
 }
+
+/** 2Checkout's entry in the sandbox registry (sandbox-registry.ts). */
+export const TWO_CHECKOUT_SANDBOX: ProviderSandbox<TwoCheckoutSandboxOptions, RunningTwoCheckoutSandbox> = {
+  displayName: '2Checkout',
+  start: startTwoCheckoutSandbox,
+  account: (running) => ({
+    baseUrl: running.url,
+    merchantCode: running.merchantCode,
+    secretKey: running.secretKey,
+  }),
+  standalone: { port: 4020, envPrefix: 'TCO' },
+  describe: (running) => [
+    `merchant code ${running.merchantCode}`,
+    `secret key    ${running.secretKey}`,
+    `header now    X-Avangate-Authentication: ${signAvangateAuthentication({ code: running.merchantCode, secretKey: running.secretKey })}`,
+    `admin         ${running.origin}/__admin/{reset,seed,customers,faults,rate-limit,stats}`,
+  ],
+};

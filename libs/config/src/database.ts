@@ -1,6 +1,6 @@
 import { join, resolve } from 'node:path';
 
-import { BUILT_SNAPSHOT_FILE, type Database, openDatabase } from '@app/persistence';
+import { BUILT_SNAPSHOT_DIR, type Database, openDatabase } from '@app/persistence';
 
 import { type GatewayConfig } from './gateway.config';
 
@@ -10,7 +10,7 @@ export function openConfiguredDatabase(config: GatewayConfig): Promise<Database>
     url: config.DATABASE_URL,
     schema: config.DATABASE_SCHEMA,
     pgliteDataDir: resolve(join(config.DATA_DIR, 'pglite')),
-    pgliteSnapshotFile: BUILT_SNAPSHOT_FILE,
+    pgliteSnapshotDir: BUILT_SNAPSHOT_DIR,
     migrate: config.MIGRATE_ON_START,
   });
 }

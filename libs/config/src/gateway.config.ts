@@ -3,12 +3,18 @@ import { z } from 'zod';
 import { CRASH_POINTS, type SyncOptions } from '@app/customer-domain';
 import { type MigrationOptions } from '@app/migration';
 
-import { API_KEY_SCOPES } from '../auth/api-keys';
+/**
+ * Every setting the gateway and the migrator read from the environment (one image, one set of
+ * variables), validated once at start-up. A bad value stops the process with one line per problem
+ * naming the variable, never a stack trace.
+ */
 
 /**
- * Every setting the gateway reads from the environment, validated once at start-up. A bad value
- * stops the process with one line per problem naming the variable, never a stack trace.
+ * `customers:erase` is apart from `customers:write` because forgetting cannot be undone: a service
+ * that edits customers should not be able to wipe them. Bulk work (import, whole-base
+ * reconciliation, migrations) needs `admin`.
  */
+export const API_KEY_SCOPES = ['customers:read', 'customers:write', 'customers:erase', 'admin'] as const;
 
 const apiKeySchema = z
   .object({
@@ -189,7 +195,6 @@ const envSchema = z.object({
   WEBHOOK_ALLOW_PRIVATE_NETWORKS: booleanFromEnv.default(false),
 });
 
-export type ApiKeyConfig = z.infer<typeof apiKeySchema>;
 export type GatewayConfig = z.infer<typeof envSchema>;
 
 export class ConfigError extends Error {

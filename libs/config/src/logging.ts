@@ -5,7 +5,7 @@ import { currentRequestContext } from '@app/customer-domain';
 import { type Params } from 'nestjs-pino';
 import PinoPretty from 'pino-pretty';
 
-import { type GatewayConfig } from '../config/gateway.config';
+import { type GatewayConfig } from './gateway.config';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 

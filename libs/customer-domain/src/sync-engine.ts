@@ -3,13 +3,13 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 
 import { retryDelayMs } from './backoff';
-import { type Customer, type CustomerData, type LinkError } from './customer';
-import { CustomerRepository } from './customer.repository';
+import { copyAt, type Customer, dataOf, type LinkError } from './customer';
+import { CustomerRepository, type NewLink } from './customer.repository';
 import { type CustomerProvider, type RemoteCustomer } from './customer-provider';
 import { compareCustomers } from './drift';
 import { DomainError, failureOf, ProviderError } from './errors';
-import { withCallAudit } from './provider-calls';
-import { ProviderRegistry } from './provider-registry';
+import { type ProviderTarget, ProviderAccounts, sameTarget } from './provider-accounts';
+import { ProviderCallLog } from './provider-call-log';
 import { armCrashPoint, crashPoint, type CrashPoint } from './crash-points';
 import { type ClaimedLink, type DeliveryAction, type SettleOutcome, SyncQueue } from './sync-queue';
 
@@ -39,20 +39,6 @@ export interface SyncOptions {
   crashAfterRequests?: number;
 }
 
-export function dataOf(customer: Customer): CustomerData {
-  const {
-    id: _id,
-    forgottenAt: _forgotten,
-    deletedAt: _deleted,
-    version: _version,
-    createdAt: _created,
-    updatedAt: _updated,
-    providers: _providers,
-    ...data
-  } = customer;
-  return data;
-}
-
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 
 /** How long a worker woken by a notification leaves the links to the request that made them. */
@@ -62,15 +48,19 @@ const linkError = (error: unknown): LinkError =>
   failureOf(error, 'The gateway failed while delivering to the provider.');
 
 /**
- * Delivers the outbox: leases pending links and makes each provider's copy what the link's intent
- * says. Delivery is state-based: it reads the provider's copy first and writes only the difference
- * from the mirror's current version, so a retry after an ambiguous failure (timeout, reset, commit
- * then fail) settles by reading back instead of creating again, updates reach a provider in order,
- * and a stale update can never overwrite a newer one: there is only ever "the latest".
+ * The sync engine: the one way into delivering the outbox. Writes queue work (`enqueue`, or the
+ * repository's writes, which mark links pending in their own transaction); `deliverNow` delivers a
+ * customer's pending links within a request's wait, `settle` until one link settles (bulk jobs),
+ * and the background loop (`start`/`stop`) delivers the rest, woken by the queue.
+ *
+ * Delivery is state-based: it reads the provider's copy first and writes only the difference from
+ * the mirror's current version, so a retry after an ambiguous failure (timeout, reset, commit then
+ * fail) settles by reading back instead of creating again, updates reach a provider in order, and
+ * a stale update can never overwrite a newer one: there is only ever "the latest".
  */
 @Injectable()
-export class SyncWorker {
-  private readonly logger = new Logger('SyncWorker');
+export class SyncEngine {
+  private readonly logger = new Logger('SyncEngine');
   readonly workerId = `worker-${randomUUID()}`;
   private running = false;
   private stopping = false;
@@ -86,13 +76,102 @@ export class SyncWorker {
   constructor(
     private readonly queue: SyncQueue,
     private readonly customers: CustomerRepository,
-    private readonly registry: ProviderRegistry,
+    private readonly accounts: ProviderAccounts,
+    private readonly callLog: ProviderCallLog,
     @Inject(SYNC_OPTIONS) private readonly options: SyncOptions,
   ) {
     // The engine's options carry the chaos setting; the point is armed process-wide.
     if (options.crashAt !== undefined) armCrashPoint(options.crashAt, options.crashAfterRequests);
   }
 
+  /** Queues the customer for a provider account: a new link, or an existing one back in line. */
+  enqueue(customerId: string, link: NewLink): Promise<void> {
+    return this.customers.addLink(customerId, link);
+  }
+
+  /** Queues erasing the customer at that provider account only (its link turns to `forget`). */
+  enqueueForget(customerId: string, target: ProviderTarget): Promise<void> {
+    return this.customers.forgetAt(customerId, target);
+  }
+
+  /** Puts the customer's parked (failed) and waiting links back in line, due now. */
+  async redrive(customerId: string): Promise<void> {
+    await this.queue.redrive(customerId);
+  }
+
+  /**
+   * Delivers the customer's pending links now, for at most `waitMs`: the calling request answers
+   * with whatever state the links reached. Deliveries still running carry on and settle.
+   */
+  async deliverNow(customerId: string, waitMs = this.options.waitMs): Promise<void> {
+    const deadline = Date.now() + waitMs;
+    const work = (async () => {
+      while (Date.now() < deadline) {
+        const claimed = await this.claim({ limit: 10, customerId, excludeErasureChecks: true });
+        if (claimed.length > 0) {
+          await this.deliverClaimed(customerId, claimed);
+          continue;
+        }
+        if (!(await this.queue.hasPending(customerId))) return;
+        // Leased by another worker, or waiting out a backoff: look again shortly.
+        await sleep(25);
+      }
+    })();
+    await Promise.race([work, sleep(Math.max(0, deadline - Date.now()))]);
+  }
+
+  /**
+   * Delivers the customer's link at `target` until it settles, waiting out retry backoffs: for
+   * bulk jobs, which want each customer's outcome rather than an answer within `waitMs`. Other
+   * pending links of the customer are delivered on the way.
+   */
+  async settle(
+    customerId: string,
+    target: ProviderTarget,
+    timeoutMs: number,
+  ): Promise<
+    | { status: 'synced'; action?: DeliveryAction; providerCustomerId?: string; remote?: RemoteCustomer }
+    | { status: 'failed' | 'pending'; error?: LinkError }
+    | { status: 'missing' }
+    /** A forget the provider recorded but has not carried out yet; the worker keeps checking. */
+    | { status: 'requested' }
+  > {
+    const deadline = Date.now() + timeoutMs;
+    const isTarget = (link: ProviderTarget) => sameTarget(link, target);
+    let ours: Extract<SettleOutcome, { kind: 'synced' }> | undefined;
+    for (;;) {
+      const claimed = await this.claim({ limit: 10, customerId });
+      let deliveredNow = false;
+      const outcomes = claimed.length === 0 ? [] : await this.deliverClaimed(customerId, claimed);
+      claimed.forEach((link, index) => {
+        const outcome = outcomes[index];
+        if (isTarget(link) && outcome?.kind === 'synced') {
+          ours = outcome;
+          deliveredNow = true;
+        }
+      });
+      const synced = (providerCustomerId: string | undefined) => ({
+        status: 'synced' as const,
+        ...(ours?.action ? { action: ours.action } : {}),
+        ...(ours?.remote ? { remote: ours.remote } : {}),
+        ...(providerCustomerId !== undefined ? { providerCustomerId } : {}),
+      });
+      // Our own delivery settled it and nothing else was pending: no need to read the link back.
+      if (deliveredNow && claimed.length === 1) return synced(ours?.providerCustomerId);
+      const link = (await this.customers.findById(customerId))?.providers.find(isTarget);
+      if (link === undefined) return { status: 'missing' };
+      if (link.status === 'synced') return synced(link.providerCustomerId);
+      if (link.status === 'pending' && link.erasure?.status === 'requested') return { status: 'requested' };
+      if (link.status === 'failed' || Date.now() >= deadline || this.stopping) {
+        return { status: link.status, ...(link.lastError ? { error: link.lastError } : {}) };
+      }
+      // Backing off, or leased by a worker that may have died: look again when it is due.
+      const due = Math.max(link.nextAttemptAt?.getTime() ?? 0, link.lockedUntil?.getTime() ?? 0);
+      await sleep(Math.min(Math.max(25, due - Date.now()), Math.max(0, deadline - Date.now()), 1_000));
+    }
+  }
+
+  /** Starts the background loop, which delivers whatever no request is waiting for. */
   start(): void {
     if (this.running) return;
     this.running = true;
@@ -128,49 +207,6 @@ export class SyncWorker {
       // Shutdown goes on (the database still has to close); the leases simply run out.
       this.logger.error({ error: (error as Error).name }, 'could not give back leased links on stop');
     }
-  }
-
-  /** Leases due links for this worker; none once it is stopping. */
-  private async claim(options: {
-    limit: number;
-    customerId?: string;
-    excludeErasureChecks?: boolean;
-  }): Promise<ClaimedLink[]> {
-    if (this.stopping) return [];
-    const claimed = await this.queue.claim({
-      workerId: this.workerId,
-      leaseMs: this.options.leaseMs,
-      ...options,
-    });
-    for (const link of claimed) this.held.set(link.id, link);
-    return claimed;
-  }
-
-  /** Gives back those of `links` this worker still holds. */
-  private async release(links: ClaimedLink[]): Promise<void> {
-    const held = links.filter((link) => this.held.delete(link.id));
-    if (held.length > 0) await this.queue.release(held, this.workerId);
-  }
-
-  /**
-   * Delivers the customer's pending links now, for at most `waitMs`: the calling request answers
-   * with whatever state the links reached. Deliveries still running carry on and settle.
-   */
-  async syncNow(customerId: string, waitMs = this.options.waitMs): Promise<void> {
-    const deadline = Date.now() + waitMs;
-    const work = (async () => {
-      while (Date.now() < deadline) {
-        const claimed = await this.claim({ limit: 10, customerId, excludeErasureChecks: true });
-        if (claimed.length > 0) {
-          await Promise.all(claimed.map((link) => this.deliver(link)));
-          continue;
-        }
-        if (!(await this.queue.hasPending(customerId))) return;
-        // Leased by another worker, or waiting out a backoff: look again shortly.
-        await sleep(25);
-      }
-    })();
-    await Promise.race([work, sleep(Math.max(0, deadline - Date.now()))]);
   }
 
   /** Delivers until nothing is pending (tests, reconcile jobs); resolves false on timeout. */
@@ -221,7 +257,7 @@ export class SyncWorker {
       while (!stopped && active()) {
         try {
           const link = await next();
-          if (link !== undefined) await this.deliver(link);
+          if (link !== undefined) await this.deliverClaimed(link.customerId, [link]);
           else if (!(await whenIdle())) stopped = true;
           else await waitForWork();
         } catch (error) {
@@ -245,101 +281,79 @@ export class SyncWorker {
     const timeout = Math.min(untilDue, this.options.pollIntervalMs);
     if (timeout <= 0) return;
     const notified = await Promise.race([this.queue.waitForWork(timeout), this.stopSignal.then(() => false)]);
-    // The request that committed the work delivers its own links while it waits for them (syncNow);
+    // The request that committed the work delivers its own links while it waits for them (deliverNow);
     // stepping in only after a moment keeps the background worker from racing it for them (which
     // would cost the request a poll and its attribution) and batches notifications under load.
     if (notified) await Promise.race([sleep(WAKE_GRACE_MS), this.stopSignal]);
   }
 
-  /**
-   * Delivers the customer's link at `target` until it settles, waiting out retry backoffs: for
-   * bulk jobs, which want each customer's outcome rather than an answer within `waitMs`. Other
-   * pending links of the customer are delivered on the way.
-   */
-  async settleLink(
+  /** Leases due links for this worker; none once it is stopping. */
+  private async claim(options: {
+    limit: number;
+    customerId?: string;
+    excludeErasureChecks?: boolean;
+  }): Promise<ClaimedLink[]> {
+    if (this.stopping) return [];
+    const claimed = await this.queue.claim({
+      workerId: this.workerId,
+      leaseMs: this.options.leaseMs,
+      ...options,
+    });
+    for (const link of claimed) this.held.set(link.id, link);
+    return claimed;
+  }
+
+  /** Gives back those of `links` this worker still holds. */
+  private async release(links: ClaimedLink[]): Promise<void> {
+    const held = links.filter((link) => this.held.delete(link.id));
+    if (held.length > 0) await this.queue.release(held, this.workerId);
+  }
+
+  /** Delivers links claimed for one customer, reading the customer once for all of them. */
+  private async deliverClaimed(
     customerId: string,
-    target: { provider: string; account: string },
-    timeoutMs: number,
-  ): Promise<
-    | { status: 'synced'; action?: DeliveryAction; providerCustomerId?: string; remote?: RemoteCustomer }
-    | { status: 'failed' | 'pending'; error?: LinkError }
-    | { status: 'missing' }
-    /** A forget the provider recorded but has not carried out yet; the worker keeps checking. */
-    | { status: 'requested' }
-  > {
-    const deadline = Date.now() + timeoutMs;
-    const isTarget = (l: { provider: string; account: string }) =>
-      l.provider === target.provider && l.account === target.account;
-    let ours: Extract<SettleOutcome, { kind: 'synced' }> | undefined;
-    for (;;) {
-      const claimed = await this.claim({ limit: 10, customerId });
-      let deliveredNow = false;
-      for (const link of claimed) {
-        const outcome = await this.deliver(link);
-        if (isTarget(link) && outcome?.kind === 'synced') {
-          ours = outcome;
-          deliveredNow = true;
-        }
-      }
-      const synced = (providerCustomerId: string | undefined) => ({
-        status: 'synced' as const,
-        ...(ours?.action ? { action: ours.action } : {}),
-        ...(ours?.remote ? { remote: ours.remote } : {}),
-        ...(providerCustomerId !== undefined ? { providerCustomerId } : {}),
-      });
-      // Our own delivery settled it and nothing else was pending: no need to read the link back.
-      if (deliveredNow && claimed.length === 1) return synced(ours?.providerCustomerId);
-      const link = (await this.customers.findById(customerId))?.providers.find(isTarget);
-      if (link === undefined) return { status: 'missing' };
-      if (link.status === 'synced') return synced(link.providerCustomerId);
-      if (link.status === 'pending' && link.erasure?.status === 'requested') return { status: 'requested' };
-      if (link.status === 'failed' || Date.now() >= deadline || this.stopping) {
-        return { status: link.status, ...(link.lastError ? { error: link.lastError } : {}) };
-      }
-      // Backing off, or leased by a worker that may have died: look again when it is due.
-      const due = Math.max(link.nextAttemptAt?.getTime() ?? 0, link.lockedUntil?.getTime() ?? 0);
-      await sleep(Math.min(Math.max(25, due - Date.now()), Math.max(0, deadline - Date.now()), 1_000));
-    }
+    links: readonly ClaimedLink[],
+  ): Promise<(SettleOutcome | undefined)[]> {
+    const customer = await this.customers.findById(customerId);
+    return Promise.all(links.map((link) => this.deliver(link, customer)));
   }
 
   /** One delivery of one link: call the provider, record the calls, settle the link. */
-  async deliver(link: ClaimedLink): Promise<SettleOutcome | undefined> {
+  private async deliver(
+    link: ClaimedLink,
+    customer: Customer | undefined,
+  ): Promise<SettleOutcome | undefined> {
     // Claimed just as the worker stopped: stop() gives it back.
     if (this.stopping) return undefined;
     this.delivering.add(link.id);
     try {
-      return await this.deliverHeld(link);
+      if (customer === undefined) return undefined;
+      let outcome: SettleOutcome;
+      try {
+        outcome = await this.callLog.run({ customerId: customer.id, operation: link.intent }, () =>
+          this.perform(link, customer),
+        );
+      } catch (error) {
+        outcome = this.failure(link, error);
+      }
+      await crashPoint('after-answer');
+      await crashPoint('before-link-save');
+      const kept = await this.queue.settle(link, this.workerId, outcome);
+      if (!kept)
+        this.logger.warn(
+          { link: link.id },
+          'lease lost before settling; the next delivery re-reads the provider',
+        );
+      return kept ? outcome : undefined;
     } finally {
       this.delivering.delete(link.id);
       this.held.delete(link.id);
     }
   }
 
-  private async deliverHeld(link: ClaimedLink): Promise<SettleOutcome | undefined> {
-    const customer = await this.customers.findById(link.customerId);
-    if (customer === undefined) return undefined;
-    const audited = await withCallAudit({ customerId: customer.id, operation: link.intent }, () =>
-      this.perform(link, customer),
-    );
-    await this.queue.recordCalls(customer.id, link.intent, audited.calls);
-    await crashPoint('after-answer');
-    const outcome = audited.error === undefined ? audited.result! : this.failure(link, audited.error);
-    await crashPoint('before-link-save');
-    const kept = await this.queue.settle(link, this.workerId, outcome);
-    if (!kept)
-      this.logger.warn(
-        { link: link.id },
-        'lease lost before settling; the next delivery re-reads the provider',
-      );
-    return kept ? outcome : undefined;
-  }
-
   private async perform(link: ClaimedLink, customer: Customer): Promise<SettleOutcome> {
-    const provider = this.registry.get(link.provider, link.account);
-    const ref = {
-      reference: link.reference,
-      ...(link.providerCustomerId !== undefined ? { providerCustomerId: link.providerCustomerId } : {}),
-    };
+    const provider = this.accounts.get(link.provider, link.account);
+    const ref = copyAt(link);
     switch (link.intent) {
       case 'sync':
         return this.sync(provider, link, customer);
@@ -380,7 +394,7 @@ export class SyncWorker {
     let held = provider.personalDataHeld(remote);
     const alreadyAsked = remote.forgotten || link.erasure?.status === 'requested';
     if (!alreadyAsked) {
-      await provider.forget({ ...ref, customer: remote.customer });
+      await provider.forget({ ...ref, customer: remote.customer, current: remote });
       remote = await provider.get(ref);
       held = remote === null ? [] : provider.personalDataHeld(remote);
     }
@@ -413,6 +427,8 @@ export class SyncWorker {
    * read first unless this is the first attempt at a link never delivered: then nothing can be
    * there yet, and should something be (a link re-added after its copy was made elsewhere), the
    * adapters answer a duplicate create with the copy they find, which is compared like a read.
+   * The copy read is handed to the update, so a read-modify-write provider (2CO) need not read it
+   * again.
    */
   private async sync(
     provider: CustomerProvider,
@@ -422,13 +438,7 @@ export class SyncWorker {
     const data = dataOf(customer);
     const firstDelivery =
       link.attempts === 1 && link.syncedVersion === undefined && link.providerCustomerId === undefined;
-    let remote = firstDelivery
-      ? null
-      : await provider.get({
-          reference: link.reference,
-          ...(link.providerCustomerId !== undefined ? { providerCustomerId: link.providerCustomerId } : {}),
-          known: data,
-        });
+    let remote = firstDelivery ? null : await provider.get({ ...copyAt(link), known: data });
     if (remote === null) {
       const created = await provider.create({ reference: link.reference, customer: data });
       if (created.created || !firstDelivery) {
@@ -444,7 +454,7 @@ export class SyncWorker {
       }
       remote = created;
     }
-    const unheld = await this.unheldFields(provider, link.reference, data);
+    const unheld = provider.unsupportedFields(data);
     const providerCustomerId = remote.providerCustomerId ?? link.providerCustomerId;
     if (compareCustomers(data, remote.customer, [...remote.unsupportedFields, ...unheld]).length === 0) {
       return {
@@ -462,6 +472,7 @@ export class SyncWorker {
       ...(providerCustomerId !== undefined ? { providerCustomerId } : {}),
       previous: remote.customer,
       customer: data,
+      current: remote,
     });
     return {
       kind: 'synced',
@@ -472,12 +483,6 @@ export class SyncWorker {
       lossyFields: provider.lossyFields(data),
       remote: updated,
     };
-  }
-
-  /** The fields of `data` the provider cannot hold, from its own mapping (no call is made). */
-  async unheldFields(provider: CustomerProvider, reference: string, data: CustomerData): Promise<string[]> {
-    const plan = await provider.dryRun({ operation: 'create', input: { reference, customer: data } });
-    return plan.unsupportedFields;
   }
 
   private failure(link: ClaimedLink, error: unknown): SettleOutcome {

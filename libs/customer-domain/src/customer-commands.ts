@@ -1,0 +1,260 @@
+import { Inject, Injectable } from '@nestjs/common';
+
+import {
+  type Customer,
+  type CustomerData,
+  dataOf,
+  type Erasure,
+  type LinkError,
+  type ProviderLink,
+  referenceOf,
+  syncedLinks,
+  type TaxIdentifier,
+} from './customer';
+import { type CustomerPatch, CustomerService } from './customer.service';
+import { crashPoint } from './crash-points';
+import { DomainError } from './errors';
+import {
+  DEFAULT_PROVIDER_TARGETS,
+  ProviderAccounts,
+  type ProviderTarget,
+  type RequestedTarget,
+  sameTarget,
+  targetOf,
+} from './provider-accounts';
+import { ProviderCallLog } from './provider-call-log';
+import { SyncEngine } from './sync-engine';
+
+/**
+ * What a delete or forget did at one provider account, as far as it got within the wait:
+ * `deleted` (a read-back found no copy), `scrubbed` (the provider cannot delete: its personal
+ * fields were overwritten, confirmed by a read-back), `forgotten` (erasure confirmed), `requested`
+ * (erasure asked for, not confirmed yet), `unsupported`, `pending` or `failed`.
+ */
+export interface ProviderReport extends ProviderTarget {
+  outcome: 'deleted' | 'scrubbed' | 'forgotten' | 'requested' | 'unsupported' | 'pending' | 'failed';
+  erasure?: Erasure;
+  /** Personal fields this provider still holds, as far as the gateway knows. */
+  remaining?: string[];
+  error?: LinkError;
+}
+
+/**
+ * The gateway's write path. Each write commits to the mirror together with the provider work it
+ * implies (the links are the outbox), then waits a bounded time while the sync engine delivers it;
+ * the answer shows every link as it stands: synced, pending, or failed with the provider's reason.
+ */
+@Injectable()
+export class CustomerCommands {
+  constructor(
+    private readonly customers: CustomerService,
+    private readonly engine: SyncEngine,
+    private readonly accounts: ProviderAccounts,
+    private readonly callLog: ProviderCallLog,
+    @Inject(DEFAULT_PROVIDER_TARGETS) private readonly defaultTargets: readonly RequestedTarget[],
+  ) {}
+
+  async create(data: CustomerData, requested?: readonly RequestedTarget[]): Promise<Customer> {
+    const targets = this.accounts.resolve(requested ?? this.defaultTargets);
+    this.accounts.assertAccepted(data, targets);
+    const created = await this.customers.create(data, (id) =>
+      targets.map((target) => ({ ...target, reference: data.externalReference ?? id })),
+    );
+    return this.deliver(created.id);
+  }
+
+  /** Pushes an existing customer to another provider account (`POST /v1/customers/{id}/links`). */
+  async link(id: string, requested: RequestedTarget): Promise<Customer> {
+    const customer = await this.customers.getWritable(id);
+    const [target] = this.accounts.resolve([requested]) as [ProviderTarget];
+    this.accounts.assertAccepted(dataOf(customer), [target]);
+    await this.engine.enqueue(id, { ...target, reference: referenceOf(customer) });
+    return this.deliver(id);
+  }
+
+  async update(id: string, patch: CustomerPatch, expectedVersions?: readonly number[]): Promise<Customer> {
+    await this.customers.update(id, patch, expectedVersions, (merged, current) =>
+      this.accounts.assertAccepted(merged, syncedLinks(current)),
+    );
+    return this.deliver(id);
+  }
+
+  /**
+   * Deletes at every linked provider that can, then from the mirror. Until every provider copy is
+   * gone the customer stays readable with `deletedAt` set and each link's state, so a failed
+   * delete at a provider is visible and can be re-driven.
+   */
+  async delete(id: string): Promise<{ deleted: boolean; providers: ProviderReport[] }> {
+    // A repeated delete re-drives provider deletes that failed or still wait.
+    const targets = await this.customers.delete(id);
+    await this.engine.deliverNow(id);
+    const after = await this.customers.find(id);
+    const providers = targets.map((link): ProviderReport => {
+      const remaining = after?.providers.find((l) => sameTarget(l, link));
+      if (
+        remaining === undefined ||
+        (remaining.status === 'synced' && remaining.erasure?.status === 'deleted')
+      ) {
+        return { ...targetOf(link), outcome: 'deleted' };
+      }
+      if (remaining.status === 'synced' && remaining.erasure !== undefined) {
+        return {
+          ...targetOf(link),
+          outcome: remaining.erasure.status === 'unsupported' ? 'unsupported' : 'scrubbed',
+          erasure: remaining.erasure,
+          remaining: remaining.erasure.notErased,
+        };
+      }
+      return pendingOrFailed(remaining);
+    });
+    // Deleted means nothing personal remains anywhere, which only a confirmed read-back shows.
+    const deleted = providers.every(
+      (report) =>
+        report.outcome === 'deleted' || (report.outcome === 'scrubbed' && report.remaining?.length === 0),
+    );
+    return { deleted, providers };
+  }
+
+  /**
+   * GDPR erasure: erases the personal fields from the mirror, stored idempotent answers and the
+   * outbox at once (one transaction), then asks every linked provider to forget. The tombstone
+   * keeps ids, timestamps and each provider's erasure status.
+   */
+  async forget(id: string): Promise<{ customer: Customer; providers: ProviderReport[] }> {
+    await this.customers.erase(id);
+    const customer = await this.deliver(id);
+    const providers = customer.providers.map((link): ProviderReport =>
+      link.status === 'synced' && link.erasure !== undefined
+        ? {
+            ...targetOf(link),
+            outcome: link.erasure.status === 'unsupported' ? 'unsupported' : 'forgotten',
+            erasure: link.erasure,
+            remaining: link.erasure.notErased,
+          }
+        : pendingOrFailed(link),
+    );
+    return { customer, providers };
+  }
+
+  /**
+   * Adopts a customer that already exists at a provider into the mirror, linked and synced. An
+   * already adopted one is answered as it is (`created: false`), so importing twice is harmless.
+   */
+  async import(
+    requested: RequestedTarget,
+    reference: string,
+  ): Promise<{ customer: Customer; created: boolean }> {
+    const [target] = this.accounts.resolve([requested]) as [ProviderTarget];
+    const existing = await this.customers.findLinked(target.provider, reference);
+    if (existing !== undefined) return { customer: existing, created: false };
+    const provider = this.accounts.get(target.provider, target.account);
+    const remote = await this.callLog.run({ operation: 'import' }, () => provider.get({ reference }));
+    if (remote === null) {
+      throw new DomainError(
+        'provider_customer_not_found',
+        `${target.provider}/${target.account} has no customer "${reference}".`,
+      );
+    }
+    const customer = await this.customers.adopt(remote.customer, {
+      ...target,
+      reference: remote.reference,
+      ...(remote.providerCustomerId !== undefined ? { providerCustomerId: remote.providerCustomerId } : {}),
+      unsupportedFields: remote.unsupportedFields,
+      lossyFields: provider.lossyFields(remote.customer),
+    });
+    return { customer, created: true };
+  }
+
+  /** `makeDefault` also makes it the customer's default source. */
+  attachSource(id: string, sourceId: string, makeDefault = false): Promise<Customer> {
+    return this.changeList(id, 'sourceIds', (customer) => ({
+      sourceIds: [...new Set([...customer.sourceIds, sourceId])],
+      ...(makeDefault ? { defaultSourceId: sourceId } : {}),
+    }));
+  }
+
+  detachSource(id: string, sourceId: string): Promise<Customer> {
+    return this.changeList(id, 'sourceIds', (customer) => ({
+      sourceIds: customer.sourceIds.filter((s) => s !== sourceId),
+      ...(customer.defaultSourceId === sourceId ? { defaultSourceId: null } : {}),
+    }));
+  }
+
+  /** Adds or replaces the customer's tax identifier of that type. */
+  setTaxIdentifier(id: string, taxIdentifier: TaxIdentifier): Promise<Customer> {
+    return this.changeList(id, 'taxIdentifiers', (customer) => ({
+      taxIdentifiers: [
+        ...customer.taxIdentifiers.filter((t) => t.type !== taxIdentifier.type),
+        taxIdentifier,
+      ],
+    }));
+  }
+
+  removeTaxIdentifier(id: string, type: string): Promise<Customer> {
+    return this.changeList(id, 'taxIdentifiers', (customer) => {
+      if (!customer.taxIdentifiers.some((t) => t.type === type)) {
+        throw new DomainError('validation_failed', `The customer has no tax identifier of type "${type}".`, [
+          { field: 'type', code: 'not_found', message: `No tax identifier of type "${type}".` },
+        ]);
+      }
+      return { taxIdentifiers: customer.taxIdentifiers.filter((t) => t.type !== type) };
+    });
+  }
+
+  /** Puts the customer's parked (failed) and waiting links back in line and delivers them now. */
+  async redrive(id: string): Promise<Customer> {
+    await this.customers.get(id);
+    await this.engine.redrive(id);
+    return this.deliver(id);
+  }
+
+  /** A change to a list field, refused (422) before anything is written when no linked provider holds it. */
+  private async changeList(
+    id: string,
+    field: 'sourceIds' | 'taxIdentifiers',
+    change: (customer: Customer) => CustomerPatch,
+  ): Promise<Customer> {
+    const customer = await this.customers.getWritable(id);
+    const holders = syncedLinks(customer).filter(
+      (link) => this.accounts.get(link.provider, link.account).capabilities.fields[field].support !== 'none',
+    );
+    if (holders.length === 0) {
+      const linked = customer.providers.map((l) => `${l.provider}/${l.account}`);
+      const name = field === 'sourceIds' ? 'sources' : 'taxIdentifiers';
+      throw new DomainError(
+        'unsupported_by_provider',
+        linked.length === 0
+          ? `The customer is linked to no provider, so there is nowhere to keep ${name}.`
+          : `None of the customer's providers (${linked.join(', ')}) holds ${name}.`,
+        [
+          {
+            field: name,
+            code: 'unsupported_by_provider',
+            message: `Not supported by ${linked.join(', ') || 'any linked provider'}.`,
+          },
+        ],
+      );
+    }
+    await this.customers.update(id, change(customer), [customer.version], (merged, current) =>
+      this.accounts.assertAccepted(merged, syncedLinks(current)),
+    );
+    return this.deliver(id);
+  }
+
+  /** After a committed write: deliver within the wait, and answer the links as they stand. */
+  private async deliver(id: string): Promise<Customer> {
+    await crashPoint('after-commit');
+    await this.engine.deliverNow(id);
+    return this.customers.get(id);
+  }
+}
+
+function pendingOrFailed(link: ProviderLink): ProviderReport {
+  const requested = link.status === 'pending' && link.erasure?.status === 'requested';
+  return {
+    ...targetOf(link),
+    outcome: link.status === 'failed' ? 'failed' : requested ? 'requested' : 'pending',
+    ...(link.erasure !== undefined ? { erasure: link.erasure, remaining: link.erasure.notErased } : {}),
+    ...(link.lastError !== undefined ? { error: link.lastError } : {}),
+  };
+}

@@ -1,0 +1,80 @@
+import { Injectable } from '@nestjs/common';
+
+import { copyAt, dataOf, syncedLinks } from './customer';
+import { CustomerService } from './customer.service';
+import { crashPoint } from './crash-points';
+import { compareCustomers, type ComparedField, type FieldDrift } from './drift';
+import { ProviderAccounts, type ProviderTarget, type RequestedTarget, targetOf } from './provider-accounts';
+import { ProviderCallLog } from './provider-call-log';
+import { adoptionPatch } from './reconcile';
+import { SyncEngine } from './sync-engine';
+
+export interface LinkDrift extends ProviderTarget {
+  reference: string;
+  state: 'in_sync' | 'drifted' | 'missing';
+  fields: FieldDrift[];
+}
+
+export type ReconcileStrategy = 'push' | 'adopt';
+
+export interface ReconcileRequest {
+  /** `push` ours to the providers, or `adopt` the provider's values into the mirror. */
+  strategy: ReconcileStrategy;
+  /** Per-field choices that override `strategy`. */
+  fields?: Partial<Record<ComparedField, ReconcileStrategy>>;
+  /** The provider whose values `adopt` takes; default: the first drifted link. */
+  from?: RequestedTarget;
+}
+
+/**
+ * Drift and its repair for one customer: how each provider's copy differs from the mirror, and
+ * making them agree again. Used by the API and by whole-base reconciliation runs.
+ */
+@Injectable()
+export class CustomerReconciliation {
+  constructor(
+    private readonly customers: CustomerService,
+    private readonly engine: SyncEngine,
+    private readonly accounts: ProviderAccounts,
+    private readonly callLog: ProviderCallLog,
+  ) {}
+
+  /** Field by field, how each provider's copy differs from the mirror right now. */
+  async drift(id: string): Promise<LinkDrift[]> {
+    const customer = await this.customers.get(id);
+    const data = dataOf(customer);
+    return Promise.all(
+      syncedLinks(customer).map(async (link): Promise<LinkDrift> => {
+        const provider = this.accounts.get(link.provider, link.account);
+        const remote = await this.callLog.run({ customerId: id, operation: 'drift' }, () =>
+          provider.get({ ...copyAt(link), known: data }),
+        );
+        const where = { ...targetOf(link), reference: link.reference };
+        if (remote === null) return { ...where, state: 'missing', fields: [] };
+        const unheld = provider.unsupportedFields(data);
+        const fields = compareCustomers(data, remote.customer, [...remote.unsupportedFields, ...unheld]);
+        return { ...where, state: fields.length === 0 ? 'in_sync' : 'drifted', fields };
+      }),
+    );
+  }
+
+  /**
+   * Repairs drift: fields to `adopt` are copied from the chosen provider into the mirror (which
+   * queues them for every other provider); everything else is pushed from the mirror.
+   */
+  async reconcile(id: string, request: ReconcileRequest): Promise<LinkDrift[]> {
+    const customer = await this.customers.getWritable(id);
+    const drift = await this.drift(id);
+    const from = request.from ? this.accounts.resolve([request.from])[0] : undefined;
+    const patch = adoptionPatch(drift, request, from);
+    if (Object.keys(patch).length > 0) {
+      await this.customers.update(id, patch, [customer.version], (merged, current) =>
+        this.accounts.assertAccepted(merged, syncedLinks(current)),
+      );
+    }
+    await this.engine.redrive(id);
+    await crashPoint('after-commit');
+    await this.engine.deliverNow(id);
+    return this.drift(id);
+  }
+}

@@ -1,0 +1,70 @@
+import { ProviderCallLog, type StoredProviderCall } from './provider-call-log';
+import { type ProviderCallRecord, recordProviderCall } from './provider-calls';
+
+/** The port with its trail in memory: `run` is what is under test, not a store. */
+class TrailInMemory extends ProviderCallLog {
+  readonly entries: (StoredProviderCall & { customerId: string | undefined })[] = [];
+
+  append(customerId: string | undefined, operation: string, calls: ProviderCallRecord[]): Promise<void> {
+    this.entries.push(...calls.map((call) => ({ ...call, operation, customerId })));
+    return Promise.resolve();
+  }
+
+  recent(customerId: string, limit: number): Promise<StoredProviderCall[]> {
+    return Promise.resolve(
+      this.entries
+        .filter((entry) => entry.customerId === customerId)
+        .reverse()
+        .slice(0, limit),
+    );
+  }
+}
+
+/** What the providers' HTTP transport reports after each attempt. */
+const call = (method: string, httpStatus: number): void =>
+  recordProviderCall({
+    provider: 'digital-river',
+    account: 'main',
+    method,
+    path: '/customers/{id}',
+    httpStatus,
+    outcome: httpStatus < 400 ? 'ok' : 'unavailable',
+    durationMs: 3,
+    at: new Date(),
+  });
+
+describe('the provider-call log', () => {
+  it("answers the operation's result and keeps every call it made, under its customer and operation", async () => {
+    const log = new TrailInMemory();
+    const answer = await log.run({ customerId: 'cus_1', operation: 'drift' }, () => {
+      call('GET', 200);
+      return Promise.resolve('the copy');
+    });
+    expect(answer).toBe('the copy');
+    expect(await log.recent('cus_1', 10)).toEqual([
+      expect.objectContaining({ method: 'GET', httpStatus: 200, operation: 'drift' }),
+    ]);
+  });
+
+  it('keeps the calls of a failed operation too, then rethrows its error', async () => {
+    const log = new TrailInMemory();
+    const failure = new Error('provider down');
+    await expect(
+      log.run({ customerId: 'cus_2', operation: 'sync' }, () => {
+        call('POST', 503);
+        call('POST', 503);
+        return Promise.reject(failure);
+      }),
+    ).rejects.toBe(failure);
+    expect((await log.recent('cus_2', 10)).map((entry) => entry.httpStatus)).toEqual([503, 503]);
+  });
+
+  it('attributes calls to no customer when the operation has none (an import, a source read)', async () => {
+    const log = new TrailInMemory();
+    await log.run({ operation: 'import' }, () => {
+      call('GET', 200);
+      return Promise.resolve(null);
+    });
+    expect(log.entries).toEqual([expect.objectContaining({ operation: 'import', customerId: undefined })]);
+  });
+});
