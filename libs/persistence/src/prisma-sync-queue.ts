@@ -50,6 +50,11 @@ export class PrismaSyncQueue extends SyncQueue {
   /** Waiters woken by the next notification; the subscription is opened on first use. */
   private readonly waiters = new Set<() => void>();
   private subscription: Promise<unknown> | undefined;
+  /**
+   * A notification came while nobody waited (the worker was claiming): the next wait returns at
+   * once, or work committed in that moment would wait for the safety poll.
+   */
+  private missed = false;
 
   constructor(
     @Inject(PRISMA_CLIENT) private readonly prisma: PrismaClient,
@@ -59,15 +64,25 @@ export class PrismaSyncQueue extends SyncQueue {
   }
 
   async waitForWork(timeoutMs: number): Promise<boolean> {
-    this.subscription ??= this.database
-      .listen(OUTBOX_CHANNEL, () => {
-        const woken = [...this.waiters];
-        this.waiters.clear();
-        for (const wake of woken) wake();
-      })
-      // Without a listener the timeout still wakes the worker: slower, never stuck.
-      .catch(() => undefined);
+    if (this.subscription === undefined) {
+      this.subscription = this.database
+        .listen(OUTBOX_CHANNEL, () => {
+          if (this.waiters.size === 0) this.missed = true;
+          const woken = [...this.waiters];
+          this.waiters.clear();
+          for (const wake of woken) wake();
+        })
+        // Without a listener the timeout still wakes the worker: slower, never stuck.
+        .catch(() => undefined);
+      await this.subscription;
+      // Work committed before the listener was up sent its notification to no one: look now.
+      return true;
+    }
     await this.subscription;
+    if (this.missed) {
+      this.missed = false;
+      return true;
+    }
     return new Promise<boolean>((resolve) => {
       const timer = setTimeout(() => {
         this.waiters.delete(wake);
