@@ -60,7 +60,7 @@ export class CustomerCommands {
     const created = await this.customers.create(data, (id) =>
       targets.map((target) => ({ ...target, reference: data.externalReference ?? id })),
     );
-    return this.deliver(created.id);
+    return this.deliverWritten(created);
   }
 
   /** Pushes an existing customer to another provider account (`POST /v1/customers/{id}/links`). */
@@ -73,10 +73,10 @@ export class CustomerCommands {
   }
 
   async update(id: string, patch: CustomerPatch, expectedVersions?: readonly number[]): Promise<Customer> {
-    await this.customers.update(id, patch, expectedVersions, (merged, current) =>
+    const updated = await this.customers.update(id, patch, expectedVersions, (merged, current) =>
       this.accounts.assertAccepted(merged, syncedLinks(current)),
     );
-    return this.deliver(id);
+    return this.deliverWritten(updated);
   }
 
   /**
@@ -242,6 +242,16 @@ export class CustomerCommands {
   }
 
   /** After a committed write: deliver within the wait, and answer the links as they stand. */
+  /**
+   * A write that left nothing to deliver (a customer with no provider links) is its own answer:
+   * the repository answers the rows it wrote, so there is no delivery pass and no re-read.
+   */
+  private async deliverWritten(written: Customer): Promise<Customer> {
+    if (written.providers.some((link) => link.status === 'pending')) return this.deliver(written.id);
+    await crashPoint('after-commit');
+    return written;
+  }
+
   private async deliver(id: string): Promise<Customer> {
     await crashPoint('after-commit');
     await this.engine.deliverNow(id);
