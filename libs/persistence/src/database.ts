@@ -20,6 +20,7 @@ import {
 export const IN_MEMORY = 'memory://';
 export const DEFAULT_PGLITE_DATA_DIR = '.data/pglite';
 const PGLITE_SHARED_BUFFERS = '16MB';
+const PGLITE_TRANSACTION_LIMITS = { maxWait: 30_000, timeout: 30_000 };
 
 export interface OpenDatabaseOptions {
   /** A PostgreSQL connection string; without it the embedded PGlite is used. */
@@ -135,7 +136,13 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<D
     await pglite.close();
     throw error;
   }
-  const prisma = new PrismaClient({ adapter: new PrismaPGlite(pglite) });
+  const prisma = new PrismaClient({
+    adapter: new PrismaPGlite(pglite),
+    // PGlite is one connection: every transaction waits for the one before it to finish. Under a
+    // bulk job on a loaded machine that wait outlasted Prisma's defaults (2 s to start, 5 s to
+    // run) and writes failed for no fault of their own.
+    transactionOptions: PGLITE_TRANSACTION_LIMITS,
+  });
   return {
     prisma,
     kind: 'pglite',
