@@ -144,6 +144,26 @@ if (postgresUrl !== undefined && postgresUrl !== '') {
       expect(await schemaExists(schema)).toBe(false);
     });
 
+    it('ends a listening session that was still connecting when the database closed', async () => {
+      const database = await createTestDatabase();
+      const channel = `close_probe_${randomUUID().replaceAll('-', '')}`;
+      // Not awaited: the close comes while the session is still connecting, as when a gateway
+      // stops right after its worker subscribed. A session left open keeps the process alive.
+      const listening = database.listen(channel, () => undefined).catch(() => undefined);
+      await database.close();
+      await listening;
+      const client = new Client({ connectionString: postgresUrl });
+      await client.connect();
+      try {
+        const rows = await client.query('SELECT count(*)::int AS n FROM pg_stat_activity WHERE query = $1', [
+          `LISTEN "${channel}"`,
+        ]);
+        expect(rows.rows[0]).toEqual({ n: 0 });
+      } finally {
+        await client.end();
+      }
+    });
+
     it('takes the schema from a Prisma-style ?schema= URL parameter', async () => {
       const schema = `test_url_${randomUUID().replaceAll('-', '')}`;
       const database = await openDatabase({ url: `${postgresUrl}?schema=${schema}`, migrate: true });

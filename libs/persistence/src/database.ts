@@ -86,29 +86,47 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<D
         { schema },
       ),
     });
+    // Every listening session from the moment it starts connecting. A close that comes while one
+    // is connecting waits for the connection to settle and then ends it: a pg client cannot be
+    // ended halfway through connecting, and a session left open keeps the process alive.
     const listeners = new Set<Client>();
+    const connecting = new Set<Promise<unknown>>();
+    let closed = false;
+    const endQuietly = (client: Client) => client.end().catch(() => undefined);
     return {
       prisma,
       kind: 'postgres',
       ...(migrations === undefined ? {} : { migrations }),
       listen: async (channel, onNotify) => {
+        if (closed) throw new Error('The database is closed.');
         // LISTEN needs a session of its own: pooled connections come and go between queries.
         const client = new Client({ connectionString });
+        listeners.add(client);
         // A lost listener connection only costs promptness: workers still poll as a safety net.
         client.on('error', () => listeners.delete(client));
-        await client.connect();
         client.on('notification', (message) => {
           if (message.channel === channel && message.payload === schema) onNotify();
         });
-        await client.query(`LISTEN ${quoteIdentifier(channel)}`);
-        listeners.add(client);
+        const ready = client.connect().then(() => client.query(`LISTEN ${quoteIdentifier(channel)}`));
+        connecting.add(ready);
+        try {
+          await ready;
+        } catch (error) {
+          listeners.delete(client);
+          await endQuietly(client);
+          throw error;
+        } finally {
+          connecting.delete(ready);
+        }
         return async () => {
           listeners.delete(client);
-          await client.end();
+          await endQuietly(client);
         };
       },
       close: async () => {
-        await Promise.all([...listeners].map((client) => client.end()));
+        closed = true;
+        await Promise.allSettled([...connecting]);
+        await Promise.all([...listeners].map(endQuietly));
         listeners.clear();
         await prisma.$disconnect();
       },
