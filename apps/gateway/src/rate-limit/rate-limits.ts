@@ -8,11 +8,11 @@ import {
   RateLimiterMemory,
   RateLimiterPostgres,
   RateLimiterRedis,
-  RateLimiterRes,
 } from 'rate-limiter-flexible';
 
 import { GATEWAY_CONFIG } from '../config/config.module';
 import { HttpError } from '../errors/http-error';
+import { LeasedLimiter } from './leased-limiter';
 
 /**
  * Per-API-key limits, so that one caller cannot take the gateway from the others. Every request
@@ -45,8 +45,17 @@ function perSecond(config: GatewayConfig, scope: RateLimitScope): number {
 
 interface Store {
   limiter(scope: RateLimitScope, points: number): RateLimiterAbstract;
+  /** Whether other instances count in it too, so that each request would cost a round trip. */
+  shared: boolean;
   close(): Promise<void>;
 }
+
+/**
+ * A shared store is asked for a twentieth of a window's points at a time: one round trip per 5%
+ * of the limit instead of one per request, and at most 5% of the limit per instance left unspent
+ * when a window ends (see LeasedLimiter).
+ */
+const LEASES_PER_WINDOW = 20;
 
 /**
  * Where the counters live: Redis when REDIS_URL is set, else PostgreSQL when DATABASE_URL is set
@@ -66,6 +75,7 @@ function openStore(config: GatewayConfig): Store {
     const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1 });
     return {
       limiter: (scope, points) => new RateLimiterRedis({ storeClient: redis, ...options(scope, points) }),
+      shared: true,
       close: () => {
         redis.disconnect();
         return Promise.resolve();
@@ -90,12 +100,14 @@ function openStore(config: GatewayConfig): Store {
           tableCreated: true,
           ...options(scope, points),
         }),
+      shared: true,
       close: () => pool.end(),
     };
   }
   return {
     limiter: (scope, points) =>
       new RateLimiterMemory({ keyPrefix: `rl_${scope}`, points, duration: WINDOW_SECONDS }),
+    shared: false,
     close: () => Promise.resolve(),
   };
 }
@@ -103,13 +115,14 @@ function openStore(config: GatewayConfig): Store {
 @Injectable()
 export class RateLimits implements OnApplicationShutdown {
   private readonly store: Store;
-  private readonly limiters: Record<RateLimitScope, { limiter: RateLimiterAbstract; perSecond: number }>;
+  private readonly limiters: Record<RateLimitScope, { limiter: LeasedLimiter; perSecond: number }>;
 
   constructor(@Inject(GATEWAY_CONFIG) config: GatewayConfig) {
     this.store = openStore(config);
     const entry = (scope: RateLimitScope) => {
       const points = perSecond(config, scope);
-      return { limiter: this.store.limiter(scope, points), perSecond: points };
+      const leaseSize = this.store.shared ? Math.max(1, Math.floor(points / LEASES_PER_WINDOW)) : 1;
+      return { limiter: new LeasedLimiter(this.store.limiter(scope, points), leaseSize), perSecond: points };
     };
     this.limiters = { read: entry('read'), write: entry('write'), provider: entry('provider') };
   }
@@ -117,17 +130,14 @@ export class RateLimits implements OnApplicationShutdown {
   /** Counts one request of `keyId` against `scope`; a `rate_limited` HttpError when over it. */
   async consume(scope: RateLimitScope, keyId: string): Promise<void> {
     const { limiter, perSecond: limit } = this.limiters[scope];
-    try {
-      await limiter.consume(keyId);
-    } catch (rejection) {
-      if (!(rejection instanceof RateLimiterRes)) throw rejection;
-      const retryAfterMs = Math.max(1, rejection.msBeforeNext);
-      throw new HttpError(
-        'rate_limited',
-        `This API key is over its ${scope} limit of ${limit} requests a second; retry after ${Math.ceil(retryAfterMs / 1000)} s.`,
-        retryAfterMs,
-      );
-    }
+    const refusal = await limiter.consume(keyId);
+    if (refusal === undefined) return;
+    const retryAfterMs = Math.max(1, refusal.msBeforeNext);
+    throw new HttpError(
+      'rate_limited',
+      `This API key is over its ${scope} limit of ${limit} requests a second; retry after ${Math.ceil(retryAfterMs / 1000)} s.`,
+      retryAfterMs,
+    );
   }
 
   async onApplicationShutdown(): Promise<void> {
