@@ -11,7 +11,6 @@ import { type DatabaseHandle, PersistenceModule } from '@app/persistence';
 import { ProvidersModule } from '@app/providers';
 import { type GatewayConfig, loggerParams, migrationOptions, syncOptions } from '@app/config';
 import { LoggerModule } from 'nestjs-pino';
-import pino from 'pino';
 
 export interface MigratorModuleOptions {
   config: GatewayConfig;
@@ -28,12 +27,11 @@ export interface MigratorModuleOptions {
 @Module({})
 export class MigratorModule {
   static register(options: MigratorModuleOptions): DynamicModule {
-    // JSON whatever LOG_FORMAT says: the terminal belongs to the progress bar.
-    const { pinoHttp } = loggerParams({ ...options.config, LOG_FORMAT: 'json' });
     return {
       module: MigratorModule,
       imports: [
-        LoggerModule.forRoot({ pinoHttp: [pinoHttp as object, pino.destination(2)] }),
+        // JSON on stderr whatever LOG_FORMAT says: the terminal belongs to the progress bar.
+        LoggerModule.forRoot(loggerParams({ ...options.config, LOG_FORMAT: 'json' }, 2)),
         PersistenceModule.forRoot(options.openDatabase),
         ProvidersModule.forRoot({ useFactory: () => options.providerAccounts }),
       ],
