@@ -247,14 +247,14 @@ export class CustomerCommands {
    * the repository answers the rows it wrote, so there is no delivery pass and no re-read.
    */
   private async deliverWritten(written: Customer): Promise<Customer> {
-    if (written.providers.some((link) => link.status === 'pending')) return this.deliver(written.id);
+    if (written.providers.some((link) => link.status === 'pending')) return this.deliver(written.id, written);
     await crashPoint('after-commit');
     return written;
   }
 
-  private async deliver(id: string): Promise<Customer> {
+  private async deliver(id: string, written?: Customer): Promise<Customer> {
     await crashPoint('after-commit');
-    await this.engine.deliverNow(id);
+    await this.engine.deliverNow(id, written === undefined ? {} : { written });
     return this.customers.get(id);
   }
 }

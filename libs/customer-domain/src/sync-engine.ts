@@ -101,17 +101,27 @@ export class SyncEngine {
 
   /**
    * Delivers the customer's pending links now, for at most `waitMs`: the calling request answers
-   * with whatever state the links reached. Deliveries still running carry on and settle.
+   * with whatever state the links reached. Deliveries still running carry on and settle. A
+   * request that has just written the customer hands it in (`written`), so the first delivery
+   * need not read back what was just committed.
    */
-  async deliverNow(customerId: string, waitMs = this.options.waitMs): Promise<void> {
-    const deadline = Date.now() + waitMs;
+  async deliverNow(customerId: string, options: { waitMs?: number; written?: Customer } = {}): Promise<void> {
+    const deadline = Date.now() + (options.waitMs ?? this.options.waitMs);
+    let known = options.written;
     const work = (async () => {
+      // After a round that settled every link it claimed, most often nothing is left: ask that
+      // first, which is one statement, rather than claim nothing and then ask.
+      let settledAll = false;
       while (Date.now() < deadline) {
+        if (settledAll && !(await this.queue.hasPending(customerId))) return;
         const claimed = await this.claim({ limit: 10, customerId, excludeErasureChecks: true });
         if (claimed.length > 0) {
-          await this.deliverClaimed(customerId, claimed);
+          const outcomes = await this.deliverClaimed(customerId, claimed, known);
+          known = undefined;
+          settledAll = outcomes.every((outcome) => outcome?.kind === 'synced' || outcome?.kind === 'failed');
           continue;
         }
+        settledAll = false;
         if (!(await this.queue.hasPending(customerId))) return;
         // Leased by another worker, or waiting out a backoff: look again shortly.
         await sleep(25);
@@ -313,8 +323,9 @@ export class SyncEngine {
   private async deliverClaimed(
     customerId: string,
     links: readonly ClaimedLink[],
+    known?: Customer,
   ): Promise<(SettleOutcome | undefined)[]> {
-    const customer = await this.customers.findById(customerId);
+    const customer = known ?? (await this.customers.findById(customerId));
     return Promise.all(links.map((link) => this.deliver(link, customer)));
   }
 

@@ -9,7 +9,7 @@ import {
 } from '@app/customer-domain';
 
 import { Prisma, type PrismaClient } from '../../../generated/prisma/client';
-import { recordEvent } from './event-log';
+import { eventWrites, recordEvent } from './event-log';
 import { type DatabaseHandle } from './persistence.module';
 import { DATABASE, PRISMA_CLIENT } from './prisma.tokens';
 
@@ -153,6 +153,7 @@ export class PrismaSyncQueue extends SyncQueue {
   }
 
   async settle(link: ClaimedLink, workerId: string, outcome: SettleOutcome): Promise<boolean> {
+    if (outcome.kind === 'synced' && (await this.settleSynced(link, workerId, outcome))) return true;
     return this.prisma.$transaction(async (tx) => {
       const [locked] = await tx.$queryRaw<{ locked_by: string | null; intent: LinkIntent }[]>`
         SELECT locked_by, intent::text AS intent FROM provider_links WHERE id = ${link.id} FOR UPDATE`;
@@ -285,6 +286,59 @@ export class PrismaSyncQueue extends SyncQueue {
         }
       }
     });
+  }
+
+  /**
+   * The common outcome, a delivery that synced, settled in one statement (the transaction below
+   * takes six round trips): the link, and its `customer.link.synced` event unless newer writes
+   * keep it in line. No row when the lease was lost, the customer is gone or a delete or forget
+   * arrived meanwhile; the transaction then decides.
+   *
+   * The customer's version is read `FOR SHARE`: a write that bumps it holds the customer's row
+   * until it commits (and requeues this link in the same transaction), so the lock waits for that
+   * write and then reads its version, and a write that comes later waits for this settle. A plain
+   * read here would use the statement's snapshot, taken before such a write committed.
+   * https://www.postgresql.org/docs/current/transaction-iso.html#XACT-READ-COMMITTED
+   */
+  private async settleSynced(
+    link: ClaimedLink,
+    workerId: string,
+    outcome: Extract<SettleOutcome, { kind: 'synced' }>,
+  ): Promise<boolean> {
+    const now = new Date();
+    const textArray = (values: readonly string[]) =>
+      Prisma.sql`ARRAY(SELECT json_array_elements_text(${JSON.stringify(values)}::json))`;
+    const event = {
+      type: 'customer.link.synced' as const,
+      customerId: link.customerId,
+      data: {
+        ...linkOf(link),
+        version: outcome.version,
+        ...(outcome.action !== undefined ? { action: outcome.action } : {}),
+      },
+    };
+    const rows = await this.prisma.$queryRaw<{ status: string }[]>`
+      WITH customer AS (
+        SELECT version FROM customers WHERE id = ${link.customerId} FOR SHARE
+      ),
+      settled AS (
+        UPDATE provider_links l
+           SET locked_by = NULL, locked_until = NULL,
+               status = (CASE WHEN customer.version > ${outcome.version}::int THEN 'pending' ELSE 'synced' END)::"LinkStatus",
+               attempts = CASE WHEN customer.version > ${outcome.version}::int THEN 0 ELSE l.attempts END,
+               synced_version = ${outcome.version}::int,
+               provider_customer_id = ${outcome.providerCustomerId ?? null},
+               unsupported_fields = ${textArray(outcome.unsupportedFields)},
+               lossy_fields = ${textArray(outcome.lossyFields)},
+               last_synced_at = ${now}::timestamp(3), last_error = NULL, next_attempt_at = NULL,
+               updated_at = ${now}::timestamp(3)
+          FROM customer
+         WHERE l.id = ${link.id} AND l.locked_by = ${workerId} AND l.intent = ${link.intent}::"LinkIntent"
+        RETURNING l.status::text AS status
+      ),
+      ${eventWrites(event, JOB_ACTORS.sync, Prisma.sql`SELECT 1 FROM settled WHERE status = 'synced'`)}
+      SELECT status FROM settled`;
+    return rows.length > 0;
   }
 
   async release(links: readonly ClaimedLink[], workerId: string): Promise<void> {
