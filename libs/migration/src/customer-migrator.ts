@@ -47,9 +47,12 @@ const skip = (reason: Omit<OutcomeReason, 'retryable'>): Stop =>
 function assertTargetAccepts(target: CustomerProvider, customer: CustomerData): void {
   const violations = target.check(customer);
   if (violations.length === 0) return;
+  const fields = [...new Set(violations.map((v) => v.field))];
   throw skip({
     code: 'provider_rules_violated',
-    message: `${target.provider} needs ${[...new Set(violations.map((v) => v.field))].join(', ')}`,
+    message: `${target.provider} needs ${fields.join(', ')}`,
+    // The message lists them all; `field` names the first, as a provider's refusal does.
+    field: fields[0]!,
   });
 }
 

@@ -218,10 +218,10 @@ export class MigrationItemsQuery extends RunItemsPageQuery {
 
 export class OutcomeReasonDto {
   @ApiProperty({ example: 'provider_rejected' }) code!: string;
-  @ApiProperty({ example: 'digital-river rejected (invalid_parameter)' }) message!: string;
+  @ApiProperty({ example: "address.country: 'shipping.address.country' is required." }) message!: string;
   @ApiProperty({ description: 'Whether resuming the run tries the customer again.' }) retryable!: boolean;
   @ApiPropertyOptional({
-    example: 'shipping.address.country',
+    example: 'address.country',
     description: 'The field the provider (or the canonical validation) named, when it did.',
   })
   field?: string;
