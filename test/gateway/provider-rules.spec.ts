@@ -35,7 +35,8 @@ describe('provider rules, truthful delete and forget (sandboxes over real HTTP)'
   const providerRequests = () => dr().admin.stats().requests + tco().stats().requests;
 
   beforeAll(async () => {
-    gateway = await startGatewayWithSandboxes({ SYNC_WORKER: 'off' });
+    // A long wait, so a request that can finish its deliveries does within it (200, not 202).
+    gateway = await startGatewayWithSandboxes({ SYNC_WORKER: 'off', SYNC_WAIT_MS: '30000' });
   });
   afterAll(() => gateway.close());
 
@@ -178,6 +179,17 @@ describe('provider rules, truthful delete and forget (sandboxes over real HTTP)'
     }
   }); // prettier-ignore
 
+  it('answers a delete 200 only once a read-back shows no copy left anywhere', async () => {
+    const created = await api().post('/v1/customers').set(auth).send(johnSmith({ externalReference: 'rules-delete-dr', providers: [DR] }));
+    expect(linkOf(created.body, 'digital-river').status).toBe('synced');
+    const deleted = await api().delete(`/v1/customers/${created.body.id}`).set(auth);
+    expect(deleted.status).toBe(200);
+    expect(deleted.body).toEqual({ id: created.body.id, deleted: true, providers: [{ ...DR, outcome: 'deleted' }] });
+    expect(dr().admin.dump().some((c) => c.id === 'rules-delete-dr')).toBe(false);
+    expect((await api().get(`/v1/customers/${created.body.id}`).set(auth)).status).toBe(404);
+    expect((await api().get('/v1/customers/by-reference/digital-river/rules-delete-dr').set(auth)).status).toBe(404);
+  }); // prettier-ignore
+
   it('answers a delete 202 while a provider that cannot delete still holds personal data, and says what', async () => {
     const created = await api().post('/v1/customers').set(auth).send(johnSmith({ externalReference: 'rules-delete' }));
     const numeric = linkOf(created.body, 'two-checkout').providerCustomerId!;
@@ -221,7 +233,7 @@ describe('provider rules, truthful delete and forget (sandboxes over real HTTP)'
       expect.objectContaining({
         sourceReference: 'rules-incomplete',
         action: 'skip',
-        reason: expect.objectContaining({ code: 'provider_rules_violated', message: `two-checkout needs ${['familyName', ...TCO_ADDRESS_FIELDS].join(', ')}` }),
+        reason: expect.objectContaining({ code: 'provider_rules_violated', field: 'familyName', message: `two-checkout needs ${['familyName', ...TCO_ADDRESS_FIELDS].join(', ')}` }),
       }),
     ]);
     const started = await api().post('/v1/migrations').set(auth).send({ source, target: TCO });
@@ -232,7 +244,7 @@ describe('provider rules, truthful delete and forget (sandboxes over real HTTP)'
     });
     const items = (await api().get(`/v1/migrations/${started.body.id}/items`).set(auth)).body.data as unknown[];
     expect(items).toHaveLength(1);
-    expect(items[0]).toMatchObject({ outcome: 'skipped', reason: { code: 'provider_rules_violated', message: expect.stringContaining('two-checkout needs familyName') } });
+    expect(items[0]).toMatchObject({ outcome: 'skipped', reason: { code: 'provider_rules_violated', field: 'familyName', message: expect.stringContaining('two-checkout needs familyName') } });
     expect(tco().dump().some((c) => c.ExternalCustomerReference === 'rules-incomplete')).toBe(false);
   }); // prettier-ignore
 });
