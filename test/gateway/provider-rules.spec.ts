@@ -86,6 +86,8 @@ describe('provider rules, truthful delete and forget (sandboxes over real HTTP)'
     expect(createPlan.status).toBe(200);
     const plans = Object.fromEntries((createPlan.body.providers as { provider: string; violations: { field: string }[] }[]).map((p) => [p.provider, p.violations.map((v) => v.field)]));
     expect(plans).toEqual({ 'digital-river': [], 'two-checkout': ['familyName', ...TCO_ADDRESS_FIELDS] });
+    // DR would join the given name into its one shipping.name: said before anything is written.
+    expect(createPlan.body.providers.find((p: { provider: string }) => p.provider === 'digital-river').lossyFields).toEqual(['givenName']);
 
     const drOnly = await api().post('/v1/customers').set(auth).send({ email: 'link@example.test', givenName: 'Link', providers: [DR] });
     const linkBefore = providerRequests();
@@ -108,6 +110,33 @@ describe('provider rules, truthful delete and forget (sandboxes over real HTTP)'
       lastError: { field: 'sourceIds', message: expect.stringMatching(/^sourceIds: /) },
     });
   });
+
+  it('names the field of a 2Checkout refusal that gets through on the migration item', async () => {
+    const shipping = { name: 'Ada Lovelace', address: { line1: '12 St James Sq', city: 'London', postalCode: 'SW1Y 4JH', country: 'GB' } };
+    const created = await fetch(`${dr().url}/customers`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${dr().secretKey}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ id: 'rules-bad-country', email: 'ada@example.test', shipping }),
+    });
+    expect(created.status).toBe(201);
+    // DR's public API refuses such a country; its admin API stores it, so 2CO is the one to refuse it.
+    dr().admin.modifyCustomer('rules-bad-country', { shipping: { ...shipping, address: { ...shipping.address, country: 'G1' } } });
+    const source = { ...DR, kind: 'references', references: ['rules-bad-country'] };
+    const started = await api().post('/v1/migrations').set(auth).send({ source, target: TCO });
+    expect(started.status).toBe(202);
+    await eventually('the run to complete', async () => {
+      const run = await api().get(`/v1/migrations/${started.body.id}`).set(auth);
+      return run.body.status === 'completed' ? true : undefined;
+    });
+    const failed = (await api().get(`/v1/migrations/${started.body.id}/items?outcome=failed`).set(auth)).body.data as unknown[];
+    expect(failed).toEqual([
+      expect.objectContaining({
+        sourceReference: 'rules-bad-country',
+        reason: { code: 'provider_rejected', retryable: false, field: 'address.country', message: expect.stringMatching(/^address\.country: .*CountryCode/) },
+      }),
+    ]);
+    expect(tco().dump().some((c) => c.ExternalCustomerReference === 'rules-bad-country')).toBe(false);
+  }); // prettier-ignore
 
   it('reports what a provider holds only in part (lossyFields) beside what it cannot hold', async () => {
     const created = await api().post('/v1/customers').set(auth).send(johnSmith({ externalReference: 'rules-lossy' }));

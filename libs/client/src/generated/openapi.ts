@@ -1191,6 +1191,7 @@ export interface components {
             outcome: "migrated" | "already_present" | "skipped" | "failed" | null;
             reason: components["schemas"]["OutcomeReasonDto"] | null;
             /**
+             * @description Fields the target cannot hold, or holds only in part.
              * @example [
              *       "metadata"
              *     ]
@@ -1274,7 +1275,7 @@ export interface components {
              */
             etaSeconds: number | null;
             /**
-             * @description How many customers lose each canonical field at the target.
+             * @description How many customers lose each canonical field at the target, wholly (it cannot hold it) or in part (e.g. Digital River joins givenName and familyName into one name).
              * @example {
              *       "metadata": 12,
              *       "taxIdentifiers": 3
@@ -1329,6 +1330,7 @@ export interface components {
             action: "migrate" | "already_present" | "skip";
             reason?: components["schemas"]["OutcomeReasonDto"];
             targetReference?: string;
+            /** @description Fields the target cannot hold, or holds only in part. */
             lossyFields: string[];
             /** @description The target's create payload. */
             payload?: Record<string, never>;
