@@ -132,7 +132,7 @@ describe('provider rules, truthful delete and forget (sandboxes over real HTTP)'
     expect(failed).toEqual([
       expect.objectContaining({
         sourceReference: 'rules-bad-country',
-        reason: { code: 'provider_rejected', retryable: false, field: 'address.country', message: expect.stringMatching(/^address\.country: .*CountryCode/) },
+        reason: { code: 'provider_rejected', retryable: false, field: 'address.country', message: expect.stringMatching(/^address\.country: .*INVALID_COUNTRY_CODE/) },
       }),
     ]);
     expect(tco().dump().some((c) => c.ExternalCustomerReference === 'rules-bad-country')).toBe(false);
