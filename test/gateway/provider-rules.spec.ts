@@ -77,6 +77,16 @@ describe('provider rules, truthful delete and forget (sandboxes over real HTTP)'
     expect(unchanged.body).toMatchObject({ version: created.body.version, familyName: 'Smith' });
     expect(providerRequests()).toBe(before);
 
+    // A list change is checked like any update: 2CO's FiscalCode needs a Company.
+    const noCompany = await api().post('/v1/customers').set(auth).send(johnSmith({ externalReference: 'rules-tax', companyName: undefined, taxIdentifiers: [] }));
+    expect(noCompany.status).toBe(201);
+    const taxBefore = providerRequests();
+    const tax = await api().post(`/v1/customers/${noCompany.body.id}/tax-identifiers`).set(auth).send({ type: 'de', value: 'DE123456789' });
+    expect(tax.status).toBe(422);
+    expect(tax.body.errors).toEqual([{ provider: 'two-checkout', field: 'taxIdentifiers', code: 'requires', message: expect.stringContaining('Company') }]);
+    expect((await api().get(`/v1/customers/${noCompany.body.id}`).set(auth)).body).toMatchObject({ version: noCompany.body.version, taxIdentifiers: [] });
+    expect(providerRequests()).toBe(taxBefore);
+
     const patchPlan = await api().patch(`/v1/customers/${created.body.id}?dryRun=true`).set(auth).send({ familyName: null });
     expect(patchPlan.status).toBe(200);
     const tcoPatchPlan = patchPlan.body.providers.find((p: { provider: string }) => p.provider === 'two-checkout');
