@@ -129,6 +129,29 @@ describe('OpenAPI document', () => {
     );
   });
 
+  it('gives destructive and bulk operations examples that only plan, and a PATCH example that changes a few fields', () => {
+    type Examples = Record<string, { value: Record<string, unknown> }>;
+    const bodyExamples = (path: string, method: string) =>
+      Object.values((operation(path, method).requestBody as { content: Record<string, { examples: Examples }> }).content['application/json']!.examples).map((e) => e.value);
+    const dryRunParameters = Object.entries(doc.paths).flatMap(([path, methods]) =>
+      Object.entries(methods).flatMap(([method, op]) =>
+        (op.parameters ?? []).filter((p) => p.name === 'dryRun').map((p) => ({ operation: `${method} ${path}`, example: (p as { example?: unknown }).example ?? (p as { schema?: { example?: unknown } }).schema?.example }))));
+    // Swagger UI fills in a parameter's example: a delete tried as-is plans and deletes nothing.
+    expect(dryRunParameters.filter((p) => p.operation.startsWith('delete '))).toEqual([{ operation: 'delete /v1/customers/{id}', example: true }]);
+    // A migration example tried as-is plans: no run starts, nothing is cut over.
+    const migrations = bodyExamples('/v1/migrations', 'post');
+    expect(migrations.length).toBeGreaterThan(0);
+    for (const example of migrations) expect(example).toMatchObject({ dryRun: true });
+    // A whole-base reconciliation example reports and repairs nothing.
+    for (const example of bodyExamples('/v1/reconciliations', 'post')) expect(example).toMatchObject({ repair: false });
+    // A merge patch example that names every field would overwrite the customer.
+    const properties = Object.keys((doc.components.schemas.UpdateCustomerBody as { properties: object }).properties);
+    for (const example of bodyExamples('/v1/customers/{id}', 'patch')) {
+      expect(Object.keys(example).length).toBeLessThanOrEqual(3);
+      expect(Object.keys(example).every((key) => properties.includes(key))).toBe(true);
+    }
+  }); // prettier-ignore
+
   it('describes the schemas with limits and examples from the providers’ documents', () => {
     const schemas = doc.components.schemas as Record<
       string,

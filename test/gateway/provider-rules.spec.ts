@@ -35,7 +35,8 @@ describe('provider rules, truthful delete and forget (sandboxes over real HTTP)'
   const providerRequests = () => dr().admin.stats().requests + tco().stats().requests;
 
   beforeAll(async () => {
-    gateway = await startGatewayWithSandboxes({ SYNC_WORKER: 'off' });
+    // A long wait, so a request that can finish its deliveries does within it (200, not 202).
+    gateway = await startGatewayWithSandboxes({ SYNC_WORKER: 'off', SYNC_WAIT_MS: '30000' });
   });
   afterAll(() => gateway.close());
 
@@ -76,6 +77,16 @@ describe('provider rules, truthful delete and forget (sandboxes over real HTTP)'
     expect(unchanged.body).toMatchObject({ version: created.body.version, familyName: 'Smith' });
     expect(providerRequests()).toBe(before);
 
+    // A list change is checked like any update: 2CO's FiscalCode needs a Company.
+    const noCompany = await api().post('/v1/customers').set(auth).send(johnSmith({ externalReference: 'rules-tax', companyName: undefined, taxIdentifiers: [] }));
+    expect(noCompany.status).toBe(201);
+    const taxBefore = providerRequests();
+    const tax = await api().post(`/v1/customers/${noCompany.body.id}/tax-identifiers`).set(auth).send({ type: 'de', value: 'DE123456789' });
+    expect(tax.status).toBe(422);
+    expect(tax.body.errors).toEqual([{ provider: 'two-checkout', field: 'taxIdentifiers', code: 'requires', message: expect.stringContaining('Company') }]);
+    expect((await api().get(`/v1/customers/${noCompany.body.id}`).set(auth)).body).toMatchObject({ version: noCompany.body.version, taxIdentifiers: [] });
+    expect(providerRequests()).toBe(taxBefore);
+
     const patchPlan = await api().patch(`/v1/customers/${created.body.id}?dryRun=true`).set(auth).send({ familyName: null });
     expect(patchPlan.status).toBe(200);
     const tcoPatchPlan = patchPlan.body.providers.find((p: { provider: string }) => p.provider === 'two-checkout');
@@ -85,6 +96,8 @@ describe('provider rules, truthful delete and forget (sandboxes over real HTTP)'
     expect(createPlan.status).toBe(200);
     const plans = Object.fromEntries((createPlan.body.providers as { provider: string; violations: { field: string }[] }[]).map((p) => [p.provider, p.violations.map((v) => v.field)]));
     expect(plans).toEqual({ 'digital-river': [], 'two-checkout': ['familyName', ...TCO_ADDRESS_FIELDS] });
+    // DR would join the given name into its one shipping.name: said before anything is written.
+    expect(createPlan.body.providers.find((p: { provider: string }) => p.provider === 'digital-river').lossyFields).toEqual(['givenName']);
 
     const drOnly = await api().post('/v1/customers').set(auth).send({ email: 'link@example.test', givenName: 'Link', providers: [DR] });
     const linkBefore = providerRequests();
@@ -107,6 +120,33 @@ describe('provider rules, truthful delete and forget (sandboxes over real HTTP)'
       lastError: { field: 'sourceIds', message: expect.stringMatching(/^sourceIds: /) },
     });
   });
+
+  it('names the field of a 2Checkout refusal that gets through on the migration item', async () => {
+    const shipping = { name: 'Ada Lovelace', address: { line1: '12 St James Sq', city: 'London', postalCode: 'SW1Y 4JH', country: 'GB' } };
+    const created = await fetch(`${dr().url}/customers`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${dr().secretKey}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ id: 'rules-bad-country', email: 'ada@example.test', shipping }),
+    });
+    expect(created.status).toBe(201);
+    // DR's public API refuses such a country; its admin API stores it, so 2CO is the one to refuse it.
+    dr().admin.modifyCustomer('rules-bad-country', { shipping: { ...shipping, address: { ...shipping.address, country: 'G1' } } });
+    const source = { ...DR, kind: 'references', references: ['rules-bad-country'] };
+    const started = await api().post('/v1/migrations').set(auth).send({ source, target: TCO });
+    expect(started.status).toBe(202);
+    await eventually('the run to complete', async () => {
+      const run = await api().get(`/v1/migrations/${started.body.id}`).set(auth);
+      return run.body.status === 'completed' ? true : undefined;
+    });
+    const failed = (await api().get(`/v1/migrations/${started.body.id}/items?outcome=failed`).set(auth)).body.data as unknown[];
+    expect(failed).toEqual([
+      expect.objectContaining({
+        sourceReference: 'rules-bad-country',
+        reason: { code: 'provider_rejected', retryable: false, field: 'address.country', message: expect.stringMatching(/^address\.country: .*INVALID_COUNTRY_CODE/) },
+      }),
+    ]);
+    expect(tco().dump().some((c) => c.ExternalCustomerReference === 'rules-bad-country')).toBe(false);
+  }); // prettier-ignore
 
   it('reports what a provider holds only in part (lossyFields) beside what it cannot hold', async () => {
     const created = await api().post('/v1/customers').set(auth).send(johnSmith({ externalReference: 'rules-lossy' }));
@@ -178,6 +218,17 @@ describe('provider rules, truthful delete and forget (sandboxes over real HTTP)'
     }
   }); // prettier-ignore
 
+  it('answers a delete 200 only once a read-back shows no copy left anywhere', async () => {
+    const created = await api().post('/v1/customers').set(auth).send(johnSmith({ externalReference: 'rules-delete-dr', providers: [DR] }));
+    expect(linkOf(created.body, 'digital-river').status).toBe('synced');
+    const deleted = await api().delete(`/v1/customers/${created.body.id}`).set(auth);
+    expect(deleted.status).toBe(200);
+    expect(deleted.body).toEqual({ id: created.body.id, deleted: true, providers: [{ ...DR, outcome: 'deleted' }] });
+    expect(dr().admin.dump().some((c) => c.id === 'rules-delete-dr')).toBe(false);
+    expect((await api().get(`/v1/customers/${created.body.id}`).set(auth)).status).toBe(404);
+    expect((await api().get('/v1/customers/by-reference/digital-river/rules-delete-dr').set(auth)).status).toBe(404);
+  }); // prettier-ignore
+
   it('answers a delete 202 while a provider that cannot delete still holds personal data, and says what', async () => {
     const created = await api().post('/v1/customers').set(auth).send(johnSmith({ externalReference: 'rules-delete' }));
     const numeric = linkOf(created.body, 'two-checkout').providerCustomerId!;
@@ -221,7 +272,7 @@ describe('provider rules, truthful delete and forget (sandboxes over real HTTP)'
       expect.objectContaining({
         sourceReference: 'rules-incomplete',
         action: 'skip',
-        reason: expect.objectContaining({ code: 'provider_rules_violated', message: `two-checkout needs ${['familyName', ...TCO_ADDRESS_FIELDS].join(', ')}` }),
+        reason: expect.objectContaining({ code: 'provider_rules_violated', field: 'familyName', message: `two-checkout needs ${['familyName', ...TCO_ADDRESS_FIELDS].join(', ')}` }),
       }),
     ]);
     const started = await api().post('/v1/migrations').set(auth).send({ source, target: TCO });
@@ -232,7 +283,7 @@ describe('provider rules, truthful delete and forget (sandboxes over real HTTP)'
     });
     const items = (await api().get(`/v1/migrations/${started.body.id}/items`).set(auth)).body.data as unknown[];
     expect(items).toHaveLength(1);
-    expect(items[0]).toMatchObject({ outcome: 'skipped', reason: { code: 'provider_rules_violated', message: expect.stringContaining('two-checkout needs familyName') } });
+    expect(items[0]).toMatchObject({ outcome: 'skipped', reason: { code: 'provider_rules_violated', field: 'familyName', message: expect.stringContaining('two-checkout needs familyName') } });
     expect(tco().dump().some((c) => c.ExternalCustomerReference === 'rules-incomplete')).toBe(false);
   }); // prettier-ignore
 });

@@ -182,6 +182,11 @@ describe('POST /v1/migrations (in-process, through the sandboxes)', () => {
     const externals = sorted(byNumeric.values());
     expect(sorted(report.flatMap((item) => item.targetReference ?? []))).toEqual(externals);
     expect(report.filter((item) => item.outcome === 'migrated')).toHaveLength(6);
+    // DR keeps one shipping.name: the names are held only in part there, and each item says so.
+    for (const item of report.filter((i) => i.outcome === 'migrated')) {
+      expect(item.lossyFields).toEqual(expect.arrayContaining(['givenName', 'familyName']));
+    }
+    expect(run.lossyFields).toMatchObject({ givenName: 6, familyName: 6 });
 
     // Digital River now holds exactly the source set, each once, with 2CO's data.
     const dr = gateway.sandboxes['digital-river'].admin.dump();

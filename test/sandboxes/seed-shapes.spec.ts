@@ -16,14 +16,27 @@ type JsonObject = { [key: string]: Json };
 const REPO_ROOT = resolve(__dirname, '../..');
 
 /**
- * The provider documents the sandboxes were built from live in `shared/seeds` beside the clone
- * (`../shared/seeds`; CI puts a copy there). A worktree sits one level deeper, so look upwards.
+ * The provider documents the sandboxes were built from are not part of the repository: they live
+ * in `shared/seeds` beside the clone (`../shared/seeds`), or wherever `SEEDS_DIR` points. A worktree
+ * (or a clone in a subfolder) sits deeper, so look upwards from the repository's parent. Without
+ * them the suite fails, saying where it looked: a check of the sandboxes against the providers'
+ * own examples must never pass by having no examples to check.
  */
 function seedsDir(): string {
+  const configured = process.env['SEEDS_DIR'];
+  if (configured !== undefined && configured !== '') {
+    const dir = resolve(configured);
+    if (!existsSync(dir)) throw new Error(`SEEDS_DIR=${configured}: no such directory`);
+    return dir;
+  }
+  const looked: string[] = [];
   for (let dir = dirname(REPO_ROOT); ; dir = dirname(dir)) {
     const candidate = join(dir, 'shared', 'seeds');
     if (existsSync(candidate)) return candidate;
-    if (dirname(dir) === dir) throw new Error(`no shared/seeds beside ${REPO_ROOT} or above it`);
+    looked.push(candidate);
+    if (dirname(dir) === dir) {
+      throw new Error(`No seed documents: set SEEDS_DIR, or put them at one of ${looked.join(', ')}.`);
+    }
   }
 }
 

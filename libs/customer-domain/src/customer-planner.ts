@@ -20,6 +20,8 @@ import {
 export interface ProviderPlan extends ProviderTarget {
   requests: PlannedRequest[];
   unsupportedFields: CanonicalField[];
+  /** What this provider would hold only in part (the link's `lossyFields` once written). */
+  lossyFields: CanonicalField[];
   /** What this provider would refuse: the real write answers 422 with these. */
   violations: ProviderRuleViolation[];
   /** Why nothing would be sent to this provider, e.g. it has no such operation. */
@@ -89,14 +91,23 @@ export class CustomerPlanner {
     data?: CustomerData,
   ): Promise<ProviderPlan> {
     const where = targetOf(target);
+    const provider = this.accounts.get(target.provider, target.account);
     const violations = data === undefined ? [] : this.accounts.violations(data, [target]);
+    const lossyFields = data === undefined ? [] : provider.lossyFields(data);
     try {
-      const plan = await this.accounts.get(target.provider, target.account).dryRun(write);
-      return { ...where, ...plan, violations };
+      const plan = await provider.dryRun(write);
+      return { ...where, ...plan, lossyFields, violations };
     } catch (error) {
       // The real write would report this provider as unsupported, so the plan does too.
       if (error instanceof DomainError && error.code === 'unsupported_by_provider') {
-        return { ...where, requests: [], unsupportedFields: [], violations, unsupported: error.message };
+        return {
+          ...where,
+          requests: [],
+          unsupportedFields: [],
+          lossyFields,
+          violations,
+          unsupported: error.message,
+        };
       }
       throw error;
     }

@@ -47,11 +47,19 @@ const skip = (reason: Omit<OutcomeReason, 'retryable'>): Stop =>
 function assertTargetAccepts(target: CustomerProvider, customer: CustomerData): void {
   const violations = target.check(customer);
   if (violations.length === 0) return;
+  const fields = [...new Set(violations.map((v) => v.field))];
   throw skip({
     code: 'provider_rules_violated',
-    message: `${target.provider} needs ${[...new Set(violations.map((v) => v.field))].join(', ')}`,
+    message: `${target.provider} needs ${fields.join(', ')}`,
+    // The message lists them all; `field` names the first, as a provider's refusal does.
+    field: fields[0]!,
   });
 }
+
+/** What the target loses of `customer`: fields it cannot hold, and those it holds only in part. */
+const lostAt = (target: CustomerProvider, customer: CustomerData): string[] => [
+  ...new Set([...target.unsupportedFields(customer), ...target.lossyFields(customer)]),
+];
 
 const forgottenInMirror = () =>
   skip({ code: 'customer_forgotten', message: 'The customer asked to be forgotten; they are not migrated.' });
@@ -107,8 +115,8 @@ export class CustomerMigrator {
       assertTargetAccepts(target, data);
       const existing = customer.providers.find((link) => sameTarget(link, spec.target));
       const targetReference = existing?.reference ?? remote.reference;
-      const lossyFields = target.unsupportedFields(data);
-      const base = { lossyFields, customerId: customer.id, targetReference };
+      const unheld = target.unsupportedFields(data);
+      const base = { lossyFields: lostAt(target, data), customerId: customer.id, targetReference };
 
       const upToDate = isUpToDate(existing, customer);
       let createdHere = existing !== undefined && existing.createdAt >= run.createdAt;
@@ -127,7 +135,9 @@ export class CustomerMigrator {
       }
 
       const copy = { ...spec.target, reference: targetReference, providerCustomerId };
-      const mismatch = await this.verify(customer, copy, lossyFields, answered);
+      // Only what the target cannot hold at all is left out of the comparison: a field it holds in
+      // part (DR's joined name) must still read back as the mirror has it.
+      const mismatch = await this.verify(customer, copy, unheld, answered);
       if (mismatch !== undefined) return { ...base, outcome: 'failed', reason: mismatch };
       if (spec.cutover) await this.cutover(run, customer, data);
       return { ...base, outcome: createdHere ? 'migrated' : 'already_present' };
@@ -163,7 +173,7 @@ export class CustomerMigrator {
         sourceReference: reference,
         action: present ? 'already_present' : 'migrate',
         targetReference,
-        lossyFields: target.unsupportedFields(remote.customer),
+        lossyFields: lostAt(target, remote.customer),
         payload: plan.requests.find((request) => request.method === 'POST')?.body,
       };
     } catch (error) {

@@ -93,7 +93,7 @@ export interface ProviderDrift {
 export interface ItemResult {
   outcome: ItemOutcome;
   reason?: OutcomeReason;
-  /** Canonical fields the customer has that the target cannot hold. */
+  /** Canonical fields the customer has that the target cannot hold, or holds only in part. */
   lossyFields: string[];
   customerId?: string;
   targetReference?: string;

@@ -487,7 +487,17 @@ export class ProviderLinkResponse {
   @ApiProperty({
     nullable: true,
     type: Object,
-    description: '{ code, message, retryable, providerCode, providerMessage }',
+    description:
+      "{ code, message, retryable, providerCode, providerMessage, field }: `field` is the canonical field the provider's refusal named, when it named one (it also leads `message`).",
+    example: {
+      code: 'provider_not_found',
+      message:
+        'sourceIds: digital-river POST /customers/cus_4f7d0e1c9b2a3d4e5f6a7b8c/sources/src_0f1e2d3c failed: 404 not_found (source_not_found)',
+      retryable: false,
+      providerCode: 'source_not_found',
+      providerMessage: "Source 'src_0f1e2d3c' not found.",
+      field: 'sourceIds',
+    },
   })
   lastError!: ProviderLink['lastError'] | null;
   @ApiProperty({
@@ -507,7 +517,7 @@ export class ProviderLinkResponse {
     nullable: true,
     type: Object,
     description:
-      'After a forget, or a delete where the provider cannot delete (its copy is scrubbed): { status: requested | erased | partial | unsupported, notErased }. `requested` until a read-back shows the provider no longer holds the personal data.',
+      'After a forget or a delete: { status: requested | erased | partial | deleted | unsupported, notErased }. `deleted`: a read-back found no copy; `erased`/`partial`: the copy was scrubbed or forgotten (where the provider cannot delete, a delete scrubs), `partial` naming in `notErased` what it cannot erase; `requested` until a read-back shows the provider no longer holds the personal data.',
     example: { status: 'partial', notErased: ['address'] },
   })
   erasure!: Erasure | null;
@@ -636,7 +646,14 @@ class ProviderPlanDto {
   @ApiProperty({ example: 'digital-river' }) provider!: string;
   @ApiProperty({ example: 'sandbox' }) account!: string;
   @ApiProperty({ type: [PlannedRequestDto] }) requests!: PlannedRequestDto[];
-  @ApiProperty({ type: [String], example: ['metadata'] }) unsupportedFields!: string[];
+  @ApiProperty({ type: [String], example: ['metadata'], description: 'Fields this provider cannot hold.' })
+  unsupportedFields!: string[];
+  @ApiProperty({
+    type: [String],
+    example: ['givenName', 'familyName'],
+    description: "Fields this provider would hold only in part (the link's `lossyFields` once written).",
+  })
+  lossyFields!: string[];
   @ApiProperty({
     type: [ProviderRuleViolationDto],
     description: 'What this provider would refuse; the write itself answers 422 provider_rules_violated.',
@@ -683,8 +700,28 @@ const CREATE_PLAN_EXAMPLE = [
           enabled: true,
         },
       },
+      {
+        method: 'GET',
+        url: 'http://127.0.0.1:36811/tax-identifiers?limit=100',
+        headers: { Accept: 'application/json', ...SANDBOX_DR_AUTH },
+        note: 'look for an unattached identifier of the same type and value to reuse',
+      },
+      {
+        method: 'POST',
+        url: 'http://127.0.0.1:36811/tax-identifiers',
+        headers: { Accept: 'application/json', 'Content-Type': 'application/json', ...SANDBOX_DR_AUTH },
+        body: { type: 'de', value: 'DE123456789' },
+        note: 'create the tax identifier, if none',
+      },
+      {
+        method: 'POST',
+        url: 'http://127.0.0.1:36811/customers/cus_4f7d0e1c9b2a3d4e5f6a7b8c/tax-identifiers/{taxIdentifierId}',
+        headers: { Accept: 'application/json', ...SANDBOX_DR_AUTH },
+        note: 'attach the tax identifier found or created above',
+      },
     ],
     unsupportedFields: [],
+    lossyFields: ['givenName', 'familyName'],
     violations: [],
   },
   {
@@ -700,6 +737,7 @@ const CREATE_PLAN_EXAMPLE = [
           FirstName: 'John',
           LastName: 'Smith',
           Company: 'Digital River',
+          FiscalCode: 'DE123456789',
           Address1: '10380 Bren Rd W',
           City: 'Minnetonka',
           State: 'MN',
@@ -718,6 +756,7 @@ const CREATE_PLAN_EXAMPLE = [
       },
     ],
     unsupportedFields: ['type', 'metadata', 'locale'],
+    lossyFields: ['locale'],
     violations: [],
   },
 ];

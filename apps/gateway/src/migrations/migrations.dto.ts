@@ -218,10 +218,10 @@ export class MigrationItemsQuery extends RunItemsPageQuery {
 
 export class OutcomeReasonDto {
   @ApiProperty({ example: 'provider_rejected' }) code!: string;
-  @ApiProperty({ example: 'digital-river rejected (invalid_parameter)' }) message!: string;
+  @ApiProperty({ example: "address.country: 'shipping.address.country' is required." }) message!: string;
   @ApiProperty({ description: 'Whether resuming the run tries the customer again.' }) retryable!: boolean;
   @ApiPropertyOptional({
-    example: 'shipping.address.country',
+    example: 'address.country',
     description: 'The field the provider (or the canonical validation) named, when it did.',
   })
   field?: string;
@@ -280,7 +280,8 @@ export class MigrationResponse {
     type: 'object',
     additionalProperties: { type: 'integer' },
     example: { metadata: 12, taxIdentifiers: 3 },
-    description: 'How many customers lose each canonical field at the target.',
+    description:
+      'How many customers lose each canonical field at the target, wholly (it cannot hold it) or in part (e.g. Digital River joins givenName and familyName into one name).',
   })
   lossyFields!: Record<string, number>;
   @ApiProperty({ format: 'date-time' }) createdAt!: string;
@@ -300,7 +301,12 @@ export class MigrationItemResponse {
   @ApiProperty({ enum: MIGRATION_OUTCOMES, nullable: true, description: 'null while pending.' })
   outcome!: MigrationOutcome | null;
   @ApiProperty({ type: OutcomeReasonDto, nullable: true }) reason!: OutcomeReason | null;
-  @ApiProperty({ type: [String], example: ['metadata'] }) lossyFields!: string[];
+  @ApiProperty({
+    type: [String],
+    example: ['metadata'],
+    description: 'Fields the target cannot hold, or holds only in part.',
+  })
+  lossyFields!: string[];
   @ApiProperty({ nullable: true, type: String }) customerId!: string | null;
   @ApiProperty({ nullable: true, type: String }) targetReference!: string | null;
   @ApiProperty() attempts!: number;
@@ -322,7 +328,8 @@ class PlannedItemDto {
   @ApiProperty({ enum: ['migrate', 'already_present', 'skip'] }) action!: PlannedItem['action'];
   @ApiPropertyOptional({ type: OutcomeReasonDto }) reason?: OutcomeReason;
   @ApiPropertyOptional() targetReference?: string;
-  @ApiProperty({ type: [String] }) lossyFields!: string[];
+  @ApiProperty({ type: [String], description: 'Fields the target cannot hold, or holds only in part.' })
+  lossyFields!: string[];
   @ApiPropertyOptional({ type: Object, description: "The target's create payload." }) payload?: unknown;
 }
 

@@ -964,9 +964,45 @@ export interface components {
              *               "type": "business",
              *               "enabled": true
              *             }
+             *           },
+             *           {
+             *             "method": "GET",
+             *             "url": "http://127.0.0.1:36811/tax-identifiers?limit=100",
+             *             "headers": {
+             *               "Accept": "application/json",
+             *               "Authorization": "Bearer sk_test_[REDACTED]"
+             *             },
+             *             "note": "look for an unattached identifier of the same type and value to reuse"
+             *           },
+             *           {
+             *             "method": "POST",
+             *             "url": "http://127.0.0.1:36811/tax-identifiers",
+             *             "headers": {
+             *               "Accept": "application/json",
+             *               "Content-Type": "application/json",
+             *               "Authorization": "Bearer sk_test_[REDACTED]"
+             *             },
+             *             "body": {
+             *               "type": "de",
+             *               "value": "DE123456789"
+             *             },
+             *             "note": "create the tax identifier, if none"
+             *           },
+             *           {
+             *             "method": "POST",
+             *             "url": "http://127.0.0.1:36811/customers/cus_4f7d0e1c9b2a3d4e5f6a7b8c/tax-identifiers/{taxIdentifierId}",
+             *             "headers": {
+             *               "Accept": "application/json",
+             *               "Authorization": "Bearer sk_test_[REDACTED]"
+             *             },
+             *             "note": "attach the tax identifier found or created above"
              *           }
              *         ],
              *         "unsupportedFields": [],
+             *         "lossyFields": [
+             *           "givenName",
+             *           "familyName"
+             *         ],
              *         "violations": []
              *       },
              *       {
@@ -986,6 +1022,7 @@ export interface components {
              *               "FirstName": "John",
              *               "LastName": "Smith",
              *               "Company": "Digital River",
+             *               "FiscalCode": "DE123456789",
              *               "Address1": "10380 Bren Rd W",
              *               "City": "Minnetonka",
              *               "State": "MN",
@@ -1009,6 +1046,9 @@ export interface components {
              *         "unsupportedFields": [
              *           "type",
              *           "metadata",
+             *           "locale"
+             *         ],
+             *         "lossyFields": [
              *           "locale"
              *         ],
              *         "violations": []
@@ -1151,6 +1191,7 @@ export interface components {
             outcome: "migrated" | "already_present" | "skipped" | "failed" | null;
             reason: components["schemas"]["OutcomeReasonDto"] | null;
             /**
+             * @description Fields the target cannot hold, or holds only in part.
              * @example [
              *       "metadata"
              *     ]
@@ -1234,7 +1275,7 @@ export interface components {
              */
             etaSeconds: number | null;
             /**
-             * @description How many customers lose each canonical field at the target.
+             * @description How many customers lose each canonical field at the target, wholly (it cannot hold it) or in part (e.g. Digital River joins givenName and familyName into one name).
              * @example {
              *       "metadata": 12,
              *       "taxIdentifiers": 3
@@ -1273,13 +1314,13 @@ export interface components {
         OutcomeReasonDto: {
             /** @example provider_rejected */
             code: string;
-            /** @example digital-river rejected (invalid_parameter) */
+            /** @example address.country: 'shipping.address.country' is required. */
             message: string;
             /** @description Whether resuming the run tries the customer again. */
             retryable: boolean;
             /**
              * @description The field the provider (or the canonical validation) named, when it did.
-             * @example shipping.address.country
+             * @example address.country
              */
             field?: string;
         };
@@ -1289,6 +1330,7 @@ export interface components {
             action: "migrate" | "already_present" | "skip";
             reason?: components["schemas"]["OutcomeReasonDto"];
             targetReference?: string;
+            /** @description Fields the target cannot hold, or holds only in part. */
             lossyFields: string[];
             /** @description The target's create payload. */
             payload?: Record<string, never>;
@@ -1462,7 +1504,17 @@ export interface components {
             nextAttemptAt: string | null;
             /** Format: date-time */
             lastSyncedAt: string | null;
-            /** @description { code, message, retryable, providerCode, providerMessage } */
+            /**
+             * @description { code, message, retryable, providerCode, providerMessage, field }: `field` is the canonical field the provider's refusal named, when it named one (it also leads `message`).
+             * @example {
+             *       "code": "provider_not_found",
+             *       "message": "sourceIds: digital-river POST /customers/cus_4f7d0e1c9b2a3d4e5f6a7b8c/sources/src_0f1e2d3c failed: 404 not_found (source_not_found)",
+             *       "retryable": false,
+             *       "providerCode": "source_not_found",
+             *       "providerMessage": "Source 'src_0f1e2d3c' not found.",
+             *       "field": "sourceIds"
+             *     }
+             */
             lastError: Record<string, never> | null;
             /**
              * @description Canonical fields this provider cannot hold.
@@ -1481,7 +1533,7 @@ export interface components {
              */
             lossyFields: string[];
             /**
-             * @description After a forget, or a delete where the provider cannot delete (its copy is scrubbed): { status: requested | erased | partial | unsupported, notErased }. `requested` until a read-back shows the provider no longer holds the personal data.
+             * @description After a forget or a delete: { status: requested | erased | partial | deleted | unsupported, notErased }. `deleted`: a read-back found no copy; `erased`/`partial`: the copy was scrubbed or forgotten (where the provider cannot delete, a delete scrubs), `partial` naming in `notErased` what it cannot erase; `requested` until a read-back shows the provider no longer holds the personal data.
              * @example {
              *       "status": "partial",
              *       "notErased": [
@@ -1503,11 +1555,20 @@ export interface components {
             account: string;
             requests: components["schemas"]["PlannedRequestDto"][];
             /**
+             * @description Fields this provider cannot hold.
              * @example [
              *       "metadata"
              *     ]
              */
             unsupportedFields: string[];
+            /**
+             * @description Fields this provider would hold only in part (the link's `lossyFields` once written).
+             * @example [
+             *       "givenName",
+             *       "familyName"
+             *     ]
+             */
+            lossyFields: string[];
             /** @description What this provider would refuse; the write itself answers 422 provider_rules_violated. */
             violations: components["schemas"]["ProviderRuleViolationDto"][];
             /** @example 2Checkout does not support list */
