@@ -270,6 +270,53 @@ describe('webhook delivery', () => {
     });
   });
 
+  it('checks the address again at each delivery in production, so an endpoint saved while allowed gets nothing once not', async () => {
+    const database = await createTestDatabase();
+    const receiver = await startReceiver(() => 200);
+    const production = { ...FAST_WEBHOOKS, NODE_ENV: 'production' };
+    // A literal address (checked before connecting) and a name (checked by the agent's lookup).
+    const urls = [receiver.url, receiver.url.replace('127.0.0.1', 'localhost')];
+    let gateway = await startGateway({ ...production, WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true' }, [], {
+      database,
+    });
+    try {
+      const endpoints = [];
+      for (const url of urls) endpoints.push(await subscribe(gateway, url, ['customer.created']));
+      await request(gateway.url)
+        .post('/v1/customers')
+        .set(admin)
+        .send(johnSmith({ externalReference: 'wh-allowed', providers: [] }))
+        .expect(201);
+      await waitFor('both deliveries made', () => receiver.received.length === 2);
+      await gateway.close();
+
+      gateway = await startGateway(production, [], { database });
+      await request(gateway.url)
+        .post('/v1/customers')
+        .set(admin)
+        .send(johnSmith({ externalReference: 'wh-refused', providers: [] }))
+        .expect(201);
+      await waitFor('both deliveries refused', async () => {
+        const refused = await database.prisma.webhookDelivery.count({
+          where: { lastOutcome: 'refused_url' },
+        });
+        return refused === 2;
+      });
+      expect(receiver.received).toHaveLength(2);
+      for (const endpoint of endpoints) {
+        const log = await request(gateway.url)
+          .get(`/v1/webhook-endpoints/${endpoint.id}/deliveries`)
+          .set(admin);
+        expect(log.body.data[0]).toMatchObject({ status: 'pending', lastOutcome: 'refused_url' });
+        expect(log.body.data[0].lastStatusCode ?? null).toBeNull();
+      }
+    } finally {
+      await gateway.close();
+      await receiver.close();
+      await database.close();
+    }
+  });
+
   it('gives a delivery up after WEBHOOK_RETRY_FOR_HOURS, and the customer’s next event goes on', async () => {
     const gateway = await startGateway({ ...FAST_WEBHOOKS, WEBHOOK_RETRY_FOR_HOURS: '0.0002' });
     const receiver = await startReceiver(() => 500);
