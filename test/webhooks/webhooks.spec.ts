@@ -214,6 +214,8 @@ describe('webhook delivery', () => {
         }),
       ]);
       expect(JSON.stringify(log.body)).not.toContain('John');
+      const failing = await api().get('/metrics').set(admin).expect(200);
+      expect(failing.text).toContain('csg_webhook_deliveries{status="pending",outcome="http_error"} 1');
 
       receiver.answer = () => 200;
       const enabled = await api()
