@@ -148,6 +148,11 @@ describe('webhook delivery', () => {
         ).toBe(true);
         expect(received.event.id).toBe(received.eventId);
       }
+      // …and the check is not vacuous: another secret or a changed byte fails it.
+      const [sample] = receiver.received;
+      const header = sample!.headers['webhook-signature'] as string;
+      expect(signatureIsValid('whsec_someone_else', header, sample!.body)).toBe(false);
+      expect(signatureIsValid(endpoint.secret, header, sample!.body.replace('}', ' }'))).toBe(false);
       const kept = firstArrivals(receiver.received);
       expect(kept.map((r) => r.eventId).sort()).toEqual(events.map((e) => e.id).sort());
       for (const customer of [alice, bob, carol]) {
