@@ -294,7 +294,11 @@ describe('webhook delivery', () => {
         .set(admin)
         .send(johnSmith({ externalReference: 'wh-allowed', providers: [] }))
         .expect(201);
-      await waitFor('both deliveries made', () => receiver.received.length === 2);
+      // Recorded as delivered, not only received: an answer lost to the close would be sent again.
+      await waitFor('both deliveries recorded', async () => {
+        const delivered = await database.prisma.webhookDelivery.count({ where: { status: 'delivered' } });
+        return delivered === 2;
+      });
       await gateway.close();
 
       gateway = await startGateway(production, [], { database });
