@@ -6,7 +6,14 @@ import { resolve } from 'node:path';
 import { createGatewayClient, GatewayError } from '@customer-sync/client';
 
 import { quickstart } from '../../libs/client/examples/quickstart';
-import { KEYS, type RunningGateway, startGateway } from '../support/gateway';
+import { tour } from '../../libs/client/examples/tour';
+import {
+  type GatewayWithSandboxes,
+  KEYS,
+  type RunningGateway,
+  startGateway,
+  startGatewayWithSandboxes,
+} from '../support/gateway';
 
 /**
  * What the loopback proxy in front of the gateway does with the next request: pass it on, answer
@@ -236,5 +243,31 @@ describe('the typed client (@customer-sync/client) against a real gateway', () =
     expect(ids.length).toBeGreaterThanOrEqual(1);
     const newest = await client().customers.get(ids[0]!);
     expect(newest).toMatchObject({ email: 'jsmith@example.com', phone: '952-222-2222' });
+  });
+});
+
+describe("the client README's tour, against a gateway with both provider sandboxes", () => {
+  let gateway: GatewayWithSandboxes;
+
+  beforeAll(async () => {
+    gateway = await startGatewayWithSandboxes();
+  });
+  afterAll(() => gateway.close());
+
+  it('runs as printed: creates in every default provider, updates, pages, reads drift, throws one error class', async () => {
+    const example = readFileSync(resolve(__dirname, '../../libs/client/examples/tour.ts'), 'utf8');
+    const readme = readFileSync(resolve(__dirname, '../../libs/client/README.md'), 'utf8');
+    expect(readme).toContain(`\`\`\`ts\n${example}\`\`\``);
+
+    const { john, failed, drift, missing } = await tour(gateway.url, KEYS.admin);
+    expect(john.providers.map((link) => link.provider).sort()).toEqual(['digital-river', 'two-checkout']);
+    expect(failed).toEqual([]);
+    expect(drift?.data.map((link) => [link.provider, link.state]).sort()).toEqual([
+      ['digital-river', 'in_sync'],
+      ['two-checkout', 'in_sync'],
+    ]);
+    expect(missing).toMatch(/^customer_not_found \(.+\)$/);
+    const client = createGatewayClient({ baseUrl: gateway.url, apiKey: KEYS.admin });
+    expect(await client.customers.get(john.id)).toMatchObject({ phone: '952-222-2222', version: 2 });
   });
 });

@@ -152,7 +152,7 @@ describe('/metrics', () => {
     expect(after.some((s) => s.name === 'csg_migration_items' && s.labels['run'] === run)).toBe(false);
   });
 
-  it('is open in development; METRICS_TOKEN or an admin key guard it otherwise', async () => {
+  it('is open in development; METRICS_TOKEN or an admin key guard it otherwise, the probes never', async () => {
     const token = 'metrics_token_0123456789abcdef';
     const guards: Record<string, string>[] = [{ METRICS_TOKEN: token }, { NODE_ENV: 'production' }];
     for (const env of guards) {
@@ -167,6 +167,10 @@ describe('/metrics', () => {
         const withToken = await request(guarded.url).get('/metrics').set(bearer(token));
         expect(withToken.status).toBe(env['METRICS_TOKEN'] === undefined ? 401 : 200);
         expect((await request(guarded.url).get('/metrics').set(bearer(KEYS.admin))).status).toBe(200);
+        // The probes stay open, as Kubernetes calls them without credentials.
+        for (const probe of ['/health/live', '/health/ready']) {
+          expect((await request(guarded.url).get(probe)).status).toBe(200);
+        }
       } finally {
         await guarded.close();
       }

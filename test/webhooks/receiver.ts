@@ -1,6 +1,8 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { type AddressInfo } from 'node:net';
+import { resolve } from 'node:path';
+import { runInNewContext } from 'node:vm';
 
 /** One request as the receiver got it. */
 export interface Received {
@@ -50,15 +52,22 @@ export async function startReceiver(answer: Answer = () => 200): Promise<Receive
   return receiver;
 }
 
-/** What a receiver does with `Webhook-Signature`, as the README shows it. */
+/**
+ * The README's own `verify` (the js block under "Verifying a delivery"), run as printed: every
+ * delivery the tests check is checked with the code receivers are told to copy.
+ */
+const readmeVerify = (() => {
+  const readme = readFileSync(resolve(__dirname, '../../README.md'), 'utf8');
+  const code = /Verifying a delivery[^\n]*\n\n```js\n([\s\S]*?)```/.exec(readme)?.[1];
+  if (code === undefined) throw new Error('README.md: no js block under "Verifying a delivery"');
+  const context: { verify?: (secret: string, header: string, rawBody: string) => boolean } = {};
+  runInNewContext(code, Object.assign(context, { require, Buffer }));
+  if (typeof context.verify !== 'function') throw new Error('README.md: the block defines no verify()');
+  return context.verify;
+})();
+
 export function signatureIsValid(secret: string, header: string | undefined, body: string): boolean {
-  const parts = Object.fromEntries(
-    (header ?? '').split(',').map((part) => part.split('=', 2) as [string, string]),
-  );
-  if (parts['t'] === undefined || parts['v1'] === undefined) return false;
-  const expected = createHmac('sha256', secret).update(`${parts['t']}.${body}`).digest();
-  const given = Buffer.from(parts['v1'], 'hex');
-  return given.length === expected.length && timingSafeEqual(given, expected);
+  return readmeVerify(secret, header ?? '', body);
 }
 
 /** Polls `check` until it holds; fails with `what` after `timeoutMs`. */

@@ -148,6 +148,11 @@ describe('webhook delivery', () => {
         ).toBe(true);
         expect(received.event.id).toBe(received.eventId);
       }
+      // …and the check is not vacuous: another secret or a changed byte fails it.
+      const [sample] = receiver.received;
+      const header = sample!.headers['webhook-signature'] as string;
+      expect(signatureIsValid('whsec_someone_else', header, sample!.body)).toBe(false);
+      expect(signatureIsValid(endpoint.secret, header, sample!.body.replace('}', ' }'))).toBe(false);
       const kept = firstArrivals(receiver.received);
       expect(kept.map((r) => r.eventId).sort()).toEqual(events.map((e) => e.id).sort());
       for (const customer of [alice, bob, carol]) {
@@ -214,6 +219,8 @@ describe('webhook delivery', () => {
         }),
       ]);
       expect(JSON.stringify(log.body)).not.toContain('John');
+      const failing = await api().get('/metrics').set(admin).expect(200);
+      expect(failing.text).toContain('csg_webhook_deliveries{status="pending",outcome="http_error"} 1');
 
       receiver.answer = () => 200;
       const enabled = await api()
@@ -268,6 +275,57 @@ describe('webhook delivery', () => {
       const metrics = await api().get('/metrics').set(admin).expect(200);
       expect(metrics.text).toContain('csg_webhook_deliveries{status="delivered",outcome="delivered"} 3');
     });
+  });
+
+  it('checks the address again at each delivery in production, so an endpoint saved while allowed gets nothing once not', async () => {
+    const database = await createTestDatabase();
+    const receiver = await startReceiver(() => 200);
+    const production = { ...FAST_WEBHOOKS, NODE_ENV: 'production' };
+    // A literal address (checked before connecting) and a name (checked by the agent's lookup).
+    const urls = [receiver.url, receiver.url.replace('127.0.0.1', 'localhost')];
+    let gateway = await startGateway({ ...production, WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true' }, [], {
+      database,
+    });
+    try {
+      const endpoints = [];
+      for (const url of urls) endpoints.push(await subscribe(gateway, url, ['customer.created']));
+      await request(gateway.url)
+        .post('/v1/customers')
+        .set(admin)
+        .send(johnSmith({ externalReference: 'wh-allowed', providers: [] }))
+        .expect(201);
+      // Recorded as delivered, not only received: an answer lost to the close would be sent again.
+      await waitFor('both deliveries recorded', async () => {
+        const delivered = await database.prisma.webhookDelivery.count({ where: { status: 'delivered' } });
+        return delivered === 2;
+      });
+      await gateway.close();
+
+      gateway = await startGateway(production, [], { database });
+      await request(gateway.url)
+        .post('/v1/customers')
+        .set(admin)
+        .send(johnSmith({ externalReference: 'wh-refused', providers: [] }))
+        .expect(201);
+      await waitFor('both deliveries refused', async () => {
+        const refused = await database.prisma.webhookDelivery.count({
+          where: { lastOutcome: 'refused_url' },
+        });
+        return refused === 2;
+      });
+      expect(receiver.received).toHaveLength(2);
+      for (const endpoint of endpoints) {
+        const log = await request(gateway.url)
+          .get(`/v1/webhook-endpoints/${endpoint.id}/deliveries`)
+          .set(admin);
+        expect(log.body.data[0]).toMatchObject({ status: 'pending', lastOutcome: 'refused_url' });
+        expect(log.body.data[0].lastStatusCode ?? null).toBeNull();
+      }
+    } finally {
+      await gateway.close();
+      await receiver.close();
+      await database.close();
+    }
   });
 
   it('gives a delivery up after WEBHOOK_RETRY_FOR_HOURS, and the customer’s next event goes on', async () => {

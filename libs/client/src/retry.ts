@@ -41,12 +41,23 @@ function retryAfterMs(response: Response): number | undefined {
 }
 
 /**
+ * The wait after failed attempt `attempt` (1 for the first): capped exponential backoff with full
+ * jitter (https://aws.amazon.com/blogs/architecture/exponential-backoff-and-jitter/), anywhere from
+ * 0 up to `baseDelayMs` doubled per attempt, never above `maxDelayMs`.
+ */
+export function backoffMs(
+  attempt: number,
+  options: { baseDelayMs: number; maxDelayMs: number },
+  random = Math.random(),
+): number {
+  return random * Math.min(options.maxDelayMs, options.baseDelayMs * 2 ** (attempt - 1));
+}
+
+/**
  * A `fetch` for openapi-fetch that makes every write safe to retry and retries what may pass.
  * A write without an Idempotency-Key gets a fresh one here, once per logical request, and every
  * retry of it sends the same key: the gateway then replays the first outcome instead of acting
- * twice. Waits are capped exponential backoff with full jitter
- * (https://aws.amazon.com/blogs/architecture/exponential-backoff-and-jitter/), or the server's
- * `Retry-After` where it gives one.
+ * twice. Waits are `backoffMs`, or the server's `Retry-After` where it gives one.
  */
 export function retryingFetch(
   options: RetryOptions = {},
@@ -56,7 +67,7 @@ export function retryingFetch(
   const baseDelayMs = options.baseDelayMs ?? 200;
   const maxDelayMs = options.maxDelayMs ?? 10_000;
   const maxRetryAfterMs = options.maxRetryAfterMs ?? 30_000;
-  const backoff = (attempt: number) => Math.random() * Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1));
+  const backoff = (attempt: number) => backoffMs(attempt, { baseDelayMs, maxDelayMs });
 
   return async (original: Request) => {
     const request = original.clone();

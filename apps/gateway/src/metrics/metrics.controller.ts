@@ -82,7 +82,7 @@ export class MetricsController {
   @ApiOperation({
     summary: 'Prometheus metrics (text exposition format)',
     description:
-      'HTTP requests and provider calls (counts and latency histograms), the sync outbox backlog, running migrations and process metrics. Open outside production unless METRICS_TOKEN is set; otherwise send METRICS_TOKEN or an `admin` key as a bearer token.',
+      'HTTP requests and provider calls (counts and latency histograms), the sync outbox backlog, webhook deliveries, running migrations and process metrics. Open outside production unless METRICS_TOKEN is set; otherwise send METRICS_TOKEN or an `admin` key as a bearer token.',
   })
   @ApiProduces('text/plain')
   @ApiOkResponse({

@@ -37,6 +37,28 @@ export function signatureHeader(secret: string, body: string, timestamp: number)
   return `t=${timestamp},v1=${digest}`;
 }
 
+/**
+ * When a failed delivery is tried next: exponential backoff (WEBHOOK_RETRY_BASE_MS doubled per
+ * attempt, capped at WEBHOOK_RETRY_MAX_MS) with equal jitter, the wait drawn from the upper half of
+ * that ceiling (https://aws.amazon.com/builders-library/timeouts-retries-and-backoff-with-jitter/);
+ * undefined once that falls past WEBHOOK_RETRY_FOR_HOURS after the event, when the delivery is
+ * given up. `attempts` counts the attempt just made.
+ */
+export function webhookRetryAt(
+  delivery: Pick<ClaimedDelivery, 'attempts' | 'createdAt'>,
+  config: Pick<GatewayConfig, 'WEBHOOK_RETRY_BASE_MS' | 'WEBHOOK_RETRY_MAX_MS' | 'WEBHOOK_RETRY_FOR_HOURS'>,
+  now = Date.now(),
+  random = Math.random(),
+): Date | undefined {
+  const ceiling = Math.min(
+    config.WEBHOOK_RETRY_MAX_MS,
+    config.WEBHOOK_RETRY_BASE_MS * 2 ** Math.min(delivery.attempts - 1, 30),
+  );
+  const next = now + ceiling / 2 + random * (ceiling / 2);
+  const windowEnds = delivery.createdAt.getTime() + config.WEBHOOK_RETRY_FOR_HOURS * 3_600_000;
+  return next > windowEnds ? undefined : new Date(next);
+}
+
 export function webhookUrlPolicy(config: GatewayConfig): WebhookUrlPolicy {
   return {
     allowPrivateNetworks: config.NODE_ENV !== 'production' || config.WEBHOOK_ALLOW_PRIVATE_NETWORKS,
@@ -168,7 +190,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
       await this.store.release([delivery.id], this.workerId);
       return;
     }
-    const retryAt = this.retryAt(delivery);
+    const retryAt = webhookRetryAt(delivery, this.config);
     await this.store.settle(delivery, this.workerId, result, {
       retryAt,
       disableAfter: this.config.WEBHOOK_DISABLE_AFTER_FAILURES,
@@ -224,19 +246,5 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
         return { outcome: 'timeout', durationMs: elapsed() };
       return { outcome: 'network_error', durationMs: elapsed() };
     }
-  }
-
-  /**
-   * Exponential backoff with full jitter (https://aws.amazon.com/builders-library/timeouts-retries-and-backoff-with-jitter/),
-   * or undefined once the next try would fall past the retry window: the delivery is given up.
-   */
-  private retryAt(delivery: ClaimedDelivery): Date | undefined {
-    const ceiling = Math.min(
-      this.config.WEBHOOK_RETRY_MAX_MS,
-      this.config.WEBHOOK_RETRY_BASE_MS * 2 ** Math.min(delivery.attempts - 1, 30),
-    );
-    const next = Date.now() + ceiling / 2 + Math.random() * (ceiling / 2);
-    const windowEnds = delivery.createdAt.getTime() + this.config.WEBHOOK_RETRY_FOR_HOURS * 3_600_000;
-    return next > windowEnds ? undefined : new Date(next);
   }
 }

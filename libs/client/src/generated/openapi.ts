@@ -60,7 +60,7 @@ export interface paths {
         };
         /**
          * Prometheus metrics (text exposition format)
-         * @description HTTP requests and provider calls (counts and latency histograms), the sync outbox backlog, running migrations and process metrics. Open outside production unless METRICS_TOKEN is set; otherwise send METRICS_TOKEN or an `admin` key as a bearer token.
+         * @description HTTP requests and provider calls (counts and latency histograms), the sync outbox backlog, webhook deliveries, running migrations and process metrics. Open outside production unless METRICS_TOKEN is set; otherwise send METRICS_TOKEN or an `admin` key as a bearer token.
          */
         get: operations["MetricsController_metrics"];
         put?: never;
