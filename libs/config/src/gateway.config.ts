@@ -150,6 +150,11 @@ const envSchema = z.object({
    * (drift, sync, reconcile, import, reconciliations), on top of its read or write limit.
    */
   RATE_LIMIT_PROVIDER_PER_SECOND: z.coerce.number().int().min(1).max(1_000_000).default(5),
+  /**
+   * The same calls a second for all API keys together, so that many keys flooding drift cannot
+   * add up to what one is refused; below the Digital River test account's 25 requests a second.
+   */
+  RATE_LIMIT_PROVIDER_TOTAL_PER_SECOND: z.coerce.number().int().min(1).max(1_000_000).default(10),
   /** Redis for the rate-limit counters, shared by every instance (else PostgreSQL, else memory). */
   REDIS_URL: z
     .string()

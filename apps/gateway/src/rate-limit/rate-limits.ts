@@ -19,9 +19,11 @@ import { HttpError } from '../errors/http-error';
  * counts against `read` (GET) or `write`; a request that makes provider calls on the caller's
  * behalf (drift, sync, reconcile, import) also draws from the much smaller `provider` budget,
  * which is what keeps a loop of drift reads from starving everyone's live writes of provider
- * capacity, database connections and CPU.
+ * capacity, database connections and CPU. `provider-total` is the same budget for all keys
+ * together: without it, every additional key flooding drift would add its own share, until the
+ * flood took the provider accounts' rate limits from the writes again.
  */
-export const RATE_LIMIT_SCOPES = ['read', 'write', 'provider'] as const;
+export const RATE_LIMIT_SCOPES = ['read', 'write', 'provider', 'provider-total'] as const;
 export type RateLimitScope = (typeof RATE_LIMIT_SCOPES)[number];
 
 export const SPENDS_PROVIDER_CALLS = 'gateway:spends-provider-calls';
@@ -40,8 +42,13 @@ function perSecond(config: GatewayConfig, scope: RateLimitScope): number {
       return config.RATE_LIMIT_WRITE_PER_SECOND;
     case 'provider':
       return config.RATE_LIMIT_PROVIDER_PER_SECOND;
+    case 'provider-total':
+      return config.RATE_LIMIT_PROVIDER_TOTAL_PER_SECOND;
   }
 }
+
+/** The one counter `provider-total` keeps, whichever key is calling. */
+export const ALL_KEYS = 'all';
 
 interface Store {
   limiter(scope: RateLimitScope, points: number): RateLimiterAbstract;
@@ -111,20 +118,32 @@ export class RateLimits implements OnApplicationShutdown {
       const points = perSecond(config, scope);
       return { limiter: this.store.limiter(scope, points), perSecond: points };
     };
-    this.limiters = { read: entry('read'), write: entry('write'), provider: entry('provider') };
+    this.limiters = {
+      read: entry('read'),
+      write: entry('write'),
+      provider: entry('provider'),
+      'provider-total': entry('provider-total'),
+    };
   }
 
-  /** Counts one request of `keyId` against `scope`; a `rate_limited` HttpError when over it. */
+  /**
+   * Counts one request of `keyId` against `scope` (`provider-total` counts every key's as one);
+   * a `rate_limited` HttpError when over it.
+   */
   async consume(scope: RateLimitScope, keyId: string): Promise<void> {
     const { limiter, perSecond: limit } = this.limiters[scope];
     try {
-      await limiter.consume(keyId);
+      await limiter.consume(scope === 'provider-total' ? ALL_KEYS : keyId);
     } catch (rejection) {
       if (!(rejection instanceof RateLimiterRes)) throw rejection;
       const retryAfterMs = Math.max(1, rejection.msBeforeNext);
+      const whose =
+        scope === 'provider-total'
+          ? `The gateway is over its limit of ${limit} requests a second, for all API keys together, to operations that call the providers`
+          : `This API key is over its ${scope} limit of ${limit} requests a second`;
       throw new HttpError(
         'rate_limited',
-        `This API key is over its ${scope} limit of ${limit} requests a second; retry after ${Math.ceil(retryAfterMs / 1000)} s.`,
+        `${whose}; retry after ${Math.ceil(retryAfterMs / 1000)} s.`,
         retryAfterMs,
       );
     }
