@@ -238,10 +238,18 @@ describe('the gateway process', () => {
       DATABASE_URL: 'mysql://nope',
       API_KEYS: '[{"id":"x","scopes":["customers:fly"],"key":"short"}]',
       LOG_LEVEL: 'loud',
+      RATE_LIMITS_BY_SCOPE: '{"admin":{"writes":5}}',
     });
     expect(code).toBe(1);
     expect(output).toContain('Invalid configuration');
-    for (const name of ['PORT', 'DATABASE_URL', 'API_KEYS (0.scopes.0)', 'API_KEYS (0.key)', 'LOG_LEVEL']) {
+    for (const name of [
+      'PORT',
+      'DATABASE_URL',
+      'API_KEYS (0.scopes.0)',
+      'API_KEYS (0.key)',
+      'LOG_LEVEL',
+      'RATE_LIMITS_BY_SCOPE (admin)',
+    ]) {
       expect(output).toContain(name);
     }
     expect(output).not.toMatch(/\n\s+at /);

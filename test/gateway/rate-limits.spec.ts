@@ -142,9 +142,30 @@ describe('per-key limits, answered as 429 problem+json', () => {
   let gateway: RunningGateway;
 
   beforeAll(async () => {
-    gateway = await startGateway({ RATE_LIMIT_READ_PER_SECOND: '3', RATE_LIMIT_WRITE_PER_SECOND: '2' });
+    gateway = await startGateway({
+      RATE_LIMIT_READ_PER_SECOND: '3',
+      RATE_LIMIT_WRITE_PER_SECOND: '2',
+      // The eraser holds customers:read too: the most generous of its scopes' limits is its own.
+      RATE_LIMITS_BY_SCOPE: JSON.stringify({
+        admin: { read: 1000 },
+        'customers:erase': { read: 1000 },
+        'customers:read': { read: 2 },
+      }),
+    });
   });
   afterAll(() => gateway.close());
+
+  it('sets limits apart per API-key scope', async () => {
+    const burst = (key: string) =>
+      Promise.all(Array.from({ length: 20 }, () => request(gateway.url).get('/v1/events').set(bearer(key))));
+    for (const key of [KEYS.admin, KEYS.eraser]) {
+      expect((await burst(key)).map((res) => res.status)).toEqual(Array.from({ length: 20 }, () => 200));
+    }
+    const limited = (await burst(KEYS.reader)).filter((res) => res.status === 429);
+    // However the 20 fall across one-second windows, at most 2 in each pass.
+    expect(limited.length).toBeGreaterThanOrEqual(16);
+    expect(limited[0]!.body.detail).toContain('read limit of 2 requests a second');
+  });
 
   it('a key over its read limit gets 429 with Retry-After; another key is not affected', async () => {
     const answers = await Promise.all(

@@ -11,6 +11,7 @@ import {
   RateLimiterRes,
 } from 'rate-limiter-flexible';
 
+import { type ApiKeyScope } from '../auth/api-keys';
 import { GATEWAY_CONFIG } from '../config/config.module';
 import { HttpError } from '../errors/http-error';
 
@@ -21,7 +22,9 @@ import { HttpError } from '../errors/http-error';
  * which is what keeps a loop of drift reads from starving everyone's live writes of provider
  * capacity, database connections and CPU. `provider-total` is the same budget for all keys
  * together: without it, every additional key flooding drift would add its own share, until the
- * flood took the provider accounts' rate limits from the writes again.
+ * flood took the provider accounts' rate limits from the writes again. RATE_LIMITS_BY_SCOPE sets
+ * the per-key limits apart for the keys holding an API-key scope (an admin key's bulk writes, a
+ * read-only key's smaller share).
  */
 export const RATE_LIMIT_SCOPES = ['read', 'write', 'provider', 'provider-total'] as const;
 export type RateLimitScope = (typeof RATE_LIMIT_SCOPES)[number];
@@ -110,28 +113,36 @@ function openStore(config: GatewayConfig): Store {
 @Injectable()
 export class RateLimits implements OnApplicationShutdown {
   private readonly store: Store;
-  private readonly limiters: Record<RateLimitScope, { limiter: RateLimiterAbstract; perSecond: number }>;
+  /** One limiter per scope and limit: keys whose API-key scopes set another limit get their own. */
+  private readonly limiters = new Map<string, RateLimiterAbstract>();
 
-  constructor(@Inject(GATEWAY_CONFIG) config: GatewayConfig) {
+  constructor(@Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig) {
     this.store = openStore(config);
-    const entry = (scope: RateLimitScope) => {
-      const points = perSecond(config, scope);
-      return { limiter: this.store.limiter(scope, points), perSecond: points };
-    };
-    this.limiters = {
-      read: entry('read'),
-      write: entry('write'),
-      provider: entry('provider'),
-      'provider-total': entry('provider-total'),
-    };
   }
 
   /**
-   * Counts one request of `keyId` against `scope` (`provider-total` counts every key's as one);
-   * a `rate_limited` HttpError when over it.
+   * What `scope` allows a key holding `keyScopes` a second: the most generous limit
+   * RATE_LIMITS_BY_SCOPE sets for any of them, else the default.
    */
-  async consume(scope: RateLimitScope, keyId: string): Promise<void> {
-    const { limiter, perSecond: limit } = this.limiters[scope];
+  limitOf(scope: RateLimitScope, keyScopes: readonly ApiKeyScope[]): number {
+    const set =
+      scope === 'provider-total'
+        ? []
+        : keyScopes.flatMap((keyScope) => this.config.RATE_LIMITS_BY_SCOPE?.[keyScope]?.[scope] ?? []);
+    return set.length > 0 ? Math.max(...set) : perSecond(this.config, scope);
+  }
+
+  /**
+   * Counts one request of `keyId` (whose API key holds `keyScopes`) against `scope`
+   * (`provider-total` counts every key's as one); a `rate_limited` HttpError when over it.
+   */
+  async consume(scope: RateLimitScope, keyId: string, keyScopes: readonly ApiKeyScope[] = []): Promise<void> {
+    const limit = this.limitOf(scope, keyScopes);
+    let limiter = this.limiters.get(`${scope}:${limit}`);
+    if (limiter === undefined) {
+      limiter = this.store.limiter(scope, limit);
+      this.limiters.set(`${scope}:${limit}`, limiter);
+    }
     try {
       await limiter.consume(scope === 'provider-total' ? ALL_KEYS : keyId);
     } catch (rejection) {
