@@ -124,7 +124,7 @@ export class RateLimits implements OnApplicationShutdown {
    * What `scope` allows a key holding `keyScopes` a second: the most generous limit
    * RATE_LIMITS_BY_SCOPE sets for any of them, else the default.
    */
-  limitOf(scope: RateLimitScope, keyScopes: readonly ApiKeyScope[]): number {
+  private limitOf(scope: RateLimitScope, keyScopes: readonly ApiKeyScope[]): number {
     const set =
       scope === 'provider-total'
         ? []
