@@ -102,6 +102,14 @@ describe('API keys and scopes', () => {
       .set(bearer(KEYS.eraser));
     expect(forgotten.status).toBe(200);
     expect(forgotten.body.customer.forgottenAt).toEqual(expect.any(String));
+    // Who erased it is on the record: the event names the key and the request.
+    const events = await request(gateway.url)
+      .get('/v1/events')
+      .query({ customerId: created.body.id as string, type: 'customer.forgotten' })
+      .set(bearer(KEYS.reader));
+    expect(events.body.data).toEqual([
+      expect.objectContaining({ actor: 'eraser', requestId: forgotten.headers['x-request-id'] }),
+    ]);
     expect((await forget(KEYS.admin)).status).toBe(200);
   });
 

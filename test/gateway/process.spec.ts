@@ -148,6 +148,32 @@ describe('the gateway process', () => {
       .post('/v1/customers')
       .set('Authorization', 'Bearer wrong-key-wrong-key-wrong-key')
       .send({});
+    // Requests refused while their bodies or URLs are read, before any route runs: each still gets
+    // its request line, naming the key that sent it (hostile input is what an engineer looks for).
+    const refusedEarly = [
+      request(started.url)
+        .post('/v1/customers')
+        .set('X-API-Key', started.apiKey)
+        .set('Content-Type', 'application/json')
+        .send('{"givenName":"unterminated'),
+      request(started.url).get('/v1/events?type=%00').set('X-API-Key', started.apiKey),
+      request(started.url)
+        .post('/v1/customers')
+        .set('X-API-Key', started.apiKey)
+        .set('Content-Type', 'application/json')
+        .send('{"__proto__":{"admin":true}}'),
+      request(started.url)
+        .post('/v1/customers')
+        .set('X-API-Key', started.apiKey)
+        .set('Content-Type', 'text/plain')
+        .send('x'),
+    ];
+    const refusedIds: string[] = [];
+    for (const pending of refusedEarly) {
+      const res = await pending;
+      expect([400, 415]).toContain(res.status);
+      refusedIds.push(res.headers['x-request-id'] as string);
+    }
     await stop(started);
 
     const logLines = started
@@ -167,6 +193,11 @@ describe('the gateway process', () => {
     expect(byPath('/v1/customers', 201).map((l) => l['keyId'])).toEqual(['development']);
     expect(byPath('/v1/customers', 200).map((l) => l['keyId'])).toEqual(['development']);
     expect(byPath('/v1/customers', 401).map((l) => l['keyId'])).toEqual([undefined]);
+    for (const id of refusedIds) {
+      expect(requestLines.filter((l) => l['requestId'] === id)).toEqual([
+        expect.objectContaining({ keyId: 'development', res: { statusCode: expect.any(Number) } }),
+      ]);
+    }
     const failures = lines.filter((l) => l['msg'] === 'provider call failed');
     expect(failures.length).toBeGreaterThanOrEqual(1);
     for (const failure of failures) {
@@ -207,10 +238,18 @@ describe('the gateway process', () => {
       DATABASE_URL: 'mysql://nope',
       API_KEYS: '[{"id":"x","scopes":["customers:fly"],"key":"short"}]',
       LOG_LEVEL: 'loud',
+      RATE_LIMITS_BY_SCOPE: '{"admin":{"writes":5}}',
     });
     expect(code).toBe(1);
     expect(output).toContain('Invalid configuration');
-    for (const name of ['PORT', 'DATABASE_URL', 'API_KEYS (0.scopes.0)', 'API_KEYS (0.key)', 'LOG_LEVEL']) {
+    for (const name of [
+      'PORT',
+      'DATABASE_URL',
+      'API_KEYS (0.scopes.0)',
+      'API_KEYS (0.key)',
+      'LOG_LEVEL',
+      'RATE_LIMITS_BY_SCOPE (admin)',
+    ]) {
       expect(output).toContain(name);
     }
     expect(output).not.toMatch(/\n\s+at /);

@@ -90,13 +90,82 @@ describe('fair use: a read-only key flooding drift cannot starve live writes', (
   });
 });
 
+describe('fair use: many keys flooding drift share one provider budget', () => {
+  let gateway: GatewayWithSandboxes;
+
+  // Each key's own provider budget is out of reach (the bulk-load default): what refuses the flood
+  // is the budget all keys share.
+  beforeAll(async () => {
+    gateway = await startGatewayWithSandboxes({ RATE_LIMIT_PROVIDER_TOTAL_PER_SECOND: '3' });
+  });
+  afterAll(() => gateway.close());
+
+  it('a flood spread over keys is held to the shared budget, and writes still go through', async () => {
+    const target = await request(gateway.url)
+      .post('/v1/customers')
+      .set(bearer(KEYS.writer))
+      .send(johnSmith({ externalReference: 'shared-drift', email: 'shared-drift@example.test' }));
+    expect(target.status).toBe(201);
+
+    const flooders = [KEYS.reader, KEYS.eraser, KEYS.writer, KEYS.admin];
+    const [answers, create] = await Promise.all([
+      Promise.all(
+        flooders.flatMap((key) =>
+          Array.from({ length: 5 }, () =>
+            request(gateway.url).get(`/v1/customers/${target.body.id}/drift`).set(bearer(key)),
+          ),
+        ),
+      ),
+      request(gateway.url)
+        .post('/v1/customers')
+        .set(bearer(KEYS.otherWriter))
+        .send(johnSmith({ externalReference: 'shared-drift-write', email: 'shared-write@example.test' })),
+    ]);
+    expect(answers.every((res) => res.status === 200 || res.status === 429)).toBe(true);
+    const limited = answers.filter((res) => res.status === 429);
+    // However the 20 fall across one-second windows, at most 3 in each pass, whichever key sent them.
+    expect(limited.length).toBeGreaterThanOrEqual(14);
+    for (const res of limited) {
+      expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(res.body).toMatchObject({ status: 429, code: 'rate_limited' });
+      expect(res.body.detail).toContain('for all API keys together');
+      expect(Number(res.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    }
+    // The write spends no provider budget: it is created and delivered to both providers.
+    expect(create.status).toBe(201);
+    expect(linkOf(create.body, 'digital-river').status).toBe('synced');
+    expect(linkOf(create.body, 'two-checkout').status).toBe('synced');
+  });
+});
+
 describe('per-key limits, answered as 429 problem+json', () => {
   let gateway: RunningGateway;
 
   beforeAll(async () => {
-    gateway = await startGateway({ RATE_LIMIT_READ_PER_SECOND: '3', RATE_LIMIT_WRITE_PER_SECOND: '2' });
+    gateway = await startGateway({
+      RATE_LIMIT_READ_PER_SECOND: '3',
+      RATE_LIMIT_WRITE_PER_SECOND: '2',
+      // The eraser holds customers:read too: the most generous of its scopes' limits is its own.
+      RATE_LIMITS_BY_SCOPE: JSON.stringify({
+        admin: { read: 1000 },
+        'customers:erase': { read: 1000 },
+        'customers:read': { read: 2 },
+      }),
+    });
   });
   afterAll(() => gateway.close());
+
+  it('sets limits apart per API-key scope', async () => {
+    const burst = (key: string) =>
+      Promise.all(Array.from({ length: 20 }, () => request(gateway.url).get('/v1/events').set(bearer(key))));
+    for (const key of [KEYS.admin, KEYS.eraser]) {
+      expect((await burst(key)).map((res) => res.status)).toEqual(Array.from({ length: 20 }, () => 200));
+    }
+    const limited = (await burst(KEYS.reader)).filter((res) => res.status === 429);
+    // However the 20 fall across one-second windows, at most 2 in each pass.
+    expect(limited.length).toBeGreaterThanOrEqual(16);
+    expect(limited[0]!.body.detail).toContain('read limit of 2 requests a second');
+  });
 
   it('a key over its read limit gets 429 with Retry-After; another key is not affected', async () => {
     const answers = await Promise.all(

@@ -8,8 +8,6 @@ import { Logger } from 'nestjs-pino';
 
 import { setUpDocs } from './docs/openapi';
 import { type GatewayOptions, GatewayModule } from './gateway.module';
-import { JSON_BODY_TYPES } from './http/content-type.middleware';
-import { refuseHostileInput, verifyBodyEncoding } from './http/hostile-input';
 import { applyServerLimits } from './http/server-limits';
 import { HttpMetrics } from './metrics/http-metrics';
 
@@ -27,17 +25,10 @@ export async function createGatewayApp(options: GatewayOptions): Promise<INestAp
     req.id = requestIdFor(req, res);
     next();
   });
-  // Before the body parser, so a body it refuses (413, 415) is counted and timed too.
+  // Before anything else, so a request refused at any step (a body refused with 413 or 415, a
+  // route refused by a guard) is counted and timed too. The body is read and checked for hostile
+  // input by Nest middleware once the caller is identified (GatewayModule.configure).
   app.use(app.get(HttpMetrics).middleware);
-  // Nest's option type leaves out body-parser's `verify`, which it passes through all the same.
-  const jsonParserOptions = {
-    limit: options.config.BODY_LIMIT,
-    type: JSON_BODY_TYPES,
-    verify: verifyBodyEncoding,
-  };
-  app.useBodyParser('json', jsonParserOptions);
-  // Before anything else reads the request: nothing past this point sees input we cannot store.
-  app.use(refuseHostileInput);
   // process.exit (not a re-raised signal) lets the logger flush its last lines.
   app.enableShutdownHooks(undefined, { useProcessExit: true });
   setUpDocs(app);

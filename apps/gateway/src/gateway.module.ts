@@ -44,7 +44,8 @@ import { MigrationsController } from './migrations/migrations.controller';
 import { ProvidersController } from './providers/providers.controller';
 import { ReconciliationsController } from './reconciliations/reconciliations.controller';
 import { ContentTypeMiddleware } from './http/content-type.middleware';
-import { PathParameterPipe } from './http/hostile-input';
+import { PathParameterPipe, refuseHostileInput } from './http/hostile-input';
+import { JsonBodyMiddleware } from './http/json-body.middleware';
 import { StrictQueryIntegersPipe, validationFailed } from './http/validators';
 import { IdempotencyMiddleware } from './idempotency/idempotency.middleware';
 import { IdempotencyPurge } from './idempotency/idempotency.purge';
@@ -186,7 +187,18 @@ export class GatewayModule implements NestModule {
   }
 
   configure(consumer: MiddlewareConsumer): void {
-    // Order matters: refuse bodies we cannot read, identify the caller, then claim its Idempotency-Key.
-    consumer.apply(ContentTypeMiddleware, ApiKeyMiddleware, IdempotencyMiddleware).forRoutes('{*path}');
+    // Order matters. After the request logger (LoggerModule's middleware runs first): identify the
+    // caller, so every request line from here on names its key, even of a request refused next;
+    // refuse bodies we cannot read, read the body, refuse input no field can hold before anything
+    // else sees it, then claim the request's Idempotency-Key.
+    consumer
+      .apply(
+        ApiKeyMiddleware,
+        ContentTypeMiddleware,
+        JsonBodyMiddleware,
+        refuseHostileInput,
+        IdempotencyMiddleware,
+      )
+      .forRoutes('{*path}');
   }
 }

@@ -33,7 +33,7 @@ const apiKeySchema = z
   });
 
 /** A variable holding JSON: unset or blank is absent, anything unparseable names the variable. */
-function jsonFromEnv(name: string) {
+function jsonFromEnv(name: string, shape = 'a JSON array') {
   return z
     .string()
     .optional()
@@ -42,7 +42,7 @@ function jsonFromEnv(name: string) {
       try {
         return JSON.parse(raw) as unknown;
       } catch {
-        ctx.addIssue({ code: 'custom', message: `${name} must be a JSON array` });
+        ctx.addIssue({ code: 'custom', message: `${name} must be ${shape}` });
         return z.NEVER;
       }
     });
@@ -150,6 +150,31 @@ const envSchema = z.object({
    * (drift, sync, reconcile, import, reconciliations), on top of its read or write limit.
    */
   RATE_LIMIT_PROVIDER_PER_SECOND: z.coerce.number().int().min(1).max(1_000_000).default(5),
+  /**
+   * The same calls a second for all API keys together, so that many keys flooding drift cannot
+   * add up to what one is refused; below the Digital River test account's 25 requests a second.
+   */
+  RATE_LIMIT_PROVIDER_TOTAL_PER_SECOND: z.coerce.number().int().min(1).max(1_000_000).default(10),
+  /**
+   * Limits a second for the keys holding an API-key scope, instead of the defaults above, e.g.
+   * `{"admin": {"write": 500}, "customers:read": {"read": 50, "provider": 1}}`. A key holding
+   * several scopes gets the most generous limit any of them sets.
+   */
+  RATE_LIMITS_BY_SCOPE: jsonFromEnv('RATE_LIMITS_BY_SCOPE', 'a JSON object').pipe(
+    z
+      .partialRecord(
+        z.enum(API_KEY_SCOPES),
+        z
+          .object({
+            read: z.number().int().min(1).max(1_000_000),
+            write: z.number().int().min(1).max(1_000_000),
+            provider: z.number().int().min(1).max(1_000_000),
+          })
+          .partial()
+          .strict(),
+      )
+      .optional(),
+  ),
   /** Redis for the rate-limit counters, shared by every instance (else PostgreSQL, else memory). */
   REDIS_URL: z
     .string()

@@ -17,8 +17,9 @@ export function presentedApiKey(req: Request): string | undefined {
 
 /**
  * Identifies the caller before anything else runs, so that idempotency records can be scoped to
- * the calling key, and opens the request context (request id and key id) that everything the
- * request does runs in. Rejecting is the guard's job: it knows which scope the route needs.
+ * the calling key and every log line of the request names the key, even of a request refused
+ * while its body is read; and opens the request context (request id and key id) that everything
+ * the request does runs in. Rejecting is the guard's job: it knows which scope the route needs.
  */
 @Injectable()
 export class ApiKeyMiddleware implements NestMiddleware {

@@ -163,9 +163,16 @@ function fromHttpException(error: HttpException): DomainError | HttpError {
   if (isBodyParserError(error.cause)) return fromBodyParser(error.cause);
   const status = error.getStatus();
   if (status === 400) {
-    return error.cause instanceof SyntaxError
-      ? new HttpError('malformed_json', 'The request body is not valid JSON.')
-      : new DomainError('validation_failed', 'The request could not be read.');
+    if (error.cause instanceof SyntaxError)
+      return new HttpError('malformed_json', 'The request body is not valid JSON.');
+    // The router decodes the path to match a route (the middleware's too, so before any of ours).
+    if (error.cause instanceof URIError) {
+      const message = 'The path is not valid percent-encoded UTF-8.';
+      return new DomainError('validation_failed', message, [
+        { field: 'path', code: 'invalid_encoding', message },
+      ]);
+    }
+    return new DomainError('validation_failed', 'The request could not be read.');
   }
   if (status === 404) return new HttpError('route_not_found', 'No such route.');
   if (status === 405) return new HttpError('method_not_allowed', 'This route does not accept that method.');

@@ -166,8 +166,9 @@ function headerErrors(req: IncomingMessage): FieldError[] {
 }
 
 /**
- * Express middleware run right after the body parser, before anything reads the request: the
- * body, the query string, the path and the headers, each checked as it arrived.
+ * Middleware run right after the body parser (GatewayModule.configure), before any guard, pipe or
+ * handler reads the request: the body, the query string, the path and the headers, each checked
+ * as it arrived.
  */
 export function refuseHostileInput(req: Request, _res: Response, next: NextFunction): void {
   const url = req.originalUrl;

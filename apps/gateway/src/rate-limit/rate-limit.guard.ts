@@ -19,14 +19,17 @@ export class RateLimitGuard implements CanActivate {
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const req = context.switchToHttp().getRequest<Request>();
-    const keyId = req.principal?.keyId;
-    if (keyId === undefined) return true;
+    const principal = req.principal;
+    if (principal === undefined) return true;
+    const { keyId, scopes } = principal;
     const targets = [context.getHandler(), context.getClass()];
-    // The scarcer budget first, so a refused provider call does not also spend a read.
+    // The scarcer budgets first, so a refused provider call does not also spend a read; the
+    // key's own before the shared one, so a key over its own share takes nothing from the others.
     if (this.reflector.getAllAndOverride<boolean>(SPENDS_PROVIDER_CALLS, targets)) {
-      await this.limits.consume('provider', keyId);
+      await this.limits.consume('provider', keyId, scopes);
+      await this.limits.consume('provider-total', keyId);
     }
-    await this.limits.consume(READ_METHODS.has(req.method) ? 'read' : 'write', keyId);
+    await this.limits.consume(READ_METHODS.has(req.method) ? 'read' : 'write', keyId, scopes);
     return true;
   }
 }

@@ -10,6 +10,7 @@ import {
   RateLimiterRedis,
 } from 'rate-limiter-flexible';
 
+import { type ApiKeyScope } from '../auth/api-keys';
 import { GATEWAY_CONFIG } from '../config/config.module';
 import { HttpError } from '../errors/http-error';
 import { LeasedLimiter } from './leased-limiter';
@@ -19,9 +20,13 @@ import { LeasedLimiter } from './leased-limiter';
  * counts against `read` (GET) or `write`; a request that makes provider calls on the caller's
  * behalf (drift, sync, reconcile, import) also draws from the much smaller `provider` budget,
  * which is what keeps a loop of drift reads from starving everyone's live writes of provider
- * capacity, database connections and CPU.
+ * capacity, database connections and CPU. `provider-total` is the same budget for all keys
+ * together: without it, every additional key flooding drift would add its own share, until the
+ * flood took the provider accounts' rate limits from the writes again. RATE_LIMITS_BY_SCOPE sets
+ * the per-key limits apart for the keys holding an API-key scope (an admin key's bulk writes, a
+ * read-only key's smaller share).
  */
-export const RATE_LIMIT_SCOPES = ['read', 'write', 'provider'] as const;
+export const RATE_LIMIT_SCOPES = ['read', 'write', 'provider', 'provider-total'] as const;
 export type RateLimitScope = (typeof RATE_LIMIT_SCOPES)[number];
 
 export const SPENDS_PROVIDER_CALLS = 'gateway:spends-provider-calls';
@@ -40,8 +45,13 @@ function perSecond(config: GatewayConfig, scope: RateLimitScope): number {
       return config.RATE_LIMIT_WRITE_PER_SECOND;
     case 'provider':
       return config.RATE_LIMIT_PROVIDER_PER_SECOND;
+    case 'provider-total':
+      return config.RATE_LIMIT_PROVIDER_TOTAL_PER_SECOND;
   }
 }
+
+/** The one counter `provider-total` keeps, whichever key is calling. */
+export const ALL_KEYS = 'all';
 
 interface Store {
   limiter(scope: RateLimitScope, points: number): RateLimiterAbstract;
@@ -115,27 +125,47 @@ function openStore(config: GatewayConfig): Store {
 @Injectable()
 export class RateLimits implements OnApplicationShutdown {
   private readonly store: Store;
-  private readonly limiters: Record<RateLimitScope, { limiter: LeasedLimiter; perSecond: number }>;
+  /** One limiter per scope and limit: keys whose API-key scopes set another limit get their own. */
+  private readonly limiters = new Map<string, LeasedLimiter>();
 
-  constructor(@Inject(GATEWAY_CONFIG) config: GatewayConfig) {
+  constructor(@Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig) {
     this.store = openStore(config);
-    const entry = (scope: RateLimitScope) => {
-      const points = perSecond(config, scope);
-      const leaseSize = this.store.shared ? Math.max(1, Math.floor(points / LEASES_PER_WINDOW)) : 1;
-      return { limiter: new LeasedLimiter(this.store.limiter(scope, points), leaseSize), perSecond: points };
-    };
-    this.limiters = { read: entry('read'), write: entry('write'), provider: entry('provider') };
   }
 
-  /** Counts one request of `keyId` against `scope`; a `rate_limited` HttpError when over it. */
-  async consume(scope: RateLimitScope, keyId: string): Promise<void> {
-    const { limiter, perSecond: limit } = this.limiters[scope];
-    const refusal = await limiter.consume(keyId);
+  /**
+   * What `scope` allows a key holding `keyScopes` a second: the most generous limit
+   * RATE_LIMITS_BY_SCOPE sets for any of them, else the default.
+   */
+  private limitOf(scope: RateLimitScope, keyScopes: readonly ApiKeyScope[]): number {
+    const set =
+      scope === 'provider-total'
+        ? []
+        : keyScopes.flatMap((keyScope) => this.config.RATE_LIMITS_BY_SCOPE?.[keyScope]?.[scope] ?? []);
+    return set.length > 0 ? Math.max(...set) : perSecond(this.config, scope);
+  }
+
+  /**
+   * Counts one request of `keyId` (whose API key holds `keyScopes`) against `scope`
+   * (`provider-total` counts every key's as one); a `rate_limited` HttpError when over it.
+   */
+  async consume(scope: RateLimitScope, keyId: string, keyScopes: readonly ApiKeyScope[] = []): Promise<void> {
+    const limit = this.limitOf(scope, keyScopes);
+    let limiter = this.limiters.get(`${scope}:${limit}`);
+    if (limiter === undefined) {
+      const leaseSize = this.store.shared ? Math.max(1, Math.floor(limit / LEASES_PER_WINDOW)) : 1;
+      limiter = new LeasedLimiter(this.store.limiter(scope, limit), leaseSize);
+      this.limiters.set(`${scope}:${limit}`, limiter);
+    }
+    const refusal = await limiter.consume(scope === 'provider-total' ? ALL_KEYS : keyId);
     if (refusal === undefined) return;
     const retryAfterMs = Math.max(1, refusal.msBeforeNext);
+    const whose =
+      scope === 'provider-total'
+        ? `The gateway is over its limit of ${limit} requests a second, for all API keys together, to operations that call the providers`
+        : `This API key is over its ${scope} limit of ${limit} requests a second`;
     throw new HttpError(
       'rate_limited',
-      `This API key is over its ${scope} limit of ${limit} requests a second; retry after ${Math.ceil(retryAfterMs / 1000)} s.`,
+      `${whose}; retry after ${Math.ceil(retryAfterMs / 1000)} s.`,
       retryAfterMs,
     );
   }
