@@ -67,4 +67,28 @@ describe('the provider-call log', () => {
     });
     expect(log.entries).toEqual([expect.objectContaining({ operation: 'import', customerId: undefined })]);
   });
+
+  it("hands a recorded operation's result or error to its record, and keeps the calls either way", async () => {
+    const log = new TrailInMemory();
+    const failure = new Error('provider down');
+    const recorded = await log.runAndRecord(
+      { customerId: 'cus_3', operation: 'sync' },
+      () => {
+        call('POST', 201);
+        return Promise.resolve('created');
+      },
+      (outcome) => Promise.resolve(outcome),
+    );
+    expect(recorded).toMatchObject({ result: 'created' });
+    const refused = await log.runAndRecord(
+      { customerId: 'cus_3', operation: 'sync' },
+      () => {
+        call('POST', 503);
+        return Promise.reject(failure);
+      },
+      (outcome) => Promise.resolve(outcome),
+    );
+    expect(refused).toMatchObject({ error: failure });
+    expect((await log.recent('cus_3', 10)).map((entry) => entry.httpStatus)).toEqual([503, 201]);
+  });
 });

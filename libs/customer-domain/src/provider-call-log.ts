@@ -36,4 +36,22 @@ export abstract class ProviderCallLog {
     if ('error' in audited) throw audited.error;
     return audited.result;
   }
+
+  /**
+   * Like `run`, for work whose outcome is recorded too (a delivery settling its link): hands the
+   * result, or the error, to `record`, and appends the calls at the same time rather than first,
+   * as the two writes do not depend on each other. Answers what `record` answers.
+   */
+  async runAndRecord<T, R>(
+    context: CallContext,
+    work: () => Promise<T>,
+    record: (outcome: { result: T } | { error: unknown }) => Promise<R>,
+  ): Promise<R> {
+    const audited = await withCallAudit(context, work);
+    const [recorded] = await Promise.all([
+      record(audited),
+      this.append(context.customerId, context.operation, audited.calls),
+    ]);
+    return recorded;
+  }
 }

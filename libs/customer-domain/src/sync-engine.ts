@@ -339,23 +339,22 @@ export class SyncEngine {
     this.delivering.add(link.id);
     try {
       if (customer === undefined) return undefined;
-      let outcome: SettleOutcome;
-      try {
-        outcome = await this.callLog.run({ customerId: customer.id, operation: link.intent }, () =>
-          this.perform(link, customer),
-        );
-      } catch (error) {
-        outcome = this.failure(link, error);
-      }
-      await crashPoint('after-answer');
-      await crashPoint('before-link-save');
-      const kept = await this.queue.settle(link, this.workerId, outcome);
-      if (!kept)
-        this.logger.warn(
-          { link: link.id },
-          'lease lost before settling; the next delivery re-reads the provider',
-        );
-      return kept ? outcome : undefined;
+      return await this.callLog.runAndRecord(
+        { customerId: customer.id, operation: link.intent },
+        () => this.perform(link, customer),
+        async (performed) => {
+          const outcome = 'error' in performed ? this.failure(link, performed.error) : performed.result;
+          await crashPoint('after-answer');
+          await crashPoint('before-link-save');
+          const kept = await this.queue.settle(link, this.workerId, outcome);
+          if (!kept)
+            this.logger.warn(
+              { link: link.id },
+              'lease lost before settling; the next delivery re-reads the provider',
+            );
+          return kept ? outcome : undefined;
+        },
+      );
     } finally {
       this.delivering.delete(link.id);
       this.held.delete(link.id);
