@@ -277,6 +277,70 @@ describe('webhook delivery', () => {
     });
   });
 
+  it('wakes on work, not on a timer: new deliveries, due retries and a re-enabled endpoint go out with the safety poll ten minutes away', async () => {
+    // Only the outbox trigger's notifications and the dispatcher's own retry timer can explain a
+    // delivery within the deadlines here.
+    const gateway = await startGateway({
+      ...FAST_WEBHOOKS,
+      WEBHOOK_POLL_MS: '600000',
+      WEBHOOK_DISABLE_AFTER_FAILURES: '2',
+    });
+    const failedOnce = new Set<string>();
+    const receiver = await startReceiver(() => 200);
+    try {
+      const api = () => request(gateway.url);
+      const endpoint = await subscribe(gateway, receiver.url);
+      const delivered = (type: string) =>
+        waitFor(`${type} delivered`, async () => {
+          const rows = await gateway.prisma.webhookDelivery.findMany({
+            where: { endpointId: endpoint.id, event: { type } },
+          });
+          return rows.length > 0 && rows.every((row) => row.status === 'delivered');
+        });
+
+      // A new delivery: the insert notifies.
+      const created = await api()
+        .post('/v1/customers')
+        .set(admin)
+        .send(johnSmith({ externalReference: 'wh-wake', providers: [] }))
+        .expect(201);
+      await delivered('customer.created');
+
+      // A failed attempt is retried tens of milliseconds later: nothing notifies, the dispatcher
+      // sleeps until the retry is due.
+      receiver.answer = (received) =>
+        failedOnce.has(received.eventId) ? 200 : (failedOnce.add(received.eventId), 500);
+      await api().patch(`/v1/customers/${created.body.id}`).set(admin).send({ givenName: 'Wa' }).expect(200);
+      await delivered('customer.updated');
+      const updates = receiver.received.filter((r) => r.event.type === 'customer.updated');
+      expect(updates).toHaveLength(2);
+
+      // Disabled after two failures with the delivery still pending; enabling the endpoint notifies.
+      receiver.answer = () => 500;
+      await api().post(`/v1/customers/${created.body.id}/forget`).set(admin).expect(200);
+      await waitFor('the endpoint disabled', async () => {
+        const res = await api().get(`/v1/webhook-endpoints/${endpoint.id}`).set(admin);
+        return res.body.enabled === false;
+      });
+      receiver.answer = () => 200;
+      await api()
+        .patch(`/v1/webhook-endpoints/${endpoint.id}`)
+        .set(admin)
+        .send({ enabled: true })
+        .expect(200);
+      await waitFor('nothing pending', async () => {
+        const pending = await gateway.prisma.webhookDelivery.count({ where: { status: 'pending' } });
+        return pending === 0;
+      });
+      expect(receiver.received.at(-1)?.event.type).toBe('customer.forgotten');
+      expect(await gateway.prisma.webhookDelivery.count({ where: { status: { not: 'delivered' } } })).toBe(0);
+    } finally {
+      // Ends the ten-minute idle wait at once and closes the LISTEN session, or jest would not exit.
+      await gateway.close();
+      await receiver.close();
+    }
+  });
+
   it('checks the address again at each delivery in production, so an endpoint saved while allowed gets nothing once not', async () => {
     const database = await createTestDatabase();
     const receiver = await startReceiver(() => 200);

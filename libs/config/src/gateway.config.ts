@@ -215,7 +215,11 @@ const envSchema = z.object({
   WEBHOOK_DISABLE_AFTER_FAILURES: z.coerce.number().int().min(1).default(100),
   /** How long one delivery may take before it counts as failed (timeout). */
   WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
-  WEBHOOK_POLL_MS: z.coerce.number().int().min(10).default(500),
+  /**
+   * Dispatchers wake on the webhook outbox's notifications and on their earliest retry; this is
+   * only the safety net for a lost notification (a dropped LISTEN connection).
+   */
+  WEBHOOK_POLL_MS: z.coerce.number().int().min(10).default(5_000),
   /** Allows webhook URLs on loopback, link-local and private networks in production. */
   WEBHOOK_ALLOW_PRIVATE_NETWORKS: booleanFromEnv.default(false),
 });

@@ -33,3 +33,4 @@ export * from './prisma.tokens';
 export * from './prisma-customer.repository';
 export * from './prisma-migration.store';
 export { awaitCommittedEvents, recordEvent, type NewEvent } from './event-log';
+export { WorkNotifications } from './work-notifications';

@@ -12,6 +12,7 @@ import { Prisma, type PrismaClient } from '../../../generated/prisma/client';
 import { eventWrites, recordEvent } from './event-log';
 import { type DatabaseHandle } from './persistence.module';
 import { DATABASE, PRISMA_CLIENT } from './prisma.tokens';
+import { WorkNotifications } from './work-notifications';
 
 /** The channel the outbox trigger (migration `outbox_wakeup`) notifies when a link becomes deliverable. */
 const OUTBOX_CHANNEL = 'sync_outbox';
@@ -47,54 +48,18 @@ const linkOf = (link: ClaimedLink) => ({
 
 @Injectable()
 export class PrismaSyncQueue extends SyncQueue {
-  /** Waiters woken by the next notification; the subscription is opened on first use. */
-  private readonly waiters = new Set<() => void>();
-  private subscription: Promise<unknown> | undefined;
-  /**
-   * A notification came while nobody waited (the worker was claiming): the next wait returns at
-   * once, or work committed in that moment would wait for the safety poll.
-   */
-  private missed = false;
+  private readonly notifications: WorkNotifications;
 
   constructor(
     @Inject(PRISMA_CLIENT) private readonly prisma: PrismaClient,
-    @Inject(DATABASE) private readonly database: DatabaseHandle,
+    @Inject(DATABASE) database: DatabaseHandle,
   ) {
     super();
+    this.notifications = new WorkNotifications(database, OUTBOX_CHANNEL);
   }
 
-  async waitForWork(timeoutMs: number): Promise<boolean> {
-    if (this.subscription === undefined) {
-      this.subscription = this.database
-        .listen(OUTBOX_CHANNEL, () => {
-          if (this.waiters.size === 0) this.missed = true;
-          const woken = [...this.waiters];
-          this.waiters.clear();
-          for (const wake of woken) wake();
-        })
-        // Without a listener the timeout still wakes the worker: slower, never stuck.
-        .catch(() => undefined);
-      await this.subscription;
-      // Work committed before the listener was up sent its notification to no one: look now.
-      return true;
-    }
-    await this.subscription;
-    if (this.missed) {
-      this.missed = false;
-      return true;
-    }
-    return new Promise<boolean>((resolve) => {
-      const timer = setTimeout(() => {
-        this.waiters.delete(wake);
-        resolve(false);
-      }, timeoutMs);
-      timer.unref();
-      const wake = () => {
-        clearTimeout(timer);
-        resolve(true);
-      };
-      this.waiters.add(wake);
-    });
+  waitForWork(timeoutMs: number): Promise<boolean> {
+    return this.notifications.wait(timeoutMs);
   }
 
   async nextDueAt(): Promise<Date | undefined> {

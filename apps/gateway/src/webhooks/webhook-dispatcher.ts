@@ -27,6 +27,9 @@ import {
 /** Deliveries leased per round. */
 const BATCH = 20;
 
+/** The longest pause after a failed round: WEBHOOK_POLL_MS is a safety net, not a backoff. */
+const ERROR_PAUSE_MS = 1_000;
+
 /**
  * Stripe's scheme (https://docs.stripe.com/webhooks#verify-manually): HMAC-SHA256 with the
  * endpoint's secret over `<timestamp>.<raw body>`, sent as `t=<timestamp>,v1=<hex>`. The timestamp
@@ -82,13 +85,15 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
   private running = false;
   private loop: Promise<void> | undefined;
   /** Ends the idle wait between rounds at once, so shutdown does not wait out a poll interval. */
-  private wake: (() => void) | undefined;
+  private readonly stopped: Promise<void>;
+  private stop!: () => void;
 
   constructor(
     private readonly store: WebhookStore,
     private readonly events: EventStore,
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
   ) {
+    this.stopped = new Promise<void>((resolve) => (this.stop = resolve));
     this.policy = webhookUrlPolicy(config);
     const lookup = checkedLookup(this.policy);
     this.agents = [new http.Agent({ keepAlive: true, lookup }), new https.Agent({ keepAlive: true, lookup })];
@@ -112,7 +117,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
 
   async onApplicationShutdown(): Promise<void> {
     this.running = false;
-    this.wake?.();
+    this.stop();
     for (const controller of this.inFlight.values()) controller.abort();
     await this.loop;
     for (const agent of this.agents) agent.destroy();
@@ -139,19 +144,28 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
         );
       } catch (error) {
         this.logger.error({ error: (error as Error).name }, 'webhook round failed; trying again');
-        await this.idle();
+        await this.pause(Math.min(this.config.WEBHOOK_POLL_MS, ERROR_PAUSE_MS));
       }
     }
   }
 
-  private idle(): Promise<void> {
-    return new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, this.config.WEBHOOK_POLL_MS);
-      this.wake = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    });
+  /**
+   * Sleeps until a delivery may be due: the outbox trigger's notification, the earliest retry or
+   * lease running out, or at the latest WEBHOOK_POLL_MS, the safety net for a lost notification. An
+   * idle gateway therefore makes no queries between events.
+   */
+  private async idle(): Promise<void> {
+    const due = await this.store.nextDueAt();
+    const untilDue = due === undefined ? Infinity : Math.max(0, due.getTime() - Date.now());
+    const timeout = Math.min(untilDue, this.config.WEBHOOK_POLL_MS);
+    if (timeout <= 0) return;
+    await Promise.race([this.store.waitForWork(timeout), this.stopped]);
+  }
+
+  private async pause(ms: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([new Promise<void>((resolve) => (timer = setTimeout(resolve, ms))), this.stopped]);
+    clearTimeout(timer);
   }
 
   /** Longer than a delivery can take, so a live worker never loses a lease it is using. */

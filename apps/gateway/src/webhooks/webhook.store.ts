@@ -2,7 +2,13 @@ import { randomBytes } from 'node:crypto';
 
 import { Inject, Injectable } from '@nestjs/common';
 import { DomainError } from '@app/customer-domain';
-import { awaitCommittedEvents, PRISMA_CLIENT } from '@app/persistence';
+import {
+  awaitCommittedEvents,
+  DATABASE,
+  type DatabaseHandle,
+  PRISMA_CLIENT,
+  WorkNotifications,
+} from '@app/persistence';
 
 import { Prisma, type PrismaClient } from '../../../../generated/prisma/client';
 
@@ -46,6 +52,19 @@ export interface EndpointChanges {
 /** Prisma keeps timestamps as UTC `timestamp(3)`; the database clock is compared in the same terms. */
 const NOW = Prisma.raw(`(now() AT TIME ZONE 'UTC')`);
 
+/** The channel the webhook outbox trigger (migration `webhook_outbox_wakeup`) notifies when a delivery becomes due. */
+const OUTBOX_CHANNEL = 'webhook_outbox';
+
+/**
+ * Pending deliveries `d` that no earlier pending delivery of the same customer to the same endpoint
+ * holds back (receivers get each customer's events in order).
+ */
+const FIRST_IN_LINE = Prisma.sql`(d.customer_id IS NULL OR NOT EXISTS (
+                  SELECT 1 FROM webhook_deliveries earlier
+                   WHERE earlier.endpoint_id = d.endpoint_id AND earlier.customer_id = d.customer_id
+                     AND earlier.status = 'pending'
+                     AND (earlier.event_seq, earlier.seq) < (d.event_seq, d.seq)))`;
+
 const withEventType = { event: { select: { type: true } } } satisfies Prisma.WebhookDeliveryInclude;
 
 function endpointNotFound(id: string): DomainError {
@@ -55,7 +74,36 @@ function endpointNotFound(id: string): DomainError {
 /** Webhook endpoints and their deliveries (the outbox filled by the event log, and its log). */
 @Injectable()
 export class WebhookStore {
-  constructor(@Inject(PRISMA_CLIENT) private readonly prisma: PrismaClient) {}
+  private readonly notifications: WorkNotifications;
+
+  constructor(
+    @Inject(PRISMA_CLIENT) private readonly prisma: PrismaClient,
+    @Inject(DATABASE) database: DatabaseHandle,
+  ) {
+    this.notifications = new WorkNotifications(database, OUTBOX_CHANNEL);
+  }
+
+  /**
+   * Waits until the outbox trigger announces a due delivery (`true`), or `timeoutMs` (`false`).
+   * The first call opens the subscription and returns at once.
+   */
+  waitForWork(timeoutMs: number): Promise<boolean> {
+    return this.notifications.wait(timeoutMs);
+  }
+
+  /**
+   * When the earliest delivery a claim could take becomes due: its retry time or the end of
+   * another worker's lease, whichever is later; undefined when none is pending. Deliveries held
+   * back behind an earlier one of their customer do not count: they become due when that one is
+   * settled, by the worker that settles it and claims again at once.
+   */
+  async nextDueAt(): Promise<Date | undefined> {
+    const [row] = await this.prisma.$queryRaw<{ due: Date | null }[]>`
+      SELECT min(GREATEST(COALESCE(d.next_attempt_at, ${NOW}), COALESCE(d.locked_until, ${NOW}))) AS due
+        FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id
+       WHERE d.status = 'pending' AND e.enabled AND ${FIRST_IN_LINE}`;
+    return row?.due ?? undefined;
+  }
 
   async createEndpoint(data: {
     url: string;
@@ -195,11 +243,7 @@ export class WebhookStore {
           WHERE d.status = 'pending' AND e.enabled
             AND (d.next_attempt_at IS NULL OR d.next_attempt_at <= ${NOW})
             AND (d.locked_until IS NULL OR d.locked_until < ${NOW})
-            AND (d.customer_id IS NULL OR NOT EXISTS (
-                  SELECT 1 FROM webhook_deliveries earlier
-                   WHERE earlier.endpoint_id = d.endpoint_id AND earlier.customer_id = d.customer_id
-                     AND earlier.status = 'pending'
-                     AND (earlier.event_seq, earlier.seq) < (d.event_seq, d.seq)))
+            AND ${FIRST_IN_LINE}
           ORDER BY d.event_seq, d.seq
           LIMIT ${limit}::int
           FOR UPDATE OF d SKIP LOCKED)
