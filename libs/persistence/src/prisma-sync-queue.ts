@@ -9,7 +9,7 @@ import {
 } from '@app/customer-domain';
 
 import { Prisma, type PrismaClient } from '../../../generated/prisma/client';
-import { eventWrites, recordEvent } from './event-log';
+import { eventWrites, type NewEvent, recordEvent } from './event-log';
 import { type DatabaseHandle } from './persistence.module';
 import { DATABASE, PRISMA_CLIENT } from './prisma.tokens';
 import { WorkNotifications } from './work-notifications';
@@ -44,6 +44,17 @@ const linkOf = (link: ClaimedLink) => ({
   provider: link.provider,
   account: link.account,
   reference: link.reference,
+});
+
+/** The event of a link settled `synced` at the provider. */
+const linkSynced = (link: ClaimedLink, outcome: Extract<SettleOutcome, { kind: 'synced' }>): NewEvent => ({
+  type: 'customer.link.synced',
+  customerId: link.customerId,
+  data: {
+    ...linkOf(link),
+    version: outcome.version,
+    ...(outcome.action !== undefined ? { action: outcome.action } : {}),
+  },
 });
 
 @Injectable()
@@ -158,21 +169,7 @@ export class PrismaSyncQueue extends SyncQueue {
               ...(behind ? { attempts: 0 } : {}),
             },
           });
-          if (!behind) {
-            await recordEvent(
-              tx,
-              {
-                type: 'customer.link.synced',
-                customerId: link.customerId,
-                data: {
-                  ...linkOf(link),
-                  version: outcome.version,
-                  ...(outcome.action !== undefined ? { action: outcome.action } : {}),
-                },
-              },
-              JOB_ACTORS.sync,
-            );
-          }
+          if (!behind) await recordEvent(tx, linkSynced(link, outcome), JOB_ACTORS.sync);
           return true;
         }
         case 'retry':
@@ -273,15 +270,6 @@ export class PrismaSyncQueue extends SyncQueue {
     const now = new Date();
     const textArray = (values: readonly string[]) =>
       Prisma.sql`ARRAY(SELECT json_array_elements_text(${JSON.stringify(values)}::json))`;
-    const event = {
-      type: 'customer.link.synced' as const,
-      customerId: link.customerId,
-      data: {
-        ...linkOf(link),
-        version: outcome.version,
-        ...(outcome.action !== undefined ? { action: outcome.action } : {}),
-      },
-    };
     const rows = await this.prisma.$queryRaw<{ status: string }[]>`
       WITH customer AS (
         SELECT version FROM customers WHERE id = ${link.customerId} FOR SHARE
@@ -301,7 +289,7 @@ export class PrismaSyncQueue extends SyncQueue {
          WHERE l.id = ${link.id} AND l.locked_by = ${workerId} AND l.intent = ${link.intent}::"LinkIntent"
         RETURNING l.status::text AS status
       ),
-      ${eventWrites(event, JOB_ACTORS.sync, Prisma.sql`SELECT 1 FROM settled WHERE status = 'synced'`)}
+      ${eventWrites(linkSynced(link, outcome), JOB_ACTORS.sync, Prisma.sql`SELECT 1 FROM settled WHERE status = 'synced'`)}
       SELECT status FROM settled`;
     return rows.length > 0;
   }
