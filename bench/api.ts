@@ -13,7 +13,10 @@
  *
  * Needs `npm run build` (the script runs it) and PostgreSQL (`BENCH_DATABASE_URL`, default
  * postgresql://postgres@127.0.0.1:5432/postgres; a fresh schema, dropped at the end).
- * Env: BENCH_SECONDS per round (5), BENCH_ROUNDS (2 per side), BENCH_CREATES (200).
+ * Env: BENCH_SECONDS per round (5), BENCH_ROUNDS (2 per side), BENCH_CREATES (200),
+ * BENCH_ONLY (a comma-separated subset of read,list,create,both,idle,embedded; all by default),
+ * BENCH_GATEWAY_FLAGS (Node flags for the gateway on PostgreSQL, e.g. `--cpu-prof` to see where
+ * its CPU goes).
  */
 import autocannon from 'autocannon';
 import { type ChildProcess, fork, spawn } from 'node:child_process';
@@ -45,6 +48,11 @@ const NPM_START_FLAGS =
     .split(' ')
     .filter((flag) => flag !== '') ?? [];
 const TICKS_PER_SECOND = 100;
+const ROWS = ['read', 'list', 'create', 'both', 'idle', 'embedded'] as const;
+const ONLY = new Set(process.env['BENCH_ONLY']?.split(',').map((name) => name.trim()) ?? ROWS);
+const unknownRows = [...ONLY].filter((name) => !(ROWS as readonly string[]).includes(name));
+if (unknownRows.length > 0) throw new Error(`BENCH_ONLY: unknown rows ${unknownRows.join(', ')}`);
+const GATEWAY_FLAGS = process.env['BENCH_GATEWAY_FLAGS']?.split(' ').filter((flag) => flag !== '') ?? [];
 
 const UNTHROTTLED = {
   RATE_LIMIT_READ_PER_SECOND: '1000000',
@@ -358,6 +366,46 @@ async function bareNodeReadyMs(): Promise<number> {
 
 // ---------------------------------------------------------------------------------------------
 
+/** The embedded default: ready time from a fresh data directory, then RSS after 1,000 creates. */
+async function measureEmbedded(): Promise<string[]> {
+  const verdicts: string[] = [];
+  const readyTimes: number[] = [];
+  const bareReady: number[] = [];
+  let rss = 0;
+  for (let round = 0; round < 3; round++) {
+    const dataDir = mkdtempSync(join(tmpdir(), 'bench-embedded-'));
+    bareReady.push(await bareNodeReadyMs());
+    const embedded = await startGatewayProcess(
+      { DATA_DIR: dataDir, SANDBOXES: 'auto', ...UNTHROTTLED },
+      NPM_START_FLAGS,
+    );
+    readyTimes.push(embedded.readyMs);
+    if (round === 0) {
+      const send = async () => {
+        const res = await fetch(`${embedded.url}/v1/customers`, {
+          method: 'POST',
+          headers: auth,
+          body: JSON.stringify(customer()),
+        });
+        if (res.status !== 201) throw new Error(`embedded create answered ${res.status}`);
+      };
+      for (let n = 0; n < 1_000; n += 10) await Promise.all(Array.from({ length: 10 }, send));
+      await sleep(2_000);
+      rss = rssMb(embedded.child.pid ?? 0);
+    }
+    await embedded.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+  const ready = median(readyTimes);
+  verdicts.push(
+    `embedded default ready in ${ready.toFixed(0)} ms from a fresh data directory (bare node:http: ${median(bareReady).toFixed(0)} ms; goal < ${GOALS.readyMs}): ${ready < GOALS.readyMs ? 'met' : 'NOT MET'}`,
+  );
+  verdicts.push(
+    `embedded default RSS after 1,000 creates: ${rss.toFixed(0)} MB (goal <= ${GOALS.rssMb}): ${rss <= GOALS.rssMb ? 'met' : 'NOT MET'}`,
+  );
+  return verdicts;
+}
+
 async function run(): Promise<void> {
   const schema = `bench_${randomUUID().replaceAll('-', '')}`;
   const admin = new Client({ connectionString: DATABASE_URL });
@@ -372,16 +420,19 @@ async function run(): Promise<void> {
   const ratio = (a: number, b: number) => (b === 0 ? 0 : a / b);
   try {
     // PostgreSQL: the gateway migrates the schema, the baseline then shares it.
-    const gateway = await startGatewayProcess({
-      DATABASE_URL,
-      DATABASE_SCHEMA: schema,
-      // Production defaults for everything else; accounts point at the sandboxes, with the
-      // adapters' default rate limits, as a user would configure them.
-      PROVIDER_ACCOUNTS: JSON.stringify(sandboxes.accounts({})),
-      MIGRATION_QUEUE: 'in-process',
-      // The bench measures the hot path, not fair use: per-key limits it never reaches.
-      ...UNTHROTTLED,
-    });
+    const gateway = await startGatewayProcess(
+      {
+        DATABASE_URL,
+        DATABASE_SCHEMA: schema,
+        // Production defaults for everything else; accounts point at the sandboxes, with the
+        // adapters' default rate limits, as a user would configure them.
+        PROVIDER_ACCOUNTS: JSON.stringify(sandboxes.accounts({})),
+        MIGRATION_QUEUE: 'in-process',
+        // The bench measures the hot path, not fair use: per-key limits it never reaches.
+        ...UNTHROTTLED,
+      },
+      GATEWAY_FLAGS,
+    );
     const bareChild = forkSelf(['--bare', schema]);
     const bareUrl = await firstMessage<string>(bareChild);
     try {
@@ -390,30 +441,44 @@ async function run(): Promise<void> {
         headers: auth,
         body: JSON.stringify(customer()),
       }).then((res) => res.json() as Promise<{ id: string; providers: unknown[] }>);
-      const read = await abab(
-        `${gateway.url}/v1/customers/${seeded.id}`,
-        `${bareUrl}/v1/customers/${seeded.id}`,
-        {
-          connections: 20,
-          seconds: SECONDS,
-        },
-      );
-      const list = await abab(`${gateway.url}/v1/customers?limit=10`, `${bareUrl}/v1/customers`, {
-        connections: 20,
-        seconds: SECONDS,
-      });
       const body = () => JSON.stringify({ ...customer(), providers: [] });
-      const create = await abab(`${gateway.url}/v1/customers`, `${bareUrl}/v1/customers`, {
-        method: 'POST',
-        body,
-        connections: 10,
-        seconds: SECONDS,
-      });
-      for (const [name, result, goal] of [
-        [`GET /v1/customers/{id} (${seeded.providers.length} links), 20 conn`, read, GOALS.read],
-        ['GET /v1/customers?limit=10, 20 conn', list, GOALS.list],
-        ['POST /v1/customers providers:[], 10 conn', create, GOALS.create],
-      ] as const) {
+      const throughputRows = [
+        {
+          row: 'read',
+          name: `GET /v1/customers/{id} (${seeded.providers.length} links), 20 conn`,
+          goal: GOALS.read,
+          measure: () =>
+            abab(`${gateway.url}/v1/customers/${seeded.id}`, `${bareUrl}/v1/customers/${seeded.id}`, {
+              connections: 20,
+              seconds: SECONDS,
+            }),
+        },
+        {
+          row: 'list',
+          name: 'GET /v1/customers?limit=10, 20 conn',
+          goal: GOALS.list,
+          measure: () =>
+            abab(`${gateway.url}/v1/customers?limit=10`, `${bareUrl}/v1/customers`, {
+              connections: 20,
+              seconds: SECONDS,
+            }),
+        },
+        {
+          row: 'create',
+          name: 'POST /v1/customers providers:[], 10 conn',
+          goal: GOALS.create,
+          measure: () =>
+            abab(`${gateway.url}/v1/customers`, `${bareUrl}/v1/customers`, {
+              method: 'POST',
+              body,
+              connections: 10,
+              seconds: SECONDS,
+            }),
+        },
+      ] as const;
+      for (const { row: rowName, name, goal, measure } of throughputRows) {
+        if (!ONLY.has(rowName)) continue;
+        const result = await measure();
         const r = ratio(result.gateway.rps, result.bare.rps);
         row(
           name,
@@ -428,93 +493,63 @@ async function run(): Promise<void> {
       }
 
       // Create in both providers, one request at a time, against the same two creates sent direct.
-      const direct = directCreates(sandboxes);
-      await sequentialLatencies(20, direct);
-      const viaGateway = async () => {
-        const res = await fetch(`${gateway.url}/v1/customers`, {
-          method: 'POST',
-          headers: auth,
-          body: JSON.stringify(customer()),
-        });
-        const answer = (await res.json()) as { providers?: { status: string }[] };
-        if (res.status !== 201 || answer.providers?.some((l) => l.status !== 'synced')) {
-          throw new Error(`gateway create answered ${res.status}: ${JSON.stringify(answer)}`);
+      if (ONLY.has('both')) {
+        const direct = directCreates(sandboxes);
+        await sequentialLatencies(20, direct);
+        const viaGateway = async () => {
+          const res = await fetch(`${gateway.url}/v1/customers`, {
+            method: 'POST',
+            headers: auth,
+            body: JSON.stringify(customer()),
+          });
+          const answer = (await res.json()) as { providers?: { status: string }[] };
+          if (res.status !== 201 || answer.providers?.some((l) => l.status !== 'synced')) {
+            throw new Error(`gateway create answered ${res.status}: ${JSON.stringify(answer)}`);
+          }
+        };
+        await sequentialLatencies(20, viaGateway);
+        const gatewayLatencies: number[] = [];
+        const directLatencies: number[] = [];
+        for (let round = 0; round < 2; round++) {
+          gatewayLatencies.push(...(await sequentialLatencies(CREATES / 2, viaGateway)));
+          directLatencies.push(...(await sequentialLatencies(CREATES / 2, direct)));
         }
-      };
-      await sequentialLatencies(20, viaGateway);
-      const gatewayLatencies: number[] = [];
-      const directLatencies: number[] = [];
-      for (let round = 0; round < 2; round++) {
-        gatewayLatencies.push(...(await sequentialLatencies(CREATES / 2, viaGateway)));
-        directLatencies.push(...(await sequentialLatencies(CREATES / 2, direct)));
+        const p50 = percentile(gatewayLatencies, 50) - percentile(directLatencies, 50);
+        const p99 = percentile(gatewayLatencies, 99) - percentile(directLatencies, 99);
+        row(
+          `create in both providers, sequential x${CREATES}`,
+          '-',
+          '-',
+          '-',
+          `${percentile(gatewayLatencies, 50).toFixed(1)}/${percentile(directLatencies, 50).toFixed(1)}`,
+          `${percentile(gatewayLatencies, 99).toFixed(1)}/${percentile(directLatencies, 99).toFixed(1)}`,
+          0,
+        );
+        verdicts.push(
+          `create in both providers adds ${p50.toFixed(1)} ms at p50 (goal <= ${GOALS.p50DeltaMs}): ${p50 <= GOALS.p50DeltaMs ? 'met' : 'NOT MET'}`,
+        );
+        verdicts.push(
+          `create in both providers adds ${p99.toFixed(1)} ms at p99 (goal <= ${GOALS.p99DeltaMs}): ${p99 <= GOALS.p99DeltaMs ? 'met' : 'NOT MET'}`,
+        );
       }
-      const p50 = percentile(gatewayLatencies, 50) - percentile(directLatencies, 50);
-      const p99 = percentile(gatewayLatencies, 99) - percentile(directLatencies, 99);
-      row(
-        `create in both providers, sequential x${CREATES}`,
-        '-',
-        '-',
-        '-',
-        `${percentile(gatewayLatencies, 50).toFixed(1)}/${percentile(directLatencies, 50).toFixed(1)}`,
-        `${percentile(gatewayLatencies, 99).toFixed(1)}/${percentile(directLatencies, 99).toFixed(1)}`,
-        0,
-      );
-      verdicts.push(
-        `create in both providers adds ${p50.toFixed(1)} ms at p50 (goal <= ${GOALS.p50DeltaMs}): ${p50 <= GOALS.p50DeltaMs ? 'met' : 'NOT MET'}`,
-      );
-      verdicts.push(
-        `create in both providers adds ${p99.toFixed(1)} ms at p99 (goal <= ${GOALS.p99DeltaMs}): ${p99 <= GOALS.p99DeltaMs ? 'met' : 'NOT MET'}`,
-      );
 
       // Idle: nothing to do, so nothing should run.
-      await sleep(2_000);
-      const pid = gateway.child.pid ?? 0;
-      const before = cpuTicks(pid);
-      await sleep(10_000);
-      const idle = ((cpuTicks(pid) - before) / TICKS_PER_SECOND / 10) * 100;
-      verdicts.push(
-        `idle gateway (PostgreSQL) uses ${idle.toFixed(2)}% of a core (goal < ${GOALS.idleCpu}%): ${idle < GOALS.idleCpu ? 'met' : 'NOT MET'}`,
-      );
+      if (ONLY.has('idle')) {
+        await sleep(2_000);
+        const pid = gateway.child.pid ?? 0;
+        const before = cpuTicks(pid);
+        await sleep(10_000);
+        const idle = ((cpuTicks(pid) - before) / TICKS_PER_SECOND / 10) * 100;
+        verdicts.push(
+          `idle gateway (PostgreSQL) uses ${idle.toFixed(2)}% of a core (goal < ${GOALS.idleCpu}%): ${idle < GOALS.idleCpu ? 'met' : 'NOT MET'}`,
+        );
+      }
     } finally {
       bareChild.disconnect();
       await gateway.stop();
     }
 
-    // The embedded default: ready time from a fresh data directory, then RSS after 1,000 creates.
-    const readyTimes: number[] = [];
-    const bareReady: number[] = [];
-    let rss = 0;
-    for (let round = 0; round < 3; round++) {
-      const dataDir = mkdtempSync(join(tmpdir(), 'bench-embedded-'));
-      bareReady.push(await bareNodeReadyMs());
-      const embedded = await startGatewayProcess(
-        { DATA_DIR: dataDir, SANDBOXES: 'auto', ...UNTHROTTLED },
-        NPM_START_FLAGS,
-      );
-      readyTimes.push(embedded.readyMs);
-      if (round === 0) {
-        const send = async () => {
-          const res = await fetch(`${embedded.url}/v1/customers`, {
-            method: 'POST',
-            headers: auth,
-            body: JSON.stringify(customer()),
-          });
-          if (res.status !== 201) throw new Error(`embedded create answered ${res.status}`);
-        };
-        for (let n = 0; n < 1_000; n += 10) await Promise.all(Array.from({ length: 10 }, send));
-        await sleep(2_000);
-        rss = rssMb(embedded.child.pid ?? 0);
-      }
-      await embedded.stop();
-      rmSync(dataDir, { recursive: true, force: true });
-    }
-    const ready = median(readyTimes);
-    verdicts.push(
-      `embedded default ready in ${ready.toFixed(0)} ms from a fresh data directory (bare node:http: ${median(bareReady).toFixed(0)} ms; goal < ${GOALS.readyMs}): ${ready < GOALS.readyMs ? 'met' : 'NOT MET'}`,
-    );
-    verdicts.push(
-      `embedded default RSS after 1,000 creates: ${rss.toFixed(0)} MB (goal <= ${GOALS.rssMb}): ${rss <= GOALS.rssMb ? 'met' : 'NOT MET'}`,
-    );
+    if (ONLY.has('embedded')) verdicts.push(...(await measureEmbedded()));
   } finally {
     await sandboxes.close();
     await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
