@@ -57,6 +57,11 @@ const base = {
   },
 };
 
+// Every ring runs in a time zone eight hours off UTC (set here, before jest starts its workers,
+// which inherit it): code that reads or writes times in the process's zone where it should use
+// UTC, as the database's `timestamp` columns do, fails a test instead of only off a UTC server.
+process.env.TZ ??= 'America/Los_Angeles';
+
 /** @type {import('jest').Config} */
 module.exports = {
   // jest-circus reads the timeout from the global config, not from each project's.

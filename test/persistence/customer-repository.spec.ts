@@ -28,7 +28,7 @@ describe('PrismaCustomerRepository', () => {
 
   beforeAll(async () => {
     database = await createTestDatabase();
-    repository = new PrismaCustomerRepository(database.prisma);
+    repository = new PrismaCustomerRepository(database);
   });
   afterAll(() => database.close());
 
@@ -76,6 +76,21 @@ describe('PrismaCustomerRepository', () => {
       lossyFields: ['address'],
     });
     expect(await repository.findById(adoptedId)).toEqual(adopted);
+  });
+
+  it('reads and writes times as UTC in a process whose time zone is not UTC, as Prisma does', async () => {
+    // jest.config.js runs the rings eight hours off UTC. On PostgreSQL reads and creates go
+    // straight to the driver; Prisma's own reads are the reference.
+    expect(new Date(0).getTimezoneOffset()).not.toBe(0);
+    const id = newId();
+    const before = Date.now();
+    const created = await repository.insert(id, data(), []);
+    const stored = await database.prisma.customer.findUniqueOrThrow({ where: { id } });
+    expect(created.createdAt).toEqual(stored.createdAt);
+    expect((await repository.findById(id))?.createdAt).toEqual(stored.createdAt);
+    expect((await repository.list({ limit: 1, ids: [id] })).data[0]?.updatedAt).toEqual(stored.updatedAt);
+    // Within the minutes of the test, not hours away.
+    expect(Math.abs(stored.createdAt.getTime() - before)).toBeLessThan(10 * 60_000);
   });
 
   it('records the event of a create and of an update that changed something, not of one that did not', async () => {

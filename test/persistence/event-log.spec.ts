@@ -102,7 +102,7 @@ describe('the event log', () => {
   });
 
   it("scrubs the customer's snapshots and error messages, keeping ids, codes and changed fields", async () => {
-    const repository = new PrismaCustomerRepository(database.prisma);
+    const repository = new PrismaCustomerRepository(database);
     const email = 'scrub.me@example.test';
     const base = { enabled: true, metadata: {}, taxIdentifiers: [], taxCertificates: [], sourceIds: [] };
     await repository.insert('cus_scrub', { ...base, email, givenName: 'Ada' }, []);

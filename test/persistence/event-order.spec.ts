@@ -28,7 +28,7 @@ describe('the event log under concurrent writers', () => {
   afterAll(() => database.close());
 
   it('never lets a tailing reader page past an event that commits later', async () => {
-    const repository = new PrismaCustomerRepository(database.prisma);
+    const repository = new PrismaCustomerRepository(database);
     const events = new EventStore(database.prisma);
 
     const writer = async (writerNo: number) => {

@@ -43,8 +43,7 @@ describe('a stopping gateway gives back the links it holds', () => {
       apiKeys: new ApiKeyRegistry([{ id: 'admin', scopes: ['admin'], key: KEYS.admin }]),
       providerAccounts: testAccounts(sandboxes, resilience),
       // The database outlives both instances; the test closes it.
-      openDatabase: () =>
-        Promise.resolve({ prisma: database.prisma, listen: database.listen, close: () => Promise.resolve() }),
+      openDatabase: () => Promise.resolve({ ...database, close: () => Promise.resolve() }),
     });
     await app.listen(0, '127.0.0.1');
     apps.push(app);

@@ -4,10 +4,10 @@ import { resolve } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { createHash } from 'node:crypto';
 import { PrismaPg } from '@prisma/adapter-pg';
-import { Client } from 'pg';
+import { Client, type CustomTypesConfig, Pool, types } from 'pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 
-import { PrismaClient } from '../../../generated/prisma/client';
+import { type Prisma, PrismaClient } from '../../../generated/prisma/client';
 import { type MigrationRunResult, runMigrations } from './migrations/migration-runner';
 import { copySnapshotIntoFreshDataDir } from './pglite-snapshot';
 import {
@@ -47,11 +47,24 @@ export interface OpenDatabaseOptions {
   onMigrationApplied?: (name: string) => void;
 }
 
+/**
+ * Runs one statement on its own (its own implicit transaction), answering its rows: `timestamp`
+ * columns as Dates, JSON parsed, `bigint` as a string. Never inside a Prisma transaction.
+ */
+export type DirectQuery = <T>(statement: Prisma.Sql) => Promise<T[]>;
+
 /** Stops a `listen()` subscription. */
 export type Unlisten = () => Promise<void>;
 
 export interface Database {
   prisma: PrismaClient;
+  /**
+   * The hot path's statements (a read, a list page, a create): on PostgreSQL straight on the pool
+   * Prisma uses, which skips Prisma's query interpreter and its encoding and decoding of every
+   * value, the largest single cost of a read; on PGlite through Prisma, which owns its only
+   * session (a statement sent beside it could land inside another caller's transaction).
+   */
+  query: DirectQuery;
   kind: 'postgres' | 'pglite';
   /**
    * Calls `onNotify` for every `NOTIFY` on `channel` raised from this database's schema (the
@@ -84,6 +97,20 @@ function preparedStatementNames(): (query: { sql: string }) => string {
   };
 }
 
+/**
+ * The driver's type parsers, except `timestamp` (Prisma's DateTime), which PostgreSQL stores and
+ * Prisma reads as UTC while `pg` would read it in the process's time zone.
+ */
+const UTC_TIMESTAMPS = {
+  getTypeParser: (oid: number, format?: string): unknown =>
+    oid === (types.builtins.TIMESTAMP as number) && format !== 'binary'
+      ? (value: string) => new Date(`${value.replace(' ', 'T')}Z`)
+      : (types.getTypeParser as (oid: number, format?: string) => unknown)(oid, format),
+} as CustomTypesConfig;
+
+/** A parameter as `pg` should send it: Dates as UTC, as Prisma writes them (see UTC_TIMESTAMPS). */
+const toParameter = (value: unknown) => (value instanceof Date ? value.toISOString() : value);
+
 export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<Database> {
   const migrationOptions = {
     ...(options.migrationsDir === undefined ? {} : { migrationsDir: options.migrationsDir }),
@@ -100,13 +127,20 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<D
         await connection.close();
       }
     }
-    // The adapter qualifies the queries Prisma builds; raw SQL (the sync queue's) finds the same
-    // tables through the connection's search_path.
+    // The adapter qualifies the queries Prisma builds; raw SQL (the sync queue's, DirectQuery's)
+    // finds the same tables through the connection's search_path.
+    const pool = new Pool({
+      connectionString,
+      options: `-c search_path=${quoteIdentifier(schema)}`,
+      types: UTC_TIMESTAMPS,
+    });
+    const statementName = preparedStatementNames();
     const prisma = new PrismaClient({
-      adapter: new PrismaPg(
-        { connectionString, options: `-c search_path=${quoteIdentifier(schema)}` },
-        { schema, statementNameGenerator: preparedStatementNames() },
-      ),
+      adapter: new PrismaPg(pool, {
+        schema,
+        statementNameGenerator: statementName,
+        disposeExternalPool: true,
+      }),
     });
     // Every listening session from the moment it starts connecting. A close that comes while one
     // is connecting waits for the connection to settle and then ends it: a pg client cannot be
@@ -118,6 +152,14 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<D
     return {
       prisma,
       kind: 'postgres',
+      query: async <T>(statement: Prisma.Sql) => {
+        const result = await pool.query({
+          name: statementName({ sql: statement.text }),
+          text: statement.text,
+          values: statement.values.map(toParameter),
+        });
+        return result.rows as T[];
+      },
       ...(migrations === undefined ? {} : { migrations }),
       listen: async (channel, onNotify) => {
         if (closed) throw new Error('The database is closed.');
@@ -186,6 +228,7 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<D
   return {
     prisma,
     kind: 'pglite',
+    query: <T>(statement: Prisma.Sql) => prisma.$queryRaw<T[]>(statement),
     ...(migrations === undefined ? {} : { migrations }),
     // PGlite delivers NOTIFY to listeners on the same instance, which is every writer here.
     listen: async (channel, onNotify) =>

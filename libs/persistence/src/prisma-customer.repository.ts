@@ -29,7 +29,8 @@ import {
 import { Prisma, type PrismaClient } from '../../../generated/prisma/client';
 import { eventWrites, type NewEvent, recordEvent, scrubCustomerEvents } from './event-log';
 import { holdsIdempotencyKey, idempotentWrite } from './idempotent-write';
-import { PRISMA_CLIENT } from './prisma.tokens';
+import { type Database } from './database';
+import { DATABASE } from './prisma.tokens';
 
 type Tx = Prisma.TransactionClient;
 
@@ -50,7 +51,7 @@ const linksOf = (from: string) =>
   `COALESCE((SELECT json_agg(${LINK_OBJECT} ORDER BY l.provider, l.account) ${from}), '[]'::json) AS links`;
 
 /** The customer columns `toCustomer` reads, of the row aliased `c`. */
-const CUSTOMER_COLUMNS = `c.id, c.seq, c.external_reference, c.email, c.given_name, c.family_name, c.company_name,
+const CUSTOMER_COLUMNS = `c.id, c.external_reference, c.email, c.given_name, c.family_name, c.company_name,
   c.phone, c.address, c.locale, c.type::text AS type, c.enabled, c.metadata, c.tax_identifiers,
   c.tax_certificates, c.source_ids, c.default_source_id, c.forgotten_at, c.deleted_at, c.version,
   c.created_at, c.updated_at`;
@@ -66,7 +67,6 @@ const CUSTOMERS_WITH_LINKS = Prisma.raw(
 /** A row of CUSTOMERS_WITH_LINKS, as the driver adapter types it. */
 interface CustomerRecord {
   id: string;
-  seq: bigint;
   external_reference: string | null;
   email: string | null;
   given_name: string | null;
@@ -145,8 +145,13 @@ const accountOf = ({ provider, account }: LinkTarget) => ({ provider, account })
 
 @Injectable()
 export class PrismaCustomerRepository extends CustomerRepository {
-  constructor(@Inject(PRISMA_CLIENT) private readonly prisma: PrismaClient) {
+  private readonly prisma: PrismaClient;
+  private readonly query: Database['query'];
+
+  constructor(@Inject(DATABASE) database: Pick<Database, 'prisma' | 'query'>) {
     super();
+    this.prisma = database.prisma;
+    this.query = database.query;
   }
 
   async insert(id: string, data: CustomerData, links: readonly NewLink[]): Promise<Customer> {
@@ -180,16 +185,18 @@ export class PrismaCustomerRepository extends CustomerRepository {
    */
   private async create(id: string, data: CustomerData, links: LinkColumns[]): Promise<Customer> {
     const statement = createStatement(id, data, links);
-    const write = async (db: Tx) => {
-      const [row] = await db.$queryRaw<CustomerRecord[]>(statement);
-      return toCustomer(row!);
-    };
     try {
-      if (!holdsIdempotencyKey()) return await write(this.prisma);
+      if (!holdsIdempotencyKey()) {
+        const [row] = await this.query<CustomerRecord>(statement);
+        return toCustomer(row!);
+      }
       return await this.prisma.$transaction((tx) =>
         idempotentWrite(
           tx,
-          async () => ({ result: await write(tx), resourceId: id, customerId: id }),
+          async () => {
+            const [row] = await tx.$queryRaw<CustomerRecord[]>(statement);
+            return { result: toCustomer(row!), resourceId: id, customerId: id };
+          },
           ({ resourceId }) => existing(tx, resourceId),
         ),
       );
@@ -198,8 +205,9 @@ export class PrismaCustomerRepository extends CustomerRepository {
     }
   }
 
-  findById(id: string): Promise<Customer | undefined> {
-    return this.findByIdIn(this.prisma, id);
+  async findById(id: string): Promise<Customer | undefined> {
+    const [row] = await this.query<CustomerRecord>(Prisma.sql`${CUSTOMERS_WITH_LINKS} WHERE c.id = ${id}`);
+    return row === undefined ? undefined : toCustomer(row);
   }
 
   async findIdByReference(provider: string, reference: string): Promise<string | undefined> {
@@ -235,11 +243,11 @@ export class PrismaCustomerRepository extends CustomerRepository {
       const seq = Prisma.sql`(SELECT seq FROM customers WHERE id = ${cursor})`;
       conditions.push(backwards ? Prisma.sql`c.seq > ${seq}` : Prisma.sql`c.seq < ${seq}`);
     }
-    const rows = await this.prisma.$queryRaw<CustomerRecord[]>`
+    const rows = await this.query<CustomerRecord>(Prisma.sql`
       ${CUSTOMERS_WITH_LINKS}
        WHERE ${Prisma.join(conditions, ' AND ')}
        ORDER BY c.seq ${backwards ? Prisma.raw('ASC') : Prisma.raw('DESC')}
-       LIMIT ${query.limit + 1}::int`;
+       LIMIT ${query.limit + 1}::int`);
     if (rows.length === 0 && cursor !== undefined)
       await this.assertCursor(cursor, backwards ? 'endingBefore' : 'startingAfter');
     const page = rows.slice(0, query.limit).map(toCustomer);
@@ -575,15 +583,19 @@ async function existing(tx: Tx, id: string): Promise<Customer> {
 
 /** Which unique value a write collided on, as the error callers can act on. */
 function uniqueViolation(error: unknown): DomainError | undefined {
-  const { code, meta } = error as {
+  const { code, meta, table } = error as {
     code?: unknown;
     meta?: { driverAdapterError?: { cause?: { originalCode?: unknown } } };
+    table?: unknown;
   };
-  // P2002 from Prisma's own queries; P2010 with SQLSTATE 23505 from raw SQL.
+  // P2002 from Prisma's own queries; P2010 with SQLSTATE 23505 from raw SQL through Prisma; the
+  // bare SQLSTATE, with the table, from DirectQuery on PostgreSQL.
   const unique =
-    code === 'P2002' || (code === 'P2010' && meta?.driverAdapterError?.cause?.originalCode === '23505');
+    code === 'P2002' ||
+    code === '23505' ||
+    (code === 'P2010' && meta?.driverAdapterError?.cause?.originalCode === '23505');
   if (!unique) return undefined;
-  const detail = JSON.stringify((error as { meta?: unknown }).meta ?? {});
+  const detail = JSON.stringify(meta ?? { table });
   if (detail.includes('provider_links') || detail.includes('ProviderLink')) {
     return new DomainError(
       'provider_reference_taken',
