@@ -67,6 +67,8 @@ describe.each(STORES)('rate limits in $name', ({ open }) => {
     const store = await open();
     const config = loadGatewayConfig({ NODE_ENV: 'test', RATE_LIMIT_WRITE_PER_SECOND: '3', ...store.env });
     const instances = [new RateLimits(config), new RateLimits(config)];
+    // What Nest does before the server takes requests: open the store.
+    await Promise.all(instances.map((instance) => instance.onModuleInit()));
     try {
       const key = `key-${randomUUID()}`;
       const answers = await outcomes(instances, key, 20);

@@ -1,12 +1,18 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { Client } from 'pg';
 
-import { assertTestDatabaseUrl, createTestDatabase, openDatabase, readMigrations } from '@app/persistence';
+import {
+  assertTestDatabaseUrl,
+  buildMigratedSnapshot,
+  createTestDatabase,
+  openDatabase,
+  readMigrations,
+} from '@app/persistence';
 
 // PGlite is PostgreSQL compiled to Wasm: every fresh instance takes seconds to boot.
 jest.setTimeout(120_000);
@@ -59,7 +65,7 @@ describe('openDatabase from a migrated snapshot', () => {
   it('starts a fresh data directory as a copy, discards a half-made copy, and never overwrites a cluster', async () => {
     const names = (await readMigrations()).map((migration) => migration.name);
     const snapshotDir = join(root, 'snapshot');
-    await (await openDatabase({ pgliteDataDir: snapshotDir, migrate: true })).close();
+    await buildMigratedSnapshot(snapshotDir);
 
     const dataDir = join(root, 'data', 'pglite');
     // What a process killed in the middle of an earlier copy leaves behind.
@@ -71,10 +77,18 @@ describe('openDatabase from a migrated snapshot', () => {
       migrate: true,
     });
     const created = await fresh.prisma.customer.create({ data: customer() });
-    // Every migration came with the copy.
+    // Every migration came with the copy; the template databases did not.
     expect(fresh.migrations).toEqual({ applied: [], alreadyApplied: names });
+    expect(await fresh.prisma.$queryRaw`SELECT datname FROM pg_database`).toEqual([{ datname: 'postgres' }]);
     await fresh.close();
     expect(existsSync(`${dataDir}.partial`)).toBe(false);
+    // The WAL segment was copied without writing its zero tail, and reads the same.
+    const [segment] = (await readdir(join(snapshotDir, 'pg_wal'))).filter((name) =>
+      /^[0-9A-F]{24}$/.test(name),
+    );
+    const copied = join(dataDir, 'pg_wal', segment!);
+    expect((await stat(copied)).size).toBe(16 * 1024 * 1024);
+    expect((await stat(copied)).blocks * 512).toBeLessThan(16 * 1024 * 1024);
 
     const reopened = await openDatabase({
       pgliteDataDir: dataDir,

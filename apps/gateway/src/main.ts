@@ -5,7 +5,6 @@ import { resolve } from 'node:path';
 
 import { ConfigError, type GatewayConfig, loadGatewayConfig, openConfiguredDatabase } from '@app/config';
 
-import { createGatewayApp } from './app';
 import { ApiKeyRegistry, loadOrCreateDevelopmentKey } from './auth/api-keys';
 
 /** The configured keys, or, outside production, a development key kept in the data directory. */
@@ -37,13 +36,20 @@ async function resolveProviders(config: GatewayConfig) {
 async function main(): Promise<void> {
   const config = loadGatewayConfig();
   const { registry, developmentKey } = await resolveApiKeys(config);
+  // Most of the gateway's code is still to load: the best part of a second, all of it on this
+  // thread. The database starts opening first, so that the embedded one's files are copied into a
+  // fresh data directory (by the thread pool) meanwhile. Nest awaits it as the DATABASE provider.
+  const database = openConfiguredDatabase(config);
+  // Until then a failure is held for Nest to report, not an unhandled rejection.
+  database.catch(() => undefined);
+  const { createGatewayApp } = await import('./app.js');
   const { accounts, sandboxes } = await resolveProviders(config);
   const app = await createGatewayApp({
     config,
     apiKeys: registry,
     providerAccounts: accounts,
     onShutdown: sandboxes?.close,
-    openDatabase: () => openConfiguredDatabase(config),
+    openDatabase: () => database,
   });
   await app.listen(config.PORT, config.HOST);
 

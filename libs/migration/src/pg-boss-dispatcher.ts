@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
-import { PgBoss } from 'pg-boss';
+import { type PgBoss } from 'pg-boss';
 
 import { type JobRun } from './migration';
 import { MigrationDispatcher } from './migration-dispatcher';
@@ -34,21 +34,25 @@ interface BatchJob {
 export class PgBossDispatcher extends MigrationDispatcher implements OnModuleInit, OnModuleDestroy {
   readonly shared = true;
   private readonly logger = new Logger('MigrationDispatcher');
-  private readonly boss: PgBoss;
+  private boss: PgBoss | undefined;
 
   constructor(
     @Inject(PG_BOSS_OPTIONS) private readonly options: PgBossOptions,
     private readonly worker: MigrationWorker,
   ) {
     super();
-    this.boss = new PgBoss({ connectionString: options.connectionString, schema: options.schema });
-    // Connection blips are retried by pg-boss itself; they are reported, not thrown.
-    this.boss.on('error', (error: Error) => this.logger.warn({ error: error.name }, 'pg-boss error'));
   }
 
   async onModuleInit(): Promise<void> {
-    await this.boss.start();
-    await this.boss.createQueue(QUEUE, {
+    // Loaded only here: a gateway on the in-process queue (the embedded default) never needs it,
+    // and loading it cost every start.
+    const { PgBoss } = await import('pg-boss');
+    const boss = new PgBoss({ connectionString: this.options.connectionString, schema: this.options.schema });
+    this.boss = boss;
+    // Connection blips are retried by pg-boss itself; they are reported, not thrown.
+    boss.on('error', (error: Error) => this.logger.warn({ error: error.name }, 'pg-boss error'));
+    await boss.start();
+    await boss.createQueue(QUEUE, {
       // A batch is retried when its worker stops heart-beating (killed) or the batch throws.
       heartbeatSeconds: 10,
       expireInSeconds: 3_600,
@@ -57,7 +61,7 @@ export class PgBossDispatcher extends MigrationDispatcher implements OnModuleIni
       deleteAfterSeconds: 24 * 3_600,
     });
     if (!this.options.work) return;
-    await this.boss.work<BatchJob>(
+    await boss.work<BatchJob>(
       QUEUE,
       { localConcurrency: this.options.localConcurrency, batchSize: 1, pollingIntervalSeconds: 0.5 },
       async (jobs) => {
@@ -68,11 +72,12 @@ export class PgBossDispatcher extends MigrationDispatcher implements OnModuleIni
 
   async onModuleDestroy(): Promise<void> {
     // In-flight batches finish; the rest wait in PostgreSQL for the next worker.
-    await this.boss.stop({ graceful: true, timeout: 15_000 });
+    await this.boss?.stop({ graceful: true, timeout: 15_000 });
   }
 
   async dispatch(run: JobRun, references: string[]): Promise<void> {
-    await this.boss.send(QUEUE, { runId: run.id, references } satisfies BatchJob);
+    // Started in onModuleInit, before anything can dispatch.
+    await this.boss!.send(QUEUE, { runId: run.id, references } satisfies BatchJob);
   }
 
   idle(): Promise<void> {

@@ -1,4 +1,4 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 
 import { PGlite } from '@electric-sql/pglite';
@@ -200,7 +200,8 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<D
   const dataDir = options.pgliteDataDir ?? DEFAULT_PGLITE_DATA_DIR;
   const inMemory = dataDir.startsWith(IN_MEMORY);
   const location = inMemory ? dataDir : resolve(dataDir);
-  if (!inMemory) await mkdir(location, { recursive: true });
+  // Synchronous, like the start of the copy: see copyTree.
+  if (!inMemory) mkdirSync(location, { recursive: true });
   if (!inMemory && options.pgliteSnapshotDir !== undefined) {
     await copySnapshotIntoFreshDataDir(location, options.pgliteSnapshotDir);
   }

@@ -26,7 +26,7 @@ export {
   parsePostgresUrl,
   pgliteSession,
 } from './migrations/migration-session';
-export { BUILT_SNAPSHOT_DIR, migratedSnapshot } from './pglite-snapshot';
+export { BUILT_SNAPSHOT_DIR, buildMigratedSnapshot, migratedSnapshot } from './pglite-snapshot';
 export { assertTestDatabaseUrl, createTestDatabase, type TestDatabase } from './testing/test-database';
 export * from './persistence.module';
 export * from './prisma.tokens';

@@ -1,7 +1,12 @@
-import { Inject, Injectable, type OnApplicationShutdown, SetMetadata } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  type OnApplicationShutdown,
+  type OnModuleInit,
+  SetMetadata,
+} from '@nestjs/common';
 import { parsePostgresUrl } from '@app/persistence';
 import { type GatewayConfig } from '@app/config';
-import { Redis } from 'ioredis';
 import { Pool } from 'pg';
 import {
   type RateLimiterAbstract,
@@ -73,7 +78,7 @@ const LEASES_PER_WINDOW = 20;
  * default runs one process). A store that fails falls back to memory for that call rather than
  * failing the request: https://github.com/animir/node-rate-limiter-flexible/wiki/Insurance-Strategy
  */
-function openStore(config: GatewayConfig): Store {
+async function openStore(config: GatewayConfig): Promise<Store> {
   const options = (scope: RateLimitScope, points: number) => ({
     keyPrefix: `rl_${scope}`,
     points,
@@ -81,6 +86,8 @@ function openStore(config: GatewayConfig): Store {
     insuranceLimiter: new RateLimiterMemory({ points, duration: WINDOW_SECONDS }),
   });
   if (config.REDIS_URL !== undefined) {
+    // Loaded only here: most gateways run without Redis, and loading its client costs every start.
+    const { Redis } = await import('ioredis');
     // A call made while Redis is away fails after one reconnect attempt; the insurance limiter answers.
     const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1 });
     return {
@@ -123,13 +130,15 @@ function openStore(config: GatewayConfig): Store {
 }
 
 @Injectable()
-export class RateLimits implements OnApplicationShutdown {
-  private readonly store: Store;
+export class RateLimits implements OnModuleInit, OnApplicationShutdown {
+  private store: Store | undefined;
   /** One limiter per scope and limit: keys whose API-key scopes set another limit get their own. */
   private readonly limiters = new Map<string, LeasedLimiter>();
 
-  constructor(@Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig) {
-    this.store = openStore(config);
+  constructor(@Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig) {}
+
+  async onModuleInit(): Promise<void> {
+    this.store = await openStore(this.config);
   }
 
   /**
@@ -152,8 +161,10 @@ export class RateLimits implements OnApplicationShutdown {
     const limit = this.limitOf(scope, keyScopes);
     let limiter = this.limiters.get(`${scope}:${limit}`);
     if (limiter === undefined) {
-      const leaseSize = this.store.shared ? Math.max(1, Math.floor(limit / LEASES_PER_WINDOW)) : 1;
-      limiter = new LeasedLimiter(this.store.limiter(scope, limit), leaseSize);
+      // Opened in onModuleInit, before the server takes requests.
+      const store = this.store!;
+      const leaseSize = store.shared ? Math.max(1, Math.floor(limit / LEASES_PER_WINDOW)) : 1;
+      limiter = new LeasedLimiter(store.limiter(scope, limit), leaseSize);
       this.limiters.set(`${scope}:${limit}`, limiter);
     }
     const refusal = await limiter.consume(scope === 'provider-total' ? ALL_KEYS : keyId);
@@ -171,6 +182,6 @@ export class RateLimits implements OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.store.close();
+    await this.store?.close();
   }
 }
