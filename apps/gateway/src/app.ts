@@ -19,6 +19,9 @@ export async function createGatewayApp(options: GatewayOptions): Promise<INestAp
   });
   app.useLogger(app.get(Logger));
   app.disable('x-powered-by');
+  // A customer carries its own strong ETag (its version, for If-Match and If-None-Match); Express's
+  // own, a SHA-1 of every other body, cost each list page a hash and told a client nothing.
+  app.set('etag', false);
   applyServerLimits(app.getHttpServer(), options.config);
   // The request id comes first, so that even a body the parser refuses is answered with one.
   app.use((req: IncomingMessage & { id?: string }, res: ServerResponse, next: () => void) => {

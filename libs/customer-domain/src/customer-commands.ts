@@ -241,7 +241,6 @@ export class CustomerCommands {
     return this.deliver(id);
   }
 
-  /** After a committed write: deliver within the wait, and answer the links as they stand. */
   /**
    * A write that left nothing to deliver (a customer with no provider links) is its own answer:
    * the repository answers the rows it wrote, so there is no delivery pass and no re-read.
@@ -252,10 +251,11 @@ export class CustomerCommands {
     return written;
   }
 
+  /** After a committed write: deliver within the wait, and answer the links as they stand. */
   private async deliver(id: string, written?: Customer): Promise<Customer> {
     await crashPoint('after-commit');
-    await this.engine.deliverNow(id, written === undefined ? {} : { written });
-    return this.customers.get(id);
+    const delivered = await this.engine.deliverNow(id, written === undefined ? {} : { written });
+    return delivered ?? this.customers.get(id);
   }
 }
 

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 
 import { retryDelayMs } from './backoff';
-import { copyAt, type Customer, dataOf, type LinkError } from './customer';
+import { copyAt, type Customer, dataOf, type LinkError, type ProviderLink } from './customer';
 import { CustomerRepository, type NewLink } from './customer.repository';
 import { type CustomerProvider, type RemoteCustomer } from './customer-provider';
 import { compareCustomers } from './drift';
@@ -43,6 +43,10 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 
 /** How long a worker woken by a notification leaves the links to the request that made them. */
 const WAKE_GRACE_MS = 100;
+
+/** A link this request's delivery is for: pending, and not only waiting for an erasure to be confirmed. */
+const awaitsDelivery = (link: ProviderLink) =>
+  link.status === 'pending' && link.erasure?.status !== 'requested';
 
 const linkError = (error: unknown): LinkError =>
   failureOf(error, 'The gateway failed while delivering to the provider.');
@@ -103,17 +107,25 @@ export class SyncEngine {
    * Delivers the customer's pending links now, for at most `waitMs`: the calling request answers
    * with whatever state the links reached. Deliveries still running carry on and settle. A
    * request that has just written the customer hands it in (`written`), so the first delivery
-   * need not read back what was just committed.
+   * need not read back what was just committed. Resolves with the customer as read once nothing
+   * was left to deliver, which is what the request answers; undefined when it stopped for another
+   * reason (the wait ran out, links leased elsewhere or backing off), and the caller reads it.
    */
-  async deliverNow(customerId: string, options: { waitMs?: number; written?: Customer } = {}): Promise<void> {
+  async deliverNow(
+    customerId: string,
+    options: { waitMs?: number; written?: Customer } = {},
+  ): Promise<Customer | undefined> {
     const deadline = Date.now() + (options.waitMs ?? this.options.waitMs);
     let known = options.written;
-    const work = (async () => {
-      // After a round that settled every link it claimed, most often nothing is left: ask that
-      // first, which is one statement, rather than claim nothing and then ask.
+    const work = (async (): Promise<Customer | undefined> => {
       let settledAll = false;
       while (Date.now() < deadline) {
-        if (settledAll && !(await this.queue.hasPending(customerId))) return;
+        if (settledAll) {
+          // After a round that settled every link it claimed, most often nothing is left: read
+          // the customer, which the request answers with anyway, and look at its links.
+          const current = await this.customers.findById(customerId);
+          if (current === undefined || !current.providers.some(awaitsDelivery)) return current;
+        }
         const claimed = await this.claim({ limit: 10, customerId, excludeErasureChecks: true });
         if (claimed.length > 0) {
           const outcomes = await this.deliverClaimed(customerId, claimed, known);
@@ -122,12 +134,13 @@ export class SyncEngine {
           continue;
         }
         settledAll = false;
-        if (!(await this.queue.hasPending(customerId))) return;
+        if (!(await this.queue.hasPending(customerId))) return undefined;
         // Leased by another worker, or waiting out a backoff: look again shortly.
         await sleep(25);
       }
+      return undefined;
     })();
-    await Promise.race([work, sleep(Math.max(0, deadline - Date.now()))]);
+    return Promise.race([work, sleep(Math.max(0, deadline - Date.now())).then(() => undefined)]);
   }
 
   /**

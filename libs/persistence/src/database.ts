@@ -87,12 +87,14 @@ export interface Database {
 const MAX_PREPARED_STATEMENTS = 500;
 
 function preparedStatementNames(): (query: { sql: string }) => string {
-  const named = new Set<string>();
-  return (query) => {
-    const name = `q_${createHash('sha1').update(query.sql).digest('base64url')}`;
-    if (named.has(name)) return name;
-    if (named.size >= MAX_PREPARED_STATEMENTS) return '';
-    named.add(name);
+  // By text: looking a text up costs less than digesting it again on every query.
+  const names = new Map<string, string>();
+  return ({ sql }) => {
+    const known = names.get(sql);
+    if (known !== undefined) return known;
+    if (names.size >= MAX_PREPARED_STATEMENTS) return '';
+    const name = `q_${createHash('sha1').update(sql).digest('base64url')}`;
+    names.set(sql, name);
     return name;
   };
 }

@@ -3,14 +3,21 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { ProviderCallLog, type ProviderCallRecord, type StoredProviderCall } from '@app/customer-domain';
 
-import { type PrismaClient } from '../../../generated/prisma/client';
-import { PRISMA_CLIENT } from './prisma.tokens';
+import { Prisma, type PrismaClient } from '../../../generated/prisma/client';
+import { type Database } from './database';
+import { DATABASE, PRISMA_CLIENT } from './prisma.tokens';
 
 /** The provider-call audit trail in the `provider_calls` table. */
 @Injectable()
 export class PrismaProviderCallLog extends ProviderCallLog {
-  constructor(@Inject(PRISMA_CLIENT) private readonly prisma: PrismaClient) {
+  private readonly query: Database['query'];
+
+  constructor(
+    @Inject(PRISMA_CLIENT) private readonly prisma: PrismaClient,
+    @Inject(DATABASE) database: Pick<Database, 'query'>,
+  ) {
     super();
+    this.query = database.query;
   }
 
   async append(
@@ -19,22 +26,27 @@ export class PrismaProviderCallLog extends ProviderCallLog {
     calls: ProviderCallRecord[],
   ): Promise<void> {
     if (calls.length === 0) return;
-    await this.prisma.providerCall.createMany({
-      data: calls.map((call) => ({
-        id: randomUUID(),
-        customerId: customerId ?? null,
-        operation,
-        provider: call.provider,
-        account: call.account,
-        method: call.method,
-        path: call.path,
-        httpStatus: call.httpStatus ?? null,
-        outcome: call.outcome,
-        durationMs: call.durationMs,
-        providerRequestId: call.providerRequestId ?? null,
-        createdAt: call.at,
-      })),
-    });
+    // One statement straight to the driver: every delivery writes its calls beside its settle.
+    const rows = calls.map((call) => ({
+      id: randomUUID(),
+      provider: call.provider,
+      account: call.account,
+      method: call.method,
+      path: call.path,
+      http_status: call.httpStatus ?? null,
+      outcome: call.outcome,
+      duration_ms: call.durationMs,
+      provider_request_id: call.providerRequestId ?? null,
+      created_at: call.at.toISOString(),
+    }));
+    await this.query(Prisma.sql`
+      INSERT INTO provider_calls (id, customer_id, operation, provider, account, method, path, http_status,
+                                  outcome, duration_ms, provider_request_id, created_at)
+      SELECT c.id, ${customerId ?? null}, ${operation}, c.provider, c.account, c.method, c.path, c.http_status,
+             c.outcome, c.duration_ms, c.provider_request_id, c.created_at::timestamp(3)
+        FROM json_to_recordset(${JSON.stringify(rows)}::json) AS c(
+             id text, provider text, account text, method text, path text, http_status int, outcome text,
+             duration_ms int, provider_request_id text, created_at text)`);
   }
 
   async recent(customerId: string, limit: number): Promise<StoredProviderCall[]> {

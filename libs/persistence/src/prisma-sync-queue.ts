@@ -60,6 +60,8 @@ const linkSynced = (link: ClaimedLink, outcome: Extract<SettleOutcome, { kind: '
 @Injectable()
 export class PrismaSyncQueue extends SyncQueue {
   private readonly notifications: WorkNotifications;
+  /** Single statements: every delivery's claim and settle, and the checks around them. */
+  private readonly query: DatabaseHandle['query'];
 
   constructor(
     @Inject(PRISMA_CLIENT) private readonly prisma: PrismaClient,
@@ -67,6 +69,7 @@ export class PrismaSyncQueue extends SyncQueue {
   ) {
     super();
     this.notifications = new WorkNotifications(database, OUTBOX_CHANNEL);
+    this.query = database.query;
   }
 
   waitForWork(timeoutMs: number): Promise<boolean> {
@@ -74,9 +77,9 @@ export class PrismaSyncQueue extends SyncQueue {
   }
 
   async nextDueAt(): Promise<Date | undefined> {
-    const [row] = await this.prisma.$queryRaw<{ due: Date | null }[]>`
+    const [row] = await this.query<{ due: Date | null }>(Prisma.sql`
       SELECT min(GREATEST(COALESCE(next_attempt_at, ${NOW}), COALESCE(locked_until, ${NOW}))) AS due
-        FROM provider_links WHERE status = 'pending'`;
+        FROM provider_links WHERE status = 'pending'`);
     return row?.due ?? undefined;
   }
 
@@ -96,7 +99,7 @@ export class PrismaSyncQueue extends SyncQueue {
     const forCustomer =
       options.customerId === undefined ? Prisma.empty : Prisma.sql`AND customer_id = ${options.customerId}`;
     const erasureChecks = options.excludeErasureChecks === true ? AWAITING_ERASURE_EXCLUDED : Prisma.empty;
-    const rows = await this.prisma.$queryRaw<ClaimedRow[]>`
+    const rows = await this.query<ClaimedRow>(Prisma.sql`
       UPDATE provider_links
          SET locked_by = ${options.workerId},
              locked_until = ${NOW} + (${options.leaseMs}::int * interval '1 millisecond'),
@@ -112,7 +115,7 @@ export class PrismaSyncQueue extends SyncQueue {
           LIMIT ${options.limit}::int
           FOR UPDATE SKIP LOCKED)
       RETURNING id, customer_id, provider, account, reference, provider_customer_id, intent::text AS intent,
-                attempts, synced_version, unsupported_fields, erasure`;
+                attempts, synced_version, unsupported_fields, erasure`);
     return rows.map((row) => ({
       id: row.id,
       customerId: row.customer_id,
@@ -270,7 +273,7 @@ export class PrismaSyncQueue extends SyncQueue {
     const now = new Date();
     const textArray = (values: readonly string[]) =>
       Prisma.sql`ARRAY(SELECT json_array_elements_text(${JSON.stringify(values)}::json))`;
-    const rows = await this.prisma.$queryRaw<{ status: string }[]>`
+    const rows = await this.query<{ status: string }>(Prisma.sql`
       WITH customer AS (
         SELECT version FROM customers WHERE id = ${link.customerId} FOR SHARE
       ),
@@ -290,7 +293,7 @@ export class PrismaSyncQueue extends SyncQueue {
         RETURNING l.status::text AS status
       ),
       ${eventWrites(linkSynced(link, outcome), JOB_ACTORS.sync, Prisma.sql`SELECT 1 FROM settled WHERE status = 'synced'`)}
-      SELECT status FROM settled`;
+      SELECT status FROM settled`);
     return rows.length > 0;
   }
 
@@ -311,9 +314,9 @@ export class PrismaSyncQueue extends SyncQueue {
   }
 
   async hasPending(customerId: string): Promise<boolean> {
-    const [row] = await this.prisma.$queryRaw<{ waiting: boolean }[]>`
+    const [row] = await this.query<{ waiting: boolean }>(Prisma.sql`
       SELECT EXISTS (SELECT 1 FROM provider_links
-                      WHERE customer_id = ${customerId} AND status = 'pending' ${AWAITING_ERASURE_EXCLUDED}) AS waiting`;
+                      WHERE customer_id = ${customerId} AND status = 'pending' ${AWAITING_ERASURE_EXCLUDED}) AS waiting`);
     return row?.waiting === true;
   }
 
