@@ -59,10 +59,11 @@ export type Unlisten = () => Promise<void>;
 export interface Database {
   prisma: PrismaClient;
   /**
-   * The hot path's statements (a read, a list page, a create): on PostgreSQL straight on the pool
-   * Prisma uses, which skips Prisma's query interpreter and its encoding and decoding of every
-   * value, the largest single cost of a read; on PGlite through Prisma, which owns its only
-   * session (a statement sent beside it could land inside another caller's transaction).
+   * The statements the hot paths run on their own (a read, a list page, a create, a delivery's
+   * claim and settle and its call log): on PostgreSQL straight on the pool Prisma uses, which
+   * skips Prisma's query interpreter and its encoding and decoding of every value, the largest
+   * single cost of a read; on PGlite through Prisma, which owns its only session (a statement sent
+   * beside it could land inside another caller's transaction).
    */
   query: DirectQuery;
   kind: 'postgres' | 'pglite';
@@ -138,11 +139,8 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<D
     });
     const statementName = preparedStatementNames();
     const prisma = new PrismaClient({
-      adapter: new PrismaPg(pool, {
-        schema,
-        statementNameGenerator: statementName,
-        disposeExternalPool: true,
-      }),
+      // The pool is ours (closed below), so that it closes even if Prisma never connected.
+      adapter: new PrismaPg(pool, { schema, statementNameGenerator: statementName }),
     });
     // Every listening session from the moment it starts connecting. A close that comes while one
     // is connecting waits for the connection to settle and then ends it: a pg client cannot be
@@ -195,6 +193,7 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<D
         await Promise.all([...listeners].map(endQuietly));
         listeners.clear();
         await prisma.$disconnect();
+        await pool.end();
       },
     };
   }
