@@ -15,13 +15,14 @@
  * postgresql://postgres@127.0.0.1:5432/postgres; a fresh schema, dropped at the end).
  * Env: BENCH_SECONDS per round (5), BENCH_ROUNDS (2 per side), BENCH_CREATES (200),
  * BENCH_ONLY (a comma-separated subset of read,list,create,both,idle,embedded; all by default),
- * BENCH_GATEWAY_FLAGS (Node flags for the gateway on PostgreSQL, e.g. `--cpu-prof` to see where
- * its CPU goes).
+ * BENCH_GATEWAY_FLAGS (more Node flags for the gateway on PostgreSQL), BENCH_PROFILE=1 (profiles
+ * the gateway on PostgreSQL and prints where its CPU went, by package, for the rows run; the
+ * profiler costs some throughput, so the ratios of such a run read a little low).
  */
 import autocannon from 'autocannon';
 import { type ChildProcess, fork, spawn } from 'node:child_process';
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import Fastify from 'fastify';
@@ -52,7 +53,12 @@ const ROWS = ['read', 'list', 'create', 'both', 'idle', 'embedded'] as const;
 const ONLY = new Set(process.env['BENCH_ONLY']?.split(',').map((name) => name.trim()) ?? ROWS);
 const unknownRows = [...ONLY].filter((name) => !(ROWS as readonly string[]).includes(name));
 if (unknownRows.length > 0) throw new Error(`BENCH_ONLY: unknown rows ${unknownRows.join(', ')}`);
-const GATEWAY_FLAGS = process.env['BENCH_GATEWAY_FLAGS']?.split(' ').filter((flag) => flag !== '') ?? [];
+const PROFILE_DIR =
+  process.env['BENCH_PROFILE'] === '1' ? mkdtempSync(join(tmpdir(), 'bench-profile-')) : undefined;
+const GATEWAY_FLAGS = [
+  ...(process.env['BENCH_GATEWAY_FLAGS']?.split(' ').filter((flag) => flag !== '') ?? []),
+  ...(PROFILE_DIR === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`]),
+];
 
 const UNTHROTTLED = {
   RATE_LIMIT_READ_PER_SECOND: '1000000',
@@ -364,6 +370,42 @@ async function bareNodeReadyMs(): Promise<number> {
   return ms;
 }
 
+/** A sample's layer: its npm package, the gateway's own code by lib or app, a Node module, or V8's own work. */
+function layerOf(frame: { url: string; functionName: string }): string {
+  const dependency = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(frame.url)?.[1];
+  if (dependency !== undefined) return dependency;
+  const own = /\/dist\/apps\/[^/]+\/((?:apps|libs)\/[^/]+)\//.exec(frame.url)?.[1];
+  if (own !== undefined) return `gateway ${own}`;
+  if (frame.url.startsWith('node:')) return frame.url.split('/').slice(0, 2).join('/');
+  // Native frames: system calls (writev is the sockets'), the garbage collector, the compiler.
+  return frame.functionName || '(native)';
+}
+
+/** The profile's busy time (idle excluded) by layer, largest first, from `--cpu-prof`'s files. */
+function cpuShares(dir: string, top = 20): string[] {
+  const byLayer = new Map<string, number>();
+  let busy = 0;
+  for (const file of readdirSync(dir).filter((name) => name.endsWith('.cpuprofile'))) {
+    const profile = JSON.parse(readFileSync(join(dir, file), 'utf8')) as {
+      nodes: { id: number; callFrame: { url: string; functionName: string } }[];
+      samples: number[];
+      timeDeltas: number[];
+    };
+    const layers = new Map(profile.nodes.map((node) => [node.id, layerOf(node.callFrame)]));
+    profile.samples.forEach((id, index) => {
+      const layer = layers.get(id) ?? '(unknown)';
+      if (layer === '(idle)') return;
+      const micros = profile.timeDeltas[index] ?? 0;
+      busy += micros;
+      byLayer.set(layer, (byLayer.get(layer) ?? 0) + micros);
+    });
+  }
+  return [...byLayer]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, top)
+    .map(([layer, micros]) => `${((100 * micros) / busy).toFixed(1)}% ${layer}`);
+}
+
 // ---------------------------------------------------------------------------------------------
 
 /** The embedded default: ready time from a fresh data directory, then RSS after 1,000 creates. */
@@ -573,6 +615,10 @@ async function run(): Promise<void> {
   for (const r of rows) console.log(line(r));
   console.log('');
   for (const verdict of verdicts) console.log(`- ${verdict}`);
+  if (PROFILE_DIR !== undefined) {
+    console.log(`\nWhere the gateway's CPU went while it was busy (self time, ${PROFILE_DIR}):\n`);
+    for (const share of cpuShares(PROFILE_DIR)) console.log(`- ${share}`);
+  }
 }
 
 if (process.argv[2] === '--bare') {
