@@ -235,16 +235,19 @@ export class SyncEngine {
   /** Delivers until nothing is pending (tests, reconcile jobs); resolves false on timeout. */
   async drain(timeoutMs: number): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;
-    let idle = false;
-    await this.pump(
-      () => Date.now() < deadline,
-      async () => {
-        // Nothing claimable right now: done once nothing waits for a retry either.
-        idle = (await this.queue.backlog()).pending === 0;
-        return !idle;
-      },
-    );
-    return idle;
+    const nothingPending = async () => (await this.queue.backlog()).pending === 0;
+    for (;;) {
+      // Nothing claimable right now: a lane stops once nothing waits for a retry either.
+      await this.pump(
+        () => Date.now() < deadline,
+        async () => !(await nothingPending()),
+      );
+      // The lanes stop together when one of them found nothing left, even if another saw new work
+      // arrive just after (a write still under way): that work starts another pass instead of
+      // ending the drain early with links pending.
+      if (await nothingPending()) return true;
+      if (Date.now() >= deadline) return false;
+    }
   }
 
   private async run(): Promise<void> {
