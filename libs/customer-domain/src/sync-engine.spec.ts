@@ -1,0 +1,77 @@
+import { type CustomerRepository } from './customer.repository';
+import { type ProviderAccounts } from './provider-accounts';
+import { type ProviderCallLog } from './provider-call-log';
+import { SyncEngine, type SyncOptions } from './sync-engine';
+import { type ClaimedLink, SyncQueue } from './sync-queue';
+
+/**
+ * A queue with nothing claimable whose backlog answers from a script (then 0): the links it
+ * reports pending are being written or delivered by someone else.
+ */
+class ScriptedBacklog extends SyncQueue {
+  backlogCalls = 0;
+
+  constructor(private readonly pendingAnswers: readonly number[]) {
+    super();
+  }
+
+  claim(): Promise<ClaimedLink[]> {
+    return Promise.resolve([]);
+  }
+  settle(): Promise<boolean> {
+    return Promise.resolve(true);
+  }
+  release(): Promise<void> {
+    return Promise.resolve();
+  }
+  redrive(): Promise<number> {
+    return Promise.resolve(0);
+  }
+  waitForWork(timeoutMs: number): Promise<boolean> {
+    return new Promise((resolve) => setTimeout(() => resolve(false), Math.min(timeoutMs, 5)));
+  }
+  nextDueAt(): Promise<Date | undefined> {
+    return Promise.resolve(undefined);
+  }
+  hasPending(): Promise<boolean> {
+    return Promise.resolve(false);
+  }
+  backlog(): Promise<{ pending: number; failed: number }> {
+    const pending = this.pendingAnswers[this.backlogCalls] ?? 0;
+    this.backlogCalls += 1;
+    return Promise.resolve({ pending, failed: 0 });
+  }
+}
+
+const OPTIONS: SyncOptions = {
+  leaseMs: 1_000,
+  maxAttempts: 3,
+  retryBaseMs: 10,
+  retryMaxMs: 100,
+  batchSize: 10,
+  concurrency: 2,
+  pollIntervalMs: 5,
+  waitMs: 100,
+  shutdownGraceMs: 100,
+};
+
+/** Drain touches only the queue. */
+const engineOn = (queue: SyncQueue) =>
+  new SyncEngine(queue, {} as CustomerRepository, {} as ProviderAccounts, {} as ProviderCallLog, OPTIONS);
+
+describe('SyncEngine.drain', () => {
+  it('goes on while a link queued after one lane found the backlog empty is still pending', async () => {
+    // Lane 1 finds nothing pending and stops the lanes; lane 2 looks just after a write queued a
+    // link (1), which is still pending when the pass ends (1), then delivered elsewhere (0).
+    const queue = new ScriptedBacklog([0, 1, 1]);
+
+    await expect(engineOn(queue).drain(5_000)).resolves.toBe(true);
+    expect(queue.backlogCalls).toBeGreaterThan(3);
+  });
+
+  it('answers false when links stay pending until its time is up', async () => {
+    const queue = new ScriptedBacklog(Array.from({ length: 100_000 }, () => 1));
+
+    await expect(engineOn(queue).drain(100)).resolves.toBe(false);
+  });
+});
