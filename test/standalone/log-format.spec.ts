@@ -9,7 +9,7 @@ const root = resolve(__dirname, '../..');
 
 /**
  * LOG_FORMAT=auto as a person and a log shipper meet it: a process logging through the gateway's
- * logger setup (`loggerParams`, handed to pino-http as nestjs-pino does) with its stdout on a real
+ * logger (`createLogger`, which nestjs-pino and the request log write through) with its stdout on a real
  * terminal (a pseudo-terminal from util-linux `script`) writes pino-pretty lines, and with stdout
  * on a pipe, or in production, JSON.
  */
@@ -23,11 +23,9 @@ describe('log format on a terminal and on a pipe', () => {
     await writeFile(
       program,
       [
-        `import pinoHttp from '${require.resolve('pino-http')}';`,
         `import { loadGatewayConfig } from '${join(root, 'libs/config/src/gateway.config')}';`,
-        `import { loggerParams } from '${join(root, 'libs/config/src/logging')}';`,
-        'const { pinoHttp: params } = loggerParams(loadGatewayConfig({ ...process.env, LOG_LEVEL: "info" }));',
-        'const { logger } = pinoHttp(...((Array.isArray(params) ? params : [params]) as [object]));',
+        `import { createLogger } from '${join(root, 'libs/config/src/logging')}';`,
+        'const logger = createLogger(loadGatewayConfig({ ...process.env, LOG_LEVEL: "info" }));',
         "logger.info({ customers: 2 }, 'hello from the test');",
         '',
       ].join('\n'),

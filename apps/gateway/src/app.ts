@@ -8,6 +8,7 @@ import { Logger } from 'nestjs-pino';
 
 import { setUpDocs } from './docs/openapi';
 import { type GatewayOptions, GatewayModule } from './gateway.module';
+import { RequestLog } from './http/request-log';
 import { applyServerLimits } from './http/server-limits';
 import { HttpMetrics } from './metrics/http-metrics';
 
@@ -28,6 +29,7 @@ export async function createGatewayApp(options: GatewayOptions): Promise<INestAp
     req.id = requestIdFor(req, res);
     next();
   });
+  app.use(app.get(RequestLog).middleware);
   // Before anything else, so a request refused at any step (a body refused with 413 or 415, a
   // route refused by a guard) is counted and timed too. The body is read and checked for hostile
   // input by Nest middleware once the caller is identified (GatewayModule.configure).

@@ -25,7 +25,7 @@ import {
 import { migrationProviders, RunEngine } from '@app/migration';
 import { type DatabaseHandle, PersistenceModule } from '@app/persistence';
 import { type ProviderAdapters, ProvidersModule } from '@app/providers';
-import { type GatewayConfig, loggerParams, migrationOptions, syncOptions } from '@app/config';
+import { createLogger, type GatewayConfig, loggerParams, migrationOptions, syncOptions } from '@app/config';
 import { LoggerModule } from 'nestjs-pino';
 
 import { ApiKeyGuard } from './auth/api-key.guard';
@@ -46,6 +46,7 @@ import { ReconciliationsController } from './reconciliations/reconciliations.con
 import { ContentTypeMiddleware } from './http/content-type.middleware';
 import { PathParameterPipe, refuseHostileInput } from './http/hostile-input';
 import { JsonBodyMiddleware } from './http/json-body.middleware';
+import { RequestLog } from './http/request-log';
 import { StrictQueryIntegersPipe, validationFailed } from './http/validators';
 import { IdempotencyMiddleware } from './idempotency/idempotency.middleware';
 import { IdempotencyPurge } from './idempotency/idempotency.purge';
@@ -118,11 +119,12 @@ class ShutdownHook implements OnApplicationShutdown {
 @Module({})
 export class GatewayModule implements NestModule {
   static register(options: GatewayOptions): DynamicModule {
+    const logger = createLogger(options.config);
     return {
       module: GatewayModule,
       imports: [
         GatewayConfigModule.register(options.config),
-        LoggerModule.forRoot(loggerParams(options.config)),
+        LoggerModule.forRoot(loggerParams(logger)),
         PersistenceModule.forRoot(options.openDatabase),
         ProvidersModule.forRoot({
           useFactory: () => options.providerAccounts,
@@ -141,6 +143,7 @@ export class GatewayModule implements NestModule {
       ],
       providers: [
         { provide: ApiKeyRegistry, useValue: options.apiKeys },
+        { provide: RequestLog, useValue: new RequestLog(logger) },
         CustomerService,
         CustomerCommands,
         CustomerPlanner,
@@ -187,8 +190,8 @@ export class GatewayModule implements NestModule {
   }
 
   configure(consumer: MiddlewareConsumer): void {
-    // Order matters. After the request logger (LoggerModule's middleware runs first): identify the
-    // caller, so every request line from here on names its key, even of a request refused next;
+    // Order matters. After the request logger (mounted in app.ts, before anything can refuse the
+    // request): identify the caller, so every request line from here on names its key, even of a request refused next;
     // refuse bodies we cannot read, read the body, refuse input no field can hold before anything
     // else sees it, then claim the request's Idempotency-Key.
     consumer

@@ -9,7 +9,7 @@ import {
 import { migrationProviders } from '@app/migration';
 import { type DatabaseHandle, PersistenceModule } from '@app/persistence';
 import { ProvidersModule } from '@app/providers';
-import { type GatewayConfig, loggerParams, migrationOptions, syncOptions } from '@app/config';
+import { createLogger, type GatewayConfig, loggerParams, migrationOptions, syncOptions } from '@app/config';
 import { LoggerModule } from 'nestjs-pino';
 
 export interface MigratorModuleOptions {
@@ -31,7 +31,7 @@ export class MigratorModule {
       module: MigratorModule,
       imports: [
         // JSON on stderr whatever LOG_FORMAT says: the terminal belongs to the progress bar.
-        LoggerModule.forRoot(loggerParams({ ...options.config, LOG_FORMAT: 'json' }, 2)),
+        LoggerModule.forRoot(loggerParams(createLogger({ ...options.config, LOG_FORMAT: 'json' }, 2))),
         PersistenceModule.forRoot(options.openDatabase),
         ProvidersModule.forRoot({ useFactory: () => options.providerAccounts }),
       ],
