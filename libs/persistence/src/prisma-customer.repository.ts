@@ -46,47 +46,59 @@ const LINK_OBJECT = `json_build_object(
   'unsupportedFields', l.unsupported_fields, 'lossyFields', l.lossy_fields, 'erasure', l.erasure,
   'primary', l."primary", 'lockedUntil', ${epochMs('l.locked_until')}, 'createdAt', ${epochMs('l.created_at')})`;
 
-/** The links of `from` (a table or CTE aliased `l`), ordered as the API lists them, as a JSON array. */
-const linksOf = (from: string) =>
-  `COALESCE((SELECT json_agg(${LINK_OBJECT} ORDER BY l.provider, l.account) ${from}), '[]'::json) AS links`;
-
-/** The customer columns `toCustomer` reads, of the row aliased `c`. */
-const CUSTOMER_COLUMNS = `c.id, c.external_reference, c.email, c.given_name, c.family_name, c.company_name,
-  c.phone, c.address, c.locale, c.type::text AS type, c.enabled, c.metadata, c.tax_identifiers,
-  c.tax_certificates, c.source_ids, c.default_source_id, c.forgotten_at, c.deleted_at, c.version,
-  c.created_at, c.updated_at`;
+/**
+ * A customer (the row aliased `c`) and its links (`linksFrom`: a table or CTE aliased `l`, ordered
+ * as the API lists them) as one JSON column `customer`, in the shape of CustomerRecord. One column
+ * to decode instead of twenty-two: the driver builds a parser table and a row object per column
+ * and per row, about a twentieth of a read's CPU, where PostgreSQL builds the JSON for less.
+ */
+const customerObject = (linksFrom: string) => `json_build_object(
+  'id', c.id, 'externalReference', c.external_reference, 'email', c.email, 'givenName', c.given_name,
+  'familyName', c.family_name, 'companyName', c.company_name, 'phone', c.phone, 'address', c.address,
+  'locale', c.locale, 'type', c.type, 'enabled', c.enabled, 'metadata', c.metadata,
+  'taxIdentifiers', c.tax_identifiers, 'taxCertificates', c.tax_certificates, 'sourceIds', c.source_ids,
+  'defaultSourceId', c.default_source_id, 'forgottenAt', ${epochMs('c.forgotten_at')},
+  'deletedAt', ${epochMs('c.deleted_at')}, 'version', c.version, 'createdAt', ${epochMs('c.created_at')},
+  'updatedAt', ${epochMs('c.updated_at')},
+  'links', COALESCE((SELECT json_agg(${LINK_OBJECT} ORDER BY l.provider, l.account) ${linksFrom}), '[]'::json)
+) AS customer`;
 
 /**
  * A customer and its links in one round trip (Prisma's `include` takes two queries and its query
  * interpreter was the largest single cost of a read); filter with `WHERE` on `c`.
  */
 const CUSTOMERS_WITH_LINKS = Prisma.raw(
-  `SELECT ${CUSTOMER_COLUMNS}, ${linksOf('FROM provider_links l WHERE l.customer_id = c.id')} FROM customers c`,
+  `SELECT ${customerObject('FROM provider_links l WHERE l.customer_id = c.id')} FROM customers c`,
 );
 
-/** A row of CUSTOMERS_WITH_LINKS, as the driver adapter types it. */
+/** A row of the statements that answer customers. */
+interface CustomerRow {
+  customer: CustomerRecord;
+}
+
+/** A customer as customerObject renders it (timestamps as epoch milliseconds). */
 interface CustomerRecord {
   id: string;
-  external_reference: string | null;
+  externalReference: string | null;
   email: string | null;
-  given_name: string | null;
-  family_name: string | null;
-  company_name: string | null;
+  givenName: string | null;
+  familyName: string | null;
+  companyName: string | null;
   phone: string | null;
   address: Address | null;
   locale: string | null;
   type: CustomerType | null;
   enabled: boolean;
   metadata: Record<string, string>;
-  tax_identifiers: TaxIdentifier[];
-  tax_certificates: TaxCertificate[];
-  source_ids: string[];
-  default_source_id: string | null;
-  forgotten_at: Date | null;
-  deleted_at: Date | null;
+  taxIdentifiers: TaxIdentifier[];
+  taxCertificates: TaxCertificate[];
+  sourceIds: string[];
+  defaultSourceId: string | null;
+  forgottenAt: number | null;
+  deletedAt: number | null;
   version: number;
-  created_at: Date;
-  updated_at: Date;
+  createdAt: number;
+  updatedAt: number;
   links: LinkRecord[];
 }
 
@@ -187,14 +199,14 @@ export class PrismaCustomerRepository extends CustomerRepository {
     const statement = createStatement(id, data, links);
     try {
       if (!holdsIdempotencyKey()) {
-        const [row] = await this.query<CustomerRecord>(statement);
+        const [row] = await this.query<CustomerRow>(statement);
         return toCustomer(row!);
       }
       return await this.prisma.$transaction((tx) =>
         idempotentWrite(
           tx,
           async () => {
-            const [row] = await tx.$queryRaw<CustomerRecord[]>(statement);
+            const [row] = await tx.$queryRaw<CustomerRow[]>(statement);
             return { result: toCustomer(row!), resourceId: id, customerId: id };
           },
           ({ resourceId }) => existing(tx, resourceId),
@@ -206,7 +218,7 @@ export class PrismaCustomerRepository extends CustomerRepository {
   }
 
   async findById(id: string): Promise<Customer | undefined> {
-    const [row] = await this.query<CustomerRecord>(Prisma.sql`${CUSTOMERS_WITH_LINKS} WHERE c.id = ${id}`);
+    const [row] = await this.query<CustomerRow>(Prisma.sql`${CUSTOMERS_WITH_LINKS} WHERE c.id = ${id}`);
     return row === undefined ? undefined : toCustomer(row);
   }
 
@@ -243,7 +255,7 @@ export class PrismaCustomerRepository extends CustomerRepository {
       const seq = Prisma.sql`(SELECT seq FROM customers WHERE id = ${cursor})`;
       conditions.push(backwards ? Prisma.sql`c.seq > ${seq}` : Prisma.sql`c.seq < ${seq}`);
     }
-    const rows = await this.query<CustomerRecord>(Prisma.sql`
+    const rows = await this.query<CustomerRow>(Prisma.sql`
       ${CUSTOMERS_WITH_LINKS}
        WHERE ${Prisma.join(conditions, ' AND ')}
        ORDER BY c.seq ${backwards ? Prisma.raw('ASC') : Prisma.raw('DESC')}
@@ -260,7 +272,7 @@ export class PrismaCustomerRepository extends CustomerRepository {
         tx,
         async () => {
           // Concurrent writers queue on the row lock instead of retrying against each other.
-          const [locked] = await tx.$queryRaw<CustomerRecord[]>`
+          const [locked] = await tx.$queryRaw<CustomerRow[]>`
             ${CUSTOMERS_WITH_LINKS} WHERE c.id = ${id} FOR UPDATE OF c`;
           if (locked === undefined) return { result: undefined, resourceId: id };
           const before = toCustomer(locked);
@@ -279,7 +291,7 @@ export class PrismaCustomerRepository extends CustomerRepository {
           );
           let saved: Customer;
           try {
-            const [row] = await tx.$queryRaw<CustomerRecord[]>(updated);
+            const [row] = await tx.$queryRaw<CustomerRow[]>(updated);
             saved = toCustomer(row!);
           } catch (error) {
             throw uniqueViolation(error) ?? error;
@@ -434,7 +446,7 @@ export class PrismaCustomerRepository extends CustomerRepository {
   }
 
   private async findByIdIn(db: Tx, id: string): Promise<Customer | undefined> {
-    const [row] = await db.$queryRaw<CustomerRecord[]>`${CUSTOMERS_WITH_LINKS} WHERE c.id = ${id}`;
+    const [row] = await db.$queryRaw<CustomerRow[]>`${CUSTOMERS_WITH_LINKS} WHERE c.id = ${id}`;
     return row === undefined ? undefined : toCustomer(row);
   }
 
@@ -511,7 +523,7 @@ function createStatement(id: string, data: CustomerData, links: LinkColumns[]): 
       RETURNING *
     ),
     ${event}
-    SELECT ${Prisma.raw(CUSTOMER_COLUMNS)}, ${Prisma.raw(linksOf('FROM new_links l'))} FROM new_customer c`;
+    SELECT ${Prisma.raw(customerObject('FROM new_links l'))} FROM new_customer c`;
 }
 
 /**
@@ -541,11 +553,10 @@ function updateStatement(id: string, data: CustomerData, event: NewEvent | undef
        WHERE customer_id = ${id} AND intent = 'sync'
       RETURNING *
     )${recorded}
-    SELECT ${Prisma.raw(CUSTOMER_COLUMNS)},
-           ${Prisma.raw(
-             linksOf(`FROM (SELECT * FROM requeued
+    SELECT ${Prisma.raw(
+      customerObject(`FROM (SELECT * FROM requeued
                             UNION ALL SELECT * FROM provider_links WHERE customer_id = c.id AND intent <> 'sync') l`),
-           )}
+    )}
       FROM updated c`;
 }
 
@@ -575,7 +586,7 @@ function changedFieldsOf(before: CustomerData, after: CustomerData): string[] {
 
 /** The customer an earlier attempt of this idempotent request created; gone since is a 404. */
 async function existing(tx: Tx, id: string): Promise<Customer> {
-  const [row] = await tx.$queryRaw<CustomerRecord[]>`${CUSTOMERS_WITH_LINKS} WHERE c.id = ${id}`;
+  const [row] = await tx.$queryRaw<CustomerRow[]>`${CUSTOMERS_WITH_LINKS} WHERE c.id = ${id}`;
   if (row === undefined)
     throw new DomainError('customer_not_found', `The customer "${id}" no longer exists.`);
   return toCustomer(row);
@@ -647,30 +658,30 @@ function optionalDate(epochMs: number | null): Date | undefined {
   return epochMs === null ? undefined : new Date(epochMs);
 }
 
-function toCustomer(row: CustomerRecord): Customer {
+function toCustomer({ customer }: CustomerRow): Customer {
   return {
-    id: row.id,
-    externalReference: optional(row.external_reference),
-    email: optional(row.email),
-    givenName: optional(row.given_name),
-    familyName: optional(row.family_name),
-    companyName: optional(row.company_name),
-    phone: optional(row.phone),
-    address: optional(row.address),
-    locale: optional(row.locale),
-    type: optional(row.type),
-    enabled: row.enabled,
-    metadata: row.metadata,
-    taxIdentifiers: row.tax_identifiers,
-    taxCertificates: row.tax_certificates,
-    sourceIds: row.source_ids,
-    defaultSourceId: optional(row.default_source_id),
-    forgottenAt: optional(row.forgotten_at),
-    deletedAt: optional(row.deleted_at),
-    version: row.version,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-    providers: row.links.map(toLink),
+    id: customer.id,
+    externalReference: optional(customer.externalReference),
+    email: optional(customer.email),
+    givenName: optional(customer.givenName),
+    familyName: optional(customer.familyName),
+    companyName: optional(customer.companyName),
+    phone: optional(customer.phone),
+    address: optional(customer.address),
+    locale: optional(customer.locale),
+    type: optional(customer.type),
+    enabled: customer.enabled,
+    metadata: customer.metadata,
+    taxIdentifiers: customer.taxIdentifiers,
+    taxCertificates: customer.taxCertificates,
+    sourceIds: customer.sourceIds,
+    defaultSourceId: optional(customer.defaultSourceId),
+    forgottenAt: optionalDate(customer.forgottenAt),
+    deletedAt: optionalDate(customer.deletedAt),
+    version: customer.version,
+    createdAt: new Date(customer.createdAt),
+    updatedAt: new Date(customer.updatedAt),
+    providers: customer.links.map(toLink),
   };
 }
 
