@@ -1,5 +1,3 @@
-import { randomBytes } from 'node:crypto';
-
 import { Injectable } from '@nestjs/common';
 
 import { type Address, type AdditionalAddressInfo, type Customer, type CustomerData } from './customer';
@@ -13,6 +11,7 @@ import {
 } from './customer.repository';
 import { customerInvariantViolations } from './customer-rules';
 import { DomainError } from './errors';
+import { randomId } from './ids';
 
 /** JSON merge patch (RFC 7396) of a customer: absent keeps a field, `null` removes it. */
 export type Nullable<T> = { [K in keyof T]?: T[K] | null };
@@ -27,7 +26,7 @@ export type CustomerPatch = Omit<Nullable<CustomerData>, 'address' | 'metadata'>
 
 /** Ours, stable, and short enough to serve as a provider reference (DR ids are at most 40 characters). */
 export function newCustomerId(): string {
-  return `cus_${randomBytes(12).toString('hex')}`;
+  return randomId('cus');
 }
 
 @Injectable()

@@ -6,6 +6,7 @@ export * from './customer-rules';
 export * from './customer.repository';
 export * from './customer.service';
 export * from './errors';
+export { randomId } from './ids';
 export * from './provider-accounts';
 export * from './customer-commands';
 export * from './customer-planner';

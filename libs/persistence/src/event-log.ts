@@ -1,6 +1,4 @@
-import { randomBytes } from 'node:crypto';
-
-import { currentRequestContext, type EventType } from '@app/customer-domain';
+import { currentRequestContext, type EventType, randomId } from '@app/customer-domain';
 
 import { Prisma, type PrismaClient } from '../../../generated/prisma/client';
 
@@ -37,7 +35,7 @@ export interface NewEvent {
 }
 
 function newEventId(): string {
-  return `evt_${randomBytes(12).toString('hex')}`;
+  return randomId('evt');
 }
 
 /**
