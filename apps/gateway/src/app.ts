@@ -24,16 +24,21 @@ export async function createGatewayApp(options: GatewayOptions): Promise<INestAp
   // own, a SHA-1 of every other body, cost each list page a hash and told a client nothing.
   app.set('etag', false);
   applyServerLimits(app.getHttpServer(), options.config);
-  // The request id comes first, so that even a body the parser refuses is answered with one.
+  // Before anything else, so that every request, even one refused at the first step (a body
+  // refused with 413 or 415, a route refused by a guard), is answered with a request id, counted,
+  // timed and logged. The body is read and checked for hostile input by Nest middleware once the
+  // caller is identified (GatewayModule.configure).
+  const metrics = app.get(HttpMetrics);
+  const requestLog = app.get(RequestLog);
   app.use((req: IncomingMessage & { id?: string }, res: ServerResponse, next: () => void) => {
+    const started = performance.now();
     req.id = requestIdFor(req, res);
+    res.once('finish', () => {
+      metrics.record(req, res, started);
+      requestLog.record(req, res, started);
+    });
     next();
   });
-  app.use(app.get(RequestLog).middleware);
-  // Before anything else, so a request refused at any step (a body refused with 413 or 415, a
-  // route refused by a guard) is counted and timed too. The body is read and checked for hostile
-  // input by Nest middleware once the caller is identified (GatewayModule.configure).
-  app.use(app.get(HttpMetrics).middleware);
   // process.exit (not a re-raised signal) lets the logger flush its last lines.
   app.enableShutdownHooks(undefined, { useProcessExit: true });
   setUpDocs(app);

@@ -3,34 +3,31 @@ import { type IncomingMessage, type ServerResponse } from 'node:http';
 import { type Logger } from 'pino';
 
 /**
- * One line per answered request, written when the answer has been sent: method, path (never the
- * query string, which holds filters such as `email`), status and time. The request id and the
- * key's id come from the request context (see `createLogger`'s mixin), as on every other line the
- * request writes.
+ * One line per answered request: method, path (never the query string, which holds filters such
+ * as `email`), status and time. The request id and the key's id come from the request context
+ * (see `createLogger`'s mixin), as on every other line the request writes.
  */
 export class RequestLog {
-  constructor(private readonly logger: Logger) {}
+  private readonly lines: Logger;
 
-  /** Express middleware, mounted before anything can refuse the request. */
-  readonly middleware = (
-    req: IncomingMessage & { id?: string },
-    res: ServerResponse,
-    next: () => void,
-  ): void => {
-    const started = performance.now();
-    res.once('finish', () => {
-      if (!this.logger.isLevelEnabled('info')) return;
-      const path = req.url?.split('?', 1)[0];
-      this.logger.info(
-        {
-          requestId: req.id,
-          req: { id: req.id, method: req.method, path },
-          res: { statusCode: res.statusCode },
-          responseTime: Math.round(performance.now() - started),
-        },
-        'request completed',
-      );
-    });
-    next();
-  };
+  constructor(logger: Logger) {
+    // The line is built here from the method, the path, the status and the ids, none of which
+    // redaction would touch: its wildcard paths (`*.email`, …) are a search through every object
+    // of a line, a few percent of a read's CPU, kept for the lines logged by hand.
+    this.lines = logger.child({}, { redact: [] });
+  }
+
+  /** Writes the line of an answered request (`started`: `performance.now()` when it arrived). */
+  record(req: IncomingMessage & { id?: string }, res: ServerResponse, started: number): void {
+    if (!this.lines.isLevelEnabled('info')) return;
+    this.lines.info(
+      {
+        requestId: req.id,
+        req: { id: req.id, method: req.method, path: req.url?.split('?', 1)[0] },
+        res: { statusCode: res.statusCode },
+        responseTime: Math.round(performance.now() - started),
+      },
+      'request completed',
+    );
+  }
 }

@@ -46,19 +46,11 @@ export class HttpMetrics {
     });
   }
 
-  /** Express middleware: times the request and counts it once the answer is sent. */
-  readonly middleware = (
-    req: IncomingMessage & { route?: { path?: unknown } },
-    res: ServerResponse,
-    next: () => void,
-  ): void => {
-    const started = performance.now();
-    res.once('finish', () => {
-      const route = routeTemplate(req.route?.path);
-      const labels = { method: req.method ?? 'UNKNOWN', route, status: String(res.statusCode) };
-      this.requests.inc(labels);
-      this.duration.observe(labels, (performance.now() - started) / 1000);
-    });
-    next();
-  };
+  /** Counts and times an answered request (`started`: `performance.now()` when it arrived). */
+  record(req: IncomingMessage & { route?: { path?: unknown } }, res: ServerResponse, started: number): void {
+    const route = routeTemplate(req.route?.path);
+    const labels = { method: req.method ?? 'UNKNOWN', route, status: String(res.statusCode) };
+    this.requests.inc(labels);
+    this.duration.observe(labels, (performance.now() - started) / 1000);
+  }
 }
