@@ -571,10 +571,10 @@ const SNAPSHOT_FIELDS = CANONICAL_FIELDS.filter(
 );
 
 function snapshotOf(data: CustomerData): Prisma.InputJsonObject {
-  // Through JSON: absent fields drop out and dates become strings, as a JSON column holds them.
-  return JSON.parse(
-    JSON.stringify(Object.fromEntries(SNAPSHOT_FIELDS.map((field) => [field, data[field]]))),
-  ) as Prisma.InputJsonObject;
+  // eventWrites writes it through JSON.stringify, which drops absent fields at any depth.
+  const snapshot: Record<string, unknown> = {};
+  for (const field of SNAPSHOT_FIELDS) if (data[field] !== undefined) snapshot[field] = data[field];
+  return snapshot as Prisma.InputJsonObject;
 }
 
 /** The canonical fields a write changed, by name (`address` as a whole). */
