@@ -7,7 +7,6 @@ import {
   type NestModule,
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
-  ValidationPipe,
 } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import {
@@ -47,7 +46,7 @@ import { ContentTypeMiddleware } from './http/content-type.middleware';
 import { PathParameterPipe, refuseHostileInput } from './http/hostile-input';
 import { JsonBodyMiddleware } from './http/json-body.middleware';
 import { RequestLog } from './http/request-log';
-import { StrictQueryIntegersPipe, validationFailed } from './http/validators';
+import { requestValidationPipe, StrictQueryIntegersPipe } from './http/validators';
 import { IdempotencyMiddleware } from './idempotency/idempotency.middleware';
 import { IdempotencyPurge } from './idempotency/idempotency.purge';
 import { RateLimitGuard } from './rate-limit/rate-limit.guard';
@@ -176,15 +175,7 @@ export class GatewayModule implements NestModule {
         // Pipes run in this order: path parameters are checked before any DTO is built.
         { provide: APP_PIPE, useClass: PathParameterPipe },
         { provide: APP_PIPE, useClass: StrictQueryIntegersPipe },
-        {
-          provide: APP_PIPE,
-          useValue: new ValidationPipe({
-            whitelist: true,
-            forbidNonWhitelisted: true,
-            transform: true,
-            exceptionFactory: validationFailed,
-          }),
-        },
+        { provide: APP_PIPE, useValue: requestValidationPipe() },
       ],
     };
   }
