@@ -181,8 +181,8 @@ export class GatewayModule implements NestModule {
   }
 
   configure(consumer: MiddlewareConsumer): void {
-    // Order matters. After the request logger (mounted in app.ts, before anything can refuse the
-    // request): identify the caller, so every request line from here on names its key, even of a request refused next;
+    // Order matters. After the edge middleware (app.ts: request id, metrics, request line):
+    // identify the caller, so every line of the request names its key, even of one refused next;
     // refuse bodies we cannot read, read the body, refuse input no field can hold before anything
     // else sees it, then claim the request's Idempotency-Key.
     consumer
