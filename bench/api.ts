@@ -24,10 +24,12 @@ import { type ChildProcess, fork, spawn } from 'node:child_process';
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import Fastify from 'fastify';
 import { Client, Pool } from 'pg';
 import { type RunningSandboxes, signAvangateAuthentication, startSandboxes } from '@app/sandboxes';
+
+import type { Timeline } from './create-timeline';
 
 const GATEWAY_MAIN = resolve(__dirname, '../dist/apps/gateway/apps/gateway/src/main.js');
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 5);
@@ -407,6 +409,79 @@ function cpuShares(dir: string, top = 20): string[] {
     .map(([layer, micros]) => `${((100 * micros) / busy).toFixed(1)}% ${layer}`);
 }
 
+/** Creates in both providers sent to a gateway that records each one's timeline (create-timeline.ts). */
+const TRACED_CREATES = 100;
+
+/**
+ * The create in both providers, phase by phase: one more gateway on the same schema, with
+ * bench/create-timeline.ts preloaded, answers TRACED_CREATES creates paced as in the row; each
+ * phase is the median over them, in ms since the request arrived at the gateway.
+ */
+async function traceCreates(
+  env: Record<string, string>,
+  schema: string,
+  directP50: number,
+): Promise<string[]> {
+  const file = join(mkdtempSync(join(tmpdir(), 'bench-timeline-')), 'timelines.json');
+  const traced = await startGatewayProcess({ ...env, DATABASE_SCHEMA: schema, BENCH_TIMELINE_FILE: file }, [
+    '--import',
+    resolve(__dirname, 'create-timeline.ts'),
+  ]);
+  const send = async () => {
+    const res = await fetch(`${traced.url}/v1/customers`, {
+      method: 'POST',
+      headers: auth,
+      body: JSON.stringify(customer()),
+    });
+    await res.arrayBuffer();
+    if (res.status !== 201) throw new Error(`traced create answered ${res.status}`);
+  };
+  await sequentialLatencies(20, send);
+  const clientLatencies = await sequentialLatencies(TRACED_CREATES, send);
+  await traced.stop();
+  const timelines = (JSON.parse(readFileSync(file, 'utf8')) as Timeline[]).slice(-TRACED_CREATES);
+  rmSync(dirname(file), { recursive: true, force: true });
+
+  const phases = timelines.map(({ answered, steps }) => {
+    const statements = steps.filter((step) => step.kind === 'statement');
+    const calls = steps.filter((step) => step.kind === 'provider');
+    const firstCall = Math.min(...calls.map((call) => call.start));
+    const lastCall = Math.max(...calls.map((call) => call.end));
+    const before = statements.filter((statement) => statement.start < firstCall);
+    const after = statements.filter((statement) => statement.start >= firstCall);
+    const firstStatement = Math.min(...statements.map((statement) => statement.start));
+    const beforeEnd = Math.max(...before.map((statement) => statement.end));
+    const afterEnd = Math.max(lastCall, ...after.map((statement) => statement.end));
+    return {
+      toFirstStatement: firstStatement,
+      statementsBefore: beforeEnd - firstStatement,
+      toFirstCall: firstCall - beforeEnd,
+      calls: lastCall - firstCall,
+      statementsAfter: afterEnd - lastCall,
+      toAnswer: answered - afterEnd,
+      answered,
+      counts: `${before.length} before the calls (${before.map((s) => s.label.split(' ').slice(0, 3).join(' ')).join('; ')}), ${after.length} after`,
+      callCount: calls.length,
+    };
+  });
+  const ms = (pick: (phase: (typeof phases)[number]) => number) =>
+    `${median(phases.map(pick)).toFixed(2)} ms`;
+  const mostCommon = (values: string[]) =>
+    [
+      ...values.reduce((counts, v) => counts.set(v, (counts.get(v) ?? 0) + 1), new Map<string, number>()),
+    ].sort((a, b) => b[1] - a[1])[0]?.[0] ?? '';
+  return [
+    `arrival to the first statement (HTTP parsing, auth, rate limit, validation): ${ms((p) => p.toFirstStatement)}`,
+    `statements before the provider calls (the create, the claim): ${ms((p) => p.statementsBefore)}`,
+    `to the first provider call (mapping, the HTTP client): ${ms((p) => p.toFirstCall)}`,
+    `provider calls, first start to last answer (${mostCommon(phases.map((p) => String(p.callCount)))} calls; the two direct creates in parallel take ${directP50.toFixed(2)} ms at p50 from the bench's side): ${ms((p) => p.calls)}`,
+    `statements after the last answer (settle, call log, the read that answers): ${ms((p) => p.statementsAfter)}`,
+    `to the answer handed to the socket: ${ms((p) => p.toAnswer)}`,
+    `in the gateway in all: ${ms((p) => p.answered)}; at the bench's side, p50 ${percentile(clientLatencies, 50).toFixed(2)} ms`,
+    `statements: ${mostCommon(phases.map((p) => p.counts))}`,
+  ];
+}
+
 // ---------------------------------------------------------------------------------------------
 
 /** The embedded default: ready time from a fresh data directory, then RSS after 1,000 creates. */
@@ -459,23 +534,21 @@ async function run(): Promise<void> {
   });
   const rows: string[][] = [];
   const verdicts: string[] = [];
+  let breakdown: string[] = [];
   const row = (...cells: (string | number)[]) => rows.push(cells.map(String));
   const ratio = (a: number, b: number) => (b === 0 ? 0 : a / b);
   try {
     // PostgreSQL: the gateway migrates the schema, the baseline then shares it.
-    const gateway = await startGatewayProcess(
-      {
-        DATABASE_URL,
-        DATABASE_SCHEMA: schema,
-        // Production defaults for everything else; accounts point at the sandboxes, with the
-        // adapters' default rate limits, as a user would configure them.
-        PROVIDER_ACCOUNTS: JSON.stringify(sandboxes.accounts({})),
-        MIGRATION_QUEUE: 'in-process',
-        // The bench measures the hot path, not fair use: per-key limits it never reaches.
-        ...UNTHROTTLED,
-      },
-      GATEWAY_FLAGS,
-    );
+    const gatewayEnv = {
+      DATABASE_URL,
+      // Production defaults for everything else; accounts point at the sandboxes, with the
+      // adapters' default rate limits, as a user would configure them.
+      PROVIDER_ACCOUNTS: JSON.stringify(sandboxes.accounts({})),
+      MIGRATION_QUEUE: 'in-process',
+      // The bench measures the hot path, not fair use: per-key limits it never reaches.
+      ...UNTHROTTLED,
+    };
+    const gateway = await startGatewayProcess({ ...gatewayEnv, DATABASE_SCHEMA: schema }, GATEWAY_FLAGS);
     const bareChild = forkSelf(['--bare', schema]);
     const bareUrl = await firstMessage<string>(bareChild);
     try {
@@ -574,6 +647,7 @@ async function run(): Promise<void> {
         verdicts.push(
           `create in both providers adds ${p99.toFixed(1)} ms at p99 (goal <= ${GOALS.p99DeltaMs}): ${p99 <= GOALS.p99DeltaMs ? 'met' : 'NOT MET'}`,
         );
+        breakdown = await traceCreates(gatewayEnv, schema, percentile(directLatencies, 50));
       }
 
       // Idle: nothing to do, so nothing should run.
@@ -616,6 +690,12 @@ async function run(): Promise<void> {
   for (const r of rows) console.log(line(r));
   console.log('');
   for (const verdict of verdicts) console.log(`- ${verdict}`);
+  if (breakdown.length > 0) {
+    console.log(
+      `\nWhere a create in both providers spends its time (medians of ${TRACED_CREATES} traced creates):\n`,
+    );
+    for (const phase of breakdown) console.log(`- ${phase}`);
+  }
   if (PROFILE_DIR !== undefined) {
     console.log(`\nWhere the gateway's CPU went while it was busy (self time, ${PROFILE_DIR}):\n`);
     for (const share of cpuShares(PROFILE_DIR)) console.log(`- ${share}`);
