@@ -472,7 +472,7 @@ async function traceCreates(
     ].sort((a, b) => b[1] - a[1])[0]?.[0] ?? '';
   return [
     `arrival to the first statement (HTTP parsing, auth, rate limit, validation): ${ms((p) => p.toFirstStatement)}`,
-    `statements before the provider calls (the create, the claim): ${ms((p) => p.statementsBefore)}`,
+    `statements before the provider calls (the create): ${ms((p) => p.statementsBefore)}`,
     `to the first provider call (mapping, the HTTP client): ${ms((p) => p.toFirstCall)}`,
     `provider calls, first start to last answer (${mostCommon(phases.map((p) => String(p.callCount)))} calls; the two direct creates in parallel take ${directP50.toFixed(2)} ms at p50 from the bench's side): ${ms((p) => p.calls)}`,
     `statements after the last answer (settle, call log, the read that answers): ${ms((p) => p.statementsAfter)}`,

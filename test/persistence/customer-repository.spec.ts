@@ -36,10 +36,15 @@ describe('PrismaCustomerRepository', () => {
 
   it('answers a create and an update exactly as a read finds them, links ordered', async () => {
     const id = newId();
-    const created = await repository.insert(id, data({ externalReference: `ref-${id}` }), [
-      { provider: 'two-checkout', account: 'eu', reference: `ref-${id}` },
-      { provider: 'digital-river', account: 'live', reference: `ref-${id}` },
-    ]);
+    const { customer: created, claimed } = await repository.insert(
+      id,
+      data({ externalReference: `ref-${id}` }),
+      [
+        { provider: 'two-checkout', account: 'eu', reference: `ref-${id}` },
+        { provider: 'digital-river', account: 'live', reference: `ref-${id}` },
+      ],
+    );
+    expect(claimed).toEqual([]);
     expect(created.providers.map((link) => link.provider)).toEqual(['digital-river', 'two-checkout']);
     expect(created).toMatchObject({ version: 1, forgottenAt: undefined, deletedAt: undefined });
     expect(created.providers[0]).toMatchObject({ status: 'pending', intent: 'sync', attempts: 0 });
@@ -78,13 +83,53 @@ describe('PrismaCustomerRepository', () => {
     expect(await repository.findById(adoptedId)).toEqual(adopted);
   });
 
+  it('writes the links claimed for the worker under a lease, as the first attempt, and answers them', async () => {
+    const id = newId();
+    const before = Date.now();
+    const { customer, claimed } = await repository.insert(
+      id,
+      data(),
+      [
+        { provider: 'digital-river', account: 'live', reference: id },
+        { provider: 'two-checkout', account: 'eu', reference: id },
+      ],
+      { workerId: 'worker-test', leaseMs: 60_000 },
+    );
+    const rows = await database.prisma.providerLink.findMany({
+      where: { customerId: id },
+      orderBy: { provider: 'asc' },
+    });
+    expect(
+      rows.map((row) => ({ lockedBy: row.lockedBy, attempts: row.attempts, status: row.status })),
+    ).toEqual([
+      { lockedBy: 'worker-test', attempts: 1, status: 'pending' },
+      { lockedBy: 'worker-test', attempts: 1, status: 'pending' },
+    ]);
+    // Leased by the database's clock for the lease's length, not for a moment.
+    for (const row of rows) expect(row.lockedUntil!.getTime()).toBeGreaterThan(before + 50_000);
+    expect(claimed).toEqual(
+      rows.map((row) => ({
+        id: row.id,
+        customerId: id,
+        provider: row.provider,
+        account: row.account,
+        reference: id,
+        intent: 'sync',
+        attempts: 1,
+        unsupportedFields: [],
+      })),
+    );
+    expect(customer.providers.map((link) => link.lockedUntil)).toEqual(rows.map((row) => row.lockedUntil));
+    expect(await repository.findById(id)).toEqual(customer);
+  });
+
   it('reads and writes times as UTC in a process whose time zone is not UTC, as Prisma does', async () => {
     // jest.config.js runs the rings eight hours off UTC. On PostgreSQL reads and creates go
     // straight to the driver; Prisma's own reads are the reference.
     expect(new Date(0).getTimezoneOffset()).not.toBe(0);
     const id = newId();
     const before = Date.now();
-    const created = await repository.insert(id, data(), []);
+    const { customer: created } = await repository.insert(id, data(), []);
     const stored = await database.prisma.customer.findUniqueOrThrow({ where: { id } });
     expect(created.createdAt).toEqual(stored.createdAt);
     expect((await repository.findById(id))?.createdAt).toEqual(stored.createdAt);

@@ -24,6 +24,7 @@ import {
 } from './provider-accounts';
 import { ProviderCallLog } from './provider-call-log';
 import { SyncEngine } from './sync-engine';
+import { type ClaimedLink } from './sync-queue';
 
 /**
  * What a delete or forget did at one provider account, as far as it got within the wait:
@@ -57,10 +58,13 @@ export class CustomerCommands {
   async create(data: CustomerData, requested?: readonly RequestedTarget[]): Promise<Customer> {
     const targets = this.accounts.resolve(requested ?? this.defaultTargets);
     this.accounts.assertAccepted(data, targets);
-    const created = await this.customers.create(data, (id) =>
-      targets.map((target) => ({ ...target, reference: data.externalReference ?? id })),
+    // Written claimed for this request, which delivers them within its wait.
+    const { customer, claimed } = await this.customers.create(
+      data,
+      (id) => targets.map((target) => ({ ...target, reference: data.externalReference ?? id })),
+      this.engine.leaseForDelivery(),
     );
-    return this.deliverWritten(created);
+    return this.deliverWritten(customer, claimed);
   }
 
   /** Pushes an existing customer to another provider account (`POST /v1/customers/{id}/links`). */
@@ -245,16 +249,23 @@ export class CustomerCommands {
    * A write that left nothing to deliver (a customer with no provider links) is its own answer:
    * the repository answers the rows it wrote, so there is no delivery pass and no re-read.
    */
-  private async deliverWritten(written: Customer): Promise<Customer> {
-    if (written.providers.some((link) => link.status === 'pending')) return this.deliver(written.id, written);
+  private async deliverWritten(written: Customer, claimed: ClaimedLink[] = []): Promise<Customer> {
+    if (written.providers.some((link) => link.status === 'pending'))
+      return this.deliver(written.id, { written, claimed });
     await crashPoint('after-commit');
     return written;
   }
 
-  /** After a committed write: deliver within the wait, and answer the links as they stand. */
-  private async deliver(id: string, written?: Customer): Promise<Customer> {
+  /**
+   * After a committed write: deliver within the wait, and answer the links as they stand. The
+   * write hands in the customer as written and the links it claimed, if any (SyncEngine.deliverNow).
+   */
+  private async deliver(
+    id: string,
+    handedIn: { written?: Customer; claimed?: ClaimedLink[] } = {},
+  ): Promise<Customer> {
     await crashPoint('after-commit');
-    const delivered = await this.engine.deliverNow(id, written === undefined ? {} : { written });
+    const delivered = await this.engine.deliverNow(id, handedIn);
     return delivered ?? this.customers.get(id);
   }
 }

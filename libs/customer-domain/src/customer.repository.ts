@@ -1,4 +1,5 @@
 import { type Customer, type CustomerData } from './customer';
+import { type ClaimedLink, type Lease } from './sync-queue';
 
 export interface CustomerListQuery {
   limit: number;
@@ -32,6 +33,12 @@ export interface NewLink {
   reference: string;
 }
 
+/** A new customer as written, and those of its links the write claimed for a worker. */
+export interface InsertedCustomer {
+  customer: Customer;
+  claimed: ClaimedLink[];
+}
+
 /** A link to a customer adopted from a provider, already in sync. */
 export interface AdoptedLink extends NewLink {
   providerCustomerId?: string;
@@ -48,8 +55,18 @@ export interface AdoptedLink extends NewLink {
  * is not applied again and resolves the state it left. An abstract class so it doubles as its own Nest injection token.
  */
 export abstract class CustomerRepository {
-  /** Throws DomainError `external_reference_taken` or `provider_reference_taken`. */
-  abstract insert(id: string, data: CustomerData, links: readonly NewLink[]): Promise<Customer>;
+  /**
+   * With `lease`, the links are written claimed for that worker (one attempt counted, as a claim
+   * counts one) and answered in `claimed`; a retry that finds the Idempotency-Key's write already
+   * committed claims nothing. Throws DomainError `external_reference_taken` or
+   * `provider_reference_taken`.
+   */
+  abstract insert(
+    id: string,
+    data: CustomerData,
+    links: readonly NewLink[],
+    lease?: Lease,
+  ): Promise<InsertedCustomer>;
 
   /** A customer read from a provider, stored with its link already synced. */
   abstract insertAdopted(id: string, data: CustomerData, link: AdoptedLink): Promise<Customer>;

@@ -5,6 +5,7 @@ import {
   type CustomerListQuery,
   type CustomerPage,
   CustomerRepository,
+  type InsertedCustomer,
   type AdoptedLink,
   type LinkTarget,
   type NewLink,
@@ -12,6 +13,7 @@ import {
 import { customerInvariantViolations } from './customer-rules';
 import { DomainError } from './errors';
 import { randomId } from './ids';
+import { type Lease } from './sync-queue';
 
 /** JSON merge patch (RFC 7396) of a customer: absent keeps a field, `null` removes it. */
 export type Nullable<T> = { [K in keyof T]?: T[K] | null };
@@ -33,11 +35,18 @@ export function newCustomerId(): string {
 export class CustomerService {
   constructor(private readonly repository: CustomerRepository) {}
 
-  /** `links(id)` names where the new customer goes, once its id is drawn. */
-  async create(data: CustomerData, links: (id: string) => NewLink[] = () => []): Promise<Customer> {
+  /**
+   * `links(id)` names where the new customer goes, once its id is drawn; with `lease`, they are
+   * written claimed for that worker (CustomerRepository.insert).
+   */
+  async create(
+    data: CustomerData,
+    links: (id: string) => NewLink[] = () => [],
+    lease?: Lease,
+  ): Promise<InsertedCustomer> {
     assertInvariants(data);
     const id = newCustomerId();
-    return this.repository.insert(id, data, links(id));
+    return this.repository.insert(id, data, links(id), lease);
   }
 
   /** Also a customer whose deletion is still under way at a provider (`deletedAt` set). */

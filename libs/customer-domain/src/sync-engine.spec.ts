@@ -21,7 +21,9 @@ class ScriptedBacklog extends SyncQueue {
   settle(): Promise<boolean> {
     return Promise.resolve(true);
   }
-  release(): Promise<void> {
+  readonly released: ClaimedLink[] = [];
+  release(links: readonly ClaimedLink[]): Promise<void> {
+    this.released.push(...links);
     return Promise.resolve();
   }
   redrive(): Promise<number> {
@@ -56,8 +58,54 @@ const OPTIONS: SyncOptions = {
 };
 
 /** Drain touches only the queue. */
-const engineOn = (queue: SyncQueue) =>
-  new SyncEngine(queue, {} as CustomerRepository, {} as ProviderAccounts, {} as ProviderCallLog, OPTIONS);
+const engineOn = (queue: SyncQueue, options: Partial<SyncOptions> = {}) =>
+  new SyncEngine(queue, {} as CustomerRepository, {} as ProviderAccounts, {} as ProviderCallLog, {
+    ...OPTIONS,
+    ...options,
+  });
+
+describe('SyncEngine.leaseForDelivery', () => {
+  const link: ClaimedLink = {
+    id: 'link-1',
+    customerId: 'cus_1',
+    provider: 'digital-river',
+    account: 'default',
+    reference: 'cus_1',
+    intent: 'sync',
+    attempts: 1,
+    unsupportedFields: [],
+  };
+
+  it("leases for this worker, for the lease's length, while requests wait for their providers", async () => {
+    const engine = engineOn(new ScriptedBacklog([]));
+    expect(engine.leaseForDelivery()).toEqual({ workerId: engine.workerId, leaseMs: OPTIONS.leaseMs });
+
+    await engine.stop();
+    expect(engine.leaseForDelivery()).toBeUndefined();
+  });
+
+  it('leases nothing when requests do not wait (SYNC_WAIT_MS=0): the background worker delivers', () => {
+    expect(engineOn(new ScriptedBacklog([]), { waitMs: 0 }).leaseForDelivery()).toBeUndefined();
+  });
+
+  it('gives links handed in back at once when the wait is too short to deliver them', async () => {
+    const queue = new ScriptedBacklog([]);
+
+    await expect(
+      engineOn(queue).deliverNow('cus_1', { waitMs: 0, claimed: [link] }),
+    ).resolves.toBeUndefined();
+    expect(queue.released).toEqual([link]);
+  });
+
+  it('gives links handed in back when it stops before delivering them', async () => {
+    const queue = new ScriptedBacklog([]);
+    const engine = engineOn(queue);
+    await engine.stop();
+
+    await expect(engine.deliverNow('cus_1', { claimed: [link] })).resolves.toBeUndefined();
+    expect(queue.released).toEqual([link]);
+  });
+});
 
 describe('SyncEngine.drain', () => {
   it('goes on while a link queued after one lane found the backlog empty is still pending', async () => {

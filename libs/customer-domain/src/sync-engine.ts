@@ -11,7 +11,13 @@ import { DomainError, failureOf, ProviderError } from './errors';
 import { type ProviderTarget, ProviderAccounts, sameTarget } from './provider-accounts';
 import { ProviderCallLog } from './provider-call-log';
 import { armCrashPoint, crashPoint, type CrashPoint } from './crash-points';
-import { type ClaimedLink, type DeliveryAction, type SettleOutcome, SyncQueue } from './sync-queue';
+import {
+  type ClaimedLink,
+  type DeliveryAction,
+  type Lease,
+  type SettleOutcome,
+  SyncQueue,
+} from './sync-queue';
 
 export const SYNC_OPTIONS = 'SYNC_OPTIONS';
 
@@ -104,19 +110,39 @@ export class SyncEngine {
   }
 
   /**
+   * The lease a request's write gives the links it is about to deliver itself (`deliverNow` with
+   * `claimed`). None when requests do not wait for their providers (SYNC_WAIT_MS=0) or the worker
+   * is stopping: the links are then written unleased, for the background worker.
+   */
+  leaseForDelivery(): Lease | undefined {
+    if (this.stopping || this.options.waitMs === 0) return undefined;
+    return { workerId: this.workerId, leaseMs: this.options.leaseMs };
+  }
+
+  /**
    * Delivers the customer's pending links now, for at most `waitMs`: the calling request answers
    * with whatever state the links reached. Deliveries still running carry on and settle. A
    * request that has just written the customer hands it in (`written`), so the first delivery
-   * need not read back what was just committed. Resolves with the customer as read once nothing
-   * was left to deliver, which is what the request answers; undefined when it stopped for another
-   * reason (the wait ran out, links leased elsewhere or backing off), and the caller reads it.
+   * need not read back what was just committed, with the links its write claimed under
+   * `leaseForDelivery` (`claimed`), delivered without claiming them again. Resolves with the
+   * customer as read once nothing was left to deliver, which is what the request answers;
+   * undefined when it stopped for another reason (the wait ran out, links leased elsewhere or
+   * backing off), and the caller reads it.
    */
   async deliverNow(
     customerId: string,
-    options: { waitMs?: number; written?: Customer } = {},
+    options: { waitMs?: number; written?: Customer; claimed?: ClaimedLink[] } = {},
   ): Promise<Customer | undefined> {
     const deadline = Date.now() + (options.waitMs ?? this.options.waitMs);
     let known = options.written;
+    let handedIn = options.claimed ?? [];
+    // Held from now on, so a stop gives them back like links this worker claimed; when the stop
+    // has begun already, it may have given back what it held before these came in.
+    for (const link of handedIn) this.held.set(link.id, link);
+    if (this.stopping) {
+      await this.release(handedIn);
+      handedIn = [];
+    }
     const work = (async (): Promise<Customer | undefined> => {
       let settledAll = false;
       while (Date.now() < deadline) {
@@ -126,7 +152,11 @@ export class SyncEngine {
           const current = await this.customers.findById(customerId);
           if (current === undefined || !current.providers.some(awaitsDelivery)) return current;
         }
-        const claimed = await this.claim({ limit: 10, customerId, excludeErasureChecks: true });
+        const claimed =
+          handedIn.length > 0
+            ? handedIn
+            : await this.claim({ limit: 10, customerId, excludeErasureChecks: true });
+        handedIn = [];
         if (claimed.length > 0) {
           const outcomes = await this.deliverClaimed(customerId, claimed, known);
           known = undefined;
@@ -138,6 +168,8 @@ export class SyncEngine {
         // Leased by another worker, or waiting out a backoff: look again shortly.
         await sleep(25);
       }
+      // A wait too short to start on them: the links go to the background worker now.
+      await this.release(handedIn);
       return undefined;
     })();
     return Promise.race([work, sleep(Math.max(0, deadline - Date.now())).then(() => undefined)]);

@@ -46,6 +46,17 @@ export type SettleOutcome =
   | { kind: 'erasure_requested'; erasure: Erasure; nextAttemptAt: Date };
 
 /**
+ * Links a write commits already claimed by the worker of the request that delivers them, as a
+ * `claim` would lease them: the request needs no claim of its own, and no other worker can take
+ * the links between the commit and the delivery (the outbox's wake-up announces unleased links
+ * only). Should the request's process die, the lease runs out and any worker delivers them.
+ */
+export interface Lease {
+  workerId: string;
+  leaseMs: number;
+}
+
+/**
  * The transactional outbox. The links themselves are its entries: every canonical write marks the
  * customer's links `pending` in the same transaction, and workers lease, deliver and settle them.
  */

@@ -5,6 +5,9 @@ import { Inject, Injectable } from '@nestjs/common';
 import {
   type AdoptedLink,
   type Address,
+  type ClaimedLink,
+  type InsertedCustomer,
+  type Lease,
   type Customer,
   type CustomerData,
   type CustomerListQuery,
@@ -31,6 +34,7 @@ import { eventWrites, type NewEvent, recordEvent, scrubCustomerEvents } from './
 import { holdsIdempotencyKey, idempotentWrite } from './idempotent-write';
 import { type Database } from './database';
 import { DATABASE } from './prisma.tokens';
+import { leasedUntil } from './prisma-sync-queue';
 
 type Tx = Prisma.TransactionClient;
 
@@ -125,6 +129,7 @@ interface LinkRecord {
 
 /** A link as a create writes it. */
 interface LinkColumns {
+  id: string;
   provider: string;
   account: string;
   reference: string;
@@ -166,17 +171,33 @@ export class PrismaCustomerRepository extends CustomerRepository {
     this.query = database.query;
   }
 
-  async insert(id: string, data: CustomerData, links: readonly NewLink[]): Promise<Customer> {
-    return this.create(
-      id,
-      data,
-      links.map((link) => ({ ...link, status: 'pending' as const })),
-    );
+  async insert(
+    id: string,
+    data: CustomerData,
+    links: readonly NewLink[],
+    lease?: Lease,
+  ): Promise<InsertedCustomer> {
+    const written = links.map((link) => ({ ...link, id: randomUUID(), status: 'pending' as const }));
+    const created = await this.create(id, data, written, lease);
+    if (!created.inserted || lease === undefined) return { customer: created.customer, claimed: [] };
+    // As SyncQueue.claim answers them: the first attempt at links never delivered.
+    const claimed = written.map((link): ClaimedLink => ({
+      id: link.id,
+      customerId: id,
+      provider: link.provider,
+      account: link.account,
+      reference: link.reference,
+      intent: 'sync',
+      attempts: 1,
+      unsupportedFields: [],
+    }));
+    return { customer: created.customer, claimed };
   }
 
   async insertAdopted(id: string, data: CustomerData, link: AdoptedLink): Promise<Customer> {
-    return this.create(id, data, [
+    const created = await this.create(id, data, [
       {
+        id: randomUUID(),
         provider: link.provider,
         account: link.account,
         reference: link.reference,
@@ -188,28 +209,35 @@ export class PrismaCustomerRepository extends CustomerRepository {
         lastSyncedAt: new Date(),
       },
     ]);
+    return created.customer;
   }
 
   /**
-   * The customer, its links and its `customer.created` event in one statement, which answers the
-   * rows as written (nothing is read back); with the request's recovery point when it holds an
-   * Idempotency-Key.
+   * The customer, its links (claimed under `lease` when given) and its `customer.created` event in
+   * one statement, which answers the rows as written (nothing is read back); with the request's
+   * recovery point when it holds an Idempotency-Key. `inserted` is false when a retry found that
+   * write already committed, and answers the customer as it is now.
    */
-  private async create(id: string, data: CustomerData, links: LinkColumns[]): Promise<Customer> {
-    const statement = createStatement(id, data, links);
+  private async create(
+    id: string,
+    data: CustomerData,
+    links: LinkColumns[],
+    lease?: Lease,
+  ): Promise<{ customer: Customer; inserted: boolean }> {
+    const statement = createStatement(id, data, links, lease);
     try {
       if (!holdsIdempotencyKey()) {
         const [row] = await this.query<CustomerRow>(statement);
-        return toCustomer(row!);
+        return { customer: toCustomer(row!), inserted: true };
       }
       return await this.prisma.$transaction((tx) =>
-        idempotentWrite(
+        idempotentWrite<{ customer: Customer; inserted: boolean }>(
           tx,
           async () => {
             const [row] = await tx.$queryRaw<CustomerRow[]>(statement);
-            return { result: toCustomer(row!), resourceId: id, customerId: id };
+            return { result: { customer: toCustomer(row!), inserted: true }, resourceId: id, customerId: id };
           },
-          ({ resourceId }) => existing(tx, resourceId),
+          async ({ resourceId }) => ({ customer: await existing(tx, resourceId), inserted: false }),
         ),
       );
     } catch (error) {
@@ -478,7 +506,12 @@ const CUSTOMER_VALUES = Prisma.raw(`external_reference, email, given_name, famil
  * Inserts the customer, its links and its `customer.created` event (with what the event names:
  * the resource's own fields and where it goes), answering the rows as written.
  */
-function createStatement(id: string, data: CustomerData, links: LinkColumns[]): Prisma.Sql {
+function createStatement(
+  id: string,
+  data: CustomerData,
+  links: LinkColumns[],
+  lease: Lease | undefined,
+): Prisma.Sql {
   const now = new Date();
   const providers = links
     .map(({ provider, account, reference }) => ({ provider, account, reference }))
@@ -493,7 +526,7 @@ function createStatement(id: string, data: CustomerData, links: LinkColumns[]): 
     Prisma.sql`SELECT (SELECT count(*) FROM new_customer) + (SELECT count(*) FROM new_links)`,
   );
   const linkRows = links.map((link) => ({
-    id: randomUUID(),
+    id: link.id,
     provider: link.provider,
     account: link.account,
     reference: link.reference,
@@ -512,11 +545,13 @@ function createStatement(id: string, data: CustomerData, links: LinkColumns[]): 
     ),
     new_links AS (
       INSERT INTO provider_links (id, customer_id, provider, account, reference, provider_customer_id, status,
-                                  synced_version, last_synced_at, unsupported_fields, lossy_fields, created_at, updated_at)
+                                  synced_version, last_synced_at, unsupported_fields, lossy_fields, created_at, updated_at,
+                                  locked_by, locked_until, attempts)
       SELECT l.id, new_customer.id, l.provider, l.account, l.reference, l.provider_customer_id,
              l.status::"LinkStatus", l.synced_version, l.last_synced_at::timestamp(3),
              ARRAY(SELECT json_array_elements_text(l.unsupported_fields)),
-             ARRAY(SELECT json_array_elements_text(l.lossy_fields)), ${now}::timestamp(3), ${now}::timestamp(3)
+             ARRAY(SELECT json_array_elements_text(l.lossy_fields)), ${now}::timestamp(3), ${now}::timestamp(3),
+             ${lease === undefined ? Prisma.sql`NULL, NULL, 0` : Prisma.sql`${lease.workerId}, ${leasedUntil(lease.leaseMs)}, 1`}
         FROM new_customer, json_to_recordset(${JSON.stringify(linkRows)}::json) AS l(
              id text, provider text, account text, reference text, provider_customer_id text, status text,
              synced_version int, last_synced_at text, unsupported_fields json, lossy_fields json)

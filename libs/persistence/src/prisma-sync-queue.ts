@@ -20,6 +20,10 @@ const OUTBOX_CHANNEL = 'sync_outbox';
 /** Prisma keeps timestamps as UTC `timestamp(3)`; the database clock is compared in the same terms. */
 const NOW = Prisma.raw(`(now() AT TIME ZONE 'UTC')`);
 
+/** When a lease taken now runs out, by the database's clock, as every lease is compared. */
+export const leasedUntil = (leaseMs: number) =>
+  Prisma.sql`${NOW} + (${leaseMs}::int * interval '1 millisecond')`;
+
 interface ClaimedRow {
   id: string;
   customer_id: string;
@@ -102,7 +106,7 @@ export class PrismaSyncQueue extends SyncQueue {
     const rows = await this.query<ClaimedRow>(Prisma.sql`
       UPDATE provider_links
          SET locked_by = ${options.workerId},
-             locked_until = ${NOW} + (${options.leaseMs}::int * interval '1 millisecond'),
+             locked_until = ${leasedUntil(options.leaseMs)},
              attempts = attempts + 1
        WHERE id IN (
          SELECT id FROM provider_links
