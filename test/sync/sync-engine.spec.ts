@@ -93,6 +93,13 @@ describe('sync engine', () => {
         .dump()
         .some((c) => c.ExternalCustomerReference === created.body.externalReference),
     ).toBe(false);
+    // Each failed delivery wrote the calls it tried with its outcome, as a synced one does.
+    const trail = await api().get(`/v1/customers/${created.body.id}/calls`).set(bearer(KEYS.reader));
+    const refused = (trail.body.data as { provider: string; httpStatus?: number }[]).filter(
+      (call) => call.provider === 'two-checkout',
+    );
+    expect(refused.length).toBeGreaterThan(1);
+    expect(refused.every((call) => call.httpStatus === 503)).toBe(true);
 
     tco().setFaults({});
     // The breaker of the failed account needs its half-open pause first.

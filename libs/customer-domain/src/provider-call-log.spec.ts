@@ -68,7 +68,7 @@ describe('the provider-call log', () => {
     expect(log.entries).toEqual([expect.objectContaining({ operation: 'import', customerId: undefined })]);
   });
 
-  it("hands a recorded operation's result or error to its record, and keeps the calls either way", async () => {
+  it("hands a recorded operation's result or error to its record with the calls it made, for the record to write", async () => {
     const log = new TrailInMemory();
     const failure = new Error('provider down');
     const recorded = await log.runAndRecord(
@@ -79,16 +79,19 @@ describe('the provider-call log', () => {
       },
       (outcome) => Promise.resolve(outcome),
     );
-    expect(recorded).toMatchObject({ result: 'created' });
+    expect(recorded).toMatchObject({ result: 'created', calls: [{ method: 'POST', httpStatus: 201 }] });
     const refused = await log.runAndRecord(
       { customerId: 'cus_3', operation: 'sync' },
       () => {
+        call('POST', 503);
         call('POST', 503);
         return Promise.reject(failure);
       },
       (outcome) => Promise.resolve(outcome),
     );
     expect(refused).toMatchObject({ error: failure });
-    expect((await log.recent('cus_3', 10)).map((entry) => entry.httpStatus)).toEqual([503, 201]);
+    expect(refused.calls.map((entry) => entry.httpStatus)).toEqual([503, 503]);
+    // The record writes them with the outcome (SyncQueue.settle), so the log does not append them too.
+    expect(await log.recent('cus_3', 10)).toEqual([]);
   });
 });

@@ -39,19 +39,15 @@ export abstract class ProviderCallLog {
 
   /**
    * Like `run`, for work whose outcome is recorded too (a delivery settling its link): hands the
-   * result, or the error, to `record`, and appends the calls at the same time rather than first,
-   * as the two writes do not depend on each other. Answers what `record` answers.
+   * result, or the error, with every call it made, to `record`, which writes the calls to this
+   * trail in the same statement as the outcome (`SyncQueue.settle`): one commit instead of two for
+   * every delivery. Answers what `record` answers.
    */
   async runAndRecord<T, R>(
     context: CallContext,
     work: () => Promise<T>,
-    record: (outcome: { result: T } | { error: unknown }) => Promise<R>,
+    record: (outcome: ({ result: T } | { error: unknown }) & { calls: ProviderCallRecord[] }) => Promise<R>,
   ): Promise<R> {
-    const audited = await withCallAudit(context, work);
-    const [recorded] = await Promise.all([
-      record(audited),
-      this.append(context.customerId, context.operation, audited.calls),
-    ]);
-    return recorded;
+    return record(await withCallAudit(context, work));
   }
 }

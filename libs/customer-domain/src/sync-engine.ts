@@ -377,7 +377,7 @@ export class SyncEngine {
     return Promise.all(links.map((link) => this.deliver(link, customer)));
   }
 
-  /** One delivery of one link: call the provider, record the calls, settle the link. */
+  /** One delivery of one link: call the provider, settle the link and record the calls together. */
   private async deliver(
     link: ClaimedLink,
     customer: Customer | undefined,
@@ -394,7 +394,7 @@ export class SyncEngine {
           const outcome = 'error' in performed ? this.failure(link, performed.error) : performed.result;
           await crashPoint('after-answer');
           await crashPoint('before-link-save');
-          const kept = await this.queue.settle(link, this.workerId, outcome);
+          const kept = await this.queue.settle(link, this.workerId, outcome, performed.calls);
           if (!kept)
             this.logger.warn(
               { link: link.id },

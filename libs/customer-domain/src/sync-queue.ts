@@ -1,5 +1,6 @@
 import { type Erasure, type LinkError, type LinkIntent } from './customer';
 import { type RemoteCustomer } from './customer-provider';
+import { type ProviderCallRecord } from './provider-calls';
 
 /** `created` there, `updated` an existing copy, or found it already `unchanged` (equal to the mirror). */
 export type DeliveryAction = 'created' | 'updated' | 'unchanged';
@@ -77,8 +78,17 @@ export abstract class SyncQueue {
     excludeErasureChecks?: boolean;
   }): Promise<ClaimedLink[]>;
 
-  /** Records the outcome, if the lease is still this worker's; returns false when it was lost. */
-  abstract settle(link: ClaimedLink, workerId: string, outcome: SettleOutcome): Promise<boolean>;
+  /**
+   * Records the outcome, if the lease is still this worker's, and appends the delivery's provider
+   * calls to the audit trail (`ProviderCallLog`) in the same write, whether the lease was still
+   * held or not; returns false when it was lost.
+   */
+  abstract settle(
+    link: ClaimedLink,
+    workerId: string,
+    outcome: SettleOutcome,
+    calls: readonly ProviderCallRecord[],
+  ): Promise<boolean>;
 
   /** Gives back links this worker leased but will not deliver (it is stopping). */
   abstract release(links: readonly ClaimedLink[], workerId: string): Promise<void>;

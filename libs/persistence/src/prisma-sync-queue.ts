@@ -3,6 +3,7 @@ import {
   type ClaimedLink,
   type Erasure,
   type LinkIntent,
+  type ProviderCallRecord,
   type SettleOutcome,
   JOB_ACTORS,
   SyncQueue,
@@ -10,6 +11,7 @@ import {
 
 import { Prisma, type PrismaClient } from '../../../generated/prisma/client';
 import { eventWrites, type NewEvent, recordEvent } from './event-log';
+import { insertProviderCalls } from './prisma-provider-call-log';
 import { type DatabaseHandle } from './persistence.module';
 import { DATABASE, PRISMA_CLIENT } from './prisma.tokens';
 import { WorkNotifications } from './work-notifications';
@@ -135,9 +137,21 @@ export class PrismaSyncQueue extends SyncQueue {
     }));
   }
 
-  async settle(link: ClaimedLink, workerId: string, outcome: SettleOutcome): Promise<boolean> {
-    if (outcome.kind === 'synced' && (await this.settleSynced(link, workerId, outcome))) return true;
+  async settle(
+    link: ClaimedLink,
+    workerId: string,
+    outcome: SettleOutcome,
+    calls: readonly ProviderCallRecord[],
+  ): Promise<boolean> {
+    let unwritten = calls;
+    if (outcome.kind === 'synced') {
+      if (await this.settleSynced(link, workerId, outcome, calls)) return true;
+      // Its statement wrote the calls even though the link was not this worker's any more.
+      unwritten = [];
+    }
     return this.prisma.$transaction(async (tx) => {
+      if (unwritten.length > 0)
+        await tx.$executeRaw(insertProviderCalls(link.customerId, link.intent, unwritten));
       const [locked] = await tx.$queryRaw<{ locked_by: string | null; intent: LinkIntent }[]>`
         SELECT locked_by, intent::text AS intent FROM provider_links WHERE id = ${link.id} FOR UPDATE`;
       if (locked === undefined || locked.locked_by !== workerId) return false;
@@ -273,12 +287,17 @@ export class PrismaSyncQueue extends SyncQueue {
     link: ClaimedLink,
     workerId: string,
     outcome: Extract<SettleOutcome, { kind: 'synced' }>,
+    calls: readonly ProviderCallRecord[],
   ): Promise<boolean> {
     const now = new Date();
     const textArray = (values: readonly string[]) =>
       Prisma.sql`ARRAY(SELECT json_array_elements_text(${JSON.stringify(values)}::json))`;
+    const recorded =
+      calls.length === 0
+        ? Prisma.empty
+        : Prisma.sql`calls AS (${insertProviderCalls(link.customerId, link.intent, calls)}),`;
     const rows = await this.query<{ status: string }>(Prisma.sql`
-      WITH customer AS (
+      WITH ${recorded} customer AS (
         SELECT version FROM customers WHERE id = ${link.customerId} FOR SHARE
       ),
       settled AS (
