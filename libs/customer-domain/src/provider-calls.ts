@@ -32,7 +32,8 @@ const scope = new AsyncLocalStorage<CallScope>();
 /**
  * Runs `work` and collects every provider HTTP call it makes, so the audit trail can attribute
  * each call to the customer and the operation that caused it without threading either through
- * the adapters. `ProviderCallLog` is the one caller: it also writes them down.
+ * the adapters. `ProviderCallLog` is the one caller: it writes them down, or hands them to the
+ * write that records the operation's outcome (a delivery's settle) to write with it.
  */
 export async function withCallAudit<T>(
   context: { customerId?: string; operation: string },
