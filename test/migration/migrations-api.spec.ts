@@ -819,7 +819,7 @@ describe('POST /v1/migrations when the migration delivers every copy itself', ()
     await gateway.close();
   });
 
-  it('costs 2Checkout two calls per customer: the create, and the read-back that verification uses', async () => {
+  it('costs 2Checkout two calls per customer: the create, and the read that verification makes', async () => {
     gateway.sandboxes['digital-river'].admin.seed(30);
     const started = await request(gateway.url)
       .post('/v1/migrations')
@@ -834,7 +834,8 @@ describe('POST /v1/migrations when the migration delivers every copy itself', ()
       return body;
     });
     expect(run.counts).toMatchObject({ total: 30, migrated: 30, failed: 0 });
-    // Per customer: the POST (a first delivery reads nothing first) and the GET after it, no more.
+    // Per customer: the POST (a first delivery reads nothing first), which answers only 2CO's
+    // numeric reference, and verification's GET of the copy, no more.
     expect(gateway.sandboxes['two-checkout'].admin.stats().byRoute).toEqual({
       'GET /customers/:ref': 30,
       'POST /customers': 30,

@@ -507,10 +507,10 @@ export class SyncEngine {
           providerCustomerId: created.providerCustomerId,
           unsupportedFields: created.unsupportedFields,
           lossyFields: provider.lossyFields(data),
-          remote: created,
+          ...(created.stored === undefined ? {} : { remote: created.stored }),
         };
       }
-      remote = created;
+      remote = created.stored;
     }
     const unheld = provider.unsupportedFields(data);
     const providerCustomerId = remote.providerCustomerId ?? link.providerCustomerId;

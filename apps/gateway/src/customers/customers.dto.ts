@@ -748,12 +748,6 @@ const CREATE_PLAN_EXAMPLE = [
           Language: 'en',
         },
       },
-      {
-        method: 'GET',
-        url: 'http://127.0.0.1:37499/rest/6.0/customers/{CustomerReference}/',
-        headers: { Accept: 'application/json', ...SANDBOX_TCO_AUTH },
-        note: 'read back the customer create answered the id of',
-      },
     ],
     unsupportedFields: ['type', 'metadata', 'locale'],
     lossyFields: ['locale'],

@@ -1032,15 +1032,6 @@ export interface components {
              *               "Email": "jsmith@digitalriver.com",
              *               "Language": "en"
              *             }
-             *           },
-             *           {
-             *             "method": "GET",
-             *             "url": "http://127.0.0.1:37499/rest/6.0/customers/{CustomerReference}/",
-             *             "headers": {
-             *               "Accept": "application/json",
-             *               "X-Avangate-Authentication": "code=\"SANDBOXMERCHANT\" date=\"2026-11-29 19:31:46\" hash=\"[REDACTED]\" algo=\"sha256\""
-             *             },
-             *             "note": "read back the customer create answered the id of"
              *           }
              *         ],
              *         "unsupportedFields": [

@@ -87,9 +87,10 @@ describe('DigitalRiverProvider operation semantics (sandbox)', () => {
     const source = sandbox.admin.createSource();
     const customer: CustomerData = { ...sample('src@example.test'), sourceIds: [source.id], defaultSourceId: source.id, taxIdentifiers: [{ type: 'de', value: 'DE123456789' }] };
     const created = await provider.create({ reference: 'src-1', customer });
-    expect(created.customer.sourceIds).toEqual([source.id]);
-    expect(created.customer.defaultSourceId).toBe(source.id);
-    expect(created.customer.taxIdentifiers).toEqual([{ type: 'de', value: 'DE123456789' }]);
+    // DR's create answers the customer it stored, follow-ups included: no read is needed.
+    expect(created.stored?.customer.sourceIds).toEqual([source.id]);
+    expect(created.stored?.customer.defaultSourceId).toBe(source.id);
+    expect(created.stored?.customer.taxIdentifiers).toEqual([{ type: 'de', value: 'DE123456789' }]);
     const detached = await provider.detachTaxIdentifier({ reference: 'src-1', taxIdentifier: { type: 'de', value: 'DE123456789' } });
     expect(detached.customer.taxIdentifiers).toEqual([]);
   }); // prettier-ignore

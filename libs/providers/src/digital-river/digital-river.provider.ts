@@ -4,6 +4,7 @@ import {
   type PersonalField,
   type ProviderRuleViolation,
   type CreateResult,
+  createdAs,
   type CustomerData,
   type RemoteCustomerPage,
   type CustomerProvider,
@@ -138,7 +139,7 @@ export class DigitalRiverProvider implements CustomerProvider {
       created = false;
     }
     const final = await this.run(reference, createFollowUps(reference, plan, current), current);
-    return { ...this.toRemote(final, customer, plan.unsupportedFields), created };
+    return createdAs(this.toRemote(final, customer, plan.unsupportedFields), created);
   }
 
   async get({ reference, known }: GetCustomerInput): Promise<RemoteCustomer | null> {

@@ -4,6 +4,7 @@ import {
   type PersonalField,
   type ProviderRuleViolation,
   type CreateResult,
+  createdAs,
   type CustomerData,
   type CustomerProvider,
   type GetCustomerInput,
@@ -110,26 +111,24 @@ export class TwoCheckoutProvider implements CustomerProvider {
 
   async create({ reference, customer }: CreateCustomerInput): Promise<CreateResult> {
     const { body, unsupportedFields } = toTcoCustomer(reference, customer);
-    let created = true;
-    let numeric: string;
     try {
-      // A retry after a timeout is safe: a second create with the same ExternalCustomerReference
-      // is refused as a duplicate, which we answer by reading (below).
-      numeric = String(await this.client.http.sendFor(createRequest(body), tcoCreatedSchema));
+      // The answer is only the numeric reference, which is all the mirror keeps of a create; what
+      // 2Checkout stored is not read back here (see CreateResult).
+      const numeric = await this.client.http.sendFor(createRequest(body), tcoCreatedSchema);
+      return { reference, providerCustomerId: String(numeric), unsupportedFields, created: true };
     } catch (error) {
+      // A retry after a timeout is safe: a second create with the same ExternalCustomerReference
+      // is refused as a duplicate, which we answer by reading the copy it found.
       if (!isDuplicateReference(error)) throw error;
-      created = false;
-      numeric = reference;
     }
-    // Create answers only the numeric reference; read the customer back as 2CO stores it.
-    const stored = await this.fetch(numeric);
+    const stored = await this.fetch(reference);
     if (!stored) {
       throw this.client.http.error(
         { kind: 'bad_response' },
-        `${TWO_CHECKOUT} customer ${reference} is not readable right after its create`,
+        `${TWO_CHECKOUT} refused customer ${reference} as a duplicate but has no customer under it`,
       );
     }
-    return { ...this.toRemote(stored, reference, customer), unsupportedFields, created };
+    return createdAs({ ...this.toRemote(stored, reference, customer), unsupportedFields }, false);
   }
 
   async get({ reference, providerCustomerId, known }: GetCustomerInput): Promise<RemoteCustomer | null> {
@@ -203,10 +202,7 @@ export class TwoCheckoutProvider implements CustomerProvider {
       case 'create': {
         const { body, unsupportedFields } = toTcoCustomer(write.input.reference, write.input.customer);
         return {
-          requests: [
-            http.plan(createRequest(body)),
-            http.plan(getRequest('{CustomerReference}'), 'read back the customer create answered the id of'),
-          ],
+          requests: [http.plan(createRequest(body))],
           unsupportedFields,
         };
       }
