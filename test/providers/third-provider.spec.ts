@@ -9,7 +9,7 @@ import { type AddressInfo } from 'node:net';
 
 import {
   CANONICAL_FIELDS,
-  createdAs,
+  writtenAs,
   type CustomerData,
   type CustomerProvider,
   DomainError,
@@ -155,7 +155,7 @@ class ToyProvider implements CustomerProvider {
 
   async create({ reference, customer }: { reference: string; customer: CustomerData }) {
     const res = await this.send('POST', '/customers', { reference, customer });
-    return createdAs(this.remote((await res.json()) as ToyCustomer), res.status === 201);
+    return { ...writtenAs(this.remote((await res.json()) as ToyCustomer)), created: res.status === 201 };
   }
 
   async get({ reference }: { reference: string }): Promise<RemoteCustomer | null> {

@@ -113,33 +113,36 @@ export interface RemoteCustomer {
 }
 
 /**
- * What a create did: the ids the customer is stored under, and the provider's copy (`stored`)
- * when the create's answer carries it (Digital River answers the stored customer). A provider
- * whose create answers only an id (2Checkout) leaves the copy out rather than spend a read on it:
- * the sync engine needs only the ids, and a migration's verification reads the copy when it is
- * missing. A repeated create always brings the copy, read by the adapter, for the caller to
- * compare.
+ * What a create or update did: the ids the customer is stored under, the fields the provider
+ * could not take, and the provider's copy (`stored`) when the write's answer carries it (Digital
+ * River answers the stored customer). A provider whose write answers only an id or nothing
+ * (2Checkout) leaves the copy out rather than spend a read on it: the sync engine keeps only the
+ * ids, and a migration's verification reads the copy when it is missing.
  */
-export type CreateResult = {
+export interface WriteResult {
   /** The reference we chose and the provider stores it under. */
   reference: string;
   /** The provider's own id where it differs from `reference` (2CO's numeric `CustomerReference`). */
   providerCustomerId?: string;
   /** The canonical fields of the input that had a value the provider could not take. */
   unsupportedFields: CanonicalField[];
-} & (
-  | { created: true; stored?: RemoteCustomer }
-  /** The provider already held a customer under `reference` (a repeated create). */
-  | { created: false; stored: RemoteCustomer }
-);
+  stored?: RemoteCustomer;
+}
 
-/** The result of a create whose answer, or the read after a repeated one, is the provider's copy. */
-export function createdAs(stored: RemoteCustomer, created: boolean): CreateResult {
+/** A repeated create always brings the copy, read by the adapter, for the caller to compare. */
+export type CreateResult = WriteResult &
+  (
+    | { created: true }
+    /** The provider already held a customer under `reference` (a repeated create). */
+    | { created: false; stored: RemoteCustomer }
+  );
+
+/** The result of a write whose answer, or the read after it, is the provider's copy. */
+export function writtenAs(stored: RemoteCustomer): WriteResult & { stored: RemoteCustomer } {
   return {
     reference: stored.reference,
     ...(stored.providerCustomerId === undefined ? {} : { providerCustomerId: stored.providerCustomerId }),
     unsupportedFields: stored.unsupportedFields,
-    created,
     stored,
   };
 }
@@ -281,7 +284,7 @@ export interface CustomerProvider {
 
   create(input: CreateCustomerInput): Promise<CreateResult>;
   get(input: GetCustomerInput): Promise<RemoteCustomer | null>;
-  update(input: UpdateCustomerInput): Promise<RemoteCustomer>;
+  update(input: UpdateCustomerInput): Promise<WriteResult>;
   /** Idempotent: a customer already gone counts as deleted. */
   delete(input: CustomerRefInput): Promise<void>;
   forget(input: ForgetCustomerInput): Promise<ForgetResult>;

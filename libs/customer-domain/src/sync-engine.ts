@@ -539,7 +539,7 @@ export class SyncEngine {
       providerCustomerId: updated.providerCustomerId ?? providerCustomerId,
       unsupportedFields: [...new Set([...unheld, ...updated.unsupportedFields])],
       lossyFields: provider.lossyFields(data),
-      remote: updated,
+      ...(updated.stored === undefined ? {} : { remote: updated.stored }),
     };
   }
 

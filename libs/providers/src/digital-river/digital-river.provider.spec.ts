@@ -78,9 +78,10 @@ describe('DigitalRiverProvider operation semantics (sandbox)', () => {
     expect(plan.requests[0]?.body).toEqual({ email: 'after@example.test', shipping: expect.any(Object), metadata: { tier: 'platinum', source: '' } });
     expect(plan.requests[0]?.headers.Authorization).toBe('Bearer sk_test_[REDACTED]');
     const updated = await provider.update({ reference: 'upd-1', previous: before, customer: after });
-    expect(updated.customer.metadata).toEqual({ tier: 'platinum' });
-    expect(updated.customer.email).toBe('after@example.test');
-    expect(updated.customer.givenName).toBe('Ada');
+    // DR's update answers the customer it stored.
+    expect(updated.stored?.customer.metadata).toEqual({ tier: 'platinum' });
+    expect(updated.stored?.customer.email).toBe('after@example.test');
+    expect(updated.stored?.customer.givenName).toBe('Ada');
   }); // prettier-ignore
 
   it('attaches a source and makes it the default on create, and adds tax identifiers', async () => {

@@ -4,7 +4,8 @@ import {
   type PersonalField,
   type ProviderRuleViolation,
   type CreateResult,
-  createdAs,
+  writtenAs,
+  type WriteResult,
   type CustomerData,
   type RemoteCustomerPage,
   type CustomerProvider,
@@ -139,7 +140,7 @@ export class DigitalRiverProvider implements CustomerProvider {
       created = false;
     }
     const final = await this.run(reference, createFollowUps(reference, plan, current), current);
-    return createdAs(this.toRemote(final, customer, plan.unsupportedFields), created);
+    return { ...writtenAs(this.toRemote(final, customer, plan.unsupportedFields)), created };
   }
 
   async get({ reference, known }: GetCustomerInput): Promise<RemoteCustomer | null> {
@@ -147,10 +148,10 @@ export class DigitalRiverProvider implements CustomerProvider {
     return found ? fromDrCustomer(found, known) : null;
   }
 
-  async update({ reference, previous, customer }: UpdateCustomerInput): Promise<RemoteCustomer> {
+  async update({ reference, previous, customer }: UpdateCustomerInput): Promise<WriteResult> {
     const plan = toDrUpdatePlan(previous, customer);
     const final = await this.run(reference, updateSteps(reference, plan), undefined);
-    return this.toRemote(final, customer, plan.unsupportedFields);
+    return writtenAs(this.toRemote(final, customer, plan.unsupportedFields));
   }
 
   async delete({ reference }: CustomerRefInput): Promise<void> {

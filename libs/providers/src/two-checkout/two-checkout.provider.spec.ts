@@ -93,10 +93,15 @@ describe('TwoCheckoutProvider operation semantics (sandbox)', () => {
     expect(plan.requests.map((request) => request.method)).toEqual(['GET', 'PUT']);
     expect(plan.requests[1]?.url).toBe(`${sandbox.url}/customers/${created.providerCustomerId}/`);
     expect(plan.requests[1]?.headers['X-Avangate-Authentication']).toMatch(/hash="\[REDACTED\]" algo="sha256"$/);
+    const calls = sandbox.admin.stats().requests;
     const updated = await provider.update({ reference: 'tco-2', previous: before, customer: after });
-    expect(updated.customer.phone).toBe('+44 20 1234');
-    expect(updated.customer.companyName).toBeUndefined();
-    expect(updated.customer.taxIdentifiers).toEqual([]);
+    // The read and the PUT; the PUT answers no customer, and the copy is not read back.
+    expect(sandbox.admin.stats().requests).toBe(calls + 2);
+    expect(updated).toEqual({ reference: 'tco-2', providerCustomerId: created.providerCustomerId, unsupportedFields: ['locale'] });
+    const stored = await provider.get({ reference: 'tco-2', known: after });
+    expect(stored?.customer.phone).toBe('+44 20 1234');
+    expect(stored?.customer.companyName).toBeUndefined();
+    expect(stored?.customer.taxIdentifiers).toEqual([]);
     expect(sandbox.admin.dump().find((c) => c.ExternalCustomerReference === 'tco-2')?.Fax).toBe('+44 20 0000');
   }); // prettier-ignore
 

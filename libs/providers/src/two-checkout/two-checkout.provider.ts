@@ -4,7 +4,8 @@ import {
   type PersonalField,
   type ProviderRuleViolation,
   type CreateResult,
-  createdAs,
+  writtenAs,
+  type WriteResult,
   type CustomerData,
   type CustomerProvider,
   type GetCustomerInput,
@@ -128,7 +129,10 @@ export class TwoCheckoutProvider implements CustomerProvider {
         `${TWO_CHECKOUT} refused customer ${reference} as a duplicate but has no customer under it`,
       );
     }
-    return createdAs({ ...this.toRemote(stored, reference, customer), unsupportedFields }, false);
+    return {
+      ...writtenAs({ ...this.toRemote(stored, reference, customer), unsupportedFields }),
+      created: false,
+    };
   }
 
   async get({ reference, providerCustomerId, known }: GetCustomerInput): Promise<RemoteCustomer | null> {
@@ -136,11 +140,21 @@ export class TwoCheckoutProvider implements CustomerProvider {
     return found ? this.toRemote(found, reference, known) : null;
   }
 
-  async update(input: UpdateCustomerInput): Promise<RemoteCustomer> {
+  async update(input: UpdateCustomerInput): Promise<WriteResult> {
     const { current, request, unsupportedFields } = await this.planUpdate(input);
     const answer = await this.client.http.sendFor(request, anyBodySchema);
-    const stored = await this.readBack(answer, current);
-    return { ...this.toRemote(stored, input.reference, input.customer), unsupportedFields };
+    // The PUT answers no customer, and the ids the customer is stored under do not change: what
+    // 2Checkout stored is not read back here (see WriteResult).
+    const stored = customerIn(answer);
+    const numeric = numericReferenceOf(current);
+    return {
+      reference: input.reference,
+      ...(numeric === undefined ? {} : { providerCustomerId: numeric }),
+      unsupportedFields,
+      ...(stored === undefined
+        ? {}
+        : { stored: { ...this.toRemote(stored, input.reference, input.customer), unsupportedFields } }),
+    };
   }
 
   delete(): Promise<void> {
@@ -282,11 +296,10 @@ export class TwoCheckoutProvider implements CustomerProvider {
   }
 
   /** The PUT answers "200 JSON" of undocumented shape: use it if it is the customer, else read. */
+  /** The customer a write answered with, else as read back. */
   private async readBack(answer: unknown, current: TcoCustomer): Promise<TcoCustomer> {
-    const parsed = tcoCustomerSchema.safeParse(answer);
-    if (parsed.success && (parsed.data.ExternalCustomerReference || parsed.data.CustomerReference)) {
-      return parsed.data;
-    }
+    const answered = customerIn(answer);
+    if (answered !== undefined) return answered;
     const reference = referenceOf(current, current.ExternalCustomerReference ?? '');
     const stored = await this.fetch(reference);
     if (!stored) {
@@ -305,9 +318,21 @@ export class TwoCheckoutProvider implements CustomerProvider {
 }
 
 /** Prefer 2CO's own numeric reference for addressing, as the update docs use it. */
-function referenceOf(customer: TcoCustomer, fallback: string): string {
+function numericReferenceOf(customer: TcoCustomer): string | undefined {
   const numeric = customer.CustomerReference ?? customer.AvangateCustomerReference;
-  return numeric === undefined || numeric === null ? fallback : String(numeric);
+  return numeric === undefined || numeric === null ? undefined : String(numeric);
+}
+
+function referenceOf(customer: TcoCustomer, fallback: string): string {
+  return numericReferenceOf(customer) ?? fallback;
+}
+
+/** A write's answer, when it is a customer: 2Checkout documents none, but one is used if sent. */
+function customerIn(answer: unknown): TcoCustomer | undefined {
+  const parsed = tcoCustomerSchema.safeParse(answer);
+  return parsed.success && (parsed.data.ExternalCustomerReference || parsed.data.CustomerReference)
+    ? parsed.data
+    : undefined;
 }
 
 const customerPath = (reference: string) =>
