@@ -153,8 +153,12 @@ export interface RemoteCustomerPage {
 }
 
 export interface ForgetResult {
-  /** The scrubbed customer as read back, or null when the provider no longer has it. */
-  remote: RemoteCustomer | null;
+  /**
+   * The erased copy when the provider's answer carries it (Digital River), null when the provider
+   * no longer had the customer. Absent when the answer carries no customer (2Checkout's `PUT`):
+   * the sync engine confirms every erasure by reading the copy back, so the adapter does not.
+   */
+  stored?: RemoteCustomer | null;
   /** Canonical fields that still hold personal data at the provider after the erasure. */
   notErased: CanonicalField[];
 }

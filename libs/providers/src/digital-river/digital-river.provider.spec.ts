@@ -126,7 +126,7 @@ describe('DigitalRiverProvider operation semantics (sandbox)', () => {
     expect(second.items.map((item) => item.reference)).not.toContain(first.items[0]!.reference);
 
     const forgotten = await provider.forget({ reference: 'list-a', customer: sample('list@example.test') });
-    expect(forgotten.remote?.forgotten).toBe(true);
+    expect(forgotten.stored?.forgotten).toBe(true);
     expect(forgotten.notErased).toEqual([]);
 
     await provider.delete({ reference: 'list-b' });

@@ -185,10 +185,10 @@ export class DigitalRiverProvider implements CustomerProvider {
       const forgotten = await this.client.http.sendFor(forgetRequest(reference), drCustomerSchema);
       // DR erases the personal data itself once the request is recorded
       // (https://docs.digitalriver.com/digital-river-api/customer-management/recording-a-request-to-be-forgotten).
-      return { remote: this.toRemote(forgotten, customer, []), notErased: [] };
+      return { stored: this.toRemote(forgotten, customer, []), notErased: [] };
     } catch (error) {
       if (error instanceof ProviderError && error.kind === 'not_found')
-        return { remote: null, notErased: [] };
+        return { stored: null, notErased: [] };
       throw error;
     }
   }

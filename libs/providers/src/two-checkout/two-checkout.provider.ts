@@ -183,11 +183,12 @@ export class TwoCheckoutProvider implements CustomerProvider {
     current: known,
   }: ForgetCustomerInput): Promise<ForgetResult> {
     const current = this.snapshotOf(known) ?? (await this.fetch(providerCustomerId ?? reference));
-    if (!current) return { remote: null, notErased: [] };
+    if (!current) return { stored: null, notErased: [] };
     const { body, notErased } = toTcoForgottenCustomer(reference, current);
     const answer = await this.client.http.sendFor(forgetRequest(current, reference, body), anyBodySchema);
-    const stored = await this.readBack(answer, current);
-    return { remote: this.toRemote(stored, reference), notErased };
+    // The PUT answers no customer; the delivery reads the scrubbed copy back to confirm it.
+    const stored = customerIn(answer);
+    return { ...(stored === undefined ? {} : { stored: this.toRemote(stored, reference) }), notErased };
   }
 
   list(): Promise<RemoteCustomerPage> {
@@ -296,21 +297,6 @@ export class TwoCheckoutProvider implements CustomerProvider {
   }
 
   /** The PUT answers "200 JSON" of undocumented shape: use it if it is the customer, else read. */
-  /** The customer a write answered with, else as read back. */
-  private async readBack(answer: unknown, current: TcoCustomer): Promise<TcoCustomer> {
-    const answered = customerIn(answer);
-    if (answered !== undefined) return answered;
-    const reference = referenceOf(current, current.ExternalCustomerReference ?? '');
-    const stored = await this.fetch(reference);
-    if (!stored) {
-      throw this.client.http.error(
-        { kind: 'not_found', status: 404 },
-        `${TWO_CHECKOUT} customer ${reference} disappeared during the update`,
-      );
-    }
-    return stored;
-  }
-
   private toRemote(tco: TcoCustomer, reference: string, known?: CustomerData): RemoteCustomer {
     const remote = fromTcoCustomer(tco, known);
     return { ...remote, reference: tco.ExternalCustomerReference || reference };
