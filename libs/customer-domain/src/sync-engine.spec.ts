@@ -1,8 +1,10 @@
+import { type Customer, type ProviderLink } from './customer';
 import { type CustomerRepository } from './customer.repository';
+import { type CustomerProvider } from './customer-provider';
 import { type ProviderAccounts } from './provider-accounts';
 import { type ProviderCallLog } from './provider-call-log';
 import { SyncEngine, type SyncOptions } from './sync-engine';
-import { type ClaimedLink, SyncQueue } from './sync-queue';
+import { type ClaimedLink, type Settled, SyncQueue } from './sync-queue';
 
 /**
  * A queue with nothing claimable whose backlog answers from a script (then 0): the links it
@@ -18,8 +20,8 @@ class ScriptedBacklog extends SyncQueue {
   claim(): Promise<ClaimedLink[]> {
     return Promise.resolve([]);
   }
-  settle(): Promise<boolean> {
-    return Promise.resolve(true);
+  settle(): Promise<Settled | undefined> {
+    return Promise.resolve({});
   }
   readonly released: ClaimedLink[] = [];
   release(links: readonly ClaimedLink[]): Promise<void> {
@@ -121,5 +123,92 @@ describe('SyncEngine.drain', () => {
     const queue = new ScriptedBacklog(Array.from({ length: 100_000 }, () => 1));
 
     await expect(engineOn(queue).drain(100)).resolves.toBe(false);
+  });
+});
+
+describe('SyncEngine.deliverNow after a write', () => {
+  const link: ClaimedLink = {
+    id: 'link-1',
+    customerId: 'cus_1',
+    provider: 'digital-river',
+    account: 'default',
+    reference: 'cus_1',
+    intent: 'sync',
+    attempts: 1,
+    unsupportedFields: [],
+  };
+  const pending: ProviderLink = {
+    provider: 'digital-river',
+    account: 'default',
+    reference: 'cus_1',
+    status: 'pending',
+    intent: 'sync',
+    attempts: 1,
+    unsupportedFields: [],
+    lossyFields: [],
+    primary: true,
+    lockedUntil: new Date(60_000),
+    createdAt: new Date(0),
+  };
+  const written: Customer = {
+    id: 'cus_1',
+    email: 'ada@example.test',
+    enabled: true,
+    metadata: {},
+    taxIdentifiers: [],
+    taxCertificates: [],
+    sourceIds: [],
+    version: 1,
+    createdAt: new Date(0),
+    updatedAt: new Date(0),
+    providers: [pending],
+  };
+  const synced: ProviderLink = { ...pending, status: 'synced', syncedVersion: 1, lockedUntil: undefined };
+
+  /** One link delivered by a provider that creates it; its settle stores `stored`. */
+  function engineSettling(stored: ProviderLink, readBack: Customer) {
+    const queue = new (class extends ScriptedBacklog {
+      override settle(): Promise<Settled | undefined> {
+        return Promise.resolve({ stored });
+      }
+    })([]);
+    const reads: string[] = [];
+    const customers = {
+      findById: (id: string) => {
+        reads.push(id);
+        return Promise.resolve(readBack);
+      },
+    } as unknown as CustomerRepository;
+    const provider = {
+      create: () => Promise.resolve({ reference: 'cus_1', unsupportedFields: [], created: true }),
+      lossyFields: () => [],
+    } as unknown as CustomerProvider;
+    const accounts = { get: () => provider } as unknown as ProviderAccounts;
+    const callLog = {
+      runAndRecord: async <T, R>(
+        _context: unknown,
+        work: () => Promise<T>,
+        record: (performed: { result: T; calls: [] }) => Promise<R>,
+      ) => record({ result: await work(), calls: [] }),
+    } as unknown as ProviderCallLog;
+    return { engine: new SyncEngine(queue, customers, accounts, callLog, OPTIONS), reads };
+  }
+
+  it('answers the written customer with its links as their settles stored them, without reading it', async () => {
+    const { engine, reads } = engineSettling(synced, written);
+
+    await expect(engine.deliverNow('cus_1', { written, claimed: [link] })).resolves.toEqual({
+      ...written,
+      providers: [synced],
+    });
+    expect(reads).toEqual([]);
+  });
+
+  it('reads the customer when a settle stored its link still pending (a newer write queued it)', async () => {
+    const readBack: Customer = { ...written, version: 2, providers: [{ ...synced, syncedVersion: 2 }] };
+    const { engine, reads } = engineSettling({ ...synced, status: 'pending' }, readBack);
+
+    await expect(engine.deliverNow('cus_1', { written, claimed: [link] })).resolves.toEqual(readBack);
+    expect(reads).toEqual(['cus_1']);
   });
 });

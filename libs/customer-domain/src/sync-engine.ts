@@ -54,6 +54,28 @@ const WAKE_GRACE_MS = 100;
 const awaitsDelivery = (link: ProviderLink) =>
   link.status === 'pending' && link.erasure?.status !== 'requested';
 
+/** A delivery that settled: its outcome, and the link as the settle stored it when it answered it. */
+interface Delivery {
+  outcome: SettleOutcome;
+  stored?: ProviderLink;
+}
+
+/**
+ * The customer a request has just written, with its links as their settles stored them: what a
+ * read would answer, without the read. Undefined unless every delivery answered its link and none
+ * waits any more (a newer write queued it again, or another link is leased elsewhere): the
+ * request then reads the customer as before.
+ */
+function answerFrom(written: Customer, deliveries: readonly (Delivery | undefined)[]): Customer | undefined {
+  const stored: ProviderLink[] = [];
+  for (const delivery of deliveries) {
+    if (delivery?.stored === undefined) return undefined;
+    stored.push(delivery.stored);
+  }
+  const providers = written.providers.map((link) => stored.find((s) => sameTarget(s, link)) ?? link);
+  return providers.some(awaitsDelivery) ? undefined : { ...written, providers };
+}
+
 const linkError = (error: unknown): LinkError =>
   failureOf(error, 'The gateway failed while delivering to the provider.');
 
@@ -125,9 +147,10 @@ export class SyncEngine {
    * request that has just written the customer hands it in (`written`), so the first delivery
    * need not read back what was just committed, with the links its write claimed under
    * `leaseForDelivery` (`claimed`), delivered without claiming them again. Resolves with the
-   * customer as read once nothing was left to deliver, which is what the request answers;
-   * undefined when it stopped for another reason (the wait ran out, links leased elsewhere or
-   * backing off), and the caller reads it.
+   * customer once nothing is left to deliver, which is what the request answers: the written one
+   * with its links as their settles stored them when they all answered (see answerFrom), else as
+   * read; undefined when it stopped for another reason (the wait ran out, links leased elsewhere
+   * or backing off), and the caller reads it.
    */
   async deliverNow(
     customerId: string,
@@ -158,9 +181,13 @@ export class SyncEngine {
             : await this.claim({ limit: 10, customerId, excludeErasureChecks: true });
         handedIn = [];
         if (claimed.length > 0) {
-          const outcomes = await this.deliverClaimed(customerId, claimed, known);
+          const deliveries = await this.deliverClaimed(customerId, claimed, known);
+          const answer = known && answerFrom(known, deliveries);
+          if (answer !== undefined) return answer;
           known = undefined;
-          settledAll = outcomes.every((outcome) => outcome?.kind === 'synced' || outcome?.kind === 'failed');
+          settledAll = deliveries.every(
+            (delivery) => delivery?.outcome.kind === 'synced' || delivery?.outcome.kind === 'failed',
+          );
           continue;
         }
         settledAll = false;
@@ -197,9 +224,9 @@ export class SyncEngine {
     for (;;) {
       const claimed = await this.claim({ limit: 10, customerId });
       let deliveredNow = false;
-      const outcomes = claimed.length === 0 ? [] : await this.deliverClaimed(customerId, claimed);
+      const deliveries = claimed.length === 0 ? [] : await this.deliverClaimed(customerId, claimed);
       claimed.forEach((link, index) => {
-        const outcome = outcomes[index];
+        const outcome = deliveries[index]?.outcome;
         if (isTarget(link) && outcome?.kind === 'synced') {
           ours = outcome;
           deliveredNow = true;
@@ -372,16 +399,13 @@ export class SyncEngine {
     customerId: string,
     links: readonly ClaimedLink[],
     known?: Customer,
-  ): Promise<(SettleOutcome | undefined)[]> {
+  ): Promise<(Delivery | undefined)[]> {
     const customer = known ?? (await this.customers.findById(customerId));
     return Promise.all(links.map((link) => this.deliver(link, customer)));
   }
 
   /** One delivery of one link: call the provider, settle the link and record the calls together. */
-  private async deliver(
-    link: ClaimedLink,
-    customer: Customer | undefined,
-  ): Promise<SettleOutcome | undefined> {
+  private async deliver(link: ClaimedLink, customer: Customer | undefined): Promise<Delivery | undefined> {
     // Claimed just as the worker stopped: stop() gives it back.
     if (this.stopping) return undefined;
     this.delivering.add(link.id);
@@ -394,13 +418,15 @@ export class SyncEngine {
           const outcome = 'error' in performed ? this.failure(link, performed.error) : performed.result;
           await crashPoint('after-answer');
           await crashPoint('before-link-save');
-          const kept = await this.queue.settle(link, this.workerId, outcome, performed.calls);
-          if (!kept)
+          const settled = await this.queue.settle(link, this.workerId, outcome, performed.calls);
+          if (settled === undefined) {
             this.logger.warn(
               { link: link.id },
               'lease lost before settling; the next delivery re-reads the provider',
             );
-          return kept ? outcome : undefined;
+            return undefined;
+          }
+          return { outcome, ...(settled.stored === undefined ? {} : { stored: settled.stored }) };
         },
       );
     } finally {

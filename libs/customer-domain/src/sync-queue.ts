@@ -1,4 +1,4 @@
-import { type Erasure, type LinkError, type LinkIntent } from './customer';
+import { type Erasure, type LinkError, type LinkIntent, type ProviderLink } from './customer';
 import { type RemoteCustomer } from './customer-provider';
 import { type ProviderCallRecord } from './provider-calls';
 
@@ -47,6 +47,15 @@ export type SettleOutcome =
   | { kind: 'erasure_requested'; erasure: Erasure; nextAttemptAt: Date };
 
 /**
+ * A settle that found the lease still held. `stored` is the link as the settle wrote it, when its
+ * statement answered it (a synced delivery's does): a request that has just written the customer
+ * answers with it instead of reading the customer back.
+ */
+export interface Settled {
+  stored?: ProviderLink;
+}
+
+/**
  * Links a write commits already claimed by the worker of the request that delivers them, as a
  * `claim` would lease them: the request needs no claim of its own, and no other worker can take
  * the links between the commit and the delivery (the outbox's wake-up announces unleased links
@@ -81,14 +90,14 @@ export abstract class SyncQueue {
   /**
    * Records the outcome, if the lease is still this worker's, and appends the delivery's provider
    * calls to the audit trail (`ProviderCallLog`) in the same write, whether the lease was still
-   * held or not; returns false when it was lost.
+   * held or not; undefined when it was lost.
    */
   abstract settle(
     link: ClaimedLink,
     workerId: string,
     outcome: SettleOutcome,
     calls: readonly ProviderCallRecord[],
-  ): Promise<boolean>;
+  ): Promise<Settled | undefined>;
 
   /** Gives back links this worker leased but will not deliver (it is stopping). */
   abstract release(links: readonly ClaimedLink[], workerId: string): Promise<void>;

@@ -32,5 +32,6 @@ export * from './persistence.module';
 export * from './prisma.tokens';
 export * from './prisma-customer.repository';
 export * from './prisma-migration.store';
+export { PrismaSyncQueue } from './prisma-sync-queue';
 export { awaitCommittedEvents, recordEvent, type NewEvent } from './event-log';
 export { WorkNotifications } from './work-notifications';

@@ -19,12 +19,8 @@ import {
   CustomerRepository,
   DomainError,
   JOB_ACTORS,
-  type Erasure,
-  type LinkError,
-  type LinkIntent,
   type LinkStatus,
   type NewLink,
-  type ProviderLink,
   type TaxCertificate,
   type TaxIdentifier,
 } from '@app/customer-domain';
@@ -34,21 +30,10 @@ import { eventWrites, type NewEvent, recordEvent, scrubCustomerEvents } from './
 import { holdsIdempotencyKey, idempotentWrite } from './idempotent-write';
 import { type Database } from './database';
 import { DATABASE } from './prisma.tokens';
+import { epochMs, LINK_OBJECT, type LinkRecord, optional, optionalDate, toLink } from './link-json';
 import { leasedUntil } from './prisma-sync-queue';
 
 type Tx = Prisma.TransactionClient;
-
-/** A timestamp column as epoch milliseconds: JSON has no date type, and this needs no time zone. */
-const epochMs = (column: string) => `(extract(epoch FROM ${column}) * 1000)::float8`;
-
-/** One link as a JSON object, in the shape of `ProviderLink` (timestamps as epoch milliseconds). */
-const LINK_OBJECT = `json_build_object(
-  'provider', l.provider, 'account', l.account, 'reference', l.reference,
-  'providerCustomerId', l.provider_customer_id, 'status', l.status, 'intent', l.intent,
-  'syncedVersion', l.synced_version, 'attempts', l.attempts, 'nextAttemptAt', ${epochMs('l.next_attempt_at')},
-  'lastSyncedAt', ${epochMs('l.last_synced_at')}, 'lastError', l.last_error,
-  'unsupportedFields', l.unsupported_fields, 'lossyFields', l.lossy_fields, 'erasure', l.erasure,
-  'primary', l."primary", 'lockedUntil', ${epochMs('l.locked_until')}, 'createdAt', ${epochMs('l.created_at')})`;
 
 /**
  * A customer (the row aliased `c`) and its links (`linksFrom`: a table or CTE aliased `l`, ordered
@@ -104,27 +89,6 @@ interface CustomerRecord {
   createdAt: number;
   updatedAt: number;
   links: LinkRecord[];
-}
-
-/** A link as LINK_OBJECT renders it. */
-interface LinkRecord {
-  provider: string;
-  account: string;
-  reference: string;
-  providerCustomerId: string | null;
-  status: LinkStatus;
-  intent: LinkIntent;
-  syncedVersion: number | null;
-  attempts: number;
-  nextAttemptAt: number | null;
-  lastSyncedAt: number | null;
-  lastError: LinkError | null;
-  unsupportedFields: string[];
-  lossyFields: string[];
-  erasure: Erasure | null;
-  primary: boolean;
-  lockedUntil: number | null;
-  createdAt: number;
 }
 
 /** A link as a create writes it. */
@@ -685,14 +649,6 @@ function toColumns(data: CustomerData) {
   };
 }
 
-function optional<T>(value: T | null): T | undefined {
-  return value === null ? undefined : value;
-}
-
-function optionalDate(epochMs: number | null): Date | undefined {
-  return epochMs === null ? undefined : new Date(epochMs);
-}
-
 function toCustomer({ customer }: CustomerRow): Customer {
   return {
     id: customer.id,
@@ -717,27 +673,5 @@ function toCustomer({ customer }: CustomerRow): Customer {
     createdAt: new Date(customer.createdAt),
     updatedAt: new Date(customer.updatedAt),
     providers: customer.links.map(toLink),
-  };
-}
-
-function toLink(row: LinkRecord): ProviderLink {
-  return {
-    provider: row.provider,
-    account: row.account,
-    reference: row.reference,
-    providerCustomerId: optional(row.providerCustomerId),
-    status: row.status,
-    intent: row.intent,
-    syncedVersion: optional(row.syncedVersion),
-    attempts: row.attempts,
-    nextAttemptAt: optionalDate(row.nextAttemptAt),
-    lastSyncedAt: optionalDate(row.lastSyncedAt),
-    lastError: optional(row.lastError),
-    unsupportedFields: row.unsupportedFields,
-    lossyFields: row.lossyFields,
-    erasure: optional(row.erasure),
-    primary: row.primary,
-    lockedUntil: optionalDate(row.lockedUntil),
-    createdAt: new Date(row.createdAt),
   };
 }

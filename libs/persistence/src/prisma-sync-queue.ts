@@ -4,13 +4,16 @@ import {
   type Erasure,
   type LinkIntent,
   type ProviderCallRecord,
+  type ProviderLink,
   type SettleOutcome,
+  type Settled,
   JOB_ACTORS,
   SyncQueue,
 } from '@app/customer-domain';
 
 import { Prisma, type PrismaClient } from '../../../generated/prisma/client';
 import { eventWrites, type NewEvent, recordEvent } from './event-log';
+import { LINK_OBJECT, type LinkRecord, toLink } from './link-json';
 import { insertProviderCalls } from './prisma-provider-call-log';
 import { type DatabaseHandle } from './persistence.module';
 import { DATABASE, PRISMA_CLIENT } from './prisma.tokens';
@@ -142,14 +145,15 @@ export class PrismaSyncQueue extends SyncQueue {
     workerId: string,
     outcome: SettleOutcome,
     calls: readonly ProviderCallRecord[],
-  ): Promise<boolean> {
+  ): Promise<Settled | undefined> {
     let unwritten = calls;
     if (outcome.kind === 'synced') {
-      if (await this.settleSynced(link, workerId, outcome, calls)) return true;
+      const stored = await this.settleSynced(link, workerId, outcome, calls);
+      if (stored !== undefined) return { stored };
       // Its statement wrote the calls even though the link was not this worker's any more.
       unwritten = [];
     }
-    return this.prisma.$transaction(async (tx) => {
+    const kept = await this.prisma.$transaction(async (tx) => {
       if (unwritten.length > 0)
         await tx.$executeRaw(insertProviderCalls(link.customerId, link.intent, unwritten));
       const [locked] = await tx.$queryRaw<{ locked_by: string | null; intent: LinkIntent }[]>`
@@ -269,13 +273,14 @@ export class PrismaSyncQueue extends SyncQueue {
         }
       }
     });
+    return kept ? {} : undefined;
   }
 
   /**
    * The common outcome, a delivery that synced, settled in one statement (the transaction below
    * takes six round trips): the link, and its `customer.link.synced` event unless newer writes
-   * keep it in line. No row when the lease was lost, the customer is gone or a delete or forget
-   * arrived meanwhile; the transaction then decides.
+   * keep it in line. Answers the link as stored, or undefined when the lease was lost, the customer
+   * is gone or a delete or forget arrived meanwhile; the transaction then decides.
    *
    * The customer's version is read `FOR SHARE`: a write that bumps it holds the customer's row
    * until it commits (and requeues this link in the same transaction), so the lock waits for that
@@ -288,7 +293,7 @@ export class PrismaSyncQueue extends SyncQueue {
     workerId: string,
     outcome: Extract<SettleOutcome, { kind: 'synced' }>,
     calls: readonly ProviderCallRecord[],
-  ): Promise<boolean> {
+  ): Promise<ProviderLink | undefined> {
     const now = new Date();
     const textArray = (values: readonly string[]) =>
       Prisma.sql`ARRAY(SELECT json_array_elements_text(${JSON.stringify(values)}::json))`;
@@ -296,7 +301,7 @@ export class PrismaSyncQueue extends SyncQueue {
       calls.length === 0
         ? Prisma.empty
         : Prisma.sql`calls AS (${insertProviderCalls(link.customerId, link.intent, calls)}),`;
-    const rows = await this.query<{ status: string }>(Prisma.sql`
+    const [row] = await this.query<{ link: LinkRecord }>(Prisma.sql`
       WITH ${recorded} customer AS (
         SELECT version FROM customers WHERE id = ${link.customerId} FOR SHARE
       ),
@@ -313,11 +318,11 @@ export class PrismaSyncQueue extends SyncQueue {
                updated_at = ${now}::timestamp(3)
           FROM customer
          WHERE l.id = ${link.id} AND l.locked_by = ${workerId} AND l.intent = ${link.intent}::"LinkIntent"
-        RETURNING l.status::text AS status
+        RETURNING l.status::text AS status, ${Prisma.raw(LINK_OBJECT)} AS link
       ),
       ${eventWrites(linkSynced(link, outcome), JOB_ACTORS.sync, Prisma.sql`SELECT 1 FROM settled WHERE status = 'synced'`)}
-      SELECT status FROM settled`);
-    return rows.length > 0;
+      SELECT link FROM settled`);
+    return row === undefined ? undefined : toLink(row.link);
   }
 
   async release(links: readonly ClaimedLink[], workerId: string): Promise<void> {
