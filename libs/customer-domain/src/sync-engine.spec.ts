@@ -59,6 +59,18 @@ const OPTIONS: SyncOptions = {
   shutdownGraceMs: 100,
 };
 
+/** A first delivery's link, as a write hands it in leased. */
+const link: ClaimedLink = {
+  id: 'link-1',
+  customerId: 'cus_1',
+  provider: 'digital-river',
+  account: 'default',
+  reference: 'cus_1',
+  intent: 'sync',
+  attempts: 1,
+  unsupportedFields: [],
+};
+
 /** Drain touches only the queue. */
 const engineOn = (queue: SyncQueue, options: Partial<SyncOptions> = {}) =>
   new SyncEngine(queue, {} as CustomerRepository, {} as ProviderAccounts, {} as ProviderCallLog, {
@@ -67,17 +79,6 @@ const engineOn = (queue: SyncQueue, options: Partial<SyncOptions> = {}) =>
   });
 
 describe('SyncEngine.leaseForDelivery', () => {
-  const link: ClaimedLink = {
-    id: 'link-1',
-    customerId: 'cus_1',
-    provider: 'digital-river',
-    account: 'default',
-    reference: 'cus_1',
-    intent: 'sync',
-    attempts: 1,
-    unsupportedFields: [],
-  };
-
   it("leases for this worker, for the lease's length, while requests wait for their providers", async () => {
     const engine = engineOn(new ScriptedBacklog([]));
     expect(engine.leaseForDelivery()).toEqual({ workerId: engine.workerId, leaseMs: OPTIONS.leaseMs });
@@ -127,16 +128,6 @@ describe('SyncEngine.drain', () => {
 });
 
 describe('SyncEngine.deliverNow after a write', () => {
-  const link: ClaimedLink = {
-    id: 'link-1',
-    customerId: 'cus_1',
-    provider: 'digital-river',
-    account: 'default',
-    reference: 'cus_1',
-    intent: 'sync',
-    attempts: 1,
-    unsupportedFields: [],
-  };
   const pending: ProviderLink = {
     provider: 'digital-river',
     account: 'default',
