@@ -475,7 +475,7 @@ async function traceCreates(
     `statements before the provider calls (the create): ${ms((p) => p.statementsBefore)}`,
     `to the first provider call (mapping, the HTTP client): ${ms((p) => p.toFirstCall)}`,
     `provider calls, first start to last answer (${mostCommon(phases.map((p) => String(p.callCount)))} calls; the two direct creates in parallel take ${directP50.toFixed(2)} ms at p50 from the bench's side): ${ms((p) => p.calls)}`,
-    `statements after the last answer (settle, call log, the read that answers): ${ms((p) => p.statementsAfter)}`,
+    `statements after the last answer (the settles, each with its provider calls; the answer is built from what they stored): ${ms((p) => p.statementsAfter)}`,
     `to the answer handed to the socket: ${ms((p) => p.toAnswer)}`,
     `in the gateway in all: ${ms((p) => p.answered)}; at the bench's side, p50 ${percentile(clientLatencies, 50).toFixed(2)} ms`,
     `statements: ${mostCommon(phases.map((p) => p.counts))}`,

@@ -18,8 +18,8 @@ const twoCheckoutConfigSchema = z
     algo: z.enum(['sha256', 'sha3-256'], { error: 'must be sha256 or sha3-256' }).default('sha256'),
     timeoutMs: z.number().int().positive().default(10_000),
     // 2CO documents no rate limit (its 429s are honoured whatever this says). 50/s lets a burst of
-    // 25 creates (2 calls each: the create, then the read-back of what 2CO stored) through without
-    // waiting, while a bulk job still cannot flood a merchant account; set it to your agreed limit.
+    // 50 creates (one call each) or 25 updates (a read and the PUT) through without waiting, while
+    // a bulk job still cannot flood a merchant account; set it to your agreed limit.
     rateLimitPerSecond: z.number().positive().default(50),
     retry: resilienceSchema.shape.retry,
     circuitBreaker: resilienceSchema.shape.circuitBreaker,

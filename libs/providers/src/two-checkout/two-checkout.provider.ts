@@ -114,7 +114,7 @@ export class TwoCheckoutProvider implements CustomerProvider {
     const { body, unsupportedFields } = toTcoCustomer(reference, customer);
     try {
       // The answer is only the numeric reference, which is all the mirror keeps of a create; what
-      // 2Checkout stored is not read back here (see CreateResult).
+      // 2Checkout stored is not read back here (see WriteResult).
       const numeric = await this.client.http.sendFor(createRequest(body), tcoCreatedSchema);
       return { reference, providerCustomerId: String(numeric), unsupportedFields, created: true };
     } catch (error) {
