@@ -262,9 +262,9 @@ export class CustomerMigrator {
   /**
    * The target's copy must hold the mirror's canonical fields (those it can hold). The copy is the
    * one the target answered this run's delivery with when there was one: DR's stored customer in
-   * its POST or update answer, 2CO's read-back after its update, or the read that found it already
-   * equal. Otherwise (2CO's create answers only a number, another worker delivered it, or it was
-   * already in sync) the target is read back here. Either way the comparison is against what
+   * its POST or update answer, or the read that found it already equal. Otherwise (2CO's create
+   * and update answer no customer, another worker delivered it, or it was already in sync) the
+   * target is read back here. Either way the comparison is against what
    * the target holds, and a provider limit is not spent reading the same customer twice.
    */
   private async verify(

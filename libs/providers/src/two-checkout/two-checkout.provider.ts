@@ -296,24 +296,24 @@ export class TwoCheckoutProvider implements CustomerProvider {
     return parsed.success ? parsed.data : undefined;
   }
 
-  /** The PUT answers "200 JSON" of undocumented shape: use it if it is the customer, else read. */
   private toRemote(tco: TcoCustomer, reference: string, known?: CustomerData): RemoteCustomer {
     const remote = fromTcoCustomer(tco, known);
     return { ...remote, reference: tco.ExternalCustomerReference || reference };
   }
 }
 
-/** Prefer 2CO's own numeric reference for addressing, as the update docs use it. */
+/** 2CO's own numeric reference, under either of the names its answers use. */
 function numericReferenceOf(customer: TcoCustomer): string | undefined {
   const numeric = customer.CustomerReference ?? customer.AvangateCustomerReference;
   return numeric === undefined || numeric === null ? undefined : String(numeric);
 }
 
+/** Prefer 2CO's own numeric reference for addressing, as the update docs use it. */
 function referenceOf(customer: TcoCustomer, fallback: string): string {
   return numericReferenceOf(customer) ?? fallback;
 }
 
-/** A write's answer, when it is a customer: 2Checkout documents none, but one is used if sent. */
+/** A PUT's answer ("200 JSON" of undocumented shape), when it is the customer: used if sent. */
 function customerIn(answer: unknown): TcoCustomer | undefined {
   const parsed = tcoCustomerSchema.safeParse(answer);
   return parsed.success && (parsed.data.ExternalCustomerReference || parsed.data.CustomerReference)
