@@ -1,3 +1,4 @@
+import { RunEngine } from '@app/migration';
 import request from 'supertest';
 
 import {
@@ -81,6 +82,9 @@ describe('POST /v1/migrations (in-process, through the sandboxes)', () => {
       if (running > 0) throw new Error(`${running} still running`);
       return true;
     });
+    // A cancelled run's customers under way still finish, and would write into the next test's
+    // fresh tables (the sandboxes hand out the same ids again after their reset).
+    await gateway.app.get(RunEngine).idle();
     await gateway.drain();
   });
 
@@ -454,8 +458,8 @@ describe('POST /v1/migrations (in-process, through the sandboxes)', () => {
 
     const cancel = await api().post(`/v1/migrations/${id}/cancel`).set(admin).expect(200);
     expect(cancel.body).toMatchObject({ id, status: 'cancelled' });
-    // Customers in flight finish (within about a second); then nothing moves.
-    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    // The customers under way finish; then nothing moves.
+    await gateway.app.get(RunEngine).idle();
     const held = await progress(id);
     const creates = tco.stats().byRoute['POST /customers'] ?? 0;
     await new Promise((resolve) => setTimeout(resolve, 1_000));

@@ -1,3 +1,4 @@
+import { RunEngine } from '@app/migration';
 import request from 'supertest';
 
 import {
@@ -54,6 +55,9 @@ describe('POST /v1/reconciliations (in-process, through the sandboxes)', () => {
       if (running > 0) throw new Error(`${running} still running`);
       return true;
     });
+    // A cancelled run's customers under way still finish, and would write into the next test's
+    // fresh tables (the sandboxes hand out the same ids again after their reset).
+    await gateway.app.get(RunEngine).idle();
     await gateway.drain();
   });
 
@@ -182,7 +186,7 @@ describe('POST /v1/reconciliations (in-process, through the sandboxes)', () => {
     const cancelled = await api().post(`/v1/reconciliations/${id}/cancel`).set(admin).expect(200);
     expect(cancelled.body).toMatchObject({ id, status: 'cancelled' });
     // The customer in flight finishes; then nothing moves.
-    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    await gateway.app.get(RunEngine).idle();
     const held = await progress(id);
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     expect((await progress(id)).counts).toEqual(held.counts);

@@ -91,6 +91,15 @@ export class RunEngine {
     return drive.done;
   }
 
+  /**
+   * Resolves once this process drives no run and works no batch. A cancel stops a run from taking
+   * new customers, but the ones under way finish: their writes land after the cancel has answered.
+   */
+  async idle(): Promise<void> {
+    while (this.driving.size > 0) await Promise.allSettled([...this.driving.values()].map((d) => d.done));
+    await this.dispatcher.idle();
+  }
+
   /** For the API: drives the run without holding the request; failures are logged, the run resumable. */
   driveInBackground(runId: string): void {
     // The request that started the run keeps its Idempotency-Key: the drive's writes never take it.
