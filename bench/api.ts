@@ -29,7 +29,7 @@ import Fastify from 'fastify';
 import { Client, Pool } from 'pg';
 import { type RunningSandboxes, signAvangateAuthentication, startSandboxes } from '@app/sandboxes';
 
-import type { Timeline } from './create-timeline';
+import type { Timeline } from './create-timeline.mjs';
 
 const GATEWAY_MAIN = resolve(__dirname, '../dist/apps/gateway/apps/gateway/src/main.js');
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 5);
@@ -409,12 +409,12 @@ function cpuShares(dir: string, top = 20): string[] {
     .map(([layer, micros]) => `${((100 * micros) / busy).toFixed(1)}% ${layer}`);
 }
 
-/** Creates in both providers sent to a gateway that records each one's timeline (create-timeline.ts). */
+/** Creates in both providers sent to a gateway that records each one's timeline (create-timeline.mts). */
 const TRACED_CREATES = 100;
 
 /**
  * The create in both providers, phase by phase: one more gateway on the same schema, with
- * bench/create-timeline.ts preloaded, answers TRACED_CREATES creates paced as in the row; each
+ * bench/create-timeline.mts preloaded, answers TRACED_CREATES creates paced as in the row; each
  * phase is the median over them, in ms since the request arrived at the gateway.
  */
 async function traceCreates(
@@ -425,7 +425,7 @@ async function traceCreates(
   const file = join(mkdtempSync(join(tmpdir(), 'bench-timeline-')), 'timelines.json');
   const traced = await startGatewayProcess({ ...env, DATABASE_SCHEMA: schema, BENCH_TIMELINE_FILE: file }, [
     '--import',
-    resolve(__dirname, 'create-timeline.ts'),
+    resolve(__dirname, 'create-timeline.mts'),
   ]);
   const send = async () => {
     const res = await fetch(`${traced.url}/v1/customers`, {
