@@ -74,11 +74,11 @@ async function main(): Promise<void> {
 
   // The embedded default runs on a developer's machine beside everything else: once ready it
   // trades some CPU for memory (V8's smallest young generation, an old generation that grows
-  // slowly), which keeps it near 265 MB after 1,000 creates instead of 440. Only once ready: start-up
-  // is mostly short-lived allocations, and under the small young generation their collection made
-  // the start 0.4 s slower (bench/README.md). Node documents changing V8 flags while running
-  // (https://nodejs.org/api/v8.html#v8setflagsfromstringflags); the bench's RSS row would show it
-  // if a Node version stopped honouring this one.
+  // slowly), which keeps it near 265 MB after 1,000 creates instead of 440 with Node's defaults.
+  // Only once ready: start-up is mostly short-lived allocations, and under the small young
+  // generation collecting them made the start 0.4 s slower (bench/README.md). Node documents
+  // changing V8 flags while running (https://nodejs.org/api/v8.html#v8setflagsfromstringflags);
+  // the bench's RSS row would show it if a Node version stopped honouring this one.
   if (config.DATABASE_URL === undefined) setFlagsFromString('--optimize-for-size');
 
   // Nest closes the server and the database on SIGTERM/SIGINT; this bounds how long that may take.
