@@ -7,9 +7,11 @@
  * alike; the figure is the median of the rounds, reported as a ratio to the baseline.
  *
  * Rows: read by id (customer + 2 links), list page, create with `providers: []`, create in both
- * providers one request at a time (paced under Digital River's test-mode limit) against the same two creates sent straight to the sandboxes in
- * parallel, then idle CPU, embedded-default RSS after 1,000 creates, and time to ready from a
- * fresh embedded data directory (against a bare `node:http` server's time to ready).
+ * providers one request at a time (paced under Digital River's test-mode limit) against the same
+ * two creates sent straight to the sandboxes in parallel, and against the baseline making them
+ * between its two commits (the floor of a create that is durable before and after its calls),
+ * then idle CPU, embedded-default RSS after 1,000 creates, and time to ready from a fresh
+ * embedded data directory (against a bare `node:http` server's time to ready).
  *
  * Needs `npm run build` (the script runs it) and PostgreSQL (`BENCH_DATABASE_URL`, default
  * postgresql://postgres@127.0.0.1:5432/postgres; a fresh schema, dropped at the end).
@@ -83,7 +85,7 @@ const GOALS = {
 // ---------------------------------------------------------------------------------------------
 // The baseline: bare Fastify + pg, run as a child process (`--bare <schema>`).
 
-async function serveBare(schema: string): Promise<void> {
+async function serveBare(schema: string, targets: SandboxTargets): Promise<void> {
   const pool = new Pool({ connectionString: DATABASE_URL, options: `-c search_path="${schema}"`, max: 10 });
   const digest = createHash('sha256').update(API_KEY).digest();
   const app = Fastify({ logger: false });
@@ -112,6 +114,35 @@ async function serveBare(schema: string): Promise<void> {
         [randomUUID(), req.body.email, req.body.givenName, req.body.familyName],
       );
       return reply.code(201).send(rows[0]);
+    },
+  );
+  // The least a durable create in both providers takes on this stack, the floor under the gateway's
+  // `both` row: the customer and its two links (leased, so no worker takes them) committed before
+  // the provider calls, the two calls in parallel, and their outcome committed before the answer.
+  app.post<{ Body: { email: string; givenName: string; familyName: string } }>(
+    '/v1/customers/in-both',
+    async (req, reply) => {
+      const id = randomUUID();
+      await pool.query(
+        `WITH customer AS (
+           INSERT INTO customers (id, email, given_name, family_name, updated_at)
+           VALUES ($1, $2, $3, $4, now()) RETURNING id)
+         INSERT INTO provider_links (id, customer_id, provider, account, reference, locked_by, locked_until, updated_at)
+         SELECT gen_random_uuid()::text, customer.id, provider, 'sandbox', customer.id, 'bare',
+                now() + interval '1 minute', now()
+           FROM customer, unnest(ARRAY['digital-river', 'two-checkout']) AS provider`,
+        [id, req.body.email, req.body.givenName, req.body.familyName],
+      );
+      const customerReference = await createInBoth(targets, id);
+      const { rows } = await pool.query(
+        `UPDATE provider_links
+            SET status = 'synced', synced_version = 1, attempts = 1, locked_by = NULL, locked_until = NULL,
+                provider_customer_id = CASE provider WHEN 'two-checkout' THEN $2 END,
+                last_synced_at = now(), updated_at = now()
+          WHERE customer_id = $1 RETURNING *`,
+        [id, customerReference],
+      );
+      return reply.code(201).send({ id, providers: rows });
     },
   );
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
@@ -278,58 +309,72 @@ async function abab(
   return { gateway: summary(gateway), bare: summary(bare) };
 }
 
-/** The two creates the gateway makes for a customer, sent straight to the sandboxes in parallel. */
-function directCreates(sandboxes: RunningSandboxes) {
+/** Where the bench's own provider calls go: the sandboxes' URLs and keys, passed to the baseline process too. */
+interface SandboxTargets {
+  dr: { url: string; secretKey: string };
+  tco: { url: string; merchantCode: string; secretKey: string };
+}
+
+function sandboxTargets(sandboxes: RunningSandboxes): SandboxTargets {
   const dr = sandboxes['digital-river'];
   const tco = sandboxes['two-checkout'];
-  let sent = 0;
-  return async () => {
-    const reference = `direct-${process.pid}-${++sent}`;
-    const responses = await Promise.all([
-      fetch(`${dr.url}/customers`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${dr.secretKey}`, 'content-type': 'application/json' },
-        body: JSON.stringify({
-          id: reference,
-          email: `${reference}@example.com`,
-          shipping: {
-            name: 'John Smith',
-            address: {
-              line1: '10380 Bren Rd W',
-              city: 'Minnetonka',
-              state: 'MN',
-              postalCode: '55129',
-              country: 'US',
-            },
-          },
-        }),
-      }),
-      fetch(`${tco.url}/customers/`, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          accept: 'application/json',
-          'x-avangate-authentication': signAvangateAuthentication({
-            code: tco.merchantCode,
-            secretKey: tco.secretKey,
-          }),
-        },
-        body: JSON.stringify({
-          ExternalCustomerReference: reference,
-          FirstName: 'John',
-          LastName: 'Smith',
-          Address1: '10380 Bren Rd W',
-          City: 'Minnetonka',
-          Zip: '55129',
-          CountryCode: 'US',
-          Email: `${reference}@example.com`,
-        }),
-      }),
-    ]);
-    for (const res of responses) {
-      if (!res.ok) throw new Error(`direct create answered ${res.status}: ${await res.text()}`);
-    }
+  return {
+    dr: { url: dr.url, secretKey: dr.secretKey },
+    tco: { url: tco.url, merchantCode: tco.merchantCode, secretKey: tco.secretKey },
   };
+}
+
+/**
+ * The two creates the gateway makes for a customer, sent straight to the sandboxes in parallel;
+ * resolves with 2Checkout's answer, its numeric customer reference.
+ */
+async function createInBoth({ dr, tco }: SandboxTargets, reference: string): Promise<string> {
+  const responses = await Promise.all([
+    fetch(`${dr.url}/customers`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${dr.secretKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        id: reference,
+        email: `${reference}@example.com`,
+        shipping: {
+          name: 'John Smith',
+          address: {
+            line1: '10380 Bren Rd W',
+            city: 'Minnetonka',
+            state: 'MN',
+            postalCode: '55129',
+            country: 'US',
+          },
+        },
+      }),
+    }),
+    fetch(`${tco.url}/customers/`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/json',
+        'x-avangate-authentication': signAvangateAuthentication({
+          code: tco.merchantCode,
+          secretKey: tco.secretKey,
+        }),
+      },
+      body: JSON.stringify({
+        ExternalCustomerReference: reference,
+        FirstName: 'John',
+        LastName: 'Smith',
+        Address1: '10380 Bren Rd W',
+        City: 'Minnetonka',
+        Zip: '55129',
+        CountryCode: 'US',
+        Email: `${reference}@example.com`,
+      }),
+    }),
+  ]);
+  const bodies = await Promise.all(responses.map((res) => res.text()));
+  responses.forEach((res, index) => {
+    if (!res.ok) throw new Error(`direct create answered ${res.status}: ${bodies[index]}`);
+  });
+  return bodies[1] ?? '';
 }
 
 /**
@@ -549,7 +594,7 @@ async function run(): Promise<void> {
       ...UNTHROTTLED,
     };
     const gateway = await startGatewayProcess({ ...gatewayEnv, DATABASE_SCHEMA: schema }, GATEWAY_FLAGS);
-    const bareChild = forkSelf(['--bare', schema]);
+    const bareChild = forkSelf(['--bare', schema, JSON.stringify(sandboxTargets(sandboxes))]);
     const bareUrl = await firstMessage<string>(bareChild);
     try {
       const seeded = await fetch(`${gateway.url}/v1/customers`, {
@@ -610,7 +655,11 @@ async function run(): Promise<void> {
 
       // Create in both providers, one request at a time, against the same two creates sent direct.
       if (ONLY.has('both')) {
-        const direct = directCreates(sandboxes);
+        const targets = sandboxTargets(sandboxes);
+        let sent = 0;
+        const direct = async () => {
+          await createInBoth(targets, `direct-${process.pid}-${++sent}`);
+        };
         await sequentialLatencies(20, direct);
         const viaGateway = async () => {
           const res = await fetch(`${gateway.url}/v1/customers`, {
@@ -623,15 +672,31 @@ async function run(): Promise<void> {
             throw new Error(`gateway create answered ${res.status}: ${JSON.stringify(answer)}`);
           }
         };
+        const viaBare = async () => {
+          const res = await fetch(`${bareUrl}/v1/customers/in-both`, {
+            method: 'POST',
+            headers: auth,
+            body: JSON.stringify(customer()),
+          });
+          const answer = (await res.json()) as { providers?: { status: string }[] };
+          if (res.status !== 201 || answer.providers?.filter((l) => l.status === 'synced').length !== 2) {
+            throw new Error(`bare create answered ${res.status}: ${JSON.stringify(answer)}`);
+          }
+        };
         await sequentialLatencies(20, viaGateway);
+        await sequentialLatencies(20, viaBare);
         const gatewayLatencies: number[] = [];
+        const bareLatencies: number[] = [];
         const directLatencies: number[] = [];
         for (let round = 0; round < 2; round++) {
           gatewayLatencies.push(...(await sequentialLatencies(CREATES / 2, viaGateway)));
+          bareLatencies.push(...(await sequentialLatencies(CREATES / 2, viaBare)));
           directLatencies.push(...(await sequentialLatencies(CREATES / 2, direct)));
         }
-        const p50 = percentile(gatewayLatencies, 50) - percentile(directLatencies, 50);
-        const p99 = percentile(gatewayLatencies, 99) - percentile(directLatencies, 99);
+        const added = (latencies: number[], p: number) =>
+          percentile(latencies, p) - percentile(directLatencies, p);
+        const p50 = added(gatewayLatencies, 50);
+        const p99 = added(gatewayLatencies, 99);
         row(
           `create in both providers, sequential x${CREATES}`,
           '-',
@@ -646,6 +711,18 @@ async function run(): Promise<void> {
         );
         verdicts.push(
           `create in both providers adds ${p99.toFixed(1)} ms at p99 (goal <= ${GOALS.p99DeltaMs}): ${p99 <= GOALS.p99DeltaMs ? 'met' : 'NOT MET'}`,
+        );
+        row(
+          `the same, bare handler: 1 commit before the calls, 1 after`,
+          '-',
+          '-',
+          '-',
+          `${percentile(bareLatencies, 50).toFixed(1)}/${percentile(directLatencies, 50).toFixed(1)}`,
+          `${percentile(bareLatencies, 99).toFixed(1)}/${percentile(directLatencies, 99).toFixed(1)}`,
+          0,
+        );
+        verdicts.push(
+          `the floor under that row: the bare handler, which commits the customer before the calls and their outcome before its answer, adds ${added(bareLatencies, 50).toFixed(1)} ms at p50 and ${added(bareLatencies, 99).toFixed(1)} at p99; the gateway adds ${(p50 - added(bareLatencies, 50)).toFixed(1)} ms at p50 over it`,
         );
         breakdown = await traceCreates(gatewayEnv, schema, percentile(directLatencies, 50));
       }
@@ -703,7 +780,7 @@ async function run(): Promise<void> {
 }
 
 if (process.argv[2] === '--bare') {
-  void serveBare(process.argv[3] ?? 'public');
+  void serveBare(process.argv[3] ?? 'public', JSON.parse(process.argv[4] ?? '{}') as SandboxTargets);
 } else {
   run().catch((error: unknown) => {
     console.error(error);
