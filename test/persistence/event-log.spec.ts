@@ -1,3 +1,4 @@
+import { customerData } from '@app/customer-domain';
 import { type MigrationSpec } from '@app/migration';
 import {
   createTestDatabase,
@@ -104,8 +105,7 @@ describe('the event log', () => {
   it("scrubs the customer's snapshots and error messages, keeping ids, codes and changed fields", async () => {
     const repository = new PrismaCustomerRepository(database);
     const email = 'scrub.me@example.test';
-    const base = { enabled: true, metadata: {}, taxIdentifiers: [], taxCertificates: [], sourceIds: [] };
-    await repository.insert('cus_scrub', { ...base, email, givenName: 'Ada' }, []);
+    await repository.insert('cus_scrub', customerData({ email, givenName: 'Ada' }), []);
     await repository.modify('cus_scrub', (current) => ({ ...current, familyName: 'Lovelace' }));
     const error = {
       code: 'provider_rejected',

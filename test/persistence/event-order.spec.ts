@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import { JOB_ACTORS } from '@app/customer-domain';
+import { customerData, JOB_ACTORS } from '@app/customer-domain';
 import {
   createTestDatabase,
   PrismaCustomerRepository,
@@ -35,11 +35,7 @@ describe('the event log under concurrent writers', () => {
       for (let n = 0; n < EVENTS_PER_WRITER; n++) {
         if (n % 3 === 0) {
           // The one-statement path: customer, links and event committed together.
-          await repository.insert(
-            `cus_w${writerNo}_${n}`,
-            { enabled: true, metadata: {}, taxIdentifiers: [], taxCertificates: [], sourceIds: [] },
-            [],
-          );
+          await repository.insert(`cus_w${writerNo}_${n}`, customerData(), []);
         } else {
           await database.prisma.$transaction(async (tx) => {
             await recordEvent(

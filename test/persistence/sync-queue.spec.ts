@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 
-import { type SettleOutcome } from '@app/customer-domain';
+import { customerData, type SettleOutcome } from '@app/customer-domain';
 import {
   createTestDatabase,
   PrismaCustomerRepository,
@@ -36,14 +36,7 @@ describe('PrismaSyncQueue.settle', () => {
     const id = `cus_${randomUUID().replaceAll('-', '').slice(0, 24)}`;
     const { customer, claimed } = await repository.insert(
       id,
-      {
-        email: 'ada@example.test',
-        enabled: true,
-        metadata: {},
-        taxIdentifiers: [],
-        taxCertificates: [],
-        sourceIds: [],
-      },
+      customerData({ email: 'ada@example.test' }),
       [
         { provider: 'digital-river', account: 'live', reference: id },
         { provider: 'two-checkout', account: 'eu', reference: id },

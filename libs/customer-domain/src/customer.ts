@@ -133,6 +133,14 @@ export interface Customer extends CustomerData {
   providers: ProviderLink[];
 }
 
+/**
+ * Canonical data from the fields given, the rest at the defaults of a customer nobody said more
+ * about: enabled, with no metadata, tax data or payment sources.
+ */
+export function customerData(fields: Partial<CustomerData> = {}): CustomerData {
+  return { enabled: true, metadata: {}, taxIdentifiers: [], taxCertificates: [], sourceIds: [], ...fields };
+}
+
 /** The customer's canonical data, without the mirror's bookkeeping (id, version, links). */
 export function dataOf(customer: Customer): CustomerData {
   const {

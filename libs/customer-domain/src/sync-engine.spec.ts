@@ -1,4 +1,4 @@
-import { type Customer, type ProviderLink } from './customer';
+import { type Customer, customerData, type ProviderLink } from './customer';
 import { type CustomerRepository } from './customer.repository';
 import { type CustomerProvider } from './customer-provider';
 import { type ProviderAccounts } from './provider-accounts';
@@ -143,12 +143,7 @@ describe('SyncEngine.deliverNow after a write', () => {
   };
   const written: Customer = {
     id: 'cus_1',
-    email: 'ada@example.test',
-    enabled: true,
-    metadata: {},
-    taxIdentifiers: [],
-    taxCertificates: [],
-    sourceIds: [],
+    ...customerData({ email: 'ada@example.test' }),
     version: 1,
     createdAt: new Date(0),
     updatedAt: new Date(0),

@@ -1,4 +1,4 @@
-import { type CustomerData } from '@app/customer-domain';
+import { customerData, type CustomerData } from '@app/customer-domain';
 import { fixtureBody } from '../testing/fixtures';
 import {
   fromDrCustomer,
@@ -14,13 +14,7 @@ import { type DrCustomer, drCustomerListSchema, drCustomerSchema } from './digit
 const fixture = (name: string) => fixtureBody(__dirname, name);
 const drCustomer = (name: string): DrCustomer => drCustomerSchema.parse(fixture(name));
 
-const empty: CustomerData = {
-  enabled: true,
-  metadata: {},
-  taxIdentifiers: [],
-  taxCertificates: [],
-  sourceIds: [],
-};
+const empty = customerData();
 
 /** The customer seed 000's create request describes, in canonical vocabulary. */
 const seed000Customer: CustomerData = {

@@ -1,13 +1,7 @@
-import { type CustomerData } from '@app/customer-domain';
+import { customerData } from '@app/customer-domain';
 import { checkDrCustomer, drLossyFields, drPersonalDataHeld } from './digital-river.rules';
 
-const base: CustomerData = {
-  enabled: true,
-  metadata: {},
-  taxIdentifiers: [],
-  taxCertificates: [],
-  sourceIds: [],
-};
+const base = customerData();
 
 describe('Digital River rules', () => {
   it('lists every rule a customer breaks, in canonical field names', () => {

@@ -1,5 +1,5 @@
 import { inspect } from 'node:util';
-import { type CustomerData, type CustomerProvider, ProviderError } from '@app/customer-domain';
+import { customerData, type CustomerData, type CustomerProvider, ProviderError } from '@app/customer-domain';
 import { type FaultConfig } from '@app/sandboxes';
 
 /** What the contract needs from one adapter + its sandbox; built once per adapter spec. */
@@ -70,7 +70,7 @@ export function customerProviderContract(harness: ContractHarness): void {
       const reference = nextReference();
       const customer = target.sample(`${reference}@example.test`);
       expect(target.provider.check(customer)).toEqual([]);
-      const empty: CustomerData = { enabled: true, metadata: {}, taxIdentifiers: [], taxCertificates: [], sourceIds: [] };
+      const empty = customerData();
       for (const violation of target.provider.check(empty)) {
         expect(violation).toMatchObject({ provider: target.provider.provider, rule: 'required' });
       }

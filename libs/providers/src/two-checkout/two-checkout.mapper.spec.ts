@@ -1,4 +1,4 @@
-import { type CustomerData } from '@app/customer-domain';
+import { customerData, type CustomerData } from '@app/customer-domain';
 import { fixtureBody } from '../testing/fixtures';
 import {
   TCO_UNHELD_FIELDS,
@@ -12,13 +12,7 @@ import { type TcoCustomer, tcoCreatedSchema, tcoCustomerSchema } from './two-che
 const fixture = (name: string) => fixtureBody(__dirname, name);
 const tcoCustomer = (name: string): TcoCustomer => tcoCustomerSchema.parse(fixture(name));
 
-const empty: CustomerData = {
-  enabled: true,
-  metadata: {},
-  taxIdentifiers: [],
-  taxCertificates: [],
-  sourceIds: [],
-};
+const empty = customerData();
 
 /** The customer of the avangate REST sample (create request and GET answer). */
 const sampleCustomer: CustomerData = {

@@ -6,6 +6,7 @@
 import {
   type Address,
   type CanonicalField,
+  customerData,
   type CustomerData,
   type RemoteCustomer,
   type TaxIdentifier,
@@ -187,20 +188,18 @@ export function fromTcoCustomer(tco: TcoCustomer, known?: CustomerData): RemoteC
         },
       ]
     : [];
-  const customer: CustomerData = dropUndefined({
-    email: nonEmpty(tco.Email),
-    givenName: nonEmpty(tco.FirstName),
-    familyName: nonEmpty(tco.LastName),
-    companyName: nonEmpty(tco.Company),
-    phone: nonEmpty(tco.Phone),
-    address,
-    locale,
-    enabled: true,
-    metadata: {},
-    taxIdentifiers,
-    taxCertificates: [],
-    sourceIds: [],
-  });
+  const customer = customerData(
+    dropUndefined({
+      email: nonEmpty(tco.Email),
+      givenName: nonEmpty(tco.FirstName),
+      familyName: nonEmpty(tco.LastName),
+      companyName: nonEmpty(tco.Company),
+      phone: nonEmpty(tco.Phone),
+      address,
+      locale,
+      taxIdentifiers,
+    }),
+  );
   return {
     reference: nonEmpty(tco.ExternalCustomerReference) ?? providerCustomerId ?? '',
     ...(providerCustomerId ? { providerCustomerId } : {}),
