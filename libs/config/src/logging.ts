@@ -29,15 +29,50 @@ export function usesPrettyLogs(
 }
 
 /**
- * JSON lines written in batches of 4 KB, and at least once a second, instead of one write per
- * line: with a line per request, the write calls cost more than the lines, and a shorter flush
- * interval would wake an idle gateway for nothing. Pino flushes what is buffered when the process
- * exits, crashes included; only a SIGKILL can lose the last second of lines.
- * https://github.com/pinojs/pino/blob/main/docs/asynchronous.md
+ * JSON lines written in batches of 4 KB, and within a second of being logged, instead of one write
+ * per line: with a line per request, the write calls cost more than the lines. Pino flushes what
+ * is buffered when the process exits, crashes included; only a SIGKILL can lose the last second
+ * of lines. https://github.com/pinojs/pino/blob/main/docs/asynchronous.md
  */
 function jsonLogDestination(fd: 1 | 2) {
-  return pino.destination({ dest: fd, minLength: 4096, periodicFlush: 1_000, sync: false });
+  const destination = pino.destination({ dest: fd, minLength: 4096, sync: false });
+  return { destination, streamWrite: flushWhileLogging(destination) };
 }
+
+/**
+ * Pino's `streamWrite` hook that flushes `destination` every `everyMs` while lines come, and stops
+ * `QUIET_FLUSHES` flushes after the last one. The later flushes write what a flush left behind
+ * because a write was still under way. Sonic-boom's own `periodicFlush` writes every second even
+ * when nothing is buffered, which wakes an idle gateway, and a thread of Node's pool, for nothing.
+ */
+export function flushWhileLogging(
+  destination: { flush(): void; once(event: 'close', listener: () => void): unknown },
+  everyMs = 1_000,
+): (line: string) => string {
+  let timer: NodeJS.Timeout | undefined;
+  let flushesSinceLine = 0;
+  let closed = false;
+  const stop = () => {
+    clearInterval(timer);
+    timer = undefined;
+  };
+  destination.once('close', () => {
+    // A closed sonic-boom throws on flush: a line logged after it must not arm the timer again.
+    closed = true;
+    stop();
+  });
+  return (line) => {
+    flushesSinceLine = 0;
+    if (closed) return line;
+    timer ??= setInterval(() => {
+      destination.flush();
+      if (++flushesSinceLine >= QUIET_FLUSHES) stop();
+    }, everyMs).unref();
+    return line;
+  };
+}
+
+const QUIET_FLUSHES = 3;
 
 /**
  * Structured logs. Request lines (RequestLog) carry method, path, status and timing only: query
@@ -76,7 +111,10 @@ export function createLogger(
       censor: '[redacted]',
     },
   };
-  if (!usesPrettyLogs(config)) return pino(options, jsonLogDestination(jsonTo));
+  if (!usesPrettyLogs(config)) {
+    const { destination, streamWrite } = jsonLogDestination(jsonTo);
+    return pino({ ...options, hooks: { streamWrite } }, destination);
+  }
   // Synchronous, in this thread: the last lines before an exit are not lost in a worker's buffer.
   const pretty = PinoPretty({
     sync: true,
