@@ -219,7 +219,7 @@ const envSchema = z.object({
    * Dispatchers wake on the webhook outbox's notifications and on their earliest retry; this is
    * only the safety net for a lost notification (a dropped LISTEN connection).
    */
-  WEBHOOK_POLL_MS: z.coerce.number().int().min(10).default(5_000),
+  WEBHOOK_POLL_MS: z.coerce.number().int().min(10).default(10_000),
   /** Allows webhook URLs on loopback, link-local and private networks in production. */
   WEBHOOK_ALLOW_PRIVATE_NETWORKS: booleanFromEnv.default(false),
 });
