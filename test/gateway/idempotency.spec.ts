@@ -3,7 +3,7 @@ import request from 'supertest';
 import { Prisma } from '../../generated/prisma/client';
 
 import { bearer, KEYS, type RunningGateway, startGateway } from '../support/gateway';
-import { eventually } from '../support/processes';
+import { eventually } from '../support/eventually';
 
 describe('Idempotency-Key', () => {
   let gateway: RunningGateway;

@@ -9,7 +9,7 @@ import {
   linkOf,
   startGatewayWithSandboxes,
 } from '../support/gateway';
-import { eventually } from '../support/processes';
+import { eventually } from '../support/eventually';
 
 const DR = { provider: 'digital-river', account: 'sandbox' };
 const TCO = { provider: 'two-checkout', account: 'sandbox' };

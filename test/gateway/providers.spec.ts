@@ -9,7 +9,7 @@ import {
   linkOf,
   startGatewayWithSandboxes,
 } from '../support/gateway';
-import { eventually } from '../support/processes';
+import { eventually } from '../support/eventually';
 
 describe('the API across both providers (sandboxes over real HTTP)', () => {
   let gateway: GatewayWithSandboxes;

@@ -1,14 +1,8 @@
 import { type RunningSandboxes, startSandboxes } from '@app/sandboxes';
 
 import { johnSmith, testAccounts } from '../support/gateway';
-import {
-  call,
-  createTestSchema,
-  eventually,
-  killAllGateways,
-  spawnGateway,
-  type TestSchema,
-} from '../support/processes';
+import { call, createTestSchema, killAllGateways, spawnGateway, type TestSchema } from '../support/processes';
+import { eventually } from '../support/eventually';
 
 interface MigrationBody {
   id: string;

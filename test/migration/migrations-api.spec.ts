@@ -10,7 +10,7 @@ import {
   linkOf,
   startGatewayWithSandboxes,
 } from '../support/gateway';
-import { eventually } from '../support/processes';
+import { eventually } from '../support/eventually';
 
 interface MigrationBody {
   id: string;

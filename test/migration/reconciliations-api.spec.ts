@@ -8,7 +8,7 @@ import {
   KEYS,
   startGatewayWithSandboxes,
 } from '../support/gateway';
-import { eventually } from '../support/processes';
+import { eventually } from '../support/eventually';
 import {
   type ReconciliationBody,
   reconciliationCompleted,

@@ -14,6 +14,8 @@ import {
   readMigrations,
 } from '@app/persistence';
 
+import { eventually } from '../support/eventually';
+
 // PGlite is PostgreSQL compiled to Wasm: every fresh instance takes seconds to boot.
 jest.setTimeout(120_000);
 
@@ -175,6 +177,41 @@ if (postgresUrl !== undefined && postgresUrl !== '') {
         expect(rows.rows[0]).toEqual({ n: 0 });
       } finally {
         await client.end();
+      }
+    });
+
+    it('opens a lost LISTEN session again, and wakes the listener when it is', async () => {
+      const database = await createTestDatabase();
+      const channel = `lost_probe_${randomUUID().replaceAll('-', '')}`;
+      const admin = new Client({ connectionString: postgresUrl });
+      await admin.connect();
+      const listeningPids = async () =>
+        (
+          await admin.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE query = $1', [
+            `LISTEN "${channel}"`,
+          ])
+        ).rows.map((row) => row.pid);
+      let notified = 0;
+      try {
+        const unlisten = await database.listen(channel, () => notified++);
+        const [first] = await listeningPids();
+        expect(first).toBeDefined();
+
+        // What a PostgreSQL restart, a failover or a proxy dropping the connection does to it.
+        await admin.query('SELECT pg_terminate_backend($1)', [first]);
+        // Opened again by itself, and the listener told that it may have missed work.
+        await eventually('the session opened again', async () =>
+          notified === 1 && (await listeningPids()).some((pid) => pid !== first) ? true : undefined,
+        );
+
+        await admin.query('SELECT pg_notify($1, $2)', [channel, database.schema]);
+        await eventually('the notification', () => Promise.resolve(notified === 2 ? true : undefined));
+
+        await unlisten();
+        expect(await listeningPids()).toEqual([]);
+      } finally {
+        await admin.end();
+        await database.close();
       }
     });
 

@@ -1,6 +1,6 @@
 import request from 'supertest';
 
-import { eventually } from './processes';
+import { eventually } from './eventually';
 
 export interface ReconciliationBody {
   id: string;

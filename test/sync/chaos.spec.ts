@@ -9,7 +9,7 @@ import {
   KEYS,
   startGatewayWithSandboxes,
 } from '../support/gateway';
-import { eventually } from '../support/processes';
+import { eventually } from '../support/eventually';
 import { reconcileWholeBase, reconciliationItems } from '../support/reconciliations';
 
 /**

@@ -4,14 +4,13 @@ import { johnSmith, testAccounts } from '../support/gateway';
 import {
   call,
   createTestSchema,
-  eventually,
   exitWithin,
   type GatewayProcess,
   killAllGateways,
-  sleep,
   spawnGateway,
   type TestSchema,
 } from '../support/processes';
+import { eventually, sleep } from '../support/eventually';
 
 /**
  * Issue 5: the gateway process is killed with SIGKILL at each step boundary of a write (after the

@@ -8,7 +8,7 @@ import {
   linkOf,
   startGatewayWithSandboxes,
 } from '../support/gateway';
-import { eventually } from '../support/processes';
+import { eventually } from '../support/eventually';
 
 /**
  * What a delivery costs at each provider, counted by the sandboxes themselves, and how the

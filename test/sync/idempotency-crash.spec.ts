@@ -7,13 +7,13 @@ import { type RunningSandboxes, startSandboxes } from '@app/sandboxes';
 import { johnSmith, KEYS, testAccounts } from '../support/gateway';
 import {
   createTestSchema,
-  eventually,
   exitWithin,
   type GatewayProcess,
   killAllGateways,
   spawnGateway,
   type TestSchema,
 } from '../support/processes';
+import { eventually } from '../support/eventually';
 
 /**
  * Issue 12: exactly once across a crash. The built gateway is killed with SIGKILL at each boundary

@@ -4,13 +4,12 @@ import { BULK_LOAD_RATE_LIMITS, testAccounts } from '../support/gateway';
 import {
   call,
   createTestSchema,
-  eventually,
   type GatewayProcess,
   killAllGateways,
-  sleep,
   spawnGateway,
   type TestSchema,
 } from '../support/processes';
+import { eventually, sleep } from '../support/eventually';
 
 /**
  * Issue 5: several gateway instances run against one PostgreSQL at once without double delivery.

@@ -10,7 +10,7 @@ import request from 'supertest';
 import { createGatewayApp } from '../../apps/gateway/src/app';
 import { ApiKeyRegistry } from '../../apps/gateway/src/auth/api-keys';
 import { bearer, FAST_SYNC, johnSmith, KEYS, testAccounts } from '../support/gateway';
-import { eventually } from '../support/processes';
+import { eventually } from '../support/eventually';
 
 const LEASE_MS = 60_000;
 

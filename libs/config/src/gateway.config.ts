@@ -99,8 +99,9 @@ const envSchema = z.object({
   SYNC_BATCH: z.coerce.number().int().min(1).max(500).default(20),
   SYNC_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(8),
   /**
-   * Workers wake on the outbox's notifications; this is only the safety net for a lost one (a
-   * dropped LISTEN connection), so it can be long and an idle gateway stays idle.
+   * Workers wake on the outbox's notifications; this is only the safety net for a lost one (while
+   * a dropped LISTEN connection is being opened again), so it can be long and an idle gateway
+   * stays idle.
    */
   SYNC_POLL_MS: z.coerce.number().int().min(10).default(10_000),
   /** `off` runs this instance as API only; another instance's worker delivers. */
@@ -217,7 +218,8 @@ const envSchema = z.object({
   WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
   /**
    * Dispatchers wake on the webhook outbox's notifications and on their earliest retry; this is
-   * only the safety net for a lost notification (a dropped LISTEN connection).
+   * only the safety net for a lost notification (while a dropped LISTEN connection is being
+   * opened again).
    */
   WEBHOOK_POLL_MS: z.coerce.number().int().min(10).default(10_000),
   /** Allows webhook URLs on loopback, link-local and private networks in production. */

@@ -4,10 +4,11 @@ import { resolve } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { createHash } from 'node:crypto';
 import { PrismaPg } from '@prisma/adapter-pg';
-import { Client, type CustomTypesConfig, Pool, types } from 'pg';
+import { type CustomTypesConfig, Pool, types } from 'pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 
 import { type Prisma, PrismaClient } from '../../../generated/prisma/client';
+import { ListeningSession } from './listening-session';
 import { type MigrationRunResult, runMigrations } from './migrations/migration-runner';
 import { copySnapshotIntoFreshDataDir } from './pglite-snapshot';
 import {
@@ -69,7 +70,9 @@ export interface Database {
   kind: 'postgres' | 'pglite';
   /**
    * Calls `onNotify` for every `NOTIFY` on `channel` raised from this database's schema (the
-   * payload must be the schema's name, as the outbox trigger sends it).
+   * payload must be the schema's name, as the outbox trigger sends it), and once more whenever a
+   * lost PostgreSQL session is listening again (see ListeningSession). Rejects when the first
+   * session cannot be opened.
    */
   listen(channel: string, onNotify: () => void): Promise<Unlisten>;
   /** What `migrate: true` did; absent when migrations were not run. */
@@ -142,13 +145,9 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<D
       // The pool is ours (closed below), so that it closes even if Prisma never connected.
       adapter: new PrismaPg(pool, { schema, statementNameGenerator: statementName }),
     });
-    // Every listening session from the moment it starts connecting. A close that comes while one
-    // is connecting waits for the connection to settle and then ends it: a pg client cannot be
-    // ended halfway through connecting, and a session left open keeps the process alive.
-    const listeners = new Set<Client>();
-    const connecting = new Set<Promise<unknown>>();
+    // Every listening session from the moment it starts opening, so that a close ends them all.
+    const sessions = new Set<ListeningSession>();
     let closed = false;
-    const endQuietly = (client: Client) => client.end().catch(() => undefined);
     return {
       prisma,
       kind: 'postgres',
@@ -163,35 +162,30 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<D
       ...(migrations === undefined ? {} : { migrations }),
       listen: async (channel, onNotify) => {
         if (closed) throw new Error('The database is closed.');
-        // LISTEN needs a session of its own: pooled connections come and go between queries.
-        const client = new Client({ connectionString });
-        listeners.add(client);
-        // A lost listener connection only costs promptness: workers still poll as a safety net.
-        client.on('error', () => listeners.delete(client));
-        client.on('notification', (message) => {
-          if (message.channel === channel && message.payload === schema) onNotify();
+        const session = new ListeningSession(connectionString, channel, {
+          notification: (payload) => {
+            if (payload === schema) onNotify();
+          },
+          // Work committed while the session was down announced itself to no one.
+          reopened: onNotify,
         });
-        const ready = client.connect().then(() => client.query(`LISTEN ${quoteIdentifier(channel)}`));
-        connecting.add(ready);
+        sessions.add(session);
         try {
-          await ready;
+          await session.start();
         } catch (error) {
-          listeners.delete(client);
-          await endQuietly(client);
+          sessions.delete(session);
+          await session.stop();
           throw error;
-        } finally {
-          connecting.delete(ready);
         }
         return async () => {
-          listeners.delete(client);
-          await endQuietly(client);
+          sessions.delete(session);
+          await session.stop();
         };
       },
       close: async () => {
         closed = true;
-        await Promise.allSettled([...connecting]);
-        await Promise.all([...listeners].map(endQuietly));
-        listeners.clear();
+        await Promise.all([...sessions].map((session) => session.stop()));
+        sessions.clear();
         await prisma.$disconnect();
         await pool.end();
       },

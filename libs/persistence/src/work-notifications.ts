@@ -8,7 +8,8 @@ import { type Database } from './database';
 export class WorkNotifications {
   /** Waiters woken by the next notification. */
   private readonly waiters = new Set<() => void>();
-  private subscription: Promise<unknown> | undefined;
+  /** Resolves whether the subscription is in effect; undefined before it or after it failed. */
+  private subscription: Promise<boolean> | undefined;
   /**
    * A notification came while nobody waited (the worker was claiming): the next wait returns at
    * once, or work committed in that moment would wait for the safety poll.
@@ -30,13 +31,21 @@ export class WorkNotifications {
           this.waiters.clear();
           for (const wake of woken) wake();
         })
-        // Without a listener the timeout still wakes the worker: slower, never stuck.
-        .catch(() => undefined);
-      await this.subscription;
+        .then(
+          () => true,
+          () => {
+            // Without a listener the timeout still wakes the worker (slower, never stuck), and
+            // the next wait tries to subscribe again. Once subscribed, the database keeps the
+            // session open (a lost one is opened again, and wakes the waiters when it is).
+            this.subscription = undefined;
+            return false;
+          },
+        );
       // Work committed before the listener was up sent its notification to no one: look now.
-      return true;
+      if (await this.subscription) return true;
+    } else {
+      await this.subscription;
     }
-    await this.subscription;
     if (this.missed) {
       this.missed = false;
       return true;
