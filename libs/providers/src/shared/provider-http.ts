@@ -84,7 +84,13 @@ export class ProviderHttp {
   }
 
   /** Sends with retries; resolves with a 2xx response or throws a classified ProviderError. */
-  send(request: ProviderRequest): Promise<ProviderResponse> {
+  async send(request: ProviderRequest): Promise<ProviderResponse> {
+    // Node writes a request to its socket on the next tick, which waits for every promise
+    // continuation already queued: requests started together (a create's, one per provider) all
+    // went on the wire only once the last of them was prepared, about 0.5 ms each here. Each one
+    // is prepared in a turn of the event loop of its own instead, so it leaves as soon as it is
+    // ready, and the next is prepared while it is under way.
+    await new Promise(setImmediate);
     return this.policy.execute(() => this.attempt(request), { idempotent: request.idempotent });
   }
 
