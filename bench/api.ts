@@ -517,6 +517,53 @@ async function traceCreates(
   });
   const ms = (pick: (phase: (typeof phases)[number]) => number) =>
     `${median(phases.map(pick)).toFixed(2)} ms`;
+  // Every step on its own: the calls by their path, the statements by their place before or
+  // after the calls; start and end are medians in ms since the request arrived, over the creates
+  // that had the step (a step most creates lack, such as a rate-limit lease, is left out).
+  const byStep = new Map<string, { starts: number[]; ends: number[] }>();
+  for (const { steps } of timelines) {
+    const firstCall = Math.min(...steps.filter((step) => step.kind === 'provider').map((step) => step.start));
+    const counted = { before: 0, after: 0 };
+    for (const step of steps.toSorted((a, b) => a.start - b.start)) {
+      const side = step.start < firstCall ? 'before' : 'after';
+      const name =
+        step.kind === 'provider'
+          ? `call ${step.label.replace(/^\S+ [^/]*/, '')}`
+          : `statement ${++counted[side]} ${side} the calls`;
+      const times = byStep.get(name) ?? { starts: [], ends: [] };
+      times.starts.push(step.start);
+      times.ends.push(step.end);
+      byStep.set(name, times);
+    }
+  }
+  const stepLine = [...byStep]
+    .filter(([, { starts }]) => starts.length >= timelines.length / 2)
+    .map(([name, { starts, ends }]) => ({ name, start: median(starts), end: median(ends) }))
+    .sort((a, b) => a.start - b.start)
+    .map(({ name, start, end }) => `${name} ${start.toFixed(2)}-${end.toFixed(2)}`)
+    .join(', ');
+  // What the slowest creates (the tail the p99 goal is about) spent beyond the median, by phase.
+  const PHASES = {
+    toFirstStatement: 'arrival',
+    statementsBefore: 'create statement',
+    toFirstCall: 'to the calls',
+    calls: 'calls',
+    statementsAfter: 'settles',
+    toAnswer: 'answer',
+  } as const;
+  const typical = Object.fromEntries(
+    Object.keys(PHASES).map((key) => [key, median(phases.map((p) => p[key as keyof typeof PHASES]))]),
+  ) as Record<keyof typeof PHASES, number>;
+  const slowest = phases
+    .toSorted((a, b) => b.answered - a.answered)
+    .slice(0, 3)
+    .map((phase) => {
+      const [key, excess] = (Object.keys(PHASES) as (keyof typeof PHASES)[])
+        .map((name) => [name, phase[name] - typical[name]] as const)
+        .reduce((most, entry) => (entry[1] > most[1] ? entry : most));
+      return `${phase.answered.toFixed(1)} ms (${PHASES[key]} +${excess.toFixed(1)})`;
+    })
+    .join(', ');
   const mostCommon = (values: string[]) =>
     [
       ...values.reduce((counts, v) => counts.set(v, (counts.get(v) ?? 0) + 1), new Map<string, number>()),
@@ -530,6 +577,8 @@ async function traceCreates(
     `to the answer handed to the socket: ${ms((p) => p.toAnswer)}`,
     `in the gateway in all: ${ms((p) => p.answered)}; at the bench's side, p50 ${percentile(clientLatencies, 50).toFixed(2)} ms`,
     `statements: ${mostCommon(phases.map((p) => p.counts))}`,
+    `each step, from start to end (medians, ms since arrival): ${stepLine}`,
+    `the slowest of them, and the phase that grew the most over its median: ${slowest}`,
   ];
 }
 
