@@ -152,9 +152,11 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<D
       prisma,
       kind: 'postgres',
       query: async <T>(statement: Prisma.Sql) => {
+        // `text` is a getter that joins the statement's parts anew on every read.
+        const text = statement.text;
         const result = await pool.query({
-          name: statementName({ sql: statement.text }),
-          text: statement.text,
+          name: statementName({ sql: text }),
+          text,
           values: statement.values.map(toParameter),
         });
         return result.rows as T[];
