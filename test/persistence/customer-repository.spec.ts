@@ -138,6 +138,28 @@ describe('PrismaCustomerRepository', () => {
     expect(Math.abs(stored.createdAt.getTime() - before)).toBeLessThan(10 * 60_000);
   });
 
+  it('records the event of a create without links, which has a statement of its own', async () => {
+    const id = newId();
+    const { customer } = await runWithRequestContext({ requestId: 'req-0', actor: 'writer' }, () =>
+      repository.insert(id, data(), []),
+    );
+    expect(customer).toMatchObject({ id, version: 1, providers: [] });
+    const events = await database.prisma.event.findMany({ where: { customerId: id } });
+    expect(events.map((event) => [event.type, event.actor, event.requestId, event.data])).toEqual([
+      [
+        'customer.created',
+        'writer',
+        'req-0',
+        {
+          version: 1,
+          customer: expect.objectContaining({ email: 'john.smith@example.test' }),
+          providers: [],
+        },
+      ],
+    ]);
+    expect(await database.prisma.providerLink.count({ where: { customerId: id } })).toBe(0);
+  });
+
   it('records the event of a create and of an update that changed something, not of one that did not', async () => {
     const id = newId();
     await runWithRequestContext({ requestId: 'req-1', actor: 'writer' }, () =>
