@@ -3,6 +3,12 @@ import { randomUUID } from 'node:crypto';
 import { type CustomerData, DomainError, runWithRequestContext } from '@app/customer-domain';
 import { createTestDatabase, PrismaCustomerRepository, type TestDatabase } from '@app/persistence';
 
+/** A node of `EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON)`; its block counts include its children's. */
+interface PlanNode {
+  'Shared Hit Blocks': number;
+  'Shared Read Blocks': number;
+}
+
 const data = (overrides: Partial<CustomerData> = {}): CustomerData => ({
   email: 'john.smith@example.test',
   givenName: 'John',
@@ -136,6 +142,35 @@ describe('PrismaCustomerRepository', () => {
     expect((await repository.list({ limit: 1, ids: [id] })).data[0]?.updatedAt).toEqual(stored.updatedAt);
     // Within the minutes of the test, not hours away.
     expect(Math.abs(stored.createdAt.getTime() - before)).toBeLessThan(10 * 60_000);
+  });
+
+  it("finds a customer by a provider's reference or id without walking the provider's other links", async () => {
+    // The lookup names the provider, not the account (GET /v1/customers/by-reference, and the
+    // migration job's check of every source customer); led by (provider, account), an index is
+    // walked over every link of the provider, so a migration slowed down as it went.
+    const links = 20_000;
+    const tag = randomUUID().slice(0, 8);
+    await database.prisma.$executeRawUnsafe(`
+      WITH bulk AS (
+        INSERT INTO customers (id, updated_at)
+        SELECT 'cus_${tag}_' || n, now() FROM generate_series(1, ${links}) AS n RETURNING id)
+      INSERT INTO provider_links (id, customer_id, provider, account, reference, provider_customer_id, updated_at)
+      SELECT 'lnk_' || id, id, 'two-checkout', 'bulk-' || right(id, 1), id, '9${tag}' || right(id, 5), now()
+        FROM bulk`);
+    await database.prisma.$executeRawUnsafe('ANALYZE provider_links');
+    const target = `cus_${tag}_12345`;
+
+    expect(await repository.findIdByReference('two-checkout', target)).toBe(target);
+    expect(await repository.findIdByReference('two-checkout', `9${tag}12345`)).toBe(target);
+    expect(await repository.findIdByReference('digital-river', target)).toBeUndefined();
+    // The same condition as the lookup's, planned by the server: the pages it had to read.
+    const [plan] = await database.prisma.$queryRawUnsafe<{ 'QUERY PLAN': [{ Plan: PlanNode }] }[]>(
+      `EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) SELECT customer_id FROM provider_links
+        WHERE provider = 'two-checkout' AND (reference = $1 OR provider_customer_id = $1) LIMIT 1`,
+      target,
+    );
+    const pages = (node: PlanNode): number => node['Shared Hit Blocks'] + node['Shared Read Blocks'];
+    expect(pages(plan!['QUERY PLAN'][0].Plan)).toBeLessThan(40);
   });
 
   it('records the event of a create without links, which has a statement of its own', async () => {
