@@ -12,6 +12,8 @@
 //             TEST_DATABASE_URL).
 // - http:     anywhere else under `test/` (the default): the in-process gateway on loopback with
 //             its database. CI re-runs `database` and `http` on PostgreSQL.
+// - browser:  `test/browser/`: the in-process gateway driven through a real headless Chromium
+//             (puppeteer-core; scripts/chromium.mjs finds or installs the browser).
 // - process:  `test/process/`: spawns the built gateway or migrator (`npm run build` first).
 // - crash:    `test/crash/`: kills spawned processes mid-work (SIGKILL) to prove nothing is lost.
 // The suites listed below predate those folders; they stay where they are.
@@ -96,10 +98,11 @@ module.exports = {
       testMatch: ['<rootDir>/test/**/*.spec.ts'],
       testPathIgnorePatterns: [
         '/node_modules/',
-        '<rootDir>/test/(standalone|sandboxes|persistence|process|crash)/',
+        '<rootDir>/test/(standalone|sandboxes|persistence|browser|process|crash)/',
         ...[...SPAWNS_BUILT_APPS, ...KILLS_PROCESSES].map(asPattern),
       ],
     },
+    { ...base, displayName: 'browser', testMatch: ['<rootDir>/test/browser/**/*.spec.ts'] },
     {
       ...base,
       displayName: 'process',

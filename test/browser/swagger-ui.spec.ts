@@ -1,0 +1,169 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+
+import { type Browser, type Page } from 'puppeteer-core';
+
+import { OPENAPI_PATH } from '../../scripts/openapi-files';
+import { launchChromium } from '../support/browser';
+import {
+  bearer,
+  type GatewayWithSandboxes,
+  KEYS,
+  type Link,
+  startGatewayWithSandboxes,
+} from '../support/gateway';
+
+/**
+ * What the README tells an admin to do, done in a real Chromium: open Swagger UI at /docs, click
+ * Authorize, paste the key, and create a customer with "Try it out". Everything the page needs
+ * comes from the gateway itself (the UI's files and the document), so this fails when the page
+ * cannot load them, when a header keeps its scripts from running, or when Authorize does not put
+ * the key on the requests it sends. The tests are one admin's visit, in order: each goes on from
+ * the page as the one before left it.
+ */
+
+const document = JSON.parse(readFileSync(resolve(__dirname, '../..', OPENAPI_PATH), 'utf8')) as {
+  info: { title: string };
+  paths: Record<string, Record<string, unknown>>;
+};
+const METHODS = new Set(['get', 'put', 'post', 'patch', 'delete']);
+const operationCount = Object.values(document.paths).flatMap((item) =>
+  Object.keys(item).filter((method) => METHODS.has(method)),
+).length;
+
+/** Swagger UI's element id for an operation: `operations-{tag}-{operationId}`. */
+const CREATE = '#operations-customers-CustomersController_create';
+
+/** Selectors wait this long: a loaded CI machine renders slowly, and nothing here is timed. */
+const RENDERED = { timeout: 30_000 };
+
+/** What Swagger UI shows of the last answer to "Execute": the status and the body. */
+async function executed(page: Page, operation: string): Promise<{ status: number; body: unknown }> {
+  const clear = await page.$(`${operation} .btn-clear`);
+  if (clear !== null) {
+    await clear.click();
+    await page.waitForSelector(`${operation} .live-responses-table`, { ...RENDERED, hidden: true });
+  }
+  await page.click(`${operation} .execute`);
+  const status = `${operation} .live-responses-table tr.response .response-col_status`;
+  await page.waitForSelector(status, RENDERED);
+  return {
+    status: Number(await page.$eval(status, (cell) => cell.textContent.trim())),
+    body: JSON.parse(
+      await page.$eval(
+        `${operation} .live-responses-table .response-col_description pre`,
+        (pre) => pre.textContent,
+      ),
+    ) as unknown,
+  };
+}
+
+/** Replaces the request body "Try it out" filled in, as an admin edits it: select all, type. */
+async function typeBody(page: Page, operation: string, body: string): Promise<void> {
+  const editor = `${operation} textarea.body-param__text`;
+  await page.click(editor);
+  await page.keyboard.down('Control');
+  await page.keyboard.press('KeyA');
+  await page.keyboard.up('Control');
+  await page.keyboard.press('Backspace');
+  await page.type(editor, body);
+}
+
+describe('Swagger UI in a real browser', () => {
+  let gateway: GatewayWithSandboxes;
+  let browser: Browser;
+  let page: Page;
+  /** Uncaught script errors, and any of the page's own files it failed to load. */
+  const pageFailures: string[] = [];
+
+  beforeAll(async () => {
+    gateway = await startGatewayWithSandboxes();
+    browser = await launchChromium();
+    page = await browser.newPage();
+    await page.setViewport({ width: 1280, height: 2000 });
+    page.on('pageerror', (error) => pageFailures.push(String(error)));
+    page.on('requestfailed', (request) =>
+      pageFailures.push(`${request.url()}: ${request.failure()?.errorText}`),
+    );
+    page.on('response', (response) => {
+      // The API's own 4xx are what some tests here ask for; the page's files must all load.
+      if (response.status() >= 400 && !new URL(response.url()).pathname.startsWith('/v1/')) {
+        pageFailures.push(`${response.url()}: ${response.status()}`);
+      }
+    });
+    await page.goto(`${gateway.url}/docs`, { waitUntil: 'load', ...RENDERED });
+    await page.waitForSelector('.opblock', RENDERED);
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await gateway?.close();
+  });
+
+  const customerCount = () => gateway.prisma.customer.count();
+
+  it('shows every operation of the committed document, with every file loaded and no script error', async () => {
+    expect(await page.$eval('.info .title', (title) => title.textContent)).toContain(document.info.title);
+    expect(await page.$$eval('.opblock', (blocks) => blocks.length)).toBe(operationCount);
+    expect(pageFailures).toEqual([]);
+  });
+
+  it('answers "Try it out" without a key with 401, and creates nothing', async () => {
+    const before = await customerCount();
+    await page.click(`${CREATE} .opblock-summary`);
+    await page.waitForSelector(`${CREATE} .try-out__btn`, RENDERED);
+    await page.click(`${CREATE} .try-out__btn`);
+    await page.waitForSelector(`${CREATE} textarea.body-param__text`, RENDERED);
+
+    const answer = await executed(page, CREATE);
+
+    expect(answer).toMatchObject({ status: 401, body: { code: 'unauthenticated' } });
+    expect(await customerCount()).toBe(before);
+  });
+
+  it('creates a customer in both providers once the admin key is given to Authorize', async () => {
+    await page.click('.btn.authorize');
+    await page.waitForSelector('.modal-ux input', RENDERED);
+    await page.type('.modal-ux input', KEYS.admin);
+    await page.click('.modal-ux .auth-btn-wrapper .authorize');
+    await page.click('.modal-ux .close-modal');
+    await page.waitForSelector('.modal-ux', { ...RENDERED, hidden: true });
+
+    // The body is the example the document gives, as "Try it out" filled it in.
+    const answer = await executed(page, CREATE);
+
+    expect(answer.status).toBe(201);
+    const created = answer.body as { id: string; email: string };
+    expect(created.email).toBe('jsmith@digitalriver.com');
+    await gateway.drain();
+    const stored = (await (
+      await fetch(`${gateway.url}/v1/customers/${created.id}`, { headers: bearer(KEYS.admin) })
+    ).json()) as { email: string; providers: Link[] };
+    expect(stored.email).toBe(created.email);
+    expect(stored.providers.map((link) => [link.provider, link.status]).sort()).toEqual([
+      ['digital-river', 'synced'],
+      ['two-checkout', 'synced'],
+    ]);
+  });
+
+  it('shows bad input as a structured 400 naming the field, and changes nothing', async () => {
+    const before = await customerCount();
+    await typeBody(page, CREATE, '{"email": "not-an-email"}');
+
+    const answer = await executed(page, CREATE);
+
+    expect(answer.status).toBe(400);
+    expect(answer.body).toMatchObject({
+      code: 'validation_failed',
+      errors: expect.arrayContaining([expect.objectContaining({ field: 'email' })]) as unknown,
+    });
+    expect(await customerCount()).toBe(before);
+  });
+
+  it('keeps the admin authorized across a reload', async () => {
+    await page.reload({ waitUntil: 'load', ...RENDERED });
+
+    await page.waitForSelector('.btn.authorize.locked', RENDERED);
+    expect(pageFailures).toEqual([]);
+  });
+});
