@@ -8,6 +8,7 @@ import { launchChromium } from '../support/browser';
 import {
   bearer,
   type GatewayWithSandboxes,
+  johnSmith,
   KEYS,
   type Link,
   startGatewayWithSandboxes,
@@ -31,8 +32,10 @@ const operationCount = Object.values(document.paths).flatMap((item) =>
   Object.keys(item).filter((method) => METHODS.has(method)),
 ).length;
 
-/** Swagger UI's element id for an operation: `operations-{tag}-{operationId}`. */
+/** Swagger UI's element ids for operations: `operations-{tag}-{operationId}`. */
 const CREATE = '#operations-customers-CustomersController_create';
+const LIST = '#operations-customers-CustomersController_list';
+const BY_REFERENCE = '#operations-customers-CustomersController_byReference';
 
 /** Selectors wait this long: a loaded CI machine renders slowly, and nothing here is timed. */
 const RENDERED = { timeout: 30_000 };
@@ -58,15 +61,32 @@ async function executed(page: Page, operation: string): Promise<{ status: number
   };
 }
 
-/** Replaces the request body "Try it out" filled in, as an admin edits it: select all, type. */
-async function typeBody(page: Page, operation: string, body: string): Promise<void> {
-  const editor = `${operation} textarea.body-param__text`;
-  await page.click(editor);
+/** Opens an operation and presses "Try it out", which turns its parameters into inputs. */
+async function tryItOut(page: Page, operation: string): Promise<void> {
+  await page.click(`${operation} .opblock-summary`);
+  await page.waitForSelector(`${operation} .try-out__btn`, RENDERED);
+  await page.click(`${operation} .try-out__btn`);
+  await page.waitForSelector(`${operation} .execute`, RENDERED);
+}
+
+/**
+ * Sets one parameter as an admin does: picks it from its list, or replaces what is in its input
+ * ("Try it out" fills in the document's examples; an empty value clears it).
+ */
+async function fill(page: Page, operation: string, name: string, value: string): Promise<void> {
+  const row = `${operation} tr[data-param-name="${name}"]`;
+  if ((await page.$(`${row} select`)) !== null) await page.select(`${row} select`, value);
+  else await replaceText(page, `${row} input`, value);
+}
+
+/** Replaces the text in an input or textarea as a person does: select all, delete, type. */
+async function replaceText(page: Page, selector: string, text: string): Promise<void> {
+  await page.click(selector);
   await page.keyboard.down('Control');
   await page.keyboard.press('KeyA');
   await page.keyboard.up('Control');
   await page.keyboard.press('Backspace');
-  await page.type(editor, body);
+  await page.type(selector, text);
 }
 
 describe('Swagger UI in a real browser', () => {
@@ -101,6 +121,8 @@ describe('Swagger UI in a real browser', () => {
   });
 
   const customerCount = () => gateway.prisma.customer.count();
+  /** The customer the admin created, as the API then answers it. */
+  let created: { id: string; email: string; providers: Link[] } | undefined;
 
   it('shows every operation of the committed document, with every file loaded and no script error', async () => {
     expect(await page.$eval('.info .title', (title) => title.textContent)).toContain(document.info.title);
@@ -110,10 +132,7 @@ describe('Swagger UI in a real browser', () => {
 
   it('answers "Try it out" without a key with 401, and creates nothing', async () => {
     const before = await customerCount();
-    await page.click(`${CREATE} .opblock-summary`);
-    await page.waitForSelector(`${CREATE} .try-out__btn`, RENDERED);
-    await page.click(`${CREATE} .try-out__btn`);
-    await page.waitForSelector(`${CREATE} textarea.body-param__text`, RENDERED);
+    await tryItOut(page, CREATE);
 
     const answer = await executed(page, CREATE);
 
@@ -133,14 +152,14 @@ describe('Swagger UI in a real browser', () => {
     const answer = await executed(page, CREATE);
 
     expect(answer.status).toBe(201);
-    const created = answer.body as { id: string; email: string };
-    expect(created.email).toBe('jsmith@digitalriver.com');
+    const { id, email } = answer.body as { id: string; email: string };
+    expect(email).toBe('jsmith@digitalriver.com');
     await gateway.drain();
-    const stored = (await (
-      await fetch(`${gateway.url}/v1/customers/${created.id}`, { headers: bearer(KEYS.admin) })
-    ).json()) as { email: string; providers: Link[] };
-    expect(stored.email).toBe(created.email);
-    expect(stored.providers.map((link) => [link.provider, link.status]).sort()).toEqual([
+    created = (await (
+      await fetch(`${gateway.url}/v1/customers/${id}`, { headers: bearer(KEYS.admin) })
+    ).json()) as typeof created;
+    expect(created?.email).toBe(email);
+    expect(created?.providers.map((link) => [link.provider, link.status]).sort()).toEqual([
       ['digital-river', 'synced'],
       ['two-checkout', 'synced'],
     ]);
@@ -148,7 +167,7 @@ describe('Swagger UI in a real browser', () => {
 
   it('shows bad input as a structured 400 naming the field, and changes nothing', async () => {
     const before = await customerCount();
-    await typeBody(page, CREATE, '{"email": "not-an-email"}');
+    await replaceText(page, `${CREATE} textarea.body-param__text`, '{"email": "not-an-email"}');
 
     const answer = await executed(page, CREATE);
 
@@ -158,6 +177,34 @@ describe('Swagger UI in a real browser', () => {
       errors: expect.arrayContaining([expect.objectContaining({ field: 'email' })]) as unknown,
     });
     expect(await customerCount()).toBe(before);
+  });
+
+  it('finds that customer by its email, and by the reference 2Checkout gave it', async () => {
+    if (created === undefined) throw new Error('the create above did not run');
+    const twoCheckout = created.providers.find((link) => link.provider === 'two-checkout');
+    // Another customer, so that only the filter can single out the one the admin created.
+    const other = await fetch(`${gateway.url}/v1/customers`, {
+      method: 'POST',
+      headers: { ...bearer(KEYS.admin), 'Content-Type': 'application/json' },
+      body: JSON.stringify(johnSmith({ email: 'someone.else@example.com', providers: [] })),
+    });
+    expect(other.status).toBe(201);
+
+    await tryItOut(page, LIST);
+    for (const name of ['limit', 'provider', 'syncStatus', 'forgotten']) await fill(page, LIST, name, '');
+    await fill(page, LIST, 'email', created.email);
+    const byEmail = await executed(page, LIST);
+
+    await tryItOut(page, BY_REFERENCE);
+    await fill(page, BY_REFERENCE, 'provider', 'two-checkout');
+    await fill(page, BY_REFERENCE, 'reference', String(twoCheckout?.providerCustomerId));
+    const byReference = await executed(page, BY_REFERENCE);
+
+    expect(byEmail.status).toBe(200);
+    expect((byEmail.body as { data: { id: string }[] }).data.map((customer) => customer.id)).toEqual([
+      created.id,
+    ]);
+    expect(byReference).toMatchObject({ status: 200, body: { id: created.id } });
   });
 
   it('keeps the admin authorized across a reload', async () => {
