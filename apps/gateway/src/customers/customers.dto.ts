@@ -400,8 +400,7 @@ export class ListCustomersQuery {
   @ApiPropertyOptional({
     maxLength: 254,
     format: 'email',
-    description: 'Exact email, case-insensitive.',
-    example: 'jsmith@digitalriver.com',
+    description: 'Exact email, case-insensitive, such as jsmith@digitalriver.com.',
   })
   @IsOptional()
   @IsEmail()
@@ -424,9 +423,8 @@ export class ListCustomersQuery {
   ids?: string[];
 
   @ApiPropertyOptional({
-    example: 'two-checkout',
     pattern: PROVIDER_ID.source,
-    description: 'Only customers linked to this provider.',
+    description: 'Only customers linked to this provider, such as two-checkout.',
   })
   @IsOptional()
   @Matches(PROVIDER_ID, { message: 'provider must be a provider id such as digital-river' })

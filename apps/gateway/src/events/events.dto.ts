@@ -27,7 +27,6 @@ export class ListEventsQuery {
     type: [String],
     enum: EVENT_TYPES,
     description: 'Only events of these types, comma-separated or repeated.',
-    example: ['customer.link.failed'],
   })
   @IsOptional()
   @Transform(commaSeparated)
@@ -38,7 +37,6 @@ export class ListEventsQuery {
 
   @ApiPropertyOptional({
     description: "Only this customer's events.",
-    example: 'cus_0123456789abcdef01234567',
   })
   @IsOptional()
   @Matches(ID, { message: 'customerId must be a customer id' })

@@ -59,7 +59,6 @@ export class StartReconciliationBody {
 export class ReconciliationItemsQuery extends RunItemsPageQuery {
   @ApiPropertyOptional({
     enum: [...RECONCILIATION_OUTCOMES, 'pending'],
-    example: 'drifted',
     description: 'Only the customers that ended so (`pending`: not checked yet).',
   })
   @IsOptional()

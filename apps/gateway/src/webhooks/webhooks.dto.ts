@@ -129,7 +129,7 @@ export class ListDeliveriesQuery {
   @Matches(/^[A-Za-z0-9_-]{1,64}$/, { message: 'startingAfter must be a delivery id' })
   startingAfter?: string;
 
-  @ApiPropertyOptional({ enum: DELIVERY_STATUSES, example: 'failed' })
+  @ApiPropertyOptional({ enum: DELIVERY_STATUSES, description: 'Only the deliveries in this state.' })
   @IsOptional()
   @IsIn(DELIVERY_STATUSES)
   status?: (typeof DELIVERY_STATUSES)[number];

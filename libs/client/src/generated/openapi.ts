@@ -2288,11 +2288,11 @@ export interface operations {
                 startingAfter?: string;
                 /** @description A customer id: return the customers created after it (the previous page). Wins over startingAfter. */
                 endingBefore?: string;
-                /** @description Exact email, case-insensitive. */
+                /** @description Exact email, case-insensitive, such as jsmith@digitalriver.com. */
                 email?: string;
                 /** @description Customer ids, comma-separated or repeated; at most 100. */
                 ids?: string[];
-                /** @description Only customers linked to this provider. */
+                /** @description Only customers linked to this provider, such as two-checkout. */
                 provider?: string;
                 /** @description Only customers with a link in this state, e.g. failed. */
                 syncStatus?: "synced" | "pending" | "failed";
@@ -8481,6 +8481,7 @@ export interface operations {
                 limit?: number;
                 /** @description A delivery id: return the deliveries created before it (the next page, newest first). */
                 startingAfter?: string;
+                /** @description Only the deliveries in this state. */
                 status?: "pending" | "delivered" | "failed";
             };
             header?: never;
