@@ -129,6 +129,21 @@ describe('OpenAPI document', () => {
     );
   });
 
+  it('answers every JSON body as an object, lists included, so a list can gain fields without a break', () => {
+    const arrays = Object.entries(doc.paths).flatMap(([path, methods]) =>
+      Object.entries(methods).flatMap(([method, op]) =>
+        Object.entries(op.responses)
+          .filter(
+            ([, response]) =>
+              (response.content?.['application/json']?.schema as { type?: string } | undefined)?.type ===
+              'array',
+          )
+          .map(([status]) => `${method} ${path} ${status}`),
+      ),
+    );
+    expect(arrays).toEqual([]);
+  });
+
   it("leaves every read's filters empty in Swagger UI, so a list tried as-is shows everything", () => {
     // Swagger UI fills a parameter's example into "Try it out": an example email or customer id
     // there narrowed an admin's first look at the customers or the events to nothing.

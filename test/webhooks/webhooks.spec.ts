@@ -458,6 +458,7 @@ describe('webhook endpoints', () => {
     expect(read.status).toBe(200);
     expect(read.body).not.toHaveProperty('secret');
     const listed = await api().get('/v1/webhook-endpoints').set(admin);
+    expect(listed.body).toEqual({ data: [read.body] });
     expect(JSON.stringify(listed.body)).not.toContain(created.body.secret);
 
     const patched = await api()

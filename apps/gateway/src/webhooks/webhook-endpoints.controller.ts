@@ -28,6 +28,7 @@ import {
   UpdateWebhookEndpointBody,
   WebhookDeliveryListResponse,
   WebhookDeliveryResponse,
+  WebhookEndpointListResponse,
   WebhookEndpointResponse,
 } from './webhooks.dto';
 
@@ -69,10 +70,10 @@ export class WebhookEndpointsController {
 
   @Get()
   @ApiOperation({ summary: 'Every webhook endpoint, oldest first' })
-  @ApiOkResponse({ type: [WebhookEndpointResponse] })
+  @ApiOkResponse({ type: WebhookEndpointListResponse })
   @ApiProblems(401, 403)
-  async list(): Promise<WebhookEndpointResponse[]> {
-    return (await this.store.listEndpoints()).map(toEndpointResponse);
+  async list(): Promise<WebhookEndpointListResponse> {
+    return { data: (await this.store.listEndpoints()).map(toEndpointResponse) };
   }
 
   @Get(':id')

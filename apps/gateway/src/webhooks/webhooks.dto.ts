@@ -110,6 +110,11 @@ export class WebhookEndpointResponse {
   @ApiProperty({ example: '2026-11-29T19:30:00.000Z' }) updatedAt!: string;
 }
 
+/** An object, as every list the API answers, so fields such as `hasMore` can come without a break. */
+export class WebhookEndpointListResponse {
+  @ApiProperty({ type: [WebhookEndpointResponse] }) data!: WebhookEndpointResponse[];
+}
+
 export class CreatedWebhookEndpointResponse extends WebhookEndpointResponse {
   @ApiProperty({
     example: 'whsec_3q2-7wAbCdEfGhIjKlMnOpQrStUvWxYz0123',

@@ -1941,6 +1941,9 @@ export interface components {
             /** @example null */
             finishedAt: string | null;
         };
+        WebhookEndpointListResponse: {
+            data: components["schemas"]["WebhookEndpointResponse"][];
+        };
         WebhookEndpointResponse: {
             /** @example we_0123456789abcdef01234567 */
             id: string;
@@ -7780,7 +7783,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["WebhookEndpointResponse"][];
+                    "application/json": components["schemas"]["WebhookEndpointListResponse"];
                 };
             };
             /** @description Invalid input (`validation_failed`, `malformed_json`), including text no field can hold (NUL, unpaired surrogates, invalid UTF-8), bodies nested over 32 levels and prototype keys; nothing was changed. */
