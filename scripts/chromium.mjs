@@ -20,7 +20,7 @@ function installFromDebian() {
   const aptGet = '/usr/bin/apt-get';
   if (process.getuid?.() !== 0 || !existsSync(aptGet)) return;
   const install = () =>
-    execFileSync(aptGet, ['install', '-y', '--no-install-recommends', 'chromium'], {
+    execFileSync(aptGet, ['install', '-y', 'chromium'], {
       stdio: ['ignore', 'ignore', 'inherit'],
       env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
     });
