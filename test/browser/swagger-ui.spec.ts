@@ -33,9 +33,9 @@ const operationCount = Object.values(document.paths).flatMap((item) =>
 ).length;
 
 /** Swagger UI's element ids for operations: `operations-{tag}-{operationId}`. */
-const CREATE = '#operations-customers-CustomersController_create';
-const LIST = '#operations-customers-CustomersController_list';
-const BY_REFERENCE = '#operations-customers-CustomersController_byReference';
+const CREATE = '#operations-customers-createCustomer';
+const LIST = '#operations-customers-listCustomers';
+const BY_REFERENCE = '#operations-customers-getCustomerByReference';
 
 /** Selectors wait this long: a loaded CI machine renders slowly, and nothing here is timed. */
 const RENDERED = { timeout: 30_000 };

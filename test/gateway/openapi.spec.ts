@@ -3,6 +3,7 @@ import request from 'supertest';
 import { type RunningGateway, startGateway } from '../support/gateway';
 
 interface Operation {
+  operationId?: string;
   parameters?: { name: string; in: string }[];
   responses: Record<string, { content?: Record<string, { example?: unknown; schema?: unknown }> }>;
   security?: unknown[];
@@ -127,6 +128,16 @@ describe('OpenAPI document', () => {
     expect(operation('/v1/customers/{id}', 'patch').parameters).toEqual(
       expect.arrayContaining([expect.objectContaining({ name: 'If-Match', in: 'header' })]),
     );
+  });
+
+  it('names every operation for the people and generators that use it, not after the controller method', () => {
+    // Swagger UI's deep links (#/customers/createCustomer) and generated clients' method names
+    // come from these; Nest's default is `CustomersController_create`.
+    const ids = Object.values(doc.paths).flatMap((methods) =>
+      Object.values(methods).map((op) => op.operationId),
+    );
+    expect(ids.filter((id) => !/^[a-z]+(?:[A-Z][a-z]+)+$/.test(id ?? ''))).toEqual([]);
+    expect(new Set(ids).size).toBe(ids.length);
   });
 
   it('answers every JSON body as an object, lists included, so a list can gain fields without a break', () => {

@@ -7,7 +7,7 @@ import { type RetryOptions, retryingFetch } from './retry';
 export type Customer = components['schemas']['CustomerResponse'];
 export type CreateCustomer = components['schemas']['CreateCustomerBody'];
 export type UpdateCustomer = components['schemas']['UpdateCustomerBody'];
-export type ListCustomersQuery = NonNullable<operations['CustomersController_list']['parameters']['query']>;
+export type ListCustomersQuery = NonNullable<operations['listCustomers']['parameters']['query']>;
 
 export interface GatewayClientOptions {
   /** Where the gateway runs, e.g. http://127.0.0.1:3000. */

@@ -131,6 +131,7 @@ export class CustomersController {
   @IDEMPOTENCY_KEY_HEADER
   @DRY_RUN
   @ApiOperation({
+    operationId: 'createCustomer',
     summary: 'Create a customer',
     description:
       'Stores the customer, then creates it at each provider in `providers` (default: DEFAULT_PROVIDERS). Each link in the answer says how that went: `synced`, or `failed` with the reason, and which fields that provider cannot hold.',
@@ -161,6 +162,7 @@ export class CustomersController {
   @RequiresScope('admin')
   @IDEMPOTENCY_KEY_HEADER
   @ApiOperation({
+    operationId: 'importCustomer',
     summary: 'Adopt a customer that already exists at a provider',
     description:
       'Reads the customer at the provider by any of its references and stores it, linked and synced. Importing an already linked customer answers it as it is (200).',
@@ -181,6 +183,7 @@ export class CustomersController {
   @Get('by-reference/:provider/:reference')
   @RequiresScope('customers:read')
   @ApiOperation({
+    operationId: 'getCustomerByReference',
     summary: "Find a customer by any of a provider's references (ours, or the provider's own id)",
   })
   @ApiParam({ name: 'provider', example: 'two-checkout' })
@@ -199,7 +202,10 @@ export class CustomersController {
 
   @Get()
   @RequiresScope('customers:read')
-  @ApiOperation({ summary: 'List customers, newest first, with cursor pagination' })
+  @ApiOperation({
+    operationId: 'listCustomers',
+    summary: 'List customers, newest first, with cursor pagination',
+  })
   @ApiOkResponse({ type: CustomerListResponse })
   @ApiProblems(400, 401, 403)
   async list(@Query() query: ListCustomersQuery): Promise<CustomerListResponse> {
@@ -209,7 +215,7 @@ export class CustomersController {
 
   @Get(':id')
   @RequiresScope('customers:read')
-  @ApiOperation({ summary: 'Get a customer' })
+  @ApiOperation({ operationId: 'getCustomer', summary: 'Get a customer' })
   @ApiParam({ name: 'id', example: 'cus_4f7d0e1c9b2a3d4e5f6a7b8c' })
   @ApiOkResponse({
     type: CustomerResponse,
@@ -232,6 +238,7 @@ export class CustomersController {
       'The ETag from a GET: the update applies only if the customer is still at that version (else 412).',
   })
   @ApiOperation({
+    operationId: 'updateCustomer',
     summary: 'Update a customer (partial), then every provider it is linked to',
     description:
       'JSON merge patch (RFC 7396): absent fields are kept, `null` clears a field; `address` and `metadata` are merged key by key, lists are replaced.',
@@ -261,6 +268,7 @@ export class CustomersController {
   @IDEMPOTENCY_KEY_HEADER
   @DRY_RUN_BY_DEFAULT
   @ApiOperation({
+    operationId: 'deleteCustomer',
     summary: 'Delete a customer at its providers and from the mirror',
     description:
       "Deletes the customer at each provider that can (confirmed by reading back) and scrubs the personal fields at providers that cannot delete (2Checkout), as forget does. The mirror keeps a tombstone without personal data while any provider keeps a copy: readable by id and by every provider reference (`GET /v1/customers/by-reference/...`), with each link's state and what remains there. 200 only when nothing personal remains anywhere; else 202 with `remaining` per provider (2Checkout keeps the country, which it requires).",
@@ -289,6 +297,7 @@ export class CustomersController {
   @RequiresScope('customers:erase')
   @IDEMPOTENCY_KEY_HEADER
   @ApiOperation({
+    operationId: 'forgetCustomer',
     summary: 'Forget a customer (GDPR erasure)',
     description:
       "Erases the personal fields from the mirror and from stored idempotent answers (keeping a tombstone), then asks every linked provider to forget (Digital River's requestToBeForgotten; 2Checkout's personal fields scrubbed). A provider's erasure is `requested` until a read-back shows it no longer holds the personal data (Digital River erases asynchronously; the worker reads again with backoff), then `erased`, or `partial` with what it cannot erase in `notErased`.",
@@ -305,7 +314,10 @@ export class CustomersController {
   @RequiresScope('customers:write')
   @IDEMPOTENCY_KEY_HEADER
   @DRY_RUN
-  @ApiOperation({ summary: 'Push an existing customer to another provider account' })
+  @ApiOperation({
+    operationId: 'linkCustomer',
+    summary: 'Push an existing customer to another provider account',
+  })
   @ApiParam({ name: 'id', example: 'cus_4f7d0e1c9b2a3d4e5f6a7b8c' })
   @ApiBody({ type: ProviderTargetDto, examples: CUSTOMER_EXAMPLES.link })
   @ApiCreatedResponse({ type: CustomerResponse, description: 'The link in `providers` says how it went.' })
@@ -331,6 +343,7 @@ export class CustomersController {
   @RequiresScope('customers:write')
   @IDEMPOTENCY_KEY_HEADER
   @ApiOperation({
+    operationId: 'attachCustomerSource',
     summary: 'Attach a payment source at the providers that hold sources',
     description:
       'A 422 `unsupported_by_provider`, before any provider call, when no linked provider holds sources. `?default=true` also makes it the default source.',
@@ -357,7 +370,7 @@ export class CustomersController {
   @HttpCode(200)
   @RequiresScope('customers:write')
   @IDEMPOTENCY_KEY_HEADER
-  @ApiOperation({ summary: 'Detach a payment source' })
+  @ApiOperation({ operationId: 'detachCustomerSource', summary: 'Detach a payment source' })
   @ApiParam({ name: 'id', example: 'cus_4f7d0e1c9b2a3d4e5f6a7b8c' })
   @ApiParam({ name: 'sourceId', example: 'fd74a5c5-0163-469a-ae8e-031f0259b576' })
   @ApiOkResponse({ type: CustomerResponse })
@@ -374,6 +387,7 @@ export class CustomersController {
   @RequiresScope('customers:write')
   @IDEMPOTENCY_KEY_HEADER
   @ApiOperation({
+    operationId: 'setCustomerTaxIdentifier',
     summary: 'Set the tax identifier of a type (replacing one of the same type)',
     description:
       'Digital River attaches a tax-identifier resource; 2Checkout keeps one VAT id as FiscalCode (it needs companyName). A 422 `unsupported_by_provider` when no linked provider holds tax identifiers.',
@@ -392,7 +406,10 @@ export class CustomersController {
   @HttpCode(200)
   @RequiresScope('customers:write')
   @IDEMPOTENCY_KEY_HEADER
-  @ApiOperation({ summary: 'Remove the tax identifier of a type' })
+  @ApiOperation({
+    operationId: 'removeCustomerTaxIdentifier',
+    summary: 'Remove the tax identifier of a type',
+  })
   @ApiParam({ name: 'id', example: 'cus_4f7d0e1c9b2a3d4e5f6a7b8c' })
   @ApiParam({ name: 'type', example: 'de' })
   @ApiOkResponse({ type: CustomerResponse })
@@ -407,6 +424,7 @@ export class CustomersController {
   @RequiresScope('customers:write')
   @IDEMPOTENCY_KEY_HEADER
   @ApiOperation({
+    operationId: 'syncCustomer',
     summary: "Re-drive the customer's links now",
     description:
       'Puts failed (parked) and waiting links back in line and delivers them within the wait; the answer shows each link as it then stands.',
@@ -421,7 +439,10 @@ export class CustomersController {
   @Get(':id/drift')
   @SpendsProviderCalls()
   @RequiresScope('customers:read')
-  @ApiOperation({ summary: 'Compare the mirror with what each provider holds now, field by field' })
+  @ApiOperation({
+    operationId: 'getCustomerDrift',
+    summary: 'Compare the mirror with what each provider holds now, field by field',
+  })
   @ApiParam({ name: 'id', example: 'cus_4f7d0e1c9b2a3d4e5f6a7b8c' })
   @ApiOkResponse({ type: DriftResponse })
   @ApiProblems(401, 403, 404, 502, 503)
@@ -435,6 +456,7 @@ export class CustomersController {
   @RequiresScope('customers:write')
   @IDEMPOTENCY_KEY_HEADER
   @ApiOperation({
+    operationId: 'reconcileCustomer',
     summary: "Repair drift: push ours or adopt the provider's, per call or per field",
     description: 'Answers the drift as it stands after the repair.',
   })
@@ -449,6 +471,7 @@ export class CustomersController {
   @Get(':id/calls')
   @RequiresScope('customers:read')
   @ApiOperation({
+    operationId: 'listCustomerProviderCalls',
     summary: 'The audit trail: every provider call made for the customer, newest first',
     description:
       "Operation, method, path (identifiers replaced), status, duration and the provider's request id. No bodies are kept.",

@@ -16,6 +16,7 @@ export class EventsController {
 
   @Get()
   @ApiOperation({
+    operationId: 'listEvents',
     summary: 'Everything that happened, oldest first',
     description:
       'Every change a caller may care about, recorded in the same transaction as the change. Oldest first: tail it by passing the last id seen as `startingAfter`. Kept for EVENT_RETENTION_HOURS.',
@@ -32,7 +33,7 @@ export class EventsController {
   }
 
   @Get(':id')
-  @ApiOperation({ summary: 'One event' })
+  @ApiOperation({ operationId: 'getEvent', summary: 'One event' })
   @ApiParam({ name: 'id', example: 'evt_5c4b3a29180f6e5d4c3b2a19' })
   @ApiOkResponse({ type: EventResponse })
   @ApiProblems(401, 403, 404)

@@ -54,7 +54,7 @@ export class HealthController {
 
   @Get('live')
   @Public()
-  @ApiOperation({ summary: 'Liveness: the process is up (touches nothing else)' })
+  @ApiOperation({ operationId: 'getLiveness', summary: 'Liveness: the process is up (touches nothing else)' })
   @ApiOkResponse({ type: LiveResponse })
   live(): LiveResponse {
     return { status: 'ok' };
@@ -63,6 +63,7 @@ export class HealthController {
   @Get('ready')
   @Public()
   @ApiOperation({
+    operationId: 'getReadiness',
     summary: 'Readiness: the database answers and every migration of this build is applied',
   })
   @ApiOkResponse({ type: ReadyResponse })
@@ -74,7 +75,10 @@ export class HealthController {
 
   @Get()
   @Public()
-  @ApiOperation({ summary: 'Readiness, as /health/ready (kept for existing probes)' })
+  @ApiOperation({
+    operationId: 'getHealth',
+    summary: 'Readiness, as /health/ready (kept for existing probes)',
+  })
   @ApiOkResponse({ type: ReadyResponse })
   @NOT_READY
   health(): Promise<ReadyResponse> {

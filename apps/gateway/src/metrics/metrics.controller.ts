@@ -80,6 +80,7 @@ export class MetricsController {
   @UseGuards(MetricsAccessGuard)
   @Header('Cache-Control', 'no-store')
   @ApiOperation({
+    operationId: 'getMetrics',
     summary: 'Prometheus metrics (text exposition format)',
     description:
       'HTTP requests and provider calls (counts and latency histograms), the sync outbox backlog, webhook deliveries, running migrations and process metrics. Open outside production unless METRICS_TOKEN is set; otherwise send METRICS_TOKEN or an `admin` key as a bearer token.',

@@ -46,6 +46,7 @@ export class MigrationsController {
   @Post()
   @IDEMPOTENCY_KEY_HEADER
   @ApiOperation({
+    operationId: 'startMigration',
     summary: 'Start moving a customer base from one provider account to another',
     description:
       'Records the run and drives it in the background: watch it with GET /v1/migrations/{id}. With `dryRun: true` answers the plan (200) and writes nothing. At most one migration per source and target runs at a time: a second start answers 409 `migration_already_running` naming the running run, unless `force: true`. The same engine as the `migrator` CLI.',
@@ -87,7 +88,7 @@ export class MigrationsController {
   }
 
   @Get()
-  @ApiOperation({ summary: 'Migrations, newest first, paged' })
+  @ApiOperation({ operationId: 'listMigrations', summary: 'Migrations, newest first, paged' })
   @ApiOkResponse({ type: MigrationListResponse })
   @ApiProblems(400, 401, 403)
   async list(@Query() query: ListRunsQuery): Promise<MigrationListResponse> {
@@ -104,6 +105,7 @@ export class MigrationsController {
 
   @Get(':id')
   @ApiOperation({
+    operationId: 'getMigration',
     summary: 'Progress of a migration: status, outcome counts, rate, ETA, lossy fields',
   })
   @ApiParam({ name: 'id', example: 'mig_0f1e2d3c4b5a69788796' })
@@ -115,6 +117,7 @@ export class MigrationsController {
 
   @Get(':id/items')
   @ApiOperation({
+    operationId: 'listMigrationItems',
     summary: "Every customer's outcome, in source order",
     description:
       'The per-customer report: outcome, reason (retryable or not, and the field when the provider named one), lossy fields, ids at both ends. `outcome` narrows it to one outcome, e.g. `failed`.',
@@ -133,7 +136,10 @@ export class MigrationsController {
 
   @Post(':id/cancel')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Stop a running migration; customers in flight finish, the rest wait' })
+  @ApiOperation({
+    operationId: 'cancelMigration',
+    summary: 'Stop a running migration; customers in flight finish, the rest wait',
+  })
   @ApiParam({ name: 'id', example: 'mig_0f1e2d3c4b5a69788796' })
   @ApiOkResponse({ type: MigrationResponse })
   @ApiProblems(401, 403, 404)
@@ -145,6 +151,7 @@ export class MigrationsController {
   @Post(':id/resume')
   @HttpCode(202)
   @ApiOperation({
+    operationId: 'resumeMigration',
     summary: 'Continue a cancelled or interrupted migration from its checkpoint, or retry its failures',
     description:
       'Customers already finished are not touched again; failed ones whose reason is retryable are retried, in a completed run too. Resuming a completed run without such failures does nothing.',

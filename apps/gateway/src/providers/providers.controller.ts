@@ -64,6 +64,7 @@ export class ProvidersController {
   @Get()
   @RequiresScope('customers:read')
   @ApiOperation({
+    operationId: 'listProviders',
     summary: 'The capability matrix: what each provider can do with a customer, field by field',
     description: 'Generated from the adapters themselves; `accounts` lists the configured accounts.',
   })

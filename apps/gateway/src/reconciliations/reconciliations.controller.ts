@@ -41,6 +41,7 @@ export class ReconciliationsController {
   @IDEMPOTENCY_KEY_HEADER
   @SpendsProviderCalls()
   @ApiOperation({
+    operationId: 'startReconciliation',
     summary: 'Start comparing every linked customer with its providers; repair on request',
     description:
       'Records a reconciliation job and runs it in the background (202, Location): each customer linked to a provider is read at every provider and compared field by field with the mirror; with `repair: true` the mirror is pushed where it drifted. Watch it with GET /v1/reconciliations/{id} and list the drifted customers with GET /v1/reconciliations/{id}/items?outcome=drifted. One runs at a time (409 reconciliation_already_running).',
@@ -64,7 +65,7 @@ export class ReconciliationsController {
   }
 
   @Get()
-  @ApiOperation({ summary: 'Reconciliations, newest first, paged' })
+  @ApiOperation({ operationId: 'listReconciliations', summary: 'Reconciliations, newest first, paged' })
   @ApiOkResponse({ type: ReconciliationListResponse })
   @ApiProblems(400, 401, 403)
   async list(@Query() query: ListRunsQuery): Promise<ReconciliationListResponse> {
@@ -81,6 +82,7 @@ export class ReconciliationsController {
 
   @Get(':id')
   @ApiOperation({
+    operationId: 'getReconciliation',
     summary: 'Progress of a reconciliation: checked, in sync, drifted, repaired, failed, rate, ETA',
   })
   @ApiParam(RUN_ID)
@@ -92,6 +94,7 @@ export class ReconciliationsController {
 
   @Get(':id/items')
   @ApiOperation({
+    operationId: 'listReconciliationItems',
     summary: 'Each customer checked: which provider copies drifted, in which fields',
     description:
       '`outcome=drifted` lists the customers that drifted; each names the provider copies that differ (or are gone) and the fields that differ. Field values are not kept.',
@@ -113,7 +116,10 @@ export class ReconciliationsController {
 
   @Post(':id/cancel')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Stop a running reconciliation; customers in flight finish, the rest wait' })
+  @ApiOperation({
+    operationId: 'cancelReconciliation',
+    summary: 'Stop a running reconciliation; customers in flight finish, the rest wait',
+  })
   @ApiParam(RUN_ID)
   @ApiOkResponse({ type: ReconciliationResponse })
   @ApiProblems(401, 403, 404)
@@ -125,6 +131,7 @@ export class ReconciliationsController {
   @Post(':id/resume')
   @HttpCode(202)
   @ApiOperation({
+    operationId: 'resumeReconciliation',
     summary: 'Continue a cancelled or interrupted reconciliation from its checkpoint',
     description: 'Customers already checked are not checked again; failures that may pass are retried.',
   })

@@ -51,6 +51,7 @@ export class WebhookEndpointsController {
 
   @Post()
   @ApiOperation({
+    operationId: 'createWebhookEndpoint',
     summary: 'Subscribe a URL to events',
     description:
       'Each event is POSTed as JSON, signed with the endpoint\'s secret: `Webhook-Signature: t=<unix>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">` and `Webhook-Id: <event id>`. The secret is in this answer only.',
@@ -69,7 +70,7 @@ export class WebhookEndpointsController {
   }
 
   @Get()
-  @ApiOperation({ summary: 'Every webhook endpoint, oldest first' })
+  @ApiOperation({ operationId: 'listWebhookEndpoints', summary: 'Every webhook endpoint, oldest first' })
   @ApiOkResponse({ type: WebhookEndpointListResponse })
   @ApiProblems(401, 403)
   async list(): Promise<WebhookEndpointListResponse> {
@@ -77,7 +78,10 @@ export class WebhookEndpointsController {
   }
 
   @Get(':id')
-  @ApiOperation({ summary: 'One webhook endpoint, with why the gateway disabled it if it did' })
+  @ApiOperation({
+    operationId: 'getWebhookEndpoint',
+    summary: 'One webhook endpoint, with why the gateway disabled it if it did',
+  })
   @ENDPOINT_ID
   @ApiOkResponse({ type: WebhookEndpointResponse })
   @ApiProblems(401, 403, 404)
@@ -87,6 +91,7 @@ export class WebhookEndpointsController {
 
   @Patch(':id')
   @ApiOperation({
+    operationId: 'updateWebhookEndpoint',
     summary: 'Change the URL, event types, description, or enable/disable',
     description: 'Enabling clears the failure streak; deliveries waiting meanwhile are sent.',
   })
@@ -103,7 +108,10 @@ export class WebhookEndpointsController {
 
   @Delete(':id')
   @HttpCode(204)
-  @ApiOperation({ summary: 'Unsubscribe: the endpoint and its delivery log go' })
+  @ApiOperation({
+    operationId: 'deleteWebhookEndpoint',
+    summary: 'Unsubscribe: the endpoint and its delivery log go',
+  })
   @ENDPOINT_ID
   @ApiNoContentResponse()
   @ApiProblems(401, 403, 404)
@@ -113,6 +121,7 @@ export class WebhookEndpointsController {
 
   @Get(':id/deliveries')
   @ApiOperation({
+    operationId: 'listWebhookDeliveries',
     summary: 'The delivery log, newest first',
     description:
       'One entry per event sent to the endpoint: status, attempts, the last status code, outcome and duration. No bodies.',
@@ -134,7 +143,10 @@ export class WebhookEndpointsController {
 
   @Post(':id/deliveries/:deliveryId/redeliver')
   @HttpCode(202)
-  @ApiOperation({ summary: "Send a delivery's event again (a new delivery, due now)" })
+  @ApiOperation({
+    operationId: 'redeliverWebhookDelivery',
+    summary: "Send a delivery's event again (a new delivery, due now)",
+  })
   @ENDPOINT_ID
   @ApiParam({ name: 'deliveryId', example: 'whd_0123456789abcdef0123456789abcdef' })
   @ApiAcceptedResponse({ type: WebhookDeliveryResponse })
@@ -148,7 +160,10 @@ export class WebhookEndpointsController {
 
   @Post(':id/events/:eventId/redeliver')
   @HttpCode(202)
-  @ApiOperation({ summary: 'Send an event to this endpoint (again), e.g. one from before it subscribed' })
+  @ApiOperation({
+    operationId: 'redeliverWebhookEvent',
+    summary: 'Send an event to this endpoint (again), e.g. one from before it subscribed',
+  })
   @ENDPOINT_ID
   @ApiParam({ name: 'eventId', example: 'evt_5c4b3a29180f6e5d4c3b2a19' })
   @ApiAcceptedResponse({ type: WebhookDeliveryResponse })

@@ -8,7 +8,7 @@ export interface paths {
             cookie?: never;
         };
         /** Readiness, as /health/ready (kept for existing probes) */
-        get: operations["HealthController_health"];
+        get: operations["getHealth"];
         put?: never;
         post?: never;
         delete?: never;
@@ -25,7 +25,7 @@ export interface paths {
             cookie?: never;
         };
         /** Liveness: the process is up (touches nothing else) */
-        get: operations["HealthController_live"];
+        get: operations["getLiveness"];
         put?: never;
         post?: never;
         delete?: never;
@@ -42,7 +42,7 @@ export interface paths {
             cookie?: never;
         };
         /** Readiness: the database answers and every migration of this build is applied */
-        get: operations["HealthController_ready"];
+        get: operations["getReadiness"];
         put?: never;
         post?: never;
         delete?: never;
@@ -62,7 +62,7 @@ export interface paths {
          * Prometheus metrics (text exposition format)
          * @description HTTP requests and provider calls (counts and latency histograms), the sync outbox backlog, webhook deliveries, running migrations and process metrics. Open outside production unless METRICS_TOKEN is set; otherwise send METRICS_TOKEN or an `admin` key as a bearer token.
          */
-        get: operations["MetricsController_metrics"];
+        get: operations["getMetrics"];
         put?: never;
         post?: never;
         delete?: never;
@@ -79,13 +79,13 @@ export interface paths {
             cookie?: never;
         };
         /** List customers, newest first, with cursor pagination */
-        get: operations["CustomersController_list"];
+        get: operations["listCustomers"];
         put?: never;
         /**
          * Create a customer
          * @description Stores the customer, then creates it at each provider in `providers` (default: DEFAULT_PROVIDERS). Each link in the answer says how that went: `synced`, or `failed` with the reason, and which fields that provider cannot hold.
          */
-        post: operations["CustomersController_create"];
+        post: operations["createCustomer"];
         delete?: never;
         options?: never;
         head?: never;
@@ -100,7 +100,7 @@ export interface paths {
             cookie?: never;
         };
         /** Find a customer by any of a provider's references (ours, or the provider's own id) */
-        get: operations["CustomersController_byReference"];
+        get: operations["getCustomerByReference"];
         put?: never;
         post?: never;
         delete?: never;
@@ -122,7 +122,7 @@ export interface paths {
          * Adopt a customer that already exists at a provider
          * @description Reads the customer at the provider by any of its references and stores it, linked and synced. Importing an already linked customer answers it as it is (200).
          */
-        post: operations["CustomersController_import"];
+        post: operations["importCustomer"];
         delete?: never;
         options?: never;
         head?: never;
@@ -137,21 +137,21 @@ export interface paths {
             cookie?: never;
         };
         /** Get a customer */
-        get: operations["CustomersController_get"];
+        get: operations["getCustomer"];
         put?: never;
         post?: never;
         /**
          * Delete a customer at its providers and from the mirror
          * @description Deletes the customer at each provider that can (confirmed by reading back) and scrubs the personal fields at providers that cannot delete (2Checkout), as forget does. The mirror keeps a tombstone without personal data while any provider keeps a copy: readable by id and by every provider reference (`GET /v1/customers/by-reference/...`), with each link's state and what remains there. 200 only when nothing personal remains anywhere; else 202 with `remaining` per provider (2Checkout keeps the country, which it requires).
          */
-        delete: operations["CustomersController_delete"];
+        delete: operations["deleteCustomer"];
         options?: never;
         head?: never;
         /**
          * Update a customer (partial), then every provider it is linked to
          * @description JSON merge patch (RFC 7396): absent fields are kept, `null` clears a field; `address` and `metadata` are merged key by key, lists are replaced.
          */
-        patch: operations["CustomersController_update"];
+        patch: operations["updateCustomer"];
         trace?: never;
     };
     "/v1/customers/{id}/calls": {
@@ -165,7 +165,7 @@ export interface paths {
          * The audit trail: every provider call made for the customer, newest first
          * @description Operation, method, path (identifiers replaced), status, duration and the provider's request id. No bodies are kept.
          */
-        get: operations["CustomersController_calls"];
+        get: operations["listCustomerProviderCalls"];
         put?: never;
         post?: never;
         delete?: never;
@@ -182,7 +182,7 @@ export interface paths {
             cookie?: never;
         };
         /** Compare the mirror with what each provider holds now, field by field */
-        get: operations["CustomersController_drift"];
+        get: operations["getCustomerDrift"];
         put?: never;
         post?: never;
         delete?: never;
@@ -204,7 +204,7 @@ export interface paths {
          * Forget a customer (GDPR erasure)
          * @description Erases the personal fields from the mirror and from stored idempotent answers (keeping a tombstone), then asks every linked provider to forget (Digital River's requestToBeForgotten; 2Checkout's personal fields scrubbed). A provider's erasure is `requested` until a read-back shows it no longer holds the personal data (Digital River erases asynchronously; the worker reads again with backoff), then `erased`, or `partial` with what it cannot erase in `notErased`.
          */
-        post: operations["CustomersController_forget"];
+        post: operations["forgetCustomer"];
         delete?: never;
         options?: never;
         head?: never;
@@ -221,7 +221,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Push an existing customer to another provider account */
-        post: operations["CustomersController_link"];
+        post: operations["linkCustomer"];
         delete?: never;
         options?: never;
         head?: never;
@@ -241,7 +241,7 @@ export interface paths {
          * Repair drift: push ours or adopt the provider's, per call or per field
          * @description Answers the drift as it stands after the repair.
          */
-        post: operations["CustomersController_reconcile"];
+        post: operations["reconcileCustomer"];
         delete?: never;
         options?: never;
         head?: never;
@@ -261,9 +261,9 @@ export interface paths {
          * Attach a payment source at the providers that hold sources
          * @description A 422 `unsupported_by_provider`, before any provider call, when no linked provider holds sources. `?default=true` also makes it the default source.
          */
-        post: operations["CustomersController_attachSource"];
+        post: operations["attachCustomerSource"];
         /** Detach a payment source */
-        delete: operations["CustomersController_detachSource"];
+        delete: operations["detachCustomerSource"];
         options?: never;
         head?: never;
         patch?: never;
@@ -282,7 +282,7 @@ export interface paths {
          * Re-drive the customer's links now
          * @description Puts failed (parked) and waiting links back in line and delivers them within the wait; the answer shows each link as it then stands.
          */
-        post: operations["CustomersController_redrive"];
+        post: operations["syncCustomer"];
         delete?: never;
         options?: never;
         head?: never;
@@ -302,7 +302,7 @@ export interface paths {
          * Set the tax identifier of a type (replacing one of the same type)
          * @description Digital River attaches a tax-identifier resource; 2Checkout keeps one VAT id as FiscalCode (it needs companyName). A 422 `unsupported_by_provider` when no linked provider holds tax identifiers.
          */
-        post: operations["CustomersController_setTaxIdentifier"];
+        post: operations["setCustomerTaxIdentifier"];
         delete?: never;
         options?: never;
         head?: never;
@@ -320,7 +320,7 @@ export interface paths {
         put?: never;
         post?: never;
         /** Remove the tax identifier of a type */
-        delete: operations["CustomersController_removeTaxIdentifier"];
+        delete: operations["removeCustomerTaxIdentifier"];
         options?: never;
         head?: never;
         patch?: never;
@@ -337,7 +337,7 @@ export interface paths {
          * Everything that happened, oldest first
          * @description Every change a caller may care about, recorded in the same transaction as the change. Oldest first: tail it by passing the last id seen as `startingAfter`. Kept for EVENT_RETENTION_HOURS.
          */
-        get: operations["EventsController_list"];
+        get: operations["listEvents"];
         put?: never;
         post?: never;
         delete?: never;
@@ -354,7 +354,7 @@ export interface paths {
             cookie?: never;
         };
         /** One event */
-        get: operations["EventsController_get"];
+        get: operations["getEvent"];
         put?: never;
         post?: never;
         delete?: never;
@@ -371,13 +371,13 @@ export interface paths {
             cookie?: never;
         };
         /** Migrations, newest first, paged */
-        get: operations["MigrationsController_list"];
+        get: operations["listMigrations"];
         put?: never;
         /**
          * Start moving a customer base from one provider account to another
          * @description Records the run and drives it in the background: watch it with GET /v1/migrations/{id}. With `dryRun: true` answers the plan (200) and writes nothing. At most one migration per source and target runs at a time: a second start answers 409 `migration_already_running` naming the running run, unless `force: true`. The same engine as the `migrator` CLI.
          */
-        post: operations["MigrationsController_start"];
+        post: operations["startMigration"];
         delete?: never;
         options?: never;
         head?: never;
@@ -392,7 +392,7 @@ export interface paths {
             cookie?: never;
         };
         /** Progress of a migration: status, outcome counts, rate, ETA, lossy fields */
-        get: operations["MigrationsController_get"];
+        get: operations["getMigration"];
         put?: never;
         post?: never;
         delete?: never;
@@ -411,7 +411,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Stop a running migration; customers in flight finish, the rest wait */
-        post: operations["MigrationsController_cancel"];
+        post: operations["cancelMigration"];
         delete?: never;
         options?: never;
         head?: never;
@@ -429,7 +429,7 @@ export interface paths {
          * Every customer's outcome, in source order
          * @description The per-customer report: outcome, reason (retryable or not, and the field when the provider named one), lossy fields, ids at both ends. `outcome` narrows it to one outcome, e.g. `failed`.
          */
-        get: operations["MigrationsController_items"];
+        get: operations["listMigrationItems"];
         put?: never;
         post?: never;
         delete?: never;
@@ -451,7 +451,7 @@ export interface paths {
          * Continue a cancelled or interrupted migration from its checkpoint, or retry its failures
          * @description Customers already finished are not touched again; failed ones whose reason is retryable are retried, in a completed run too. Resuming a completed run without such failures does nothing.
          */
-        post: operations["MigrationsController_resume"];
+        post: operations["resumeMigration"];
         delete?: never;
         options?: never;
         head?: never;
@@ -469,7 +469,7 @@ export interface paths {
          * The capability matrix: what each provider can do with a customer, field by field
          * @description Generated from the adapters themselves; `accounts` lists the configured accounts.
          */
-        get: operations["ProvidersController_list"];
+        get: operations["listProviders"];
         put?: never;
         post?: never;
         delete?: never;
@@ -486,13 +486,13 @@ export interface paths {
             cookie?: never;
         };
         /** Reconciliations, newest first, paged */
-        get: operations["ReconciliationsController_list"];
+        get: operations["listReconciliations"];
         put?: never;
         /**
          * Start comparing every linked customer with its providers; repair on request
          * @description Records a reconciliation job and runs it in the background (202, Location): each customer linked to a provider is read at every provider and compared field by field with the mirror; with `repair: true` the mirror is pushed where it drifted. Watch it with GET /v1/reconciliations/{id} and list the drifted customers with GET /v1/reconciliations/{id}/items?outcome=drifted. One runs at a time (409 reconciliation_already_running).
          */
-        post: operations["ReconciliationsController_start"];
+        post: operations["startReconciliation"];
         delete?: never;
         options?: never;
         head?: never;
@@ -507,7 +507,7 @@ export interface paths {
             cookie?: never;
         };
         /** Progress of a reconciliation: checked, in sync, drifted, repaired, failed, rate, ETA */
-        get: operations["ReconciliationsController_get"];
+        get: operations["getReconciliation"];
         put?: never;
         post?: never;
         delete?: never;
@@ -526,7 +526,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Stop a running reconciliation; customers in flight finish, the rest wait */
-        post: operations["ReconciliationsController_cancel"];
+        post: operations["cancelReconciliation"];
         delete?: never;
         options?: never;
         head?: never;
@@ -544,7 +544,7 @@ export interface paths {
          * Each customer checked: which provider copies drifted, in which fields
          * @description `outcome=drifted` lists the customers that drifted; each names the provider copies that differ (or are gone) and the fields that differ. Field values are not kept.
          */
-        get: operations["ReconciliationsController_items"];
+        get: operations["listReconciliationItems"];
         put?: never;
         post?: never;
         delete?: never;
@@ -566,7 +566,7 @@ export interface paths {
          * Continue a cancelled or interrupted reconciliation from its checkpoint
          * @description Customers already checked are not checked again; failures that may pass are retried.
          */
-        post: operations["ReconciliationsController_resume"];
+        post: operations["resumeReconciliation"];
         delete?: never;
         options?: never;
         head?: never;
@@ -581,13 +581,13 @@ export interface paths {
             cookie?: never;
         };
         /** Every webhook endpoint, oldest first */
-        get: operations["WebhookEndpointsController_list"];
+        get: operations["listWebhookEndpoints"];
         put?: never;
         /**
          * Subscribe a URL to events
          * @description Each event is POSTed as JSON, signed with the endpoint's secret: `Webhook-Signature: t=<unix>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">` and `Webhook-Id: <event id>`. The secret is in this answer only.
          */
-        post: operations["WebhookEndpointsController_create"];
+        post: operations["createWebhookEndpoint"];
         delete?: never;
         options?: never;
         head?: never;
@@ -602,18 +602,18 @@ export interface paths {
             cookie?: never;
         };
         /** One webhook endpoint, with why the gateway disabled it if it did */
-        get: operations["WebhookEndpointsController_get"];
+        get: operations["getWebhookEndpoint"];
         put?: never;
         post?: never;
         /** Unsubscribe: the endpoint and its delivery log go */
-        delete: operations["WebhookEndpointsController_remove"];
+        delete: operations["deleteWebhookEndpoint"];
         options?: never;
         head?: never;
         /**
          * Change the URL, event types, description, or enable/disable
          * @description Enabling clears the failure streak; deliveries waiting meanwhile are sent.
          */
-        patch: operations["WebhookEndpointsController_update"];
+        patch: operations["updateWebhookEndpoint"];
         trace?: never;
     };
     "/v1/webhook-endpoints/{id}/deliveries": {
@@ -627,7 +627,7 @@ export interface paths {
          * The delivery log, newest first
          * @description One entry per event sent to the endpoint: status, attempts, the last status code, outcome and duration. No bodies.
          */
-        get: operations["WebhookEndpointsController_deliveries"];
+        get: operations["listWebhookDeliveries"];
         put?: never;
         post?: never;
         delete?: never;
@@ -646,7 +646,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Send a delivery's event again (a new delivery, due now) */
-        post: operations["WebhookEndpointsController_redeliver"];
+        post: operations["redeliverWebhookDelivery"];
         delete?: never;
         options?: never;
         head?: never;
@@ -663,7 +663,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Send an event to this endpoint (again), e.g. one from before it subscribed */
-        post: operations["WebhookEndpointsController_redeliverEvent"];
+        post: operations["redeliverWebhookEvent"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1984,7 +1984,7 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
-    HealthController_health: {
+    getHealth: {
         parameters: {
             query?: never;
             header?: never;
@@ -2052,7 +2052,7 @@ export interface operations {
             };
         };
     };
-    HealthController_live: {
+    getLiveness: {
         parameters: {
             query?: never;
             header?: never;
@@ -2099,7 +2099,7 @@ export interface operations {
             };
         };
     };
-    HealthController_ready: {
+    getReadiness: {
         parameters: {
             query?: never;
             header?: never;
@@ -2167,7 +2167,7 @@ export interface operations {
             };
         };
     };
-    MetricsController_metrics: {
+    getMetrics: {
         parameters: {
             query?: never;
             header?: never;
@@ -2283,7 +2283,7 @@ export interface operations {
             };
         };
     };
-    CustomersController_list: {
+    listCustomers: {
         parameters: {
             query?: {
                 limit?: number;
@@ -2409,7 +2409,7 @@ export interface operations {
             };
         };
     };
-    CustomersController_create: {
+    createCustomer: {
         parameters: {
             query?: {
                 /** @description true: answer 200 with the exact provider requests this write would send, and send and write nothing. */
@@ -2623,7 +2623,7 @@ export interface operations {
             };
         };
     };
-    CustomersController_byReference: {
+    getCustomerByReference: {
         parameters: {
             query?: never;
             header?: never;
@@ -2757,7 +2757,7 @@ export interface operations {
             };
         };
     };
-    CustomersController_import: {
+    importCustomer: {
         parameters: {
             query?: never;
             header?: {
@@ -3031,7 +3031,7 @@ export interface operations {
             };
         };
     };
-    CustomersController_get: {
+    getCustomer: {
         parameters: {
             query?: never;
             header?: never;
@@ -3165,7 +3165,7 @@ export interface operations {
             };
         };
     };
-    CustomersController_delete: {
+    deleteCustomer: {
         parameters: {
             query?: {
                 /** @description true (the example): answer 200 with the exact provider requests the delete would send, and send and delete nothing. false or absent: delete. */
@@ -3356,7 +3356,7 @@ export interface operations {
             };
         };
     };
-    CustomersController_update: {
+    updateCustomer: {
         parameters: {
             query?: {
                 /** @description true: answer 200 with the exact provider requests this write would send, and send and write nothing. */
@@ -3607,7 +3607,7 @@ export interface operations {
             };
         };
     };
-    CustomersController_calls: {
+    listCustomerProviderCalls: {
         parameters: {
             query?: {
                 limit?: number;
@@ -3742,7 +3742,7 @@ export interface operations {
             };
         };
     };
-    CustomersController_drift: {
+    getCustomerDrift: {
         parameters: {
             query?: never;
             header?: never;
@@ -3917,7 +3917,7 @@ export interface operations {
             };
         };
     };
-    CustomersController_forget: {
+    forgetCustomer: {
         parameters: {
             query?: never;
             header?: {
@@ -4095,7 +4095,7 @@ export interface operations {
             };
         };
     };
-    CustomersController_link: {
+    linkCustomer: {
         parameters: {
             query?: {
                 /** @description true: answer 200 with the exact provider requests this write would send, and send and write nothing. */
@@ -4332,7 +4332,7 @@ export interface operations {
             };
         };
     };
-    CustomersController_reconcile: {
+    reconcileCustomer: {
         parameters: {
             query?: never;
             header?: {
@@ -4619,7 +4619,7 @@ export interface operations {
             };
         };
     };
-    CustomersController_attachSource: {
+    attachCustomerSource: {
         parameters: {
             query?: {
                 /** @description true: also make it the customer's default source (`defaultSourceId`). */
@@ -4801,7 +4801,7 @@ export interface operations {
             };
         };
     };
-    CustomersController_detachSource: {
+    detachCustomerSource: {
         parameters: {
             query?: never;
             header?: {
@@ -4980,7 +4980,7 @@ export interface operations {
             };
         };
     };
-    CustomersController_redrive: {
+    syncCustomer: {
         parameters: {
             query?: never;
             header?: {
@@ -5158,7 +5158,7 @@ export interface operations {
             };
         };
     };
-    CustomersController_setTaxIdentifier: {
+    setCustomerTaxIdentifier: {
         parameters: {
             query?: never;
             header?: {
@@ -5403,7 +5403,7 @@ export interface operations {
             };
         };
     };
-    CustomersController_removeTaxIdentifier: {
+    removeCustomerTaxIdentifier: {
         parameters: {
             query?: never;
             header?: {
@@ -5603,7 +5603,7 @@ export interface operations {
             };
         };
     };
-    EventsController_list: {
+    listEvents: {
         parameters: {
             query?: {
                 limit?: number;
@@ -5721,7 +5721,7 @@ export interface operations {
             };
         };
     };
-    EventsController_get: {
+    getEvent: {
         parameters: {
             query?: never;
             header?: never;
@@ -5854,7 +5854,7 @@ export interface operations {
             };
         };
     };
-    MigrationsController_list: {
+    listMigrations: {
         parameters: {
             query?: {
                 limit?: number;
@@ -5970,7 +5970,7 @@ export interface operations {
             };
         };
     };
-    MigrationsController_start: {
+    startMigration: {
         parameters: {
             query?: never;
             header?: {
@@ -6223,7 +6223,7 @@ export interface operations {
             };
         };
     };
-    MigrationsController_get: {
+    getMigration: {
         parameters: {
             query?: never;
             header?: never;
@@ -6356,7 +6356,7 @@ export interface operations {
             };
         };
     };
-    MigrationsController_cancel: {
+    cancelMigration: {
         parameters: {
             query?: never;
             header?: never;
@@ -6489,7 +6489,7 @@ export interface operations {
             };
         };
     };
-    MigrationsController_items: {
+    listMigrationItems: {
         parameters: {
             query?: {
                 /** @description The `next` of the previous page. */
@@ -6628,7 +6628,7 @@ export interface operations {
             };
         };
     };
-    MigrationsController_resume: {
+    resumeMigration: {
         parameters: {
             query?: never;
             header?: never;
@@ -6782,7 +6782,7 @@ export interface operations {
             };
         };
     };
-    ProvidersController_list: {
+    listProviders: {
         parameters: {
             query?: never;
             header?: never;
@@ -6892,7 +6892,7 @@ export interface operations {
             };
         };
     };
-    ReconciliationsController_list: {
+    listReconciliations: {
         parameters: {
             query?: {
                 limit?: number;
@@ -7008,7 +7008,7 @@ export interface operations {
             };
         };
     };
-    ReconciliationsController_start: {
+    startReconciliation: {
         parameters: {
             query?: never;
             header?: {
@@ -7210,7 +7210,7 @@ export interface operations {
             };
         };
     };
-    ReconciliationsController_get: {
+    getReconciliation: {
         parameters: {
             query?: never;
             header?: never;
@@ -7343,7 +7343,7 @@ export interface operations {
             };
         };
     };
-    ReconciliationsController_cancel: {
+    cancelReconciliation: {
         parameters: {
             query?: never;
             header?: never;
@@ -7476,7 +7476,7 @@ export interface operations {
             };
         };
     };
-    ReconciliationsController_items: {
+    listReconciliationItems: {
         parameters: {
             query?: {
                 /** @description The `next` of the previous page. */
@@ -7615,7 +7615,7 @@ export interface operations {
             };
         };
     };
-    ReconciliationsController_resume: {
+    resumeReconciliation: {
         parameters: {
             query?: never;
             header?: never;
@@ -7769,7 +7769,7 @@ export interface operations {
             };
         };
     };
-    WebhookEndpointsController_list: {
+    listWebhookEndpoints: {
         parameters: {
             query?: never;
             header?: never;
@@ -7879,7 +7879,7 @@ export interface operations {
             };
         };
     };
-    WebhookEndpointsController_create: {
+    createWebhookEndpoint: {
         parameters: {
             query?: never;
             header?: never;
@@ -8035,7 +8035,7 @@ export interface operations {
             };
         };
     };
-    WebhookEndpointsController_get: {
+    getWebhookEndpoint: {
         parameters: {
             query?: never;
             header?: never;
@@ -8168,7 +8168,7 @@ export interface operations {
             };
         };
     };
-    WebhookEndpointsController_remove: {
+    deleteWebhookEndpoint: {
         parameters: {
             query?: never;
             header?: never;
@@ -8299,7 +8299,7 @@ export interface operations {
             };
         };
     };
-    WebhookEndpointsController_update: {
+    updateWebhookEndpoint: {
         parameters: {
             query?: never;
             header?: never;
@@ -8478,7 +8478,7 @@ export interface operations {
             };
         };
     };
-    WebhookEndpointsController_deliveries: {
+    listWebhookDeliveries: {
         parameters: {
             query?: {
                 limit?: number;
@@ -8617,7 +8617,7 @@ export interface operations {
             };
         };
     };
-    WebhookEndpointsController_redeliver: {
+    redeliverWebhookDelivery: {
         parameters: {
             query?: never;
             header?: never;
@@ -8751,7 +8751,7 @@ export interface operations {
             };
         };
     };
-    WebhookEndpointsController_redeliverEvent: {
+    redeliverWebhookEvent: {
         parameters: {
             query?: never;
             header?: never;
