@@ -211,10 +211,18 @@ describe('Swagger UI in a real browser', () => {
     expect(byReference).toMatchObject({ status: 200, body: { id: created.id } });
   });
 
-  it('keeps the admin authorized across a reload', async () => {
-    await page.reload({ waitUntil: 'load', ...RENDERED });
+  it('opens the operation a shared link names in a new tab, with the admin still authorized', async () => {
+    // A link an admin copies from the address bar: Swagger UI's deep links name the operationId.
+    const tab = await browser.newPage();
+    try {
+      tab.on('pageerror', (error) => pageFailures.push(String(error)));
+      await tab.goto(`${gateway.url}/docs#/customers/getCustomer`, { waitUntil: 'load', ...RENDERED });
 
-    await page.waitForSelector('.btn.authorize.locked', RENDERED);
+      await tab.waitForSelector('#operations-customers-getCustomer .opblock-body', RENDERED);
+      await tab.waitForSelector('.btn.authorize.locked', RENDERED);
+    } finally {
+      await tab.close();
+    }
     expect(pageFailures).toEqual([]);
   });
 });
