@@ -1,6 +1,8 @@
+import { execFile } from 'node:child_process';
 import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
 
 import { DEFAULT_MIGRATIONS_DIR } from '@app/persistence';
 import {
@@ -81,6 +83,45 @@ describe('schema.prisma and prisma/migrations', () => {
       expect(await createMigration({ name: 'nothing_new', schema, migrationsDir })).toBeNull();
     } finally {
       await rm(migrationsDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("Prisma's schema engine", () => {
+  it('leaves no timer behind, so a process that ran `prisma migrate deploy` through it exits at once', async () => {
+    // Its Wasm build starts a 10 s timer for the migration lock and has no way to clear it: before
+    // the engine's timers were cleared on its release, such a process stayed alive 10 s more.
+    const root = resolve(__dirname, '../..');
+    const dir = await mkdtemp(join(tmpdir(), 'engine-timers-'));
+    try {
+      const program = join(dir, 'deploy.ts');
+      await writeFile(
+        program,
+        [
+          // From a temporary folder: the package by its resolved path.
+          `import { PGlite } from '${require.resolve('@electric-sql/pglite')}';`,
+          `import { prismaMigrateDeploy } from '${join(root, 'libs/persistence/src/migrations/schema-engine')}';`,
+          'void (async () => {',
+          '  const pglite = await PGlite.create();',
+          '  const applied = await prismaMigrateDeploy(pglite);',
+          '  await pglite.close();',
+          '  console.log(JSON.stringify({ applied: applied.length, pending: process.getActiveResourcesInfo() }));',
+          '})();',
+          '',
+        ].join('\n'),
+      );
+
+      const { stdout } = await promisify(execFile)(
+        process.execPath,
+        ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', program],
+        { cwd: root },
+      );
+
+      const { applied, pending } = JSON.parse(stdout) as { applied: number; pending: string[] };
+      expect(applied).toBeGreaterThan(0);
+      expect(pending).not.toContain('Timeout');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });

@@ -36,6 +36,24 @@ declare const WebAssembly: {
 let loading: Promise<typeof SchemaEngineWasm> | undefined;
 
 /**
+ * Timers the engine has started and not seen fire. Its Wasm build imports `setTimeout` but no
+ * `clearTimeout`: `applyMigrations` races its advisory lock against a 10 s timer it never clears,
+ * which kept a finished process (a jest worker) alive for those 10 s. Once no engine is alive, such
+ * a timer could only call into freed memory, so the last engine to be freed clears them.
+ */
+const engineTimers = new Set<ReturnType<typeof setTimeout>>();
+let liveEngines = 0;
+
+function engineSetTimeout(callback: () => void, ms: number): ReturnType<typeof setTimeout> {
+  const timer = setTimeout(() => {
+    engineTimers.delete(timer);
+    callback();
+  }, ms >>> 0);
+  engineTimers.add(timer);
+  return timer;
+}
+
+/**
  * Instantiates the Wasm module once per process. The package's entry point imports the `.wasm` file
  * as an ES module, which neither CommonJS nor jest can load, so the bindings are wired up by hand the
  * way that entry point does.
@@ -48,7 +66,11 @@ function loadBindings(): Promise<typeof SchemaEngineWasm> {
       'schema_engine_bg.wasm',
     );
     const module = new WebAssembly.Module(await readFile(wasmPath));
-    const instance = new WebAssembly.Instance(module, { './schema_engine_bg.js': { ...bindings } });
+    const imports: Record<string, unknown> = { ...bindings };
+    for (const name of Object.keys(bindings)) {
+      if (name.startsWith('__wbg_setTimeout_')) imports[name] = engineSetTimeout;
+    }
+    const instance = new WebAssembly.Instance(module, { './schema_engine_bg.js': imports });
     bindings.__wbg_set_wasm(instance.exports);
     const start = instance.exports['__wbindgen_start'];
     if (typeof start !== 'function') throw new Error('schema engine Wasm module has no __wbindgen_start');
@@ -108,11 +130,24 @@ async function withEngine<T>(
         return new PrismaPGlite(shadow).connect();
       },
     });
-    const engine = await SchemaEngine.new({ datamodels: [[schema.path, schema.content]] }, () => {}, adapter);
+    liveEngines += 1;
     try {
-      return await run(engine);
+      const engine = await SchemaEngine.new(
+        { datamodels: [[schema.path, schema.content]] },
+        () => {},
+        adapter,
+      );
+      try {
+        return await run(engine);
+      } finally {
+        engine.free();
+      }
     } finally {
-      engine.free();
+      liveEngines -= 1;
+      if (liveEngines === 0) {
+        for (const timer of engineTimers) clearTimeout(timer);
+        engineTimers.clear();
+      }
     }
   } finally {
     await Promise.all(shadows.map((shadow) => shadow.close()));
