@@ -4,7 +4,7 @@ import { type RunningGateway, startGateway } from '../support/gateway';
 
 interface Operation {
   operationId?: string;
-  parameters?: { name: string; in: string }[];
+  parameters?: { name: string; in: string; example?: unknown; schema?: { example?: unknown } }[];
   responses: Record<string, { content?: Record<string, { example?: unknown; schema?: unknown }> }>;
   security?: unknown[];
   requestBody?: unknown;
@@ -161,11 +161,7 @@ describe('OpenAPI document', () => {
     const filledIn = Object.entries(doc.paths).flatMap(([path, methods]) =>
       (methods.get?.parameters ?? [])
         .filter((p) => p.in === 'query')
-        .filter(
-          (p) =>
-            (p as { example?: unknown }).example !== undefined ||
-            (p as { schema?: { example?: unknown } }).schema?.example !== undefined,
-        )
+        .filter((p) => p.example !== undefined || p.schema?.example !== undefined)
         .map((p) => `${path} ${p.name}`),
     );
     expect(filledIn).toEqual([]);
