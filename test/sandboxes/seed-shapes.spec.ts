@@ -1,5 +1,5 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 import {
   type RunningDigitalRiverSandbox,
@@ -13,65 +13,23 @@ import { tcoAuthHeader } from '../../libs/providers/src/two-checkout/two-checkou
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type JsonObject = { [key: string]: Json };
 
-const REPO_ROOT = resolve(__dirname, '../..');
-
 /**
- * The provider documents the sandboxes were built from are not part of the repository: they live
- * in `shared/seeds` beside the clone (`../shared/seeds`), or wherever `SEEDS_DIR` points. A worktree
- * (or a clone in a subfolder) sits deeper, so look upwards from the repository's parent. Without
- * them the suite fails, saying where it looked: a check of the sandboxes against the providers'
- * own examples must never pass by having no examples to check.
+ * The providers' own response examples, copied from their public documentation into
+ * `__fixtures__/provider-examples/` (each file names the page it comes from in `source`), so the
+ * check runs on a fresh clone with nothing beside it. Only the examples this suite compares are
+ * kept: Digital River customers, a customer list and a source, and 2Checkout's OAS
+ * `CustomerInformation` schema.
  */
-function seedsDir(): string {
-  const configured = process.env['SEEDS_DIR'];
-  if (configured !== undefined && configured !== '') {
-    const dir = resolve(configured);
-    if (!existsSync(dir)) throw new Error(`SEEDS_DIR=${configured}: no such directory`);
-    return dir;
-  }
-  const looked: string[] = [];
-  for (let dir = dirname(REPO_ROOT); ; dir = dirname(dir)) {
-    const candidate = join(dir, 'shared', 'seeds');
-    if (existsSync(candidate)) return candidate;
-    looked.push(candidate);
-    if (dirname(dir) === dir) {
-      throw new Error(`No seed documents: set SEEDS_DIR, or put them at one of ${looked.join(', ')}.`);
-    }
-  }
-}
+const EXAMPLES_DIR = join(__dirname, '__fixtures__', 'provider-examples');
 
-/** Every JSON object in the seed documents that starts a line (how the docs render examples). */
 function seedExamples(): JsonObject[] {
-  const examples: JsonObject[] = [];
-  for (const file of readdirSync(seedsDir()).sort()) {
-    const text = readFileSync(join(seedsDir(), file), 'utf8');
-    for (let at = text.indexOf('\n{'); at >= 0; at = text.indexOf('\n{', at + 1)) {
-      const end = balancedEnd(text, at + 1);
-      if (end === undefined) continue;
-      try {
-        examples.push(JSON.parse(text.slice(at + 1, end)) as JsonObject);
-      } catch {
-        // Prose that happens to start with a brace, or a shell snippet: not an example.
-      }
-    }
-  }
-  return examples;
-}
-
-/** Index just past the object that opens at `start`, skipping braces inside strings. */
-function balancedEnd(text: string, start: number): number | undefined {
-  let depth = 0;
-  let inString = false;
-  for (let i = start; i < text.length; i++) {
-    const c = text[i];
-    if (inString) {
-      if (c === '\\') i++;
-      else if (c === '"') inString = false;
-    } else if (c === '"') inString = true;
-    else if (c === '{') depth++;
-    else if (c === '}' && --depth === 0) return i + 1;
-  }
-  return undefined;
+  return readdirSync(EXAMPLES_DIR)
+    .filter((file) => file.endsWith('.json'))
+    .sort()
+    .flatMap(
+      (file) =>
+        (JSON.parse(readFileSync(join(EXAMPLES_DIR, file), 'utf8')) as { examples: JsonObject[] }).examples,
+    );
 }
 
 const isObject = (value: Json | undefined): value is JsonObject =>
