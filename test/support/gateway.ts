@@ -88,7 +88,7 @@ export async function startGateway(
 
 export const bearer = (key: string) => ({ Authorization: `Bearer ${key}` });
 
-/** A complete customer in the shape of Digital River's documented example (seed 002). */
+/** A complete customer in the shape of Digital River's documented example (https://docs.digitalriver.com/digital-river-api-reference/2020-12-17/customers). */
 export function johnSmith(overrides: Record<string, unknown> = {}): Record<string, unknown> {
   return {
     externalReference: '5823594808',

@@ -16,7 +16,7 @@ const drCustomer = (name: string): DrCustomer => drCustomerSchema.parse(fixture(
 
 const empty = customerData();
 
-/** The customer seed 000's create request describes, in canonical vocabulary. */
+/** The customer the create request of https://docs.digitalriver.com/digital-river-api/customer-management/creating-a-customer describes, in canonical vocabulary. */
 const seed000Customer: CustomerData = {
   ...empty,
   email: 'jsmith@digitalriver.com',
@@ -37,7 +37,7 @@ const seed000Customer: CustomerData = {
   locale: 'en-US',
 };
 
-/** The customer seed 002's examples describe (create request, create/get/update/list answers). */
+/** The customer the examples of https://docs.digitalriver.com/digital-river-api-reference/2020-12-17/customers describe (create request, create/get/update/list answers). */
 const seed002Customer: CustomerData = {
   ...seed000Customer,
   // The docs page obfuscates addresses, with a no-break space inside.
@@ -96,13 +96,13 @@ describe('Digital River mapper', () => {
   });
 
   describe('writes the seeds’ request bodies', () => {
-    it('seed 000: the canonical customer becomes exactly the documented create body', () => {
+    it('creating-a-customer guide: the canonical customer becomes exactly the documented create body', () => {
       const plan = toDrCreatePlan('5823594806', seed000Customer);
       expect(plan.body).toEqual(fixture('create-customer.request.seed000.json'));
       expect(plan.unsupportedFields).toEqual([]);
     });
 
-    it('seed 002: the create body, with tax identifiers moved to their own resource', () => {
+    it('2020-12-17 reference: the create body, with tax identifiers moved to their own resource', () => {
       const { taxIdentifiers, taxCertificate, ...documented } = fixture('create-customer.request.seed002.json') as Record<string, unknown>;
       const plan = toDrCreatePlan('5823594808', { ...seed002Customer, sourceIds: [], defaultSourceId: 'fd74a5c5-0163-469a-ae8e-031f0259b576' });
       const { taxCertificate: sentCertificate, ...body } = plan.body;
@@ -113,7 +113,7 @@ describe('Digital River mapper', () => {
       expect(sentCertificate).toEqual({ ...(taxCertificate as object), startDate: '2019-04-25T20:36:00Z', endDate: '2020-04-25T20:36:00Z' });
     }); // prettier-ignore
 
-    it('seed 002: the partial update body for the changes it documents', () => {
+    it('2020-12-17 reference: the partial update body for the changes it documents', () => {
       const documented = fixture('update-customer.request.seed002.json') as Record<string, unknown>;
       const before: CustomerData = { ...empty, enabled: false, sourceIds: ['fd74a5c5-0163-469a-ae8e-031f0259b576'] };
       const after: CustomerData = { ...seed002Customer, sourceIds: before.sourceIds, defaultSourceId: 'fd74a5c5-0163-469a-ae8e-031f0259b576', taxIdentifiers: [] };

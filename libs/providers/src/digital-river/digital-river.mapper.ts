@@ -1,6 +1,6 @@
 /**
  * Pure mapping between the canonical customer and Digital River's customer object, following the
- * mapping table in PRODUCT.md. No I/O: the provider decides which requests to send.
+ * mapping table in docs/providers/digital-river.md. No I/O: the provider decides which requests to send.
  */
 import {
   type Address,

@@ -133,7 +133,8 @@ export class DigitalRiverProvider implements CustomerProvider {
       )) {
         throw error;
       }
-      // Same recovery as DR's Salesforce connector (drCustomerHelper.js): 409 already_exists → GET.
+      // Same recovery as DR's Salesforce Commerce Cloud connector: 409 already_exists → GET
+      // (https://github.com/digitalriver-connectors/sfcc_link_digitalriver/blob/HEAD/cartridges/int_digitalriver/cartridge/scripts/digitalRiver/drCustomerHelper.js).
       const existing = await this.fetch(reference);
       if (!existing) throw error;
       current = existing;

@@ -1,6 +1,6 @@
 /**
  * Pure mapping between the canonical customer and 2Checkout's `CustomerInformation`, following
- * the mapping table in PRODUCT.md. 2CO holds much less than the canonical model; everything it
+ * the mapping table in docs/providers/two-checkout.md. 2CO holds much less than the canonical model; everything it
  * cannot hold is reported in `unsupportedFields`, never dropped silently.
  */
 import {

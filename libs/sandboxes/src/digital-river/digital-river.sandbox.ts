@@ -87,7 +87,7 @@ export interface SourceOptions {
   metadata?: Record<string, JsonValue>;
 }
 
-/** The owner of seed 002's Source example. */
+/** The owner of the Source example in https://docs.digitalriver.com/digital-river-api-reference/2020-12-17/customers. */
 const DEFAULT_SOURCE_OWNER: DigitalRiverSourceOwner = {
   firstName: 'John',
   lastName: 'Smith',
@@ -215,7 +215,8 @@ class DigitalRiverSandbox {
     const input = validateCreateCustomer(body);
     const id = input.id ?? this.generateId();
     if (this.store.has(id)) {
-      // 409 already_exists on a duplicate id (DR's Salesforce connector drCustomerHelper.js; DR's PHP SDK error-code table).
+      // 409 already_exists on a duplicate id (https://github.com/digitalriver-connectors/sfcc_link_digitalriver/blob/HEAD/cartridges/int_digitalriver/cartridge/scripts/digitalRiver/drCustomerHelper.js;
+      // DR's PHP SDK error-code table, https://github.com/DigitalRiver/digital-river-php).
       drError(409, 'conflict', 'already_exists', `Customer '${id}' already exists.`, 'id');
     }
     const source =

@@ -43,7 +43,7 @@ export interface DigitalRiverSourceOwner {
   additionalAddressInfo?: DigitalRiverShipping['additionalAddressInfo'];
 }
 
-/** A source as the attach answer and `customer.sources` show it (seed 002's Source example). */
+/** A source as the attach answer and `customer.sources` show it (the Source example of https://docs.digitalriver.com/digital-river-api-reference/2020-12-17/customers). */
 export interface DigitalRiverSource {
   id: string;
   clientSecret: string;
