@@ -462,7 +462,9 @@ describe('POST /v1/migrations (in-process, through the sandboxes)', () => {
     await gateway.app.get(RunEngine).idle();
     const held = await progress(id);
     const creates = tco.stats().byRoute['POST /customers'] ?? 0;
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    // Prod the engine as a restart of this process would: a cancelled run is not picked up again.
+    await gateway.app.get(RunEngine).resumeInterrupted();
+    await gateway.app.get(RunEngine).idle();
     const still = await progress(id);
     expect(held).toMatchObject({ status: 'cancelled', enumerated: true });
     expect(held.counts.total).toBe(20);
@@ -501,8 +503,8 @@ describe('POST /v1/migrations (in-process, through the sandboxes)', () => {
   it('a resume right after the cancel still finishes the run', async () => {
     const { references, tco, id } = await slowRunUnderWay(12, 100, 1);
     await api().post(`/v1/migrations/${id}/cancel`).set(admin).expect(200);
-    // Long enough for the workers to see the cancel, not for the customers in flight to finish.
-    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    // At once, while the customers in flight still wait on 2CO: the drive winding down from the
+    // cancel must go round again (or, had it already ended, a new one starts).
     tco.setFaults({});
     await api().post(`/v1/migrations/${id}/resume`).set(admin).expect(202);
     const done = await finished(id);
