@@ -10,9 +10,9 @@ export {
   startDigitalRiverSandbox,
   type DigitalRiverSandboxOptions,
   type DigitalRiverSandboxAdmin,
-  type SourceOptions,
   type RunningDigitalRiverSandbox,
 } from './digital-river/digital-river.sandbox';
+export { type SourceOptions } from './digital-river/digital-river.operations';
 export { DEFAULT_DIGITAL_RIVER_SECRET_KEY } from './digital-river/digital-river.auth';
 export * from './digital-river/digital-river.types';
 export {
