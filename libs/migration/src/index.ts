@@ -13,3 +13,4 @@ export * from './shared-rate-budget';
 export * from './reconciliation.service';
 export * from './run-engine';
 export * from './run-sources';
+export * from './run-service';

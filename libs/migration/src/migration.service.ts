@@ -5,18 +5,10 @@ import { crashPoint, DomainError, type FieldError, ProviderAccounts } from '@app
 import pLimit from 'p-limit';
 
 import { CustomerMigrator } from './customer-migrator';
-import {
-  type ItemOutcome,
-  type MigrationItem,
-  type MigrationPlan,
-  type MigrationRun,
-  type MigrationSpec,
-  type PlannedItem,
-  type RunPage,
-  type RunPageQuery,
-} from './migration';
+import { type MigrationPlan, type MigrationRun, type MigrationSpec, type PlannedItem } from './migration';
 import { MigrationStore } from './migration.store';
-import { type MigrationProgress, RunEngine } from './run-engine';
+import { RunEngine } from './run-engine';
+import { RunService } from './run-service';
 import { RunSources } from './run-sources';
 
 /** The key of which at most one migration runs at a time: its source and target accounts. */
@@ -29,14 +21,20 @@ const migrationPairKey = ({ source, target }: Pick<MigrationSpec, 'source' | 'ta
  * The same service drives runs for the CLI (`apps/migrator`) and for `POST /v1/migrations`.
  */
 @Injectable()
-export class MigrationService {
+export class MigrationService extends RunService<'migration'> {
   constructor(
     private readonly store: MigrationStore,
-    private readonly engine: RunEngine,
+    engine: RunEngine,
     private readonly sources: RunSources,
     private readonly migrator: CustomerMigrator,
     private readonly accounts: ProviderAccounts,
-  ) {}
+  ) {
+    super(engine, 'migration');
+  }
+
+  protected alreadyRunning(runningId: string, run: MigrationRun): DomainError {
+    return alreadyRunning(runningId, run.spec);
+  }
 
   /** Refuses a run that could not work, before anything is written or called. */
   validate(spec: MigrationSpec): void {
@@ -130,51 +128,6 @@ export class MigrationService {
   async drive(runId: string): Promise<MigrationRun> {
     await this.engine.drive(runId);
     return this.get(runId);
-  }
-
-  driveInBackground(runId: string): void {
-    this.engine.driveInBackground(runId);
-  }
-
-  cancel(runId: string): Promise<MigrationRun> {
-    return this.engine.cancel('migration', runId);
-  }
-
-  /**
-   * Puts a cancelled or interrupted run back to running, and a completed one whose failures may
-   * pass; driving it then retries those failures. A completed run without any stays as it is.
-   */
-  async resume(runId: string): Promise<MigrationRun> {
-    const claimed = await this.engine.resume('migration', runId);
-    if ('runningId' in claimed) throw alreadyRunning(claimed.runningId, (await this.get(runId)).spec);
-    return claimed.run;
-  }
-
-  get(runId: string): Promise<MigrationRun> {
-    return this.engine.get('migration', runId);
-  }
-
-  progress(runId: string, options?: { fieldTotals: boolean }): Promise<MigrationProgress> {
-    return this.engine.progress('migration', runId, options);
-  }
-
-  list(query: RunPageQuery): Promise<RunPage<MigrationRun>> {
-    return this.engine.list('migration', query);
-  }
-
-  /** Customers of the run in enumeration order after `after` (a `seq`), optionally of one outcome. */
-  itemPage(
-    runId: string,
-    after: number,
-    limit: number,
-    outcome?: ItemOutcome | 'pending',
-  ): Promise<MigrationItem[]> {
-    return this.engine.itemPage('migration', runId, after, limit, outcome);
-  }
-
-  /** Every customer's outcome in enumeration order, read a page at a time (memory stays flat). */
-  items(runId: string): AsyncGenerator<MigrationItem> {
-    return this.engine.items('migration', runId);
   }
 
   /**

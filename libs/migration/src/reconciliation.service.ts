@@ -3,16 +3,10 @@ import { randomBytes } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { DomainError } from '@app/customer-domain';
 
-import {
-  type ItemOutcome,
-  type MigrationItem,
-  type ReconciliationRun,
-  type ReconciliationSpec,
-  type RunPage,
-  type RunPageQuery,
-} from './migration';
+import { type ReconciliationRun, type ReconciliationSpec } from './migration';
 import { MigrationStore } from './migration.store';
-import { type ReconciliationProgress, RunEngine } from './run-engine';
+import { RunEngine } from './run-engine';
+import { RunService } from './run-service';
 
 /** Two whole-base reconciliations at once would read (and repair) every customer twice. */
 const RECONCILIATION_KEY = 'reconciliation';
@@ -24,11 +18,17 @@ const RECONCILIATION_KEY = 'reconciliation';
  * a restart.
  */
 @Injectable()
-export class ReconciliationService {
+export class ReconciliationService extends RunService<'reconciliation'> {
   constructor(
     private readonly store: MigrationStore,
-    private readonly engine: RunEngine,
-  ) {}
+    engine: RunEngine,
+  ) {
+    super(engine, 'reconciliation');
+  }
+
+  protected alreadyRunning(runningId: string): DomainError {
+    return alreadyRunning(runningId);
+  }
 
   /** Records the run (refused while another is running); `driveInBackground` then runs it. */
   async start(spec: ReconciliationSpec): Promise<ReconciliationRun> {
@@ -42,42 +42,6 @@ export class ReconciliationService {
     });
     if ('runningId' in claimed) throw alreadyRunning(claimed.runningId);
     return this.get(id);
-  }
-
-  driveInBackground(runId: string): void {
-    this.engine.driveInBackground(runId);
-  }
-
-  get(runId: string): Promise<ReconciliationRun> {
-    return this.engine.get('reconciliation', runId);
-  }
-
-  progress(runId: string): Promise<ReconciliationProgress> {
-    return this.engine.progress('reconciliation', runId);
-  }
-
-  list(query: RunPageQuery): Promise<RunPage<ReconciliationRun>> {
-    return this.engine.list('reconciliation', query);
-  }
-
-  itemPage(
-    runId: string,
-    after: number,
-    limit: number,
-    outcome?: ItemOutcome | 'pending',
-  ): Promise<MigrationItem[]> {
-    return this.engine.itemPage('reconciliation', runId, after, limit, outcome);
-  }
-
-  cancel(runId: string): Promise<ReconciliationRun> {
-    return this.engine.cancel('reconciliation', runId);
-  }
-
-  /** Continues a cancelled or interrupted run from its checkpoint, or retries its passing failures. */
-  async resume(runId: string): Promise<ReconciliationRun> {
-    const claimed = await this.engine.resume('reconciliation', runId);
-    if ('runningId' in claimed) throw alreadyRunning(claimed.runningId);
-    return claimed.run;
   }
 }
 

@@ -17,8 +17,8 @@ import { RequiresScope } from '../auth/auth.decorators';
 import { ApiProblems } from '../errors/problem.dto';
 import { IDEMPOTENCY_KEY_HEADER } from '../idempotency/idempotency.middleware';
 import {
-  ListRunsQuery,
   MigrationItemPage,
+  type MigrationItemResponse,
   MigrationItemsQuery,
   MigrationListResponse,
   MigrationPlanResponse,
@@ -28,6 +28,8 @@ import {
   toItemResponse,
   toMigrationResponse,
 } from './migrations.dto';
+import { RunEndpoints } from '../runs/run-endpoints';
+import { ListRunsQuery } from '../runs/run.dto';
 
 /** A dry run over the API answers at most this many customers in full (the counts cover all). */
 const PLAN_ITEMS = 1_000;
@@ -38,10 +40,14 @@ const PLAN_ITEMS = 1_000;
 @RequiresScope('admin')
 @Controller('v1/migrations')
 export class MigrationsController {
+  private readonly runs: RunEndpoints<'migration', MigrationResponse, MigrationItemResponse>;
+
   constructor(
     private readonly migrations: MigrationService,
     private readonly accounts: ProviderAccounts,
-  ) {}
+  ) {
+    this.runs = new RunEndpoints(migrations, toMigrationResponse, toItemResponse);
+  }
 
   @Post()
   @IDEMPOTENCY_KEY_HEADER
@@ -82,9 +88,8 @@ export class MigrationsController {
       return { ...plan, items, truncated: plan.counts.total > items.length };
     }
     const run = await this.migrations.start(spec);
-    this.migrations.driveInBackground(run.id);
     response.status(202).location(`/v1/migrations/${run.id}`);
-    return toMigrationResponse(await this.migrations.progress(run.id));
+    return this.runs.started(run.id);
   }
 
   @Get()
@@ -92,15 +97,7 @@ export class MigrationsController {
   @ApiOkResponse({ type: MigrationListResponse })
   @ApiProblems(400, 401, 403)
   async list(@Query() query: ListRunsQuery): Promise<MigrationListResponse> {
-    const page = await this.migrations.list({
-      limit: query.limit ?? 20,
-      ...(query.startingAfter !== undefined ? { startingAfter: query.startingAfter } : {}),
-      ...(query.endingBefore !== undefined ? { endingBefore: query.endingBefore } : {}),
-    });
-    const data = await Promise.all(
-      page.data.map(async (run) => toMigrationResponse(await this.migrations.progress(run.id))),
-    );
-    return { data, hasMore: page.hasMore };
+    return this.runs.list(query);
   }
 
   @Get(':id')
@@ -112,7 +109,7 @@ export class MigrationsController {
   @ApiOkResponse({ type: MigrationResponse })
   @ApiProblems(401, 403, 404)
   async get(@Param('id') id: string): Promise<MigrationResponse> {
-    return toMigrationResponse(await this.migrations.progress(id));
+    return this.runs.get(id);
   }
 
   @Get(':id/items')
@@ -126,12 +123,7 @@ export class MigrationsController {
   @ApiOkResponse({ type: MigrationItemPage })
   @ApiProblems(400, 401, 403, 404)
   async items(@Param('id') id: string, @Query() query: MigrationItemsQuery): Promise<MigrationItemPage> {
-    const size = query.limit ?? 100;
-    const page = await this.migrations.itemPage(id, query.after ?? 0, size, query.outcome);
-    return {
-      data: page.map(toItemResponse),
-      next: page.length === size ? (page.at(-1)?.seq ?? null) : null,
-    };
+    return this.runs.items(id, query);
   }
 
   @Post(':id/cancel')
@@ -144,8 +136,7 @@ export class MigrationsController {
   @ApiOkResponse({ type: MigrationResponse })
   @ApiProblems(401, 403, 404)
   async cancel(@Param('id') id: string): Promise<MigrationResponse> {
-    await this.migrations.cancel(id);
-    return toMigrationResponse(await this.migrations.progress(id));
+    return this.runs.cancel(id);
   }
 
   @Post(':id/resume')
@@ -160,9 +151,7 @@ export class MigrationsController {
   @ApiAcceptedResponse({ type: MigrationResponse })
   @ApiProblems(401, 403, 404, 409)
   async resume(@Param('id') id: string): Promise<MigrationResponse> {
-    const run = await this.migrations.resume(id);
-    if (run.status === 'running') this.migrations.driveInBackground(id);
-    return toMigrationResponse(await this.migrations.progress(id));
+    return this.runs.resume(id);
   }
 
   private specOf(body: StartMigrationBody): MigrationSpec {

@@ -15,9 +15,11 @@ import { type Response } from 'express';
 import { RequiresScope } from '../auth/auth.decorators';
 import { ApiProblems } from '../errors/problem.dto';
 import { IDEMPOTENCY_KEY_HEADER } from '../idempotency/idempotency.middleware';
-import { ListRunsQuery } from '../migrations/migrations.dto';
+import { RunEndpoints } from '../runs/run-endpoints';
+import { ListRunsQuery } from '../runs/run.dto';
 import {
   ReconciliationItemPage,
+  type ReconciliationItemResponse,
   ReconciliationItemsQuery,
   ReconciliationListResponse,
   ReconciliationResponse,
@@ -35,7 +37,11 @@ const RUN_ID = { name: 'id', example: 'rec_0f1e2d3c4b5a69788796' };
 @RequiresScope('admin')
 @Controller('v1/reconciliations')
 export class ReconciliationsController {
-  constructor(private readonly reconciliations: ReconciliationService) {}
+  private readonly runs: RunEndpoints<'reconciliation', ReconciliationResponse, ReconciliationItemResponse>;
+
+  constructor(private readonly reconciliations: ReconciliationService) {
+    this.runs = new RunEndpoints(reconciliations, toReconciliationResponse, toReconciliationItem);
+  }
 
   @Post()
   @IDEMPOTENCY_KEY_HEADER
@@ -59,9 +65,8 @@ export class ReconciliationsController {
       liveShare: body.liveShare ?? 0.2,
       batchSize: body.batchSize ?? 100,
     });
-    this.reconciliations.driveInBackground(run.id);
     response.status(202).location(`/v1/reconciliations/${run.id}`);
-    return toReconciliationResponse(await this.reconciliations.progress(run.id));
+    return this.runs.started(run.id);
   }
 
   @Get()
@@ -69,15 +74,7 @@ export class ReconciliationsController {
   @ApiOkResponse({ type: ReconciliationListResponse })
   @ApiProblems(400, 401, 403)
   async list(@Query() query: ListRunsQuery): Promise<ReconciliationListResponse> {
-    const page = await this.reconciliations.list({
-      limit: query.limit ?? 20,
-      ...(query.startingAfter !== undefined ? { startingAfter: query.startingAfter } : {}),
-      ...(query.endingBefore !== undefined ? { endingBefore: query.endingBefore } : {}),
-    });
-    const data = await Promise.all(
-      page.data.map(async (run) => toReconciliationResponse(await this.reconciliations.progress(run.id))),
-    );
-    return { data, hasMore: page.hasMore };
+    return this.runs.list(query);
   }
 
   @Get(':id')
@@ -89,7 +86,7 @@ export class ReconciliationsController {
   @ApiOkResponse({ type: ReconciliationResponse })
   @ApiProblems(401, 403, 404)
   async get(@Param('id') id: string): Promise<ReconciliationResponse> {
-    return toReconciliationResponse(await this.reconciliations.progress(id));
+    return this.runs.get(id);
   }
 
   @Get(':id/items')
@@ -106,12 +103,7 @@ export class ReconciliationsController {
     @Param('id') id: string,
     @Query() query: ReconciliationItemsQuery,
   ): Promise<ReconciliationItemPage> {
-    const size = query.limit ?? 100;
-    const page = await this.reconciliations.itemPage(id, query.after ?? 0, size, query.outcome);
-    return {
-      data: page.map(toReconciliationItem),
-      next: page.length === size ? (page.at(-1)?.seq ?? null) : null,
-    };
+    return this.runs.items(id, query);
   }
 
   @Post(':id/cancel')
@@ -124,8 +116,7 @@ export class ReconciliationsController {
   @ApiOkResponse({ type: ReconciliationResponse })
   @ApiProblems(401, 403, 404)
   async cancel(@Param('id') id: string): Promise<ReconciliationResponse> {
-    await this.reconciliations.cancel(id);
-    return toReconciliationResponse(await this.reconciliations.progress(id));
+    return this.runs.cancel(id);
   }
 
   @Post(':id/resume')
@@ -139,8 +130,6 @@ export class ReconciliationsController {
   @ApiAcceptedResponse({ type: ReconciliationResponse })
   @ApiProblems(401, 403, 404, 409)
   async resume(@Param('id') id: string): Promise<ReconciliationResponse> {
-    const run = await this.reconciliations.resume(id);
-    if (run.status === 'running') this.reconciliations.driveInBackground(id);
-    return toReconciliationResponse(await this.reconciliations.progress(id));
+    return this.runs.resume(id);
   }
 }

@@ -9,11 +9,12 @@ import {
   type ReconciliationOutcome,
   type ReconciliationProgress,
 } from '@app/migration';
-import { IsBoolean, IsIn, IsInt, IsNumber, IsOptional, Max, Min } from 'class-validator';
+import { IsBoolean, IsIn, IsOptional } from 'class-validator';
 
-import { OutcomeReasonDto, RunItemsPageQuery } from '../migrations/migrations.dto';
+import { OutcomeReasonDto } from '../migrations/migrations.dto';
+import { RunItemsPageQuery, RunPacingBody } from '../runs/run.dto';
 
-export class StartReconciliationBody {
+export class StartReconciliationBody extends RunPacingBody {
   @ApiPropertyOptional({
     default: false,
     example: false,
@@ -23,37 +24,6 @@ export class StartReconciliationBody {
   @IsOptional()
   @IsBoolean()
   repair?: boolean;
-
-  @ApiPropertyOptional({ default: 8, minimum: 1, maximum: 64, description: 'Customers in flight at once.' })
-  @IsOptional()
-  @IsInt()
-  @Min(1)
-  @Max(64)
-  concurrency?: number;
-
-  @ApiPropertyOptional({
-    default: 0.2,
-    minimum: 0,
-    maximum: 0.9,
-    description: "Share of each provider account's request limit left to the live API.",
-  })
-  @IsOptional()
-  @IsNumber()
-  @Min(0)
-  @Max(0.9)
-  liveShare?: number;
-
-  @ApiPropertyOptional({
-    default: 100,
-    minimum: 1,
-    maximum: 100,
-    description: 'Customers per batch handed to a worker.',
-  })
-  @IsOptional()
-  @IsInt()
-  @Min(1)
-  @Max(100)
-  batchSize?: number;
 }
 
 export class ReconciliationItemsQuery extends RunItemsPageQuery {

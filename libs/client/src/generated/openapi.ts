@@ -1736,6 +1736,21 @@ export interface components {
             finishedAt: string | null;
         };
         StartMigrationBody: {
+            /**
+             * @description Customers in flight per worker process.
+             * @default 8
+             */
+            concurrency?: number;
+            /**
+             * @description Share of each provider account's request limit left to the live API.
+             * @default 0.2
+             */
+            liveShare?: number;
+            /**
+             * @description Customers per batch handed to a worker.
+             * @default 100
+             */
+            batchSize?: number;
             source: components["schemas"]["MigrationSourceDto"];
             /**
              * @example {
@@ -1746,6 +1761,19 @@ export interface components {
             target: components["schemas"]["ProviderTargetDto"];
             /** @description Absent: no cutover; customers stay synced to both. */
             cutover?: components["schemas"]["CutoverDto"];
+            /**
+             * @description Plan only: answer what the run would do per customer, writing nothing.
+             * @default false
+             * @example true
+             */
+            dryRun?: boolean;
+            /**
+             * @description Start although another migration over the same source and target is running (otherwise 409 migration_already_running).
+             * @default false
+             */
+            force?: boolean;
+        };
+        StartReconciliationBody: {
             /**
              * @description Customers in flight per worker process.
              * @default 8
@@ -1762,39 +1790,11 @@ export interface components {
              */
             batchSize?: number;
             /**
-             * @description Plan only: answer what the run would do per customer, writing nothing.
-             * @default false
-             * @example true
-             */
-            dryRun?: boolean;
-            /**
-             * @description Start although another migration over the same source and target is running (otherwise 409 migration_already_running).
-             * @default false
-             */
-            force?: boolean;
-        };
-        StartReconciliationBody: {
-            /**
              * @description Push the mirror to every provider copy that drifted. By default the run only reports which customers drifted, and where.
              * @default false
              * @example false
              */
             repair?: boolean;
-            /**
-             * @description Customers in flight at once.
-             * @default 8
-             */
-            concurrency?: number;
-            /**
-             * @description Share of each provider account's request limit left to the live API.
-             * @default 0.2
-             */
-            liveShare?: number;
-            /**
-             * @description Customers per batch handed to a worker.
-             * @default 100
-             */
-            batchSize?: number;
         };
         SupportDto: {
             /** @enum {string} */
