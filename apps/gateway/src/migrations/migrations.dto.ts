@@ -31,7 +31,7 @@ import {
   ValidateNested,
 } from 'class-validator';
 
-import { ProviderTargetDto } from '../customers/customers.dto';
+import { ProviderTargetDto } from '../customers/customer-fields.dto';
 import { PageLimit } from '../http/validators';
 
 /**
