@@ -31,6 +31,7 @@ import { ApiKeyGuard } from './auth/api-key.guard';
 import { ApiKeyMiddleware } from './auth/api-key.middleware';
 import { ApiKeyRegistry } from './auth/api-keys';
 import { GATEWAY_CONFIG, GatewayConfigModule } from './config/config.module';
+import { CustomerProviderCopiesController } from './customers/customer-provider-copies.controller';
 import { CustomersController } from './customers/customers.controller';
 import { EventRetention } from './events/event-retention';
 import { EventStore } from './events/event-store';
@@ -133,6 +134,7 @@ export class GatewayModule implements NestModule {
       ],
       controllers: [
         CustomersController,
+        CustomerProviderCopiesController,
         ProvidersController,
         ReconciliationsController,
         MigrationsController,

@@ -28,42 +28,29 @@ import {
   ApiTags,
   getSchemaPath,
 } from '@nestjs/swagger';
-import {
-  type Customer,
-  CustomerCommands,
-  CustomerPlanner,
-  CustomerReconciliation,
-  CustomerService,
-  ProviderCallLog,
-} from '@app/customer-domain';
+import { type Customer, CustomerCommands, CustomerPlanner, CustomerService } from '@app/customer-domain';
 import { type Response } from 'express';
 
 import { RequiresScope } from '../auth/auth.decorators';
 import { ApiProblems } from '../errors/problem.dto';
 import { IDEMPOTENCY_KEY_HEADER } from '../idempotency/idempotency.middleware';
 import { SpendsProviderCalls } from '../rate-limit/rate-limits';
+import { CUSTOMER_EXAMPLES } from './customer-examples';
+import { ProviderTargetDto, TaxIdentifierDto } from './customer-fields.dto';
+import { toCustomerData, toCustomerPatch, toCustomerResponse } from './customer-mapping';
 import {
   CreateCustomerBody,
-  CUSTOMER_EXAMPLES,
+  ImportCustomerBody,
+  ListCustomersQuery,
+  UpdateCustomerBody,
+} from './customer-requests.dto';
+import {
   CustomerListResponse,
   CustomerResponse,
   DeletedCustomerResponse,
-  DriftResponse,
   DryRunResponse,
   ForgetResponse,
-  ImportCustomerBody,
-  ListCustomersQuery,
-  ProviderCallsQuery,
-  ProviderCallsResponse,
-  ProviderTargetDto,
-  ReconcileBody,
-  TaxIdentifierDto,
-  toCustomerData,
-  toCustomerPatch,
-  toCustomerResponse,
-  toReconcileRequest,
-  UpdateCustomerBody,
-} from './customers.dto';
+} from './customer-responses.dto';
 
 const DRY_RUN = ApiQuery({
   name: 'dryRun',
@@ -122,8 +109,6 @@ export class CustomersController {
     private readonly customers: CustomerService,
     private readonly commands: CustomerCommands,
     private readonly planner: CustomerPlanner,
-    private readonly reconciliation: CustomerReconciliation,
-    private readonly callLog: ProviderCallLog,
   ) {}
 
   @Post()
@@ -434,54 +419,5 @@ export class CustomersController {
   @ApiProblems(401, 403, 404)
   async redrive(@Param('id') id: string): Promise<CustomerResponse> {
     return toCustomerResponse(await this.commands.redrive(id));
-  }
-
-  @Get(':id/drift')
-  @SpendsProviderCalls()
-  @RequiresScope('customers:read')
-  @ApiOperation({
-    operationId: 'getCustomerDrift',
-    summary: 'Compare the mirror with what each provider holds now, field by field',
-  })
-  @ApiParam({ name: 'id', example: 'cus_4f7d0e1c9b2a3d4e5f6a7b8c' })
-  @ApiOkResponse({ type: DriftResponse })
-  @ApiProblems(401, 403, 404, 502, 503)
-  async drift(@Param('id') id: string): Promise<DriftResponse> {
-    return { data: await this.reconciliation.drift(id) };
-  }
-
-  @Post(':id/reconcile')
-  @SpendsProviderCalls()
-  @HttpCode(200)
-  @RequiresScope('customers:write')
-  @IDEMPOTENCY_KEY_HEADER
-  @ApiOperation({
-    operationId: 'reconcileCustomer',
-    summary: "Repair drift: push ours or adopt the provider's, per call or per field",
-    description: 'Answers the drift as it stands after the repair.',
-  })
-  @ApiParam({ name: 'id', example: 'cus_4f7d0e1c9b2a3d4e5f6a7b8c' })
-  @ApiBody({ type: ReconcileBody, examples: CUSTOMER_EXAMPLES.reconcile })
-  @ApiOkResponse({ type: DriftResponse })
-  @ApiProblems(400, 401, 403, 404, 409, 412, 422, 502, 503)
-  async reconcile(@Param('id') id: string, @Body() body: ReconcileBody): Promise<DriftResponse> {
-    return { data: await this.reconciliation.reconcile(id, toReconcileRequest(body)) };
-  }
-
-  @Get(':id/calls')
-  @RequiresScope('customers:read')
-  @ApiOperation({
-    operationId: 'listCustomerProviderCalls',
-    summary: 'The audit trail: every provider call made for the customer, newest first',
-    description:
-      "Operation, method, path (identifiers replaced), status, duration and the provider's request id. No bodies are kept.",
-  })
-  @ApiParam({ name: 'id', example: 'cus_4f7d0e1c9b2a3d4e5f6a7b8c' })
-  @ApiOkResponse({ type: ProviderCallsResponse })
-  @ApiProblems(400, 401, 403, 404)
-  async calls(@Param('id') id: string, @Query() query: ProviderCallsQuery): Promise<ProviderCallsResponse> {
-    await this.customers.get(id);
-    const calls = await this.callLog.recent(id, query.limit ?? 100);
-    return { data: calls.map((call) => ({ ...call, at: call.at.toISOString() })) };
   }
 }

@@ -27,7 +27,7 @@ import {
   ValidateNested,
 } from 'class-validator';
 
-import { ProviderTargetDto } from '../customers/customers.dto';
+import { ProviderTargetDto } from '../customers/customer-fields.dto';
 import { RunItemsPageQuery, RunPacingBody } from '../runs/run.dto';
 
 /**
