@@ -8,7 +8,7 @@ import { type FieldError } from './errors';
  */
 export const METADATA_LIMITS = { maxKeys: 20, maxKeyLength: 40, maxValueLength: 500 } as const;
 
-/** DR ids are at most 40 characters (seed 000, "Unique identifier"); 2CO's external ids are alphanumeric. */
+/** DR ids are at most 40 characters ("Unique identifier" in https://docs.digitalriver.com/digital-river-api/customer-management/creating-a-customer); 2CO's external ids are alphanumeric. */
 export const EXTERNAL_REFERENCE_PATTERN = /^[A-Za-z0-9_.-]{1,40}$/;
 
 /**

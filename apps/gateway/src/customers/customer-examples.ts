@@ -1,5 +1,5 @@
 // Request and answer examples for the OpenAPI document, from the providers' own documentation
-// (seeds 002/003: Digital River's "John Smith").
+// (Digital River's "John Smith", https://docs.digitalriver.com/digital-river-api-reference/2021-12-13/customers).
 
 const SANDBOX_DR_AUTH = { Authorization: 'Bearer sk_test_[REDACTED]' };
 const SANDBOX_TCO_AUTH = {

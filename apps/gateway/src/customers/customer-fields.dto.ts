@@ -27,7 +27,7 @@ const PHONE = /^[0-9+()\-./ x]{3,40}$/;
 export const PROVIDER_ID = /^[a-z0-9-]{1,40}$/;
 const ACCOUNT = /^[A-Za-z0-9._-]{1,64}$/;
 
-// Examples come from the providers' own documentation (seeds 002/003: Digital River's "John Smith").
+// Examples come from the providers' own documentation (Digital River's "John Smith", https://docs.digitalriver.com/digital-river-api-reference/2021-12-13/customers).
 const upperCase = ({ value }: { value: unknown }) =>
   typeof value === 'string' ? value.toUpperCase() : value;
 
