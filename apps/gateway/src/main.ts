@@ -4,7 +4,8 @@ import './compile-cache';
 import { resolve } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 
-import { ConfigError, type GatewayConfig, loadGatewayConfig, openConfiguredDatabase } from '@app/config';
+import { ConfigError, type GatewayConfig, loadGatewayConfig } from '@app/config';
+import { openConfiguredDatabase } from '@app/persistence';
 
 import { ApiKeyRegistry, loadOrCreateDevelopmentKey } from './auth/api-keys';
 

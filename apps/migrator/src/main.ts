@@ -15,7 +15,8 @@ import {
   type SourceAction,
   type SourceKind,
 } from '@app/migration';
-import { ConfigError, type GatewayConfig, loadGatewayConfig, openConfiguredDatabase } from '@app/config';
+import { ConfigError, type GatewayConfig, loadGatewayConfig } from '@app/config';
+import { openConfiguredDatabase } from '@app/persistence';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { Logger } from 'nestjs-pino';
 

@@ -1,6 +1,6 @@
 /**
- * What every app reads the same way: the environment (validated once), the database it names and
- * the structured logger. Apps import this, never one another.
+ * What every app reads the same way: the environment (validated once) and the structured logger.
+ * (Opening the database those settings name is libs/persistence's `openConfiguredDatabase`.) Apps import this, never one another.
  */
 export {
   API_KEY_SCOPES,
@@ -10,5 +10,4 @@ export {
   syncOptions,
   type GatewayConfig,
 } from './gateway.config';
-export { openConfiguredDatabase } from './database';
 export { createLogger, loggerParams, requestIdFor } from './logging';

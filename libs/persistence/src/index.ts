@@ -26,6 +26,7 @@ export {
   parsePostgresUrl,
   pgliteSession,
 } from './migrations/migration-session';
+export { type DatabaseSettings, openConfiguredDatabase } from './configured-database';
 export { BUILT_SNAPSHOT_DIR, buildMigratedSnapshot, migratedSnapshot } from './pglite-snapshot';
 export { assertTestDatabaseUrl, createTestDatabase, type TestDatabase } from './testing/test-database';
 export * from './persistence.module';
