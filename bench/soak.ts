@@ -1,0 +1,223 @@
+/**
+ * `npm run bench:soak`: the gateway under steady mixed traffic for minutes, on PostgreSQL, to show
+ * that it holds still: memory, heap, latency and event-loop delay minute by minute.
+ *
+ * First the gateway's capacity for the mix is measured (as many requests as 10 connections get
+ * answered in `SOAK_CAPACITY_SECONDS`); then the same mix runs at half that rate for
+ * `SOAK_MINUTES` (10), one autocannon run a minute so each minute has its own latencies. After
+ * each minute the bench samples the gateway's RSS (from /proc) and its heap and event-loop delay
+ * (from its own Prometheus metrics: `nodejs_heap_size_used_bytes`, and `nodejs_eventloop_lag_seconds`, the
+ * delay of a callback queued at the scrape). The goal (issue 31): RSS in the last minute within 10% of
+ * the second minute's, p99 within 25%. The first minute is the warm-up (connections, JIT, pools),
+ * so the comparison starts at the second.
+ *
+ * The mix: reads by id (55%), list pages (20%), creates without links (15%), creates in both
+ * providers through the sandboxes (5%) and updates (5%). The sandboxes run in a child process of
+ * their own with their rate limits off, so neither they nor the load generator starve the other.
+ *
+ * Needs `npm run build` (the script runs it) and PostgreSQL (`BENCH_DATABASE_URL`, default
+ * postgresql://postgres@127.0.0.1:5432/postgres; a fresh schema, dropped at the end).
+ */
+import autocannon from 'autocannon';
+import { type ChildProcess, fork, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Client } from 'pg';
+import { startSandboxes } from '@app/sandboxes';
+
+const GATEWAY_MAIN = resolve(__dirname, '../dist/apps/gateway/apps/gateway/src/main.js');
+const DATABASE_URL = process.env['BENCH_DATABASE_URL'] ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
+const MINUTES = Number(process.env['SOAK_MINUTES'] ?? 10);
+const CAPACITY_SECONDS = Number(process.env['SOAK_CAPACITY_SECONDS'] ?? 20);
+const CONNECTIONS = 10;
+const API_KEY = `soak_${randomUUID().replaceAll('-', '')}`;
+const GOALS = { rssDrift: 0.1, p99Drift: 0.25 };
+
+const headers = { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' };
+const ADDRESS = {
+  line1: '10380 Bren Rd W',
+  city: 'Minnetonka',
+  state: 'MN',
+  postalCode: '55129',
+  country: 'US',
+};
+let serial = 0;
+const customer = (providers?: []) => ({
+  email: `soak-${process.pid}-${++serial}@example.com`,
+  givenName: 'John',
+  familyName: 'Smith',
+  address: ADDRESS,
+  ...(providers ? { providers } : {}),
+});
+
+/** One request of the mix, drawn afresh for every request autocannon sends. */
+function mixedRequest(ids: string[]): autocannon.Request {
+  const draw = Math.random();
+  const id = ids[Math.floor(Math.random() * ids.length)]!;
+  if (draw < 0.55) return { method: 'GET', path: `/v1/customers/${id}` };
+  if (draw < 0.75) return { method: 'GET', path: '/v1/customers?limit=10' };
+  if (draw < 0.9) return { method: 'POST', path: '/v1/customers', body: JSON.stringify(customer([])) };
+  if (draw < 0.95) return { method: 'POST', path: '/v1/customers', body: JSON.stringify(customer()) };
+  return {
+    method: 'PATCH',
+    path: `/v1/customers/${id}`,
+    body: JSON.stringify({ phone: `952-${serial++ % 1000}` }),
+  };
+}
+
+function load(url: string, ids: string[], seconds: number, rate?: number): Promise<autocannon.Result> {
+  return autocannon({
+    url,
+    headers,
+    connections: CONNECTIONS,
+    duration: seconds,
+    ...(rate !== undefined ? { overallRate: rate } : {}),
+    requests: [{ setupRequest: (request: autocannon.Request) => ({ ...request, ...mixedRequest(ids) }) }],
+  });
+}
+
+function rssMb(pid: number): number {
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('VmRSS:'));
+  return Number(line?.replace(/\D+/g, '') ?? 0) / 1024;
+}
+
+/** A few of the gateway's own default metrics (prom-client's process and Node.js gauges). */
+async function gatewayMetrics(url: string): Promise<{ heapMb: number; loopLagMs: number }> {
+  const text = await (await fetch(`${url}/metrics`, { headers })).text();
+  const value = (name: string) =>
+    Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+  return {
+    heapMb: value('nodejs_heap_size_used_bytes') / 1024 / 1024,
+    loopLagMs: value('nodejs_eventloop_lag_seconds') * 1000,
+  };
+}
+
+async function startGateway(env: Record<string, string>): Promise<{ url: string; child: ChildProcess }> {
+  const port = 20_000 + Math.floor(Math.random() * 12_000);
+  const child = spawn(process.execPath, [GATEWAY_MAIN], {
+    env: {
+      ...process.env,
+      NODE_ENV: 'development',
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      LOG_LEVEL: 'warn',
+      API_KEYS: JSON.stringify([{ id: 'soak', scopes: ['admin'], key: API_KEY }]),
+      ...env,
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`gateway exited with ${child.exitCode}`);
+    if (
+      await fetch(`${url}/health/ready`).then(
+        (res) => res.ok,
+        () => false,
+      )
+    )
+      return { url, child };
+    if (Date.now() > deadline) throw new Error('gateway not ready within 60 s');
+    await new Promise((done) => setTimeout(done, 50));
+  }
+}
+
+/** The child's side: runs the sandboxes, sends their accounts, and stops when the parent goes. */
+async function serveSandboxes(): Promise<void> {
+  const sandboxes = await startSandboxes({
+    'digital-river': { rateLimitPerSecond: 0, liveRateLimitPerSecond: 0 },
+    'two-checkout': { rateLimitPerSecond: 0 },
+  });
+  process.send?.(sandboxes.accounts({}));
+  process.once('disconnect', () => void sandboxes.close().then(() => process.exit(0)));
+}
+
+/** The sandboxes in a process of their own; resolves with the accounts that point at them. */
+async function startSandboxProcess(): Promise<{ accounts: unknown; child: ChildProcess }> {
+  const child = fork(__filename, ['--sandboxes'], {
+    execArgv: ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register'],
+    stdio: 'inherit',
+  });
+  const accounts = await new Promise<unknown>((resolve, reject) => {
+    child.once('message', resolve);
+    child.once('exit', (code) => reject(new Error(`sandboxes exited early (${code})`)));
+  });
+  return { accounts, child };
+}
+
+async function run(): Promise<void> {
+  const schema = `soak_${randomUUID().replaceAll('-', '')}`;
+  const admin = new Client({ connectionString: DATABASE_URL });
+  await admin.connect();
+  const sandboxes = await startSandboxProcess();
+  const gateway = await startGateway({
+    DATABASE_URL,
+    DATABASE_SCHEMA: schema,
+    PROVIDER_ACCOUNTS: JSON.stringify(sandboxes.accounts),
+    MIGRATION_QUEUE: 'in-process',
+    RATE_LIMIT_READ_PER_SECOND: '1000000',
+    RATE_LIMIT_WRITE_PER_SECOND: '1000000',
+    RATE_LIMIT_PROVIDER_PER_SECOND: '1000000',
+    RATE_LIMIT_PROVIDER_TOTAL_PER_SECOND: '1000000',
+  });
+  try {
+    const ids: string[] = [];
+    for (let i = 0; i < 200; i++) {
+      const res = await fetch(`${gateway.url}/v1/customers`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify(customer(i % 10 === 0 ? undefined : [])),
+      });
+      ids.push(((await res.json()) as { id: string }).id);
+    }
+    const capacity = await load(gateway.url, ids, CAPACITY_SECONDS);
+    const rate = Math.max(1, Math.floor(capacity.requests.average / 2));
+    process.stdout.write(
+      `Capacity for the mix: ${capacity.requests.average.toFixed(0)} req/s at ${CONNECTIONS} connections; soaking at ${rate} req/s for ${MINUTES} min.\n\n`,
+    );
+    process.stdout.write('minute  req/s   p50 ms  p99 ms  5xx  errors  RSS MB  heap MB  loop lag ms\n');
+    const minutes: { rss: number; p99: number; fiveHundreds: number }[] = [];
+    for (let minute = 1; minute <= MINUTES; minute++) {
+      const result = await load(gateway.url, ids, 60, rate);
+      const rss = rssMb(gateway.child.pid!);
+      const { heapMb, loopLagMs } = await gatewayMetrics(gateway.url);
+      const fiveHundreds = result['5xx'];
+      minutes.push({ rss, p99: result.latency.p99, fiveHundreds });
+      process.stdout.write(
+        `${String(minute).padStart(6)}  ${result.requests.average.toFixed(0).padStart(5)}  ${String(result.latency.p50).padStart(7)}  ${String(result.latency.p99).padStart(6)}  ${String(fiveHundreds).padStart(3)}  ${String(result.errors + result.timeouts).padStart(6)}  ${rss.toFixed(0).padStart(6)}  ${heapMb.toFixed(0).padStart(7)}  ${loopLagMs.toFixed(1).padStart(11)}\n`,
+      );
+    }
+    const second = minutes[1] ?? minutes[0]!;
+    const last = minutes.at(-1)!;
+    const rssDrift = last.rss / second.rss - 1;
+    const p99Drift = last.p99 / Math.max(1, second.p99) - 1;
+    const verdict = (ok: boolean) => (ok ? 'met' : 'NOT MET');
+    const fiveHundreds = minutes.reduce((sum, m) => sum + m.fiveHundreds, 0);
+    process.stdout.write(
+      [
+        '',
+        `RSS, last minute against the second: ${(rssDrift * 100).toFixed(1)}% (goal within ±${GOALS.rssDrift * 100}%): ${verdict(Math.abs(rssDrift) <= GOALS.rssDrift)}`,
+        `p99, last minute against the second: ${(p99Drift * 100).toFixed(1)}% (goal within ±${GOALS.p99Drift * 100}%): ${verdict(Math.abs(p99Drift) <= GOALS.p99Drift)}`,
+        `5xx answers over the whole soak: ${fiveHundreds}`,
+        '',
+      ].join('\n'),
+    );
+    if (Math.abs(rssDrift) > GOALS.rssDrift || Math.abs(p99Drift) > GOALS.p99Drift || fiveHundreds > 0) {
+      process.exitCode = 1;
+    }
+  } finally {
+    gateway.child.kill('SIGTERM');
+    await new Promise((done) => gateway.child.once('exit', done));
+    sandboxes.child.disconnect();
+    await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    await admin.end();
+  }
+}
+
+(process.argv[2] === '--sandboxes' ? serveSandboxes() : run()).catch((error: unknown) => {
+  process.stderr.write(`${(error as Error).stack ?? String(error)}\n`);
+  process.exit(1);
+});
