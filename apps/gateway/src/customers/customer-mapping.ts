@@ -64,6 +64,13 @@ function plain<T>(value: T): T {
   return JSON.parse(JSON.stringify(value)) as T;
 }
 
+/** A create's fields without their nulls: there `null` means none, as a GET answers it. */
+function withoutNulls<T extends object>(value: T): { [K in keyof T]: Exclude<T[K], null> } {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== null)) as {
+    [K in keyof T]: Exclude<T[K], null>;
+  };
+}
+
 export function toCustomerData(body: CreateCustomerBody): CustomerData {
   const {
     metadata,
@@ -74,7 +81,7 @@ export function toCustomerData(body: CreateCustomerBody): CustomerData {
     defaultSourceId,
     providers: _targets,
     ...fields
-  } = plain(body);
+  } = withoutNulls(plain(body));
   return {
     ...fields,
     enabled: enabled ?? true,
@@ -82,7 +89,7 @@ export function toCustomerData(body: CreateCustomerBody): CustomerData {
     taxIdentifiers: taxIdentifiers ?? [],
     taxCertificates: taxCertificates ?? [],
     sourceIds: [...new Set(sources ?? [])],
-    ...(defaultSourceId != null ? { defaultSourceId } : {}),
+    ...(defaultSourceId !== undefined ? { defaultSourceId } : {}),
   };
 }
 
