@@ -65,6 +65,16 @@ describe('documentedShapeErrors', () => {
     expect(fieldsOf([])).toEqual(['body:not_an_object']);
   });
 
+  it('refuses a scalar of another JSON type, in a property or a list element', () => {
+    expect(fieldsOf({ name: 42, nickname: [], main: { value: {} }, tags: ['t', 1, []] })).toEqual([
+      'name:not_a_string',
+      'nickname:not_a_string',
+      'main.value:not_a_string',
+      'tags.1:not_a_string',
+      'tags.2:not_a_string',
+    ]);
+  });
+
   it('reads inherited properties, and leaves undocumented ones to the whitelist', () => {
     expect(fieldsOf({ required: [], name: null, extra: null }, Extended)).toEqual([
       'name:not_nullable',

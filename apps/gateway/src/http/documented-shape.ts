@@ -11,15 +11,17 @@ import { type FieldError } from '@app/customer-domain';
  * - `null` only where a property is documented `nullable` (there it means "clear", or on a create
  *   "none", as a GET answers it); elsewhere a field error;
  * - a property documented as a DTO is a JSON object (not an array, not a scalar), checked in turn;
- * - a property documented as a list is an array, and each element has the element's shape.
+ * - a property documented as a list is an array, and each element has the element's shape;
+ * - a property documented as a string, number or boolean holds one.
  *
- * Scalars' own rules (type, length, format) stay with the class-validator decorators beside each
- * `@ApiProperty`, which write the same document.
+ * The other rules (length, format, enums, free-form maps) stay with the class-validator decorators
+ * beside each `@ApiProperty`, which write the same document.
  */
 
 /** What `@ApiProperty` records for one property (https://docs.nestjs.com/openapi/types-and-parameters). */
 interface DocumentedProperty {
   type?: unknown;
+  items?: { type?: unknown };
   isArray?: boolean;
   nullable?: boolean;
   required?: boolean;
@@ -65,10 +67,35 @@ const notAnObject = (field: string): FieldError => ({
   message: `${field} must be an object`,
 });
 
-function elementErrors(value: unknown, type: unknown, field: string): FieldError[] {
+/** The JSON scalar a documented type names (`type: String` or `type: 'string'`), with its error code. */
+const SCALARS: { names: unknown[]; holds: (value: unknown) => boolean; code: string; noun: string }[] = [
+  { names: [String, 'string'], holds: (v) => typeof v === 'string', code: 'not_a_string', noun: 'a string' },
+  { names: [Number, 'number'], holds: (v) => typeof v === 'number', code: 'not_a_number', noun: 'a number' },
+  { names: ['integer'], holds: (v) => Number.isInteger(v), code: 'not_an_integer', noun: 'a whole number' },
+  {
+    names: [Boolean, 'boolean'],
+    holds: (v) => typeof v === 'boolean',
+    code: 'not_a_boolean',
+    noun: 'true or false',
+  },
+];
+
+/** One value (a property's, or a list element's) against the type documented for it. */
+function valueErrors(value: unknown, type: unknown, field: string): FieldError[] {
   const dto = dtoOf(type);
-  if (dto === undefined) return [];
-  return isJsonObject(value) ? objectErrors(value, dto, field) : [notAnObject(field)];
+  if (dto !== undefined) return isJsonObject(value) ? objectErrors(value, dto, field) : [notAnObject(field)];
+  const scalar = SCALARS.find((candidate) => candidate.names.includes(type));
+  if (scalar === undefined || scalar.holds(value)) return [];
+  return [{ field, code: scalar.code, message: `${field} must be ${scalar.noun}` }];
+}
+
+function listErrors(value: unknown, elementType: unknown, field: string): FieldError[] {
+  if (!Array.isArray(value)) return [{ field, code: 'not_an_array', message: `${field} must be an array` }];
+  return value.flatMap((element: unknown, index) => {
+    const at = `${field}.${index}`;
+    if (element === null) return [{ field: at, code: 'not_nullable', message: `${at} must not be null` }];
+    return valueErrors(element, elementType, at);
+  });
 }
 
 function objectErrors(body: Record<string, unknown>, dto: DtoClass, parent: string): FieldError[] {
@@ -85,13 +112,11 @@ function objectErrors(body: Record<string, unknown>, dto: DtoClass, parent: stri
           : { field, code: 'required', message: `${field} must not be null` },
       ];
     }
-    if (property.isArray !== true) return elementErrors(value, property.type, field);
-    if (!Array.isArray(value)) return [{ field, code: 'not_an_array', message: `${field} must be an array` }];
-    return value.flatMap((element, index) => {
-      const at = `${field}.${index}`;
-      if (element === null) return [{ field: at, code: 'not_nullable', message: `${at} must not be null` }];
-      return elementErrors(element, property.type, at);
-    });
+    // A list written out as a schema (`type: 'array', items: { type: 'string' }`), as Swagger also
+    // records a list of enum values.
+    if (property.type === 'array') return listErrors(value, property.items?.type, field);
+    if (property.isArray === true) return listErrors(value, property.type, field);
+    return valueErrors(value, property.type, field);
   });
 }
 
