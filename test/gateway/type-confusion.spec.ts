@@ -165,6 +165,29 @@ describe('type-confused and null values in customer bodies', () => {
     });
   });
 
+  it('drift answers a field only one side holds as null there, as its schema says', async () => {
+    const created = await api()
+      .post('/v1/customers')
+      .set(auth)
+      .send(
+        johnSmith({
+          externalReference: 'no-locale',
+          locale: undefined,
+          providers: [{ provider: 'digital-river' }],
+        }),
+      );
+    expect(created.status).toBe(201);
+    gateway.sandboxes['digital-river'].admin.modifyCustomer('no-locale', { locale: 'de_DE' });
+    const drift = await api().get(`/v1/customers/${created.body.id}/drift`).set(auth);
+    expect(drift.status).toBe(200);
+    expect(drift.body.data).toEqual([
+      expect.objectContaining({
+        state: 'drifted',
+        fields: [{ field: 'locale', ours: null, theirs: 'de-DE' }],
+      }),
+    ]);
+  });
+
   describe('every field, every confused value, create and update, with and without dryRun', () => {
     let customerId: string;
 

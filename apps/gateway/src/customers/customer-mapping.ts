@@ -2,6 +2,7 @@ import {
   type Customer,
   type CustomerData,
   type CustomerPatch,
+  type LinkDrift,
   type ReconcileRequest,
 } from '@app/customer-domain';
 
@@ -10,7 +11,7 @@ import {
   type ReconcileBody,
   type UpdateCustomerBody,
 } from './customer-requests.dto';
-import { type CustomerResponse } from './customer-responses.dto';
+import { type CustomerResponse, type DriftResponse } from './customer-responses.dto';
 
 const iso = (date: Date | undefined) => date?.toISOString() ?? null;
 
@@ -102,5 +103,19 @@ export function toReconcileRequest(body: ReconcileBody): ReconcileRequest {
     strategy: body.strategy,
     fields: { ...body.fields },
     ...(body.from ? { from: { ...body.from } } : {}),
+  };
+}
+
+/** Drift as answered: a field one side does not hold is null there, as a customer answers it. */
+export function toDriftResponse(links: LinkDrift[]): DriftResponse {
+  return {
+    data: links.map((link) => ({
+      ...link,
+      fields: link.fields.map(({ field, ours, theirs }) => ({
+        field,
+        ours: ours ?? null,
+        theirs: theirs ?? null,
+      })),
+    })),
   };
 }
