@@ -149,7 +149,7 @@ export interface paths {
         head?: never;
         /**
          * Update a customer (partial), then every provider it is linked to
-         * @description JSON merge patch (RFC 7396): absent fields are kept, `null` clears a field; `address` and `metadata` are merged key by key, lists are replaced.
+         * @description JSON merge patch (RFC 7396): absent fields are kept, `null` clears a field marked nullable (elsewhere, as for `enabled` and the lists, it is a 400 naming the field); `address` and `metadata` are merged key by key, lists are replaced.
          */
         patch: operations["updateCustomer"];
         trace?: never;
