@@ -51,7 +51,7 @@ function dtoOf(type: unknown): DtoClass | undefined {
   return isDocumentedDto(resolved) ? resolved : undefined;
 }
 
-/** Whether a class has documented properties of its own (a DTO, not String or Object). */
+/** Whether a class has documented properties, its own or inherited (a DTO, not String or Object). */
 export function isDocumentedDto(type: unknown): type is DtoClass {
   return (
     typeof type === 'function' && type.prototype !== undefined && documentedNames(type as DtoClass).length > 0
