@@ -1,7 +1,3 @@
-import { request as httpRequest } from 'node:http';
-
-import Ajv, { type ValidateFunction } from 'ajv';
-import addFormats from 'ajv-formats';
 import fc from 'fast-check';
 import supertest from 'supertest';
 
@@ -13,6 +9,14 @@ import {
   KEYS,
   startGatewayWithSandboxes,
 } from '../support/gateway';
+import {
+  type Document,
+  DocumentChecker,
+  type FuzzRequest,
+  type Operation,
+  type Schema,
+  send,
+} from './openapi-document';
 
 /**
  * Drives every operation of the OpenAPI document the gateway itself serves (so a new endpoint is
@@ -29,58 +33,6 @@ const SEED =
   process.env['FUZZ_SEED'] === 'random'
     ? Math.floor(Math.random() * 2 ** 31)
     : Number(process.env['FUZZ_SEED'] ?? 20_261_129);
-
-type Schema = {
-  $ref?: string;
-  type?: string;
-  enum?: unknown[];
-  nullable?: boolean;
-  example?: unknown;
-  properties?: Record<string, Schema>;
-  required?: string[];
-  additionalProperties?: Schema | boolean;
-  items?: Schema;
-  allOf?: Schema[];
-  oneOf?: Schema[];
-  anyOf?: Schema[];
-  minimum?: number;
-  maximum?: number;
-  maxLength?: number;
-};
-
-interface Parameter {
-  name: string;
-  in: 'path' | 'query' | 'header';
-  required?: boolean;
-  schema?: Schema;
-}
-
-interface MediaType {
-  schema?: Schema;
-}
-
-interface Operation {
-  parameters?: Parameter[];
-  requestBody?: { content: Record<string, MediaType> };
-  responses: Record<string, { content?: Record<string, MediaType> }>;
-}
-
-interface Document {
-  paths: Record<string, Record<string, Operation>>;
-  components: { schemas: Record<string, Schema> };
-}
-
-interface FuzzRequest {
-  path: string;
-  headers: Record<string, string>;
-  body?: Buffer;
-}
-
-interface Answer {
-  status: number;
-  contentType: string;
-  text: string;
-}
 
 const HOSTILE_STRINGS = [
   'a\u0000b',
@@ -109,6 +61,11 @@ const HOSTILE_VALUES: unknown[] = [
   [],
   {},
   [[[]]],
+  // Type-confused values (issue 31): a number as text, lists of lists and of null. (Very long
+  // strings are HOSTILE_STRINGS: one of 20,000 characters in a query string is a 431.)
+  '42',
+  [[]],
+  [null],
 ];
 const PROTOTYPE_KEYS = ['__proto__', 'constructor', 'prototype'];
 
@@ -132,68 +89,16 @@ function percentEncode(value: string): string {
   return out;
 }
 
-/**
- * The document's schemas as Ajv reads them: refs point into the `components` schema Ajv holds,
- * and `nullable` beside an `allOf` of a `$ref` (how OpenAPI 3.0 writes a nullable object of a
- * named type) admits null as OpenAPI tools mean it, where plain JSON Schema would still apply
- * the `allOf` to the null; likewise a nullable `enum` admits null without listing it.
- */
-function forAjv(schema: unknown): unknown {
-  if (Array.isArray(schema)) return schema.map(forAjv);
-  if (typeof schema !== 'object' || schema === null) return schema;
-  const entries = Object.entries(schema).map(([key, value]) => [
-    key,
-    key === '$ref' && typeof value === 'string'
-      ? value.replace('#/components/schemas/', 'components#/definitions/')
-      : forAjv(value),
-  ]);
-  const converted = Object.fromEntries(entries) as Record<string, unknown>;
-  const composed = ['$ref', 'allOf', 'oneOf', 'anyOf'].some((k) => converted[k] !== undefined);
-  if (converted['nullable'] === true && (converted['type'] === undefined || composed)) {
-    const { nullable: _nullable, ...rest } = converted;
-    return { anyOf: [rest, { type: 'null' }] };
-  }
-  if (converted['nullable'] === true && Array.isArray(converted['enum'])) {
-    return { ...converted, enum: [...(converted['enum'] as unknown[]), null] };
-  }
-  return converted;
-}
-
-function send(base: string, method: string, request: FuzzRequest): Promise<Answer> {
-  const { hostname, port } = new URL(base);
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(
-      { host: hostname, port, method: method.toUpperCase(), path: request.path, headers: request.headers },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('end', () =>
-          resolve({
-            status: res.statusCode ?? 0,
-            contentType: String(res.headers['content-type'] ?? ''),
-            text: Buffer.concat(chunks).toString('utf8'),
-          }),
-        );
-      },
-    );
-    req.on('error', reject);
-    req.end(request.body);
-  });
-}
-
 describe('OpenAPI-driven fuzzing: no 5xx, only documented answers', () => {
   let gateway: GatewayWithSandboxes;
   let document: Document;
+  let checker: DocumentChecker;
   let customerId: string;
-  const ajv = new Ajv({ strict: false, allErrors: true });
-  addFormats(ajv);
-  const validators = new Map<Schema, ValidateFunction>();
 
   beforeAll(async () => {
     gateway = await startGatewayWithSandboxes(BULK_LOAD_RATE_LIMITS);
     document = (await supertest(gateway.url).get('/docs-json')).body as Document;
-    // Ajv resolves `components#/definitions/X`; the document's own refs are rewritten to that.
-    ajv.addSchema({ $id: 'components', definitions: forAjv(document.components.schemas) });
+    checker = new DocumentChecker(document);
     const created = await supertest(gateway.url)
       .post('/v1/customers')
       .set(bearer(KEYS.admin))
@@ -203,15 +108,7 @@ describe('OpenAPI-driven fuzzing: no 5xx, only documented answers', () => {
   });
   afterAll(() => gateway.close());
 
-  const resolve = (schema: Schema): Schema => {
-    if (schema.$ref !== undefined) {
-      return resolve(document.components.schemas[schema.$ref.split('/').pop()!]!);
-    }
-    if (schema.allOf !== undefined) {
-      return Object.assign({}, ...schema.allOf.map(resolve), { ...schema, allOf: undefined }) as Schema;
-    }
-    return schema;
-  };
+  const resolve = (schema: Schema): Schema => checker.resolve(schema);
 
   /**
    * Values of the schema: with `hostile`, a hostile or wrong-typed one now and then at any depth;
@@ -390,41 +287,13 @@ describe('OpenAPI-driven fuzzing: no 5xx, only documented answers', () => {
     }));
   };
 
-  const validatorFor = (schema: Schema): ValidateFunction => {
-    let validate = validators.get(schema);
-    if (validate === undefined) {
-      validate = ajv.compile(forAjv(schema) as object);
-      validators.set(schema, validate);
-    }
-    return validate;
-  };
-
-  /** What is wrong with an answer, or undefined when it is one the document promises. */
-  const problemWith = (operation: Operation, answer: Answer): string | undefined => {
-    if (answer.status >= 500) return `answered ${answer.status}: ${answer.text.slice(0, 300)}`;
-    const documented = operation.responses[String(answer.status)];
-    if (documented === undefined)
-      return `answered ${answer.status}, which is not documented: ${answer.text.slice(0, 300)}`;
-    if (answer.text === '' || documented.content === undefined) return undefined;
-    const mediaType = answer.contentType.split(';')[0]!.trim();
-    const media = documented.content[mediaType];
-    if (media === undefined)
-      return `answered ${answer.status} as ${mediaType}, documented as ${Object.keys(documented.content).join(', ')}`;
-    if (media.schema === undefined) return undefined;
-    const validate = validatorFor(media.schema);
-    // Prometheus text and the like are checked as the string they are.
-    const body: unknown = mediaType.endsWith('json') ? JSON.parse(answer.text) : answer.text;
-    if (validate(body)) return undefined;
-    return `answered ${answer.status} with a body off its schema: ${ajv.errorsText(validate.errors)}: ${answer.text.slice(0, 300)}`;
-  };
-
   it(`every operation, ${RUNS} cases each (seed ${SEED})`, async () => {
     const failures: string[] = [];
     for (const [template, methods] of Object.entries(document.paths)) {
       for (const [method, operation] of Object.entries(methods)) {
         const result = await fc.check(
           fc.asyncProperty(requestOf(template, operation), async (request) => {
-            const problem = problemWith(operation, await send(gateway.url, method, request));
+            const problem = checker.problemWith(operation, await send(gateway.url, method, request));
             if (problem !== undefined) throw new Error(problem);
           }),
           { numRuns: RUNS, seed: SEED, endOnFailure: true },

@@ -166,7 +166,8 @@ describe('Customer API v1', () => {
       expect(res.status).toBe(400);
       expect(res.body).toMatchObject({
         code: 'validation_failed',
-        errors: [{ field: 'address.country', code: 'required' }],
+        // The country can be changed, never cleared: the document does not make it nullable.
+        errors: [{ field: 'address.country', code: 'not_nullable' }],
       });
       const after = await api().get(`/v1/customers/${created.body.id}`).set(auth);
       expect(after.body).toEqual(created.body);

@@ -31,73 +31,90 @@ const ACCOUNT = /^[A-Za-z0-9._-]{1,64}$/;
 const upperCase = ({ value }: { value: unknown }) =>
   typeof value === 'string' ? value.toUpperCase() : value;
 
-export class AdditionalAddressInfoDto {
-  @ApiPropertyOptional({ maxLength: 100, example: 'Centro' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(100)
-  neighborhood?: string;
+/** What marks a property nullable in the document: `null` is then taken, as "clear" (documented-shape.ts). */
+const orNull = (clearable: boolean) => (clearable ? { nullable: true } : {});
 
-  @ApiPropertyOptional({ maxLength: 100, example: 'Minnesota' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(100)
-  division?: string;
+/** The extra address lines; with `clearable` (a partial update), `null` removes a line. */
+function additionalAddressInfoFields(clearable: boolean) {
+  class AdditionalAddressInfoFields {
+    @ApiPropertyOptional({ type: String, maxLength: 100, example: 'Centro', ...orNull(clearable) })
+    @IsOptional()
+    @IsString()
+    @MaxLength(100)
+    neighborhood?: string;
 
-  @ApiPropertyOptional({ maxLength: 100, example: 'ジョン スミス' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(100)
-  phoneticName?: string;
+    @ApiPropertyOptional({ type: String, maxLength: 100, example: 'Minnesota', ...orNull(clearable) })
+    @IsOptional()
+    @IsString()
+    @MaxLength(100)
+    division?: string;
+
+    @ApiPropertyOptional({ type: String, maxLength: 100, example: 'ジョン スミス', ...orNull(clearable) })
+    @IsOptional()
+    @IsString()
+    @MaxLength(100)
+    phoneticName?: string;
+  }
+  return AdditionalAddressInfoFields;
 }
 
-class AddressFields {
-  @ApiPropertyOptional({ maxLength: 200, example: '10380 Bren Rd W' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(200)
-  line1?: string;
+export class AdditionalAddressInfoDto extends additionalAddressInfoFields(false) {}
 
-  @ApiPropertyOptional({ maxLength: 200, example: 'Suite 100' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(200)
-  line2?: string;
+/** In a partial update each line is optional; `null` removes it. */
+export class AdditionalAddressInfoPatchDto extends additionalAddressInfoFields(true) {}
 
-  @ApiPropertyOptional({ maxLength: 100, example: 'Minnetonka' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(100)
-  city?: string;
+/** The address lines; with `clearable` (a partial update), `null` removes a line. */
+function addressFields(clearable: boolean) {
+  const additionalInfo = clearable ? AdditionalAddressInfoPatchDto : AdditionalAddressInfoDto;
+  class AddressFields {
+    @ApiPropertyOptional({ type: String, maxLength: 200, example: '10380 Bren Rd W', ...orNull(clearable) })
+    @IsOptional()
+    @IsString()
+    @MaxLength(200)
+    line1?: string;
 
-  @ApiPropertyOptional({ maxLength: 100, example: 'MN' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(100)
-  state?: string;
+    @ApiPropertyOptional({ type: String, maxLength: 200, example: 'Suite 100', ...orNull(clearable) })
+    @IsOptional()
+    @IsString()
+    @MaxLength(200)
+    line2?: string;
 
-  @ApiPropertyOptional({ maxLength: 20, example: '55129' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(20)
-  postalCode?: string;
+    @ApiPropertyOptional({ type: String, maxLength: 100, example: 'Minnetonka', ...orNull(clearable) })
+    @IsOptional()
+    @IsString()
+    @MaxLength(100)
+    city?: string;
 
-  @ApiPropertyOptional({ type: AdditionalAddressInfoDto })
-  @IsOptional()
-  @ValidateNested()
-  @Type(() => AdditionalAddressInfoDto)
-  additionalAddressInfo?: AdditionalAddressInfoDto;
+    @ApiPropertyOptional({ type: String, maxLength: 100, example: 'MN', ...orNull(clearable) })
+    @IsOptional()
+    @IsString()
+    @MaxLength(100)
+    state?: string;
+
+    @ApiPropertyOptional({ type: String, maxLength: 20, example: '55129', ...orNull(clearable) })
+    @IsOptional()
+    @IsString()
+    @MaxLength(20)
+    postalCode?: string;
+
+    @ApiPropertyOptional({ type: additionalInfo, ...orNull(clearable) })
+    @IsOptional()
+    @ValidateNested()
+    @Type(() => additionalInfo)
+    additionalAddressInfo?: AdditionalAddressInfoDto;
+  }
+  return AddressFields;
 }
 
-export class AddressDto extends AddressFields {
+export class AddressDto extends addressFields(false) {
   @ApiProperty({ description: 'ISO 3166-1 alpha-2; normalised to upper case.', example: 'US' })
   @Transform(upperCase)
   @IsISO31661Alpha2()
   country!: string;
 }
 
-/** In a partial update every address field is optional; `null` removes it. */
-export class AddressPatchDto extends AddressFields {
+/** In a partial update every address field is optional; `null` removes a line (not the country). */
+export class AddressPatchDto extends addressFields(true) {
   @ApiPropertyOptional({ description: 'ISO 3166-1 alpha-2; normalised to upper case.', example: 'US' })
   @IsOptional()
   @Transform(upperCase)
@@ -154,63 +171,82 @@ export class TaxCertificateDto {
   fileId?: string;
 }
 
-/** Fields shared by create and update; the update variant admits `null` to clear a field. */
+/**
+ * Fields shared by create and update. Those a GET answers as `null` take `null`: on a create it
+ * means none (so a client can send back what it read), on an update it clears the field.
+ */
 export class CustomerFields {
   @ApiPropertyOptional({
     description:
       "The caller's own unique id for the customer (letters, digits, '.', '_', '-'; at most 40, Digital River's limit).",
     example: '5823594808',
+    type: String,
+    nullable: true,
   })
   @IsOptional()
   @IsString()
   @Matches(EXTERNAL_REFERENCE_PATTERN, {
     message: 'externalReference must be 1-40 letters, digits, ".", "_" or "-"',
   })
-  externalReference?: string;
+  externalReference?: string | null;
 
-  @ApiPropertyOptional({ maxLength: 254, format: 'email', example: 'jsmith@digitalriver.com' })
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    maxLength: 254,
+    format: 'email',
+    example: 'jsmith@digitalriver.com',
+  })
   @IsOptional()
   @IsEmail()
   @MaxLength(254)
-  email?: string;
+  email?: string | null;
 
-  @ApiPropertyOptional({ maxLength: 100, example: 'John' })
+  @ApiPropertyOptional({ type: String, nullable: true, maxLength: 100, example: 'John' })
   @IsOptional()
   @IsString()
   @MaxLength(100)
-  givenName?: string;
+  givenName?: string | null;
 
-  @ApiPropertyOptional({ maxLength: 100, example: 'Smith' })
+  @ApiPropertyOptional({ type: String, nullable: true, maxLength: 100, example: 'Smith' })
   @IsOptional()
   @IsString()
   @MaxLength(100)
-  familyName?: string;
+  familyName?: string | null;
 
-  @ApiPropertyOptional({ maxLength: 200, example: 'Digital River' })
+  @ApiPropertyOptional({ type: String, nullable: true, maxLength: 200, example: 'Digital River' })
   @IsOptional()
   @IsString()
   @MaxLength(200)
-  companyName?: string;
+  companyName?: string | null;
 
-  @ApiPropertyOptional({ maxLength: 40, pattern: PHONE.source, example: '952-111-1111' })
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    maxLength: 40,
+    pattern: PHONE.source,
+    example: '952-111-1111',
+  })
   @IsOptional()
   @IsString()
   @Matches(PHONE, { message: 'phone must be 3-40 digits, spaces and + ( ) - . / x' })
-  phone?: string;
+  phone?: string | null;
 
   @ApiPropertyOptional({
     description: 'BCP 47 language tag; normalised to canonical case.',
     example: 'en-US',
+    type: String,
+    nullable: true,
   })
   @IsOptional()
   @Transform(({ value }) => canonicalLocale(value))
   @IsBcp47Locale()
-  locale?: string;
+  locale?: string | null;
 
-  @ApiPropertyOptional({ enum: CUSTOMER_TYPES, example: 'individual' })
+  @ApiPropertyOptional({ enum: CUSTOMER_TYPES, nullable: true, example: 'individual' })
   @IsOptional()
   @IsIn(CUSTOMER_TYPES)
-  type?: CustomerType;
+  type?: CustomerType | null;
 
   @ApiPropertyOptional({ default: true, description: 'false blocks new orders for the customer.' })
   @IsOptional()

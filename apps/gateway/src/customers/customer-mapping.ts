@@ -2,6 +2,7 @@ import {
   type Customer,
   type CustomerData,
   type CustomerPatch,
+  type LinkDrift,
   type ReconcileRequest,
 } from '@app/customer-domain';
 
@@ -10,7 +11,7 @@ import {
   type ReconcileBody,
   type UpdateCustomerBody,
 } from './customer-requests.dto';
-import { type CustomerResponse } from './customer-responses.dto';
+import { type CustomerResponse, type DriftResponse } from './customer-responses.dto';
 
 const iso = (date: Date | undefined) => date?.toISOString() ?? null;
 
@@ -64,6 +65,13 @@ function plain<T>(value: T): T {
   return JSON.parse(JSON.stringify(value)) as T;
 }
 
+/** A create's fields without their nulls: there `null` means none, as a GET answers it. */
+function withoutNulls<T extends object>(value: T): { [K in keyof T]: Exclude<T[K], null> } {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== null)) as {
+    [K in keyof T]: Exclude<T[K], null>;
+  };
+}
+
 export function toCustomerData(body: CreateCustomerBody): CustomerData {
   const {
     metadata,
@@ -74,7 +82,7 @@ export function toCustomerData(body: CreateCustomerBody): CustomerData {
     defaultSourceId,
     providers: _targets,
     ...fields
-  } = plain(body);
+  } = withoutNulls(plain(body));
   return {
     ...fields,
     enabled: enabled ?? true,
@@ -82,7 +90,7 @@ export function toCustomerData(body: CreateCustomerBody): CustomerData {
     taxIdentifiers: taxIdentifiers ?? [],
     taxCertificates: taxCertificates ?? [],
     sourceIds: [...new Set(sources ?? [])],
-    ...(defaultSourceId != null ? { defaultSourceId } : {}),
+    ...(defaultSourceId !== undefined ? { defaultSourceId } : {}),
   };
 }
 
@@ -95,5 +103,19 @@ export function toReconcileRequest(body: ReconcileBody): ReconcileRequest {
     strategy: body.strategy,
     fields: { ...body.fields },
     ...(body.from ? { from: { ...body.from } } : {}),
+  };
+}
+
+/** Drift as answered: a field one side does not hold is null there, as a customer answers it. */
+export function toDriftResponse(links: LinkDrift[]): DriftResponse {
+  return {
+    data: links.map((link) => ({
+      ...link,
+      fields: link.fields.map(({ field, ours, theirs }) => ({
+        field,
+        ours: ours ?? null,
+        theirs: theirs ?? null,
+      })),
+    })),
   };
 }

@@ -15,7 +15,7 @@ import { ApiProblems } from '../errors/problem.dto';
 import { IDEMPOTENCY_KEY_HEADER } from '../idempotency/idempotency.middleware';
 import { SpendsProviderCalls } from '../rate-limit/rate-limits';
 import { CUSTOMER_EXAMPLES } from './customer-examples';
-import { toReconcileRequest } from './customer-mapping';
+import { toDriftResponse, toReconcileRequest } from './customer-mapping';
 import { ProviderCallsQuery, ReconcileBody } from './customer-requests.dto';
 import { DriftResponse, ProviderCallsResponse } from './customer-responses.dto';
 
@@ -42,7 +42,7 @@ export class CustomerProviderCopiesController {
   @ApiOkResponse({ type: DriftResponse })
   @ApiProblems(401, 403, 404, 502, 503)
   async drift(@Param('id') id: string): Promise<DriftResponse> {
-    return { data: await this.reconciliation.drift(id) };
+    return toDriftResponse(await this.reconciliation.drift(id));
   }
 
   @Post(':id/reconcile')
@@ -60,7 +60,7 @@ export class CustomerProviderCopiesController {
   @ApiOkResponse({ type: DriftResponse })
   @ApiProblems(400, 401, 403, 404, 409, 412, 422, 502, 503)
   async reconcile(@Param('id') id: string, @Body() body: ReconcileBody): Promise<DriftResponse> {
-    return { data: await this.reconciliation.reconcile(id, toReconcileRequest(body)) };
+    return toDriftResponse(await this.reconciliation.reconcile(id, toReconcileRequest(body)));
   }
 
   @Get(':id/calls')

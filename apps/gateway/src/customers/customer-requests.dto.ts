@@ -52,11 +52,15 @@ export class CreateCustomerBody extends CustomerFields {
   @Type(() => ProviderTargetDto)
   providers?: ProviderTargetDto[];
 
-  @ApiPropertyOptional({ type: AddressDto })
+  @ApiPropertyOptional({
+    type: AddressDto,
+    nullable: true,
+    description: 'null: no address, as a GET answers it.',
+  })
   @IsOptional()
   @ValidateNested()
   @Type(() => AddressDto)
-  address?: AddressDto;
+  address?: AddressDto | null;
 
   @ApiPropertyOptional({
     type: [String],

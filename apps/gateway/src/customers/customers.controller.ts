@@ -226,7 +226,7 @@ export class CustomersController {
     operationId: 'updateCustomer',
     summary: 'Update a customer (partial), then every provider it is linked to',
     description:
-      'JSON merge patch (RFC 7396): absent fields are kept, `null` clears a field; `address` and `metadata` are merged key by key, lists are replaced.',
+      'JSON merge patch (RFC 7396): absent fields are kept, `null` clears a field marked nullable (elsewhere, as for `enabled` and the lists, it is a 400 naming the field); `address` and `metadata` are merged key by key, lists are replaced.',
   })
   @ApiParam({ name: 'id', example: 'cus_4f7d0e1c9b2a3d4e5f6a7b8c' })
   @ApiBody({ type: UpdateCustomerBody, examples: CUSTOMER_EXAMPLES.update })

@@ -21,6 +21,8 @@ import {
 } from 'class-validator';
 import { DomainError, type FieldError, METADATA_LIMITS } from '@app/customer-domain';
 
+import { documentedShapeErrors, isDocumentedDto } from './documented-shape';
+
 /**
  * A BCP 47 language tag that the platform's own Intl implementation accepts; normalised to its
  * canonical casing (`en-us` → `en-US`) by `canonicalLocale`.
@@ -186,13 +188,43 @@ export function cacheValidationRuleLookups(storage: MetadataStorage = getMetadat
   };
 }
 
+/** The shape errors first; of the rules' errors, only those about fields the shape did not refuse. */
+function mergedErrors(shape: FieldError[], rules: FieldError[]): FieldError[] {
+  const refused = (field: string) => shape.some((e) => field === e.field || field.startsWith(`${e.field}.`));
+  return [...shape, ...rules.filter((e) => !refused(e.field))];
+}
+
 /**
  * Request bodies and query strings become DTO instances, and anything no DTO field declares is
- * refused; every failed rule becomes one field error.
+ * refused; every failed rule becomes one field error. A body is first held to the shape its DTO
+ * documents (documented-shape.ts), on the JSON as it arrived, and every error of both is reported
+ * at once.
  */
+class RequestValidationPipe extends ValidationPipe {
+  override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    const shape =
+      metadata.type === 'body' && isDocumentedDto(metadata.metatype)
+        ? documentedShapeErrors(value, metadata.metatype)
+        : [];
+    if (shape.length === 0) return super.transform(value, metadata);
+    let rules: FieldError[] = [];
+    try {
+      await super.transform(value, metadata);
+    } catch (error) {
+      if (!(error instanceof DomainError) || error.code !== 'validation_failed') throw error;
+      rules = error.fieldErrors;
+    }
+    throw new DomainError(
+      'validation_failed',
+      'The request is not valid; see errors.',
+      mergedErrors(shape, rules),
+    );
+  }
+}
+
 export function requestValidationPipe(): ValidationPipe {
   cacheValidationRuleLookups();
-  return new ValidationPipe({
+  return new RequestValidationPipe({
     whitelist: true,
     forbidNonWhitelisted: true,
     transform: true,

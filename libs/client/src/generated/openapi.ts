@@ -149,7 +149,7 @@ export interface paths {
         head?: never;
         /**
          * Update a customer (partial), then every provider it is linked to
-         * @description JSON merge patch (RFC 7396): absent fields are kept, `null` clears a field; `address` and `metadata` are merged key by key, lists are replaced.
+         * @description JSON merge patch (RFC 7396): absent fields are kept, `null` clears a field marked nullable (elsewhere, as for `enabled` and the lists, it is a 400 naming the field); `address` and `metadata` are merged key by key, lists are replaced.
          */
         patch: operations["updateCustomer"];
         trace?: never;
@@ -682,6 +682,14 @@ export interface components {
             /** @example ジョン スミス */
             phoneticName?: string;
         };
+        AdditionalAddressInfoPatchDto: {
+            /** @example Centro */
+            neighborhood?: string | null;
+            /** @example Minnesota */
+            division?: string | null;
+            /** @example ジョン スミス */
+            phoneticName?: string | null;
+        };
         AddressDto: {
             /** @example 10380 Bren Rd W */
             line1?: string;
@@ -702,16 +710,16 @@ export interface components {
         };
         AddressPatchDto: {
             /** @example 10380 Bren Rd W */
-            line1?: string;
+            line1?: string | null;
             /** @example Suite 100 */
-            line2?: string;
+            line2?: string | null;
             /** @example Minnetonka */
-            city?: string;
+            city?: string | null;
             /** @example MN */
-            state?: string;
+            state?: string | null;
             /** @example 55129 */
-            postalCode?: string;
-            additionalAddressInfo?: components["schemas"]["AdditionalAddressInfoDto"];
+            postalCode?: string | null;
+            additionalAddressInfo?: components["schemas"]["AdditionalAddressInfoPatchDto"] | null;
             /**
              * @description ISO 3166-1 alpha-2; normalised to upper case.
              * @example US
@@ -723,30 +731,30 @@ export interface components {
              * @description The caller's own unique id for the customer (letters, digits, '.', '_', '-'; at most 40, Digital River's limit).
              * @example 5823594808
              */
-            externalReference?: string;
+            externalReference?: string | null;
             /**
              * Format: email
              * @example jsmith@digitalriver.com
              */
-            email?: string;
+            email?: string | null;
             /** @example John */
-            givenName?: string;
+            givenName?: string | null;
             /** @example Smith */
-            familyName?: string;
+            familyName?: string | null;
             /** @example Digital River */
-            companyName?: string;
+            companyName?: string | null;
             /** @example 952-111-1111 */
-            phone?: string;
+            phone?: string | null;
             /**
              * @description BCP 47 language tag; normalised to canonical case.
              * @example en-US
              */
-            locale?: string;
+            locale?: string | null;
             /**
              * @example individual
-             * @enum {string}
+             * @enum {string|null}
              */
-            type?: "individual" | "business";
+            type?: "individual" | "business" | null;
             /**
              * @description false blocks new orders for the customer.
              * @default true
@@ -762,7 +770,8 @@ export interface components {
             defaultSourceId?: string | null;
             /** @description Where to create the customer; default: the configured DEFAULT_PROVIDERS. An empty list keeps it in the gateway only. */
             providers?: components["schemas"]["ProviderTargetDto"][];
-            address?: components["schemas"]["AddressDto"];
+            /** @description null: no address, as a GET answers it. */
+            address?: components["schemas"]["AddressDto"] | null;
             /**
              * @description Payment source ids to attach (created client-side by DigitalRiver.js, e.g. `fd74a5c5-0163-469a-ae8e-031f0259b576`); only providers that hold sources take them.
              * @example []
@@ -1828,30 +1837,30 @@ export interface components {
              * @description The caller's own unique id for the customer (letters, digits, '.', '_', '-'; at most 40, Digital River's limit).
              * @example 5823594808
              */
-            externalReference?: string;
+            externalReference?: string | null;
             /**
              * Format: email
              * @example jsmith@digitalriver.com
              */
-            email?: string;
+            email?: string | null;
             /** @example John */
-            givenName?: string;
+            givenName?: string | null;
             /** @example Smith */
-            familyName?: string;
+            familyName?: string | null;
             /** @example Digital River */
-            companyName?: string;
+            companyName?: string | null;
             /** @example 952-111-1111 */
-            phone?: string;
+            phone?: string | null;
             /**
              * @description BCP 47 language tag; normalised to canonical case.
              * @example en-US
              */
-            locale?: string;
+            locale?: string | null;
             /**
              * @example individual
-             * @enum {string}
+             * @enum {string|null}
              */
-            type?: "individual" | "business";
+            type?: "individual" | "business" | null;
             /**
              * @description false blocks new orders for the customer.
              * @default true
