@@ -15,7 +15,7 @@ export type Provider = Schemas['ProvidersResponse']['data'][number];
 export type Readiness = Schemas['ReadyResponse'];
 export type Liveness = Schemas['LiveResponse'];
 
-/** `client.events`: what happened to customers and runs, newest first. */
+/** `client.events`: what happened to customers and runs, oldest first. */
 export function eventsResource(api: Client<paths>, send: Send) {
   return {
     async get(id: string, options: RequestOptions = {}): Promise<GatewayEvent> {
