@@ -1,13 +1,13 @@
 import createClient, { type Client, type Middleware } from 'openapi-fetch';
 
-import { GatewayError } from './errors';
-import { type paths } from './generated/openapi';
-import { type RetryOptions, retryingFetch } from './retry';
-import { customersResource } from './resources/customers';
-import { eventsResource, operatorResources, providersResource } from './resources/events';
-import { migrationsResource, reconciliationsResource } from './resources/runs';
-import { webhookEndpointsResource } from './resources/webhook-endpoints';
-import { webhooks } from './webhooks';
+import { GatewayError } from './errors.js';
+import { type paths } from './generated/openapi.js';
+import { type RetryOptions, retryingFetch } from './retry.js';
+import { customersResource } from './resources/customers.js';
+import { eventsResource, operatorResources, providersResource } from './resources/events.js';
+import { migrationsResource, reconciliationsResource } from './resources/runs.js';
+import { webhookEndpointsResource } from './resources/webhook-endpoints.js';
+import { webhooks } from './webhooks.js';
 
 export interface GatewayClientOptions {
   /** Where the gateway runs, e.g. http://127.0.0.1:3000. */

@@ -1,9 +1,14 @@
-export { createGatewayClient, type GatewayClient, type GatewayClientOptions } from './client';
-export { type FieldProblem, GatewayError, type Problem } from './errors';
-export type { components, operations, paths } from './generated/openapi';
-export { OPERATION_METHODS } from './operations';
-export { itemsOf, paginate, paginateByCursor } from './pagination';
-export { type ConditionalWriteOptions, type RequestOptions, type Tagged, type WriteOptions } from './request';
+export { createGatewayClient, type GatewayClient, type GatewayClientOptions } from './client.js';
+export { type FieldProblem, GatewayError, type Problem } from './errors.js';
+export type { components, operations, paths } from './generated/openapi.js';
+export { OPERATION_METHODS } from './operations.js';
+export { itemsOf, paginate, paginateByCursor } from './pagination.js';
+export {
+  type ConditionalWriteOptions,
+  type RequestOptions,
+  type Tagged,
+  type WriteOptions,
+} from './request.js';
 export type {
   CreateCustomer,
   Customer,
@@ -18,8 +23,8 @@ export type {
   Reconcile,
   TaxIdentifier,
   UpdateCustomer,
-} from './resources/customers';
-export type { GatewayEvent, ListEventsQuery, Liveness, Provider, Readiness } from './resources/events';
+} from './resources/customers.js';
+export type { GatewayEvent, ListEventsQuery, Liveness, Provider, Readiness } from './resources/events.js';
 export type {
   Migration,
   MigrationItem,
@@ -31,7 +36,7 @@ export type {
   RunListQuery,
   StartMigration,
   StartReconciliation,
-} from './resources/runs';
+} from './resources/runs.js';
 export type {
   CreatedWebhookEndpoint,
   CreateWebhookEndpoint,
@@ -39,12 +44,12 @@ export type {
   WebhookDeliveriesQuery,
   WebhookDelivery,
   WebhookEndpoint,
-} from './resources/webhook-endpoints';
-export { IDEMPOTENCY_KEY_HEADER, type RetryOptions, retryingFetch } from './retry';
+} from './resources/webhook-endpoints.js';
+export { IDEMPOTENCY_KEY_HEADER, type RetryOptions, retryingFetch } from './retry.js';
 export {
   verify as verifyWebhook,
   type WebhookEvent,
   type WebhookHeaders,
   webhooks,
   WebhookVerificationError,
-} from './webhooks';
+} from './webhooks.js';

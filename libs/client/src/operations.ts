@@ -1,4 +1,4 @@
-import { type operations } from './generated/openapi';
+import { type operations } from './generated/openapi.js';
 
 /**
  * The client method of every operation of the gateway's OpenAPI document, by operationId, as a

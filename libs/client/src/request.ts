@@ -1,4 +1,4 @@
-import { IDEMPOTENCY_KEY_HEADER, type Send } from './retry';
+import { IDEMPOTENCY_KEY_HEADER, type Send } from './retry.js';
 
 /** Options of any one call. */
 export interface RequestOptions {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import { GatewayError } from './errors';
+import { GatewayError } from './errors.js';
 
 export interface RetryOptions {
   /** Tries per logical request, the first included (default 4). 1 turns retries off. */

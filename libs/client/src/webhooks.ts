@@ -1,6 +1,6 @@
 import { Webhook, WebhookVerificationError } from 'standardwebhooks';
 
-import { type components } from './generated/openapi';
+import { type components } from './generated/openapi.js';
 
 export { WebhookVerificationError };
 

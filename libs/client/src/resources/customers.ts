@@ -1,7 +1,7 @@
 import { type Client } from 'openapi-fetch';
 
-import { type components, type operations, type paths } from '../generated/openapi';
-import { itemsOf, paginate } from '../pagination';
+import { type components, type operations, type paths } from '../generated/openapi.js';
+import { itemsOf, paginate } from '../pagination.js';
 import {
   bodyOf,
   callInit,
@@ -10,8 +10,8 @@ import {
   type Tagged,
   taggedBodyOf,
   type WriteOptions,
-} from '../request';
-import { type Send } from '../retry';
+} from '../request.js';
+import { type Send } from '../retry.js';
 
 type Schemas = components['schemas'];
 export type Customer = Schemas['CustomerResponse'];

@@ -1,9 +1,9 @@
 import { type Client } from 'openapi-fetch';
 
-import { type components, type operations, type paths } from '../generated/openapi';
-import { itemsOf, paginate } from '../pagination';
-import { bodyOf, callInit, type RequestOptions } from '../request';
-import { type Send } from '../retry';
+import { type components, type operations, type paths } from '../generated/openapi.js';
+import { itemsOf, paginate } from '../pagination.js';
+import { bodyOf, callInit, type RequestOptions } from '../request.js';
+import { type Send } from '../retry.js';
 
 type Schemas = components['schemas'];
 export type GatewayEvent = Schemas['EventResponse'];
