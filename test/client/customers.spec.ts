@@ -63,6 +63,9 @@ describe('client.customers: every customer operation against a gateway with both
       client().customers.update(read.id, { phone: '952-333-3333' }, { ifMatch: read.etag }),
     );
     expect(stale).toMatchObject({ status: 412, code: 'precondition_failed', retryable: false });
+    // A read whose ETag got lost on the way (undefined) never becomes an unconditional write.
+    const untagged = client().customers.update(read.id, { phone: '952-444-4444' }, { ifMatch: undefined });
+    await expect(untagged).rejects.toThrow(TypeError);
     const now = await client().customers.get(read.id);
     expect(now).toMatchObject({ phone: '952-222-2222', etag: updated.etag });
 

@@ -10,7 +10,7 @@ export async function refused(): Promise<void> {
   // Accepted: what the refusals below get wrong.
   const customer: Customer = await client.customers.create({ email: 'a@example.com', providers: [] });
   const read = await client.customers.get(id);
-  const etag: string = read.etag;
+  const etag: string | undefined = read.etag;
   await client.customers.update(id, { phone: '952-222-2222' }, { ifMatch: etag });
   const plan: DryRun = await client.customers.create({ email: 'a@example.com' }, { dryRun: true });
   void [customer, plan];

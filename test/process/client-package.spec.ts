@@ -112,7 +112,7 @@ describe('the packed client package in another project', () => {
       "import { createGatewayClient, GatewayError, type Customer, webhooks } from '@customer-sync/client';",
       "const client = createGatewayClient({ baseUrl: 'http://127.0.0.1:3000', apiKey: 'key', timeoutMs: 5000 });",
       "export const created: Promise<Customer> = client.customers.create({ email: 'a@example.com', providers: [] });",
-      "export const etag: Promise<string> = client.customers.get('cus_1').then((c) => c.etag);",
+      "export const etag: Promise<string | undefined> = client.customers.get('cus_1').then((c) => c.etag);",
       'export const migrations = client.migrations.list({ limit: 5 });',
       'export const isProblem = (error: unknown) => error instanceof GatewayError && error.code;',
       'export const verify = webhooks.verify;',

@@ -19,6 +19,7 @@ export type {
   ImportCustomer,
   ListCustomersQuery,
   ProviderCall,
+  ProviderId,
   ProviderTarget,
   Reconcile,
   TaxIdentifier,

@@ -28,16 +28,21 @@ export interface ConditionalWriteOptions extends WriteOptions {
 }
 
 /**
- * A resource as read, with the entity tag the gateway sent for it in `ETag`. `etag` is not
- * enumerable: it stays out of JSON.stringify and object spreads, which copy the resource only.
+ * A resource as read, with the entity tag the gateway sent for it in `ETag` (undefined only when
+ * something between stripped the header). `etag` is not enumerable: it stays out of
+ * JSON.stringify and object spreads, which copy the resource only.
  */
-export type Tagged<T> = T & { readonly etag: string };
+export type Tagged<T> = T & { readonly etag: string | undefined };
 
 /** openapi-fetch's per-call options for `options`: signal, headers and the call's deadline. */
 export function callInit(send: Send, options: ConditionalWriteOptions = {}) {
   const headers: Record<string, string> = {};
   if (options.idempotencyKey !== undefined) headers[IDEMPOTENCY_KEY_HEADER] = options.idempotencyKey;
-  if (options.ifMatch !== undefined) headers['If-Match'] = options.ifMatch;
+  if ('ifMatch' in options) {
+    // `{ ifMatch: customer.etag }` with no etag must not turn into an unconditional write.
+    if (options.ifMatch === undefined) throw new TypeError('ifMatch is undefined: the read carried no ETag');
+    headers['If-Match'] = options.ifMatch;
+  }
   const { timeoutMs } = options;
   return {
     headers,
@@ -61,7 +66,6 @@ export function bodyOf<T>(result: { data?: T; response: Response }): T {
 /** The body of a 2xx answer with the `ETag` the gateway sent with it. */
 export function taggedBodyOf<T extends object>(result: { data?: T; response: Response }): Tagged<T> {
   const body = bodyOf(result);
-  const etag = result.response.headers.get('etag');
-  if (etag === null) throw new Error(`${result.response.url} answered without an ETag`);
+  const etag = result.response.headers.get('etag') ?? undefined;
   return Object.defineProperty(body, 'etag', { value: etag, enumerable: false }) as Tagged<T>;
 }

@@ -26,6 +26,8 @@ export type Reconcile = Schemas['ReconcileBody'];
 export type TaxIdentifier = Schemas['TaxIdentifierDto'];
 export type Drift = Schemas['DriftResponse'];
 export type ProviderCall = Schemas['ProviderCallsResponse']['data'][number];
+/** A provider id, as the document declares them (an enum of the configured providers, once it lists them). */
+export type ProviderId = operations['getCustomerByReference']['parameters']['path']['provider'];
 export type ListCustomersQuery = NonNullable<operations['listCustomers']['parameters']['query']>;
 
 /** A write that can be planned instead: `{ dryRun: true }` answers what it would do, and does nothing. */
@@ -134,7 +136,7 @@ export function customersResource(api: Client<paths>, send: Send) {
     },
     /** The customer a provider knows under `reference` (its own customer id). */
     async getByReference(
-      provider: string,
+      provider: ProviderId,
       reference: string,
       options: RequestOptions = {},
     ): Promise<Tagged<Customer>> {
