@@ -13,7 +13,12 @@ export async function refused(): Promise<void> {
   const etag: string | undefined = read.etag;
   await client.customers.update(id, { phone: '952-222-2222' }, { ifMatch: etag });
   const plan: DryRun = await client.customers.create({ email: 'a@example.com' }, { dryRun: true });
-  void [customer, plan];
+  const decided = process.env.DRY_RUN === 'true';
+  const either: Customer | DryRun = await client.customers.create(
+    { email: 'a@example.com' },
+    { dryRun: decided },
+  );
+  void [customer, plan, either];
 
   // @ts-expect-error a misspelled field of the body
   await client.customers.create({ emial: 'a@example.com', providers: [] });
@@ -33,9 +38,11 @@ export async function refused(): Promise<void> {
   await client.customers.forget(id, { ifMatch: etag });
   // @ts-expect-error a dry run answers a plan, not a customer
   const planned: Customer = await client.customers.create({ email: 'a@example.com' }, { dryRun: true });
+  // @ts-expect-error a dry run decided at run time may answer a plan
+  const maybe: Customer = await client.customers.create({ email: 'a@example.com' }, { dryRun: decided });
   // @ts-expect-error a method no operation has
   await client.customers.merge(id, id);
   // @ts-expect-error a route the document does not have, through the raw layer
   await client.api.GET('/v1/nowhere');
-  void planned;
+  void [planned, maybe];
 }

@@ -37,6 +37,10 @@ export interface Planned {
 export interface Carried {
   dryRun?: false;
 }
+/** Either, decided at run time: the answer is typed as either. */
+export interface DryRunnable {
+  dryRun?: boolean;
+}
 
 /** `client.customers`: every customer operation of the gateway. */
 export function customersResource(api: Client<paths>, send: Send) {
@@ -44,6 +48,10 @@ export function customersResource(api: Client<paths>, send: Send) {
 
   function create(body: CreateCustomer, options?: WriteOptions & Carried): Promise<Tagged<Customer>>;
   function create(body: CreateCustomer, options: WriteOptions & Planned): Promise<DryRun>;
+  function create(
+    body: CreateCustomer,
+    options?: WriteOptions & DryRunnable,
+  ): Promise<Tagged<Customer> | DryRun>;
   async function create(
     body: CreateCustomer,
     options: WriteOptions & { dryRun?: boolean } = {},
@@ -69,6 +77,11 @@ export function customersResource(api: Client<paths>, send: Send) {
     patch: UpdateCustomer,
     options: ConditionalWriteOptions & Planned,
   ): Promise<DryRun>;
+  function update(
+    id: string,
+    patch: UpdateCustomer,
+    options?: ConditionalWriteOptions & DryRunnable,
+  ): Promise<Tagged<Customer> | DryRun>;
   async function update(
     id: string,
     patch: UpdateCustomer,
@@ -90,6 +103,7 @@ export function customersResource(api: Client<paths>, send: Send) {
    */
   function remove(id: string, options?: WriteOptions & Carried): Promise<DeletedCustomer>;
   function remove(id: string, options: WriteOptions & Planned): Promise<DryRun>;
+  function remove(id: string, options?: WriteOptions & DryRunnable): Promise<DeletedCustomer | DryRun>;
   async function remove(
     id: string,
     options: WriteOptions & { dryRun?: boolean } = {},
@@ -108,6 +122,11 @@ export function customersResource(api: Client<paths>, send: Send) {
     options?: WriteOptions & Carried,
   ): Promise<Tagged<Customer>>;
   function link(id: string, target: ProviderTarget, options: WriteOptions & Planned): Promise<DryRun>;
+  function link(
+    id: string,
+    target: ProviderTarget,
+    options?: WriteOptions & DryRunnable,
+  ): Promise<Tagged<Customer> | DryRun>;
   async function link(
     id: string,
     target: ProviderTarget,

@@ -32,6 +32,7 @@ export function migrationsResource(api: Client<paths>, send: Send) {
 
   function start(body: StartMigration & { dryRun?: false }, options?: WriteOptions): Promise<Migration>;
   function start(body: StartMigration & { dryRun: true }, options?: WriteOptions): Promise<MigrationPlan>;
+  function start(body: StartMigration, options?: WriteOptions): Promise<Migration | MigrationPlan>;
   /** Starts a run (answered at once, while it runs); `dryRun: true` answers its plan instead. */
   async function start(body: StartMigration, options: WriteOptions = {}): Promise<Migration | MigrationPlan> {
     return bodyOf(await api.POST('/v1/migrations', { body, ...callInit(send, options) }));
