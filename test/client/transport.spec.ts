@@ -8,7 +8,8 @@ import { collect } from './collect';
 import { eventually } from '../support/eventually';
 
 /** What the server does with the next request: answer it now, or never (hold it open). */
-type Reply = { status: number; headers?: Record<string, string>; problem?: Record<string, unknown> } | 'hold';
+type Reply =
+  { status: number; headers?: Record<string, string>; problem?: Record<string, unknown> } | 'hold' | 'stall';
 
 interface Arrival {
   method: string;
@@ -54,6 +55,12 @@ class ScriptedServer {
     req.resume();
     const reply = this.script.shift() ?? { status: 200 };
     if (reply === 'hold') return;
+    if (reply === 'stall') {
+      // The head and the first bytes of the body, then nothing more.
+      res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': '100' });
+      res.write('{"data":[');
+      return;
+    }
     if (reply.status === 200) {
       res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ data: [] }));
       return;

@@ -24,6 +24,8 @@ export interface CallLimits {
 export type Send = (request: Request, limits?: CallLimits) => Promise<Response>;
 
 const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+/** Statuses whose Response may not carry a body (https://fetch.spec.whatwg.org/#null-body-status). */
+const NULL_BODY_STATUSES = new Set([101, 103, 204, 205, 304]);
 export const IDEMPOTENCY_KEY_HEADER = 'Idempotency-Key';
 
 /**
@@ -115,6 +117,15 @@ export function retryingFetch(
     const timeout = timeoutMs === undefined ? undefined : AbortSignal.timeout(timeoutMs);
     const signal = timeout === undefined ? request.signal : AbortSignal.any([request.signal, timeout]);
     const deadline = timeoutMs === undefined ? Infinity : performance.now() + timeoutMs;
+    // The answer read in full within the deadline: a body that stalls is a timeout too, thrown
+    // here as a GatewayError rather than later from whoever reads the stream.
+    const settled = async (response: Response): Promise<Response> => {
+      const body = await response.arrayBuffer().catch((error: unknown) => {
+        throw signal.aborted ? stopped(timeout, timeoutMs, signal) : error;
+      });
+      const { status, statusText, headers } = response;
+      return new Response(NULL_BODY_STATUSES.has(status) ? null : body, { status, statusText, headers });
+    };
     const pause = async (ms: number) => {
       await sleep(ms, undefined, { signal }).catch(() => {
         throw stopped(timeout, timeoutMs, signal);
@@ -132,9 +143,9 @@ export function retryingFetch(
         await pause(backoff(attempt));
         continue;
       }
-      if (attempt >= maxAttempts || !(await isRetryable(response))) return response;
+      if (attempt >= maxAttempts || !(await isRetryable(response))) return settled(response);
       const wait = retryAfterMs(response) ?? backoff(attempt);
-      if (wait > maxRetryAfterMs || performance.now() + wait >= deadline) return response;
+      if (wait > maxRetryAfterMs || performance.now() + wait >= deadline) return settled(response);
       await response.body?.cancel();
       await pause(wait);
     }
