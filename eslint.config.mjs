@@ -103,7 +103,7 @@ export default tseslint.config(
   },
   {
     // Plain Node scripts that npm runs before anything is built: no TypeScript project to check.
-    files: ['scripts/**/*.mjs'],
+    files: ['scripts/**/*.mjs', 'libs/client/scripts/**/*.mjs'],
     extends: [tseslint.configs.disableTypeChecked],
     languageOptions: { globals: { process: 'readonly' } },
   },

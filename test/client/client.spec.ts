@@ -103,6 +103,7 @@ class FlakyProxy {
     }
     res.writeHead(answer.status, {
       'Content-Type': answer.headers.get('content-type') ?? 'application/json',
+      ...(answer.headers.has('etag') ? { ETag: answer.headers.get('etag')! } : {}),
     });
     res.end(body);
   }
@@ -254,20 +255,29 @@ describe("the client README's tour, against a gateway with both provider sandbox
   });
   afterAll(() => gateway.close());
 
-  it('runs as printed: creates in every default provider, updates, pages, reads drift, throws one error class', async () => {
+  it('runs as printed: creates in every default provider, updates (conditionally too), pages, reads drift and events, throws one error class', async () => {
     const example = readFileSync(resolve(__dirname, '../../libs/client/examples/tour.ts'), 'utf8');
     const readme = readFileSync(resolve(__dirname, '../../libs/client/README.md'), 'utf8');
     expect(readme).toContain(`\`\`\`ts\n${example}\`\`\``);
 
-    const { john, failed, drift, missing } = await tour(gateway.url, KEYS.admin);
+    const { john, failed, drift, history, missing } = await tour(gateway.url, KEYS.admin);
     expect(john.providers.map((link) => link.provider).sort()).toEqual(['digital-river', 'two-checkout']);
     expect(failed).toEqual([]);
-    expect(drift?.data.map((link) => [link.provider, link.state]).sort()).toEqual([
+    expect(drift.data.map((link) => [link.provider, link.state]).sort()).toEqual([
       ['digital-river', 'in_sync'],
       ['two-checkout', 'in_sync'],
     ]);
+    expect(history.filter((type) => !type.startsWith('customer.link.'))).toEqual([
+      'customer.created',
+      'customer.updated',
+      'customer.updated',
+    ]);
     expect(missing).toMatch(/^customer_not_found \(.+\)$/);
     const client = createGatewayClient({ baseUrl: gateway.url, apiKey: KEYS.admin });
-    expect(await client.customers.get(john.id)).toMatchObject({ phone: '952-222-2222', version: 2 });
+    expect(await client.customers.get(john.id)).toMatchObject({
+      phone: '952-222-2222',
+      locale: 'en-US',
+      version: 3,
+    });
   });
 });

@@ -1,13 +1,13 @@
 import createClient, { type Client, type Middleware } from 'openapi-fetch';
 
-import { GatewayError } from './errors';
-import { type components, type operations, type paths } from './generated/openapi';
-import { type RetryOptions, retryingFetch } from './retry';
-
-export type Customer = components['schemas']['CustomerResponse'];
-export type CreateCustomer = components['schemas']['CreateCustomerBody'];
-export type UpdateCustomer = components['schemas']['UpdateCustomerBody'];
-export type ListCustomersQuery = NonNullable<operations['listCustomers']['parameters']['query']>;
+import { GatewayError } from './errors.js';
+import { type paths } from './generated/openapi.js';
+import { type RetryOptions, retryingFetch } from './retry.js';
+import { customersResource } from './resources/customers.js';
+import { eventsResource, operatorResources, providersResource } from './resources/events.js';
+import { migrationsResource, reconciliationsResource } from './resources/runs.js';
+import { webhookEndpointsResource } from './resources/webhook-endpoints.js';
+import { webhooks } from './webhooks.js';
 
 export interface GatewayClientOptions {
   /** Where the gateway runs, e.g. http://127.0.0.1:3000. */
@@ -15,17 +15,10 @@ export interface GatewayClientOptions {
   /** Sent as `Authorization: Bearer <key>`. */
   apiKey: string;
   retry?: RetryOptions;
+  /** Every call's deadline in milliseconds, retries and waits included (default: none); a call may set its own. */
+  timeoutMs?: number;
   /** The transport under the retries (default: the global fetch); e.g. a fetch with a proxy agent. */
   fetch?: (request: Request) => Promise<Response>;
-}
-
-/** Options of one write. */
-export interface WriteOptions {
-  /**
-   * Your own key, to make the write safe to repeat across process restarts; by default each call
-   * gets a fresh one, reused by every retry of that call.
-   */
-  idempotencyKey?: string;
 }
 
 /** Every non-2xx answer, from any route, is thrown as a GatewayError. */
@@ -38,66 +31,34 @@ const throwProblems: Middleware = {
   },
 };
 
-/** The items of every page, fetched one page at a time as the loop asks for more. */
-export async function* paginate<Item extends { id: string }>(
-  page: (startingAfter: string | undefined) => Promise<{ data: Item[]; hasMore: boolean }>,
-): AsyncGenerator<Item, void, undefined> {
-  let startingAfter: string | undefined;
-  for (;;) {
-    const { data, hasMore } = await page(startingAfter);
-    yield* data;
-    const last = data.at(-1);
-    if (!hasMore || last === undefined) return;
-    startingAfter = last.id;
-  }
-}
-
-const headersOf = (options: WriteOptions) =>
-  options.idempotencyKey === undefined ? {} : { 'Idempotency-Key': options.idempotencyKey };
-
 /**
- * The gateway's API, typed from its committed OpenAPI document. `api` reaches every route
- * (`client.api.GET('/v1/providers')`); `customers` adds what the document cannot say: one
- * Idempotency-Key per write, retries, GatewayError, and pagination as an async iterator.
+ * The gateway's API, typed from its committed OpenAPI document, one method per operation
+ * (OPERATION_METHODS lists them), grouped by resource: `customers`, `events`, `migrations`,
+ * `reconciliations`, `webhookEndpoints`, `providers`, `health`, `metrics`. Every call takes
+ * `signal` and `timeoutMs`; every write gets one Idempotency-Key reused by its retries; reads of a
+ * customer keep its `etag` for `ifMatch`; every list is an async iterator over all its pages;
+ * every failure is a GatewayError. `api` is the raw openapi-fetch client under them all.
  */
 export function createGatewayClient(options: GatewayClientOptions) {
+  const send = retryingFetch(options.retry, options.fetch, { timeoutMs: options.timeoutMs });
   const api: Client<paths> = createClient<paths>({
     baseUrl: options.baseUrl.replace(/\/+$/, ''),
     headers: { Authorization: `Bearer ${options.apiKey}` },
-    fetch: retryingFetch(options.retry, options.fetch),
+    fetch: (request: Request) => send(request),
   });
   api.use(throwProblems);
 
-  const customers = {
-    async create(body: CreateCustomer, write: WriteOptions = {}): Promise<Customer> {
-      const { data } = await api.POST('/v1/customers', { body, headers: headersOf(write) });
-      return data as Customer;
-    },
-    async get(id: string): Promise<Customer> {
-      const { data } = await api.GET('/v1/customers/{id}', { params: { path: { id } } });
-      return data!;
-    },
-    /** A JSON merge patch: absent fields are kept, `null` clears one. */
-    async update(id: string, patch: UpdateCustomer, write: WriteOptions = {}): Promise<Customer> {
-      const { data } = await api.PATCH('/v1/customers/{id}', {
-        params: { path: { id } },
-        body: patch,
-        headers: headersOf(write),
-      });
-      return data as Customer;
-    },
-    /** Every customer matching the query, newest first, across as many pages as the loop reads. */
-    list(query: Omit<ListCustomersQuery, 'startingAfter' | 'endingBefore'> = {}): AsyncGenerator<Customer> {
-      return paginate(async (startingAfter) => {
-        const { data } = await api.GET('/v1/customers', {
-          params: { query: { ...query, ...(startingAfter !== undefined ? { startingAfter } : {}) } },
-        });
-        return data!;
-      });
-    },
+  return {
+    api,
+    customers: customersResource(api, send),
+    events: eventsResource(api, send),
+    migrations: migrationsResource(api, send),
+    reconciliations: reconciliationsResource(api, send),
+    webhookEndpoints: webhookEndpointsResource(api, send),
+    providers: providersResource(api, send),
+    ...operatorResources(api, send),
+    webhooks,
   };
-
-  return { api, customers };
 }
 
 export type GatewayClient = ReturnType<typeof createGatewayClient>;

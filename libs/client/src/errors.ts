@@ -12,6 +12,8 @@ export interface Problem {
   status?: number;
   code?: string;
   detail?: string;
+  /** Whether sending the same request again later may succeed; the client's retries follow it. */
+  retryable?: boolean;
   errors?: FieldProblem[];
   requestId?: string;
   instance?: string;
@@ -23,13 +25,17 @@ export interface Problem {
 
 /**
  * Every failure the client reports: a problem+json answer from the gateway (after any retries), or
- * `network_error` (status 0) when no answer came. Branch on `code`; quote `requestId` to operators.
+ * status 0 when no answer came: `network_error` (the gateway could not be reached), `timeout` (the
+ * call's deadline passed) or `aborted` (the caller's AbortSignal fired). Branch on `code`; quote
+ * `requestId` to operators.
  */
 export class GatewayError extends Error {
   override readonly name = 'GatewayError';
   readonly status: number;
   readonly code: string;
   readonly detail: string;
+  /** Whether the same request may succeed later (the client already retried it as configured). */
+  readonly retryable: boolean;
   readonly errors: FieldProblem[];
   readonly requestId: string | undefined;
   readonly problem: Problem;
@@ -41,6 +47,7 @@ export class GatewayError extends Error {
     this.status = status;
     this.code = code;
     this.detail = detail;
+    this.retryable = problem.retryable ?? false;
     this.errors = problem.errors ?? [];
     this.requestId = problem.requestId;
     this.problem = problem;
@@ -62,6 +69,6 @@ export class GatewayError extends Error {
 
   static network(error: unknown): GatewayError {
     const detail = error instanceof Error ? error.message : String(error);
-    return new GatewayError(0, { code: 'network_error', detail }, { cause: error });
+    return new GatewayError(0, { code: 'network_error', detail, retryable: true }, { cause: error });
   }
 }

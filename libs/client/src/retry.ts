@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 
+import { GatewayError } from './errors.js';
+
 export interface RetryOptions {
   /** Tries per logical request, the first included (default 4). 1 turns retries off. */
   maxAttempts?: number;
@@ -12,30 +14,47 @@ export interface RetryOptions {
   maxRetryAfterMs?: number;
 }
 
+/** What one call may set on top of the client's defaults. */
+export interface CallLimits {
+  /** The whole call's deadline in milliseconds, every retry and wait included. */
+  timeoutMs?: number;
+}
+
+/** The transport under openapi-fetch: one logical request in, its final answer out. */
+export type Send = (request: Request, limits?: CallLimits) => Promise<Response>;
+
 const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+/** Statuses whose Response may not carry a body (https://fetch.spec.whatwg.org/#null-body-status). */
+const NULL_BODY_STATUSES = new Set([101, 103, 204, 205, 304]);
 export const IDEMPOTENCY_KEY_HEADER = 'Idempotency-Key';
 
 /**
- * The gateway stores no answer for a request that was never carried out, so these are safe to send
- * again under the same Idempotency-Key: rate limits, server and provider outages, and a 409 that
- * says the first try of this very key is still running.
+ * Whether the same request may succeed if sent again. The gateway says so in its problem+json
+ * (`retryable`: a rate limit, a provider outage, an Idempotency-Key whose first try is still
+ * running, an internal error), and stores no answer for such a request, so it is safe to send again
+ * under the same Idempotency-Key. An answer without that field (a proxy's, a load balancer's) is
+ * judged by its status: 429 and 5xx may pass.
  */
 async function isRetryable(response: Response): Promise<boolean> {
-  if (response.status === 429 || response.status >= 500) return true;
-  if (response.status !== 409) return false;
-  const body = (await response
+  if (response.status < 400) return false;
+  const problem = (await response
     .clone()
     .json()
-    .catch(() => undefined)) as { code?: unknown } | undefined;
-  return body?.code === 'idempotency_request_in_progress';
+    .catch(() => undefined)) as { code?: unknown; retryable?: unknown } | null | undefined;
+  if (typeof problem?.retryable === 'boolean') return problem.retryable;
+  if (response.status === 429 || response.status >= 500) return true;
+  return response.status === 409 && problem?.code === 'idempotency_request_in_progress';
 }
 
-/** `Retry-After` in seconds or as an HTTP date, in milliseconds; undefined when absent or unreadable. */
+/**
+ * `Retry-After` (https://www.rfc-editor.org/rfc/rfc9110#section-10.2.3) in seconds or as an HTTP
+ * date, in milliseconds; undefined when absent or unreadable.
+ */
 function retryAfterMs(response: Response): number | undefined {
   const header = response.headers.get('retry-after');
   if (header === null) return undefined;
   const seconds = Number(header);
-  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  if (header.trim() !== '' && Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
   const date = Date.parse(header);
   return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
 }
@@ -53,42 +72,82 @@ export function backoffMs(
   return random * Math.min(options.maxDelayMs, options.baseDelayMs * 2 ** (attempt - 1));
 }
 
+/** Why a call stopped before an answer: its deadline passed, or the caller's signal aborted it. */
+function stopped(timeout: AbortSignal | undefined, timeoutMs: number | undefined, signal: AbortSignal) {
+  if (timeout?.aborted === true) {
+    return new GatewayError(
+      0,
+      { code: 'timeout', detail: `No answer within ${timeoutMs} ms.`, retryable: true },
+      { cause: timeout.reason },
+    );
+  }
+  return new GatewayError(
+    0,
+    { code: 'aborted', detail: 'The caller aborted the request.', retryable: false },
+    { cause: signal.reason },
+  );
+}
+
 /**
  * A `fetch` for openapi-fetch that makes every write safe to retry and retries what may pass.
  * A write without an Idempotency-Key gets a fresh one here, once per logical request, and every
  * retry of it sends the same key: the gateway then replays the first outcome instead of acting
- * twice. Waits are `backoffMs`, or the server's `Retry-After` where it gives one.
+ * twice. Waits are `backoffMs`, or the server's `Retry-After` where it gives one. The request's own
+ * `signal` (the caller's AbortSignal) and the deadline (`timeoutMs`, the call's or the client's)
+ * stop every attempt and every wait; a wait that would outlast the deadline is not started, and the
+ * last answer is returned instead.
  */
 export function retryingFetch(
   options: RetryOptions = {},
   baseFetch: (request: Request) => Promise<Response> = (request) => fetch(request),
-): (request: Request) => Promise<Response> {
+  defaults: CallLimits = {},
+): Send {
   const maxAttempts = Math.max(1, options.maxAttempts ?? 4);
   const baseDelayMs = options.baseDelayMs ?? 200;
   const maxDelayMs = options.maxDelayMs ?? 10_000;
   const maxRetryAfterMs = options.maxRetryAfterMs ?? 30_000;
   const backoff = (attempt: number) => backoffMs(attempt, { baseDelayMs, maxDelayMs });
 
-  return async (original: Request) => {
+  return async (original: Request, limits: CallLimits = {}) => {
     const request = original.clone();
     if (UNSAFE_METHODS.has(request.method) && !request.headers.has(IDEMPOTENCY_KEY_HEADER)) {
       request.headers.set(IDEMPOTENCY_KEY_HEADER, randomUUID());
     }
+    const timeoutMs = limits.timeoutMs ?? defaults.timeoutMs;
+    const timeout = timeoutMs === undefined ? undefined : AbortSignal.timeout(timeoutMs);
+    const signal = timeout === undefined ? request.signal : AbortSignal.any([request.signal, timeout]);
+    const deadline = timeoutMs === undefined ? Infinity : performance.now() + timeoutMs;
+    // The answer read in full within the deadline: a body that stalls is a timeout too, thrown
+    // here as a GatewayError rather than later from whoever reads the stream.
+    const settled = async (response: Response): Promise<Response> => {
+      const body = await response.arrayBuffer().catch((error: unknown) => {
+        throw signal.aborted ? stopped(timeout, timeoutMs, signal) : error;
+      });
+      const { status, statusText, headers } = response;
+      return new Response(NULL_BODY_STATUSES.has(status) ? null : body, { status, statusText, headers });
+    };
+    const pause = async (ms: number) => {
+      await sleep(ms, undefined, { signal }).catch(() => {
+        throw stopped(timeout, timeoutMs, signal);
+      });
+    };
+
     for (let attempt = 1; ; attempt++) {
       let response: Response;
       try {
         // A clone per attempt: a body stream can be read only once.
-        response = await baseFetch(request.clone());
+        response = await baseFetch(new Request(request.clone(), { signal }));
       } catch (error) {
+        if (signal.aborted) throw stopped(timeout, timeoutMs, signal);
         if (attempt >= maxAttempts) throw error;
-        await sleep(backoff(attempt));
+        await pause(backoff(attempt));
         continue;
       }
-      if (attempt >= maxAttempts || !(await isRetryable(response))) return response;
+      if (attempt >= maxAttempts || !(await isRetryable(response))) return settled(response);
       const wait = retryAfterMs(response) ?? backoff(attempt);
-      if (wait > maxRetryAfterMs) return response;
+      if (wait > maxRetryAfterMs || performance.now() + wait >= deadline) return settled(response);
       await response.body?.cancel();
-      await sleep(wait);
+      await pause(wait);
     }
   };
 }
