@@ -1,40 +1,49 @@
 import { randomUUID } from 'node:crypto';
 
 import { Inject, Injectable } from '@nestjs/common';
-import { PRISMA_CLIENT } from '@app/persistence';
-import { type GatewayConfig } from '@app/config';
 
-import { Prisma, type PrismaClient } from '../../../../generated/prisma/client';
-import { GATEWAY_CONFIG } from '../config/config.module';
-import { HttpError } from '../errors/http-error';
+import { Prisma, type PrismaClient } from '../../../generated/prisma/client';
+import { PRISMA_CLIENT } from './prisma.tokens';
 
 export interface StoredResponse {
   status: number;
   body: unknown;
 }
 
-export type IdempotencyDecision =
-  { kind: 'proceed'; recordId: string } | ({ kind: 'replay' } & StoredResponse);
+/**
+ * What a request that brings an Idempotency-Key is to do: carry on under the record it now holds,
+ * replay the answer kept for the key, or be refused because the key belongs to another request
+ * (`key_reused`) or is held by a request still running (`in_progress`).
+ */
+export type IdempotencyClaim =
+  | { kind: 'proceed'; recordId: string }
+  | ({ kind: 'replay' } & StoredResponse)
+  | { kind: 'key_reused' }
+  | { kind: 'in_progress' };
+
+/** Injection token of the IdempotencyTimes an application configures. */
+export const IDEMPOTENCY_TIMES = 'IDEMPOTENCY_TIMES';
+
+export interface IdempotencyTimes {
+  /** How long a key and its answer are kept (IDEMPOTENCY_TTL_HOURS). */
+  ttlMs: number;
+  /** How long a holder keeps its key before another attempt may take it over (IDEMPOTENCY_LOCK_SECONDS). */
+  lockMs: number;
+}
 
 /**
- * Stripe's idempotency semantics, kept in the database so that every gateway instance sees the
- * same keys: https://docs.stripe.com/api/idempotent_requests
+ * Idempotency-Key records, kept in the database so that every gateway instance sees the same
+ * keys, with Stripe's semantics: https://docs.stripe.com/api/idempotent_requests
  */
 @Injectable()
-export class IdempotencyStore {
-  private readonly ttlMs: number;
-  private readonly lockMs: number;
-
+export class IdempotencyRecords {
   constructor(
     @Inject(PRISMA_CLIENT) private readonly prisma: PrismaClient,
-    @Inject(GATEWAY_CONFIG) config: GatewayConfig,
-  ) {
-    this.ttlMs = config.IDEMPOTENCY_TTL_HOURS * 3_600_000;
-    this.lockMs = config.IDEMPOTENCY_LOCK_SECONDS * 1000;
-  }
+    @Inject(IDEMPOTENCY_TIMES) private readonly times: IdempotencyTimes,
+  ) {}
 
   /** Claims the key for this request, or says what to answer instead. */
-  async begin(apiKeyId: string, key: string, requestHash: string): Promise<IdempotencyDecision> {
+  async claim(apiKeyId: string, key: string, requestHash: string): Promise<IdempotencyClaim> {
     // Two rounds at most: the second follows the removal of an expired record.
     for (let round = 0; round < 2; round++) {
       const now = new Date();
@@ -45,8 +54,8 @@ export class IdempotencyStore {
             apiKeyId,
             key,
             requestHash,
-            lockedUntil: new Date(now.getTime() + this.lockMs),
-            expiresAt: new Date(now.getTime() + this.ttlMs),
+            lockedUntil: new Date(now.getTime() + this.times.lockMs),
+            expiresAt: new Date(now.getTime() + this.times.ttlMs),
           },
         });
         return { kind: 'proceed', recordId: record.id };
@@ -63,35 +72,21 @@ export class IdempotencyStore {
         });
         continue;
       }
-      if (existing.requestHash !== requestHash) {
-        throw new HttpError(
-          'idempotency_key_reused',
-          'This Idempotency-Key was used with a different request. Use a new key for a new request.',
-        );
-      }
+      if (existing.requestHash !== requestHash) return { kind: 'key_reused' };
       if (existing.state === 'completed' && existing.responseStatus !== null) {
         return { kind: 'replay', status: existing.responseStatus, body: existing.responseBody };
       }
-      if (existing.state === 'in_progress' && existing.lockedUntil > now) {
-        throw new HttpError(
-          'idempotency_request_in_progress',
-          'A request with this Idempotency-Key is still being processed. Retry after it finishes.',
-        );
-      }
+      if (existing.state === 'in_progress' && existing.lockedUntil > now) return { kind: 'in_progress' };
       // The request that held the key died before its answer was kept (or forget scrubbed the
       // answer): this attempt takes the key over. Its write finds the key's recovery point and
       // answers what the first attempt committed instead of doing it again.
       const { count } = await this.prisma.idempotencyRecord.updateMany({
         where: { id: existing.id, OR: [{ state: 'completed' }, { lockedUntil: { lte: now } }] },
-        data: { state: 'in_progress', lockedUntil: new Date(now.getTime() + this.lockMs) },
+        data: { state: 'in_progress', lockedUntil: new Date(now.getTime() + this.times.lockMs) },
       });
-      if (count === 1) return { kind: 'proceed', recordId: existing.id };
-      throw new HttpError(
-        'idempotency_request_in_progress',
-        'A request with this Idempotency-Key is still being processed. Retry after it finishes.',
-      );
+      return count === 1 ? { kind: 'proceed', recordId: existing.id } : { kind: 'in_progress' };
     }
-    throw new HttpError('idempotency_request_in_progress', 'The Idempotency-Key is contended. Retry.');
+    return { kind: 'in_progress' };
   }
 
   async complete(recordId: string, response: StoredResponse, customerId: string | undefined): Promise<void> {
