@@ -23,10 +23,13 @@ import {
 } from '@app/customer-domain';
 import { migrationProviders, RunEngine } from '@app/migration';
 import {
+  DATABASE,
   type DatabaseHandle,
   EventStore,
-  IDEMPOTENCY_TIMES,
+  IDEMPOTENCY_OPTIONS,
   IdempotencyRecords,
+  KeyHolders,
+  keyHoldersFor,
   PersistenceModule,
 } from '@app/persistence';
 import { type ProviderAdapters, ProvidersModule } from '@app/providers';
@@ -165,12 +168,10 @@ export class GatewayModule implements NestModule {
         { provide: SHUTDOWN_HOOK, useValue: options.onShutdown },
         ShutdownHook,
         {
-          provide: IDEMPOTENCY_TIMES,
-          useValue: {
-            ttlMs: options.config.IDEMPOTENCY_TTL_HOURS * 3_600_000,
-            lockMs: options.config.IDEMPOTENCY_LOCK_SECONDS * 1000,
-          },
+          provide: IDEMPOTENCY_OPTIONS,
+          useValue: { ttlMs: options.config.IDEMPOTENCY_TTL_HOURS * 3_600_000 },
         },
+        { provide: KeyHolders, inject: [DATABASE], useFactory: keyHoldersFor },
         IdempotencyRecords,
         EventStore,
         EventRetention,

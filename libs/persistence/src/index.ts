@@ -37,4 +37,5 @@ export { awaitCommittedEvents, recordEvent, type NewEvent } from './event-log';
 export { EventStore, toPublishedEvent, type EventQuery, type PublishedEvent } from './event-store';
 export * from './gauge-readings';
 export * from './idempotency-records';
+export * from './key-holders';
 export { WorkNotifications } from './work-notifications';
