@@ -37,6 +37,7 @@ import {
   type ProviderRuleCode,
 } from '@app/customer-domain';
 
+import { LinkErrorDto } from '../errors/reason.dto';
 import { canonicalLocale, IsBcp47Locale, IsChoiceMap, IsMetadata, PageLimit } from '../http/validators';
 
 /** DR source ids are UUIDs; any provider's source id is at least this tame. */
@@ -484,9 +485,7 @@ export class ProviderLinkResponse {
   @ApiProperty({ nullable: true, type: String, format: 'date-time' }) lastSyncedAt!: string | null;
   @ApiProperty({
     nullable: true,
-    type: Object,
-    description:
-      "{ code, message, retryable, providerCode, providerMessage, field }: `field` is the canonical field the provider's refusal named, when it named one (it also leads `message`).",
+    type: LinkErrorDto,
     example: {
       code: 'provider_not_found',
       message:
