@@ -8,6 +8,92 @@ const NO_APP_FROM_A_LIB = {
   message: 'A lib never imports an app; move what it needs into a lib.',
 };
 
+/**
+ * The layers, top to bottom; a lib imports only the libs listed for it (by `@app/...` or by a
+ * relative path), never one above it. Requests flow HTTP edge (apps/*) -> application -> domain
+ * -> adapters; the adapters implement the domain's ports, so they import the domain and nothing
+ * above it.
+ */
+const LIB_IMPORTS = {
+  // Configuration: read by the apps (the composition roots), it shapes the options of the rest.
+  config: ['customer-domain', 'migration', 'persistence'],
+  // Application: migrations and reconciliations, run by the gateway and the migrator.
+  migration: ['customer-domain'],
+  // Domain: the customer model, the sync engine and the ports it drives.
+  'customer-domain': [],
+  // Adapters: the database, and the providers' HTTP clients (their tests start the sandboxes).
+  persistence: ['customer-domain'],
+  providers: ['customer-domain', 'sandboxes'],
+  // Stand-alone: the provider sandboxes and the published API client import no other lib.
+  sandboxes: [],
+  client: [],
+};
+const LIBS = Object.keys(LIB_IMPORTS);
+
+/** Imports of `lib` from the given libs, as `@app/<lib>` or as a relative path into `libs/<lib>/`. */
+function importsOfLibs(libs, message) {
+  return { group: libs.flatMap((lib) => [`@app/${lib}`, `@app/${lib}/**`, `**/${lib}/src/**`]), message };
+}
+
+/** What `lib` may not import: every other lib not in LIB_IMPORTS[lib] (nor in `alsoAllowed`). */
+function layerPatterns(lib, alsoAllowed = []) {
+  const allowed = [...LIB_IMPORTS[lib], ...alsoAllowed];
+  const forbidden = LIBS.filter((other) => other !== lib && !allowed.includes(other));
+  const message = `libs/${lib} imports only ${allowed.join(', ') || 'no other lib'} (see LIB_IMPORTS).`;
+  return forbidden.length === 0 ? [] : [importsOfLibs(forbidden, message)];
+}
+
+/**
+ * The database's drivers and the generated Prisma client are libs/persistence's alone: everything
+ * else reads and writes through its stores, so the SQL lives in one place (issue 33).
+ */
+const DATABASE_DRIVERS = {
+  group: [
+    '**/generated/prisma',
+    '**/generated/prisma/**',
+    '@prisma/client',
+    '@prisma/client/**',
+    '@prisma/adapter-pg',
+    'pg',
+    'pg/**',
+    '@electric-sql/pglite',
+    '@electric-sql/pglite/**',
+    'pglite-prisma-adapter',
+  ],
+  message:
+    'Only libs/persistence talks to the database: add a store there and import it from @app/persistence.',
+};
+
+/**
+ * Files of other workstreams that still reach the database directly, each to move its queries into
+ * libs/persistence and then leave this list (a temporary exception, not a second way to do it).
+ */
+const DIRECT_DATABASE_USERS_TO_MOVE = [
+  'apps/gateway/src/health/readiness.ts', // resilience: readiness probe
+  'apps/gateway/src/rate-limit/rate-limits.ts', // resilience: the rate limiter's pg pool
+  'apps/gateway/src/webhooks/webhook.store.ts', // webhooks: endpoints and deliveries
+];
+
+/**
+ * Persistence files that still import the application layer (libs/migration): the MigrationStore
+ * port and its types belong in the domain, so the adapter can implement them without looking up.
+ * Temporary, until the port moves.
+ */
+const MIGRATION_PORT_USERS_TO_MOVE = [
+  'libs/persistence/src/prisma-migration.store.ts',
+  'libs/persistence/src/persistence.module.ts',
+];
+
+const restrict = (patterns) => ({ 'no-restricted-imports': ['error', { patterns }] });
+const otherApps = (app) => ({
+  group: APPS.filter((other) => other !== app).map((other) => `**/${other}/src/**`),
+  message: 'An app imports libs (@app/...), never another app; move what both need to libs/.',
+});
+const PROVIDER_ISOLATION = {
+  group: ['../*', '!../shared', '!../shared/*', '!../testing', '!../testing/*'],
+  message: 'Providers import only shared/ and testing/, never another provider.',
+};
+
 export default tseslint.config(
   {
     ignores: [
@@ -60,46 +146,35 @@ export default tseslint.config(
       'no-console': 'off',
     },
   },
+  // The import graph points one way (see LIB_IMPORTS); only libs/persistence reaches the database.
+  // ESLint keeps one `no-restricted-imports` per file (the last matching block), so each block
+  // below lists every pattern its files obey.
+  ...LIBS.map((lib) => ({
+    files: [`libs/${lib}/**/*.ts`],
+    rules: restrict([
+      NO_APP_FROM_A_LIB,
+      ...layerPatterns(lib),
+      ...(lib === 'persistence' ? [] : [DATABASE_DRIVERS]),
+    ]),
+  })),
   {
-    // The import graph points one way: apps use libs, a lib never reaches into an app.
-    files: ['libs/**/*.ts'],
-    rules: { 'no-restricted-imports': ['error', { patterns: [NO_APP_FROM_A_LIB] }] },
+    files: MIGRATION_PORT_USERS_TO_MOVE,
+    rules: restrict([NO_APP_FROM_A_LIB, ...layerPatterns('persistence', ['migration'])]),
   },
   // No app imports another app's files: what two apps share lives in libs/ (e.g. @app/config).
   ...APPS.map((app) => ({
     files: [`apps/${app}/**/*.ts`],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            {
-              group: APPS.filter((other) => other !== app).map((other) => `**/${other}/src/**`),
-              message: 'An app imports libs (@app/...), never another app; move what both need to libs/.',
-            },
-          ],
-        },
-      ],
-    },
+    rules: restrict([otherApps(app), DATABASE_DRIVERS]),
   })),
+  {
+    files: DIRECT_DATABASE_USERS_TO_MOVE,
+    rules: restrict([otherApps('gateway')]),
+  },
   {
     // A provider folder may not reach into another provider's folder: only shared/ and testing/.
     files: ['libs/providers/src/*/**/*.ts'],
     ignores: ['libs/providers/src/shared/**', 'libs/providers/src/testing/**'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            {
-              group: ['../*', '!../shared', '!../shared/*', '!../testing', '!../testing/*'],
-              message: 'Providers import only shared/ and testing/, never another provider.',
-            },
-            NO_APP_FROM_A_LIB,
-          ],
-        },
-      ],
-    },
+    rules: restrict([PROVIDER_ISOLATION, NO_APP_FROM_A_LIB, ...layerPatterns('providers'), DATABASE_DRIVERS]),
   },
   {
     // Plain Node scripts that npm runs before anything is built: no TypeScript project to check.

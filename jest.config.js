@@ -34,6 +34,7 @@ const SPAWNS_BUILT_APPS = [
 const KILLS_PROCESSES = [
   '<rootDir>/test/sync/crash.spec.ts',
   '<rootDir>/test/sync/idempotency-crash.spec.ts',
+  '<rootDir>/test/sync/idempotency-takeover.spec.ts',
   '<rootDir>/test/migration/migration-crash.spec.ts',
 ];
 

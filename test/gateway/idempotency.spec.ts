@@ -1,5 +1,7 @@
 import request from 'supertest';
 
+import { idempotencyHoldKey, KeyHolders } from '@app/persistence';
+
 import { Prisma } from '../../generated/prisma/client';
 
 import { bearer, KEYS, type RunningGateway, startGateway } from '../support/gateway';
@@ -66,20 +68,19 @@ describe('Idempotency-Key', () => {
 
   it('answers 409 deterministically while a record is held by a running request', async () => {
     const held = await post('held', { email: 'held@example.test' });
-    // Put the key back into the state it has while its request runs.
+    // Put the key back into the state it has while its request runs: in progress, and held.
     await gateway.prisma.idempotencyRecord.updateMany({
       where: { key: 'held' },
-      data: { state: 'in_progress', lockedUntil: new Date(Date.now() + 60_000) },
+      data: { state: 'in_progress' },
     });
+    const holders = gateway.app.get(KeyHolders);
+    expect(await holders.hold(idempotencyHoldKey('writer', 'held'))).toBe(true);
     const res = await post('held', { email: 'held@example.test' });
     expect(res.status).toBe(409);
     expect(res.body.code).toBe('idempotency_request_in_progress');
-    // Once the lock expires (its request died), a retry takes the key over; the customer was
-    // committed with the key's recovery point, so the retry answers it rather than creating another.
-    await gateway.prisma.idempotencyRecord.updateMany({
-      where: { key: 'held' },
-      data: { lockedUntil: new Date(Date.now() - 1) },
-    });
+    // Once its holder is gone (its request died), a retry takes the key over at once; the customer
+    // was committed with the key's recovery point, so the retry answers it rather than creating another.
+    await holders.release(idempotencyHoldKey('writer', 'held'));
     const retried = await post('held', { email: 'held@example.test' });
     expect(retried.status).toBe(201);
     expect(retried.body.id).toBe(held.body.id);
@@ -94,7 +95,6 @@ describe('Idempotency-Key', () => {
         state: 'in_progress',
         responseStatus: null,
         responseBody: Prisma.DbNull,
-        lockedUntil: new Date(Date.now() - 1),
       },
     });
 
@@ -224,7 +224,6 @@ describe('expired Idempotency-Keys', () => {
       apiKeyId: 'writer',
       key,
       requestHash: 'hash',
-      lockedUntil: new Date(),
       expiresAt,
     });
     await gateway.prisma.idempotencyRecord.createMany({

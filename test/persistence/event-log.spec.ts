@@ -65,7 +65,7 @@ describe('the event log', () => {
       force: false,
     });
     await store.recordPage('mig_failing', ['a'], undefined, true);
-    const reason = { code: 'provider_rejected', message: 'refused', retryable: false };
+    const reason = { code: 'provider_rejected' as const, message: 'refused', retryable: false };
     await store.finishItem('mig_failing', 'a', { outcome: 'failed', reason, lossyFields: [] }, 'w1');
     expect(await store.completeIfDone('mig_failing')).toBe(true);
     expect((await eventsOf('mig_failing')).map((event) => [event.type, event.data])).toEqual([

@@ -3,12 +3,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { customerData, JOB_ACTORS } from '@app/customer-domain';
 import {
   createTestDatabase,
+  EventStore,
   PrismaCustomerRepository,
   recordEvent,
   type TestDatabase,
 } from '@app/persistence';
-
-import { EventStore } from '../../apps/gateway/src/events/event-store';
 
 const WRITERS = 8;
 const EVENTS_PER_WRITER = 15;

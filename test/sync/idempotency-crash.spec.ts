@@ -327,8 +327,6 @@ describe(`idempotent writes killed with SIGKILL at every boundary, retried under
       SYNC_RETRY_BASE_MS: '50',
       SYNC_RETRY_MAX_MS: '500',
       SYNC_POLL_MS: '50',
-      // How soon a retry may take over the key of a request whose process died.
-      IDEMPOTENCY_LOCK_SECONDS: '1',
     };
 
     const setup = await spawnGateway(env);

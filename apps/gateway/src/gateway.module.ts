@@ -22,7 +22,16 @@ import {
   SyncEngine,
 } from '@app/customer-domain';
 import { migrationProviders, RunEngine } from '@app/migration';
-import { type DatabaseHandle, PersistenceModule } from '@app/persistence';
+import {
+  DATABASE,
+  type DatabaseHandle,
+  EventStore,
+  IDEMPOTENCY_OPTIONS,
+  IdempotencyRecords,
+  KeyHolders,
+  keyHoldersFor,
+  PersistenceModule,
+} from '@app/persistence';
 import { type ProviderAdapters, ProvidersModule } from '@app/providers';
 import { createLogger, type GatewayConfig, loggerParams, migrationOptions, syncOptions } from '@app/config';
 import { LoggerModule } from 'nestjs-pino';
@@ -34,7 +43,6 @@ import { GATEWAY_CONFIG, GatewayConfigModule } from './config/config.module';
 import { CustomerProviderCopiesController } from './customers/customer-provider-copies.controller';
 import { CustomersController } from './customers/customers.controller';
 import { EventRetention } from './events/event-retention';
-import { EventStore } from './events/event-store';
 import { EventsController } from './events/events.controller';
 import { ProblemFilter } from './errors/problem.filter';
 import { HealthController } from './health/health.controller';
@@ -52,7 +60,6 @@ import { IdempotencyMiddleware } from './idempotency/idempotency.middleware';
 import { IdempotencyPurge } from './idempotency/idempotency.purge';
 import { RateLimitGuard } from './rate-limit/rate-limit.guard';
 import { RateLimits } from './rate-limit/rate-limits';
-import { IdempotencyStore } from './idempotency/idempotency.store';
 import { WebhookDispatcher } from './webhooks/webhook-dispatcher';
 import { WebhookEndpointsController } from './webhooks/webhook-endpoints.controller';
 import { WebhookStore } from './webhooks/webhook.store';
@@ -162,7 +169,12 @@ export class GatewayModule implements NestModule {
         },
         { provide: SHUTDOWN_HOOK, useValue: options.onShutdown },
         ShutdownHook,
-        IdempotencyStore,
+        {
+          provide: IDEMPOTENCY_OPTIONS,
+          useValue: { ttlMs: options.config.IDEMPOTENCY_TTL_HOURS * 3_600_000 },
+        },
+        { provide: KeyHolders, inject: [DATABASE], useFactory: keyHoldersFor },
+        IdempotencyRecords,
         EventStore,
         EventRetention,
         WebhookStore,

@@ -188,12 +188,6 @@ const envSchema = z.object({
     .min(1)
     .max(24 * 30)
     .default(24),
-  /**
-   * How long a request may hold an Idempotency-Key before another attempt may take it over. Only
-   * how soon a retry of a request whose process died may proceed: the retry resumes from the key's
-   * recovery point, so it never does the change twice however short this is.
-   */
-  IDEMPOTENCY_LOCK_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
   /** How often expired Idempotency-Key records are deleted. */
   IDEMPOTENCY_PURGE_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(3_600),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),

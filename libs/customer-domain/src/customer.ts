@@ -3,6 +3,8 @@
  * from these types, and the HTTP layer validates input into them.
  */
 
+import { type ReasonCode } from './errors';
+
 export const CUSTOMER_TYPES = ['individual', 'business'] as const;
 export type CustomerType = (typeof CUSTOMER_TYPES)[number];
 
@@ -83,8 +85,7 @@ export interface Erasure {
 
 /** Why a link's last delivery failed, as `failureOf` recorded it. */
 export interface LinkError {
-  /** An ErrorCode; stored, so typed as the string a row holds. */
-  code: string;
+  code: ReasonCode;
   message: string;
   /** Whether delivering again later may succeed (a rate limit or an outage may pass). */
   retryable: boolean;

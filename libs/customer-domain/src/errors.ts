@@ -96,6 +96,44 @@ export type ProviderFailureCode = (typeof PROVIDER_FAILURES)[ProviderErrorKind][
 /** Every code a failure below the HTTP layer can carry. */
 export type ErrorCode = DomainErrorCode | ProviderFailureCode;
 
+/**
+ * Why a delivery, or one customer of a migration or reconciliation run, did not end as planned
+ * when no thrown failure says it (those carry their ErrorCode): each code with where it is
+ * produced. Recorded on a link's `lastError` or a run item's `reason`.
+ */
+export const OUTCOME_REASONS = {
+  /** Migration (CustomerMigrator): the source account holds no customer under the reference. */
+  not_found_at_source: 'The source provider holds no customer under this reference.',
+  /** Migration (CustomerMigrator): the source says the customer asked to be forgotten. */
+  forgotten_at_source: 'The customer asked the source provider to forget them.',
+  /** Migration (CustomerMigrator): the source's copy is not a valid canonical customer. */
+  invalid_at_source: 'The source customer is not a valid canonical customer.',
+  /** Migration (CustomerMigrator): the mirror is deleting the customer. */
+  customer_deleted: 'The customer is being deleted in the mirror.',
+  /** Migration (CustomerMigrator): the target's copy is missing or differs after delivery. */
+  verification_failed: "The target's copy is missing or differs from the mirror after delivery.",
+  /** Migration (CustomerMigrator): forgetting the customer at the source did not settle. */
+  cutover_failed: 'Forgetting the customer at the source failed.',
+  /** Migration (reasonOfUnsettledLink): the target link did not settle, with no error of its own. */
+  delivery_failed: 'The target did not accept the customer.',
+  /** Reconciliation (CustomerReconciler): a copy is still out of sync after the repair. */
+  repair_incomplete: 'A provider copy is still out of sync after the repair.',
+  /** Sync engine: the provider still held the customer when read back after its delete. */
+  delete_unconfirmed: 'The provider still held the customer after its delete.',
+  /** Sync engine: the provider still held personal data after every erasure read-back. */
+  erasure_unconfirmed: 'The provider still held personal data after its erasure was requested.',
+} as const;
+export type OutcomeReasonCode = keyof typeof OUTCOME_REASONS;
+
+/** Every code a link's `lastError` or a run item's `reason` can carry: the closed list. */
+export type ReasonCode = ErrorCode | OutcomeReasonCode;
+
+export const REASON_CODES: readonly ReasonCode[] = [
+  ...DOMAIN_ERROR_CODES,
+  ...Object.values(PROVIDER_FAILURES).map((failure) => failure.code),
+  ...(Object.keys(OUTCOME_REASONS) as OutcomeReasonCode[]),
+];
+
 export interface ProviderErrorDetails {
   provider: string;
   account: string;

@@ -1,4 +1,4 @@
-import { type ProviderTarget } from '@app/customer-domain';
+import { type ProviderTarget, type ReasonCode } from '@app/customer-domain';
 
 /** How the source's customers are found: its list API, the mirror's links to it, or given references. */
 export const SOURCE_KINDS = ['list', 'mirror', 'references'] as const;
@@ -70,7 +70,7 @@ export interface ReconciliationSpec {
 }
 
 export interface OutcomeReason {
-  code: string;
+  code: ReasonCode;
   message: string;
   /** Whether resuming the run tries the customer again. */
   retryable: boolean;

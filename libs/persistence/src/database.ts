@@ -68,6 +68,8 @@ export interface Database {
    */
   query: DirectQuery;
   kind: 'postgres' | 'pglite';
+  /** Where the PostgreSQL database is, for sessions of their own (KeyHolders); absent on PGlite. */
+  postgres?: { connectionString: string; schema: string };
   /**
    * Calls `onNotify` for every `NOTIFY` on `channel` raised from this database's schema (the
    * payload must be the schema's name, as the outbox trigger sends it), and once more whenever a
@@ -151,6 +153,7 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<D
     return {
       prisma,
       kind: 'postgres',
+      postgres: { connectionString, schema },
       query: async <T>(statement: Prisma.Sql) => {
         // `text` is a getter that joins the statement's parts anew on every read.
         const text = statement.text;

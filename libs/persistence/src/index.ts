@@ -35,4 +35,8 @@ export * from './prisma-customer.repository';
 export * from './prisma-migration.store';
 export { PrismaSyncQueue } from './prisma-sync-queue';
 export { awaitCommittedEvents, recordEvent, type NewEvent } from './event-log';
+export { EventStore, toPublishedEvent, type EventQuery, type PublishedEvent } from './event-store';
+export * from './gauge-readings';
+export * from './idempotency-records';
+export * from './key-holders';
 export { WorkNotifications } from './work-notifications';

@@ -14,6 +14,7 @@ import {
   type ProviderRuleCode,
 } from '@app/customer-domain';
 
+import { LinkErrorDto } from '../errors/reason.dto';
 import { CREATE_PLAN_EXAMPLE } from './customer-examples';
 import { AddressDto, TaxCertificateDto, TaxIdentifierDto } from './customer-fields.dto';
 
@@ -54,9 +55,7 @@ export class ProviderLinkResponse {
   @ApiProperty({ nullable: true, type: String, format: 'date-time' }) lastSyncedAt!: string | null;
   @ApiProperty({
     nullable: true,
-    type: Object,
-    description:
-      "{ code, message, retryable, providerCode, providerMessage, field }: `field` is the canonical field the provider's refusal named, when it named one (it also leads `message`).",
+    type: LinkErrorDto,
     example: {
       code: 'provider_not_found',
       message:

@@ -1,9 +1,9 @@
 import { type GatewayConfig } from '@app/config';
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { EventStore } from '@app/persistence';
 
 import { GATEWAY_CONFIG } from '../config/config.module';
 import { PeriodicTask } from '../periodic-task';
-import { EventStore } from './event-store';
 
 /** Purges events older than EVENT_RETENTION_HOURS, a few times per retention period (hourly at most). */
 @Injectable()

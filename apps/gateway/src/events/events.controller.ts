@@ -3,7 +3,7 @@ import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiParam, ApiSecurity, ApiT
 
 import { RequiresScope } from '../auth/auth.decorators';
 import { ApiProblems } from '../errors/problem.dto';
-import { EventStore } from './event-store';
+import { EventStore } from '@app/persistence';
 import { EventListResponse, EventResponse, ListEventsQuery } from './events.dto';
 
 @ApiTags('events')

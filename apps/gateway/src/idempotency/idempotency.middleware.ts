@@ -3,10 +3,11 @@ import { createHash } from 'node:crypto';
 import { Injectable, Logger, NestMiddleware } from '@nestjs/common';
 import { ApiHeader } from '@nestjs/swagger';
 import { crashPoint, currentRequestContext, DomainError } from '@app/customer-domain';
+import { IdempotencyRecords } from '@app/persistence';
 import { type NextFunction, type Request, type Response } from 'express';
 
 import { isRefusedUpFront } from '../errors/problem';
-import { IdempotencyStore } from './idempotency.store';
+import { HttpError } from '../errors/http-error';
 
 export const IDEMPOTENCY_HEADER = 'idempotency-key';
 
@@ -69,7 +70,7 @@ function parseJson(payload: unknown): unknown {
 export class IdempotencyMiddleware implements NestMiddleware {
   private readonly logger = new Logger('Idempotency');
 
-  constructor(private readonly store: IdempotencyStore) {}
+  constructor(private readonly store: IdempotencyRecords) {}
 
   async use(req: Request, res: Response, next: NextFunction): Promise<void> {
     const key = req.headers[IDEMPOTENCY_HEADER];
@@ -84,7 +85,19 @@ export class IdempotencyMiddleware implements NestMiddleware {
       ]);
     }
 
-    const decision = await this.store.begin(req.principal.keyId, key, requestHash(req));
+    const decision = await this.store.claim(req.principal.keyId, key, requestHash(req));
+    if (decision.kind === 'key_reused') {
+      throw new HttpError(
+        'idempotency_key_reused',
+        'This Idempotency-Key was used with a different request. Use a new key for a new request.',
+      );
+    }
+    if (decision.kind === 'in_progress') {
+      throw new HttpError(
+        'idempotency_request_in_progress',
+        'A request with this Idempotency-Key is still being processed. Retry after it finishes.',
+      );
+    }
     if (decision.kind === 'replay') {
       res.status(decision.status).set('Idempotent-Replayed', 'true');
       const problem = decision.status >= 400;

@@ -1,9 +1,9 @@
 import { type GatewayConfig } from '@app/config';
+import { IdempotencyRecords } from '@app/persistence';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 
 import { GATEWAY_CONFIG } from '../config/config.module';
 import { PeriodicTask } from '../periodic-task';
-import { IdempotencyStore } from './idempotency.store';
 
 /**
  * Deletes Idempotency-Key records past their time to live (IDEMPOTENCY_TTL_HOURS) every
@@ -14,7 +14,7 @@ import { IdempotencyStore } from './idempotency.store';
 @Injectable()
 export class IdempotencyPurge extends PeriodicTask {
   constructor(
-    private readonly store: IdempotencyStore,
+    private readonly store: IdempotencyRecords,
     @Inject(GATEWAY_CONFIG) config: GatewayConfig,
   ) {
     super(new Logger('Idempotency'), config.IDEMPOTENCY_PURGE_INTERVAL_SECONDS * 1000);

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { GaugeReadings } from '@app/persistence';
 
 import { HttpMetrics } from './http-metrics';
 import { MetricsAccessGuard, MetricsController } from './metrics.controller';
@@ -18,6 +19,7 @@ import { ProviderCallMetrics } from './provider-call-metrics';
   providers: [
     MetricsRegistry,
     MetricsAccessGuard,
+    GaugeReadings,
     HttpMetrics,
     ProviderCallMetrics,
     OutboxMetrics,

@@ -1,7 +1,6 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { PRISMA_CLIENT } from '@app/persistence';
+import { Injectable } from '@nestjs/common';
+import { GaugeReadings } from '@app/persistence';
 
-import { type PrismaClient } from '../../../../generated/prisma/client';
 import { MetricsRegistry, scrapedGauge } from './metrics.registry';
 
 /** An item without an outcome is still to do. */
@@ -14,22 +13,13 @@ const ITEM_OUTCOMES = ['migrated', 'already_present', 'skipped', 'failed', 'pend
  */
 @Injectable()
 export class MigrationMetrics {
-  constructor(registry: MetricsRegistry, @Inject(PRISMA_CLIENT) prisma: PrismaClient) {
+  constructor(registry: MetricsRegistry, readings: GaugeReadings) {
     scrapedGauge(registry, {
       name: 'csg_migration_items',
       help: 'Items of each running migration by outcome (pending: not done yet).',
       labelNames: ['run', 'source', 'target', 'outcome'],
       read: async () => {
-        const rows = await prisma.$queryRaw<
-          { run: string; source: string; target: string; outcome: string | null; items: number }[]
-        >`
-          SELECT r.id AS run,
-                 r.source_provider || '/' || r.source_account AS source,
-                 r.target_provider || '/' || r.target_account AS target,
-                 i.outcome::text AS outcome, count(i.run_id)::int AS items
-            FROM migration_runs r LEFT JOIN migration_items i ON i.run_id = r.id
-           WHERE r.status = 'running' AND r.kind = 'migration'
-           GROUP BY r.id, source, target, i.outcome`;
+        const rows = await readings.runningMigrationItems();
         const runs = new Map<string, { run: string; source: string; target: string }>();
         const counts = new Map<string, number>();
         for (const row of rows) {

@@ -1,7 +1,6 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { PRISMA_CLIENT } from '@app/persistence';
+import { Injectable } from '@nestjs/common';
+import { GaugeReadings } from '@app/persistence';
 
-import { type PrismaClient } from '../../../../generated/prisma/client';
 import { MetricsRegistry, scrapedGauge } from './metrics.registry';
 
 /**
@@ -11,19 +10,16 @@ import { MetricsRegistry, scrapedGauge } from './metrics.registry';
  */
 @Injectable()
 export class WebhookMetrics {
-  constructor(registry: MetricsRegistry, @Inject(PRISMA_CLIENT) prisma: PrismaClient) {
+  constructor(registry: MetricsRegistry, readings: GaugeReadings) {
     scrapedGauge(registry, {
       name: 'csg_webhook_deliveries',
       help: 'Webhook deliveries by status and by the outcome of their last attempt (none: not tried yet).',
       labelNames: ['status', 'outcome'],
       read: async () => {
-        const groups = await prisma.webhookDelivery.groupBy({
-          by: ['status', 'lastOutcome'],
-          _count: { _all: true },
-        });
+        const groups = await readings.webhookDeliveries();
         return groups.map((group) => ({
           labels: { status: group.status, outcome: group.lastOutcome ?? 'none' },
-          value: group._count._all,
+          value: group.deliveries,
         }));
       },
     });

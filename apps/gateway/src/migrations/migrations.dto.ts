@@ -1,4 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { type ReasonCode } from '@app/customer-domain';
 import {
   MIGRATION_OUTCOMES,
   MIGRATION_STATUSES,
@@ -28,6 +29,7 @@ import {
 } from 'class-validator';
 
 import { ProviderTargetDto } from '../customers/customer-fields.dto';
+import { ReasonCodeProperty } from '../errors/reason.dto';
 import { RunItemsPageQuery, RunPacingBody } from '../runs/run.dto';
 
 /**
@@ -145,7 +147,7 @@ export class MigrationItemsQuery extends RunItemsPageQuery {
 }
 
 export class OutcomeReasonDto {
-  @ApiProperty({ example: 'provider_rejected' }) code!: string;
+  @ReasonCodeProperty('provider_rejected') code!: ReasonCode;
   @ApiProperty({ example: "address.country: 'shipping.address.country' is required." }) message!: string;
   @ApiProperty({ description: 'Whether resuming the run tries the customer again.' }) retryable!: boolean;
   @ApiPropertyOptional({

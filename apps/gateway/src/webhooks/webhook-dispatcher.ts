@@ -15,7 +15,7 @@ import { type GatewayConfig } from '@app/config';
 import axios, { type AxiosInstance, isAxiosError } from 'axios';
 
 import { GATEWAY_CONFIG } from '../config/config.module';
-import { EventStore, type PublishedEvent } from '../events/event-store';
+import { EventStore, type PublishedEvent } from '@app/persistence';
 import { checkedLookup, isNonPublicAddress, type WebhookUrlPolicy } from './webhook-url';
 import {
   type AttemptResult,

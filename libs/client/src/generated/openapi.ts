@@ -1162,6 +1162,32 @@ export interface components {
             state: "in_sync" | "drifted" | "missing";
             fields: components["schemas"]["FieldDriftDto"][];
         };
+        LinkErrorDto: {
+            /**
+             * @description Why, as one code of the closed list (libs/customer-domain/src/errors.ts).
+             * @example provider_not_found
+             */
+            code: components["schemas"]["ReasonCode"];
+            /** @example sourceIds: digital-river POST /customers/cus_4f7d0e1c9b2a3d4e5f6a7b8c/sources/src_0f1e2d3c failed: 404 not_found (source_not_found) */
+            message: string;
+            /** @description Whether delivering again later may succeed (a rate limit or an outage may pass). */
+            retryable: boolean;
+            /**
+             * @description The provider's own code, when it answered.
+             * @example source_not_found
+             */
+            providerCode?: string;
+            /**
+             * @description The provider's own message.
+             * @example Source 'src_0f1e2d3c' not found.
+             */
+            providerMessage?: string;
+            /**
+             * @description The canonical field the provider's refusal named, when it named one (it also leads `message`).
+             * @example sourceIds
+             */
+            field?: string;
+        };
         LiveResponse: {
             /** @example ok */
             status: string;
@@ -1312,8 +1338,11 @@ export interface components {
             references?: string[];
         };
         OutcomeReasonDto: {
-            /** @example provider_rejected */
-            code: string;
+            /**
+             * @description Why, as one code of the closed list (libs/customer-domain/src/errors.ts).
+             * @example provider_rejected
+             */
+            code: components["schemas"]["ReasonCode"];
             /** @example address.country: 'shipping.address.country' is required. */
             message: string;
             /** @description Whether resuming the run tries the customer again. */
@@ -1505,7 +1534,6 @@ export interface components {
             /** Format: date-time */
             lastSyncedAt: string | null;
             /**
-             * @description { code, message, retryable, providerCode, providerMessage, field }: `field` is the canonical field the provider's refusal named, when it named one (it also leads `message`).
              * @example {
              *       "code": "provider_not_found",
              *       "message": "sourceIds: digital-river POST /customers/cus_4f7d0e1c9b2a3d4e5f6a7b8c/sources/src_0f1e2d3c failed: 404 not_found (source_not_found)",
@@ -1515,7 +1543,7 @@ export interface components {
              *       "field": "sourceIds"
              *     }
              */
-            lastError: Record<string, never> | null;
+            lastError: components["schemas"]["LinkErrorDto"] | null;
             /**
              * @description Canonical fields this provider cannot hold.
              * @example [
@@ -1648,6 +1676,11 @@ export interface components {
              */
             migrations: number;
         };
+        /**
+         * @description Why, as one code of the closed list (libs/customer-domain/src/errors.ts).
+         * @enum {string}
+         */
+        ReasonCode: "validation_failed" | "customer_not_found" | "migration_not_found" | "event_not_found" | "webhook_endpoint_not_found" | "webhook_delivery_not_found" | "reconciliation_not_found" | "migration_already_running" | "reconciliation_already_running" | "external_reference_taken" | "provider_reference_taken" | "provider_customer_not_found" | "customer_forgotten" | "precondition_failed" | "unauthenticated" | "forbidden" | "provider_unknown" | "unsupported_by_provider" | "provider_rules_violated" | "default_source_not_attached" | "internal_error" | "not_ready" | "provider_rejected" | "provider_conflict" | "provider_not_found" | "provider_auth_failed" | "provider_rate_limited" | "provider_unavailable" | "provider_bad_response" | "not_found_at_source" | "forgotten_at_source" | "invalid_at_source" | "customer_deleted" | "verification_failed" | "cutover_failed" | "delivery_failed" | "repair_incomplete" | "delete_unconfirmed" | "erasure_unconfirmed";
         ReconcileBody: {
             /**
              * @description push: make the providers match the mirror; adopt: take the provider's values into the mirror (and on to the other providers).

@@ -1,8 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DomainError, type EventType } from '@app/customer-domain';
-import { awaitCommittedEvents, PRISMA_CLIENT } from '@app/persistence';
 
-import { type Prisma, type PrismaClient } from '../../../../generated/prisma/client';
+import { type Prisma, type PrismaClient } from '../../../generated/prisma/client';
+import { awaitCommittedEvents } from './event-log';
+import { PRISMA_CLIENT } from './prisma.tokens';
 
 /** An event as GET /v1/events lists it and a webhook delivers it. */
 export interface PublishedEvent {
@@ -39,7 +40,10 @@ export function toPublishedEvent(row: EventRow): PublishedEvent {
   };
 }
 
-/** Reads the event log (written by the persistence layer in the transactions it records). */
+/**
+ * Reads the event log (written in the transactions it records, see event-log.ts) for GET /v1/events
+ * and webhook deliveries, and purges it past its retention.
+ */
 @Injectable()
 export class EventStore {
   constructor(@Inject(PRISMA_CLIENT) private readonly prisma: PrismaClient) {}
