@@ -4,6 +4,10 @@ import { type AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { runInNewContext } from 'node:vm';
 
+import request from 'supertest';
+
+import { bearer, KEYS, type RunningGateway } from '../support/gateway';
+
 /** One request as the receiver got it. */
 export interface Received {
   eventId: string;
@@ -77,4 +81,28 @@ export async function waitFor(what: string, check: () => Promise<boolean> | bool
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
+}
+
+/** Retries in tens of milliseconds. */
+export const FAST_WEBHOOKS = {
+  WEBHOOK_RETRY_BASE_MS: '20',
+  WEBHOOK_RETRY_MAX_MS: '200',
+  WEBHOOK_POLL_MS: '20',
+  WEBHOOK_TIMEOUT_MS: '5000',
+};
+export const admin = bearer(KEYS.admin);
+
+/** Subscribes `url` to `eventTypes`: the endpoint's id and its signing secret. */
+export async function subscribe(
+  gateway: RunningGateway,
+  url: string,
+  eventTypes = ['*'],
+  extra: Record<string, unknown> = {},
+) {
+  const res = await request(gateway.url)
+    .post('/v1/webhook-endpoints')
+    .set(admin)
+    .send({ url, eventTypes, ...extra });
+  expect(res.status).toBe(201);
+  return res.body as { id: string; secret: string };
 }

@@ -26,7 +26,7 @@ export class CreateWebhookEndpointBody {
     maxLength: 2048,
     example: 'https://example.com/webhooks',
     description:
-      'http or https, without credentials. In production, hosts on loopback, link-local or private networks are refused unless WEBHOOK_ALLOW_PRIVATE_NETWORKS=true.',
+      'http or https, without credentials. In production, hosts resolving to any special-purpose address (loopback, link-local, private, IPv6 transition prefixes carrying one) are refused unless WEBHOOK_ALLOW_PRIVATE_NETWORKS=true.',
   })
   @IsString()
   @MaxLength(2048)
