@@ -1,8 +1,7 @@
-import { createTestDatabase } from '@app/persistence';
+import { createTestDatabase, WebhookStore } from '@app/persistence';
 import { startSandboxes } from '@app/sandboxes';
 import request from 'supertest';
 
-import { WebhookStore } from '../../apps/gateway/src/webhooks/webhook.store';
 import {
   bearer,
   FAST_SYNC,

@@ -22,9 +22,22 @@ import {
   SyncEngine,
 } from '@app/customer-domain';
 import { migrationProviders, RunEngine } from '@app/migration';
-import { type DatabaseHandle, PersistenceModule } from '@app/persistence';
+import {
+  type DatabaseHandle,
+  PersistenceModule,
+  SECRET_KEYRING,
+  SecretStore,
+  WebhookStore,
+} from '@app/persistence';
 import { type ProviderAdapters, ProvidersModule } from '@app/providers';
-import { createLogger, type GatewayConfig, loggerParams, migrationOptions, syncOptions } from '@app/config';
+import {
+  createLogger,
+  type GatewayConfig,
+  loggerParams,
+  migrationOptions,
+  secretKeyring,
+  syncOptions,
+} from '@app/config';
 import { LoggerModule } from 'nestjs-pino';
 
 import { ApiKeyGuard } from './auth/api-key.guard';
@@ -54,7 +67,6 @@ import { RateLimits } from './rate-limit/rate-limits';
 import { IdempotencyStore } from './idempotency/idempotency.store';
 import { WebhookDispatcher } from './webhooks/webhook-dispatcher';
 import { WebhookEndpointsController } from './webhooks/webhook-endpoints.controller';
-import { WebhookStore } from './webhooks/webhook.store';
 
 const SHUTDOWN_HOOK = 'SHUTDOWN_HOOK';
 
@@ -163,6 +175,8 @@ export class GatewayModule implements NestModule {
         IdempotencyStore,
         EventStore,
         EventRetention,
+        { provide: SECRET_KEYRING, useFactory: () => secretKeyring(options.config) },
+        SecretStore,
         WebhookStore,
         WebhookDispatcher,
         Readiness,

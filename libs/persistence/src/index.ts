@@ -35,3 +35,11 @@ export * from './prisma-migration.store';
 export { PrismaSyncQueue } from './prisma-sync-queue';
 export { awaitCommittedEvents, recordEvent, type NewEvent } from './event-log';
 export { WorkNotifications } from './work-notifications';
+export {
+  DEVELOPMENT_ENCRYPTION_KEYS,
+  parseEncryptionKeys,
+  SecretKeyring,
+  type EncryptionKey,
+} from './secret-envelope';
+export { SECRET_KEYRING, SecretStore } from './secret-store';
+export * from './webhook-store';

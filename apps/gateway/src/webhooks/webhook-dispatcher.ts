@@ -12,17 +12,17 @@ import {
 } from '@nestjs/common';
 import { DomainError } from '@app/customer-domain';
 import { type GatewayConfig } from '@app/config';
-import axios, { type AxiosInstance, isAxiosError } from 'axios';
-
-import { GATEWAY_CONFIG } from '../config/config.module';
-import { EventStore, type PublishedEvent } from '../events/event-store';
-import { checkedLookup, isNonPublicAddress, type WebhookUrlPolicy } from './webhook-url';
 import {
   type AttemptResult,
   type ClaimedDelivery,
   type WebhookEndpointRow,
   WebhookStore,
-} from './webhook.store';
+} from '@app/persistence';
+import axios, { type AxiosInstance, isAxiosError } from 'axios';
+
+import { GATEWAY_CONFIG } from '../config/config.module';
+import { EventStore, type PublishedEvent } from '../events/event-store';
+import { checkedLookup, isNonPublicAddress, type WebhookUrlPolicy } from './webhook-url';
 
 /** Deliveries leased per round. */
 const BATCH = 20;
@@ -180,22 +180,26 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
     }
     let endpoint: WebhookEndpointRow;
     let event: PublishedEvent;
+    let secrets: string[];
     try {
-      [endpoint, event] = await Promise.all([
+      [endpoint, event, secrets] = await Promise.all([
         this.store.endpoint(delivery.endpointId),
         this.events.get(delivery.eventId),
+        this.store.signingSecrets(delivery.endpointId),
       ]);
     } catch (error) {
       // The endpoint was deleted (or the event purged) since the claim: the delivery went with it.
       if (error instanceof DomainError) return;
       throw error;
     }
+    const [secret] = secrets;
+    if (secret === undefined) return;
     const body = JSON.stringify(event);
     const controller = new AbortController();
     this.inFlight.set(delivery.id, controller);
     let result: AttemptResult;
     try {
-      result = await this.post(endpoint.url, endpoint.secret, event.id, body, controller.signal);
+      result = await this.post(endpoint.url, secret, event.id, body, controller.signal);
     } finally {
       this.inFlight.delete(delivery.id);
     }

@@ -12,13 +12,13 @@ import {
 } from '@nestjs/swagger';
 import { DomainError } from '@app/customer-domain';
 import { type GatewayConfig } from '@app/config';
+import { WebhookStore } from '@app/persistence';
 
 import { RequiresScope } from '../auth/auth.decorators';
 import { GATEWAY_CONFIG } from '../config/config.module';
 import { ApiProblems } from '../errors/problem.dto';
 import { webhookUrlPolicy } from './webhook-dispatcher';
 import { webhookUrlProblems, type WebhookUrlPolicy } from './webhook-url';
-import { WebhookStore } from './webhook.store';
 import {
   CreatedWebhookEndpointResponse,
   CreateWebhookEndpointBody,
@@ -60,13 +60,13 @@ export class WebhookEndpointsController {
   @ApiProblems(400, 401, 403, 413, 415)
   async create(@Body() body: CreateWebhookEndpointBody): Promise<CreatedWebhookEndpointResponse> {
     await this.assertUrl(body.url);
-    const row = await this.store.createEndpoint({
+    const { endpoint, secret } = await this.store.createEndpoint({
       url: body.url,
       eventTypes: body.eventTypes,
       ...(body.description !== undefined ? { description: body.description } : {}),
       enabled: body.enabled ?? true,
     });
-    return { ...toEndpointResponse(row), secret: row.secret };
+    return { ...toEndpointResponse(endpoint), secret };
   }
 
   @Get()

@@ -13,9 +13,9 @@ import {
   ValidateIf,
 } from 'class-validator';
 import { EVENT_TYPES } from '@app/customer-domain';
+import { DELIVERY_OUTCOMES, type WebhookDeliveryRow, type WebhookEndpointRow } from '@app/persistence';
 
 import { IsAbsentOrValid, PageLimit } from '../http/validators';
-import { DELIVERY_OUTCOMES, type WebhookDeliveryRow, type WebhookEndpointRow } from './webhook.store';
 
 /** Every event type, or `*` for all of them (including types added later). */
 export const SUBSCRIBABLE_TYPES = ['*', ...EVENT_TYPES] as const;

@@ -1,18 +1,17 @@
 import { randomBytes } from 'node:crypto';
 
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import { DomainError } from '@app/customer-domain';
-import {
-  awaitCommittedEvents,
-  DATABASE,
-  type DatabaseHandle,
-  PRISMA_CLIENT,
-  WorkNotifications,
-} from '@app/persistence';
 
-import { Prisma, type PrismaClient } from '../../../../generated/prisma/client';
+import { Prisma, type PrismaClient } from '../../../generated/prisma/client';
+import { awaitCommittedEvents } from './event-log';
+import { type DatabaseHandle } from './persistence.module';
+import { DATABASE, PRISMA_CLIENT } from './prisma.tokens';
+import { SecretStore } from './secret-store';
+import { WorkNotifications } from './work-notifications';
 
-export type WebhookEndpointRow = Prisma.WebhookEndpointGetPayload<object>;
+/** An endpoint as the API shows it: never its secret (that is in the secret store). */
+export type WebhookEndpointRow = Omit<Prisma.WebhookEndpointGetPayload<object>, 'secret'>;
 export type WebhookDeliveryRow = Prisma.WebhookDeliveryGetPayload<{
   include: { event: { select: { type: true } } };
 }>;
@@ -67,20 +66,80 @@ const FIRST_IN_LINE = Prisma.sql`(d.customer_id IS NULL OR NOT EXISTS (
 
 const withEventType = { event: { select: { type: true } } } satisfies Prisma.WebhookDeliveryInclude;
 
+/** Every column but the plain-text `secret` of endpoints from before the secret store. */
+const ENDPOINT_COLUMNS = {
+  id: true,
+  url: true,
+  eventTypes: true,
+  description: true,
+  enabled: true,
+  failureStreak: true,
+  disabledReason: true,
+  createdAt: true,
+  updatedAt: true,
+} satisfies Prisma.WebhookEndpointSelect;
+
+/** Whose secret an endpoint's signing secret is, in the secret store. */
+export const webhookSecretOwner = (endpointId: string) => `webhook-endpoint:${endpointId}`;
+
 function endpointNotFound(id: string): DomainError {
   return new DomainError('webhook_endpoint_not_found', `No webhook endpoint with id "${id}".`);
 }
 
-/** Webhook endpoints and their deliveries (the outbox filled by the event log, and its log). */
+/**
+ * Webhook endpoints and their deliveries (the outbox filled by the event log, and its log). Signing
+ * secrets are in the secret store, encrypted.
+ */
 @Injectable()
-export class WebhookStore {
+export class WebhookStore implements OnApplicationBootstrap {
   private readonly notifications: WorkNotifications;
 
   constructor(
     @Inject(PRISMA_CLIENT) private readonly prisma: PrismaClient,
     @Inject(DATABASE) database: DatabaseHandle,
+    private readonly secrets: SecretStore,
   ) {
     this.notifications = new WorkNotifications(database, OUTBOX_CHANNEL);
+  }
+
+  /** Secrets written in the clear before the secret store are encrypted at start (see `sealPlainTextSecrets`). */
+  async onApplicationBootstrap(): Promise<void> {
+    await this.sealPlainTextSecrets();
+  }
+
+  /**
+   * Moves every signing secret still in the clear (`webhook_endpoints.secret`, from before the
+   * secret store) into the secret store, and empties the column; how many. Row locks that skip
+   * what another starting instance holds keep each secret moved once.
+   */
+  async sealPlainTextSecrets(): Promise<number> {
+    let sealed = 0;
+    for (;;) {
+      const moved = await this.prisma.$transaction(async (tx) => {
+        const rows = await tx.$queryRaw<{ id: string; secret: string }[]>`
+          SELECT id, secret FROM webhook_endpoints WHERE secret IS NOT NULL
+           LIMIT 100 FOR UPDATE SKIP LOCKED`;
+        for (const row of rows) {
+          await this.secrets.put(webhookSecretOwner(row.id), row.secret, undefined, tx);
+          await tx.webhookEndpoint.update({ where: { id: row.id }, data: { secret: null } });
+        }
+        return rows.length;
+      });
+      sealed += moved;
+      if (moved === 0) return sealed;
+    }
+  }
+
+  /**
+   * The secrets a delivery to the endpoint is signed with, newest first (more than one while a
+   * rotation's overlap lasts); none when the endpoint is gone.
+   */
+  async signingSecrets(endpointId: string): Promise<string[]> {
+    const valid = await this.secrets.valid(webhookSecretOwner(endpointId));
+    if (valid.length > 0) return valid;
+    // Saved in the clear by a gateway from before the secret store since this one started.
+    if ((await this.sealPlainTextSecrets()) === 0) return [];
+    return this.secrets.valid(webhookSecretOwner(endpointId));
   }
 
   /**
@@ -105,31 +164,39 @@ export class WebhookStore {
     return row?.due ?? undefined;
   }
 
+  /** A new endpoint and its signing secret, which is stored encrypted and returned this once. */
   async createEndpoint(data: {
     url: string;
     eventTypes: string[];
     description?: string;
     enabled: boolean;
-  }): Promise<WebhookEndpointRow> {
-    return this.prisma.webhookEndpoint.create({
-      data: {
-        id: `we_${randomBytes(12).toString('hex')}`,
-        url: data.url,
-        eventTypes: data.eventTypes,
-        description: data.description ?? null,
-        enabled: data.enabled,
-        // Stripe's shape: https://docs.stripe.com/webhooks#verify-events
-        secret: `whsec_${randomBytes(24).toString('base64url')}`,
-      },
+  }): Promise<{ endpoint: WebhookEndpointRow; secret: string }> {
+    const id = `we_${randomBytes(12).toString('hex')}`;
+    // Stripe's shape: https://docs.stripe.com/webhooks#verify-events
+    const secret = `whsec_${randomBytes(24).toString('base64url')}`;
+    const endpoint = await this.prisma.$transaction(async (tx) => {
+      const row = await tx.webhookEndpoint.create({
+        data: {
+          id,
+          url: data.url,
+          eventTypes: data.eventTypes,
+          description: data.description ?? null,
+          enabled: data.enabled,
+        },
+        select: ENDPOINT_COLUMNS,
+      });
+      await this.secrets.put(webhookSecretOwner(id), secret, undefined, tx);
+      return row;
     });
+    return { endpoint, secret };
   }
 
   async listEndpoints(): Promise<WebhookEndpointRow[]> {
-    return this.prisma.webhookEndpoint.findMany({ orderBy: { createdAt: 'asc' } });
+    return this.prisma.webhookEndpoint.findMany({ orderBy: { createdAt: 'asc' }, select: ENDPOINT_COLUMNS });
   }
 
   async endpoint(id: string): Promise<WebhookEndpointRow> {
-    const row = await this.prisma.webhookEndpoint.findUnique({ where: { id } });
+    const row = await this.prisma.webhookEndpoint.findUnique({ where: { id }, select: ENDPOINT_COLUMNS });
     if (row === null) throw endpointNotFound(id);
     return row;
   }
@@ -156,8 +223,11 @@ export class WebhookStore {
   }
 
   async deleteEndpoint(id: string): Promise<void> {
-    const { count } = await this.prisma.webhookEndpoint.deleteMany({ where: { id } });
-    if (count === 0) throw endpointNotFound(id);
+    await this.prisma.$transaction(async (tx) => {
+      const { count } = await tx.webhookEndpoint.deleteMany({ where: { id } });
+      if (count === 0) throw endpointNotFound(id);
+      await this.secrets.remove(webhookSecretOwner(id), tx);
+    });
   }
 
   /** The endpoint's delivery log, newest first. */
