@@ -105,10 +105,12 @@ describe('the secret store', () => {
   it('creates an endpoint with its secret sealed, and deletes the secret with it', async () => {
     const secrets = new SecretStore(database.prisma, keyring('k2'));
     const webhooks = new WebhookStore(database.prisma, database, secrets);
-    const { endpoint, secret } = await webhooks.createEndpoint({
+    const secret = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+    const endpoint = await webhooks.createEndpoint({
       url: 'https://example.com/hooks',
       eventTypes: ['*'],
       enabled: true,
+      secret,
     });
     expect(endpoint).not.toHaveProperty('secret');
     expect(await webhooks.signingSecrets(endpoint.id)).toEqual([secret]);

@@ -223,6 +223,15 @@ const envSchema = z.object({
    * opened again).
    */
   WEBHOOK_POLL_MS: z.coerce.number().int().min(10).default(10_000),
+  /**
+   * After a webhook secret is rotated, how long deliveries are still signed with the previous one
+   * too (unless the rotation asks for another overlap), so receivers can switch without a gap.
+   */
+  WEBHOOK_SECRET_OVERLAP_HOURS: z.coerce
+    .number()
+    .min(0)
+    .max(24 * 7)
+    .default(24),
   /** Allows webhook URLs on loopback, link-local and private networks in production. */
   WEBHOOK_ALLOW_PRIVATE_NETWORKS: booleanFromEnv.default(false),
   /**

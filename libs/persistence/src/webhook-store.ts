@@ -12,6 +12,8 @@ import { WorkNotifications } from './work-notifications';
 
 /** An endpoint as the API shows it: never its secret (that is in the secret store). */
 export type WebhookEndpointRow = Omit<Prisma.WebhookEndpointGetPayload<object>, 'secret'>;
+/** `standard` (Standard Webhooks), or `legacy` for endpoints from before it until rotated. */
+export type WebhookSignatureScheme = WebhookEndpointRow['signatureScheme'];
 export type WebhookDeliveryRow = Prisma.WebhookDeliveryGetPayload<{
   include: { event: { select: { type: true } } };
 }>;
@@ -73,6 +75,7 @@ const ENDPOINT_COLUMNS = {
   eventTypes: true,
   description: true,
   enabled: true,
+  signatureScheme: true,
   failureStreak: true,
   disabledReason: true,
   createdAt: true,
@@ -164,17 +167,16 @@ export class WebhookStore implements OnApplicationBootstrap {
     return row?.due ?? undefined;
   }
 
-  /** A new endpoint and its signing secret, which is stored encrypted and returned this once. */
+  /** A new endpoint signing per Standard Webhooks with `secret`, which is stored encrypted. */
   async createEndpoint(data: {
     url: string;
     eventTypes: string[];
     description?: string;
     enabled: boolean;
-  }): Promise<{ endpoint: WebhookEndpointRow; secret: string }> {
+    secret: string;
+  }): Promise<WebhookEndpointRow> {
     const id = `we_${randomBytes(12).toString('hex')}`;
-    // Stripe's shape: https://docs.stripe.com/webhooks#verify-events
-    const secret = `whsec_${randomBytes(24).toString('base64url')}`;
-    const endpoint = await this.prisma.$transaction(async (tx) => {
+    return this.prisma.$transaction(async (tx) => {
       const row = await tx.webhookEndpoint.create({
         data: {
           id,
@@ -185,10 +187,41 @@ export class WebhookStore implements OnApplicationBootstrap {
         },
         select: ENDPOINT_COLUMNS,
       });
-      await this.secrets.put(webhookSecretOwner(id), secret, undefined, tx);
+      await this.secrets.put(webhookSecretOwner(id), data.secret, undefined, tx);
       return row;
     });
-    return { endpoint, secret };
+  }
+
+  /**
+   * Makes `secret` the endpoint's signing secret, signing per Standard Webhooks from now on. The
+   * secrets before it stay valid (deliveries carry a signature for each) until `previousValidUntil`;
+   * a legacy endpoint's old secret stops at once, as it only ever signed the legacy format.
+   * Returns when the previous secret stops being valid, if it does not already.
+   */
+  async rotateSecret(
+    id: string,
+    secret: string,
+    previousValidUntil: Date | undefined,
+  ): Promise<{ endpoint: WebhookEndpointRow; previousValidUntil: Date | undefined }> {
+    return this.prisma.$transaction(async (tx) => {
+      // The endpoint's row lock orders rotations of one endpoint (the secret versions they write).
+      const [locked] = await tx.$queryRaw<{ signature_scheme: WebhookSignatureScheme }[]>`
+        SELECT signature_scheme FROM webhook_endpoints WHERE id = ${id} FOR UPDATE`;
+      if (locked === undefined) throw endpointNotFound(id);
+      const overlap =
+        locked.signature_scheme === 'standard' &&
+        previousValidUntil !== undefined &&
+        previousValidUntil > new Date()
+          ? previousValidUntil
+          : undefined;
+      await this.secrets.put(webhookSecretOwner(id), secret, overlap, tx);
+      const endpoint = await tx.webhookEndpoint.update({
+        where: { id },
+        data: { signatureScheme: 'standard', secret: null },
+        select: ENDPOINT_COLUMNS,
+      });
+      return { endpoint, previousValidUntil: overlap };
+    });
   }
 
   async listEndpoints(): Promise<WebhookEndpointRow[]> {
@@ -224,6 +257,9 @@ export class WebhookStore implements OnApplicationBootstrap {
 
   async deleteEndpoint(id: string): Promise<void> {
     await this.prisma.$transaction(async (tx) => {
+      // Deliveries first, in the order `settle` locks (a delivery, then its endpoint): the cascade
+      // from the endpoint would lock them the other way round and deadlock with a settling worker.
+      await tx.webhookDelivery.deleteMany({ where: { endpointId: id } });
       const { count } = await tx.webhookEndpoint.deleteMany({ where: { id } });
       if (count === 0) throw endpointNotFound(id);
       await this.secrets.remove(webhookSecretOwner(id), tx);

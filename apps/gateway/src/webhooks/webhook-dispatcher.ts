@@ -1,4 +1,4 @@
-import { createHmac, randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 import { isIP } from 'node:net';
@@ -22,6 +22,7 @@ import axios, { type AxiosInstance, isAxiosError } from 'axios';
 
 import { GATEWAY_CONFIG } from '../config/config.module';
 import { EventStore, type PublishedEvent } from '../events/event-store';
+import { signedHeaders } from './webhook-signature';
 import { checkedLookup, isNonPublicAddress, type WebhookUrlPolicy } from './webhook-url';
 
 /** Deliveries leased per round. */
@@ -30,14 +31,12 @@ const BATCH = 20;
 /** The longest pause after a failed round: WEBHOOK_POLL_MS is a safety net, not a backoff. */
 const ERROR_PAUSE_MS = 1_000;
 
-/**
- * Stripe's scheme (https://docs.stripe.com/webhooks#verify-manually): HMAC-SHA256 with the
- * endpoint's secret over `<timestamp>.<raw body>`, sent as `t=<timestamp>,v1=<hex>`. The timestamp
- * lets receivers refuse replays of an old delivery.
- */
-export function signatureHeader(secret: string, body: string, timestamp: number): string {
-  const digest = createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex');
-  return `t=${timestamp},v1=${digest}`;
+/** The event a test delivery sends: no change happened, so it is in no log. */
+export const TEST_EVENT_TYPE = 'webhook.test';
+
+/** What a test delivery did. */
+export interface TestDeliveryResult extends AttemptResult {
+  webhookId: string;
 }
 
 /**
@@ -192,14 +191,13 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
       if (error instanceof DomainError) return;
       throw error;
     }
-    const [secret] = secrets;
-    if (secret === undefined) return;
+    if (secrets.length === 0) return;
     const body = JSON.stringify(event);
     const controller = new AbortController();
     this.inFlight.set(delivery.id, controller);
     let result: AttemptResult;
     try {
-      result = await this.post(endpoint.url, secret, event.id, body, controller.signal);
+      result = await this.post(endpoint, secrets, event.id, body, controller.signal);
     } finally {
       this.inFlight.delete(delivery.id);
     }
@@ -229,13 +227,45 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
     }
   }
 
+  /**
+   * Sends the endpoint a `webhook.test` event now, signed as its deliveries are, whether or not it
+   * is enabled, and answers how that went. Nothing is queued or retried, and the endpoint's
+   * failure streak and delivery log are left alone.
+   */
+  async sendTest(endpointId: string): Promise<TestDeliveryResult> {
+    const [endpoint, secrets] = await Promise.all([
+      this.store.endpoint(endpointId),
+      this.store.signingSecrets(endpointId),
+    ]);
+    const webhookId = `evt_test_${randomBytes(12).toString('hex')}`;
+    const event: PublishedEvent = {
+      id: webhookId,
+      type: TEST_EVENT_TYPE,
+      createdAt: new Date().toISOString(),
+      customerId: null,
+      migrationId: null,
+      actor: 'system',
+      requestId: null,
+      data: { endpointId: endpoint.id },
+    };
+    const result = await this.post(
+      endpoint,
+      secrets,
+      webhookId,
+      JSON.stringify(event),
+      AbortSignal.timeout(this.config.WEBHOOK_TIMEOUT_MS * 2),
+    );
+    return { webhookId, ...result };
+  }
+
   private async post(
-    url: string,
-    secret: string,
+    endpoint: WebhookEndpointRow,
+    secrets: readonly string[],
     eventId: string,
     body: string,
     signal: AbortSignal,
   ): Promise<AttemptResult> {
+    const { url } = endpoint;
     const started = performance.now();
     const elapsed = () => Math.round(performance.now() - started);
     // Literal addresses skip the agent's lookup, so they are checked here.
@@ -249,8 +279,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
         headers: {
           'Content-Type': 'application/json',
           'User-Agent': 'customer-sync-gateway-webhooks',
-          'Webhook-Id': eventId,
-          'Webhook-Signature': signatureHeader(secret, body, Math.floor(Date.now() / 1000)),
+          ...signedHeaders(endpoint.signatureScheme, secrets, eventId, body, Math.floor(Date.now() / 1000)),
         },
       });
       const ok = response.status >= 200 && response.status < 300;
