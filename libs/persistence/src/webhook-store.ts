@@ -368,7 +368,11 @@ export class WebhookStore implements OnApplicationBootstrap {
   /**
    * Records an attempt, if the lease is still this worker's. A failure is retried at
    * `retryAt`, or given up when that is past the retry window (`retryAt` undefined); every failure
-   * lengthens the endpoint's failure streak, which disables it at `disableAfter`.
+   * lengthens the endpoint's failure streak, which disables it at exactly `disableAfter`: one
+   * statement counts the failure and disables under the endpoint's row lock, and only while the
+   * endpoint is enabled, so parallel failures (deliveries of other customers, other instances)
+   * neither overshoot the streak nor count once it is disabled. A success resets the streak of an
+   * enabled endpoint; one that lands after the endpoint was disabled leaves the record as it is.
    */
   async settle(
     delivery: ClaimedDelivery,
@@ -399,23 +403,22 @@ export class WebhookStore implements OnApplicationBootstrap {
         },
       });
       if (delivered) {
-        await tx.webhookEndpoint.update({ where: { id: delivery.endpointId }, data: { failureStreak: 0 } });
+        await tx.$executeRaw`
+          UPDATE webhook_endpoints SET failure_streak = 0, updated_at = ${NOW}
+           WHERE id = ${delivery.endpointId} AND enabled AND failure_streak <> 0`;
         return true;
       }
-      const [endpoint] = await tx.$queryRaw<{ failure_streak: number; enabled: boolean }[]>`
-        UPDATE webhook_endpoints SET failure_streak = failure_streak + 1, updated_at = ${NOW}
-         WHERE id = ${delivery.endpointId}
-        RETURNING failure_streak, enabled`;
-      if (endpoint !== undefined && endpoint.enabled && endpoint.failure_streak >= retry.disableAfter) {
-        const last = result.statusCode !== undefined ? `HTTP ${result.statusCode}` : result.outcome;
-        await tx.webhookEndpoint.update({
-          where: { id: delivery.endpointId },
-          data: {
-            enabled: false,
-            disabledReason: `Disabled after ${endpoint.failure_streak} consecutive failed deliveries; the last: ${last} at ${now.toISOString()}.`,
-          },
-        });
-      }
+      const last = result.statusCode !== undefined ? `HTTP ${result.statusCode}` : result.outcome;
+      // Every expression of SET reads the row as it was before this statement.
+      await tx.$executeRaw`
+        UPDATE webhook_endpoints
+           SET failure_streak = failure_streak + 1,
+               enabled = failure_streak + 1 < ${retry.disableAfter}::int,
+               disabled_reason = CASE WHEN failure_streak + 1 >= ${retry.disableAfter}::int
+                 THEN 'Disabled after ' || (failure_streak + 1) || ' consecutive failed deliveries; the last: '
+                      || ${last} || ' at ' || ${now.toISOString()} || '.' END,
+               updated_at = ${NOW}
+         WHERE id = ${delivery.endpointId} AND enabled`;
       return true;
     });
   }

@@ -192,6 +192,12 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
       throw error;
     }
     if (secrets.length === 0) return;
+    if (!endpoint.enabled) {
+      // Disabled since the claim (its failure streak reached the limit meanwhile): not sent, and
+      // not counted as an attempt; it waits with the endpoint's other deliveries.
+      await this.store.release([delivery.id], this.workerId);
+      return;
+    }
     const body = JSON.stringify(event);
     const controller = new AbortController();
     this.inFlight.set(delivery.id, controller);
