@@ -238,7 +238,14 @@ describe('webhook delivery', () => {
         .post(`/v1/webhook-endpoints/${endpoint.id}/events/${receiver.received[0]!.eventId}/redeliver`)
         .set(admin);
       expect(perEvent.status).toBe(202);
-      await waitFor('both redeliveries made', () => receiver.received.length === 6);
+      // Recorded, not only received: the worker settles a delivery after the receiver has answered.
+      await waitFor('both redeliveries recorded as delivered', async () => {
+        const delivered = await gateway.prisma.webhookDelivery.count({
+          where: { endpointId: endpoint.id, status: 'delivered' },
+        });
+        return delivered === 3;
+      });
+      expect(receiver.received).toHaveLength(6);
       expect(new Set(receiver.received.map((r) => r.eventId)).size).toBe(1);
 
       const missing = await api()
