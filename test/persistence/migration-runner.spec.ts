@@ -122,6 +122,7 @@ describe.each(targets)('migration runner on %s', (_kind, makeTarget) => {
       'provider_links',
       'rate_budgets',
       'rate_limits',
+      'secrets',
       'webhook_deliveries',
       'webhook_endpoints',
     ]);

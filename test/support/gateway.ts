@@ -40,6 +40,12 @@ export const BULK_LOAD_RATE_LIMITS = {
 };
 
 /**
+ * The key tests seal secrets at rest with (SECRETS_ENCRYPTION_KEYS), so that a test of production
+ * behaviour starts like production does, with a key of its own.
+ */
+export const TEST_ENCRYPTION_KEYS = `test:${Buffer.alloc(32, 7).toString('base64')}`;
+
+/**
  * The real gateway on a loopback port, on a fresh database: in-memory PGlite, or a fresh
  * PostgreSQL schema when TEST_DATABASE_URL is set (as .ci/run does). With `database`, on that one
  * instead, left open when the gateway closes: a restart test starts the next gateway on it. With
@@ -54,6 +60,7 @@ export async function startGateway(
     NODE_ENV: 'test',
     LOG_LEVEL: 'silent',
     ...BULK_LOAD_RATE_LIMITS,
+    SECRETS_ENCRYPTION_KEYS: TEST_ENCRYPTION_KEYS,
     ...env,
   });
   const shared = options.database;

@@ -1,9 +1,7 @@
-import { createTestDatabase } from '@app/persistence';
+import { createTestDatabase, WebhookStore } from '@app/persistence';
 import { startSandboxes } from '@app/sandboxes';
 import request from 'supertest';
 
-import { webhookUrlProblems } from '../../apps/gateway/src/webhooks/webhook-url';
-import { WebhookStore } from '../../apps/gateway/src/webhooks/webhook.store';
 import {
   bearer,
   FAST_SYNC,
@@ -13,27 +11,21 @@ import {
   startGateway,
   testAccounts,
 } from '../support/gateway';
-import { type Received, type Receiver, signatureIsValid, startReceiver, waitFor } from './receiver';
-
-/** Retries in tens of milliseconds. */
-const FAST_WEBHOOKS = {
-  WEBHOOK_RETRY_BASE_MS: '20',
-  WEBHOOK_RETRY_MAX_MS: '200',
-  WEBHOOK_POLL_MS: '20',
-  WEBHOOK_TIMEOUT_MS: '5000',
-};
-const admin = bearer(KEYS.admin);
+import {
+  admin,
+  FAST_WEBHOOKS,
+  type Received,
+  type Receiver,
+  signatureIsValid,
+  startReceiver,
+  subscribe,
+  waitFor,
+} from './receiver';
 
 interface EventBody {
   id: string;
   type: string;
   customerId: string | null;
-}
-
-async function subscribe(gateway: RunningGateway, url: string, eventTypes = ['*']) {
-  const res = await request(gateway.url).post('/v1/webhook-endpoints').set(admin).send({ url, eventTypes });
-  expect(res.status).toBe(201);
-  return res.body as { id: string; secret: string };
 }
 
 async function allEvents(gateway: RunningGateway): Promise<EventBody[]> {
@@ -143,16 +135,14 @@ describe('webhook delivery', () => {
       // Duplicates came (the restart and the lost acknowledgements), every one validly signed.
       expect(receiver.received.length).toBeGreaterThan(events.length);
       for (const received of receiver.received) {
-        expect(
-          signatureIsValid(endpoint.secret, received.headers['webhook-signature'] as string, received.body),
-        ).toBe(true);
+        expect(signatureIsValid(endpoint.secret, received.headers, received.body)).toBe(true);
         expect(received.event.id).toBe(received.eventId);
       }
       // …and the check is not vacuous: another secret or a changed byte fails it.
       const [sample] = receiver.received;
-      const header = sample!.headers['webhook-signature'] as string;
-      expect(signatureIsValid('whsec_someone_else', header, sample!.body)).toBe(false);
-      expect(signatureIsValid(endpoint.secret, header, sample!.body.replace('}', ' }'))).toBe(false);
+      const someoneElses = `whsec_${Buffer.alloc(32, 1).toString('base64')}`;
+      expect(signatureIsValid(someoneElses, sample!.headers, sample!.body)).toBe(false);
+      expect(signatureIsValid(endpoint.secret, sample!.headers, sample!.body.replace('}', ' }'))).toBe(false);
       const kept = firstArrivals(receiver.received);
       expect(kept.map((r) => r.eventId).sort()).toEqual(events.map((e) => e.id).sort());
       for (const customer of [alice, bob, carol]) {
@@ -248,7 +238,14 @@ describe('webhook delivery', () => {
         .post(`/v1/webhook-endpoints/${endpoint.id}/events/${receiver.received[0]!.eventId}/redeliver`)
         .set(admin);
       expect(perEvent.status).toBe(202);
-      await waitFor('both redeliveries made', () => receiver.received.length === 6);
+      // Recorded, not only received: the worker settles a delivery after the receiver has answered.
+      await waitFor('both redeliveries recorded as delivered', async () => {
+        const delivered = await gateway.prisma.webhookDelivery.count({
+          where: { endpointId: endpoint.id, status: 'delivered' },
+        });
+        return delivered === 3;
+      });
+      expect(receiver.received).toHaveLength(6);
       expect(new Set(receiver.received.map((r) => r.eventId)).size).toBe(1);
 
       const missing = await api()
@@ -341,57 +338,6 @@ describe('webhook delivery', () => {
     }
   });
 
-  it('checks the address again at each delivery in production, so an endpoint saved while allowed gets nothing once not', async () => {
-    const database = await createTestDatabase();
-    const receiver = await startReceiver(() => 200);
-    const production = { ...FAST_WEBHOOKS, NODE_ENV: 'production' };
-    // A literal address (checked before connecting) and a name (checked by the agent's lookup).
-    const urls = [receiver.url, receiver.url.replace('127.0.0.1', 'localhost')];
-    let gateway = await startGateway({ ...production, WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true' }, [], {
-      database,
-    });
-    try {
-      const endpoints = [];
-      for (const url of urls) endpoints.push(await subscribe(gateway, url, ['customer.created']));
-      await request(gateway.url)
-        .post('/v1/customers')
-        .set(admin)
-        .send(johnSmith({ externalReference: 'wh-allowed', providers: [] }))
-        .expect(201);
-      // Recorded as delivered, not only received: an answer lost to the close would be sent again.
-      await waitFor('both deliveries recorded', async () => {
-        const delivered = await database.prisma.webhookDelivery.count({ where: { status: 'delivered' } });
-        return delivered === 2;
-      });
-      await gateway.close();
-
-      gateway = await startGateway(production, [], { database });
-      await request(gateway.url)
-        .post('/v1/customers')
-        .set(admin)
-        .send(johnSmith({ externalReference: 'wh-refused', providers: [] }))
-        .expect(201);
-      await waitFor('both deliveries refused', async () => {
-        const refused = await database.prisma.webhookDelivery.count({
-          where: { lastOutcome: 'refused_url' },
-        });
-        return refused === 2;
-      });
-      expect(receiver.received).toHaveLength(2);
-      for (const endpoint of endpoints) {
-        const log = await request(gateway.url)
-          .get(`/v1/webhook-endpoints/${endpoint.id}/deliveries`)
-          .set(admin);
-        expect(log.body.data[0]).toMatchObject({ status: 'pending', lastOutcome: 'refused_url' });
-        expect(log.body.data[0].lastStatusCode ?? null).toBeNull();
-      }
-    } finally {
-      await gateway.close();
-      await receiver.close();
-      await database.close();
-    }
-  });
-
   it('gives a delivery up after WEBHOOK_RETRY_FOR_HOURS, and the customer’s next event goes on', async () => {
     const gateway = await startGateway({ ...FAST_WEBHOOKS, WEBHOOK_RETRY_FOR_HOURS: '0.0002' });
     const receiver = await startReceiver(() => 500);
@@ -452,7 +398,8 @@ describe('webhook endpoints', () => {
       eventTypes: ['customer.link.failed'],
       enabled: true,
       disabledReason: null,
-      secret: expect.stringMatching(/^whsec_/),
+      signatureScheme: 'standard',
+      secret: expect.stringMatching(/^whsec_[A-Za-z0-9+/]{43}=$/),
     });
     const read = await api().get(`/v1/webhook-endpoints/${created.body.id}`).set(admin);
     expect(read.status).toBe(200);
@@ -502,41 +449,5 @@ describe('webhook endpoints', () => {
       .send({ url: 'https://example.com/webhooks', eventTypes: ['customer.exploded'], secret: 'mine' });
     expect(res.status).toBe(400);
     expect(res.body.errors.map((e: { field: string }) => e.field).sort()).toEqual(['eventTypes', 'secret']);
-  });
-
-  it('refuses loopback, link-local and private hosts in production', async () => {
-    const production = await startGateway({ NODE_ENV: 'production' });
-    try {
-      for (const url of ['http://127.0.0.1:8080/hooks', 'http://localhost/hooks', 'http://[::1]/hooks']) {
-        const res = await request(production.url)
-          .post('/v1/webhook-endpoints')
-          .set(admin)
-          .send({ url, eventTypes: ['*'] });
-        expect(res.status).toBe(400);
-        expect(res.body.errors).toEqual([expect.objectContaining({ field: 'url', code: 'private_network' })]);
-      }
-    } finally {
-      await production.close();
-    }
-  });
-
-  it('checks every address against the non-public ranges unless allowed', async () => {
-    const strict = { allowPrivateNetworks: false };
-    for (const host of [
-      '10.1.2.3',
-      '172.16.0.1',
-      '192.168.1.1',
-      '169.254.169.254',
-      '100.64.0.1',
-      '[fd00::1]',
-      '[fe80::1]',
-      '[::ffff:127.0.0.1]',
-    ]) {
-      expect(await webhookUrlProblems(`https://${host}/hooks`, strict)).toEqual([
-        expect.objectContaining({ code: 'private_network' }),
-      ]);
-    }
-    expect(await webhookUrlProblems('https://93.184.215.14/hooks', strict)).toEqual([]);
-    expect(await webhookUrlProblems('http://127.0.0.1/hooks', { allowPrivateNetworks: true })).toEqual([]);
   });
 });

@@ -31,9 +31,19 @@ import {
   KeyHolders,
   keyHoldersFor,
   PersistenceModule,
+  SECRET_KEYRING,
+  SecretStore,
+  WebhookStore,
 } from '@app/persistence';
 import { type ProviderAdapters, ProvidersModule } from '@app/providers';
-import { createLogger, type GatewayConfig, loggerParams, migrationOptions, syncOptions } from '@app/config';
+import {
+  createLogger,
+  type GatewayConfig,
+  loggerParams,
+  migrationOptions,
+  secretKeyring,
+  syncOptions,
+} from '@app/config';
 import { LoggerModule } from 'nestjs-pino';
 
 import { ApiKeyGuard } from './auth/api-key.guard';
@@ -62,7 +72,6 @@ import { RateLimitGuard } from './rate-limit/rate-limit.guard';
 import { RateLimits } from './rate-limit/rate-limits';
 import { WebhookDispatcher } from './webhooks/webhook-dispatcher';
 import { WebhookEndpointsController } from './webhooks/webhook-endpoints.controller';
-import { WebhookStore } from './webhooks/webhook.store';
 
 const SHUTDOWN_HOOK = 'SHUTDOWN_HOOK';
 
@@ -177,6 +186,8 @@ export class GatewayModule implements NestModule {
         IdempotencyRecords,
         EventStore,
         EventRetention,
+        { provide: SECRET_KEYRING, useFactory: () => secretKeyring(options.config) },
+        SecretStore,
         WebhookStore,
         WebhookDispatcher,
         Readiness,

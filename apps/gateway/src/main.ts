@@ -4,7 +4,7 @@ import './compile-cache';
 import { resolve } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 
-import { ConfigError, type GatewayConfig, loadGatewayConfig } from '@app/config';
+import { ConfigError, type GatewayConfig, loadGatewayConfig, secretKeyring } from '@app/config';
 import { openConfiguredDatabase } from '@app/persistence';
 
 import { ApiKeyRegistry, loadOrCreateDevelopmentKey } from './auth/api-keys';
@@ -38,6 +38,8 @@ async function resolveProviders(config: GatewayConfig) {
 async function main(): Promise<void> {
   const config = loadGatewayConfig();
   const { registry, developmentKey } = await resolveApiKeys(config);
+  // Fails here, in one line, rather than inside Nest's start-up.
+  secretKeyring(config);
   // Most of the gateway's code is still to load: the best part of a second, all of it on this
   // thread. The database starts opening first, so that the embedded one's files are copied into a
   // fresh data directory (by the thread pool) meanwhile. Nest awaits it as the DATABASE provider.

@@ -41,10 +41,13 @@ export type {
 export type {
   CreatedWebhookEndpoint,
   CreateWebhookEndpoint,
+  RotatedWebhookSecret,
+  RotateWebhookSecret,
   UpdateWebhookEndpoint,
   WebhookDeliveriesQuery,
   WebhookDelivery,
   WebhookEndpoint,
+  WebhookTestResult,
 } from './resources/webhook-endpoints.js';
 export { IDEMPOTENCY_KEY_HEADER, type RetryOptions, retryingFetch } from './retry.js';
 export {

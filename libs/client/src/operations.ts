@@ -54,6 +54,8 @@ export const OPERATION_METHODS = {
   getWebhookEndpoint: 'webhookEndpoints.get',
   updateWebhookEndpoint: 'webhookEndpoints.update',
   deleteWebhookEndpoint: 'webhookEndpoints.delete',
+  rotateWebhookSecret: 'webhookEndpoints.rotateSecret',
+  testWebhookEndpoint: 'webhookEndpoints.sendTestEvent',
   listWebhookDeliveries: 'webhookEndpoints.deliveries.list',
   redeliverWebhookDelivery: 'webhookEndpoints.deliveries.redeliver',
   redeliverWebhookEvent: 'webhookEndpoints.events.redeliver',

@@ -2,6 +2,7 @@ import { z } from 'zod';
 
 import { CRASH_POINTS, type SyncOptions } from '@app/customer-domain';
 import { type MigrationOptions } from '@app/migration';
+import { DEVELOPMENT_ENCRYPTION_KEYS, parseEncryptionKeys, SecretKeyring } from '@app/persistence';
 
 /**
  * Every setting the gateway and the migrator read from the environment (one image, one set of
@@ -216,8 +217,33 @@ const envSchema = z.object({
    * opened again).
    */
   WEBHOOK_POLL_MS: z.coerce.number().int().min(10).default(10_000),
+  /**
+   * After a webhook secret is rotated, how long deliveries are still signed with the previous one
+   * too (unless the rotation asks for another overlap), so receivers can switch without a gap.
+   */
+  WEBHOOK_SECRET_OVERLAP_HOURS: z.coerce
+    .number()
+    .min(0)
+    .max(24 * 7)
+    .default(24),
   /** Allows webhook URLs on loopback, link-local and private networks in production. */
   WEBHOOK_ALLOW_PRIVATE_NETWORKS: booleanFromEnv.default(false),
+  /**
+   * Keys that encrypt secrets at rest (webhook signing secrets): comma-separated
+   * `<key id>:<32 bytes in base64>`, the first encrypting, all decrypting. Required in production;
+   * elsewhere a development key built into the source is used.
+   */
+  SECRETS_ENCRYPTION_KEYS: z
+    .string()
+    .optional()
+    .superRefine((raw, ctx) => {
+      if (raw === undefined) return;
+      try {
+        parseEncryptionKeys(raw);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message });
+      }
+    }),
 });
 
 export type GatewayConfig = z.infer<typeof envSchema>;
@@ -286,4 +312,21 @@ export function migrationOptions(config: GatewayConfig, work: boolean): Migratio
         }
       : { kind: 'in-process' },
   };
+}
+
+/**
+ * The keyring secrets at rest are sealed with: SECRETS_ENCRYPTION_KEYS, required in production;
+ * outside it, the development key (so a development database never holds secrets in the clear).
+ */
+export function secretKeyring(
+  config: Pick<GatewayConfig, 'NODE_ENV' | 'SECRETS_ENCRYPTION_KEYS'>,
+): SecretKeyring {
+  if (config.SECRETS_ENCRYPTION_KEYS !== undefined)
+    return SecretKeyring.parse(config.SECRETS_ENCRYPTION_KEYS);
+  if (config.NODE_ENV === 'production') {
+    throw new ConfigError([
+      'SECRETS_ENCRYPTION_KEYS: required in production (comma-separated "<key id>:<32 bytes in base64>")',
+    ]);
+  }
+  return SecretKeyring.parse(DEVELOPMENT_ENCRYPTION_KEYS);
 }

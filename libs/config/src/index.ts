@@ -7,6 +7,7 @@ export {
   ConfigError,
   loadGatewayConfig,
   migrationOptions,
+  secretKeyring,
   syncOptions,
   type GatewayConfig,
 } from './gateway.config';

@@ -1,4 +1,4 @@
-import { createHmac, randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 import { isIP } from 'node:net';
@@ -12,17 +12,19 @@ import {
 } from '@nestjs/common';
 import { DomainError } from '@app/customer-domain';
 import { type GatewayConfig } from '@app/config';
-import axios, { type AxiosInstance, isAxiosError } from 'axios';
-
-import { GATEWAY_CONFIG } from '../config/config.module';
-import { EventStore, type PublishedEvent } from '@app/persistence';
-import { checkedLookup, isNonPublicAddress, type WebhookUrlPolicy } from './webhook-url';
 import {
   type AttemptResult,
   type ClaimedDelivery,
+  EventStore,
+  type PublishedEvent,
   type WebhookEndpointRow,
   WebhookStore,
-} from './webhook.store';
+} from '@app/persistence';
+import axios, { type AxiosInstance, isAxiosError } from 'axios';
+
+import { GATEWAY_CONFIG } from '../config/config.module';
+import { signedHeaders } from './webhook-signature';
+import { checkedLookup, isNonPublicAddress, type WebhookUrlPolicy } from './webhook-url';
 
 /** Deliveries leased per round. */
 const BATCH = 20;
@@ -30,14 +32,12 @@ const BATCH = 20;
 /** The longest pause after a failed round: WEBHOOK_POLL_MS is a safety net, not a backoff. */
 const ERROR_PAUSE_MS = 1_000;
 
-/**
- * Stripe's scheme (https://docs.stripe.com/webhooks#verify-manually): HMAC-SHA256 with the
- * endpoint's secret over `<timestamp>.<raw body>`, sent as `t=<timestamp>,v1=<hex>`. The timestamp
- * lets receivers refuse replays of an old delivery.
- */
-export function signatureHeader(secret: string, body: string, timestamp: number): string {
-  const digest = createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex');
-  return `t=${timestamp},v1=${digest}`;
+/** The event a test delivery sends: no change happened, so it is in no log. */
+export const TEST_EVENT_TYPE = 'webhook.test';
+
+/** What a test delivery did. */
+export interface TestDeliveryResult extends AttemptResult {
+  webhookId: string;
 }
 
 /**
@@ -180,22 +180,31 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
     }
     let endpoint: WebhookEndpointRow;
     let event: PublishedEvent;
+    let secrets: string[];
     try {
-      [endpoint, event] = await Promise.all([
+      [endpoint, event, secrets] = await Promise.all([
         this.store.endpoint(delivery.endpointId),
         this.events.get(delivery.eventId),
+        this.store.signingSecrets(delivery.endpointId),
       ]);
     } catch (error) {
       // The endpoint was deleted (or the event purged) since the claim: the delivery went with it.
       if (error instanceof DomainError) return;
       throw error;
     }
+    if (secrets.length === 0) return;
+    if (!endpoint.enabled) {
+      // Disabled since the claim (its failure streak reached the limit meanwhile): not sent, and
+      // not counted as an attempt; it waits with the endpoint's other deliveries.
+      await this.store.release([delivery.id], this.workerId);
+      return;
+    }
     const body = JSON.stringify(event);
     const controller = new AbortController();
     this.inFlight.set(delivery.id, controller);
     let result: AttemptResult;
     try {
-      result = await this.post(endpoint.url, endpoint.secret, event.id, body, controller.signal);
+      result = await this.post(endpoint, secrets, event.id, body, controller.signal);
     } finally {
       this.inFlight.delete(delivery.id);
     }
@@ -225,13 +234,45 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
     }
   }
 
+  /**
+   * Sends the endpoint a `webhook.test` event now, signed as its deliveries are, whether or not it
+   * is enabled, and answers how that went. Nothing is queued or retried, and the endpoint's
+   * failure streak and delivery log are left alone.
+   */
+  async sendTest(endpointId: string): Promise<TestDeliveryResult> {
+    const [endpoint, secrets] = await Promise.all([
+      this.store.endpoint(endpointId),
+      this.store.signingSecrets(endpointId),
+    ]);
+    const webhookId = `evt_test_${randomBytes(12).toString('hex')}`;
+    const event: PublishedEvent = {
+      id: webhookId,
+      type: TEST_EVENT_TYPE,
+      createdAt: new Date().toISOString(),
+      customerId: null,
+      migrationId: null,
+      actor: 'system',
+      requestId: null,
+      data: { endpointId: endpoint.id },
+    };
+    const result = await this.post(
+      endpoint,
+      secrets,
+      webhookId,
+      JSON.stringify(event),
+      AbortSignal.timeout(this.config.WEBHOOK_TIMEOUT_MS * 2),
+    );
+    return { webhookId, ...result };
+  }
+
   private async post(
-    url: string,
-    secret: string,
+    endpoint: WebhookEndpointRow,
+    secrets: readonly string[],
     eventId: string,
     body: string,
     signal: AbortSignal,
   ): Promise<AttemptResult> {
+    const { url } = endpoint;
     const started = performance.now();
     const elapsed = () => Math.round(performance.now() - started);
     // Literal addresses skip the agent's lookup, so they are checked here.
@@ -245,8 +286,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
         headers: {
           'Content-Type': 'application/json',
           'User-Agent': 'customer-sync-gateway-webhooks',
-          'Webhook-Id': eventId,
-          'Webhook-Signature': signatureHeader(secret, body, Math.floor(Date.now() / 1000)),
+          ...signedHeaders(endpoint.signatureScheme, secrets, eventId, body, Math.floor(Date.now() / 1000)),
         },
       });
       const ok = response.status >= 200 && response.status < 300;

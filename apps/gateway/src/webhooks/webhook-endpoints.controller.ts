@@ -12,17 +12,20 @@ import {
 } from '@nestjs/swagger';
 import { DomainError } from '@app/customer-domain';
 import { type GatewayConfig } from '@app/config';
+import { WebhookStore } from '@app/persistence';
 
 import { RequiresScope } from '../auth/auth.decorators';
 import { GATEWAY_CONFIG } from '../config/config.module';
 import { ApiProblems } from '../errors/problem.dto';
-import { webhookUrlPolicy } from './webhook-dispatcher';
+import { WebhookDispatcher, webhookUrlPolicy } from './webhook-dispatcher';
+import { newSigningSecret } from './webhook-signature';
 import { webhookUrlProblems, type WebhookUrlPolicy } from './webhook-url';
-import { WebhookStore } from './webhook.store';
 import {
   CreatedWebhookEndpointResponse,
   CreateWebhookEndpointBody,
   ListDeliveriesQuery,
+  RotatedWebhookSecretResponse,
+  RotateWebhookSecretBody,
   toDeliveryResponse,
   toEndpointResponse,
   UpdateWebhookEndpointBody,
@@ -30,6 +33,7 @@ import {
   WebhookDeliveryResponse,
   WebhookEndpointListResponse,
   WebhookEndpointResponse,
+  WebhookTestResponse,
 } from './webhooks.dto';
 
 const ENDPOINT_ID = ApiParam({ name: 'id', example: 'we_0123456789abcdef01234567' });
@@ -44,7 +48,8 @@ export class WebhookEndpointsController {
 
   constructor(
     private readonly store: WebhookStore,
-    @Inject(GATEWAY_CONFIG) config: GatewayConfig,
+    private readonly dispatcher: WebhookDispatcher,
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
   ) {
     this.policy = webhookUrlPolicy(config);
   }
@@ -54,19 +59,21 @@ export class WebhookEndpointsController {
     operationId: 'createWebhookEndpoint',
     summary: 'Subscribe a URL to events',
     description:
-      'Each event is POSTed as JSON, signed with the endpoint\'s secret: `Webhook-Signature: t=<unix>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">` and `Webhook-Id: <event id>`. The secret is in this answer only.',
+      'Each event is POSTed as JSON, signed per Standard Webhooks (https://www.standardwebhooks.com/) with the endpoint\'s secret: `webhook-id: <event id>`, `webhook-timestamp: <unix seconds>`, `webhook-signature: v1,<base64 HMAC-SHA256 of "<id>.<timestamp>.<raw body>">`. The secret is in this answer only.',
   })
   @ApiCreatedResponse({ type: CreatedWebhookEndpointResponse })
   @ApiProblems(400, 401, 403, 413, 415)
   async create(@Body() body: CreateWebhookEndpointBody): Promise<CreatedWebhookEndpointResponse> {
     await this.assertUrl(body.url);
-    const row = await this.store.createEndpoint({
+    const secret = newSigningSecret();
+    const endpoint = await this.store.createEndpoint({
       url: body.url,
       eventTypes: body.eventTypes,
       ...(body.description !== undefined ? { description: body.description } : {}),
       enabled: body.enabled ?? true,
+      secret,
     });
-    return { ...toEndpointResponse(row), secret: row.secret };
+    return { ...toEndpointResponse(endpoint), secret };
   }
 
   @Get()
@@ -173,6 +180,56 @@ export class WebhookEndpointsController {
     @Param('eventId') eventId: string,
   ): Promise<WebhookDeliveryResponse> {
     return toDeliveryResponse(await this.store.redeliverEvent(id, eventId));
+  }
+
+  @Post(':id/rotate-secret')
+  @HttpCode(200)
+  @ApiOperation({
+    operationId: 'rotateWebhookSecret',
+    summary: 'Replace the signing secret, the previous one still signing for an overlap',
+    description:
+      'The new secret is in this answer only. Until `previousSecretExpiresAt`, every delivery carries a signature with each secret (`webhook-signature: v1,<new> v1,<previous>`), so receivers verify with either while they switch. An endpoint signing the legacy way switches to Standard Webhooks here, its old secret stopping at once.',
+  })
+  @ENDPOINT_ID
+  @ApiOkResponse({ type: RotatedWebhookSecretResponse })
+  @ApiProblems(400, 401, 403, 404, 413, 415)
+  async rotateSecret(
+    @Param('id') id: string,
+    @Body() body: RotateWebhookSecretBody,
+  ): Promise<RotatedWebhookSecretResponse> {
+    const overlapMs = (body.overlapSeconds ?? this.config.WEBHOOK_SECRET_OVERLAP_HOURS * 3600) * 1000;
+    const secret = newSigningSecret();
+    const rotated = await this.store.rotateSecret(
+      id,
+      secret,
+      overlapMs > 0 ? new Date(Date.now() + overlapMs) : undefined,
+    );
+    return {
+      ...toEndpointResponse(rotated.endpoint),
+      secret,
+      previousSecretExpiresAt: rotated.previousValidUntil?.toISOString() ?? null,
+    };
+  }
+
+  @Post(':id/test')
+  @HttpCode(200)
+  @ApiOperation({
+    operationId: 'testWebhookEndpoint',
+    summary: 'Send a signed `webhook.test` event now and say how it went',
+    description:
+      'Sent at once, signed as deliveries are, enabled or not; nothing is queued or retried, and neither the failure streak nor the delivery log changes. The URL is checked as for deliveries.',
+  })
+  @ENDPOINT_ID
+  @ApiOkResponse({ type: WebhookTestResponse })
+  @ApiProblems(401, 403, 404)
+  async test(@Param('id') id: string): Promise<WebhookTestResponse> {
+    const result = await this.dispatcher.sendTest(id);
+    return {
+      webhookId: result.webhookId,
+      outcome: result.outcome,
+      statusCode: result.statusCode ?? null,
+      durationMs: result.durationMs,
+    };
   }
 
   private async assertUrl(url: string): Promise<void> {

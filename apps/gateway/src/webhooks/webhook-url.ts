@@ -1,45 +1,11 @@
 import { lookup } from 'node:dns/promises';
-import { BlockList, isIP } from 'node:net';
+import { isIP } from 'node:net';
 
 import { type FieldError } from '@app/customer-domain';
 
-/**
- * Where webhooks may not go unless allowed: loopback, link-local (cloud metadata at
- * 169.254.169.254), private and other special-purpose ranges (RFC 6890), so a webhook URL cannot
- * be used to reach the gateway's own network.
- */
-const NON_PUBLIC = new BlockList();
-for (const [network, prefix] of [
-  ['0.0.0.0', 8],
-  ['10.0.0.0', 8],
-  ['100.64.0.0', 10],
-  ['127.0.0.0', 8],
-  ['169.254.0.0', 16],
-  ['172.16.0.0', 12],
-  ['192.0.0.0', 24],
-  ['192.168.0.0', 16],
-  ['198.18.0.0', 15],
-  ['224.0.0.0', 4],
-  ['240.0.0.0', 4],
-] as const) {
-  NON_PUBLIC.addSubnet(network, prefix, 'ipv4');
-}
-for (const [network, prefix] of [
-  ['::', 128],
-  ['::1', 128],
-  ['fc00::', 7],
-  ['fe80::', 10],
-  ['ff00::', 8],
-] as const) {
-  NON_PUBLIC.addSubnet(network, prefix, 'ipv6');
-}
+import { describeNonPublic, isNonPublicAddress, nonPublicAddress } from './network-address';
 
-/** Whether `address` (IPv4 or IPv6, IPv4-mapped included) is on a network webhooks may not reach. */
-export function isNonPublicAddress(address: string): boolean {
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address)?.[1];
-  if (mapped !== undefined) return NON_PUBLIC.check(mapped, 'ipv4');
-  return NON_PUBLIC.check(address, isIP(address) === 6 ? 'ipv6' : 'ipv4');
-}
+export { isNonPublicAddress };
 
 export interface WebhookUrlPolicy {
   /** Outside production, or with WEBHOOK_ALLOW_PRIVATE_NETWORKS=true. */
@@ -81,12 +47,14 @@ export async function webhookUrlProblems(
   const addresses = await resolve(hostOf(url));
   if (addresses === undefined)
     return problem('unresolvable_host', `The host "${url.hostname}" does not resolve.`);
-  const refused = addresses.find(isNonPublicAddress);
-  if (refused !== undefined) {
-    return problem(
-      'private_network',
-      `The host resolves to ${refused}, on a loopback, link-local or private network; webhooks go to public addresses only.`,
-    );
+  for (const address of addresses) {
+    const why = nonPublicAddress(address);
+    if (why !== undefined) {
+      return problem(
+        'private_network',
+        `The host resolves to ${describeNonPublic(address, why)}, not a public address; webhooks go to public addresses only.`,
+      );
+    }
   }
   return [];
 }

@@ -6,16 +6,19 @@ import {
   IsArray,
   IsBoolean,
   IsIn,
+  IsInt,
   IsOptional,
   IsString,
   Matches,
+  Max,
   MaxLength,
+  Min,
   ValidateIf,
 } from 'class-validator';
 import { EVENT_TYPES } from '@app/customer-domain';
+import { DELIVERY_OUTCOMES, type WebhookDeliveryRow, type WebhookEndpointRow } from '@app/persistence';
 
 import { IsAbsentOrValid, PageLimit } from '../http/validators';
-import { DELIVERY_OUTCOMES, type WebhookDeliveryRow, type WebhookEndpointRow } from './webhook.store';
 
 /** Every event type, or `*` for all of them (including types added later). */
 export const SUBSCRIBABLE_TYPES = ['*', ...EVENT_TYPES] as const;
@@ -26,7 +29,7 @@ export class CreateWebhookEndpointBody {
     maxLength: 2048,
     example: 'https://example.com/webhooks',
     description:
-      'http or https, without credentials. In production, hosts on loopback, link-local or private networks are refused unless WEBHOOK_ALLOW_PRIVATE_NETWORKS=true.',
+      'http or https, without credentials. In production, hosts resolving to any special-purpose address (loopback, link-local, private, IPv6 transition prefixes carrying one) are refused unless WEBHOOK_ALLOW_PRIVATE_NETWORKS=true.',
   })
   @IsString()
   @MaxLength(2048)
@@ -98,6 +101,13 @@ export class WebhookEndpointResponse {
   description!: string | null;
   @ApiProperty({ example: true }) enabled!: boolean;
   @ApiProperty({
+    enum: ['standard', 'legacy'],
+    example: 'standard',
+    description:
+      '`standard`: Standard Webhooks headers (`webhook-id`, `webhook-timestamp`, `webhook-signature: v1,<base64>`). `legacy`: `Webhook-Signature: t=<unix>,v1=<hex>`, kept by endpoints created before until their secret is rotated.',
+  })
+  signatureScheme!: string;
+  @ApiProperty({
     type: String,
     nullable: true,
     example: null,
@@ -117,10 +127,52 @@ export class WebhookEndpointListResponse {
 
 export class CreatedWebhookEndpointResponse extends WebhookEndpointResponse {
   @ApiProperty({
-    example: 'whsec_3q2-7wAbCdEfGhIjKlMnOpQrStUvWxYz0123',
-    description: 'The signing secret. Shown only in this answer: store it now.',
+    example: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSwJ6rhT0v3nAk=',
+    description:
+      'The signing secret, in the Standard Webhooks form (`whsec_` and base64). Shown only in this answer: store it now.',
   })
   secret!: string;
+}
+
+/** At most a week: longer keeps a secret the caller wants gone valid. */
+const MAX_OVERLAP_SECONDS = 7 * 24 * 3600;
+
+export class RotateWebhookSecretBody {
+  @ApiPropertyOptional({
+    minimum: 0,
+    maximum: MAX_OVERLAP_SECONDS,
+    example: 3600,
+    description:
+      'How long deliveries are still signed with the previous secret too; WEBHOOK_SECRET_OVERLAP_HOURS when absent, 0 to stop it at once.',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(MAX_OVERLAP_SECONDS)
+  overlapSeconds?: number;
+}
+
+export class RotatedWebhookSecretResponse extends CreatedWebhookEndpointResponse {
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: '2026-11-30T19:30:00.000Z',
+    description:
+      'Until when deliveries also carry a signature with the previous secret; null when it stopped at once (no overlap, or the endpoint signed the legacy way).',
+  })
+  previousSecretExpiresAt!: string | null;
+}
+
+export class WebhookTestResponse {
+  @ApiProperty({
+    example: 'evt_test_0123456789abcdef01234567',
+    description: 'The `webhook-id` it was sent with.',
+  })
+  webhookId!: string;
+  @ApiProperty({ enum: DELIVERY_OUTCOMES, example: 'delivered' }) outcome!: string;
+  @ApiProperty({ type: Number, nullable: true, example: 200, description: "The receiver's HTTP status." })
+  statusCode!: number | null;
+  @ApiProperty({ example: 42 }) durationMs!: number;
 }
 
 export class ListDeliveriesQuery {
@@ -178,6 +230,7 @@ export function toEndpointResponse(row: WebhookEndpointRow): WebhookEndpointResp
     eventTypes: row.eventTypes,
     description: row.description,
     enabled: row.enabled,
+    signatureScheme: row.signatureScheme,
     disabledReason: row.disabledReason,
     failureStreak: row.failureStreak,
     createdAt: row.createdAt.toISOString(),

@@ -585,7 +585,7 @@ export interface paths {
         put?: never;
         /**
          * Subscribe a URL to events
-         * @description Each event is POSTed as JSON, signed with the endpoint's secret: `Webhook-Signature: t=<unix>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">` and `Webhook-Id: <event id>`. The secret is in this answer only.
+         * @description Each event is POSTed as JSON, signed per Standard Webhooks (https://www.standardwebhooks.com/) with the endpoint's secret: `webhook-id: <event id>`, `webhook-timestamp: <unix seconds>`, `webhook-signature: v1,<base64 HMAC-SHA256 of "<id>.<timestamp>.<raw body>">`. The secret is in this answer only.
          */
         post: operations["createWebhookEndpoint"];
         delete?: never;
@@ -664,6 +664,46 @@ export interface paths {
         put?: never;
         /** Send an event to this endpoint (again), e.g. one from before it subscribed */
         post: operations["redeliverWebhookEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhook-endpoints/{id}/rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Replace the signing secret, the previous one still signing for an overlap
+         * @description The new secret is in this answer only. Until `previousSecretExpiresAt`, every delivery carries a signature with each secret (`webhook-signature: v1,<new> v1,<previous>`), so receivers verify with either while they switch. An endpoint signing the legacy way switches to Standard Webhooks here, its old secret stopping at once.
+         */
+        post: operations["rotateWebhookSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhook-endpoints/{id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a signed `webhook.test` event now and say how it went
+         * @description Sent at once, signed as deliveries are, enabled or not; nothing is queued or retried, and neither the failure streak nor the delivery log changes. The URL is checked as for deliveries.
+         */
+        post: operations["testWebhookEndpoint"];
         delete?: never;
         options?: never;
         head?: never;
@@ -789,7 +829,7 @@ export interface components {
         };
         CreateWebhookEndpointBody: {
             /**
-             * @description http or https, without credentials. In production, hosts on loopback, link-local or private networks are refused unless WEBHOOK_ALLOW_PRIVATE_NETWORKS=true.
+             * @description http or https, without credentials. In production, hosts resolving to any special-purpose address (loopback, link-local, private, IPv6 transition prefixes carrying one) are refused unless WEBHOOK_ALLOW_PRIVATE_NETWORKS=true.
              * @example https://example.com/webhooks
              */
             url: string;
@@ -826,6 +866,12 @@ export interface components {
             /** @example true */
             enabled: boolean;
             /**
+             * @description `standard`: Standard Webhooks headers (`webhook-id`, `webhook-timestamp`, `webhook-signature: v1,<base64>`). `legacy`: `Webhook-Signature: t=<unix>,v1=<hex>`, kept by endpoints created before until their secret is rotated.
+             * @example standard
+             * @enum {string}
+             */
+            signatureScheme: "standard" | "legacy";
+            /**
              * @description Why the gateway disabled the endpoint (after WEBHOOK_DISABLE_AFTER_FAILURES failures).
              * @example null
              */
@@ -840,8 +886,8 @@ export interface components {
             /** @example 2026-11-29T19:30:00.000Z */
             updatedAt: string;
             /**
-             * @description The signing secret. Shown only in this answer: store it now.
-             * @example whsec_3q2-7wAbCdEfGhIjKlMnOpQrStUvWxYz0123
+             * @description The signing secret, in the Standard Webhooks form (`whsec_` and base64). Shown only in this answer: store it now.
+             * @example whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSwJ6rhT0v3nAk=
              */
             secret: string;
         };
@@ -1777,6 +1823,60 @@ export interface components {
             /** Format: date-time */
             finishedAt: string | null;
         };
+        RotateWebhookSecretBody: {
+            /**
+             * @description How long deliveries are still signed with the previous secret too; WEBHOOK_SECRET_OVERLAP_HOURS when absent, 0 to stop it at once.
+             * @example 3600
+             */
+            overlapSeconds?: number;
+        };
+        RotatedWebhookSecretResponse: {
+            /** @example we_0123456789abcdef01234567 */
+            id: string;
+            /** @example https://example.com/webhooks */
+            url: string;
+            /**
+             * @example [
+             *       "customer.link.failed",
+             *       "customer.forgotten"
+             *     ]
+             */
+            eventTypes: string[];
+            /** @example Support dashboard: failed provider syncs */
+            description: string | null;
+            /** @example true */
+            enabled: boolean;
+            /**
+             * @description `standard`: Standard Webhooks headers (`webhook-id`, `webhook-timestamp`, `webhook-signature: v1,<base64>`). `legacy`: `Webhook-Signature: t=<unix>,v1=<hex>`, kept by endpoints created before until their secret is rotated.
+             * @example standard
+             * @enum {string}
+             */
+            signatureScheme: "standard" | "legacy";
+            /**
+             * @description Why the gateway disabled the endpoint (after WEBHOOK_DISABLE_AFTER_FAILURES failures).
+             * @example null
+             */
+            disabledReason: string | null;
+            /**
+             * @description Consecutive failed attempts; a success resets it.
+             * @example 0
+             */
+            failureStreak: number;
+            /** @example 2026-11-29T19:30:00.000Z */
+            createdAt: string;
+            /** @example 2026-11-29T19:30:00.000Z */
+            updatedAt: string;
+            /**
+             * @description The signing secret, in the Standard Webhooks form (`whsec_` and base64). Shown only in this answer: store it now.
+             * @example whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSwJ6rhT0v3nAk=
+             */
+            secret: string;
+            /**
+             * @description Until when deliveries also carry a signature with the previous secret; null when it stopped at once (no overlap, or the endpoint signed the legacy way).
+             * @example 2026-11-30T19:30:00.000Z
+             */
+            previousSecretExpiresAt: string | null;
+        };
         StartMigrationBody: {
             /**
              * @description Customers in flight per worker process.
@@ -2003,6 +2103,12 @@ export interface components {
             /** @example true */
             enabled: boolean;
             /**
+             * @description `standard`: Standard Webhooks headers (`webhook-id`, `webhook-timestamp`, `webhook-signature: v1,<base64>`). `legacy`: `Webhook-Signature: t=<unix>,v1=<hex>`, kept by endpoints created before until their secret is rotated.
+             * @example standard
+             * @enum {string}
+             */
+            signatureScheme: "standard" | "legacy";
+            /**
              * @description Why the gateway disabled the endpoint (after WEBHOOK_DISABLE_AFTER_FAILURES failures).
              * @example null
              */
@@ -2016,6 +2122,25 @@ export interface components {
             createdAt: string;
             /** @example 2026-11-29T19:30:00.000Z */
             updatedAt: string;
+        };
+        WebhookTestResponse: {
+            /**
+             * @description The `webhook-id` it was sent with.
+             * @example evt_test_0123456789abcdef01234567
+             */
+            webhookId: string;
+            /**
+             * @example delivered
+             * @enum {string}
+             */
+            outcome: "delivered" | "http_error" | "timeout" | "network_error" | "refused_url";
+            /**
+             * @description The receiver's HTTP status.
+             * @example 200
+             */
+            statusCode: number | null;
+            /** @example 42 */
+            durationMs: number;
         };
     };
     responses: never;
@@ -8811,6 +8936,318 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["WebhookDeliveryResponse"];
+                };
+            };
+            /** @description Invalid input (`validation_failed`, `malformed_json`), including text no field can hold (NUL, unpaired surrogates, invalid UTF-8), bodies nested over 32 levels and prototype keys; nothing was changed. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:validation_failed",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "code": "validation_failed",
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "retryable": false,
+                     *       "errors": [
+                     *         {
+                     *           "field": "address.country",
+                     *           "code": "invalid_country",
+                     *           "message": "country must be a valid ISO31661 Alpha2 code"
+                     *         }
+                     *       ],
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description No valid API key (`unauthenticated`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:unauthenticated",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "code": "unauthenticated",
+                     *       "detail": "Send an API key as \"Authorization: Bearer <key>\" or \"X-API-Key: <key>\".",
+                     *       "retryable": false,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The API key lacks the scope (`forbidden`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:forbidden",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "code": "forbidden",
+                     *       "detail": "This API key lacks the \"customers:write\" scope.",
+                     *       "retryable": false,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description No such customer (`customer_not_found`), migration (`migration_not_found`) or reconciliation (`reconciliation_not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:customer_not_found",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "code": "customer_not_found",
+                     *       "detail": "No customer with id \"cus_4f7d0e1c9b2a3d4e5f6a7b8c\".",
+                     *       "retryable": false,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers/cus_4f7d0e1c9b2a3d4e5f6a7b8c"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:rate_limited",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "code": "rate_limited",
+                     *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    rotateWebhookSecret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RotateWebhookSecretBody"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RotatedWebhookSecretResponse"];
+                };
+            };
+            /** @description Invalid input (`validation_failed`, `malformed_json`), including text no field can hold (NUL, unpaired surrogates, invalid UTF-8), bodies nested over 32 levels and prototype keys; nothing was changed. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:validation_failed",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "code": "validation_failed",
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "retryable": false,
+                     *       "errors": [
+                     *         {
+                     *           "field": "address.country",
+                     *           "code": "invalid_country",
+                     *           "message": "country must be a valid ISO31661 Alpha2 code"
+                     *         }
+                     *       ],
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description No valid API key (`unauthenticated`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:unauthenticated",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "code": "unauthenticated",
+                     *       "detail": "Send an API key as \"Authorization: Bearer <key>\" or \"X-API-Key: <key>\".",
+                     *       "retryable": false,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The API key lacks the scope (`forbidden`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:forbidden",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "code": "forbidden",
+                     *       "detail": "This API key lacks the \"customers:write\" scope.",
+                     *       "retryable": false,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description No such customer (`customer_not_found`), migration (`migration_not_found`) or reconciliation (`reconciliation_not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:customer_not_found",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "code": "customer_not_found",
+                     *       "detail": "No customer with id \"cus_4f7d0e1c9b2a3d4e5f6a7b8c\".",
+                     *       "retryable": false,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers/cus_4f7d0e1c9b2a3d4e5f6a7b8c"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Body too large (`payload_too_large`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:payload_too_large",
+                     *       "title": "Content Too Large",
+                     *       "status": 413,
+                     *       "code": "payload_too_large",
+                     *       "detail": "The request body is too large.",
+                     *       "retryable": false,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Body is not JSON (`unsupported_media_type`). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:unsupported_media_type",
+                     *       "title": "Unsupported Media Type",
+                     *       "status": 415,
+                     *       "code": "unsupported_media_type",
+                     *       "detail": "Send the body as application/json or application/merge-patch+json.",
+                     *       "retryable": false,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:rate_limited",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "code": "rate_limited",
+                     *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    testWebhookEndpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookTestResponse"];
                 };
             };
             /** @description Invalid input (`validation_failed`, `malformed_json`), including text no field can hold (NUL, unpaired surrogates, invalid UTF-8), bodies nested over 32 levels and prototype keys; nothing was changed. */

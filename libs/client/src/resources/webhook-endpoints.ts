@@ -11,6 +11,9 @@ export type CreatedWebhookEndpoint = Schemas['CreatedWebhookEndpointResponse'];
 export type CreateWebhookEndpoint = Schemas['CreateWebhookEndpointBody'];
 export type UpdateWebhookEndpoint = Schemas['UpdateWebhookEndpointBody'];
 export type WebhookDelivery = Schemas['WebhookDeliveryResponse'];
+export type RotateWebhookSecret = Schemas['RotateWebhookSecretBody'];
+export type RotatedWebhookSecret = Schemas['RotatedWebhookSecretResponse'];
+export type WebhookTestResult = Schemas['WebhookTestResponse'];
 export type WebhookDeliveriesQuery = Omit<
   NonNullable<operations['listWebhookDeliveries']['parameters']['query']>,
   'startingAfter'
@@ -47,6 +50,29 @@ export function webhookEndpointsResource(api: Client<paths>, send: Send) {
     },
     async delete(id: string, options: RequestOptions = {}): Promise<void> {
       await api.DELETE('/v1/webhook-endpoints/{id}', { params: path(id), ...callInit(send, options) });
+    },
+    /**
+     * A new signing secret, shown this once; the old one keeps signing beside it for the overlap
+     * (`overlapSeconds`, else the gateway's default), so receivers can switch without a gap.
+     */
+    async rotateSecret(
+      id: string,
+      body: RotateWebhookSecret = {},
+      options: RequestOptions = {},
+    ): Promise<RotatedWebhookSecret> {
+      return bodyOf(
+        await api.POST('/v1/webhook-endpoints/{id}/rotate-secret', {
+          params: path(id),
+          body,
+          ...callInit(send, options),
+        }),
+      );
+    },
+    /** Sends a signed `webhook.test` event to the endpoint at once and answers what it replied. */
+    async sendTestEvent(id: string, options: RequestOptions = {}): Promise<WebhookTestResult> {
+      return bodyOf(
+        await api.POST('/v1/webhook-endpoints/{id}/test', { params: path(id), ...callInit(send, options) }),
+      );
     },
     deliveries: {
       /** The endpoint's deliveries, newest first. */

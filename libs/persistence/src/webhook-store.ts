@@ -1,18 +1,19 @@
 import { randomBytes } from 'node:crypto';
 
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import { DomainError } from '@app/customer-domain';
-import {
-  awaitCommittedEvents,
-  DATABASE,
-  type DatabaseHandle,
-  PRISMA_CLIENT,
-  WorkNotifications,
-} from '@app/persistence';
 
-import { Prisma, type PrismaClient } from '../../../../generated/prisma/client';
+import { Prisma, type PrismaClient } from '../../../generated/prisma/client';
+import { awaitCommittedEvents } from './event-log';
+import { type DatabaseHandle } from './persistence.module';
+import { DATABASE, PRISMA_CLIENT } from './prisma.tokens';
+import { SecretStore } from './secret-store';
+import { WorkNotifications } from './work-notifications';
 
-export type WebhookEndpointRow = Prisma.WebhookEndpointGetPayload<object>;
+/** An endpoint as the API shows it: never its secret (that is in the secret store). */
+export type WebhookEndpointRow = Omit<Prisma.WebhookEndpointGetPayload<object>, 'secret'>;
+/** `standard` (Standard Webhooks), or `legacy` for endpoints from before it until rotated. */
+export type WebhookSignatureScheme = WebhookEndpointRow['signatureScheme'];
 export type WebhookDeliveryRow = Prisma.WebhookDeliveryGetPayload<{
   include: { event: { select: { type: true } } };
 }>;
@@ -67,20 +68,81 @@ const FIRST_IN_LINE = Prisma.sql`(d.customer_id IS NULL OR NOT EXISTS (
 
 const withEventType = { event: { select: { type: true } } } satisfies Prisma.WebhookDeliveryInclude;
 
+/** Every column but the plain-text `secret` of endpoints from before the secret store. */
+const ENDPOINT_COLUMNS = {
+  id: true,
+  url: true,
+  eventTypes: true,
+  description: true,
+  enabled: true,
+  signatureScheme: true,
+  failureStreak: true,
+  disabledReason: true,
+  createdAt: true,
+  updatedAt: true,
+} satisfies Prisma.WebhookEndpointSelect;
+
+/** Whose secret an endpoint's signing secret is, in the secret store. */
+export const webhookSecretOwner = (endpointId: string) => `webhook-endpoint:${endpointId}`;
+
 function endpointNotFound(id: string): DomainError {
   return new DomainError('webhook_endpoint_not_found', `No webhook endpoint with id "${id}".`);
 }
 
-/** Webhook endpoints and their deliveries (the outbox filled by the event log, and its log). */
+/**
+ * Webhook endpoints and their deliveries (the outbox filled by the event log, and its log). Signing
+ * secrets are in the secret store, encrypted.
+ */
 @Injectable()
-export class WebhookStore {
+export class WebhookStore implements OnApplicationBootstrap {
   private readonly notifications: WorkNotifications;
 
   constructor(
     @Inject(PRISMA_CLIENT) private readonly prisma: PrismaClient,
     @Inject(DATABASE) database: DatabaseHandle,
+    private readonly secrets: SecretStore,
   ) {
     this.notifications = new WorkNotifications(database, OUTBOX_CHANNEL);
+  }
+
+  /** Secrets written in the clear before the secret store are encrypted at start (see `sealPlainTextSecrets`). */
+  async onApplicationBootstrap(): Promise<void> {
+    await this.sealPlainTextSecrets();
+  }
+
+  /**
+   * Moves every signing secret still in the clear (`webhook_endpoints.secret`, from before the
+   * secret store) into the secret store, and empties the column; how many. Row locks that skip
+   * what another starting instance holds keep each secret moved once.
+   */
+  async sealPlainTextSecrets(): Promise<number> {
+    let sealed = 0;
+    for (;;) {
+      const moved = await this.prisma.$transaction(async (tx) => {
+        const rows = await tx.$queryRaw<{ id: string; secret: string }[]>`
+          SELECT id, secret FROM webhook_endpoints WHERE secret IS NOT NULL
+           LIMIT 100 FOR UPDATE SKIP LOCKED`;
+        for (const row of rows) {
+          await this.secrets.put(webhookSecretOwner(row.id), row.secret, undefined, tx);
+          await tx.webhookEndpoint.update({ where: { id: row.id }, data: { secret: null } });
+        }
+        return rows.length;
+      });
+      sealed += moved;
+      if (moved === 0) return sealed;
+    }
+  }
+
+  /**
+   * The secrets a delivery to the endpoint is signed with, newest first (more than one while a
+   * rotation's overlap lasts); none when the endpoint is gone.
+   */
+  async signingSecrets(endpointId: string): Promise<string[]> {
+    const valid = await this.secrets.valid(webhookSecretOwner(endpointId));
+    if (valid.length > 0) return valid;
+    // Saved in the clear by a gateway from before the secret store since this one started.
+    if ((await this.sealPlainTextSecrets()) === 0) return [];
+    return this.secrets.valid(webhookSecretOwner(endpointId));
   }
 
   /**
@@ -105,31 +167,69 @@ export class WebhookStore {
     return row?.due ?? undefined;
   }
 
+  /** A new endpoint signing per Standard Webhooks with `secret`, which is stored encrypted. */
   async createEndpoint(data: {
     url: string;
     eventTypes: string[];
     description?: string;
     enabled: boolean;
+    secret: string;
   }): Promise<WebhookEndpointRow> {
-    return this.prisma.webhookEndpoint.create({
-      data: {
-        id: `we_${randomBytes(12).toString('hex')}`,
-        url: data.url,
-        eventTypes: data.eventTypes,
-        description: data.description ?? null,
-        enabled: data.enabled,
-        // Stripe's shape: https://docs.stripe.com/webhooks#verify-events
-        secret: `whsec_${randomBytes(24).toString('base64url')}`,
-      },
+    const id = `we_${randomBytes(12).toString('hex')}`;
+    return this.prisma.$transaction(async (tx) => {
+      const row = await tx.webhookEndpoint.create({
+        data: {
+          id,
+          url: data.url,
+          eventTypes: data.eventTypes,
+          description: data.description ?? null,
+          enabled: data.enabled,
+        },
+        select: ENDPOINT_COLUMNS,
+      });
+      await this.secrets.put(webhookSecretOwner(id), data.secret, undefined, tx);
+      return row;
+    });
+  }
+
+  /**
+   * Makes `secret` the endpoint's signing secret, signing per Standard Webhooks from now on. The
+   * secrets before it stay valid (deliveries carry a signature for each) until `previousValidUntil`;
+   * a legacy endpoint's old secret stops at once, as it only ever signed the legacy format.
+   * Returns when the previous secret stops being valid, if it does not already.
+   */
+  async rotateSecret(
+    id: string,
+    secret: string,
+    previousValidUntil: Date | undefined,
+  ): Promise<{ endpoint: WebhookEndpointRow; previousValidUntil: Date | undefined }> {
+    return this.prisma.$transaction(async (tx) => {
+      // The endpoint's row lock orders rotations of one endpoint (the secret versions they write).
+      const [locked] = await tx.$queryRaw<{ signature_scheme: WebhookSignatureScheme }[]>`
+        SELECT signature_scheme FROM webhook_endpoints WHERE id = ${id} FOR UPDATE`;
+      if (locked === undefined) throw endpointNotFound(id);
+      const overlap =
+        locked.signature_scheme === 'standard' &&
+        previousValidUntil !== undefined &&
+        previousValidUntil > new Date()
+          ? previousValidUntil
+          : undefined;
+      await this.secrets.put(webhookSecretOwner(id), secret, overlap, tx);
+      const endpoint = await tx.webhookEndpoint.update({
+        where: { id },
+        data: { signatureScheme: 'standard', secret: null },
+        select: ENDPOINT_COLUMNS,
+      });
+      return { endpoint, previousValidUntil: overlap };
     });
   }
 
   async listEndpoints(): Promise<WebhookEndpointRow[]> {
-    return this.prisma.webhookEndpoint.findMany({ orderBy: { createdAt: 'asc' } });
+    return this.prisma.webhookEndpoint.findMany({ orderBy: { createdAt: 'asc' }, select: ENDPOINT_COLUMNS });
   }
 
   async endpoint(id: string): Promise<WebhookEndpointRow> {
-    const row = await this.prisma.webhookEndpoint.findUnique({ where: { id } });
+    const row = await this.prisma.webhookEndpoint.findUnique({ where: { id }, select: ENDPOINT_COLUMNS });
     if (row === null) throw endpointNotFound(id);
     return row;
   }
@@ -156,8 +256,14 @@ export class WebhookStore {
   }
 
   async deleteEndpoint(id: string): Promise<void> {
-    const { count } = await this.prisma.webhookEndpoint.deleteMany({ where: { id } });
-    if (count === 0) throw endpointNotFound(id);
+    await this.prisma.$transaction(async (tx) => {
+      // Deliveries first, in the order `settle` locks (a delivery, then its endpoint): the cascade
+      // from the endpoint would lock them the other way round and deadlock with a settling worker.
+      await tx.webhookDelivery.deleteMany({ where: { endpointId: id } });
+      const { count } = await tx.webhookEndpoint.deleteMany({ where: { id } });
+      if (count === 0) throw endpointNotFound(id);
+      await this.secrets.remove(webhookSecretOwner(id), tx);
+    });
   }
 
   /** The endpoint's delivery log, newest first. */
@@ -262,7 +368,11 @@ export class WebhookStore {
   /**
    * Records an attempt, if the lease is still this worker's. A failure is retried at
    * `retryAt`, or given up when that is past the retry window (`retryAt` undefined); every failure
-   * lengthens the endpoint's failure streak, which disables it at `disableAfter`.
+   * lengthens the endpoint's failure streak, which disables it at exactly `disableAfter`: one
+   * statement counts the failure and disables under the endpoint's row lock, and only while the
+   * endpoint is enabled, so parallel failures (deliveries of other customers, other instances)
+   * neither overshoot the streak nor count once it is disabled. A success resets the streak of an
+   * enabled endpoint; one that lands after the endpoint was disabled leaves the record as it is.
    */
   async settle(
     delivery: ClaimedDelivery,
@@ -293,23 +403,22 @@ export class WebhookStore {
         },
       });
       if (delivered) {
-        await tx.webhookEndpoint.update({ where: { id: delivery.endpointId }, data: { failureStreak: 0 } });
+        await tx.$executeRaw`
+          UPDATE webhook_endpoints SET failure_streak = 0, updated_at = ${NOW}
+           WHERE id = ${delivery.endpointId} AND enabled AND failure_streak <> 0`;
         return true;
       }
-      const [endpoint] = await tx.$queryRaw<{ failure_streak: number; enabled: boolean }[]>`
-        UPDATE webhook_endpoints SET failure_streak = failure_streak + 1, updated_at = ${NOW}
-         WHERE id = ${delivery.endpointId}
-        RETURNING failure_streak, enabled`;
-      if (endpoint !== undefined && endpoint.enabled && endpoint.failure_streak >= retry.disableAfter) {
-        const last = result.statusCode !== undefined ? `HTTP ${result.statusCode}` : result.outcome;
-        await tx.webhookEndpoint.update({
-          where: { id: delivery.endpointId },
-          data: {
-            enabled: false,
-            disabledReason: `Disabled after ${endpoint.failure_streak} consecutive failed deliveries; the last: ${last} at ${now.toISOString()}.`,
-          },
-        });
-      }
+      const last = result.statusCode !== undefined ? `HTTP ${result.statusCode}` : result.outcome;
+      // Every expression of SET reads the row as it was before this statement.
+      await tx.$executeRaw`
+        UPDATE webhook_endpoints
+           SET failure_streak = failure_streak + 1,
+               enabled = failure_streak + 1 < ${retry.disableAfter}::int,
+               disabled_reason = CASE WHEN failure_streak + 1 >= ${retry.disableAfter}::int
+                 THEN 'Disabled after ' || (failure_streak + 1) || ' consecutive failed deliveries; the last: '
+                      || ${last} || ' at ' || ${now.toISOString()} || '.' END,
+               updated_at = ${NOW}
+         WHERE id = ${delivery.endpointId} AND enabled`;
       return true;
     });
   }
