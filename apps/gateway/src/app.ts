@@ -4,6 +4,7 @@ import { type INestApplication } from '@nestjs/common';
 import { type NestExpressApplication } from '@nestjs/platform-express';
 import { NestFactory } from '@nestjs/core';
 import { requestIdFor } from '@app/config';
+import { traceIncomingRequests, tracingActive } from '@app/telemetry';
 import { Logger } from 'nestjs-pino';
 
 import { setUpDocs } from './docs/openapi';
@@ -28,6 +29,9 @@ export async function createGatewayApp(options: GatewayOptions): Promise<INestAp
   // refused with 413 or 415, a route refused by a guard), is answered with a request id, counted,
   // timed and logged. The body is read and checked for hostile input by Nest middleware once the
   // caller is identified (GatewayModule.configure).
+  // First of all with tracing on: the request's span (a child of the caller's `traceparent`) is
+  // the active one for everything the request runs, refusals included.
+  if (tracingActive()) app.use(traceIncomingRequests);
   const metrics = app.get(HttpMetrics);
   const requestLog = app.get(RequestLog);
   app.use((req: IncomingMessage & { id?: string }, res: ServerResponse, next: () => void) => {

@@ -4,7 +4,14 @@ import './compile-cache';
 import { resolve } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 
-import { ConfigError, type GatewayConfig, loadGatewayConfig, openConfiguredDatabase } from '@app/config';
+import {
+  ConfigError,
+  type GatewayConfig,
+  loadGatewayConfig,
+  openConfiguredDatabase,
+  tracesExporter,
+} from '@app/config';
+import { startTelemetry } from '@app/telemetry';
 
 import { ApiKeyRegistry, loadOrCreateDevelopmentKey } from './auth/api-keys';
 
@@ -36,6 +43,11 @@ async function resolveProviders(config: GatewayConfig) {
 
 async function main(): Promise<void> {
   const config = loadGatewayConfig();
+  // Before anything that is traced is loaded or runs (Prisma's client, the HTTP server).
+  const telemetry = await startTelemetry({
+    exporter: tracesExporter(config),
+    serviceName: config.OTEL_SERVICE_NAME,
+  });
   const { registry, developmentKey } = await resolveApiKeys(config);
   // Most of the gateway's code is still to load: the best part of a second, all of it on this
   // thread. The database starts opening first, so that the embedded one's files are copied into a
@@ -49,7 +61,11 @@ async function main(): Promise<void> {
     config,
     apiKeys: registry,
     providerAccounts: accounts,
-    onShutdown: sandboxes?.close,
+    onShutdown: async () => {
+      await sandboxes?.close();
+      // Last, so the spans of the shutdown itself are exported too.
+      await telemetry.shutdown();
+    },
     openDatabase: () => database,
   });
   await app.listen(config.PORT, config.HOST);
@@ -67,6 +83,7 @@ async function main(): Promise<void> {
   } else {
     lines.push(`  Providers:   ${accounts.length} configured account(s)`);
   }
+  if (telemetry.tracing) lines.push(`  Tracing:     ${tracesExporter(config)} (OpenTelemetry)`);
   // The development key is printed for the operator at their own terminal; it is never logged.
   if (developmentKey !== undefined)
     lines.push(`  API key:     ${developmentKey}   (development key, scope admin)`);

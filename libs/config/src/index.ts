@@ -8,6 +8,7 @@ export {
   loadGatewayConfig,
   migrationOptions,
   syncOptions,
+  tracesExporter,
   type GatewayConfig,
 } from './gateway.config';
 export { openConfiguredDatabase } from './database';

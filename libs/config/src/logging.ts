@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { type IncomingMessage, type ServerResponse } from 'node:http';
 
 import { currentRequestContext } from '@app/customer-domain';
+import { logFields } from '@app/telemetry';
 import { type Params } from 'nestjs-pino';
 import { type Logger, type LoggerOptions, pino } from 'pino';
 import PinoPretty from 'pino-pretty';
@@ -90,10 +91,12 @@ export function createLogger(
     // Read at each line from the request context ApiKeyMiddleware opens, so lines logged deep in
     // the domain are attributed without a child logger per request; lines outside a request (the
     // background worker) carry neither.
+    // A delivery's lines (background ones included, such as "provider call failed") also name
+    // its customer (by id), and with tracing on every line names its trace and span (logFields).
     mixin: () => {
       const context = currentRequestContext();
-      if (context === undefined) return {};
-      return { requestId: context.requestId, keyId: context.actor };
+      if (context === undefined) return logFields();
+      return { requestId: context.requestId, keyId: context.actor, ...logFields() };
     },
     redact: {
       paths: [

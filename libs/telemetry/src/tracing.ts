@@ -1,0 +1,271 @@
+import { type IncomingMessage, type ServerResponse } from 'node:http';
+
+import {
+  type Attributes,
+  context,
+  createContextKey,
+  propagation,
+  type Span,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type Tracer,
+} from '@opentelemetry/api';
+import {
+  ATTR_ERROR_TYPE,
+  ATTR_HTTP_REQUEST_METHOD,
+  ATTR_HTTP_RESPONSE_STATUS_CODE,
+  ATTR_HTTP_ROUTE,
+  ATTR_SERVER_ADDRESS,
+  ATTR_SERVER_PORT,
+  ATTR_URL_SCHEME,
+} from '@opentelemetry/semantic-conventions';
+
+/**
+ * The hooks the gateway's code calls at its edges (an incoming request, a provider call, an
+ * outbox delivery, a statement, an outgoing webhook). They use only @opentelemetry/api: with
+ * tracing off (the default) `tracer` is undefined and each hook calls straight through, so the
+ * disabled path costs a variable read, not a no-op span.
+ *
+ * No span carries personal data or a secret: paths are templates, SQL is the parameterised text
+ * (never its values), and customers are named by their id.
+ */
+let tracer: Tracer | undefined;
+
+/** Set by startTelemetry when spans are recorded; cleared by its shutdown. */
+export function setTracer(active: Tracer | undefined): void {
+  tracer = active;
+}
+
+/** Whether spans are being recorded (a configured exporter, or a test's processor). */
+export function tracingActive(): boolean {
+  return tracer !== undefined;
+}
+
+/** Span attributes of our own, beside the semantic conventions' (https://opentelemetry.io/docs/specs/semconv/). */
+export const ATTR = {
+  customerId: 'customer_sync.customer.id',
+  provider: 'customer_sync.provider',
+  account: 'customer_sync.account',
+  intent: 'customer_sync.delivery.intent',
+  attempt: 'customer_sync.delivery.attempt',
+  linkId: 'customer_sync.link.id',
+} as const;
+
+const CUSTOMER = createContextKey('customer_sync.customer_id');
+
+/** Runs `work` as the span `name`, ending it with an error status when `work` throws. */
+async function inSpan<T>(
+  active: Tracer,
+  name: string,
+  kind: SpanKind,
+  attributes: Attributes,
+  work: (span: Span) => Promise<T>,
+): Promise<T> {
+  return active.startActiveSpan(name, { kind, attributes }, async (span) => {
+    try {
+      return await work(span);
+    } catch (error) {
+      span.setStatus({ code: SpanStatusCode.ERROR });
+      span.setAttribute(ATTR_ERROR_TYPE, errorType(error));
+      throw error;
+    } finally {
+      span.end();
+    }
+  });
+}
+
+/** A classified error's kind (ProviderError, DomainError), else its class name: never its message. */
+function errorType(error: unknown): string {
+  const kind = (error as { kind?: unknown } | undefined)?.kind;
+  if (typeof kind === 'string') return kind;
+  return error instanceof Error ? error.name : 'unknown';
+}
+
+/**
+ * The W3C trace-context headers (`traceparent`, `tracestate`) for the span running now, for a
+ * request this process sends; empty with tracing off.
+ * https://www.w3.org/TR/trace-context/#traceparent-header
+ */
+export function traceHeaders(): Record<string, string> {
+  if (tracer === undefined) return {};
+  const headers: Record<string, string> = {};
+  propagation.inject(context.active(), headers);
+  return headers;
+}
+
+/**
+ * Express middleware opening the SERVER span of an incoming request, as a child of the caller's
+ * `traceparent` when it sends one, active for everything the request runs; ended when the answer
+ * is sent (or the connection closes first). Only installed while tracing is on.
+ */
+export function traceIncomingRequests(
+  req: IncomingMessage & { route?: { path?: unknown }; baseUrl?: string },
+  res: ServerResponse,
+  next: () => void,
+): void {
+  if (tracer === undefined) return next();
+  const parent = propagation.extract(context.active(), req.headers);
+  const method = req.method ?? 'GET';
+  const local = req.socket.localAddress;
+  const span = tracer.startSpan(
+    method,
+    {
+      kind: SpanKind.SERVER,
+      attributes: {
+        [ATTR_HTTP_REQUEST_METHOD]: method,
+        [ATTR_URL_SCHEME]: 'http',
+        ...(local === undefined ? {} : { [ATTR_SERVER_ADDRESS]: local }),
+        ...(req.socket.localPort === undefined ? {} : { [ATTR_SERVER_PORT]: req.socket.localPort }),
+      },
+    },
+    parent,
+  );
+  const end = () => {
+    // The matched route (a template such as /v1/customers/:id), never the path with its ids and query.
+    const route = typeof req.route?.path === 'string' ? `${req.baseUrl ?? ''}${req.route.path}` : undefined;
+    if (route !== undefined) {
+      span.updateName(`${method} ${route}`);
+      span.setAttribute(ATTR_HTTP_ROUTE, route);
+    }
+    span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, res.statusCode);
+    // A 4xx is the caller's fault, not the server's (https://opentelemetry.io/docs/specs/semconv/http/http-spans/#status).
+    if (res.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+    if (!res.writableFinished) span.setAttribute(ATTR_ERROR_TYPE, 'connection_closed');
+    span.end();
+  };
+  res.once('close', end);
+  context.with(trace.setSpan(parent, span), next);
+}
+
+/** What a provider call is, for its span: never a body, a header or an id in the path. */
+export interface ProviderCallSpan {
+  provider: string;
+  account: string;
+  method: string;
+  /** The path with its identifiers replaced (pathTemplate). */
+  pathTemplate: string;
+  baseUrl: string;
+}
+
+/**
+ * One attempt of a provider call on the wire, as a CLIENT span; the request sent inside `send`
+ * carries its `traceparent` (traceHeaders). A non-2xx answer arrives as the thrown ProviderError.
+ */
+export function traceProviderCall<T extends { status: number }>(
+  call: ProviderCallSpan,
+  send: () => Promise<T>,
+): Promise<T> {
+  if (tracer === undefined) return send();
+  const url = new URL(call.baseUrl);
+  return inSpan(
+    tracer,
+    `${call.method} ${call.pathTemplate}`,
+    SpanKind.CLIENT,
+    {
+      [ATTR_HTTP_REQUEST_METHOD]: call.method,
+      [ATTR_SERVER_ADDRESS]: url.hostname,
+      [ATTR_SERVER_PORT]: Number(url.port || (url.protocol === 'https:' ? 443 : 80)),
+      'url.template': call.pathTemplate,
+      [ATTR.provider]: call.provider,
+      [ATTR.account]: call.account,
+    },
+    async (span) => {
+      try {
+        const response = await send();
+        span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, response.status);
+        return response;
+      } catch (error) {
+        const status = (error as { status?: unknown }).status;
+        if (typeof status === 'number') span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, status);
+        throw error;
+      }
+    },
+  );
+}
+
+/** The link an outbox delivery is for. */
+export interface DeliverySpan {
+  id: string;
+  customerId: string;
+  provider: string;
+  account: string;
+  intent: string;
+  attempts: number;
+}
+
+/**
+ * One delivery of one outbox link (the provider calls that settle it and the settle), as an
+ * INTERNAL span under whatever is active: the request that wrote the customer when it delivers
+ * its own links, else the background worker. The customer's id stays in the context for the log
+ * lines written meanwhile (logFields), with tracing on or off.
+ */
+export function traceDelivery<T>(link: DeliverySpan, deliver: () => Promise<T>): Promise<T> {
+  return context.with(context.active().setValue(CUSTOMER, link.customerId), () =>
+    tracer === undefined
+      ? deliver()
+      : inSpan(
+          tracer,
+          `deliver ${link.intent} ${link.provider}`,
+          SpanKind.INTERNAL,
+          {
+            [ATTR.customerId]: link.customerId,
+            [ATTR.provider]: link.provider,
+            [ATTR.account]: link.account,
+            [ATTR.intent]: link.intent,
+            [ATTR.attempt]: link.attempts,
+            [ATTR.linkId]: link.id,
+          },
+          deliver,
+        ),
+  );
+}
+
+/**
+ * A statement sent straight to PostgreSQL (the pool beside Prisma, which Prisma's instrumentation
+ * cannot see), as a CLIENT span named by its first keyword (`WITH` for a CTE); its text is
+ * parameterised, so no value reaches the span.
+ * https://opentelemetry.io/docs/specs/semconv/database/database-spans/
+ */
+export function traceStatement<T>(text: string, run: () => Promise<T>): Promise<T> {
+  if (tracer === undefined) return run();
+  const keyword = /^\s*([a-z]+)/i.exec(text)?.[1]?.toUpperCase() ?? 'SQL';
+  return inSpan(
+    tracer,
+    keyword,
+    SpanKind.CLIENT,
+    { 'db.system.name': 'postgresql', 'db.query.text': text },
+    run,
+  );
+}
+
+/** An outgoing webhook delivery: a CLIENT span whose `traceparent` the POST carries. */
+export function traceWebhookDelivery<T>(endpointId: string, post: () => Promise<T>): Promise<T> {
+  if (tracer === undefined) return post();
+  return inSpan(
+    tracer,
+    'POST webhook',
+    SpanKind.CLIENT,
+    { [ATTR_HTTP_REQUEST_METHOD]: 'POST', 'customer_sync.webhook.endpoint_id': endpointId },
+    () => post(),
+  );
+}
+
+/**
+ * What a log line written now should name: the customer being delivered and the active span's
+ * trace and span ids (https://opentelemetry.io/docs/specs/otel/compatibility/logging_trace_context/),
+ * each only where known. Read by the logger's mixin on every line, so it stays cheap.
+ */
+export function logFields(): { customerId?: string; traceId?: string; spanId?: string } {
+  const active = context.active();
+  const customerId = active.getValue(CUSTOMER) as string | undefined;
+  const span = trace.getSpanContext(active);
+  if (span === undefined || !trace.isSpanContextValid(span)) {
+    return customerId === undefined ? {} : { customerId };
+  }
+  return {
+    ...(customerId === undefined ? {} : { customerId }),
+    traceId: span.traceId,
+    spanId: span.spanId,
+  };
+}
