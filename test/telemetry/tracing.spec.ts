@@ -170,6 +170,43 @@ describe('tracing on', () => {
     }
   });
 
+  it("puts the background worker's deliveries in the trace of the write that queued them", async () => {
+    // SYNC_WAIT_MS=0: the request answers at once with its links pending; the worker delivers them.
+    const background = await startGatewayWithSandboxes({ SYNC_WAIT_MS: '0' });
+    try {
+      exporter.reset();
+      received.length = 0;
+      const caller = callerTrace();
+      const res = await create(background, 'trace-background-1', caller.traceparent);
+      expect(res.status).toBe(201);
+      for (const provider of PROVIDERS) expect(linkOf(res.body, provider).status).toBe('pending');
+      const spans = await eventually('both deliveries', () => {
+        const all = spansOf(caller.traceId);
+        const deliveries = all.filter((s) => s.name.startsWith('deliver '));
+        return Promise.resolve(deliveries.length === PROVIDERS.length ? all : undefined);
+      });
+      const requestSpan = spans.find((s) => s.kind === SpanKind.SERVER)!;
+      expect(parentOf(requestSpan)).toBe(caller.spanId);
+      for (const provider of PROVIDERS) {
+        const delivery = spans.find(
+          (s) => s.name.startsWith('deliver ') && s.attributes[ATTR.provider] === provider,
+        )!;
+        // A child of the write's request, started after that request answered.
+        expect(parentOf(delivery)).toBe(requestSpan.spanContext().spanId);
+        expect(delivery.attributes[ATTR.customerId]).toBe(res.body.id);
+        const calls = spans.filter(
+          (s) => s.kind === SpanKind.CLIENT && s.attributes[ATTR.provider] === provider,
+        );
+        expect(calls.length).toBeGreaterThan(0);
+        for (const call of calls) expect(descendsFrom(call, delivery, spans)).toBe(true);
+        const wire = sandboxRequests(background, provider).map((r) => r.traceparent?.split('-')[1]);
+        expect(wire).toEqual(calls.map(() => caller.traceId));
+      }
+    } finally {
+      await background.close();
+    }
+  });
+
   it('starts a trace of its own for a request without a traceparent', async () => {
     const res = await request(gateway.url)
       .post('/v1/customers')

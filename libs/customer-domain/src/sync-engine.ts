@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { traceDelivery } from '@app/telemetry';
+import { rememberWriteTrace, traceDelivery } from '@app/telemetry';
 
 import { retryDelayMs } from './backoff';
 import { copyAt, type Customer, dataOf, type LinkError, type ProviderLink } from './customer';
@@ -157,6 +157,8 @@ export class SyncEngine {
     customerId: string,
     options: { waitMs?: number; written?: Customer; claimed?: ClaimedLink[] } = {},
   ): Promise<Customer | undefined> {
+    // What the background worker delivers later for this customer joins this request's trace.
+    rememberWriteTrace(customerId);
     const deadline = Date.now() + (options.waitMs ?? this.options.waitMs);
     let known = options.written;
     let handedIn = options.claimed ?? [];

@@ -12,6 +12,7 @@ export {
 export {
   ATTR,
   logFields,
+  rememberWriteTrace,
   traceDelivery,
   traceHeaders,
   traceIncomingRequests,

@@ -6,6 +6,7 @@ import {
   createContextKey,
   propagation,
   type Span,
+  type SpanContext,
   SpanKind,
   SpanStatusCode,
   trace,
@@ -184,6 +185,26 @@ export function traceProviderCall<T extends { status: number }>(
   );
 }
 
+/**
+ * The trace of the latest write of each customer this process served, so that a delivery the
+ * background worker makes for it later (the write did not wait, its wait ran out, a retry) joins
+ * that trace. In memory and bounded: a delivery made by another instance, or after a restart,
+ * starts a trace of its own, which names the customer.
+ */
+const writeTraces = new Map<string, SpanContext>();
+const REMEMBERED_WRITES = 10_000;
+
+/** Called where a write hands its customer's links to the sync engine, inside the write's span. */
+export function rememberWriteTrace(customerId: string): void {
+  if (tracer === undefined) return;
+  const span = trace.getSpanContext(context.active());
+  if (span === undefined || !trace.isSpanContextValid(span)) return;
+  // Re-inserted, so the map's order is that of the latest writes and the oldest goes first.
+  writeTraces.delete(customerId);
+  writeTraces.set(customerId, span);
+  if (writeTraces.size > REMEMBERED_WRITES) writeTraces.delete(writeTraces.keys().next().value!);
+}
+
 /** The link an outbox delivery is for. */
 export interface DeliverySpan {
   id: string;
@@ -196,28 +217,31 @@ export interface DeliverySpan {
 
 /**
  * One delivery of one outbox link (the provider calls that settle it and the settle), as an
- * INTERNAL span under whatever is active: the request that wrote the customer when it delivers
- * its own links, else the background worker. The customer's id stays in the context for the log
- * lines written meanwhile (logFields), with tracing on or off.
+ * INTERNAL span: under the request that delivers its own links, else (the background worker) under
+ * the latest write of the customer this process remembers (rememberWriteTrace), else the root of a
+ * trace of its own. A child may outlive its parent: the write's span has ended by then
+ * (https://opentelemetry.io/docs/specs/otel/overview/#spans). The customer's id stays in the
+ * context for the log lines written meanwhile (logFields), with tracing on or off.
  */
 export function traceDelivery<T>(link: DeliverySpan, deliver: () => Promise<T>): Promise<T> {
-  return context.with(context.active().setValue(CUSTOMER, link.customerId), () =>
-    tracer === undefined
-      ? deliver()
-      : inSpan(
-          tracer,
-          `deliver ${link.intent} ${link.provider}`,
-          SpanKind.INTERNAL,
-          {
-            [ATTR.customerId]: link.customerId,
-            [ATTR.provider]: link.provider,
-            [ATTR.account]: link.account,
-            [ATTR.intent]: link.intent,
-            [ATTR.attempt]: link.attempts,
-            [ATTR.linkId]: link.id,
-          },
-          deliver,
-        ),
+  const active = context.active().setValue(CUSTOMER, link.customerId);
+  if (tracer === undefined) return context.with(active, deliver);
+  const write = trace.getSpanContext(active) === undefined ? writeTraces.get(link.customerId) : undefined;
+  return context.with(write === undefined ? active : trace.setSpanContext(active, write), () =>
+    inSpan(
+      tracer!,
+      `deliver ${link.intent} ${link.provider}`,
+      SpanKind.INTERNAL,
+      {
+        [ATTR.customerId]: link.customerId,
+        [ATTR.provider]: link.provider,
+        [ATTR.account]: link.account,
+        [ATTR.intent]: link.intent,
+        [ATTR.attempt]: link.attempts,
+        [ATTR.linkId]: link.id,
+      },
+      deliver,
+    ),
   );
 }
 
