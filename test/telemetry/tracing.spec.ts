@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
-import { type IncomingMessage } from 'node:http';
+import { createServer, type IncomingMessage } from 'node:http';
+import { type AddressInfo } from 'node:net';
 
 import { SpanKind } from '@opentelemetry/api';
 import { InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
@@ -204,6 +205,40 @@ describe('tracing on', () => {
       }
     } finally {
       await background.close();
+    }
+  });
+
+  it('sends a webhook receiver the traceparent of its delivery, linked to the write', async () => {
+    const receiver = createServer((req, res) => req.resume().on('end', () => res.writeHead(204).end()));
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    const port = (receiver.address() as AddressInfo).port;
+    try {
+      const endpoint = await request(gateway.url)
+        .post('/v1/webhook-endpoints')
+        .set(bearer(KEYS.admin))
+        .send({ url: `http://127.0.0.1:${port}/hooks`, eventTypes: ['customer.created'] });
+      expect(endpoint.status).toBe(201);
+      exporter.reset();
+      received.length = 0;
+      const caller = callerTrace();
+      const res = await create(gateway, 'trace-webhook-1', caller.traceparent);
+      expect(res.status).toBe(201);
+      const delivery = await eventually('the webhook delivery span', () =>
+        Promise.resolve(exporter.getFinishedSpans().find((s) => s.name === 'POST webhook customer.created')),
+      );
+      expect(delivery.kind).toBe(SpanKind.CLIENT);
+      expect(delivery.attributes[ATTR.customerId]).toBe(res.body.id);
+      expect(delivery.attributes['http.response.status_code']).toBe(204);
+      // A trace of its own, linked to the write's.
+      expect(delivery.spanContext().traceId).not.toBe(caller.traceId);
+      expect(delivery.links.map((link) => link.context.traceId)).toEqual([caller.traceId]);
+      const wire = received.filter((r) => r.port === port);
+      expect(wire).toHaveLength(1);
+      const context = delivery.spanContext();
+      expect(wire[0]!.traceparent).toBe(`00-${context.traceId}-${context.spanId}-01`);
+    } finally {
+      receiver.closeAllConnections();
+      await new Promise((resolve) => receiver.close(resolve));
     }
   });
 

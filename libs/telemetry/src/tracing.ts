@@ -263,16 +263,61 @@ export function traceStatement<T>(text: string, run: () => Promise<T>): Promise<
   );
 }
 
-/** An outgoing webhook delivery: a CLIENT span whose `traceparent` the POST carries. */
-export function traceWebhookDelivery<T>(endpointId: string, post: () => Promise<T>): Promise<T> {
-  if (tracer === undefined) return post();
-  return inSpan(
-    tracer,
-    'POST webhook',
-    SpanKind.CLIENT,
-    { [ATTR_HTTP_REQUEST_METHOD]: 'POST', 'customer_sync.webhook.endpoint_id': endpointId },
-    () => post(),
+/** What an outgoing webhook delivery is, for its span: never its URL (it may hold a token) nor its body. */
+export interface WebhookDeliverySpan {
+  endpointId: string;
+  eventType: string;
+  customerId: string | null;
+}
+
+/**
+ * An outgoing webhook delivery: a CLIENT span (an error unless its `outcome` is `delivered`), the root of a trace of its own (it runs in the
+ * background, maybe hours after the write), whose `traceparent` the POST carries (traceHeaders).
+ * It links to the latest write of its customer this process remembers, which is most often the
+ * write the event tells of (https://opentelemetry.io/docs/specs/otel/overview/#links-between-spans).
+ */
+export function traceWebhookDelivery<T extends { outcome: string; statusCode?: number }>(
+  delivery: WebhookDeliverySpan,
+  post: () => Promise<T>,
+): Promise<T> {
+  const customerId = delivery.customerId ?? undefined;
+  const active =
+    customerId === undefined ? context.active() : context.active().setValue(CUSTOMER, customerId);
+  if (tracer === undefined) return context.with(active, post);
+  const write = customerId === undefined ? undefined : writeTraces.get(customerId);
+  const span = tracer.startSpan(
+    `POST webhook ${delivery.eventType}`,
+    {
+      kind: SpanKind.CLIENT,
+      root: true,
+      attributes: {
+        [ATTR_HTTP_REQUEST_METHOD]: 'POST',
+        'customer_sync.webhook.endpoint_id': delivery.endpointId,
+        'customer_sync.event.type': delivery.eventType,
+        ...(customerId === undefined ? {} : { [ATTR.customerId]: customerId }),
+      },
+      ...(write === undefined ? {} : { links: [{ context: write }] }),
+    },
+    active,
   );
+  return context.with(trace.setSpan(active, span), async () => {
+    try {
+      const result = await post();
+      if (result.statusCode !== undefined)
+        span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, result.statusCode);
+      if (result.outcome !== 'delivered') {
+        span.setStatus({ code: SpanStatusCode.ERROR });
+        span.setAttribute(ATTR_ERROR_TYPE, result.outcome);
+      }
+      return result;
+    } catch (error) {
+      span.setStatus({ code: SpanStatusCode.ERROR });
+      span.setAttribute(ATTR_ERROR_TYPE, errorType(error));
+      throw error;
+    } finally {
+      span.end();
+    }
+  });
 }
 
 /**

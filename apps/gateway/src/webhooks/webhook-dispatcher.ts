@@ -12,6 +12,7 @@ import {
 } from '@nestjs/common';
 import { DomainError } from '@app/customer-domain';
 import { type GatewayConfig } from '@app/config';
+import { traceHeaders, traceWebhookDelivery } from '@app/telemetry';
 import axios, { type AxiosInstance, isAxiosError } from 'axios';
 
 import { GATEWAY_CONFIG } from '../config/config.module';
@@ -195,7 +196,10 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
     this.inFlight.set(delivery.id, controller);
     let result: AttemptResult;
     try {
-      result = await this.post(endpoint.url, endpoint.secret, event.id, body, controller.signal);
+      const span = { endpointId: endpoint.id, eventType: event.type, customerId: event.customerId };
+      result = await traceWebhookDelivery(span, () =>
+        this.post(endpoint.url, endpoint.secret, event.id, body, controller.signal),
+      );
     } finally {
       this.inFlight.delete(delivery.id);
     }
@@ -247,6 +251,8 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
           'User-Agent': 'customer-sync-gateway-webhooks',
           'Webhook-Id': eventId,
           'Webhook-Signature': signatureHeader(secret, body, Math.floor(Date.now() / 1000)),
+          // The delivery's span as the receiver's parent (W3C trace context); none with tracing off.
+          ...traceHeaders(),
         },
       });
       const ok = response.status >= 200 && response.status < 300;
