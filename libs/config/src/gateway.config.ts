@@ -245,11 +245,17 @@ const envSchema = z.object({
   /** The full URL spans are posted to, instead of the one OTEL_EXPORTER_OTLP_ENDPOINT implies. */
   OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: httpUrl('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT'),
   /** The exporter installed sends OTLP/HTTP with JSON bodies, which collectors take on the same port. */
-  OTEL_EXPORTER_OTLP_PROTOCOL: z
-    .enum(['http/json'], { message: 'OTEL_EXPORTER_OTLP_PROTOCOL: only http/json is supported' })
-    .optional(),
+  OTEL_EXPORTER_OTLP_PROTOCOL: z.enum(['http/json'], { message: 'only http/json is supported' }).optional(),
   OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: z
-    .enum(['http/json'], { message: 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: only http/json is supported' })
+    .enum(['http/json'], { message: 'only http/json is supported' })
+    .optional(),
+  /** `key=value` pairs, comma-separated, sent with every export. A secret (a collector's token): never logged. */
+  OTEL_EXPORTER_OTLP_HEADERS: z
+    .string()
+    .regex(
+      /^\s*[^=,\s]+\s*=[^,]*(,\s*[^=,\s]+\s*=[^,]*)*$/,
+      'OTEL_EXPORTER_OTLP_HEADERS looks like key=value,key2=value2',
+    )
     .optional(),
   /** The span resource's `service.name`. */
   OTEL_SERVICE_NAME: z.string().min(1).default('customer-sync-gateway'),
@@ -265,6 +271,8 @@ const envSchema = z.object({
     ])
     .optional(),
   OTEL_TRACES_SAMPLER_ARG: z.coerce.number().min(0).max(1).optional(),
+  /** More resource attributes, `key=value` pairs, comma-separated (e.g. `deployment.environment.name=prod`). */
+  OTEL_RESOURCE_ATTRIBUTES: z.string().optional(),
 });
 
 export type GatewayConfig = z.infer<typeof envSchema>;
