@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { type AddressInfo } from 'node:net';
 
+import { eventually } from '../support/eventually';
 import { johnSmith, KEYS } from '../support/gateway';
 import { createTestSchema, killAllGateways, spawnGateway, type TestSchema } from '../support/processes';
 
@@ -53,7 +54,7 @@ describe('OTLP export', () => {
     await db?.drop();
   });
 
-  it('sends one trace from the caller through the SQL and both providers, flushed on stop', async () => {
+  it('sends one trace from the caller through the SQL and both providers, flushed on stop; logs name it', async () => {
     const gateway = await spawnGateway({
       ...db.env,
       OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(collector.address() as AddressInfo).port}`,
@@ -64,6 +65,14 @@ describe('OTLP export', () => {
     expect(gateway.output()).toContain('Tracing:     otlp');
     const traceId = randomBytes(16).toString('hex');
     const callerSpanId = randomBytes(8).toString('hex');
+    // Every 2Checkout call fails from here: the delivery retries in the background after the request.
+    const twoCheckout = /2Checkout (http:\/\/127\.0\.0\.1:\d+)/.exec(gateway.output())![1]!;
+    const faults = await fetch(`${twoCheckout}/__admin/faults`, {
+      method: 'PUT',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ '*': { errorRate: 1, errorStatus: 503 } }),
+    });
+    expect(faults.status).toBe(200);
     const res = await fetch(`${gateway.url}/v1/customers`, {
       method: 'POST',
       headers: {
@@ -74,6 +83,24 @@ describe('OTLP export', () => {
       body: JSON.stringify(johnSmith({ externalReference: 'otlp-1' })),
     });
     expect(res.status).toBe(201);
+    const customerId = ((await res.json()) as { id: string }).id;
+
+    // The failure lines, those of the background worker's retries included, name the customer and
+    // the trace they belong to.
+    const failureLines = () =>
+      gateway
+        .output()
+        .split('\n')
+        .filter((line) => line.startsWith('{') && line.includes('provider call failed'))
+        .map((line) => JSON.parse(line) as Record<string, unknown>);
+    const failures = await eventually('a failure line from a background retry', () => {
+      const lines = failureLines();
+      return Promise.resolve(lines.some((l) => l['requestId'] === undefined) ? lines : undefined);
+    });
+    for (const line of failures) {
+      expect(line).toMatchObject({ provider: 'two-checkout', customerId, traceId });
+      expect(line['spanId']).toMatch(/^[0-9a-f]{16}$/);
+    }
 
     expect(await gateway.stop()).toEqual({ code: 0, signal: null });
     const batches = exports.filter((e) => e.path === '/v1/traces');
