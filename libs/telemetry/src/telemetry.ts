@@ -51,21 +51,28 @@ export async function startTelemetry(options: TelemetryOptions): Promise<Telemet
     };
   }
 
-  const [{ NodeTracerProvider }, resources, { ATTR_SERVICE_NAME }, { PrismaInstrumentation }] =
-    await Promise.all([
-      import('@opentelemetry/sdk-trace-node'),
-      import('@opentelemetry/resources'),
-      import('@opentelemetry/semantic-conventions'),
-      import('@prisma/instrumentation'),
-    ]);
+  const [
+    { NodeTracerProvider },
+    { W3CTraceContextPropagator },
+    resources,
+    { ATTR_SERVICE_NAME },
+    { PrismaInstrumentation },
+  ] = await Promise.all([
+    import('@opentelemetry/sdk-trace-node'),
+    import('@opentelemetry/core'),
+    import('@opentelemetry/resources'),
+    import('@opentelemetry/semantic-conventions'),
+    import('@prisma/instrumentation'),
+  ]);
   // Later resources win: our default name, then what the environment says.
   const resource = resources
     .defaultResource()
     .merge(resources.resourceFromAttributes({ [ATTR_SERVICE_NAME]: options.serviceName }))
     .merge(resources.detectResources({ detectors: [resources.envDetector] }));
   const provider = new NodeTracerProvider({ resource, spanProcessors: processors });
-  // The context manager is ours (above); the default propagator is W3C trace context and baggage.
-  provider.register({ contextManager: null });
+  // The context manager is ours (above). Trace context only, not the SDK's default W3C baggage
+  // as well: a caller's baggage would otherwise be forwarded to the payment providers.
+  provider.register({ contextManager: null, propagator: new W3CTraceContextPropagator() });
   // Prisma's client reads the helper this installs on every query: `prisma:client:*` spans, one
   // `prisma:client:db_query` per statement, with both driver adapters (pg and PGlite).
   const prisma = new PrismaInstrumentation();

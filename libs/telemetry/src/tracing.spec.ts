@@ -1,4 +1,4 @@
-import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import { context, propagation, SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 
 import { startTelemetry } from './telemetry';
@@ -83,6 +83,31 @@ describe('tracing on', () => {
     });
     const { traceId, spanId } = attempt!.spanContext();
     expect(headers.headers).toEqual({ traceparent: `00-${traceId}-${spanId}-01` });
+  });
+
+  it("forwards the caller's trace context to a provider, never the caller's baggage", async () => {
+    const incoming = propagation.extract(context.active(), {
+      traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+      tracestate: 'vendor=opaque',
+      baggage: 'user.email=jsmith%40example.com',
+    });
+    const headers = await context.with(incoming, () =>
+      traceProviderCall(call, () => Promise.resolve({ status: 200, headers: traceHeaders() })),
+    );
+    expect(headers.headers).toEqual({
+      traceparent: expect.stringMatching(/^00-0af7651916cd43dd8448eb211c80319c-[0-9a-f]{16}-01$/),
+      tracestate: 'vendor=opaque',
+    });
+  });
+
+  it("records a delivery's outcome, a retry or a failure as an error", async () => {
+    await traceDelivery(link, () => Promise.resolve({ outcome: { kind: 'retry' } }));
+    await traceDelivery(link, () => Promise.resolve({ outcome: { kind: 'synced' } }));
+    const [retry, synced] = exporter.getFinishedSpans();
+    expect(retry!.attributes['customer_sync.delivery.outcome']).toBe('retry');
+    expect(retry!.status.code).toBe(SpanStatusCode.ERROR);
+    expect(synced!.attributes['customer_sync.delivery.outcome']).toBe('synced');
+    expect(synced!.status.code).toBe(SpanStatusCode.UNSET);
   });
 
   it('marks a failed call with its kind and status, never its message', async () => {

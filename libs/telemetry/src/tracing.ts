@@ -51,6 +51,7 @@ export const ATTR = {
   intent: 'customer_sync.delivery.intent',
   attempt: 'customer_sync.delivery.attempt',
   linkId: 'customer_sync.link.id',
+  outcome: 'customer_sync.delivery.outcome',
 } as const;
 
 const CUSTOMER = createContextKey('customer_sync.customer_id');
@@ -76,10 +77,11 @@ async function inSpan<T>(
   });
 }
 
-/** A classified error's kind (ProviderError, DomainError), else its class name: never its message. */
+/** A classified error's kind (ProviderError) or code (DomainError), else its class name: never its message. */
 function errorType(error: unknown): string {
-  const kind = (error as { kind?: unknown } | undefined)?.kind;
+  const { kind, code } = (error ?? {}) as { kind?: unknown; code?: unknown };
   if (typeof kind === 'string') return kind;
+  if (typeof code === 'string') return code;
   return error instanceof Error ? error.name : 'unknown';
 }
 
@@ -240,7 +242,17 @@ export function traceDelivery<T>(link: DeliverySpan, deliver: () => Promise<T>):
         [ATTR.attempt]: link.attempts,
         [ATTR.linkId]: link.id,
       },
-      deliver,
+      async (span) => {
+        const delivered = await deliver();
+        // A delivery answers its outcome (a provider's failure is one, not a throw): `synced`,
+        // `retry`, `failed`, … None when it did not settle (a lost lease, a stop).
+        const outcome = (delivered as { outcome?: { kind?: unknown } } | undefined)?.outcome?.kind;
+        if (typeof outcome === 'string') {
+          span.setAttribute(ATTR.outcome, outcome);
+          if (outcome === 'retry' || outcome === 'failed') span.setStatus({ code: SpanStatusCode.ERROR });
+        }
+        return delivered;
+      },
     ),
   );
 }
