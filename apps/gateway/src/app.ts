@@ -25,13 +25,13 @@ export async function createGatewayApp(options: GatewayOptions): Promise<INestAp
   // own, a SHA-1 of every other body, cost each list page a hash and told a client nothing.
   app.set('etag', false);
   applyServerLimits(app.getHttpServer(), options.config);
+  // First of all with tracing on: the request's span (a child of the caller's `traceparent`) is
+  // the active one for everything the request runs, refusals included.
+  if (tracingActive()) app.use(traceIncomingRequests);
   // Before anything else, so that every request, even one refused at the first step (a body
   // refused with 413 or 415, a route refused by a guard), is answered with a request id, counted,
   // timed and logged. The body is read and checked for hostile input by Nest middleware once the
   // caller is identified (GatewayModule.configure).
-  // First of all with tracing on: the request's span (a child of the caller's `traceparent`) is
-  // the active one for everything the request runs, refusals included.
-  if (tracingActive()) app.use(traceIncomingRequests);
   const metrics = app.get(HttpMetrics);
   const requestLog = app.get(RequestLog);
   app.use((req: IncomingMessage & { id?: string }, res: ServerResponse, next: () => void) => {
