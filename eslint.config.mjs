@@ -16,17 +16,20 @@ const NO_APP_FROM_A_LIB = {
  */
 const LIB_IMPORTS = {
   // Configuration: read by the apps (the composition roots), it shapes the options of the rest.
-  config: ['customer-domain', 'migration', 'persistence'],
+  config: ['customer-domain', 'migration', 'persistence', 'telemetry'],
   // Application: migrations and reconciliations, run by the gateway and the migrator.
   migration: ['customer-domain'],
   // Domain: the customer model, the sync engine and the ports it drives.
-  'customer-domain': [],
+  'customer-domain': ['telemetry'],
   // Adapters: the database, and the providers' HTTP clients (their tests start the sandboxes).
-  persistence: ['customer-domain'],
-  providers: ['customer-domain', 'sandboxes'],
+  persistence: ['customer-domain', 'telemetry'],
+  providers: ['customer-domain', 'sandboxes', 'telemetry'],
   // Stand-alone: the provider sandboxes and the published API client import no other lib.
   sandboxes: [],
   client: [],
+  // Cross-cutting: OpenTelemetry's spans and trace context, imported by every layer that does I/O,
+  // importing none of them.
+  telemetry: [],
 };
 const LIBS = Object.keys(LIB_IMPORTS);
 
@@ -71,7 +74,6 @@ const DATABASE_DRIVERS = {
 const DIRECT_DATABASE_USERS_TO_MOVE = [
   'apps/gateway/src/health/readiness.ts', // resilience: readiness probe
   'apps/gateway/src/rate-limit/rate-limits.ts', // resilience: the rate limiter's pg pool
-  'apps/gateway/src/webhooks/webhook.store.ts', // webhooks: endpoints and deliveries
 ];
 
 /**

@@ -4,6 +4,7 @@ import { type INestApplication } from '@nestjs/common';
 import { type NestExpressApplication } from '@nestjs/platform-express';
 import { NestFactory } from '@nestjs/core';
 import { requestIdFor } from '@app/config';
+import { traceIncomingRequests, tracingActive } from '@app/telemetry';
 import { Logger } from 'nestjs-pino';
 
 import { setUpDocs } from './docs/openapi';
@@ -24,6 +25,9 @@ export async function createGatewayApp(options: GatewayOptions): Promise<INestAp
   // own, a SHA-1 of every other body, cost each list page a hash and told a client nothing.
   app.set('etag', false);
   applyServerLimits(app.getHttpServer(), options.config);
+  // First of all with tracing on: the request's span (a child of the caller's `traceparent`) is
+  // the active one for everything the request runs, refusals included.
+  if (tracingActive()) app.use(traceIncomingRequests);
   // Before anything else, so that every request, even one refused at the first step (a body
   // refused with 413 or 415, a route refused by a guard), is answered with a request id, counted,
   // timed and logged. The body is read and checked for hostile input by Nest middleware once the

@@ -4,8 +4,15 @@ import './compile-cache';
 import { resolve } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 
-import { ConfigError, type GatewayConfig, loadGatewayConfig, secretKeyring } from '@app/config';
+import {
+  ConfigError,
+  type GatewayConfig,
+  loadGatewayConfig,
+  secretKeyring,
+  tracesExporter,
+} from '@app/config';
 import { openConfiguredDatabase } from '@app/persistence';
+import { startTelemetry } from '@app/telemetry';
 
 import { ApiKeyRegistry, loadOrCreateDevelopmentKey } from './auth/api-keys';
 
@@ -37,6 +44,11 @@ async function resolveProviders(config: GatewayConfig) {
 
 async function main(): Promise<void> {
   const config = loadGatewayConfig();
+  // Before anything that is traced is loaded or runs (Prisma's client, the HTTP server).
+  const telemetry = await startTelemetry({
+    exporter: tracesExporter(config),
+    serviceName: config.OTEL_SERVICE_NAME,
+  });
   const { registry, developmentKey } = await resolveApiKeys(config);
   // Fails here, in one line, rather than inside Nest's start-up.
   secretKeyring(config);
@@ -52,7 +64,11 @@ async function main(): Promise<void> {
     config,
     apiKeys: registry,
     providerAccounts: accounts,
-    onShutdown: sandboxes?.close,
+    onShutdown: async () => {
+      await sandboxes?.close();
+      // Last, so the spans of the shutdown itself are exported too.
+      await telemetry.shutdown();
+    },
     openDatabase: () => database,
   });
   await app.listen(config.PORT, config.HOST);
@@ -70,6 +86,7 @@ async function main(): Promise<void> {
   } else {
     lines.push(`  Providers:   ${accounts.length} configured account(s)`);
   }
+  if (telemetry.tracing) lines.push(`  Tracing:     ${tracesExporter(config)} (OpenTelemetry)`);
   // The development key is printed for the operator at their own terminal; it is never logged.
   if (developmentKey !== undefined)
     lines.push(`  API key:     ${developmentKey}   (development key, scope admin)`);

@@ -15,8 +15,9 @@ import {
   type SourceAction,
   type SourceKind,
 } from '@app/migration';
-import { ConfigError, type GatewayConfig, loadGatewayConfig } from '@app/config';
+import { ConfigError, type GatewayConfig, loadGatewayConfig, tracesExporter } from '@app/config';
 import { openConfiguredDatabase } from '@app/persistence';
+import { startTelemetry } from '@app/telemetry';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { Logger } from 'nestjs-pino';
 
@@ -32,6 +33,13 @@ async function open(config: GatewayConfig, work: boolean): Promise<INestApplicat
   if (config.PROVIDER_ACCOUNTS === undefined) {
     throw new ConfigError(['PROVIDER_ACCOUNTS: the migrator needs the provider accounts to migrate between']);
   }
+  // As in the gateway: a delivery's log lines name its customer, and with tracing configured each
+  // delivery and provider call is a span. Flushed once the command is done and the loop is empty.
+  const telemetry = await startTelemetry({
+    exporter: tracesExporter(config),
+    serviceName: config.OTEL_SERVICE_NAME,
+  });
+  process.once('beforeExit', () => void telemetry.shutdown());
   const app = await NestFactory.createApplicationContext(
     MigratorModule.register({
       config,

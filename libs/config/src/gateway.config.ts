@@ -49,6 +49,14 @@ function jsonFromEnv(name: string, shape = 'a JSON array') {
     });
 }
 
+/** An optional http(s) URL named by its variable when it is not one. */
+function httpUrl(name: string) {
+  return z
+    .string()
+    .regex(/^https?:\/\/[^\s/]+/, `${name} must be an http:// or https:// URL`)
+    .optional();
+}
+
 const booleanFromEnv = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
 const envSchema = z.object({
@@ -244,6 +252,47 @@ const envSchema = z.object({
         ctx.addIssue({ code: 'custom', message: (error as Error).message });
       }
     }),
+  /**
+   * Distributed tracing (OpenTelemetry), off unless an exporter is configured. The standard
+   * variables (https://opentelemetry.io/docs/specs/otel/configuration/sdk-environment-variables/)
+   * are checked here and read by the SDK itself; see tracesExporter.
+   */
+  OTEL_SDK_DISABLED: booleanFromEnv.default(false),
+  /** `otlp`, `console` (spans on stdout, for debugging) or `none`; unset: `otlp` once an endpoint is set. */
+  OTEL_TRACES_EXPORTER: z.enum(['otlp', 'console', 'none']).optional(),
+  /** The collector's base URL; spans go to its `/v1/traces`. */
+  OTEL_EXPORTER_OTLP_ENDPOINT: httpUrl('OTEL_EXPORTER_OTLP_ENDPOINT'),
+  /** The full URL spans are posted to, instead of the one OTEL_EXPORTER_OTLP_ENDPOINT implies. */
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: httpUrl('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT'),
+  /** The exporter installed sends OTLP/HTTP with JSON bodies, which collectors take on the same port. */
+  OTEL_EXPORTER_OTLP_PROTOCOL: z.enum(['http/json'], { message: 'only http/json is supported' }).optional(),
+  OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: z
+    .enum(['http/json'], { message: 'only http/json is supported' })
+    .optional(),
+  /** `key=value` pairs, comma-separated, sent with every export. A secret (a collector's token): never logged. */
+  OTEL_EXPORTER_OTLP_HEADERS: z
+    .string()
+    .regex(
+      /^\s*[^=,\s]+\s*=[^,]*(,\s*[^=,\s]+\s*=[^,]*)*$/,
+      'OTEL_EXPORTER_OTLP_HEADERS looks like key=value,key2=value2',
+    )
+    .optional(),
+  /** The span resource's `service.name`. */
+  OTEL_SERVICE_NAME: z.string().min(1).default('customer-sync-gateway'),
+  /** Which traces are recorded; `parentbased_always_on` follows the caller's sampled flag. */
+  OTEL_TRACES_SAMPLER: z
+    .enum([
+      'always_on',
+      'always_off',
+      'traceidratio',
+      'parentbased_always_on',
+      'parentbased_always_off',
+      'parentbased_traceidratio',
+    ])
+    .optional(),
+  OTEL_TRACES_SAMPLER_ARG: z.coerce.number().min(0).max(1).optional(),
+  /** More resource attributes, `key=value` pairs, comma-separated (e.g. `deployment.environment.name=prod`). */
+  OTEL_RESOURCE_ATTRIBUTES: z.string().optional(),
 });
 
 export type GatewayConfig = z.infer<typeof envSchema>;
@@ -270,6 +319,18 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
       return `${where}: ${issue.message}`;
     }),
   );
+}
+
+/**
+ * Where spans go: nowhere unless tracing is configured, so an unconfigured gateway never sends
+ * `traceparent` headers nor spends a span on a request. OTEL_TRACES_EXPORTER wins; else an OTLP
+ * endpoint turns OTLP on (the specification's default exporter, here only once asked for).
+ */
+export function tracesExporter(config: GatewayConfig): 'otlp' | 'console' | 'none' {
+  if (config.OTEL_SDK_DISABLED) return 'none';
+  if (config.OTEL_TRACES_EXPORTER !== undefined) return config.OTEL_TRACES_EXPORTER;
+  const endpoint = config.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? config.OTEL_EXPORTER_OTLP_ENDPOINT;
+  return endpoint === undefined ? 'none' : 'otlp';
 }
 
 /** The sync engine's settings, shared by the gateway and the migrator. */

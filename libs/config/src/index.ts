@@ -9,6 +9,7 @@ export {
   migrationOptions,
   secretKeyring,
   syncOptions,
+  tracesExporter,
   type GatewayConfig,
 } from './gateway.config';
 export { createLogger, loggerParams, requestIdFor } from './logging';

@@ -1,6 +1,10 @@
 import { EventEmitter } from 'node:events';
 
-import { flushWhileLogging, usesPrettyLogs } from './logging';
+import { runWithRequestContext } from '@app/customer-domain';
+import { startTelemetry, type Telemetry, traceDelivery } from '@app/telemetry';
+import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+
+import { flushWhileLogging, logLineContext, usesPrettyLogs } from './logging';
 
 describe('LOG_FORMAT', () => {
   it('is readable on a terminal outside production and JSON everywhere else unless set', () => {
@@ -50,5 +54,46 @@ describe('flushWhileLogging', () => {
     streamWrite('logged after the close\n');
     jest.advanceTimersByTime(10_000);
     expect(dest.flush).toHaveBeenCalledTimes(4);
+  });
+});
+
+describe('logLineContext', () => {
+  let telemetry: Telemetry;
+  const exporter = new InMemorySpanExporter();
+  beforeAll(async () => {
+    telemetry = await startTelemetry({
+      exporter: 'none',
+      serviceName: 'logging-test',
+      spanProcessors: [new SimpleSpanProcessor(exporter)],
+    });
+  });
+  afterAll(() => telemetry.shutdown());
+
+  const link = {
+    id: 'lnk_1',
+    customerId: 'cus_background',
+    provider: 'digital-river',
+    account: 'sandbox',
+    intent: 'sync',
+    attempts: 1,
+  };
+
+  it('names the customer, the trace and the span of a background delivery, never more', async () => {
+    expect(logLineContext()).toEqual({});
+    const inside = await traceDelivery(link, () => Promise.resolve(logLineContext()));
+    const [span] = exporter.getFinishedSpans();
+    expect(inside).toEqual({
+      customerId: 'cus_background',
+      traceId: span!.spanContext().traceId,
+      spanId: span!.spanContext().spanId,
+    });
+  });
+
+  it('names the request and the key as well inside a request', async () => {
+    const inside = await runWithRequestContext({ requestId: 'req-1', actor: 'writer' }, () =>
+      traceDelivery(link, () => Promise.resolve(logLineContext())),
+    );
+    expect(inside).toMatchObject({ requestId: 'req-1', keyId: 'writer', customerId: 'cus_background' });
+    expect(inside.traceId).toMatch(/^[0-9a-f]{32}$/);
   });
 });

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { type IncomingMessage, type ServerResponse } from 'node:http';
 
 import { currentRequestContext } from '@app/customer-domain';
+import { logFields } from '@app/telemetry';
 import { type Params } from 'nestjs-pino';
 import { type Logger, type LoggerOptions, pino } from 'pino';
 import PinoPretty from 'pino-pretty';
@@ -75,6 +76,19 @@ export function flushWhileLogging(
 const QUIET_FLUSHES = 3;
 
 /**
+ * What every log line names besides its message: inside a request, the request and the API key's
+ * id; inside a delivery (background ones included, e.g. "provider call failed"), the customer's
+ * id; with tracing on, the trace and span (logFields). Read at each line from the contexts the edge
+ * and the sync engine open, so lines logged deep in the domain are attributed without a child
+ * logger per request.
+ */
+export function logLineContext(): Record<string, string | undefined> {
+  const context = currentRequestContext();
+  if (context === undefined) return logFields();
+  return { requestId: context.requestId, keyId: context.actor, ...logFields() };
+}
+
+/**
  * Structured logs. Request lines (RequestLog) carry method, path, status and timing only: query
  * strings (which hold filters such as `email`), headers (keys) and bodies (personal data) never
  * reach a log line. `redact` is the second line of defence for anything logged by hand. Every line
@@ -87,14 +101,7 @@ export function createLogger(
 ): Logger {
   const options: LoggerOptions = {
     level: config.LOG_LEVEL,
-    // Read at each line from the request context ApiKeyMiddleware opens, so lines logged deep in
-    // the domain are attributed without a child logger per request; lines outside a request (the
-    // background worker) carry neither.
-    mixin: () => {
-      const context = currentRequestContext();
-      if (context === undefined) return {};
-      return { requestId: context.requestId, keyId: context.actor };
-    },
+    mixin: logLineContext,
     redact: {
       paths: [
         'req.headers',

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { rememberWriteTrace, traceDelivery } from '@app/telemetry';
 
 import { retryDelayMs } from './backoff';
 import { copyAt, type Customer, dataOf, type LinkError, type ProviderLink } from './customer';
@@ -156,6 +157,8 @@ export class SyncEngine {
     customerId: string,
     options: { waitMs?: number; written?: Customer; claimed?: ClaimedLink[] } = {},
   ): Promise<Customer | undefined> {
+    // What the background worker delivers later for this customer joins this request's trace.
+    rememberWriteTrace(customerId);
     const deadline = Date.now() + (options.waitMs ?? this.options.waitMs);
     let known = options.written;
     let handedIn = options.claimed ?? [];
@@ -401,7 +404,9 @@ export class SyncEngine {
     known?: Customer,
   ): Promise<(Delivery | undefined)[]> {
     const customer = known ?? (await this.customers.findById(customerId));
-    return Promise.all(links.map((link) => this.deliver(link, customer)));
+    // A span per delivery (under the request that delivers its own links), and the customer's id
+    // on every log line written meanwhile.
+    return Promise.all(links.map((link) => traceDelivery(link, () => this.deliver(link, customer))));
   }
 
   /** One delivery of one link: call the provider, settle the link and record the calls together. */

@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { type CustomTypesConfig, Pool, types } from 'pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
+import { traceStatement } from '@app/telemetry';
 
 import { type Prisma, PrismaClient } from '../../../generated/prisma/client';
 import { ListeningSession } from './listening-session';
@@ -157,11 +158,10 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<D
       query: async <T>(statement: Prisma.Sql) => {
         // `text` is a getter that joins the statement's parts anew on every read.
         const text = statement.text;
-        const result = await pool.query({
-          name: statementName({ sql: text }),
-          text,
-          values: statement.values.map(toParameter),
-        });
+        // Prisma's instrumentation sees only what goes through Prisma: these get a span here.
+        const result = await traceStatement(text, () =>
+          pool.query({ name: statementName({ sql: text }), text, values: statement.values.map(toParameter) }),
+        );
         return result.rows as T[];
       },
       ...(migrations === undefined ? {} : { migrations }),

@@ -12,6 +12,7 @@ import {
 } from '@nestjs/common';
 import { DomainError } from '@app/customer-domain';
 import { type GatewayConfig } from '@app/config';
+import { traceHeaders, traceWebhookDelivery } from '@app/telemetry';
 import {
   type AttemptResult,
   type ClaimedDelivery,
@@ -204,7 +205,10 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
     this.inFlight.set(delivery.id, controller);
     let result: AttemptResult;
     try {
-      result = await this.post(endpoint, secrets, event.id, body, controller.signal);
+      const span = { endpointId: endpoint.id, eventType: event.type, customerId: event.customerId };
+      result = await traceWebhookDelivery(span, () =>
+        this.post(endpoint, secrets, event.id, body, controller.signal),
+      );
     } finally {
       this.inFlight.delete(delivery.id);
     }
@@ -287,6 +291,8 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
           'Content-Type': 'application/json',
           'User-Agent': 'customer-sync-gateway-webhooks',
           ...signedHeaders(endpoint.signatureScheme, secrets, eventId, body, Math.floor(Date.now() / 1000)),
+          // The delivery's span as the receiver's parent (W3C trace context); none with tracing off.
+          ...traceHeaders(),
         },
       });
       const ok = response.status >= 200 && response.status < 300;

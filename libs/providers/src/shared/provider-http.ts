@@ -7,6 +7,7 @@ import {
   type PlannedRequest,
   type ProviderErrorDetails,
 } from '@app/customer-domain';
+import { traceHeaders, traceProviderCall } from '@app/telemetry';
 import axios, { type AxiosInstance } from 'axios';
 import { type z } from 'zod';
 import { ResiliencePolicy, type ResilienceConfig } from './resilience';
@@ -91,7 +92,18 @@ export class ProviderHttp {
     // is prepared in a turn of the event loop of its own instead, so it leaves as soon as it is
     // ready, and the next is prepared while it is under way.
     await new Promise(setImmediate);
-    return this.policy.execute(() => this.attempt(request), { idempotent: request.idempotent });
+    // Each attempt on the wire is a span of its own (https://opentelemetry.io/docs/specs/semconv/http/http-spans/#http-client-retries-examples).
+    const { provider, account, baseUrl } = this.options;
+    const span = {
+      provider,
+      account,
+      baseUrl,
+      method: request.method,
+      pathTemplate: pathTemplate(request.path),
+    };
+    return this.policy.execute(() => traceProviderCall(span, () => this.attempt(request)), {
+      idempotent: request.idempotent,
+    });
   }
 
   /** Sends, then parses the body with `schema`; a body that does not fit is `bad_response`. */
@@ -193,6 +205,8 @@ export class ProviderHttp {
           // `false` stops axios defaulting a body-less POST to form-urlencoded, which DR refuses (415).
           'Content-Type': request.body === undefined ? false : 'application/json',
           ...this.options.authHeaders(),
+          // The attempt's span as the provider's parent (W3C trace context); none with tracing off.
+          ...traceHeaders(),
         },
       });
     } catch (error) {
