@@ -5,6 +5,7 @@ export {
   type Database,
   type OpenDatabaseOptions,
 } from './database';
+export { databaseOutage, isDatabaseUnreachable, OutageLog } from './database-outage';
 export {
   DEFAULT_MIGRATIONS_DIR,
   DEFAULT_SCHEMA_PATH,
