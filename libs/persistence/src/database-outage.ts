@@ -76,6 +76,13 @@ export function isDatabaseUnreachable(error: unknown): boolean {
 }
 
 /**
+ * How long a dependency must go without a failure before a success counts as its return: while a
+ * server shuts down, queries already running still succeed beside the connections it ends, and a
+ * recovery logged between them would be followed by the same outage again.
+ */
+const SETTLE_MS = 1_000;
+
+/**
  * Says once that a dependency went away and once that it is back, however many probes, requests
  * and reconnects see it in between: an outage is one warning and one recovery line in the log,
  * not a stack per readiness probe.
@@ -83,6 +90,7 @@ export function isDatabaseUnreachable(error: unknown): boolean {
 export class OutageLog {
   private readonly logger: Logger;
   private downSince: number | undefined;
+  private lastFailureAt = 0;
 
   constructor(
     /** What is down, as the log names it: `database`, `redis`, `rate-limit store`. */
@@ -98,8 +106,9 @@ export class OutageLog {
 
   /** Records a failure; logs only the first of an outage (by the error's name: messages may quote input). */
   failed(error?: unknown): void {
+    this.lastFailureAt = Date.now();
     if (this.downSince !== undefined) return;
-    this.downSince = Date.now();
+    this.downSince = this.lastFailureAt;
     const name = error instanceof Error ? error.name : undefined;
     const code = (error as { code?: unknown } | undefined)?.code;
     this.logger.warn(
@@ -108,10 +117,12 @@ export class OutageLog {
     );
   }
 
-  /** Records a success; logs only the first after an outage. */
+  /** Records a success; logs the first one that follows an outage once failures have stopped. */
   succeeded(): void {
     if (this.downSince === undefined) return;
-    const downForMs = Date.now() - this.downSince;
+    const now = Date.now();
+    if (now - this.lastFailureAt < SETTLE_MS) return;
+    const downForMs = now - this.downSince;
     this.downSince = undefined;
     this.logger.log({ dependency: this.dependency, downForMs }, `${this.dependency} reachable again`);
   }
