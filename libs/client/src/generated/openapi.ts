@@ -1363,7 +1363,7 @@ export interface components {
             /** @example The request is not valid; see errors. */
             detail: string;
             /**
-             * @description Whether sending the same request again later may succeed: true for a provider outage or rate limit (see Retry-After), an Idempotency-Key still in use, or an internal error.
+             * @description Whether sending the same request again later may succeed: true for a provider or database outage or a rate limit (see Retry-After), an Idempotency-Key still in use, or an internal error.
              * @example false
              */
             retryable: boolean;
@@ -2260,7 +2260,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
+            /** @description This API key is over one of its rate limits, or this client address failed authentication too often (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -2273,6 +2273,27 @@ export interface operations {
                      *       "status": 429,
                      *       "code": "rate_limited",
                      *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The database is unavailable (`database_unavailable`; send the request again, with the same Idempotency-Key), or a provider is rate limiting the gateway (`provider_rate_limited`); `Retry-After` says when to retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:provider_rate_limited",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "provider_rate_limited",
+                     *       "detail": "The provider is rate limiting the gateway.",
                      *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
@@ -2386,7 +2407,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
+            /** @description This API key is over one of its rate limits, or this client address failed authentication too often (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -2399,6 +2420,27 @@ export interface operations {
                      *       "status": 429,
                      *       "code": "rate_limited",
                      *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The database is unavailable (`database_unavailable`; send the request again, with the same Idempotency-Key), or a provider is rate limiting the gateway (`provider_rate_limited`); `Retry-After` says when to retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:provider_rate_limited",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "provider_rate_limited",
+                     *       "detail": "The provider is rate limiting the gateway.",
                      *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
@@ -2600,7 +2642,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
+            /** @description This API key is over one of its rate limits, or this client address failed authentication too often (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -2613,6 +2655,27 @@ export interface operations {
                      *       "status": 429,
                      *       "code": "rate_limited",
                      *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The database is unavailable (`database_unavailable`; send the request again, with the same Idempotency-Key), or a provider is rate limiting the gateway (`provider_rate_limited`); `Retry-After` says when to retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:provider_rate_limited",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "provider_rate_limited",
+                     *       "detail": "The provider is rate limiting the gateway.",
                      *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
@@ -2734,7 +2797,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
+            /** @description This API key is over one of its rate limits, or this client address failed authentication too often (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -2747,6 +2810,27 @@ export interface operations {
                      *       "status": 429,
                      *       "code": "rate_limited",
                      *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The database is unavailable (`database_unavailable`; send the request again, with the same Idempotency-Key), or a provider is rate limiting the gateway (`provider_rate_limited`); `Retry-After` says when to retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:provider_rate_limited",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "provider_rate_limited",
+                     *       "detail": "The provider is rate limiting the gateway.",
                      *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
@@ -2966,7 +3050,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
+            /** @description This API key is over one of its rate limits, or this client address failed authentication too often (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -3008,7 +3092,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description A provider is rate limiting the gateway (`provider_rate_limited`); `Retry-After` says when to retry. */
+            /** @description The database is unavailable (`database_unavailable`; send the request again, with the same Idempotency-Key), or a provider is rate limiting the gateway (`provider_rate_limited`); `Retry-After` says when to retry. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3142,7 +3226,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
+            /** @description This API key is over one of its rate limits, or this client address failed authentication too often (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -3155,6 +3239,27 @@ export interface operations {
                      *       "status": 429,
                      *       "code": "rate_limited",
                      *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The database is unavailable (`database_unavailable`; send the request again, with the same Idempotency-Key), or a provider is rate limiting the gateway (`provider_rate_limited`); `Retry-After` says when to retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:provider_rate_limited",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "provider_rate_limited",
+                     *       "detail": "The provider is rate limiting the gateway.",
                      *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
@@ -3333,7 +3438,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
+            /** @description This API key is over one of its rate limits, or this client address failed authentication too often (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -3346,6 +3451,27 @@ export interface operations {
                      *       "status": 429,
                      *       "code": "rate_limited",
                      *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The database is unavailable (`database_unavailable`; send the request again, with the same Idempotency-Key), or a provider is rate limiting the gateway (`provider_rate_limited`); `Retry-After` says when to retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:provider_rate_limited",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "provider_rate_limited",
+                     *       "detail": "The provider is rate limiting the gateway.",
                      *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
@@ -3584,7 +3710,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
+            /** @description This API key is over one of its rate limits, or this client address failed authentication too often (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -3597,6 +3723,27 @@ export interface operations {
                      *       "status": 429,
                      *       "code": "rate_limited",
                      *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The database is unavailable (`database_unavailable`; send the request again, with the same Idempotency-Key), or a provider is rate limiting the gateway (`provider_rate_limited`); `Retry-After` says when to retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:provider_rate_limited",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "provider_rate_limited",
+                     *       "detail": "The provider is rate limiting the gateway.",
                      *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
@@ -3719,7 +3866,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
+            /** @description This API key is over one of its rate limits, or this client address failed authentication too often (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -3732,6 +3879,27 @@ export interface operations {
                      *       "status": 429,
                      *       "code": "rate_limited",
                      *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The database is unavailable (`database_unavailable`; send the request again, with the same Idempotency-Key), or a provider is rate limiting the gateway (`provider_rate_limited`); `Retry-After` says when to retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:provider_rate_limited",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "provider_rate_limited",
+                     *       "detail": "The provider is rate limiting the gateway.",
                      *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
@@ -3852,7 +4020,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
+            /** @description This API key is over one of its rate limits, or this client address failed authentication too often (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -3894,7 +4062,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description A provider is rate limiting the gateway (`provider_rate_limited`); `Retry-After` says when to retry. */
+            /** @description The database is unavailable (`database_unavailable`; send the request again, with the same Idempotency-Key), or a provider is rate limiting the gateway (`provider_rate_limited`); `Retry-After` says when to retry. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -4072,7 +4240,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
+            /** @description This API key is over one of its rate limits, or this client address failed authentication too often (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -4085,6 +4253,27 @@ export interface operations {
                      *       "status": 429,
                      *       "code": "rate_limited",
                      *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The database is unavailable (`database_unavailable`; send the request again, with the same Idempotency-Key), or a provider is rate limiting the gateway (`provider_rate_limited`); `Retry-After` says when to retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:provider_rate_limited",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "provider_rate_limited",
+                     *       "detail": "The provider is rate limiting the gateway.",
                      *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
@@ -4309,7 +4498,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
+            /** @description This API key is over one of its rate limits, or this client address failed authentication too often (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -4322,6 +4511,27 @@ export interface operations {
                      *       "status": 429,
                      *       "code": "rate_limited",
                      *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The database is unavailable (`database_unavailable`; send the request again, with the same Idempotency-Key), or a provider is rate limiting the gateway (`provider_rate_limited`); `Retry-After` says when to retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:provider_rate_limited",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "provider_rate_limited",
+                     *       "detail": "The provider is rate limiting the gateway.",
                      *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
@@ -4554,7 +4764,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
+            /** @description This API key is over one of its rate limits, or this client address failed authentication too often (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -4596,7 +4806,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description A provider is rate limiting the gateway (`provider_rate_limited`); `Retry-After` says when to retry. */
+            /** @description The database is unavailable (`database_unavailable`; send the request again, with the same Idempotency-Key), or a provider is rate limiting the gateway (`provider_rate_limited`); `Retry-After` says when to retry. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -4778,7 +4988,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
+            /** @description This API key is over one of its rate limits, or this client address failed authentication too often (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -4791,6 +5001,27 @@ export interface operations {
                      *       "status": 429,
                      *       "code": "rate_limited",
                      *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The database is unavailable (`database_unavailable`; send the request again, with the same Idempotency-Key), or a provider is rate limiting the gateway (`provider_rate_limited`); `Retry-After` says when to retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:provider_rate_limited",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "provider_rate_limited",
+                     *       "detail": "The provider is rate limiting the gateway.",
                      *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
@@ -4957,7 +5188,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
+            /** @description This API key is over one of its rate limits, or this client address failed authentication too often (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -4970,6 +5201,27 @@ export interface operations {
                      *       "status": 429,
                      *       "code": "rate_limited",
                      *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The database is unavailable (`database_unavailable`; send the request again, with the same Idempotency-Key), or a provider is rate limiting the gateway (`provider_rate_limited`); `Retry-After` says when to retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:provider_rate_limited",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "provider_rate_limited",
+                     *       "detail": "The provider is rate limiting the gateway.",
                      *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
@@ -5135,7 +5387,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
+            /** @description This API key is over one of its rate limits, or this client address failed authentication too often (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -5148,6 +5400,27 @@ export interface operations {
                      *       "status": 429,
                      *       "code": "rate_limited",
                      *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The database is unavailable (`database_unavailable`; send the request again, with the same Idempotency-Key), or a provider is rate limiting the gateway (`provider_rate_limited`); `Retry-After` says when to retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:provider_rate_limited",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "provider_rate_limited",
+                     *       "detail": "The provider is rate limiting the gateway.",
                      *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
@@ -5380,7 +5653,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
+            /** @description This API key is over one of its rate limits, or this client address failed authentication too often (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -5393,6 +5666,27 @@ export interface operations {
                      *       "status": 429,
                      *       "code": "rate_limited",
                      *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The database is unavailable (`database_unavailable`; send the request again, with the same Idempotency-Key), or a provider is rate limiting the gateway (`provider_rate_limited`); `Retry-After` says when to retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:provider_rate_limited",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "provider_rate_limited",
+                     *       "detail": "The provider is rate limiting the gateway.",
                      *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
@@ -5580,7 +5874,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
+            /** @description This API key is over one of its rate limits, or this client address failed authentication too often (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -5593,6 +5887,27 @@ export interface operations {
                      *       "status": 429,
                      *       "code": "rate_limited",
                      *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The database is unavailable (`database_unavailable`; send the request again, with the same Idempotency-Key), or a provider is rate limiting the gateway (`provider_rate_limited`); `Retry-After` says when to retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:provider_rate_limited",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "provider_rate_limited",
+                     *       "detail": "The provider is rate limiting the gateway.",
                      *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
@@ -5698,7 +6013,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
+            /** @description This API key is over one of its rate limits, or this client address failed authentication too often (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -5711,6 +6026,27 @@ export interface operations {
                      *       "status": 429,
                      *       "code": "rate_limited",
                      *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The database is unavailable (`database_unavailable`; send the request again, with the same Idempotency-Key), or a provider is rate limiting the gateway (`provider_rate_limited`); `Retry-After` says when to retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:provider_rate_limited",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "provider_rate_limited",
+                     *       "detail": "The provider is rate limiting the gateway.",
                      *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
@@ -5831,7 +6167,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
+            /** @description This API key is over one of its rate limits, or this client address failed authentication too often (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -5844,6 +6180,27 @@ export interface operations {
                      *       "status": 429,
                      *       "code": "rate_limited",
                      *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The database is unavailable (`database_unavailable`; send the request again, with the same Idempotency-Key), or a provider is rate limiting the gateway (`provider_rate_limited`); `Retry-After` says when to retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:provider_rate_limited",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "provider_rate_limited",
+                     *       "detail": "The provider is rate limiting the gateway.",
                      *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
@@ -5947,7 +6304,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
+            /** @description This API key is over one of its rate limits, or this client address failed authentication too often (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -5960,6 +6317,27 @@ export interface operations {
                      *       "status": 429,
                      *       "code": "rate_limited",
                      *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The database is unavailable (`database_unavailable`; send the request again, with the same Idempotency-Key), or a provider is rate limiting the gateway (`provider_rate_limited`); `Retry-After` says when to retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:provider_rate_limited",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "provider_rate_limited",
+                     *       "detail": "The provider is rate limiting the gateway.",
                      *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
@@ -6158,7 +6536,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
+            /** @description This API key is over one of its rate limits, or this client address failed authentication too often (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -6200,7 +6578,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description A provider is rate limiting the gateway (`provider_rate_limited`); `Retry-After` says when to retry. */
+            /** @description The database is unavailable (`database_unavailable`; send the request again, with the same Idempotency-Key), or a provider is rate limiting the gateway (`provider_rate_limited`); `Retry-After` says when to retry. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -6333,7 +6711,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
+            /** @description This API key is over one of its rate limits, or this client address failed authentication too often (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -6346,6 +6724,27 @@ export interface operations {
                      *       "status": 429,
                      *       "code": "rate_limited",
                      *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The database is unavailable (`database_unavailable`; send the request again, with the same Idempotency-Key), or a provider is rate limiting the gateway (`provider_rate_limited`); `Retry-After` says when to retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:provider_rate_limited",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "provider_rate_limited",
+                     *       "detail": "The provider is rate limiting the gateway.",
                      *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
@@ -6466,7 +6865,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
+            /** @description This API key is over one of its rate limits, or this client address failed authentication too often (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -6479,6 +6878,27 @@ export interface operations {
                      *       "status": 429,
                      *       "code": "rate_limited",
                      *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The database is unavailable (`database_unavailable`; send the request again, with the same Idempotency-Key), or a provider is rate limiting the gateway (`provider_rate_limited`); `Retry-After` says when to retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:provider_rate_limited",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "provider_rate_limited",
+                     *       "detail": "The provider is rate limiting the gateway.",
                      *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
@@ -6605,7 +7025,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
+            /** @description This API key is over one of its rate limits, or this client address failed authentication too often (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -6618,6 +7038,27 @@ export interface operations {
                      *       "status": 429,
                      *       "code": "rate_limited",
                      *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The database is unavailable (`database_unavailable`; send the request again, with the same Idempotency-Key), or a provider is rate limiting the gateway (`provider_rate_limited`); `Retry-After` says when to retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:provider_rate_limited",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "provider_rate_limited",
+                     *       "detail": "The provider is rate limiting the gateway.",
                      *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
@@ -6759,7 +7200,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
+            /** @description This API key is over one of its rate limits, or this client address failed authentication too often (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -6772,6 +7213,27 @@ export interface operations {
                      *       "status": 429,
                      *       "code": "rate_limited",
                      *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The database is unavailable (`database_unavailable`; send the request again, with the same Idempotency-Key), or a provider is rate limiting the gateway (`provider_rate_limited`); `Retry-After` says when to retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:provider_rate_limited",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "provider_rate_limited",
+                     *       "detail": "The provider is rate limiting the gateway.",
                      *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
@@ -6869,7 +7331,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
+            /** @description This API key is over one of its rate limits, or this client address failed authentication too often (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -6882,6 +7344,27 @@ export interface operations {
                      *       "status": 429,
                      *       "code": "rate_limited",
                      *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The database is unavailable (`database_unavailable`; send the request again, with the same Idempotency-Key), or a provider is rate limiting the gateway (`provider_rate_limited`); `Retry-After` says when to retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:provider_rate_limited",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "provider_rate_limited",
+                     *       "detail": "The provider is rate limiting the gateway.",
                      *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
@@ -6985,7 +7468,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
+            /** @description This API key is over one of its rate limits, or this client address failed authentication too often (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -6998,6 +7481,27 @@ export interface operations {
                      *       "status": 429,
                      *       "code": "rate_limited",
                      *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The database is unavailable (`database_unavailable`; send the request again, with the same Idempotency-Key), or a provider is rate limiting the gateway (`provider_rate_limited`); `Retry-After` says when to retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:provider_rate_limited",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "provider_rate_limited",
+                     *       "detail": "The provider is rate limiting the gateway.",
                      *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
@@ -7187,7 +7691,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
+            /** @description This API key is over one of its rate limits, or this client address failed authentication too often (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -7200,6 +7704,27 @@ export interface operations {
                      *       "status": 429,
                      *       "code": "rate_limited",
                      *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The database is unavailable (`database_unavailable`; send the request again, with the same Idempotency-Key), or a provider is rate limiting the gateway (`provider_rate_limited`); `Retry-After` says when to retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:provider_rate_limited",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "provider_rate_limited",
+                     *       "detail": "The provider is rate limiting the gateway.",
                      *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
@@ -7320,7 +7845,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
+            /** @description This API key is over one of its rate limits, or this client address failed authentication too often (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -7333,6 +7858,27 @@ export interface operations {
                      *       "status": 429,
                      *       "code": "rate_limited",
                      *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The database is unavailable (`database_unavailable`; send the request again, with the same Idempotency-Key), or a provider is rate limiting the gateway (`provider_rate_limited`); `Retry-After` says when to retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:provider_rate_limited",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "provider_rate_limited",
+                     *       "detail": "The provider is rate limiting the gateway.",
                      *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
@@ -7453,7 +7999,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
+            /** @description This API key is over one of its rate limits, or this client address failed authentication too often (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -7466,6 +8012,27 @@ export interface operations {
                      *       "status": 429,
                      *       "code": "rate_limited",
                      *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The database is unavailable (`database_unavailable`; send the request again, with the same Idempotency-Key), or a provider is rate limiting the gateway (`provider_rate_limited`); `Retry-After` says when to retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:provider_rate_limited",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "provider_rate_limited",
+                     *       "detail": "The provider is rate limiting the gateway.",
                      *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
@@ -7592,7 +8159,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
+            /** @description This API key is over one of its rate limits, or this client address failed authentication too often (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -7605,6 +8172,27 @@ export interface operations {
                      *       "status": 429,
                      *       "code": "rate_limited",
                      *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The database is unavailable (`database_unavailable`; send the request again, with the same Idempotency-Key), or a provider is rate limiting the gateway (`provider_rate_limited`); `Retry-After` says when to retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:provider_rate_limited",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "provider_rate_limited",
+                     *       "detail": "The provider is rate limiting the gateway.",
                      *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
@@ -7746,7 +8334,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
+            /** @description This API key is over one of its rate limits, or this client address failed authentication too often (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -7759,6 +8347,27 @@ export interface operations {
                      *       "status": 429,
                      *       "code": "rate_limited",
                      *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The database is unavailable (`database_unavailable`; send the request again, with the same Idempotency-Key), or a provider is rate limiting the gateway (`provider_rate_limited`); `Retry-After` says when to retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:provider_rate_limited",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "provider_rate_limited",
+                     *       "detail": "The provider is rate limiting the gateway.",
                      *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
@@ -7856,7 +8465,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
+            /** @description This API key is over one of its rate limits, or this client address failed authentication too often (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -7869,6 +8478,27 @@ export interface operations {
                      *       "status": 429,
                      *       "code": "rate_limited",
                      *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The database is unavailable (`database_unavailable`; send the request again, with the same Idempotency-Key), or a provider is rate limiting the gateway (`provider_rate_limited`); `Retry-After` says when to retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:provider_rate_limited",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "provider_rate_limited",
+                     *       "detail": "The provider is rate limiting the gateway.",
                      *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
@@ -8012,7 +8642,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
+            /** @description This API key is over one of its rate limits, or this client address failed authentication too often (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -8025,6 +8655,27 @@ export interface operations {
                      *       "status": 429,
                      *       "code": "rate_limited",
                      *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The database is unavailable (`database_unavailable`; send the request again, with the same Idempotency-Key), or a provider is rate limiting the gateway (`provider_rate_limited`); `Retry-After` says when to retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:provider_rate_limited",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "provider_rate_limited",
+                     *       "detail": "The provider is rate limiting the gateway.",
                      *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
@@ -8145,7 +8796,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
+            /** @description This API key is over one of its rate limits, or this client address failed authentication too often (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -8158,6 +8809,27 @@ export interface operations {
                      *       "status": 429,
                      *       "code": "rate_limited",
                      *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The database is unavailable (`database_unavailable`; send the request again, with the same Idempotency-Key), or a provider is rate limiting the gateway (`provider_rate_limited`); `Retry-After` says when to retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:provider_rate_limited",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "provider_rate_limited",
+                     *       "detail": "The provider is rate limiting the gateway.",
                      *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
@@ -8276,7 +8948,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
+            /** @description This API key is over one of its rate limits, or this client address failed authentication too often (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -8289,6 +8961,27 @@ export interface operations {
                      *       "status": 429,
                      *       "code": "rate_limited",
                      *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The database is unavailable (`database_unavailable`; send the request again, with the same Idempotency-Key), or a provider is rate limiting the gateway (`provider_rate_limited`); `Retry-After` says when to retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:provider_rate_limited",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "provider_rate_limited",
+                     *       "detail": "The provider is rate limiting the gateway.",
                      *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
@@ -8455,7 +9148,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
+            /** @description This API key is over one of its rate limits, or this client address failed authentication too often (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -8468,6 +9161,27 @@ export interface operations {
                      *       "status": 429,
                      *       "code": "rate_limited",
                      *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The database is unavailable (`database_unavailable`; send the request again, with the same Idempotency-Key), or a provider is rate limiting the gateway (`provider_rate_limited`); `Retry-After` says when to retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:provider_rate_limited",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "provider_rate_limited",
+                     *       "detail": "The provider is rate limiting the gateway.",
                      *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
@@ -8594,7 +9308,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
+            /** @description This API key is over one of its rate limits, or this client address failed authentication too often (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -8607,6 +9321,27 @@ export interface operations {
                      *       "status": 429,
                      *       "code": "rate_limited",
                      *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The database is unavailable (`database_unavailable`; send the request again, with the same Idempotency-Key), or a provider is rate limiting the gateway (`provider_rate_limited`); `Retry-After` says when to retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:provider_rate_limited",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "provider_rate_limited",
+                     *       "detail": "The provider is rate limiting the gateway.",
                      *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
@@ -8728,7 +9463,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
+            /** @description This API key is over one of its rate limits, or this client address failed authentication too often (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -8741,6 +9476,27 @@ export interface operations {
                      *       "status": 429,
                      *       "code": "rate_limited",
                      *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The database is unavailable (`database_unavailable`; send the request again, with the same Idempotency-Key), or a provider is rate limiting the gateway (`provider_rate_limited`); `Retry-After` says when to retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:provider_rate_limited",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "provider_rate_limited",
+                     *       "detail": "The provider is rate limiting the gateway.",
                      *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
@@ -8862,7 +9618,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
+            /** @description This API key is over one of its rate limits, or this client address failed authentication too often (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -8875,6 +9631,27 @@ export interface operations {
                      *       "status": 429,
                      *       "code": "rate_limited",
                      *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The database is unavailable (`database_unavailable`; send the request again, with the same Idempotency-Key), or a provider is rate limiting the gateway (`provider_rate_limited`); `Retry-After` says when to retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:provider_rate_limited",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "provider_rate_limited",
+                     *       "detail": "The provider is rate limiting the gateway.",
                      *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
