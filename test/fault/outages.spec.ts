@@ -63,7 +63,11 @@ class Load {
   private running = true;
   private readonly clients: Promise<void>[];
 
-  constructor(private readonly base: string) {
+  constructor(
+    private readonly base: string,
+    /** Whether the gateway process still runs: once it is gone, a client stops instead of retrying forever. */
+    private readonly alive: () => boolean,
+  ) {
     this.clients = Array.from({ length: CLIENTS }, () => this.client());
   }
 
@@ -104,6 +108,7 @@ class Load {
         } catch {
           // The gateway must never drop a connection; counted, and the same request sent again.
           this.count('no answer');
+          if (!this.alive()) return;
           await sleep(50);
           continue;
         }
@@ -165,7 +170,10 @@ describe('the gateway outlives its PostgreSQL and its Redis, under load', () => 
   const probe = async (path: string) => (await send(gateway.url, 'GET', path)).status;
 
   it('stays up, answers no 500, loses and duplicates nothing, and is ready within 5 s of the database', async () => {
-    const load = new Load(gateway.url);
+    const load = new Load(
+      gateway.url,
+      () => gateway.child.exitCode === null && gateway.child.signalCode === null,
+    );
     try {
       await load.progress('the first customers', 20);
 
