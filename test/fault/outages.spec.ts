@@ -4,6 +4,7 @@ import { Client } from 'pg';
 import { KEYS, testAccounts } from '../support/gateway';
 import { eventually, sleep } from '../support/eventually';
 import { type GatewayProcess, killAllGateways, spawnGateway } from '../support/processes';
+import { type Receiver, startReceiver } from '../webhooks/receiver';
 import { startPostgres, startRedis, type TestPostgres, type TestRedis } from './servers';
 
 /**
@@ -137,13 +138,15 @@ describe('the gateway outlives its PostgreSQL and its Redis, under load', () => 
   let redis: TestRedis;
   let sandboxes: RunningSandboxes;
   let gateway: GatewayProcess;
+  let receiver: Receiver;
   let stderr = '';
 
   beforeAll(async () => {
-    [postgres, redis, sandboxes] = await Promise.all([
+    [postgres, redis, sandboxes, receiver] = await Promise.all([
       startPostgres(),
       startRedis(),
       startSandboxes({ 'digital-river': { rateLimitPerSecond: 0 } }),
+      startReceiver(),
     ]);
     gateway = await spawnGateway({
       DATABASE_URL: postgres.url,
@@ -154,17 +157,29 @@ describe('the gateway outlives its PostgreSQL and its Redis, under load', () => 
       SYNC_POLL_MS: '100',
       SYNC_RETRY_BASE_MS: '50',
       SYNC_RETRY_MAX_MS: '1000',
+      // A request cut off by the outage could not give its Idempotency-Key back (the database was
+      // gone), so its retries are answered 409 until the key's lock runs out: 2 s, not a minute.
+      IDEMPOTENCY_LOCK_SECONDS: '2',
       RATE_LIMIT_READ_PER_SECOND: '100000',
       RATE_LIMIT_WRITE_PER_SECOND: '100000',
       LOG_LEVEL: 'info',
       LOG_FORMAT: 'json',
+      // A webhook worker that polls often, so that a delivery lost with a notification is found soon.
+      WEBHOOK_POLL_MS: '500',
+      WEBHOOK_RETRY_BASE_MS: '100',
+      WEBHOOK_RETRY_MAX_MS: '1000',
     });
     gateway.child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const subscribed = await send(gateway.url, 'POST', '/v1/webhook-endpoints', {
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ url: receiver.url, eventTypes: ['customer.created'] }),
+    });
+    expect(subscribed.status).toBe(201);
   }, 120_000);
 
   afterAll(async () => {
     await killAllGateways();
-    await Promise.all([sandboxes?.close(), redis?.close(), postgres?.close()]);
+    await Promise.all([sandboxes?.close(), redis?.close(), postgres?.close(), receiver?.close()]);
   });
 
   const probe = async (path: string) => (await send(gateway.url, 'GET', path)).status;
@@ -250,6 +265,17 @@ describe('the gateway outlives its PostgreSQL and its Redis, under load', () => 
     } finally {
       await db.end();
     }
+
+    // The webhook worker resumed by itself too: every creation was announced (at least once).
+    const told = new Set(load.told.values());
+    await eventually(
+      'every customer.created delivered',
+      () => {
+        const announced = new Set(receiver.received.map((received) => received.event.customerId));
+        return Promise.resolve([...told].every((id) => announced.has(id)) ? true : undefined);
+      },
+      { timeoutMs: 90_000, intervalMs: 200 },
+    );
 
     // Logs: every stderr line is JSON, and an outage is a line when it starts, not one per probe.
     const stderrLines = stderr.split('\n').filter((line) => line.trim() !== '');
