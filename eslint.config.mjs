@@ -68,15 +68,6 @@ const DATABASE_DRIVERS = {
 };
 
 /**
- * Files of other workstreams that still reach the database directly, each to move its queries into
- * libs/persistence and then leave this list (a temporary exception, not a second way to do it).
- */
-const DIRECT_DATABASE_USERS_TO_MOVE = [
-  'apps/gateway/src/health/readiness.ts', // resilience: readiness probe
-  'apps/gateway/src/rate-limit/rate-limits.ts', // resilience: the rate limiter's pg pool
-];
-
-/**
  * Persistence files that still import the application layer (libs/migration): the MigrationStore
  * port and its types belong in the domain, so the adapter can implement them without looking up.
  * Temporary, until the port moves.
@@ -168,10 +159,6 @@ export default tseslint.config(
     files: [`apps/${app}/**/*.ts`],
     rules: restrict([otherApps(app), DATABASE_DRIVERS]),
   })),
-  {
-    files: DIRECT_DATABASE_USERS_TO_MOVE,
-    rules: restrict([otherApps('gateway')]),
-  },
   {
     // A provider folder may not reach into another provider's folder: only shared/ and testing/.
     files: ['libs/providers/src/*/**/*.ts'],

@@ -16,6 +16,8 @@
 //             (puppeteer-core; scripts/chromium.mjs finds or installs the browser).
 // - process:  `test/process/`: spawns the built gateway or migrator (`npm run build` first).
 // - crash:    `test/crash/`: kills spawned processes mid-work (SIGKILL) to prove nothing is lost.
+// - fault:    `test/fault/`: runs the built gateway on a PostgreSQL and a Redis of the test's own
+//             (initdb, pg_ctl and redis-server on free ports) and takes them away under load.
 // The suites listed below predate those folders; they stay where they are.
 //
 // Workers: `test:unit` and `test:database` run one per core (`--maxWorkers=100%`); their suites
@@ -99,7 +101,7 @@ module.exports = {
       testMatch: ['<rootDir>/test/**/*.spec.ts'],
       testPathIgnorePatterns: [
         '/node_modules/',
-        '<rootDir>/test/(standalone|sandboxes|persistence|browser|process|crash)/',
+        '<rootDir>/test/(standalone|sandboxes|persistence|browser|process|crash|fault)/',
         ...[...SPAWNS_BUILT_APPS, ...KILLS_PROCESSES].map(asPattern),
       ],
     },
@@ -110,5 +112,6 @@ module.exports = {
       testMatch: ['<rootDir>/test/process/**/*.spec.ts', ...SPAWNS_BUILT_APPS],
     },
     { ...base, displayName: 'crash', testMatch: ['<rootDir>/test/crash/**/*.spec.ts', ...KILLS_PROCESSES] },
+    { ...base, displayName: 'fault', testMatch: ['<rootDir>/test/fault/**/*.spec.ts'] },
   ],
 };

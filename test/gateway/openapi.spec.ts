@@ -89,6 +89,8 @@ describe('OpenAPI document', () => {
       const common = [
         '400',
         '429',
+        // The database unavailable (database_unavailable): every keyed operation touches it.
+        '503',
         ...(op.requestBody ? ['413', '415'] : []),
         ...(idempotent ? ['409', '422'] : []),
       ];

@@ -5,6 +5,7 @@ import { loadGatewayConfig } from '@app/config';
 import { Redis } from 'ioredis';
 
 import { HttpError } from '../../apps/gateway/src/errors/http-error';
+import { MetricsRegistry } from '../../apps/gateway/src/metrics/metrics.registry';
 import { RateLimits } from '../../apps/gateway/src/rate-limit/rate-limits';
 
 /**
@@ -66,7 +67,10 @@ describe.each(STORES)('rate limits in $name', ({ open }) => {
   it('counts one key across instances, and keys apart', async () => {
     const store = await open();
     const config = loadGatewayConfig({ NODE_ENV: 'test', RATE_LIMIT_WRITE_PER_SECOND: '3', ...store.env });
-    const instances = [new RateLimits(config), new RateLimits(config)];
+    const instances = [
+      new RateLimits(config, new MetricsRegistry()),
+      new RateLimits(config, new MetricsRegistry()),
+    ];
     // What Nest does before the server takes requests: open the store.
     await Promise.all(instances.map((instance) => instance.onModuleInit()));
     try {

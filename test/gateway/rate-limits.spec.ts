@@ -138,6 +138,85 @@ describe('fair use: many keys flooding drift share one provider budget', () => {
   });
 });
 
+describe('provider budget with priority: writes keep their share while reads flood drift', () => {
+  let gateway: GatewayWithSandboxes;
+
+  // Each key's own provider budget is out of reach (the bulk-load default): only the shared budget
+  // of 10 a second decides, half of which is kept for writes (RATE_LIMIT_PROVIDER_WRITE_SHARE).
+  beforeAll(async () => {
+    gateway = await startGatewayWithSandboxes({ RATE_LIMIT_PROVIDER_TOTAL_PER_SECOND: '10' });
+  });
+  afterAll(() => gateway.close());
+
+  it("a write key's re-drives succeed while two read-only keys flood drift", async () => {
+    const target = await request(gateway.url)
+      .post('/v1/customers')
+      .set(bearer(KEYS.writer))
+      .send(johnSmith({ externalReference: 'priority-target', email: 'priority@example.test' }));
+    expect(target.status).toBe(201);
+
+    const statuses = new Map<number, number>();
+    let flooding = true;
+    let refusal: { detail?: string } | undefined;
+    const flood = [KEYS.reader, KEYS.eraser].flatMap((key) =>
+      Array.from({ length: 3 }, async () => {
+        while (flooding) {
+          const res = await request(gateway.url)
+            .get(`/v1/customers/${target.body.id}/drift`)
+            .set(bearer(key));
+          statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+          if (res.status === 429) refusal = res.body;
+        }
+      }),
+    );
+    try {
+      await waitFor(() => (statuses.get(429) ?? 0) >= 10, 'the flood to be rate limited');
+      // Five re-drives fit in what is kept for writes however they fall across one-second windows.
+      const redrives = [];
+      for (let i = 0; i < 5; i += 1) {
+        redrives.push(
+          await request(gateway.url).post(`/v1/customers/${target.body.id}/sync`).set(bearer(KEYS.writer)),
+        );
+      }
+      expect(redrives.map((res) => res.status)).toEqual([200, 200, 200, 200, 200]);
+    } finally {
+      flooding = false;
+      await Promise.all(flood);
+    }
+    expect(statuses.get(200)).toBeGreaterThan(0);
+    expect(refusal?.detail).toContain('kept for writes');
+  });
+});
+
+describe('failed authentication, throttled per client address', () => {
+  let gateway: RunningGateway;
+
+  beforeAll(async () => {
+    gateway = await startGateway({ AUTH_FAILURES_PER_ADDRESS: '3', AUTH_FAILURE_WINDOW_SECONDS: '60' });
+  });
+  afterAll(() => gateway.close());
+
+  it('answers 429 with Retry-After after N failures, still serves valid keys, and counts refusals', async () => {
+    const guess = (key: string) =>
+      request(gateway.url)
+        .get('/v1/customers')
+        .set(bearer(`${key}_0123456789abcdef`));
+    for (const key of ['wrong_1', 'wrong_2', 'wrong_3']) expect((await guess(key)).status).toBe(401);
+    const refused = await guess('wrong_4');
+    expect(refused.status).toBe(429);
+    expect(refused.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(refused.body).toMatchObject({ status: 429, code: 'rate_limited', retryable: true });
+    expect(Number(refused.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    // A missing key counts as a failure too.
+    expect((await request(gateway.url).get('/v1/customers')).status).toBe(429);
+    // The right key from the same address still gets in.
+    expect((await request(gateway.url).get('/v1/customers').set(bearer(KEYS.reader))).status).toBe(200);
+
+    const metrics = await request(gateway.url).get('/metrics').set(bearer(KEYS.admin));
+    expect(metrics.text).toMatch(/^csg_rate_limited_total\{scope="auth"\} 2$/m);
+  });
+});
+
 describe('per-key limits, answered as 429 problem+json', () => {
   let gateway: RunningGateway;
 

@@ -37,6 +37,8 @@ export const BULK_LOAD_RATE_LIMITS = {
   RATE_LIMIT_WRITE_PER_SECOND: '100000',
   RATE_LIMIT_PROVIDER_PER_SECOND: '100000',
   RATE_LIMIT_PROVIDER_TOTAL_PER_SECOND: '100000',
+  // Suites send wrong and missing keys on purpose, all from 127.0.0.1.
+  AUTH_FAILURES_PER_ADDRESS: '100000',
 };
 
 /**

@@ -34,6 +34,7 @@ import {
   SECRET_KEYRING,
   SecretStore,
   WebhookStore,
+  Readiness,
 } from '@app/persistence';
 import { type ProviderAdapters, ProvidersModule } from '@app/providers';
 import {
@@ -56,7 +57,6 @@ import { EventRetention } from './events/event-retention';
 import { EventsController } from './events/events.controller';
 import { ProblemFilter } from './errors/problem.filter';
 import { HealthController } from './health/health.controller';
-import { Readiness } from './health/readiness';
 import { MetricsModule } from './metrics/metrics.module';
 import { MigrationsController } from './migrations/migrations.controller';
 import { ProvidersController } from './providers/providers.controller';

@@ -166,6 +166,18 @@ const envSchema = z.object({
    */
   RATE_LIMIT_PROVIDER_TOTAL_PER_SECOND: z.coerce.number().int().min(1).max(1_000_000).default(10),
   /**
+   * The share of RATE_LIMIT_PROVIDER_TOTAL_PER_SECOND kept for writes (live writes, re-drives,
+   * repairs, imports): reads such as drift, from all keys together, get at most the rest (at
+   * least one a second), so a flood of reads cannot starve them. Writes may use all of it.
+   */
+  RATE_LIMIT_PROVIDER_WRITE_SHARE: z.coerce.number().min(0).max(1).default(0.5),
+  /**
+   * Failed authentications (a missing or wrong API key) one client address may make in
+   * AUTH_FAILURE_WINDOW_SECONDS before it is answered 429 until the window ends.
+   */
+  AUTH_FAILURES_PER_ADDRESS: z.coerce.number().int().min(1).max(1_000_000).default(20),
+  AUTH_FAILURE_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
+  /**
    * Limits a second for the keys holding an API-key scope, instead of the defaults above, e.g.
    * `{"admin": {"write": 500}, "customers:read": {"read": 50, "provider": 1}}`. A key holding
    * several scopes gets the most generous limit any of them sets.

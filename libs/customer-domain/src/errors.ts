@@ -39,13 +39,16 @@ export const DOMAIN_ERROR_CODES = [
   'internal_error',
   /** The gateway is up but cannot serve yet: database unreachable or a migration not applied. */
   'not_ready',
+  /** The database could not be reached or dropped the connection: nothing was changed; try again. */
+  'database_unavailable',
 ] as const;
 export type DomainErrorCode = (typeof DOMAIN_ERROR_CODES)[number];
 
 export class DomainError extends Error {
   /**
    * Whether the same request may succeed later unchanged: after an unexpected failure
-   * (`internal_error`), or once the gateway is ready (`not_ready`).
+   * (`internal_error`), once the gateway is ready (`not_ready`), or once the database is back
+   * (`database_unavailable`).
    */
   readonly retryable: boolean;
 
@@ -57,7 +60,7 @@ export class DomainError extends Error {
   ) {
     super(message, options);
     this.name = 'DomainError';
-    this.retryable = code === 'internal_error' || code === 'not_ready';
+    this.retryable = code === 'internal_error' || code === 'not_ready' || code === 'database_unavailable';
   }
 }
 

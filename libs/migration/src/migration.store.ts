@@ -100,6 +100,11 @@ export abstract class MigrationStore {
    * Takes the next `count` request slots, `intervalMs` apart, of a schedule shared by every process
    * (GCRA): resolves how many milliseconds from now the first slot is. `burstMs` is how far behind
    * the schedule may fall, so an idle account can absorb a short burst.
+   *
+   * Hand-written rather than rate-limiter-flexible's RateLimiterPostgres: that answers whether a
+   * request may go now, in fixed windows; a migration worker needs when its slot is (it waits for
+   * it rather than being refused), spaced evenly across every process, and `pauseSlots` to push
+   * the whole schedule back when the provider answers 429 — none of which the library offers.
    */
   abstract reserveSlots(key: string, intervalMs: number, count: number, burstMs: number): Promise<number>;
   /** Nothing on the schedule is sent for the next `ms` milliseconds. */

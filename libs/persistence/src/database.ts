@@ -9,6 +9,7 @@ import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { traceStatement } from '@app/telemetry';
 
 import { type Prisma, PrismaClient } from '../../../generated/prisma/client';
+import { databaseOutage, isDatabaseUnreachable } from './database-outage';
 import { ListeningSession } from './listening-session';
 import { type MigrationRunResult, runMigrations } from './migrations/migration-runner';
 import { copySnapshotIntoFreshDataDir } from './pglite-snapshot';
@@ -117,6 +118,13 @@ const UTC_TIMESTAMPS = {
       : (types.getTypeParser as (oid: number, format?: string) => unknown)(oid, format),
 } as CustomTypesConfig;
 
+/**
+ * How long taking a connection may wait for the server: without a bound (pg's default) a request
+ * arriving while PostgreSQL is unreachable behind a dropped route would hang until the client gave
+ * up, instead of being told at once that the database is unavailable.
+ */
+const CONNECT_TIMEOUT_MS = 5_000;
+
 /** A parameter as `pg` should send it: Dates as UTC, as Prisma writes them (see UTC_TIMESTAMPS). */
 const toParameter = (value: unknown) => (value instanceof Date ? value.toISOString() : value);
 
@@ -142,7 +150,14 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<D
       connectionString,
       options: `-c search_path=${quoteIdentifier(schema)}`,
       types: UTC_TIMESTAMPS,
+      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+      // Finds a connection whose server vanished without a word (a failover, a cut route).
+      keepAlive: true,
     });
+    // An idle connection the server ends (a restart, `pg_terminate_backend`) is reported here and
+    // dropped from the pool; without a listener that 'error' event would end the process.
+    // https://node-postgres.com/apis/pool#error
+    pool.on('error', (error) => databaseOutage.failed(error));
     const statementName = preparedStatementNames();
     const prisma = new PrismaClient({
       // The pool is ours (closed below), so that it closes even if Prisma never connected.
@@ -158,11 +173,21 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<D
       query: async <T>(statement: Prisma.Sql) => {
         // `text` is a getter that joins the statement's parts anew on every read.
         const text = statement.text;
-        // Prisma's instrumentation sees only what goes through Prisma: these get a span here.
-        const result = await traceStatement(text, () =>
-          pool.query({ name: statementName({ sql: text }), text, values: statement.values.map(toParameter) }),
-        );
-        return result.rows as T[];
+        try {
+          // Prisma's instrumentation sees only what goes through Prisma: these get a span here.
+          const result = await traceStatement(text, () =>
+            pool.query({
+              name: statementName({ sql: text }),
+              text,
+              values: statement.values.map(toParameter),
+            }),
+          );
+          databaseOutage.succeeded();
+          return result.rows as T[];
+        } catch (error) {
+          if (isDatabaseUnreachable(error)) databaseOutage.failed(error);
+          throw error;
+        }
       },
       ...(migrations === undefined ? {} : { migrations }),
       listen: async (channel, onNotify) => {

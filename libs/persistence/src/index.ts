@@ -5,6 +5,8 @@ export {
   type Database,
   type OpenDatabaseOptions,
 } from './database';
+export { type CounterPool, openCounterPool } from './counter-pool';
+export { databaseOutage, isDatabaseUnreachable, OutageLog } from './database-outage';
 export {
   DEFAULT_MIGRATIONS_DIR,
   DEFAULT_SCHEMA_PATH,
@@ -48,3 +50,4 @@ export {
 } from './secret-envelope';
 export { SECRET_KEYRING, SecretStore } from './secret-store';
 export * from './webhook-store';
+export { Readiness } from './readiness';

@@ -3,20 +3,26 @@ import { Reflector } from '@nestjs/core';
 import { DomainError } from '@app/customer-domain';
 import { type Request } from 'express';
 
+import { RateLimits } from '../rate-limit/rate-limits';
 import { type ApiKeyScope, hasScope } from './api-keys';
 import { PUBLIC_ROUTE, REQUIRED_SCOPE } from './auth.decorators';
 import { presentedApiKey } from './api-key.middleware';
 
 @Injectable()
 export class ApiKeyGuard implements CanActivate {
-  constructor(private readonly reflector: Reflector) {}
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly limits: RateLimits,
+  ) {}
 
-  canActivate(context: ExecutionContext): boolean {
+  async canActivate(context: ExecutionContext): Promise<boolean> {
     const targets = [context.getHandler(), context.getClass()];
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, targets)) return true;
     const required = this.reflector.getAllAndOverride<ApiKeyScope>(REQUIRED_SCOPE, targets) ?? 'admin';
     const req = context.switchToHttp().getRequest<Request>();
     if (req.principal === undefined) {
+      // Guessing keys from one address is answered 429 after a few failures (AUTH_FAILURES_PER_ADDRESS).
+      await this.limits.authenticationFailed(req.ip ?? req.socket.remoteAddress ?? 'unknown');
       throw new DomainError(
         'unauthenticated',
         presentedApiKey(req) === undefined

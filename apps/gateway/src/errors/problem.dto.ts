@@ -29,7 +29,7 @@ export class ProblemDto {
   @ApiProperty({ example: 'The request is not valid; see errors.' }) detail!: string;
   @ApiProperty({
     description:
-      'Whether sending the same request again later may succeed: true for a provider outage or rate limit (see Retry-After), an Idempotency-Key still in use, or an internal error.',
+      'Whether sending the same request again later may succeed: true for a provider or database outage or a rate limit (see Retry-After), an Idempotency-Key still in use, or an internal error.',
     example: false,
   })
   retryable!: boolean;
@@ -115,8 +115,8 @@ const DESCRIPTIONS: Record<number, string> = {
   415: 'Body is not JSON (`unsupported_media_type`).',
   422: 'A linked provider would refuse the customer (`provider_rules_violated`: every provider, field and rule in `errors`, nothing written), the default source is not attached (`default_source_not_attached`), Idempotency-Key reused with another request (`idempotency_key_reused`), a provider refused (`provider_rejected`), or the operation is not supported by the linked providers (`unsupported_by_provider`).',
   502: 'A provider failed (`provider_unavailable`, `provider_auth_failed`, `provider_bad_response`); nothing was lost: the outcome is on the link.',
-  429: 'This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait.',
-  503: 'A provider is rate limiting the gateway (`provider_rate_limited`); `Retry-After` says when to retry.',
+  429: 'This API key is over one of its rate limits, or this client address failed authentication too often (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait.',
+  503: 'The database is unavailable (`database_unavailable`; send the request again, with the same Idempotency-Key), or a provider is rate limiting the gateway (`provider_rate_limited`); `Retry-After` says when to retry.',
 };
 
 export type ProblemStatus = keyof typeof EXAMPLES;

@@ -1,4 +1,5 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, Logger } from '@nestjs/common';
+import { databaseOutage } from '@app/persistence';
 import { type Request, type Response } from 'express';
 
 import { PROBLEM_CONTENT_TYPE, toProblem } from './problem';
@@ -13,7 +14,12 @@ export class ProblemFilter implements ExceptionFilter {
     const req = http.getRequest<Request>();
     const res = http.getResponse<Response>();
     const problem = toProblem(error, { requestId: requestIdOf(req), path: req.path });
-    if (problem.status >= 500) {
+    if (problem.body.code === 'database_unavailable') {
+      // One line per outage, however many requests it fails (see OutageLog).
+      databaseOutage.failed(error instanceof Error ? (error.cause ?? error) : error);
+    } else if (problem.body.code === 'not_ready') {
+      // The readiness probe's own answer, already logged once per outage by Readiness.
+    } else if (problem.status >= 500) {
       // The cause is logged by its name and stack only: messages from below may quote input.
       const cause = error instanceof Error ? (error.cause instanceof Error ? error.cause : error) : undefined;
       this.logger.error(

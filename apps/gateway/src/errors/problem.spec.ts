@@ -95,6 +95,12 @@ const EXPECTED: Record<
   webhook_endpoint_not_found: { status: 404, title: 'Not Found', retryable: false, refusedUpFront: false },
   webhook_delivery_not_found: { status: 404, title: 'Not Found', retryable: false, refusedUpFront: false },
   not_ready: { status: 503, title: 'Service Unavailable', retryable: true, refusedUpFront: false },
+  database_unavailable: {
+    status: 503,
+    title: 'Service Unavailable',
+    retryable: true,
+    refusedUpFront: false,
+  },
   reconciliation_not_found: { status: 404, title: 'Not Found', retryable: false, refusedUpFront: false },
   migration_already_running: { status: 409, title: 'Conflict', retryable: false, refusedUpFront: false },
   reconciliation_already_running: { status: 409, title: 'Conflict', retryable: false, refusedUpFront: false },
@@ -187,6 +193,31 @@ describe('the problem table', () => {
       retryable: true,
     });
     expect(JSON.stringify(body)).not.toContain('secret detail');
+  });
+
+  it('answers a lost or unreachable database as database_unavailable, 503 with Retry-After', () => {
+    // As @prisma/adapter-pg wraps a refused connection, and as pg reports a terminated session.
+    const refused = Object.assign(new Error("Can't reach database server at 127.0.0.1:1"), {
+      name: 'PrismaClientKnownRequestError',
+      code: 'P1001',
+      meta: { driverAdapterError: { cause: { kind: 'DatabaseNotReachable' } } },
+    });
+    const terminated = Object.assign(new Error('terminating connection due to administrator command'), {
+      code: '57P01',
+      severity: 'FATAL',
+    });
+    for (const error of [refused, terminated, new Error('Connection terminated unexpectedly')]) {
+      const { status, body, headers } = toProblem(error, {});
+      expect({ status, code: body.code, retryable: body.retryable }).toEqual({
+        status: 503,
+        code: 'database_unavailable',
+        retryable: true,
+      });
+      expect(headers['Retry-After']).toMatch(/^[1-9]\d*$/);
+    }
+    // A statement the database refused is still ours to fix.
+    const syntax = Object.assign(new Error('syntax error'), { code: '42601', severity: 'ERROR' });
+    expect(toProblem(syntax, {}).body.code).toBe('internal_error');
   });
 
   it.each([

@@ -7,6 +7,7 @@ import {
   ProviderError,
   type ProviderErrorKind,
 } from '@app/customer-domain';
+import { isDatabaseUnreachable } from '@app/persistence';
 
 import { HttpError, type HttpErrorCode } from './http-error';
 
@@ -92,6 +93,10 @@ export const PROBLEMS: Record<ProblemCode, ProblemSpec> = {
   webhook_endpoint_not_found: answered(404),
   webhook_delivery_not_found: answered(404),
   not_ready: answered(503),
+  // The database went away: the write could not commit (or a read could not run). Not "refused up
+  // front": a request that committed before the connection was lost may have been carried out,
+  // and a retry under the same Idempotency-Key resumes from its recovery point.
+  database_unavailable: answered(503),
   reconciliation_not_found: answered(404),
   migration_already_running: answered(409),
   reconciliation_already_running: answered(409),
@@ -106,6 +111,12 @@ export const PROBLEMS: Record<ProblemCode, ProblemSpec> = {
   provider_bad_response: answered(502),
   provider_rate_limited: answered(503),
 };
+
+/**
+ * When a caller should try again after the database was unreachable: PostgreSQL restarts in
+ * seconds, and a reconnect is attempted on every request, so a short wait is the honest answer.
+ */
+export const DATABASE_RETRY_AFTER_SECONDS = 2;
 
 /** Whether an answer with this code says nothing was carried out (see ProblemSpec). */
 export function isRefusedUpFront(code: string): boolean {
@@ -234,14 +245,25 @@ export function toProblem(error: unknown, context: { requestId?: string; path?: 
         ? fromHttpException(error)
         : isBodyParserError(error)
           ? fromBodyParser(error)
-          : new DomainError('internal_error', 'The gateway failed to handle the request.', [], {
-              cause: error,
-            });
+          : isDatabaseUnreachable(error)
+            ? new DomainError(
+                'database_unavailable',
+                'The database is unavailable; nothing was changed.',
+                [],
+                {
+                  cause: error,
+                },
+              )
+            : new DomainError('internal_error', 'The gateway failed to handle the request.', [], {
+                cause: error,
+              });
   const { status } = PROBLEMS[known.code];
   if (known.code === 'unauthenticated') headers['WWW-Authenticate'] = 'Bearer';
   const fieldErrors = known instanceof DomainError ? known.fieldErrors : [];
   if (known instanceof HttpError && known.retryAfterMs !== undefined)
     headers['Retry-After'] = String(Math.max(1, Math.ceil(known.retryAfterMs / 1000)));
+  if (known.code === 'database_unavailable' || known.code === 'not_ready')
+    headers['Retry-After'] = String(DATABASE_RETRY_AFTER_SECONDS);
   return {
     status,
     headers,

@@ -1,3 +1,4 @@
+import { Readiness } from '@app/persistence';
 import { Controller, Get } from '@nestjs/common';
 import {
   ApiOkResponse,
@@ -11,7 +12,6 @@ import {
 import { Public } from '../auth/auth.decorators';
 import { problemType } from '../errors/problem';
 import { ProblemDto } from '../errors/problem.dto';
-import { Readiness } from './readiness';
 
 class LiveResponse {
   @ApiProperty({ example: 'ok' }) status!: 'ok';

@@ -20,6 +20,11 @@ interface Lease {
  * are taken one by one, so a single instance admits exactly up to the limit. What a lease leaves
  * unspent when its window ends is lost: with many busy instances a key can be refused up to
  * (instances x lease size) points before its limit, never after.
+ *
+ * Counting stays with rate-limiter-flexible (the store, its windows, its insurance limiter); only
+ * the leasing is ours, as the library has no way to take a store's points in batches: its
+ * `inMemoryBlockOnConsumed` saves round trips only once a key is over its limit, and a key under
+ * it (the usual case) would still cost one per request.
  */
 export class LeasedLimiter {
   private readonly leases = new Map<string, Lease>();

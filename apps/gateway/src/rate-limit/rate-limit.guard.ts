@@ -23,13 +23,17 @@ export class RateLimitGuard implements CanActivate {
     if (principal === undefined) return true;
     const { keyId, scopes } = principal;
     const targets = [context.getHandler(), context.getClass()];
+    const reads = READ_METHODS.has(req.method);
     // The scarcer budgets first, so a refused provider call does not also spend a read; the
-    // key's own before the shared one, so a key over its own share takes nothing from the others.
+    // key's own before the shared ones, so a key over its own share takes nothing from the others;
+    // a read's capped share of the shared budget before the budget itself, so reads refused there
+    // take nothing from what is kept for writes.
     if (this.reflector.getAllAndOverride<boolean>(SPENDS_PROVIDER_CALLS, targets)) {
       await this.limits.consume('provider', keyId, scopes);
+      if (reads) await this.limits.consume('provider-reads', keyId);
       await this.limits.consume('provider-total', keyId);
     }
-    await this.limits.consume(READ_METHODS.has(req.method) ? 'read' : 'write', keyId, scopes);
+    await this.limits.consume(reads ? 'read' : 'write', keyId, scopes);
     return true;
   }
 }

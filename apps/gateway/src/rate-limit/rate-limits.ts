@@ -5,20 +5,16 @@ import {
   type OnModuleInit,
   SetMetadata,
 } from '@nestjs/common';
-import { parsePostgresUrl } from '@app/persistence';
 import { type GatewayConfig } from '@app/config';
-import { Pool } from 'pg';
-import {
-  type RateLimiterAbstract,
-  RateLimiterMemory,
-  RateLimiterPostgres,
-  RateLimiterRedis,
-} from 'rate-limiter-flexible';
+import { Counter } from 'prom-client';
+import { type RateLimiterAbstract, RateLimiterRes } from 'rate-limiter-flexible';
 
 import { type ApiKeyScope } from '../auth/api-keys';
 import { GATEWAY_CONFIG } from '../config/config.module';
 import { HttpError } from '../errors/http-error';
+import { MetricsRegistry } from '../metrics/metrics.registry';
 import { LeasedLimiter } from './leased-limiter';
+import { openRateLimitStore, type RateLimitStore } from './rate-limit-store';
 
 /**
  * Per-API-key limits, so that one caller cannot take the gateway from the others. Every request
@@ -30,8 +26,13 @@ import { LeasedLimiter } from './leased-limiter';
  * flood took the provider accounts' rate limits from the writes again. RATE_LIMITS_BY_SCOPE sets
  * the per-key limits apart for the keys holding an API-key scope (an admin key's bulk writes, a
  * read-only key's smaller share).
+ *
+ * Within `provider-total`, writes come first: live writes, re-drives and repairs (`POST …/sync`,
+ * `…/reconcile`, import) may take all of it, while reads (drift) together may take only what
+ * RATE_LIMIT_PROVIDER_WRITE_SHARE leaves them (`provider-reads`), so a flood of drift reads from
+ * any number of keys always leaves the writes their share.
  */
-export const RATE_LIMIT_SCOPES = ['read', 'write', 'provider', 'provider-total'] as const;
+export const RATE_LIMIT_SCOPES = ['read', 'write', 'provider', 'provider-reads', 'provider-total'] as const;
 export type RateLimitScope = (typeof RATE_LIMIT_SCOPES)[number];
 
 export const SPENDS_PROVIDER_CALLS = 'gateway:spends-provider-calls';
@@ -40,7 +41,6 @@ export const SPENDS_PROVIDER_CALLS = 'gateway:spends-provider-calls';
 export const SpendsProviderCalls = () => SetMetadata(SPENDS_PROVIDER_CALLS, true);
 
 const WINDOW_SECONDS = 1;
-const TABLE = 'rate_limits';
 
 function perSecond(config: GatewayConfig, scope: RateLimitScope): number {
   switch (scope) {
@@ -52,18 +52,16 @@ function perSecond(config: GatewayConfig, scope: RateLimitScope): number {
       return config.RATE_LIMIT_PROVIDER_PER_SECOND;
     case 'provider-total':
       return config.RATE_LIMIT_PROVIDER_TOTAL_PER_SECOND;
+    case 'provider-reads': {
+      const total = config.RATE_LIMIT_PROVIDER_TOTAL_PER_SECOND;
+      return Math.max(1, total - Math.ceil(total * config.RATE_LIMIT_PROVIDER_WRITE_SHARE));
+    }
   }
 }
 
-/** The one counter `provider-total` keeps, whichever key is calling. */
+/** The budgets every key shares: one counter each, whichever key is calling. */
+const SHARED_SCOPES: ReadonlySet<RateLimitScope> = new Set(['provider-total', 'provider-reads']);
 export const ALL_KEYS = 'all';
-
-interface Store {
-  limiter(scope: RateLimitScope, points: number): RateLimiterAbstract;
-  /** Whether other instances count in it too, so that each request would cost a round trip. */
-  shared: boolean;
-  close(): Promise<void>;
-}
 
 /**
  * A shared store is asked for a twentieth of a window's points at a time: one round trip per 5%
@@ -72,73 +70,60 @@ interface Store {
  */
 const LEASES_PER_WINDOW = 20;
 
-/**
- * Where the counters live: Redis when REDIS_URL is set, else PostgreSQL when DATABASE_URL is set
- * (so every instance on one database shares them), else this process's memory (the embedded
- * default runs one process). A store that fails falls back to memory for that call rather than
- * failing the request: https://github.com/animir/node-rate-limiter-flexible/wiki/Insurance-Strategy
- */
-async function openStore(config: GatewayConfig): Promise<Store> {
-  const options = (scope: RateLimitScope, points: number) => ({
-    keyPrefix: `rl_${scope}`,
-    points,
-    duration: WINDOW_SECONDS,
-    insuranceLimiter: new RateLimiterMemory({ points, duration: WINDOW_SECONDS }),
-  });
-  if (config.REDIS_URL !== undefined) {
-    // Loaded only here: most gateways run without Redis, and loading its client costs every start.
-    const { Redis } = await import('ioredis');
-    // A call made while Redis is away fails after one reconnect attempt; the insurance limiter answers.
-    const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1 });
-    return {
-      limiter: (scope, points) => new RateLimiterRedis({ storeClient: redis, ...options(scope, points) }),
-      shared: true,
-      close: () => {
-        redis.disconnect();
-        return Promise.resolve();
-      },
-    };
-  }
-  if (config.DATABASE_URL !== undefined) {
-    const { connectionString, schema } = parsePostgresUrl(config.DATABASE_URL, config.DATABASE_SCHEMA);
-    // Every request upserts its key's counter row, so each commit holds that row until it is
-    // flushed to disk: with the flush awaited, requests of one key queue behind each other's fsync.
-    // A counter lost in a server crash only forgets a moment of usage, which asynchronous commit
-    // risks and nothing more: https://www.postgresql.org/docs/current/wal-async-commit.html
-    const pool = new Pool({ connectionString, max: 4, options: '-c synchronous_commit=off' });
-    return {
-      // The table is created by the gateway's own migrations, not by the library.
-      limiter: (scope, points) =>
-        new RateLimiterPostgres({
-          storeClient: pool,
-          storeType: 'pool',
-          schemaName: schema,
-          tableName: TABLE,
-          tableCreated: true,
-          ...options(scope, points),
-        }),
-      shared: true,
-      close: () => pool.end(),
-    };
-  }
-  return {
-    limiter: (scope, points) =>
-      new RateLimiterMemory({ keyPrefix: `rl_${scope}`, points, duration: WINDOW_SECONDS }),
-    shared: false,
-    close: () => Promise.resolve(),
-  };
-}
-
 @Injectable()
 export class RateLimits implements OnModuleInit, OnApplicationShutdown {
-  private store: Store | undefined;
+  private store: RateLimitStore | undefined;
   /** One limiter per scope and limit: keys whose API-key scopes set another limit get their own. */
   private readonly limiters = new Map<string, LeasedLimiter>();
+  /** Failed authentications per client address (AUTH_FAILURES_PER_ADDRESS in AUTH_FAILURE_WINDOW_SECONDS). */
+  private authFailures: RateLimiterAbstract | undefined;
+  /**
+   * Refusals are counted here rather than logged one line each: a flood over its limit is
+   * thousands of 429s a second, and a log line per refusal was most of what the gateway wrote.
+   */
+  private readonly refusals: Counter<'scope'>;
 
-  constructor(@Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig) {}
+  constructor(
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+    registry: MetricsRegistry,
+  ) {
+    this.refusals = new Counter({
+      name: 'csg_rate_limited_total',
+      help: 'Requests refused 429 rate_limited, by the limit they were over (auth: failed authentications).',
+      labelNames: ['scope'],
+      registers: [registry],
+    });
+  }
 
   async onModuleInit(): Promise<void> {
-    this.store = await openStore(this.config);
+    this.store = await openRateLimitStore(this.config);
+    const points = this.config.AUTH_FAILURES_PER_ADDRESS;
+    this.authFailures = this.store.limiter({
+      name: 'auth_failures',
+      points,
+      durationSeconds: this.config.AUTH_FAILURE_WINDOW_SECONDS,
+      blockInMemoryAfter: points + 1,
+    });
+  }
+
+  /**
+   * Counts a failed authentication from `address` (a wrong or missing key); a `rate_limited`
+   * HttpError once the address is over AUTH_FAILURES_PER_ADDRESS in the window, so guessing keys
+   * costs a window's wait per few guesses. Valid keys from the same address are not refused.
+   */
+  async authenticationFailed(address: string): Promise<void> {
+    try {
+      await this.authFailures!.consume(address);
+    } catch (refusal) {
+      if (!(refusal instanceof RateLimiterRes)) throw refusal;
+      this.refusals.inc({ scope: 'auth' });
+      const retryAfterMs = Math.max(1, refusal.msBeforeNext);
+      throw new HttpError(
+        'rate_limited',
+        `Too many failed authentications from this address; retry after ${Math.ceil(retryAfterMs / 1000)} s.`,
+        retryAfterMs,
+      );
+    }
   }
 
   /**
@@ -146,10 +131,11 @@ export class RateLimits implements OnModuleInit, OnApplicationShutdown {
    * RATE_LIMITS_BY_SCOPE sets for any of them, else the default.
    */
   private limitOf(scope: RateLimitScope, keyScopes: readonly ApiKeyScope[]): number {
+    const perKey = scope === 'provider-total' || scope === 'provider-reads' ? undefined : scope;
     const set =
-      scope === 'provider-total'
+      perKey === undefined
         ? []
-        : keyScopes.flatMap((keyScope) => this.config.RATE_LIMITS_BY_SCOPE?.[keyScope]?.[scope] ?? []);
+        : keyScopes.flatMap((keyScope) => this.config.RATE_LIMITS_BY_SCOPE?.[keyScope]?.[perKey] ?? []);
     return set.length > 0 ? Math.max(...set) : perSecond(this.config, scope);
   }
 
@@ -164,16 +150,22 @@ export class RateLimits implements OnModuleInit, OnApplicationShutdown {
       // Opened in onModuleInit, before the server takes requests.
       const store = this.store!;
       const leaseSize = store.shared ? Math.max(1, Math.floor(limit / LEASES_PER_WINDOW)) : 1;
-      limiter = new LeasedLimiter(store.limiter(scope, limit), leaseSize);
+      limiter = new LeasedLimiter(
+        store.limiter({ name: scope, points: limit, durationSeconds: WINDOW_SECONDS }),
+        leaseSize,
+      );
       this.limiters.set(`${scope}:${limit}`, limiter);
     }
-    const refusal = await limiter.consume(scope === 'provider-total' ? ALL_KEYS : keyId);
+    const refusal = await limiter.consume(SHARED_SCOPES.has(scope) ? ALL_KEYS : keyId);
     if (refusal === undefined) return;
+    this.refusals.inc({ scope });
     const retryAfterMs = Math.max(1, refusal.msBeforeNext);
     const whose =
       scope === 'provider-total'
         ? `The gateway is over its limit of ${limit} requests a second, for all API keys together, to operations that call the providers`
-        : `This API key is over its ${scope} limit of ${limit} requests a second`;
+        : scope === 'provider-reads'
+          ? `The gateway is over its limit of ${limit} reads a second, for all API keys together, to operations that call the providers (the rest of the provider budget is kept for writes)`
+          : `This API key is over its ${scope} limit of ${limit} requests a second`;
     throw new HttpError(
       'rate_limited',
       `${whose}; retry after ${Math.ceil(retryAfterMs / 1000)} s.`,

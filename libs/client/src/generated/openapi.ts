@@ -1447,7 +1447,7 @@ export interface components {
             /** @example The request is not valid; see errors. */
             detail: string;
             /**
-             * @description Whether sending the same request again later may succeed: true for a provider outage or rate limit (see Retry-After), an Idempotency-Key still in use, or an internal error.
+             * @description Whether sending the same request again later may succeed: true for a provider or database outage or a rate limit (see Retry-After), an Idempotency-Key still in use, or an internal error.
              * @example false
              */
             retryable: boolean;
@@ -1726,7 +1726,7 @@ export interface components {
          * @description Why, as one code of the closed list (libs/customer-domain/src/errors.ts).
          * @enum {string}
          */
-        ReasonCode: "validation_failed" | "customer_not_found" | "migration_not_found" | "event_not_found" | "webhook_endpoint_not_found" | "webhook_delivery_not_found" | "reconciliation_not_found" | "migration_already_running" | "reconciliation_already_running" | "external_reference_taken" | "provider_reference_taken" | "provider_customer_not_found" | "customer_forgotten" | "precondition_failed" | "unauthenticated" | "forbidden" | "provider_unknown" | "unsupported_by_provider" | "provider_rules_violated" | "default_source_not_attached" | "internal_error" | "not_ready" | "provider_rejected" | "provider_conflict" | "provider_not_found" | "provider_auth_failed" | "provider_rate_limited" | "provider_unavailable" | "provider_bad_response" | "not_found_at_source" | "forgotten_at_source" | "invalid_at_source" | "customer_deleted" | "verification_failed" | "cutover_failed" | "delivery_failed" | "repair_incomplete" | "delete_unconfirmed" | "erasure_unconfirmed";
+        ReasonCode: "validation_failed" | "customer_not_found" | "migration_not_found" | "event_not_found" | "webhook_endpoint_not_found" | "webhook_delivery_not_found" | "reconciliation_not_found" | "migration_already_running" | "reconciliation_already_running" | "external_reference_taken" | "provider_reference_taken" | "provider_customer_not_found" | "customer_forgotten" | "precondition_failed" | "unauthenticated" | "forbidden" | "provider_unknown" | "unsupported_by_provider" | "provider_rules_violated" | "default_source_not_attached" | "internal_error" | "not_ready" | "database_unavailable" | "provider_rejected" | "provider_conflict" | "provider_not_found" | "provider_auth_failed" | "provider_rate_limited" | "provider_unavailable" | "provider_bad_response" | "not_found_at_source" | "forgotten_at_source" | "invalid_at_source" | "customer_deleted" | "verification_failed" | "cutover_failed" | "delivery_failed" | "repair_incomplete" | "delete_unconfirmed" | "erasure_unconfirmed";
         ReconcileBody: {
             /**
              * @description push: make the providers match the mirror; adopt: take the provider's values into the mirror (and on to the other providers).
@@ -2427,7 +2427,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
+            /** @description This API key is over one of its rate limits, or this client address failed authentication too often (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -2440,6 +2440,27 @@ export interface operations {
                      *       "status": 429,
                      *       "code": "rate_limited",
                      *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The database is unavailable (`database_unavailable`; send the request again, with the same Idempotency-Key), or a provider is rate limiting the gateway (`provider_rate_limited`); `Retry-After` says when to retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:provider_rate_limited",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "provider_rate_limited",
+                     *       "detail": "The provider is rate limiting the gateway.",
                      *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
@@ -2553,7 +2574,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
+            /** @description This API key is over one of its rate limits, or this client address failed authentication too often (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -2566,6 +2587,27 @@ export interface operations {
                      *       "status": 429,
                      *       "code": "rate_limited",
                      *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The database is unavailable (`database_unavailable`; send the request again, with the same Idempotency-Key), or a provider is rate limiting the gateway (`provider_rate_limited`); `Retry-After` says when to retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:provider_rate_limited",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "provider_rate_limited",
+                     *       "detail": "The provider is rate limiting the gateway.",
                      *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
@@ -2767,7 +2809,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
+            /** @description This API key is over one of its rate limits, or this client address failed authentication too often (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -2780,6 +2822,27 @@ export interface operations {
                      *       "status": 429,
                      *       "code": "rate_limited",
                      *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The database is unavailable (`database_unavailable`; send the request again, with the same Idempotency-Key), or a provider is rate limiting the gateway (`provider_rate_limited`); `Retry-After` says when to retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:provider_rate_limited",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "provider_rate_limited",
+                     *       "detail": "The provider is rate limiting the gateway.",
                      *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
@@ -2901,7 +2964,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
+            /** @description This API key is over one of its rate limits, or this client address failed authentication too often (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -2914,6 +2977,27 @@ export interface operations {
                      *       "status": 429,
                      *       "code": "rate_limited",
                      *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The database is unavailable (`database_unavailable`; send the request again, with the same Idempotency-Key), or a provider is rate limiting the gateway (`provider_rate_limited`); `Retry-After` says when to retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:provider_rate_limited",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "provider_rate_limited",
+                     *       "detail": "The provider is rate limiting the gateway.",
                      *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
@@ -3133,7 +3217,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
+            /** @description This API key is over one of its rate limits, or this client address failed authentication too often (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -3175,7 +3259,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description A provider is rate limiting the gateway (`provider_rate_limited`); `Retry-After` says when to retry. */
+            /** @description The database is unavailable (`database_unavailable`; send the request again, with the same Idempotency-Key), or a provider is rate limiting the gateway (`provider_rate_limited`); `Retry-After` says when to retry. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3309,7 +3393,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
+            /** @description This API key is over one of its rate limits, or this client address failed authentication too often (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -3322,6 +3406,27 @@ export interface operations {
                      *       "status": 429,
                      *       "code": "rate_limited",
                      *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The database is unavailable (`database_unavailable`; send the request again, with the same Idempotency-Key), or a provider is rate limiting the gateway (`provider_rate_limited`); `Retry-After` says when to retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:provider_rate_limited",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "provider_rate_limited",
+                     *       "detail": "The provider is rate limiting the gateway.",
                      *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
@@ -3500,7 +3605,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
+            /** @description This API key is over one of its rate limits, or this client address failed authentication too often (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -3513,6 +3618,27 @@ export interface operations {
                      *       "status": 429,
                      *       "code": "rate_limited",
                      *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The database is unavailable (`database_unavailable`; send the request again, with the same Idempotency-Key), or a provider is rate limiting the gateway (`provider_rate_limited`); `Retry-After` says when to retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:provider_rate_limited",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "provider_rate_limited",
+                     *       "detail": "The provider is rate limiting the gateway.",
                      *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
@@ -3751,7 +3877,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
+            /** @description This API key is over one of its rate limits, or this client address failed authentication too often (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -3764,6 +3890,27 @@ export interface operations {
                      *       "status": 429,
                      *       "code": "rate_limited",
                      *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The database is unavailable (`database_unavailable`; send the request again, with the same Idempotency-Key), or a provider is rate limiting the gateway (`provider_rate_limited`); `Retry-After` says when to retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:provider_rate_limited",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "provider_rate_limited",
+                     *       "detail": "The provider is rate limiting the gateway.",
                      *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
@@ -3886,7 +4033,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
+            /** @description This API key is over one of its rate limits, or this client address failed authentication too often (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -3899,6 +4046,27 @@ export interface operations {
                      *       "status": 429,
                      *       "code": "rate_limited",
                      *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The database is unavailable (`database_unavailable`; send the request again, with the same Idempotency-Key), or a provider is rate limiting the gateway (`provider_rate_limited`); `Retry-After` says when to retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:provider_rate_limited",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "provider_rate_limited",
+                     *       "detail": "The provider is rate limiting the gateway.",
                      *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
@@ -4019,7 +4187,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
+            /** @description This API key is over one of its rate limits, or this client address failed authentication too often (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -4061,7 +4229,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description A provider is rate limiting the gateway (`provider_rate_limited`); `Retry-After` says when to retry. */
+            /** @description The database is unavailable (`database_unavailable`; send the request again, with the same Idempotency-Key), or a provider is rate limiting the gateway (`provider_rate_limited`); `Retry-After` says when to retry. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -4239,7 +4407,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
+            /** @description This API key is over one of its rate limits, or this client address failed authentication too often (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -4252,6 +4420,27 @@ export interface operations {
                      *       "status": 429,
                      *       "code": "rate_limited",
                      *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The database is unavailable (`database_unavailable`; send the request again, with the same Idempotency-Key), or a provider is rate limiting the gateway (`provider_rate_limited`); `Retry-After` says when to retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:provider_rate_limited",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "provider_rate_limited",
+                     *       "detail": "The provider is rate limiting the gateway.",
                      *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
@@ -4476,7 +4665,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
+            /** @description This API key is over one of its rate limits, or this client address failed authentication too often (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -4489,6 +4678,27 @@ export interface operations {
                      *       "status": 429,
                      *       "code": "rate_limited",
                      *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The database is unavailable (`database_unavailable`; send the request again, with the same Idempotency-Key), or a provider is rate limiting the gateway (`provider_rate_limited`); `Retry-After` says when to retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:provider_rate_limited",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "provider_rate_limited",
+                     *       "detail": "The provider is rate limiting the gateway.",
                      *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
@@ -4721,7 +4931,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
+            /** @description This API key is over one of its rate limits, or this client address failed authentication too often (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -4763,7 +4973,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description A provider is rate limiting the gateway (`provider_rate_limited`); `Retry-After` says when to retry. */
+            /** @description The database is unavailable (`database_unavailable`; send the request again, with the same Idempotency-Key), or a provider is rate limiting the gateway (`provider_rate_limited`); `Retry-After` says when to retry. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -4945,7 +5155,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
+            /** @description This API key is over one of its rate limits, or this client address failed authentication too often (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -4958,6 +5168,27 @@ export interface operations {
                      *       "status": 429,
                      *       "code": "rate_limited",
                      *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The database is unavailable (`database_unavailable`; send the request again, with the same Idempotency-Key), or a provider is rate limiting the gateway (`provider_rate_limited`); `Retry-After` says when to retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:provider_rate_limited",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "provider_rate_limited",
+                     *       "detail": "The provider is rate limiting the gateway.",
                      *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
@@ -5124,7 +5355,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
+            /** @description This API key is over one of its rate limits, or this client address failed authentication too often (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -5137,6 +5368,27 @@ export interface operations {
                      *       "status": 429,
                      *       "code": "rate_limited",
                      *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The database is unavailable (`database_unavailable`; send the request again, with the same Idempotency-Key), or a provider is rate limiting the gateway (`provider_rate_limited`); `Retry-After` says when to retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:provider_rate_limited",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "provider_rate_limited",
+                     *       "detail": "The provider is rate limiting the gateway.",
                      *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
@@ -5302,7 +5554,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
+            /** @description This API key is over one of its rate limits, or this client address failed authentication too often (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -5315,6 +5567,27 @@ export interface operations {
                      *       "status": 429,
                      *       "code": "rate_limited",
                      *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The database is unavailable (`database_unavailable`; send the request again, with the same Idempotency-Key), or a provider is rate limiting the gateway (`provider_rate_limited`); `Retry-After` says when to retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:provider_rate_limited",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "provider_rate_limited",
+                     *       "detail": "The provider is rate limiting the gateway.",
                      *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
@@ -5547,7 +5820,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
+            /** @description This API key is over one of its rate limits, or this client address failed authentication too often (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -5560,6 +5833,27 @@ export interface operations {
                      *       "status": 429,
                      *       "code": "rate_limited",
                      *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The database is unavailable (`database_unavailable`; send the request again, with the same Idempotency-Key), or a provider is rate limiting the gateway (`provider_rate_limited`); `Retry-After` says when to retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:provider_rate_limited",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "provider_rate_limited",
+                     *       "detail": "The provider is rate limiting the gateway.",
                      *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
@@ -5747,7 +6041,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
+            /** @description This API key is over one of its rate limits, or this client address failed authentication too often (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -5760,6 +6054,27 @@ export interface operations {
                      *       "status": 429,
                      *       "code": "rate_limited",
                      *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The database is unavailable (`database_unavailable`; send the request again, with the same Idempotency-Key), or a provider is rate limiting the gateway (`provider_rate_limited`); `Retry-After` says when to retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:provider_rate_limited",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "provider_rate_limited",
+                     *       "detail": "The provider is rate limiting the gateway.",
                      *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
@@ -5865,7 +6180,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
+            /** @description This API key is over one of its rate limits, or this client address failed authentication too often (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -5878,6 +6193,27 @@ export interface operations {
                      *       "status": 429,
                      *       "code": "rate_limited",
                      *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The database is unavailable (`database_unavailable`; send the request again, with the same Idempotency-Key), or a provider is rate limiting the gateway (`provider_rate_limited`); `Retry-After` says when to retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:provider_rate_limited",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "provider_rate_limited",
+                     *       "detail": "The provider is rate limiting the gateway.",
                      *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
@@ -5998,7 +6334,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
+            /** @description This API key is over one of its rate limits, or this client address failed authentication too often (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -6011,6 +6347,27 @@ export interface operations {
                      *       "status": 429,
                      *       "code": "rate_limited",
                      *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The database is unavailable (`database_unavailable`; send the request again, with the same Idempotency-Key), or a provider is rate limiting the gateway (`provider_rate_limited`); `Retry-After` says when to retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:provider_rate_limited",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "provider_rate_limited",
+                     *       "detail": "The provider is rate limiting the gateway.",
                      *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
@@ -6114,7 +6471,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
+            /** @description This API key is over one of its rate limits, or this client address failed authentication too often (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -6127,6 +6484,27 @@ export interface operations {
                      *       "status": 429,
                      *       "code": "rate_limited",
                      *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The database is unavailable (`database_unavailable`; send the request again, with the same Idempotency-Key), or a provider is rate limiting the gateway (`provider_rate_limited`); `Retry-After` says when to retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:provider_rate_limited",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "provider_rate_limited",
+                     *       "detail": "The provider is rate limiting the gateway.",
                      *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
@@ -6325,7 +6703,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
+            /** @description This API key is over one of its rate limits, or this client address failed authentication too often (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -6367,7 +6745,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description A provider is rate limiting the gateway (`provider_rate_limited`); `Retry-After` says when to retry. */
+            /** @description The database is unavailable (`database_unavailable`; send the request again, with the same Idempotency-Key), or a provider is rate limiting the gateway (`provider_rate_limited`); `Retry-After` says when to retry. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -6500,7 +6878,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
+            /** @description This API key is over one of its rate limits, or this client address failed authentication too often (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -6513,6 +6891,27 @@ export interface operations {
                      *       "status": 429,
                      *       "code": "rate_limited",
                      *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The database is unavailable (`database_unavailable`; send the request again, with the same Idempotency-Key), or a provider is rate limiting the gateway (`provider_rate_limited`); `Retry-After` says when to retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:provider_rate_limited",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "provider_rate_limited",
+                     *       "detail": "The provider is rate limiting the gateway.",
                      *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
@@ -6633,7 +7032,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
+            /** @description This API key is over one of its rate limits, or this client address failed authentication too often (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -6646,6 +7045,27 @@ export interface operations {
                      *       "status": 429,
                      *       "code": "rate_limited",
                      *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The database is unavailable (`database_unavailable`; send the request again, with the same Idempotency-Key), or a provider is rate limiting the gateway (`provider_rate_limited`); `Retry-After` says when to retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:provider_rate_limited",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "provider_rate_limited",
+                     *       "detail": "The provider is rate limiting the gateway.",
                      *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
@@ -6772,7 +7192,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
+            /** @description This API key is over one of its rate limits, or this client address failed authentication too often (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -6785,6 +7205,27 @@ export interface operations {
                      *       "status": 429,
                      *       "code": "rate_limited",
                      *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The database is unavailable (`database_unavailable`; send the request again, with the same Idempotency-Key), or a provider is rate limiting the gateway (`provider_rate_limited`); `Retry-After` says when to retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:provider_rate_limited",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "provider_rate_limited",
+                     *       "detail": "The provider is rate limiting the gateway.",
                      *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
@@ -6926,7 +7367,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
+            /** @description This API key is over one of its rate limits, or this client address failed authentication too often (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -6939,6 +7380,27 @@ export interface operations {
                      *       "status": 429,
                      *       "code": "rate_limited",
                      *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The database is unavailable (`database_unavailable`; send the request again, with the same Idempotency-Key), or a provider is rate limiting the gateway (`provider_rate_limited`); `Retry-After` says when to retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:provider_rate_limited",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "provider_rate_limited",
+                     *       "detail": "The provider is rate limiting the gateway.",
                      *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
@@ -7036,7 +7498,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
+            /** @description This API key is over one of its rate limits, or this client address failed authentication too often (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -7049,6 +7511,27 @@ export interface operations {
                      *       "status": 429,
                      *       "code": "rate_limited",
                      *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The database is unavailable (`database_unavailable`; send the request again, with the same Idempotency-Key), or a provider is rate limiting the gateway (`provider_rate_limited`); `Retry-After` says when to retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:provider_rate_limited",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "provider_rate_limited",
+                     *       "detail": "The provider is rate limiting the gateway.",
                      *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
@@ -7152,7 +7635,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
+            /** @description This API key is over one of its rate limits, or this client address failed authentication too often (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -7165,6 +7648,27 @@ export interface operations {
                      *       "status": 429,
                      *       "code": "rate_limited",
                      *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The database is unavailable (`database_unavailable`; send the request again, with the same Idempotency-Key), or a provider is rate limiting the gateway (`provider_rate_limited`); `Retry-After` says when to retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:provider_rate_limited",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "provider_rate_limited",
+                     *       "detail": "The provider is rate limiting the gateway.",
                      *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
@@ -7354,7 +7858,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
+            /** @description This API key is over one of its rate limits, or this client address failed authentication too often (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -7367,6 +7871,27 @@ export interface operations {
                      *       "status": 429,
                      *       "code": "rate_limited",
                      *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The database is unavailable (`database_unavailable`; send the request again, with the same Idempotency-Key), or a provider is rate limiting the gateway (`provider_rate_limited`); `Retry-After` says when to retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:provider_rate_limited",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "provider_rate_limited",
+                     *       "detail": "The provider is rate limiting the gateway.",
                      *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
@@ -7487,7 +8012,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
+            /** @description This API key is over one of its rate limits, or this client address failed authentication too often (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -7500,6 +8025,27 @@ export interface operations {
                      *       "status": 429,
                      *       "code": "rate_limited",
                      *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The database is unavailable (`database_unavailable`; send the request again, with the same Idempotency-Key), or a provider is rate limiting the gateway (`provider_rate_limited`); `Retry-After` says when to retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:provider_rate_limited",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "provider_rate_limited",
+                     *       "detail": "The provider is rate limiting the gateway.",
                      *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
@@ -7620,7 +8166,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
+            /** @description This API key is over one of its rate limits, or this client address failed authentication too often (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -7633,6 +8179,27 @@ export interface operations {
                      *       "status": 429,
                      *       "code": "rate_limited",
                      *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The database is unavailable (`database_unavailable`; send the request again, with the same Idempotency-Key), or a provider is rate limiting the gateway (`provider_rate_limited`); `Retry-After` says when to retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:provider_rate_limited",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "provider_rate_limited",
+                     *       "detail": "The provider is rate limiting the gateway.",
                      *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
@@ -7759,7 +8326,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
+            /** @description This API key is over one of its rate limits, or this client address failed authentication too often (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -7772,6 +8339,27 @@ export interface operations {
                      *       "status": 429,
                      *       "code": "rate_limited",
                      *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The database is unavailable (`database_unavailable`; send the request again, with the same Idempotency-Key), or a provider is rate limiting the gateway (`provider_rate_limited`); `Retry-After` says when to retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:provider_rate_limited",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "provider_rate_limited",
+                     *       "detail": "The provider is rate limiting the gateway.",
                      *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
@@ -7913,7 +8501,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
+            /** @description This API key is over one of its rate limits, or this client address failed authentication too often (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -7926,6 +8514,27 @@ export interface operations {
                      *       "status": 429,
                      *       "code": "rate_limited",
                      *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The database is unavailable (`database_unavailable`; send the request again, with the same Idempotency-Key), or a provider is rate limiting the gateway (`provider_rate_limited`); `Retry-After` says when to retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:provider_rate_limited",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "provider_rate_limited",
+                     *       "detail": "The provider is rate limiting the gateway.",
                      *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
@@ -8023,7 +8632,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
+            /** @description This API key is over one of its rate limits, or this client address failed authentication too often (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -8036,6 +8645,27 @@ export interface operations {
                      *       "status": 429,
                      *       "code": "rate_limited",
                      *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The database is unavailable (`database_unavailable`; send the request again, with the same Idempotency-Key), or a provider is rate limiting the gateway (`provider_rate_limited`); `Retry-After` says when to retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:provider_rate_limited",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "provider_rate_limited",
+                     *       "detail": "The provider is rate limiting the gateway.",
                      *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
@@ -8179,7 +8809,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
+            /** @description This API key is over one of its rate limits, or this client address failed authentication too often (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -8192,6 +8822,27 @@ export interface operations {
                      *       "status": 429,
                      *       "code": "rate_limited",
                      *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The database is unavailable (`database_unavailable`; send the request again, with the same Idempotency-Key), or a provider is rate limiting the gateway (`provider_rate_limited`); `Retry-After` says when to retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:provider_rate_limited",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "provider_rate_limited",
+                     *       "detail": "The provider is rate limiting the gateway.",
                      *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
@@ -8312,7 +8963,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
+            /** @description This API key is over one of its rate limits, or this client address failed authentication too often (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -8325,6 +8976,27 @@ export interface operations {
                      *       "status": 429,
                      *       "code": "rate_limited",
                      *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The database is unavailable (`database_unavailable`; send the request again, with the same Idempotency-Key), or a provider is rate limiting the gateway (`provider_rate_limited`); `Retry-After` says when to retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:provider_rate_limited",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "provider_rate_limited",
+                     *       "detail": "The provider is rate limiting the gateway.",
                      *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
@@ -8443,7 +9115,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
+            /** @description This API key is over one of its rate limits, or this client address failed authentication too often (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -8456,6 +9128,27 @@ export interface operations {
                      *       "status": 429,
                      *       "code": "rate_limited",
                      *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The database is unavailable (`database_unavailable`; send the request again, with the same Idempotency-Key), or a provider is rate limiting the gateway (`provider_rate_limited`); `Retry-After` says when to retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:provider_rate_limited",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "provider_rate_limited",
+                     *       "detail": "The provider is rate limiting the gateway.",
                      *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
@@ -8622,7 +9315,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
+            /** @description This API key is over one of its rate limits, or this client address failed authentication too often (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -8635,6 +9328,27 @@ export interface operations {
                      *       "status": 429,
                      *       "code": "rate_limited",
                      *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The database is unavailable (`database_unavailable`; send the request again, with the same Idempotency-Key), or a provider is rate limiting the gateway (`provider_rate_limited`); `Retry-After` says when to retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:provider_rate_limited",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "provider_rate_limited",
+                     *       "detail": "The provider is rate limiting the gateway.",
                      *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
@@ -8761,7 +9475,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
+            /** @description This API key is over one of its rate limits, or this client address failed authentication too often (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -8774,6 +9488,27 @@ export interface operations {
                      *       "status": 429,
                      *       "code": "rate_limited",
                      *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The database is unavailable (`database_unavailable`; send the request again, with the same Idempotency-Key), or a provider is rate limiting the gateway (`provider_rate_limited`); `Retry-After` says when to retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:provider_rate_limited",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "provider_rate_limited",
+                     *       "detail": "The provider is rate limiting the gateway.",
                      *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
@@ -8895,7 +9630,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
+            /** @description This API key is over one of its rate limits, or this client address failed authentication too often (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -8908,6 +9643,27 @@ export interface operations {
                      *       "status": 429,
                      *       "code": "rate_limited",
                      *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The database is unavailable (`database_unavailable`; send the request again, with the same Idempotency-Key), or a provider is rate limiting the gateway (`provider_rate_limited`); `Retry-After` says when to retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:provider_rate_limited",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "provider_rate_limited",
+                     *       "detail": "The provider is rate limiting the gateway.",
                      *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
@@ -9029,7 +9785,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
+            /** @description This API key is over one of its rate limits, or this client address failed authentication too often (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -9042,6 +9798,27 @@ export interface operations {
                      *       "status": 429,
                      *       "code": "rate_limited",
                      *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The database is unavailable (`database_unavailable`; send the request again, with the same Idempotency-Key), or a provider is rate limiting the gateway (`provider_rate_limited`); `Retry-After` says when to retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:provider_rate_limited",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "provider_rate_limited",
+                     *       "detail": "The provider is rate limiting the gateway.",
                      *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
@@ -9208,7 +9985,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
+            /** @description This API key is over one of its rate limits, or this client address failed authentication too often (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -9221,6 +9998,27 @@ export interface operations {
                      *       "status": 429,
                      *       "code": "rate_limited",
                      *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The database is unavailable (`database_unavailable`; send the request again, with the same Idempotency-Key), or a provider is rate limiting the gateway (`provider_rate_limited`); `Retry-After` says when to retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:provider_rate_limited",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "provider_rate_limited",
+                     *       "detail": "The provider is rate limiting the gateway.",
                      *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
@@ -9341,7 +10139,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
+            /** @description This API key is over one of its rate limits, or this client address failed authentication too often (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -9354,6 +10152,27 @@ export interface operations {
                      *       "status": 429,
                      *       "code": "rate_limited",
                      *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The database is unavailable (`database_unavailable`; send the request again, with the same Idempotency-Key), or a provider is rate limiting the gateway (`provider_rate_limited`); `Retry-After` says when to retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:provider_rate_limited",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "provider_rate_limited",
+                     *       "detail": "The provider is rate limiting the gateway.",
                      *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"

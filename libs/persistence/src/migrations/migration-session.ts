@@ -33,6 +33,9 @@ export async function openPostgresSession(
   schema: string,
 ): Promise<{ session: MigrationSession; close(): Promise<void> }> {
   const client = new Client({ connectionString: url });
+  // A session the server ends is reported by the query that fails; without a listener its 'error'
+  // event would also end the process.
+  client.on('error', () => undefined);
   await client.connect();
   try {
     await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(schema)}`);

@@ -45,6 +45,11 @@ export type ResilienceConfig = z.infer<typeof resilienceSchema>;
 /**
  * A token bucket per provider account: providers count requests per key, so all calls made with
  * one account share one bucket. Capacity equals one second's worth of tokens (the burst).
+ *
+ * Hand-written rather than rate-limiter-flexible's RateLimiterQueue, which waits in the same FIFO
+ * order but counts in fixed windows: two windows' points can go out back to back across a
+ * window's edge, twice the rate the provider's own token bucket allows, and each excess request
+ * would come back 429.
  */
 export class TokenBucket {
   private tokens: number;

@@ -5,6 +5,10 @@
  * second" without the double-burst a fixed window allows at its edges. When empty, the caller gets
  * the whole seconds until a token is back, for the `Retry-After` header (DR documents integer
  * seconds; see DR's docs source developer-resources/rate-limiting.md).
+ *
+ * Hand-written rather than rate-limiter-flexible: a sandbox must refuse exactly as the provider's
+ * token bucket does, and the library's limiters count in fixed windows, which admit a double burst
+ * at a window's edge that the provider would refuse.
  */
 interface Bucket {
   tokens: number;

@@ -1,8 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DomainError } from '@app/customer-domain';
-import { PRISMA_CLIENT, readMigrations } from '@app/persistence';
 
-import { type PrismaClient } from '../../../../generated/prisma/client';
+import { type PrismaClient } from '../../../generated/prisma/client';
+import { databaseOutage } from './database-outage';
+import { readMigrations } from './migrations/migration-files';
+import { PRISMA_CLIENT } from './prisma.tokens';
 
 /**
  * Whether this instance can serve: the database answers and holds every migration this build
@@ -21,8 +23,11 @@ export class Readiness {
     try {
       await this.prisma.$queryRaw`SELECT 1`;
     } catch (error) {
+      // Probed every few seconds through an outage: logged when it starts, not on every probe.
+      databaseOutage.failed(error);
       throw new DomainError('not_ready', 'The database is unreachable.', [], { cause: error });
     }
+    databaseOutage.succeeded();
     // The files do not change while the process runs: read them once.
     this.expected ??= readMigrations().then((files) => files.map((file) => file.name));
     const expected = await this.expected;
