@@ -5,13 +5,16 @@ import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swag
 
 import { ApiKeyRegistry } from '../auth/api-keys';
 import { GatewayModule } from '../gateway.module';
+import { documentCommonAnswers } from './common-answers';
+import { asOpenApi31 } from './openapi-31';
+import { documentOperations } from './operations';
+import { documentProviderIds } from './provider-ids';
 
 /** An object with its keys in code-point order, so that the order controllers register in does not show. */
 function sortedByKey<T>(record: Record<string, T> | undefined): Record<string, T> | undefined {
   if (record === undefined) return undefined;
   return Object.fromEntries(Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
-import { documentCommonAnswers } from './common-answers';
 
 export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
   const config = new DocumentBuilder()
@@ -20,7 +23,7 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
       [
         'One canonical Customer API kept in sync across Digital River and 2Checkout/Verifone.',
         '',
-        'Authenticate with an API key: **Authorize** and paste it under `bearer` (or `api-key` for the `X-API-Key` header).',
+        'Authenticate with an API key: **Authorize** and paste the key under `bearer` (an opaque key such as `csg_dev_…`, sent as `Authorization: Bearer <key>`; the gateway also reads it from `X-API-Key`, which clients that cannot set `Authorization` may use instead).',
         'Scopes (each operation names its own as `x-required-scope`):',
         '',
         '| scope | allows |',
@@ -42,13 +45,21 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .setVersion('1')
     // Relative: Swagger UI and generated clients resolve it against wherever the gateway runs.
     .addServer('/', 'This gateway')
-    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'An API key, e.g. csg_dev_…' })
-    .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-Key' }, 'api-key')
+    .setOpenAPIVersion('3.1.0')
+    // One scheme: the key is opaque (no JWT), and `X-API-Key`, which the gateway reads too, is the
+    // same key in another header; two schemes in Swagger UI only asked which one to use.
+    .addSecurity('bearer', {
+      type: 'http',
+      scheme: 'bearer',
+      description:
+        'The API key, opaque (e.g. `csg_dev_…`; the start-up banner prints the development key), sent as `Authorization: Bearer <key>`. `X-API-Key: <key>` is accepted too.',
+    })
     // Every operation needs a key unless it says otherwise (`@Public()` answers `security: []`).
     .addSecurityRequirements('bearer')
-    .addSecurityRequirements('api-key')
     .build();
-  const document = documentCommonAnswers(SwaggerModule.createDocument(app, config));
+  const document = asOpenApi31(
+    documentProviderIds(documentCommonAnswers(documentOperations(SwaggerModule.createDocument(app, config)))),
+  );
   // Stable order for the committed copy: engineers add controllers in any order.
   document.paths = sortedByKey(document.paths) ?? {};
   if (document.components !== undefined)

@@ -7,7 +7,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Readiness, as /health/ready (kept for existing probes) */
+        /**
+         * Readiness, as /health/ready (kept for existing probes)
+         * @description Readiness, as /health/ready (kept for existing probes)
+         */
         get: operations["getHealth"];
         put?: never;
         post?: never;
@@ -24,7 +27,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Liveness: the process is up (touches nothing else) */
+        /**
+         * Liveness: the process is up (touches nothing else)
+         * @description Liveness: the process is up (touches nothing else)
+         */
         get: operations["getLiveness"];
         put?: never;
         post?: never;
@@ -41,7 +47,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Readiness: the database answers and every migration of this build is applied */
+        /**
+         * Readiness: the database answers and every migration of this build is applied
+         * @description Readiness: the database answers and every migration of this build is applied
+         */
         get: operations["getReadiness"];
         put?: never;
         post?: never;
@@ -78,7 +87,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List customers, newest first, with cursor pagination */
+        /**
+         * List customers, newest first, with cursor pagination
+         * @description List customers, newest first, with cursor pagination
+         */
         get: operations["listCustomers"];
         put?: never;
         /**
@@ -99,7 +111,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Find a customer by any of a provider's references (ours, or the provider's own id) */
+        /**
+         * Find a customer by any of a provider's references (ours, or the provider's own id)
+         * @description Find a customer by any of a provider's references (ours, or the provider's own id)
+         */
         get: operations["getCustomerByReference"];
         put?: never;
         post?: never;
@@ -136,7 +151,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get a customer */
+        /**
+         * Get a customer
+         * @description Get a customer
+         */
         get: operations["getCustomer"];
         put?: never;
         post?: never;
@@ -181,7 +199,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Compare the mirror with what each provider holds now, field by field */
+        /**
+         * Compare the mirror with what each provider holds now, field by field
+         * @description Compare the mirror with what each provider holds now, field by field
+         */
         get: operations["getCustomerDrift"];
         put?: never;
         post?: never;
@@ -220,7 +241,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Push an existing customer to another provider account */
+        /**
+         * Push an existing customer to another provider account
+         * @description Push an existing customer to another provider account
+         */
         post: operations["linkCustomer"];
         delete?: never;
         options?: never;
@@ -262,7 +286,10 @@ export interface paths {
          * @description A 422 `unsupported_by_provider`, before any provider call, when no linked provider holds sources. `?default=true` also makes it the default source.
          */
         post: operations["attachCustomerSource"];
-        /** Detach a payment source */
+        /**
+         * Detach a payment source
+         * @description Detach a payment source
+         */
         delete: operations["detachCustomerSource"];
         options?: never;
         head?: never;
@@ -319,7 +346,10 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** Remove the tax identifier of a type */
+        /**
+         * Remove the tax identifier of a type
+         * @description Remove the tax identifier of a type
+         */
         delete: operations["removeCustomerTaxIdentifier"];
         options?: never;
         head?: never;
@@ -353,7 +383,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One event */
+        /**
+         * One event
+         * @description One event
+         */
         get: operations["getEvent"];
         put?: never;
         post?: never;
@@ -370,7 +403,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Migrations, newest first, paged */
+        /**
+         * Migrations, newest first, paged
+         * @description Migrations, newest first, paged
+         */
         get: operations["listMigrations"];
         put?: never;
         /**
@@ -391,7 +427,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Progress of a migration: status, outcome counts, rate, ETA, lossy fields */
+        /**
+         * Progress of a migration: status, outcome counts, rate, ETA, lossy fields
+         * @description Progress of a migration: status, outcome counts, rate, ETA, lossy fields
+         */
         get: operations["getMigration"];
         put?: never;
         post?: never;
@@ -410,7 +449,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Stop a running migration; customers in flight finish, the rest wait */
+        /**
+         * Stop a running migration; customers in flight finish, the rest wait
+         * @description Stop a running migration; customers in flight finish, the rest wait
+         */
         post: operations["cancelMigration"];
         delete?: never;
         options?: never;
@@ -485,7 +527,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Reconciliations, newest first, paged */
+        /**
+         * Reconciliations, newest first, paged
+         * @description Reconciliations, newest first, paged
+         */
         get: operations["listReconciliations"];
         put?: never;
         /**
@@ -506,7 +551,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Progress of a reconciliation: checked, in sync, drifted, repaired, failed, rate, ETA */
+        /**
+         * Progress of a reconciliation: checked, in sync, drifted, repaired, failed, rate, ETA
+         * @description Progress of a reconciliation: checked, in sync, drifted, repaired, failed, rate, ETA
+         */
         get: operations["getReconciliation"];
         put?: never;
         post?: never;
@@ -525,7 +573,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Stop a running reconciliation; customers in flight finish, the rest wait */
+        /**
+         * Stop a running reconciliation; customers in flight finish, the rest wait
+         * @description Stop a running reconciliation; customers in flight finish, the rest wait
+         */
         post: operations["cancelReconciliation"];
         delete?: never;
         options?: never;
@@ -580,7 +631,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Every webhook endpoint, oldest first */
+        /**
+         * Every webhook endpoint, oldest first
+         * @description Every webhook endpoint, oldest first
+         */
         get: operations["listWebhookEndpoints"];
         put?: never;
         /**
@@ -601,11 +655,17 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One webhook endpoint, with why the gateway disabled it if it did */
+        /**
+         * One webhook endpoint, with why the gateway disabled it if it did
+         * @description One webhook endpoint, with why the gateway disabled it if it did
+         */
         get: operations["getWebhookEndpoint"];
         put?: never;
         post?: never;
-        /** Unsubscribe: the endpoint and its delivery log go */
+        /**
+         * Unsubscribe: the endpoint and its delivery log go
+         * @description Unsubscribe: the endpoint and its delivery log go
+         */
         delete: operations["deleteWebhookEndpoint"];
         options?: never;
         head?: never;
@@ -645,7 +705,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Send a delivery's event again (a new delivery, due now) */
+        /**
+         * Send a delivery's event again (a new delivery, due now)
+         * @description Send a delivery's event again (a new delivery, due now)
+         */
         post: operations["redeliverWebhookDelivery"];
         delete?: never;
         options?: never;
@@ -662,7 +725,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Send an event to this endpoint (again), e.g. one from before it subscribed */
+        /**
+         * Send an event to this endpoint (again), e.g. one from before it subscribed
+         * @description Send an event to this endpoint (again), e.g. one from before it subscribed
+         */
         post: operations["redeliverWebhookEvent"];
         delete?: never;
         options?: never;
@@ -1114,11 +1180,8 @@ export interface components {
             code: string;
             /** @example country must be a valid ISO31661 Alpha2 code */
             message: string;
-            /**
-             * @description For `provider_rules_violated`: the provider whose rule it is (`code` is the rule).
-             * @example two-checkout
-             */
-            provider?: string;
+            /** @description For `provider_rules_violated`: the provider whose rule it is (`code` is the rule). */
+            provider?: components["schemas"]["ProviderId"];
         };
         ForgetResponse: {
             /** @description The tombstone: ids and timestamps, personal fields erased. */
@@ -1126,11 +1189,8 @@ export interface components {
             providers: components["schemas"]["ProviderReportDto"][];
         };
         ImportCustomerBody: {
-            /**
-             * @description A provider id from GET /v1/providers.
-             * @example digital-river
-             */
-            provider: string;
+            /** @description A provider id from GET /v1/providers. */
+            provider: components["schemas"]["ProviderId"];
             /**
              * @description The provider account; default: the provider's first configured one.
              * @example sandbox
@@ -1143,8 +1203,7 @@ export interface components {
             reference: string;
         };
         LinkDriftDto: {
-            /** @example digital-river */
-            provider: string;
+            provider: components["schemas"]["ProviderId"];
             /** @example sandbox */
             account: string;
             /** @example 5823594808 */
@@ -1232,7 +1291,7 @@ export interface components {
              *     }
              */
             source?: {
-                provider: string;
+                provider: components["schemas"]["ProviderId"];
                 account: string;
                 /** @enum {string} */
                 kind: "list" | "mirror" | "references";
@@ -1244,7 +1303,7 @@ export interface components {
              *     }
              */
             target?: {
-                provider: string;
+                provider: components["schemas"]["ProviderId"];
                 account: string;
             };
             cutover: components["schemas"]["CutoverDto"] | null;
@@ -1283,11 +1342,8 @@ export interface components {
             finishedAt: string | null;
         };
         MigrationSourceDto: {
-            /**
-             * @description A provider id from GET /v1/providers.
-             * @example digital-river
-             */
-            provider: string;
+            /** @description A provider id from GET /v1/providers. */
+            provider: components["schemas"]["ProviderId"];
             /**
              * @description The provider account; default: the provider's first configured one.
              * @example sandbox
@@ -1372,8 +1428,7 @@ export interface components {
             requestId: string;
             /** @example /v1/customers */
             instance: string;
-            /** @example digital-river */
-            provider?: string;
+            provider?: components["schemas"]["ProviderId"];
             /** @example sandbox */
             account?: string;
             /** @example invalid_parameter */
@@ -1382,8 +1437,7 @@ export interface components {
             providerMessage?: string;
         };
         ProviderCallDto: {
-            /** @example digital-river */
-            provider: string;
+            provider: components["schemas"]["ProviderId"];
             /** @example sandbox */
             account: string;
             /**
@@ -1413,8 +1467,7 @@ export interface components {
             data: components["schemas"]["ProviderCallDto"][];
         };
         ProviderCapabilitiesDto: {
-            /** @example digital-river */
-            provider: string;
+            provider: components["schemas"]["ProviderId"];
             /** @example Digital River */
             displayName: string;
             /** @example 2021-12-13 */
@@ -1443,8 +1496,7 @@ export interface components {
             listPageSize?: number;
         };
         ProviderDriftDto: {
-            /** @example digital-river */
-            provider: string;
+            provider: components["schemas"]["ProviderId"];
             /** @example sandbox */
             account: string;
             /** @example 5823594808 */
@@ -1463,9 +1515,14 @@ export interface components {
              */
             fields: string[];
         };
+        /**
+         * @description A provider id, as PROVIDER_ACCOUNTS, links and URLs name it.
+         * @example digital-river
+         * @enum {string}
+         */
+        ProviderId: "digital-river" | "two-checkout";
         ProviderLinkResponse: {
-            /** @example digital-river */
-            provider: string;
+            provider: components["schemas"]["ProviderId"];
             /** @example sandbox */
             account: string;
             /**
@@ -1540,8 +1597,7 @@ export interface components {
             primary: boolean;
         };
         ProviderPlanDto: {
-            /** @example digital-river */
-            provider: string;
+            provider: components["schemas"]["ProviderId"];
             /** @example sandbox */
             account: string;
             requests: components["schemas"]["PlannedRequestDto"][];
@@ -1566,8 +1622,7 @@ export interface components {
             unsupported?: string;
         };
         ProviderReportDto: {
-            /** @example two-checkout */
-            provider: string;
+            provider: components["schemas"]["ProviderId"];
             /** @example sandbox */
             account: string;
             /**
@@ -1601,8 +1656,7 @@ export interface components {
             error?: Record<string, never>;
         };
         ProviderRuleViolationDto: {
-            /** @example two-checkout */
-            provider: string;
+            provider: components["schemas"]["ProviderId"];
             /** @example familyName */
             field: string;
             /**
@@ -1614,11 +1668,8 @@ export interface components {
             message: string;
         };
         ProviderTargetDto: {
-            /**
-             * @description A provider id from GET /v1/providers.
-             * @example digital-river
-             */
-            provider: string;
+            /** @description A provider id from GET /v1/providers. */
+            provider: components["schemas"]["ProviderId"];
             /**
              * @description The provider account; default: the provider's first configured one.
              * @example sandbox
@@ -1676,7 +1727,7 @@ export interface components {
         ReconciliationItemPage: {
             data: components["schemas"]["ReconciliationItemResponse"][];
             /** @description Pass as `after` for the next page; null at the end. */
-            next: Record<string, never> | null;
+            next: number | null;
         };
         ReconciliationItemResponse: {
             seq: number;
@@ -1977,9 +2028,26 @@ export interface components {
         };
     };
     responses: never;
-    parameters: never;
+    parameters: {
+        /**
+         * @description Makes the request safe to retry, also after a crash: the same key with the same request replays the first answer for IDEMPOTENCY_TTL_HOURS (24 by default; marked `Idempotent-Replayed: true`), or, when the gateway died before answering, carries the first attempt on without doing its change twice. With another request it is a 422; while the first is running, a 409: retry with the same key until the answer is neither a 409 nor a 5xx. Scoped to the API key.
+         * @example 2f1e4c7a-9b8d-4e6f-a1b2-c3d4e5f60718
+         */
+        IdempotencyKey: string;
+    };
     requestBodies: never;
-    headers: never;
+    headers: {
+        /** @description The request's id: the caller's own `X-Request-Id` when it is a sane token, else a fresh UUID. Problems repeat it as `requestId`; logs and events carry it. */
+        "X-Request-Id": string;
+        /** @description The customer's version as a strong entity tag, for `If-Match` (and `If-None-Match`) on the next request. */
+        ETag: string;
+        /** @description Where the new resource is read (sent with the first answer, not with a replay). */
+        Location: string;
+        /** @description Present (`true`) when this answer is the stored answer to an earlier request with the same `Idempotency-Key`. */
+        "Idempotent-Replayed": "true";
+        /** @description Seconds to wait before sending the request again. */
+        "Retry-After": string;
+    };
     pathItems: never;
 }
 export type $defs = Record<string, never>;
@@ -1995,6 +2063,7 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2004,6 +2073,7 @@ export interface operations {
             /** @description Invalid input (`validation_failed`, `malformed_json`), including text no field can hold (NUL, unpaired surrogates, invalid UTF-8), bodies nested over 32 levels and prototype keys; nothing was changed. */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2029,9 +2099,33 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description The gateway failed unexpectedly (`internal_error`); the request may be retried, with the same Idempotency-Key for an unsafe one. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:internal_error",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "code": "internal_error",
+                     *       "detail": "Something went wrong on our side.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description Not ready (`not_ready`): the database is unreachable or lacks a migration of this build. */
             503: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2063,6 +2157,7 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2072,6 +2167,7 @@ export interface operations {
             /** @description Invalid input (`validation_failed`, `malformed_json`), including text no field can hold (NUL, unpaired surrogates, invalid UTF-8), bodies nested over 32 levels and prototype keys; nothing was changed. */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2090,6 +2186,28 @@ export interface operations {
                      *           "message": "country must be a valid ISO31661 Alpha2 code"
                      *         }
                      *       ],
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The gateway failed unexpectedly (`internal_error`); the request may be retried, with the same Idempotency-Key for an unsafe one. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:internal_error",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "code": "internal_error",
+                     *       "detail": "Something went wrong on our side.",
+                     *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
                      *     }
@@ -2110,6 +2228,7 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2119,6 +2238,7 @@ export interface operations {
             /** @description Invalid input (`validation_failed`, `malformed_json`), including text no field can hold (NUL, unpaired surrogates, invalid UTF-8), bodies nested over 32 levels and prototype keys; nothing was changed. */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2144,9 +2264,33 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description The gateway failed unexpectedly (`internal_error`); the request may be retried, with the same Idempotency-Key for an unsafe one. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:internal_error",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "code": "internal_error",
+                     *       "detail": "Something went wrong on our side.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description Not ready (`not_ready`): the database is unreachable or lacks a migration of this build. */
             503: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2179,6 +2323,7 @@ export interface operations {
             /** @description The metrics. */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2193,6 +2338,7 @@ export interface operations {
             /** @description Invalid input (`validation_failed`, `malformed_json`), including text no field can hold (NUL, unpaired surrogates, invalid UTF-8), bodies nested over 32 levels and prototype keys; nothing was changed. */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2221,6 +2367,7 @@ export interface operations {
             /** @description No valid API key (`unauthenticated`). */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2242,6 +2389,7 @@ export interface operations {
             /** @description The API key lacks the scope (`forbidden`). */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2263,6 +2411,8 @@ export interface operations {
             /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2273,6 +2423,28 @@ export interface operations {
                      *       "status": 429,
                      *       "code": "rate_limited",
                      *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The gateway failed unexpectedly (`internal_error`); the request may be retried, with the same Idempotency-Key for an unsafe one. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:internal_error",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "code": "internal_error",
+                     *       "detail": "Something went wrong on our side.",
                      *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
@@ -2296,7 +2468,7 @@ export interface operations {
                 /** @description Customer ids, comma-separated or repeated; at most 100. */
                 ids?: string[];
                 /** @description Only customers linked to this provider, such as two-checkout. */
-                provider?: string;
+                provider?: components["schemas"]["ProviderId"];
                 /** @description Only customers with a link in this state, e.g. failed. */
                 syncStatus?: "synced" | "pending" | "failed";
                 /** @description true: only customers who asked to be forgotten; false: only the others. */
@@ -2310,6 +2482,7 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2319,6 +2492,7 @@ export interface operations {
             /** @description Invalid input (`validation_failed`, `malformed_json`), including text no field can hold (NUL, unpaired surrogates, invalid UTF-8), bodies nested over 32 levels and prototype keys; nothing was changed. */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2347,6 +2521,7 @@ export interface operations {
             /** @description No valid API key (`unauthenticated`). */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2368,6 +2543,7 @@ export interface operations {
             /** @description The API key lacks the scope (`forbidden`). */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2389,6 +2565,8 @@ export interface operations {
             /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2399,6 +2577,28 @@ export interface operations {
                      *       "status": 429,
                      *       "code": "rate_limited",
                      *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The gateway failed unexpectedly (`internal_error`); the request may be retried, with the same Idempotency-Key for an unsafe one. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:internal_error",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "code": "internal_error",
+                     *       "detail": "Something went wrong on our side.",
                      *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
@@ -2416,8 +2616,11 @@ export interface operations {
                 dryRun?: boolean;
             };
             header?: {
-                /** @description Makes the request safe to retry, also after a crash: the same key with the same request replays the first answer for IDEMPOTENCY_TTL_HOURS (24 by default; marked `Idempotent-Replayed: true`), or, when the gateway died before answering, carries the first attempt on without doing its change twice. With another request it is a 422; while the first is running, a 409: retry with the same key until the answer is neither a 409 nor a 5xx. Scoped to the API key. */
-                "Idempotency-Key"?: string;
+                /**
+                 * @description Makes the request safe to retry, also after a crash: the same key with the same request replays the first answer for IDEMPOTENCY_TTL_HOURS (24 by default; marked `Idempotent-Replayed: true`), or, when the gateway died before answering, carries the first attempt on without doing its change twice. With another request it is a 422; while the first is running, a 409: retry with the same key until the answer is neither a 409 nor a 5xx. Scoped to the API key.
+                 * @example 2f1e4c7a-9b8d-4e6f-a1b2-c3d4e5f60718
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path?: never;
             cookie?: never;
@@ -2431,6 +2634,8 @@ export interface operations {
             /** @description With dryRun=true: the plan. */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2440,6 +2645,10 @@ export interface operations {
             /** @description Created; `ETag` and `Location` headers are set. */
             201: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    ETag: components["headers"]["ETag"];
+                    Location: components["headers"]["Location"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2449,6 +2658,8 @@ export interface operations {
             /** @description Invalid input (`validation_failed`, `malformed_json`), including text no field can hold (NUL, unpaired surrogates, invalid UTF-8), bodies nested over 32 levels and prototype keys; nothing was changed. */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2477,6 +2688,8 @@ export interface operations {
             /** @description No valid API key (`unauthenticated`). */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2498,6 +2711,8 @@ export interface operations {
             /** @description The API key lacks the scope (`forbidden`). */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2519,6 +2734,8 @@ export interface operations {
             /** @description Conflict: `external_reference_taken`, `idempotency_request_in_progress`, or a run of the same kind already running (`migration_already_running`, `reconciliation_already_running`). */
             409: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2540,6 +2757,8 @@ export interface operations {
             /** @description Body too large (`payload_too_large`). */
             413: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2561,6 +2780,8 @@ export interface operations {
             /** @description Body is not JSON (`unsupported_media_type`). */
             415: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2582,6 +2803,8 @@ export interface operations {
             /** @description A linked provider would refuse the customer (`provider_rules_violated`: every provider, field and rule in `errors`, nothing written), the default source is not attached (`default_source_not_attached`), Idempotency-Key reused with another request (`idempotency_key_reused`), a provider refused (`provider_rejected`), or the operation is not supported by the linked providers (`unsupported_by_provider`). */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2603,6 +2826,9 @@ export interface operations {
             /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2613,6 +2839,29 @@ export interface operations {
                      *       "status": 429,
                      *       "code": "rate_limited",
                      *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The gateway failed unexpectedly (`internal_error`); the request may be retried, with the same Idempotency-Key for an unsafe one. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:internal_error",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "code": "internal_error",
+                     *       "detail": "Something went wrong on our side.",
                      *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
@@ -2628,7 +2877,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                provider: string;
+                provider: components["schemas"]["ProviderId"];
                 reference: string;
             };
             cookie?: never;
@@ -2637,6 +2886,8 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2646,6 +2897,7 @@ export interface operations {
             /** @description Invalid input (`validation_failed`, `malformed_json`), including text no field can hold (NUL, unpaired surrogates, invalid UTF-8), bodies nested over 32 levels and prototype keys; nothing was changed. */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2674,6 +2926,7 @@ export interface operations {
             /** @description No valid API key (`unauthenticated`). */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2695,6 +2948,7 @@ export interface operations {
             /** @description The API key lacks the scope (`forbidden`). */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2716,6 +2970,7 @@ export interface operations {
             /** @description No such customer (`customer_not_found`), migration (`migration_not_found`) or reconciliation (`reconciliation_not_found`). */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2737,6 +2992,8 @@ export interface operations {
             /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2755,14 +3012,39 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description The gateway failed unexpectedly (`internal_error`); the request may be retried, with the same Idempotency-Key for an unsafe one. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:internal_error",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "code": "internal_error",
+                     *       "detail": "Something went wrong on our side.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
         };
     };
     importCustomer: {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry, also after a crash: the same key with the same request replays the first answer for IDEMPOTENCY_TTL_HOURS (24 by default; marked `Idempotent-Replayed: true`), or, when the gateway died before answering, carries the first attempt on without doing its change twice. With another request it is a 422; while the first is running, a 409: retry with the same key until the answer is neither a 409 nor a 5xx. Scoped to the API key. */
-                "Idempotency-Key"?: string;
+                /**
+                 * @description Makes the request safe to retry, also after a crash: the same key with the same request replays the first answer for IDEMPOTENCY_TTL_HOURS (24 by default; marked `Idempotent-Replayed: true`), or, when the gateway died before answering, carries the first attempt on without doing its change twice. With another request it is a 422; while the first is running, a 409: retry with the same key until the answer is neither a 409 nor a 5xx. Scoped to the API key.
+                 * @example 2f1e4c7a-9b8d-4e6f-a1b2-c3d4e5f60718
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path?: never;
             cookie?: never;
@@ -2776,6 +3058,9 @@ export interface operations {
             /** @description Already linked: nothing changed. */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    ETag: components["headers"]["ETag"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2785,6 +3070,9 @@ export interface operations {
             /** @description Imported. */
             201: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    ETag: components["headers"]["ETag"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2794,6 +3082,8 @@ export interface operations {
             /** @description Invalid input (`validation_failed`, `malformed_json`), including text no field can hold (NUL, unpaired surrogates, invalid UTF-8), bodies nested over 32 levels and prototype keys; nothing was changed. */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2822,6 +3112,8 @@ export interface operations {
             /** @description No valid API key (`unauthenticated`). */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2843,6 +3135,8 @@ export interface operations {
             /** @description The API key lacks the scope (`forbidden`). */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2864,6 +3158,8 @@ export interface operations {
             /** @description No such customer (`customer_not_found`), migration (`migration_not_found`) or reconciliation (`reconciliation_not_found`). */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2885,6 +3181,8 @@ export interface operations {
             /** @description Conflict: `external_reference_taken`, `idempotency_request_in_progress`, or a run of the same kind already running (`migration_already_running`, `reconciliation_already_running`). */
             409: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2906,6 +3204,8 @@ export interface operations {
             /** @description Body too large (`payload_too_large`). */
             413: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2927,6 +3227,8 @@ export interface operations {
             /** @description Body is not JSON (`unsupported_media_type`). */
             415: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2948,6 +3250,8 @@ export interface operations {
             /** @description A linked provider would refuse the customer (`provider_rules_violated`: every provider, field and rule in `errors`, nothing written), the default source is not attached (`default_source_not_attached`), Idempotency-Key reused with another request (`idempotency_key_reused`), a provider refused (`provider_rejected`), or the operation is not supported by the linked providers (`unsupported_by_provider`). */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2969,6 +3273,9 @@ export interface operations {
             /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2987,9 +3294,34 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description The gateway failed unexpectedly (`internal_error`); the request may be retried, with the same Idempotency-Key for an unsafe one. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:internal_error",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "code": "internal_error",
+                     *       "detail": "Something went wrong on our side.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description A provider failed (`provider_unavailable`, `provider_auth_failed`, `provider_bad_response`); nothing was lost: the outcome is on the link. */
             502: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3011,6 +3343,9 @@ export interface operations {
             /** @description A provider is rate limiting the gateway (`provider_rate_limited`); `Retry-After` says when to retry. */
             503: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3045,6 +3380,8 @@ export interface operations {
             /** @description The `ETag` header carries the version for If-Match. */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3054,6 +3391,7 @@ export interface operations {
             /** @description Invalid input (`validation_failed`, `malformed_json`), including text no field can hold (NUL, unpaired surrogates, invalid UTF-8), bodies nested over 32 levels and prototype keys; nothing was changed. */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3082,6 +3420,7 @@ export interface operations {
             /** @description No valid API key (`unauthenticated`). */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3103,6 +3442,7 @@ export interface operations {
             /** @description The API key lacks the scope (`forbidden`). */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3124,6 +3464,7 @@ export interface operations {
             /** @description No such customer (`customer_not_found`), migration (`migration_not_found`) or reconciliation (`reconciliation_not_found`). */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3145,6 +3486,8 @@ export interface operations {
             /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3163,6 +3506,28 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description The gateway failed unexpectedly (`internal_error`); the request may be retried, with the same Idempotency-Key for an unsafe one. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:internal_error",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "code": "internal_error",
+                     *       "detail": "Something went wrong on our side.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
         };
     };
     deleteCustomer: {
@@ -3172,8 +3537,11 @@ export interface operations {
                 dryRun?: boolean;
             };
             header?: {
-                /** @description Makes the request safe to retry, also after a crash: the same key with the same request replays the first answer for IDEMPOTENCY_TTL_HOURS (24 by default; marked `Idempotent-Replayed: true`), or, when the gateway died before answering, carries the first attempt on without doing its change twice. With another request it is a 422; while the first is running, a 409: retry with the same key until the answer is neither a 409 nor a 5xx. Scoped to the API key. */
-                "Idempotency-Key"?: string;
+                /**
+                 * @description Makes the request safe to retry, also after a crash: the same key with the same request replays the first answer for IDEMPOTENCY_TTL_HOURS (24 by default; marked `Idempotent-Replayed: true`), or, when the gateway died before answering, carries the first attempt on without doing its change twice. With another request it is a 422; while the first is running, a 409: retry with the same key until the answer is neither a 409 nor a 5xx. Scoped to the API key.
+                 * @example 2f1e4c7a-9b8d-4e6f-a1b2-c3d4e5f60718
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path: {
                 id: string;
@@ -3185,6 +3553,8 @@ export interface operations {
             /** @description Deleted everywhere; with dryRun=true, the plan. */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3194,6 +3564,8 @@ export interface operations {
             /** @description Deleted from the mirror; a provider still holds personal data (`remaining`), or its delete is pending or failed. */
             202: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3203,6 +3575,8 @@ export interface operations {
             /** @description Invalid input (`validation_failed`, `malformed_json`), including text no field can hold (NUL, unpaired surrogates, invalid UTF-8), bodies nested over 32 levels and prototype keys; nothing was changed. */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3231,6 +3605,8 @@ export interface operations {
             /** @description No valid API key (`unauthenticated`). */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3252,6 +3628,8 @@ export interface operations {
             /** @description The API key lacks the scope (`forbidden`). */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3273,6 +3651,8 @@ export interface operations {
             /** @description No such customer (`customer_not_found`), migration (`migration_not_found`) or reconciliation (`reconciliation_not_found`). */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3294,6 +3674,8 @@ export interface operations {
             /** @description Conflict: `external_reference_taken`, `idempotency_request_in_progress`, or a run of the same kind already running (`migration_already_running`, `reconciliation_already_running`). */
             409: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3315,6 +3697,8 @@ export interface operations {
             /** @description A linked provider would refuse the customer (`provider_rules_violated`: every provider, field and rule in `errors`, nothing written), the default source is not attached (`default_source_not_attached`), Idempotency-Key reused with another request (`idempotency_key_reused`), a provider refused (`provider_rejected`), or the operation is not supported by the linked providers (`unsupported_by_provider`). */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3336,6 +3720,9 @@ export interface operations {
             /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3346,6 +3733,29 @@ export interface operations {
                      *       "status": 429,
                      *       "code": "rate_limited",
                      *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The gateway failed unexpectedly (`internal_error`); the request may be retried, with the same Idempotency-Key for an unsafe one. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:internal_error",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "code": "internal_error",
+                     *       "detail": "Something went wrong on our side.",
                      *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
@@ -3365,8 +3775,11 @@ export interface operations {
             header?: {
                 /** @description The ETag from a GET: the update applies only if the customer is still at that version (else 412). */
                 "If-Match"?: string;
-                /** @description Makes the request safe to retry, also after a crash: the same key with the same request replays the first answer for IDEMPOTENCY_TTL_HOURS (24 by default; marked `Idempotent-Replayed: true`), or, when the gateway died before answering, carries the first attempt on without doing its change twice. With another request it is a 422; while the first is running, a 409: retry with the same key until the answer is neither a 409 nor a 5xx. Scoped to the API key. */
-                "Idempotency-Key"?: string;
+                /**
+                 * @description Makes the request safe to retry, also after a crash: the same key with the same request replays the first answer for IDEMPOTENCY_TTL_HOURS (24 by default; marked `Idempotent-Replayed: true`), or, when the gateway died before answering, carries the first attempt on without doing its change twice. With another request it is a 422; while the first is running, a 409: retry with the same key until the answer is neither a 409 nor a 5xx. Scoped to the API key.
+                 * @example 2f1e4c7a-9b8d-4e6f-a1b2-c3d4e5f60718
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path: {
                 id: string;
@@ -3382,6 +3795,8 @@ export interface operations {
             /** @description The updated customer; with dryRun=true, the plan. */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3391,6 +3806,8 @@ export interface operations {
             /** @description Invalid input (`validation_failed`, `malformed_json`), including text no field can hold (NUL, unpaired surrogates, invalid UTF-8), bodies nested over 32 levels and prototype keys; nothing was changed. */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3419,6 +3836,8 @@ export interface operations {
             /** @description No valid API key (`unauthenticated`). */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3440,6 +3859,8 @@ export interface operations {
             /** @description The API key lacks the scope (`forbidden`). */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3461,6 +3882,8 @@ export interface operations {
             /** @description No such customer (`customer_not_found`), migration (`migration_not_found`) or reconciliation (`reconciliation_not_found`). */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3482,6 +3905,8 @@ export interface operations {
             /** @description Conflict: `external_reference_taken`, `idempotency_request_in_progress`, or a run of the same kind already running (`migration_already_running`, `reconciliation_already_running`). */
             409: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3503,6 +3928,8 @@ export interface operations {
             /** @description If-Match does not name the current version (`precondition_failed`). */
             412: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3524,6 +3951,8 @@ export interface operations {
             /** @description Body too large (`payload_too_large`). */
             413: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3545,6 +3974,8 @@ export interface operations {
             /** @description Body is not JSON (`unsupported_media_type`). */
             415: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3566,6 +3997,8 @@ export interface operations {
             /** @description A linked provider would refuse the customer (`provider_rules_violated`: every provider, field and rule in `errors`, nothing written), the default source is not attached (`default_source_not_attached`), Idempotency-Key reused with another request (`idempotency_key_reused`), a provider refused (`provider_rejected`), or the operation is not supported by the linked providers (`unsupported_by_provider`). */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3587,6 +4020,9 @@ export interface operations {
             /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3597,6 +4033,29 @@ export interface operations {
                      *       "status": 429,
                      *       "code": "rate_limited",
                      *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The gateway failed unexpectedly (`internal_error`); the request may be retried, with the same Idempotency-Key for an unsafe one. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:internal_error",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "code": "internal_error",
+                     *       "detail": "Something went wrong on our side.",
                      *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
@@ -3622,6 +4081,7 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3631,6 +4091,7 @@ export interface operations {
             /** @description Invalid input (`validation_failed`, `malformed_json`), including text no field can hold (NUL, unpaired surrogates, invalid UTF-8), bodies nested over 32 levels and prototype keys; nothing was changed. */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3659,6 +4120,7 @@ export interface operations {
             /** @description No valid API key (`unauthenticated`). */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3680,6 +4142,7 @@ export interface operations {
             /** @description The API key lacks the scope (`forbidden`). */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3701,6 +4164,7 @@ export interface operations {
             /** @description No such customer (`customer_not_found`), migration (`migration_not_found`) or reconciliation (`reconciliation_not_found`). */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3722,6 +4186,8 @@ export interface operations {
             /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3732,6 +4198,28 @@ export interface operations {
                      *       "status": 429,
                      *       "code": "rate_limited",
                      *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The gateway failed unexpectedly (`internal_error`); the request may be retried, with the same Idempotency-Key for an unsafe one. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:internal_error",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "code": "internal_error",
+                     *       "detail": "Something went wrong on our side.",
                      *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
@@ -3755,6 +4243,7 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3764,6 +4253,7 @@ export interface operations {
             /** @description Invalid input (`validation_failed`, `malformed_json`), including text no field can hold (NUL, unpaired surrogates, invalid UTF-8), bodies nested over 32 levels and prototype keys; nothing was changed. */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3792,6 +4282,7 @@ export interface operations {
             /** @description No valid API key (`unauthenticated`). */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3813,6 +4304,7 @@ export interface operations {
             /** @description The API key lacks the scope (`forbidden`). */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3834,6 +4326,7 @@ export interface operations {
             /** @description No such customer (`customer_not_found`), migration (`migration_not_found`) or reconciliation (`reconciliation_not_found`). */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3855,6 +4348,8 @@ export interface operations {
             /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3873,9 +4368,32 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description The gateway failed unexpectedly (`internal_error`); the request may be retried, with the same Idempotency-Key for an unsafe one. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:internal_error",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "code": "internal_error",
+                     *       "detail": "Something went wrong on our side.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description A provider failed (`provider_unavailable`, `provider_auth_failed`, `provider_bad_response`); nothing was lost: the outcome is on the link. */
             502: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3897,6 +4415,8 @@ export interface operations {
             /** @description A provider is rate limiting the gateway (`provider_rate_limited`); `Retry-After` says when to retry. */
             503: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3921,8 +4441,11 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry, also after a crash: the same key with the same request replays the first answer for IDEMPOTENCY_TTL_HOURS (24 by default; marked `Idempotent-Replayed: true`), or, when the gateway died before answering, carries the first attempt on without doing its change twice. With another request it is a 422; while the first is running, a 409: retry with the same key until the answer is neither a 409 nor a 5xx. Scoped to the API key. */
-                "Idempotency-Key"?: string;
+                /**
+                 * @description Makes the request safe to retry, also after a crash: the same key with the same request replays the first answer for IDEMPOTENCY_TTL_HOURS (24 by default; marked `Idempotent-Replayed: true`), or, when the gateway died before answering, carries the first attempt on without doing its change twice. With another request it is a 422; while the first is running, a 409: retry with the same key until the answer is neither a 409 nor a 5xx. Scoped to the API key.
+                 * @example 2f1e4c7a-9b8d-4e6f-a1b2-c3d4e5f60718
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path: {
                 id: string;
@@ -3933,6 +4456,8 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3942,6 +4467,8 @@ export interface operations {
             /** @description Invalid input (`validation_failed`, `malformed_json`), including text no field can hold (NUL, unpaired surrogates, invalid UTF-8), bodies nested over 32 levels and prototype keys; nothing was changed. */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3970,6 +4497,8 @@ export interface operations {
             /** @description No valid API key (`unauthenticated`). */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3991,6 +4520,8 @@ export interface operations {
             /** @description The API key lacks the scope (`forbidden`). */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4012,6 +4543,8 @@ export interface operations {
             /** @description No such customer (`customer_not_found`), migration (`migration_not_found`) or reconciliation (`reconciliation_not_found`). */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4033,6 +4566,8 @@ export interface operations {
             /** @description Conflict: `external_reference_taken`, `idempotency_request_in_progress`, or a run of the same kind already running (`migration_already_running`, `reconciliation_already_running`). */
             409: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4054,6 +4589,8 @@ export interface operations {
             /** @description A linked provider would refuse the customer (`provider_rules_violated`: every provider, field and rule in `errors`, nothing written), the default source is not attached (`default_source_not_attached`), Idempotency-Key reused with another request (`idempotency_key_reused`), a provider refused (`provider_rejected`), or the operation is not supported by the linked providers (`unsupported_by_provider`). */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4075,6 +4612,9 @@ export interface operations {
             /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4093,6 +4633,29 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description The gateway failed unexpectedly (`internal_error`); the request may be retried, with the same Idempotency-Key for an unsafe one. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:internal_error",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "code": "internal_error",
+                     *       "detail": "Something went wrong on our side.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
         };
     };
     linkCustomer: {
@@ -4102,8 +4665,11 @@ export interface operations {
                 dryRun?: boolean;
             };
             header?: {
-                /** @description Makes the request safe to retry, also after a crash: the same key with the same request replays the first answer for IDEMPOTENCY_TTL_HOURS (24 by default; marked `Idempotent-Replayed: true`), or, when the gateway died before answering, carries the first attempt on without doing its change twice. With another request it is a 422; while the first is running, a 409: retry with the same key until the answer is neither a 409 nor a 5xx. Scoped to the API key. */
-                "Idempotency-Key"?: string;
+                /**
+                 * @description Makes the request safe to retry, also after a crash: the same key with the same request replays the first answer for IDEMPOTENCY_TTL_HOURS (24 by default; marked `Idempotent-Replayed: true`), or, when the gateway died before answering, carries the first attempt on without doing its change twice. With another request it is a 422; while the first is running, a 409: retry with the same key until the answer is neither a 409 nor a 5xx. Scoped to the API key.
+                 * @example 2f1e4c7a-9b8d-4e6f-a1b2-c3d4e5f60718
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path: {
                 id: string;
@@ -4119,6 +4685,8 @@ export interface operations {
             /** @description With dryRun=true: the plan. */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4128,6 +4696,9 @@ export interface operations {
             /** @description The link in `providers` says how it went. */
             201: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    ETag: components["headers"]["ETag"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4137,6 +4708,8 @@ export interface operations {
             /** @description Invalid input (`validation_failed`, `malformed_json`), including text no field can hold (NUL, unpaired surrogates, invalid UTF-8), bodies nested over 32 levels and prototype keys; nothing was changed. */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4165,6 +4738,8 @@ export interface operations {
             /** @description No valid API key (`unauthenticated`). */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4186,6 +4761,8 @@ export interface operations {
             /** @description The API key lacks the scope (`forbidden`). */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4207,6 +4784,8 @@ export interface operations {
             /** @description No such customer (`customer_not_found`), migration (`migration_not_found`) or reconciliation (`reconciliation_not_found`). */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4228,6 +4807,8 @@ export interface operations {
             /** @description Conflict: `external_reference_taken`, `idempotency_request_in_progress`, or a run of the same kind already running (`migration_already_running`, `reconciliation_already_running`). */
             409: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4249,6 +4830,8 @@ export interface operations {
             /** @description Body too large (`payload_too_large`). */
             413: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4270,6 +4853,8 @@ export interface operations {
             /** @description Body is not JSON (`unsupported_media_type`). */
             415: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4291,6 +4876,8 @@ export interface operations {
             /** @description A linked provider would refuse the customer (`provider_rules_violated`: every provider, field and rule in `errors`, nothing written), the default source is not attached (`default_source_not_attached`), Idempotency-Key reused with another request (`idempotency_key_reused`), a provider refused (`provider_rejected`), or the operation is not supported by the linked providers (`unsupported_by_provider`). */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4312,6 +4899,9 @@ export interface operations {
             /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4330,14 +4920,40 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description The gateway failed unexpectedly (`internal_error`); the request may be retried, with the same Idempotency-Key for an unsafe one. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:internal_error",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "code": "internal_error",
+                     *       "detail": "Something went wrong on our side.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
         };
     };
     reconcileCustomer: {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry, also after a crash: the same key with the same request replays the first answer for IDEMPOTENCY_TTL_HOURS (24 by default; marked `Idempotent-Replayed: true`), or, when the gateway died before answering, carries the first attempt on without doing its change twice. With another request it is a 422; while the first is running, a 409: retry with the same key until the answer is neither a 409 nor a 5xx. Scoped to the API key. */
-                "Idempotency-Key"?: string;
+                /**
+                 * @description Makes the request safe to retry, also after a crash: the same key with the same request replays the first answer for IDEMPOTENCY_TTL_HOURS (24 by default; marked `Idempotent-Replayed: true`), or, when the gateway died before answering, carries the first attempt on without doing its change twice. With another request it is a 422; while the first is running, a 409: retry with the same key until the answer is neither a 409 nor a 5xx. Scoped to the API key.
+                 * @example 2f1e4c7a-9b8d-4e6f-a1b2-c3d4e5f60718
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path: {
                 id: string;
@@ -4352,6 +4968,8 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4361,6 +4979,8 @@ export interface operations {
             /** @description Invalid input (`validation_failed`, `malformed_json`), including text no field can hold (NUL, unpaired surrogates, invalid UTF-8), bodies nested over 32 levels and prototype keys; nothing was changed. */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4389,6 +5009,8 @@ export interface operations {
             /** @description No valid API key (`unauthenticated`). */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4410,6 +5032,8 @@ export interface operations {
             /** @description The API key lacks the scope (`forbidden`). */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4431,6 +5055,8 @@ export interface operations {
             /** @description No such customer (`customer_not_found`), migration (`migration_not_found`) or reconciliation (`reconciliation_not_found`). */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4452,6 +5078,8 @@ export interface operations {
             /** @description Conflict: `external_reference_taken`, `idempotency_request_in_progress`, or a run of the same kind already running (`migration_already_running`, `reconciliation_already_running`). */
             409: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4473,6 +5101,8 @@ export interface operations {
             /** @description If-Match does not name the current version (`precondition_failed`). */
             412: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4494,6 +5124,8 @@ export interface operations {
             /** @description Body too large (`payload_too_large`). */
             413: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4515,6 +5147,8 @@ export interface operations {
             /** @description Body is not JSON (`unsupported_media_type`). */
             415: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4536,6 +5170,8 @@ export interface operations {
             /** @description A linked provider would refuse the customer (`provider_rules_violated`: every provider, field and rule in `errors`, nothing written), the default source is not attached (`default_source_not_attached`), Idempotency-Key reused with another request (`idempotency_key_reused`), a provider refused (`provider_rejected`), or the operation is not supported by the linked providers (`unsupported_by_provider`). */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4557,6 +5193,9 @@ export interface operations {
             /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4575,9 +5214,34 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description The gateway failed unexpectedly (`internal_error`); the request may be retried, with the same Idempotency-Key for an unsafe one. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:internal_error",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "code": "internal_error",
+                     *       "detail": "Something went wrong on our side.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description A provider failed (`provider_unavailable`, `provider_auth_failed`, `provider_bad_response`); nothing was lost: the outcome is on the link. */
             502: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4599,6 +5263,9 @@ export interface operations {
             /** @description A provider is rate limiting the gateway (`provider_rate_limited`); `Retry-After` says when to retry. */
             503: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4626,8 +5293,11 @@ export interface operations {
                 default?: boolean;
             };
             header?: {
-                /** @description Makes the request safe to retry, also after a crash: the same key with the same request replays the first answer for IDEMPOTENCY_TTL_HOURS (24 by default; marked `Idempotent-Replayed: true`), or, when the gateway died before answering, carries the first attempt on without doing its change twice. With another request it is a 422; while the first is running, a 409: retry with the same key until the answer is neither a 409 nor a 5xx. Scoped to the API key. */
-                "Idempotency-Key"?: string;
+                /**
+                 * @description Makes the request safe to retry, also after a crash: the same key with the same request replays the first answer for IDEMPOTENCY_TTL_HOURS (24 by default; marked `Idempotent-Replayed: true`), or, when the gateway died before answering, carries the first attempt on without doing its change twice. With another request it is a 422; while the first is running, a 409: retry with the same key until the answer is neither a 409 nor a 5xx. Scoped to the API key.
+                 * @example 2f1e4c7a-9b8d-4e6f-a1b2-c3d4e5f60718
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path: {
                 id: string;
@@ -4639,6 +5309,9 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    ETag: components["headers"]["ETag"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4648,6 +5321,8 @@ export interface operations {
             /** @description Invalid input (`validation_failed`, `malformed_json`), including text no field can hold (NUL, unpaired surrogates, invalid UTF-8), bodies nested over 32 levels and prototype keys; nothing was changed. */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4676,6 +5351,8 @@ export interface operations {
             /** @description No valid API key (`unauthenticated`). */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4697,6 +5374,8 @@ export interface operations {
             /** @description The API key lacks the scope (`forbidden`). */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4718,6 +5397,8 @@ export interface operations {
             /** @description No such customer (`customer_not_found`), migration (`migration_not_found`) or reconciliation (`reconciliation_not_found`). */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4739,6 +5420,8 @@ export interface operations {
             /** @description Conflict: `external_reference_taken`, `idempotency_request_in_progress`, or a run of the same kind already running (`migration_already_running`, `reconciliation_already_running`). */
             409: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4760,6 +5443,8 @@ export interface operations {
             /** @description A linked provider would refuse the customer (`provider_rules_violated`: every provider, field and rule in `errors`, nothing written), the default source is not attached (`default_source_not_attached`), Idempotency-Key reused with another request (`idempotency_key_reused`), a provider refused (`provider_rejected`), or the operation is not supported by the linked providers (`unsupported_by_provider`). */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4781,6 +5466,9 @@ export interface operations {
             /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4791,6 +5479,29 @@ export interface operations {
                      *       "status": 429,
                      *       "code": "rate_limited",
                      *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The gateway failed unexpectedly (`internal_error`); the request may be retried, with the same Idempotency-Key for an unsafe one. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:internal_error",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "code": "internal_error",
+                     *       "detail": "Something went wrong on our side.",
                      *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
@@ -4805,8 +5516,11 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry, also after a crash: the same key with the same request replays the first answer for IDEMPOTENCY_TTL_HOURS (24 by default; marked `Idempotent-Replayed: true`), or, when the gateway died before answering, carries the first attempt on without doing its change twice. With another request it is a 422; while the first is running, a 409: retry with the same key until the answer is neither a 409 nor a 5xx. Scoped to the API key. */
-                "Idempotency-Key"?: string;
+                /**
+                 * @description Makes the request safe to retry, also after a crash: the same key with the same request replays the first answer for IDEMPOTENCY_TTL_HOURS (24 by default; marked `Idempotent-Replayed: true`), or, when the gateway died before answering, carries the first attempt on without doing its change twice. With another request it is a 422; while the first is running, a 409: retry with the same key until the answer is neither a 409 nor a 5xx. Scoped to the API key.
+                 * @example 2f1e4c7a-9b8d-4e6f-a1b2-c3d4e5f60718
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path: {
                 id: string;
@@ -4818,6 +5532,9 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    ETag: components["headers"]["ETag"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4827,6 +5544,8 @@ export interface operations {
             /** @description Invalid input (`validation_failed`, `malformed_json`), including text no field can hold (NUL, unpaired surrogates, invalid UTF-8), bodies nested over 32 levels and prototype keys; nothing was changed. */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4855,6 +5574,8 @@ export interface operations {
             /** @description No valid API key (`unauthenticated`). */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4876,6 +5597,8 @@ export interface operations {
             /** @description The API key lacks the scope (`forbidden`). */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4897,6 +5620,8 @@ export interface operations {
             /** @description No such customer (`customer_not_found`), migration (`migration_not_found`) or reconciliation (`reconciliation_not_found`). */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4918,6 +5643,8 @@ export interface operations {
             /** @description Conflict: `external_reference_taken`, `idempotency_request_in_progress`, or a run of the same kind already running (`migration_already_running`, `reconciliation_already_running`). */
             409: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4939,6 +5666,8 @@ export interface operations {
             /** @description A linked provider would refuse the customer (`provider_rules_violated`: every provider, field and rule in `errors`, nothing written), the default source is not attached (`default_source_not_attached`), Idempotency-Key reused with another request (`idempotency_key_reused`), a provider refused (`provider_rejected`), or the operation is not supported by the linked providers (`unsupported_by_provider`). */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4960,6 +5689,9 @@ export interface operations {
             /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4970,6 +5702,29 @@ export interface operations {
                      *       "status": 429,
                      *       "code": "rate_limited",
                      *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The gateway failed unexpectedly (`internal_error`); the request may be retried, with the same Idempotency-Key for an unsafe one. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:internal_error",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "code": "internal_error",
+                     *       "detail": "Something went wrong on our side.",
                      *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
@@ -4984,8 +5739,11 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry, also after a crash: the same key with the same request replays the first answer for IDEMPOTENCY_TTL_HOURS (24 by default; marked `Idempotent-Replayed: true`), or, when the gateway died before answering, carries the first attempt on without doing its change twice. With another request it is a 422; while the first is running, a 409: retry with the same key until the answer is neither a 409 nor a 5xx. Scoped to the API key. */
-                "Idempotency-Key"?: string;
+                /**
+                 * @description Makes the request safe to retry, also after a crash: the same key with the same request replays the first answer for IDEMPOTENCY_TTL_HOURS (24 by default; marked `Idempotent-Replayed: true`), or, when the gateway died before answering, carries the first attempt on without doing its change twice. With another request it is a 422; while the first is running, a 409: retry with the same key until the answer is neither a 409 nor a 5xx. Scoped to the API key.
+                 * @example 2f1e4c7a-9b8d-4e6f-a1b2-c3d4e5f60718
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path: {
                 id: string;
@@ -4996,6 +5754,9 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    ETag: components["headers"]["ETag"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5005,6 +5766,8 @@ export interface operations {
             /** @description Invalid input (`validation_failed`, `malformed_json`), including text no field can hold (NUL, unpaired surrogates, invalid UTF-8), bodies nested over 32 levels and prototype keys; nothing was changed. */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5033,6 +5796,8 @@ export interface operations {
             /** @description No valid API key (`unauthenticated`). */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5054,6 +5819,8 @@ export interface operations {
             /** @description The API key lacks the scope (`forbidden`). */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5075,6 +5842,8 @@ export interface operations {
             /** @description No such customer (`customer_not_found`), migration (`migration_not_found`) or reconciliation (`reconciliation_not_found`). */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5096,6 +5865,8 @@ export interface operations {
             /** @description Conflict: `external_reference_taken`, `idempotency_request_in_progress`, or a run of the same kind already running (`migration_already_running`, `reconciliation_already_running`). */
             409: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5117,6 +5888,8 @@ export interface operations {
             /** @description A linked provider would refuse the customer (`provider_rules_violated`: every provider, field and rule in `errors`, nothing written), the default source is not attached (`default_source_not_attached`), Idempotency-Key reused with another request (`idempotency_key_reused`), a provider refused (`provider_rejected`), or the operation is not supported by the linked providers (`unsupported_by_provider`). */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5138,6 +5911,9 @@ export interface operations {
             /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5156,14 +5932,40 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description The gateway failed unexpectedly (`internal_error`); the request may be retried, with the same Idempotency-Key for an unsafe one. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:internal_error",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "code": "internal_error",
+                     *       "detail": "Something went wrong on our side.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
         };
     };
     setCustomerTaxIdentifier: {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry, also after a crash: the same key with the same request replays the first answer for IDEMPOTENCY_TTL_HOURS (24 by default; marked `Idempotent-Replayed: true`), or, when the gateway died before answering, carries the first attempt on without doing its change twice. With another request it is a 422; while the first is running, a 409: retry with the same key until the answer is neither a 409 nor a 5xx. Scoped to the API key. */
-                "Idempotency-Key"?: string;
+                /**
+                 * @description Makes the request safe to retry, also after a crash: the same key with the same request replays the first answer for IDEMPOTENCY_TTL_HOURS (24 by default; marked `Idempotent-Replayed: true`), or, when the gateway died before answering, carries the first attempt on without doing its change twice. With another request it is a 422; while the first is running, a 409: retry with the same key until the answer is neither a 409 nor a 5xx. Scoped to the API key.
+                 * @example 2f1e4c7a-9b8d-4e6f-a1b2-c3d4e5f60718
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path: {
                 id: string;
@@ -5178,6 +5980,9 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    ETag: components["headers"]["ETag"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5187,6 +5992,8 @@ export interface operations {
             /** @description Invalid input (`validation_failed`, `malformed_json`), including text no field can hold (NUL, unpaired surrogates, invalid UTF-8), bodies nested over 32 levels and prototype keys; nothing was changed. */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5215,6 +6022,8 @@ export interface operations {
             /** @description No valid API key (`unauthenticated`). */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5236,6 +6045,8 @@ export interface operations {
             /** @description The API key lacks the scope (`forbidden`). */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5257,6 +6068,8 @@ export interface operations {
             /** @description No such customer (`customer_not_found`), migration (`migration_not_found`) or reconciliation (`reconciliation_not_found`). */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5278,6 +6091,8 @@ export interface operations {
             /** @description Conflict: `external_reference_taken`, `idempotency_request_in_progress`, or a run of the same kind already running (`migration_already_running`, `reconciliation_already_running`). */
             409: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5299,6 +6114,8 @@ export interface operations {
             /** @description If-Match does not name the current version (`precondition_failed`). */
             412: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5320,6 +6137,8 @@ export interface operations {
             /** @description Body too large (`payload_too_large`). */
             413: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5341,6 +6160,8 @@ export interface operations {
             /** @description Body is not JSON (`unsupported_media_type`). */
             415: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5362,6 +6183,8 @@ export interface operations {
             /** @description A linked provider would refuse the customer (`provider_rules_violated`: every provider, field and rule in `errors`, nothing written), the default source is not attached (`default_source_not_attached`), Idempotency-Key reused with another request (`idempotency_key_reused`), a provider refused (`provider_rejected`), or the operation is not supported by the linked providers (`unsupported_by_provider`). */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5383,6 +6206,9 @@ export interface operations {
             /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5401,14 +6227,40 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description The gateway failed unexpectedly (`internal_error`); the request may be retried, with the same Idempotency-Key for an unsafe one. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:internal_error",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "code": "internal_error",
+                     *       "detail": "Something went wrong on our side.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
         };
     };
     removeCustomerTaxIdentifier: {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry, also after a crash: the same key with the same request replays the first answer for IDEMPOTENCY_TTL_HOURS (24 by default; marked `Idempotent-Replayed: true`), or, when the gateway died before answering, carries the first attempt on without doing its change twice. With another request it is a 422; while the first is running, a 409: retry with the same key until the answer is neither a 409 nor a 5xx. Scoped to the API key. */
-                "Idempotency-Key"?: string;
+                /**
+                 * @description Makes the request safe to retry, also after a crash: the same key with the same request replays the first answer for IDEMPOTENCY_TTL_HOURS (24 by default; marked `Idempotent-Replayed: true`), or, when the gateway died before answering, carries the first attempt on without doing its change twice. With another request it is a 422; while the first is running, a 409: retry with the same key until the answer is neither a 409 nor a 5xx. Scoped to the API key.
+                 * @example 2f1e4c7a-9b8d-4e6f-a1b2-c3d4e5f60718
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path: {
                 id: string;
@@ -5420,6 +6272,9 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    ETag: components["headers"]["ETag"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5429,6 +6284,8 @@ export interface operations {
             /** @description Invalid input (`validation_failed`, `malformed_json`), including text no field can hold (NUL, unpaired surrogates, invalid UTF-8), bodies nested over 32 levels and prototype keys; nothing was changed. */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5457,6 +6314,8 @@ export interface operations {
             /** @description No valid API key (`unauthenticated`). */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5478,6 +6337,8 @@ export interface operations {
             /** @description The API key lacks the scope (`forbidden`). */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5499,6 +6360,8 @@ export interface operations {
             /** @description No such customer (`customer_not_found`), migration (`migration_not_found`) or reconciliation (`reconciliation_not_found`). */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5520,6 +6383,8 @@ export interface operations {
             /** @description Conflict: `external_reference_taken`, `idempotency_request_in_progress`, or a run of the same kind already running (`migration_already_running`, `reconciliation_already_running`). */
             409: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5541,6 +6406,8 @@ export interface operations {
             /** @description If-Match does not name the current version (`precondition_failed`). */
             412: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5562,6 +6429,8 @@ export interface operations {
             /** @description A linked provider would refuse the customer (`provider_rules_violated`: every provider, field and rule in `errors`, nothing written), the default source is not attached (`default_source_not_attached`), Idempotency-Key reused with another request (`idempotency_key_reused`), a provider refused (`provider_rejected`), or the operation is not supported by the linked providers (`unsupported_by_provider`). */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5583,6 +6452,9 @@ export interface operations {
             /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5593,6 +6465,29 @@ export interface operations {
                      *       "status": 429,
                      *       "code": "rate_limited",
                      *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The gateway failed unexpectedly (`internal_error`); the request may be retried, with the same Idempotency-Key for an unsafe one. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:internal_error",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "code": "internal_error",
+                     *       "detail": "Something went wrong on our side.",
                      *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
@@ -5622,6 +6517,7 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5631,6 +6527,7 @@ export interface operations {
             /** @description Invalid input (`validation_failed`, `malformed_json`), including text no field can hold (NUL, unpaired surrogates, invalid UTF-8), bodies nested over 32 levels and prototype keys; nothing was changed. */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5659,6 +6556,7 @@ export interface operations {
             /** @description No valid API key (`unauthenticated`). */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5680,6 +6578,7 @@ export interface operations {
             /** @description The API key lacks the scope (`forbidden`). */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5701,6 +6600,8 @@ export interface operations {
             /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5711,6 +6612,28 @@ export interface operations {
                      *       "status": 429,
                      *       "code": "rate_limited",
                      *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The gateway failed unexpectedly (`internal_error`); the request may be retried, with the same Idempotency-Key for an unsafe one. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:internal_error",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "code": "internal_error",
+                     *       "detail": "Something went wrong on our side.",
                      *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
@@ -5734,6 +6657,7 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5743,6 +6667,7 @@ export interface operations {
             /** @description Invalid input (`validation_failed`, `malformed_json`), including text no field can hold (NUL, unpaired surrogates, invalid UTF-8), bodies nested over 32 levels and prototype keys; nothing was changed. */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5771,6 +6696,7 @@ export interface operations {
             /** @description No valid API key (`unauthenticated`). */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5792,6 +6718,7 @@ export interface operations {
             /** @description The API key lacks the scope (`forbidden`). */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5813,6 +6740,7 @@ export interface operations {
             /** @description No such customer (`customer_not_found`), migration (`migration_not_found`) or reconciliation (`reconciliation_not_found`). */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5834,6 +6762,8 @@ export interface operations {
             /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5844,6 +6774,28 @@ export interface operations {
                      *       "status": 429,
                      *       "code": "rate_limited",
                      *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The gateway failed unexpectedly (`internal_error`); the request may be retried, with the same Idempotency-Key for an unsafe one. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:internal_error",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "code": "internal_error",
+                     *       "detail": "Something went wrong on our side.",
                      *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
@@ -5871,6 +6823,7 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5880,6 +6833,7 @@ export interface operations {
             /** @description Invalid input (`validation_failed`, `malformed_json`), including text no field can hold (NUL, unpaired surrogates, invalid UTF-8), bodies nested over 32 levels and prototype keys; nothing was changed. */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5908,6 +6862,7 @@ export interface operations {
             /** @description No valid API key (`unauthenticated`). */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5929,6 +6884,7 @@ export interface operations {
             /** @description The API key lacks the scope (`forbidden`). */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5950,6 +6906,8 @@ export interface operations {
             /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5968,14 +6926,39 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description The gateway failed unexpectedly (`internal_error`); the request may be retried, with the same Idempotency-Key for an unsafe one. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:internal_error",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "code": "internal_error",
+                     *       "detail": "Something went wrong on our side.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
         };
     };
     startMigration: {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry, also after a crash: the same key with the same request replays the first answer for IDEMPOTENCY_TTL_HOURS (24 by default; marked `Idempotent-Replayed: true`), or, when the gateway died before answering, carries the first attempt on without doing its change twice. With another request it is a 422; while the first is running, a 409: retry with the same key until the answer is neither a 409 nor a 5xx. Scoped to the API key. */
-                "Idempotency-Key"?: string;
+                /**
+                 * @description Makes the request safe to retry, also after a crash: the same key with the same request replays the first answer for IDEMPOTENCY_TTL_HOURS (24 by default; marked `Idempotent-Replayed: true`), or, when the gateway died before answering, carries the first attempt on without doing its change twice. With another request it is a 422; while the first is running, a 409: retry with the same key until the answer is neither a 409 nor a 5xx. Scoped to the API key.
+                 * @example 2f1e4c7a-9b8d-4e6f-a1b2-c3d4e5f60718
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path?: never;
             cookie?: never;
@@ -5989,6 +6972,8 @@ export interface operations {
             /** @description The plan of a dry run. */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5998,6 +6983,9 @@ export interface operations {
             /** @description The run, started. */
             202: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    Location: components["headers"]["Location"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6007,6 +6995,8 @@ export interface operations {
             /** @description Invalid input (`validation_failed`, `malformed_json`), including text no field can hold (NUL, unpaired surrogates, invalid UTF-8), bodies nested over 32 levels and prototype keys; nothing was changed. */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6035,6 +7025,8 @@ export interface operations {
             /** @description No valid API key (`unauthenticated`). */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6056,6 +7048,8 @@ export interface operations {
             /** @description The API key lacks the scope (`forbidden`). */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6077,6 +7071,8 @@ export interface operations {
             /** @description Conflict: `external_reference_taken`, `idempotency_request_in_progress`, or a run of the same kind already running (`migration_already_running`, `reconciliation_already_running`). */
             409: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6098,6 +7094,8 @@ export interface operations {
             /** @description Body too large (`payload_too_large`). */
             413: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6119,6 +7117,8 @@ export interface operations {
             /** @description Body is not JSON (`unsupported_media_type`). */
             415: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6140,6 +7140,8 @@ export interface operations {
             /** @description A linked provider would refuse the customer (`provider_rules_violated`: every provider, field and rule in `errors`, nothing written), the default source is not attached (`default_source_not_attached`), Idempotency-Key reused with another request (`idempotency_key_reused`), a provider refused (`provider_rejected`), or the operation is not supported by the linked providers (`unsupported_by_provider`). */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6161,6 +7163,9 @@ export interface operations {
             /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6179,9 +7184,34 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description The gateway failed unexpectedly (`internal_error`); the request may be retried, with the same Idempotency-Key for an unsafe one. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:internal_error",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "code": "internal_error",
+                     *       "detail": "Something went wrong on our side.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description A provider failed (`provider_unavailable`, `provider_auth_failed`, `provider_bad_response`); nothing was lost: the outcome is on the link. */
             502: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6203,6 +7233,9 @@ export interface operations {
             /** @description A provider is rate limiting the gateway (`provider_rate_limited`); `Retry-After` says when to retry. */
             503: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6236,6 +7269,7 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6245,6 +7279,7 @@ export interface operations {
             /** @description Invalid input (`validation_failed`, `malformed_json`), including text no field can hold (NUL, unpaired surrogates, invalid UTF-8), bodies nested over 32 levels and prototype keys; nothing was changed. */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6273,6 +7308,7 @@ export interface operations {
             /** @description No valid API key (`unauthenticated`). */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6294,6 +7330,7 @@ export interface operations {
             /** @description The API key lacks the scope (`forbidden`). */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6315,6 +7352,7 @@ export interface operations {
             /** @description No such customer (`customer_not_found`), migration (`migration_not_found`) or reconciliation (`reconciliation_not_found`). */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6336,6 +7374,8 @@ export interface operations {
             /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6354,12 +7394,40 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description The gateway failed unexpectedly (`internal_error`); the request may be retried, with the same Idempotency-Key for an unsafe one. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:internal_error",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "code": "internal_error",
+                     *       "detail": "Something went wrong on our side.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
         };
     };
     cancelMigration: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes the request safe to retry, also after a crash: the same key with the same request replays the first answer for IDEMPOTENCY_TTL_HOURS (24 by default; marked `Idempotent-Replayed: true`), or, when the gateway died before answering, carries the first attempt on without doing its change twice. With another request it is a 422; while the first is running, a 409: retry with the same key until the answer is neither a 409 nor a 5xx. Scoped to the API key.
+                 * @example 2f1e4c7a-9b8d-4e6f-a1b2-c3d4e5f60718
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path: {
                 id: string;
             };
@@ -6369,6 +7437,8 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6378,6 +7448,8 @@ export interface operations {
             /** @description Invalid input (`validation_failed`, `malformed_json`), including text no field can hold (NUL, unpaired surrogates, invalid UTF-8), bodies nested over 32 levels and prototype keys; nothing was changed. */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6406,6 +7478,8 @@ export interface operations {
             /** @description No valid API key (`unauthenticated`). */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6427,6 +7501,8 @@ export interface operations {
             /** @description The API key lacks the scope (`forbidden`). */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6448,6 +7524,8 @@ export interface operations {
             /** @description No such customer (`customer_not_found`), migration (`migration_not_found`) or reconciliation (`reconciliation_not_found`). */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6466,9 +7544,58 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description Conflict: `external_reference_taken`, `idempotency_request_in_progress`, or a run of the same kind already running (`migration_already_running`, `reconciliation_already_running`). */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:idempotency_request_in_progress",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "code": "idempotency_request_in_progress",
+                     *       "detail": "A request with this Idempotency-Key is still being processed.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description A linked provider would refuse the customer (`provider_rules_violated`: every provider, field and rule in `errors`, nothing written), the default source is not attached (`default_source_not_attached`), Idempotency-Key reused with another request (`idempotency_key_reused`), a provider refused (`provider_rejected`), or the operation is not supported by the linked providers (`unsupported_by_provider`). */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:idempotency_key_reused",
+                     *       "title": "Unprocessable Content",
+                     *       "status": 422,
+                     *       "code": "idempotency_key_reused",
+                     *       "detail": "This Idempotency-Key was used with a different request.",
+                     *       "retryable": false,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6479,6 +7606,29 @@ export interface operations {
                      *       "status": 429,
                      *       "code": "rate_limited",
                      *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The gateway failed unexpectedly (`internal_error`); the request may be retried, with the same Idempotency-Key for an unsafe one. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:internal_error",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "code": "internal_error",
+                     *       "detail": "Something went wrong on our side.",
                      *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
@@ -6508,6 +7658,7 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6517,6 +7668,7 @@ export interface operations {
             /** @description Invalid input (`validation_failed`, `malformed_json`), including text no field can hold (NUL, unpaired surrogates, invalid UTF-8), bodies nested over 32 levels and prototype keys; nothing was changed. */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6545,6 +7697,7 @@ export interface operations {
             /** @description No valid API key (`unauthenticated`). */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6566,6 +7719,7 @@ export interface operations {
             /** @description The API key lacks the scope (`forbidden`). */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6587,6 +7741,7 @@ export interface operations {
             /** @description No such customer (`customer_not_found`), migration (`migration_not_found`) or reconciliation (`reconciliation_not_found`). */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6608,6 +7763,8 @@ export interface operations {
             /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6626,12 +7783,40 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description The gateway failed unexpectedly (`internal_error`); the request may be retried, with the same Idempotency-Key for an unsafe one. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:internal_error",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "code": "internal_error",
+                     *       "detail": "Something went wrong on our side.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
         };
     };
     resumeMigration: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes the request safe to retry, also after a crash: the same key with the same request replays the first answer for IDEMPOTENCY_TTL_HOURS (24 by default; marked `Idempotent-Replayed: true`), or, when the gateway died before answering, carries the first attempt on without doing its change twice. With another request it is a 422; while the first is running, a 409: retry with the same key until the answer is neither a 409 nor a 5xx. Scoped to the API key.
+                 * @example 2f1e4c7a-9b8d-4e6f-a1b2-c3d4e5f60718
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path: {
                 id: string;
             };
@@ -6641,6 +7826,8 @@ export interface operations {
         responses: {
             202: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6650,6 +7837,8 @@ export interface operations {
             /** @description Invalid input (`validation_failed`, `malformed_json`), including text no field can hold (NUL, unpaired surrogates, invalid UTF-8), bodies nested over 32 levels and prototype keys; nothing was changed. */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6678,6 +7867,8 @@ export interface operations {
             /** @description No valid API key (`unauthenticated`). */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6699,6 +7890,8 @@ export interface operations {
             /** @description The API key lacks the scope (`forbidden`). */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6720,6 +7913,8 @@ export interface operations {
             /** @description No such customer (`customer_not_found`), migration (`migration_not_found`) or reconciliation (`reconciliation_not_found`). */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6741,6 +7936,8 @@ export interface operations {
             /** @description Conflict: `external_reference_taken`, `idempotency_request_in_progress`, or a run of the same kind already running (`migration_already_running`, `reconciliation_already_running`). */
             409: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6759,9 +7956,35 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description A linked provider would refuse the customer (`provider_rules_violated`: every provider, field and rule in `errors`, nothing written), the default source is not attached (`default_source_not_attached`), Idempotency-Key reused with another request (`idempotency_key_reused`), a provider refused (`provider_rejected`), or the operation is not supported by the linked providers (`unsupported_by_provider`). */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:idempotency_key_reused",
+                     *       "title": "Unprocessable Content",
+                     *       "status": 422,
+                     *       "code": "idempotency_key_reused",
+                     *       "detail": "This Idempotency-Key was used with a different request.",
+                     *       "retryable": false,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6772,6 +7995,29 @@ export interface operations {
                      *       "status": 429,
                      *       "code": "rate_limited",
                      *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The gateway failed unexpectedly (`internal_error`); the request may be retried, with the same Idempotency-Key for an unsafe one. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:internal_error",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "code": "internal_error",
+                     *       "detail": "Something went wrong on our side.",
                      *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
@@ -6793,6 +8039,7 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6802,6 +8049,7 @@ export interface operations {
             /** @description Invalid input (`validation_failed`, `malformed_json`), including text no field can hold (NUL, unpaired surrogates, invalid UTF-8), bodies nested over 32 levels and prototype keys; nothing was changed. */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6830,6 +8078,7 @@ export interface operations {
             /** @description No valid API key (`unauthenticated`). */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6851,6 +8100,7 @@ export interface operations {
             /** @description The API key lacks the scope (`forbidden`). */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6872,6 +8122,8 @@ export interface operations {
             /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6882,6 +8134,28 @@ export interface operations {
                      *       "status": 429,
                      *       "code": "rate_limited",
                      *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The gateway failed unexpectedly (`internal_error`); the request may be retried, with the same Idempotency-Key for an unsafe one. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:internal_error",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "code": "internal_error",
+                     *       "detail": "Something went wrong on our side.",
                      *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
@@ -6909,6 +8183,7 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6918,6 +8193,7 @@ export interface operations {
             /** @description Invalid input (`validation_failed`, `malformed_json`), including text no field can hold (NUL, unpaired surrogates, invalid UTF-8), bodies nested over 32 levels and prototype keys; nothing was changed. */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6946,6 +8222,7 @@ export interface operations {
             /** @description No valid API key (`unauthenticated`). */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6967,6 +8244,7 @@ export interface operations {
             /** @description The API key lacks the scope (`forbidden`). */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6988,6 +8266,8 @@ export interface operations {
             /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7006,14 +8286,39 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description The gateway failed unexpectedly (`internal_error`); the request may be retried, with the same Idempotency-Key for an unsafe one. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:internal_error",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "code": "internal_error",
+                     *       "detail": "Something went wrong on our side.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
         };
     };
     startReconciliation: {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry, also after a crash: the same key with the same request replays the first answer for IDEMPOTENCY_TTL_HOURS (24 by default; marked `Idempotent-Replayed: true`), or, when the gateway died before answering, carries the first attempt on without doing its change twice. With another request it is a 422; while the first is running, a 409: retry with the same key until the answer is neither a 409 nor a 5xx. Scoped to the API key. */
-                "Idempotency-Key"?: string;
+                /**
+                 * @description Makes the request safe to retry, also after a crash: the same key with the same request replays the first answer for IDEMPOTENCY_TTL_HOURS (24 by default; marked `Idempotent-Replayed: true`), or, when the gateway died before answering, carries the first attempt on without doing its change twice. With another request it is a 422; while the first is running, a 409: retry with the same key until the answer is neither a 409 nor a 5xx. Scoped to the API key.
+                 * @example 2f1e4c7a-9b8d-4e6f-a1b2-c3d4e5f60718
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path?: never;
             cookie?: never;
@@ -7027,6 +8332,9 @@ export interface operations {
             /** @description The run, started. */
             202: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    Location: components["headers"]["Location"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7036,6 +8344,8 @@ export interface operations {
             /** @description Invalid input (`validation_failed`, `malformed_json`), including text no field can hold (NUL, unpaired surrogates, invalid UTF-8), bodies nested over 32 levels and prototype keys; nothing was changed. */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7064,6 +8374,8 @@ export interface operations {
             /** @description No valid API key (`unauthenticated`). */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7085,6 +8397,8 @@ export interface operations {
             /** @description The API key lacks the scope (`forbidden`). */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7106,6 +8420,8 @@ export interface operations {
             /** @description Conflict: `external_reference_taken`, `idempotency_request_in_progress`, or a run of the same kind already running (`migration_already_running`, `reconciliation_already_running`). */
             409: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7127,6 +8443,8 @@ export interface operations {
             /** @description Body too large (`payload_too_large`). */
             413: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7148,6 +8466,8 @@ export interface operations {
             /** @description Body is not JSON (`unsupported_media_type`). */
             415: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7169,6 +8489,8 @@ export interface operations {
             /** @description A linked provider would refuse the customer (`provider_rules_violated`: every provider, field and rule in `errors`, nothing written), the default source is not attached (`default_source_not_attached`), Idempotency-Key reused with another request (`idempotency_key_reused`), a provider refused (`provider_rejected`), or the operation is not supported by the linked providers (`unsupported_by_provider`). */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7190,6 +8512,9 @@ export interface operations {
             /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7200,6 +8525,29 @@ export interface operations {
                      *       "status": 429,
                      *       "code": "rate_limited",
                      *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The gateway failed unexpectedly (`internal_error`); the request may be retried, with the same Idempotency-Key for an unsafe one. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:internal_error",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "code": "internal_error",
+                     *       "detail": "Something went wrong on our side.",
                      *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
@@ -7223,6 +8571,7 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7232,6 +8581,7 @@ export interface operations {
             /** @description Invalid input (`validation_failed`, `malformed_json`), including text no field can hold (NUL, unpaired surrogates, invalid UTF-8), bodies nested over 32 levels and prototype keys; nothing was changed. */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7260,6 +8610,7 @@ export interface operations {
             /** @description No valid API key (`unauthenticated`). */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7281,6 +8632,7 @@ export interface operations {
             /** @description The API key lacks the scope (`forbidden`). */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7302,6 +8654,7 @@ export interface operations {
             /** @description No such customer (`customer_not_found`), migration (`migration_not_found`) or reconciliation (`reconciliation_not_found`). */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7323,6 +8676,8 @@ export interface operations {
             /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7341,12 +8696,40 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description The gateway failed unexpectedly (`internal_error`); the request may be retried, with the same Idempotency-Key for an unsafe one. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:internal_error",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "code": "internal_error",
+                     *       "detail": "Something went wrong on our side.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
         };
     };
     cancelReconciliation: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes the request safe to retry, also after a crash: the same key with the same request replays the first answer for IDEMPOTENCY_TTL_HOURS (24 by default; marked `Idempotent-Replayed: true`), or, when the gateway died before answering, carries the first attempt on without doing its change twice. With another request it is a 422; while the first is running, a 409: retry with the same key until the answer is neither a 409 nor a 5xx. Scoped to the API key.
+                 * @example 2f1e4c7a-9b8d-4e6f-a1b2-c3d4e5f60718
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path: {
                 id: string;
             };
@@ -7356,6 +8739,8 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7365,6 +8750,8 @@ export interface operations {
             /** @description Invalid input (`validation_failed`, `malformed_json`), including text no field can hold (NUL, unpaired surrogates, invalid UTF-8), bodies nested over 32 levels and prototype keys; nothing was changed. */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7393,6 +8780,8 @@ export interface operations {
             /** @description No valid API key (`unauthenticated`). */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7414,6 +8803,8 @@ export interface operations {
             /** @description The API key lacks the scope (`forbidden`). */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7435,6 +8826,8 @@ export interface operations {
             /** @description No such customer (`customer_not_found`), migration (`migration_not_found`) or reconciliation (`reconciliation_not_found`). */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7453,9 +8846,58 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description Conflict: `external_reference_taken`, `idempotency_request_in_progress`, or a run of the same kind already running (`migration_already_running`, `reconciliation_already_running`). */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:idempotency_request_in_progress",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "code": "idempotency_request_in_progress",
+                     *       "detail": "A request with this Idempotency-Key is still being processed.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description A linked provider would refuse the customer (`provider_rules_violated`: every provider, field and rule in `errors`, nothing written), the default source is not attached (`default_source_not_attached`), Idempotency-Key reused with another request (`idempotency_key_reused`), a provider refused (`provider_rejected`), or the operation is not supported by the linked providers (`unsupported_by_provider`). */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:idempotency_key_reused",
+                     *       "title": "Unprocessable Content",
+                     *       "status": 422,
+                     *       "code": "idempotency_key_reused",
+                     *       "detail": "This Idempotency-Key was used with a different request.",
+                     *       "retryable": false,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7466,6 +8908,29 @@ export interface operations {
                      *       "status": 429,
                      *       "code": "rate_limited",
                      *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The gateway failed unexpectedly (`internal_error`); the request may be retried, with the same Idempotency-Key for an unsafe one. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:internal_error",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "code": "internal_error",
+                     *       "detail": "Something went wrong on our side.",
                      *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
@@ -7495,6 +8960,7 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7504,6 +8970,7 @@ export interface operations {
             /** @description Invalid input (`validation_failed`, `malformed_json`), including text no field can hold (NUL, unpaired surrogates, invalid UTF-8), bodies nested over 32 levels and prototype keys; nothing was changed. */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7532,6 +8999,7 @@ export interface operations {
             /** @description No valid API key (`unauthenticated`). */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7553,6 +9021,7 @@ export interface operations {
             /** @description The API key lacks the scope (`forbidden`). */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7574,6 +9043,7 @@ export interface operations {
             /** @description No such customer (`customer_not_found`), migration (`migration_not_found`) or reconciliation (`reconciliation_not_found`). */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7595,6 +9065,8 @@ export interface operations {
             /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7613,12 +9085,40 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description The gateway failed unexpectedly (`internal_error`); the request may be retried, with the same Idempotency-Key for an unsafe one. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:internal_error",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "code": "internal_error",
+                     *       "detail": "Something went wrong on our side.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
         };
     };
     resumeReconciliation: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes the request safe to retry, also after a crash: the same key with the same request replays the first answer for IDEMPOTENCY_TTL_HOURS (24 by default; marked `Idempotent-Replayed: true`), or, when the gateway died before answering, carries the first attempt on without doing its change twice. With another request it is a 422; while the first is running, a 409: retry with the same key until the answer is neither a 409 nor a 5xx. Scoped to the API key.
+                 * @example 2f1e4c7a-9b8d-4e6f-a1b2-c3d4e5f60718
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path: {
                 id: string;
             };
@@ -7628,6 +9128,8 @@ export interface operations {
         responses: {
             202: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7637,6 +9139,8 @@ export interface operations {
             /** @description Invalid input (`validation_failed`, `malformed_json`), including text no field can hold (NUL, unpaired surrogates, invalid UTF-8), bodies nested over 32 levels and prototype keys; nothing was changed. */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7665,6 +9169,8 @@ export interface operations {
             /** @description No valid API key (`unauthenticated`). */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7686,6 +9192,8 @@ export interface operations {
             /** @description The API key lacks the scope (`forbidden`). */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7707,6 +9215,8 @@ export interface operations {
             /** @description No such customer (`customer_not_found`), migration (`migration_not_found`) or reconciliation (`reconciliation_not_found`). */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7728,6 +9238,8 @@ export interface operations {
             /** @description Conflict: `external_reference_taken`, `idempotency_request_in_progress`, or a run of the same kind already running (`migration_already_running`, `reconciliation_already_running`). */
             409: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7746,9 +9258,35 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description A linked provider would refuse the customer (`provider_rules_violated`: every provider, field and rule in `errors`, nothing written), the default source is not attached (`default_source_not_attached`), Idempotency-Key reused with another request (`idempotency_key_reused`), a provider refused (`provider_rejected`), or the operation is not supported by the linked providers (`unsupported_by_provider`). */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:idempotency_key_reused",
+                     *       "title": "Unprocessable Content",
+                     *       "status": 422,
+                     *       "code": "idempotency_key_reused",
+                     *       "detail": "This Idempotency-Key was used with a different request.",
+                     *       "retryable": false,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7759,6 +9297,29 @@ export interface operations {
                      *       "status": 429,
                      *       "code": "rate_limited",
                      *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The gateway failed unexpectedly (`internal_error`); the request may be retried, with the same Idempotency-Key for an unsafe one. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:internal_error",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "code": "internal_error",
+                     *       "detail": "Something went wrong on our side.",
                      *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
@@ -7780,6 +9341,7 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7789,6 +9351,7 @@ export interface operations {
             /** @description Invalid input (`validation_failed`, `malformed_json`), including text no field can hold (NUL, unpaired surrogates, invalid UTF-8), bodies nested over 32 levels and prototype keys; nothing was changed. */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7817,6 +9380,7 @@ export interface operations {
             /** @description No valid API key (`unauthenticated`). */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7838,6 +9402,7 @@ export interface operations {
             /** @description The API key lacks the scope (`forbidden`). */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7859,6 +9424,8 @@ export interface operations {
             /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7877,12 +9444,40 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description The gateway failed unexpectedly (`internal_error`); the request may be retried, with the same Idempotency-Key for an unsafe one. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:internal_error",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "code": "internal_error",
+                     *       "detail": "Something went wrong on our side.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
         };
     };
     createWebhookEndpoint: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes the request safe to retry, also after a crash: the same key with the same request replays the first answer for IDEMPOTENCY_TTL_HOURS (24 by default; marked `Idempotent-Replayed: true`), or, when the gateway died before answering, carries the first attempt on without doing its change twice. With another request it is a 422; while the first is running, a 409: retry with the same key until the answer is neither a 409 nor a 5xx. Scoped to the API key.
+                 * @example 2f1e4c7a-9b8d-4e6f-a1b2-c3d4e5f60718
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -7894,6 +9489,8 @@ export interface operations {
         responses: {
             201: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7903,6 +9500,8 @@ export interface operations {
             /** @description Invalid input (`validation_failed`, `malformed_json`), including text no field can hold (NUL, unpaired surrogates, invalid UTF-8), bodies nested over 32 levels and prototype keys; nothing was changed. */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7931,6 +9530,8 @@ export interface operations {
             /** @description No valid API key (`unauthenticated`). */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7952,6 +9553,8 @@ export interface operations {
             /** @description The API key lacks the scope (`forbidden`). */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7970,9 +9573,34 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description Conflict: `external_reference_taken`, `idempotency_request_in_progress`, or a run of the same kind already running (`migration_already_running`, `reconciliation_already_running`). */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:idempotency_request_in_progress",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "code": "idempotency_request_in_progress",
+                     *       "detail": "A request with this Idempotency-Key is still being processed.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description Body too large (`payload_too_large`). */
             413: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7994,6 +9622,8 @@ export interface operations {
             /** @description Body is not JSON (`unsupported_media_type`). */
             415: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8012,9 +9642,35 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description A linked provider would refuse the customer (`provider_rules_violated`: every provider, field and rule in `errors`, nothing written), the default source is not attached (`default_source_not_attached`), Idempotency-Key reused with another request (`idempotency_key_reused`), a provider refused (`provider_rejected`), or the operation is not supported by the linked providers (`unsupported_by_provider`). */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:idempotency_key_reused",
+                     *       "title": "Unprocessable Content",
+                     *       "status": 422,
+                     *       "code": "idempotency_key_reused",
+                     *       "detail": "This Idempotency-Key was used with a different request.",
+                     *       "retryable": false,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8025,6 +9681,29 @@ export interface operations {
                      *       "status": 429,
                      *       "code": "rate_limited",
                      *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The gateway failed unexpectedly (`internal_error`); the request may be retried, with the same Idempotency-Key for an unsafe one. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:internal_error",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "code": "internal_error",
+                     *       "detail": "Something went wrong on our side.",
                      *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
@@ -8048,6 +9727,7 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8057,6 +9737,7 @@ export interface operations {
             /** @description Invalid input (`validation_failed`, `malformed_json`), including text no field can hold (NUL, unpaired surrogates, invalid UTF-8), bodies nested over 32 levels and prototype keys; nothing was changed. */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8085,6 +9766,7 @@ export interface operations {
             /** @description No valid API key (`unauthenticated`). */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8106,6 +9788,7 @@ export interface operations {
             /** @description The API key lacks the scope (`forbidden`). */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8127,6 +9810,7 @@ export interface operations {
             /** @description No such customer (`customer_not_found`), migration (`migration_not_found`) or reconciliation (`reconciliation_not_found`). */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8148,6 +9832,8 @@ export interface operations {
             /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8158,6 +9844,28 @@ export interface operations {
                      *       "status": 429,
                      *       "code": "rate_limited",
                      *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The gateway failed unexpectedly (`internal_error`); the request may be retried, with the same Idempotency-Key for an unsafe one. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:internal_error",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "code": "internal_error",
+                     *       "detail": "Something went wrong on our side.",
                      *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
@@ -8171,7 +9879,13 @@ export interface operations {
     deleteWebhookEndpoint: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes the request safe to retry, also after a crash: the same key with the same request replays the first answer for IDEMPOTENCY_TTL_HOURS (24 by default; marked `Idempotent-Replayed: true`), or, when the gateway died before answering, carries the first attempt on without doing its change twice. With another request it is a 422; while the first is running, a 409: retry with the same key until the answer is neither a 409 nor a 5xx. Scoped to the API key.
+                 * @example 2f1e4c7a-9b8d-4e6f-a1b2-c3d4e5f60718
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path: {
                 id: string;
             };
@@ -8181,6 +9895,8 @@ export interface operations {
         responses: {
             204: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -8188,6 +9904,8 @@ export interface operations {
             /** @description Invalid input (`validation_failed`, `malformed_json`), including text no field can hold (NUL, unpaired surrogates, invalid UTF-8), bodies nested over 32 levels and prototype keys; nothing was changed. */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8216,6 +9934,8 @@ export interface operations {
             /** @description No valid API key (`unauthenticated`). */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8237,6 +9957,8 @@ export interface operations {
             /** @description The API key lacks the scope (`forbidden`). */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8258,6 +9980,8 @@ export interface operations {
             /** @description No such customer (`customer_not_found`), migration (`migration_not_found`) or reconciliation (`reconciliation_not_found`). */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8276,9 +10000,58 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description Conflict: `external_reference_taken`, `idempotency_request_in_progress`, or a run of the same kind already running (`migration_already_running`, `reconciliation_already_running`). */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:idempotency_request_in_progress",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "code": "idempotency_request_in_progress",
+                     *       "detail": "A request with this Idempotency-Key is still being processed.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description A linked provider would refuse the customer (`provider_rules_violated`: every provider, field and rule in `errors`, nothing written), the default source is not attached (`default_source_not_attached`), Idempotency-Key reused with another request (`idempotency_key_reused`), a provider refused (`provider_rejected`), or the operation is not supported by the linked providers (`unsupported_by_provider`). */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:idempotency_key_reused",
+                     *       "title": "Unprocessable Content",
+                     *       "status": 422,
+                     *       "code": "idempotency_key_reused",
+                     *       "detail": "This Idempotency-Key was used with a different request.",
+                     *       "retryable": false,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8297,12 +10070,41 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description The gateway failed unexpectedly (`internal_error`); the request may be retried, with the same Idempotency-Key for an unsafe one. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:internal_error",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "code": "internal_error",
+                     *       "detail": "Something went wrong on our side.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
         };
     };
     updateWebhookEndpoint: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes the request safe to retry, also after a crash: the same key with the same request replays the first answer for IDEMPOTENCY_TTL_HOURS (24 by default; marked `Idempotent-Replayed: true`), or, when the gateway died before answering, carries the first attempt on without doing its change twice. With another request it is a 422; while the first is running, a 409: retry with the same key until the answer is neither a 409 nor a 5xx. Scoped to the API key.
+                 * @example 2f1e4c7a-9b8d-4e6f-a1b2-c3d4e5f60718
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path: {
                 id: string;
             };
@@ -8316,6 +10118,8 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8325,6 +10129,8 @@ export interface operations {
             /** @description Invalid input (`validation_failed`, `malformed_json`), including text no field can hold (NUL, unpaired surrogates, invalid UTF-8), bodies nested over 32 levels and prototype keys; nothing was changed. */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8353,6 +10159,8 @@ export interface operations {
             /** @description No valid API key (`unauthenticated`). */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8374,6 +10182,8 @@ export interface operations {
             /** @description The API key lacks the scope (`forbidden`). */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8395,6 +10205,8 @@ export interface operations {
             /** @description No such customer (`customer_not_found`), migration (`migration_not_found`) or reconciliation (`reconciliation_not_found`). */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8413,9 +10225,34 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description Conflict: `external_reference_taken`, `idempotency_request_in_progress`, or a run of the same kind already running (`migration_already_running`, `reconciliation_already_running`). */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:idempotency_request_in_progress",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "code": "idempotency_request_in_progress",
+                     *       "detail": "A request with this Idempotency-Key is still being processed.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description Body too large (`payload_too_large`). */
             413: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8437,6 +10274,8 @@ export interface operations {
             /** @description Body is not JSON (`unsupported_media_type`). */
             415: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8455,9 +10294,35 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description A linked provider would refuse the customer (`provider_rules_violated`: every provider, field and rule in `errors`, nothing written), the default source is not attached (`default_source_not_attached`), Idempotency-Key reused with another request (`idempotency_key_reused`), a provider refused (`provider_rejected`), or the operation is not supported by the linked providers (`unsupported_by_provider`). */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:idempotency_key_reused",
+                     *       "title": "Unprocessable Content",
+                     *       "status": 422,
+                     *       "code": "idempotency_key_reused",
+                     *       "detail": "This Idempotency-Key was used with a different request.",
+                     *       "retryable": false,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8468,6 +10333,29 @@ export interface operations {
                      *       "status": 429,
                      *       "code": "rate_limited",
                      *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The gateway failed unexpectedly (`internal_error`); the request may be retried, with the same Idempotency-Key for an unsafe one. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:internal_error",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "code": "internal_error",
+                     *       "detail": "Something went wrong on our side.",
                      *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
@@ -8497,6 +10385,7 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8506,6 +10395,7 @@ export interface operations {
             /** @description Invalid input (`validation_failed`, `malformed_json`), including text no field can hold (NUL, unpaired surrogates, invalid UTF-8), bodies nested over 32 levels and prototype keys; nothing was changed. */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8534,6 +10424,7 @@ export interface operations {
             /** @description No valid API key (`unauthenticated`). */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8555,6 +10446,7 @@ export interface operations {
             /** @description The API key lacks the scope (`forbidden`). */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8576,6 +10468,7 @@ export interface operations {
             /** @description No such customer (`customer_not_found`), migration (`migration_not_found`) or reconciliation (`reconciliation_not_found`). */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8597,6 +10490,8 @@ export interface operations {
             /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8607,6 +10502,28 @@ export interface operations {
                      *       "status": 429,
                      *       "code": "rate_limited",
                      *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The gateway failed unexpectedly (`internal_error`); the request may be retried, with the same Idempotency-Key for an unsafe one. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:internal_error",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "code": "internal_error",
+                     *       "detail": "Something went wrong on our side.",
                      *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
@@ -8620,7 +10537,13 @@ export interface operations {
     redeliverWebhookDelivery: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes the request safe to retry, also after a crash: the same key with the same request replays the first answer for IDEMPOTENCY_TTL_HOURS (24 by default; marked `Idempotent-Replayed: true`), or, when the gateway died before answering, carries the first attempt on without doing its change twice. With another request it is a 422; while the first is running, a 409: retry with the same key until the answer is neither a 409 nor a 5xx. Scoped to the API key.
+                 * @example 2f1e4c7a-9b8d-4e6f-a1b2-c3d4e5f60718
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path: {
                 id: string;
                 deliveryId: string;
@@ -8631,6 +10554,8 @@ export interface operations {
         responses: {
             202: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8640,6 +10565,8 @@ export interface operations {
             /** @description Invalid input (`validation_failed`, `malformed_json`), including text no field can hold (NUL, unpaired surrogates, invalid UTF-8), bodies nested over 32 levels and prototype keys; nothing was changed. */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8668,6 +10595,8 @@ export interface operations {
             /** @description No valid API key (`unauthenticated`). */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8689,6 +10618,8 @@ export interface operations {
             /** @description The API key lacks the scope (`forbidden`). */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8710,6 +10641,8 @@ export interface operations {
             /** @description No such customer (`customer_not_found`), migration (`migration_not_found`) or reconciliation (`reconciliation_not_found`). */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8728,9 +10661,58 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description Conflict: `external_reference_taken`, `idempotency_request_in_progress`, or a run of the same kind already running (`migration_already_running`, `reconciliation_already_running`). */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:idempotency_request_in_progress",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "code": "idempotency_request_in_progress",
+                     *       "detail": "A request with this Idempotency-Key is still being processed.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description A linked provider would refuse the customer (`provider_rules_violated`: every provider, field and rule in `errors`, nothing written), the default source is not attached (`default_source_not_attached`), Idempotency-Key reused with another request (`idempotency_key_reused`), a provider refused (`provider_rejected`), or the operation is not supported by the linked providers (`unsupported_by_provider`). */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:idempotency_key_reused",
+                     *       "title": "Unprocessable Content",
+                     *       "status": 422,
+                     *       "code": "idempotency_key_reused",
+                     *       "detail": "This Idempotency-Key was used with a different request.",
+                     *       "retryable": false,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8749,12 +10731,41 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description The gateway failed unexpectedly (`internal_error`); the request may be retried, with the same Idempotency-Key for an unsafe one. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:internal_error",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "code": "internal_error",
+                     *       "detail": "Something went wrong on our side.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
         };
     };
     redeliverWebhookEvent: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes the request safe to retry, also after a crash: the same key with the same request replays the first answer for IDEMPOTENCY_TTL_HOURS (24 by default; marked `Idempotent-Replayed: true`), or, when the gateway died before answering, carries the first attempt on without doing its change twice. With another request it is a 422; while the first is running, a 409: retry with the same key until the answer is neither a 409 nor a 5xx. Scoped to the API key.
+                 * @example 2f1e4c7a-9b8d-4e6f-a1b2-c3d4e5f60718
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path: {
                 id: string;
                 eventId: string;
@@ -8765,6 +10776,8 @@ export interface operations {
         responses: {
             202: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8774,6 +10787,8 @@ export interface operations {
             /** @description Invalid input (`validation_failed`, `malformed_json`), including text no field can hold (NUL, unpaired surrogates, invalid UTF-8), bodies nested over 32 levels and prototype keys; nothing was changed. */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8802,6 +10817,8 @@ export interface operations {
             /** @description No valid API key (`unauthenticated`). */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8823,6 +10840,8 @@ export interface operations {
             /** @description The API key lacks the scope (`forbidden`). */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8844,6 +10863,8 @@ export interface operations {
             /** @description No such customer (`customer_not_found`), migration (`migration_not_found`) or reconciliation (`reconciliation_not_found`). */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8862,9 +10883,58 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description Conflict: `external_reference_taken`, `idempotency_request_in_progress`, or a run of the same kind already running (`migration_already_running`, `reconciliation_already_running`). */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:idempotency_request_in_progress",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "code": "idempotency_request_in_progress",
+                     *       "detail": "A request with this Idempotency-Key is still being processed.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description A linked provider would refuse the customer (`provider_rules_violated`: every provider, field and rule in `errors`, nothing written), the default source is not attached (`default_source_not_attached`), Idempotency-Key reused with another request (`idempotency_key_reused`), a provider refused (`provider_rejected`), or the operation is not supported by the linked providers (`unsupported_by_provider`). */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:idempotency_key_reused",
+                     *       "title": "Unprocessable Content",
+                     *       "status": 422,
+                     *       "code": "idempotency_key_reused",
+                     *       "detail": "This Idempotency-Key was used with a different request.",
+                     *       "retryable": false,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description This API key is over one of its rate limits (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8875,6 +10945,29 @@ export interface operations {
                      *       "status": 429,
                      *       "code": "rate_limited",
                      *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The gateway failed unexpectedly (`internal_error`); the request may be retried, with the same Idempotency-Key for an unsafe one. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:internal_error",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "code": "internal_error",
+                     *       "detail": "Something went wrong on our side.",
                      *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
