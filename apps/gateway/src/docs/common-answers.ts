@@ -9,7 +9,7 @@ import { problemResponse, type ProblemStatus } from '../errors/problem.dto';
 
 type Operation = NonNullable<OpenAPIObject['paths'][string]['get']>;
 type Response = Operation['responses'][string] & {
-  content?: Record<string, { schema?: { $ref?: string } }>;
+  content?: Record<string, { schema?: unknown }>;
 };
 
 export const METHODS = ['get', 'put', 'post', 'delete', 'patch'] as const;
@@ -22,6 +22,19 @@ const LOCATION_OPERATIONS: ReadonlySet<string> = new Set([
   'createCustomer',
   'startMigration',
   'startReconciliation',
+]);
+
+/**
+ * The operations whose handler sets the customer's `ETag` (customers.controller.ts). The other
+ * answers that carry a customer have one only when replayed for an Idempotency-Key.
+ */
+const ETAG_OPERATIONS: ReadonlySet<string> = new Set([
+  'createCustomer',
+  'importCustomer',
+  'getCustomer',
+  'getCustomerByReference',
+  'updateCustomer',
+  'linkCustomer',
 ]);
 
 const ref = (kind: 'headers' | 'parameters', name: string) => ({ $ref: `#/components/${kind}/${name}` });
@@ -50,8 +63,8 @@ const HEADERS: Record<string, HeaderObject> = {
     schema: { type: 'string', enum: ['true'] },
   },
   'Retry-After': {
-    description: 'Seconds to wait before sending the request again.',
-    required: true,
+    description:
+      'Seconds to wait before sending the request again: always with a 429, and with a 503 when a provider said how long it limits the gateway.',
     schema: { type: 'string', pattern: '^[0-9]+$' },
   },
 };
@@ -63,8 +76,8 @@ const IDEMPOTENCY_KEY: ParameterObject = {
   required: false,
   description:
     'Makes the request safe to retry, also after a crash: the same key with the same request replays the first answer for IDEMPOTENCY_TTL_HOURS (24 by default; marked `Idempotent-Replayed: true`), or, when the gateway died before answering, carries the first attempt on without doing its change twice. With another request it is a 422; while the first is running, a 409: retry with the same key until the answer is neither a 409 nor a 5xx. Scoped to the API key.',
+  // No example: Swagger UI would send the same key with every Try it out (it fills in a fresh one).
   schema: { type: 'string', minLength: 1, maxLength: 255 },
-  example: '2f1e4c7a-9b8d-4e6f-a1b2-c3d4e5f60718',
 };
 
 const isSecured = (operation: Operation) => operation.security === undefined || operation.security.length > 0;
@@ -87,28 +100,41 @@ function commonStatuses(method: string, operation: Operation): ProblemStatus[] {
   return statuses;
 }
 
-/** The schema component a JSON answer refers to, if it names one. */
-function answeredSchema(response: Response): string | undefined {
-  const reference = response.content?.['application/json']?.schema?.$ref;
-  return reference?.replace('#/components/schemas/', '');
+type SchemaReference = { $ref?: string; oneOf?: SchemaReference[]; anyOf?: SchemaReference[] };
+
+/**
+ * Whether a JSON answer is a versioned resource (it has a `version`, which its ETag carries):
+ * `always`, `sometimes` (one of its alternatives is, such as a write that may be a dry run), or not.
+ */
+function versioned(document: OpenAPIObject, response: Response): 'always' | 'sometimes' | undefined {
+  const schemas = document.components?.schemas ?? {};
+  const hasVersion = (schema: SchemaReference | undefined) => {
+    const name = schema?.$ref?.replace('#/components/schemas/', '');
+    const properties = (schemas[name ?? ''] as { properties?: Record<string, unknown> } | undefined)
+      ?.properties;
+    return properties?.['version'] !== undefined;
+  };
+  const schema = response.content?.['application/json']?.schema as SchemaReference | undefined;
+  if (hasVersion(schema)) return 'always';
+  return (schema?.oneOf ?? schema?.anyOf ?? []).some(hasVersion) ? 'sometimes' : undefined;
 }
 
 function documentHeaders(document: OpenAPIObject, method: string, operation: Operation): void {
-  const schemas = document.components?.schemas ?? {};
   for (const [status, response] of Object.entries(operation.responses) as [string, Response][]) {
     if ('$ref' in response) continue;
     const headers: HeadersObject = { 'X-Request-Id': ref('headers', 'X-Request-Id') };
-    const success = status.startsWith('2');
-    const schema = answeredSchema(response);
-    const versioned =
-      schema !== undefined &&
-      (schemas[schema] as { properties?: Record<string, unknown> } | undefined)?.properties?.['version'] !==
-        undefined;
-    if (success && versioned) headers['ETag'] = ref('headers', 'ETag');
+    const etag = status.startsWith('2') ? versioned(document, response) : undefined;
+    if (etag === 'always' && ETAG_OPERATIONS.has(operation.operationId ?? '')) {
+      headers['ETag'] = ref('headers', 'ETag');
+    } else if (etag !== undefined) {
+      headers['ETag'] = { ...HEADERS['ETag'], required: false };
+    }
     if ((status === '201' || status === '202') && LOCATION_OPERATIONS.has(operation.operationId ?? '')) {
       headers['Location'] = ref('headers', 'Location');
     }
-    if (status === '429' || status === '503') headers['Retry-After'] = ref('headers', 'Retry-After');
+    if (status === '503') headers['Retry-After'] = ref('headers', 'Retry-After');
+    // A rate-limited caller is always told when to come back.
+    if (status === '429') headers['Retry-After'] = { ...HEADERS['Retry-After'], required: true };
     if (honoursIdempotencyKey(method, operation)) {
       headers['Idempotent-Replayed'] = ref('headers', 'Idempotent-Replayed');
     }

@@ -21,10 +21,12 @@ export function documentProviderIds(document: OpenAPIObject): OpenAPIObject {
     example: 'digital-river',
   };
   const reference = { $ref: `#/components/schemas/${PROVIDER_ID_SCHEMA}` };
-  const asProviderId = (schema: Schema): Schema => {
-    const { description } = schema;
-    return description === undefined ? { ...reference } : { ...reference, description };
-  };
+  // What the property said beside its type stays next to the reference (3.1 allows it).
+  const asProviderId = ({ description, example }: Schema): Schema => ({
+    ...reference,
+    ...(description === undefined ? {} : { description }),
+    ...(example === undefined ? {} : { example }),
+  });
   const isString = (schema: Schema | undefined) => schema?.type === 'string' && schema.enum === undefined;
   for (const [name, schema] of Object.entries(document.components.schemas)) {
     if (name === PROVIDER_ID_SCHEMA) continue;
@@ -42,7 +44,7 @@ export function documentProviderIds(document: OpenAPIObject): OpenAPIObject {
       for (const parameter of operation.parameters ?? []) {
         const { name, schema } = parameter as { name?: string; schema?: Schema };
         if (name !== 'provider' || schema === undefined) continue;
-        if (isString(schema)) (parameter as { schema: Schema }).schema = { ...reference };
+        if (isString(schema)) (parameter as { schema: Schema }).schema = asProviderId(schema);
         else if (schema.type === 'array' && isString(schema.items)) schema.items = { ...reference };
       }
     }

@@ -1180,7 +1180,10 @@ export interface components {
             code: string;
             /** @example country must be a valid ISO31661 Alpha2 code */
             message: string;
-            /** @description For `provider_rules_violated`: the provider whose rule it is (`code` is the rule). */
+            /**
+             * @description For `provider_rules_violated`: the provider whose rule it is (`code` is the rule).
+             * @example two-checkout
+             */
             provider?: components["schemas"]["ProviderId"];
         };
         ForgetResponse: {
@@ -1189,7 +1192,10 @@ export interface components {
             providers: components["schemas"]["ProviderReportDto"][];
         };
         ImportCustomerBody: {
-            /** @description A provider id from GET /v1/providers. */
+            /**
+             * @description A provider id from GET /v1/providers.
+             * @example digital-river
+             */
             provider: components["schemas"]["ProviderId"];
             /**
              * @description The provider account; default: the provider's first configured one.
@@ -1203,6 +1209,7 @@ export interface components {
             reference: string;
         };
         LinkDriftDto: {
+            /** @example digital-river */
             provider: components["schemas"]["ProviderId"];
             /** @example sandbox */
             account: string;
@@ -1342,7 +1349,10 @@ export interface components {
             finishedAt: string | null;
         };
         MigrationSourceDto: {
-            /** @description A provider id from GET /v1/providers. */
+            /**
+             * @description A provider id from GET /v1/providers.
+             * @example digital-river
+             */
             provider: components["schemas"]["ProviderId"];
             /**
              * @description The provider account; default: the provider's first configured one.
@@ -1428,6 +1438,7 @@ export interface components {
             requestId: string;
             /** @example /v1/customers */
             instance: string;
+            /** @example digital-river */
             provider?: components["schemas"]["ProviderId"];
             /** @example sandbox */
             account?: string;
@@ -1437,6 +1448,7 @@ export interface components {
             providerMessage?: string;
         };
         ProviderCallDto: {
+            /** @example digital-river */
             provider: components["schemas"]["ProviderId"];
             /** @example sandbox */
             account: string;
@@ -1467,6 +1479,7 @@ export interface components {
             data: components["schemas"]["ProviderCallDto"][];
         };
         ProviderCapabilitiesDto: {
+            /** @example digital-river */
             provider: components["schemas"]["ProviderId"];
             /** @example Digital River */
             displayName: string;
@@ -1496,6 +1509,7 @@ export interface components {
             listPageSize?: number;
         };
         ProviderDriftDto: {
+            /** @example digital-river */
             provider: components["schemas"]["ProviderId"];
             /** @example sandbox */
             account: string;
@@ -1522,6 +1536,7 @@ export interface components {
          */
         ProviderId: "digital-river" | "two-checkout";
         ProviderLinkResponse: {
+            /** @example digital-river */
             provider: components["schemas"]["ProviderId"];
             /** @example sandbox */
             account: string;
@@ -1597,6 +1612,7 @@ export interface components {
             primary: boolean;
         };
         ProviderPlanDto: {
+            /** @example digital-river */
             provider: components["schemas"]["ProviderId"];
             /** @example sandbox */
             account: string;
@@ -1622,6 +1638,7 @@ export interface components {
             unsupported?: string;
         };
         ProviderReportDto: {
+            /** @example two-checkout */
             provider: components["schemas"]["ProviderId"];
             /** @example sandbox */
             account: string;
@@ -1656,6 +1673,7 @@ export interface components {
             error?: Record<string, never>;
         };
         ProviderRuleViolationDto: {
+            /** @example two-checkout */
             provider: components["schemas"]["ProviderId"];
             /** @example familyName */
             field: string;
@@ -1668,7 +1686,10 @@ export interface components {
             message: string;
         };
         ProviderTargetDto: {
-            /** @description A provider id from GET /v1/providers. */
+            /**
+             * @description A provider id from GET /v1/providers.
+             * @example digital-river
+             */
             provider: components["schemas"]["ProviderId"];
             /**
              * @description The provider account; default: the provider's first configured one.
@@ -2029,10 +2050,7 @@ export interface components {
     };
     responses: never;
     parameters: {
-        /**
-         * @description Makes the request safe to retry, also after a crash: the same key with the same request replays the first answer for IDEMPOTENCY_TTL_HOURS (24 by default; marked `Idempotent-Replayed: true`), or, when the gateway died before answering, carries the first attempt on without doing its change twice. With another request it is a 422; while the first is running, a 409: retry with the same key until the answer is neither a 409 nor a 5xx. Scoped to the API key.
-         * @example 2f1e4c7a-9b8d-4e6f-a1b2-c3d4e5f60718
-         */
+        /** @description Makes the request safe to retry, also after a crash: the same key with the same request replays the first answer for IDEMPOTENCY_TTL_HOURS (24 by default; marked `Idempotent-Replayed: true`), or, when the gateway died before answering, carries the first attempt on without doing its change twice. With another request it is a 422; while the first is running, a 409: retry with the same key until the answer is neither a 409 nor a 5xx. Scoped to the API key. */
         IdempotencyKey: string;
     };
     requestBodies: never;
@@ -2045,7 +2063,7 @@ export interface components {
         Location: string;
         /** @description Present (`true`) when this answer is the stored answer to an earlier request with the same `Idempotency-Key`. */
         "Idempotent-Replayed": "true";
-        /** @description Seconds to wait before sending the request again. */
+        /** @description Seconds to wait before sending the request again: always with a 429, and with a 503 when a provider said how long it limits the gateway. */
         "Retry-After": string;
     };
     pathItems: never;
@@ -2412,7 +2430,8 @@ export interface operations {
             429: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
-                    "Retry-After": components["headers"]["Retry-After"];
+                    /** @description Seconds to wait before sending the request again: always with a 429, and with a 503 when a provider said how long it limits the gateway. */
+                    "Retry-After": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2566,7 +2585,8 @@ export interface operations {
             429: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
-                    "Retry-After": components["headers"]["Retry-After"];
+                    /** @description Seconds to wait before sending the request again: always with a 429, and with a 503 when a provider said how long it limits the gateway. */
+                    "Retry-After": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2616,10 +2636,7 @@ export interface operations {
                 dryRun?: boolean;
             };
             header?: {
-                /**
-                 * @description Makes the request safe to retry, also after a crash: the same key with the same request replays the first answer for IDEMPOTENCY_TTL_HOURS (24 by default; marked `Idempotent-Replayed: true`), or, when the gateway died before answering, carries the first attempt on without doing its change twice. With another request it is a 422; while the first is running, a 409: retry with the same key until the answer is neither a 409 nor a 5xx. Scoped to the API key.
-                 * @example 2f1e4c7a-9b8d-4e6f-a1b2-c3d4e5f60718
-                 */
+                /** @description Makes the request safe to retry, also after a crash: the same key with the same request replays the first answer for IDEMPOTENCY_TTL_HOURS (24 by default; marked `Idempotent-Replayed: true`), or, when the gateway died before answering, carries the first attempt on without doing its change twice. With another request it is a 422; while the first is running, a 409: retry with the same key until the answer is neither a 409 nor a 5xx. Scoped to the API key. */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path?: never;
@@ -2827,7 +2844,8 @@ export interface operations {
             429: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
-                    "Retry-After": components["headers"]["Retry-After"];
+                    /** @description Seconds to wait before sending the request again: always with a 429, and with a 503 when a provider said how long it limits the gateway. */
+                    "Retry-After": string;
                     "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
@@ -2993,7 +3011,8 @@ export interface operations {
             429: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
-                    "Retry-After": components["headers"]["Retry-After"];
+                    /** @description Seconds to wait before sending the request again: always with a 429, and with a 503 when a provider said how long it limits the gateway. */
+                    "Retry-After": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3040,10 +3059,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /**
-                 * @description Makes the request safe to retry, also after a crash: the same key with the same request replays the first answer for IDEMPOTENCY_TTL_HOURS (24 by default; marked `Idempotent-Replayed: true`), or, when the gateway died before answering, carries the first attempt on without doing its change twice. With another request it is a 422; while the first is running, a 409: retry with the same key until the answer is neither a 409 nor a 5xx. Scoped to the API key.
-                 * @example 2f1e4c7a-9b8d-4e6f-a1b2-c3d4e5f60718
-                 */
+                /** @description Makes the request safe to retry, also after a crash: the same key with the same request replays the first answer for IDEMPOTENCY_TTL_HOURS (24 by default; marked `Idempotent-Replayed: true`), or, when the gateway died before answering, carries the first attempt on without doing its change twice. With another request it is a 422; while the first is running, a 409: retry with the same key until the answer is neither a 409 nor a 5xx. Scoped to the API key. */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path?: never;
@@ -3274,7 +3290,8 @@ export interface operations {
             429: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
-                    "Retry-After": components["headers"]["Retry-After"];
+                    /** @description Seconds to wait before sending the request again: always with a 429, and with a 503 when a provider said how long it limits the gateway. */
+                    "Retry-After": string;
                     "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
@@ -3487,7 +3504,8 @@ export interface operations {
             429: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
-                    "Retry-After": components["headers"]["Retry-After"];
+                    /** @description Seconds to wait before sending the request again: always with a 429, and with a 503 when a provider said how long it limits the gateway. */
+                    "Retry-After": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3537,10 +3555,7 @@ export interface operations {
                 dryRun?: boolean;
             };
             header?: {
-                /**
-                 * @description Makes the request safe to retry, also after a crash: the same key with the same request replays the first answer for IDEMPOTENCY_TTL_HOURS (24 by default; marked `Idempotent-Replayed: true`), or, when the gateway died before answering, carries the first attempt on without doing its change twice. With another request it is a 422; while the first is running, a 409: retry with the same key until the answer is neither a 409 nor a 5xx. Scoped to the API key.
-                 * @example 2f1e4c7a-9b8d-4e6f-a1b2-c3d4e5f60718
-                 */
+                /** @description Makes the request safe to retry, also after a crash: the same key with the same request replays the first answer for IDEMPOTENCY_TTL_HOURS (24 by default; marked `Idempotent-Replayed: true`), or, when the gateway died before answering, carries the first attempt on without doing its change twice. With another request it is a 422; while the first is running, a 409: retry with the same key until the answer is neither a 409 nor a 5xx. Scoped to the API key. */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path: {
@@ -3721,7 +3736,8 @@ export interface operations {
             429: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
-                    "Retry-After": components["headers"]["Retry-After"];
+                    /** @description Seconds to wait before sending the request again: always with a 429, and with a 503 when a provider said how long it limits the gateway. */
+                    "Retry-After": string;
                     "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
@@ -3775,10 +3791,7 @@ export interface operations {
             header?: {
                 /** @description The ETag from a GET: the update applies only if the customer is still at that version (else 412). */
                 "If-Match"?: string;
-                /**
-                 * @description Makes the request safe to retry, also after a crash: the same key with the same request replays the first answer for IDEMPOTENCY_TTL_HOURS (24 by default; marked `Idempotent-Replayed: true`), or, when the gateway died before answering, carries the first attempt on without doing its change twice. With another request it is a 422; while the first is running, a 409: retry with the same key until the answer is neither a 409 nor a 5xx. Scoped to the API key.
-                 * @example 2f1e4c7a-9b8d-4e6f-a1b2-c3d4e5f60718
-                 */
+                /** @description Makes the request safe to retry, also after a crash: the same key with the same request replays the first answer for IDEMPOTENCY_TTL_HOURS (24 by default; marked `Idempotent-Replayed: true`), or, when the gateway died before answering, carries the first attempt on without doing its change twice. With another request it is a 422; while the first is running, a 409: retry with the same key until the answer is neither a 409 nor a 5xx. Scoped to the API key. */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path: {
@@ -3796,6 +3809,8 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description The customer's version as a strong entity tag, for `If-Match` (and `If-None-Match`) on the next request. */
+                    ETag?: string;
                     "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
@@ -4021,7 +4036,8 @@ export interface operations {
             429: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
-                    "Retry-After": components["headers"]["Retry-After"];
+                    /** @description Seconds to wait before sending the request again: always with a 429, and with a 503 when a provider said how long it limits the gateway. */
+                    "Retry-After": string;
                     "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
@@ -4187,7 +4203,8 @@ export interface operations {
             429: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
-                    "Retry-After": components["headers"]["Retry-After"];
+                    /** @description Seconds to wait before sending the request again: always with a 429, and with a 503 when a provider said how long it limits the gateway. */
+                    "Retry-After": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4349,7 +4366,8 @@ export interface operations {
             429: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
-                    "Retry-After": components["headers"]["Retry-After"];
+                    /** @description Seconds to wait before sending the request again: always with a 429, and with a 503 when a provider said how long it limits the gateway. */
+                    "Retry-After": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4441,10 +4459,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /**
-                 * @description Makes the request safe to retry, also after a crash: the same key with the same request replays the first answer for IDEMPOTENCY_TTL_HOURS (24 by default; marked `Idempotent-Replayed: true`), or, when the gateway died before answering, carries the first attempt on without doing its change twice. With another request it is a 422; while the first is running, a 409: retry with the same key until the answer is neither a 409 nor a 5xx. Scoped to the API key.
-                 * @example 2f1e4c7a-9b8d-4e6f-a1b2-c3d4e5f60718
-                 */
+                /** @description Makes the request safe to retry, also after a crash: the same key with the same request replays the first answer for IDEMPOTENCY_TTL_HOURS (24 by default; marked `Idempotent-Replayed: true`), or, when the gateway died before answering, carries the first attempt on without doing its change twice. With another request it is a 422; while the first is running, a 409: retry with the same key until the answer is neither a 409 nor a 5xx. Scoped to the API key. */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path: {
@@ -4613,7 +4628,8 @@ export interface operations {
             429: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
-                    "Retry-After": components["headers"]["Retry-After"];
+                    /** @description Seconds to wait before sending the request again: always with a 429, and with a 503 when a provider said how long it limits the gateway. */
+                    "Retry-After": string;
                     "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
@@ -4665,10 +4681,7 @@ export interface operations {
                 dryRun?: boolean;
             };
             header?: {
-                /**
-                 * @description Makes the request safe to retry, also after a crash: the same key with the same request replays the first answer for IDEMPOTENCY_TTL_HOURS (24 by default; marked `Idempotent-Replayed: true`), or, when the gateway died before answering, carries the first attempt on without doing its change twice. With another request it is a 422; while the first is running, a 409: retry with the same key until the answer is neither a 409 nor a 5xx. Scoped to the API key.
-                 * @example 2f1e4c7a-9b8d-4e6f-a1b2-c3d4e5f60718
-                 */
+                /** @description Makes the request safe to retry, also after a crash: the same key with the same request replays the first answer for IDEMPOTENCY_TTL_HOURS (24 by default; marked `Idempotent-Replayed: true`), or, when the gateway died before answering, carries the first attempt on without doing its change twice. With another request it is a 422; while the first is running, a 409: retry with the same key until the answer is neither a 409 nor a 5xx. Scoped to the API key. */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path: {
@@ -4900,7 +4913,8 @@ export interface operations {
             429: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
-                    "Retry-After": components["headers"]["Retry-After"];
+                    /** @description Seconds to wait before sending the request again: always with a 429, and with a 503 when a provider said how long it limits the gateway. */
+                    "Retry-After": string;
                     "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
@@ -4949,10 +4963,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /**
-                 * @description Makes the request safe to retry, also after a crash: the same key with the same request replays the first answer for IDEMPOTENCY_TTL_HOURS (24 by default; marked `Idempotent-Replayed: true`), or, when the gateway died before answering, carries the first attempt on without doing its change twice. With another request it is a 422; while the first is running, a 409: retry with the same key until the answer is neither a 409 nor a 5xx. Scoped to the API key.
-                 * @example 2f1e4c7a-9b8d-4e6f-a1b2-c3d4e5f60718
-                 */
+                /** @description Makes the request safe to retry, also after a crash: the same key with the same request replays the first answer for IDEMPOTENCY_TTL_HOURS (24 by default; marked `Idempotent-Replayed: true`), or, when the gateway died before answering, carries the first attempt on without doing its change twice. With another request it is a 422; while the first is running, a 409: retry with the same key until the answer is neither a 409 nor a 5xx. Scoped to the API key. */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path: {
@@ -5194,7 +5205,8 @@ export interface operations {
             429: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
-                    "Retry-After": components["headers"]["Retry-After"];
+                    /** @description Seconds to wait before sending the request again: always with a 429, and with a 503 when a provider said how long it limits the gateway. */
+                    "Retry-After": string;
                     "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
@@ -5293,10 +5305,7 @@ export interface operations {
                 default?: boolean;
             };
             header?: {
-                /**
-                 * @description Makes the request safe to retry, also after a crash: the same key with the same request replays the first answer for IDEMPOTENCY_TTL_HOURS (24 by default; marked `Idempotent-Replayed: true`), or, when the gateway died before answering, carries the first attempt on without doing its change twice. With another request it is a 422; while the first is running, a 409: retry with the same key until the answer is neither a 409 nor a 5xx. Scoped to the API key.
-                 * @example 2f1e4c7a-9b8d-4e6f-a1b2-c3d4e5f60718
-                 */
+                /** @description Makes the request safe to retry, also after a crash: the same key with the same request replays the first answer for IDEMPOTENCY_TTL_HOURS (24 by default; marked `Idempotent-Replayed: true`), or, when the gateway died before answering, carries the first attempt on without doing its change twice. With another request it is a 422; while the first is running, a 409: retry with the same key until the answer is neither a 409 nor a 5xx. Scoped to the API key. */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path: {
@@ -5310,7 +5319,8 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
-                    ETag: components["headers"]["ETag"];
+                    /** @description The customer's version as a strong entity tag, for `If-Match` (and `If-None-Match`) on the next request. */
+                    ETag?: string;
                     "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
@@ -5467,7 +5477,8 @@ export interface operations {
             429: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
-                    "Retry-After": components["headers"]["Retry-After"];
+                    /** @description Seconds to wait before sending the request again: always with a 429, and with a 503 when a provider said how long it limits the gateway. */
+                    "Retry-After": string;
                     "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
@@ -5516,10 +5527,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /**
-                 * @description Makes the request safe to retry, also after a crash: the same key with the same request replays the first answer for IDEMPOTENCY_TTL_HOURS (24 by default; marked `Idempotent-Replayed: true`), or, when the gateway died before answering, carries the first attempt on without doing its change twice. With another request it is a 422; while the first is running, a 409: retry with the same key until the answer is neither a 409 nor a 5xx. Scoped to the API key.
-                 * @example 2f1e4c7a-9b8d-4e6f-a1b2-c3d4e5f60718
-                 */
+                /** @description Makes the request safe to retry, also after a crash: the same key with the same request replays the first answer for IDEMPOTENCY_TTL_HOURS (24 by default; marked `Idempotent-Replayed: true`), or, when the gateway died before answering, carries the first attempt on without doing its change twice. With another request it is a 422; while the first is running, a 409: retry with the same key until the answer is neither a 409 nor a 5xx. Scoped to the API key. */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path: {
@@ -5533,7 +5541,8 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
-                    ETag: components["headers"]["ETag"];
+                    /** @description The customer's version as a strong entity tag, for `If-Match` (and `If-None-Match`) on the next request. */
+                    ETag?: string;
                     "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
@@ -5690,7 +5699,8 @@ export interface operations {
             429: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
-                    "Retry-After": components["headers"]["Retry-After"];
+                    /** @description Seconds to wait before sending the request again: always with a 429, and with a 503 when a provider said how long it limits the gateway. */
+                    "Retry-After": string;
                     "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
@@ -5739,10 +5749,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /**
-                 * @description Makes the request safe to retry, also after a crash: the same key with the same request replays the first answer for IDEMPOTENCY_TTL_HOURS (24 by default; marked `Idempotent-Replayed: true`), or, when the gateway died before answering, carries the first attempt on without doing its change twice. With another request it is a 422; while the first is running, a 409: retry with the same key until the answer is neither a 409 nor a 5xx. Scoped to the API key.
-                 * @example 2f1e4c7a-9b8d-4e6f-a1b2-c3d4e5f60718
-                 */
+                /** @description Makes the request safe to retry, also after a crash: the same key with the same request replays the first answer for IDEMPOTENCY_TTL_HOURS (24 by default; marked `Idempotent-Replayed: true`), or, when the gateway died before answering, carries the first attempt on without doing its change twice. With another request it is a 422; while the first is running, a 409: retry with the same key until the answer is neither a 409 nor a 5xx. Scoped to the API key. */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path: {
@@ -5755,7 +5762,8 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
-                    ETag: components["headers"]["ETag"];
+                    /** @description The customer's version as a strong entity tag, for `If-Match` (and `If-None-Match`) on the next request. */
+                    ETag?: string;
                     "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
@@ -5912,7 +5920,8 @@ export interface operations {
             429: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
-                    "Retry-After": components["headers"]["Retry-After"];
+                    /** @description Seconds to wait before sending the request again: always with a 429, and with a 503 when a provider said how long it limits the gateway. */
+                    "Retry-After": string;
                     "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
@@ -5961,10 +5970,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /**
-                 * @description Makes the request safe to retry, also after a crash: the same key with the same request replays the first answer for IDEMPOTENCY_TTL_HOURS (24 by default; marked `Idempotent-Replayed: true`), or, when the gateway died before answering, carries the first attempt on without doing its change twice. With another request it is a 422; while the first is running, a 409: retry with the same key until the answer is neither a 409 nor a 5xx. Scoped to the API key.
-                 * @example 2f1e4c7a-9b8d-4e6f-a1b2-c3d4e5f60718
-                 */
+                /** @description Makes the request safe to retry, also after a crash: the same key with the same request replays the first answer for IDEMPOTENCY_TTL_HOURS (24 by default; marked `Idempotent-Replayed: true`), or, when the gateway died before answering, carries the first attempt on without doing its change twice. With another request it is a 422; while the first is running, a 409: retry with the same key until the answer is neither a 409 nor a 5xx. Scoped to the API key. */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path: {
@@ -5981,7 +5987,8 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
-                    ETag: components["headers"]["ETag"];
+                    /** @description The customer's version as a strong entity tag, for `If-Match` (and `If-None-Match`) on the next request. */
+                    ETag?: string;
                     "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
@@ -6207,7 +6214,8 @@ export interface operations {
             429: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
-                    "Retry-After": components["headers"]["Retry-After"];
+                    /** @description Seconds to wait before sending the request again: always with a 429, and with a 503 when a provider said how long it limits the gateway. */
+                    "Retry-After": string;
                     "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
@@ -6256,10 +6264,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /**
-                 * @description Makes the request safe to retry, also after a crash: the same key with the same request replays the first answer for IDEMPOTENCY_TTL_HOURS (24 by default; marked `Idempotent-Replayed: true`), or, when the gateway died before answering, carries the first attempt on without doing its change twice. With another request it is a 422; while the first is running, a 409: retry with the same key until the answer is neither a 409 nor a 5xx. Scoped to the API key.
-                 * @example 2f1e4c7a-9b8d-4e6f-a1b2-c3d4e5f60718
-                 */
+                /** @description Makes the request safe to retry, also after a crash: the same key with the same request replays the first answer for IDEMPOTENCY_TTL_HOURS (24 by default; marked `Idempotent-Replayed: true`), or, when the gateway died before answering, carries the first attempt on without doing its change twice. With another request it is a 422; while the first is running, a 409: retry with the same key until the answer is neither a 409 nor a 5xx. Scoped to the API key. */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path: {
@@ -6273,7 +6278,8 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
-                    ETag: components["headers"]["ETag"];
+                    /** @description The customer's version as a strong entity tag, for `If-Match` (and `If-None-Match`) on the next request. */
+                    ETag?: string;
                     "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
@@ -6453,7 +6459,8 @@ export interface operations {
             429: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
-                    "Retry-After": components["headers"]["Retry-After"];
+                    /** @description Seconds to wait before sending the request again: always with a 429, and with a 503 when a provider said how long it limits the gateway. */
+                    "Retry-After": string;
                     "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
@@ -6601,7 +6608,8 @@ export interface operations {
             429: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
-                    "Retry-After": components["headers"]["Retry-After"];
+                    /** @description Seconds to wait before sending the request again: always with a 429, and with a 503 when a provider said how long it limits the gateway. */
+                    "Retry-After": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6763,7 +6771,8 @@ export interface operations {
             429: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
-                    "Retry-After": components["headers"]["Retry-After"];
+                    /** @description Seconds to wait before sending the request again: always with a 429, and with a 503 when a provider said how long it limits the gateway. */
+                    "Retry-After": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6907,7 +6916,8 @@ export interface operations {
             429: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
-                    "Retry-After": components["headers"]["Retry-After"];
+                    /** @description Seconds to wait before sending the request again: always with a 429, and with a 503 when a provider said how long it limits the gateway. */
+                    "Retry-After": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6954,10 +6964,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /**
-                 * @description Makes the request safe to retry, also after a crash: the same key with the same request replays the first answer for IDEMPOTENCY_TTL_HOURS (24 by default; marked `Idempotent-Replayed: true`), or, when the gateway died before answering, carries the first attempt on without doing its change twice. With another request it is a 422; while the first is running, a 409: retry with the same key until the answer is neither a 409 nor a 5xx. Scoped to the API key.
-                 * @example 2f1e4c7a-9b8d-4e6f-a1b2-c3d4e5f60718
-                 */
+                /** @description Makes the request safe to retry, also after a crash: the same key with the same request replays the first answer for IDEMPOTENCY_TTL_HOURS (24 by default; marked `Idempotent-Replayed: true`), or, when the gateway died before answering, carries the first attempt on without doing its change twice. With another request it is a 422; while the first is running, a 409: retry with the same key until the answer is neither a 409 nor a 5xx. Scoped to the API key. */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path?: never;
@@ -7164,7 +7171,8 @@ export interface operations {
             429: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
-                    "Retry-After": components["headers"]["Retry-After"];
+                    /** @description Seconds to wait before sending the request again: always with a 429, and with a 503 when a provider said how long it limits the gateway. */
+                    "Retry-After": string;
                     "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
@@ -7375,7 +7383,8 @@ export interface operations {
             429: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
-                    "Retry-After": components["headers"]["Retry-After"];
+                    /** @description Seconds to wait before sending the request again: always with a 429, and with a 503 when a provider said how long it limits the gateway. */
+                    "Retry-After": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7422,10 +7431,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /**
-                 * @description Makes the request safe to retry, also after a crash: the same key with the same request replays the first answer for IDEMPOTENCY_TTL_HOURS (24 by default; marked `Idempotent-Replayed: true`), or, when the gateway died before answering, carries the first attempt on without doing its change twice. With another request it is a 422; while the first is running, a 409: retry with the same key until the answer is neither a 409 nor a 5xx. Scoped to the API key.
-                 * @example 2f1e4c7a-9b8d-4e6f-a1b2-c3d4e5f60718
-                 */
+                /** @description Makes the request safe to retry, also after a crash: the same key with the same request replays the first answer for IDEMPOTENCY_TTL_HOURS (24 by default; marked `Idempotent-Replayed: true`), or, when the gateway died before answering, carries the first attempt on without doing its change twice. With another request it is a 422; while the first is running, a 409: retry with the same key until the answer is neither a 409 nor a 5xx. Scoped to the API key. */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path: {
@@ -7594,7 +7600,8 @@ export interface operations {
             429: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
-                    "Retry-After": components["headers"]["Retry-After"];
+                    /** @description Seconds to wait before sending the request again: always with a 429, and with a 503 when a provider said how long it limits the gateway. */
+                    "Retry-After": string;
                     "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
@@ -7764,7 +7771,8 @@ export interface operations {
             429: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
-                    "Retry-After": components["headers"]["Retry-After"];
+                    /** @description Seconds to wait before sending the request again: always with a 429, and with a 503 when a provider said how long it limits the gateway. */
+                    "Retry-After": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7811,10 +7819,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /**
-                 * @description Makes the request safe to retry, also after a crash: the same key with the same request replays the first answer for IDEMPOTENCY_TTL_HOURS (24 by default; marked `Idempotent-Replayed: true`), or, when the gateway died before answering, carries the first attempt on without doing its change twice. With another request it is a 422; while the first is running, a 409: retry with the same key until the answer is neither a 409 nor a 5xx. Scoped to the API key.
-                 * @example 2f1e4c7a-9b8d-4e6f-a1b2-c3d4e5f60718
-                 */
+                /** @description Makes the request safe to retry, also after a crash: the same key with the same request replays the first answer for IDEMPOTENCY_TTL_HOURS (24 by default; marked `Idempotent-Replayed: true`), or, when the gateway died before answering, carries the first attempt on without doing its change twice. With another request it is a 422; while the first is running, a 409: retry with the same key until the answer is neither a 409 nor a 5xx. Scoped to the API key. */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path: {
@@ -7983,7 +7988,8 @@ export interface operations {
             429: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
-                    "Retry-After": components["headers"]["Retry-After"];
+                    /** @description Seconds to wait before sending the request again: always with a 429, and with a 503 when a provider said how long it limits the gateway. */
+                    "Retry-After": string;
                     "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
@@ -8123,7 +8129,8 @@ export interface operations {
             429: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
-                    "Retry-After": components["headers"]["Retry-After"];
+                    /** @description Seconds to wait before sending the request again: always with a 429, and with a 503 when a provider said how long it limits the gateway. */
+                    "Retry-After": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8267,7 +8274,8 @@ export interface operations {
             429: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
-                    "Retry-After": components["headers"]["Retry-After"];
+                    /** @description Seconds to wait before sending the request again: always with a 429, and with a 503 when a provider said how long it limits the gateway. */
+                    "Retry-After": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8314,10 +8322,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /**
-                 * @description Makes the request safe to retry, also after a crash: the same key with the same request replays the first answer for IDEMPOTENCY_TTL_HOURS (24 by default; marked `Idempotent-Replayed: true`), or, when the gateway died before answering, carries the first attempt on without doing its change twice. With another request it is a 422; while the first is running, a 409: retry with the same key until the answer is neither a 409 nor a 5xx. Scoped to the API key.
-                 * @example 2f1e4c7a-9b8d-4e6f-a1b2-c3d4e5f60718
-                 */
+                /** @description Makes the request safe to retry, also after a crash: the same key with the same request replays the first answer for IDEMPOTENCY_TTL_HOURS (24 by default; marked `Idempotent-Replayed: true`), or, when the gateway died before answering, carries the first attempt on without doing its change twice. With another request it is a 422; while the first is running, a 409: retry with the same key until the answer is neither a 409 nor a 5xx. Scoped to the API key. */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path?: never;
@@ -8513,7 +8518,8 @@ export interface operations {
             429: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
-                    "Retry-After": components["headers"]["Retry-After"];
+                    /** @description Seconds to wait before sending the request again: always with a 429, and with a 503 when a provider said how long it limits the gateway. */
+                    "Retry-After": string;
                     "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
@@ -8677,7 +8683,8 @@ export interface operations {
             429: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
-                    "Retry-After": components["headers"]["Retry-After"];
+                    /** @description Seconds to wait before sending the request again: always with a 429, and with a 503 when a provider said how long it limits the gateway. */
+                    "Retry-After": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8724,10 +8731,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /**
-                 * @description Makes the request safe to retry, also after a crash: the same key with the same request replays the first answer for IDEMPOTENCY_TTL_HOURS (24 by default; marked `Idempotent-Replayed: true`), or, when the gateway died before answering, carries the first attempt on without doing its change twice. With another request it is a 422; while the first is running, a 409: retry with the same key until the answer is neither a 409 nor a 5xx. Scoped to the API key.
-                 * @example 2f1e4c7a-9b8d-4e6f-a1b2-c3d4e5f60718
-                 */
+                /** @description Makes the request safe to retry, also after a crash: the same key with the same request replays the first answer for IDEMPOTENCY_TTL_HOURS (24 by default; marked `Idempotent-Replayed: true`), or, when the gateway died before answering, carries the first attempt on without doing its change twice. With another request it is a 422; while the first is running, a 409: retry with the same key until the answer is neither a 409 nor a 5xx. Scoped to the API key. */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path: {
@@ -8896,7 +8900,8 @@ export interface operations {
             429: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
-                    "Retry-After": components["headers"]["Retry-After"];
+                    /** @description Seconds to wait before sending the request again: always with a 429, and with a 503 when a provider said how long it limits the gateway. */
+                    "Retry-After": string;
                     "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
@@ -9066,7 +9071,8 @@ export interface operations {
             429: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
-                    "Retry-After": components["headers"]["Retry-After"];
+                    /** @description Seconds to wait before sending the request again: always with a 429, and with a 503 when a provider said how long it limits the gateway. */
+                    "Retry-After": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9113,10 +9119,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /**
-                 * @description Makes the request safe to retry, also after a crash: the same key with the same request replays the first answer for IDEMPOTENCY_TTL_HOURS (24 by default; marked `Idempotent-Replayed: true`), or, when the gateway died before answering, carries the first attempt on without doing its change twice. With another request it is a 422; while the first is running, a 409: retry with the same key until the answer is neither a 409 nor a 5xx. Scoped to the API key.
-                 * @example 2f1e4c7a-9b8d-4e6f-a1b2-c3d4e5f60718
-                 */
+                /** @description Makes the request safe to retry, also after a crash: the same key with the same request replays the first answer for IDEMPOTENCY_TTL_HOURS (24 by default; marked `Idempotent-Replayed: true`), or, when the gateway died before answering, carries the first attempt on without doing its change twice. With another request it is a 422; while the first is running, a 409: retry with the same key until the answer is neither a 409 nor a 5xx. Scoped to the API key. */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path: {
@@ -9285,7 +9288,8 @@ export interface operations {
             429: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
-                    "Retry-After": components["headers"]["Retry-After"];
+                    /** @description Seconds to wait before sending the request again: always with a 429, and with a 503 when a provider said how long it limits the gateway. */
+                    "Retry-After": string;
                     "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
@@ -9425,7 +9429,8 @@ export interface operations {
             429: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
-                    "Retry-After": components["headers"]["Retry-After"];
+                    /** @description Seconds to wait before sending the request again: always with a 429, and with a 503 when a provider said how long it limits the gateway. */
+                    "Retry-After": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9472,10 +9477,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /**
-                 * @description Makes the request safe to retry, also after a crash: the same key with the same request replays the first answer for IDEMPOTENCY_TTL_HOURS (24 by default; marked `Idempotent-Replayed: true`), or, when the gateway died before answering, carries the first attempt on without doing its change twice. With another request it is a 422; while the first is running, a 409: retry with the same key until the answer is neither a 409 nor a 5xx. Scoped to the API key.
-                 * @example 2f1e4c7a-9b8d-4e6f-a1b2-c3d4e5f60718
-                 */
+                /** @description Makes the request safe to retry, also after a crash: the same key with the same request replays the first answer for IDEMPOTENCY_TTL_HOURS (24 by default; marked `Idempotent-Replayed: true`), or, when the gateway died before answering, carries the first attempt on without doing its change twice. With another request it is a 422; while the first is running, a 409: retry with the same key until the answer is neither a 409 nor a 5xx. Scoped to the API key. */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path?: never;
@@ -9669,7 +9671,8 @@ export interface operations {
             429: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
-                    "Retry-After": components["headers"]["Retry-After"];
+                    /** @description Seconds to wait before sending the request again: always with a 429, and with a 503 when a provider said how long it limits the gateway. */
+                    "Retry-After": string;
                     "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
@@ -9833,7 +9836,8 @@ export interface operations {
             429: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
-                    "Retry-After": components["headers"]["Retry-After"];
+                    /** @description Seconds to wait before sending the request again: always with a 429, and with a 503 when a provider said how long it limits the gateway. */
+                    "Retry-After": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9880,10 +9884,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /**
-                 * @description Makes the request safe to retry, also after a crash: the same key with the same request replays the first answer for IDEMPOTENCY_TTL_HOURS (24 by default; marked `Idempotent-Replayed: true`), or, when the gateway died before answering, carries the first attempt on without doing its change twice. With another request it is a 422; while the first is running, a 409: retry with the same key until the answer is neither a 409 nor a 5xx. Scoped to the API key.
-                 * @example 2f1e4c7a-9b8d-4e6f-a1b2-c3d4e5f60718
-                 */
+                /** @description Makes the request safe to retry, also after a crash: the same key with the same request replays the first answer for IDEMPOTENCY_TTL_HOURS (24 by default; marked `Idempotent-Replayed: true`), or, when the gateway died before answering, carries the first attempt on without doing its change twice. With another request it is a 422; while the first is running, a 409: retry with the same key until the answer is neither a 409 nor a 5xx. Scoped to the API key. */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path: {
@@ -10050,7 +10051,8 @@ export interface operations {
             429: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
-                    "Retry-After": components["headers"]["Retry-After"];
+                    /** @description Seconds to wait before sending the request again: always with a 429, and with a 503 when a provider said how long it limits the gateway. */
+                    "Retry-After": string;
                     "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
@@ -10099,10 +10101,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /**
-                 * @description Makes the request safe to retry, also after a crash: the same key with the same request replays the first answer for IDEMPOTENCY_TTL_HOURS (24 by default; marked `Idempotent-Replayed: true`), or, when the gateway died before answering, carries the first attempt on without doing its change twice. With another request it is a 422; while the first is running, a 409: retry with the same key until the answer is neither a 409 nor a 5xx. Scoped to the API key.
-                 * @example 2f1e4c7a-9b8d-4e6f-a1b2-c3d4e5f60718
-                 */
+                /** @description Makes the request safe to retry, also after a crash: the same key with the same request replays the first answer for IDEMPOTENCY_TTL_HOURS (24 by default; marked `Idempotent-Replayed: true`), or, when the gateway died before answering, carries the first attempt on without doing its change twice. With another request it is a 422; while the first is running, a 409: retry with the same key until the answer is neither a 409 nor a 5xx. Scoped to the API key. */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path: {
@@ -10321,7 +10320,8 @@ export interface operations {
             429: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
-                    "Retry-After": components["headers"]["Retry-After"];
+                    /** @description Seconds to wait before sending the request again: always with a 429, and with a 503 when a provider said how long it limits the gateway. */
+                    "Retry-After": string;
                     "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
@@ -10491,7 +10491,8 @@ export interface operations {
             429: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
-                    "Retry-After": components["headers"]["Retry-After"];
+                    /** @description Seconds to wait before sending the request again: always with a 429, and with a 503 when a provider said how long it limits the gateway. */
+                    "Retry-After": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10538,10 +10539,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /**
-                 * @description Makes the request safe to retry, also after a crash: the same key with the same request replays the first answer for IDEMPOTENCY_TTL_HOURS (24 by default; marked `Idempotent-Replayed: true`), or, when the gateway died before answering, carries the first attempt on without doing its change twice. With another request it is a 422; while the first is running, a 409: retry with the same key until the answer is neither a 409 nor a 5xx. Scoped to the API key.
-                 * @example 2f1e4c7a-9b8d-4e6f-a1b2-c3d4e5f60718
-                 */
+                /** @description Makes the request safe to retry, also after a crash: the same key with the same request replays the first answer for IDEMPOTENCY_TTL_HOURS (24 by default; marked `Idempotent-Replayed: true`), or, when the gateway died before answering, carries the first attempt on without doing its change twice. With another request it is a 422; while the first is running, a 409: retry with the same key until the answer is neither a 409 nor a 5xx. Scoped to the API key. */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path: {
@@ -10711,7 +10709,8 @@ export interface operations {
             429: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
-                    "Retry-After": components["headers"]["Retry-After"];
+                    /** @description Seconds to wait before sending the request again: always with a 429, and with a 503 when a provider said how long it limits the gateway. */
+                    "Retry-After": string;
                     "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
@@ -10760,10 +10759,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /**
-                 * @description Makes the request safe to retry, also after a crash: the same key with the same request replays the first answer for IDEMPOTENCY_TTL_HOURS (24 by default; marked `Idempotent-Replayed: true`), or, when the gateway died before answering, carries the first attempt on without doing its change twice. With another request it is a 422; while the first is running, a 409: retry with the same key until the answer is neither a 409 nor a 5xx. Scoped to the API key.
-                 * @example 2f1e4c7a-9b8d-4e6f-a1b2-c3d4e5f60718
-                 */
+                /** @description Makes the request safe to retry, also after a crash: the same key with the same request replays the first answer for IDEMPOTENCY_TTL_HOURS (24 by default; marked `Idempotent-Replayed: true`), or, when the gateway died before answering, carries the first attempt on without doing its change twice. With another request it is a 422; while the first is running, a 409: retry with the same key until the answer is neither a 409 nor a 5xx. Scoped to the API key. */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path: {
@@ -10933,7 +10929,8 @@ export interface operations {
             429: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
-                    "Retry-After": components["headers"]["Retry-After"];
+                    /** @description Seconds to wait before sending the request again: always with a 429, and with a 503 when a provider said how long it limits the gateway. */
+                    "Retry-After": string;
                     "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
