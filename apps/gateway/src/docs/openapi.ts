@@ -9,6 +9,7 @@ import { documentCommonAnswers } from './common-answers';
 import { asOpenApi31 } from './openapi-31';
 import { documentOperations } from './operations';
 import { documentProviderIds } from './provider-ids';
+import { idempotencyKeyPerRequest } from './swagger-ui';
 
 /** An object with its keys in code-point order, so that the order controllers register in does not show. */
 function sortedByKey<T>(record: Record<string, T> | undefined): Record<string, T> | undefined {
@@ -36,7 +37,7 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
         'The health probes are open; `/metrics` is open outside production unless `METRICS_TOKEN` is set.',
         '',
         'Every error is RFC 9457 `application/problem+json` with a stable `code`, a `detail`, the offending `errors[].field`s and the `requestId`.',
-        'Unsafe requests accept `Idempotency-Key`.',
+        'Unsafe requests accept `Idempotency-Key`. Swagger UI sends one of its own with every unsafe request, the same one for the same request while the page is open: pressing **Execute** again replays the first answer (`Idempotent-Replayed: true`) instead of creating another customer; change the request, or reload the page, to send a new one.',
         '',
         'Each API key has rate limits (reads, writes, and a smaller budget for operations that call the providers: drift, sync, reconcile, import). Over a limit the answer is 429 `rate_limited` with `Retry-After` in seconds.',
         'Requests whose headers are too large (431), that arrive too slowly (408) or are not HTTP (400) are answered in problem+json too.',
@@ -92,7 +93,7 @@ export async function generateOpenApiDocument(): Promise<OpenAPIObject> {
 export function setUpDocs(app: INestApplication): void {
   SwaggerModule.setup('docs', app, () => buildOpenApiDocument(app), {
     jsonDocumentUrl: 'docs-json',
-    swaggerOptions: { persistAuthorization: true },
+    swaggerOptions: { persistAuthorization: true, requestInterceptor: idempotencyKeyPerRequest },
     customSiteTitle: 'Customer Sync Gateway',
   });
 }

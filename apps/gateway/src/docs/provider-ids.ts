@@ -18,7 +18,7 @@ export function documentProviderIds(document: OpenAPIObject): OpenAPIObject {
     type: 'string',
     description: 'A provider id, as PROVIDER_ACCOUNTS, links and URLs name it.',
     enum: Object.keys(PROVIDER_ADAPTERS).sort(),
-    example: 'digital-river',
+    // No example here: Swagger UI would fill it into every filter that refers to this schema.
   };
   const reference = { $ref: `#/components/schemas/${PROVIDER_ID_SCHEMA}` };
   // What the property said beside its type stays next to the reference (3.1 allows it).

@@ -1531,7 +1531,6 @@ export interface components {
         };
         /**
          * @description A provider id, as PROVIDER_ACCOUNTS, links and URLs name it.
-         * @example digital-river
          * @enum {string}
          */
         ProviderId: "digital-river" | "two-checkout";
