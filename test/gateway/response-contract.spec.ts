@@ -54,6 +54,29 @@ describe('the response contract of the HTTP ring', () => {
     ]);
   });
 
+  it("holds an event's data to its type's schema", () => {
+    const event = {
+      id: 'evt_1',
+      type: 'customer.deleted',
+      createdAt: '2026-12-07T00:00:00.000Z',
+      customerId: 'cus_x',
+      migrationId: null,
+      actor: 'admin',
+      requestId: 'r-1',
+      data: { providersLeft: 2 },
+    };
+    const read = (body: unknown) =>
+      answer({
+        url: '/v1/events/evt_1',
+        status: 200,
+        headers: { 'content-type': 'application/json', 'x-request-id': 'r-1' },
+        body: json(body),
+      });
+    expect(read(event)).toEqual([]);
+    expect(read({ ...event, data: { providersLeft: '2' } })).not.toEqual([]);
+    expect(read({ ...event, type: 'customer.forgotten' })).not.toEqual([]);
+  });
+
   it('leaves routes the document does not have to their own tests', () => {
     expect(answer({ url: '/nowhere', status: 404 })).toEqual([]);
   });

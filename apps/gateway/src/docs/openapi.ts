@@ -6,6 +6,7 @@ import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swag
 import { ApiKeyRegistry } from '../auth/api-keys';
 import { GatewayModule } from '../gateway.module';
 import { documentCommonAnswers } from './common-answers';
+import { documentEvents } from './event-payloads';
 import { asOpenApi31 } from './openapi-31';
 import { documentOperations } from './operations';
 import { documentProviderIds } from './provider-ids';
@@ -58,8 +59,9 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     // Every operation needs a key unless it says otherwise (`@Public()` answers `security: []`).
     .addSecurityRequirements('bearer')
     .build();
-  const document = asOpenApi31(
-    documentProviderIds(documentCommonAnswers(documentOperations(SwaggerModule.createDocument(app, config)))),
+  const generated = SwaggerModule.createDocument(app, config);
+  const document = documentEvents(
+    asOpenApi31(documentProviderIds(documentCommonAnswers(documentOperations(generated)))),
   );
   // Stable order for the committed copy: engineers add controllers in any order.
   document.paths = sortedByKey(document.paths) ?? {};

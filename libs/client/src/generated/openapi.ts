@@ -737,7 +737,188 @@ export interface paths {
         trace?: never;
     };
 }
-export type webhooks = Record<string, never>;
+export interface webhooks {
+    "customer.created": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * customer.created: A customer was created.
+         * @description Sent to every enabled endpoint subscribed to `customer.created` (or `*`), as the event GET /v1/events/{id} answers. The request carries `Webhook-Id` (the event id: de-duplicate on it) and `Webhook-Signature` (`t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>" with the endpoint's secret>`). Any 2xx within WEBHOOK_TIMEOUT_MS delivers it; anything else is retried with backoff for WEBHOOK_RETRY_FOR_HOURS.
+         */
+        post: operations["onCustomerCreated"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "customer.updated": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * customer.updated: A customer was changed: which fields, and the customer as it now is.
+         * @description Sent to every enabled endpoint subscribed to `customer.updated` (or `*`), as the event GET /v1/events/{id} answers. The request carries `Webhook-Id` (the event id: de-duplicate on it) and `Webhook-Signature` (`t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>" with the endpoint's secret>`). Any 2xx within WEBHOOK_TIMEOUT_MS delivers it; anything else is retried with backoff for WEBHOOK_RETRY_FOR_HOURS.
+         */
+        post: operations["onCustomerUpdated"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "customer.deleted": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * customer.deleted: A customer was deleted (its copies at the providers are deleted, or scrubbed, after it).
+         * @description Sent to every enabled endpoint subscribed to `customer.deleted` (or `*`), as the event GET /v1/events/{id} answers. The request carries `Webhook-Id` (the event id: de-duplicate on it) and `Webhook-Signature` (`t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>" with the endpoint's secret>`). Any 2xx within WEBHOOK_TIMEOUT_MS delivers it; anything else is retried with backoff for WEBHOOK_RETRY_FOR_HOURS.
+         */
+        post: operations["onCustomerDeleted"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "customer.forgotten": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * customer.forgotten: A customer was forgotten (GDPR erasure): its personal fields are gone, here and at the providers.
+         * @description Sent to every enabled endpoint subscribed to `customer.forgotten` (or `*`), as the event GET /v1/events/{id} answers. The request carries `Webhook-Id` (the event id: de-duplicate on it) and `Webhook-Signature` (`t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>" with the endpoint's secret>`). Any 2xx within WEBHOOK_TIMEOUT_MS delivers it; anything else is retried with backoff for WEBHOOK_RETRY_FOR_HOURS.
+         */
+        post: operations["onCustomerForgotten"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "customer.link.synced": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * customer.link.synced: A provider confirmed the customer.
+         * @description Sent to every enabled endpoint subscribed to `customer.link.synced` (or `*`), as the event GET /v1/events/{id} answers. The request carries `Webhook-Id` (the event id: de-duplicate on it) and `Webhook-Signature` (`t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>" with the endpoint's secret>`). Any 2xx within WEBHOOK_TIMEOUT_MS delivers it; anything else is retried with backoff for WEBHOOK_RETRY_FOR_HOURS.
+         */
+        post: operations["onCustomerLinkSynced"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "customer.link.failed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * customer.link.failed: A link was parked as failed after its retry budget (re-drive it with POST /v1/customers/{id}/sync).
+         * @description Sent to every enabled endpoint subscribed to `customer.link.failed` (or `*`), as the event GET /v1/events/{id} answers. The request carries `Webhook-Id` (the event id: de-duplicate on it) and `Webhook-Signature` (`t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>" with the endpoint's secret>`). Any 2xx within WEBHOOK_TIMEOUT_MS delivers it; anything else is retried with backoff for WEBHOOK_RETRY_FOR_HOURS.
+         */
+        post: operations["onCustomerLinkFailed"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "customer.link.retired": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * customer.link.retired: A link was removed (a migration cut the customer over to another account).
+         * @description Sent to every enabled endpoint subscribed to `customer.link.retired` (or `*`), as the event GET /v1/events/{id} answers. The request carries `Webhook-Id` (the event id: de-duplicate on it) and `Webhook-Signature` (`t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>" with the endpoint's secret>`). Any 2xx within WEBHOOK_TIMEOUT_MS delivers it; anything else is retried with backoff for WEBHOOK_RETRY_FOR_HOURS.
+         */
+        post: operations["onCustomerLinkRetired"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "migration.completed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * migration.completed: A migration finished with no item failed.
+         * @description Sent to every enabled endpoint subscribed to `migration.completed` (or `*`), as the event GET /v1/events/{id} answers. The request carries `Webhook-Id` (the event id: de-duplicate on it) and `Webhook-Signature` (`t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>" with the endpoint's secret>`). Any 2xx within WEBHOOK_TIMEOUT_MS delivers it; anything else is retried with backoff for WEBHOOK_RETRY_FOR_HOURS.
+         */
+        post: operations["onMigrationCompleted"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "migration.failed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * migration.failed: A migration finished with items failed (list them with GET /v1/migrations/{id}/items).
+         * @description Sent to every enabled endpoint subscribed to `migration.failed` (or `*`), as the event GET /v1/events/{id} answers. The request carries `Webhook-Id` (the event id: de-duplicate on it) and `Webhook-Signature` (`t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>" with the endpoint's secret>`). Any 2xx within WEBHOOK_TIMEOUT_MS delivers it; anything else is retried with backoff for WEBHOOK_RETRY_FOR_HOURS.
+         */
+        post: operations["onMigrationFailed"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+}
 export interface components {
     schemas: {
         AdditionalAddressInfoDto: {
@@ -902,6 +1083,261 @@ export interface components {
              */
             secret: string;
         };
+        /** @description A customer was created. */
+        CustomerCreatedData: {
+            version: number;
+            /**
+             * @description The customer's canonical fields as the resource shows them (absent fields left out); gone once it is forgotten.
+             * @example {
+             *       "email": "jsmith@digitalriver.com",
+             *       "givenName": "John",
+             *       "familyName": "Smith"
+             *     }
+             */
+            customer?: Record<string, never>;
+            /** @description The provider accounts the customer goes to. */
+            providers: {
+                provider: components["schemas"]["ProviderId"];
+                account: string;
+                /** @description The reference the gateway gave the provider. */
+                reference: string;
+            }[];
+            /**
+             * @description Set once the customer was forgotten: the snapshot and the error messages are gone.
+             * @enum {boolean}
+             */
+            scrubbed?: true;
+        };
+        /** @description A customer was created. */
+        CustomerCreatedEvent: {
+            /**
+             * @description Stable: de-duplicate on it.
+             * @example evt_5c4b3a29180f6e5d4c3b2a19
+             */
+            id: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "customer.created";
+            /** @example 2026-11-29T19:30:00.000Z */
+            createdAt: string;
+            /** @example cus_0123456789abcdef01234567 */
+            customerId: string | null;
+            /** @example null */
+            migrationId: string | null;
+            /**
+             * @description The API key id of the caller, or the worker or job that made the change.
+             * @example writer
+             */
+            actor: string;
+            /** @example 6f1c2d3e-4b5a-4c6d-8e7f-9a0b1c2d3e4f */
+            requestId: string | null;
+            data: components["schemas"]["CustomerCreatedData"];
+        };
+        /** @description A customer was deleted (its copies at the providers are deleted, or scrubbed, after it). */
+        CustomerDeletedData: {
+            /** @description Provider copies still to delete. */
+            providersLeft: number;
+            /**
+             * @description Set once the customer was forgotten: the snapshot and the error messages are gone.
+             * @enum {boolean}
+             */
+            scrubbed?: true;
+        };
+        /** @description A customer was deleted (its copies at the providers are deleted, or scrubbed, after it). */
+        CustomerDeletedEvent: {
+            /**
+             * @description Stable: de-duplicate on it.
+             * @example evt_5c4b3a29180f6e5d4c3b2a19
+             */
+            id: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "customer.deleted";
+            /** @example 2026-11-29T19:30:00.000Z */
+            createdAt: string;
+            /** @example cus_0123456789abcdef01234567 */
+            customerId: string | null;
+            /** @example null */
+            migrationId: string | null;
+            /**
+             * @description The API key id of the caller, or the worker or job that made the change.
+             * @example writer
+             */
+            actor: string;
+            /** @example 6f1c2d3e-4b5a-4c6d-8e7f-9a0b1c2d3e4f */
+            requestId: string | null;
+            data: components["schemas"]["CustomerDeletedData"];
+        };
+        /** @description A customer was forgotten (GDPR erasure): its personal fields are gone, here and at the providers. */
+        CustomerForgottenData: {
+            /** @enum {string} */
+            erased: "personal fields";
+            /**
+             * @description Set once the customer was forgotten: the snapshot and the error messages are gone.
+             * @enum {boolean}
+             */
+            scrubbed?: true;
+        };
+        /** @description A customer was forgotten (GDPR erasure): its personal fields are gone, here and at the providers. */
+        CustomerForgottenEvent: {
+            /**
+             * @description Stable: de-duplicate on it.
+             * @example evt_5c4b3a29180f6e5d4c3b2a19
+             */
+            id: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "customer.forgotten";
+            /** @example 2026-11-29T19:30:00.000Z */
+            createdAt: string;
+            /** @example cus_0123456789abcdef01234567 */
+            customerId: string | null;
+            /** @example null */
+            migrationId: string | null;
+            /**
+             * @description The API key id of the caller, or the worker or job that made the change.
+             * @example writer
+             */
+            actor: string;
+            /** @example 6f1c2d3e-4b5a-4c6d-8e7f-9a0b1c2d3e4f */
+            requestId: string | null;
+            data: components["schemas"]["CustomerForgottenData"];
+        };
+        /** @description A link was parked as failed after its retry budget (re-drive it with POST /v1/customers/{id}/sync). */
+        CustomerLinkFailedData: {
+            provider: components["schemas"]["ProviderId"];
+            account: string;
+            /** @description The reference the gateway gave the provider. */
+            reference: string;
+            /** @description Why: the gateway's code, and the provider's own where it refused (messages go on a forget). */
+            error: {
+                code: string;
+                message?: string;
+                retryable: boolean;
+                providerCode?: string;
+                providerMessage?: string;
+                field?: string;
+            };
+            /**
+             * @description Set once the customer was forgotten: the snapshot and the error messages are gone.
+             * @enum {boolean}
+             */
+            scrubbed?: true;
+        };
+        /** @description A link was parked as failed after its retry budget (re-drive it with POST /v1/customers/{id}/sync). */
+        CustomerLinkFailedEvent: {
+            /**
+             * @description Stable: de-duplicate on it.
+             * @example evt_5c4b3a29180f6e5d4c3b2a19
+             */
+            id: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "customer.link.failed";
+            /** @example 2026-11-29T19:30:00.000Z */
+            createdAt: string;
+            /** @example cus_0123456789abcdef01234567 */
+            customerId: string | null;
+            /** @example null */
+            migrationId: string | null;
+            /**
+             * @description The API key id of the caller, or the worker or job that made the change.
+             * @example writer
+             */
+            actor: string;
+            /** @example 6f1c2d3e-4b5a-4c6d-8e7f-9a0b1c2d3e4f */
+            requestId: string | null;
+            data: components["schemas"]["CustomerLinkFailedData"];
+        };
+        /** @description A link was removed (a migration cut the customer over to another account). */
+        CustomerLinkRetiredData: {
+            provider: components["schemas"]["ProviderId"];
+            account: string;
+            reason: string;
+            /**
+             * @description Set once the customer was forgotten: the snapshot and the error messages are gone.
+             * @enum {boolean}
+             */
+            scrubbed?: true;
+        };
+        /** @description A link was removed (a migration cut the customer over to another account). */
+        CustomerLinkRetiredEvent: {
+            /**
+             * @description Stable: de-duplicate on it.
+             * @example evt_5c4b3a29180f6e5d4c3b2a19
+             */
+            id: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "customer.link.retired";
+            /** @example 2026-11-29T19:30:00.000Z */
+            createdAt: string;
+            /** @example cus_0123456789abcdef01234567 */
+            customerId: string | null;
+            /** @example null */
+            migrationId: string | null;
+            /**
+             * @description The API key id of the caller, or the worker or job that made the change.
+             * @example writer
+             */
+            actor: string;
+            /** @example 6f1c2d3e-4b5a-4c6d-8e7f-9a0b1c2d3e4f */
+            requestId: string | null;
+            data: components["schemas"]["CustomerLinkRetiredData"];
+        };
+        /** @description A provider confirmed the customer. */
+        CustomerLinkSyncedData: {
+            provider: components["schemas"]["ProviderId"];
+            account: string;
+            /** @description The reference the gateway gave the provider. */
+            reference: string;
+            /** @description The customer version the provider now holds. */
+            version: number;
+            /** @enum {string} */
+            action?: "created" | "updated" | "unchanged";
+            /**
+             * @description Set once the customer was forgotten: the snapshot and the error messages are gone.
+             * @enum {boolean}
+             */
+            scrubbed?: true;
+        };
+        /** @description A provider confirmed the customer. */
+        CustomerLinkSyncedEvent: {
+            /**
+             * @description Stable: de-duplicate on it.
+             * @example evt_5c4b3a29180f6e5d4c3b2a19
+             */
+            id: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "customer.link.synced";
+            /** @example 2026-11-29T19:30:00.000Z */
+            createdAt: string;
+            /** @example cus_0123456789abcdef01234567 */
+            customerId: string | null;
+            /** @example null */
+            migrationId: string | null;
+            /**
+             * @description The API key id of the caller, or the worker or job that made the change.
+             * @example writer
+             */
+            actor: string;
+            /** @example 6f1c2d3e-4b5a-4c6d-8e7f-9a0b1c2d3e4f */
+            requestId: string | null;
+            data: components["schemas"]["CustomerLinkSyncedData"];
+        };
         CustomerListResponse: {
             data: components["schemas"]["CustomerResponse"][];
             /** @description More customers lie beyond this page in the direction paged. */
@@ -961,6 +1397,57 @@ export interface components {
             /** Format: date-time */
             updatedAt: string;
             providers: components["schemas"]["ProviderLinkResponse"][];
+        };
+        /** @description A customer was changed: which fields, and the customer as it now is. */
+        CustomerUpdatedData: {
+            version: number;
+            /**
+             * @example [
+             *       "email"
+             *     ]
+             */
+            changedFields: string[];
+            /**
+             * @description The customer's canonical fields as the resource shows them (absent fields left out); gone once it is forgotten.
+             * @example {
+             *       "email": "jsmith@digitalriver.com",
+             *       "givenName": "John",
+             *       "familyName": "Smith"
+             *     }
+             */
+            customer?: Record<string, never>;
+            /**
+             * @description Set once the customer was forgotten: the snapshot and the error messages are gone.
+             * @enum {boolean}
+             */
+            scrubbed?: true;
+        };
+        /** @description A customer was changed: which fields, and the customer as it now is. */
+        CustomerUpdatedEvent: {
+            /**
+             * @description Stable: de-duplicate on it.
+             * @example evt_5c4b3a29180f6e5d4c3b2a19
+             */
+            id: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "customer.updated";
+            /** @example 2026-11-29T19:30:00.000Z */
+            createdAt: string;
+            /** @example cus_0123456789abcdef01234567 */
+            customerId: string | null;
+            /** @example null */
+            migrationId: string | null;
+            /**
+             * @description The API key id of the caller, or the worker or job that made the change.
+             * @example writer
+             */
+            actor: string;
+            /** @example 6f1c2d3e-4b5a-4c6d-8e7f-9a0b1c2d3e4f */
+            requestId: string | null;
+            data: components["schemas"]["CustomerUpdatedData"];
         };
         CutoverDto: {
             /**
@@ -1119,46 +1606,8 @@ export interface components {
             /** @description More events lie beyond this page. */
             hasMore: boolean;
         };
-        EventResponse: {
-            /**
-             * @description Stable: de-duplicate on it.
-             * @example evt_5c4b3a29180f6e5d4c3b2a19
-             */
-            id: string;
-            /**
-             * @example customer.updated
-             * @enum {string}
-             */
-            type: "customer.created" | "customer.updated" | "customer.deleted" | "customer.forgotten" | "customer.link.synced" | "customer.link.failed" | "customer.link.retired" | "migration.completed" | "migration.failed";
-            /** @example 2026-11-29T19:30:00.000Z */
-            createdAt: string;
-            /** @example cus_0123456789abcdef01234567 */
-            customerId: string | null;
-            /** @example null */
-            migrationId: string | null;
-            /**
-             * @description The API key id of the caller, or the worker or job that made the change.
-             * @example writer
-             */
-            actor: string;
-            /** @example 6f1c2d3e-4b5a-4c6d-8e7f-9a0b1c2d3e4f */
-            requestId: string | null;
-            /**
-             * @description Ids and what changed: `changedFields` and the `customer` as the resource shows it (created, updated); the provider link and its `error` (link events); outcome counts (migrations). A forgotten customer's events keep ids only (`scrubbed: true`).
-             * @example {
-             *       "version": 3,
-             *       "changedFields": [
-             *         "email"
-             *       ],
-             *       "customer": {
-             *         "email": "jsmith@digitalriver.com"
-             *       }
-             *     }
-             */
-            data: {
-                [key: string]: unknown;
-            };
-        };
+        /** @description An event: what changed, when, by whom; `data` depends on `type`. */
+        EventResponse: components["schemas"]["CustomerCreatedEvent"] | components["schemas"]["CustomerUpdatedEvent"] | components["schemas"]["CustomerDeletedEvent"] | components["schemas"]["CustomerForgottenEvent"] | components["schemas"]["CustomerLinkSyncedEvent"] | components["schemas"]["CustomerLinkFailedEvent"] | components["schemas"]["CustomerLinkRetiredEvent"] | components["schemas"]["MigrationCompletedEvent"] | components["schemas"]["MigrationFailedEvent"];
         FieldDriftDto: {
             /** @example phone */
             field: string;
@@ -1223,6 +1672,48 @@ export interface components {
             /** @example ok */
             status: string;
         };
+        /** @description A migration finished with no item failed. */
+        MigrationCompletedData: {
+            source: {
+                provider: components["schemas"]["ProviderId"];
+                account: string;
+            };
+            target: {
+                provider: components["schemas"]["ProviderId"];
+                account: string;
+            };
+            /** @description Items by outcome. */
+            outcomes: {
+                [key: string]: number;
+            };
+        };
+        /** @description A migration finished with no item failed. */
+        MigrationCompletedEvent: {
+            /**
+             * @description Stable: de-duplicate on it.
+             * @example evt_5c4b3a29180f6e5d4c3b2a19
+             */
+            id: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "migration.completed";
+            /** @example 2026-11-29T19:30:00.000Z */
+            createdAt: string;
+            /** @example cus_0123456789abcdef01234567 */
+            customerId: string | null;
+            /** @example null */
+            migrationId: string | null;
+            /**
+             * @description The API key id of the caller, or the worker or job that made the change.
+             * @example writer
+             */
+            actor: string;
+            /** @example 6f1c2d3e-4b5a-4c6d-8e7f-9a0b1c2d3e4f */
+            requestId: string | null;
+            data: components["schemas"]["MigrationCompletedData"];
+        };
         MigrationCountsDto: {
             total: number;
             /** @description Recorded, not finished yet. */
@@ -1231,6 +1722,48 @@ export interface components {
             already_present: number;
             skipped: number;
             failed: number;
+        };
+        /** @description A migration finished with items failed (list them with GET /v1/migrations/{id}/items). */
+        MigrationFailedData: {
+            source: {
+                provider: components["schemas"]["ProviderId"];
+                account: string;
+            };
+            target: {
+                provider: components["schemas"]["ProviderId"];
+                account: string;
+            };
+            /** @description Items by outcome. */
+            outcomes: {
+                [key: string]: number;
+            };
+        };
+        /** @description A migration finished with items failed (list them with GET /v1/migrations/{id}/items). */
+        MigrationFailedEvent: {
+            /**
+             * @description Stable: de-duplicate on it.
+             * @example evt_5c4b3a29180f6e5d4c3b2a19
+             */
+            id: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "migration.failed";
+            /** @example 2026-11-29T19:30:00.000Z */
+            createdAt: string;
+            /** @example cus_0123456789abcdef01234567 */
+            customerId: string | null;
+            /** @example null */
+            migrationId: string | null;
+            /**
+             * @description The API key id of the caller, or the worker or job that made the change.
+             * @example writer
+             */
+            actor: string;
+            /** @example 6f1c2d3e-4b5a-4c6d-8e7f-9a0b1c2d3e4f */
+            requestId: string | null;
+            data: components["schemas"]["MigrationFailedData"];
         };
         MigrationItemPage: {
             data: components["schemas"]["MigrationItemResponse"][];
@@ -10971,6 +11504,204 @@ export interface operations {
                      */
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
+            };
+        };
+    };
+    onCustomerCreated: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CustomerCreatedEvent"];
+            };
+        };
+        responses: {
+            /** @description Delivered (any 2xx does). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onCustomerUpdated: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CustomerUpdatedEvent"];
+            };
+        };
+        responses: {
+            /** @description Delivered (any 2xx does). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onCustomerDeleted: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CustomerDeletedEvent"];
+            };
+        };
+        responses: {
+            /** @description Delivered (any 2xx does). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onCustomerForgotten: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CustomerForgottenEvent"];
+            };
+        };
+        responses: {
+            /** @description Delivered (any 2xx does). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onCustomerLinkSynced: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CustomerLinkSyncedEvent"];
+            };
+        };
+        responses: {
+            /** @description Delivered (any 2xx does). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onCustomerLinkFailed: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CustomerLinkFailedEvent"];
+            };
+        };
+        responses: {
+            /** @description Delivered (any 2xx does). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onCustomerLinkRetired: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CustomerLinkRetiredEvent"];
+            };
+        };
+        responses: {
+            /** @description Delivered (any 2xx does). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onMigrationCompleted: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MigrationCompletedEvent"];
+            };
+        };
+        responses: {
+            /** @description Delivered (any 2xx does). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onMigrationFailed: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MigrationFailedEvent"];
+            };
+        };
+        responses: {
+            /** @description Delivered (any 2xx does). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };
