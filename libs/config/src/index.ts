@@ -11,4 +11,4 @@ export {
   type GatewayConfig,
 } from './gateway.config';
 export { openConfiguredDatabase } from './database';
-export { createLogger, loggerParams, requestIdFor } from './logging';
+export { createLogger, loggerParams, requestIdFor, usesPrettyLogs } from './logging';
