@@ -26,10 +26,12 @@ import {
 const document = JSON.parse(readFileSync(resolve(__dirname, '../..', OPENAPI_PATH), 'utf8')) as {
   info: { title: string };
   paths: Record<string, Record<string, unknown>>;
+  webhooks: Record<string, Record<string, unknown>>;
 };
 const METHODS = new Set(['get', 'put', 'post', 'patch', 'delete']);
-const operationCount = Object.values(document.paths).flatMap((item) =>
-  Object.keys(item).filter((method) => METHODS.has(method)),
+// Swagger UI shows the operations and, below them, what each webhook sends.
+const operationCount = [...Object.values(document.paths), ...Object.values(document.webhooks)].flatMap(
+  (item) => Object.keys(item).filter((method) => METHODS.has(method)),
 ).length;
 
 /** Swagger UI's element ids for operations: `operations-{tag}-{operationId}`. */
