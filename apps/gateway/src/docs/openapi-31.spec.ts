@@ -1,3 +1,5 @@
+import { EVENT_TYPES } from '@app/customer-domain';
+import { PROVIDER_ADAPTERS } from '@app/providers';
 import { type OpenAPIObject } from '@nestjs/swagger';
 import { getMetadataStorage } from 'class-validator';
 
@@ -57,6 +59,34 @@ describe('the OpenAPI 3.1 document', () => {
       .map(([property]) => property);
     expect(fractional.length).toBeGreaterThan(0);
     expect(fractional.filter((property) => !FRACTIONAL_NUMBERS.has(property))).toEqual([]);
+  });
+
+  it('lists the provider ids of the provider registry as an enum every provider field refers to', () => {
+    expect(document.components?.schemas?.['ProviderId']).toMatchObject({
+      enum: Object.keys(PROVIDER_ADAPTERS).sort(),
+    });
+    const plain = schemas().filter(
+      ({ schema, name }) => name === 'provider' && schema.type === 'string' && schema.enum === undefined,
+    );
+    expect(plain).toEqual([]);
+  });
+
+  it('describes every event type as a webhook, and every answer with its X-Request-Id', () => {
+    const webhooks = (document as OpenAPIObject & { webhooks: Record<string, { post: unknown }> }).webhooks;
+    expect(Object.keys(webhooks)).toEqual([...EVENT_TYPES]);
+    const mapping = (
+      document.components?.schemas?.['EventResponse'] as { discriminator: { mapping: object } }
+    ).discriminator.mapping;
+    expect(Object.keys(mapping)).toEqual([...EVENT_TYPES]);
+    const withoutRequestId = Object.entries(document.paths).flatMap(([path, item]) =>
+      Object.entries(item as Record<string, { responses: Record<string, { headers?: object }> }>).flatMap(
+        ([method, operation]) =>
+          Object.entries(operation.responses)
+            .filter(([, response]) => !('X-Request-Id' in (response.headers ?? {})))
+            .map(([status]) => `${method} ${path} ${status}`),
+      ),
+    );
+    expect(withoutRequestId).toEqual([]);
   });
 
   it('turns a nullable reference into anyOf with null, and a nullable enum into one with null', () => {
