@@ -99,6 +99,8 @@ module.exports = {
       ...base,
       displayName: 'http',
       testMatch: ['<rootDir>/test/**/*.spec.ts'],
+      // Every answer of every gateway a test starts is held to openapi/openapi.json.
+      setupFilesAfterEnv: ['<rootDir>/test/support/http-ring-setup.ts'],
       testPathIgnorePatterns: [
         '/node_modules/',
         '<rootDir>/test/(standalone|sandboxes|persistence|browser|process|crash|fault)/',

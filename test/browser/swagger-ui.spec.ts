@@ -26,10 +26,12 @@ import {
 const document = JSON.parse(readFileSync(resolve(__dirname, '../..', OPENAPI_PATH), 'utf8')) as {
   info: { title: string };
   paths: Record<string, Record<string, unknown>>;
+  webhooks: Record<string, Record<string, unknown>>;
 };
 const METHODS = new Set(['get', 'put', 'post', 'patch', 'delete']);
-const operationCount = Object.values(document.paths).flatMap((item) =>
-  Object.keys(item).filter((method) => METHODS.has(method)),
+// Swagger UI shows the operations and, below them, what each webhook sends.
+const operationCount = [...Object.values(document.paths), ...Object.values(document.webhooks)].flatMap(
+  (item) => Object.keys(item).filter((method) => METHODS.has(method)),
 ).length;
 
 /** Swagger UI's element ids for operations: `operations-{tag}-{operationId}`. */
@@ -163,6 +165,33 @@ describe('Swagger UI in a real browser', () => {
       ['digital-river', 'synced'],
       ['two-checkout', 'synced'],
     ]);
+  });
+
+  it('replays the answer when the same example is executed again, and creates no second customer', async () => {
+    if (created === undefined) throw new Error('the create above did not run');
+    const before = await customerCount();
+    const sent: Record<string, string>[] = [];
+    const record = (request: { method(): string; url(): string; headers(): Record<string, string> }) => {
+      if (request.method() === 'POST' && new URL(request.url()).pathname === '/v1/customers')
+        sent.push(request.headers());
+    };
+    page.on('request', record);
+    try {
+      const again = await executed(page, CREATE);
+
+      expect(again).toMatchObject({ status: 201, body: { id: created.id } });
+    } finally {
+      page.off('request', record);
+    }
+    // Swagger UI filled in the key (the admin typed none), and the gateway says it replayed.
+    expect(sent).toHaveLength(1);
+    expect(sent[0]?.['idempotency-key']).toMatch(/^[0-9a-f]{32}$/);
+    expect(
+      await page.$eval(`${CREATE} .live-responses-table tr.response .response-col_description`, (cell) =>
+        cell.textContent.toLowerCase(),
+      ),
+    ).toContain('idempotent-replayed: true');
+    expect(await customerCount()).toBe(before);
   });
 
   it('shows bad input as a structured 400 naming the field, and changes nothing', async () => {

@@ -3,8 +3,8 @@ import { type CreateCustomer, createGatewayClient, type Customer, GatewayError }
 import { collect } from './collect';
 import { type GatewayWithSandboxes, KEYS, startGatewayWithSandboxes } from '../support/gateway';
 
-const DR = { provider: 'digital-river', account: 'sandbox' };
-const TCO = { provider: 'two-checkout', account: 'sandbox' };
+const DR = { provider: 'digital-river', account: 'sandbox' } as const;
+const TCO = { provider: 'two-checkout', account: 'sandbox' } as const;
 
 /** A customer each default provider accepts, under its own email. */
 const jane = (email: string, providers = [DR]): CreateCustomer => ({

@@ -8,8 +8,8 @@ import { collect } from './collect';
 import { eventually } from '../support/eventually';
 import { type GatewayWithSandboxes, KEYS, startGatewayWithSandboxes } from '../support/gateway';
 
-const DR = { provider: 'digital-river', account: 'sandbox' };
-const TCO = { provider: 'two-checkout', account: 'sandbox' };
+const DR = { provider: 'digital-river', account: 'sandbox' } as const;
+const TCO = { provider: 'two-checkout', account: 'sandbox' } as const;
 
 /** Resolves the run once `get` says it stopped running, with a generous deadline. */
 const finished = <Run extends { status: string }>(get: () => Promise<Run>) =>

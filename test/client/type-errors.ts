@@ -26,6 +26,8 @@ export async function refused(): Promise<void> {
   await client.customers.update(id, { phone: 9522222222 });
   // @ts-expect-error a required field left out (a reconcile needs its strategy)
   await client.customers.reconcile(id, { fields: { phone: 'adopt' } });
+  // @ts-expect-error a provider id the document does not list (ids are an enum made from the registry)
+  await client.customers.links.create(id, { provider: 'paypal' });
   // @ts-expect-error a value outside the document's enum
   client.customers.list({ syncStatus: 'lost' });
   // @ts-expect-error an event type the gateway does not have

@@ -4,17 +4,29 @@ import { type RunningGateway, startGateway } from '../support/gateway';
 
 interface Operation {
   operationId?: string;
-  parameters?: { name: string; in: string; example?: unknown; schema?: { example?: unknown } }[];
+  parameters?: {
+    name: string;
+    in: string;
+    $ref?: string;
+    example?: unknown;
+    schema?: { example?: unknown };
+  }[];
   responses: Record<string, { content?: Record<string, { example?: unknown; schema?: unknown }> }>;
   security?: unknown[];
   requestBody?: unknown;
 }
 
+const IDEMPOTENCY_KEY = '#/components/parameters/IdempotencyKey';
+
 describe('OpenAPI document', () => {
   let gateway: RunningGateway;
   let doc: {
     paths: Record<string, Record<string, Operation>>;
-    components: { schemas: Record<string, unknown>; securitySchemes: Record<string, unknown> };
+    components: {
+      schemas: Record<string, unknown>;
+      securitySchemes: Record<string, unknown>;
+      parameters: Record<string, unknown>;
+    };
   };
 
   beforeAll(async () => {
@@ -85,10 +97,13 @@ describe('OpenAPI document', () => {
     for (const [path, method, own] of expected) {
       const op = operation(path, method);
       // Every operation also documents what the gateway answers before its handler runs.
-      const idempotent = op.parameters?.some((p) => p.name === 'Idempotency-Key') ?? false;
+      const idempotent = op.parameters?.some((p) => p.$ref === IDEMPOTENCY_KEY) ?? false;
       const common = [
         '400',
+        '401',
+        '403',
         '429',
+        '500',
         // The database unavailable (database_unavailable): every keyed operation touches it.
         '503',
         ...(op.requestBody ? ['413', '415'] : []),
@@ -96,7 +111,8 @@ describe('OpenAPI document', () => {
       ];
       const statuses = [...new Set([...own, ...common])];
       expect(Object.keys(op.responses).sort()).toEqual(statuses.sort());
-      expect(op.security).toEqual(expect.arrayContaining([{ bearer: [] }, { 'api-key': [] }]));
+      // One scheme: the API key as a bearer token (X-API-Key carries the same key).
+      expect(op.security).toEqual([{ bearer: [] }]);
       for (const status of statuses.filter((s) => Number(s) >= 400)) {
         const problem = op.responses[status]?.content?.['application/problem+json'];
         expect(problem?.schema).toEqual({ $ref: '#/components/schemas/ProblemDto' });
@@ -107,7 +123,7 @@ describe('OpenAPI document', () => {
       expect(operation(probe, 'get').security).toEqual([]);
       expect(Object.keys(operation(probe, 'get').responses)).toEqual(
         // 400: a header carrying a NUL or an unpaired surrogate is refused before any route runs.
-        probe === '/health/live' ? ['200', '400'] : ['200', '400', '503'],
+        probe === '/health/live' ? ['200', '400', '500'] : ['200', '400', '500', '503'],
       );
     }
   });
@@ -122,11 +138,22 @@ describe('OpenAPI document', () => {
       ['/v1/customers/{id}/links', 'post'],
       ['/v1/migrations', 'post'],
       ['/v1/reconciliations', 'post'],
+      ['/v1/webhook-endpoints', 'post'],
+      ['/v1/webhook-endpoints/{id}', 'delete'],
     ] as const) {
-      expect(operation(path, method).parameters).toEqual(
-        expect.arrayContaining([expect.objectContaining({ name: 'Idempotency-Key', in: 'header' })]),
-      );
+      expect(operation(path, method).parameters).toEqual(expect.arrayContaining([{ $ref: IDEMPOTENCY_KEY }]));
     }
+    expect(doc.components.parameters['IdempotencyKey']).toMatchObject({
+      name: 'Idempotency-Key',
+      in: 'header',
+    });
+    // A safe request is not keyed, so none documents the header.
+    const keyedReads = Object.entries(doc.paths).filter(([, methods]) =>
+      (methods['get']?.parameters ?? []).some(
+        (p) => p.$ref === IDEMPOTENCY_KEY || p.name === 'Idempotency-Key',
+      ),
+    );
+    expect(keyedReads).toEqual([]);
     expect(operation('/v1/customers/{id}', 'patch').parameters).toEqual(
       expect.arrayContaining([expect.objectContaining({ name: 'If-Match', in: 'header' })]),
     );
@@ -206,9 +233,9 @@ describe('OpenAPI document', () => {
     expect(schemas.AddressDto!.required).toEqual(['country']);
     expect(schemas.AddressDto!.properties.line1).toMatchObject({ example: '10380 Bren Rd W' });
     expect(schemas.CustomerResponse!.properties.providers).toBeDefined();
-    expect(doc.components.securitySchemes).toMatchObject({
-      bearer: { type: 'http', scheme: 'bearer' },
-      'api-key': { type: 'apiKey', in: 'header', name: 'X-API-Key' },
+    // One scheme, opaque: the keys are not JWTs.
+    expect(doc.components.securitySchemes).toEqual({
+      bearer: { type: 'http', scheme: 'bearer', description: expect.stringContaining('X-API-Key') },
     });
   });
 });

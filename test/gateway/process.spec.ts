@@ -1,5 +1,5 @@
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -28,8 +28,13 @@ function start(env: Record<string, string>): Promise<Started> {
   return new Promise((resolvePromise, reject) => {
     const timer = setTimeout(() => reject(new Error(`gateway did not start:\n${output}`)), 30_000);
     const check = () => {
-      const url = /Swagger UI:\s+(http:\/\/\S+)\/docs/.exec(output)?.[1];
-      const apiKey = /API key:\s+(\S+)/.exec(output)?.[1];
+      // The banner as text (at a terminal, LOG_FORMAT=pretty) or as one JSON line (JSON logs), which
+      // names the development key's file instead of printing the key.
+      const url = (/Swagger UI:\s+(http:\/\/\S+)\/docs/.exec(output) ??
+        /"swaggerUi":"(http:\/\/[^"]+)\/docs"/.exec(output))?.[1];
+      const keyFile = /"developmentKeyFile":"([^"]+)"/.exec(output)?.[1];
+      const apiKey =
+        /API key:\s+(\S+)/.exec(output)?.[1] ?? (keyFile && readFileSync(keyFile, 'utf8').trim());
       if (url && apiKey) {
         clearTimeout(timer);
         resolvePromise({ child, url, apiKey, output: () => output });
@@ -93,7 +98,15 @@ describe('the gateway process', () => {
       });
     expect(created.status).toBe(201);
     // The embedded default runs both provider sandboxes and creates there too.
-    expect(first.output()).toMatch(/Sandboxes:\s+Digital River http:\/\/127\.0\.0\.1:\d+, 2Checkout http/);
+    expect(first.output()).toMatch(/"sandboxes":\["Digital River http:\/\/127\.0\.0\.1:\d+","2Checkout http/);
+    // JSON logs are JSON only: the banner is a line like the others, without the key itself.
+    const lines = first
+      .output()
+      .split('\n')
+      .filter((line) => line !== '');
+    expect(lines.filter((line) => !line.startsWith('{"level"'))).toEqual([]);
+    expect(first.output()).not.toContain(first.apiKey);
+    expect(first.output()).not.toContain('Mapped {');
     expect(
       created.body.providers.map((l: { provider: string; status: string }) => `${l.provider}:${l.status}`),
     ).toEqual(['digital-river:synced', 'two-checkout:synced']);

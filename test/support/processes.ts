@@ -142,7 +142,9 @@ export function spawnGateway(env: Record<string, string>): Promise<GatewayProces
       reject(new Error(`gateway did not start within 45 s:\n${output}`));
     }, 45_000);
     const check = () => {
-      const url = /Swagger UI:\s+(http:\/\/\S+)\/docs/.exec(output)?.[1];
+      // The banner as text (LOG_FORMAT=pretty) or as a JSON line (JSON logs, a pipe's default).
+      const url = (/Swagger UI:\s+(http:\/\/\S+)\/docs/.exec(output) ??
+        /"swaggerUi":"(http:\/\/[^"]+)\/docs"/.exec(output))?.[1];
       if (url === undefined) return;
       clearTimeout(timer);
       child.stdout.off('data', check);

@@ -12,6 +12,7 @@ import { type GatewayOptions, GatewayModule } from './gateway.module';
 import { RequestLog } from './http/request-log';
 import { applyServerLimits } from './http/server-limits';
 import { HttpMetrics } from './metrics/http-metrics';
+import { QuietStartUpLogger } from './nest-logger';
 
 /** Builds the gateway as main.ts runs it; tests build it the same way, only with other options. */
 export async function createGatewayApp(options: GatewayOptions): Promise<INestApplication> {
@@ -19,7 +20,7 @@ export async function createGatewayApp(options: GatewayOptions): Promise<INestAp
     bufferLogs: true,
     bodyParser: false,
   });
-  app.useLogger(app.get(Logger));
+  app.useLogger(new QuietStartUpLogger(app.get(Logger)));
   app.disable('x-powered-by');
   // A customer carries its own strong ETag (its version, for If-Match and If-None-Match); Express's
   // own, a SHA-1 of every other body, cost each list page a hash and told a client nothing.

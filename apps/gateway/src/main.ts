@@ -10,11 +10,12 @@ import {
   loadGatewayConfig,
   secretKeyring,
   tracesExporter,
+  usesPrettyLogs,
 } from '@app/config';
 import { openConfiguredDatabase } from '@app/persistence';
 import { startTelemetry } from '@app/telemetry';
 
-import { ApiKeyRegistry, loadOrCreateDevelopmentKey } from './auth/api-keys';
+import { ApiKeyRegistry, DEVELOPMENT_KEY_FILE, loadOrCreateDevelopmentKey } from './auth/api-keys';
 
 /** The configured keys, or, outside production, a development key kept in the data directory. */
 async function resolveApiKeys(
@@ -40,6 +41,66 @@ async function resolveProviders(config: GatewayConfig) {
   const { startEmbeddedSandboxes } = await import('./sandboxes.js');
   const sandboxes = await startEmbeddedSandboxes();
   return { accounts: sandboxes.accounts, sandboxes };
+}
+
+interface Banner {
+  url: string;
+  database: string;
+  sandboxes: string[] | undefined;
+  accounts: readonly unknown[];
+  developmentKey: string | undefined;
+  /** The trace exporter when OpenTelemetry is on. */
+  tracing: string | undefined;
+}
+
+/** What an operator at a terminal reads once the gateway listens. */
+function bannerText({ url, database, sandboxes, accounts, developmentKey, tracing }: Banner): string {
+  const lines = [
+    `Customer Sync Gateway listening on ${url}`,
+    `  Swagger UI:  ${url}/docs`,
+    `  OpenAPI:     ${url}/docs-json`,
+    `  Database:    ${database}`,
+    sandboxes !== undefined
+      ? `  Sandboxes:   ${sandboxes.join(', ')}`
+      : `  Providers:   ${accounts.length} configured account(s)`,
+  ];
+  if (tracing !== undefined) lines.push(`  Tracing:     ${tracing} (OpenTelemetry)`);
+  // The development key is printed for the operator at their own terminal; it is never logged.
+  if (developmentKey !== undefined)
+    lines.push(`  API key:     ${developmentKey}   (development key, scope admin)`);
+  return `\n${lines.join('\n')}\n\n`;
+}
+
+/**
+ * The same as one JSON line, shaped as the log lines around it (pino's `level`, `time`, `msg`), for
+ * a log shipper that reads nothing else. Written whatever LOG_LEVEL says: it is the answer to "is it
+ * up, and where". A development key stays out of it (log streams are kept and shared); it names the
+ * file that holds the key instead.
+ */
+function bannerJson({
+  url,
+  database,
+  sandboxes,
+  accounts,
+  developmentKey,
+  tracing,
+  config,
+}: Banner & { config: GatewayConfig }) {
+  const line = {
+    level: 30,
+    time: Date.now(),
+    msg: 'Customer Sync Gateway listening',
+    url,
+    swaggerUi: `${url}/docs`,
+    openApi: `${url}/docs-json`,
+    database,
+    ...(sandboxes !== undefined ? { sandboxes } : { providerAccounts: accounts.length }),
+    ...(tracing !== undefined ? { tracing } : {}),
+    ...(developmentKey !== undefined
+      ? { developmentKeyFile: resolve(config.DATA_DIR, DEVELOPMENT_KEY_FILE) }
+      : {}),
+  };
+  return `${JSON.stringify(line)}\n`;
 }
 
 async function main(): Promise<void> {
@@ -75,22 +136,30 @@ async function main(): Promise<void> {
 
   // A wildcard address is not something to browse to; name the machine itself instead.
   const url = (await app.getUrl()).replace('[::]', 'localhost').replace('0.0.0.0', 'localhost');
-  const lines = [
-    `Customer Sync Gateway listening on ${url}`,
-    `  Swagger UI:  ${url}/docs`,
-    `  OpenAPI:     ${url}/docs-json`,
-    `  Database:    ${config.DATABASE_URL === undefined ? `embedded PGlite in ${resolve(config.DATA_DIR, 'pglite')}` : 'PostgreSQL (DATABASE_URL)'}`,
-  ];
-  if (sandboxes !== undefined) {
-    lines.push(`  Sandboxes:   ${sandboxes.addresses.join(', ')}`);
-  } else {
-    lines.push(`  Providers:   ${accounts.length} configured account(s)`);
-  }
-  if (telemetry.tracing) lines.push(`  Tracing:     ${tracesExporter(config)} (OpenTelemetry)`);
-  // The development key is printed for the operator at their own terminal; it is never logged.
-  if (developmentKey !== undefined)
-    lines.push(`  API key:     ${developmentKey}   (development key, scope admin)`);
-  process.stdout.write(`\n${lines.join('\n')}\n\n`);
+  const databaseKind =
+    config.DATABASE_URL === undefined
+      ? `embedded PGlite in ${resolve(config.DATA_DIR, 'pglite')}`
+      : 'PostgreSQL (DATABASE_URL)';
+  process.stdout.write(
+    usesPrettyLogs(config)
+      ? bannerText({
+          url,
+          database: databaseKind,
+          sandboxes: sandboxes?.addresses,
+          accounts,
+          developmentKey,
+          tracing: telemetry.tracing ? tracesExporter(config) : undefined,
+        })
+      : bannerJson({
+          url,
+          database: databaseKind,
+          sandboxes: sandboxes?.addresses,
+          accounts,
+          config,
+          developmentKey,
+          tracing: telemetry.tracing ? tracesExporter(config) : undefined,
+        }),
+  );
 
   // The embedded default runs on a developer's machine beside everything else: once ready it
   // trades some CPU for memory (V8's smallest young generation, an old generation that grows

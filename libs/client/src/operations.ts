@@ -1,4 +1,13 @@
-import { type operations } from './generated/openapi.js';
+import { type operations, type webhooks } from './generated/openapi.js';
+
+/** The operations the gateway sends (its `webhooks` section): a receiver implements those, not the client. */
+type WebhookOperation = {
+  [Event in keyof webhooks]: webhooks[Event] extends { post?: infer Post } ? Post : never;
+}[keyof webhooks];
+/** The operationIds the client calls: every operation of the document but the webhooks. */
+type CalledOperationId = {
+  [Id in keyof operations]: operations[Id] extends WebhookOperation ? never : Id;
+}[keyof operations];
 
 /**
  * The client method of every operation of the gateway's OpenAPI document, by operationId, as a
@@ -59,4 +68,4 @@ export const OPERATION_METHODS = {
   listWebhookDeliveries: 'webhookEndpoints.deliveries.list',
   redeliverWebhookDelivery: 'webhookEndpoints.deliveries.redeliver',
   redeliverWebhookEvent: 'webhookEndpoints.events.redeliver',
-} as const satisfies Record<keyof operations, string>;
+} as const satisfies Record<CalledOperationId, string>;

@@ -12,4 +12,4 @@ export {
   tracesExporter,
   type GatewayConfig,
 } from './gateway.config';
-export { createLogger, loggerParams, requestIdFor } from './logging';
+export { createLogger, loggerParams, requestIdFor, usesPrettyLogs } from './logging';

@@ -64,13 +64,16 @@ export class ApiKeyRegistry {
   }
 }
 
+/** The development key's file in the data directory. */
+export const DEVELOPMENT_KEY_FILE = 'dev-api-key';
+
 /**
  * The embedded default needs no configuration, so it makes one admin key on first start and keeps
  * it in the data directory: the same key keeps working across restarts, and it never leaves the
  * machine except when printed to the operator's own terminal.
  */
 export async function loadOrCreateDevelopmentKey(dataDir: string): Promise<string> {
-  const file = join(dataDir, 'dev-api-key');
+  const file = join(dataDir, DEVELOPMENT_KEY_FILE);
   try {
     const existing = (await readFile(file, 'utf8')).trim();
     if (existing.length >= 24) return existing;

@@ -96,6 +96,7 @@ const EXAMPLES: Record<
     retryable: true,
     detail: 'This API key is over its provider limit of 5 requests a second; retry after 1 s.',
   },
+  500: { code: 'internal_error', retryable: true, detail: 'Something went wrong on our side.' },
   502: { code: 'provider_unavailable', retryable: true, detail: 'The provider could not be reached.' },
   503: {
     code: 'provider_rate_limited',
@@ -114,6 +115,7 @@ const DESCRIPTIONS: Record<number, string> = {
   413: 'Body too large (`payload_too_large`).',
   415: 'Body is not JSON (`unsupported_media_type`).',
   422: 'A linked provider would refuse the customer (`provider_rules_violated`: every provider, field and rule in `errors`, nothing written), the default source is not attached (`default_source_not_attached`), Idempotency-Key reused with another request (`idempotency_key_reused`), a provider refused (`provider_rejected`), or the operation is not supported by the linked providers (`unsupported_by_provider`).',
+  500: 'The gateway failed unexpectedly (`internal_error`); the request may be retried, with the same Idempotency-Key for an unsafe one.',
   502: 'A provider failed (`provider_unavailable`, `provider_auth_failed`, `provider_bad_response`); nothing was lost: the outcome is on the link.',
   429: 'This API key is over one of its rate limits, or this client address failed authentication too often (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait.',
   503: 'The database is unavailable (`database_unavailable`; send the request again, with the same Idempotency-Key), or a provider is rate limiting the gateway (`provider_rate_limited`); `Retry-After` says when to retry.',

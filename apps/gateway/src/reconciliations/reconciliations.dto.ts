@@ -112,7 +112,11 @@ export class ReconciliationItemResponse {
 
 export class ReconciliationItemPage {
   @ApiProperty({ type: [ReconciliationItemResponse] }) data!: ReconciliationItemResponse[];
-  @ApiProperty({ nullable: true, description: 'Pass as `after` for the next page; null at the end.' })
+  @ApiProperty({
+    type: 'integer',
+    nullable: true,
+    description: 'Pass as `after` for the next page; null at the end.',
+  })
   next!: number | null;
 }
 
