@@ -100,7 +100,11 @@ export async function openRateLimitStore(config: GatewayConfig): Promise<RateLim
     // dropped; without a listener the 'error' event ends the process.
     // https://node-postgres.com/apis/pool#error
     pool.on('error', (error) => outage.failed(error));
-    pool.on('connect', () => outage.succeeded());
+    // Checked-out connections too: the pool's own listener is off them while they are in use.
+    pool.on('connect', (client) => {
+      outage.succeeded();
+      client.on('error', (error) => outage.failed(error));
+    });
     return {
       // The table is created by the gateway's own migrations, not by the library.
       limiter: (limiter) =>
