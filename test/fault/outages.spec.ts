@@ -79,10 +79,16 @@ class Load {
   /** Resolves once `more` customers beyond those created now have been created. */
   async progress(what: string, more = 10): Promise<void> {
     const target = this.created + more;
-    await eventually(what, () => Promise.resolve(this.created >= target ? true : undefined), {
-      timeoutMs: 60_000,
-      intervalMs: 50,
-    });
+    try {
+      await eventually(what, () => Promise.resolve(this.created >= target ? true : undefined), {
+        timeoutMs: 60_000,
+        intervalMs: 50,
+      });
+    } catch (error) {
+      // What the clients were answered says why.
+      const answered = JSON.stringify(Object.fromEntries(this.answers));
+      throw new Error(`${(error as Error).message}; answers: ${answered}`, { cause: error });
+    }
   }
 
   async stop(): Promise<void> {

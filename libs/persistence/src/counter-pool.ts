@@ -36,6 +36,10 @@ export function openCounterPool(
   // dropped; without a listener the 'error' event ends the process.
   // https://node-postgres.com/apis/pool#error
   pool.on('error', (error) => outage.failed(error));
-  pool.on('connect', () => outage.succeeded());
+  // Checked-out connections too: the pool's own listener is off them while they are in use.
+  pool.on('connect', (client) => {
+    outage.succeeded();
+    client.on('error', (error) => outage.failed(error));
+  });
   return { client: pool, schema, close: () => pool.end() };
 }

@@ -158,6 +158,11 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<D
     // dropped from the pool; without a listener that 'error' event would end the process.
     // https://node-postgres.com/apis/pool#error
     pool.on('error', (error) => databaseOutage.failed(error));
+    // The pool takes that listener off a connection while it is checked out, and a connection the
+    // server ends between two statements then (inside a transaction, or before a caller attached
+    // its own listener) would emit an 'error' nobody hears, which ends the process: seen in the
+    // fault ring under pg_terminate_backend. The statement that was running rejects anyway.
+    pool.on('connect', (client) => client.on('error', (error) => databaseOutage.failed(error)));
     const statementName = preparedStatementNames();
     const prisma = new PrismaClient({
       // The pool is ours (closed below), so that it closes even if Prisma never connected.
