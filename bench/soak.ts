@@ -4,7 +4,7 @@
  *
  * First the gateway's capacity for the mix is measured (as many requests as 10 connections get
  * answered in `SOAK_CAPACITY_SECONDS`); then the same mix runs at half that rate for
- * `SOAK_MINUTES` (10), one autocannon run a minute so each minute has its own latencies. After
+ * `SOAK_MINUTES` (10), a minute at a time so each minute has its own latencies. After
  * each minute the bench samples the gateway's RSS (from /proc) and its heap and event-loop delay
  * (from its own Prometheus metrics: `nodejs_heap_size_used_bytes`, and `nodejs_eventloop_lag_seconds`, the
  * delay of a callback queued at the scrape). The goal (issue 31): RSS in the last minute within 10% of
@@ -18,7 +18,6 @@
  * Needs `npm run build` (the script runs it) and PostgreSQL (`BENCH_DATABASE_URL`, default
  * postgresql://postgres@127.0.0.1:5432/postgres; a fresh schema, dropped at the end).
  */
-import autocannon from 'autocannon';
 import { type ChildProcess, fork, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -51,8 +50,14 @@ const customer = (providers?: []) => ({
   ...(providers ? { providers } : {}),
 });
 
-/** One request of the mix, drawn afresh for every request autocannon sends. */
-function mixedRequest(ids: string[]): autocannon.Request {
+interface MixedRequest {
+  method: 'GET' | 'POST' | 'PATCH';
+  path: string;
+  body?: string;
+}
+
+/** One request of the mix, drawn afresh for every request sent. */
+function mixedRequest(ids: string[]): MixedRequest {
   const draw = Math.random();
   const id = ids[Math.floor(Math.random() * ids.length)]!;
   if (draw < 0.55) return { method: 'GET', path: `/v1/customers/${id}` };
@@ -66,15 +71,71 @@ function mixedRequest(ids: string[]): autocannon.Request {
   };
 }
 
-function load(url: string, ids: string[], seconds: number, rate?: number): Promise<autocannon.Result> {
-  return autocannon({
-    url,
-    headers,
-    connections: CONNECTIONS,
-    duration: seconds,
-    ...(rate !== undefined ? { overallRate: rate } : {}),
-    requests: [{ setupRequest: (request: autocannon.Request) => ({ ...request, ...mixedRequest(ids) }) }],
-  });
+interface LoadResult {
+  requestsPerSecond: number;
+  p50: number;
+  p99: number;
+  fiveHundreds: number;
+  /** Network errors and requests over 30 s. */
+  errors: number;
+}
+
+const percentile = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? 0;
+
+/**
+ * Sends the mix for `seconds`: with `rate`, one request every 1/rate s whatever the answers
+ * (an open model, so a slow gateway shows as latency, not as fewer requests); without it, from
+ * `CONNECTIONS` loops each sending as soon as its last answer came (the capacity).
+ */
+async function load(url: string, ids: string[], seconds: number, rate?: number): Promise<LoadResult> {
+  const latencies: number[] = [];
+  let fiveHundreds = 0;
+  let errors = 0;
+  const send = async () => {
+    const request = mixedRequest(ids);
+    const started = performance.now();
+    try {
+      const res = await fetch(url + request.path, {
+        method: request.method,
+        headers,
+        ...(request.body !== undefined ? { body: request.body } : {}),
+        signal: AbortSignal.timeout(30_000),
+      });
+      await res.arrayBuffer();
+      if (res.status >= 500) fiveHundreds++;
+      latencies.push(performance.now() - started);
+    } catch {
+      errors++;
+    }
+  };
+  const started = performance.now();
+  const endsAt = started + seconds * 1000;
+  if (rate === undefined) {
+    await Promise.all(
+      Array.from({ length: CONNECTIONS }, async () => {
+        while (performance.now() < endsAt) await send();
+      }),
+    );
+  } else {
+    const inFlight = new Set<Promise<void>>();
+    for (let next = started; next < endsAt; next += 1000 / rate) {
+      const wait = next - performance.now();
+      if (wait > 0) await new Promise((done) => setTimeout(done, wait));
+      const sent = send().finally(() => inFlight.delete(sent));
+      inFlight.add(sent);
+    }
+    await Promise.all(inFlight);
+  }
+  const elapsed = (performance.now() - started) / 1000;
+  latencies.sort((x, y) => x - y);
+  return {
+    requestsPerSecond: latencies.length / elapsed,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    fiveHundreds,
+    errors,
+  };
 }
 
 function rssMb(pid: number): number {
@@ -174,9 +235,9 @@ async function run(): Promise<void> {
       ids.push(((await res.json()) as { id: string }).id);
     }
     const capacity = await load(gateway.url, ids, CAPACITY_SECONDS);
-    const rate = Math.max(1, Math.floor(capacity.requests.average / 2));
+    const rate = Math.max(1, Math.floor(capacity.requestsPerSecond / 2));
     process.stdout.write(
-      `Capacity for the mix: ${capacity.requests.average.toFixed(0)} req/s at ${CONNECTIONS} connections; soaking at ${rate} req/s for ${MINUTES} min.\n\n`,
+      `Capacity for the mix: ${capacity.requestsPerSecond.toFixed(0)} req/s at ${CONNECTIONS} connections; soaking at ${rate} req/s for ${MINUTES} min.\n\n`,
     );
     process.stdout.write('minute  req/s   p50 ms  p99 ms  5xx  errors  RSS MB  heap MB  loop lag ms\n');
     const minutes: { rss: number; p99: number; fiveHundreds: number }[] = [];
@@ -184,10 +245,10 @@ async function run(): Promise<void> {
       const result = await load(gateway.url, ids, 60, rate);
       const rss = rssMb(gateway.child.pid!);
       const { heapMb, loopLagMs } = await gatewayMetrics(gateway.url);
-      const fiveHundreds = result['5xx'];
-      minutes.push({ rss, p99: result.latency.p99, fiveHundreds });
+      const fiveHundreds = result.fiveHundreds;
+      minutes.push({ rss, p99: result.p99, fiveHundreds });
       process.stdout.write(
-        `${String(minute).padStart(6)}  ${result.requests.average.toFixed(0).padStart(5)}  ${String(result.latency.p50).padStart(7)}  ${String(result.latency.p99).padStart(6)}  ${String(fiveHundreds).padStart(3)}  ${String(result.errors + result.timeouts).padStart(6)}  ${rss.toFixed(0).padStart(6)}  ${heapMb.toFixed(0).padStart(7)}  ${loopLagMs.toFixed(1).padStart(11)}\n`,
+        `${String(minute).padStart(6)}  ${result.requestsPerSecond.toFixed(0).padStart(5)}  ${result.p50.toFixed(1).padStart(7)}  ${result.p99.toFixed(1).padStart(6)}  ${String(fiveHundreds).padStart(3)}  ${String(result.errors).padStart(6)}  ${rss.toFixed(0).padStart(6)}  ${heapMb.toFixed(0).padStart(7)}  ${loopLagMs.toFixed(1).padStart(11)}\n`,
       );
     }
     const second = minutes[1] ?? minutes[0]!;
