@@ -16,13 +16,13 @@ const NO_APP_FROM_A_LIB = {
  */
 const LIB_IMPORTS = {
   // Configuration: read by the apps (the composition roots), it shapes the options of the rest.
-  config: ['customer-domain', 'migration', 'persistence', 'telemetry'],
+  config: ['customer-domain', 'migration', 'persistence', 'secrets', 'telemetry'],
   // Application: migrations and reconciliations, run by the gateway and the migrator.
   migration: ['customer-domain'],
   // Domain: the customer model, the sync engine and the ports it drives.
   'customer-domain': ['telemetry'],
   // Adapters: the database, and the providers' HTTP clients (their tests start the sandboxes).
-  persistence: ['customer-domain', 'telemetry'],
+  persistence: ['customer-domain', 'secrets', 'telemetry'],
   providers: ['customer-domain', 'sandboxes', 'telemetry'],
   // Stand-alone: the provider sandboxes and the published API client import no other lib.
   sandboxes: [],
@@ -30,6 +30,8 @@ const LIB_IMPORTS = {
   // Cross-cutting: OpenTelemetry's spans and trace context, imported by every layer that does I/O,
   // importing none of them.
   telemetry: [],
+  // Cross-cutting and pure: envelope encryption of secrets at rest, under configured keys.
+  secrets: [],
 };
 const LIBS = Object.keys(LIB_IMPORTS);
 

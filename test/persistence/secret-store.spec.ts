@@ -1,11 +1,11 @@
 import {
   createTestDatabase,
-  SecretKeyring,
   SecretStore,
   type TestDatabase,
   WebhookStore,
   webhookSecretOwner,
 } from '@app/persistence';
+import { SecretKeyring } from '@app/secrets';
 
 const keyring = (ids: string) =>
   SecretKeyring.parse(

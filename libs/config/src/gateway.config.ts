@@ -2,7 +2,7 @@ import { z } from 'zod';
 
 import { CRASH_POINTS, type SyncOptions } from '@app/customer-domain';
 import { type MigrationOptions } from '@app/migration';
-import { DEVELOPMENT_ENCRYPTION_KEYS, parseEncryptionKeys, SecretKeyring } from '@app/persistence';
+import { DEVELOPMENT_ENCRYPTION_KEYS, parseEncryptionKeys, SecretKeyring } from '@app/secrets';
 
 /**
  * Every setting the gateway and the migrator read from the environment (one image, one set of

@@ -42,12 +42,6 @@ export * from './gauge-readings';
 export * from './idempotency-records';
 export * from './key-holders';
 export { WorkNotifications } from './work-notifications';
-export {
-  DEVELOPMENT_ENCRYPTION_KEYS,
-  parseEncryptionKeys,
-  SecretKeyring,
-  type EncryptionKey,
-} from './secret-envelope';
 export { SECRET_KEYRING, SecretStore } from './secret-store';
 export * from './webhook-store';
 export { Readiness } from './readiness';

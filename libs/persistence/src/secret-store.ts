@@ -1,7 +1,7 @@
 import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 
 import { Prisma, type PrismaClient } from '../../../generated/prisma/client';
-import { SecretKeyring } from './secret-envelope';
+import { SecretKeyring } from '@app/secrets';
 import { PRISMA_CLIENT } from './prisma.tokens';
 
 /** The keyring secrets are sealed with (SECRETS_ENCRYPTION_KEYS), provided by the app. */
