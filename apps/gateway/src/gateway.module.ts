@@ -20,6 +20,7 @@ import {
   type RequestedTarget,
   SYNC_OPTIONS,
   SyncEngine,
+  LinkDelivery,
 } from '@app/customer-domain';
 import { migrationProviders, RunEngine } from '@app/migration';
 import { type DatabaseHandle, PersistenceModule } from '@app/persistence';
@@ -148,6 +149,7 @@ export class GatewayModule implements NestModule {
         CustomerPlanner,
         CustomerReconciliation,
         SyncEngine,
+        LinkDelivery,
         { provide: SYNC_OPTIONS, useValue: syncOptions(options.config) },
         SyncEngineLifecycle,
         ProviderFailureLog,

@@ -12,7 +12,7 @@ import {
   type TaxIdentifier,
 } from './customer';
 import { type CustomerPatch, CustomerService } from './customer.service';
-import { crashPoint } from './crash-points';
+import { type LinkTarget } from './customer.repository';
 import { DomainError } from './errors';
 import {
   DEFAULT_PROVIDER_TARGETS,
@@ -24,7 +24,6 @@ import {
 } from './provider-accounts';
 import { ProviderCallLog } from './provider-call-log';
 import { SyncEngine } from './sync-engine';
-import { type ClaimedLink } from './sync-queue';
 
 /**
  * What a delete or forget did at one provider account, as far as it got within the wait:
@@ -59,12 +58,14 @@ export class CustomerCommands {
     const targets = this.accounts.resolve(requested ?? this.defaultTargets);
     this.accounts.assertAccepted(data, targets);
     // Written claimed for this request, which delivers them within its wait.
-    const { customer, claimed } = await this.customers.create(
-      data,
-      (id) => targets.map((target) => ({ ...target, reference: data.externalReference ?? id })),
-      this.engine.leaseForDelivery(),
-    );
-    return this.deliverWritten(customer, claimed);
+    return this.answer(async (lease) => {
+      const { customer, claimed } = await this.customers.create(
+        data,
+        (id) => targets.map((target) => ({ ...target, reference: data.externalReference ?? id })),
+        lease,
+      );
+      return { customerId: customer.id, written: customer, claimed };
+    });
   }
 
   /** Pushes an existing customer to another provider account (`POST /v1/customers/{id}/links`). */
@@ -72,15 +73,19 @@ export class CustomerCommands {
     const customer = await this.customers.getWritable(id);
     const [target] = this.accounts.resolve([requested]) as [ProviderTarget];
     this.accounts.assertAccepted(dataOf(customer), [target]);
-    await this.engine.enqueue(id, { ...target, reference: referenceOf(customer) });
-    return this.deliver(id);
+    return this.answer(async () => {
+      await this.engine.enqueue(id, { ...target, reference: referenceOf(customer) });
+      return { customerId: id };
+    });
   }
 
   async update(id: string, patch: CustomerPatch, expectedVersions?: readonly number[]): Promise<Customer> {
-    const updated = await this.customers.update(id, patch, expectedVersions, (merged, current) =>
-      this.accounts.assertAccepted(merged, syncedLinks(current)),
-    );
-    return this.deliverWritten(updated);
+    return this.answer(async () => {
+      const updated = await this.customers.update(id, patch, expectedVersions, (merged, current) =>
+        this.accounts.assertAccepted(merged, syncedLinks(current)),
+      );
+      return { customerId: id, written: updated };
+    });
   }
 
   /**
@@ -90,8 +95,11 @@ export class CustomerCommands {
    */
   async delete(id: string): Promise<{ deleted: boolean; providers: ProviderReport[] }> {
     // A repeated delete re-drives provider deletes that failed or still wait.
-    const targets = await this.customers.delete(id);
-    await this.engine.deliverNow(id);
+    let targets: LinkTarget[] = [];
+    await this.engine.write(async () => {
+      targets = await this.customers.delete(id);
+      return { customerId: id };
+    });
     const after = await this.customers.find(id);
     const providers = targets.map((link): ProviderReport => {
       const remaining = after?.providers.find((l) => sameTarget(l, link));
@@ -125,8 +133,10 @@ export class CustomerCommands {
    * keeps ids, timestamps and each provider's erasure status.
    */
   async forget(id: string): Promise<{ customer: Customer; providers: ProviderReport[] }> {
-    await this.customers.erase(id);
-    const customer = await this.deliver(id);
+    const customer = await this.answer(async () => {
+      await this.customers.erase(id);
+      return { customerId: id };
+    });
     const providers = customer.providers.map((link): ProviderReport =>
       link.status === 'synced' && link.erasure !== undefined
         ? {
@@ -208,8 +218,10 @@ export class CustomerCommands {
   /** Puts the customer's parked (failed) and waiting links back in line and delivers them now. */
   async redrive(id: string): Promise<Customer> {
     await this.customers.get(id);
-    await this.engine.redrive(id);
-    return this.deliver(id);
+    return this.answer(async () => {
+      await this.engine.redrive(id);
+      return { customerId: id };
+    });
   }
 
   /** A change to a list field, refused (422) before anything is written when no linked provider holds it. */
@@ -239,34 +251,21 @@ export class CustomerCommands {
         ],
       );
     }
-    await this.customers.update(id, change(customer), [customer.version], (merged, current) =>
-      this.accounts.assertAccepted(merged, syncedLinks(current)),
-    );
-    return this.deliver(id);
+    return this.answer(async () => {
+      await this.customers.update(id, change(customer), [customer.version], (merged, current) =>
+        this.accounts.assertAccepted(merged, syncedLinks(current)),
+      );
+      return { customerId: id };
+    });
   }
 
   /**
-   * A write that left nothing to deliver (a customer with no provider links) is its own answer:
-   * the repository answers the rows it wrote, so there is no delivery pass and no re-read.
+   * Runs a write that queues provider work through the engine, which delivers it within the wait,
+   * and answers the customer with its links as they stand (as delivered, else as read).
    */
-  private async deliverWritten(written: Customer, claimed: ClaimedLink[] = []): Promise<Customer> {
-    if (written.providers.some((link) => link.status === 'pending'))
-      return this.deliver(written.id, { written, claimed });
-    await crashPoint('after-commit');
-    return written;
-  }
-
-  /**
-   * After a committed write: deliver within the wait, and answer the links as they stand. The
-   * write hands in the customer as written and the links it claimed, if any (SyncEngine.deliverNow).
-   */
-  private async deliver(
-    id: string,
-    handedIn: { written?: Customer; claimed?: ClaimedLink[] } = {},
-  ): Promise<Customer> {
-    await crashPoint('after-commit');
-    const delivered = await this.engine.deliverNow(id, handedIn);
-    return delivered ?? this.customers.get(id);
+  private async answer(write: Parameters<SyncEngine['write']>[0]): Promise<Customer> {
+    const { customerId, delivered } = await this.engine.write(write);
+    return delivered ?? this.customers.get(customerId);
   }
 }
 

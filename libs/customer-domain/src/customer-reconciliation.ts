@@ -2,7 +2,6 @@ import { Injectable } from '@nestjs/common';
 
 import { copyAt, dataOf, syncedLinks } from './customer';
 import { CustomerService } from './customer.service';
-import { crashPoint } from './crash-points';
 import { compareCustomers, type ComparedField, type FieldDrift } from './drift';
 import { ProviderAccounts, type ProviderTarget, type RequestedTarget, targetOf } from './provider-accounts';
 import { ProviderCallLog } from './provider-call-log';
@@ -67,14 +66,15 @@ export class CustomerReconciliation {
     const drift = await this.drift(id);
     const from = request.from ? this.accounts.resolve([request.from])[0] : undefined;
     const patch = adoptionPatch(drift, request, from);
-    if (Object.keys(patch).length > 0) {
-      await this.customers.update(id, patch, [customer.version], (merged, current) =>
-        this.accounts.assertAccepted(merged, syncedLinks(current)),
-      );
-    }
-    await this.engine.redrive(id);
-    await crashPoint('after-commit');
-    await this.engine.deliverNow(id);
+    await this.engine.write(async () => {
+      if (Object.keys(patch).length > 0) {
+        await this.customers.update(id, patch, [customer.version], (merged, current) =>
+          this.accounts.assertAccepted(merged, syncedLinks(current)),
+        );
+      }
+      await this.engine.redrive(id);
+      return { customerId: id };
+    });
     return this.drift(id);
   }
 }

@@ -16,6 +16,8 @@ export * from './provider-call-log';
 export * from './provider-failure-log';
 export * from './sync-queue';
 export * from './sync-engine';
+export * from './sync-options';
+export * from './link-delivery';
 export * from './drift';
 export * from './rate-budget';
 export * from './reconcile';

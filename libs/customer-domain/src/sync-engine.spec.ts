@@ -3,7 +3,9 @@ import { type CustomerRepository } from './customer.repository';
 import { type CustomerProvider } from './customer-provider';
 import { type ProviderAccounts } from './provider-accounts';
 import { type ProviderCallLog } from './provider-call-log';
-import { SyncEngine, type SyncOptions } from './sync-engine';
+import { LinkDelivery } from './link-delivery';
+import { SyncEngine } from './sync-engine';
+import { type SyncOptions } from './sync-options';
 import { type ClaimedLink, type Settled, SyncQueue } from './sync-queue';
 
 /**
@@ -73,10 +75,13 @@ const link: ClaimedLink = {
 
 /** Drain touches only the queue. */
 const engineOn = (queue: SyncQueue, options: Partial<SyncOptions> = {}) =>
-  new SyncEngine(queue, {} as CustomerRepository, {} as ProviderAccounts, {} as ProviderCallLog, {
-    ...OPTIONS,
-    ...options,
-  });
+  new SyncEngine(
+    queue,
+    {} as CustomerRepository,
+    new LinkDelivery({} as ProviderAccounts, OPTIONS),
+    {} as ProviderCallLog,
+    { ...OPTIONS, ...options },
+  );
 
 describe('SyncEngine.leaseForDelivery', () => {
   it("leases for this worker, for the lease's length, while requests wait for their providers", async () => {
@@ -177,7 +182,10 @@ describe('SyncEngine.deliverNow after a write', () => {
         record: (performed: { result: T; calls: [] }) => Promise<R>,
       ) => record({ result: await work(), calls: [] }),
     } as unknown as ProviderCallLog;
-    return { engine: new SyncEngine(queue, customers, accounts, callLog, OPTIONS), reads };
+    return {
+      engine: new SyncEngine(queue, customers, new LinkDelivery(accounts, OPTIONS), callLog, OPTIONS),
+      reads,
+    };
   }
 
   it('answers the written customer with its links as their settles stored them, without reading it', async () => {
