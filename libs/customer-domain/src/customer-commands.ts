@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 
+import { type CallContext } from './call-context';
 import {
   type Customer,
   type CustomerData,
@@ -54,11 +55,15 @@ export class CustomerCommands {
     @Inject(DEFAULT_PROVIDER_TARGETS) private readonly defaultTargets: readonly RequestedTarget[],
   ) {}
 
-  async create(data: CustomerData, requested?: readonly RequestedTarget[]): Promise<Customer> {
+  async create(
+    context: CallContext,
+    data: CustomerData,
+    requested?: readonly RequestedTarget[],
+  ): Promise<Customer> {
     const targets = this.accounts.resolve(requested ?? this.defaultTargets);
     this.accounts.assertAccepted(data, targets);
     // Written claimed for this request, which delivers them within its wait.
-    return this.answer(async (lease) => {
+    return this.answer(context, async (lease) => {
       const { customer, claimed } = await this.customers.create(
         data,
         (id) => targets.map((target) => ({ ...target, reference: data.externalReference ?? id })),
@@ -69,18 +74,23 @@ export class CustomerCommands {
   }
 
   /** Pushes an existing customer to another provider account (`POST /v1/customers/{id}/links`). */
-  async link(id: string, requested: RequestedTarget): Promise<Customer> {
+  async link(context: CallContext, id: string, requested: RequestedTarget): Promise<Customer> {
     const customer = await this.customers.getWritable(id);
     const [target] = this.accounts.resolve([requested]) as [ProviderTarget];
     this.accounts.assertAccepted(dataOf(customer), [target]);
-    return this.answer(async () => {
+    return this.answer(context, async () => {
       await this.engine.enqueue(id, { ...target, reference: referenceOf(customer) });
       return { customerId: id };
     });
   }
 
-  async update(id: string, patch: CustomerPatch, expectedVersions?: readonly number[]): Promise<Customer> {
-    return this.answer(async () => {
+  async update(
+    context: CallContext,
+    id: string,
+    patch: CustomerPatch,
+    expectedVersions?: readonly number[],
+  ): Promise<Customer> {
+    return this.answer(context, async () => {
       const updated = await this.customers.update(id, patch, expectedVersions, (merged, current) =>
         this.accounts.assertAccepted(merged, syncedLinks(current)),
       );
@@ -93,10 +103,10 @@ export class CustomerCommands {
    * gone the customer stays readable with `deletedAt` set and each link's state, so a failed
    * delete at a provider is visible and can be re-driven.
    */
-  async delete(id: string): Promise<{ deleted: boolean; providers: ProviderReport[] }> {
+  async delete(context: CallContext, id: string): Promise<{ deleted: boolean; providers: ProviderReport[] }> {
     // A repeated delete re-drives provider deletes that failed or still wait.
     let targets: LinkTarget[] = [];
-    await this.engine.write(async () => {
+    await this.engine.write(context, async () => {
       targets = await this.customers.delete(id);
       return { customerId: id };
     });
@@ -132,8 +142,11 @@ export class CustomerCommands {
    * outbox at once (one transaction), then asks every linked provider to forget. The tombstone
    * keeps ids, timestamps and each provider's erasure status.
    */
-  async forget(id: string): Promise<{ customer: Customer; providers: ProviderReport[] }> {
-    const customer = await this.answer(async () => {
+  async forget(
+    context: CallContext,
+    id: string,
+  ): Promise<{ customer: Customer; providers: ProviderReport[] }> {
+    const customer = await this.answer(context, async () => {
       await this.customers.erase(id);
       return { customerId: id };
     });
@@ -155,6 +168,7 @@ export class CustomerCommands {
    * already adopted one is answered as it is (`created: false`), so importing twice is harmless.
    */
   async import(
+    context: CallContext,
     requested: RequestedTarget,
     reference: string,
   ): Promise<{ customer: Customer; created: boolean }> {
@@ -162,7 +176,9 @@ export class CustomerCommands {
     const existing = await this.customers.findLinked(target.provider, reference);
     if (existing !== undefined) return { customer: existing, created: false };
     const provider = this.accounts.get(target.provider, target.account);
-    const remote = await this.callLog.run({ operation: 'import' }, () => provider.get({ reference }));
+    const remote = await this.callLog.run(context, { operation: 'import' }, (audited) =>
+      provider.get({ reference }, audited),
+    );
     if (remote === null) {
       throw new DomainError(
         'provider_customer_not_found',
@@ -180,23 +196,23 @@ export class CustomerCommands {
   }
 
   /** `makeDefault` also makes it the customer's default source. */
-  attachSource(id: string, sourceId: string, makeDefault = false): Promise<Customer> {
-    return this.changeList(id, 'sourceIds', (customer) => ({
+  attachSource(context: CallContext, id: string, sourceId: string, makeDefault = false): Promise<Customer> {
+    return this.changeList(context, id, 'sourceIds', (customer) => ({
       sourceIds: [...new Set([...customer.sourceIds, sourceId])],
       ...(makeDefault ? { defaultSourceId: sourceId } : {}),
     }));
   }
 
-  detachSource(id: string, sourceId: string): Promise<Customer> {
-    return this.changeList(id, 'sourceIds', (customer) => ({
+  detachSource(context: CallContext, id: string, sourceId: string): Promise<Customer> {
+    return this.changeList(context, id, 'sourceIds', (customer) => ({
       sourceIds: customer.sourceIds.filter((s) => s !== sourceId),
       ...(customer.defaultSourceId === sourceId ? { defaultSourceId: null } : {}),
     }));
   }
 
   /** Adds or replaces the customer's tax identifier of that type. */
-  setTaxIdentifier(id: string, taxIdentifier: TaxIdentifier): Promise<Customer> {
-    return this.changeList(id, 'taxIdentifiers', (customer) => ({
+  setTaxIdentifier(context: CallContext, id: string, taxIdentifier: TaxIdentifier): Promise<Customer> {
+    return this.changeList(context, id, 'taxIdentifiers', (customer) => ({
       taxIdentifiers: [
         ...customer.taxIdentifiers.filter((t) => t.type !== taxIdentifier.type),
         taxIdentifier,
@@ -204,8 +220,8 @@ export class CustomerCommands {
     }));
   }
 
-  removeTaxIdentifier(id: string, type: string): Promise<Customer> {
-    return this.changeList(id, 'taxIdentifiers', (customer) => {
+  removeTaxIdentifier(context: CallContext, id: string, type: string): Promise<Customer> {
+    return this.changeList(context, id, 'taxIdentifiers', (customer) => {
       if (!customer.taxIdentifiers.some((t) => t.type === type)) {
         throw new DomainError('validation_failed', `The customer has no tax identifier of type "${type}".`, [
           { field: 'type', code: 'not_found', message: `No tax identifier of type "${type}".` },
@@ -216,9 +232,9 @@ export class CustomerCommands {
   }
 
   /** Puts the customer's parked (failed) and waiting links back in line and delivers them now. */
-  async redrive(id: string): Promise<Customer> {
+  async redrive(context: CallContext, id: string): Promise<Customer> {
     await this.customers.get(id);
-    return this.answer(async () => {
+    return this.answer(context, async () => {
       await this.engine.redrive(id);
       return { customerId: id };
     });
@@ -226,6 +242,7 @@ export class CustomerCommands {
 
   /** A change to a list field, refused (422) before anything is written when no linked provider holds it. */
   private async changeList(
+    context: CallContext,
     id: string,
     field: 'sourceIds' | 'taxIdentifiers',
     change: (customer: Customer) => CustomerPatch,
@@ -251,7 +268,7 @@ export class CustomerCommands {
         ],
       );
     }
-    return this.answer(async () => {
+    return this.answer(context, async () => {
       await this.customers.update(id, change(customer), [customer.version], (merged, current) =>
         this.accounts.assertAccepted(merged, syncedLinks(current)),
       );
@@ -263,8 +280,8 @@ export class CustomerCommands {
    * Runs a write that queues provider work through the engine, which delivers it within the wait,
    * and answers the customer with its links as they stand (as delivered, else as read).
    */
-  private async answer(write: Parameters<SyncEngine['write']>[0]): Promise<Customer> {
-    const { customerId, delivered } = await this.engine.write(write);
+  private async answer(context: CallContext, write: Parameters<SyncEngine['write']>[1]): Promise<Customer> {
+    const { customerId, delivered } = await this.engine.write(context, write);
     return delivered ?? this.customers.get(customerId);
   }
 }

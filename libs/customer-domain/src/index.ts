@@ -1,5 +1,4 @@
 export * from './backoff';
-export * from './crash-points';
 export * from './customer';
 export * from './customer-provider';
 export * from './customer-rules';
@@ -22,4 +21,5 @@ export * from './drift';
 export * from './rate-budget';
 export * from './reconcile';
 export * from './request-context';
+export * from './call-context';
 export * from './events';

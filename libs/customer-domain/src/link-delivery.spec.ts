@@ -1,3 +1,4 @@
+import { type CallContext } from './call-context';
 import { type Customer, customerData, type CustomerData } from './customer';
 import { type CustomerProvider, type RemoteCustomer } from './customer-provider';
 import { ProviderError } from './errors';
@@ -6,6 +7,7 @@ import { type ProviderAccounts } from './provider-accounts';
 import { type DeliveryPolicy } from './sync-options';
 import { type ClaimedLink } from './sync-queue';
 
+const JOB: CallContext = { actor: 'test' };
 const POLICY: DeliveryPolicy = { maxAttempts: 3, retryBaseMs: 1_000, retryMaxMs: 8_000 };
 
 const ada = customerData({ email: 'ada@example.test', givenName: 'Ada' });
@@ -99,7 +101,7 @@ describe('LinkDelivery.perform: what a sync sends', () => {
   it("creates a link's first delivery without reading first: nothing can be there yet", async () => {
     const provider = new FakeProvider(null);
 
-    await expect(deliveryTo(provider).perform(link(), customer)).resolves.toMatchObject({
+    await expect(deliveryTo(provider).perform(link(), customer, JOB)).resolves.toMatchObject({
       kind: 'synced',
       action: 'created',
       version: 4,
@@ -110,7 +112,7 @@ describe('LinkDelivery.perform: what a sync sends', () => {
   it('reads first on a retry, and adopts a copy equal to the mirror instead of writing again', async () => {
     const provider = new FakeProvider(copyOf(ada));
 
-    await expect(deliveryTo(provider).perform(link({ attempts: 2 }), customer)).resolves.toMatchObject({
+    await expect(deliveryTo(provider).perform(link({ attempts: 2 }), customer, JOB)).resolves.toMatchObject({
       kind: 'synced',
       action: 'unchanged',
       version: 4,
@@ -122,7 +124,7 @@ describe('LinkDelivery.perform: what a sync sends', () => {
     const provider = new FakeProvider(copyOf({ ...ada, email: 'old@example.test' }));
 
     await expect(
-      deliveryTo(provider).perform(link({ attempts: 1, syncedVersion: 3 }), customer),
+      deliveryTo(provider).perform(link({ attempts: 1, syncedVersion: 3 }), customer, JOB),
     ).resolves.toMatchObject({ kind: 'synced', action: 'updated', version: 4 });
     expect(provider.calls).toEqual(['get', 'update from old@example.test']);
   });
@@ -130,7 +132,7 @@ describe('LinkDelivery.perform: what a sync sends', () => {
   it('creates again on a retry that finds the copy gone', async () => {
     const provider = new FakeProvider(null);
 
-    await expect(deliveryTo(provider).perform(link({ attempts: 2 }), customer)).resolves.toMatchObject({
+    await expect(deliveryTo(provider).perform(link({ attempts: 2 }), customer, JOB)).resolves.toMatchObject({
       kind: 'synced',
       action: 'created',
     });
@@ -142,7 +144,7 @@ describe('LinkDelivery.perform: deletes and erasures, confirmed by reading back'
   it('removes the link once a read-back finds the copy gone', async () => {
     const provider = new FakeProvider(copyOf(ada), undefined, { deleteRemoves: true });
 
-    await expect(deliveryTo(provider).perform(link({ intent: 'delete' }), customer)).resolves.toEqual({
+    await expect(deliveryTo(provider).perform(link({ intent: 'delete' }), customer, JOB)).resolves.toEqual({
       kind: 'removed',
     });
     expect(provider.calls).toEqual(['delete', 'get']);
@@ -152,11 +154,15 @@ describe('LinkDelivery.perform: deletes and erasures, confirmed by reading back'
     const provider = new FakeProvider(copyOf(ada));
     const delivery = deliveryTo(provider);
 
-    await expect(delivery.perform(link({ intent: 'delete', attempts: 1 }), customer)).resolves.toMatchObject({
+    await expect(
+      delivery.perform(link({ intent: 'delete', attempts: 1 }), customer, JOB),
+    ).resolves.toMatchObject({
       kind: 'retry',
       error: { code: 'delete_unconfirmed' },
     });
-    await expect(delivery.perform(link({ intent: 'delete', attempts: 3 }), customer)).resolves.toMatchObject({
+    await expect(
+      delivery.perform(link({ intent: 'delete', attempts: 3 }), customer, JOB),
+    ).resolves.toMatchObject({
       kind: 'failed',
       error: { code: 'delete_unconfirmed' },
     });
@@ -169,7 +175,7 @@ describe('LinkDelivery.perform: deletes and erasures, confirmed by reading back'
       { forgetErases: true },
     );
 
-    await expect(deliveryTo(provider).perform(link({ intent: 'delete' }), customer)).resolves.toEqual({
+    await expect(deliveryTo(provider).perform(link({ intent: 'delete' }), customer, JOB)).resolves.toEqual({
       kind: 'forgotten',
       erasure: { status: 'erased', notErased: [] },
     });
@@ -180,7 +186,7 @@ describe('LinkDelivery.perform: deletes and erasures, confirmed by reading back'
     const provider = new FakeProvider(copyOf(ada));
     const delivery = deliveryTo(provider);
 
-    await expect(delivery.perform(link({ intent: 'forget' }), customer)).resolves.toMatchObject({
+    await expect(delivery.perform(link({ intent: 'forget' }), customer, JOB)).resolves.toMatchObject({
       kind: 'erasure_requested',
       erasure: { status: 'requested', notErased: ['email'] },
     });
@@ -189,7 +195,9 @@ describe('LinkDelivery.perform: deletes and erasures, confirmed by reading back'
       attempts: 2,
       erasure: { status: 'requested', notErased: ['email'] },
     });
-    await expect(delivery.perform(requested, customer)).resolves.toMatchObject({ kind: 'erasure_requested' });
+    await expect(delivery.perform(requested, customer, JOB)).resolves.toMatchObject({
+      kind: 'erasure_requested',
+    });
     expect(provider.calls).toEqual(['get', 'forget', 'get', 'get']);
   });
 
@@ -197,14 +205,14 @@ describe('LinkDelivery.perform: deletes and erasures, confirmed by reading back'
     const provider = new FakeProvider(copyOf(ada, true));
 
     await expect(
-      deliveryTo(provider).perform(link({ intent: 'forget', attempts: 3 }), customer),
+      deliveryTo(provider).perform(link({ intent: 'forget', attempts: 3 }), customer, JOB),
     ).resolves.toMatchObject({ kind: 'failed', error: { code: 'erasure_unconfirmed' } });
   });
 
   it('records an erasure the provider cannot do as unsupported, asking nothing', async () => {
     const provider = new FakeProvider(copyOf(ada), { delete: 'none', forget: 'none' });
 
-    await expect(deliveryTo(provider).perform(link({ intent: 'forget' }), customer)).resolves.toEqual({
+    await expect(deliveryTo(provider).perform(link({ intent: 'forget' }), customer, JOB)).resolves.toEqual({
       kind: 'forgotten',
       erasure: { status: 'unsupported', notErased: ['*'] },
     });

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 
 import { retryDelayMs } from './backoff';
+import { type CallContext } from './call-context';
 import { copyAt, type Customer, dataOf, type LinkError } from './customer';
 import { type CustomerProvider } from './customer-provider';
 import { compareCustomers } from './drift';
@@ -31,28 +32,31 @@ export class LinkDelivery {
     @Inject(SYNC_OPTIONS) private readonly policy: DeliveryPolicy,
   ) {}
 
-  /** Calls the provider for `link` of `customer` and answers how the link settles; throws what the provider threw. */
-  async perform(link: ClaimedLink, customer: Customer): Promise<SettleOutcome> {
+  /**
+   * Calls the provider for `link` of `customer`, under `context`, and answers how the link
+   * settles; throws what the provider threw.
+   */
+  async perform(link: ClaimedLink, customer: Customer, context: CallContext): Promise<SettleOutcome> {
     const provider = this.accounts.get(link.provider, link.account);
     const ref = copyAt(link);
     switch (link.intent) {
       case 'sync':
-        return this.sync(provider, link, customer);
+        return this.sync(provider, link, customer, context);
       case 'delete':
         // A provider without a delete (2CO) cannot lose the copy, so its personal fields are
         // scrubbed instead and the link stays as the tombstone's record of what remains there.
         if (provider.capabilities.operations.delete.support !== 'full')
-          return this.erase(provider, link, ref);
-        await provider.delete(ref);
+          return this.erase(provider, link, ref, context);
+        await provider.delete(ref, context);
         // Confirmed by reading back, not by the delete's answer.
-        if ((await provider.get(ref)) === null) return { kind: 'removed' };
+        if ((await provider.get(ref, context)) === null) return { kind: 'removed' };
         return this.unconfirmed(link, {
           code: 'delete_unconfirmed',
           retryable: true,
           message: `${link.provider}/${link.account} still held the customer after its delete.`,
         });
       case 'forget':
-        return this.erase(provider, link, ref);
+        return this.erase(provider, link, ref, context);
     }
   }
 
@@ -84,16 +88,17 @@ export class LinkDelivery {
     provider: CustomerProvider,
     link: ClaimedLink,
     ref: { reference: string; providerCustomerId?: string },
+    context: CallContext,
   ): Promise<SettleOutcome> {
-    let remote = await provider.get(ref);
+    let remote = await provider.get(ref, context);
     if (remote === null) return { kind: 'forgotten', erasure: { status: 'erased', notErased: [] } };
     const canForget = provider.capabilities.operations.forget.support !== 'none';
     if (!canForget) return { kind: 'forgotten', erasure: { status: 'unsupported', notErased: ['*'] } };
     let held = provider.personalDataHeld(remote);
     const alreadyAsked = remote.forgotten || link.erasure?.status === 'requested';
     if (!alreadyAsked) {
-      await provider.forget({ ...ref, customer: remote.customer, current: remote });
-      remote = await provider.get(ref);
+      await provider.forget({ ...ref, customer: remote.customer, current: remote }, context);
+      remote = await provider.get(ref, context);
       held = remote === null ? [] : provider.personalDataHeld(remote);
     }
     const erasable = held.filter((field) => !provider.unerasableFields.includes(field));
@@ -132,13 +137,14 @@ export class LinkDelivery {
     provider: CustomerProvider,
     link: ClaimedLink,
     customer: Customer,
+    context: CallContext,
   ): Promise<SettleOutcome> {
     const data = dataOf(customer);
     const firstDelivery =
       link.attempts === 1 && link.syncedVersion === undefined && link.providerCustomerId === undefined;
-    let remote = firstDelivery ? null : await provider.get({ ...copyAt(link), known: data });
+    let remote = firstDelivery ? null : await provider.get({ ...copyAt(link), known: data }, context);
     if (remote === null) {
-      const created = await provider.create({ reference: link.reference, customer: data });
+      const created = await provider.create({ reference: link.reference, customer: data }, context);
       if (created.created || !firstDelivery) {
         return {
           kind: 'synced',
@@ -165,13 +171,16 @@ export class LinkDelivery {
         remote,
       };
     }
-    const updated = await provider.update({
-      reference: link.reference,
-      ...(providerCustomerId !== undefined ? { providerCustomerId } : {}),
-      previous: remote.customer,
-      customer: data,
-      current: remote,
-    });
+    const updated = await provider.update(
+      {
+        reference: link.reference,
+        ...(providerCustomerId !== undefined ? { providerCustomerId } : {}),
+        previous: remote.customer,
+        customer: data,
+        current: remote,
+      },
+      context,
+    );
     return {
       kind: 'synced',
       action: 'updated',

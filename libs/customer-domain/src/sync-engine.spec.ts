@@ -1,3 +1,4 @@
+import { type CallContext } from './call-context';
 import { type Customer, customerData, type ProviderLink } from './customer';
 import { type CustomerRepository } from './customer.repository';
 import { type CustomerProvider } from './customer-provider';
@@ -48,6 +49,8 @@ class ScriptedBacklog extends SyncQueue {
     return Promise.resolve({ pending, failed: 0 });
   }
 }
+
+const JOB: CallContext = { actor: 'test' };
 
 const OPTIONS: SyncOptions = {
   leaseMs: 1_000,
@@ -100,7 +103,7 @@ describe('SyncEngine.leaseForDelivery', () => {
     const queue = new ScriptedBacklog([]);
 
     await expect(
-      engineOn(queue).deliverNow('cus_1', { waitMs: 0, claimed: [link] }),
+      engineOn(queue).deliverNow(JOB, 'cus_1', { waitMs: 0, claimed: [link] }),
     ).resolves.toBeUndefined();
     expect(queue.released).toEqual([link]);
   });
@@ -110,7 +113,7 @@ describe('SyncEngine.leaseForDelivery', () => {
     const engine = engineOn(queue);
     await engine.stop();
 
-    await expect(engine.deliverNow('cus_1', { claimed: [link] })).resolves.toBeUndefined();
+    await expect(engine.deliverNow(JOB, 'cus_1', { claimed: [link] })).resolves.toBeUndefined();
     expect(queue.released).toEqual([link]);
   });
 });
@@ -177,10 +180,11 @@ describe('SyncEngine.deliverNow after a write', () => {
     const accounts = { get: () => provider } as unknown as ProviderAccounts;
     const callLog = {
       runAndRecord: async <T, R>(
-        _context: unknown,
-        work: () => Promise<T>,
+        context: CallContext,
+        _operation: unknown,
+        work: (audited: CallContext) => Promise<T>,
         record: (performed: { result: T; calls: [] }) => Promise<R>,
-      ) => record({ result: await work(), calls: [] }),
+      ) => record({ result: await work(context), calls: [] }),
     } as unknown as ProviderCallLog;
     return {
       engine: new SyncEngine(queue, customers, new LinkDelivery(accounts, OPTIONS), callLog, OPTIONS),
@@ -191,7 +195,7 @@ describe('SyncEngine.deliverNow after a write', () => {
   it('answers the written customer with its links as their settles stored them, without reading it', async () => {
     const { engine, reads } = engineSettling(synced, written);
 
-    await expect(engine.deliverNow('cus_1', { written, claimed: [link] })).resolves.toEqual({
+    await expect(engine.deliverNow(JOB, 'cus_1', { written, claimed: [link] })).resolves.toEqual({
       ...written,
       providers: [synced],
     });
@@ -202,7 +206,7 @@ describe('SyncEngine.deliverNow after a write', () => {
     const readBack: Customer = { ...written, version: 2, providers: [{ ...synced, syncedVersion: 2 }] };
     const { engine, reads } = engineSettling({ ...synced, status: 'pending' }, readBack);
 
-    await expect(engine.deliverNow('cus_1', { written, claimed: [link] })).resolves.toEqual(readBack);
+    await expect(engine.deliverNow(JOB, 'cus_1', { written, claimed: [link] })).resolves.toEqual(readBack);
     expect(reads).toEqual(['cus_1']);
   });
 });

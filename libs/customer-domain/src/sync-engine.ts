@@ -2,12 +2,13 @@ import { randomUUID } from 'node:crypto';
 
 import { Inject, Injectable, Logger } from '@nestjs/common';
 
+import { type CallContext, jobContext } from './call-context';
 import { type Customer, type LinkError, type ProviderLink } from './customer';
 import { CustomerRepository, type NewLink } from './customer.repository';
 import { type RemoteCustomer } from './customer-provider';
+import { JOB_ACTORS } from './events';
 import { type ProviderTarget, sameTarget } from './provider-accounts';
 import { ProviderCallLog } from './provider-call-log';
-import { armCrashPoint, crashPoint, type CrashPoint } from './crash-points';
 import { LinkDelivery } from './link-delivery';
 import { SYNC_OPTIONS, type SyncOptions } from './sync-options';
 import {
@@ -18,12 +19,8 @@ import {
   SyncQueue,
 } from './sync-queue';
 
-/** The engine's options, with the chaos setting (off outside chaos tests). */
-export interface EngineOptions extends SyncOptions {
-  crashAt?: CrashPoint;
-  /** How many requests the crash point parks before the kill (default 1). */
-  crashAfterRequests?: number;
-}
+/** Whose work the background worker's deliveries are: no request waits for them. */
+const BACKGROUND = jobContext(JOB_ACTORS.sync);
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 
@@ -94,11 +91,8 @@ export class SyncEngine {
     private readonly customers: CustomerRepository,
     private readonly delivery: LinkDelivery,
     private readonly callLog: ProviderCallLog,
-    @Inject(SYNC_OPTIONS) private readonly options: EngineOptions,
-  ) {
-    // The engine's options carry the chaos setting; the point is armed process-wide.
-    if (options.crashAt !== undefined) armCrashPoint(options.crashAt, options.crashAfterRequests);
-  }
+    @Inject(SYNC_OPTIONS) private readonly options: SyncOptions,
+  ) {}
 
   /**
    * Runs `write`, a write that commits a change together with the provider work it implies (its
@@ -109,15 +103,18 @@ export class SyncEngine {
    * `deliverNow`), or none when the caller must read it.
    */
   async write(
+    context: CallContext,
     write: (lease: Lease | undefined) => Promise<QueuedWork>,
   ): Promise<{ customerId: string; delivered?: Customer }> {
     const { customerId, written, claimed = [] } = await write(this.leaseForDelivery());
-    await crashPoint('after-commit');
     // A write that left nothing to deliver (a customer with no provider links) is its own answer:
     // the repository answered the rows it wrote, so there is no delivery pass and no re-read.
     if (written !== undefined && !written.providers.some((link) => link.status === 'pending'))
       return { customerId, delivered: written };
-    const delivered = await this.deliverNow(customerId, { ...(written ? { written } : {}), claimed });
+    const delivered = await this.deliverNow(context, customerId, {
+      ...(written ? { written } : {}),
+      claimed,
+    });
     return { customerId, ...(delivered ? { delivered } : {}) };
   }
 
@@ -158,6 +155,7 @@ export class SyncEngine {
    * or backing off), and the caller reads it.
    */
   async deliverNow(
+    context: CallContext,
     customerId: string,
     options: { waitMs?: number; written?: Customer; claimed?: ClaimedLink[] } = {},
   ): Promise<Customer | undefined> {
@@ -186,7 +184,7 @@ export class SyncEngine {
             : await this.claim({ limit: 10, customerId, excludeErasureChecks: true });
         handedIn = [];
         if (claimed.length > 0) {
-          const deliveries = await this.deliverClaimed(customerId, claimed, known);
+          const deliveries = await this.deliverClaimed(context, customerId, claimed, known);
           const answer = known && answerFrom(known, deliveries);
           if (answer !== undefined) return answer;
           known = undefined;
@@ -213,6 +211,7 @@ export class SyncEngine {
    * pending links of the customer are delivered on the way.
    */
   async settle(
+    context: CallContext,
     customerId: string,
     target: ProviderTarget,
     timeoutMs: number,
@@ -229,7 +228,7 @@ export class SyncEngine {
     for (;;) {
       const claimed = await this.claim({ limit: 10, customerId });
       let deliveredNow = false;
-      const deliveries = claimed.length === 0 ? [] : await this.deliverClaimed(customerId, claimed);
+      const deliveries = claimed.length === 0 ? [] : await this.deliverClaimed(context, customerId, claimed);
       claimed.forEach((link, index) => {
         const outcome = deliveries[index]?.outcome;
         if (isTarget(link) && outcome?.kind === 'synced') {
@@ -347,7 +346,7 @@ export class SyncEngine {
       while (!stopped && active()) {
         try {
           const link = await next();
-          if (link !== undefined) await this.deliverClaimed(link.customerId, [link]);
+          if (link !== undefined) await this.deliverClaimed(BACKGROUND, link.customerId, [link]);
           else if (!(await whenIdle())) stopped = true;
           else await waitForWork();
         } catch (error) {
@@ -401,29 +400,33 @@ export class SyncEngine {
 
   /** Delivers links claimed for one customer, reading the customer once for all of them. */
   private async deliverClaimed(
+    context: CallContext,
     customerId: string,
     links: readonly ClaimedLink[],
     known?: Customer,
   ): Promise<(Delivery | undefined)[]> {
     const customer = known ?? (await this.customers.findById(customerId));
-    return Promise.all(links.map((link) => this.deliver(link, customer)));
+    return Promise.all(links.map((link) => this.deliver(context, link, customer)));
   }
 
   /** One delivery of one link: perform it, settle the link and record the calls together. */
-  private async deliver(link: ClaimedLink, customer: Customer | undefined): Promise<Delivery | undefined> {
+  private async deliver(
+    context: CallContext,
+    link: ClaimedLink,
+    customer: Customer | undefined,
+  ): Promise<Delivery | undefined> {
     // Claimed just as the worker stopped: stop() gives it back.
     if (this.stopping) return undefined;
     this.delivering.add(link.id);
     try {
       if (customer === undefined) return undefined;
       return await this.callLog.runAndRecord(
+        context,
         { customerId: customer.id, operation: link.intent },
-        () => this.delivery.perform(link, customer),
+        (audited) => this.delivery.perform(link, customer, audited),
         async (performed) => {
           const outcome =
             'error' in performed ? this.delivery.failure(link, performed.error) : performed.result;
-          await crashPoint('after-answer');
-          await crashPoint('before-link-save');
           const settled = await this.queue.settle(link, this.workerId, outcome, performed.calls);
           if (settled === undefined) {
             this.logger.warn(

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 
 import { Injectable } from '@nestjs/common';
-import { crashPoint, DomainError, type FieldError, ProviderAccounts } from '@app/customer-domain';
+import { DomainError, jobContext, JOB_ACTORS, type FieldError, ProviderAccounts } from '@app/customer-domain';
 import pLimit from 'p-limit';
 
 import { CustomerMigrator } from './customer-migrator';
@@ -28,6 +28,9 @@ const migrationPairKey = ({ source, target }: Pick<MigrationSpec, 'source' | 'ta
  * into checkpointed items, dispatches to workers and completes once every customer has an outcome.
  * The same service drives runs for the CLI (`apps/migrator`) and for `POST /v1/migrations`.
  */
+/** A dry run's reads: made for the migration, never audited. */
+const PREVIEW = jobContext(JOB_ACTORS.migration);
+
 @Injectable()
 export class MigrationService {
   constructor(
@@ -119,7 +122,6 @@ export class MigrationService {
       ...(references !== undefined ? { references } : {}),
     });
     if ('runningId' in claimed) throw alreadyRunning(claimed.runningId, spec);
-    await crashPoint('after-commit');
     return this.get(claimed.run.id);
   }
 
@@ -200,7 +202,7 @@ export class MigrationService {
     for await (const page of this.sources.migrationSource(run, { audit: false })) {
       const items = await Promise.all(
         page.references.map((reference) =>
-          limit(() => this.migrator.plan(run, reference, page.prefetched?.get(reference))),
+          limit(() => this.migrator.plan(PREVIEW, run, reference, page.prefetched?.get(reference))),
         ),
       );
       for (const item of items) {

@@ -1,4 +1,4 @@
-import { crashPoint, currentRequestContext } from '@app/customer-domain';
+import { currentRequestContext } from '@app/customer-domain';
 
 import { Prisma } from '../../../generated/prisma/client';
 
@@ -75,6 +75,5 @@ export async function idempotentWrite<T>(
       },
     });
   }
-  await crashPoint('before-commit');
   return committed.result;
 }

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 
 import { Injectable, Logger, NestMiddleware } from '@nestjs/common';
 import { ApiHeader } from '@nestjs/swagger';
-import { crashPoint, currentRequestContext, DomainError } from '@app/customer-domain';
+import { currentRequestContext, DomainError } from '@app/customer-domain';
 import { type NextFunction, type Request, type Response } from 'express';
 
 import { isRefusedUpFront } from '../errors/problem';
@@ -107,7 +107,6 @@ export class IdempotencyMiddleware implements NestMiddleware {
       const keep = shouldKeep(res.statusCode, body);
       const customerId = (body as { id?: unknown } | undefined)?.id;
       void (async () => {
-        await crashPoint('before-answer-saved');
         try {
           if (!keep) await this.store.release(decision.recordId);
           else {
@@ -118,7 +117,6 @@ export class IdempotencyMiddleware implements NestMiddleware {
           // The work is done but its answer could not be kept: say so rather than pretend.
           this.logger.error({ error: (error as Error).name }, 'could not record the idempotent response');
         }
-        await crashPoint('before-answer-sent');
         send(payload);
       })();
       return res;
