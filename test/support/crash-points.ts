@@ -25,6 +25,7 @@ import type * as IdempotentWrite from '../../libs/persistence/src/idempotent-wri
 import type * as SyncQueueModule from '../../libs/persistence/src/prisma-sync-queue';
 import type * as MigrationServiceModule from '../../libs/migration/src/migration.service';
 import type * as IdempotencyStoreModule from '../../apps/gateway/src/idempotency/idempotency.store';
+import type * as CallerContext from '../../apps/gateway/src/auth/caller-context';
 
 export const CRASH_POINTS = [
   'before-commit',
@@ -54,12 +55,13 @@ function built<T>(...candidates: string[]): T {
 
 function arm(point: CrashPoint, requests: number): void {
   const domain = built<typeof CustomerDomain>('libs/customer-domain/src/index');
+  const callers = built<typeof CallerContext>('apps/gateway/src/auth/caller-context');
   const parked = new Set<string>();
 
   /** Parks the caller for good; the process is killed once enough requests are parked. */
   const crash = (at: CrashPoint): Promise<void> => {
     if (at !== point) return Promise.resolve();
-    parked.add(domain.currentRequestContext()?.requestId ?? 'background');
+    parked.add(callers.currentCaller()?.requestId ?? 'background');
     const kill = () => process.kill(process.pid, 'SIGKILL');
     if (parked.size >= requests) kill();
     else if (parked.size === 1) setTimeout(kill, PARKED_GRACE_MS);
@@ -70,7 +72,7 @@ function arm(point: CrashPoint, requests: number): void {
   const idempotentWrite = writes.idempotentWrite;
   (writes as { idempotentWrite: typeof idempotentWrite }).idempotentWrite = async (...args) => {
     // Only the write that records the key's recovery point is one the boundary is about.
-    const recordsRecoveryPoint = writes.holdsIdempotencyKey();
+    const recordsRecoveryPoint = writes.holdsIdempotencyKey(args[1]);
     const result = await idempotentWrite(...args);
     if (recordsRecoveryPoint) await crash('before-commit');
     return result;

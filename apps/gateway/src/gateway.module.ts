@@ -31,6 +31,7 @@ import { LoggerModule } from 'nestjs-pino';
 import { ApiKeyGuard } from './auth/api-key.guard';
 import { ApiKeyMiddleware } from './auth/api-key.middleware';
 import { ApiKeyRegistry } from './auth/api-keys';
+import { currentCaller } from './auth/caller-context';
 import { GATEWAY_CONFIG, GatewayConfigModule } from './config/config.module';
 import { CustomersController } from './customers/customers.controller';
 import { EventRetention } from './events/event-retention';
@@ -119,7 +120,13 @@ class ShutdownHook implements OnApplicationShutdown {
 @Module({})
 export class GatewayModule implements NestModule {
   static register(options: GatewayOptions): DynamicModule {
-    const logger = createLogger(options.config);
+    // Lines logged while a request runs name it and its API key (never the key), read from the
+    // edge's record of the caller.
+    const logger = createLogger(options.config, 1, () => {
+      const caller = currentCaller();
+      if (caller === undefined) return undefined;
+      return { requestId: caller.requestId, keyId: caller.actor === 'anonymous' ? undefined : caller.actor };
+    });
     return {
       module: GatewayModule,
       imports: [

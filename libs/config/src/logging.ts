@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type IncomingMessage, type ServerResponse } from 'node:http';
 
-import { currentRequestContext } from '@app/customer-domain';
 import { type Params } from 'nestjs-pino';
 import { type Logger, type LoggerOptions, pino } from 'pino';
 import PinoPretty from 'pino-pretty';
@@ -84,6 +83,8 @@ const QUIET_FLUSHES = 3;
 export function createLogger(
   config: Pick<GatewayConfig, 'LOG_LEVEL' | 'LOG_FORMAT' | 'NODE_ENV'>,
   jsonTo: 1 | 2 = 1,
+  /** The request being served, if any: the HTTP edge's own record of its caller (see its mixin). */
+  currentRequest: () => { requestId?: string; keyId?: string } | undefined = () => undefined,
 ): Logger {
   const options: LoggerOptions = {
     level: config.LOG_LEVEL,
@@ -91,9 +92,9 @@ export function createLogger(
     // the domain are attributed without a child logger per request; lines outside a request (the
     // background worker) carry neither.
     mixin: () => {
-      const context = currentRequestContext();
-      if (context === undefined) return {};
-      return { requestId: context.requestId, keyId: context.actor };
+      const request = currentRequest();
+      if (request === undefined) return {};
+      return { requestId: request.requestId, keyId: request.keyId };
     },
     redact: {
       paths: [

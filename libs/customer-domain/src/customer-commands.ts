@@ -65,6 +65,7 @@ export class CustomerCommands {
     // Written claimed for this request, which delivers them within its wait.
     return this.answer(context, async (lease) => {
       const { customer, claimed } = await this.customers.create(
+        context,
         data,
         (id) => targets.map((target) => ({ ...target, reference: data.externalReference ?? id })),
         lease,
@@ -79,7 +80,7 @@ export class CustomerCommands {
     const [target] = this.accounts.resolve([requested]) as [ProviderTarget];
     this.accounts.assertAccepted(dataOf(customer), [target]);
     return this.answer(context, async () => {
-      await this.engine.enqueue(id, { ...target, reference: referenceOf(customer) });
+      await this.engine.enqueue(context, id, { ...target, reference: referenceOf(customer) });
       return { customerId: id };
     });
   }
@@ -91,7 +92,7 @@ export class CustomerCommands {
     expectedVersions?: readonly number[],
   ): Promise<Customer> {
     return this.answer(context, async () => {
-      const updated = await this.customers.update(id, patch, expectedVersions, (merged, current) =>
+      const updated = await this.customers.update(context, id, patch, expectedVersions, (merged, current) =>
         this.accounts.assertAccepted(merged, syncedLinks(current)),
       );
       return { customerId: id, written: updated };
@@ -107,7 +108,7 @@ export class CustomerCommands {
     // A repeated delete re-drives provider deletes that failed or still wait.
     let targets: LinkTarget[] = [];
     await this.engine.write(context, async () => {
-      targets = await this.customers.delete(id);
+      targets = await this.customers.delete(context, id);
       return { customerId: id };
     });
     const after = await this.customers.find(id);
@@ -147,7 +148,7 @@ export class CustomerCommands {
     id: string,
   ): Promise<{ customer: Customer; providers: ProviderReport[] }> {
     const customer = await this.answer(context, async () => {
-      await this.customers.erase(id);
+      await this.customers.erase(context, id);
       return { customerId: id };
     });
     const providers = customer.providers.map((link): ProviderReport =>
@@ -185,7 +186,7 @@ export class CustomerCommands {
         `${target.provider}/${target.account} has no customer "${reference}".`,
       );
     }
-    const customer = await this.customers.adopt(remote.customer, {
+    const customer = await this.customers.adopt(context, remote.customer, {
       ...target,
       reference: remote.reference,
       ...(remote.providerCustomerId !== undefined ? { providerCustomerId: remote.providerCustomerId } : {}),
@@ -269,7 +270,7 @@ export class CustomerCommands {
       );
     }
     return this.answer(context, async () => {
-      await this.customers.update(id, change(customer), [customer.version], (merged, current) =>
+      await this.customers.update(context, id, change(customer), [customer.version], (merged, current) =>
         this.accounts.assertAccepted(merged, syncedLinks(current)),
       );
       return { customerId: id };

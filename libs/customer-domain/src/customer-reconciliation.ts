@@ -69,7 +69,7 @@ export class CustomerReconciliation {
     const patch = adoptionPatch(drift, request, from);
     await this.engine.write(context, async () => {
       if (Object.keys(patch).length > 0) {
-        await this.customers.update(id, patch, [customer.version], (merged, current) =>
+        await this.customers.update(context, id, patch, [customer.version], (merged, current) =>
           this.accounts.assertAccepted(merged, syncedLinks(current)),
         );
       }

@@ -20,6 +20,5 @@ export * from './link-delivery';
 export * from './drift';
 export * from './rate-budget';
 export * from './reconcile';
-export * from './request-context';
 export * from './call-context';
 export * from './events';

@@ -119,13 +119,13 @@ export class SyncEngine {
   }
 
   /** Queues the customer for a provider account: a new link, or an existing one back in line. */
-  enqueue(customerId: string, link: NewLink): Promise<void> {
-    return this.customers.addLink(customerId, link);
+  enqueue(context: CallContext, customerId: string, link: NewLink): Promise<void> {
+    return this.customers.addLink(context, customerId, link);
   }
 
   /** Queues erasing the customer at that provider account only (its link turns to `forget`). */
-  enqueueForget(customerId: string, target: ProviderTarget): Promise<void> {
-    return this.customers.forgetAt(customerId, target);
+  enqueueForget(context: CallContext, customerId: string, target: ProviderTarget): Promise<void> {
+    return this.customers.forgetAt(context, customerId, target);
   }
 
   /** Puts the customer's parked (failed) and waiting links back in line, due now. */
@@ -427,7 +427,7 @@ export class SyncEngine {
         async (performed) => {
           const outcome =
             'error' in performed ? this.delivery.failure(link, performed.error) : performed.result;
-          const settled = await this.queue.settle(link, this.workerId, outcome, performed.calls);
+          const settled = await this.queue.settle(link, this.workerId, outcome, performed.calls, context);
           if (settled === undefined) {
             this.logger.warn(
               { link: link.id },

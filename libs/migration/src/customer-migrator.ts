@@ -118,7 +118,7 @@ export class CustomerMigrator {
     let customer: Customer | undefined;
     try {
       const remote = await this.readAtSource(context, spec.source, reference, prefetched, { audit: true });
-      customer = await this.upsertCanonical(spec.source, remote);
+      customer = await this.upsertCanonical(context, spec.source, remote);
       const data = dataOf(customer);
       const target = this.accounts.get(spec.target.provider, spec.target.account);
       assertTargetAccepts(target, data);
@@ -132,7 +132,7 @@ export class CustomerMigrator {
       let providerCustomerId = existing?.providerCustomerId;
       let answered: RemoteCustomer | undefined;
       if (!upToDate) {
-        await this.engine.enqueue(customer.id, { ...spec.target, reference: targetReference });
+        await this.engine.enqueue(context, customer.id, { ...spec.target, reference: targetReference });
         const settled = await this.engine.settle(
           context,
           customer.id,
@@ -237,11 +237,15 @@ export class CustomerMigrator {
    * The source is the truth during a migration: a customer the mirror does not know yet is adopted
    * (linked to the source, synced); one it knows is brought up to what the source holds.
    */
-  private async upsertCanonical(source: ProviderTarget, remote: RemoteCustomer): Promise<Customer> {
+  private async upsertCanonical(
+    context: CallContext,
+    source: ProviderTarget,
+    remote: RemoteCustomer,
+  ): Promise<Customer> {
     let customer = await this.customers.findLinked(source.provider, remote.reference);
     if (customer === undefined) {
       try {
-        return await this.customers.adopt(remote.customer, {
+        return await this.customers.adopt(context, remote.customer, {
           ...source,
           reference: remote.reference,
           ...(remote.providerCustomerId !== undefined
@@ -279,7 +283,7 @@ export class CustomerMigrator {
     const drift = compareCustomers(dataOf(customer), remote.customer, remote.unsupportedFields);
     if (drift.length === 0) return customer;
     const patch = Object.fromEntries(drift.map((change) => [change.field, change.theirs ?? null]));
-    return this.customers.update(customer.id, patch);
+    return this.customers.update(context, customer.id, patch);
   }
 
   /**
@@ -341,7 +345,7 @@ export class CustomerMigrator {
   ): Promise<void> {
     const { spec } = run;
     const cutover = spec.cutover!;
-    if (cutover.primary) await this.repository.setPrimary(customer.id, spec.target);
+    if (cutover.primary) await this.repository.setPrimary(context, customer.id, spec.target);
     const sourceLink = customer.providers.find((link) => sameTarget(link, spec.source));
     if (sourceLink === undefined || sourceLink.intent !== 'sync' || cutover.source === 'keep') return;
     if (cutover.source === 'disable') {
@@ -354,13 +358,14 @@ export class CustomerMigrator {
       );
       // The mirror no longer syncs the source: its next write would re-enable the copy there.
       await this.repository.retireLink(
+        context,
         customer.id,
         spec.source,
         `migration ${run.id}: disabled at the source`,
       );
       return;
     }
-    await this.engine.enqueueForget(customer.id, spec.source);
+    await this.engine.enqueueForget(context, customer.id, spec.source);
     const settled = await this.engine.settle(context, customer.id, spec.source, this.options.settleTimeoutMs);
     // Recorded at the source is enough for the cutover: the worker confirms the erasure later.
     if (settled.status !== 'synced' && settled.status !== 'requested') {

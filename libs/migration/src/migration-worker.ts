@@ -7,7 +7,6 @@ import {
   JOB_ACTORS,
   ProviderAccounts,
   type RemoteCustomer,
-  runWithRequestContext,
 } from '@app/customer-domain';
 import pLimit, { type LimitFunction } from 'p-limit';
 
@@ -52,9 +51,7 @@ export class MigrationWorker {
     references: readonly string[],
     prefetched?: ReadonlyMap<string, RemoteCustomer>,
   ): Promise<void> {
-    return runWithRequestContext({ actor: JOB_ACTORS.migration }, () =>
-      this.processBatchInContext(runId, references, prefetched),
-    );
+    return this.processBatchInContext(runId, references, prefetched);
   }
 
   private async processBatchInContext(

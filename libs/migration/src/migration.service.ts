@@ -1,7 +1,14 @@
 import { randomBytes } from 'node:crypto';
 
 import { Injectable } from '@nestjs/common';
-import { DomainError, jobContext, JOB_ACTORS, type FieldError, ProviderAccounts } from '@app/customer-domain';
+import {
+  type CallContext,
+  DomainError,
+  jobContext,
+  JOB_ACTORS,
+  type FieldError,
+  ProviderAccounts,
+} from '@app/customer-domain';
 import pLimit from 'p-limit';
 
 import { CustomerMigrator } from './customer-migrator';
@@ -109,11 +116,11 @@ export class MigrationService {
    * `migration_already_running` while another run over the same source and target is running,
    * unless `spec.force`.
    */
-  async start(spec: MigrationSpec): Promise<MigrationRun> {
+  async start(context: CallContext, spec: MigrationSpec): Promise<MigrationRun> {
     this.validate(spec);
     const { references, ...source } = spec.source;
     const id = `mig_${randomBytes(10).toString('hex')}`;
-    const claimed = await this.store.createRun({
+    const claimed = await this.store.createRun(context, {
       id,
       kind: 'migration',
       spec: { ...spec, source },

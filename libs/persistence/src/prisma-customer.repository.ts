@@ -18,7 +18,7 @@ import {
   type CustomerType,
   CustomerRepository,
   DomainError,
-  JOB_ACTORS,
+  type CallContext,
   type LinkStatus,
   type NewLink,
   type TaxCertificate,
@@ -26,7 +26,7 @@ import {
 } from '@app/customer-domain';
 
 import { Prisma, type PrismaClient } from '../../../generated/prisma/client';
-import { eventWrites, type NewEvent, recordEvent, scrubCustomerEvents } from './event-log';
+import { type EventAuthor, eventWrites, type NewEvent, recordEvent, scrubCustomerEvents } from './event-log';
 import { holdsIdempotencyKey, idempotentWrite } from './idempotent-write';
 import { type Database } from './database';
 import { DATABASE } from './prisma.tokens';
@@ -137,13 +137,14 @@ export class PrismaCustomerRepository extends CustomerRepository {
   }
 
   async insert(
+    context: CallContext,
     id: string,
     data: CustomerData,
     links: readonly NewLink[],
     lease?: Lease,
   ): Promise<InsertedCustomer> {
     const written = links.map((link) => ({ ...link, id: randomUUID(), status: 'pending' as const }));
-    const created = await this.create(id, data, written, lease);
+    const created = await this.create(context, id, data, written, lease);
     if (!created.inserted || lease === undefined) return { customer: created.customer, claimed: [] };
     // As SyncQueue.claim answers them: the first attempt at links never delivered.
     const claimed = written.map((link): ClaimedLink => ({
@@ -159,8 +160,13 @@ export class PrismaCustomerRepository extends CustomerRepository {
     return { customer: created.customer, claimed };
   }
 
-  async insertAdopted(id: string, data: CustomerData, link: AdoptedLink): Promise<Customer> {
-    const created = await this.create(id, data, [
+  async insertAdopted(
+    context: CallContext,
+    id: string,
+    data: CustomerData,
+    link: AdoptedLink,
+  ): Promise<Customer> {
+    const created = await this.create(context, id, data, [
       {
         id: randomUUID(),
         provider: link.provider,
@@ -184,20 +190,22 @@ export class PrismaCustomerRepository extends CustomerRepository {
    * write already committed, and answers the customer as it is now.
    */
   private async create(
+    context: CallContext,
     id: string,
     data: CustomerData,
     links: LinkColumns[],
     lease?: Lease,
   ): Promise<{ customer: Customer; inserted: boolean }> {
-    const statement = createStatement(id, data, links, lease);
+    const statement = createStatement(context, id, data, links, lease);
     try {
-      if (!holdsIdempotencyKey()) {
+      if (!holdsIdempotencyKey(context)) {
         const [row] = await this.query<CustomerRow>(statement);
         return { customer: toCustomer(row!), inserted: true };
       }
       return await this.prisma.$transaction((tx) =>
         idempotentWrite<{ customer: Customer; inserted: boolean }>(
           tx,
+          context,
           async () => {
             const [row] = await tx.$queryRaw<CustomerRow[]>(statement);
             return { result: { customer: toCustomer(row!), inserted: true }, resourceId: id, customerId: id };
@@ -259,10 +267,15 @@ export class PrismaCustomerRepository extends CustomerRepository {
     return { data: backwards ? page.reverse() : page, hasMore: rows.length > query.limit };
   }
 
-  async modify(id: string, change: (current: Customer) => CustomerData): Promise<Customer | undefined> {
+  async modify(
+    context: CallContext,
+    id: string,
+    change: (current: Customer) => CustomerData,
+  ): Promise<Customer | undefined> {
     return this.prisma.$transaction((tx) =>
       idempotentWrite(
         tx,
+        context,
         async () => {
           // Concurrent writers queue on the row lock instead of retrying against each other.
           const [locked] = await tx.$queryRaw<CustomerRow[]>`
@@ -272,6 +285,7 @@ export class PrismaCustomerRepository extends CustomerRepository {
           const data = change(before);
           const changedFields = changedFieldsOf(before, data);
           const updated = updateStatement(
+            context,
             id,
             data,
             changedFields.length === 0
@@ -298,11 +312,12 @@ export class PrismaCustomerRepository extends CustomerRepository {
     );
   }
 
-  async addLink(customerId: string, link: NewLink): Promise<void> {
+  async addLink(context: CallContext, customerId: string, link: NewLink): Promise<void> {
     try {
       await this.prisma.$transaction((tx) =>
         idempotentWrite(
           tx,
+          context,
           async () => {
             await tx.providerLink.upsert({
               where: {
@@ -322,10 +337,11 @@ export class PrismaCustomerRepository extends CustomerRepository {
     }
   }
 
-  async markDeleted(id: string): Promise<LinkTarget[] | undefined> {
+  async markDeleted(context: CallContext, id: string): Promise<LinkTarget[] | undefined> {
     return this.prisma.$transaction((tx) =>
       idempotentWrite(
         tx,
+        context,
         async () => {
           const targets = await tx.providerLink.findMany({
             where: { customerId: id },
@@ -339,11 +355,7 @@ export class PrismaCustomerRepository extends CustomerRepository {
             detail: { links: targets },
           });
           const deleted = (providersLeft: number) =>
-            recordEvent(
-              tx,
-              { type: 'customer.deleted', customerId: id, data: { providersLeft } },
-              JOB_ACTORS.system,
-            );
+            recordEvent(tx, { type: 'customer.deleted', customerId: id, data: { providersLeft } }, context);
           if (targets.length === 0) {
             if ((await tx.customer.deleteMany({ where: { id } })).count === 0) return done(false);
             await deleted(0);
@@ -371,10 +383,11 @@ export class PrismaCustomerRepository extends CustomerRepository {
     );
   }
 
-  async erase(id: string): Promise<Customer | undefined> {
+  async erase(context: CallContext, id: string): Promise<Customer | undefined> {
     const erased = await this.prisma.$transaction((tx) =>
       idempotentWrite(
         tx,
+        context,
         async () => {
           const { count } = await tx.customer.updateMany({
             where: { id },
@@ -395,7 +408,7 @@ export class PrismaCustomerRepository extends CustomerRepository {
           await recordEvent(
             tx,
             { type: 'customer.forgotten', customerId: id, data: { erased: 'personal fields' } },
-            JOB_ACTORS.system,
+            context,
           );
           return { result: true, resourceId: id, customerId: id };
         },
@@ -406,7 +419,7 @@ export class PrismaCustomerRepository extends CustomerRepository {
     return erased ? this.findById(id) : undefined;
   }
 
-  async setPrimary(customerId: string, target: LinkTarget): Promise<void> {
+  async setPrimary(_context: CallContext, customerId: string, target: LinkTarget): Promise<void> {
     await this.prisma.$transaction([
       this.prisma.providerLink.updateMany({
         where: { customerId, primary: true, NOT: accountOf(target) },
@@ -419,19 +432,24 @@ export class PrismaCustomerRepository extends CustomerRepository {
     ]);
   }
 
-  async retireLink(customerId: string, target: LinkTarget, reason: string): Promise<void> {
+  async retireLink(
+    context: CallContext,
+    customerId: string,
+    target: LinkTarget,
+    reason: string,
+  ): Promise<void> {
     await this.prisma.$transaction(async (tx) => {
       const { count } = await tx.providerLink.deleteMany({ where: { customerId, ...accountOf(target) } });
       if (count === 0) return;
       await recordEvent(
         tx,
         { type: 'customer.link.retired', customerId, data: { ...accountOf(target), reason } },
-        JOB_ACTORS.system,
+        context,
       );
     });
   }
 
-  async forgetAt(customerId: string, target: LinkTarget): Promise<void> {
+  async forgetAt(_context: CallContext, customerId: string, target: LinkTarget): Promise<void> {
     await this.prisma.providerLink.updateMany({
       where: { customerId, ...accountOf(target), intent: { not: 'forget' } },
       data: { ...REQUEUED, intent: 'forget' },
@@ -472,6 +490,7 @@ const CUSTOMER_VALUES = Prisma.raw(`external_reference, email, given_name, famil
  * the resource's own fields and where it goes), answering the rows as written.
  */
 function createStatement(
+  by: EventAuthor,
   id: string,
   data: CustomerData,
   links: LinkColumns[],
@@ -497,7 +516,7 @@ function createStatement(
   if (links.length === 0) {
     return Prisma.sql`
       WITH ${newCustomer},
-      ${eventWrites(createdEvent, JOB_ACTORS.system, Prisma.sql`SELECT count(*) FROM new_customer`)}
+      ${eventWrites(createdEvent, by, Prisma.sql`SELECT count(*) FROM new_customer`)}
       SELECT ${Prisma.raw(customerObject(undefined))} FROM new_customer c`;
   }
   const linkRows = links.map((link) => ({
@@ -530,7 +549,7 @@ function createStatement(
     ),
     ${eventWrites(
       createdEvent,
-      JOB_ACTORS.system,
+      by,
       Prisma.sql`SELECT (SELECT count(*) FROM new_customer) + (SELECT count(*) FROM new_links)`,
     )}
     SELECT ${Prisma.raw(customerObject('FROM new_links l'))} FROM new_customer c`;
@@ -540,14 +559,19 @@ function createStatement(
  * Writes the customer's new data (one version up), puts its synced links back in line (the
  * outbox) and records `event` when there is one, answering the customer as written.
  */
-function updateStatement(id: string, data: CustomerData, event: NewEvent | undefined): Prisma.Sql {
+function updateStatement(
+  by: EventAuthor,
+  id: string,
+  data: CustomerData,
+  event: NewEvent | undefined,
+): Prisma.Sql {
   const now = new Date();
   const recorded =
     event === undefined
       ? Prisma.empty
       : Prisma.sql`, ${eventWrites(
           event,
-          JOB_ACTORS.system,
+          by,
           Prisma.sql`SELECT (SELECT count(*) FROM updated) + (SELECT count(*) FROM requeued)`,
         )}`;
   return Prisma.sql`

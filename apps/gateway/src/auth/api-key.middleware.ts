@@ -1,5 +1,4 @@
 import { Injectable, NestMiddleware } from '@nestjs/common';
-import { runWithRequestContext } from '@app/customer-domain';
 import { type NextFunction, type Request, type Response } from 'express';
 
 import { ApiKeyRegistry } from './api-keys';
@@ -36,6 +35,6 @@ export class ApiKeyMiddleware implements NestMiddleware {
       // IdempotencyMiddleware puts the request's Idempotency-Key record here once it holds one.
       idempotency: {},
     };
-    runAsCaller(caller, () => runWithRequestContext({ requestId, actor: req.principal?.keyId }, next));
+    runAsCaller(caller, next);
   }
 }

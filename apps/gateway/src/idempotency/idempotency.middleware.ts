@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 
 import { Injectable, Logger, NestMiddleware } from '@nestjs/common';
 import { ApiHeader } from '@nestjs/swagger';
-import { currentRequestContext, DomainError } from '@app/customer-domain';
+import { DomainError } from '@app/customer-domain';
+import { currentCaller } from '../auth/caller-context';
 import { type NextFunction, type Request, type Response } from 'express';
 
 import { isRefusedUpFront } from '../errors/problem';
@@ -95,9 +96,9 @@ export class IdempotencyMiddleware implements NestMiddleware {
       return;
     }
 
-    // The request's write records its recovery point on this record (see the request context).
-    const context = currentRequestContext();
-    if (context !== undefined) context.idempotencyRecordId = decision.recordId;
+    // The request's write records its recovery point on this record (see its call context).
+    const idempotency = currentCaller()?.idempotency;
+    if (idempotency !== undefined) idempotency.recordId = decision.recordId;
     const send = res.send.bind(res);
     let settled = false;
     res.send = (payload?: unknown) => {
