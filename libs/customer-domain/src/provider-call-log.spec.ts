@@ -65,6 +65,22 @@ describe('the provider-call log', () => {
     expect((await log.recent('cus_2', 10)).map((entry) => entry.httpStatus)).toEqual([503, 503]);
   });
 
+  it('keeps with every call who caused it: the API key and request, or the job', async () => {
+    const log = new TrailInMemory();
+    await log.run(REQUEST, { customerId: 'cus_4', operation: 'drift' }, (audited) => {
+      call(audited, 'GET', 200);
+      return Promise.resolve(null);
+    });
+    await log.run({ actor: 'sync-worker' }, { customerId: 'cus_4', operation: 'sync' }, (audited) => {
+      call(audited, 'POST', 201);
+      return Promise.resolve(null);
+    });
+    expect(await log.recent('cus_4', 10)).toEqual([
+      expect.objectContaining({ operation: 'sync', actor: 'sync-worker' }),
+      expect.objectContaining({ operation: 'drift', actor: 'key-1', requestId: 'req-1' }),
+    ]);
+  });
+
   it('attributes calls to no customer when the operation has none (an import, a source read)', async () => {
     const log = new TrailInMemory();
     await log.run(REQUEST, { operation: 'import' }, (audited) => {

@@ -69,7 +69,15 @@ async function perform<T>(
   work: (audited: CallContext) => Promise<T>,
 ): Promise<Performed<T>> {
   const calls: ProviderCallRecord[] = [];
-  const audited: CallContext = { ...context, audit: { operation, record: (call) => calls.push(call) } };
+  // Each call is kept with who caused it, for the trail to name the API key and request (or job).
+  const caused = {
+    actor: context.actor,
+    ...(context.requestId === undefined ? {} : { requestId: context.requestId }),
+  };
+  const audited: CallContext = {
+    ...context,
+    audit: { operation, record: (call) => calls.push({ ...call, ...caused }) },
+  };
   try {
     return { result: await work(audited), calls };
   } catch (error) {

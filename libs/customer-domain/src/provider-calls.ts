@@ -16,6 +16,10 @@ export interface ProviderCallRecord {
   providerCode?: string;
   /** When the call started. */
   at: Date;
+  /** Who caused the call (an API key's id or a job's name): the audit sink stamps it. */
+  actor?: string;
+  /** The request that caused the call, if a request did. */
+  requestId?: string;
 }
 
 /** A call as observers see it: with the operation that made it (`other` outside an audited one). */
