@@ -37,16 +37,3 @@ export interface CallContext {
 export function jobContext(actor: string, budget?: RateBudget): CallContext {
   return { actor, ...(budget === undefined ? {} : { budget }) };
 }
-
-/**
- * For work a request starts but does not wait for (a migration driven in the background): it
- * keeps the caller's attribution, never the request's Idempotency-Key, whose recovery point
- * belongs to the request's own write, nor its audit sink.
- */
-export function detachedFrom(context: CallContext): CallContext {
-  return {
-    actor: context.actor,
-    ...(context.requestId === undefined ? {} : { requestId: context.requestId }),
-    ...(context.budget === undefined ? {} : { budget: context.budget }),
-  };
-}

@@ -129,8 +129,7 @@ function customerValues(data: CustomerData): Prisma.Sql {
     ${columns.sourceIds}::text[], ${columns.defaultSourceId}`;
 }
 
-const CUSTOMER_VALUES =
-  Prisma.raw(`external_reference, email, given_name, family_name, company_name, phone,
+const CUSTOMER_VALUES = Prisma.raw(`external_reference, email, given_name, family_name, company_name, phone,
   address, locale, type, enabled, metadata, tax_identifiers, tax_certificates, source_ids, default_source_id`);
 
 /**
