@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 
-import { type CustomerData, DomainError, runWithRequestContext } from '@app/customer-domain';
+import { type CustomerData, DomainError, jobContext, JOB_ACTORS } from '@app/customer-domain';
 import { createTestDatabase, PrismaCustomerRepository, type TestDatabase } from '@app/persistence';
 
 /** A node of `EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON)`; its block counts include its children's. */
@@ -8,6 +8,9 @@ interface PlanNode {
   'Shared Hit Blocks': number;
   'Shared Read Blocks': number;
 }
+
+/** The writer of the changes below unless a test names one: no request, a system job. */
+const TEST_CONTEXT = jobContext(JOB_ACTORS.system);
 
 const data = (overrides: Partial<CustomerData> = {}): CustomerData => ({
   email: 'john.smith@example.test',
@@ -43,6 +46,7 @@ describe('PrismaCustomerRepository', () => {
   it('answers a create and an update exactly as a read finds them, links ordered', async () => {
     const id = newId();
     const { customer: created, claimed } = await repository.insert(
+      TEST_CONTEXT,
       id,
       data({ externalReference: `ref-${id}` }),
       [
@@ -56,7 +60,7 @@ describe('PrismaCustomerRepository', () => {
     expect(created.providers[0]).toMatchObject({ status: 'pending', intent: 'sync', attempts: 0 });
     expect(await repository.findById(id)).toEqual(created);
 
-    const updated = await repository.modify(id, (current) => ({
+    const updated = await repository.modify(TEST_CONTEXT, id, (current) => ({
       ...current,
       givenName: 'Jon',
       address: undefined,
@@ -68,6 +72,7 @@ describe('PrismaCustomerRepository', () => {
 
     const adoptedId = newId();
     const adopted = await repository.insertAdopted(
+      TEST_CONTEXT,
       adoptedId,
       data({ email: undefined, address: undefined }),
       {
@@ -93,6 +98,7 @@ describe('PrismaCustomerRepository', () => {
     const id = newId();
     const before = Date.now();
     const { customer, claimed } = await repository.insert(
+      TEST_CONTEXT,
       id,
       data(),
       [
@@ -135,7 +141,7 @@ describe('PrismaCustomerRepository', () => {
     expect(new Date(0).getTimezoneOffset()).not.toBe(0);
     const id = newId();
     const before = Date.now();
-    const { customer: created } = await repository.insert(id, data(), []);
+    const { customer: created } = await repository.insert(TEST_CONTEXT, id, data(), []);
     const stored = await database.prisma.customer.findUniqueOrThrow({ where: { id } });
     expect(created.createdAt).toEqual(stored.createdAt);
     expect((await repository.findById(id))?.createdAt).toEqual(stored.createdAt);
@@ -175,9 +181,7 @@ describe('PrismaCustomerRepository', () => {
 
   it('records the event of a create without links, which has a statement of its own', async () => {
     const id = newId();
-    const { customer } = await runWithRequestContext({ requestId: 'req-0', actor: 'writer' }, () =>
-      repository.insert(id, data(), []),
-    );
+    const { customer } = await repository.insert({ requestId: 'req-0', actor: 'writer' }, id, data(), []);
     expect(customer).toMatchObject({ id, version: 1, providers: [] });
     const events = await database.prisma.event.findMany({ where: { customerId: id } });
     expect(events.map((event) => [event.type, event.actor, event.requestId, event.data])).toEqual([
@@ -197,11 +201,11 @@ describe('PrismaCustomerRepository', () => {
 
   it('records the event of a create and of an update that changed something, not of one that did not', async () => {
     const id = newId();
-    await runWithRequestContext({ requestId: 'req-1', actor: 'writer' }, () =>
-      repository.insert(id, data(), [{ provider: 'digital-river', account: 'live', reference: id }]),
-    );
-    await repository.modify(id, (current) => ({ ...current, phone: '612-555-0100' }));
-    await repository.modify(id, (current) => ({ ...current }));
+    await repository.insert({ requestId: 'req-1', actor: 'writer' }, id, data(), [
+      { provider: 'digital-river', account: 'live', reference: id },
+    ]);
+    await repository.modify(TEST_CONTEXT, id, (current) => ({ ...current, phone: '612-555-0100' }));
+    await repository.modify(TEST_CONTEXT, id, (current) => ({ ...current }));
     const events = await database.prisma.event.findMany({
       where: { customerId: id },
       orderBy: { seq: 'asc' },
@@ -220,7 +224,7 @@ describe('PrismaCustomerRepository', () => {
 
   it('refuses a taken external reference or provider reference, and writes nothing then', async () => {
     const first = newId();
-    await repository.insert(first, data({ externalReference: `taken-${first}` }), [
+    await repository.insert(TEST_CONTEXT, first, data({ externalReference: `taken-${first}` }), [
       { provider: 'digital-river', account: 'live', reference: `held-${first}` },
     ]);
     const second = newId();
@@ -229,12 +233,14 @@ describe('PrismaCustomerRepository', () => {
         () => undefined,
         (error: unknown) => (error instanceof DomainError ? error.code : error),
       );
-    expect(await refusal(repository.insert(second, data({ externalReference: `taken-${first}` }), []))).toBe(
-      'external_reference_taken',
-    );
     expect(
       await refusal(
-        repository.insert(second, data(), [
+        repository.insert(TEST_CONTEXT, second, data({ externalReference: `taken-${first}` }), []),
+      ),
+    ).toBe('external_reference_taken');
+    expect(
+      await refusal(
+        repository.insert(TEST_CONTEXT, second, data(), [
           { provider: 'digital-river', account: 'live', reference: `held-${first}` },
         ]),
       ),
@@ -242,10 +248,13 @@ describe('PrismaCustomerRepository', () => {
     expect(await repository.findById(second)).toBeUndefined();
     expect(await database.prisma.event.count({ where: { customerId: second } })).toBe(0);
     const third = newId();
-    await repository.insert(third, data({ externalReference: `other-${third}` }), []);
+    await repository.insert(TEST_CONTEXT, third, data({ externalReference: `other-${third}` }), []);
     expect(
       await refusal(
-        repository.modify(third, (current) => ({ ...current, externalReference: `taken-${first}` })),
+        repository.modify(TEST_CONTEXT, third, (current) => ({
+          ...current,
+          externalReference: `taken-${first}`,
+        })),
       ),
     ).toBe('external_reference_taken');
   });
@@ -256,7 +265,7 @@ describe('PrismaCustomerRepository', () => {
     for (let n = 0; n < 3; n++) {
       const id = newId();
       ids.push(id);
-      await repository.insert(id, data({ email: `Page_${n}.${tag}@Example.test` }), [
+      await repository.insert(TEST_CONTEXT, id, data({ email: `Page_${n}.${tag}@Example.test` }), [
         { provider: n === 0 ? 'two-checkout' : 'digital-river', account: 'live', reference: id },
       ]);
     }
@@ -264,7 +273,7 @@ describe('PrismaCustomerRepository', () => {
       where: { customerId: ids[1] },
       data: { status: 'failed' },
     });
-    await repository.erase(ids[2]!);
+    await repository.erase(TEST_CONTEXT, ids[2]!);
     const page = async (query: Parameters<PrismaCustomerRepository['list']>[0]) =>
       (await repository.list(query)).data.map((customer) => customer.id);
 

@@ -1,4 +1,4 @@
-import { customerData } from '@app/customer-domain';
+import { customerData, jobContext, JOB_ACTORS } from '@app/customer-domain';
 import { type MigrationSpec } from '@app/migration';
 import {
   createTestDatabase,
@@ -7,6 +7,9 @@ import {
   recordEvent,
   type TestDatabase,
 } from '@app/persistence';
+
+/** The writer of the changes below: no request, a system job. */
+const TEST_CONTEXT = jobContext(JOB_ACTORS.system);
 
 const spec: MigrationSpec = {
   source: { provider: 'digital-river', account: 'live', kind: 'list' },
@@ -30,7 +33,7 @@ describe('the event log', () => {
     database.prisma.event.findMany({ where: { migrationId }, orderBy: { seq: 'asc' } });
 
   it('announces a run once, as it completes: completed, or failed when customers failed', async () => {
-    await store.createRun({
+    await store.createRun(TEST_CONTEXT, {
       id: 'mig_clean',
       kind: 'migration',
       spec,
@@ -57,7 +60,7 @@ describe('the event log', () => {
       }),
     ]);
 
-    await store.createRun({
+    await store.createRun(TEST_CONTEXT, {
       id: 'mig_failing',
       kind: 'migration',
       spec,
@@ -84,11 +87,11 @@ describe('the event log', () => {
     await endpoint('we_migrations', ['migration.failed']);
 
     await database.prisma.$transaction((tx) =>
-      recordEvent(tx, { type: 'customer.created', customerId: 'cus_1', data: {} }, 'test'),
+      recordEvent(tx, { type: 'customer.created', customerId: 'cus_1', data: {} }, { actor: 'test' }),
     );
     await expect(
       database.prisma.$transaction(async (tx) => {
-        await recordEvent(tx, { type: 'customer.created', customerId: 'cus_2', data: {} }, 'test');
+        await recordEvent(tx, { type: 'customer.created', customerId: 'cus_2', data: {} }, { actor: 'test' });
         throw new Error('the change fails');
       }),
     ).rejects.toThrow('the change fails');
@@ -105,8 +108,8 @@ describe('the event log', () => {
   it("scrubs the customer's snapshots and error messages, keeping ids, codes and changed fields", async () => {
     const repository = new PrismaCustomerRepository(database);
     const email = 'scrub.me@example.test';
-    await repository.insert('cus_scrub', customerData({ email, givenName: 'Ada' }), []);
-    await repository.modify('cus_scrub', (current) => ({ ...current, familyName: 'Lovelace' }));
+    await repository.insert(TEST_CONTEXT, 'cus_scrub', customerData({ email, givenName: 'Ada' }), []);
+    await repository.modify(TEST_CONTEXT, 'cus_scrub', (current) => ({ ...current, familyName: 'Lovelace' }));
     const error = {
       code: 'provider_rejected',
       message: `two-checkout rejected ${email}`,
@@ -121,11 +124,11 @@ describe('the event log', () => {
           customerId: 'cus_scrub',
           data: { provider: 'two-checkout', account: 'default', reference: 'ref-1', error },
         },
-        'test',
+        { actor: 'test' },
       ),
     );
 
-    await repository.erase('cus_scrub');
+    await repository.erase(TEST_CONTEXT, 'cus_scrub');
     const events = await database.prisma.event.findMany({
       where: { customerId: 'cus_scrub' },
       orderBy: { seq: 'asc' },

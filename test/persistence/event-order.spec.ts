@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import { customerData, JOB_ACTORS } from '@app/customer-domain';
+import { customerData, jobContext, JOB_ACTORS } from '@app/customer-domain';
 import {
   createTestDatabase,
   EventStore,
@@ -8,6 +8,9 @@ import {
   recordEvent,
   type TestDatabase,
 } from '@app/persistence';
+
+/** The writer of the changes below: no request, a system job. */
+const TEST_CONTEXT = jobContext(JOB_ACTORS.system);
 
 const WRITERS = 8;
 const EVENTS_PER_WRITER = 15;
@@ -34,13 +37,13 @@ describe('the event log under concurrent writers', () => {
       for (let n = 0; n < EVENTS_PER_WRITER; n++) {
         if (n % 3 === 0) {
           // The one-statement path: customer, links and event committed together.
-          await repository.insert(`cus_w${writerNo}_${n}`, customerData(), []);
+          await repository.insert(TEST_CONTEXT, `cus_w${writerNo}_${n}`, customerData(), []);
         } else {
           await database.prisma.$transaction(async (tx) => {
             await recordEvent(
               tx,
               { type: 'customer.link.synced', customerId: `cus_w${writerNo}`, data: { n } },
-              JOB_ACTORS.sync,
+              jobContext(JOB_ACTORS.sync),
             );
             // Holds the drawn seq uncommitted for a while, so later seqs commit first.
             await sleep((writerNo * 7 + n * 3) % 11);

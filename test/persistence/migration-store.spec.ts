@@ -1,8 +1,11 @@
-import { ProviderAccounts, type CustomerProvider } from '@app/customer-domain';
+import { ProviderAccounts, type CustomerProvider, jobContext, JOB_ACTORS } from '@app/customer-domain';
 import { type MigrationSpec, SharedRateBudget } from '@app/migration';
 import { createTestDatabase, PrismaMigrationStore, type TestDatabase } from '@app/persistence';
 
 jest.setTimeout(120_000);
+
+/** Runs started outside any request. */
+const TEST_CONTEXT = jobContext(JOB_ACTORS.migration);
 
 const spec: MigrationSpec = {
   source: { provider: 'digital-river', account: 'live', kind: 'list' },
@@ -16,7 +19,7 @@ describe('PrismaMigrationStore: the checkpoint behind every run', () => {
   let database: TestDatabase;
   let store: PrismaMigrationStore;
   const create = (id: string, exclusiveKey = id, force = false) =>
-    store.createRun({ id, kind: 'migration', spec, exclusiveKey, force });
+    store.createRun(TEST_CONTEXT, { id, kind: 'migration', spec, exclusiveKey, force });
 
   beforeAll(async () => {
     database = await createTestDatabase();

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 
-import { customerData, type SettleOutcome } from '@app/customer-domain';
+import { customerData, jobContext, JOB_ACTORS, type SettleOutcome } from '@app/customer-domain';
 import {
   createTestDatabase,
   PrismaCustomerRepository,
@@ -12,6 +12,10 @@ import {
  * A settle answers the link as it stored it, so a request that has just written the customer can
  * answer without reading it back: that link must be exactly what a later read finds.
  */
+/** Whose work the writes and deliveries below are: the repository's writer and the background worker. */
+const SYSTEM = jobContext(JOB_ACTORS.system);
+const SYNC_WORKER = jobContext(JOB_ACTORS.sync);
+
 describe('PrismaSyncQueue.settle', () => {
   let database: TestDatabase;
   let repository: PrismaCustomerRepository;
@@ -35,6 +39,7 @@ describe('PrismaSyncQueue.settle', () => {
   const created = async () => {
     const id = `cus_${randomUUID().replaceAll('-', '').slice(0, 24)}`;
     const { customer, claimed } = await repository.insert(
+      SYSTEM,
       id,
       customerData({ email: 'ada@example.test' }),
       [
@@ -51,8 +56,8 @@ describe('PrismaSyncQueue.settle', () => {
     const [dr, tco] = claimed;
 
     const settled = [
-      await queue.settle(dr!, lease.workerId, synced, []),
-      await queue.settle(tco!, lease.workerId, synced, []),
+      await queue.settle(dr!, lease.workerId, synced, [], SYNC_WORKER),
+      await queue.settle(tco!, lease.workerId, synced, [], SYNC_WORKER),
     ];
     const read = await repository.findById(id);
     expect(settled.map((result) => result?.stored)).toEqual(read?.providers);
@@ -70,12 +75,12 @@ describe('PrismaSyncQueue.settle', () => {
   it('answers a link a newer write queued again as pending, and nothing once the lease is lost', async () => {
     const { id, claimed } = await created();
     const [dr] = claimed;
-    await repository.modify(id, (current) => ({ ...current, email: 'newer@example.test' }));
+    await repository.modify(SYSTEM, id, (current) => ({ ...current, email: 'newer@example.test' }));
 
-    const settled = await queue.settle(dr!, lease.workerId, synced, []);
+    const settled = await queue.settle(dr!, lease.workerId, synced, [], SYNC_WORKER);
     expect(settled?.stored).toMatchObject({ status: 'pending', syncedVersion: 1 });
     expect(settled?.stored).toEqual((await repository.findById(id))?.providers[0]);
     // Settled already, so no longer leased to this worker: the second settle finds no lease.
-    await expect(queue.settle(dr!, lease.workerId, synced, [])).resolves.toBeUndefined();
+    await expect(queue.settle(dr!, lease.workerId, synced, [], SYNC_WORKER)).resolves.toBeUndefined();
   });
 });

@@ -14,6 +14,18 @@ import { KEYS } from './gateway';
  */
 export const GATEWAY_MAIN = resolve(__dirname, '../../dist/apps/gateway/apps/gateway/src/main.js');
 
+/**
+ * Preloaded into a gateway started with `CHAOS_CRASH_AT` (the crash ring): the crash points live in
+ * this test-only module, not in the gateway (see crash-points.ts). Plain node runs it through
+ * ts-node, transpiled only.
+ */
+const CRASH_POINTS_PRELOAD = [
+  '-r',
+  'ts-node/register/transpile-only',
+  '-r',
+  resolve(__dirname, 'crash-points.ts'),
+];
+
 export function testPostgresUrl(): string {
   const url = process.env.TEST_DATABASE_URL || 'postgresql://postgres@127.0.0.1:5432/test';
   assertTestDatabaseUrl(url);
@@ -105,11 +117,13 @@ export function signals(
 
 /**
  * Starts `dist/.../main.js` with `process.execPath` and resolves once it printed its banner.
- * `env` is everything beyond PATH, PORT=0, NODE_ENV=test, LOG_LEVEL=warn and the test API key.
+ * `env` is everything beyond PATH, PORT=0, NODE_ENV=test, LOG_LEVEL=warn and the test API key;
+ * with `CHAOS_CRASH_AT` the crash points are preloaded.
  */
 export function spawnGateway(env: Record<string, string>): Promise<GatewayProcess> {
   if (!existsSync(GATEWAY_MAIN)) throw new Error(`${GATEWAY_MAIN} is missing: run npm run build first`);
-  const child = spawn(process.execPath, [GATEWAY_MAIN], {
+  const preload = env.CHAOS_CRASH_AT === undefined ? [] : CRASH_POINTS_PRELOAD;
+  const child = spawn(process.execPath, [...preload, GATEWAY_MAIN], {
     env: {
       PATH: process.env.PATH,
       NODE_ENV: 'test',

@@ -20,6 +20,7 @@ import {
   type RequestedTarget,
   SYNC_OPTIONS,
   SyncEngine,
+  LinkDelivery,
 } from '@app/customer-domain';
 import { migrationProviders, RunEngine } from '@app/migration';
 import {
@@ -50,6 +51,7 @@ import { LoggerModule } from 'nestjs-pino';
 import { ApiKeyGuard } from './auth/api-key.guard';
 import { ApiKeyMiddleware } from './auth/api-key.middleware';
 import { ApiKeyRegistry } from './auth/api-keys';
+import { currentCaller } from './auth/caller-context';
 import { GATEWAY_CONFIG, GatewayConfigModule } from './config/config.module';
 import { CustomerProviderCopiesController } from './customers/customer-provider-copies.controller';
 import { CustomersController } from './customers/customers.controller';
@@ -135,7 +137,13 @@ class ShutdownHook implements OnApplicationShutdown {
 @Module({})
 export class GatewayModule implements NestModule {
   static register(options: GatewayOptions): DynamicModule {
-    const logger = createLogger(options.config);
+    // Lines logged while a request runs name it and its API key (never the key), read from the
+    // edge's record of the caller.
+    const logger = createLogger(options.config, 1, () => {
+      const caller = currentCaller();
+      if (caller === undefined) return undefined;
+      return { requestId: caller.requestId, keyId: caller.actor === 'anonymous' ? undefined : caller.actor };
+    });
     return {
       module: GatewayModule,
       imports: [
@@ -166,6 +174,7 @@ export class GatewayModule implements NestModule {
         CustomerPlanner,
         CustomerReconciliation,
         SyncEngine,
+        LinkDelivery,
         { provide: SYNC_OPTIONS, useValue: syncOptions(options.config) },
         SyncEngineLifecycle,
         ProviderFailureLog,

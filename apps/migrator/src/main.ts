@@ -4,7 +4,13 @@ import { resolve } from 'node:path';
 
 import { type INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { DomainError, ProviderAccounts, type ProviderTarget } from '@app/customer-domain';
+import {
+  DomainError,
+  jobContext,
+  JOB_ACTORS,
+  ProviderAccounts,
+  type ProviderTarget,
+} from '@app/customer-domain';
 import {
   type MigrationProgress,
   type MigrationRun,
@@ -221,7 +227,7 @@ async function runCommand(options: RunOptions): Promise<number> {
       run = await service.resume(id);
       say(`Resuming ${run.id}`, { event: 'resumed', run: run.id, status: run.status });
     } else {
-      run = await service.start(specOf(accounts, options));
+      run = await service.start(jobContext(JOB_ACTORS.migration), specOf(accounts, options));
       say(`Started ${run.id} (resume with: migrator run --resume ${run.id})`, {
         event: 'started',
         run: run.id,

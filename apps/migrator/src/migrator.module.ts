@@ -5,6 +5,7 @@ import {
   ProviderFailureLog,
   SYNC_OPTIONS,
   SyncEngine,
+  LinkDelivery,
 } from '@app/customer-domain';
 import { migrationProviders } from '@app/migration';
 import { type DatabaseHandle, PersistenceModule } from '@app/persistence';
@@ -40,6 +41,7 @@ export class MigratorModule {
         // A pg-boss worker here may be handed the batches of a whole-base reconciliation too.
         CustomerReconciliation,
         SyncEngine,
+        LinkDelivery,
         ProviderFailureLog,
         { provide: SYNC_OPTIONS, useValue: syncOptions(options.config) },
         ...migrationProviders(migrationOptions(options.config, options.work)),

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-import { CRASH_POINTS, type SyncOptions } from '@app/customer-domain';
+import { type SyncOptions } from '@app/customer-domain';
 import { type MigrationOptions } from '@app/migration';
 import { DEVELOPMENT_ENCRYPTION_KEYS, parseEncryptionKeys, SecretKeyring } from '@app/secrets';
 
@@ -127,10 +127,6 @@ export const envSchema = z.object({
     .default('pgboss'),
   /** Batches each process works at once through pg-boss. */
   MIGRATION_WORKER_BATCHES: z.coerce.number().int().min(1).max(16).default(2),
-  /** Chaos testing only: SIGKILL the process at this point of a write or delivery. */
-  CHAOS_CRASH_AT: z.enum(CRASH_POINTS).optional(),
-  /** Chaos testing only: park this many requests at CHAOS_CRASH_AT, then SIGKILL. */
-  CHAOS_CRASH_REQUESTS: z.coerce.number().int().min(1).max(100).default(1),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** `auto`: readable lines when stdout is a terminal (outside production), JSON otherwise. */
   LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),
@@ -319,9 +315,6 @@ export class ConfigError extends Error {
 export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
   const parsed = envSchema.safeParse(env);
   if (parsed.success) {
-    if (parsed.data.CHAOS_CRASH_AT !== undefined && parsed.data.NODE_ENV === 'production') {
-      throw new ConfigError(['CHAOS_CRASH_AT: refused in production']);
-    }
     return parsed.data;
   }
   throw new ConfigError(
@@ -358,9 +351,6 @@ export function syncOptions(config: GatewayConfig): SyncOptions {
     waitMs: config.SYNC_WAIT_MS,
     // Half the shutdown budget, leaving the rest to close the server and the database.
     shutdownGraceMs: Math.floor(config.SHUTDOWN_TIMEOUT_MS / 2),
-    ...(config.CHAOS_CRASH_AT !== undefined
-      ? { crashAt: config.CHAOS_CRASH_AT, crashAfterRequests: config.CHAOS_CRASH_REQUESTS }
-      : {}),
   };
 }
 

@@ -1,6 +1,5 @@
 import { EventEmitter } from 'node:events';
 
-import { runWithRequestContext } from '@app/customer-domain';
 import { startTelemetry, type Telemetry, traceDelivery } from '@app/telemetry';
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 
@@ -90,9 +89,8 @@ describe('logLineContext', () => {
   });
 
   it('names the request and the key as well inside a request', async () => {
-    const inside = await runWithRequestContext({ requestId: 'req-1', actor: 'writer' }, () =>
-      traceDelivery(link, () => Promise.resolve(logLineContext())),
-    );
+    const request = () => ({ requestId: 'req-1', keyId: 'writer' });
+    const inside = await traceDelivery(link, () => Promise.resolve(logLineContext(request)));
     expect(inside).toMatchObject({ requestId: 'req-1', keyId: 'writer', customerId: 'cus_background' });
     expect(inside.traceId).toMatch(/^[0-9a-f]{32}$/);
   });

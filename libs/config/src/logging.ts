@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type IncomingMessage, type ServerResponse } from 'node:http';
 
-import { currentRequestContext } from '@app/customer-domain';
 import { logFields } from '@app/telemetry';
 import { type Params } from 'nestjs-pino';
 import { type Logger, type LoggerOptions, pino } from 'pino';
@@ -82,10 +81,13 @@ const QUIET_FLUSHES = 3;
  * and the sync engine open, so lines logged deep in the domain are attributed without a child
  * logger per request.
  */
-export function logLineContext(): Record<string, string | undefined> {
-  const context = currentRequestContext();
-  if (context === undefined) return logFields();
-  return { requestId: context.requestId, keyId: context.actor, ...logFields() };
+export function logLineContext(
+  /** The request being served, if any: the HTTP edge's own record of its caller. */
+  currentRequest: () => { requestId?: string; keyId?: string } | undefined = () => undefined,
+): Record<string, string | undefined> {
+  const request = currentRequest();
+  if (request === undefined) return logFields();
+  return { requestId: request.requestId, keyId: request.keyId, ...logFields() };
 }
 
 /**
@@ -98,10 +100,12 @@ export function logLineContext(): Record<string, string | undefined> {
 export function createLogger(
   config: Pick<GatewayConfig, 'LOG_LEVEL' | 'LOG_FORMAT' | 'NODE_ENV'>,
   jsonTo: 1 | 2 = 1,
+  /** The request being served, if any: the HTTP edge's own record of its caller (see its mixin). */
+  currentRequest: () => { requestId?: string; keyId?: string } | undefined = () => undefined,
 ): Logger {
   const options: LoggerOptions = {
     level: config.LOG_LEVEL,
-    mixin: logLineContext,
+    mixin: () => logLineContext(currentRequest),
     redact: {
       paths: [
         'req.headers',

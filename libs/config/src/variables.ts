@@ -40,9 +40,6 @@ export const VARIABLE_MEANINGS: { readonly [Name in keyof z.input<typeof envSche
     '`in-process`, or `pg-boss` to share migration runs across processes on PostgreSQL; `auto`: pg-boss when `DATABASE_URL` is set',
   MIGRATION_QUEUE_SCHEMA: 'the PostgreSQL schema pg-boss keeps its jobs in',
   MIGRATION_WORKER_BATCHES: 'migration batches each process works at once through pg-boss',
-  CHAOS_CRASH_AT:
-    'chaos testing only (refused in production): SIGKILL the process at this crash point of a write or delivery',
-  CHAOS_CRASH_REQUESTS: 'chaos testing only: park this many requests at `CHAOS_CRASH_AT`, then SIGKILL',
   LOG_LEVEL: '`fatal` … `trace`, or `silent`',
   LOG_FORMAT:
     '`json`, `pretty` (readable lines, pino-pretty), or `auto`: pretty when stdout is a terminal outside production, JSON otherwise',
@@ -123,4 +120,7 @@ export const OTHER_VARIABLES: Readonly<Record<string, string>> = {
   TEST_DATABASE_URL:
     'tests: run the `database` and `http` rings on this PostgreSQL (a fresh schema per test file) instead of PGlite',
   CHROMIUM_PATH: 'tests: the Chromium or Chrome the `browser` ring drives',
+  CHAOS_CRASH_AT:
+    'the crash ring only: the crash point (test/support/crash-points.ts, preloaded with `node -r`) at which a spawned gateway SIGKILLs itself',
+  CHAOS_CRASH_REQUESTS: 'the crash ring only: how many requests park at `CHAOS_CRASH_AT` before the SIGKILL',
 };

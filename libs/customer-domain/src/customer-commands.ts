@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 
+import { type CallContext } from './call-context';
 import {
   type Customer,
   type CustomerData,
@@ -12,7 +13,7 @@ import {
   type TaxIdentifier,
 } from './customer';
 import { type CustomerPatch, CustomerService } from './customer.service';
-import { crashPoint } from './crash-points';
+import { type LinkTarget } from './customer.repository';
 import { DomainError } from './errors';
 import {
   DEFAULT_PROVIDER_TARGETS,
@@ -24,7 +25,6 @@ import {
 } from './provider-accounts';
 import { ProviderCallLog } from './provider-call-log';
 import { SyncEngine } from './sync-engine';
-import { type ClaimedLink } from './sync-queue';
 
 /**
  * What a delete or forget did at one provider account, as far as it got within the wait:
@@ -55,32 +55,48 @@ export class CustomerCommands {
     @Inject(DEFAULT_PROVIDER_TARGETS) private readonly defaultTargets: readonly RequestedTarget[],
   ) {}
 
-  async create(data: CustomerData, requested?: readonly RequestedTarget[]): Promise<Customer> {
+  async create(
+    context: CallContext,
+    data: CustomerData,
+    requested?: readonly RequestedTarget[],
+  ): Promise<Customer> {
     const targets = this.accounts.resolve(requested ?? this.defaultTargets);
     this.accounts.assertAccepted(data, targets);
     // Written claimed for this request, which delivers them within its wait.
-    const { customer, claimed } = await this.customers.create(
-      data,
-      (id) => targets.map((target) => ({ ...target, reference: data.externalReference ?? id })),
-      this.engine.leaseForDelivery(),
-    );
-    return this.deliverWritten(customer, claimed);
+    return this.answer(context, async (lease) => {
+      const { customer, claimed } = await this.customers.create(
+        context,
+        data,
+        (id) => targets.map((target) => ({ ...target, reference: data.externalReference ?? id })),
+        lease,
+      );
+      return { customerId: customer.id, written: customer, claimed };
+    });
   }
 
   /** Pushes an existing customer to another provider account (`POST /v1/customers/{id}/links`). */
-  async link(id: string, requested: RequestedTarget): Promise<Customer> {
+  async link(context: CallContext, id: string, requested: RequestedTarget): Promise<Customer> {
     const customer = await this.customers.getWritable(id);
     const [target] = this.accounts.resolve([requested]) as [ProviderTarget];
     this.accounts.assertAccepted(dataOf(customer), [target]);
-    await this.engine.enqueue(id, { ...target, reference: referenceOf(customer) });
-    return this.deliver(id);
+    return this.answer(context, async () => {
+      await this.engine.enqueue(context, id, { ...target, reference: referenceOf(customer) });
+      return { customerId: id };
+    });
   }
 
-  async update(id: string, patch: CustomerPatch, expectedVersions?: readonly number[]): Promise<Customer> {
-    const updated = await this.customers.update(id, patch, expectedVersions, (merged, current) =>
-      this.accounts.assertAccepted(merged, syncedLinks(current)),
-    );
-    return this.deliverWritten(updated);
+  async update(
+    context: CallContext,
+    id: string,
+    patch: CustomerPatch,
+    expectedVersions?: readonly number[],
+  ): Promise<Customer> {
+    return this.answer(context, async () => {
+      const updated = await this.customers.update(context, id, patch, expectedVersions, (merged, current) =>
+        this.accounts.assertAccepted(merged, syncedLinks(current)),
+      );
+      return { customerId: id, written: updated };
+    });
   }
 
   /**
@@ -88,10 +104,13 @@ export class CustomerCommands {
    * gone the customer stays readable with `deletedAt` set and each link's state, so a failed
    * delete at a provider is visible and can be re-driven.
    */
-  async delete(id: string): Promise<{ deleted: boolean; providers: ProviderReport[] }> {
+  async delete(context: CallContext, id: string): Promise<{ deleted: boolean; providers: ProviderReport[] }> {
     // A repeated delete re-drives provider deletes that failed or still wait.
-    const targets = await this.customers.delete(id);
-    await this.engine.deliverNow(id);
+    let targets: LinkTarget[] = [];
+    await this.engine.write(context, async () => {
+      targets = await this.customers.delete(context, id);
+      return { customerId: id };
+    });
     const after = await this.customers.find(id);
     const providers = targets.map((link): ProviderReport => {
       const remaining = after?.providers.find((l) => sameTarget(l, link));
@@ -124,9 +143,14 @@ export class CustomerCommands {
    * outbox at once (one transaction), then asks every linked provider to forget. The tombstone
    * keeps ids, timestamps and each provider's erasure status.
    */
-  async forget(id: string): Promise<{ customer: Customer; providers: ProviderReport[] }> {
-    await this.customers.erase(id);
-    const customer = await this.deliver(id);
+  async forget(
+    context: CallContext,
+    id: string,
+  ): Promise<{ customer: Customer; providers: ProviderReport[] }> {
+    const customer = await this.answer(context, async () => {
+      await this.customers.erase(context, id);
+      return { customerId: id };
+    });
     const providers = customer.providers.map((link): ProviderReport =>
       link.status === 'synced' && link.erasure !== undefined
         ? {
@@ -145,6 +169,7 @@ export class CustomerCommands {
    * already adopted one is answered as it is (`created: false`), so importing twice is harmless.
    */
   async import(
+    context: CallContext,
     requested: RequestedTarget,
     reference: string,
   ): Promise<{ customer: Customer; created: boolean }> {
@@ -152,14 +177,16 @@ export class CustomerCommands {
     const existing = await this.customers.findLinked(target.provider, reference);
     if (existing !== undefined) return { customer: existing, created: false };
     const provider = this.accounts.get(target.provider, target.account);
-    const remote = await this.callLog.run({ operation: 'import' }, () => provider.get({ reference }));
+    const remote = await this.callLog.run(context, { operation: 'import' }, (audited) =>
+      provider.get({ reference }, audited),
+    );
     if (remote === null) {
       throw new DomainError(
         'provider_customer_not_found',
         `${target.provider}/${target.account} has no customer "${reference}".`,
       );
     }
-    const customer = await this.customers.adopt(remote.customer, {
+    const customer = await this.customers.adopt(context, remote.customer, {
       ...target,
       reference: remote.reference,
       ...(remote.providerCustomerId !== undefined ? { providerCustomerId: remote.providerCustomerId } : {}),
@@ -170,23 +197,23 @@ export class CustomerCommands {
   }
 
   /** `makeDefault` also makes it the customer's default source. */
-  attachSource(id: string, sourceId: string, makeDefault = false): Promise<Customer> {
-    return this.changeList(id, 'sourceIds', (customer) => ({
+  attachSource(context: CallContext, id: string, sourceId: string, makeDefault = false): Promise<Customer> {
+    return this.changeList(context, id, 'sourceIds', (customer) => ({
       sourceIds: [...new Set([...customer.sourceIds, sourceId])],
       ...(makeDefault ? { defaultSourceId: sourceId } : {}),
     }));
   }
 
-  detachSource(id: string, sourceId: string): Promise<Customer> {
-    return this.changeList(id, 'sourceIds', (customer) => ({
+  detachSource(context: CallContext, id: string, sourceId: string): Promise<Customer> {
+    return this.changeList(context, id, 'sourceIds', (customer) => ({
       sourceIds: customer.sourceIds.filter((s) => s !== sourceId),
       ...(customer.defaultSourceId === sourceId ? { defaultSourceId: null } : {}),
     }));
   }
 
   /** Adds or replaces the customer's tax identifier of that type. */
-  setTaxIdentifier(id: string, taxIdentifier: TaxIdentifier): Promise<Customer> {
-    return this.changeList(id, 'taxIdentifiers', (customer) => ({
+  setTaxIdentifier(context: CallContext, id: string, taxIdentifier: TaxIdentifier): Promise<Customer> {
+    return this.changeList(context, id, 'taxIdentifiers', (customer) => ({
       taxIdentifiers: [
         ...customer.taxIdentifiers.filter((t) => t.type !== taxIdentifier.type),
         taxIdentifier,
@@ -194,8 +221,8 @@ export class CustomerCommands {
     }));
   }
 
-  removeTaxIdentifier(id: string, type: string): Promise<Customer> {
-    return this.changeList(id, 'taxIdentifiers', (customer) => {
+  removeTaxIdentifier(context: CallContext, id: string, type: string): Promise<Customer> {
+    return this.changeList(context, id, 'taxIdentifiers', (customer) => {
       if (!customer.taxIdentifiers.some((t) => t.type === type)) {
         throw new DomainError('validation_failed', `The customer has no tax identifier of type "${type}".`, [
           { field: 'type', code: 'not_found', message: `No tax identifier of type "${type}".` },
@@ -206,14 +233,17 @@ export class CustomerCommands {
   }
 
   /** Puts the customer's parked (failed) and waiting links back in line and delivers them now. */
-  async redrive(id: string): Promise<Customer> {
+  async redrive(context: CallContext, id: string): Promise<Customer> {
     await this.customers.get(id);
-    await this.engine.redrive(id);
-    return this.deliver(id);
+    return this.answer(context, async () => {
+      await this.engine.redrive(id);
+      return { customerId: id };
+    });
   }
 
   /** A change to a list field, refused (422) before anything is written when no linked provider holds it. */
   private async changeList(
+    context: CallContext,
     id: string,
     field: 'sourceIds' | 'taxIdentifiers',
     change: (customer: Customer) => CustomerPatch,
@@ -239,34 +269,21 @@ export class CustomerCommands {
         ],
       );
     }
-    await this.customers.update(id, change(customer), [customer.version], (merged, current) =>
-      this.accounts.assertAccepted(merged, syncedLinks(current)),
-    );
-    return this.deliver(id);
+    return this.answer(context, async () => {
+      await this.customers.update(context, id, change(customer), [customer.version], (merged, current) =>
+        this.accounts.assertAccepted(merged, syncedLinks(current)),
+      );
+      return { customerId: id };
+    });
   }
 
   /**
-   * A write that left nothing to deliver (a customer with no provider links) is its own answer:
-   * the repository answers the rows it wrote, so there is no delivery pass and no re-read.
+   * Runs a write that queues provider work through the engine, which delivers it within the wait,
+   * and answers the customer with its links as they stand (as delivered, else as read).
    */
-  private async deliverWritten(written: Customer, claimed: ClaimedLink[] = []): Promise<Customer> {
-    if (written.providers.some((link) => link.status === 'pending'))
-      return this.deliver(written.id, { written, claimed });
-    await crashPoint('after-commit');
-    return written;
-  }
-
-  /**
-   * After a committed write: deliver within the wait, and answer the links as they stand. The
-   * write hands in the customer as written and the links it claimed, if any (SyncEngine.deliverNow).
-   */
-  private async deliver(
-    id: string,
-    handedIn: { written?: Customer; claimed?: ClaimedLink[] } = {},
-  ): Promise<Customer> {
-    await crashPoint('after-commit');
-    const delivered = await this.engine.deliverNow(id, handedIn);
-    return delivered ?? this.customers.get(id);
+  private async answer(context: CallContext, write: Parameters<SyncEngine['write']>[1]): Promise<Customer> {
+    const { customerId, delivered } = await this.engine.write(context, write);
+    return delivered ?? this.customers.get(customerId);
   }
 }
 

@@ -1,3 +1,4 @@
+import { type CallContext } from './call-context';
 import { Inject, Injectable } from '@nestjs/common';
 
 import { copyAt, type CustomerData, dataOf, referenceOf, syncedLinks } from './customer';
@@ -40,23 +41,28 @@ export class CustomerPlanner {
     @Inject(DEFAULT_PROVIDER_TARGETS) private readonly defaultTargets: readonly RequestedTarget[],
   ) {}
 
-  async planCreate(data: CustomerData, requested?: readonly RequestedTarget[]): Promise<ProviderPlan[]> {
+  async planCreate(
+    context: CallContext,
+    data: CustomerData,
+    requested?: readonly RequestedTarget[],
+  ): Promise<ProviderPlan[]> {
     const targets = this.accounts.resolve(requested ?? this.defaultTargets);
     // The id is only drawn on a real create; the plan shows the reference a create would use.
     const reference = data.externalReference ?? newCustomerId();
     return Promise.all(
       targets.map((target) =>
-        this.plan(target, { operation: 'create', input: { reference, customer: data } }, data),
+        this.plan(context, target, { operation: 'create', input: { reference, customer: data } }, data),
       ),
     );
   }
 
-  async planLink(id: string, requested: RequestedTarget): Promise<ProviderPlan[]> {
+  async planLink(context: CallContext, id: string, requested: RequestedTarget): Promise<ProviderPlan[]> {
     const customer = await this.customers.getWritable(id);
     const [target] = this.accounts.resolve([requested]) as [ProviderTarget];
     const data = dataOf(customer);
     return [
       await this.plan(
+        context,
         target,
         { operation: 'create', input: { reference: referenceOf(customer), customer: data } },
         data,
@@ -64,12 +70,13 @@ export class CustomerPlanner {
     ];
   }
 
-  async planUpdate(id: string, patch: CustomerPatch): Promise<ProviderPlan[]> {
+  async planUpdate(context: CallContext, id: string, patch: CustomerPatch): Promise<ProviderPlan[]> {
     const before = await this.customers.getWritable(id);
     const after = this.customers.preview(dataOf(before), patch);
     return Promise.all(
       syncedLinks(before).map((link) =>
         this.plan(
+          context,
           link,
           { operation: 'update', input: { ...copyAt(link), previous: dataOf(before), customer: after } },
           after,
@@ -78,14 +85,17 @@ export class CustomerPlanner {
     );
   }
 
-  async planDelete(id: string): Promise<ProviderPlan[]> {
+  async planDelete(context: CallContext, id: string): Promise<ProviderPlan[]> {
     const customer = await this.customers.get(id);
     return Promise.all(
-      customer.providers.map((link) => this.plan(link, { operation: 'delete', input: copyAt(link) })),
+      customer.providers.map((link) =>
+        this.plan(context, link, { operation: 'delete', input: copyAt(link) }),
+      ),
     );
   }
 
   private async plan(
+    context: CallContext,
     target: ProviderTarget,
     write: WriteOperation,
     data?: CustomerData,
@@ -95,7 +105,7 @@ export class CustomerPlanner {
     const violations = data === undefined ? [] : this.accounts.violations(data, [target]);
     const lossyFields = data === undefined ? [] : provider.lossyFields(data);
     try {
-      const plan = await provider.dryRun(write);
+      const plan = await provider.dryRun(write, context);
       return { ...where, ...plan, lossyFields, violations };
     } catch (error) {
       // The real write would report this provider as unsupported, so the plan does too.

@@ -9,8 +9,10 @@
  * - `get` answers `null` when the provider has no such customer;
  * - `create` is naturally idempotent on `reference`: repeating it returns the customer already
  *   there (`created: false`) instead of making a second one;
- * - every method takes one input object, so new optional fields never break call sites.
+ * - every method takes one input object, so new optional fields never break call sites, and the
+ *   caller's `CallContext`, which every HTTP call the adapter makes is sent and recorded under.
  */
+import { type CallContext } from './call-context';
 import { type CustomerData, type TaxIdentifier } from './customer';
 
 /** Canonical field paths an adapter may report as not held (`unsupportedFields`, capabilities). */
@@ -286,24 +288,26 @@ export interface CustomerProvider {
   /** The account's configured request limit; bulk work takes only a share of it. */
   readonly requestsPerSecond: number;
 
-  create(input: CreateCustomerInput): Promise<CreateResult>;
-  get(input: GetCustomerInput): Promise<RemoteCustomer | null>;
-  update(input: UpdateCustomerInput): Promise<WriteResult>;
+  // Every call takes the caller's context: whose work it is (the audit trail names the API key and
+  // request, or the job), where its calls are recorded, and the budget bulk work stays within.
+  create(input: CreateCustomerInput, context: CallContext): Promise<CreateResult>;
+  get(input: GetCustomerInput, context: CallContext): Promise<RemoteCustomer | null>;
+  update(input: UpdateCustomerInput, context: CallContext): Promise<WriteResult>;
   /** Idempotent: a customer already gone counts as deleted. */
-  delete(input: CustomerRefInput): Promise<void>;
-  forget(input: ForgetCustomerInput): Promise<ForgetResult>;
-  list(input: ListCustomersInput): Promise<RemoteCustomerPage>;
-  attachSource(input: SourceInput): Promise<RemoteCustomer>;
-  detachSource(input: SourceInput): Promise<RemoteCustomer>;
-  attachTaxIdentifier(input: TaxIdentifierInput): Promise<RemoteCustomer>;
-  detachTaxIdentifier(input: TaxIdentifierInput): Promise<RemoteCustomer>;
+  delete(input: CustomerRefInput, context: CallContext): Promise<void>;
+  forget(input: ForgetCustomerInput, context: CallContext): Promise<ForgetResult>;
+  list(input: ListCustomersInput, context: CallContext): Promise<RemoteCustomerPage>;
+  attachSource(input: SourceInput, context: CallContext): Promise<RemoteCustomer>;
+  detachSource(input: SourceInput, context: CallContext): Promise<RemoteCustomer>;
+  attachTaxIdentifier(input: TaxIdentifierInput, context: CallContext): Promise<RemoteCustomer>;
+  detachTaxIdentifier(input: TaxIdentifierInput, context: CallContext): Promise<RemoteCustomer>;
 
   /**
    * The exact requests a write would send, without sending any write. An adapter may perform
    * safe reads to compute them (2CO's update is read-modify-write). Unsupported operations throw
    * `DomainError('unsupported_by_provider')` here too.
    */
-  dryRun(operation: WriteOperation): Promise<DryRunPlan>;
+  dryRun(operation: WriteOperation, context: CallContext): Promise<DryRunPlan>;
 
   /**
    * Pure: every way this provider would refuse `customer` (required fields, formats, lengths,

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 
+import { type CallContext } from './call-context';
 import { copyAt, dataOf, syncedLinks } from './customer';
 import { CustomerService } from './customer.service';
-import { crashPoint } from './crash-points';
 import { compareCustomers, type ComparedField, type FieldDrift } from './drift';
 import { ProviderAccounts, type ProviderTarget, type RequestedTarget, targetOf } from './provider-accounts';
 import { ProviderCallLog } from './provider-call-log';
@@ -40,14 +40,14 @@ export class CustomerReconciliation {
   ) {}
 
   /** Field by field, how each provider's copy differs from the mirror right now. */
-  async drift(id: string): Promise<LinkDrift[]> {
+  async drift(context: CallContext, id: string): Promise<LinkDrift[]> {
     const customer = await this.customers.get(id);
     const data = dataOf(customer);
     return Promise.all(
       syncedLinks(customer).map(async (link): Promise<LinkDrift> => {
         const provider = this.accounts.get(link.provider, link.account);
-        const remote = await this.callLog.run({ customerId: id, operation: 'drift' }, () =>
-          provider.get({ ...copyAt(link), known: data }),
+        const remote = await this.callLog.run(context, { customerId: id, operation: 'drift' }, (audited) =>
+          provider.get({ ...copyAt(link), known: data }, audited),
         );
         const where = { ...targetOf(link), reference: link.reference };
         if (remote === null) return { ...where, state: 'missing', fields: [] };
@@ -62,19 +62,20 @@ export class CustomerReconciliation {
    * Repairs drift: fields to `adopt` are copied from the chosen provider into the mirror (which
    * queues them for every other provider); everything else is pushed from the mirror.
    */
-  async reconcile(id: string, request: ReconcileRequest): Promise<LinkDrift[]> {
+  async reconcile(context: CallContext, id: string, request: ReconcileRequest): Promise<LinkDrift[]> {
     const customer = await this.customers.getWritable(id);
-    const drift = await this.drift(id);
+    const drift = await this.drift(context, id);
     const from = request.from ? this.accounts.resolve([request.from])[0] : undefined;
     const patch = adoptionPatch(drift, request, from);
-    if (Object.keys(patch).length > 0) {
-      await this.customers.update(id, patch, [customer.version], (merged, current) =>
-        this.accounts.assertAccepted(merged, syncedLinks(current)),
-      );
-    }
-    await this.engine.redrive(id);
-    await crashPoint('after-commit');
-    await this.engine.deliverNow(id);
-    return this.drift(id);
+    await this.engine.write(context, async () => {
+      if (Object.keys(patch).length > 0) {
+        await this.customers.update(context, id, patch, [customer.version], (merged, current) =>
+          this.accounts.assertAccepted(merged, syncedLinks(current)),
+        );
+      }
+      await this.engine.redrive(id);
+      return { customerId: id };
+    });
+    return this.drift(context, id);
   }
 }

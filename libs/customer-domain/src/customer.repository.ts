@@ -1,3 +1,4 @@
+import { type CallContext } from './call-context';
 import { type Customer, type CustomerData } from './customer';
 import { type ClaimedLink, type Lease } from './sync-queue';
 
@@ -49,8 +50,9 @@ export interface AdoptedLink extends NewLink {
 /**
  * The mirror of canonical customers. Every write that providers must follow also marks the
  * customer's links pending in the same transaction (the outbox), so a crash can never separate a
- * change from the work it implies. Inside a request holding an Idempotency-Key
- * (`currentRequestContext().idempotencyRecordId`) the writes below also record the key's recovery
+ * change from the work it implies. Every write takes the caller's context, which its events are
+ * recorded for; when it holds an Idempotency-Key (`context.idempotency.recordId`) the writes below
+ * also record the key's recovery
  * point in their transaction; on a retry after a crash a write the first attempt already committed
  * is not applied again and resolves the state it left. An abstract class so it doubles as its own Nest injection token.
  */
@@ -62,6 +64,7 @@ export abstract class CustomerRepository {
    * `provider_reference_taken`.
    */
   abstract insert(
+    context: CallContext,
     id: string,
     data: CustomerData,
     links: readonly NewLink[],
@@ -69,7 +72,12 @@ export abstract class CustomerRepository {
   ): Promise<InsertedCustomer>;
 
   /** A customer read from a provider, stored with its link already synced. */
-  abstract insertAdopted(id: string, data: CustomerData, link: AdoptedLink): Promise<Customer>;
+  abstract insertAdopted(
+    context: CallContext,
+    id: string,
+    data: CustomerData,
+    link: AdoptedLink,
+  ): Promise<Customer>;
 
   /** Includes customers whose deletion is still under way at a provider (`deletedAt` set). */
   abstract findById(id: string): Promise<Customer | undefined>;
@@ -85,10 +93,14 @@ export abstract class CustomerRepository {
    * write and may throw to abort it. The version is bumped and every kept-in-sync link marked
    * pending in the same transaction. Resolves `undefined` when there is no such customer.
    */
-  abstract modify(id: string, change: (current: Customer) => CustomerData): Promise<Customer | undefined>;
+  abstract modify(
+    context: CallContext,
+    id: string,
+    change: (current: Customer) => CustomerData,
+  ): Promise<Customer | undefined>;
 
   /** Adds a link (pending) or puts an existing one back in line. Throws `provider_reference_taken`. */
-  abstract addLink(customerId: string, link: NewLink): Promise<void>;
+  abstract addLink(context: CallContext, customerId: string, link: NewLink): Promise<void>;
 
   /**
    * Deletes the customer: at once when no provider holds it, else marks it deleted and its links
@@ -96,23 +108,28 @@ export abstract class CustomerRepository {
    * still there back in line. Resolves the provider accounts the customer was linked to when it was
    * deleted, or undefined for no customer.
    */
-  abstract markDeleted(id: string): Promise<LinkTarget[] | undefined>;
+  abstract markDeleted(context: CallContext, id: string): Promise<LinkTarget[] | undefined>;
 
   /**
    * GDPR erasure: clears the personal fields, marks the customer forgotten, its links to be
    * forgotten at the providers, drops stored idempotent answers about it and records the event.
    */
-  abstract erase(id: string): Promise<Customer | undefined>;
+  abstract erase(context: CallContext, id: string): Promise<Customer | undefined>;
 
   /** Marks the customer's link at this account as its system of record, and no other link. */
-  abstract setPrimary(customerId: string, target: LinkTarget): Promise<void>;
+  abstract setPrimary(context: CallContext, customerId: string, target: LinkTarget): Promise<void>;
 
   /**
    * Stops syncing the customer to this account (its copy there stays, e.g. disabled after a
    * migration's cutover) and records the event with `reason`.
    */
-  abstract retireLink(customerId: string, target: LinkTarget, reason: string): Promise<void>;
+  abstract retireLink(
+    context: CallContext,
+    customerId: string,
+    target: LinkTarget,
+    reason: string,
+  ): Promise<void>;
 
   /** Marks the link to be forgotten at that provider only (GDPR erasure there); the customer stays. */
-  abstract forgetAt(customerId: string, target: LinkTarget): Promise<void>;
+  abstract forgetAt(context: CallContext, customerId: string, target: LinkTarget): Promise<void>;
 }

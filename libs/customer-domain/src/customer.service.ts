@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 
+import { type CallContext } from './call-context';
 import { type Address, type AdditionalAddressInfo, type Customer, type CustomerData } from './customer';
 import {
   type CustomerListQuery,
@@ -40,13 +41,14 @@ export class CustomerService {
    * written claimed for that worker (CustomerRepository.insert).
    */
   async create(
+    context: CallContext,
     data: CustomerData,
     links: (id: string) => NewLink[] = () => [],
     lease?: Lease,
   ): Promise<InsertedCustomer> {
     assertInvariants(data);
     const id = newCustomerId();
-    return this.repository.insert(id, data, links(id), lease);
+    return this.repository.insert(context, id, data, links(id), lease);
   }
 
   /** Also a customer whose deletion is still under way at a provider (`deletedAt` set). */
@@ -97,12 +99,13 @@ export class CustomerService {
    * `check` sees the merged customer under the lock and may throw to refuse it (provider rules).
    */
   async update(
+    context: CallContext,
     id: string,
     patch: CustomerPatch,
     expectedVersions?: readonly number[],
     check?: (merged: CustomerData, current: Customer) => void,
   ): Promise<Customer> {
-    const saved = await this.repository.modify(id, (current) => {
+    const saved = await this.repository.modify(context, id, (current) => {
       assertWritable(current);
       if (expectedVersions !== undefined && !expectedVersions.includes(current.version)) {
         throw new DomainError(
@@ -120,9 +123,9 @@ export class CustomerService {
   }
 
   /** Stores a customer read from a provider, its link already synced. */
-  async adopt(data: CustomerData, link: AdoptedLink): Promise<Customer> {
+  async adopt(context: CallContext, data: CustomerData, link: AdoptedLink): Promise<Customer> {
     assertInvariants(data);
-    return this.repository.insertAdopted(newCustomerId(), data, link);
+    return this.repository.insertAdopted(context, newCustomerId(), data, link);
   }
 
   /** The customer an update would produce, checked, without writing it (for dry runs). */
@@ -133,15 +136,15 @@ export class CustomerService {
   }
 
   /** Removes every personal field and stored answer about the customer, keeping a tombstone. */
-  async erase(id: string): Promise<Customer> {
-    const erased = await this.repository.erase(id);
+  async erase(context: CallContext, id: string): Promise<Customer> {
+    const erased = await this.repository.erase(context, id);
     if (erased === undefined) throw notFound(id);
     return erased;
   }
 
   /** Resolves the provider accounts the customer was linked to. */
-  async delete(id: string): Promise<LinkTarget[]> {
-    const targets = await this.repository.markDeleted(id);
+  async delete(context: CallContext, id: string): Promise<LinkTarget[]> {
+    const targets = await this.repository.markDeleted(context, id);
     if (targets === undefined) throw notFound(id);
     return targets;
   }

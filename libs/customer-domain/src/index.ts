@@ -1,5 +1,4 @@
 export * from './backoff';
-export * from './crash-points';
 export * from './customer';
 export * from './customer-provider';
 export * from './customer-rules';
@@ -16,8 +15,10 @@ export * from './provider-call-log';
 export * from './provider-failure-log';
 export * from './sync-queue';
 export * from './sync-engine';
+export * from './sync-options';
+export * from './link-delivery';
 export * from './drift';
 export * from './rate-budget';
 export * from './reconcile';
-export * from './request-context';
+export * from './call-context';
 export * from './events';

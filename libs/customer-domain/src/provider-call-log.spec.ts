@@ -1,3 +1,4 @@
+import { type CallContext } from './call-context';
 import { ProviderCallLog, type StoredProviderCall } from './provider-call-log';
 import { type ProviderCallRecord, recordProviderCall } from './provider-calls';
 
@@ -20,24 +21,29 @@ class TrailInMemory extends ProviderCallLog {
   }
 }
 
-/** What the providers' HTTP transport reports after each attempt. */
-const call = (method: string, httpStatus: number): void =>
-  recordProviderCall({
-    provider: 'digital-river',
-    account: 'main',
-    method,
-    path: '/customers/{id}',
-    httpStatus,
-    outcome: httpStatus < 400 ? 'ok' : 'unavailable',
-    durationMs: 3,
-    at: new Date(),
-  });
+const REQUEST: CallContext = { actor: 'key-1', requestId: 'req-1' };
+
+/** What the providers' HTTP transport reports after each attempt, under the operation's context. */
+const call = (context: CallContext, method: string, httpStatus: number): void =>
+  recordProviderCall(
+    {
+      provider: 'digital-river',
+      account: 'main',
+      method,
+      path: '/customers/{id}',
+      httpStatus,
+      outcome: httpStatus < 400 ? 'ok' : 'unavailable',
+      durationMs: 3,
+      at: new Date(),
+    },
+    context,
+  );
 
 describe('the provider-call log', () => {
   it("answers the operation's result and keeps every call it made, under its customer and operation", async () => {
     const log = new TrailInMemory();
-    const answer = await log.run({ customerId: 'cus_1', operation: 'drift' }, () => {
-      call('GET', 200);
+    const answer = await log.run(REQUEST, { customerId: 'cus_1', operation: 'drift' }, (audited) => {
+      call(audited, 'GET', 200);
       return Promise.resolve('the copy');
     });
     expect(answer).toBe('the copy');
@@ -50,19 +56,35 @@ describe('the provider-call log', () => {
     const log = new TrailInMemory();
     const failure = new Error('provider down');
     await expect(
-      log.run({ customerId: 'cus_2', operation: 'sync' }, () => {
-        call('POST', 503);
-        call('POST', 503);
+      log.run(REQUEST, { customerId: 'cus_2', operation: 'sync' }, (audited) => {
+        call(audited, 'POST', 503);
+        call(audited, 'POST', 503);
         return Promise.reject(failure);
       }),
     ).rejects.toBe(failure);
     expect((await log.recent('cus_2', 10)).map((entry) => entry.httpStatus)).toEqual([503, 503]);
   });
 
+  it('keeps with every call who caused it: the API key and request, or the job', async () => {
+    const log = new TrailInMemory();
+    await log.run(REQUEST, { customerId: 'cus_4', operation: 'drift' }, (audited) => {
+      call(audited, 'GET', 200);
+      return Promise.resolve(null);
+    });
+    await log.run({ actor: 'sync-worker' }, { customerId: 'cus_4', operation: 'sync' }, (audited) => {
+      call(audited, 'POST', 201);
+      return Promise.resolve(null);
+    });
+    expect(await log.recent('cus_4', 10)).toEqual([
+      expect.objectContaining({ operation: 'sync', actor: 'sync-worker' }),
+      expect.objectContaining({ operation: 'drift', actor: 'key-1', requestId: 'req-1' }),
+    ]);
+  });
+
   it('attributes calls to no customer when the operation has none (an import, a source read)', async () => {
     const log = new TrailInMemory();
-    await log.run({ operation: 'import' }, () => {
-      call('GET', 200);
+    await log.run(REQUEST, { operation: 'import' }, (audited) => {
+      call(audited, 'GET', 200);
       return Promise.resolve(null);
     });
     expect(log.entries).toEqual([expect.objectContaining({ operation: 'import', customerId: undefined })]);
@@ -72,19 +94,21 @@ describe('the provider-call log', () => {
     const log = new TrailInMemory();
     const failure = new Error('provider down');
     const recorded = await log.runAndRecord(
+      REQUEST,
       { customerId: 'cus_3', operation: 'sync' },
-      () => {
-        call('POST', 201);
+      (audited) => {
+        call(audited, 'POST', 201);
         return Promise.resolve('created');
       },
       (outcome) => Promise.resolve(outcome),
     );
     expect(recorded).toMatchObject({ result: 'created', calls: [{ method: 'POST', httpStatus: 201 }] });
     const refused = await log.runAndRecord(
+      REQUEST,
       { customerId: 'cus_3', operation: 'sync' },
-      () => {
-        call('POST', 503);
-        call('POST', 503);
+      (audited) => {
+        call(audited, 'POST', 503);
+        call(audited, 'POST', 503);
         return Promise.reject(failure);
       },
       (outcome) => Promise.resolve(outcome),

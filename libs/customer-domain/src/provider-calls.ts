@@ -1,4 +1,4 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
+import { type CallContext } from './call-context';
 
 /** One HTTP call to a provider, as the audit trail keeps it: no bodies, no headers. */
 export interface ProviderCallRecord {
@@ -16,37 +16,14 @@ export interface ProviderCallRecord {
   providerCode?: string;
   /** When the call started. */
   at: Date;
+  /** Who caused the call (an API key's id or a job's name): the audit sink stamps it. */
+  actor?: string;
+  /** The request that caused the call, if a request did. */
+  requestId?: string;
 }
 
 /** A call as observers see it: with the operation that made it (`other` outside an audited one). */
 export type ObservedProviderCall = ProviderCallRecord & { operation: string };
-
-interface CallScope {
-  customerId?: string;
-  operation: string;
-  calls: ProviderCallRecord[];
-}
-
-const scope = new AsyncLocalStorage<CallScope>();
-
-/**
- * Runs `work` and collects every provider HTTP call it makes, so the audit trail can attribute
- * each call to the customer and the operation that caused it without threading either through
- * the adapters. `ProviderCallLog` is the one caller: it writes them down, or hands them to the
- * write that records the operation's outcome (a delivery's settle) to write with it.
- */
-export async function withCallAudit<T>(
-  context: { customerId?: string; operation: string },
-  work: () => Promise<T>,
-): Promise<{ result: T; calls: ProviderCallRecord[] } | { error: unknown; calls: ProviderCallRecord[] }> {
-  const calls: ProviderCallRecord[] = [];
-  try {
-    const result = await scope.run({ ...context, calls }, work);
-    return { result, calls };
-  } catch (error) {
-    return { error, calls };
-  }
-}
 
 const observers = new Set<(call: ObservedProviderCall) => void>();
 
@@ -59,11 +36,13 @@ export function observeProviderCalls(observer: (call: ObservedProviderCall) => v
   return () => observers.delete(observer);
 }
 
-/** Called by the providers' HTTP transport after every attempt. */
-export function recordProviderCall(call: ProviderCallRecord): void {
-  const current = scope.getStore();
-  current?.calls.push(call);
-  const observed = { ...call, operation: current?.operation ?? 'other' };
+/**
+ * Called by the providers' HTTP transport after every attempt: the call goes to the context's
+ * audit sink, if it has one, and to every observer.
+ */
+export function recordProviderCall(call: ProviderCallRecord, context: CallContext): void {
+  context.audit?.record(call);
+  const observed = { ...call, operation: context.audit?.operation ?? 'other' };
   for (const observer of observers) observer(observed);
 }
 

@@ -1,9 +1,12 @@
+import { type CallContext } from './call-context';
 import { type Customer, customerData, type ProviderLink } from './customer';
 import { type CustomerRepository } from './customer.repository';
 import { type CustomerProvider } from './customer-provider';
 import { type ProviderAccounts } from './provider-accounts';
 import { type ProviderCallLog } from './provider-call-log';
-import { SyncEngine, type SyncOptions } from './sync-engine';
+import { LinkDelivery } from './link-delivery';
+import { SyncEngine } from './sync-engine';
+import { type SyncOptions } from './sync-options';
 import { type ClaimedLink, type Settled, SyncQueue } from './sync-queue';
 
 /**
@@ -47,6 +50,8 @@ class ScriptedBacklog extends SyncQueue {
   }
 }
 
+const JOB: CallContext = { actor: 'test' };
+
 const OPTIONS: SyncOptions = {
   leaseMs: 1_000,
   maxAttempts: 3,
@@ -73,10 +78,13 @@ const link: ClaimedLink = {
 
 /** Drain touches only the queue. */
 const engineOn = (queue: SyncQueue, options: Partial<SyncOptions> = {}) =>
-  new SyncEngine(queue, {} as CustomerRepository, {} as ProviderAccounts, {} as ProviderCallLog, {
-    ...OPTIONS,
-    ...options,
-  });
+  new SyncEngine(
+    queue,
+    {} as CustomerRepository,
+    new LinkDelivery({} as ProviderAccounts, OPTIONS),
+    {} as ProviderCallLog,
+    { ...OPTIONS, ...options },
+  );
 
 describe('SyncEngine.leaseForDelivery', () => {
   it("leases for this worker, for the lease's length, while requests wait for their providers", async () => {
@@ -95,7 +103,7 @@ describe('SyncEngine.leaseForDelivery', () => {
     const queue = new ScriptedBacklog([]);
 
     await expect(
-      engineOn(queue).deliverNow('cus_1', { waitMs: 0, claimed: [link] }),
+      engineOn(queue).deliverNow(JOB, 'cus_1', { waitMs: 0, claimed: [link] }),
     ).resolves.toBeUndefined();
     expect(queue.released).toEqual([link]);
   });
@@ -105,7 +113,7 @@ describe('SyncEngine.leaseForDelivery', () => {
     const engine = engineOn(queue);
     await engine.stop();
 
-    await expect(engine.deliverNow('cus_1', { claimed: [link] })).resolves.toBeUndefined();
+    await expect(engine.deliverNow(JOB, 'cus_1', { claimed: [link] })).resolves.toBeUndefined();
     expect(queue.released).toEqual([link]);
   });
 });
@@ -172,18 +180,22 @@ describe('SyncEngine.deliverNow after a write', () => {
     const accounts = { get: () => provider } as unknown as ProviderAccounts;
     const callLog = {
       runAndRecord: async <T, R>(
-        _context: unknown,
-        work: () => Promise<T>,
+        context: CallContext,
+        _operation: unknown,
+        work: (audited: CallContext) => Promise<T>,
         record: (performed: { result: T; calls: [] }) => Promise<R>,
-      ) => record({ result: await work(), calls: [] }),
+      ) => record({ result: await work(context), calls: [] }),
     } as unknown as ProviderCallLog;
-    return { engine: new SyncEngine(queue, customers, accounts, callLog, OPTIONS), reads };
+    return {
+      engine: new SyncEngine(queue, customers, new LinkDelivery(accounts, OPTIONS), callLog, OPTIONS),
+      reads,
+    };
   }
 
   it('answers the written customer with its links as their settles stored them, without reading it', async () => {
     const { engine, reads } = engineSettling(synced, written);
 
-    await expect(engine.deliverNow('cus_1', { written, claimed: [link] })).resolves.toEqual({
+    await expect(engine.deliverNow(JOB, 'cus_1', { written, claimed: [link] })).resolves.toEqual({
       ...written,
       providers: [synced],
     });
@@ -194,7 +206,7 @@ describe('SyncEngine.deliverNow after a write', () => {
     const readBack: Customer = { ...written, version: 2, providers: [{ ...synced, syncedVersion: 2 }] };
     const { engine, reads } = engineSettling({ ...synced, status: 'pending' }, readBack);
 
-    await expect(engine.deliverNow('cus_1', { written, claimed: [link] })).resolves.toEqual(readBack);
+    await expect(engine.deliverNow(JOB, 'cus_1', { written, claimed: [link] })).resolves.toEqual(readBack);
     expect(reads).toEqual(['cus_1']);
   });
 });

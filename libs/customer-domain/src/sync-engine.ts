@@ -3,15 +3,15 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { rememberWriteTrace, traceDelivery } from '@app/telemetry';
 
-import { retryDelayMs } from './backoff';
-import { copyAt, type Customer, dataOf, type LinkError, type ProviderLink } from './customer';
+import { type CallContext, jobContext } from './call-context';
+import { type Customer, type LinkError, type ProviderLink } from './customer';
 import { CustomerRepository, type NewLink } from './customer.repository';
-import { type CustomerProvider, type RemoteCustomer } from './customer-provider';
-import { compareCustomers } from './drift';
-import { DomainError, failureOf, ProviderError } from './errors';
-import { type ProviderTarget, ProviderAccounts, sameTarget } from './provider-accounts';
+import { type RemoteCustomer } from './customer-provider';
+import { JOB_ACTORS } from './events';
+import { type ProviderTarget, sameTarget } from './provider-accounts';
 import { ProviderCallLog } from './provider-call-log';
-import { armCrashPoint, crashPoint, type CrashPoint } from './crash-points';
+import { LinkDelivery } from './link-delivery';
+import { SYNC_OPTIONS, type SyncOptions } from './sync-options';
 import {
   type ClaimedLink,
   type DeliveryAction,
@@ -20,31 +20,8 @@ import {
   SyncQueue,
 } from './sync-queue';
 
-export const SYNC_OPTIONS = 'SYNC_OPTIONS';
-
-export interface SyncOptions {
-  /** How long a worker owns a link it leased; longer than the slowest provider call with retries. */
-  leaseMs: number;
-  /** Deliveries before a link is parked as failed. */
-  maxAttempts: number;
-  retryBaseMs: number;
-  retryMaxMs: number;
-  /** Links leased per round by the background worker, and how many it delivers at once. */
-  batchSize: number;
-  concurrency: number;
-  pollIntervalMs: number;
-  /** How long an API call waits for its providers before answering with links `pending`. */
-  waitMs: number;
-  /**
-   * On stop, how long deliveries under way may take to finish before their links are given back
-   * anyway (the process is about to exit; another instance takes them over at once).
-   */
-  shutdownGraceMs: number;
-  /** Off outside chaos tests. */
-  crashAt?: CrashPoint;
-  /** How many requests the crash point parks before the kill (default 1). */
-  crashAfterRequests?: number;
-}
+/** Whose work the background worker's deliveries are: no request waits for them. */
+const BACKGROUND = jobContext(JOB_ACTORS.sync);
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 
@@ -77,19 +54,23 @@ function answerFrom(written: Customer, deliveries: readonly (Delivery | undefine
   return providers.some(awaitsDelivery) ? undefined : { ...written, providers };
 }
 
-const linkError = (error: unknown): LinkError =>
-  failureOf(error, 'The gateway failed while delivering to the provider.');
+/**
+ * What a write that queued provider work left behind: the customer as the write answered it, when
+ * it did, and the links it wrote already leased under the lease `SyncEngine.write` gave it.
+ */
+export interface QueuedWork {
+  customerId: string;
+  written?: Customer;
+  claimed?: ClaimedLink[];
+}
 
 /**
- * The sync engine: the one way into delivering the outbox. Writes queue work (`enqueue`, or the
- * repository's writes, which mark links pending in their own transaction); `deliverNow` delivers a
- * customer's pending links within a request's wait, `settle` until one link settles (bulk jobs),
- * and the background loop (`start`/`stop`) delivers the rest, woken by the queue.
- *
- * Delivery is state-based: it reads the provider's copy first and writes only the difference from
- * the mirror's current version, so a retry after an ambiguous failure (timeout, reset, commit then
- * fail) settles by reading back instead of creating again, updates reach a provider in order, and
- * a stale update can never overwrite a newer one: there is only ever "the latest".
+ * The sync engine's outbox worker: leases, lanes, wake-ups and shutdown. It is the one way work
+ * enters the outbox (`write`, `enqueue`, `enqueueForget`, `redrive`): a write runs under the
+ * engine's lease and hands its claimed links straight back to the engine, never up to its caller.
+ * `deliverNow` delivers a customer's pending links within a request's wait, `settle` until one
+ * link settles (bulk jobs), and the background loop (`start`/`stop`) delivers the rest, woken by
+ * the queue. What each delivery sends and how its link settles is `LinkDelivery`'s decision.
  */
 @Injectable()
 export class SyncEngine {
@@ -109,22 +90,43 @@ export class SyncEngine {
   constructor(
     private readonly queue: SyncQueue,
     private readonly customers: CustomerRepository,
-    private readonly accounts: ProviderAccounts,
+    private readonly delivery: LinkDelivery,
     private readonly callLog: ProviderCallLog,
     @Inject(SYNC_OPTIONS) private readonly options: SyncOptions,
-  ) {
-    // The engine's options carry the chaos setting; the point is armed process-wide.
-    if (options.crashAt !== undefined) armCrashPoint(options.crashAt, options.crashAfterRequests);
+  ) {}
+
+  /**
+   * Runs `write`, a write that commits a change together with the provider work it implies (its
+   * links marked pending in the same transaction), then delivers that work within the request's
+   * wait. `write` is handed the lease to write its links claimed under (undefined when requests do
+   * not wait, see `leaseForDelivery`), and answers them to the engine with the customer as written.
+   * Resolves with the customer's id and, in `delivered`, the customer to answer (see
+   * `deliverNow`), or none when the caller must read it.
+   */
+  async write(
+    context: CallContext,
+    write: (lease: Lease | undefined) => Promise<QueuedWork>,
+  ): Promise<{ customerId: string; delivered?: Customer }> {
+    const { customerId, written, claimed = [] } = await write(this.leaseForDelivery());
+    // A write that left nothing to deliver (a customer with no provider links) is its own answer:
+    // the repository answered the rows it wrote, so there is no delivery pass and no re-read.
+    if (written !== undefined && !written.providers.some((link) => link.status === 'pending'))
+      return { customerId, delivered: written };
+    const delivered = await this.deliverNow(context, customerId, {
+      ...(written ? { written } : {}),
+      claimed,
+    });
+    return { customerId, ...(delivered ? { delivered } : {}) };
   }
 
   /** Queues the customer for a provider account: a new link, or an existing one back in line. */
-  enqueue(customerId: string, link: NewLink): Promise<void> {
-    return this.customers.addLink(customerId, link);
+  enqueue(context: CallContext, customerId: string, link: NewLink): Promise<void> {
+    return this.customers.addLink(context, customerId, link);
   }
 
   /** Queues erasing the customer at that provider account only (its link turns to `forget`). */
-  enqueueForget(customerId: string, target: ProviderTarget): Promise<void> {
-    return this.customers.forgetAt(customerId, target);
+  enqueueForget(context: CallContext, customerId: string, target: ProviderTarget): Promise<void> {
+    return this.customers.forgetAt(context, customerId, target);
   }
 
   /** Puts the customer's parked (failed) and waiting links back in line, due now. */
@@ -154,6 +156,7 @@ export class SyncEngine {
    * or backing off), and the caller reads it.
    */
   async deliverNow(
+    context: CallContext,
     customerId: string,
     options: { waitMs?: number; written?: Customer; claimed?: ClaimedLink[] } = {},
   ): Promise<Customer | undefined> {
@@ -184,7 +187,7 @@ export class SyncEngine {
             : await this.claim({ limit: 10, customerId, excludeErasureChecks: true });
         handedIn = [];
         if (claimed.length > 0) {
-          const deliveries = await this.deliverClaimed(customerId, claimed, known);
+          const deliveries = await this.deliverClaimed(context, customerId, claimed, known);
           const answer = known && answerFrom(known, deliveries);
           if (answer !== undefined) return answer;
           known = undefined;
@@ -211,6 +214,7 @@ export class SyncEngine {
    * pending links of the customer are delivered on the way.
    */
   async settle(
+    context: CallContext,
     customerId: string,
     target: ProviderTarget,
     timeoutMs: number,
@@ -227,7 +231,7 @@ export class SyncEngine {
     for (;;) {
       const claimed = await this.claim({ limit: 10, customerId });
       let deliveredNow = false;
-      const deliveries = claimed.length === 0 ? [] : await this.deliverClaimed(customerId, claimed);
+      const deliveries = claimed.length === 0 ? [] : await this.deliverClaimed(context, customerId, claimed);
       claimed.forEach((link, index) => {
         const outcome = deliveries[index]?.outcome;
         if (isTarget(link) && outcome?.kind === 'synced') {
@@ -345,7 +349,7 @@ export class SyncEngine {
       while (!stopped && active()) {
         try {
           const link = await next();
-          if (link !== undefined) await this.deliverClaimed(link.customerId, [link]);
+          if (link !== undefined) await this.deliverClaimed(BACKGROUND, link.customerId, [link]);
           else if (!(await whenIdle())) stopped = true;
           else await waitForWork();
         } catch (error) {
@@ -399,6 +403,7 @@ export class SyncEngine {
 
   /** Delivers links claimed for one customer, reading the customer once for all of them. */
   private async deliverClaimed(
+    context: CallContext,
     customerId: string,
     links: readonly ClaimedLink[],
     known?: Customer,
@@ -406,24 +411,28 @@ export class SyncEngine {
     const customer = known ?? (await this.customers.findById(customerId));
     // A span per delivery (under the request that delivers its own links), and the customer's id
     // on every log line written meanwhile.
-    return Promise.all(links.map((link) => traceDelivery(link, () => this.deliver(link, customer))));
+    return Promise.all(links.map((link) => traceDelivery(link, () => this.deliver(context, link, customer))));
   }
 
-  /** One delivery of one link: call the provider, settle the link and record the calls together. */
-  private async deliver(link: ClaimedLink, customer: Customer | undefined): Promise<Delivery | undefined> {
+  /** One delivery of one link: perform it, settle the link and record the calls together. */
+  private async deliver(
+    context: CallContext,
+    link: ClaimedLink,
+    customer: Customer | undefined,
+  ): Promise<Delivery | undefined> {
     // Claimed just as the worker stopped: stop() gives it back.
     if (this.stopping) return undefined;
     this.delivering.add(link.id);
     try {
       if (customer === undefined) return undefined;
       return await this.callLog.runAndRecord(
+        context,
         { customerId: customer.id, operation: link.intent },
-        () => this.perform(link, customer),
+        (audited) => this.delivery.perform(link, customer, audited),
         async (performed) => {
-          const outcome = 'error' in performed ? this.failure(link, performed.error) : performed.result;
-          await crashPoint('after-answer');
-          await crashPoint('before-link-save');
-          const settled = await this.queue.settle(link, this.workerId, outcome, performed.calls);
+          const outcome =
+            'error' in performed ? this.delivery.failure(link, performed.error) : performed.result;
+          const settled = await this.queue.settle(link, this.workerId, outcome, performed.calls, context);
           if (settled === undefined) {
             this.logger.warn(
               { link: link.id },
@@ -438,160 +447,5 @@ export class SyncEngine {
       this.delivering.delete(link.id);
       this.held.delete(link.id);
     }
-  }
-
-  private async perform(link: ClaimedLink, customer: Customer): Promise<SettleOutcome> {
-    const provider = this.accounts.get(link.provider, link.account);
-    const ref = copyAt(link);
-    switch (link.intent) {
-      case 'sync':
-        return this.sync(provider, link, customer);
-      case 'delete':
-        // A provider without a delete (2CO) cannot lose the copy, so its personal fields are
-        // scrubbed instead and the link stays as the tombstone's record of what remains there.
-        if (provider.capabilities.operations.delete.support !== 'full')
-          return this.erase(provider, link, ref);
-        await provider.delete(ref);
-        // Confirmed by reading back, not by the delete's answer.
-        if ((await provider.get(ref)) === null) return { kind: 'removed' };
-        return this.unconfirmed(link, {
-          code: 'delete_unconfirmed',
-          retryable: true,
-          message: `${link.provider}/${link.account} still held the customer after its delete.`,
-        });
-      case 'forget':
-        return this.erase(provider, link, ref);
-    }
-  }
-
-  /**
-   * Asks the provider to erase the customer's personal data once, then confirms by reading back:
-   * `erased` (or `partial`, naming what the provider cannot erase) only when the copy shows no
-   * other personal data. Until then the link stays `requested` and is read again with backoff
-   * (DR erases asynchronously after `requestToBeForgotten`); after `maxAttempts` reads it is
-   * parked `failed` with the fields still held.
-   */
-  private async erase(
-    provider: CustomerProvider,
-    link: ClaimedLink,
-    ref: { reference: string; providerCustomerId?: string },
-  ): Promise<SettleOutcome> {
-    let remote = await provider.get(ref);
-    if (remote === null) return { kind: 'forgotten', erasure: { status: 'erased', notErased: [] } };
-    const canForget = provider.capabilities.operations.forget.support !== 'none';
-    if (!canForget) return { kind: 'forgotten', erasure: { status: 'unsupported', notErased: ['*'] } };
-    let held = provider.personalDataHeld(remote);
-    const alreadyAsked = remote.forgotten || link.erasure?.status === 'requested';
-    if (!alreadyAsked) {
-      await provider.forget({ ...ref, customer: remote.customer, current: remote });
-      remote = await provider.get(ref);
-      held = remote === null ? [] : provider.personalDataHeld(remote);
-    }
-    const erasable = held.filter((field) => !provider.unerasableFields.includes(field));
-    if (erasable.length === 0) {
-      return {
-        kind: 'forgotten',
-        erasure: { status: held.length === 0 ? 'erased' : 'partial', notErased: held },
-      };
-    }
-    if (link.attempts >= this.options.maxAttempts) {
-      const message = `${link.provider}/${link.account} still held ${held.join(', ')} after ${link.attempts} read-backs.`;
-      return { kind: 'failed', error: { code: 'erasure_unconfirmed', message, retryable: true } };
-    }
-    return {
-      kind: 'erasure_requested',
-      erasure: { status: 'requested', notErased: held },
-      nextAttemptAt: new Date(Date.now() + this.backoff(link)),
-    };
-  }
-
-  /** A read-back contradicted the outcome: read again later, or park the link once attempts run out. */
-  private unconfirmed(link: ClaimedLink, error: LinkError): SettleOutcome {
-    if (link.attempts >= this.options.maxAttempts) return { kind: 'failed', error };
-    return { kind: 'retry', error, nextAttemptAt: new Date(Date.now() + this.backoff(link)) };
-  }
-
-  /**
-   * Creates the provider's copy or sends only what differs from the mirror. The provider's copy is
-   * read first unless this is the first attempt at a link never delivered: then nothing can be
-   * there yet, and should something be (a link re-added after its copy was made elsewhere), the
-   * adapters answer a duplicate create with the copy they find, which is compared like a read.
-   * The copy read is handed to the update, so a read-modify-write provider (2CO) need not read it
-   * again.
-   */
-  private async sync(
-    provider: CustomerProvider,
-    link: ClaimedLink,
-    customer: Customer,
-  ): Promise<SettleOutcome> {
-    const data = dataOf(customer);
-    const firstDelivery =
-      link.attempts === 1 && link.syncedVersion === undefined && link.providerCustomerId === undefined;
-    let remote = firstDelivery ? null : await provider.get({ ...copyAt(link), known: data });
-    if (remote === null) {
-      const created = await provider.create({ reference: link.reference, customer: data });
-      if (created.created || !firstDelivery) {
-        return {
-          kind: 'synced',
-          action: created.created ? 'created' : 'unchanged',
-          version: customer.version,
-          providerCustomerId: created.providerCustomerId,
-          unsupportedFields: created.unsupportedFields,
-          lossyFields: provider.lossyFields(data),
-          ...(created.stored === undefined ? {} : { remote: created.stored }),
-        };
-      }
-      remote = created.stored;
-    }
-    const unheld = provider.unsupportedFields(data);
-    const providerCustomerId = remote.providerCustomerId ?? link.providerCustomerId;
-    if (compareCustomers(data, remote.customer, [...remote.unsupportedFields, ...unheld]).length === 0) {
-      return {
-        kind: 'synced',
-        action: 'unchanged',
-        version: customer.version,
-        providerCustomerId,
-        unsupportedFields: unheld,
-        lossyFields: provider.lossyFields(data),
-        remote,
-      };
-    }
-    const updated = await provider.update({
-      reference: link.reference,
-      ...(providerCustomerId !== undefined ? { providerCustomerId } : {}),
-      previous: remote.customer,
-      customer: data,
-      current: remote,
-    });
-    return {
-      kind: 'synced',
-      action: 'updated',
-      version: customer.version,
-      providerCustomerId: updated.providerCustomerId ?? providerCustomerId,
-      unsupportedFields: [...new Set([...unheld, ...updated.unsupportedFields])],
-      lossyFields: provider.lossyFields(data),
-      ...(updated.stored === undefined ? {} : { remote: updated.stored }),
-    };
-  }
-
-  private failure(link: ClaimedLink, error: unknown): SettleOutcome {
-    if (!(error instanceof ProviderError) && !(error instanceof DomainError)) {
-      this.logger.error(
-        { error: (error as Error).name, stack: (error as Error).stack?.split('\n').slice(1, 4).join('|') },
-        'delivery failed unexpectedly',
-      );
-    }
-    const failed = linkError(error);
-    if (failed.retryable && link.attempts < this.options.maxAttempts) {
-      const retryAfterMs = error instanceof ProviderError ? error.retryAfterMs : undefined;
-      const delayMs = Math.max(this.backoff(link), retryAfterMs ?? 0);
-      return { kind: 'retry', error: failed, nextAttemptAt: new Date(Date.now() + delayMs) };
-    }
-    return { kind: 'failed', error: failed };
-  }
-
-  /** Capped exponential backoff with jitter, so many links that failed together spread out. */
-  private backoff(link: ClaimedLink): number {
-    return retryDelayMs(link.attempts, { baseMs: this.options.retryBaseMs, maxMs: this.options.retryMaxMs });
   }
 }

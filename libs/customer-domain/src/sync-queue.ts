@@ -1,3 +1,4 @@
+import { type CallContext } from './call-context';
 import { type Erasure, type LinkError, type LinkIntent, type ProviderLink } from './customer';
 import { type RemoteCustomer } from './customer-provider';
 import { type ProviderCallRecord } from './provider-calls';
@@ -90,13 +91,15 @@ export abstract class SyncQueue {
   /**
    * Records the outcome, if the lease is still this worker's, and appends the delivery's provider
    * calls to the audit trail (`ProviderCallLog`) in the same write, whether the lease was still
-   * held or not; undefined when it was lost.
+   * held or not; undefined when it was lost. Its events are recorded for `context`, whose work
+   * the delivery was (a request's, or the background worker's).
    */
   abstract settle(
     link: ClaimedLink,
     workerId: string,
     outcome: SettleOutcome,
     calls: readonly ProviderCallRecord[],
+    context: CallContext,
   ): Promise<Settled | undefined>;
 
   /** Gives back links this worker leased but will not deliver (it is stopping). */

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import {
+  type CallContext,
   compareCustomers,
   copyAt,
   type Customer,
@@ -87,6 +88,7 @@ export class CustomerMigrator {
    * A failed batch read is not an error: the customers are then read one by one, with retries.
    */
   async readSource(
+    context: CallContext,
     source: ProviderTarget,
     references: readonly string[],
   ): Promise<Map<string, RemoteCustomer>> {
@@ -97,19 +99,26 @@ export class CustomerMigrator {
     for (let start = 0; start < references.length; start += pageSize) {
       const chunk = references.slice(start, start + pageSize);
       const page = await this.callLog
-        .run({ operation: 'migrate' }, () => provider.list({ references: chunk, limit: chunk.length }))
+        .run(context, { operation: 'migrate' }, (audited) =>
+          provider.list({ references: chunk, limit: chunk.length }, audited),
+        )
         .catch(() => undefined);
       for (const remote of page?.items ?? []) found.set(remote.reference, remote);
     }
     return found;
   }
 
-  async migrate(run: MigrationRun, reference: string, prefetched?: RemoteCustomer): Promise<ItemResult> {
+  async migrate(
+    context: CallContext,
+    run: MigrationRun,
+    reference: string,
+    prefetched?: RemoteCustomer,
+  ): Promise<ItemResult> {
     const { spec } = run;
     let customer: Customer | undefined;
     try {
-      const remote = await this.readAtSource(spec.source, reference, prefetched, { audit: true });
-      customer = await this.upsertCanonical(spec.source, remote);
+      const remote = await this.readAtSource(context, spec.source, reference, prefetched, { audit: true });
+      customer = await this.upsertCanonical(context, spec.source, remote);
       const data = dataOf(customer);
       const target = this.accounts.get(spec.target.provider, spec.target.account);
       assertTargetAccepts(target, data);
@@ -123,8 +132,13 @@ export class CustomerMigrator {
       let providerCustomerId = existing?.providerCustomerId;
       let answered: RemoteCustomer | undefined;
       if (!upToDate) {
-        await this.engine.enqueue(customer.id, { ...spec.target, reference: targetReference });
-        const settled = await this.engine.settle(customer.id, spec.target, this.options.settleTimeoutMs);
+        await this.engine.enqueue(context, customer.id, { ...spec.target, reference: targetReference });
+        const settled = await this.engine.settle(
+          context,
+          customer.id,
+          spec.target,
+          this.options.settleTimeoutMs,
+        );
         if (settled.status !== 'synced') {
           return { ...base, outcome: 'failed', reason: reasonOfUnsettledLink(settled) };
         }
@@ -137,9 +151,9 @@ export class CustomerMigrator {
       const copy = { ...spec.target, reference: targetReference, providerCustomerId };
       // Only what the target cannot hold at all is left out of the comparison: a field it holds in
       // part (DR's joined name) must still read back as the mirror has it.
-      const mismatch = await this.verify(customer, copy, unheld, answered);
+      const mismatch = await this.verify(context, customer, copy, unheld, answered);
       if (mismatch !== undefined) return { ...base, outcome: 'failed', reason: mismatch };
-      if (spec.cutover) await this.cutover(run, customer, data);
+      if (spec.cutover) await this.cutover(context, run, customer, data);
       return { ...base, outcome: createdHere ? 'migrated' : 'already_present' };
     } catch (error) {
       return {
@@ -153,21 +167,28 @@ export class CustomerMigrator {
   }
 
   /** What `migrate` would do, without writing anything anywhere (reads only). */
-  async plan(run: MigrationRun, reference: string, prefetched?: RemoteCustomer): Promise<PlannedItem> {
+  async plan(
+    context: CallContext,
+    run: MigrationRun,
+    reference: string,
+    prefetched?: RemoteCustomer,
+  ): Promise<PlannedItem> {
     const { spec } = run;
     try {
       // A dry run writes nothing, not even the audit trail of its reads.
-      const remote = await this.readAtSource(spec.source, reference, prefetched, { audit: false });
+      const remote = await this.readAtSource(context, spec.source, reference, prefetched, {
+        audit: false,
+      });
       const known = await this.customers.findLinked(spec.source.provider, remote.reference);
       if (known?.forgottenAt !== undefined) throw forgottenInMirror();
       const existing = known?.providers.find((link) => sameTarget(link, spec.target));
       const targetReference = existing?.reference ?? remote.reference;
       const target = this.accounts.get(spec.target.provider, spec.target.account);
       assertTargetAccepts(target, remote.customer);
-      const plan = await target.dryRun({
-        operation: 'create',
-        input: { reference: targetReference, customer: remote.customer },
-      });
+      const plan = await target.dryRun(
+        { operation: 'create', input: { reference: targetReference, customer: remote.customer } },
+        context,
+      );
       const present = known !== undefined && isUpToDate(existing, known);
       return {
         sourceReference: reference,
@@ -183,6 +204,7 @@ export class CustomerMigrator {
   }
 
   private async readAtSource(
+    context: CallContext,
     source: ProviderTarget,
     reference: string,
     prefetched: RemoteCustomer | undefined,
@@ -191,9 +213,10 @@ export class CustomerMigrator {
     let remote = prefetched;
     if (remote === undefined) {
       const provider = this.accounts.get(source.provider, source.account);
-      const read = () => provider.get({ reference });
+      const read = (audited: CallContext) => provider.get({ reference }, audited);
       remote =
-        (await (options.audit ? this.callLog.run({ operation: 'migrate' }, read) : read())) ?? undefined;
+        (await (options.audit ? this.callLog.run(context, { operation: 'migrate' }, read) : read(context))) ??
+        undefined;
     }
     if (remote === undefined) {
       throw skip({
@@ -214,11 +237,15 @@ export class CustomerMigrator {
    * The source is the truth during a migration: a customer the mirror does not know yet is adopted
    * (linked to the source, synced); one it knows is brought up to what the source holds.
    */
-  private async upsertCanonical(source: ProviderTarget, remote: RemoteCustomer): Promise<Customer> {
+  private async upsertCanonical(
+    context: CallContext,
+    source: ProviderTarget,
+    remote: RemoteCustomer,
+  ): Promise<Customer> {
     let customer = await this.customers.findLinked(source.provider, remote.reference);
     if (customer === undefined) {
       try {
-        return await this.customers.adopt(remote.customer, {
+        return await this.customers.adopt(context, remote.customer, {
           ...source,
           reference: remote.reference,
           ...(remote.providerCustomerId !== undefined
@@ -256,7 +283,7 @@ export class CustomerMigrator {
     const drift = compareCustomers(dataOf(customer), remote.customer, remote.unsupportedFields);
     if (drift.length === 0) return customer;
     const patch = Object.fromEntries(drift.map((change) => [change.field, change.theirs ?? null]));
-    return this.customers.update(customer.id, patch);
+    return this.customers.update(context, customer.id, patch);
   }
 
   /**
@@ -268,6 +295,7 @@ export class CustomerMigrator {
    * the target holds, and a provider limit is not spent reading the same customer twice.
    */
   private async verify(
+    context: CallContext,
     customer: Customer,
     copy: ProviderTarget & { reference: string; providerCustomerId: string | undefined },
     lossyFields: readonly string[],
@@ -278,8 +306,10 @@ export class CustomerMigrator {
     if (remote === null) {
       const provider = this.accounts.get(copy.provider, copy.account);
       try {
-        remote = await this.callLog.run({ customerId: customer.id, operation: 'migrate' }, () =>
-          provider.get({ ...copyAt(copy), known: data }),
+        remote = await this.callLog.run(
+          context,
+          { customerId: customer.id, operation: 'migrate' },
+          (audited) => provider.get({ ...copyAt(copy), known: data }, audited),
         );
       } catch (error) {
         return reasonOf(error);
@@ -307,27 +337,36 @@ export class CustomerMigrator {
    * Makes the target the customer's system of record and retires the source copy as asked. Each
    * step is idempotent, so a run resumed after a crash mid-cutover simply does it again.
    */
-  private async cutover(run: MigrationRun, customer: Customer, data: CustomerData): Promise<void> {
+  private async cutover(
+    context: CallContext,
+    run: MigrationRun,
+    customer: Customer,
+    data: CustomerData,
+  ): Promise<void> {
     const { spec } = run;
     const cutover = spec.cutover!;
-    if (cutover.primary) await this.repository.setPrimary(customer.id, spec.target);
+    if (cutover.primary) await this.repository.setPrimary(context, customer.id, spec.target);
     const sourceLink = customer.providers.find((link) => sameTarget(link, spec.source));
     if (sourceLink === undefined || sourceLink.intent !== 'sync' || cutover.source === 'keep') return;
     if (cutover.source === 'disable') {
       const provider = this.accounts.get(spec.source.provider, spec.source.account);
-      await this.callLog.run({ customerId: customer.id, operation: 'cutover' }, () =>
-        provider.update({ ...copyAt(sourceLink), previous: data, customer: { ...data, enabled: false } }),
+      await this.callLog.run(context, { customerId: customer.id, operation: 'cutover' }, (audited) =>
+        provider.update(
+          { ...copyAt(sourceLink), previous: data, customer: { ...data, enabled: false } },
+          audited,
+        ),
       );
       // The mirror no longer syncs the source: its next write would re-enable the copy there.
       await this.repository.retireLink(
+        context,
         customer.id,
         spec.source,
         `migration ${run.id}: disabled at the source`,
       );
       return;
     }
-    await this.engine.enqueueForget(customer.id, spec.source);
-    const settled = await this.engine.settle(customer.id, spec.source, this.options.settleTimeoutMs);
+    await this.engine.enqueueForget(context, customer.id, spec.source);
+    const settled = await this.engine.settle(context, customer.id, spec.source, this.options.settleTimeoutMs);
     // Recorded at the source is enough for the cutover: the worker confirms the erasure later.
     if (settled.status !== 'synced' && settled.status !== 'requested') {
       const error = 'error' in settled ? settled.error : undefined;

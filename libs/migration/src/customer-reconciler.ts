@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { CustomerReconciliation } from '@app/customer-domain';
+import { type CallContext, CustomerReconciliation } from '@app/customer-domain';
 
 import { type ItemResult, type ProviderDrift, type ReconciliationRun } from './migration';
 import { reasonOf } from './customer-choices';
@@ -13,11 +13,11 @@ import { reasonOf } from './customer-choices';
 export class CustomerReconciler {
   constructor(private readonly reconciliation: CustomerReconciliation) {}
 
-  async check(run: ReconciliationRun, customerId: string): Promise<ItemResult> {
+  async check(context: CallContext, run: ReconciliationRun, customerId: string): Promise<ItemResult> {
     const base = { lossyFields: [], customerId };
     let drift: ProviderDrift[] = [];
     try {
-      drift = (await this.reconciliation.drift(customerId)).flatMap((link): ProviderDrift[] =>
+      drift = (await this.reconciliation.drift(context, customerId)).flatMap((link): ProviderDrift[] =>
         link.state === 'in_sync'
           ? []
           : [
@@ -32,7 +32,7 @@ export class CustomerReconciler {
       );
       if (drift.length === 0) return { ...base, outcome: 'in_sync' };
       if (!run.spec.repair) return { ...base, outcome: 'drifted', drift };
-      const after = await this.reconciliation.reconcile(customerId, { strategy: 'push' });
+      const after = await this.reconciliation.reconcile(context, customerId, { strategy: 'push' });
       const left = after.filter((link) => link.state !== 'in_sync');
       if (left.length === 0) return { ...base, outcome: 'repaired', drift };
       return {

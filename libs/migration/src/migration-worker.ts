@@ -2,11 +2,11 @@ import { hostname } from 'node:os';
 
 import { Injectable, Logger } from '@nestjs/common';
 import {
+  type CallContext,
+  jobContext,
   JOB_ACTORS,
   ProviderAccounts,
   type RemoteCustomer,
-  runWithRequestContext,
-  withRateBudget,
 } from '@app/customer-domain';
 import pLimit, { type LimitFunction } from 'p-limit';
 
@@ -51,9 +51,7 @@ export class MigrationWorker {
     references: readonly string[],
     prefetched?: ReadonlyMap<string, RemoteCustomer>,
   ): Promise<void> {
-    return runWithRequestContext({ actor: JOB_ACTORS.migration }, () =>
-      this.processBatchInContext(runId, references, prefetched),
-    );
+    return this.processBatchInContext(runId, references, prefetched);
   }
 
   private async processBatchInContext(
@@ -69,28 +67,33 @@ export class MigrationWorker {
     // Customers finished before a crash (or by another worker) are not touched again.
     const pending = await this.store.pendingAmong(run.id, references);
     if (pending.length === 0) return;
-    await withRateBudget(this.budgetFor(run.spec.liveShare), async () => {
-      const read =
-        run.kind === 'migration'
-          ? (prefetched ?? (await this.migrator.readSource(run.spec.source, pending)))
-          : undefined;
-      const limit = this.limitFor(run);
-      await Promise.all(
-        pending.map((reference) =>
-          limit(async () => {
-            if (!(await this.isRunning(run.id))) return;
-            await this.settleOne(run, reference, read?.get(reference));
-          }),
-        ),
-      );
-    });
+    // Every provider request of the batch, retries included, draws on the run's shared budget.
+    const context = jobContext(JOB_ACTORS.migration, this.budgetFor(run.spec.liveShare));
+    const read =
+      run.kind === 'migration'
+        ? (prefetched ?? (await this.migrator.readSource(context, run.spec.source, pending)))
+        : undefined;
+    const limit = this.limitFor(run);
+    await Promise.all(
+      pending.map((reference) =>
+        limit(async () => {
+          if (!(await this.isRunning(run.id))) return;
+          await this.settleOne(context, run, reference, read?.get(reference));
+        }),
+      ),
+    );
   }
 
-  private async settleOne(run: JobRun, reference: string, prefetched?: RemoteCustomer): Promise<void> {
+  private async settleOne(
+    context: CallContext,
+    run: JobRun,
+    reference: string,
+    prefetched?: RemoteCustomer,
+  ): Promise<void> {
     const result: ItemResult =
       run.kind === 'migration'
-        ? await this.migrator.migrate(run, reference, prefetched)
-        : await this.reconciler.check(run, reference);
+        ? await this.migrator.migrate(context, run, reference, prefetched)
+        : await this.reconciler.check(context, run, reference);
     try {
       await this.store.finishItem(run.id, reference, result, this.workerId);
     } catch (error) {

@@ -1,7 +1,14 @@
 import { randomBytes } from 'node:crypto';
 
 import { Injectable } from '@nestjs/common';
-import { crashPoint, DomainError, type FieldError, ProviderAccounts } from '@app/customer-domain';
+import {
+  type CallContext,
+  DomainError,
+  jobContext,
+  JOB_ACTORS,
+  type FieldError,
+  ProviderAccounts,
+} from '@app/customer-domain';
 import pLimit from 'p-limit';
 
 import { CustomerMigrator } from './customer-migrator';
@@ -20,6 +27,9 @@ const migrationPairKey = ({ source, target }: Pick<MigrationSpec, 'source' | 'ta
  * into checkpointed items, dispatches to workers and completes once every customer has an outcome.
  * The same service drives runs for the CLI (`apps/migrator`) and for `POST /v1/migrations`.
  */
+/** A dry run's reads: made for the migration, never audited. */
+const PREVIEW = jobContext(JOB_ACTORS.migration);
+
 @Injectable()
 export class MigrationService extends RunService<'migration'> {
   constructor(
@@ -104,11 +114,11 @@ export class MigrationService extends RunService<'migration'> {
    * `migration_already_running` while another run over the same source and target is running,
    * unless `spec.force`.
    */
-  async start(spec: MigrationSpec): Promise<MigrationRun> {
+  async start(context: CallContext, spec: MigrationSpec): Promise<MigrationRun> {
     this.validate(spec);
     const { references, ...source } = spec.source;
     const id = `mig_${randomBytes(10).toString('hex')}`;
-    const claimed = await this.store.createRun({
+    const claimed = await this.store.createRun(context, {
       id,
       kind: 'migration',
       spec: { ...spec, source },
@@ -117,7 +127,6 @@ export class MigrationService extends RunService<'migration'> {
       ...(references !== undefined ? { references } : {}),
     });
     if ('runningId' in claimed) throw alreadyRunning(claimed.runningId, spec);
-    await crashPoint('after-commit');
     return this.get(claimed.run.id);
   }
 
@@ -153,7 +162,7 @@ export class MigrationService extends RunService<'migration'> {
     for await (const page of this.sources.migrationSource(run, { audit: false })) {
       const items = await Promise.all(
         page.references.map((reference) =>
-          limit(() => this.migrator.plan(run, reference, page.prefetched?.get(reference))),
+          limit(() => this.migrator.plan(PREVIEW, run, reference, page.prefetched?.get(reference))),
         ),
       );
       for (const item of items) {

@@ -1,3 +1,4 @@
+import { type CallContext } from '@app/customer-domain';
 import {
   type ItemOutcome,
   type ItemResult,
@@ -37,7 +38,8 @@ export abstract class MigrationStore {
    * processes cannot both pass; written together with an idempotent request's recovery point, so
    * a retry after a crash answers this run rather than starting a second one.
    */
-  abstract createRun(run: NewRun): Promise<Claimed<JobRun>>;
+  /** `context` is the caller's: its Idempotency-Key, if it holds one, records the run as its write. */
+  abstract createRun(context: CallContext, run: NewRun): Promise<Claimed<JobRun>>;
   abstract findRun(id: string): Promise<JobRun | undefined>;
   /** Newest first, paged like every list of the API. */
   abstract listRuns(kind: RunKind, query: RunPageQuery): Promise<RunPage>;

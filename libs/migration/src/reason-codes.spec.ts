@@ -27,8 +27,8 @@ const PRODUCED_AT: Record<OutcomeReasonCode, { file: string; by: string }> = {
   cutover_failed: { file: 'migration/src/customer-migrator.ts', by: 'CustomerMigrator.cutover' },
   delivery_failed: { file: 'migration/src/customer-choices.ts', by: 'reasonOfUnsettledLink' },
   repair_incomplete: { file: 'migration/src/customer-reconciler.ts', by: 'CustomerReconciler' },
-  delete_unconfirmed: { file: 'customer-domain/src/sync-engine.ts', by: 'SyncEngine (delete read-back)' },
-  erasure_unconfirmed: { file: 'customer-domain/src/sync-engine.ts', by: 'SyncEngine.erase' },
+  delete_unconfirmed: { file: 'customer-domain/src/link-delivery.ts', by: 'LinkDelivery (delete read-back)' },
+  erasure_unconfirmed: { file: 'customer-domain/src/link-delivery.ts', by: 'LinkDelivery (erase read-back)' },
 };
 
 describe('the closed list of reason codes', () => {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 
 import { Injectable } from '@nestjs/common';
-import { DomainError } from '@app/customer-domain';
+import { type CallContext, DomainError } from '@app/customer-domain';
 
 import { type ReconciliationRun, type ReconciliationSpec } from './migration';
 import { MigrationStore } from './migration.store';
@@ -31,9 +31,9 @@ export class ReconciliationService extends RunService<'reconciliation'> {
   }
 
   /** Records the run (refused while another is running); `driveInBackground` then runs it. */
-  async start(spec: ReconciliationSpec): Promise<ReconciliationRun> {
+  async start(context: CallContext, spec: ReconciliationSpec): Promise<ReconciliationRun> {
     const id = `rec_${randomBytes(10).toString('hex')}`;
-    const claimed = await this.store.createRun({
+    const claimed = await this.store.createRun(context, {
       id,
       kind: 'reconciliation',
       spec,

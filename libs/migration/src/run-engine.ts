@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { DomainError, runDetachedFromRequest } from '@app/customer-domain';
+import { DomainError } from '@app/customer-domain';
 
 import {
   type ItemOutcome,
@@ -102,8 +102,9 @@ export class RunEngine {
 
   /** For the API: drives the run without holding the request; failures are logged, the run resumable. */
   driveInBackground(runId: string): void {
-    // The request that started the run keeps its Idempotency-Key: the drive's writes never take it.
-    runDetachedFromRequest(() => this.drive(runId)).catch((error: unknown) =>
+    // The drive's work runs under the run's own job context, never the request's (its
+    // Idempotency-Key belongs to the request's own write).
+    this.drive(runId).catch((error: unknown) =>
       this.logger.error({ run: runId, error: (error as Error).name }, 'run stopped; resume it'),
     );
   }

@@ -2,7 +2,14 @@ import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 
 import { Injectable } from '@nestjs/common';
-import { ProviderAccounts, ProviderCallLog, type RemoteCustomer } from '@app/customer-domain';
+import {
+  type CallContext,
+  jobContext,
+  JOB_ACTORS,
+  ProviderAccounts,
+  ProviderCallLog,
+  type RemoteCustomer,
+} from '@app/customer-domain';
 
 import { type JobRun, type MigrationRun, type ReconciliationRun } from './migration';
 import { MigrationStore } from './migration.store';
@@ -15,6 +22,9 @@ export interface SourcePage {
   cursor?: string;
   last: boolean;
 }
+
+/** A migration's source is read by the run itself, outside any migration budget (as before). */
+const SOURCE_READS = jobContext(JOB_ACTORS.migration);
 
 /**
  * Where each kind of run finds its customers, a page at a time from the run's checkpoint: a
@@ -42,9 +52,11 @@ export class RunSources {
         // A batch is at most one page: the provider says how long its pages may be.
         const limit = Math.min(batchSize, provider.capabilities.listPageSize ?? batchSize);
         for (let cursor = run.cursor; ;) {
-          const list = () =>
-            provider.list({ limit, ...(cursor !== undefined ? { startingAfter: cursor } : {}) });
-          const page = await (options.audit ? this.callLog.run({ operation: 'migrate' }, list) : list());
+          const list = (context: CallContext) =>
+            provider.list({ limit, ...(cursor !== undefined ? { startingAfter: cursor } : {}) }, context);
+          const page = await (options.audit
+            ? this.callLog.run(SOURCE_READS, { operation: 'migrate' }, list)
+            : list(SOURCE_READS));
           cursor = page.items.at(-1)?.reference ?? cursor;
           yield {
             references: page.items.map((item) => item.reference),

@@ -1,4 +1,4 @@
-import { currentRequestContext, type EventType, randomId } from '@app/customer-domain';
+import { type CallContext, type EventType, randomId } from '@app/customer-domain';
 
 import { Prisma, type PrismaClient } from '../../../generated/prisma/client';
 
@@ -34,6 +34,9 @@ export interface NewEvent {
   data: Prisma.InputJsonObject;
 }
 
+/** Who an event is recorded for: the caller's context (an API key and request, or a job). */
+export type EventAuthor = Pick<CallContext, 'actor' | 'requestId'>;
+
 function newEventId(): string {
   return randomId('evt');
 }
@@ -45,10 +48,9 @@ function newEventId(): string {
  * statement's other writes are done (for example `SELECT (SELECT count(*) FROM a) + (SELECT
  * count(*) FROM b)` over their CTEs): the order lock is taken after it, so the statement never
  * waits on another writer's row while holding it.
- * `actor` names the worker or job when no request is being served.
+ * `by` names who the change is for: the API key and request, or the worker or job.
  */
-export function eventWrites(event: NewEvent, fallbackActor: string, writtenFirst: Prisma.Sql): Prisma.Sql {
-  const context = currentRequestContext();
+export function eventWrites(event: NewEvent, by: EventAuthor, writtenFirst: Prisma.Sql): Prisma.Sql {
   return Prisma.sql`
     event_order AS (
       SELECT pg_advisory_xact_lock_shared(${EVENT_ORDER_LOCK}::bigint)::text AS locked
@@ -57,7 +59,7 @@ export function eventWrites(event: NewEvent, fallbackActor: string, writtenFirst
     new_event AS (
       INSERT INTO events (id, type, customer_id, migration_id, actor, request_id, data, created_at)
       SELECT ${newEventId()}, ${event.type}, ${event.customerId ?? null}, ${event.migrationId ?? null},
-             ${context?.actor ?? fallbackActor}, ${context?.requestId ?? null}, ${JSON.stringify(event.data)}::jsonb,
+             ${by.actor}, ${by.requestId ?? null}, ${JSON.stringify(event.data)}::jsonb,
              ${new Date()}::timestamp(3)
         FROM event_order
       RETURNING id, seq
@@ -75,8 +77,8 @@ export function eventWrites(event: NewEvent, fallbackActor: string, writtenFirst
  * Records `event` inside the caller's transaction, with its webhook deliveries, in one statement.
  * Call it as the transaction's last statement.
  */
-export async function recordEvent(tx: Tx, event: NewEvent, fallbackActor: string): Promise<void> {
-  await tx.$executeRaw`WITH ${eventWrites(event, fallbackActor, Prisma.sql`SELECT 1`)} SELECT 1`;
+export async function recordEvent(tx: Tx, event: NewEvent, by: EventAuthor): Promise<void> {
+  await tx.$executeRaw`WITH ${eventWrites(event, by, Prisma.sql`SELECT 1`)} SELECT 1`;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { crashPoint, currentRequestContext } from '@app/customer-domain';
+import { type CallContext } from '@app/customer-domain';
 
 import { Prisma } from '../../../generated/prisma/client';
 
@@ -25,8 +25,8 @@ export interface Committed<T> {
  * Whether the request being served holds an Idempotency-Key whose recovery point its next write
  * must record (see `idempotentWrite`); a write that is one statement needs no transaction otherwise.
  */
-export function holdsIdempotencyKey(): boolean {
-  return currentRequestContext()?.idempotencyRecordId !== undefined;
+export function holdsIdempotencyKey(context: CallContext): boolean {
+  return context.idempotency?.recordId !== undefined;
 }
 
 /**
@@ -36,21 +36,21 @@ export function holdsIdempotencyKey(): boolean {
  * happened: no recovery point, the write never happened and runs now; a recovery point, the write
  * happened and is not applied again: `recover` answers the state it left instead.
  *
- * Only the request's first write uses the key (the request context's record id is taken); work
+ * Only the request's first write uses the key (the context's record id is taken); work
  * the request starts afterwards, such as a migration driven in the background, writes normally.
  * Outside an idempotent request `write` simply runs.
  */
 export async function idempotentWrite<T>(
   tx: Tx,
+  context: CallContext,
   write: () => Promise<Committed<T>>,
   recover: (point: RecoveryPoint) => Promise<T>,
   /** For a write to an existing resource: a recovery point about another one is not this write's. */
   resourceId?: string,
 ): Promise<T> {
-  const context = currentRequestContext();
-  const recordId = context?.idempotencyRecordId;
-  if (context === undefined || recordId === undefined) return (await write()).result;
-  context.idempotencyRecordId = undefined;
+  const recordId = context.idempotency?.recordId;
+  if (context.idempotency === undefined || recordId === undefined) return (await write()).result;
+  context.idempotency.recordId = undefined;
   // The row lock makes a slow first attempt and a retry that took the key over see each other.
   const [record] = await tx.$queryRaw<
     { recovery_point: string; resource_id: string | null; detail: unknown }[]
@@ -75,6 +75,5 @@ export async function idempotentWrite<T>(
       },
     });
   }
-  await crashPoint('before-commit');
   return committed.result;
 }

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DomainError, JOB_ACTORS } from '@app/customer-domain';
+import { type CallContext, DomainError, jobContext, JOB_ACTORS } from '@app/customer-domain';
 import {
   type Claimed,
   type ItemOutcome,
@@ -25,6 +25,9 @@ import { recordEvent } from './event-log';
 import { idempotentWrite } from './idempotent-write';
 import { PRISMA_CLIENT } from './prisma.tokens';
 
+/** A run's own events (its completion) are the migration job's, whoever started the run. */
+const MIGRATION_JOB = jobContext(JOB_ACTORS.migration);
+
 type RunRow = Prisma.MigrationRunGetPayload<object>;
 type ItemRow = Prisma.MigrationItemGetPayload<object>;
 
@@ -37,7 +40,7 @@ export class PrismaMigrationStore extends MigrationStore {
     super();
   }
 
-  async createRun(run: NewRun): Promise<Claimed<JobRun>> {
+  async createRun(context: CallContext, run: NewRun): Promise<Claimed<JobRun>> {
     const ends =
       run.kind === 'migration'
         ? {
@@ -51,6 +54,7 @@ export class PrismaMigrationStore extends MigrationStore {
     return this.prisma.$transaction((tx) =>
       idempotentWrite<Claimed<JobRun>>(
         tx,
+        context,
         async () => {
           if (!run.force) {
             const runningId = await lockAndFindRunning(tx, run.exclusiveKey, run.id);
@@ -240,7 +244,7 @@ export class PrismaMigrationStore extends MigrationStore {
             outcomes,
           },
         },
-        JOB_ACTORS.migration,
+        MIGRATION_JOB,
       );
       return true;
     });

@@ -27,16 +27,18 @@ export function insertProviderCalls(
     outcome: call.outcome,
     duration_ms: call.durationMs,
     provider_request_id: call.providerRequestId ?? null,
+    actor: call.actor ?? null,
+    request_id: call.requestId ?? null,
     created_at: call.at.toISOString(),
   }));
   return Prisma.sql`
     INSERT INTO provider_calls (id, customer_id, operation, provider, account, method, path, http_status,
-                                outcome, duration_ms, provider_request_id, created_at)
+                                outcome, duration_ms, provider_request_id, actor, request_id, created_at)
     SELECT c.id, ${customerId ?? null}, ${operation}, c.provider, c.account, c.method, c.path, c.http_status,
-           c.outcome, c.duration_ms, c.provider_request_id, c.created_at::timestamp(3)
+           c.outcome, c.duration_ms, c.provider_request_id, c.actor, c.request_id, c.created_at::timestamp(3)
       FROM json_to_recordset(${JSON.stringify(rows)}::json) AS c(
            id text, provider text, account text, method text, path text, http_status int, outcome text,
-           duration_ms int, provider_request_id text, created_at text)`;
+           duration_ms int, provider_request_id text, actor text, request_id text, created_at text)`;
 }
 
 /** The provider-call audit trail in the `provider_calls` table. */
@@ -77,6 +79,8 @@ export class PrismaProviderCallLog extends ProviderCallLog {
       outcome: row.outcome,
       durationMs: row.durationMs,
       ...(row.providerRequestId !== null ? { providerRequestId: row.providerRequestId } : {}),
+      ...(row.actor !== null ? { actor: row.actor } : {}),
+      ...(row.requestId !== null ? { requestId: row.requestId } : {}),
       at: row.createdAt,
     }));
   }

@@ -7,12 +7,12 @@ import {
   type ProviderLink,
   type SettleOutcome,
   type Settled,
-  JOB_ACTORS,
+  type CallContext,
   SyncQueue,
 } from '@app/customer-domain';
 
 import { Prisma, type PrismaClient } from '../../../generated/prisma/client';
-import { eventWrites, type NewEvent, recordEvent } from './event-log';
+import { type EventAuthor, eventWrites, type NewEvent, recordEvent } from './event-log';
 import { LINK_OBJECT, type LinkRecord, toLink } from './link-json';
 import { insertProviderCalls } from './prisma-provider-call-log';
 import { type DatabaseHandle } from './persistence.module';
@@ -145,10 +145,11 @@ export class PrismaSyncQueue extends SyncQueue {
     workerId: string,
     outcome: SettleOutcome,
     calls: readonly ProviderCallRecord[],
+    context: CallContext,
   ): Promise<Settled | undefined> {
     let unwritten = calls;
     if (outcome.kind === 'synced') {
-      const stored = await this.settleSynced(link, workerId, outcome, calls);
+      const stored = await this.settleSynced(link, workerId, outcome, calls, context);
       if (stored !== undefined) return { stored };
       // Its statement wrote the calls even though the link was not this worker's any more.
       unwritten = [];
@@ -194,7 +195,7 @@ export class PrismaSyncQueue extends SyncQueue {
               ...(behind ? { attempts: 0 } : {}),
             },
           });
-          if (!behind) await recordEvent(tx, linkSynced(link, outcome), JOB_ACTORS.sync);
+          if (!behind) await recordEvent(tx, linkSynced(link, outcome), context);
           return true;
         }
         case 'retry':
@@ -220,7 +221,7 @@ export class PrismaSyncQueue extends SyncQueue {
               customerId: link.customerId,
               data: { ...linkOf(link), error: { ...outcome.error } },
             },
-            JOB_ACTORS.sync,
+            context,
           );
           return true;
         case 'forgotten':
@@ -293,6 +294,7 @@ export class PrismaSyncQueue extends SyncQueue {
     workerId: string,
     outcome: Extract<SettleOutcome, { kind: 'synced' }>,
     calls: readonly ProviderCallRecord[],
+    by: EventAuthor,
   ): Promise<ProviderLink | undefined> {
     const now = new Date();
     const textArray = (values: readonly string[]) =>
@@ -320,7 +322,7 @@ export class PrismaSyncQueue extends SyncQueue {
          WHERE l.id = ${link.id} AND l.locked_by = ${workerId} AND l.intent = ${link.intent}::"LinkIntent"
         RETURNING l.status::text AS status, ${Prisma.raw(LINK_OBJECT)} AS link
       ),
-      ${eventWrites(linkSynced(link, outcome), JOB_ACTORS.sync, Prisma.sql`SELECT 1 FROM settled WHERE status = 'synced'`)}
+      ${eventWrites(linkSynced(link, outcome), by, Prisma.sql`SELECT 1 FROM settled WHERE status = 'synced'`)}
       SELECT link FROM settled`);
     return row === undefined ? undefined : toLink(row.link);
   }

@@ -1,8 +1,8 @@
 import { Injectable, NestMiddleware } from '@nestjs/common';
-import { runWithRequestContext } from '@app/customer-domain';
 import { type NextFunction, type Request, type Response } from 'express';
 
 import { ApiKeyRegistry } from './api-keys';
+import { runAsCaller } from './caller-context';
 
 /** Reads the presented key from `Authorization: Bearer <key>` or `X-API-Key`. */
 export function presentedApiKey(req: Request): string | undefined {
@@ -28,9 +28,13 @@ export class ApiKeyMiddleware implements NestMiddleware {
   use(req: Request, _res: Response, next: NextFunction): void {
     const presented = presentedApiKey(req);
     req.principal = presented === undefined ? undefined : this.keys.authenticate(presented);
-    runWithRequestContext(
-      { requestId: typeof req.id === 'string' ? req.id : undefined, actor: req.principal?.keyId },
-      next,
-    );
+    const requestId = typeof req.id === 'string' ? req.id : undefined;
+    const caller = {
+      actor: req.principal?.keyId ?? 'anonymous',
+      ...(requestId === undefined ? {} : { requestId }),
+      // IdempotencyMiddleware puts the request's Idempotency-Key record here once it holds one.
+      idempotency: {},
+    };
+    runAsCaller(caller, next);
   }
 }

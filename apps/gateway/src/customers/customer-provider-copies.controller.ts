@@ -11,6 +11,7 @@ import {
 import { CustomerReconciliation, CustomerService, ProviderCallLog } from '@app/customer-domain';
 
 import { RequiresScope } from '../auth/auth.decorators';
+import { callContext } from '../auth/caller-context';
 import { ApiProblems } from '../errors/problem.dto';
 import { IDEMPOTENCY_KEY_HEADER } from '../idempotency/idempotency.middleware';
 import { SpendsProviderCalls } from '../rate-limit/rate-limits';
@@ -42,7 +43,7 @@ export class CustomerProviderCopiesController {
   @ApiOkResponse({ type: DriftResponse })
   @ApiProblems(401, 403, 404, 502, 503)
   async drift(@Param('id') id: string): Promise<DriftResponse> {
-    return toDriftResponse(await this.reconciliation.drift(id));
+    return toDriftResponse(await this.reconciliation.drift(callContext(), id));
   }
 
   @Post(':id/reconcile')
@@ -60,7 +61,7 @@ export class CustomerProviderCopiesController {
   @ApiOkResponse({ type: DriftResponse })
   @ApiProblems(400, 401, 403, 404, 409, 412, 422, 502, 503)
   async reconcile(@Param('id') id: string, @Body() body: ReconcileBody): Promise<DriftResponse> {
-    return toDriftResponse(await this.reconciliation.reconcile(id, toReconcileRequest(body)));
+    return toDriftResponse(await this.reconciliation.reconcile(callContext(), id, toReconcileRequest(body)));
   }
 
   @Get(':id/calls')

@@ -278,6 +278,17 @@ class ProviderCallDto {
   @ApiProperty({ example: 'ok', description: 'ok, or the error kind.' }) outcome!: string;
   @ApiProperty({ example: 12 }) durationMs!: number;
   @ApiPropertyOptional({ example: '6a2b1c3d-…' }) providerRequestId?: string;
+  @ApiPropertyOptional({
+    example: 'ops-key',
+    description:
+      "Who caused the call: the id of the API key (never the key) or the background job's name (sync-worker, migration). Absent on calls recorded before it was kept.",
+  })
+  actor?: string;
+  @ApiPropertyOptional({
+    example: 'req_3f2a9c',
+    description: 'The X-Request-Id of the request that caused the call; absent for background work.',
+  })
+  requestId?: string;
   @ApiProperty({ format: 'date-time' }) at!: string;
 }
 

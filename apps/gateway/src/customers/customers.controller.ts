@@ -31,6 +31,7 @@ import {
 import { type Customer, CustomerCommands, CustomerPlanner, CustomerService } from '@app/customer-domain';
 import { type Response } from 'express';
 
+import { callContext } from '../auth/caller-context';
 import { RequiresScope } from '../auth/auth.decorators';
 import { ApiProblems } from '../errors/problem.dto';
 import { IDEMPOTENCY_KEY_HEADER } from '../idempotency/idempotency.middleware';
@@ -135,9 +136,12 @@ export class CustomersController {
   ): Promise<CustomerResponse | DryRunResponse> {
     if (dryRunOf(dryRun)) {
       res.status(200);
-      return { dryRun: true, providers: await this.planner.planCreate(toCustomerData(body), body.providers) };
+      return {
+        dryRun: true,
+        providers: await this.planner.planCreate(callContext(), toCustomerData(body), body.providers),
+      };
     }
-    const customer = await this.commands.create(toCustomerData(body), body.providers);
+    const customer = await this.commands.create(callContext(), toCustomerData(body), body.providers);
     res.set({ ETag: etagOf(customer), Location: `/v1/customers/${customer.id}` });
     return toCustomerResponse(customer);
   }
@@ -160,7 +164,7 @@ export class CustomersController {
     @Body() body: ImportCustomerBody,
     @Res({ passthrough: true }) res: Response,
   ): Promise<CustomerResponse> {
-    const { customer, created } = await this.commands.import(body, body.reference);
+    const { customer, created } = await this.commands.import(callContext(), body, body.reference);
     res.status(created ? 201 : 200).set('ETag', etagOf(customer));
     return toCustomerResponse(customer);
   }
@@ -241,8 +245,16 @@ export class CustomersController {
     @Res({ passthrough: true }) res: Response,
   ): Promise<CustomerResponse | DryRunResponse> {
     if (dryRunOf(dryRun))
-      return { dryRun: true, providers: await this.planner.planUpdate(id, toCustomerPatch(body)) };
-    const customer = await this.commands.update(id, toCustomerPatch(body), versionsFromIfMatch(ifMatch));
+      return {
+        dryRun: true,
+        providers: await this.planner.planUpdate(callContext(), id, toCustomerPatch(body)),
+      };
+    const customer = await this.commands.update(
+      callContext(),
+      id,
+      toCustomerPatch(body),
+      versionsFromIfMatch(ifMatch),
+    );
     res.set('ETag', etagOf(customer));
     return toCustomerResponse(customer);
   }
@@ -271,8 +283,9 @@ export class CustomersController {
     @Query('dryRun', dryRunPipe) dryRun: boolean | undefined,
     @Res({ passthrough: true }) res: Response,
   ): Promise<DeletedCustomerResponse | DryRunResponse> {
-    if (dryRunOf(dryRun)) return { dryRun: true, providers: await this.planner.planDelete(id) };
-    const { deleted, providers } = await this.commands.delete(id);
+    if (dryRunOf(dryRun))
+      return { dryRun: true, providers: await this.planner.planDelete(callContext(), id) };
+    const { deleted, providers } = await this.commands.delete(callContext(), id);
     if (!deleted) res.status(202);
     return { id, deleted, providers };
   }
@@ -291,7 +304,7 @@ export class CustomersController {
   @ApiOkResponse({ type: ForgetResponse })
   @ApiProblems(401, 403, 404, 409, 422)
   async forget(@Param('id') id: string): Promise<ForgetResponse> {
-    const { customer, providers } = await this.commands.forget(id);
+    const { customer, providers } = await this.commands.forget(callContext(), id);
     return { customer: toCustomerResponse(customer), providers };
   }
 
@@ -316,9 +329,9 @@ export class CustomersController {
   ): Promise<CustomerResponse | DryRunResponse> {
     if (dryRunOf(dryRun)) {
       res.status(200);
-      return { dryRun: true, providers: await this.planner.planLink(id, body) };
+      return { dryRun: true, providers: await this.planner.planLink(callContext(), id, body) };
     }
-    const customer = await this.commands.link(id, body);
+    const customer = await this.commands.link(callContext(), id, body);
     res.set('ETag', etagOf(customer));
     return toCustomerResponse(customer);
   }
@@ -348,7 +361,9 @@ export class CustomersController {
     @Param('sourceId') sourceId: string,
     @Query('default', dryRunPipe) makeDefault: boolean | undefined,
   ): Promise<CustomerResponse> {
-    return toCustomerResponse(await this.commands.attachSource(id, sourceId, makeDefault === true));
+    return toCustomerResponse(
+      await this.commands.attachSource(callContext(), id, sourceId, makeDefault === true),
+    );
   }
 
   @Delete(':id/sources/:sourceId')
@@ -364,7 +379,7 @@ export class CustomersController {
     @Param('id') id: string,
     @Param('sourceId') sourceId: string,
   ): Promise<CustomerResponse> {
-    return toCustomerResponse(await this.commands.detachSource(id, sourceId));
+    return toCustomerResponse(await this.commands.detachSource(callContext(), id, sourceId));
   }
 
   @Post(':id/tax-identifiers')
@@ -383,7 +398,7 @@ export class CustomersController {
   @ApiProblems(400, 401, 403, 404, 409, 412, 422)
   async setTaxIdentifier(@Param('id') id: string, @Body() body: TaxIdentifierDto): Promise<CustomerResponse> {
     return toCustomerResponse(
-      await this.commands.setTaxIdentifier(id, { type: body.type, value: body.value }),
+      await this.commands.setTaxIdentifier(callContext(), id, { type: body.type, value: body.value }),
     );
   }
 
@@ -400,7 +415,7 @@ export class CustomersController {
   @ApiOkResponse({ type: CustomerResponse })
   @ApiProblems(400, 401, 403, 404, 409, 412, 422)
   async removeTaxIdentifier(@Param('id') id: string, @Param('type') type: string): Promise<CustomerResponse> {
-    return toCustomerResponse(await this.commands.removeTaxIdentifier(id, type));
+    return toCustomerResponse(await this.commands.removeTaxIdentifier(callContext(), id, type));
   }
 
   @Post(':id/sync')
@@ -418,6 +433,6 @@ export class CustomersController {
   @ApiOkResponse({ type: CustomerResponse })
   @ApiProblems(401, 403, 404)
   async redrive(@Param('id') id: string): Promise<CustomerResponse> {
-    return toCustomerResponse(await this.commands.redrive(id));
+    return toCustomerResponse(await this.commands.redrive(callContext(), id));
   }
 }

@@ -2,8 +2,10 @@ import { createHash } from 'node:crypto';
 
 import { Injectable, Logger, NestMiddleware } from '@nestjs/common';
 import { ApiHeader } from '@nestjs/swagger';
-import { crashPoint, currentRequestContext, DomainError } from '@app/customer-domain';
+import { DomainError } from '@app/customer-domain';
 import { IdempotencyRecords } from '@app/persistence';
+
+import { currentCaller } from '../auth/caller-context';
 import { type NextFunction, type Request, type Response } from 'express';
 
 import { isRefusedUpFront } from '../errors/problem';
@@ -108,9 +110,9 @@ export class IdempotencyMiddleware implements NestMiddleware {
       return;
     }
 
-    // The request's write records its recovery point on this record (see the request context).
-    const context = currentRequestContext();
-    if (context !== undefined) context.idempotencyRecordId = decision.recordId;
+    // The request's write records its recovery point on this record (see its call context).
+    const idempotency = currentCaller()?.idempotency;
+    if (idempotency !== undefined) idempotency.recordId = decision.recordId;
     const send = res.send.bind(res);
     let settled = false;
     res.send = (payload?: unknown) => {
@@ -120,7 +122,6 @@ export class IdempotencyMiddleware implements NestMiddleware {
       const keep = shouldKeep(res.statusCode, body);
       const customerId = (body as { id?: unknown } | undefined)?.id;
       void (async () => {
-        await crashPoint('before-answer-saved');
         try {
           if (!keep) await this.store.release(decision.recordId);
           else {
@@ -131,7 +132,6 @@ export class IdempotencyMiddleware implements NestMiddleware {
           // The work is done but its answer could not be kept: say so rather than pretend.
           this.logger.error({ error: (error as Error).name }, 'could not record the idempotent response');
         }
-        await crashPoint('before-answer-sent');
         send(payload);
       })();
       return res;

@@ -13,6 +13,7 @@ import { ProviderAccounts } from '@app/customer-domain';
 import { MigrationService, type MigrationSpec, type PlannedItem } from '@app/migration';
 import { type Response } from 'express';
 
+import { callContext } from '../auth/caller-context';
 import { RequiresScope } from '../auth/auth.decorators';
 import { ApiProblems } from '../errors/problem.dto';
 import { IDEMPOTENCY_KEY_HEADER } from '../idempotency/idempotency.middleware';
@@ -87,7 +88,7 @@ export class MigrationsController {
       response.status(200);
       return { ...plan, items, truncated: plan.counts.total > items.length };
     }
-    const run = await this.migrations.start(spec);
+    const run = await this.migrations.start(callContext(), spec);
     response.status(202).location(`/v1/migrations/${run.id}`);
     return this.runs.started(run.id);
   }

@@ -12,6 +12,7 @@ import {
 import { ReconciliationService } from '@app/migration';
 import { type Response } from 'express';
 
+import { callContext } from '../auth/caller-context';
 import { RequiresScope } from '../auth/auth.decorators';
 import { ApiProblems } from '../errors/problem.dto';
 import { IDEMPOTENCY_KEY_HEADER } from '../idempotency/idempotency.middleware';
@@ -59,7 +60,7 @@ export class ReconciliationsController {
     @Body() body: StartReconciliationBody,
     @Res({ passthrough: true }) response: Response,
   ): Promise<ReconciliationResponse> {
-    const run = await this.reconciliations.start({
+    const run = await this.reconciliations.start(callContext(), {
       repair: body.repair ?? false,
       concurrency: body.concurrency ?? 8,
       liveShare: body.liveShare ?? 0.2,

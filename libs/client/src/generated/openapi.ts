@@ -2089,6 +2089,16 @@ export interface components {
             durationMs: number;
             /** @example 6a2b1c3d-… */
             providerRequestId?: string;
+            /**
+             * @description Who caused the call: the id of the API key (never the key) or the background job's name (sync-worker, migration). Absent on calls recorded before it was kept.
+             * @example ops-key
+             */
+            actor?: string;
+            /**
+             * @description The X-Request-Id of the request that caused the call; absent for background work.
+             * @example req_3f2a9c
+             */
+            requestId?: string;
             /** Format: date-time */
             at: string;
         };

@@ -1,3 +1,4 @@
+import { TEST_CONTEXT } from '../testing/fixtures';
 import { inspect } from 'node:util';
 import { ProviderError } from '@app/customer-domain';
 import { startDigitalRiverSandbox } from '@app/sandboxes';
@@ -42,11 +43,11 @@ describe('Digital River client', () => {
     const good = new DigitalRiverClient(parseDigitalRiverConfig({ account: 'a', baseUrl: sandbox.url, secretKey: sandbox.secretKey, timeoutMs: 1_000, retry: { maxAttempts: 1 } }));
     try {
       const errors = [
-        await client.send({ method: 'GET', path: '/customers/x', idempotent: true }).catch((e: unknown) => e),
-        await good.http.sendFor({ method: 'GET', path: '/customers', idempotent: true }, shapeMismatch).catch((e: unknown) => e),
+        await client.send({ method: 'GET', path: '/customers/x', idempotent: true }, TEST_CONTEXT).catch((e: unknown) => e),
+        await good.http.sendFor({ method: 'GET', path: '/customers', idempotent: true }, shapeMismatch, TEST_CONTEXT).catch((e: unknown) => e),
       ];
       sandbox.admin.setFaults({ '*': { resetRate: 1 } });
-      errors.push(await client.send({ method: 'GET', path: '/customers/x', idempotent: true }).catch((e: unknown) => e));
+      errors.push(await client.send({ method: 'GET', path: '/customers/x', idempotent: true }, TEST_CONTEXT).catch((e: unknown) => e));
       expect(errors.map((error) => (error as ProviderError).kind)).toEqual(['auth', 'bad_response', 'unavailable']);
       for (const error of errors) {
         expect(error).toBeInstanceOf(ProviderError);

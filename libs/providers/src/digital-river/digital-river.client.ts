@@ -1,4 +1,4 @@
-import { type ProviderErrorDetails } from '@app/customer-domain';
+import { type CallContext, type ProviderErrorDetails } from '@app/customer-domain';
 import {
   kindForStatus,
   parseRetryAfter,
@@ -40,8 +40,8 @@ export class DigitalRiverClient {
     });
   }
 
-  send(request: ProviderRequest): Promise<ProviderResponse> {
-    return this.http.send(request);
+  send(request: ProviderRequest, context: CallContext): Promise<ProviderResponse> {
+    return this.http.send(request, context);
   }
 
   close(): void {

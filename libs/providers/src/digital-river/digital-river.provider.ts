@@ -1,4 +1,5 @@
 import {
+  type CallContext,
   type CanonicalField,
   type CreateCustomerInput,
   type PersonalField,
@@ -116,7 +117,7 @@ export class DigitalRiverProvider implements CustomerProvider {
     this.client = new DigitalRiverClient(config);
   }
 
-  async create({ reference, customer }: CreateCustomerInput): Promise<CreateResult> {
+  async create({ reference, customer }: CreateCustomerInput, context: CallContext): Promise<CreateResult> {
     const plan = toDrCreatePlan(reference, customer);
     let current: DrCustomer;
     let created = true;
@@ -124,7 +125,7 @@ export class DigitalRiverProvider implements CustomerProvider {
       // Creating with our own `id` makes a repeated create answer 409 instead of duplicating
       // (https://docs.digitalriver.com/digital-river-api/customer-management/creating-a-customer),
       // which is why the request may be retried after a timeout.
-      current = await this.client.http.sendFor(createRequest(plan), drCustomerSchema);
+      current = await this.client.http.sendFor(createRequest(plan), drCustomerSchema, context);
     } catch (error) {
       if (!(
         error instanceof ProviderError &&
@@ -135,29 +136,32 @@ export class DigitalRiverProvider implements CustomerProvider {
       }
       // Same recovery as DR's Salesforce Commerce Cloud connector: 409 already_exists → GET
       // (https://github.com/digitalriver-connectors/sfcc_link_digitalriver/blob/HEAD/cartridges/int_digitalriver/cartridge/scripts/digitalRiver/drCustomerHelper.js).
-      const existing = await this.fetch(reference);
+      const existing = await this.fetch(reference, context);
       if (!existing) throw error;
       current = existing;
       created = false;
     }
-    const final = await this.run(reference, createFollowUps(reference, plan, current), current);
+    const final = await this.run(reference, createFollowUps(reference, plan, current), current, context);
     return { ...writtenAs(this.toRemote(final, customer, plan.unsupportedFields)), created };
   }
 
-  async get({ reference, known }: GetCustomerInput): Promise<RemoteCustomer | null> {
-    const found = await this.fetch(reference);
+  async get({ reference, known }: GetCustomerInput, context: CallContext): Promise<RemoteCustomer | null> {
+    const found = await this.fetch(reference, context);
     return found ? fromDrCustomer(found, known) : null;
   }
 
-  async update({ reference, previous, customer }: UpdateCustomerInput): Promise<WriteResult> {
+  async update(
+    { reference, previous, customer }: UpdateCustomerInput,
+    context: CallContext,
+  ): Promise<WriteResult> {
     const plan = toDrUpdatePlan(previous, customer);
-    const final = await this.run(reference, updateSteps(reference, plan), undefined);
+    const final = await this.run(reference, updateSteps(reference, plan), undefined, context);
     return writtenAs(this.toRemote(final, customer, plan.unsupportedFields));
   }
 
-  async delete({ reference }: CustomerRefInput): Promise<void> {
+  async delete({ reference }: CustomerRefInput, context: CallContext): Promise<void> {
     try {
-      await this.client.send(deleteRequest(reference));
+      await this.client.send(deleteRequest(reference), context);
     } catch (error) {
       // Already gone is the outcome a delete wants: a retried delete must not fail.
       if (error instanceof ProviderError && error.kind === 'not_found') return;
@@ -181,9 +185,9 @@ export class DigitalRiverProvider implements CustomerProvider {
     return drPersonalDataHeld(remote);
   }
 
-  async forget({ reference, customer }: ForgetCustomerInput): Promise<ForgetResult> {
+  async forget({ reference, customer }: ForgetCustomerInput, context: CallContext): Promise<ForgetResult> {
     try {
-      const forgotten = await this.client.http.sendFor(forgetRequest(reference), drCustomerSchema);
+      const forgotten = await this.client.http.sendFor(forgetRequest(reference), drCustomerSchema, context);
       // DR erases the personal data itself once the request is recorded
       // (https://docs.digitalriver.com/digital-river-api/customer-management/recording-a-request-to-be-forgotten).
       return { stored: this.toRemote(forgotten, customer, []), notErased: [] };
@@ -194,29 +198,38 @@ export class DigitalRiverProvider implements CustomerProvider {
     }
   }
 
-  async list(input: ListCustomersInput): Promise<RemoteCustomerPage> {
-    const page = await this.client.http.sendFor(listRequest(input), drCustomerListSchema);
+  async list(input: ListCustomersInput, context: CallContext): Promise<RemoteCustomerPage> {
+    const page = await this.client.http.sendFor(listRequest(input), drCustomerListSchema, context);
     return { items: page.data.map((customer) => fromDrCustomer(customer)), hasMore: page.hasMore };
   }
 
-  async attachSource({ reference, sourceId }: SourceInput): Promise<RemoteCustomer> {
-    return fromDrCustomer(await this.run(reference, [sourceStep('POST', reference, sourceId)], undefined));
+  async attachSource({ reference, sourceId }: SourceInput, context: CallContext): Promise<RemoteCustomer> {
+    const steps = [sourceStep('POST', reference, sourceId)];
+    return fromDrCustomer(await this.run(reference, steps, undefined, context));
   }
 
-  async detachSource({ reference, sourceId }: SourceInput): Promise<RemoteCustomer> {
-    return fromDrCustomer(await this.run(reference, [sourceStep('DELETE', reference, sourceId)], undefined));
+  async detachSource({ reference, sourceId }: SourceInput, context: CallContext): Promise<RemoteCustomer> {
+    const steps = [sourceStep('DELETE', reference, sourceId)];
+    return fromDrCustomer(await this.run(reference, steps, undefined, context));
   }
 
-  async attachTaxIdentifier({ reference, taxIdentifier }: TaxIdentifierInput): Promise<RemoteCustomer> {
+  async attachTaxIdentifier(
+    { reference, taxIdentifier }: TaxIdentifierInput,
+    context: CallContext,
+  ): Promise<RemoteCustomer> {
     const steps: Step[] = [{ kind: 'addTaxIdentifier', taxIdentifier }];
-    return fromDrCustomer(await this.run(reference, steps, undefined));
+    return fromDrCustomer(await this.run(reference, steps, undefined, context));
   }
 
-  async detachTaxIdentifier({ reference, taxIdentifier }: TaxIdentifierInput): Promise<RemoteCustomer> {
+  async detachTaxIdentifier(
+    { reference, taxIdentifier }: TaxIdentifierInput,
+    context: CallContext,
+  ): Promise<RemoteCustomer> {
     const steps: Step[] = [{ kind: 'removeTaxIdentifier', taxIdentifier }];
-    return fromDrCustomer(await this.run(reference, steps, undefined));
+    return fromDrCustomer(await this.run(reference, steps, undefined, context));
   }
 
+  /** Plans without sending anything, so it takes no context. */
   dryRun(write: WriteOperation): Promise<DryRunPlan> {
     const reference = write.input.reference;
     let steps: Step[];
@@ -267,9 +280,9 @@ export class DigitalRiverProvider implements CustomerProvider {
   }
 
   /** GET /customers/{id}; absence is an answer, not an error. */
-  private async fetch(reference: string): Promise<DrCustomer | null> {
+  private async fetch(reference: string, context: CallContext): Promise<DrCustomer | null> {
     try {
-      return await this.client.http.sendFor(getRequest(reference), drCustomerSchema);
+      return await this.client.http.sendFor(getRequest(reference), drCustomerSchema, context);
     } catch (error) {
       if (error instanceof ProviderError && error.kind === 'not_found') return null;
       throw error;
@@ -280,38 +293,43 @@ export class DigitalRiverProvider implements CustomerProvider {
    * Runs the steps in order and answers the customer as DR holds it afterwards: the last
    * customer body DR returned, or a fresh read when a later step changed sub-resources.
    */
-  private async run(reference: string, steps: Step[], start: DrCustomer | undefined): Promise<DrCustomer> {
+  private async run(
+    reference: string,
+    steps: Step[],
+    start: DrCustomer | undefined,
+    context: CallContext,
+  ): Promise<DrCustomer> {
     let latest = start;
     let stale = start === undefined;
     for (const step of steps) {
       switch (step.kind) {
         case 'request':
           if (step.returnsCustomer) {
-            latest = await this.client.http.sendFor(step.request, drCustomerSchema);
+            latest = await this.client.http.sendFor(step.request, drCustomerSchema, context);
             stale = false;
           } else {
-            await this.client.http.sendFor(step.request, anyBodySchema);
+            await this.client.http.sendFor(step.request, anyBodySchema, context);
             stale = true;
           }
           break;
         case 'addTaxIdentifier':
-          await this.addTaxIdentifier(reference, step.taxIdentifier);
+          await this.addTaxIdentifier(reference, step.taxIdentifier, context);
           stale = true;
           break;
         case 'removeTaxIdentifier': {
-          const holder = stale || !latest ? await this.require(reference) : latest;
+          const holder = stale || !latest ? await this.require(reference, context) : latest;
           const id = holder.taxIdentifiers?.find(
             (tax) => tax.type === step.taxIdentifier.type && tax.value === step.taxIdentifier.value,
           )?.id;
           if (id) {
-            await this.client.http.sendFor(deleteTaxIdentifierRequest(id), anyBodySchema);
+            await this.client.http.sendFor(deleteTaxIdentifierRequest(id), anyBodySchema, context);
             stale = true;
           }
           break;
         }
       }
     }
-    return stale || !latest ? this.require(reference) : latest;
+    return stale || !latest ? this.require(reference, context) : latest;
   }
 
   /**
@@ -323,49 +341,59 @@ export class DigitalRiverProvider implements CustomerProvider {
    * is attached rather than a new one created, and one we created that lost a race to a concurrent
    * delivery is deleted again.
    */
-  private async addTaxIdentifier(reference: string, taxIdentifier: TaxIdentifier): Promise<void> {
+  private async addTaxIdentifier(
+    reference: string,
+    taxIdentifier: TaxIdentifier,
+    context: CallContext,
+  ): Promise<void> {
     const holds = (customer: DrCustomer) =>
       (customer.taxIdentifiers ?? []).some(
         (tax) => tax.type === taxIdentifier.type && tax.value === taxIdentifier.value,
       );
     const http = this.client.http;
     for (let round = 1; ; round++) {
-      if (holds(await this.require(reference))) return;
+      if (holds(await this.require(reference, context))) return;
       // After losing one to another customer's delivery, create ours rather than race again.
-      const orphan = round === 1 ? await this.unattachedTaxIdentifier(taxIdentifier) : undefined;
+      const orphan = round === 1 ? await this.unattachedTaxIdentifier(taxIdentifier, context) : undefined;
       const id =
         orphan ??
-        (await http.sendFor(createTaxIdentifierRequest(taxIdentifier), taxIdentifierCreatedSchema)).id;
+        (await http.sendFor(createTaxIdentifierRequest(taxIdentifier), taxIdentifierCreatedSchema, context))
+          .id;
       try {
-        await http.sendFor(attachTaxIdentifierRequest(reference, id), anyBodySchema);
+        await http.sendFor(attachTaxIdentifierRequest(reference, id), anyBodySchema, context);
         return;
       } catch (error) {
         // 409: the identifier went to another customer with the same VAT id (it was free, so any
         // delivery may take it; look again), or this customer got one meanwhile.
         if (!(error instanceof ProviderError && error.kind === 'conflict')) throw error;
         // One we created must not linger unattached, holding the VAT id.
-        if (orphan === undefined) await this.deleteIfUnattached(id);
+        if (orphan === undefined) await this.deleteIfUnattached(id, context);
         if (round === 5) throw error;
       }
     }
   }
 
-  private async deleteIfUnattached(taxIdentifierId: string): Promise<void> {
-    const tax = await this.client.http.sendFor(getTaxIdentifierRequest(taxIdentifierId), taxIdentifierSchema);
+  private async deleteIfUnattached(taxIdentifierId: string, context: CallContext): Promise<void> {
+    const http = this.client.http;
+    const tax = await http.sendFor(getTaxIdentifierRequest(taxIdentifierId), taxIdentifierSchema, context);
     if (!tax.customerId)
-      await this.client.http.sendFor(deleteTaxIdentifierRequest(taxIdentifierId), anyBodySchema);
+      await http.sendFor(deleteTaxIdentifierRequest(taxIdentifierId), anyBodySchema, context);
   }
 
   /**
    * An identifier of this type and value attached to no customer. DR's list of tax identifiers
    * documents no filter beyond paging, so the pages are read through.
    */
-  private async unattachedTaxIdentifier(taxIdentifier: TaxIdentifier): Promise<string | undefined> {
+  private async unattachedTaxIdentifier(
+    taxIdentifier: TaxIdentifier,
+    context: CallContext,
+  ): Promise<string | undefined> {
     let startingAfter: string | undefined;
     for (;;) {
       const page = await this.client.http.sendFor(
         listTaxIdentifiersRequest(startingAfter),
         taxIdentifierListSchema,
+        context,
       );
       const found = page.data.find(
         (tax) => tax.type === taxIdentifier.type && tax.value === taxIdentifier.value && !tax.customerId,
@@ -376,8 +404,8 @@ export class DigitalRiverProvider implements CustomerProvider {
     }
   }
 
-  private async require(reference: string): Promise<DrCustomer> {
-    const found = await this.fetch(reference);
+  private async require(reference: string, context: CallContext): Promise<DrCustomer> {
+    const found = await this.fetch(reference, context);
     if (!found) {
       throw this.client.http.error(
         { kind: 'not_found', status: 404 },

@@ -1,3 +1,4 @@
+import { TEST_CONTEXT } from '../testing/fixtures';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { createServer, type ClientRequest, type Server } from 'node:http';
 import { type AddressInfo } from 'node:net';
@@ -50,8 +51,8 @@ describe('ProviderHttp', () => {
     const [first, second] = [client('first'), client('second')];
     try {
       await Promise.all([
-        first.send({ method: 'POST', path: '/first', body: {}, idempotent: false }),
-        second.send({ method: 'POST', path: '/second', body: {}, idempotent: false }),
+        first.send({ method: 'POST', path: '/first', body: {}, idempotent: false }, TEST_CONTEXT),
+        second.send({ method: 'POST', path: '/second', body: {}, idempotent: false }, TEST_CONTEXT),
       ]);
       expect(events).toEqual([
         'prepared first',

@@ -1,6 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import {
+  type CallContext,
   pathTemplate,
   ProviderError,
   recordProviderCall,
@@ -84,8 +85,11 @@ export class ProviderHttp {
     });
   }
 
-  /** Sends with retries; resolves with a 2xx response or throws a classified ProviderError. */
-  async send(request: ProviderRequest): Promise<ProviderResponse> {
+  /**
+   * Sends with retries; resolves with a 2xx response or throws a classified ProviderError. Every
+   * attempt draws on the context's budget and is recorded to its audit sink.
+   */
+  async send(request: ProviderRequest, context: CallContext): Promise<ProviderResponse> {
     // Node writes a request to its socket on the next tick, which waits for every promise
     // continuation already queued: requests started together (a create's, one per provider) all
     // went on the wire only once the last of them was prepared, about 0.5 ms each here. Each one
@@ -101,14 +105,15 @@ export class ProviderHttp {
       method: request.method,
       pathTemplate: pathTemplate(request.path),
     };
-    return this.policy.execute(() => traceProviderCall(span, () => this.attempt(request)), {
+    return this.policy.execute(() => traceProviderCall(span, () => this.attempt(request, context)), {
       idempotent: request.idempotent,
+      ...(context.budget === undefined ? {} : { budget: context.budget }),
     });
   }
 
   /** Sends, then parses the body with `schema`; a body that does not fit is `bad_response`. */
-  async sendFor<T>(request: ProviderRequest, schema: z.ZodType<T>): Promise<T> {
-    const response = await this.send(request);
+  async sendFor<T>(request: ProviderRequest, schema: z.ZodType<T>, context: CallContext): Promise<T> {
+    const response = await this.send(request, context);
     return this.parse(schema, response, request);
   }
 
@@ -155,7 +160,7 @@ export class ProviderHttp {
   }
 
   /** One try on the wire, recorded for the audit trail whatever its outcome. */
-  private async attempt(request: ProviderRequest): Promise<ProviderResponse> {
+  private async attempt(request: ProviderRequest, context: CallContext): Promise<ProviderResponse> {
     const started = performance.now();
     const base = {
       at: new Date(),
@@ -166,24 +171,30 @@ export class ProviderHttp {
     };
     try {
       const response = await this.exchange(request);
-      recordProviderCall({
-        ...base,
-        httpStatus: response.status,
-        outcome: 'ok',
-        durationMs: Math.round(performance.now() - started),
-        providerRequestId: this.requestIdOf(response.headers),
-      });
+      recordProviderCall(
+        {
+          ...base,
+          httpStatus: response.status,
+          outcome: 'ok',
+          durationMs: Math.round(performance.now() - started),
+          providerRequestId: this.requestIdOf(response.headers),
+        },
+        context,
+      );
       return response;
     } catch (error) {
       const failed = error instanceof ProviderError ? error : undefined;
-      recordProviderCall({
-        ...base,
-        httpStatus: failed?.status,
-        outcome: failed?.kind ?? 'unavailable',
-        durationMs: Math.round(performance.now() - started),
-        providerRequestId: failed?.providerRequestId,
-        providerCode: failed?.providerCode,
-      });
+      recordProviderCall(
+        {
+          ...base,
+          httpStatus: failed?.status,
+          outcome: failed?.kind ?? 'unavailable',
+          durationMs: Math.round(performance.now() - started),
+          providerRequestId: failed?.providerRequestId,
+          providerCode: failed?.providerCode,
+        },
+        context,
+      );
       throw error;
     }
   }

@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { currentRateBudget, ProviderError } from '@app/customer-domain';
+import { ProviderError, type RateBudget } from '@app/customer-domain';
 import {
   BrokenCircuitError,
   ConsecutiveBreaker,
@@ -90,6 +90,8 @@ export class TokenBucket {
 /** Marks one attempt as safe to repeat after an ambiguous failure (no answer from the provider). */
 export interface AttemptOptions {
   idempotent: boolean;
+  /** The caller's shared budget (its `CallContext`'s), drawn on before every attempt. */
+  budget?: RateBudget;
 }
 
 /**
@@ -146,7 +148,7 @@ export class ResiliencePolicy {
     );
     try {
       return await wrap(retryPolicy, this.breaker).execute(async () => {
-        const budget = currentRateBudget();
+        const budget = options.budget;
         await budget?.acquire(this.origin.provider, this.origin.account);
         this.noteWait(await this.bucket.take());
         try {

@@ -1,3 +1,4 @@
+import { TEST_CONTEXT } from './fixtures';
 import { inspect } from 'node:util';
 import { customerData, type CustomerData, type CustomerProvider, ProviderError } from '@app/customer-domain';
 import { type FaultConfig } from '@app/sandboxes';
@@ -75,23 +76,26 @@ export function customerProviderContract(harness: ContractHarness): void {
         expect(violation).toMatchObject({ provider: target.provider.provider, rule: 'required' });
       }
       // What it holds of a created customer is personal data, until a forget and a read-back say otherwise.
-      const created = await target.provider.create({ reference, customer });
-      const copy = await target.provider.get({ reference, providerCustomerId: created.providerCustomerId });
+      const created = await target.provider.create({ reference, customer }, TEST_CONTEXT);
+      const copy = await target.provider.get({ reference, providerCustomerId: created.providerCustomerId }, TEST_CONTEXT);
       expect(copy && target.provider.personalDataHeld(copy)).toEqual(expect.arrayContaining(['email']));
     }); // prettier-ignore
 
     it('creates a customer and reads it back', async () => {
       const reference = nextReference();
       const customer = target.sample(`${reference}@example.test`);
-      const created = await target.provider.create({ reference, customer });
+      const created = await target.provider.create({ reference, customer }, TEST_CONTEXT);
       expect(created.created).toBe(true);
       expect(created.reference).toBe(reference);
       // A copy answered by the create is the one a read finds.
-      const read = await target.provider.get({
-        reference,
-        providerCustomerId: created.providerCustomerId,
-        known: customer,
-      });
+      const read = await target.provider.get(
+        {
+          reference,
+          providerCustomerId: created.providerCustomerId,
+          known: customer,
+        },
+        TEST_CONTEXT,
+      );
       expect(read?.customer.email).toBe(customer.email);
       expect(read?.customer.address?.country).toBe(customer.address?.country);
       expect(read?.reference).toBe(reference);
@@ -99,14 +103,14 @@ export function customerProviderContract(harness: ContractHarness): void {
     });
 
     it('answers null for a customer the provider does not have', async () => {
-      await expect(target.provider.get({ reference: nextReference() })).resolves.toBeNull();
+      await expect(target.provider.get({ reference: nextReference() }, TEST_CONTEXT)).resolves.toBeNull();
     });
 
     it('answers a repeated create (the provider says it exists) by reading, leaving one customer', async () => {
       const reference = nextReference();
       const customer = target.sample(`${reference}@example.test`);
-      await target.provider.create({ reference, customer });
-      const again = await target.provider.create({ reference, customer });
+      await target.provider.create({ reference, customer }, TEST_CONTEXT);
+      const again = await target.provider.create({ reference, customer }, TEST_CONTEXT);
       expect(again.created).toBe(false);
       expect(again.reference).toBe(reference);
       // The copy it found, for the caller to compare with what it meant to create.
@@ -115,7 +119,7 @@ export function customerProviderContract(harness: ContractHarness): void {
     });
 
     it('classifies bad credentials as auth, without leaking the secret', async () => {
-      const error = await failure(target.badCredentials.get({ reference: nextReference() }));
+      const error = await failure(target.badCredentials.get({ reference: nextReference() }, TEST_CONTEXT));
       expect(error.kind).toBe('auth');
       expect(error.status).toBe(401);
       expectNoSecret(error, target.secret);
@@ -125,8 +129,8 @@ export function customerProviderContract(harness: ContractHarness): void {
       target.setRateLimit(1);
       const reference = nextReference();
       const started = performance.now();
-      await target.provider.get({ reference });
-      await expect(target.provider.get({ reference })).resolves.toBeNull();
+      await target.provider.get({ reference }, TEST_CONTEXT);
+      await expect(target.provider.get({ reference }, TEST_CONTEXT)).resolves.toBeNull();
       // The sandbox answers `Retry-After: 1`; the client honours it instead of its own backoff.
       expect(performance.now() - started).toBeGreaterThanOrEqual(900);
     });
@@ -134,7 +138,7 @@ export function customerProviderContract(harness: ContractHarness): void {
     it('retries 5xx answers until one succeeds', async () => {
       target.setFaults({ [target.routes.read]: { errorRate: 0.5, errorStatus: 503 } });
       for (let i = 0; i < 6; i++) {
-        await expect(target.provider.get({ reference: nextReference() })).resolves.toBeNull();
+        await expect(target.provider.get({ reference: nextReference() }, TEST_CONTEXT)).resolves.toBeNull();
       }
       expect(target.faultCount('error')).toBeGreaterThan(0);
     });
@@ -142,7 +146,7 @@ export function customerProviderContract(harness: ContractHarness): void {
     it('gives up on a hanging provider as unavailable, within the timeout budget', async () => {
       target.setFaults({ [target.routes.read]: { hangRate: 1 } });
       const started = performance.now();
-      const error = await failure(target.provider.get({ reference: nextReference() }));
+      const error = await failure(target.provider.get({ reference: nextReference() }, TEST_CONTEXT));
       expect(error.kind).toBe('unavailable');
       expect(error.status).toBeUndefined();
       // Every attempt times out (6 x 1s in the adapter specs); it gives up instead of hanging on.
@@ -152,16 +156,19 @@ export function customerProviderContract(harness: ContractHarness): void {
 
     it('classifies a dropped connection as unavailable', async () => {
       target.setFaults({ [target.routes.read]: { resetRate: 1 } });
-      const error = await failure(target.provider.get({ reference: nextReference() }));
+      const error = await failure(target.provider.get({ reference: nextReference() }, TEST_CONTEXT));
       expect(error.kind).toBe('unavailable');
       expectNoSecret(error, target.secret);
     });
 
     it('classifies a body that breaks the documented shape as bad_response', async () => {
       const reference = nextReference();
-      await target.provider.create({ reference, customer: target.sample(`${reference}@example.test`) });
+      await target.provider.create(
+        { reference, customer: target.sample(`${reference}@example.test`) },
+        TEST_CONTEXT,
+      );
       target.corrupt(reference);
-      const error = await failure(target.provider.get({ reference }));
+      const error = await failure(target.provider.get({ reference }, TEST_CONTEXT));
       expect(error.kind).toBe('bad_response');
       expectNoSecret(error, target.secret);
     });
@@ -170,7 +177,7 @@ export function customerProviderContract(harness: ContractHarness): void {
       target.setFaults({ [target.routes.create]: { commitThenFailRate: 1 } });
       const reference = nextReference();
       const customer = target.sample(`${reference}@example.test`);
-      const result = await target.provider.create({ reference, customer });
+      const result = await target.provider.create({ reference, customer }, TEST_CONTEXT);
       expect(target.faultCount('commitThenFail')).toBeGreaterThan(0);
       expect(result.reference).toBe(reference);
       expect(result.stored?.customer.email).toBe(customer.email);
@@ -185,7 +192,7 @@ export function customerProviderContract(harness: ContractHarness): void {
       const sent = target.storedReferences().length;
       const unsupported = target.provider.unsupportedFields(customer);
       expect(target.storedReferences()).toHaveLength(sent);
-      const created = await target.provider.create({ reference, customer });
+      const created = await target.provider.create({ reference, customer }, TEST_CONTEXT);
       expect([...unsupported].sort()).toEqual([...created.unsupportedFields].sort());
       expect(unsupported).toContain('locale');
     });
@@ -193,10 +200,13 @@ export function customerProviderContract(harness: ContractHarness): void {
     it('dry-runs a create without sending it, secrets redacted', async () => {
       const reference = nextReference();
       const before = target.storedReferences().length;
-      const plan = await target.provider.dryRun({
-        operation: 'create',
-        input: { reference, customer: target.sample(`${reference}@example.test`) },
-      });
+      const plan = await target.provider.dryRun(
+        {
+          operation: 'create',
+          input: { reference, customer: target.sample(`${reference}@example.test`) },
+        },
+        TEST_CONTEXT,
+      );
       expect(plan.requests[0]?.method).toBe('POST');
       expect(JSON.stringify(plan)).not.toContain(target.secret);
       expect(target.storedReferences()).toHaveLength(before);

@@ -1,3 +1,4 @@
+import { type CallContext } from '@app/customer-domain';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -6,3 +7,6 @@ export function fixtureBody(dir: string, name: string): unknown {
   const parsed = JSON.parse(readFileSync(join(dir, '__fixtures__', name), 'utf8')) as { body: unknown };
   return parsed.body;
 }
+
+/** The caller adapter tests make their calls for: a test job, with no audit sink and no budget. */
+export const TEST_CONTEXT: CallContext = { actor: 'test' };

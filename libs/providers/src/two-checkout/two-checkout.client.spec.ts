@@ -1,3 +1,4 @@
+import { TEST_CONTEXT } from '../testing/fixtures';
 import { createHmac } from 'node:crypto';
 import { inspect } from 'node:util';
 import { ProviderError } from '@app/customer-domain';
@@ -43,7 +44,7 @@ describe('2Checkout client', () => {
       const sandbox = await startTwoCheckoutSandbox();
       const client = new TwoCheckoutClient(parseTwoCheckoutConfig({ account: 'a', baseUrl: sandbox.url, merchantCode: sandbox.merchantCode, secretKey: sandbox.secretKey, algo }));
       try {
-        const error: unknown = await client.send({ method: 'GET', path: '/customers/nobody/', idempotent: true }).catch((e: unknown) => e);
+        const error: unknown = await client.send({ method: 'GET', path: '/customers/nobody/', idempotent: true }, TEST_CONTEXT).catch((e: unknown) => e);
         expect(error).toMatchObject({ kind: 'not_found', status: 404, providerCode: 'NOT_FOUND' });
       } finally {
         client.close();
@@ -89,9 +90,9 @@ describe('2Checkout client', () => {
     const secretKey = 'SUPER-SECRET-KEY-2CO';
     const client = new TwoCheckoutClient(parseTwoCheckoutConfig({ account: 'a', baseUrl: sandbox.url, merchantCode: sandbox.merchantCode, secretKey, timeoutMs: 2_000, retry: { maxAttempts: 1 } }));
     try {
-      const errors: unknown[] = [await client.send({ method: 'GET', path: '/customers/x/', idempotent: true }).catch((e: unknown) => e)];
+      const errors: unknown[] = [await client.send({ method: 'GET', path: '/customers/x/', idempotent: true }, TEST_CONTEXT).catch((e: unknown) => e)];
       sandbox.admin.setFaults({ '*': { hangRate: 1 } });
-      errors.push(await client.send({ method: 'GET', path: '/customers/x/', idempotent: true }).catch((e: unknown) => e));
+      errors.push(await client.send({ method: 'GET', path: '/customers/x/', idempotent: true }, TEST_CONTEXT).catch((e: unknown) => e));
       for (const error of errors) {
         expect(error).toBeInstanceOf(ProviderError);
         for (const text of [JSON.stringify(error), inspect(error, { depth: Infinity, showHidden: true })]) {

@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { type ProviderErrorDetails } from '@app/customer-domain';
+import { type CallContext, type ProviderErrorDetails } from '@app/customer-domain';
 import {
   kindForStatus,
   parseRetryAfter,
@@ -75,8 +75,8 @@ export class TwoCheckoutClient {
     });
   }
 
-  send(request: ProviderRequest): Promise<ProviderResponse> {
-    return this.http.send(request);
+  send(request: ProviderRequest, context: CallContext): Promise<ProviderResponse> {
+    return this.http.send(request, context);
   }
 
   close(): void {

@@ -1,3 +1,4 @@
+import { TEST_CONTEXT } from '../testing/fixtures';
 import { type CustomerData, type CustomerProvider, DomainError } from '@app/customer-domain';
 import { type RunningTwoCheckoutSandbox, startTwoCheckoutSandbox } from '@app/sandboxes';
 import { customerProviderContract } from '../testing/customer-provider.contract';
@@ -72,13 +73,13 @@ describe('TwoCheckoutProvider operation semantics (sandbox)', () => {
   it('creates with both references in one call and reports what 2CO cannot hold', async () => {
     const customer: CustomerData = { ...sample('both@example.test'), metadata: { tier: 'gold' }, type: 'business' };
     const before = sandbox.admin.stats().byRoute;
-    const created = await provider.create({ reference: 'tco-1', customer });
+    const created = await provider.create({ reference: 'tco-1', customer }, TEST_CONTEXT);
     // The create answers only the numeric reference, and the adapter does not read the copy back.
     expect(sandbox.admin.stats().byRoute).toEqual({ ...before, 'POST /customers': (before['POST /customers'] ?? 0) + 1 });
     expect(created).toEqual({ reference: 'tco-1', providerCustomerId: expect.stringMatching(/^\d+$/), unsupportedFields: expect.any(Array), created: true });
     expect(created.unsupportedFields.sort()).toEqual(['locale', 'metadata', 'type']);
     // Read with what the mirror holds, which restores the locale's region 2CO cannot store.
-    const byNumeric = await provider.get({ reference: 'tco-1', providerCustomerId: created.providerCustomerId, known: customer });
+    const byNumeric = await provider.get({ reference: 'tco-1', providerCustomerId: created.providerCustomerId, known: customer }, TEST_CONTEXT);
     expect(byNumeric?.reference).toBe('tco-1');
     expect(byNumeric?.customer.address?.country).toBe('GB');
     expect(byNumeric?.customer.locale).toBe('en-GB');
@@ -86,19 +87,19 @@ describe('TwoCheckoutProvider operation semantics (sandbox)', () => {
 
   it('updates by read-modify-write PUT of the whole object, keeping fields we do not model', async () => {
     const before = sample('rmw@example.test');
-    const created = await provider.create({ reference: 'tco-2', customer: before });
+    const created = await provider.create({ reference: 'tco-2', customer: before }, TEST_CONTEXT);
     sandbox.admin.modifyCustomer('tco-2', { Fax: '+44 20 0000' });
     const after: CustomerData = { ...before, phone: '+44 20 1234', companyName: undefined, taxIdentifiers: [] };
-    const plan = await provider.dryRun({ operation: 'update', input: { reference: 'tco-2', previous: before, customer: after } });
+    const plan = await provider.dryRun({ operation: 'update', input: { reference: 'tco-2', previous: before, customer: after } }, TEST_CONTEXT);
     expect(plan.requests.map((request) => request.method)).toEqual(['GET', 'PUT']);
     expect(plan.requests[1]?.url).toBe(`${sandbox.url}/customers/${created.providerCustomerId}/`);
     expect(plan.requests[1]?.headers['X-Avangate-Authentication']).toMatch(/hash="\[REDACTED\]" algo="sha256"$/);
     const calls = sandbox.admin.stats().requests;
-    const updated = await provider.update({ reference: 'tco-2', previous: before, customer: after });
+    const updated = await provider.update({ reference: 'tco-2', previous: before, customer: after }, TEST_CONTEXT);
     // The read and the PUT; the PUT answers no customer, and the copy is not read back.
     expect(sandbox.admin.stats().requests).toBe(calls + 2);
     expect(updated).toEqual({ reference: 'tco-2', providerCustomerId: created.providerCustomerId, unsupportedFields: ['locale'] });
-    const stored = await provider.get({ reference: 'tco-2', known: after });
+    const stored = await provider.get({ reference: 'tco-2', known: after }, TEST_CONTEXT);
     expect(stored?.customer.phone).toBe('+44 20 1234');
     expect(stored?.customer.companyName).toBeUndefined();
     expect(stored?.customer.taxIdentifiers).toEqual([]);
@@ -108,15 +109,15 @@ describe('TwoCheckoutProvider operation semantics (sandbox)', () => {
   it('refuses delete, list, sources and tax resources before any call', async () => {
     const before = sandbox.admin.stats().requests;
     const port: CustomerProvider = provider;
-    await expect(port.delete({ reference: 'tco-1' })).rejects.toMatchObject({ code: 'unsupported_by_provider' });
-    await expect(port.list({})).rejects.toBeInstanceOf(DomainError);
-    await expect(port.attachSource({ reference: 'tco-1', sourceId: 's' })).rejects.toBeInstanceOf(DomainError);
-    await expect(provider.dryRun({ operation: 'detachSource', input: { reference: 'tco-1', sourceId: 's' } })).rejects.toBeInstanceOf(DomainError);
+    await expect(port.delete({ reference: 'tco-1' }, TEST_CONTEXT)).rejects.toMatchObject({ code: 'unsupported_by_provider' });
+    await expect(port.list({}, TEST_CONTEXT)).rejects.toBeInstanceOf(DomainError);
+    await expect(port.attachSource({ reference: 'tco-1', sourceId: 's' }, TEST_CONTEXT)).rejects.toBeInstanceOf(DomainError);
+    await expect(provider.dryRun({ operation: 'detachSource', input: { reference: 'tco-1', sourceId: 's' } }, TEST_CONTEXT)).rejects.toBeInstanceOf(DomainError);
     expect(sandbox.admin.stats().requests).toBe(before);
   }); // prettier-ignore
 
   it('plans a delete as the scrub that stands in for it (2CO has no delete)', async () => {
-    const plan = await provider.dryRun({ operation: 'delete', input: { reference: 'tco-1' } });
+    const plan = await provider.dryRun({ operation: 'delete', input: { reference: 'tco-1' } }, TEST_CONTEXT);
     expect(plan.requests.map((r) => r.method)).toEqual(['GET', 'PUT']);
     expect(plan.requests[1]?.body).toMatchObject({ FirstName: 'Erased', LastName: 'Erased' });
   });
@@ -131,18 +132,21 @@ describe('TwoCheckoutProvider operation semantics (sandbox)', () => {
     ]);
     expect(provider.check(sample('rules@example.test'))).toEqual([]);
     expect(provider.lossyFields({ ...sample('rules@example.test'), locale: 'en-GB' })).toEqual(['locale']);
-    await provider.create({ reference: 'tco-4', customer: sample('scrub@example.test') });
-    const before = await provider.get({ reference: 'tco-4' });
+    await provider.create({ reference: 'tco-4', customer: sample('scrub@example.test') }, TEST_CONTEXT);
+    const before = await provider.get({ reference: 'tco-4' }, TEST_CONTEXT);
     expect(provider.personalDataHeld(before!)).toEqual(expect.arrayContaining(['email', 'givenName', 'address']));
-    await provider.forget({ reference: 'tco-4', customer: sample('scrub@example.test') });
-    const after = await provider.get({ reference: 'tco-4' });
+    await provider.forget({ reference: 'tco-4', customer: sample('scrub@example.test') }, TEST_CONTEXT);
+    const after = await provider.get({ reference: 'tco-4' }, TEST_CONTEXT);
     expect(provider.personalDataHeld(after!)).toEqual(['address']);
     expect(provider.unerasableFields).toEqual(['address']);
   }); // prettier-ignore
 
   it('forgets by scrubbing personal fields and says what it could not erase', async () => {
-    await provider.create({ reference: 'tco-3', customer: sample('forget@example.test') });
-    const result = await provider.forget({ reference: 'tco-3', customer: sample('forget@example.test') });
+    await provider.create({ reference: 'tco-3', customer: sample('forget@example.test') }, TEST_CONTEXT);
+    const result = await provider.forget(
+      { reference: 'tco-3', customer: sample('forget@example.test') },
+      TEST_CONTEXT,
+    );
     expect(result.notErased).toEqual(['address']);
     const stored = JSON.stringify(sandbox.admin.dump().find((c) => c.ExternalCustomerReference === 'tco-3'));
     for (const personal of ['forget@example.test', 'Ada', 'Lovelace', 'St James', 'GB999999973']) {

@@ -1,4 +1,5 @@
 import {
+  type CallContext,
   type CanonicalField,
   type CreateCustomerInput,
   type PersonalField,
@@ -110,19 +111,19 @@ export class TwoCheckoutProvider implements CustomerProvider {
     this.client = new TwoCheckoutClient(config);
   }
 
-  async create({ reference, customer }: CreateCustomerInput): Promise<CreateResult> {
+  async create({ reference, customer }: CreateCustomerInput, context: CallContext): Promise<CreateResult> {
     const { body, unsupportedFields } = toTcoCustomer(reference, customer);
     try {
       // The answer is only the numeric reference, which is all the mirror keeps of a create; what
       // 2Checkout stored is not read back here (see WriteResult).
-      const numeric = await this.client.http.sendFor(createRequest(body), tcoCreatedSchema);
+      const numeric = await this.client.http.sendFor(createRequest(body), tcoCreatedSchema, context);
       return { reference, providerCustomerId: String(numeric), unsupportedFields, created: true };
     } catch (error) {
       // A retry after a timeout is safe: a second create with the same ExternalCustomerReference
       // is refused as a duplicate, which we answer by reading the copy it found.
       if (!isDuplicateReference(error)) throw error;
     }
-    const stored = await this.fetch(reference);
+    const stored = await this.fetch(reference, context);
     if (!stored) {
       throw this.client.http.error(
         { kind: 'bad_response' },
@@ -135,14 +136,17 @@ export class TwoCheckoutProvider implements CustomerProvider {
     };
   }
 
-  async get({ reference, providerCustomerId, known }: GetCustomerInput): Promise<RemoteCustomer | null> {
-    const found = await this.fetch(providerCustomerId ?? reference);
+  async get(
+    { reference, providerCustomerId, known }: GetCustomerInput,
+    context: CallContext,
+  ): Promise<RemoteCustomer | null> {
+    const found = await this.fetch(providerCustomerId ?? reference, context);
     return found ? this.toRemote(found, reference, known) : null;
   }
 
-  async update(input: UpdateCustomerInput): Promise<WriteResult> {
-    const { current, request, unsupportedFields } = await this.planUpdate(input);
-    const answer = await this.client.http.sendFor(request, anyBodySchema);
+  async update(input: UpdateCustomerInput, context: CallContext): Promise<WriteResult> {
+    const { current, request, unsupportedFields } = await this.planUpdate(input, context);
+    const answer = await this.client.http.sendFor(request, anyBodySchema, context);
     // The PUT answers no customer, and the ids the customer is stored under do not change: what
     // 2Checkout stored is not read back here (see WriteResult).
     const stored = customerIn(answer);
@@ -177,15 +181,15 @@ export class TwoCheckoutProvider implements CustomerProvider {
     return tcoPersonalDataHeld(remote);
   }
 
-  async forget({
-    reference,
-    providerCustomerId,
-    current: known,
-  }: ForgetCustomerInput): Promise<ForgetResult> {
-    const current = this.snapshotOf(known) ?? (await this.fetch(providerCustomerId ?? reference));
+  async forget(
+    { reference, providerCustomerId, current: known }: ForgetCustomerInput,
+    context: CallContext,
+  ): Promise<ForgetResult> {
+    const current = this.snapshotOf(known) ?? (await this.fetch(providerCustomerId ?? reference, context));
     if (!current) return { stored: null, notErased: [] };
     const { body, notErased } = toTcoForgottenCustomer(reference, current);
-    const answer = await this.client.http.sendFor(forgetRequest(current, reference, body), anyBodySchema);
+    const request = forgetRequest(current, reference, body);
+    const answer = await this.client.http.sendFor(request, anyBodySchema, context);
     // The PUT answers no customer; the delivery reads the scrubbed copy back to confirm it.
     const stored = customerIn(answer);
     return { ...(stored === undefined ? {} : { stored: this.toRemote(stored, reference) }), notErased };
@@ -211,7 +215,7 @@ export class TwoCheckoutProvider implements CustomerProvider {
     return Promise.reject(unsupported('detachTaxIdentifier'));
   }
 
-  async dryRun(write: WriteOperation): Promise<DryRunPlan> {
+  async dryRun(write: WriteOperation, context: CallContext): Promise<DryRunPlan> {
     const http = this.client.http;
     switch (write.operation) {
       case 'create': {
@@ -224,7 +228,7 @@ export class TwoCheckoutProvider implements CustomerProvider {
       case 'update': {
         // The PUT replaces the whole object, so its body depends on what 2CO holds now: the
         // dry run performs that (safe) read.
-        const { current, request, unsupportedFields } = await this.planUpdate(write.input);
+        const { current, request, unsupportedFields } = await this.planUpdate(write.input, context);
         return {
           requests: [
             http.plan(
@@ -240,7 +244,7 @@ export class TwoCheckoutProvider implements CustomerProvider {
       case 'delete':
       case 'forget': {
         const { reference, providerCustomerId } = write.input;
-        const current = await this.fetch(providerCustomerId ?? reference);
+        const current = await this.fetch(providerCustomerId ?? reference, context);
         if (!current) return { requests: [], unsupportedFields: [] };
         const { body } = toTcoForgottenCustomer(reference, current);
         return {
@@ -264,9 +268,9 @@ export class TwoCheckoutProvider implements CustomerProvider {
   }
 
   /** GET /customers/{ref}/ takes either reference; absence is an answer, not an error. */
-  private async fetch(reference: string): Promise<TcoCustomer | null> {
+  private async fetch(reference: string, context: CallContext): Promise<TcoCustomer | null> {
     try {
-      return await this.client.http.sendFor(getRequest(reference), tcoCustomerSchema);
+      return await this.client.http.sendFor(getRequest(reference), tcoCustomerSchema, context);
     } catch (error) {
       if (error instanceof ProviderError && error.kind === 'not_found') return null;
       throw error;
@@ -277,9 +281,10 @@ export class TwoCheckoutProvider implements CustomerProvider {
    * Read-modify-write: official samples read the customer, change it and PUT the whole object
    * back (docs/providers/two-checkout.md#create-and-update-semantics), so fields we do not model survive the update.
    */
-  private async planUpdate(input: UpdateCustomerInput) {
+  private async planUpdate(input: UpdateCustomerInput, context: CallContext) {
     const current =
-      this.snapshotOf(input.current) ?? (await this.fetch(input.providerCustomerId ?? input.reference));
+      this.snapshotOf(input.current) ??
+      (await this.fetch(input.providerCustomerId ?? input.reference, context));
     if (!current) {
       throw this.client.http.error(
         { kind: 'not_found', status: 404 },
