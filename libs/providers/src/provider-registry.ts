@@ -1,8 +1,10 @@
 import { type CustomerProvider, ProviderAccounts, type ProviderCapabilities } from '@app/customer-domain';
 import { parseDigitalRiverConfig } from './digital-river/digital-river.config';
-import { DIGITAL_RIVER_CAPABILITIES, DigitalRiverProvider } from './digital-river/digital-river.provider';
+import { DigitalRiverProvider } from './digital-river/digital-river.provider';
+import { DIGITAL_RIVER_CAPABILITIES } from './digital-river/digital-river.rules';
 import { parseTwoCheckoutConfig } from './two-checkout/two-checkout.config';
-import { TWO_CHECKOUT_CAPABILITIES, TwoCheckoutProvider } from './two-checkout/two-checkout.provider';
+import { TwoCheckoutProvider } from './two-checkout/two-checkout.provider';
+import { TWO_CHECKOUT_CAPABILITIES } from './two-checkout/two-checkout.rules';
 
 /** How one adapter is built from one account's raw configuration (validated with its zod schema). */
 export interface ProviderAdapter {

@@ -1,4 +1,9 @@
-import { type CallContext, type ProviderErrorDetails } from '@app/customer-domain';
+import {
+  type CallContext,
+  type ListCustomersInput,
+  type ProviderErrorDetails,
+  type TaxIdentifier,
+} from '@app/customer-domain';
 import {
   kindForStatus,
   parseRetryAfter,
@@ -8,7 +13,7 @@ import {
 } from '../shared/provider-http';
 import { redactSecret } from '../shared/redact';
 import { type DigitalRiverConfig } from './digital-river.config';
-import { canonicalFieldOfDrParameter } from './digital-river.mapper';
+import { canonicalFieldOfDrParameter, type DrWritePlan } from './digital-river.mapper';
 import { drErrorBodySchema } from './digital-river.schemas';
 
 export const DIGITAL_RIVER = 'digital-river';
@@ -83,5 +88,98 @@ export function classifyDigitalRiverError(
         ? parseRetryAfter(response.headers['retry-after'])
         : undefined,
     providerRequestId: response.headers['x-dr-requestid'],
+  };
+}
+
+// The requests of each call: paths, methods and bodies, built here so the provider only sequences them.
+
+export const customerPath = (reference: string) => `/customers/${encodeURIComponent(reference)}`;
+
+export function createRequest(plan: DrWritePlan): ProviderRequest {
+  return { method: 'POST', path: '/customers', body: plan.body, idempotent: true };
+}
+
+export function getRequest(reference: string): ProviderRequest {
+  return { method: 'GET', path: customerPath(reference), idempotent: true };
+}
+
+export function deleteRequest(reference: string): ProviderRequest {
+  return { method: 'DELETE', path: customerPath(reference), idempotent: true };
+}
+
+/** DR updates with POST, not PUT or PATCH (DR's PHP SDK docs/Api/CustomersApi.md). */
+export function updateRequest(reference: string, body: DrWritePlan['body']): ProviderRequest {
+  return { method: 'POST', path: customerPath(reference), body, idempotent: true };
+}
+
+export function forgetRequest(reference: string): ProviderRequest {
+  return updateRequest(reference, { requestToBeForgotten: true });
+}
+
+export function listRequest(input: ListCustomersInput): ProviderRequest {
+  return {
+    method: 'GET',
+    path: '/customers',
+    query: {
+      limit: input.limit,
+      startingAfter: input.startingAfter,
+      endingBefore: input.endingBefore,
+      email: input.email,
+      ids: input.references,
+      requestToBeForgotten: input.forgotten,
+    },
+    idempotent: true,
+  };
+}
+
+/** Attaching (`POST`) and detaching (`DELETE`) a source share one path. */
+export function sourceRequest(
+  method: 'POST' | 'DELETE',
+  reference: string,
+  sourceId: string,
+): ProviderRequest {
+  return {
+    method,
+    path: `${customerPath(reference)}/sources/${encodeURIComponent(sourceId)}`,
+    idempotent: true,
+  };
+}
+
+/**
+ * Tax identifiers are their own resource
+ * (https://docs.digitalriver.com/digital-river-api/integration-options/checkouts/creating-checkouts/tax-identifiers).
+ */
+export function createTaxIdentifierRequest(taxIdentifier: TaxIdentifier): ProviderRequest {
+  return {
+    method: 'POST',
+    path: '/tax-identifiers',
+    body: { type: taxIdentifier.type, value: taxIdentifier.value },
+    idempotent: false,
+  };
+}
+
+export function getTaxIdentifierRequest(taxIdentifierId: string): ProviderRequest {
+  return { method: 'GET', path: `/tax-identifiers/${encodeURIComponent(taxIdentifierId)}`, idempotent: true };
+}
+
+export function listTaxIdentifiersRequest(startingAfter: string | undefined): ProviderRequest {
+  return { method: 'GET', path: '/tax-identifiers', query: { limit: 100, startingAfter }, idempotent: true };
+}
+
+/** A tax identifier id, or a dry run's `{placeholder}` for one only known once created. */
+export function taxIdentifierSegment(taxIdentifierId: string): string {
+  return taxIdentifierId.startsWith('{') ? taxIdentifierId : encodeURIComponent(taxIdentifierId);
+}
+
+export function attachTaxIdentifierRequest(reference: string, taxIdentifierId: string): ProviderRequest {
+  const path = `${customerPath(reference)}/tax-identifiers/${taxIdentifierSegment(taxIdentifierId)}`;
+  return { method: 'POST', path, idempotent: true };
+}
+
+export function deleteTaxIdentifierRequest(taxIdentifierId: string): ProviderRequest {
+  return {
+    method: 'DELETE',
+    path: `/tax-identifiers/${taxIdentifierSegment(taxIdentifierId)}`,
+    idempotent: true,
   };
 }

@@ -17,7 +17,6 @@ import {
   type ForgetResult,
   type ListCustomersInput,
   type PlannedRequest,
-  type ProviderCapabilities,
   ProviderError,
   type RemoteCustomer,
   type SourceInput,
@@ -26,9 +25,23 @@ import {
   type UpdateCustomerInput,
   type WriteOperation,
 } from '@app/customer-domain';
-import { z } from 'zod';
 import { type ProviderRequest } from '../shared/provider-http';
-import { DIGITAL_RIVER, DigitalRiverClient } from './digital-river.client';
+import {
+  DIGITAL_RIVER,
+  DigitalRiverClient,
+  createRequest,
+  deleteRequest,
+  forgetRequest,
+  listRequest,
+  getRequest,
+  deleteTaxIdentifierRequest,
+  createTaxIdentifierRequest,
+  attachTaxIdentifierRequest,
+  getTaxIdentifierRequest,
+  listTaxIdentifiersRequest,
+  sourceRequest,
+  updateRequest,
+} from './digital-river.client';
 import { type DigitalRiverConfig } from './digital-river.config';
 import {
   drUnsupportedFields,
@@ -37,70 +50,26 @@ import {
   toDrUpdatePlan,
   type DrWritePlan,
 } from './digital-river.mapper';
-import { checkDrCustomer, drLossyFields, drPersonalDataHeld } from './digital-river.rules';
-import { type DrCustomer, drCustomerListSchema, drCustomerSchema } from './digital-river.schemas';
-
-const DOCS = 'https://docs.digitalriver.com/digital-river-api-reference/2021-12-13/customers';
-
-export const DIGITAL_RIVER_CAPABILITIES: ProviderCapabilities = {
-  provider: DIGITAL_RIVER,
-  displayName: 'Digital River',
-  apiVersion: 'dated versions pinned per key (2021-12-13 or later assumed: tax identifiers are a resource)',
-  docsUrl: DOCS,
-  operations: {
-    create: { support: 'full', note: 'POST /customers with our reference as `id`' },
-    get: { support: 'full' },
-    update: { support: 'full', note: 'POST /customers/{id}, partial; metadata merged, "" deletes a key' },
-    delete: { support: 'full', note: 'DELETE /customers/{id} (204), confirmed by a read-back (404)' },
-    forget: {
-      support: 'full',
-      note: 'requestToBeForgotten: true; DR erases asynchronously, so the erasure stays `requested` until a read-back shows no personal data',
-    },
-    list: { support: 'full', note: 'cursor: startingAfter / endingBefore, limit 1-100, newest first' },
-    attachSource: { support: 'full' },
-    detachSource: { support: 'full' },
-    attachTaxIdentifier: { support: 'full', note: 'POST /tax-identifiers, then attach to the customer' },
-    detachTaxIdentifier: { support: 'full', note: 'DELETE /tax-identifiers/{id}' },
-  },
-  fields: {
-    externalReference: { support: 'full', note: 'is the DR `id` (<= 40 chars)' },
-    email: { support: 'full', note: 'cannot be cleared once set' },
-    givenName: { support: 'partial', note: 'joined with familyName into the one `shipping.name`' },
-    familyName: { support: 'partial', note: 'joined with givenName into the one `shipping.name`' },
-    companyName: { support: 'full', note: '`shipping.organization`' },
-    phone: { support: 'full', note: '`shipping.phone`' },
-    address: { support: 'full', note: '`shipping.address`' },
-    'address.additionalAddressInfo': { support: 'full' },
-    locale: { support: 'partial', note: "DR's fixed list of 24 locales only" },
-    type: { support: 'full' },
-    enabled: { support: 'full', note: 'false blocks orders' },
-    metadata: { support: 'full', note: '20 keys, key <= 40 chars, value <= 500 chars' },
-    taxIdentifiers: { support: 'full', note: 'separate resource, one per type' },
-    taxCertificates: { support: 'partial', note: 'one added per request; cannot be removed' },
-    sourceIds: { support: 'full', note: 'sources are created client-side, then attached' },
-    defaultSourceId: { support: 'full', note: 'must be an attached source' },
-  },
-  idempotency:
-    'No Idempotency-Key header; create sends our reference as `id` and answers 409 already_exists by reading it',
-  pagination: 'cursor',
-  // `limit` 1-100 on GET /customers, and as many `ids` (docs/providers/digital-river.md).
-  listPageSize: 100,
-};
+import {
+  checkDrCustomer,
+  DIGITAL_RIVER_CAPABILITIES,
+  drLossyFields,
+  drPersonalDataHeld,
+} from './digital-river.rules';
+import {
+  type DrCustomer,
+  drCustomerListSchema,
+  drCustomerSchema,
+  anyBodySchema,
+  taxIdentifierCreatedSchema,
+  taxIdentifierSchema,
+  taxIdentifierListSchema,
+} from './digital-river.schemas';
 
 type Step =
   | { kind: 'request'; request: ProviderRequest; returnsCustomer: boolean; note?: string }
   | { kind: 'addTaxIdentifier'; taxIdentifier: TaxIdentifier }
   | { kind: 'removeTaxIdentifier'; taxIdentifier: TaxIdentifier };
-
-const taxIdentifierCreatedSchema = z.looseObject({ id: z.string().min(1) });
-const anyBodySchema = z.unknown();
-const taxIdentifierSchema = z.looseObject({
-  id: z.string().min(1),
-  type: z.string(),
-  value: z.string(),
-  customerId: z.string().nullish(),
-});
-const taxIdentifierListSchema = z.looseObject({ hasMore: z.boolean(), data: z.array(taxIdentifierSchema) });
 
 /** Digital River customers behind the canonical port (https://docs.digitalriver.com). */
 export class DigitalRiverProvider implements CustomerProvider {
@@ -447,92 +416,9 @@ export class DigitalRiverProvider implements CustomerProvider {
   }
 }
 
-const customerPath = (reference: string) => `/customers/${encodeURIComponent(reference)}`;
-
-function createRequest(plan: DrWritePlan): ProviderRequest {
-  return { method: 'POST', path: '/customers', body: plan.body, idempotent: true };
-}
-
-function getRequest(reference: string): ProviderRequest {
-  return { method: 'GET', path: customerPath(reference), idempotent: true };
-}
-
-function deleteRequest(reference: string): ProviderRequest {
-  return { method: 'DELETE', path: customerPath(reference), idempotent: true };
-}
-
-/** DR updates with POST, not PUT or PATCH (DR's PHP SDK docs/Api/CustomersApi.md). */
-function updateRequest(reference: string, body: DrWritePlan['body']): ProviderRequest {
-  return { method: 'POST', path: customerPath(reference), body, idempotent: true };
-}
-
-function forgetRequest(reference: string): ProviderRequest {
-  return updateRequest(reference, { requestToBeForgotten: true });
-}
-
-function listRequest(input: ListCustomersInput): ProviderRequest {
-  return {
-    method: 'GET',
-    path: '/customers',
-    query: {
-      limit: input.limit,
-      startingAfter: input.startingAfter,
-      endingBefore: input.endingBefore,
-      email: input.email,
-      ids: input.references,
-      requestToBeForgotten: input.forgotten,
-    },
-    idempotent: true,
-  };
-}
-
 /** Attaching (`POST`) and detaching (`DELETE`) a source share one path. */
 function sourceStep(method: 'POST' | 'DELETE', reference: string, sourceId: string): Step {
-  return {
-    kind: 'request',
-    request: {
-      method,
-      path: `${customerPath(reference)}/sources/${encodeURIComponent(sourceId)}`,
-      idempotent: true,
-    },
-    returnsCustomer: false,
-  };
-}
-
-/** Tax identifiers are their own resource (GitBook tax-identifiers.md). */
-function createTaxIdentifierRequest(taxIdentifier: TaxIdentifier): ProviderRequest {
-  return {
-    method: 'POST',
-    path: '/tax-identifiers',
-    body: { type: taxIdentifier.type, value: taxIdentifier.value },
-    idempotent: false,
-  };
-}
-
-function getTaxIdentifierRequest(taxIdentifierId: string): ProviderRequest {
-  return { method: 'GET', path: `/tax-identifiers/${encodeURIComponent(taxIdentifierId)}`, idempotent: true };
-}
-
-function listTaxIdentifiersRequest(startingAfter: string | undefined): ProviderRequest {
-  return { method: 'GET', path: '/tax-identifiers', query: { limit: 100, startingAfter }, idempotent: true };
-}
-
-/** A tax identifier id, or a dry run's `{placeholder}` for one only known once created. */
-function taxIdentifierSegment(taxIdentifierId: string): string {
-  return taxIdentifierId.startsWith('{') ? taxIdentifierId : encodeURIComponent(taxIdentifierId);
-}
-
-function attachTaxIdentifierRequest(reference: string, taxIdentifierId: string): ProviderRequest {
-  const path = `${customerPath(reference)}/tax-identifiers/${taxIdentifierSegment(taxIdentifierId)}`;
-  return { method: 'POST', path, idempotent: true };
-}
-
-function deleteTaxIdentifierRequest(taxIdentifierId: string): ProviderRequest {
-  return {
-    method: 'DELETE',
-    path: `/tax-identifiers/${taxIdentifierSegment(taxIdentifierId)}`,
-    idempotent: true,
-  };
+  return { kind: 'request', request: sourceRequest(method, reference, sourceId), returnsCustomer: false };
 }
 
 /**

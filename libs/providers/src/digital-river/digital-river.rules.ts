@@ -9,6 +9,7 @@ import {
   personalFieldsWithValues,
   type ProviderRuleViolation,
   type RemoteCustomer,
+  type ProviderCapabilities,
 } from '@app/customer-domain';
 import { DIGITAL_RIVER } from './digital-river.client';
 
@@ -73,3 +74,51 @@ export function drLossyFields(customer: CustomerData): CanonicalField[] {
 export function drPersonalDataHeld(remote: RemoteCustomer): PersonalField[] {
   return personalFieldsWithValues(remote.customer);
 }
+
+/** The reference every capability cell cites. */
+const DOCS = 'https://docs.digitalriver.com/digital-river-api-reference/2021-12-13/customers';
+
+export const DIGITAL_RIVER_CAPABILITIES: ProviderCapabilities = {
+  provider: DIGITAL_RIVER,
+  displayName: 'Digital River',
+  apiVersion: 'dated versions pinned per key (2021-12-13 or later assumed: tax identifiers are a resource)',
+  docsUrl: DOCS,
+  operations: {
+    create: { support: 'full', note: 'POST /customers with our reference as `id`' },
+    get: { support: 'full' },
+    update: { support: 'full', note: 'POST /customers/{id}, partial; metadata merged, "" deletes a key' },
+    delete: { support: 'full', note: 'DELETE /customers/{id} (204), confirmed by a read-back (404)' },
+    forget: {
+      support: 'full',
+      note: 'requestToBeForgotten: true; DR erases asynchronously, so the erasure stays `requested` until a read-back shows no personal data',
+    },
+    list: { support: 'full', note: 'cursor: startingAfter / endingBefore, limit 1-100, newest first' },
+    attachSource: { support: 'full' },
+    detachSource: { support: 'full' },
+    attachTaxIdentifier: { support: 'full', note: 'POST /tax-identifiers, then attach to the customer' },
+    detachTaxIdentifier: { support: 'full', note: 'DELETE /tax-identifiers/{id}' },
+  },
+  fields: {
+    externalReference: { support: 'full', note: 'is the DR `id` (<= 40 chars)' },
+    email: { support: 'full', note: 'cannot be cleared once set' },
+    givenName: { support: 'partial', note: 'joined with familyName into the one `shipping.name`' },
+    familyName: { support: 'partial', note: 'joined with givenName into the one `shipping.name`' },
+    companyName: { support: 'full', note: '`shipping.organization`' },
+    phone: { support: 'full', note: '`shipping.phone`' },
+    address: { support: 'full', note: '`shipping.address`' },
+    'address.additionalAddressInfo': { support: 'full' },
+    locale: { support: 'partial', note: "DR's fixed list of 24 locales only" },
+    type: { support: 'full' },
+    enabled: { support: 'full', note: 'false blocks orders' },
+    metadata: { support: 'full', note: '20 keys, key <= 40 chars, value <= 500 chars' },
+    taxIdentifiers: { support: 'full', note: 'separate resource, one per type' },
+    taxCertificates: { support: 'partial', note: 'one added per request; cannot be removed' },
+    sourceIds: { support: 'full', note: 'sources are created client-side, then attached' },
+    defaultSourceId: { support: 'full', note: 'must be an attached source' },
+  },
+  idempotency:
+    'No Idempotency-Key header; create sends our reference as `id` and answers 409 already_exists by reading it',
+  pagination: 'cursor',
+  // `limit` 1-100 on GET /customers, and as many `ids` (docs/providers/digital-river.md).
+  listPageSize: 100,
+};

@@ -126,3 +126,17 @@ export interface DrCustomerRequest {
   enabled?: boolean;
   requestToBeForgotten?: boolean;
 }
+
+/** The tax-identifier answers the provider reads: created (its id), one, and a page of them. */
+export const taxIdentifierCreatedSchema = z.looseObject({ id: z.string().min(1) });
+export const anyBodySchema = z.unknown();
+export const taxIdentifierSchema = z.looseObject({
+  id: z.string().min(1),
+  type: z.string(),
+  value: z.string(),
+  customerId: z.string().nullish(),
+});
+export const taxIdentifierListSchema = z.looseObject({
+  hasMore: z.boolean(),
+  data: z.array(taxIdentifierSchema),
+});

@@ -14,7 +14,6 @@ import {
   type DryRunPlan,
   type ForgetCustomerInput,
   type ForgetResult,
-  type ProviderCapabilities,
   ProviderError,
   type ProviderOperation,
   type RemoteCustomer,
@@ -37,6 +36,7 @@ import {
   TCO_UNERASABLE_FIELDS,
   tcoLossyFields,
   tcoPersonalDataHeld,
+  TWO_CHECKOUT_CAPABILITIES,
 } from './two-checkout.rules';
 import {
   type TcoCustomer,
@@ -44,55 +44,6 @@ import {
   tcoCreatedSchema,
   tcoCustomerSchema,
 } from './two-checkout.schemas';
-
-const DOCS = 'https://docs.2checkout.com/api-reference/reference/customers.md';
-const NO_REST = 'REST 6.0 has no such endpoint';
-
-export const TWO_CHECKOUT_CAPABILITIES: ProviderCapabilities = {
-  provider: TWO_CHECKOUT,
-  displayName: '2Checkout (Verifone) REST 6.0',
-  apiVersion: '6.0',
-  docsUrl: DOCS,
-  operations: {
-    create: { support: 'full', note: 'POST /customers/ with our reference as ExternalCustomerReference' },
-    get: { support: 'full', note: 'by CustomerReference or ExternalCustomerReference' },
-    update: { support: 'full', note: 'read-modify-write: PUT /customers/{ref}/ of the whole object' },
-    delete: {
-      support: 'partial',
-      note: 'no customer delete in REST, JSON-RPC or SOAP: a delete scrubs the personal fields (as forget does) and the gateway keeps a tombstone; the country stays (required)',
-    },
-    forget: {
-      support: 'partial',
-      note: 'personal fields overwritten by PUT, confirmed by a read-back; the country stays (required), orders keep their copies',
-    },
-    list: { support: 'none', note: `${NO_REST} (JSON-RPC searchCustomers needs a session)` },
-    attachSource: { support: 'none', note: NO_REST },
-    detachSource: { support: 'none', note: `${NO_REST} (only card unlink by transient token)` },
-    attachTaxIdentifier: { support: 'none', note: 'send the VAT id as taxIdentifiers[0] through update' },
-    detachTaxIdentifier: { support: 'none', note: 'remove it from taxIdentifiers through update' },
-  },
-  fields: {
-    externalReference: { support: 'full', note: 'ExternalCustomerReference, unique per account' },
-    email: { support: 'full' },
-    givenName: { support: 'full', note: 'FirstName' },
-    familyName: { support: 'full', note: 'LastName' },
-    companyName: { support: 'full', note: 'Company' },
-    phone: { support: 'full' },
-    address: { support: 'full', note: 'Address1/2, City, State, Zip, CountryCode (read back lower-case)' },
-    'address.additionalAddressInfo': { support: 'none' },
-    locale: { support: 'partial', note: 'Language holds the ISO 639-1 language only; the region is lost' },
-    type: { support: 'none', note: 'business is only implied by Company + FiscalCode' },
-    enabled: { support: 'none', note: 'Enabled is derived from subscriptions' },
-    metadata: { support: 'none', note: 'kept in the gateway only' },
-    taxIdentifiers: { support: 'partial', note: 'one VAT id as FiscalCode, only with a Company' },
-    taxCertificates: { support: 'none' },
-    sourceIds: { support: 'none' },
-    defaultSourceId: { support: 'none' },
-  },
-  idempotency:
-    'No Idempotency-Key; ExternalCustomerReference is unique per account, so a repeated create is answered by reading it',
-  pagination: 'none',
-};
 
 const anyBodySchema = z.unknown();
 
