@@ -101,7 +101,7 @@ async function startToySandbox(options: SandboxOptions): Promise<RunningToySandb
       setRateLimit: noFaults,
       modifyCustomer: () => undefined,
       removeCustomer: (ref) => store.delete(ref),
-      stats: () => ({ requests, byRoute: {}, faults: {} }),
+      stats: () => ({ requests, byRoute: {}, faults: {}, inFlight: 0 }),
     },
     close: async () => {
       server.closeAllConnections();

@@ -57,7 +57,7 @@ export class SandboxServer<P> {
   readonly app: FastifyInstance;
   readonly faults: FaultInjector;
   readonly limiter = new TokenBucketLimiter();
-  private statsState: SandboxStats = { requests: 0, byRoute: {}, faults: {} };
+  private statsState: SandboxStats = { requests: 0, byRoute: {}, faults: {}, inFlight: 0 };
 
   constructor(
     private readonly profile: ProviderProfile<P>,
@@ -125,7 +125,7 @@ export class SandboxServer<P> {
   }
 
   resetStats(): void {
-    this.statsState = { requests: 0, byRoute: {}, faults: {} };
+    this.statsState = { requests: 0, byRoute: {}, faults: {}, inFlight: 0 };
   }
 
   async listen(options: SandboxOptions): Promise<string> {
@@ -148,7 +148,21 @@ export class SandboxServer<P> {
     const stats = this.statsState;
     stats.requests++;
     stats.byRoute[routeKey] = (stats.byRoute[routeKey] ?? 0) + 1;
+    stats.inFlight++;
+    try {
+      await this.handle(routeKey, req, reply, handler);
+    } finally {
+      // The stats it was counted in: a reset meanwhile started new ones from zero.
+      stats.inFlight--;
+    }
+  }
 
+  private async handle(
+    routeKey: string,
+    req: FastifyRequest,
+    reply: FastifyReply,
+    handler: RouteHandler<P>,
+  ): Promise<void> {
     const decision = this.faults.decide(routeKey);
     if (decision && (await this.applyPreFaults(decision, req, reply))) return;
 

@@ -17,6 +17,11 @@ export interface SandboxStats {
   /** Requests received on provider routes (admin routes excluded), by route key. */
   requests: number;
   byRoute: Record<string, number>;
+  /**
+   * Requests received and not yet handled (waiting out an injected latency, say): 0 once every
+   * write a client sent has landed or been refused, however the client fared.
+   */
+  inFlight: number;
   /** Injected faults by kind: latency, hang, reset, error, rateLimited, commitThenFail. */
   faults: Record<string, number>;
 }
