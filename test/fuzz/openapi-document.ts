@@ -7,7 +7,8 @@ import addFormats from 'ajv-formats';
 
 export type Schema = {
   $ref?: string;
-  type?: string;
+  /** OpenAPI 3.1 writes a nullable type as a list (`["string", "null"]`); resolve() folds it. */
+  type?: string | string[];
   enum?: unknown[];
   nullable?: boolean;
   example?: unknown;
@@ -118,8 +119,30 @@ export class DocumentChecker {
     this.ajv.addSchema({ $id: 'components', definitions: forAjv(document.components.schemas) });
   }
 
-  /** A schema with its `$ref` followed and its `allOf` merged into one. */
+  /**
+   * A schema with its `$ref` followed and its `allOf` merged into one, and OpenAPI 3.1's ways of
+   * admitting null (a `null` in the type list, an `anyOf` branch `{type: 'null'}`, a null in the
+   * enum) folded into one `nullable: true` beside the single type the tests reason about.
+   */
   resolve(schema: Schema): Schema {
+    if (Array.isArray(schema.type)) {
+      const types = schema.type.filter((type) => type !== 'null');
+      const nullable = types.length < schema.type.length || schema.nullable === true;
+      return this.resolve({
+        ...schema,
+        type: types.length === 1 ? types[0] : undefined,
+        ...(nullable ? { nullable } : {}),
+      });
+    }
+    const branches = schema.anyOf ?? schema.oneOf;
+    const nullBranch = branches?.findIndex((branch) => branch.type === 'null') ?? -1;
+    if (branches !== undefined && nullBranch >= 0 && branches.length === 2) {
+      const { anyOf: _anyOf, oneOf: _oneOf, ...rest } = schema;
+      return { ...this.resolve({ ...rest, ...branches[1 - nullBranch]! }), nullable: true };
+    }
+    if (schema.enum?.includes(null) === true) {
+      return this.resolve({ ...schema, enum: schema.enum.filter((value) => value !== null), nullable: true });
+    }
     if (schema.$ref !== undefined) {
       return this.resolve(this.document.components.schemas[schema.$ref.split('/').pop()!]!);
     }

@@ -79,7 +79,7 @@ describe('type-confused values in every field of every operation: no 5xx, a 400 
   const typeOf = (schema: Schema): string | undefined => {
     const resolved = checker.resolve(schema);
     if (resolved.type === 'integer' || resolved.type === 'number') return 'number';
-    if (resolved.type !== undefined) return resolved.type;
+    if (typeof resolved.type === 'string') return resolved.type;
     return resolved.properties === undefined ? undefined : 'object';
   };
 
