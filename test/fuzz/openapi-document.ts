@@ -2,6 +2,16 @@ import { request as httpRequest } from 'node:http';
 
 import Ajv, { type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
+import supertest from 'supertest';
+
+import {
+  bearer,
+  BULK_LOAD_RATE_LIMITS,
+  type GatewayWithSandboxes,
+  johnSmith,
+  KEYS,
+  startGatewayWithSandboxes,
+} from '../support/gateway';
 
 /** What the fuzz tests share: the OpenAPI document's shapes, sending raw requests, and checking answers. */
 
@@ -182,4 +192,23 @@ export class DocumentChecker {
     if (validate(body)) return undefined;
     return `answered ${answer.status} with a body off its schema: ${this.ajv.errorsText(validate.errors)}: ${answer.text.slice(0, 300)}`;
   }
+}
+
+/** A gateway to fuzz: the document it serves, a checker for it, and one customer to aim at. */
+export interface FuzzTarget {
+  gateway: GatewayWithSandboxes;
+  document: Document;
+  checker: DocumentChecker;
+  customerId: string;
+}
+
+export async function startFuzzTarget(externalReference: string, email: string): Promise<FuzzTarget> {
+  const gateway = await startGatewayWithSandboxes(BULK_LOAD_RATE_LIMITS);
+  const document = (await supertest(gateway.url).get('/docs-json')).body as Document;
+  const created = await supertest(gateway.url)
+    .post('/v1/customers')
+    .set(bearer(KEYS.admin))
+    .send(johnSmith({ externalReference, email }));
+  if (created.status !== 201) throw new Error(`the fuzz target's customer: ${created.status}`);
+  return { gateway, document, checker: new DocumentChecker(document), customerId: created.body.id as string };
 }

@@ -1,21 +1,14 @@
 import fc from 'fast-check';
-import supertest from 'supertest';
 
-import {
-  bearer,
-  BULK_LOAD_RATE_LIMITS,
-  type GatewayWithSandboxes,
-  johnSmith,
-  KEYS,
-  startGatewayWithSandboxes,
-} from '../support/gateway';
+import { type GatewayWithSandboxes, KEYS } from '../support/gateway';
 import {
   type Document,
-  DocumentChecker,
+  type DocumentChecker,
   type FuzzRequest,
   type Operation,
   type Schema,
   send,
+  startFuzzTarget,
 } from './openapi-document';
 
 /**
@@ -96,15 +89,7 @@ describe('OpenAPI-driven fuzzing: no 5xx, only documented answers', () => {
   let customerId: string;
 
   beforeAll(async () => {
-    gateway = await startGatewayWithSandboxes(BULK_LOAD_RATE_LIMITS);
-    document = (await supertest(gateway.url).get('/docs-json')).body as Document;
-    checker = new DocumentChecker(document);
-    const created = await supertest(gateway.url)
-      .post('/v1/customers')
-      .set(bearer(KEYS.admin))
-      .send(johnSmith({ externalReference: 'fuzz-target', email: 'fuzz@example.test' }));
-    expect(created.status).toBe(201);
-    customerId = created.body.id;
+    ({ gateway, document, checker, customerId } = await startFuzzTarget('fuzz-target', 'fuzz@example.test'));
   });
   afterAll(() => gateway.close());
 

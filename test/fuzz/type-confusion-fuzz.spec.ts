@@ -1,15 +1,14 @@
 import fc from 'fast-check';
-import supertest from 'supertest';
 
+import { bearer, type GatewayWithSandboxes, KEYS } from '../support/gateway';
 import {
-  bearer,
-  BULK_LOAD_RATE_LIMITS,
-  type GatewayWithSandboxes,
-  johnSmith,
-  KEYS,
-  startGatewayWithSandboxes,
-} from '../support/gateway';
-import { type Document, DocumentChecker, type Operation, type Schema, send } from './openapi-document';
+  type Document,
+  type DocumentChecker,
+  type Operation,
+  type Schema,
+  send,
+  startFuzzTarget,
+} from './openapi-document';
 
 /**
  * Every field of every request body in the document the gateway serves, and every query
@@ -62,15 +61,10 @@ describe('type-confused values in every field of every operation: no 5xx, a 400 
   let mapKey: string;
 
   beforeAll(async () => {
-    gateway = await startGatewayWithSandboxes(BULK_LOAD_RATE_LIMITS);
-    document = (await supertest(gateway.url).get('/docs-json')).body as Document;
-    checker = new DocumentChecker(document);
-    const created = await supertest(gateway.url)
-      .post('/v1/customers')
-      .set(bearer(KEYS.admin))
-      .send(johnSmith({ externalReference: 'confusion-fuzz', email: 'confusion@example.test' }));
-    expect(created.status).toBe(201);
-    customerId = created.body.id;
+    ({ gateway, document, checker, customerId } = await startFuzzTarget(
+      'confusion-fuzz',
+      'confusion@example.test',
+    ));
     mapKey = fc.sample(fc.stringMatching(/^[a-z]{1,12}$/), { seed: SEED, numRuns: 1 })[0] ?? 'key';
   });
   afterAll(() => gateway.close());
