@@ -203,6 +203,42 @@ describe('Idempotency-Key', () => {
     expect(later.body.id).not.toBe(first.body.id);
   });
 
+  it('keeps a webhook signing secret it replays sealed, never in plain text', async () => {
+    const admin = bearer(KEYS.admin);
+    const send = (path: string, key: string, body: object) =>
+      request(gateway.url).post(path).set(admin).set('Idempotency-Key', key).send(body);
+    const created = await send('/v1/webhook-endpoints', 'endpoint-once', {
+      url: 'https://example.com/hooks',
+      eventTypes: ['*'],
+    });
+    expect(created.status).toBe(201);
+    expect(created.body.secret).toMatch(/^whsec_/);
+    const rotated = await send(`/v1/webhook-endpoints/${created.body.id}/rotate-secret`, 'rotate-once', {});
+    expect(rotated.status).toBe(200);
+
+    const kept = await gateway.prisma.idempotencyRecord.findMany({
+      where: { key: { in: ['endpoint-once', 'rotate-once'] } },
+    });
+    expect(kept).toHaveLength(2);
+    const stored = JSON.stringify(kept.map((record) => record.responseBody));
+    expect(stored).not.toContain(created.body.secret);
+    expect(stored).not.toContain(rotated.body.secret);
+    expect(stored).not.toContain('whsec_');
+
+    const replayed = await send('/v1/webhook-endpoints', 'endpoint-once', {
+      url: 'https://example.com/hooks',
+      eventTypes: ['*'],
+    });
+    expect(replayed.headers['idempotent-replayed']).toBe('true');
+    expect(replayed.body).toEqual(created.body);
+    const rotatedAgain = await send(
+      `/v1/webhook-endpoints/${created.body.id}/rotate-secret`,
+      'rotate-once',
+      {},
+    );
+    expect(rotatedAgain.body.secret).toBe(rotated.body.secret);
+  });
+
   it('refuses an over-long key', async () => {
     const res = await post('k'.repeat(256), {});
     expect(res.status).toBe(400);

@@ -2,9 +2,13 @@ import { randomUUID } from 'node:crypto';
 
 import { Inject, Injectable } from '@nestjs/common';
 
+import { SecretKeyring } from '@app/secrets';
+
 import { Prisma, type PrismaClient } from '../../../generated/prisma/client';
 import { KeyHolders } from './key-holders';
 import { PRISMA_CLIENT } from './prisma.tokens';
+import { openAnswerSecret, sealAnswerSecret } from './sealed-answers';
+import { SECRET_KEYRING } from './secret-store';
 
 export interface StoredResponse {
   status: number;
@@ -53,7 +57,17 @@ export class IdempotencyRecords {
     @Inject(PRISMA_CLIENT) private readonly prisma: PrismaClient,
     @Inject(IDEMPOTENCY_OPTIONS) private readonly options: IdempotencyOptions,
     private readonly holders: KeyHolders,
+    @Inject(SECRET_KEYRING) private readonly keyring: SecretKeyring,
   ) {}
+
+  /** The kept answer, its secret opened again (see sealAnswerSecret). */
+  private replay(record: { id: string; responseBody: unknown }, status: number): IdempotencyClaim {
+    return {
+      kind: 'replay',
+      status,
+      body: openAnswerSecret(this.keyring, record.responseBody, record.id),
+    };
+  }
 
   /** Claims the key for this request, or says what to answer instead. */
   async claim(apiKeyId: string, key: string, requestHash: string): Promise<IdempotencyClaim> {
@@ -77,7 +91,9 @@ export class IdempotencyRecords {
           state: 'completed',
           responseStatus: response.status,
           responseBody:
-            response.body === undefined ? Prisma.DbNull : (response.body as Prisma.InputJsonValue),
+            response.body === undefined
+              ? Prisma.DbNull
+              : (sealAnswerSecret(this.keyring, response.body, recordId) as Prisma.InputJsonValue),
           // The write's recovery point may have named the customer already (forget answers no `id`).
           ...(customerId !== undefined ? { customerId } : {}),
         },
@@ -138,7 +154,7 @@ export class IdempotencyRecords {
       }
       if (existing.requestHash !== requestHash) return { kind: 'key_reused' };
       if (existing.state === 'completed' && existing.responseStatus !== null) {
-        return { kind: 'replay', status: existing.responseStatus, body: existing.responseBody };
+        return this.replay(existing, existing.responseStatus);
       }
       // The request that held the key died before its answer was kept (or forget scrubbed the
       // answer): this attempt takes the key over. Its write finds the key's recovery point and
@@ -164,7 +180,7 @@ export class IdempotencyRecords {
     if (existing === null || existing.expiresAt <= new Date()) return { kind: 'in_progress' };
     if (existing.requestHash !== requestHash) return { kind: 'key_reused' };
     if (existing.state === 'completed' && existing.responseStatus !== null) {
-      return { kind: 'replay', status: existing.responseStatus, body: existing.responseBody };
+      return this.replay(existing, existing.responseStatus);
     }
     return { kind: 'in_progress' };
   }
