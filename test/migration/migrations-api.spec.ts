@@ -1,4 +1,4 @@
-import { RunEngine } from '@app/migration';
+import { RunEngine } from '@app/jobs';
 import request from 'supertest';
 
 import {

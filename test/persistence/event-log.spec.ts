@@ -1,5 +1,5 @@
 import { customerData, jobContext, JOB_ACTORS } from '@app/customer-domain';
-import { type MigrationSpec } from '@app/migration';
+import { type MigrationSpec } from '@app/jobs';
 import {
   createTestDatabase,
   PrismaCustomerRepository,

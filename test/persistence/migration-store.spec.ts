@@ -1,5 +1,5 @@
 import { ProviderAccounts, type CustomerProvider, jobContext, JOB_ACTORS } from '@app/customer-domain';
-import { type MigrationSpec, SharedRateBudget } from '@app/migration';
+import { type MigrationSpec, SharedRateBudget } from '@app/jobs';
 import { createTestDatabase, PrismaMigrationStore, type TestDatabase } from '@app/persistence';
 
 jest.setTimeout(120_000);

@@ -23,7 +23,7 @@ import { join } from 'node:path';
 import type * as CustomerDomain from '../../libs/customer-domain/src';
 import type * as IdempotentWrite from '../../libs/persistence/src/idempotent-write';
 import type * as SyncQueueModule from '../../libs/persistence/src/prisma-sync-queue';
-import type * as MigrationServiceModule from '../../libs/migration/src/migration.service';
+import type * as MigrationServiceModule from '../../libs/jobs/src/migration.service';
 import type * as IdempotencyRecordsModule from '../../libs/persistence/src/idempotency-records';
 import type * as CallerContext from '../../apps/gateway/src/auth/caller-context';
 
@@ -88,7 +88,7 @@ function arm(point: CrashPoint, requests: number): void {
     });
   };
 
-  const migrations = built<typeof MigrationServiceModule>('libs/migration/src/migration.service');
+  const migrations = built<typeof MigrationServiceModule>('libs/jobs/src/migration.service');
   const start = migrations.MigrationService.prototype.start;
   migrations.MigrationService.prototype.start = async function (this: unknown, ...args) {
     const run = await start.apply(this, args);

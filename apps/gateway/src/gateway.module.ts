@@ -22,7 +22,7 @@ import {
   SyncEngine,
   LinkDelivery,
 } from '@app/customer-domain';
-import { migrationProviders, RunEngine } from '@app/migration';
+import { migrationProviders, RunEngine } from '@app/jobs';
 import {
   DATABASE,
   type DatabaseHandle,

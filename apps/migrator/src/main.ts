@@ -20,7 +20,7 @@ import {
   SOURCE_KINDS,
   type SourceAction,
   type SourceKind,
-} from '@app/migration';
+} from '@app/jobs';
 import { ConfigError, type GatewayConfig, loadGatewayConfig, tracesExporter } from '@app/config';
 import { openConfiguredDatabase } from '@app/persistence';
 import { startTelemetry } from '@app/telemetry';

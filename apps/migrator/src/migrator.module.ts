@@ -7,7 +7,7 @@ import {
   SyncEngine,
   LinkDelivery,
 } from '@app/customer-domain';
-import { migrationProviders } from '@app/migration';
+import { migrationProviders } from '@app/jobs';
 import { type DatabaseHandle, PersistenceModule } from '@app/persistence';
 import { ProvidersModule } from '@app/providers';
 import { createLogger, type GatewayConfig, loggerParams, migrationOptions, syncOptions } from '@app/config';

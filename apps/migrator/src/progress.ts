@@ -1,4 +1,4 @@
-import { type MigrationProgress } from '@app/migration';
+import { type MigrationProgress } from '@app/jobs';
 import { MultiBar, Presets, type SingleBar } from 'cli-progress';
 
 export interface ProgressView {

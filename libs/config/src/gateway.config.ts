@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 import { type SyncOptions } from '@app/customer-domain';
-import { type MigrationOptions } from '@app/migration';
+import { type MigrationOptions } from '@app/jobs';
 import { DEVELOPMENT_ENCRYPTION_KEYS, parseEncryptionKeys, SecretKeyring } from '@app/secrets';
 
 /**

@@ -7,7 +7,7 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import { CustomerRepository, ProviderCallLog, SyncQueue } from '@app/customer-domain';
-import { MigrationStore } from '@app/migration';
+import { MigrationStore } from '@app/jobs';
 
 import { type Database } from './database';
 import { PrismaCustomerRepository } from './prisma-customer.repository';

@@ -18,7 +18,7 @@ import {
   type RunKind,
   type RunPage,
   type RunPageQuery,
-} from '@app/migration';
+} from '@app/jobs';
 
 import { Prisma, type PrismaClient } from '../../../generated/prisma/client';
 import { recordEvent } from './event-log';

@@ -10,7 +10,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { ProviderAccounts } from '@app/customer-domain';
-import { MigrationService, type MigrationSpec, type PlannedItem } from '@app/migration';
+import { MigrationService, type MigrationSpec, type PlannedItem } from '@app/jobs';
 import { type Response } from 'express';
 
 import { callContext } from '../auth/caller-context';

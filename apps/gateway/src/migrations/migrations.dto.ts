@@ -13,7 +13,7 @@ import {
   SOURCE_KINDS,
   type SourceAction,
   type SourceKind,
-} from '@app/migration';
+} from '@app/jobs';
 import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,

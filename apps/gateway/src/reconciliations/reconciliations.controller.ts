@@ -9,7 +9,7 @@ import {
   ApiSecurity,
   ApiTags,
 } from '@nestjs/swagger';
-import { ReconciliationService } from '@app/migration';
+import { ReconciliationService } from '@app/jobs';
 import { type Response } from 'express';
 
 import { callContext } from '../auth/caller-context';

@@ -8,7 +8,7 @@ import {
   RECONCILIATION_OUTCOMES,
   type ReconciliationOutcome,
   type ReconciliationProgress,
-} from '@app/migration';
+} from '@app/jobs';
 import { IsBoolean, IsIn, IsOptional } from 'class-validator';
 
 import { OutcomeReasonDto } from '../migrations/migrations.dto';

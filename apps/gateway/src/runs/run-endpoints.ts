@@ -4,7 +4,7 @@ import {
   type RunOf,
   type RunProgress,
   type RunService,
-} from '@app/migration';
+} from '@app/jobs';
 
 import { type ListRunsQuery, type RunItemsPageQuery } from './run.dto';
 

@@ -19,14 +19,14 @@ const LIBS = resolve(__dirname, '../..');
  * keeps the list from holding a code nothing produces, and says where to look for each.
  */
 const PRODUCED_AT: Record<OutcomeReasonCode, { file: string; by: string }> = {
-  not_found_at_source: { file: 'migration/src/customer-migrator.ts', by: 'CustomerMigrator.readAtSource' },
-  forgotten_at_source: { file: 'migration/src/customer-migrator.ts', by: 'CustomerMigrator.readAtSource' },
-  invalid_at_source: { file: 'migration/src/customer-migrator.ts', by: 'CustomerMigrator.upsertCanonical' },
-  customer_deleted: { file: 'migration/src/customer-migrator.ts', by: 'CustomerMigrator.upsertCanonical' },
-  verification_failed: { file: 'migration/src/customer-migrator.ts', by: 'CustomerMigrator.verify' },
-  cutover_failed: { file: 'migration/src/customer-migrator.ts', by: 'CustomerMigrator.cutover' },
-  delivery_failed: { file: 'migration/src/customer-choices.ts', by: 'reasonOfUnsettledLink' },
-  repair_incomplete: { file: 'migration/src/customer-reconciler.ts', by: 'CustomerReconciler' },
+  not_found_at_source: { file: 'jobs/src/customer-migrator.ts', by: 'CustomerMigrator.readAtSource' },
+  forgotten_at_source: { file: 'jobs/src/customer-migrator.ts', by: 'CustomerMigrator.readAtSource' },
+  invalid_at_source: { file: 'jobs/src/customer-migrator.ts', by: 'CustomerMigrator.upsertCanonical' },
+  customer_deleted: { file: 'jobs/src/customer-migrator.ts', by: 'CustomerMigrator.upsertCanonical' },
+  verification_failed: { file: 'jobs/src/customer-migrator.ts', by: 'CustomerMigrator.verify' },
+  cutover_failed: { file: 'jobs/src/customer-migrator.ts', by: 'CustomerMigrator.cutover' },
+  delivery_failed: { file: 'jobs/src/customer-choices.ts', by: 'reasonOfUnsettledLink' },
+  repair_incomplete: { file: 'jobs/src/customer-reconciler.ts', by: 'CustomerReconciler' },
   delete_unconfirmed: { file: 'customer-domain/src/link-delivery.ts', by: 'LinkDelivery (delete read-back)' },
   erasure_unconfirmed: { file: 'customer-domain/src/link-delivery.ts', by: 'LinkDelivery (erase read-back)' },
 };
