@@ -1,10 +1,4 @@
-import {
-  type MigrationItem,
-  type RunKind,
-  type RunOf,
-  type RunProgress,
-  type RunService,
-} from '@app/jobs';
+import { type MigrationItem, type RunKind, type RunOf, type RunProgress, type RunService } from '@app/jobs';
 
 import { type ListRunsQuery, type RunItemsPageQuery } from './run.dto';
 
