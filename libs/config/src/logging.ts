@@ -97,6 +97,22 @@ export function logLineContext(
  * written while a request runs names the request (`requestId`) and the API key's id (`keyId`,
  * never the key), so what a key did can be traced.
  */
+/**
+ * Node prints its own process warnings (a deprecation, a negative timeout) as plain text on
+ * stderr, which breaks a JSON log stream. In JSON mode they are log lines like any other: Node's
+ * default printer is the process's 'warning' listener, so it is replaced, once per process
+ * (https://nodejs.org/api/process.html#event-warning).
+ */
+let warningsRouted = false;
+function warningsAsLogLines(logger: Logger): void {
+  if (warningsRouted) return;
+  warningsRouted = true;
+  process.removeAllListeners('warning');
+  process.on('warning', (warning) =>
+    logger.warn({ warning: warning.name, code: (warning as { code?: string }).code }, warning.message),
+  );
+}
+
 export function createLogger(
   config: Pick<GatewayConfig, 'LOG_LEVEL' | 'LOG_FORMAT' | 'NODE_ENV'>,
   jsonTo: 1 | 2 = 1,
@@ -124,7 +140,9 @@ export function createLogger(
   };
   if (!usesPrettyLogs(config)) {
     const { destination, streamWrite } = jsonLogDestination(jsonTo);
-    return pino({ ...options, hooks: { streamWrite } }, destination);
+    const logger = pino({ ...options, hooks: { streamWrite } }, destination);
+    warningsAsLogLines(logger);
+    return logger;
   }
   // Synchronous, in this thread: the last lines before an exit are not lost in a worker's buffer.
   const pretty = PinoPretty({
