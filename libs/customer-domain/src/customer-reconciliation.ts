@@ -3,7 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { type CallContext } from './call-context';
 import { copyAt, dataOf, syncedLinks } from './customer';
 import { CustomerService } from './customer.service';
-import { compareCustomers, type ComparedField, type FieldDrift } from './drift';
+import { copyDrift, type ComparedField, type FieldDrift } from './drift';
 import { ProviderAccounts, type ProviderTarget, type RequestedTarget, targetOf } from './provider-accounts';
 import { ProviderCallLog } from './provider-call-log';
 import { adoptionPatch } from './reconcile';
@@ -51,8 +51,7 @@ export class CustomerReconciliation {
         );
         const where = { ...targetOf(link), reference: link.reference };
         if (remote === null) return { ...where, state: 'missing', fields: [] };
-        const unheld = provider.unsupportedFields(data);
-        const fields = compareCustomers(data, remote.customer, [...remote.unsupportedFields, ...unheld]);
+        const fields = copyDrift(provider, data, remote);
         return { ...where, state: fields.length === 0 ? 'in_sync' : 'drifted', fields };
       }),
     );

@@ -1,5 +1,10 @@
 import { type CustomerData } from './customer';
-import { CANONICAL_FIELDS, type CanonicalField } from './customer-provider';
+import {
+  CANONICAL_FIELDS,
+  type CanonicalField,
+  type CustomerProvider,
+  type RemoteCustomer,
+} from './customer-provider';
 
 /** A field whose value at a provider differs from the mirror's. */
 export interface FieldDrift {
@@ -72,6 +77,22 @@ export function compareCustomers(
       drift.push({ field, ours: mine, theirs: yours });
   }
   return drift;
+}
+
+/**
+ * How `remote` (a provider's copy) differs from what that provider should hold of `data` (the
+ * mirror's customer). The one comparison delivery, drift, reconciliation and inbound provider
+ * changes share, so they can never disagree on whether a copy is in sync.
+ */
+export function copyDrift(
+  provider: CustomerProvider,
+  data: CustomerData,
+  remote: RemoteCustomer,
+): FieldDrift[] {
+  return compareCustomers(data, remote.customer, [
+    ...remote.unsupportedFields,
+    ...provider.unsupportedFields(data),
+  ]);
 }
 
 function withoutAdditionalInfo(address: CustomerData['address']) {

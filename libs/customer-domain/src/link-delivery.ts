@@ -4,7 +4,7 @@ import { retryDelayMs } from './backoff';
 import { type CallContext } from './call-context';
 import { copyAt, type Customer, dataOf, type LinkError } from './customer';
 import { type CustomerProvider } from './customer-provider';
-import { compareCustomers } from './drift';
+import { copyDrift } from './drift';
 import { DomainError, failureOf, ProviderError } from './errors';
 import { ProviderAccounts } from './provider-accounts';
 import { type DeliveryPolicy, SYNC_OPTIONS } from './sync-options';
@@ -160,7 +160,7 @@ export class LinkDelivery {
     }
     const unheld = provider.unsupportedFields(data);
     const providerCustomerId = remote.providerCustomerId ?? link.providerCustomerId;
-    if (compareCustomers(data, remote.customer, [...remote.unsupportedFields, ...unheld]).length === 0) {
+    if (copyDrift(provider, data, remote).length === 0) {
       return {
         kind: 'synced',
         action: 'unchanged',
