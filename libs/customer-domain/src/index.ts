@@ -22,3 +22,4 @@ export * from './rate-budget';
 export * from './reconcile';
 export * from './call-context';
 export * from './events';
+export * from './provider-changes';
