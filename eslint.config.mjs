@@ -70,16 +70,6 @@ const DATABASE_DRIVERS = {
     'Only libs/persistence talks to the database: add a store there and import it from @app/persistence.',
 };
 
-/**
- * Persistence files that still import the application layer (libs/jobs): the MigrationStore
- * port and its types belong in the domain, so the adapter can implement them without looking up.
- * Temporary, until the port moves.
- */
-const MIGRATION_PORT_USERS_TO_MOVE = [
-  'libs/persistence/src/prisma-migration.store.ts',
-  'libs/persistence/src/persistence.module.ts',
-];
-
 const restrict = (patterns) => ({ 'no-restricted-imports': ['error', { patterns }] });
 const otherApps = (app) => ({
   group: APPS.filter((other) => other !== app).map((other) => `**/${other}/src/**`),
@@ -159,10 +149,6 @@ export default tseslint.config(
       ...(lib === 'persistence' ? [] : [DATABASE_DRIVERS]),
     ]),
   })),
-  {
-    files: MIGRATION_PORT_USERS_TO_MOVE,
-    rules: restrict([NO_APP_FROM_A_LIB, ...layerPatterns('persistence', ['jobs'])]),
-  },
   // No app imports another app's files: what two apps share lives in libs/ (e.g. @app/config).
   ...APPS.map((app) => ({
     files: [`apps/${app}/**/*.ts`],

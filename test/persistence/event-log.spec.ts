@@ -1,5 +1,4 @@
-import { customerData, jobContext, JOB_ACTORS } from '@app/customer-domain';
-import { type MigrationSpec } from '@app/jobs';
+import { customerData, JOB_ACTORS, jobContext, type MigrationSpec } from '@app/customer-domain';
 import {
   createTestDatabase,
   PrismaCustomerRepository,

@@ -1,5 +1,11 @@
-import { ProviderAccounts, type CustomerProvider, jobContext, JOB_ACTORS } from '@app/customer-domain';
-import { type MigrationSpec, SharedRateBudget } from '@app/jobs';
+import {
+  type CustomerProvider,
+  JOB_ACTORS,
+  jobContext,
+  type MigrationSpec,
+  ProviderAccounts,
+} from '@app/customer-domain';
+import { SharedRateBudget } from '@app/jobs';
 import { createTestDatabase, PrismaMigrationStore, type TestDatabase } from '@app/persistence';
 
 jest.setTimeout(120_000);

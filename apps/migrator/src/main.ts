@@ -6,21 +6,18 @@ import { type INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import {
   DomainError,
-  jobContext,
   JOB_ACTORS,
+  jobContext,
+  type MigrationRun,
+  type MigrationSpec,
   ProviderAccounts,
   type ProviderTarget,
-} from '@app/customer-domain';
-import {
-  type MigrationProgress,
-  type MigrationRun,
-  MigrationService,
-  type MigrationSpec,
   SOURCE_ACTIONS,
   SOURCE_KINDS,
   type SourceAction,
   type SourceKind,
-} from '@app/jobs';
+} from '@app/customer-domain';
+import { type MigrationProgress, MigrationService } from '@app/jobs';
 import { ConfigError, type GatewayConfig, loadGatewayConfig, tracesExporter } from '@app/config';
 import { openConfiguredDatabase } from '@app/persistence';
 import { startTelemetry } from '@app/telemetry';

@@ -3,11 +3,10 @@ import {
   DomainError,
   failureOf,
   type LinkError,
+  type OutcomeReason,
   ProviderError,
   type ProviderLink,
 } from '@app/customer-domain';
-
-import { type OutcomeReason } from './migration';
 
 /**
  * The choices the migrator makes for one customer, as pure functions of what it read: the

@@ -10,6 +10,10 @@ import {
   CustomerService,
   dataOf,
   DomainError,
+  type ItemResult,
+  type MigrationRun,
+  type OutcomeReason,
+  type PlannedItem,
   ProviderAccounts,
   ProviderCallLog,
   type ProviderTarget,
@@ -19,7 +23,6 @@ import {
 } from '@app/customer-domain';
 
 import { isUpToDate, reasonOf, reasonOfUnsettledLink } from './customer-choices';
-import { type ItemResult, type MigrationRun, type OutcomeReason, type PlannedItem } from './migration';
 
 export const MIGRATOR_OPTIONS = 'MIGRATOR_OPTIONS';
 

@@ -1,7 +1,12 @@
 import { Injectable } from '@nestjs/common';
-import { type CallContext, CustomerReconciliation } from '@app/customer-domain';
+import {
+  type CallContext,
+  CustomerReconciliation,
+  type ItemResult,
+  type ProviderDrift,
+  type ReconciliationRun,
+} from '@app/customer-domain';
 
-import { type ItemResult, type ProviderDrift, type ReconciliationRun } from './migration';
 import { reasonOf } from './customer-choices';
 
 /**

@@ -1,7 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { type RemoteCustomer } from '@app/customer-domain';
+import { type JobRun, type RemoteCustomer } from '@app/customer-domain';
 
-import { type JobRun } from './migration';
 import { MigrationDispatcher } from './migration-dispatcher';
 import { MigrationWorker } from './migration-worker';
 

@@ -1,6 +1,4 @@
-import { type RemoteCustomer } from '@app/customer-domain';
-
-import { type JobRun } from './migration';
+import { type JobRun, type RemoteCustomer } from '@app/customer-domain';
 
 /**
  * How a run's batches reach workers: in this process (the embedded default), or through pg-boss

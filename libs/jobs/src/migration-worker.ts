@@ -3,8 +3,11 @@ import { hostname } from 'node:os';
 import { Injectable, Logger } from '@nestjs/common';
 import {
   type CallContext,
-  jobContext,
+  type ItemResult,
   JOB_ACTORS,
+  jobContext,
+  type JobRun,
+  MigrationStore,
   ProviderAccounts,
   type RemoteCustomer,
 } from '@app/customer-domain';
@@ -12,8 +15,6 @@ import pLimit, { type LimitFunction } from 'p-limit';
 
 import { CustomerMigrator } from './customer-migrator';
 import { CustomerReconciler } from './customer-reconciler';
-import { type ItemResult, type JobRun } from './migration';
-import { MigrationStore } from './migration.store';
 import { SharedRateBudget } from './shared-rate-budget';
 
 /** How often a busy worker re-reads its run's status, so a cancel takes effect within about this. */

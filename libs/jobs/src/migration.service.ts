@@ -4,16 +4,19 @@ import { Injectable } from '@nestjs/common';
 import {
   type CallContext,
   DomainError,
-  jobContext,
-  JOB_ACTORS,
   type FieldError,
+  JOB_ACTORS,
+  jobContext,
+  type MigrationPlan,
+  type MigrationRun,
+  type MigrationSpec,
+  MigrationStore,
+  type PlannedItem,
   ProviderAccounts,
 } from '@app/customer-domain';
 import pLimit from 'p-limit';
 
 import { CustomerMigrator } from './customer-migrator';
-import { type MigrationPlan, type MigrationRun, type MigrationSpec, type PlannedItem } from './migration';
-import { MigrationStore } from './migration.store';
 import { RunEngine } from './run-engine';
 import { RunService } from './run-service';
 import { RunSources } from './run-sources';

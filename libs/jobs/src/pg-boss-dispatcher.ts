@@ -1,7 +1,7 @@
+import { type JobRun } from '@app/customer-domain';
 import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { type PgBoss } from 'pg-boss';
 
-import { type JobRun } from './migration';
 import { MigrationDispatcher } from './migration-dispatcher';
 import { MigrationWorker } from './migration-worker';
 

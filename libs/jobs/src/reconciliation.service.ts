@@ -1,10 +1,14 @@
 import { randomBytes } from 'node:crypto';
 
 import { Injectable } from '@nestjs/common';
-import { type CallContext, DomainError } from '@app/customer-domain';
+import {
+  type CallContext,
+  DomainError,
+  MigrationStore,
+  type ReconciliationRun,
+  type ReconciliationSpec,
+} from '@app/customer-domain';
 
-import { type ReconciliationRun, type ReconciliationSpec } from './migration';
-import { MigrationStore } from './migration.store';
 import { RunEngine } from './run-engine';
 import { RunService } from './run-service';
 

@@ -1,12 +1,13 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { DomainError } from '@app/customer-domain';
-
 import {
+  type Claimed,
+  DomainError,
   type ItemOutcome,
   type JobRun,
   type MigrationCounts,
   type MigrationItem,
   type MigrationRun,
+  MigrationStore,
   OUTCOMES_OF,
   type ReconciliationCounts,
   type ReconciliationRun,
@@ -14,9 +15,9 @@ import {
   type RunKind,
   type RunPage,
   type RunPageQuery,
-} from './migration';
+} from '@app/customer-domain';
+
 import { MigrationDispatcher } from './migration-dispatcher';
-import { type Claimed, MigrationStore } from './migration.store';
 import { RunSources } from './run-sources';
 
 /** The run of each kind. */

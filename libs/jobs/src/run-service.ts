@@ -1,12 +1,12 @@
-import { type DomainError } from '@app/customer-domain';
-
 import {
+  type DomainError,
   type ItemOutcome,
   type MigrationItem,
   type RunKind,
   type RunPage,
   type RunPageQuery,
-} from './migration';
+} from '@app/customer-domain';
+
 import { type RunEngine, type RunOf, type RunProgress } from './run-engine';
 
 /**

@@ -4,15 +4,16 @@ import { createInterface } from 'node:readline';
 import { Injectable } from '@nestjs/common';
 import {
   type CallContext,
-  jobContext,
   JOB_ACTORS,
+  jobContext,
+  type JobRun,
+  type MigrationRun,
+  MigrationStore,
   ProviderAccounts,
   ProviderCallLog,
+  type ReconciliationRun,
   type RemoteCustomer,
 } from '@app/customer-domain';
-
-import { type JobRun, type MigrationRun, type ReconciliationRun } from './migration';
-import { MigrationStore } from './migration.store';
 
 /** One page of a run's customers, with the cursor that resumes after it. */
 export interface SourcePage {

@@ -1,6 +1,4 @@
-import { type ProviderAccounts, type RateBudget } from '@app/customer-domain';
-
-import { type MigrationStore } from './migration.store';
+import { type MigrationStore, type ProviderAccounts, type RateBudget } from '@app/customer-domain';
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 

@@ -6,8 +6,7 @@ import {
   Module,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import { CustomerRepository, ProviderCallLog, SyncQueue } from '@app/customer-domain';
-import { MigrationStore } from '@app/jobs';
+import { CustomerRepository, MigrationStore, ProviderCallLog, SyncQueue } from '@app/customer-domain';
 
 import { type Database } from './database';
 import { PrismaCustomerRepository } from './prisma-customer.repository';

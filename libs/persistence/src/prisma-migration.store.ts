@@ -1,16 +1,19 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { type CallContext, DomainError, jobContext, JOB_ACTORS } from '@app/customer-domain';
 import {
+  type CallContext,
   type Claimed,
+  DomainError,
   type ItemOutcome,
   type ItemResult,
+  JOB_ACTORS,
+  jobContext,
   type JobRun,
   MIGRATION_OUTCOMES,
   type MigrationItem,
+  type MigrationSpec,
   MigrationStore,
   type NewRun,
   type OutcomeReason,
-  type MigrationSpec,
   type ProviderDrift,
   RECONCILIATION_OUTCOMES,
   type ReconciliationSpec,
@@ -18,7 +21,7 @@ import {
   type RunKind,
   type RunPage,
   type RunPageQuery,
-} from '@app/jobs';
+} from '@app/customer-domain';
 
 import { Prisma, type PrismaClient } from '../../../generated/prisma/client';
 import { recordEvent } from './event-log';

@@ -9,8 +9,8 @@ import {
   ApiSecurity,
   ApiTags,
 } from '@nestjs/swagger';
-import { ProviderAccounts } from '@app/customer-domain';
-import { MigrationService, type MigrationSpec, type PlannedItem } from '@app/jobs';
+import { type MigrationSpec, type PlannedItem, ProviderAccounts } from '@app/customer-domain';
+import { MigrationService } from '@app/jobs';
 import { type Response } from 'express';
 
 import { callContext } from '../auth/caller-context';

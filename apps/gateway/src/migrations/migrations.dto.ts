@@ -1,19 +1,19 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { type ReasonCode } from '@app/customer-domain';
 import {
   MIGRATION_OUTCOMES,
   MIGRATION_STATUSES,
   type MigrationItem,
   type MigrationOutcome,
-  type MigrationProgress,
   type MigrationStatus,
   type OutcomeReason,
   type PlannedItem,
+  type ReasonCode,
   SOURCE_ACTIONS,
   SOURCE_KINDS,
   type SourceAction,
   type SourceKind,
-} from '@app/jobs';
+} from '@app/customer-domain';
+import { type MigrationProgress } from '@app/jobs';
 import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,

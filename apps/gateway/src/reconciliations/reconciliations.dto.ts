@@ -1,4 +1,3 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import {
   MIGRATION_STATUSES,
   type MigrationItem,
@@ -7,8 +6,9 @@ import {
   type ProviderDrift,
   RECONCILIATION_OUTCOMES,
   type ReconciliationOutcome,
-  type ReconciliationProgress,
-} from '@app/jobs';
+} from '@app/customer-domain';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { type ReconciliationProgress } from '@app/jobs';
 import { IsBoolean, IsIn, IsOptional } from 'class-validator';
 
 import { OutcomeReasonDto } from '../migrations/migrations.dto';

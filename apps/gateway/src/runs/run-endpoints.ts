@@ -1,4 +1,5 @@
-import { type MigrationItem, type RunKind, type RunOf, type RunProgress, type RunService } from '@app/jobs';
+import { type MigrationItem, type RunKind } from '@app/customer-domain';
+import { type RunOf, type RunProgress, type RunService } from '@app/jobs';
 
 import { type ListRunsQuery, type RunItemsPageQuery } from './run.dto';
 

@@ -1,4 +1,4 @@
-import { type CallContext } from '@app/customer-domain';
+import { type CallContext } from './call-context';
 import {
   type ItemOutcome,
   type ItemResult,

@@ -1,4 +1,5 @@
-import { type ProviderTarget, type ReasonCode } from '@app/customer-domain';
+import { type ReasonCode } from './errors';
+import { type ProviderTarget } from './provider-accounts';
 
 /** How the source's customers are found: its list API, the mirror's links to it, or given references. */
 export const SOURCE_KINDS = ['list', 'mirror', 'references'] as const;
