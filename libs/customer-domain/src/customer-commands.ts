@@ -25,6 +25,7 @@ import {
 } from './provider-accounts';
 import { ProviderCallLog } from './provider-call-log';
 import { SyncEngine } from './sync-engine';
+import { answerFrom } from './write-answer';
 
 /**
  * What a delete or forget did at one provider account, as far as it got within the wait:
@@ -282,8 +283,8 @@ export class CustomerCommands {
    * and answers the customer with its links as they stand (as delivered, else as read).
    */
   private async answer(context: CallContext, write: Parameters<SyncEngine['write']>[1]): Promise<Customer> {
-    const { customerId, delivered } = await this.engine.write(context, write);
-    return delivered ?? this.customers.get(customerId);
+    const { customerId, written, delivered } = await this.engine.write(context, write);
+    return answerFrom(written, delivered) ?? this.customers.get(customerId);
   }
 }
 

@@ -192,12 +192,11 @@ describe('SyncEngine.deliverNow after a write', () => {
     };
   }
 
-  it('answers the written customer with its links as their settles stored them, without reading it', async () => {
+  it('reports the links as their settles stored them, without reading the written customer', async () => {
     const { engine, reads } = engineSettling(synced, written);
 
     await expect(engine.deliverNow(JOB, 'cus_1', { written, claimed: [link] })).resolves.toEqual({
-      ...written,
-      providers: [synced],
+      settled: [synced],
     });
     expect(reads).toEqual([]);
   });
@@ -206,7 +205,9 @@ describe('SyncEngine.deliverNow after a write', () => {
     const readBack: Customer = { ...written, version: 2, providers: [{ ...synced, syncedVersion: 2 }] };
     const { engine, reads } = engineSettling({ ...synced, status: 'pending' }, readBack);
 
-    await expect(engine.deliverNow(JOB, 'cus_1', { written, claimed: [link] })).resolves.toEqual(readBack);
+    await expect(engine.deliverNow(JOB, 'cus_1', { written, claimed: [link] })).resolves.toEqual({
+      read: readBack,
+    });
     expect(reads).toEqual(['cus_1']);
   });
 });

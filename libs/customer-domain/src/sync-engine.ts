@@ -39,19 +39,31 @@ interface Delivery {
 }
 
 /**
- * The customer a request has just written, with its links as their settles stored them: what a
- * read would answer, without the read. Undefined unless every delivery answered its link and none
- * waits any more (a newer write queued it again, or another link is leased elsewhere): the
- * request then reads the customer as before.
+ * What delivering a request's links within its wait came to (`SyncEngine.deliverNow`): nothing is
+ * left to deliver, and either `settled`, the links this pass delivered as their settles stored
+ * them (the written customer's other links need none), or `read`, the customer as read after the
+ * last settle. The application layer shapes its answer from it (write-answer.ts).
  */
-function answerFrom(written: Customer, deliveries: readonly (Delivery | undefined)[]): Customer | undefined {
+export type DeliveredNow = { settled: readonly ProviderLink[] } | { read: Customer };
+
+/**
+ * The links `deliveries` stored, when every one of them answered its link and no link of the
+ * written customer waits any more; undefined when one does (a newer write queued it again, or
+ * another link is leased elsewhere), so the pass goes on.
+ */
+function linksAsSettled(
+  written: Customer,
+  deliveries: readonly (Delivery | undefined)[],
+): ProviderLink[] | undefined {
   const stored: ProviderLink[] = [];
   for (const delivery of deliveries) {
     if (delivery?.stored === undefined) return undefined;
     stored.push(delivery.stored);
   }
-  const providers = written.providers.map((link) => stored.find((s) => sameTarget(s, link)) ?? link);
-  return providers.some(awaitsDelivery) ? undefined : { ...written, providers };
+  const waiting = written.providers.some((link) =>
+    awaitsDelivery(stored.find((s) => sameTarget(s, link)) ?? link),
+  );
+  return waiting ? undefined : stored;
 }
 
 /**
@@ -100,23 +112,23 @@ export class SyncEngine {
    * links marked pending in the same transaction), then delivers that work within the request's
    * wait. `write` is handed the lease to write its links claimed under (undefined when requests do
    * not wait, see `leaseForDelivery`), and answers them to the engine with the customer as written.
-   * Resolves with the customer's id and, in `delivered`, the customer to answer (see
-   * `deliverNow`), or none when the caller must read it.
+   * Resolves with the customer's id, the customer as written when the write answered it, and in
+   * `delivered` what the delivery came to (see `deliverNow`), none when it did not finish.
    */
   async write(
     context: CallContext,
     write: (lease: Lease | undefined) => Promise<QueuedWork>,
-  ): Promise<{ customerId: string; delivered?: Customer }> {
+  ): Promise<{ customerId: string; written?: Customer; delivered?: DeliveredNow }> {
     const { customerId, written, claimed = [] } = await write(this.leaseForDelivery());
-    // A write that left nothing to deliver (a customer with no provider links) is its own answer:
-    // the repository answered the rows it wrote, so there is no delivery pass and no re-read.
+    // A write that left nothing to deliver (a customer with no provider links) settles nothing:
+    // there is no delivery pass and no re-read.
     if (written !== undefined && !written.providers.some((link) => link.status === 'pending'))
-      return { customerId, delivered: written };
+      return { customerId, written, delivered: { settled: [] } };
     const delivered = await this.deliverNow(context, customerId, {
       ...(written ? { written } : {}),
       claimed,
     });
-    return { customerId, ...(delivered ? { delivered } : {}) };
+    return { customerId, ...(written ? { written } : {}), ...(delivered ? { delivered } : {}) };
   }
 
   /** Queues the customer for a provider account: a new link, or an existing one back in line. */
@@ -149,17 +161,16 @@ export class SyncEngine {
    * with whatever state the links reached. Deliveries still running carry on and settle. A
    * request that has just written the customer hands it in (`written`), so the first delivery
    * need not read back what was just committed, with the links its write claimed under
-   * `leaseForDelivery` (`claimed`), delivered without claiming them again. Resolves with the
-   * customer once nothing is left to deliver, which is what the request answers: the written one
-   * with its links as their settles stored them when they all answered (see answerFrom), else as
-   * read; undefined when it stopped for another reason (the wait ran out, links leased elsewhere
-   * or backing off), and the caller reads it.
+   * `leaseForDelivery` (`claimed`), delivered without claiming them again. Resolves once nothing
+   * is left to deliver with the links as their settles stored them when they all answered (see
+   * `DeliveredNow`), else with the customer as read; undefined when it stopped for another reason
+   * (the wait ran out, links leased elsewhere or backing off).
    */
   async deliverNow(
     context: CallContext,
     customerId: string,
     options: { waitMs?: number; written?: Customer; claimed?: ClaimedLink[] } = {},
-  ): Promise<Customer | undefined> {
+  ): Promise<DeliveredNow | undefined> {
     // What the background worker delivers later for this customer joins this request's trace.
     rememberWriteTrace(customerId);
     const deadline = Date.now() + (options.waitMs ?? this.options.waitMs);
@@ -172,14 +183,15 @@ export class SyncEngine {
       await this.release(handedIn);
       handedIn = [];
     }
-    const work = (async (): Promise<Customer | undefined> => {
+    const work = (async (): Promise<DeliveredNow | undefined> => {
       let settledAll = false;
       while (Date.now() < deadline) {
         if (settledAll) {
           // After a round that settled every link it claimed, most often nothing is left: read
           // the customer, which the request answers with anyway, and look at its links.
           const current = await this.customers.findById(customerId);
-          if (current === undefined || !current.providers.some(awaitsDelivery)) return current;
+          if (current === undefined) return undefined;
+          if (!current.providers.some(awaitsDelivery)) return { read: current };
         }
         const claimed =
           handedIn.length > 0
@@ -188,8 +200,8 @@ export class SyncEngine {
         handedIn = [];
         if (claimed.length > 0) {
           const deliveries = await this.deliverClaimed(context, customerId, claimed, known);
-          const answer = known && answerFrom(known, deliveries);
-          if (answer !== undefined) return answer;
+          const settled = known && linksAsSettled(known, deliveries);
+          if (settled !== undefined) return { settled };
           known = undefined;
           settledAll = deliveries.every(
             (delivery) => delivery?.outcome.kind === 'synced' || delivery?.outcome.kind === 'failed',
