@@ -70,6 +70,15 @@ const DATABASE_DRIVERS = {
     'Only libs/persistence talks to the database: add a store there and import it from @app/persistence.',
 };
 
+/**
+ * libs/persistence's test support (`@app/persistence/testing`: raw SQL, PGlite, the Prisma
+ * namespace), through which tests reach the database beside the stores. Never production code.
+ */
+const TEST_SUPPORT = {
+  group: ['@app/persistence/testing', '@app/persistence/testing/**', '**/persistence/src/testing/**'],
+  message: '@app/persistence/testing is for tests under test/ only.',
+};
+
 const restrict = (patterns) => ({ 'no-restricted-imports': ['error', { patterns }] });
 const otherApps = (app) => ({
   group: APPS.filter((other) => other !== app).map((other) => `**/${other}/src/**`),
@@ -145,6 +154,7 @@ export default tseslint.config(
     files: [`libs/${lib}/**/*.ts`],
     rules: restrict([
       NO_APP_FROM_A_LIB,
+      TEST_SUPPORT,
       ...layerPatterns(lib),
       ...(lib === 'persistence' ? [] : [DATABASE_DRIVERS]),
     ]),
@@ -152,13 +162,33 @@ export default tseslint.config(
   // No app imports another app's files: what two apps share lives in libs/ (e.g. @app/config).
   ...APPS.map((app) => ({
     files: [`apps/${app}/**/*.ts`],
-    rules: restrict([otherApps(app), DATABASE_DRIVERS]),
+    rules: restrict([otherApps(app), DATABASE_DRIVERS, TEST_SUPPORT]),
   })),
+  {
+    // Tests reach the database through the stores, or through @app/persistence/testing for raw SQL
+    // and PGlite; never through the drivers themselves. bench/ is left out on purpose: its bare
+    // baselines (bench/api.ts's pool) talk to PostgreSQL with raw `pg` to measure the floor without
+    // the gateway in between, and its set-up and clean-up (schemas, counts) use the same client.
+    files: ['test/**/*.ts'],
+    rules: restrict([
+      {
+        ...DATABASE_DRIVERS,
+        message:
+          'Tests reach the database through @app/persistence/testing (rawQuery, createPglite, Prisma).',
+      },
+    ]),
+  },
   {
     // A provider folder may not reach into another provider's folder: only shared/ and testing/.
     files: ['libs/providers/src/*/**/*.ts'],
     ignores: ['libs/providers/src/shared/**', 'libs/providers/src/testing/**'],
-    rules: restrict([PROVIDER_ISOLATION, NO_APP_FROM_A_LIB, ...layerPatterns('providers'), DATABASE_DRIVERS]),
+    rules: restrict([
+      PROVIDER_ISOLATION,
+      NO_APP_FROM_A_LIB,
+      TEST_SUPPORT,
+      ...layerPatterns('providers'),
+      DATABASE_DRIVERS,
+    ]),
   },
   {
     // Plain Node scripts that npm runs before anything is built: no TypeScript project to check.

@@ -55,6 +55,8 @@ const base = {
   },
   moduleNameMapper: {
     '^@app/([a-z-]+)$': '<rootDir>/libs/$1/src',
+    // Test support of libs/persistence (raw SQL, PGlite), for tests only.
+    '^@app/persistence/testing$': '<rootDir>/libs/persistence/src/testing',
     // The client package by the name services install it under (libs/client/package.json).
     '^@customer-sync/client$': '<rootDir>/libs/client/src',
     // Prisma's generated client imports its own files with a .js suffix.

@@ -1,5 +1,5 @@
+import { openRawSession } from '@app/persistence/testing';
 import { type RunningSandboxes, startSandboxes } from '@app/sandboxes';
-import { Client } from 'pg';
 
 import { KEYS, testAccounts } from '../support/gateway';
 import { eventually, sleep } from '../support/eventually';
@@ -241,13 +241,12 @@ describe('the gateway outlives its PostgreSQL and its Redis, under load', () => 
     for (const answer of load.unavailable) expect(Number(answer.retryAfter)).toBeGreaterThanOrEqual(1);
 
     // The outbox worker resumed by itself: every link is delivered.
-    const db = new Client({ connectionString: postgres.url });
-    await db.connect();
+    const db = await openRawSession(postgres.url);
     try {
       await eventually(
         'every link delivered',
         async () => {
-          const { rows } = await db.query<{ open: number }>(
+          const rows = await db.query<{ open: number }>(
             `SELECT count(*)::int AS open FROM provider_links WHERE status <> 'synced' OR locked_by IS NOT NULL`,
           );
           return rows[0]?.open === 0 ? true : undefined;
@@ -255,7 +254,7 @@ describe('the gateway outlives its PostgreSQL and its Redis, under load', () => 
         { timeoutMs: 90_000, intervalMs: 200 },
       );
       // What the clients were told is the mirror: every customer once, nothing else.
-      const { rows } = await db.query<{ id: string; external_reference: string }>(
+      const rows = await db.query<{ id: string; external_reference: string }>(
         'SELECT id, external_reference FROM customers ORDER BY external_reference',
       );
       const told = [...load.told.entries()]

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
-import { Client } from 'pg';
+import { rawQuery } from '@app/persistence/testing';
 
 import { eventually } from '../support/eventually';
 
@@ -71,17 +71,12 @@ export async function startPostgres(): Promise<TestPostgres> {
   return {
     url,
     terminateSessions: async () => {
-      const client = new Client({ connectionString: url });
-      await client.connect();
-      try {
-        const { rows } = await client.query<{ ended: number }>(
-          `SELECT count(pg_terminate_backend(pid))::int AS ended FROM pg_stat_activity
-            WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'`,
-        );
-        return rows[0]?.ended ?? 0;
-      } finally {
-        await client.end();
-      }
+      const rows = await rawQuery<{ ended: number }>(
+        url,
+        `SELECT count(pg_terminate_backend(pid))::int AS ended FROM pg_stat_activity
+          WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'`,
+      );
+      return rows[0]?.ended ?? 0;
     },
     stop,
     start,

@@ -3,8 +3,8 @@ import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
 
 import { type INestApplication } from '@nestjs/common';
 import { createTestDatabase, type DatabaseHandle, openDatabase, readMigrations } from '@app/persistence';
+import { dropSchema } from '@app/persistence/testing';
 import { loadGatewayConfig } from '@app/config';
-import { Client } from 'pg';
 import request from 'supertest';
 
 import { createGatewayApp } from '../../apps/gateway/src/app';
@@ -101,10 +101,7 @@ describe('health probes', () => {
       expect(metrics.text).not.toContain('csg_outbox_links{');
     } finally {
       await gateway.app.close().catch(() => undefined);
-      const admin = new Client({ connectionString: target.toString() });
-      await admin.connect();
-      await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-      await admin.end();
+      await dropSchema(target.toString(), schema);
     }
   });
 });

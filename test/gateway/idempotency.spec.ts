@@ -2,7 +2,7 @@ import request from 'supertest';
 
 import { idempotencyHoldKey, KeyHolders } from '@app/persistence';
 
-import { Prisma } from '../../generated/prisma/client';
+import { Prisma } from '@app/persistence/testing';
 
 import { bearer, KEYS, type RunningGateway, startGateway } from '../support/gateway';
 import { eventually } from '../support/eventually';

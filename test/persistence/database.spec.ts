@@ -4,8 +4,6 @@ import { tmpdir } from 'node:os';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { Client } from 'pg';
-
 import {
   assertTestDatabaseUrl,
   buildMigratedSnapshot,
@@ -13,6 +11,7 @@ import {
   openDatabase,
   readMigrations,
 } from '@app/persistence';
+import { dropSchema, openRawSession, rawQuery } from '@app/persistence/testing';
 
 import { eventually } from '../support/eventually';
 
@@ -130,17 +129,12 @@ const postgresUrl = process.env['TEST_DATABASE_URL'];
 if (postgresUrl !== undefined && postgresUrl !== '') {
   describe('createTestDatabase on PostgreSQL', () => {
     const schemaExists = async (schema: string): Promise<boolean> => {
-      const client = new Client({ connectionString: postgresUrl });
-      await client.connect();
-      try {
-        const result = await client.query(
-          'SELECT 1 FROM information_schema.schemata WHERE schema_name = $1',
-          [schema],
-        );
-        return result.rowCount === 1;
-      } finally {
-        await client.end();
-      }
+      const rows = await rawQuery(
+        postgresUrl,
+        'SELECT 1 FROM information_schema.schemata WHERE schema_name = $1',
+        [schema],
+      );
+      return rows.length === 1;
     };
 
     it('works in a schema of its own and drops it on close', async () => {
@@ -150,11 +144,8 @@ if (postgresUrl !== undefined && postgresUrl !== '') {
       expect(schema).toMatch(/^test_[0-9a-f]{32}$/);
 
       await database.prisma.customer.create({ data: customer() });
-      const client = new Client({ connectionString: postgresUrl });
-      await client.connect();
-      const rows = await client.query(`SELECT count(*)::int AS n FROM "${schema}"."customers"`);
-      await client.end();
-      expect(rows.rows[0]).toEqual({ n: 1 });
+      const rows = await rawQuery(postgresUrl, `SELECT count(*)::int AS n FROM "${schema}"."customers"`);
+      expect(rows[0]).toEqual({ n: 1 });
 
       await database.close();
       expect(await schemaExists(schema)).toBe(false);
@@ -168,29 +159,24 @@ if (postgresUrl !== undefined && postgresUrl !== '') {
       const listening = database.listen(channel, () => undefined).catch(() => undefined);
       await database.close();
       await listening;
-      const client = new Client({ connectionString: postgresUrl });
-      await client.connect();
-      try {
-        const rows = await client.query('SELECT count(*)::int AS n FROM pg_stat_activity WHERE query = $1', [
-          `LISTEN "${channel}"`,
-        ]);
-        expect(rows.rows[0]).toEqual({ n: 0 });
-      } finally {
-        await client.end();
-      }
+      const rows = await rawQuery(
+        postgresUrl,
+        'SELECT count(*)::int AS n FROM pg_stat_activity WHERE query = $1',
+        [`LISTEN "${channel}"`],
+      );
+      expect(rows[0]).toEqual({ n: 0 });
     });
 
     it('opens a lost LISTEN session again, and wakes the listener when it is', async () => {
       const database = await createTestDatabase();
       const channel = `lost_probe_${randomUUID().replaceAll('-', '')}`;
-      const admin = new Client({ connectionString: postgresUrl });
-      await admin.connect();
+      const admin = await openRawSession(postgresUrl);
       const listeningPids = async () =>
         (
           await admin.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE query = $1', [
             `LISTEN "${channel}"`,
           ])
-        ).rows.map((row) => row.pid);
+        ).map((row) => row.pid);
       let notified = 0;
       try {
         const unlisten = await database.listen(channel, () => notified++);
@@ -223,10 +209,7 @@ if (postgresUrl !== undefined && postgresUrl !== '') {
         expect(await schemaExists(schema)).toBe(true);
       } finally {
         await database.close();
-        const client = new Client({ connectionString: postgresUrl });
-        await client.connect();
-        await client.query(`DROP SCHEMA "${schema}" CASCADE`);
-        await client.end();
+        await dropSchema(postgresUrl, schema);
       }
     });
   });

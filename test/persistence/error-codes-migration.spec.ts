@@ -1,8 +1,5 @@
 import { randomUUID } from 'node:crypto';
 
-import { PGlite } from '@electric-sql/pglite';
-import { Client } from 'pg';
-
 import {
   assertTestDatabaseUrl,
   type MigrationSession,
@@ -11,6 +8,7 @@ import {
   readMigrations,
   runMigrations,
 } from '@app/persistence';
+import { createPglite, dropSchema } from '@app/persistence/testing';
 
 // PGlite (PostgreSQL compiled to Wasm) is slow to boot on a busy machine.
 jest.setTimeout(120_000);
@@ -35,13 +33,10 @@ describe(`the ${MIGRATION} migration`, () => {
       session = connection.session;
       close = async () => {
         await connection.close();
-        const client = new Client({ connectionString: url });
-        await client.connect();
-        await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-        await client.end();
+        await dropSchema(url, schema);
       };
     } else {
-      const pglite = await PGlite.create();
+      const pglite = await createPglite();
       session = pgliteSession(pglite);
       close = () => pglite.close();
     }

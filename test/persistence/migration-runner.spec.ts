@@ -1,8 +1,5 @@
 import { randomUUID } from 'node:crypto';
 
-import { PGlite } from '@electric-sql/pglite';
-import { Client } from 'pg';
-
 import {
   MigrationError,
   type MigrationFile,
@@ -13,7 +10,7 @@ import {
   readMigrations,
   runMigrations,
 } from '@app/persistence';
-import { prismaMigrateDeploy } from '../../libs/persistence/src/migrations/schema-engine';
+import { createPglite, dropSchema, type PGlite, prismaMigrateDeploy } from '@app/persistence/testing';
 
 // Each test boots PGlite (PostgreSQL compiled to Wasm) or Prisma's schema engine, both slow to start.
 jest.setTimeout(60_000);
@@ -30,7 +27,7 @@ function pgliteTarget(): Target {
   let pglite: PGlite | undefined;
   return {
     open: async () => {
-      pglite = await PGlite.create();
+      pglite = await createPglite();
       return pgliteSession(pglite);
     },
     openAnother: () => Promise.reject(new Error('PGlite is a single session')),
@@ -53,10 +50,7 @@ function postgresTarget(url: string): Target {
     openAnother: open,
     close: async () => {
       await Promise.all(closers.map((close) => close()));
-      const client = new Client({ connectionString: url });
-      await client.connect();
-      await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-      await client.end();
+      await dropSchema(url, schema);
     },
   };
 }
@@ -238,7 +232,7 @@ describe.each(targets)('migration runner on %s', (_kind, makeTarget) => {
 
 describe('compatibility with prisma migrate deploy', () => {
   it("is read by Prisma's own engine as fully applied", async () => {
-    const pglite = await PGlite.create();
+    const pglite = await createPglite();
     try {
       await runMigrations(pgliteSession(pglite));
 
@@ -251,8 +245,8 @@ describe('compatibility with prisma migrate deploy', () => {
   it("creates _prisma_migrations exactly as Prisma's engine does", async () => {
     const columnsQuery = `SELECT column_name, data_type, character_maximum_length, is_nullable, column_default
       FROM information_schema.columns WHERE table_name = '_prisma_migrations' ORDER BY ordinal_position`;
-    const ours = await PGlite.create();
-    const prismas = await PGlite.create();
+    const ours = await createPglite();
+    const prismas = await createPglite();
     try {
       await runMigrations(pgliteSession(ours));
       expect(await prismaMigrateDeploy(prismas)).toEqual((await readMigrations()).map((m) => m.name));

@@ -3,7 +3,7 @@ import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-tr
 import { createTestDatabase, type TestDatabase } from '@app/persistence';
 import { startTelemetry, type Telemetry, TRACER_NAME } from '@app/telemetry';
 
-import { Prisma } from '../../generated/prisma/client';
+import { Prisma } from '@app/persistence/testing';
 
 /**
  * Every statement is a span, whichever driver adapter carries it: Prisma's client emits its own

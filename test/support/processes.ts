@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 
 import { assertTestDatabaseUrl } from '@app/persistence';
-import { Client, type QueryResultRow } from 'pg';
+import { openRawSession, type RawSession } from '@app/persistence/testing';
 
 import { KEYS } from './gateway';
 
@@ -38,22 +38,20 @@ export interface TestSchema {
   schema: string;
   /** The env a child gateway needs to live in this schema. */
   env: { DATABASE_URL: string; DATABASE_SCHEMA: string };
-  query<Row extends QueryResultRow>(sql: string, params?: unknown[]): Promise<Row[]>;
+  query: RawSession['query'];
   drop(): Promise<void>;
 }
 
 export async function createTestSchema(): Promise<TestSchema> {
   const url = testPostgresUrl();
   const schema = `test_${randomUUID().replaceAll('-', '')}`;
-  const client = new Client({ connectionString: url, options: `-c search_path=${schema}` });
-  await client.connect();
+  const client = await openRawSession(url, { schema });
   await client.query(`CREATE SCHEMA "${schema}"`);
   return {
     url,
     schema,
     env: { DATABASE_URL: url, DATABASE_SCHEMA: schema },
-    query: async <Row extends QueryResultRow>(sql: string, params?: unknown[]) =>
-      (await client.query<Row>(sql, params)).rows,
+    query: client.query,
     drop: async () => {
       try {
         await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
