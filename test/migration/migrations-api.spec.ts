@@ -671,6 +671,45 @@ describe('POST /v1/migrations (in-process, through the sandboxes)', () => {
       expect(gateway.sandboxes['digital-river'].admin.dump().every((c) => !c.enabled)).toBe(true);
     });
 
+    it('disable: goes through the outbox, so a failed first delivery is retried and settles the link once disabled', async () => {
+      const dr = gateway.sandboxes['digital-river'].admin;
+      // DR applies every update but answers 500: the delivery fails (after the client's own
+      // retries) and the sync worker retries it; the next delivery reads the copy back, finds it
+      // disabled and settles the link without sending the update again.
+      dr.setFaults({ 'POST /customers/:id': { commitThenFailRate: 1 } });
+      try {
+        const { report } = await migrateWithCutover('disable', 1);
+        expect(dr.dump().map((c) => c.enabled)).toEqual([false]);
+        const customerId = report[0]!.customerId!;
+
+        const calls = await gateway.prisma.providerCall.findMany({
+          where: { customerId, provider: 'digital-river', operation: 'disable' },
+          orderBy: { createdAt: 'asc' },
+        });
+        const updates = calls.filter((call) => call.method === 'POST');
+        expect(updates.length).toBeGreaterThan(0);
+        expect(updates.every((call) => call.outcome !== 'ok')).toBe(true);
+        // The retry read the copy and stopped there: the last call is that read.
+        expect(calls.at(-1)).toMatchObject({ method: 'GET', outcome: 'ok' });
+
+        // The link settled like any delivery (its event), then the cutover retired it.
+        const events = await gateway.prisma.event.findMany({
+          where: { customerId, type: { in: ['customer.link.synced', 'customer.link.retired'] } },
+          orderBy: { seq: 'asc' },
+        });
+        expect(
+          events
+            .filter((event) => (event.data as { provider?: string }).provider === 'digital-river')
+            .map((event) => event.type)
+            .slice(-2),
+        ).toEqual(['customer.link.synced', 'customer.link.retired']);
+        const body = await customer(customerId);
+        expect(body.providers.map((link) => link.provider)).toEqual(['two-checkout']);
+      } finally {
+        dr.setFaults({});
+      }
+    });
+
     it('forget: Digital River records the request to be forgotten; the mirror and 2Checkout keep the customer', async () => {
       const { references, report } = await migrateWithCutover('forget');
       // The cutover ends once DR recorded the request; the worker confirms the erasure after.

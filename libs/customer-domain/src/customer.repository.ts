@@ -132,4 +132,11 @@ export abstract class CustomerRepository {
 
   /** Marks the link to be forgotten at that provider only (GDPR erasure there); the customer stays. */
   abstract forgetAt(context: CallContext, customerId: string, target: LinkTarget): Promise<void>;
+
+  /**
+   * Puts the link in line to disable the customer's copy at that provider (a migration's cutover),
+   * from `sync`, or again from `disable` (a cutover resumed after a crash or a failed delivery).
+   * A link being deleted or forgotten is left alone.
+   */
+  abstract disableAt(context: CallContext, customerId: string, target: LinkTarget): Promise<void>;
 }

@@ -62,8 +62,11 @@ export interface CustomerData {
 export const LINK_STATUSES = ['synced', 'pending', 'failed'] as const;
 export type LinkStatus = (typeof LINK_STATUSES)[number];
 
-/** What the provider's copy should become: kept in sync, deleted, or forgotten (GDPR). */
-export const LINK_INTENTS = ['sync', 'delete', 'forget'] as const;
+/**
+ * What the provider's copy should become: kept in sync, deleted, forgotten (GDPR), or disabled
+ * (a migration's cutover retires the source copy this way, then stops syncing it).
+ */
+export const LINK_INTENTS = ['sync', 'delete', 'forget', 'disable'] as const;
 export type LinkIntent = (typeof LINK_INTENTS)[number];
 
 /**

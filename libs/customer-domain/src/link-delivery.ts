@@ -57,6 +57,8 @@ export class LinkDelivery {
         });
       case 'forget':
         return this.erase(provider, link, ref, context);
+      case 'disable':
+        return this.disable(provider, link, customer, context);
     }
   }
 
@@ -116,6 +118,46 @@ export class LinkDelivery {
       kind: 'erasure_requested',
       erasure: { status: 'requested', notErased: held },
       nextAttemptAt: new Date(Date.now() + this.backoff(link)),
+    };
+  }
+
+  /**
+   * Disables the provider's copy (a migration's cutover retires its source this way). State-based
+   * like a sync: the copy is read first and only `enabled` is sent, unless it is disabled already
+   * (a retry after an ambiguous failure finds its own update applied) or gone (nothing to disable).
+   */
+  private async disable(
+    provider: CustomerProvider,
+    link: ClaimedLink,
+    customer: Customer,
+    context: CallContext,
+  ): Promise<SettleOutcome> {
+    const data = dataOf(customer);
+    const remote = await provider.get({ ...copyAt(link), known: data }, context);
+    const providerCustomerId = remote?.providerCustomerId ?? link.providerCustomerId;
+    const settled = {
+      kind: 'synced',
+      version: customer.version,
+      unsupportedFields: provider.unsupportedFields(data),
+      lossyFields: provider.lossyFields(data),
+    } as const;
+    if (remote === null || !remote.customer.enabled)
+      return { ...settled, action: 'unchanged', providerCustomerId, ...(remote ? { remote } : {}) };
+    const updated = await provider.update(
+      {
+        reference: link.reference,
+        ...(providerCustomerId !== undefined ? { providerCustomerId } : {}),
+        previous: remote.customer,
+        customer: { ...remote.customer, enabled: false },
+        current: remote,
+      },
+      context,
+    );
+    return {
+      ...settled,
+      action: 'updated',
+      providerCustomerId: updated.providerCustomerId ?? providerCustomerId,
+      ...(updated.stored === undefined ? {} : { remote: updated.stored }),
     };
   }
 

@@ -141,6 +141,11 @@ export class SyncEngine {
     return this.customers.forgetAt(context, customerId, target);
   }
 
+  /** Queues disabling the customer's copy at that provider account (its link turns to `disable`). */
+  enqueueDisable(context: CallContext, customerId: string, target: ProviderTarget): Promise<void> {
+    return this.customers.disableAt(context, customerId, target);
+  }
+
   /** Puts the customer's parked (failed) and waiting links back in line, due now. */
   async redrive(customerId: string): Promise<void> {
     await this.queue.redrive(customerId);

@@ -156,7 +156,7 @@ export class CustomerMigrator {
       // part (DR's joined name) must still read back as the mirror has it.
       const mismatch = await this.verify(context, customer, copy, unheld, answered);
       if (mismatch !== undefined) return { ...base, outcome: 'failed', reason: mismatch };
-      if (spec.cutover) await this.cutover(context, run, customer, data);
+      if (spec.cutover) await this.cutover(context, run, customer);
       return { ...base, outcome: createdHere ? 'migrated' : 'already_present' };
     } catch (error) {
       return {
@@ -340,25 +340,31 @@ export class CustomerMigrator {
    * Makes the target the customer's system of record and retires the source copy as asked. Each
    * step is idempotent, so a run resumed after a crash mid-cutover simply does it again.
    */
-  private async cutover(
-    context: CallContext,
-    run: MigrationRun,
-    customer: Customer,
-    data: CustomerData,
-  ): Promise<void> {
+  private async cutover(context: CallContext, run: MigrationRun, customer: Customer): Promise<void> {
     const { spec } = run;
     const cutover = spec.cutover!;
     if (cutover.primary) await this.repository.setPrimary(context, customer.id, spec.target);
     const sourceLink = customer.providers.find((link) => sameTarget(link, spec.source));
-    if (sourceLink === undefined || sourceLink.intent !== 'sync' || cutover.source === 'keep') return;
+    if (sourceLink === undefined || cutover.source === 'keep') return;
     if (cutover.source === 'disable') {
-      const provider = this.accounts.get(spec.source.provider, spec.source.account);
-      await this.callLog.run(context, { customerId: customer.id, operation: 'cutover' }, (audited) =>
-        provider.update(
-          { ...copyAt(sourceLink), previous: data, customer: { ...data, enabled: false } },
-          audited,
-        ),
+      // A link already turned to `disable` is a cutover resumed after a crash or a failed delivery.
+      if (sourceLink.intent !== 'sync' && sourceLink.intent !== 'disable') return;
+      // Through the outbox like every provider write: leased, retried with backoff, audited.
+      await this.engine.enqueueDisable(context, customer.id, spec.source);
+      const settled = await this.engine.settle(
+        context,
+        customer.id,
+        spec.source,
+        this.options.settleTimeoutMs,
       );
+      if (settled.status !== 'synced') {
+        const error = 'error' in settled ? settled.error : undefined;
+        throw new Stop('failed', {
+          code: 'cutover_failed',
+          message: `Disabling the customer at the source failed: ${error?.message ?? settled.status}.`,
+          retryable: true,
+        });
+      }
       // The mirror no longer syncs the source: its next write would re-enable the copy there.
       await this.repository.retireLink(
         context,
@@ -368,6 +374,7 @@ export class CustomerMigrator {
       );
       return;
     }
+    if (sourceLink.intent !== 'sync') return;
     await this.engine.enqueueForget(context, customer.id, spec.source);
     const settled = await this.engine.settle(context, customer.id, spec.source, this.options.settleTimeoutMs);
     // Recorded at the source is enough for the cutover: the worker confirms the erasure later.

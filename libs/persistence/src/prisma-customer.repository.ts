@@ -370,6 +370,13 @@ export class PrismaCustomerRepository extends CustomerRepository {
     });
   }
 
+  async disableAt(_context: CallContext, customerId: string, target: LinkTarget): Promise<void> {
+    await this.prisma.providerLink.updateMany({
+      where: { customerId, ...accountOf(target), intent: { in: ['sync', 'disable'] } },
+      data: { ...REQUEUED, intent: 'disable', lastError: Prisma.DbNull },
+    });
+  }
+
   private async findByIdIn(db: Tx, id: string): Promise<Customer | undefined> {
     const [row] = await db.$queryRaw<CustomerRow[]>`${CUSTOMERS_WITH_LINKS} WHERE c.id = ${id}`;
     return row === undefined ? undefined : toCustomer(row);

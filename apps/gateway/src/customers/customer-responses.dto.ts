@@ -41,7 +41,8 @@ export class ProviderLinkResponse {
   status!: LinkStatus;
   @ApiProperty({
     enum: LINK_INTENTS,
-    description: 'What the provider copy is being driven to: kept in sync, deleted or forgotten.',
+    description:
+      'What the provider copy is being driven to: kept in sync, deleted, forgotten, or disabled (a migration cutover retiring its source).',
   })
   intent!: LinkIntent;
   @ApiProperty({

@@ -2182,10 +2182,10 @@ export interface components {
              */
             status: "synced" | "pending" | "failed";
             /**
-             * @description What the provider copy is being driven to: kept in sync, deleted or forgotten.
+             * @description What the provider copy is being driven to: kept in sync, deleted, forgotten, or disabled (a migration cutover retiring its source).
              * @enum {string}
              */
-            intent: "sync" | "delete" | "forget";
+            intent: "sync" | "delete" | "forget" | "disable";
             /** @description The customer version the provider last confirmed. */
             syncedVersion: number | null;
             attempts: number;
