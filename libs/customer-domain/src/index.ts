@@ -23,6 +23,7 @@ export * from './reconcile';
 export * from './call-context';
 export * from './events';
 export * from './provider-changes';
+export * from './outage-reporter';
 // The model of migration and reconciliation runs, and the port that stores them (libs/jobs drives
 // the runs; libs/persistence implements the store without importing the application layer).
 export * from './migration';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { rememberWriteTrace, traceDelivery } from '@app/telemetry';
 
 import { type CallContext, jobContext } from './call-context';
@@ -11,6 +11,7 @@ import { JOB_ACTORS } from './events';
 import { type ProviderTarget, sameTarget } from './provider-accounts';
 import { ProviderCallLog } from './provider-call-log';
 import { LinkDelivery } from './link-delivery';
+import { NO_OUTAGE_REPORTS, type OutageReporter, OutageReporters } from './outage-reporter';
 import { SYNC_OPTIONS, type SyncOptions } from './sync-options';
 import {
   type ClaimedLink,
@@ -98,6 +99,8 @@ export class SyncEngine {
   private readonly held = new Map<string, ClaimedLink>();
   /** The ids among them whose delivery is under way. */
   private readonly delivering = new Set<string>();
+  /** Logs a database outage under the background loop once, and its end once. */
+  private readonly outage: OutageReporter;
 
   constructor(
     private readonly queue: SyncQueue,
@@ -105,7 +108,10 @@ export class SyncEngine {
     private readonly delivery: LinkDelivery,
     private readonly callLog: ProviderCallLog,
     @Inject(SYNC_OPTIONS) private readonly options: SyncOptions,
-  ) {}
+    @Optional() outages?: OutageReporters,
+  ) {
+    this.outage = (outages ?? NO_OUTAGE_REPORTS).for('SyncEngine');
+  }
 
   /**
    * Runs `write`, a write that commits a change together with the provider work it implies (its
@@ -366,11 +372,14 @@ export class SyncEngine {
       while (!stopped && active()) {
         try {
           const link = await next();
+          this.outage.succeeded();
           if (link !== undefined) await this.deliverClaimed(BACKGROUND, link.customerId, [link]);
           else if (!(await whenIdle())) stopped = true;
           else await waitForWork();
         } catch (error) {
-          this.logger.error({ error: (error as Error).name }, 'sync delivery failed; retrying');
+          // An outage is reported once when it starts and once when it ends, not every poll.
+          if (!this.outage.failed(error))
+            this.logger.error({ error: (error as Error).name }, 'sync delivery failed; retrying');
           await sleep(this.options.pollIntervalMs);
         }
       }

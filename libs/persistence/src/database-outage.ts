@@ -1,4 +1,5 @@
-import { Logger } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
+import { type OutageReporter, OutageReporters } from '@app/customer-domain';
 
 /**
  * Prisma's codes for a server it cannot reach or lost: P1001 can't reach, P1002 timed out,
@@ -125,6 +126,25 @@ export class OutageLog {
     const downForMs = now - this.downSince;
     this.downSince = undefined;
     this.logger.log({ dependency: this.dependency, downForMs }, `${this.dependency} reachable again`);
+  }
+}
+
+/**
+ * The background workers' outage logs (the domain's `OutageReporters` port): one `OutageLog` per
+ * worker, named after it, which takes only failures that say the database is unreachable.
+ */
+@Injectable()
+export class DatabaseOutageReporters extends OutageReporters {
+  for(component: string): OutageReporter {
+    const log = new OutageLog('database', component);
+    return {
+      failed: (error) => {
+        if (!isDatabaseUnreachable(error)) return false;
+        log.failed(error);
+        return true;
+      },
+      succeeded: () => log.succeeded(),
+    };
   }
 }
 

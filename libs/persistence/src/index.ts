@@ -6,7 +6,7 @@ export {
   type OpenDatabaseOptions,
 } from './database';
 export { type CounterPool, openCounterPool } from './counter-pool';
-export { databaseOutage, isDatabaseUnreachable, OutageLog } from './database-outage';
+export { databaseOutage, DatabaseOutageReporters, isDatabaseUnreachable, OutageLog } from './database-outage';
 export {
   DEFAULT_MIGRATIONS_DIR,
   DEFAULT_SCHEMA_PATH,

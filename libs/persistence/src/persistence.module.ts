@@ -6,9 +6,16 @@ import {
   Module,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import { CustomerRepository, MigrationStore, ProviderCallLog, SyncQueue } from '@app/customer-domain';
+import {
+  CustomerRepository,
+  MigrationStore,
+  OutageReporters,
+  ProviderCallLog,
+  SyncQueue,
+} from '@app/customer-domain';
 
 import { type Database } from './database';
+import { DatabaseOutageReporters } from './database-outage';
 import { PrismaCustomerRepository } from './prisma-customer.repository';
 import { PrismaMigrationStore } from './prisma-migration.store';
 import { PrismaProviderCallLog } from './prisma-provider-call-log';
@@ -48,9 +55,18 @@ export class PersistenceModule {
         { provide: SyncQueue, useClass: PrismaSyncQueue },
         { provide: ProviderCallLog, useClass: PrismaProviderCallLog },
         { provide: MigrationStore, useClass: PrismaMigrationStore },
+        { provide: OutageReporters, useClass: DatabaseOutageReporters },
         DatabaseLifecycle,
       ],
-      exports: [DATABASE, PRISMA_CLIENT, CustomerRepository, SyncQueue, ProviderCallLog, MigrationStore],
+      exports: [
+        DATABASE,
+        PRISMA_CLIENT,
+        CustomerRepository,
+        SyncQueue,
+        ProviderCallLog,
+        MigrationStore,
+        OutageReporters,
+      ],
     };
   }
 }

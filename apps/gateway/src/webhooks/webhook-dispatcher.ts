@@ -10,7 +10,7 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import { DomainError } from '@app/customer-domain';
+import { DomainError, type OutageReporter, OutageReporters } from '@app/customer-domain';
 import { type GatewayConfig } from '@app/config';
 import { traceHeaders, traceWebhookDelivery } from '@app/telemetry';
 import {
@@ -88,12 +88,16 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
   /** Ends the idle wait between rounds at once, so shutdown does not wait out a poll interval. */
   private readonly stopped: Promise<void>;
   private stop!: () => void;
+  /** Logs a database outage under the loop once when it starts and once when it ends. */
+  private readonly outage: OutageReporter;
 
   constructor(
     private readonly store: WebhookStore,
     private readonly events: EventStore,
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+    outages: OutageReporters,
   ) {
+    this.outage = outages.for('WebhookDispatcher');
     this.stopped = new Promise<void>((resolve) => (this.stop = resolve));
     this.policy = webhookUrlPolicy(config);
     const lookup = checkedLookup(this.policy);
@@ -128,23 +132,27 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
     while (this.running) {
       try {
         const claimed = await this.store.claim(this.workerId, this.leaseMs(), BATCH);
+        this.outage.succeeded();
         if (claimed.length === 0) {
           await this.idle();
           continue;
         }
         await Promise.all(
           claimed.map((delivery) =>
-            this.deliver(delivery).catch((error: unknown) =>
+            this.deliver(delivery).catch((error: unknown) => {
               // The lease runs out and the delivery is tried again.
-              this.logger.error(
-                { delivery: delivery.id, error: (error as Error).name },
-                'webhook delivery broke',
-              ),
-            ),
+              if (!this.outage.failed(error))
+                this.logger.error(
+                  { delivery: delivery.id, error: (error as Error).name },
+                  'webhook delivery broke',
+                );
+            }),
           ),
         );
       } catch (error) {
-        this.logger.error({ error: (error as Error).name }, 'webhook round failed; trying again');
+        // An outage is reported once when it starts and once when it ends, not every round.
+        if (!this.outage.failed(error))
+          this.logger.error({ error: (error as Error).name }, 'webhook round failed; trying again');
         await this.pause(Math.min(this.config.WEBHOOK_POLL_MS, ERROR_PAUSE_MS));
       }
     }
