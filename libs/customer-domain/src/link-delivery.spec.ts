@@ -140,6 +140,35 @@ describe('LinkDelivery.perform: what a sync sends', () => {
   });
 });
 
+describe("LinkDelivery.perform: a cutover's disable", () => {
+  const disable = link({ intent: 'disable', attempts: 1, syncedVersion: 4 });
+
+  it('reads the copy and sends only enabled=false, from the copy it read', async () => {
+    const provider = new FakeProvider(copyOf({ ...ada, email: 'theirs@example.test' }));
+
+    await expect(deliveryTo(provider).perform(disable, customer, JOB)).resolves.toMatchObject({
+      kind: 'synced',
+      action: 'updated',
+      version: 4,
+    });
+    expect(provider.calls).toEqual(['get', 'update from theirs@example.test']);
+    // The rest of the copy is left as the provider held it.
+    expect(provider.held?.customer).toEqual({ ...ada, email: 'theirs@example.test', enabled: false });
+  });
+
+  it('sends nothing when the copy is disabled already (a retry after its update landed) or gone', async () => {
+    for (const held of [copyOf({ ...ada, enabled: false }), null]) {
+      const provider = new FakeProvider(held);
+
+      await expect(deliveryTo(provider).perform(disable, customer, JOB)).resolves.toMatchObject({
+        kind: 'synced',
+        action: 'unchanged',
+      });
+      expect(provider.calls).toEqual(['get']);
+    }
+  });
+});
+
 describe('LinkDelivery.perform: deletes and erasures, confirmed by reading back', () => {
   it('removes the link once a read-back finds the copy gone', async () => {
     const provider = new FakeProvider(copyOf(ada), undefined, { deleteRemoves: true });
