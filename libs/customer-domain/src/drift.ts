@@ -142,7 +142,7 @@ export function copyDrift(
       const theirs = copy.read(remote, data);
       const top = copy.field.split('.')[0]!;
       if (normalised(top, ours) !== normalised(top, theirs)) {
-        drift.push({ field: copy.field, ...(table ? { at: copy.at } : {}), ours, theirs });
+        drift.push({ field: copy.field, ...(copy.at === copy.field ? {} : { at: copy.at }), ours, theirs });
       }
     }
   }
