@@ -297,7 +297,7 @@ export function toDrUpdatePlan(previous: CustomerData, next: CustomerData, held?
 
   const heldType = held ? (held.type ?? undefined) : previous.type;
   const type = next.type ?? (heldType && DR_DEFAULT_TYPE);
-  if (type !== undefined && type !== heldType) body.type = type as CustomerType;
+  if (type !== undefined && type !== heldType) body.type = type;
   if (next.enabled !== (held ? (held.enabled ?? true) : previous.enabled)) body.enabled = next.enabled;
 
   const metadata: Record<string, string> = {};
