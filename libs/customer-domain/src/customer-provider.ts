@@ -14,6 +14,7 @@
  */
 import { type CallContext } from './call-context';
 import { type CustomerData, type TaxIdentifier } from './customer';
+import { type FieldTable } from './field-projection';
 
 /** Canonical field paths an adapter may report as not held (`unsupportedFields`, capabilities). */
 export const CANONICAL_FIELDS = [
@@ -285,6 +286,13 @@ export interface CustomerProvider {
   /** The configured account name (one adapter instance per provider account). */
   readonly account: string;
   readonly capabilities: ProviderCapabilities;
+  /**
+   * For every canonical field: held, held in part (and how), or not held, and where the mapping
+   * writes it (`<provider>.fields.ts`). `copyDrift` compares by it; capabilities, `unsupportedFields`
+   * and `lossyFields` are derived from it. A provider without one is compared field by field on
+   * its canonical read-back.
+   */
+  readonly fieldTable?: FieldTable;
   /** The account's configured request limit; bulk work takes only a share of it. */
   readonly requestsPerSecond: number;
 

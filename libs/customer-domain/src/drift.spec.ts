@@ -1,5 +1,6 @@
 import { type CustomerData } from './customer';
-import { compareCustomers } from './drift';
+import { type CanonicalField, type CustomerProvider, type RemoteCustomer } from './customer-provider';
+import { compareCustomers, copyDrift } from './drift';
 
 const ours: CustomerData = {
   externalReference: 'crm-1001',
@@ -79,5 +80,30 @@ describe("drift between the mirror and a provider's copy", () => {
 
   it('does not compare the reference the copy was found by', () => {
     expect(compareCustomers(ours, { ...ours, externalReference: 'other' }, [])).toEqual([]);
+  });
+});
+
+describe('copyDrift for a provider that declares no field table', () => {
+  const provider = (unheld: CanonicalField[] = []) =>
+    ({ unsupportedFields: () => unheld }) as unknown as CustomerProvider;
+  const remote = (customer: CustomerData, unsupportedFields: CanonicalField[] = []): RemoteCustomer => ({
+    reference: 'r',
+    customer,
+    unsupportedFields,
+    forgotten: false,
+  });
+
+  it('compares the address part by part', () => {
+    const theirs = { ...ours, address: { ...ours.address!, city: 'Shelbyville' } };
+    expect(copyDrift(provider(), ours, remote(theirs))).toEqual([
+      { field: 'address.city', ours: 'Springfield', theirs: 'Shelbyville' },
+    ]);
+  });
+
+  it('leaves out what the provider cannot hold, and what a write could not take', () => {
+    const theirs = { ...ours, metadata: {}, address: { ...ours.address!, additionalAddressInfo: undefined } };
+    expect(
+      copyDrift(provider(['metadata']), ours, remote(theirs, ['address.additionalAddressInfo'])),
+    ).toEqual([]);
   });
 });

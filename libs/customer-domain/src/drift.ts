@@ -5,11 +5,17 @@ import {
   type CustomerProvider,
   type RemoteCustomer,
 } from './customer-provider';
+import { canonicalAt, type FieldCopy, NOT_COMPARED } from './field-projection';
 
 /** A field whose value at a provider differs from the mirror's. */
 export interface FieldDrift {
+  /** The canonical (sub-)field, e.g. `email`, `address.city`. */
   field: string;
+  /** The provider field that holds it, e.g. `shipping.email`, when the provider declares one. */
+  at?: string;
+  /** What the provider should hold: the mirror's value as the provider can hold it. */
   ours: unknown;
+  /** What the provider's copy holds, in canonical terms. */
   theirs: unknown;
 }
 
@@ -79,20 +85,68 @@ export function compareCustomers(
   return drift;
 }
 
+/** The address's parts, each compared on its own so drift names `address.city`, not `address`. */
+const ADDRESS_PARTS = ['line1', 'line2', 'city', 'state', 'postalCode', 'country'] as const;
+const ADDITIONAL_ADDRESS_PARTS = ['neighborhood', 'division', 'phoneticName'] as const;
+
+function canonicalCopy(field: string): FieldCopy {
+  return {
+    field,
+    at: field,
+    project: (customer) => canonicalAt(customer, field),
+    read: (remote) => canonicalAt(remote.customer, field),
+  };
+}
+
+/**
+ * The comparison for a provider that declares no table: every canonical field as read back, the
+ * address per part. Real adapters declare their own (`<provider>.fields.ts`).
+ */
+export const CANONICAL_COPIES = Object.fromEntries(
+  CANONICAL_FIELDS.map((field): [CanonicalField, FieldCopy[]] => {
+    if (field === 'externalReference') return [field, []];
+    if (field === 'address') return [field, ADDRESS_PARTS.map((part) => canonicalCopy(`address.${part}`))];
+    if (field === 'address.additionalAddressInfo') {
+      return [field, ADDITIONAL_ADDRESS_PARTS.map((part) => canonicalCopy(`${field}.${part}`))];
+    }
+    return [field, [canonicalCopy(field)]];
+  }),
+) as unknown as Readonly<Record<CanonicalField, readonly FieldCopy[]>>;
+
 /**
  * How `remote` (a provider's copy) differs from what that provider should hold of `data` (the
- * mirror's customer). The one comparison delivery, drift, reconciliation and inbound provider
- * changes share, so they can never disagree on whether a copy is in sync.
+ * mirror's customer): the provider's projection of `data` against what the copy holds, per
+ * sub-field, at every provider field the mapping writes (DR's `email` and `shipping.email` both).
+ * The one comparison delivery, drift, reconciliation, migration and inbound provider changes
+ * share, so they can never disagree on whether a copy is in sync. A value the provider cannot
+ * hold is compared on what is sent instead (cleared, or the nearest value it can hold), unless
+ * the table says nothing comparable is held of it.
  */
 export function copyDrift(
   provider: CustomerProvider,
   data: CustomerData,
   remote: RemoteCustomer,
 ): FieldDrift[] {
-  return compareCustomers(data, remote.customer, [
-    ...remote.unsupportedFields,
-    ...provider.unsupportedFields(data),
-  ]);
+  const table = provider.fieldTable;
+  // A provider without a table cannot say what it holds of a value it cannot take, so such fields
+  // are left out; a table says it per copy instead (`NOT_COMPARED`).
+  const skipped = new Set<string>(
+    table === undefined ? [...remote.unsupportedFields, ...provider.unsupportedFields(data)] : [],
+  );
+  const drift: FieldDrift[] = [];
+  for (const field of CANONICAL_FIELDS) {
+    if (skipped.has(field)) continue;
+    for (const copy of table === undefined ? CANONICAL_COPIES[field] : table[field].copies) {
+      const ours = copy.project(data);
+      if (ours === NOT_COMPARED) continue;
+      const theirs = copy.read(remote, data);
+      const top = copy.field.split('.')[0]!;
+      if (normalised(top, ours) !== normalised(top, theirs)) {
+        drift.push({ field: copy.field, ...(copy.at === copy.field ? {} : { at: copy.at }), ours, theirs });
+      }
+    }
+  }
+  return drift;
 }
 
 function withoutAdditionalInfo(address: CustomerData['address']) {

@@ -18,6 +18,7 @@ export * from './sync-engine';
 export * from './sync-options';
 export * from './link-delivery';
 export * from './drift';
+export * from './field-projection';
 export * from './rate-budget';
 export * from './reconcile';
 export * from './call-context';

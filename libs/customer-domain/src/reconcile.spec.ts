@@ -79,3 +79,46 @@ describe('what a reconcile adopts from a provider', () => {
     expect(refusal).toMatchObject({ code: 'provider_customer_not_found' });
   });
 });
+
+describe('what a reconcile adopts, per sub-field', () => {
+  const cityOnly: LinkDrift = {
+    ...drifted,
+    fields: [{ field: 'address.city', at: 'City', ours: 'Minnetonka', theirs: 'Edina' }],
+  };
+
+  it('patches only the address part that drifted', () => {
+    expect(adoptionPatch([cityOnly], { strategy: 'adopt' })).toEqual({ address: { city: 'Edina' } });
+  });
+
+  it('lets the parent field’s choice cover its sub-fields', () => {
+    expect(adoptionPatch([cityOnly], { strategy: 'push', fields: { address: 'adopt' } })).toEqual({
+      address: { city: 'Edina' },
+    });
+    expect(adoptionPatch([cityOnly], { strategy: 'adopt', fields: { address: 'push' } })).toEqual({});
+  });
+
+  it('removes the address when the copy holds no country, and a part the copy lacks', () => {
+    const gone: LinkDrift = {
+      ...drifted,
+      fields: [
+        { field: 'address.line2', ours: 'Suite 5', theirs: undefined },
+        { field: 'address.country', ours: 'US', theirs: undefined },
+        { field: 'address.additionalAddressInfo.division', ours: 'x', theirs: undefined },
+      ],
+    };
+    expect(adoptionPatch([gone], { strategy: 'adopt' })).toEqual({ address: null });
+    const line2: LinkDrift = { ...drifted, fields: [gone.fields[0]!] };
+    expect(adoptionPatch([line2], { strategy: 'adopt' })).toEqual({ address: { line2: null } });
+  });
+
+  it('adopts the first of two provider fields holding one canonical field', () => {
+    const both: LinkDrift = {
+      ...drifted,
+      fields: [
+        { field: 'email', ours: 'a@example.test', theirs: 'b@example.test' },
+        { field: 'email', at: 'shipping.email', ours: 'a@example.test', theirs: 'c@example.test' },
+      ],
+    };
+    expect(adoptionPatch([both], { strategy: 'adopt' })).toEqual({ email: 'b@example.test' });
+  });
+});

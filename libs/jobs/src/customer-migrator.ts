@@ -3,6 +3,7 @@ import {
   type CallContext,
   compareCustomers,
   copyAt,
+  copyDrift,
   type Customer,
   type CustomerData,
   type CustomerProvider,
@@ -127,7 +128,6 @@ export class CustomerMigrator {
       assertTargetAccepts(target, data);
       const existing = customer.providers.find((link) => sameTarget(link, spec.target));
       const targetReference = existing?.reference ?? remote.reference;
-      const unheld = target.unsupportedFields(data);
       const base = { lossyFields: lostAt(target, data), customerId: customer.id, targetReference };
 
       const upToDate = isUpToDate(existing, customer);
@@ -152,9 +152,9 @@ export class CustomerMigrator {
       }
 
       const copy = { ...spec.target, reference: targetReference, providerCustomerId };
-      // Only what the target cannot hold at all is left out of the comparison: a field it holds in
-      // part (DR's joined name) must still read back as the mirror has it.
-      const mismatch = await this.verify(context, customer, copy, unheld, answered);
+      // Compared as delivery and drift compare (copyDrift): a field the target holds in part must
+      // read back as its projection of the mirror's value (DR's joined name, 2CO's language).
+      const mismatch = await this.verify(context, customer, copy, answered);
       if (mismatch !== undefined) return { ...base, outcome: 'failed', reason: mismatch };
       if (spec.cutover) await this.cutover(context, run, customer);
       return { ...base, outcome: createdHere ? 'migrated' : 'already_present' };
@@ -301,13 +301,12 @@ export class CustomerMigrator {
     context: CallContext,
     customer: Customer,
     copy: ProviderTarget & { reference: string; providerCustomerId: string | undefined },
-    lossyFields: readonly string[],
     answered: RemoteCustomer | undefined,
   ): Promise<OutcomeReason | undefined> {
     const data = dataOf(customer);
+    const provider = this.accounts.get(copy.provider, copy.account);
     let remote = answered ?? null;
     if (remote === null) {
-      const provider = this.accounts.get(copy.provider, copy.account);
       try {
         remote = await this.callLog.run(
           context,
@@ -325,7 +324,7 @@ export class CustomerMigrator {
         retryable: true,
       };
     }
-    const fields = compareCustomers(data, remote.customer, [...remote.unsupportedFields, ...lossyFields]);
+    const fields = copyDrift(provider, data, remote);
     if (fields.length === 0) return undefined;
     return {
       code: 'verification_failed',

@@ -1,14 +1,23 @@
-import { type CustomerProvider, ProviderAccounts, type ProviderCapabilities } from '@app/customer-domain';
+import {
+  type CustomerProvider,
+  type FieldTable,
+  ProviderAccounts,
+  type ProviderCapabilities,
+} from '@app/customer-domain';
 import { parseDigitalRiverConfig } from './digital-river/digital-river.config';
+import { DIGITAL_RIVER_FIELDS } from './digital-river/digital-river.fields';
 import { DigitalRiverProvider } from './digital-river/digital-river.provider';
 import { DIGITAL_RIVER_CAPABILITIES } from './digital-river/digital-river.rules';
 import { parseTwoCheckoutConfig } from './two-checkout/two-checkout.config';
+import { TWO_CHECKOUT_FIELDS } from './two-checkout/two-checkout.fields';
 import { TwoCheckoutProvider } from './two-checkout/two-checkout.provider';
 import { TWO_CHECKOUT_CAPABILITIES } from './two-checkout/two-checkout.rules';
 
 /** How one adapter is built from one account's raw configuration (validated with its zod schema). */
 export interface ProviderAdapter {
   capabilities: ProviderCapabilities;
+  /** What it holds of each canonical field; published in docs/providers/<id>.md (`npm run fields:table`). */
+  fieldTable?: FieldTable;
   fromConfig(input: unknown): CustomerProvider;
 }
 
@@ -23,10 +32,12 @@ export type ProviderAdapters = Readonly<Record<string, ProviderAdapter>>;
 export const PROVIDER_ADAPTERS: ProviderAdapters = {
   'digital-river': {
     capabilities: DIGITAL_RIVER_CAPABILITIES,
+    fieldTable: DIGITAL_RIVER_FIELDS,
     fromConfig: (input) => new DigitalRiverProvider(parseDigitalRiverConfig(input)),
   },
   'two-checkout': {
     capabilities: TWO_CHECKOUT_CAPABILITIES,
+    fieldTable: TWO_CHECKOUT_FIELDS,
     fromConfig: (input) => new TwoCheckoutProvider(parseTwoCheckoutConfig(input)),
   },
 };

@@ -111,8 +111,9 @@ export function toDriftResponse(links: LinkDrift[]): DriftResponse {
   return {
     data: links.map((link) => ({
       ...link,
-      fields: link.fields.map(({ field, ours, theirs }) => ({
+      fields: link.fields.map(({ field, at, ours, theirs }) => ({
         field,
+        ...(at === undefined ? {} : { at }),
         ours: ours ?? null,
         theirs: theirs ?? null,
       })),

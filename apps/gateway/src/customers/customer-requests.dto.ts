@@ -200,7 +200,7 @@ export class ReconcileBody {
   @ApiPropertyOptional({
     type: 'object',
     additionalProperties: { type: 'string', enum: [...STRATEGIES] },
-    description: `Per-field choices overriding strategy; fields: ${COMPARED_FIELDS.join(', ')}.`,
+    description: `Per-field choices overriding strategy; a field's choice covers its sub-fields (address covers address.city); fields: ${COMPARED_FIELDS.join(', ')}.`,
     example: { phone: 'adopt' },
   })
   @IsOptional()

@@ -249,8 +249,23 @@ const FIELD_VALUE: SchemaObject[] = [
 ];
 
 class FieldDriftDto {
-  @ApiProperty({ example: 'phone' }) field!: string;
-  @ApiProperty({ anyOf: FIELD_VALUE, description: "The mirror's value.", example: '952-111-1111' })
+  @ApiProperty({
+    example: 'address.city',
+    description: 'The canonical field or sub-field that differs (`address.city`, not the whole `address`).',
+  })
+  field!: string;
+  @ApiPropertyOptional({
+    example: 'shipping.address.city',
+    description:
+      "The provider's field that holds it, where one canonical field is written to several (DR `email` and `shipping.email`).",
+  })
+  at?: string;
+  @ApiProperty({
+    anyOf: FIELD_VALUE,
+    description:
+      "The mirror's value as this provider holds it (its projection: 2Checkout keeps a locale's language only).",
+    example: '952-111-1111',
+  })
   ours!: unknown;
   @ApiProperty({ anyOf: FIELD_VALUE, description: "The provider's value.", example: '952-222-2222' })
   theirs!: unknown;

@@ -1664,10 +1664,18 @@ export interface components {
         /** @description An event: what changed, when, by whom; `data` depends on `type`. */
         EventResponse: components["schemas"]["CustomerCreatedEvent"] | components["schemas"]["CustomerUpdatedEvent"] | components["schemas"]["CustomerDeletedEvent"] | components["schemas"]["CustomerForgottenEvent"] | components["schemas"]["CustomerLinkSyncedEvent"] | components["schemas"]["CustomerLinkFailedEvent"] | components["schemas"]["CustomerLinkRetiredEvent"] | components["schemas"]["MigrationCompletedEvent"] | components["schemas"]["MigrationFailedEvent"];
         FieldDriftDto: {
-            /** @example phone */
+            /**
+             * @description The canonical field or sub-field that differs (`address.city`, not the whole `address`).
+             * @example address.city
+             */
             field: string;
             /**
-             * @description The mirror's value.
+             * @description The provider's field that holds it, where one canonical field is written to several (DR `email` and `shipping.email`).
+             * @example shipping.address.city
+             */
+            at?: string;
+            /**
+             * @description The mirror's value as this provider holds it (its projection: 2Checkout keeps a locale's language only).
              * @example 952-111-1111
              */
             ours: (string | null) | boolean | Record<string, never> | unknown[];
@@ -2348,7 +2356,7 @@ export interface components {
              */
             strategy: "push" | "adopt";
             /**
-             * @description Per-field choices overriding strategy; fields: email, givenName, familyName, companyName, phone, address, locale, type, enabled, metadata, taxIdentifiers, taxCertificates, sourceIds, defaultSourceId.
+             * @description Per-field choices overriding strategy; a field's choice covers its sub-fields (address covers address.city); fields: email, givenName, familyName, companyName, phone, address, locale, type, enabled, metadata, taxIdentifiers, taxCertificates, sourceIds, defaultSourceId.
              * @example {
              *       "phone": "adopt"
              *     }

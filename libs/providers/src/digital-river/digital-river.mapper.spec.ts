@@ -187,19 +187,31 @@ describe('Digital River mapper', () => {
   });
 
   describe('lossy fields are reported, never dropped silently', () => {
-    it.each<[string, CustomerData, string[]]>([
-      ['a locale outside DR’s list', { ...empty, locale: 'en-GB' }, ['locale']],
-      ['more than one tax certificate in one create', { ...empty, taxCertificates: [{ fileId: 'a' }, { fileId: 'b' }] }, ['taxCertificates']],
-    ])('create: %s', (_label, customer, fields) => {
+    it.each<[string, CustomerData, string[], string | undefined]>([
+      // Issue 30: a locale DR does not list is sent as the nearest DR holds, never left unsent.
+      ['a locale DR lists in another region (held in part, not unsupported)', { ...empty, locale: 'en-GB' }, [], 'en_US'],
+      ['a locale whose language DR does not list (sent as DR’s default)', { ...empty, locale: 'pt-BR' }, ['locale'], 'en_US'],
+      ['more than one tax certificate in one create', { ...empty, taxCertificates: [{ fileId: 'a' }, { fileId: 'b' }] }, ['taxCertificates'], undefined],
+    ])('create: %s', (_label, customer, fields, locale) => {
       const plan = toDrCreatePlan('ref', customer);
       expect(plan.unsupportedFields).toEqual(fields);
-      expect(plan.body.locale).toBeUndefined();
+      expect(plan.body.locale).toBe(locale);
+    }); // prettier-ignore
+
+    it.each<[string, CustomerData, CustomerData, Record<string, unknown>]>([
+      // Issue 30: a cleared type or locale is sent as DR's default, so the copy never keeps the old one.
+      ['type removed', { ...empty, type: 'business' }, empty, { type: 'individual' }],
+      ['locale removed', { ...empty, locale: 'de-CH' }, empty, { locale: 'en_US' }],
+      ['locale DR lists only in another region', { ...empty, locale: 'de-CH' }, { ...empty, locale: 'en-GB' }, { locale: 'en_US' }],
+      ['locale whose language DR does not list', { ...empty, locale: 'de-CH' }, { ...empty, locale: 'pt-BR' }, { locale: 'en_US' }],
+    ])('update: %s is sent as DR can hold it', (_label, before, after, body) => {
+      const plan = toDrUpdatePlan(before, after);
+      expect(plan.body).toEqual(body);
+      expect(plan.unsupportedFields).toEqual(after.locale === 'pt-BR' ? ['locale'] : []);
     }); // prettier-ignore
 
     it.each<[string, CustomerData, CustomerData, string[]]>([
       ['email removed', { ...empty, email: 'a@example.test' }, empty, ['email']],
-      ['type removed', { ...empty, type: 'business' }, empty, ['type']],
-      ['locale removed', { ...empty, locale: 'en-US' }, empty, ['locale']],
       ['default source removed', { ...empty, defaultSourceId: 's1' }, empty, ['defaultSourceId']],
       [
         'tax certificate removed',

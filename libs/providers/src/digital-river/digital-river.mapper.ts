@@ -61,6 +61,50 @@ export function toDrLocale(locale: string): string | undefined {
   return DR_LOCALES.has(candidate) ? candidate : undefined;
 }
 
+/**
+ * The locale DR uses for a customer without one: its checkouts default to en-US (same "Designating
+ * a locale" page), so a customer with no locale and one with `en_US` are the same to DR.
+ */
+export const DR_DEFAULT_LOCALE = 'en_US';
+
+/** For each language DR lists: its locale in the language's own country where listed (fr_FR, de_DE), else the only one. */
+const DR_LANGUAGE_LOCALES: ReadonlyMap<string, string> = new Map(
+  [...DR_LOCALES]
+    .map((locale) => locale.slice(0, 2))
+    .map((language) => {
+      const home = `${language}_${language.toUpperCase()}`;
+      return [
+        language,
+        DR_LOCALES.has(home) ? home : [...DR_LOCALES].find((l) => l.startsWith(`${language}_`))!,
+      ];
+    }),
+);
+
+/** The language of a BCP 47 locale is one DR lists (in some region). */
+export function drHoldsLanguageOf(locale: string): boolean {
+  return DR_LANGUAGE_LOCALES.has(/^([a-z]{2,3})\b/i.exec(locale)?.[1]?.toLowerCase() ?? '');
+}
+
+/**
+ * The DR locale a canonical locale is held as: itself when DR lists it, else the same language in
+ * the region DR lists (`en-GB` → `en_US`, `fr-LU` → `fr_FR`), else DR's default (`pt-BR`, or no
+ * locale at all → `en_US`). Never the previous locale, which would contradict the customer.
+ */
+export function drLocaleOf(locale: string | undefined): string {
+  if (locale === undefined) return DR_DEFAULT_LOCALE;
+  const exact = toDrLocale(locale);
+  if (exact !== undefined) return exact;
+  const language = /^([a-z]{2,3})\b/i.exec(locale)?.[1]?.toLowerCase() ?? '';
+  return DR_LANGUAGE_LOCALES.get(language) ?? DR_DEFAULT_LOCALE;
+}
+
+/**
+ * The type DR holds for a customer without one: DR's examples create customers as `individual`
+ * (https://docs.digitalriver.com/digital-river-api/customer-management/creating-and-updating-customers),
+ * so a customer whose type is cleared is sent as `individual` rather than kept `business`.
+ */
+export const DR_DEFAULT_TYPE: CustomerType = 'individual';
+
 /** DR `en_US` (or the `en-US` spelling one DR page uses) → BCP 47 `en-US`. */
 export function fromDrLocale(locale: string): string {
   return locale.replace('_', '-');
@@ -116,6 +160,39 @@ export function toDrShipping(customer: CustomerData): DrShippingRequest | undefi
   return Object.keys(shipping).length === 0 ? undefined : shipping;
 }
 
+/** DR's `shipping` as held, in the shape `toDrShipping` builds, so the two compare directly. */
+export function heldShipping(dr: DrCustomer): DrShippingRequest | undefined {
+  const shipping = dr.shipping ?? undefined;
+  if (shipping === undefined) return undefined;
+  const address = shipping.address ?? undefined;
+  const extra = shipping.additionalAddressInfo ?? undefined;
+  const additional = extra
+    ? dropUndefined({
+        neighborhood: extra.neighborhood ?? undefined,
+        division: extra.division ?? undefined,
+        phoneticName: extra.phoneticName ?? undefined,
+      })
+    : undefined;
+  const held: DrShippingRequest = dropUndefined({
+    name: shipping.name ?? undefined,
+    phone: shipping.phone ?? undefined,
+    email: shipping.email ?? undefined,
+    organization: shipping.organization ?? undefined,
+    address: address
+      ? dropUndefined({
+          line1: address.line1 ?? undefined,
+          line2: address.line2 ?? undefined,
+          city: address.city ?? undefined,
+          postalCode: address.postalCode ?? undefined,
+          state: address.state ?? undefined,
+          country: address.country?.toUpperCase() ?? '',
+        })
+      : undefined,
+    additionalAddressInfo: additional && Object.keys(additional).length > 0 ? additional : undefined,
+  });
+  return Object.keys(held).length === 0 ? undefined : held;
+}
+
 function toDrTaxCertificate(certificate: TaxCertificate): DrTaxCertificateRequest {
   return dropUndefined({ ...certificate });
 }
@@ -139,17 +216,22 @@ export interface DrWritePlan {
   unsupportedFields: CanonicalField[];
 }
 
-/** Canonical fields of `customer` that have a value DR cannot take on a create. */
+/**
+ * Canonical fields of `customer` that have a value DR cannot hold at all (the field table in
+ * digital-river.fields.ts says the same, checked by its spec): a locale whose language DR does not
+ * list (sent as DR's default instead), and more than one tax certificate.
+ */
 export function drUnsupportedFields(customer: CustomerData): CanonicalField[] {
   const unsupported: CanonicalField[] = [];
-  if (customer.locale !== undefined && toDrLocale(customer.locale) === undefined) unsupported.push('locale');
+  if (customer.locale !== undefined && !drHoldsLanguageOf(customer.locale)) unsupported.push('locale');
   // One `taxCertificate` per request (GitBook setting-tax-related-attributes.md).
   if (customer.taxCertificates.length > 1) unsupported.push('taxCertificates');
   return unsupported;
 }
 
 export function toDrCreatePlan(reference: string, customer: CustomerData): DrWritePlan {
-  const locale = customer.locale === undefined ? undefined : toDrLocale(customer.locale);
+  // No locale is DR's default; any other is sent as the nearest DR holds (see drLocaleOf).
+  const locale = customer.locale === undefined ? undefined : drLocaleOf(customer.locale);
   const attachSources = [...new Set(customer.sourceIds)];
   const deferDefault =
     customer.defaultSourceId !== undefined && attachSources.includes(customer.defaultSourceId);
@@ -178,21 +260,24 @@ export function toDrCreatePlan(reference: string, customer: CustomerData): DrWri
 
 /**
  * DR updates are partial (`POST /customers/{id}`): send only what changed between the state last
- * synced (`previous`) and `next`. Metadata is merged by DR and `""` deletes a key
+ * synced (`previous`) and `next`. When DR's copy itself is at hand (`held`), the fields read back
+ * into one canonical field (`email` and `shipping.email`) or through a default (locale, type) are
+ * diffed against it, so an edit made at DR to one of them alone is repaired too. Metadata is merged by DR and `""` deletes a key
  * (https://docs.digitalriver.com/digital-river-api-reference/digital-river-api-reference-guide/working-with-metadata),
  * so removed keys are sent as `""`. A value that was removed but cannot be cleared at DR (email,
  * locale, type, default source, tax certificates) is reported, not silently kept.
  */
-export function toDrUpdatePlan(previous: CustomerData, next: CustomerData): DrWritePlan {
+export function toDrUpdatePlan(previous: CustomerData, next: CustomerData, held?: DrCustomer): DrWritePlan {
   const unsupported = new Set<CanonicalField>();
   const body: DrCustomerRequest = {};
 
-  if (next.email !== previous.email) {
+  const email = held ? (held.email ?? undefined) : previous.email;
+  if (next.email !== email) {
     if (next.email === undefined) unsupported.add('email');
     else body.email = next.email;
   }
 
-  const before = toDrShipping(previous);
+  const before = held ? heldShipping(held) : toDrShipping(previous);
   const after = toDrShipping(next);
   if (!sameJson(before, after)) {
     if (after) body.shipping = after;
@@ -203,19 +288,17 @@ export function toDrUpdatePlan(previous: CustomerData, next: CustomerData): DrWr
     }
   }
 
-  if (next.locale !== previous.locale) {
-    const locale = next.locale === undefined ? undefined : toDrLocale(next.locale);
-    if (locale === undefined) unsupported.add('locale');
-    else body.locale = locale;
-  } else if (next.locale !== undefined && toDrLocale(next.locale) === undefined) {
-    unsupported.add('locale');
-  }
+  // Locale and type are sent as DR holds them: a locale DR does not list as the nearest it does,
+  // a cleared one as DR's defaults, never left at a previous value that contradicts the customer.
+  const heldLocale = held ? (held.locale ?? undefined) : previous.locale && drLocaleOf(previous.locale);
+  const locale = next.locale === undefined ? heldLocale && DR_DEFAULT_LOCALE : drLocaleOf(next.locale);
+  if (locale !== undefined && locale !== heldLocale) body.locale = locale;
+  if (next.locale !== undefined && !drHoldsLanguageOf(next.locale)) unsupported.add('locale');
 
-  if (next.type !== previous.type) {
-    if (next.type === undefined) unsupported.add('type');
-    else body.type = next.type;
-  }
-  if (next.enabled !== previous.enabled) body.enabled = next.enabled;
+  const heldType = held ? (held.type ?? undefined) : previous.type;
+  const type = next.type ?? (heldType && DR_DEFAULT_TYPE);
+  if (type !== undefined && type !== heldType) body.type = type;
+  if (next.enabled !== (held ? (held.enabled ?? true) : previous.enabled)) body.enabled = next.enabled;
 
   const metadata: Record<string, string> = {};
   for (const [key, value] of Object.entries(next.metadata)) {

@@ -43,18 +43,14 @@ import {
   updateRequest,
 } from './digital-river.client';
 import { type DigitalRiverConfig } from './digital-river.config';
-import {
-  drUnsupportedFields,
-  fromDrCustomer,
-  toDrCreatePlan,
-  toDrUpdatePlan,
-  type DrWritePlan,
-} from './digital-river.mapper';
+import { DIGITAL_RIVER_FIELDS } from './digital-river.fields';
+import { fromDrCustomer, toDrCreatePlan, toDrUpdatePlan, type DrWritePlan } from './digital-river.mapper';
 import {
   checkDrCustomer,
   DIGITAL_RIVER_CAPABILITIES,
   drLossyFields,
   drPersonalDataHeld,
+  drUnheldFields,
 } from './digital-river.rules';
 import {
   type DrCustomer,
@@ -77,6 +73,7 @@ export class DigitalRiverProvider implements CustomerProvider {
   readonly account: string;
   readonly requestsPerSecond: number;
   readonly capabilities = DIGITAL_RIVER_CAPABILITIES;
+  readonly fieldTable = DIGITAL_RIVER_FIELDS;
   readonly unerasableFields: readonly PersonalField[] = [];
   private readonly client: DigitalRiverClient;
 
@@ -120,10 +117,10 @@ export class DigitalRiverProvider implements CustomerProvider {
   }
 
   async update(
-    { reference, previous, customer }: UpdateCustomerInput,
+    { reference, previous, customer, current }: UpdateCustomerInput,
     context: CallContext,
   ): Promise<WriteResult> {
-    const plan = toDrUpdatePlan(previous, customer);
+    const plan = toDrUpdatePlan(previous, customer, heldCopy(current));
     const final = await this.run(reference, updateSteps(reference, plan), undefined, context);
     return writtenAs(this.toRemote(final, customer, plan.unsupportedFields));
   }
@@ -143,7 +140,7 @@ export class DigitalRiverProvider implements CustomerProvider {
   }
 
   unsupportedFields(customer: CustomerData): CanonicalField[] {
-    return drUnsupportedFields(customer);
+    return drUnheldFields(customer);
   }
 
   lossyFields(customer: CustomerData): CanonicalField[] {
@@ -214,7 +211,11 @@ export class DigitalRiverProvider implements CustomerProvider {
         break;
       }
       case 'update': {
-        const plan = toDrUpdatePlan(write.input.previous, write.input.customer);
+        const plan = toDrUpdatePlan(
+          write.input.previous,
+          write.input.customer,
+          heldCopy(write.input.current),
+        );
         steps = updateSteps(reference, plan);
         unsupportedFields = plan.unsupportedFields;
         break;
@@ -465,4 +466,10 @@ function updateSteps(reference: string, plan: DrWritePlan): Step[] {
     ...plan.addTaxIdentifiers.map((taxIdentifier) => ({ kind: 'addTaxIdentifier' as const, taxIdentifier })),
   );
   return steps;
+}
+
+/** DR's own object behind a copy this adapter answered a moment ago, when the caller passed one. */
+function heldCopy(current: RemoteCustomer | undefined): DrCustomer | undefined {
+  const parsed = drCustomerSchema.safeParse(current?.raw);
+  return parsed.success ? parsed.data : undefined;
 }

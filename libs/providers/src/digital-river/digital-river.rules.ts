@@ -3,6 +3,9 @@
  * forget, in canonical terms. Pure, so every path asks the same questions before any call is made.
  */
 import {
+  capabilityFields,
+  lossyByTable,
+  unsupportedByTable,
   type CanonicalField,
   type CustomerData,
   type PersonalField,
@@ -12,6 +15,7 @@ import {
   type ProviderCapabilities,
 } from '@app/customer-domain';
 import { DIGITAL_RIVER } from './digital-river.client';
+import { DIGITAL_RIVER_FIELDS } from './digital-river.fields';
 
 /**
  * A customer `id` is at most 40 characters, else 400 invalid_parameter
@@ -60,14 +64,16 @@ export function checkDrCustomer(customer: CustomerData): ProviderRuleViolation[]
 }
 
 /**
- * DR keeps one free-text `shipping.name`: givenName and familyName are joined into it and split
- * again at the first space on the way back, so both are held only in part.
+ * Held in part, from the field table: givenName and familyName (joined into the one
+ * `shipping.name`, split again at the first space), a locale DR lists only in another region.
  */
 export function drLossyFields(customer: CustomerData): CanonicalField[] {
-  const lossy: CanonicalField[] = [];
-  if (customer.givenName !== undefined) lossy.push('givenName');
-  if (customer.familyName !== undefined) lossy.push('familyName');
-  return lossy;
+  return lossyByTable(DIGITAL_RIVER_FIELDS, customer);
+}
+
+/** Not held at all, from the field table (the mapper's `drUnsupportedFields` agrees; see the spec). */
+export function drUnheldFields(customer: CustomerData): CanonicalField[] {
+  return unsupportedByTable(DIGITAL_RIVER_FIELDS, customer);
 }
 
 /** Whatever personal field DR's copy still has a value for. */
@@ -98,24 +104,7 @@ export const DIGITAL_RIVER_CAPABILITIES: ProviderCapabilities = {
     attachTaxIdentifier: { support: 'full', note: 'POST /tax-identifiers, then attach to the customer' },
     detachTaxIdentifier: { support: 'full', note: 'DELETE /tax-identifiers/{id}' },
   },
-  fields: {
-    externalReference: { support: 'full', note: 'is the DR `id` (<= 40 chars)' },
-    email: { support: 'full', note: 'cannot be cleared once set' },
-    givenName: { support: 'partial', note: 'joined with familyName into the one `shipping.name`' },
-    familyName: { support: 'partial', note: 'joined with givenName into the one `shipping.name`' },
-    companyName: { support: 'full', note: '`shipping.organization`' },
-    phone: { support: 'full', note: '`shipping.phone`' },
-    address: { support: 'full', note: '`shipping.address`' },
-    'address.additionalAddressInfo': { support: 'full' },
-    locale: { support: 'partial', note: "DR's fixed list of 24 locales only" },
-    type: { support: 'full' },
-    enabled: { support: 'full', note: 'false blocks orders' },
-    metadata: { support: 'full', note: '20 keys, key <= 40 chars, value <= 500 chars' },
-    taxIdentifiers: { support: 'full', note: 'separate resource, one per type' },
-    taxCertificates: { support: 'partial', note: 'one added per request; cannot be removed' },
-    sourceIds: { support: 'full', note: 'sources are created client-side, then attached' },
-    defaultSourceId: { support: 'full', note: 'must be an attached source' },
-  },
+  fields: capabilityFields(DIGITAL_RIVER_FIELDS),
   idempotency:
     'No Idempotency-Key header; create sends our reference as `id` and answers 409 already_exists by reading it',
   pagination: 'cursor',

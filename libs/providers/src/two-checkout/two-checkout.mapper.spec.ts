@@ -89,18 +89,27 @@ describe('2Checkout mapper', () => {
       ['metadata', { metadata: { a: '1' } }, ['metadata']],
       ['type', { type: 'business' }, ['type']],
       ['enabled false (subscription-derived at 2CO)', { enabled: false }, ['enabled']],
-      ['locale region', { locale: 'en-US' }, ['locale']],
       ['unparseable locale', { locale: 'x' }, ['locale']],
       ['additionalAddressInfo', { address: { country: 'JP', additionalAddressInfo: { phoneticName: 'ヤマダ' } } }, ['address.additionalAddressInfo']],
       ['tax certificates', { taxCertificates: [{ fileId: 'f' }] }, ['taxCertificates']],
       ['sources', { sourceIds: ['s1'], defaultSourceId: 's1' }, ['sourceIds', 'defaultSourceId']],
       ['a tax id without a company', { taxIdentifiers: [{ type: 'vat', value: 'DE1' }] }, ['taxIdentifiers']],
-      ['a second tax id', { companyName: 'C', taxIdentifiers: [{ type: 'vat', value: 'DE1' }, { type: 'vat', value: 'FR2' }] }, ['taxIdentifiers']],
     ])('%s', (_label, change, fields) => {
       const { body, unsupportedFields } = toTcoCustomer('r', { ...empty, ...change });
       expect(unsupportedFields).toEqual(fields);
       expect(body).not.toHaveProperty('metadata');
       if (fields.includes('taxIdentifiers') && !change.companyName) expect(body.FiscalCode).toBeUndefined();
+    }); // prettier-ignore
+
+    // Issue 30: held in part is lossy (tcoLossyFields), not unsupported: the language and the first
+    // tax id are sent and compared.
+    it.each<[string, Partial<CustomerData>, Record<string, string>]>([
+      ['locale region', { locale: 'en-US' }, { Language: 'en' }],
+      ['a second tax id', { companyName: 'C', taxIdentifiers: [{ type: 'vat', value: 'DE1' }, { type: 'vat', value: 'FR2' }] }, { FiscalCode: 'DE1' }],
+    ])('%s is held in part, not reported unsupported', (_label, change, sent) => {
+      const { body, unsupportedFields } = toTcoCustomer('r', { ...empty, ...change });
+      expect(unsupportedFields).toEqual([]);
+      expect(body).toMatchObject(sent);
     }); // prettier-ignore
 
     it('nothing is reported for a customer 2CO can hold entirely', () => {

@@ -60,7 +60,11 @@ export function toTcoLanguage(locale: string): string | undefined {
   return match ? match[1]!.toLowerCase() : undefined;
 }
 
-/** Canonical fields of `customer` that have a value 2CO cannot take. */
+/**
+ * Canonical fields of `customer` that have a value 2CO cannot hold at all (the field table in
+ * two-checkout.fields.ts says the same, checked by its spec). A value held in part (a locale's
+ * language, the first of several tax ids) is lossy, not unsupported.
+ */
 export function tcoUnsupportedFields(customer: CustomerData): CanonicalField[] {
   const lost = new Set<CanonicalField>();
   if (customer.type !== undefined) lost.add('type');
@@ -74,17 +78,10 @@ export function tcoUnsupportedFields(customer: CustomerData): CanonicalField[] {
   if (extra && Object.values(extra).some((value) => value !== undefined)) {
     lost.add('address.additionalAddressInfo');
   }
-  if (customer.locale !== undefined) {
-    const language = toTcoLanguage(customer.locale);
-    if (language === undefined || language !== customer.locale.toLowerCase()) lost.add('locale');
-  }
-  // One `FiscalCode`, and only for companies (2CO customer object docs).
-  if (
-    customer.taxIdentifiers.length > 1 ||
-    (customer.taxIdentifiers.length === 1 && customer.companyName === undefined)
-  ) {
-    lost.add('taxIdentifiers');
-  }
+  // A locale with no ISO 639-1 language (`tlh-QO`) leaves Language empty.
+  if (customer.locale !== undefined && toTcoLanguage(customer.locale) === undefined) lost.add('locale');
+  // `FiscalCode` is a company's VAT id only (2CO customer object docs).
+  if (customer.taxIdentifiers.length > 0 && customer.companyName === undefined) lost.add('taxIdentifiers');
   return [...lost];
 }
 
@@ -117,7 +114,8 @@ export function toTcoCustomer(
     Phone: customer.phone ?? clear,
     Fax: replacing?.Fax ?? undefined,
     Email: customer.email,
-    Language: customer.locale === undefined ? clear : toTcoLanguage(customer.locale),
+    // The locale's language, or cleared when it has none 2CO can hold: never the previous one.
+    Language: (customer.locale === undefined ? undefined : toTcoLanguage(customer.locale)) ?? clear,
   });
   return { body, unsupportedFields: tcoUnsupportedFields(customer) };
 }

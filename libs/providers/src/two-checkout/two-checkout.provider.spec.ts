@@ -77,7 +77,9 @@ describe('TwoCheckoutProvider operation semantics (sandbox)', () => {
     // The create answers only the numeric reference, and the adapter does not read the copy back.
     expect(sandbox.admin.stats().byRoute).toEqual({ ...before, 'POST /customers': (before['POST /customers'] ?? 0) + 1 });
     expect(created).toEqual({ reference: 'tco-1', providerCustomerId: expect.stringMatching(/^\d+$/), unsupportedFields: expect.any(Array), created: true });
-    expect(created.unsupportedFields.sort()).toEqual(['locale', 'metadata', 'type']);
+    // Issue 30: the locale's region is lost, but its language is held: lossy, not unsupported.
+    expect(created.unsupportedFields.sort()).toEqual(['metadata', 'type']);
+    expect(provider.lossyFields(customer)).toEqual(['locale']);
     // Read with what the mirror holds, which restores the locale's region 2CO cannot store.
     const byNumeric = await provider.get({ reference: 'tco-1', providerCustomerId: created.providerCustomerId, known: customer }, TEST_CONTEXT);
     expect(byNumeric?.reference).toBe('tco-1');
@@ -98,7 +100,8 @@ describe('TwoCheckoutProvider operation semantics (sandbox)', () => {
     const updated = await provider.update({ reference: 'tco-2', previous: before, customer: after }, TEST_CONTEXT);
     // The read and the PUT; the PUT answers no customer, and the copy is not read back.
     expect(sandbox.admin.stats().requests).toBe(calls + 2);
-    expect(updated).toEqual({ reference: 'tco-2', providerCustomerId: created.providerCustomerId, unsupportedFields: ['locale'] });
+    // Issue 30: the en-GB locale is held in part (Language en), not reported unsupported.
+    expect(updated).toEqual({ reference: 'tco-2', providerCustomerId: created.providerCustomerId, unsupportedFields: [] });
     const stored = await provider.get({ reference: 'tco-2', known: after }, TEST_CONTEXT);
     expect(stored?.customer.phone).toBe('+44 20 1234');
     expect(stored?.customer.companyName).toBeUndefined();

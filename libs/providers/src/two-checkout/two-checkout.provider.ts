@@ -25,17 +25,14 @@ import { z } from 'zod';
 import { type ProviderRequest } from '../shared/provider-http';
 import { TWO_CHECKOUT, TwoCheckoutClient } from './two-checkout.client';
 import { type TwoCheckoutConfig } from './two-checkout.config';
-import {
-  fromTcoCustomer,
-  tcoUnsupportedFields,
-  toTcoCustomer,
-  toTcoForgottenCustomer,
-} from './two-checkout.mapper';
+import { TWO_CHECKOUT_FIELDS } from './two-checkout.fields';
+import { fromTcoCustomer, toTcoCustomer, toTcoForgottenCustomer } from './two-checkout.mapper';
 import {
   checkTcoCustomer,
   TCO_UNERASABLE_FIELDS,
   tcoLossyFields,
   tcoPersonalDataHeld,
+  tcoUnheldFields,
   TWO_CHECKOUT_CAPABILITIES,
 } from './two-checkout.rules';
 import {
@@ -53,6 +50,7 @@ export class TwoCheckoutProvider implements CustomerProvider {
   readonly account: string;
   readonly requestsPerSecond: number;
   readonly capabilities = TWO_CHECKOUT_CAPABILITIES;
+  readonly fieldTable = TWO_CHECKOUT_FIELDS;
   readonly unerasableFields = TCO_UNERASABLE_FIELDS;
   private readonly client: TwoCheckoutClient;
 
@@ -121,7 +119,7 @@ export class TwoCheckoutProvider implements CustomerProvider {
   }
 
   unsupportedFields(customer: CustomerData): CanonicalField[] {
-    return tcoUnsupportedFields(customer);
+    return tcoUnheldFields(customer);
   }
 
   lossyFields(customer: CustomerData): CanonicalField[] {

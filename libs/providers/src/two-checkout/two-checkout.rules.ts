@@ -4,6 +4,9 @@
  * asks the same questions before any call is made.
  */
 import {
+  capabilityFields,
+  lossyByTable,
+  unsupportedByTable,
   type CanonicalField,
   type CustomerData,
   type PersonalField,
@@ -18,8 +21,8 @@ import {
   TCO_ERASED_EMAIL_DOMAIN,
   TCO_ERASED_ZIP,
   TCO_REQUIRED_FIELDS,
-  toTcoLanguage,
 } from './two-checkout.mapper';
+import { TWO_CHECKOUT_FIELDS } from './two-checkout.fields';
 
 const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
@@ -53,14 +56,17 @@ export function checkTcoCustomer(customer: CustomerData): ProviderRuleViolation[
   return violations;
 }
 
-/** Held in part: the locale's region (Language is ISO 639-1 only), all but the first tax id. */
+/**
+ * Held in part, from the field table: a locale with a region (Language is ISO 639-1 only), all
+ * but the first tax id.
+ */
 export function tcoLossyFields(customer: CustomerData): CanonicalField[] {
-  const lossy: CanonicalField[] = [];
-  if (customer.locale !== undefined && toTcoLanguage(customer.locale) !== customer.locale.toLowerCase()) {
-    lossy.push('locale');
-  }
-  if (customer.taxIdentifiers.length > 1) lossy.push('taxIdentifiers');
-  return lossy;
+  return lossyByTable(TWO_CHECKOUT_FIELDS, customer);
+}
+
+/** Not held at all, from the field table (the mapper's `tcoUnsupportedFields` agrees; see the spec). */
+export function tcoUnheldFields(customer: CustomerData): CanonicalField[] {
+  return unsupportedByTable(TWO_CHECKOUT_FIELDS, customer);
 }
 
 /** Country stays after a scrub: CountryCode is required and has no neutral value. */
@@ -118,24 +124,7 @@ export const TWO_CHECKOUT_CAPABILITIES: ProviderCapabilities = {
     attachTaxIdentifier: { support: 'none', note: 'send the VAT id as taxIdentifiers[0] through update' },
     detachTaxIdentifier: { support: 'none', note: 'remove it from taxIdentifiers through update' },
   },
-  fields: {
-    externalReference: { support: 'full', note: 'ExternalCustomerReference, unique per account' },
-    email: { support: 'full' },
-    givenName: { support: 'full', note: 'FirstName' },
-    familyName: { support: 'full', note: 'LastName' },
-    companyName: { support: 'full', note: 'Company' },
-    phone: { support: 'full' },
-    address: { support: 'full', note: 'Address1/2, City, State, Zip, CountryCode (read back lower-case)' },
-    'address.additionalAddressInfo': { support: 'none' },
-    locale: { support: 'partial', note: 'Language holds the ISO 639-1 language only; the region is lost' },
-    type: { support: 'none', note: 'business is only implied by Company + FiscalCode' },
-    enabled: { support: 'none', note: 'Enabled is derived from subscriptions' },
-    metadata: { support: 'none', note: 'kept in the gateway only' },
-    taxIdentifiers: { support: 'partial', note: 'one VAT id as FiscalCode, only with a Company' },
-    taxCertificates: { support: 'none' },
-    sourceIds: { support: 'none' },
-    defaultSourceId: { support: 'none' },
-  },
+  fields: capabilityFields(TWO_CHECKOUT_FIELDS),
   idempotency:
     'No Idempotency-Key; ExternalCustomerReference is unique per account, so a repeated create is answered by reading it',
   pagination: 'none',
