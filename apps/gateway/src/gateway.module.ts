@@ -19,6 +19,9 @@ import {
   ProviderAccounts,
   type RequestedTarget,
   SYNC_OPTIONS,
+  CONFLICT_POLICY,
+  PolicyProviderChanges,
+  ProviderChanges,
   SyncEngine,
   LinkDelivery,
 } from '@app/customer-domain';
@@ -176,6 +179,9 @@ export class GatewayModule implements NestModule {
         SyncEngine,
         LinkDelivery,
         { provide: SYNC_OPTIONS, useValue: syncOptions(options.config) },
+        // Every hint of a provider-side change (DR webhooks and events, the 2CO sweep) goes here.
+        { provide: CONFLICT_POLICY, useValue: options.config.CONFLICT_POLICY },
+        { provide: ProviderChanges, useClass: PolicyProviderChanges },
         SyncEngineLifecycle,
         ProviderFailureLog,
         ...migrationProviders(migrationOptions(options.config, true)),
