@@ -66,6 +66,7 @@ import { MetricsModule } from './metrics/metrics.module';
 import { MigrationsController } from './migrations/migrations.controller';
 import { ProvidersController } from './providers/providers.controller';
 import { ReconciliationsController } from './reconciliations/reconciliations.controller';
+import { SweepScheduler } from './reconciliations/sweep-scheduler';
 import { ContentTypeMiddleware } from './http/content-type.middleware';
 import { PathParameterPipe, refuseHostileInput } from './http/hostile-input';
 import { JsonBodyMiddleware } from './http/json-body.middleware';
@@ -207,6 +208,7 @@ export class GatewayModule implements NestModule {
         WebhookDispatcher,
         Readiness,
         IdempotencyPurge,
+        SweepScheduler,
         RateLimits,
         // Guards run in this order: who is calling, then whether they are over their limit.
         { provide: APP_GUARD, useClass: ApiKeyGuard },

@@ -6,6 +6,7 @@ import { copyAt, type Customer, dataOf, type ProviderLink, syncedLinks } from '.
 import { type CustomerPatch, CustomerService } from './customer.service';
 import { copyDrift } from './drift';
 import { DomainError } from './errors';
+import { JOB_ACTORS } from './events';
 import { ProviderAccounts, targetOf } from './provider-accounts';
 import { ProviderCallLog } from './provider-call-log';
 import { ConvergenceMetrics, ProviderChangeEvents } from './provider-change-ports';
@@ -92,7 +93,8 @@ export class PolicyProviderChanges extends ProviderChanges {
     )
       return { kind: 'echo' };
     const where = { provider: link.provider, account: link.account, reference: link.reference };
-    const source = hint.eventType ?? 'hint';
+    // The provider's event type, else what read it: the sweep, or a caller's hint.
+    const source = hint.eventType ?? (context.actor === JOB_ACTORS.sweep ? 'sweep' : 'hint');
     const found = { source, ...(hint.eventId === undefined ? {} : { eventId: hint.eventId }) };
     // The work a resolution starts is the outbox's: it spends no share of the caller's read budget.
     const resolving = resolvingContext(context);

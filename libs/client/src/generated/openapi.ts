@@ -2281,6 +2281,11 @@ export interface components {
              * @example 100
              */
             listPageSize?: number;
+            /**
+             * @description Whether the provider announces changes made to its customers outside the gateway (`events`: webhooks or an events API), or not (`none`): then the gateway finds them with a scheduled sweep (SWEEP_INTERVAL_SECONDS).
+             * @enum {string}
+             */
+            changeNotifications: "events" | "none";
         };
         ProviderDriftDto: {
             /** @example digital-river */
@@ -2553,6 +2558,11 @@ export interface components {
             id: string;
             /** @enum {string} */
             status: "running" | "cancelled" | "completed";
+            /**
+             * @description `api`: started by a caller (or the migrator CLI). `sweep`: the scheduled comparison of the copies at providers that announce no changes (2Checkout; SWEEP_INTERVAL_SECONDS), whose differences are resolved by CONFLICT_POLICY (pushed back or adopted) and counted as `repaired`.
+             * @enum {string}
+             */
+            trigger: "api" | "sweep";
             repair: boolean;
             concurrency: number;
             liveShare: number;
