@@ -19,6 +19,9 @@ import {
   ProviderAccounts,
   type RequestedTarget,
   SYNC_OPTIONS,
+  CONFLICT_POLICY,
+  PolicyProviderChanges,
+  ProviderChanges,
   SyncEngine,
   LinkDelivery,
 } from '@app/customer-domain';
@@ -63,6 +66,7 @@ import { MetricsModule } from './metrics/metrics.module';
 import { MigrationsController } from './migrations/migrations.controller';
 import { ProvidersController } from './providers/providers.controller';
 import { ReconciliationsController } from './reconciliations/reconciliations.controller';
+import { SweepScheduler } from './reconciliations/sweep-scheduler';
 import { ContentTypeMiddleware } from './http/content-type.middleware';
 import { PathParameterPipe, refuseHostileInput } from './http/hostile-input';
 import { JsonBodyMiddleware } from './http/json-body.middleware';
@@ -176,6 +180,9 @@ export class GatewayModule implements NestModule {
         SyncEngine,
         LinkDelivery,
         { provide: SYNC_OPTIONS, useValue: syncOptions(options.config) },
+        // Every hint of a provider-side change (DR webhooks and events, the 2CO sweep) goes here.
+        { provide: CONFLICT_POLICY, useValue: options.config.CONFLICT_POLICY },
+        { provide: ProviderChanges, useClass: PolicyProviderChanges },
         SyncEngineLifecycle,
         ProviderFailureLog,
         ...migrationProviders(migrationOptions(options.config, true)),
@@ -201,6 +208,7 @@ export class GatewayModule implements NestModule {
         WebhookDispatcher,
         Readiness,
         IdempotencyPurge,
+        SweepScheduler,
         RateLimits,
         // Guards run in this order: who is calling, then whether they are over their limit.
         { provide: APP_GUARD, useClass: ApiKeyGuard },

@@ -10,6 +10,8 @@ export const EVENT_TYPES = [
   'customer.link.synced',
   'customer.link.failed',
   'customer.link.retired',
+  'customer.provider_change_detected',
+  'customer.provider_change_resolved',
   'migration.completed',
   'migration.failed',
 ] as const;
@@ -21,6 +23,8 @@ export const JOB_ACTORS = {
   sync: 'sync-worker',
   /** A migration run, whether the CLI, a pg-boss worker or the API started it. */
   migration: 'migration',
+  /** The scheduled comparison of copies at providers that announce no changes (2Checkout). */
+  sweep: 'sweep',
   /** Anything else outside a request. */
   system: 'system',
 } as const;

@@ -29,3 +29,7 @@ export * from './outage-reporter';
 // the runs; libs/persistence implements the store without importing the application layer).
 export * from './migration';
 export * from './migration.store';
+export * from './conflict-policy';
+export * from './provider-change-ports';
+export * from './provider-change-decisions';
+export * from './policy-provider-changes';

@@ -12,6 +12,8 @@ import { type ProviderTarget, sameTarget } from './provider-accounts';
 import { ProviderCallLog } from './provider-call-log';
 import { LinkDelivery } from './link-delivery';
 import { NO_OUTAGE_REPORTS, type OutageReporter, OutageReporters } from './outage-reporter';
+import { ConvergenceMetrics } from './provider-change-ports';
+import { writeConverged } from './write-convergence';
 import { SYNC_OPTIONS, type SyncOptions } from './sync-options';
 import {
   type ClaimedLink,
@@ -109,6 +111,7 @@ export class SyncEngine {
     private readonly callLog: ProviderCallLog,
     @Inject(SYNC_OPTIONS) private readonly options: SyncOptions,
     @Optional() outages?: OutageReporters,
+    @Optional() private readonly convergence?: ConvergenceMetrics,
   ) {
     this.outage = (outages ?? NO_OUTAGE_REPORTS).for('SyncEngine');
   }
@@ -437,7 +440,20 @@ export class SyncEngine {
     const customer = known ?? (await this.customers.findById(customerId));
     // A span per delivery (under the request that delivers its own links), and the customer's id
     // on every log line written meanwhile.
-    return Promise.all(links.map((link) => traceDelivery(link, () => this.deliver(context, link, customer))));
+    const deliveries = await Promise.all(
+      links.map((link) => traceDelivery(link, () => this.deliver(context, link, customer))),
+    );
+    if (
+      customer !== undefined &&
+      this.convergence !== undefined &&
+      writeConverged(
+        customer,
+        links,
+        deliveries.map((d) => d?.outcome),
+      )
+    )
+      this.convergence.writeConverged(Math.max(0, (Date.now() - customer.updatedAt.getTime()) / 1000));
+    return deliveries;
   }
 
   /** One delivery of one link: perform it, settle the link and record the calls together. */

@@ -11,6 +11,7 @@ import {
   MigrationStore,
   OutageReporters,
   ProviderCallLog,
+  ProviderChangeEvents,
   SyncQueue,
 } from '@app/customer-domain';
 
@@ -19,6 +20,7 @@ import { DatabaseOutageReporters } from './database-outage';
 import { PrismaCustomerRepository } from './prisma-customer.repository';
 import { PrismaMigrationStore } from './prisma-migration.store';
 import { PrismaProviderCallLog } from './prisma-provider-call-log';
+import { PrismaProviderChangeEvents } from './prisma-provider-change-events';
 import { PrismaSyncQueue } from './prisma-sync-queue';
 import { DATABASE, PRISMA_CLIENT } from './prisma.tokens';
 
@@ -37,7 +39,7 @@ class DatabaseLifecycle implements OnApplicationShutdown {
   }
 }
 
-/** Binds the Prisma mirror to the domain's ports (repository, outbox, provider-call log); `open` decides which database. */
+/** Binds the Prisma mirror to the domain's ports (repository, outbox, provider-call log, provider-change events); `open` decides which database. */
 @Module({})
 export class PersistenceModule {
   static forRoot(open: () => Promise<DatabaseHandle>): DynamicModule {
@@ -56,6 +58,7 @@ export class PersistenceModule {
         { provide: ProviderCallLog, useClass: PrismaProviderCallLog },
         { provide: MigrationStore, useClass: PrismaMigrationStore },
         { provide: OutageReporters, useClass: DatabaseOutageReporters },
+        { provide: ProviderChangeEvents, useClass: PrismaProviderChangeEvents },
         DatabaseLifecycle,
       ],
       exports: [
@@ -66,6 +69,7 @@ export class PersistenceModule {
         ProviderCallLog,
         MigrationStore,
         OutageReporters,
+        ProviderChangeEvents,
       ],
     };
   }

@@ -1,6 +1,8 @@
 import { Module } from '@nestjs/common';
+import { ConvergenceMetrics } from '@app/customer-domain';
 import { GaugeReadings } from '@app/persistence';
 
+import { PrometheusConvergenceMetrics } from './convergence-metrics';
 import { HttpMetrics } from './http-metrics';
 import { MetricsAccessGuard, MetricsController } from './metrics.controller';
 import { MetricsRegistry } from './metrics.registry';
@@ -25,7 +27,8 @@ import { ProviderCallMetrics } from './provider-call-metrics';
     OutboxMetrics,
     MigrationMetrics,
     WebhookMetrics,
+    { provide: ConvergenceMetrics, useClass: PrometheusConvergenceMetrics },
   ],
-  exports: [MetricsRegistry, HttpMetrics],
+  exports: [MetricsRegistry, HttpMetrics, ConvergenceMetrics],
 })
 export class MetricsModule {}
