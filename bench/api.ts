@@ -74,8 +74,10 @@ const UNTHROTTLED = {
 const GOALS = {
   read: 0.8,
   list: 0.6,
-  create: 0.5,
+  create: 0.6,
   p50DeltaMs: 3,
+  /** How far above the bare durable create (the floor) the gateway's create in both may be, at p50 (issue 34). */
+  aboveFloorP50Ms: 1,
   p99DeltaMs: 10,
   idleCpu: 1,
   rssMb: 300,
@@ -800,8 +802,9 @@ async function run(): Promise<void> {
           `create in both providers adds ${p99.toFixed(1)} ms at p99 (goal <= ${GOALS.p99DeltaMs}): ${p99 <= GOALS.p99DeltaMs ? 'met' : 'NOT MET'}`,
         );
         againstDirect('the same, bare handler: 1 commit before the calls, 1 after', bareLatencies);
+        const aboveFloor = p50 - added(bareLatencies, 50);
         verdicts.push(
-          `the floor under that row: the bare handler, which commits the customer before the calls and their outcome before its answer, adds ${added(bareLatencies, 50).toFixed(1)} ms at p50 and ${added(bareLatencies, 99).toFixed(1)} at p99; the gateway adds ${(p50 - added(bareLatencies, 50)).toFixed(1)} ms at p50 over it`,
+          `the floor under that row: the bare handler, which commits the customer before the calls and their outcome before its answer, adds ${added(bareLatencies, 50).toFixed(1)} ms at p50 and ${added(bareLatencies, 99).toFixed(1)} at p99; the gateway adds ${aboveFloor.toFixed(1)} ms at p50 over it (goal <= ${GOALS.aboveFloorP50Ms}): ${aboveFloor <= GOALS.aboveFloorP50Ms ? 'met' : 'NOT MET'}`,
         );
         againstDirect('the same, bare handler: the calls, then 1 commit (not durable)', oneCommitLatencies);
         verdicts.push(

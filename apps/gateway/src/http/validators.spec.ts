@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 
-import { getMetadataStorage, IsEmail, IsInt, validate } from 'class-validator';
+import { getMetadataStorage, IsEmail, IsInt, ValidateNested, validate } from 'class-validator';
+import { Type } from 'class-transformer';
 
 import { cacheValidationRuleLookups } from './validators';
 
@@ -12,6 +13,12 @@ class Contact {
 class Order extends Contact {
   @IsInt()
   quantity!: number;
+}
+
+class Shipment {
+  @ValidateNested()
+  @Type(() => Contact)
+  to!: Contact;
 }
 
 describe('cacheValidationRuleLookups', () => {
@@ -31,5 +38,32 @@ describe('cacheValidationRuleLookups', () => {
     expect(contactErrors.map((error) => error.property)).toEqual(['email']);
     // Order and Contact, each with the options `validate` uses: one lookup each.
     expect(lookup).toHaveBeenCalledTimes(2);
+  });
+});
+
+describe('cacheValidationRuleLookups, grouping', () => {
+  it("groups a class's rules by property once, and every object still gets its own errors", async () => {
+    const global = getMetadataStorage();
+    cacheValidationRuleLookups(global);
+    const grouping = jest.spyOn(global, 'groupByPropertyName');
+    const shipment = (email: string) =>
+      Object.assign(new Shipment(), { to: Object.assign(new Contact(), { email }) });
+    for (let round = 0; round < 3; round++) {
+      const [error] = await validate(shipment('not-an-email'), {
+        whitelist: true,
+        forbidNonWhitelisted: true,
+      });
+      expect(error?.property).toBe('to');
+      expect(error?.children?.map((child) => child.property)).toEqual(['email']);
+      expect(await validate(shipment('a@example.test'), { whitelist: true })).toEqual([]);
+    }
+    const unknown = Object.assign(new Contact(), { email: 'a@example.test', extra: 1 });
+    const [refused] = await validate(unknown, { whitelist: true, forbidNonWhitelisted: true });
+    expect(refused?.property).toBe('extra');
+    // Every object validated asks for its grouping (13 objects); the answers are one object per
+    // class and lookup (Contact is looked up with other options as a nested object than on its own).
+    const answers = new Set(grouping.mock.results.map((result) => result.value as object));
+    expect(grouping.mock.calls.length).toBe(13);
+    expect(answers.size).toBe(3);
   });
 });

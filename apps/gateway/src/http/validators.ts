@@ -169,7 +169,9 @@ const cachedStorages = new WeakSet<MetadataStorage>();
  * class-validator resolves a DTO's rules again on every validation, scanning every decorated class
  * for inherited ones (https://github.com/typestack/class-validator/issues/2686): about 2% of a
  * create's CPU here. A class's rules, its own and inherited, are all registered when the class is
- * defined, before anything can validate it, so each lookup is kept per class and options.
+ * defined, before anything can validate it, so each lookup is kept per class and options; and so
+ * is their grouping by property, which class-validator rebuilds from those rules for every object
+ * it validates (the body, then each nested object) and only ever reads.
  */
 export function cacheValidationRuleLookups(storage: MetadataStorage = getMetadataStorage()): void {
   if (cachedStorages.has(storage)) return;
@@ -185,6 +187,14 @@ export function cacheValidationRuleLookups(storage: MetadataStorage = getMetadat
     if (rules === undefined)
       byOptions.set(key, (rules = lookup(target, schema, always, strictGroups, groups)));
     return rules;
+  };
+  const group = storage.groupByPropertyName.bind(storage);
+  type Grouped = ReturnType<MetadataStorage['groupByPropertyName']>;
+  const groupedByRules = new WeakMap<Rules, Grouped>();
+  storage.groupByPropertyName = (rules) => {
+    let grouped = groupedByRules.get(rules);
+    if (grouped === undefined) groupedByRules.set(rules, (grouped = group(rules)));
+    return grouped;
   };
 }
 
