@@ -1644,8 +1644,7 @@ export interface components {
              *         ],
              *         "unsupportedFields": [
              *           "type",
-             *           "metadata",
-             *           "locale"
+             *           "metadata"
              *         ],
              *         "lossyFields": [
              *           "locale"
