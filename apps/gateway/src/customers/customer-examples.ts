@@ -88,7 +88,7 @@ export const CREATE_PLAN_EXAMPLE = [
         },
       },
     ],
-    unsupportedFields: ['type', 'metadata', 'locale'],
+    unsupportedFields: ['type', 'metadata'],
     lossyFields: ['locale'],
     violations: [],
   },

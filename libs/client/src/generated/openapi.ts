@@ -1791,8 +1791,7 @@ export interface components {
              *         ],
              *         "unsupportedFields": [
              *           "type",
-             *           "metadata",
-             *           "locale"
+             *           "metadata"
              *         ],
              *         "lossyFields": [
              *           "locale"
