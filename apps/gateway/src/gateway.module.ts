@@ -19,6 +19,7 @@ import {
   ProviderAccounts,
   type RequestedTarget,
   SYNC_OPTIONS,
+  TOMBSTONE_RETENTION_MS,
   SyncEngine,
   LinkDelivery,
 } from '@app/customer-domain';
@@ -176,6 +177,7 @@ export class GatewayModule implements NestModule {
         SyncEngine,
         LinkDelivery,
         { provide: SYNC_OPTIONS, useValue: syncOptions(options.config) },
+        { provide: TOMBSTONE_RETENTION_MS, useValue: options.config.TOMBSTONE_RETENTION_HOURS * 3_600_000 },
         SyncEngineLifecycle,
         ProviderFailureLog,
         ...migrationProviders(migrationOptions(options.config, true)),

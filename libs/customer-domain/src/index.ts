@@ -23,3 +23,4 @@ export * from './reconcile';
 export * from './call-context';
 export * from './events';
 export * from './provider-changes';
+export * from './tombstones';
