@@ -6331,6 +6331,52 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description The customer was deleted (`customer_gone`): `deletedAt` says when and `providers` what each provider still holds (`remaining`, `[]` for nothing), for TOMBSTONE_RETENTION_HOURS; after it, 404. Admins read the tombstone itself with `?include=deleted`. */
+            410: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:customer_gone",
+                     *       "title": "Gone",
+                     *       "status": 410,
+                     *       "code": "customer_gone",
+                     *       "detail": "The customer \"cus_4f7d0e1c9b2a3d4e5f6a7b8c\" was deleted at 2026-12-07T03:00:00.000Z.",
+                     *       "retryable": false,
+                     *       "deletedAt": "2026-12-07T03:00:00.000Z",
+                     *       "providers": [
+                     *         {
+                     *           "provider": "digital-river",
+                     *           "account": "sandbox",
+                     *           "outcome": "deleted",
+                     *           "remaining": []
+                     *         },
+                     *         {
+                     *           "provider": "two-checkout",
+                     *           "account": "sandbox",
+                     *           "outcome": "scrubbed",
+                     *           "erasure": {
+                     *             "status": "partial",
+                     *             "notErased": [
+                     *               "address"
+                     *             ]
+                     *           },
+                     *           "remaining": [
+                     *             "address"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers/cus_4f7d0e1c9b2a3d4e5f6a7b8c"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description If-Match does not name the current version (`precondition_failed`). */
             412: {
                 headers: {
