@@ -1,4 +1,10 @@
-import { type CreateCustomer, createGatewayClient, type Customer, GatewayError } from '@customer-sync/client';
+import {
+  type CreateCustomer,
+  createGatewayClient,
+  type Customer,
+  CustomerGoneError,
+  GatewayError,
+} from '@customer-sync/client';
 
 import { collect } from './collect';
 import { type GatewayWithSandboxes, KEYS, startGatewayWithSandboxes } from '../support/gateway';
@@ -149,7 +155,13 @@ describe('client.customers: every customer operation against a gateway with both
     const doomed = await client().customers.create(jane('delete@example.com'));
     const deleted = await client().customers.delete(doomed.id);
     expect(deleted).toMatchObject({ id: doomed.id, deleted: true });
-    expect(await refusal(client().customers.get(doomed.id))).toMatchObject({ status: 404 });
+    // Gone, typed: when, and what each provider still holds (nothing here).
+    const gone = await refusal(client().customers.get(doomed.id));
+    expect(gone).toBeInstanceOf(CustomerGoneError);
+    expect(gone).toMatchObject({ status: 410, code: 'customer_gone', deletedAt: expect.any(String) });
+    expect((gone as CustomerGoneError).providers).toEqual([
+      expect.objectContaining({ provider: 'digital-river', outcome: 'deleted', remaining: [] }),
+    ]);
 
     const forgotten = await client().customers.create(jane('forget@example.com'));
     const erased = await client().customers.forget(forgotten.id);

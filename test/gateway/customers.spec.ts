@@ -268,13 +268,21 @@ describe('Customer API v1', () => {
   });
 
   describe('delete', () => {
-    it('deletes, then answers 404 for the customer', async () => {
+    it('deletes, then answers 410 Gone for the customer (its tombstone), and deleting again the same', async () => {
       const created = await api().post('/v1/customers').set(auth).send({});
       const res = await api().delete(`/v1/customers/${created.body.id}`).set(auth);
       expect(res.status).toBe(200);
       expect(res.body).toEqual({ id: created.body.id, deleted: true, providers: [] });
-      expect((await api().get(`/v1/customers/${created.body.id}`).set(auth)).status).toBe(404);
-      expect((await api().delete(`/v1/customers/${created.body.id}`).set(auth)).status).toBe(404);
+      const gone = await api().get(`/v1/customers/${created.body.id}`).set(auth);
+      expect(gone.status).toBe(410);
+      expect(gone.body).toMatchObject({
+        code: 'customer_gone',
+        deletedAt: expect.any(String),
+        providers: [],
+      });
+      const again = await api().delete(`/v1/customers/${created.body.id}`).set(auth);
+      expect(again.status).toBe(200);
+      expect(again.body).toEqual(res.body);
     });
   });
 

@@ -225,8 +225,11 @@ describe('provider rules, truthful delete and forget (sandboxes over real HTTP)'
     expect(deleted.status).toBe(200);
     expect(deleted.body).toEqual({ id: created.body.id, deleted: true, providers: [{ ...DR, outcome: 'deleted' }] });
     expect(dr().admin.dump().some((c) => c.id === 'rules-delete-dr')).toBe(false);
-    expect((await api().get(`/v1/customers/${created.body.id}`).set(auth)).status).toBe(404);
-    expect((await api().get('/v1/customers/by-reference/digital-river/rules-delete-dr').set(auth)).status).toBe(404);
+    // Gone: 410 with nothing remaining anywhere, by id and by reference alike.
+    const gone = await api().get(`/v1/customers/${created.body.id}`).set(auth);
+    expect(gone.status).toBe(410);
+    expect(gone.body.providers).toEqual([{ ...DR, outcome: 'deleted', remaining: [] }]);
+    expect((await api().get('/v1/customers/by-reference/digital-river/rules-delete-dr').set(auth)).body).toEqual({ ...gone.body, instance: '/v1/customers/by-reference/digital-river/rules-delete-dr', requestId: expect.any(String) });
   }); // prettier-ignore
 
   it('answers a delete 202 while a provider that cannot delete still holds personal data, and says what', async () => {
@@ -247,7 +250,8 @@ describe('provider rules, truthful delete and forget (sandboxes over real HTTP)'
     expect(scrubbed).toMatchObject({ FirstName: 'Erased', LastName: 'Erased', Address1: 'Erased', CountryCode: 'us' });
     expect(JSON.stringify(scrubbed)).not.toContain('jsmith');
 
-    const tombstone = await api().get(`/v1/customers/by-reference/two-checkout/${numeric}`).set(auth);
+    expect((await api().get(`/v1/customers/by-reference/two-checkout/${numeric}`).set(auth)).status).toBe(410);
+    const tombstone = await api().get(`/v1/customers/by-reference/two-checkout/${numeric}?include=deleted`).set(auth);
     expect(tombstone.status).toBe(200);
     expect(tombstone.body).toMatchObject({ id: created.body.id, deletedAt: expect.any(String), email: null, familyName: null });
     expect((tombstone.body.providers as Link[]).map((l) => [l.provider, l.erasure?.status])).toEqual(

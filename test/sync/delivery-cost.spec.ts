@@ -117,14 +117,15 @@ describe('delivery cost and wake-up', () => {
     before = requests();
     await api().delete(`/v1/customers/${id}`).set(auth);
     await eventually('the delete settled everywhere', async () => {
-      const res = await api().get(`/v1/customers/${id}`).set(auth);
+      const res = await api().get(`/v1/customers/${id}?include=deleted`).set(auth);
       const links = (res.body.providers ?? []) as { status: string; provider: string }[];
       return links.every((l) => l.status === 'synced') ? true : undefined;
     });
-    // DR: delete, then read back to confirm it is gone. 2CO has no delete: scrubbed as by forget.
+    // DR: read its tax identifiers (none here), delete, then read back to confirm it is gone. 2CO
+    // has no delete: scrubbed as by forget.
     expect(since(before)).toEqual({
       'dr DELETE /customers/:id': 1,
-      'dr GET /customers/:id': 1,
+      'dr GET /customers/:id': 2,
       '2co GET /customers/:ref': 2,
       '2co PUT /customers/:ref': 1,
     });

@@ -216,7 +216,12 @@ describe(`idempotent writes killed with SIGKILL at every boundary, retried under
                 : true,
             ),
           );
-          const tombstone = await send(base, 'GET', `/v1/customers/${fixture.delete}`, undefined);
+          const tombstone = await send(
+            base,
+            'GET',
+            `/v1/customers/${fixture.delete}?include=deleted`,
+            undefined,
+          );
           expect(tombstone.status).toBe(200);
           expect(tombstone.body).toMatchObject({ email: null, givenName: null, familyName: null });
           expect(typeof tombstone.body['deletedAt']).toBe('string');

@@ -22,6 +22,7 @@ import {
   CONFLICT_POLICY,
   PolicyProviderChanges,
   ProviderChanges,
+  TOMBSTONE_RETENTION_MS,
   SyncEngine,
   LinkDelivery,
 } from '@app/customer-domain';
@@ -183,6 +184,7 @@ export class GatewayModule implements NestModule {
         // Every hint of a provider-side change (DR webhooks and events, the 2CO sweep) goes here.
         { provide: CONFLICT_POLICY, useValue: options.config.CONFLICT_POLICY },
         { provide: ProviderChanges, useClass: PolicyProviderChanges },
+        { provide: TOMBSTONE_RETENTION_MS, useValue: options.config.TOMBSTONE_RETENTION_HOURS * 3_600_000 },
         SyncEngineLifecycle,
         ProviderFailureLog,
         ...migrationProviders(migrationOptions(options.config, true)),

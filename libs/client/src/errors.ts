@@ -21,6 +21,19 @@ export interface Problem {
   account?: string;
   providerCode?: string;
   providerMessage?: string;
+  /** `customer_gone`: when the customer was deleted. */
+  deletedAt?: string;
+  /** `customer_gone`: what each provider account still holds. */
+  providers?: TombstoneProvider[];
+}
+
+/** One provider account of a deleted customer: what it still holds (`remaining`, `[]` for nothing). */
+export interface TombstoneProvider {
+  provider: string;
+  account: string;
+  outcome: string;
+  /** Canonical field names, `sources` (payment sources' owners), `*` (the delete there is not confirmed). */
+  remaining: string[];
 }
 
 /**
@@ -64,11 +77,27 @@ export class GatewayError extends Error {
       problem = { detail: text.slice(0, 500) || undefined };
     }
     problem.requestId ??= response.headers.get('x-request-id') ?? undefined;
+    if (response.status === 410 && problem.code === 'customer_gone') return new CustomerGoneError(problem);
     return new GatewayError(response.status, problem);
   }
 
   static network(error: unknown): GatewayError {
     const detail = error instanceof Error ? error.message : String(error);
     return new GatewayError(0, { code: 'network_error', detail, retryable: true }, { cause: error });
+  }
+}
+
+/**
+ * 410 `customer_gone`: the customer was deleted. Until the gateway's tombstone retention ends it
+ * says when, and what each provider still holds; after it the gateway answers 404.
+ */
+export class CustomerGoneError extends GatewayError {
+  readonly deletedAt: string;
+  readonly providers: TombstoneProvider[];
+
+  constructor(problem: Problem) {
+    super(410, problem);
+    this.deletedAt = problem.deletedAt ?? '';
+    this.providers = problem.providers ?? [];
   }
 }

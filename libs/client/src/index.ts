@@ -1,5 +1,11 @@
 export { createGatewayClient, type GatewayClient, type GatewayClientOptions } from './client.js';
-export { type FieldProblem, GatewayError, type Problem } from './errors.js';
+export {
+  CustomerGoneError,
+  type FieldProblem,
+  GatewayError,
+  type Problem,
+  type TombstoneProvider,
+} from './errors.js';
 export type { components, operations, paths } from './generated/openapi.js';
 export { OPERATION_METHODS } from './operations.js';
 export { itemsOf, paginate, paginateByCursor } from './pagination.js';

@@ -245,6 +245,15 @@ export const envSchema = z.object({
     .positive()
     .max(24 * 365)
     .default(24 * 30),
+  /**
+   * How long a deleted customer answers 410 Gone (its tombstone) before it answers 404; the
+   * retention job purges tombstones past the same window.
+   */
+  TOMBSTONE_RETENTION_HOURS: z.coerce
+    .number()
+    .positive()
+    .max(24 * 365)
+    .default(24 * 30),
   /** How long a webhook delivery is retried (exponential backoff) before it is given up. */
   WEBHOOK_RETRY_FOR_HOURS: z.coerce
     .number()

@@ -72,6 +72,8 @@ export const VARIABLE_MEANINGS: { readonly [Name in keyof z.input<typeof envSche
   SHUTDOWN_TIMEOUT_MS: 'how long a graceful shutdown may take before the process exits',
   EVENT_RETENTION_HOURS:
     'how long events stay readable in `GET /v1/events` (fractions allowed); older ones are purged periodically, except those a webhook delivery still has to send',
+  TOMBSTONE_RETENTION_HOURS:
+    'how long a deleted customer answers `410 Gone` with what remains at each provider (fractions allowed); after it, `404`',
   WEBHOOK_RETRY_FOR_HOURS:
     'how long a failing webhook delivery is retried before it is given up (fractions allowed)',
   WEBHOOK_RETRY_BASE_MS:

@@ -5,9 +5,6 @@ import {
   type Customer,
   type CustomerData,
   dataOf,
-  type Erasure,
-  type LinkError,
-  type ProviderLink,
   referenceOf,
   syncedLinks,
   type TaxIdentifier,
@@ -26,20 +23,7 @@ import {
 import { ProviderCallLog } from './provider-call-log';
 import { SyncEngine } from './sync-engine';
 import { answerFrom } from './write-answer';
-
-/**
- * What a delete or forget did at one provider account, as far as it got within the wait:
- * `deleted` (a read-back found no copy), `scrubbed` (the provider cannot delete: its personal
- * fields were overwritten, confirmed by a read-back), `forgotten` (erasure confirmed), `requested`
- * (erasure asked for, not confirmed yet), `unsupported`, `pending` or `failed`.
- */
-export interface ProviderReport extends ProviderTarget {
-  outcome: 'deleted' | 'scrubbed' | 'forgotten' | 'requested' | 'unsupported' | 'pending' | 'failed';
-  erasure?: Erasure;
-  /** Personal fields this provider still holds, as far as the gateway knows. */
-  remaining?: string[];
-  error?: LinkError;
-}
+import { deletionReport, nothingRemains, pendingOrFailed, type ProviderReport } from './tombstones';
 
 /**
  * The gateway's write path. Each write commits to the mirror together with the provider work it
@@ -106,36 +90,23 @@ export class CustomerCommands {
    * delete at a provider is visible and can be re-driven.
    */
   async delete(context: CallContext, id: string): Promise<{ deleted: boolean; providers: ProviderReport[] }> {
-    // A repeated delete re-drives provider deletes that failed or still wait.
+    // A repeated delete re-drives provider deletes that failed or still wait, and answers what
+    // the tombstone says; past the tombstone's retention the customer is as gone as one never seen.
+    await this.customers.assertNotExpired(id);
     let targets: LinkTarget[] = [];
     await this.engine.write(context, async () => {
       targets = await this.customers.delete(context, id);
       return { customerId: id };
     });
     const after = await this.customers.find(id);
-    const providers = targets.map((link): ProviderReport => {
-      const remaining = after?.providers.find((l) => sameTarget(l, link));
-      if (
-        remaining === undefined ||
-        (remaining.status === 'synced' && remaining.erasure?.status === 'deleted')
-      ) {
-        return { ...targetOf(link), outcome: 'deleted' };
-      }
-      if (remaining.status === 'synced' && remaining.erasure !== undefined) {
-        return {
-          ...targetOf(link),
-          outcome: remaining.erasure.status === 'unsupported' ? 'unsupported' : 'scrubbed',
-          erasure: remaining.erasure,
-          remaining: remaining.erasure.notErased,
-        };
-      }
-      return pendingOrFailed(remaining);
-    });
-    // Deleted means nothing personal remains anywhere, which only a confirmed read-back shows.
-    const deleted = providers.every(
-      (report) =>
-        report.outcome === 'deleted' || (report.outcome === 'scrubbed' && report.remaining?.length === 0),
+    const providers = targets.map((target) =>
+      deletionReport(
+        target,
+        after?.providers.find((l) => sameTarget(l, target)),
+      ),
     );
+    // Deleted means nothing personal remains anywhere, which only a confirmed read-back shows.
+    const deleted = nothingRemains(providers);
     return { deleted, providers };
   }
 
@@ -148,6 +119,8 @@ export class CustomerCommands {
     context: CallContext,
     id: string,
   ): Promise<{ customer: Customer; providers: ProviderReport[] }> {
+    // A deleted customer holds nothing personal in the mirror; its tombstone answers (410).
+    await this.customers.getLive(id);
     const customer = await this.answer(context, async () => {
       await this.customers.erase(context, id);
       return { customerId: id };
@@ -286,14 +259,4 @@ export class CustomerCommands {
     const { customerId, written, delivered } = await this.engine.write(context, write);
     return answerFrom(written, delivered) ?? this.customers.get(customerId);
   }
-}
-
-function pendingOrFailed(link: ProviderLink): ProviderReport {
-  const requested = link.status === 'pending' && link.erasure?.status === 'requested';
-  return {
-    ...targetOf(link),
-    outcome: link.status === 'failed' ? 'failed' : requested ? 'requested' : 'pending',
-    ...(link.erasure !== undefined ? { erasure: link.erasure, remaining: link.erasure.notErased } : {}),
-    ...(link.lastError !== undefined ? { error: link.lastError } : {}),
-  };
 }

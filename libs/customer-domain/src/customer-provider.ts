@@ -67,10 +67,17 @@ export const PERSONAL_FIELDS = [
   'taxIdentifiers',
   'taxCertificates',
 ] as const;
-export type PersonalField = (typeof PERSONAL_FIELDS)[number];
+/**
+ * Personal data a provider keeps outside the canonical fields: `sources`, the owner details (name,
+ * email, billing address) of the customer's payment sources at Digital River
+ * (https://docs.digitalriver.com/digital-river-api-reference/2020-12-17/customers, the Source example), which a customer delete
+ * only detaches and no API call deletes.
+ */
+export const PERSONAL_SUB_RESOURCES = ['sources'] as const;
+export type PersonalField = (typeof PERSONAL_FIELDS)[number] | (typeof PERSONAL_SUB_RESOURCES)[number];
 
 /** The personal fields of `customer` that hold a value. */
-export function personalFieldsWithValues(customer: CustomerData): PersonalField[] {
+export function personalFieldsWithValues(customer: CustomerData): (typeof PERSONAL_FIELDS)[number][] {
   return PERSONAL_FIELDS.filter((field) => {
     const value = customer[field];
     if (Array.isArray(value)) return value.length > 0;
@@ -176,6 +183,15 @@ export interface CustomerRefInput {
   reference: string;
   /** Pass it when known: 2CO addresses its own numeric reference more cheaply than ours. */
   providerCustomerId?: string;
+}
+
+/**
+ * What a delete leaves behind: personal data that objects once linked to the customer still hold
+ * at the provider, which the adapter could not remove (Digital River: `sources`). Empty when the
+ * delete leaves nothing personal.
+ */
+export interface DeleteResult {
+  notErased: PersonalField[];
 }
 
 export interface GetCustomerInput extends CustomerRefInput {
@@ -306,8 +322,12 @@ export interface CustomerProvider {
   create(input: CreateCustomerInput, context: CallContext): Promise<CreateResult>;
   get(input: GetCustomerInput, context: CallContext): Promise<RemoteCustomer | null>;
   update(input: UpdateCustomerInput, context: CallContext): Promise<WriteResult>;
-  /** Idempotent: a customer already gone counts as deleted. */
-  delete(input: CustomerRefInput, context: CallContext): Promise<void>;
+  /**
+   * Idempotent: a customer already gone counts as deleted. Removes the sub-resources that hold the
+   * customer's personal data wherever the provider lets it (Digital River's tax identifiers, which a
+   * customer delete would only detach), and answers what stays behind.
+   */
+  delete(input: CustomerRefInput, context: CallContext): Promise<DeleteResult>;
   forget(input: ForgetCustomerInput, context: CallContext): Promise<ForgetResult>;
   list(input: ListCustomersInput, context: CallContext): Promise<RemoteCustomerPage>;
   attachSource(input: SourceInput, context: CallContext): Promise<RemoteCustomer>;

@@ -15,6 +15,8 @@ export interface CustomerListQuery {
   provider?: string;
   /** Only customers with a link in this state. */
   syncStatus?: 'synced' | 'pending' | 'failed';
+  /** Also deleted customers (tombstones) deleted at or after this moment; else none. */
+  deletedSince?: Date;
 }
 
 export interface CustomerPage {
@@ -103,9 +105,10 @@ export abstract class CustomerRepository {
   abstract addLink(context: CallContext, customerId: string, link: NewLink): Promise<void>;
 
   /**
-   * Deletes the customer: at once when no provider holds it, else marks it deleted and its links
-   * to be deleted there; the row goes when the last link does. A repeated delete puts the links
-   * still there back in line. Resolves the provider accounts the customer was linked to when it was
+   * Deletes the customer: scrubs its personal fields, marks it deleted (the tombstone) and its links
+   * to be deleted there. The tombstone stays, with every link as the record of what remains where,
+   * until the retention job purges it (TOMBSTONE_RETENTION_HOURS). A repeated delete puts the links
+   * not yet settled back in line. Resolves the provider accounts the customer was linked to when it was
    * deleted, or undefined for no customer.
    */
   abstract markDeleted(context: CallContext, id: string): Promise<LinkTarget[] | undefined>;

@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 
 import { type CallContext } from './call-context';
 import { type Address, type AdditionalAddressInfo, type Customer, type CustomerData } from './customer';
@@ -15,6 +15,13 @@ import { customerInvariantViolations } from './customer-rules';
 import { DomainError } from './errors';
 import { randomId } from './ids';
 import { type Lease } from './sync-queue';
+import {
+  CustomerGoneError,
+  DEFAULT_TOMBSTONE_RETENTION_MS,
+  TOMBSTONE_RETENTION_MS,
+  tombstoneExpired,
+  tombstoneOf,
+} from './tombstones';
 
 /** JSON merge patch (RFC 7396) of a customer: absent keeps a field, `null` removes it. */
 export type Nullable<T> = { [K in keyof T]?: T[K] | null };
@@ -34,7 +41,14 @@ export function newCustomerId(): string {
 
 @Injectable()
 export class CustomerService {
-  constructor(private readonly repository: CustomerRepository) {}
+  private readonly retentionMs: number;
+
+  constructor(
+    private readonly repository: CustomerRepository,
+    @Optional() @Inject(TOMBSTONE_RETENTION_MS) retentionMs?: number,
+  ) {
+    this.retentionMs = retentionMs ?? DEFAULT_TOMBSTONE_RETENTION_MS;
+  }
 
   /**
    * `links(id)` names where the new customer goes, once its id is drawn; with `lease`, they are
@@ -58,6 +72,57 @@ export class CustomerService {
     return customer;
   }
 
+  /**
+   * The customer as a caller may read it: a deleted one answers 410 `customer_gone` with its
+   * tombstone (or, with `includeDeleted`, itself) until the tombstone retention ends, then 404 as
+   * if it never existed. A forgotten customer is answered, scrubbed.
+   */
+  async read(id: string, options: { includeDeleted?: boolean } = {}): Promise<Customer> {
+    return this.visible(await this.repository.findById(id), options, () => notFound(id));
+  }
+
+  /** `read` by any of a provider's references; the same answers for a deleted customer. */
+  async readByReference(
+    provider: string,
+    reference: string,
+    options: { includeDeleted?: boolean } = {},
+  ): Promise<Customer> {
+    return this.visible(await this.findLinked(provider, reference), options, () => {
+      return new DomainError(
+        'customer_not_found',
+        `No customer is linked to ${provider} under "${reference}".`,
+      );
+    });
+  }
+
+  /** Throws 404 for no customer, or a deleted one past the tombstone retention. */
+  async assertNotExpired(id: string): Promise<void> {
+    this.visible(await this.repository.findById(id), { includeDeleted: true }, () => notFound(id));
+  }
+
+  /** A customer not deleted (forgotten is fine): else 410 within the tombstone retention, 404 after. */
+  async getLive(id: string): Promise<Customer> {
+    return this.visible(await this.repository.findById(id), {}, () => notFound(id));
+  }
+
+  /** Tombstones deleted since this moment are within the retention (answered 410, listed on request). */
+  tombstonesSince(now = Date.now()): Date {
+    return new Date(now - this.retentionMs);
+  }
+
+  private visible(
+    customer: Customer | undefined,
+    options: { includeDeleted?: boolean },
+    missing: () => DomainError,
+  ): Customer {
+    if (customer === undefined) throw missing();
+    const { deletedAt } = customer;
+    if (deletedAt === undefined) return customer;
+    if (tombstoneExpired(deletedAt, this.retentionMs)) throw missing();
+    if (options.includeDeleted === true) return customer;
+    throw new CustomerGoneError(customer.id, tombstoneOf({ ...customer, deletedAt }));
+  }
+
   /** Like `get`, but answers undefined for no such customer. */
   find(id: string): Promise<Customer | undefined> {
     return this.repository.findById(id);
@@ -65,7 +130,7 @@ export class CustomerService {
 
   /** A customer that may still be changed: neither forgotten nor being deleted. */
   async getWritable(id: string): Promise<Customer> {
-    const customer = await this.get(id);
+    const customer = await this.getLive(id);
     assertWritable(customer);
     return customer;
   }
@@ -87,8 +152,14 @@ export class CustomerService {
     return customer;
   }
 
-  list(query: CustomerListQuery): Promise<CustomerPage> {
-    return this.repository.list(query);
+  /** With `includeDeleted`, tombstones within the retention are listed too (`deletedAt` set). */
+  list(
+    query: Omit<CustomerListQuery, 'deletedSince'>,
+    options: { includeDeleted?: boolean } = {},
+  ): Promise<CustomerPage> {
+    return this.repository.list(
+      options.includeDeleted === true ? { ...query, deletedSince: this.tombstonesSince() } : query,
+    );
   }
 
   /**
@@ -106,6 +177,7 @@ export class CustomerService {
     check?: (merged: CustomerData, current: Customer) => void,
   ): Promise<Customer> {
     const saved = await this.repository.modify(context, id, (current) => {
+      if (current.deletedAt !== undefined) this.visible(current, {}, () => notFound(id));
       assertWritable(current);
       if (expectedVersions !== undefined && !expectedVersions.includes(current.version)) {
         throw new DomainError(

@@ -29,6 +29,12 @@ export const DOMAIN_ERROR_CODES = [
   'provider_reference_taken',
   'provider_customer_not_found',
   'customer_forgotten',
+  /**
+   * The customer was deleted; its tombstone answers 410 for TOMBSTONE_RETENTION_HOURS, with when
+   * and what each provider still holds (`CustomerGoneError`). Not `customer_deleted`: that is
+   * a migration's outcome reason (the table below is one list of unique codes).
+   */
+  'customer_gone',
   'precondition_failed',
   'unauthenticated',
   'forbidden',

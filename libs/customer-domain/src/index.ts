@@ -33,3 +33,4 @@ export * from './conflict-policy';
 export * from './provider-change-ports';
 export * from './provider-change-decisions';
 export * from './policy-provider-changes';
+export * from './tombstones';

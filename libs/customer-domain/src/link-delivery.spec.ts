@@ -51,7 +51,7 @@ class FakeProvider {
       delete: 'full',
       forget: 'full',
     },
-    readonly behaviour: { deleteRemoves?: boolean; forgetErases?: boolean } = {},
+    readonly behaviour: { deleteRemoves?: boolean; forgetErases?: boolean; leavesBehind?: string[] } = {},
   ) {}
 
   asPort(): CustomerProvider {
@@ -80,7 +80,7 @@ class FakeProvider {
       delete: () => {
         this.calls.push('delete');
         if (this.behaviour.deleteRemoves) this.held = null;
-        return Promise.resolve();
+        return Promise.resolve({ notErased: this.behaviour.leavesBehind ?? [] });
       },
       forget: () => {
         this.calls.push('forget');
@@ -175,8 +175,21 @@ describe('LinkDelivery.perform: deletes and erasures, confirmed by reading back'
 
     await expect(deliveryTo(provider).perform(link({ intent: 'delete' }), customer, JOB)).resolves.toEqual({
       kind: 'removed',
+      notErased: [],
     });
     expect(provider.calls).toEqual(['delete', 'get']);
+  });
+
+  it('keeps on the removed link what objects once linked to the copy still hold', async () => {
+    const provider = new FakeProvider(copyOf(ada), undefined, {
+      deleteRemoves: true,
+      leavesBehind: ['sources'],
+    });
+
+    await expect(deliveryTo(provider).perform(link({ intent: 'delete' }), customer, JOB)).resolves.toEqual({
+      kind: 'removed',
+      notErased: ['sources'],
+    });
   });
 
   it('retries a delete the read-back contradicts, and parks it once attempts run out', async () => {

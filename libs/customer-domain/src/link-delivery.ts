@@ -42,19 +42,21 @@ export class LinkDelivery {
     switch (link.intent) {
       case 'sync':
         return this.sync(provider, link, customer, context);
-      case 'delete':
+      case 'delete': {
         // A provider without a delete (2CO) cannot lose the copy, so its personal fields are
         // scrubbed instead and the link stays as the tombstone's record of what remains there.
         if (provider.capabilities.operations.delete.support !== 'full')
           return this.erase(provider, link, ref, context);
-        await provider.delete(ref, context);
-        // Confirmed by reading back, not by the delete's answer.
-        if ((await provider.get(ref, context)) === null) return { kind: 'removed' };
+        const { notErased } = await provider.delete(ref, context);
+        // Confirmed by reading back, not by the delete's answer; what objects once linked to the
+        // copy still hold (DR sources' owners) stays on the link, so the tombstone names it.
+        if ((await provider.get(ref, context)) === null) return { kind: 'removed', notErased };
         return this.unconfirmed(link, {
           code: 'delete_unconfirmed',
           retryable: true,
           message: `${link.provider}/${link.account} still held the customer after its delete.`,
         });
+      }
       case 'forget':
         return this.erase(provider, link, ref, context);
       case 'disable':

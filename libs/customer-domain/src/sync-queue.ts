@@ -40,8 +40,11 @@ export type SettleOutcome =
   | { kind: 'retry'; error: LinkError; nextAttemptAt: Date }
   /** Parked until someone re-drives it (`POST /v1/customers/{id}/sync`). */
   | { kind: 'failed'; error: LinkError }
-  /** The delete is done there, confirmed by a read-back: the link goes. */
-  | { kind: 'removed' }
+  /**
+   * The delete is done there, confirmed by a read-back: the link stays as the tombstone's record,
+   * `notErased` naming what objects once linked to the copy still hold there.
+   */
+  | { kind: 'removed'; notErased: string[] }
   /** The erasure is confirmed (or is all the provider can do): the link keeps it as the record. */
   | { kind: 'forgotten'; erasure: Erasure }
   /** Erasure asked for, not yet confirmed by a read-back: read again at `nextAttemptAt`. */

@@ -150,7 +150,11 @@ export class PrismaCustomerRepository extends CustomerRepository {
    * however many customers are created while a caller pages through.
    */
   async list(query: CustomerListQuery): Promise<CustomerPage> {
-    const conditions = [Prisma.sql`c.deleted_at IS NULL`];
+    const conditions = [
+      query.deletedSince === undefined
+        ? Prisma.sql`c.deleted_at IS NULL`
+        : Prisma.sql`(c.deleted_at IS NULL OR c.deleted_at >= ${query.deletedSince})`,
+    ];
     if (query.email !== undefined) conditions.push(Prisma.sql`lower(c.email) = lower(${query.email})`);
     if (query.ids !== undefined) conditions.push(Prisma.sql`c.id = ANY(${query.ids}::text[])`);
     if (query.forgotten !== undefined) {
@@ -270,21 +274,19 @@ export class PrismaCustomerRepository extends CustomerRepository {
           });
           const deleted = (providersLeft: number) =>
             recordEvent(tx, { type: 'customer.deleted', customerId: id, data: { providersLeft } }, context);
-          if (targets.length === 0) {
-            if ((await tx.customer.deleteMany({ where: { id } })).count === 0) return done(false);
-            await deleted(0);
-            return done(true);
-          }
-          // The external reference stays reserved until the providers' copies are gone: a new
-          // customer reusing it could otherwise be mistaken for the old one by a provider.
-          // The tombstone keeps ids and links (every provider reference still finds it), not the
-          // customer's personal data: a provider that cannot delete is scrubbed from its own copy.
+          // The tombstone keeps ids and links (every provider reference still finds it, and each
+          // link says what remains there), not the customer's personal data: a provider that
+          // cannot delete is scrubbed from its own copy. It answers 410 until the retention job
+          // purges it (TOMBSTONE_RETENTION_HOURS); the external reference stays reserved meanwhile,
+          // so a new customer reusing it is never mistaken for the old one by a provider.
           const { count } = await tx.customer.updateMany({
             where: { id, deletedAt: null },
             data: { ...ERASED_PERSONAL_FIELDS, deletedAt: new Date(), version: { increment: 1 } },
           });
           await tx.providerLink.updateMany({
-            where: { customerId: id },
+            // A repeated delete re-drives only the links not settled yet: a confirmed delete or
+            // scrub keeps its record of what remains.
+            where: count === 1 ? { customerId: id } : { customerId: id, status: { not: 'synced' } },
             data: { intent: 'delete', erasure: Prisma.DbNull, ...REQUEUED },
           });
           if (count === 1) await deleted(targets.length);

@@ -249,29 +249,22 @@ export class PrismaSyncQueue extends SyncQueue {
             },
           });
           return true;
-        case 'removed': {
-          // Kept as the record of the delete while the customer's tombstone stays (another
-          // provider still holds a scrubbed copy), so every reference still finds it.
+        case 'removed':
+          // Kept as the record of the delete, with what objects once linked to the copy still
+          // hold, while the customer's tombstone stays (TOMBSTONE_RETENTION_HOURS: the retention
+          // job purges it), so every reference still finds it and it says what remains where.
           await tx.providerLink.update({
             where,
             data: {
               ...UNLOCKED,
               status: 'synced',
-              erasure: { status: 'deleted', notErased: [] },
+              erasure: { status: 'deleted', notErased: [...outcome.notErased] },
               lastSyncedAt: new Date(),
               lastError: Prisma.DbNull,
               nextAttemptAt: null,
             },
           });
-          const [copies] = await tx.$queryRaw<{ remaining: bigint }[]>`
-            SELECT count(*) AS remaining FROM provider_links
-             WHERE customer_id = ${link.customerId}
-               AND NOT (intent = 'delete' AND status = 'synced' AND erasure->>'status' = 'deleted')`;
-          // Every provider copy is gone: the deleted customer goes too, its links with it.
-          if (Number(copies?.remaining ?? 0) === 0)
-            await tx.customer.deleteMany({ where: { id: link.customerId, deletedAt: { not: null } } });
           return true;
-        }
       }
     });
     return kept ? {} : undefined;

@@ -59,7 +59,7 @@ export class CustomerProviderCopiesController {
   @ApiParam({ name: 'id', example: 'cus_4f7d0e1c9b2a3d4e5f6a7b8c' })
   @ApiBody({ type: ReconcileBody, examples: CUSTOMER_EXAMPLES.reconcile })
   @ApiOkResponse({ type: DriftResponse })
-  @ApiProblems(400, 401, 403, 404, 409, 412, 422, 502, 503)
+  @ApiProblems(400, 401, 403, 404, 409, 410, 412, 422, 502, 503)
   async reconcile(@Param('id') id: string, @Body() body: ReconcileBody): Promise<DriftResponse> {
     return toDriftResponse(await this.reconciliation.reconcile(callContext(), id, toReconcileRequest(body)));
   }

@@ -24,6 +24,7 @@ import {
   ProviderTargetDto,
   SOURCE_ID_PATTERN,
 } from './customer-fields.dto';
+import { INCLUDE_DELETED_DOC } from './include-deleted';
 
 export class ImportCustomerBody extends ProviderTargetDto {
   @ApiProperty({
@@ -184,6 +185,11 @@ export class ListCustomersQuery {
   @Transform(({ value }: { value: unknown }) => (value === 'true' ? true : value === 'false' ? false : value))
   @IsBoolean()
   forgotten?: boolean;
+
+  @ApiPropertyOptional(INCLUDE_DELETED_DOC)
+  @IsOptional()
+  @IsIn(['deleted'])
+  include?: 'deleted';
 }
 
 const STRATEGIES = ['push', 'adopt'] as const;

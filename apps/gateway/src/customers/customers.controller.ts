@@ -11,6 +11,7 @@ import {
   Patch,
   Post,
   Query,
+  Req,
   Res,
 } from '@nestjs/common';
 import {
@@ -29,7 +30,7 @@ import {
   getSchemaPath,
 } from '@nestjs/swagger';
 import { type Customer, CustomerCommands, CustomerPlanner, CustomerService } from '@app/customer-domain';
-import { type Response } from 'express';
+import { type Request, type Response } from 'express';
 
 import { callContext } from '../auth/caller-context';
 import { RequiresScope } from '../auth/auth.decorators';
@@ -37,6 +38,7 @@ import { ApiProblems } from '../errors/problem.dto';
 import { IDEMPOTENCY_KEY_HEADER } from '../idempotency/idempotency.middleware';
 import { SpendsProviderCalls } from '../rate-limit/rate-limits';
 import { CUSTOMER_EXAMPLES } from './customer-examples';
+import { IncludeDeletedQuery, includeDeleted } from './include-deleted';
 import { ProviderTargetDto, TaxIdentifierDto } from './customer-fields.dto';
 import { toCustomerData, toCustomerPatch, toCustomerResponse } from './customer-mapping';
 import {
@@ -174,17 +176,23 @@ export class CustomersController {
   @ApiOperation({
     operationId: 'getCustomerByReference',
     summary: "Find a customer by any of a provider's references (ours, or the provider's own id)",
+    description:
+      'Answers as GET /v1/customers/{id} does: 410 for a deleted customer within TOMBSTONE_RETENTION_HOURS, then 404.',
   })
   @ApiParam({ name: 'provider', example: 'two-checkout' })
   @ApiParam({ name: 'reference', example: '601952421' })
   @ApiOkResponse({ type: CustomerResponse })
-  @ApiProblems(401, 403, 404)
+  @ApiProblems(400, 401, 403, 404, 410)
   async byReference(
     @Param('provider') provider: string,
     @Param('reference') reference: string,
+    @Query() query: IncludeDeletedQuery,
+    @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
   ): Promise<CustomerResponse> {
-    const customer = await this.customers.findByReference(provider, reference);
+    const customer = await this.customers.readByReference(provider, reference, {
+      includeDeleted: includeDeleted(req, query.include),
+    });
     res.set('ETag', etagOf(customer));
     return toCustomerResponse(customer);
   }
@@ -194,25 +202,40 @@ export class CustomersController {
   @ApiOperation({
     operationId: 'listCustomers',
     summary: 'List customers, newest first, with cursor pagination',
+    description: 'Deleted customers are left out unless an admin asks for them (`include=deleted`).',
   })
   @ApiOkResponse({ type: CustomerListResponse })
   @ApiProblems(400, 401, 403)
-  async list(@Query() query: ListCustomersQuery): Promise<CustomerListResponse> {
-    const page = await this.customers.list({ ...query, limit: query.limit ?? 10 });
+  async list(@Query() query: ListCustomersQuery, @Req() req: Request): Promise<CustomerListResponse> {
+    const { include, ...filters } = query;
+    const page = await this.customers.list(
+      { ...filters, limit: query.limit ?? 10 },
+      { includeDeleted: includeDeleted(req, include) },
+    );
     return { data: page.data.map(toCustomerResponse), hasMore: page.hasMore };
   }
 
   @Get(':id')
   @RequiresScope('customers:read')
-  @ApiOperation({ operationId: 'getCustomer', summary: 'Get a customer' })
+  @ApiOperation({
+    operationId: 'getCustomer',
+    summary: 'Get a customer',
+    description:
+      'A deleted customer answers 410 `customer_gone` (when, and what each provider still holds) for TOMBSTONE_RETENTION_HOURS, then 404; a forgotten one answers 200, its personal fields erased.',
+  })
   @ApiParam({ name: 'id', example: 'cus_4f7d0e1c9b2a3d4e5f6a7b8c' })
   @ApiOkResponse({
     type: CustomerResponse,
     description: 'The `ETag` header carries the version for If-Match.',
   })
-  @ApiProblems(401, 403, 404)
-  async get(@Param('id') id: string, @Res({ passthrough: true }) res: Response): Promise<CustomerResponse> {
-    const customer = await this.customers.get(id);
+  @ApiProblems(400, 401, 403, 404, 410)
+  async get(
+    @Param('id') id: string,
+    @Query() query: IncludeDeletedQuery,
+    @Req() req: Request,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<CustomerResponse> {
+    const customer = await this.customers.read(id, { includeDeleted: includeDeleted(req, query.include) });
     res.set('ETag', etagOf(customer));
     return toCustomerResponse(customer);
   }
@@ -236,7 +259,7 @@ export class CustomersController {
   @ApiBody({ type: UpdateCustomerBody, examples: CUSTOMER_EXAMPLES.update })
   @ApiOkOrPlan(CustomerResponse, 'The updated customer; with dryRun=true, the plan.')
   @DRY_RUN
-  @ApiProblems(400, 401, 403, 404, 409, 412, 413, 415, 422)
+  @ApiProblems(400, 401, 403, 404, 409, 410, 412, 413, 415, 422)
   async update(
     @Param('id') id: string,
     @Body() body: UpdateCustomerBody,
@@ -268,7 +291,7 @@ export class CustomersController {
     operationId: 'deleteCustomer',
     summary: 'Delete a customer at its providers and from the mirror',
     description:
-      "Deletes the customer at each provider that can (confirmed by reading back) and scrubs the personal fields at providers that cannot delete (2Checkout), as forget does. The mirror keeps a tombstone without personal data while any provider keeps a copy: readable by id and by every provider reference (`GET /v1/customers/by-reference/...`), with each link's state and what remains there. 200 only when nothing personal remains anywhere; else 202 with `remaining` per provider (2Checkout keeps the country, which it requires).",
+      "Deletes the customer at each provider that can (confirmed by reading back) and scrubs the personal fields at providers that cannot delete (2Checkout), as forget does. Digital River's tax identifiers are deleted first (a customer delete would only detach them); its detached payment sources keep their owner's details, named `sources` in `remaining`. The mirror keeps a tombstone without personal data: for TOMBSTONE_RETENTION_HOURS, GET by id and by every provider reference answers 410 `customer_gone` with when and what remains where (admins read the tombstone itself with `include=deleted`), then 404. 200 only when nothing personal remains anywhere; else 202 with `remaining` per provider (2Checkout keeps the country, which it requires). Deleting again answers the same report and re-drives deletes not settled yet.",
   })
   @ApiParam({ name: 'id', example: 'cus_4f7d0e1c9b2a3d4e5f6a7b8c' })
   @ApiOkOrPlan(DeletedCustomerResponse, 'Deleted everywhere; with dryRun=true, the plan.')
@@ -302,7 +325,7 @@ export class CustomersController {
   })
   @ApiParam({ name: 'id', example: 'cus_4f7d0e1c9b2a3d4e5f6a7b8c' })
   @ApiOkResponse({ type: ForgetResponse })
-  @ApiProblems(401, 403, 404, 409, 422)
+  @ApiProblems(401, 403, 404, 409, 410, 422)
   async forget(@Param('id') id: string): Promise<ForgetResponse> {
     const { customer, providers } = await this.commands.forget(callContext(), id);
     return { customer: toCustomerResponse(customer), providers };
@@ -320,7 +343,7 @@ export class CustomersController {
   @ApiBody({ type: ProviderTargetDto, examples: CUSTOMER_EXAMPLES.link })
   @ApiCreatedResponse({ type: CustomerResponse, description: 'The link in `providers` says how it went.' })
   @ApiOkResponse({ type: DryRunResponse, description: 'With dryRun=true: the plan.' })
-  @ApiProblems(400, 401, 403, 404, 409, 422)
+  @ApiProblems(400, 401, 403, 404, 409, 410, 422)
   async link(
     @Param('id') id: string,
     @Body() body: ProviderTargetDto,
@@ -355,7 +378,7 @@ export class CustomersController {
     description: "true: also make it the customer's default source (`defaultSourceId`).",
   })
   @ApiOkResponse({ type: CustomerResponse })
-  @ApiProblems(400, 401, 403, 404, 409, 422)
+  @ApiProblems(400, 401, 403, 404, 409, 410, 422)
   async attachSource(
     @Param('id') id: string,
     @Param('sourceId') sourceId: string,
@@ -374,7 +397,7 @@ export class CustomersController {
   @ApiParam({ name: 'id', example: 'cus_4f7d0e1c9b2a3d4e5f6a7b8c' })
   @ApiParam({ name: 'sourceId', example: 'fd74a5c5-0163-469a-ae8e-031f0259b576' })
   @ApiOkResponse({ type: CustomerResponse })
-  @ApiProblems(401, 403, 404, 409, 422)
+  @ApiProblems(401, 403, 404, 409, 410, 422)
   async detachSource(
     @Param('id') id: string,
     @Param('sourceId') sourceId: string,
@@ -395,7 +418,7 @@ export class CustomersController {
   @ApiParam({ name: 'id', example: 'cus_4f7d0e1c9b2a3d4e5f6a7b8c' })
   @ApiBody({ type: TaxIdentifierDto, examples: CUSTOMER_EXAMPLES.taxIdentifier })
   @ApiOkResponse({ type: CustomerResponse })
-  @ApiProblems(400, 401, 403, 404, 409, 412, 422)
+  @ApiProblems(400, 401, 403, 404, 409, 410, 412, 422)
   async setTaxIdentifier(@Param('id') id: string, @Body() body: TaxIdentifierDto): Promise<CustomerResponse> {
     return toCustomerResponse(
       await this.commands.setTaxIdentifier(callContext(), id, { type: body.type, value: body.value }),
@@ -413,7 +436,7 @@ export class CustomersController {
   @ApiParam({ name: 'id', example: 'cus_4f7d0e1c9b2a3d4e5f6a7b8c' })
   @ApiParam({ name: 'type', example: 'de' })
   @ApiOkResponse({ type: CustomerResponse })
-  @ApiProblems(400, 401, 403, 404, 409, 412, 422)
+  @ApiProblems(400, 401, 403, 404, 409, 410, 412, 422)
   async removeTaxIdentifier(@Param('id') id: string, @Param('type') type: string): Promise<CustomerResponse> {
     return toCustomerResponse(await this.commands.removeTaxIdentifier(callContext(), id, type));
   }

@@ -20,6 +20,30 @@ export class FieldErrorDto {
   provider?: string;
 }
 
+/** For `customer_gone`: one provider account of the tombstone, and what it still holds. */
+export class TombstoneProviderDto {
+  @ApiProperty({ example: 'two-checkout' }) provider!: string;
+  @ApiProperty({ example: 'sandbox' }) account!: string;
+  @ApiProperty({
+    enum: ['deleted', 'scrubbed', 'unsupported', 'pending', 'failed', 'requested', 'forgotten'],
+    description:
+      'deleted: a read-back found no copy. scrubbed: the provider cannot delete, its personal fields were overwritten. pending/failed: the delete there is not confirmed yet.',
+    example: 'scrubbed',
+  })
+  outcome!: string;
+  @ApiProperty({
+    type: [String],
+    description:
+      "Personal data the provider still holds: canonical field names, `sources` (payment sources' owner details), `*` (everything: the delete there is not confirmed); `[]` for nothing.",
+    example: ['address'],
+  })
+  remaining!: string[];
+  @ApiPropertyOptional({ type: Object, example: { status: 'partial', notErased: ['address'] } })
+  erasure?: object;
+  @ApiPropertyOptional({ type: Object, example: { code: 'provider_unavailable', message: 'timeout' } })
+  error?: object;
+}
+
 /** RFC 9457 problem details, as every error is rendered. */
 export class ProblemDto {
   @ApiProperty({ example: problemType('validation_failed') }) type!: string;
@@ -40,11 +64,30 @@ export class ProblemDto {
   @ApiPropertyOptional({ example: 'sandbox' }) account?: string;
   @ApiPropertyOptional({ example: 'invalid_parameter' }) providerCode?: string;
   @ApiPropertyOptional({ example: "'id' must be 40 characters or less." }) providerMessage?: string;
+  @ApiPropertyOptional({
+    description: 'For `customer_gone` (410): when the customer was deleted.',
+    example: '2026-12-07T03:00:00.000Z',
+  })
+  deletedAt?: string;
+  @ApiPropertyOptional({
+    type: [TombstoneProviderDto],
+    description:
+      'For `customer_gone` (410): what each provider account the customer was linked to still holds.',
+  })
+  providers?: TombstoneProviderDto[];
 }
 
 const EXAMPLES: Record<
   number,
-  { code: string; detail: string; retryable: boolean; errors?: FieldErrorDto[]; instance?: string }
+  {
+    code: string;
+    detail: string;
+    retryable: boolean;
+    errors?: FieldErrorDto[];
+    instance?: string;
+    /** Members only this code carries. */
+    extra?: Record<string, unknown>;
+  }
 > = {
   400: {
     code: 'validation_failed',
@@ -74,6 +117,25 @@ const EXAMPLES: Record<
     code: 'idempotency_request_in_progress',
     retryable: true,
     detail: 'A request with this Idempotency-Key is still being processed.',
+  },
+  410: {
+    code: 'customer_gone',
+    retryable: false,
+    detail: 'The customer "cus_4f7d0e1c9b2a3d4e5f6a7b8c" was deleted at 2026-12-07T03:00:00.000Z.',
+    instance: '/v1/customers/cus_4f7d0e1c9b2a3d4e5f6a7b8c',
+    extra: {
+      deletedAt: '2026-12-07T03:00:00.000Z',
+      providers: [
+        { provider: 'digital-river', account: 'sandbox', outcome: 'deleted', remaining: [] },
+        {
+          provider: 'two-checkout',
+          account: 'sandbox',
+          outcome: 'scrubbed',
+          erasure: { status: 'partial', notErased: ['address'] },
+          remaining: ['address'],
+        },
+      ],
+    },
   },
   412: {
     code: 'precondition_failed',
@@ -111,6 +173,7 @@ const DESCRIPTIONS: Record<number, string> = {
   403: 'The API key lacks the scope (`forbidden`).',
   404: 'No such customer (`customer_not_found`), migration (`migration_not_found`) or reconciliation (`reconciliation_not_found`).',
   409: 'Conflict: `external_reference_taken`, `idempotency_request_in_progress`, or a run of the same kind already running (`migration_already_running`, `reconciliation_already_running`).',
+  410: 'The customer was deleted (`customer_gone`): `deletedAt` says when and `providers` what each provider still holds (`remaining`, `[]` for nothing), for TOMBSTONE_RETENTION_HOURS; after it, 404. Admins read the tombstone itself with `?include=deleted`.',
   412: 'If-Match does not name the current version (`precondition_failed`).',
   413: 'Body too large (`payload_too_large`).',
   415: 'Body is not JSON (`unsupported_media_type`).',
@@ -139,6 +202,7 @@ export function problemResponse(status: ProblemStatus) {
           detail: example.detail,
           retryable: example.retryable,
           ...(example.errors ? { errors: example.errors } : {}),
+          ...example.extra,
           requestId: '6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11',
           instance: example.instance ?? '/v1/customers',
         },

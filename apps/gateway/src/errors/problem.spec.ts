@@ -56,6 +56,7 @@ const EXPECTED: Record<
   external_reference_taken: { status: 409, title: 'Conflict', retryable: false, refusedUpFront: false },
   provider_reference_taken: { status: 409, title: 'Conflict', retryable: false, refusedUpFront: false },
   customer_forgotten: { status: 409, title: 'Conflict', retryable: false, refusedUpFront: false },
+  customer_gone: { status: 410, title: 'Gone', retryable: false, refusedUpFront: false },
   idempotency_request_in_progress: { status: 409, title: 'Conflict', retryable: true, refusedUpFront: true },
   provider_rules_violated: {
     status: 422,

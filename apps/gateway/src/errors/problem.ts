@@ -1,6 +1,7 @@
 import { HttpException } from '@nestjs/common';
 import {
   codeOf,
+  CustomerGoneError,
   DomainError,
   type ErrorCode,
   type FieldError,
@@ -32,6 +33,17 @@ export interface Problem {
   account?: string;
   providerCode?: string;
   providerMessage?: string;
+  /** For `customer_gone`: when the customer was deleted (ISO 8601). */
+  deletedAt?: string;
+  /** For `customer_gone`: what each provider account still holds (`remaining`, `[]` for nothing). */
+  providers?: {
+    provider: string;
+    account: string;
+    outcome: string;
+    remaining: string[];
+    erasure?: unknown;
+    error?: unknown;
+  }[];
 }
 
 export interface RenderedProblem {
@@ -76,6 +88,9 @@ export const PROBLEMS: Record<ProblemCode, ProblemSpec> = {
   external_reference_taken: answered(409),
   provider_reference_taken: answered(409),
   customer_forgotten: answered(409),
+  // The customer was deleted: its tombstone says when and what remains where, until the
+  // retention ends (then 404).
+  customer_gone: answered(410),
   idempotency_request_in_progress: refused(409),
   provider_conflict: answered(409),
   // The link points at a customer the provider no longer has: the caller must decide what to do.
@@ -141,6 +156,7 @@ export const TITLES: Record<number, string> = {
   404: 'Not Found',
   405: 'Method Not Allowed',
   409: 'Conflict',
+  410: 'Gone',
   412: 'Precondition Failed',
   413: 'Content Too Large',
   408: 'Request Timeout',
@@ -275,6 +291,12 @@ export function toProblem(error: unknown, context: { requestId?: string; path?: 
       detail: known.message,
       retryable: known.retryable,
       ...(fieldErrors.length > 0 ? { errors: fieldErrors } : {}),
+      ...(known instanceof CustomerGoneError
+        ? {
+            deletedAt: known.tombstone.deletedAt.toISOString(),
+            providers: known.tombstone.providers,
+          }
+        : {}),
       ...base,
     },
   };

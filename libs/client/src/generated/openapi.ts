@@ -89,7 +89,7 @@ export interface paths {
         };
         /**
          * List customers, newest first, with cursor pagination
-         * @description List customers, newest first, with cursor pagination
+         * @description Deleted customers are left out unless an admin asks for them (`include=deleted`).
          */
         get: operations["listCustomers"];
         put?: never;
@@ -113,7 +113,7 @@ export interface paths {
         };
         /**
          * Find a customer by any of a provider's references (ours, or the provider's own id)
-         * @description Find a customer by any of a provider's references (ours, or the provider's own id)
+         * @description Answers as GET /v1/customers/{id} does: 410 for a deleted customer within TOMBSTONE_RETENTION_HOURS, then 404.
          */
         get: operations["getCustomerByReference"];
         put?: never;
@@ -153,14 +153,14 @@ export interface paths {
         };
         /**
          * Get a customer
-         * @description Get a customer
+         * @description A deleted customer answers 410 `customer_gone` (when, and what each provider still holds) for TOMBSTONE_RETENTION_HOURS, then 404; a forgotten one answers 200, its personal fields erased.
          */
         get: operations["getCustomer"];
         put?: never;
         post?: never;
         /**
          * Delete a customer at its providers and from the mirror
-         * @description Deletes the customer at each provider that can (confirmed by reading back) and scrubs the personal fields at providers that cannot delete (2Checkout), as forget does. The mirror keeps a tombstone without personal data while any provider keeps a copy: readable by id and by every provider reference (`GET /v1/customers/by-reference/...`), with each link's state and what remains there. 200 only when nothing personal remains anywhere; else 202 with `remaining` per provider (2Checkout keeps the country, which it requires).
+         * @description Deletes the customer at each provider that can (confirmed by reading back) and scrubs the personal fields at providers that cannot delete (2Checkout), as forget does. Digital River's tax identifiers are deleted first (a customer delete would only detach them); its detached payment sources keep their owner's details, named `sources` in `remaining`. The mirror keeps a tombstone without personal data: for TOMBSTONE_RETENTION_HOURS, GET by id and by every provider reference answers 410 `customer_gone` with when and what remains where (admins read the tombstone itself with `include=deleted`), then 404. 200 only when nothing personal remains anywhere; else 202 with `remaining` per provider (2Checkout keeps the country, which it requires). Deleting again answers the same report and re-drives deletes not settled yet.
          */
         delete: operations["deleteCustomer"];
         options?: never;
@@ -2217,6 +2217,13 @@ export interface components {
             providerCode?: string;
             /** @example 'id' must be 40 characters or less. */
             providerMessage?: string;
+            /**
+             * @description For `customer_gone` (410): when the customer was deleted.
+             * @example 2026-12-07T03:00:00.000Z
+             */
+            deletedAt?: string;
+            /** @description For `customer_gone` (410): what each provider account the customer was linked to still holds. */
+            providers?: components["schemas"]["TombstoneProviderDto"][];
         };
         ProviderCallDto: {
             /** @example digital-river */
@@ -2499,7 +2506,7 @@ export interface components {
          * @description Why, as one code of the closed list (libs/customer-domain/src/errors.ts).
          * @enum {string}
          */
-        ReasonCode: "validation_failed" | "customer_not_found" | "migration_not_found" | "event_not_found" | "webhook_endpoint_not_found" | "webhook_delivery_not_found" | "reconciliation_not_found" | "migration_already_running" | "reconciliation_already_running" | "external_reference_taken" | "provider_reference_taken" | "provider_customer_not_found" | "customer_forgotten" | "precondition_failed" | "unauthenticated" | "forbidden" | "provider_unknown" | "unsupported_by_provider" | "provider_rules_violated" | "default_source_not_attached" | "internal_error" | "not_ready" | "database_unavailable" | "provider_rejected" | "provider_conflict" | "provider_not_found" | "provider_auth_failed" | "provider_rate_limited" | "provider_unavailable" | "provider_bad_response" | "not_found_at_source" | "forgotten_at_source" | "invalid_at_source" | "customer_deleted" | "verification_failed" | "cutover_failed" | "delivery_failed" | "repair_incomplete" | "delete_unconfirmed" | "erasure_unconfirmed";
+        ReasonCode: "validation_failed" | "customer_not_found" | "migration_not_found" | "event_not_found" | "webhook_endpoint_not_found" | "webhook_delivery_not_found" | "reconciliation_not_found" | "migration_already_running" | "reconciliation_already_running" | "external_reference_taken" | "provider_reference_taken" | "provider_customer_not_found" | "customer_forgotten" | "customer_gone" | "precondition_failed" | "unauthenticated" | "forbidden" | "provider_unknown" | "unsupported_by_provider" | "provider_rules_violated" | "default_source_not_attached" | "internal_error" | "not_ready" | "database_unavailable" | "provider_rejected" | "provider_conflict" | "provider_not_found" | "provider_auth_failed" | "provider_rate_limited" | "provider_unavailable" | "provider_bad_response" | "not_found_at_source" | "forgotten_at_source" | "invalid_at_source" | "customer_deleted" | "verification_failed" | "cutover_failed" | "delivery_failed" | "repair_incomplete" | "delete_unconfirmed" | "erasure_unconfirmed";
         ReconcileBody: {
             /**
              * @description push: make the providers match the mirror; adopt: take the provider's values into the mirror (and on to the other providers).
@@ -2742,6 +2749,41 @@ export interface components {
             type: string;
             /** @example DE123456789 */
             value: string;
+        };
+        TombstoneProviderDto: {
+            /** @example two-checkout */
+            provider: components["schemas"]["ProviderId"];
+            /** @example sandbox */
+            account: string;
+            /**
+             * @description deleted: a read-back found no copy. scrubbed: the provider cannot delete, its personal fields were overwritten. pending/failed: the delete there is not confirmed yet.
+             * @example scrubbed
+             * @enum {string}
+             */
+            outcome: "deleted" | "scrubbed" | "unsupported" | "pending" | "failed" | "requested" | "forgotten";
+            /**
+             * @description Personal data the provider still holds: canonical field names, `sources` (payment sources' owner details), `*` (everything: the delete there is not confirmed); `[]` for nothing.
+             * @example [
+             *       "address"
+             *     ]
+             */
+            remaining: string[];
+            /**
+             * @example {
+             *       "status": "partial",
+             *       "notErased": [
+             *         "address"
+             *       ]
+             *     }
+             */
+            erasure?: Record<string, never>;
+            /**
+             * @example {
+             *       "code": "provider_unavailable",
+             *       "message": "timeout"
+             *     }
+             */
+            error?: Record<string, never>;
         };
         UpdateCustomerBody: {
             /**
@@ -3388,6 +3430,8 @@ export interface operations {
                 syncStatus?: "synced" | "pending" | "failed";
                 /** @description true: only customers who asked to be forgotten; false: only the others. */
                 forgotten?: boolean;
+                /** @description deleted (needs the admin scope): also answer deleted customers, as their tombstone (`deletedAt` set, personal fields erased, each link saying what remains there), within TOMBSTONE_RETENTION_HOURS; without it a deleted customer answers 410 `customer_gone`. */
+                include?: "deleted";
             };
             header?: never;
             path?: never;
@@ -3835,7 +3879,10 @@ export interface operations {
     };
     getCustomerByReference: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description deleted (needs the admin scope): also answer deleted customers, as their tombstone (`deletedAt` set, personal fields erased, each link saying what remains there), within TOMBSTONE_RETENTION_HOURS; without it a deleted customer answers 410 `customer_gone`. */
+                include?: "deleted";
+            };
             header?: never;
             path: {
                 provider: components["schemas"]["ProviderId"];
@@ -3943,6 +3990,51 @@ export interface operations {
                      *       "code": "customer_not_found",
                      *       "detail": "No customer with id \"cus_4f7d0e1c9b2a3d4e5f6a7b8c\".",
                      *       "retryable": false,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers/cus_4f7d0e1c9b2a3d4e5f6a7b8c"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The customer was deleted (`customer_gone`): `deletedAt` says when and `providers` what each provider still holds (`remaining`, `[]` for nothing), for TOMBSTONE_RETENTION_HOURS; after it, 404. Admins read the tombstone itself with `?include=deleted`. */
+            410: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:customer_gone",
+                     *       "title": "Gone",
+                     *       "status": 410,
+                     *       "code": "customer_gone",
+                     *       "detail": "The customer \"cus_4f7d0e1c9b2a3d4e5f6a7b8c\" was deleted at 2026-12-07T03:00:00.000Z.",
+                     *       "retryable": false,
+                     *       "deletedAt": "2026-12-07T03:00:00.000Z",
+                     *       "providers": [
+                     *         {
+                     *           "provider": "digital-river",
+                     *           "account": "sandbox",
+                     *           "outcome": "deleted",
+                     *           "remaining": []
+                     *         },
+                     *         {
+                     *           "provider": "two-checkout",
+                     *           "account": "sandbox",
+                     *           "outcome": "scrubbed",
+                     *           "erasure": {
+                     *             "status": "partial",
+                     *             "notErased": [
+                     *               "address"
+                     *             ]
+                     *           },
+                     *           "remaining": [
+                     *             "address"
+                     *           ]
+                     *         }
+                     *       ],
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers/cus_4f7d0e1c9b2a3d4e5f6a7b8c"
                      *     }
@@ -4351,7 +4443,10 @@ export interface operations {
     };
     getCustomer: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description deleted (needs the admin scope): also answer deleted customers, as their tombstone (`deletedAt` set, personal fields erased, each link saying what remains there), within TOMBSTONE_RETENTION_HOURS; without it a deleted customer answers 410 `customer_gone`. */
+                include?: "deleted";
+            };
             header?: never;
             path: {
                 id: string;
@@ -4459,6 +4554,51 @@ export interface operations {
                      *       "code": "customer_not_found",
                      *       "detail": "No customer with id \"cus_4f7d0e1c9b2a3d4e5f6a7b8c\".",
                      *       "retryable": false,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers/cus_4f7d0e1c9b2a3d4e5f6a7b8c"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The customer was deleted (`customer_gone`): `deletedAt` says when and `providers` what each provider still holds (`remaining`, `[]` for nothing), for TOMBSTONE_RETENTION_HOURS; after it, 404. Admins read the tombstone itself with `?include=deleted`. */
+            410: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:customer_gone",
+                     *       "title": "Gone",
+                     *       "status": 410,
+                     *       "code": "customer_gone",
+                     *       "detail": "The customer \"cus_4f7d0e1c9b2a3d4e5f6a7b8c\" was deleted at 2026-12-07T03:00:00.000Z.",
+                     *       "retryable": false,
+                     *       "deletedAt": "2026-12-07T03:00:00.000Z",
+                     *       "providers": [
+                     *         {
+                     *           "provider": "digital-river",
+                     *           "account": "sandbox",
+                     *           "outcome": "deleted",
+                     *           "remaining": []
+                     *         },
+                     *         {
+                     *           "provider": "two-checkout",
+                     *           "account": "sandbox",
+                     *           "outcome": "scrubbed",
+                     *           "erasure": {
+                     *             "status": "partial",
+                     *             "notErased": [
+                     *               "address"
+                     *             ]
+                     *           },
+                     *           "remaining": [
+                     *             "address"
+                     *           ]
+                     *         }
+                     *       ],
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers/cus_4f7d0e1c9b2a3d4e5f6a7b8c"
                      *     }
@@ -4948,6 +5088,52 @@ export interface operations {
                      *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The customer was deleted (`customer_gone`): `deletedAt` says when and `providers` what each provider still holds (`remaining`, `[]` for nothing), for TOMBSTONE_RETENTION_HOURS; after it, 404. Admins read the tombstone itself with `?include=deleted`. */
+            410: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:customer_gone",
+                     *       "title": "Gone",
+                     *       "status": 410,
+                     *       "code": "customer_gone",
+                     *       "detail": "The customer \"cus_4f7d0e1c9b2a3d4e5f6a7b8c\" was deleted at 2026-12-07T03:00:00.000Z.",
+                     *       "retryable": false,
+                     *       "deletedAt": "2026-12-07T03:00:00.000Z",
+                     *       "providers": [
+                     *         {
+                     *           "provider": "digital-river",
+                     *           "account": "sandbox",
+                     *           "outcome": "deleted",
+                     *           "remaining": []
+                     *         },
+                     *         {
+                     *           "provider": "two-checkout",
+                     *           "account": "sandbox",
+                     *           "outcome": "scrubbed",
+                     *           "erasure": {
+                     *             "status": "partial",
+                     *             "notErased": [
+                     *               "address"
+                     *             ]
+                     *           },
+                     *           "remaining": [
+                     *             "address"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers/cus_4f7d0e1c9b2a3d4e5f6a7b8c"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["ProblemDto"];
@@ -5661,6 +5847,52 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description The customer was deleted (`customer_gone`): `deletedAt` says when and `providers` what each provider still holds (`remaining`, `[]` for nothing), for TOMBSTONE_RETENTION_HOURS; after it, 404. Admins read the tombstone itself with `?include=deleted`. */
+            410: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:customer_gone",
+                     *       "title": "Gone",
+                     *       "status": 410,
+                     *       "code": "customer_gone",
+                     *       "detail": "The customer \"cus_4f7d0e1c9b2a3d4e5f6a7b8c\" was deleted at 2026-12-07T03:00:00.000Z.",
+                     *       "retryable": false,
+                     *       "deletedAt": "2026-12-07T03:00:00.000Z",
+                     *       "providers": [
+                     *         {
+                     *           "provider": "digital-river",
+                     *           "account": "sandbox",
+                     *           "outcome": "deleted",
+                     *           "remaining": []
+                     *         },
+                     *         {
+                     *           "provider": "two-checkout",
+                     *           "account": "sandbox",
+                     *           "outcome": "scrubbed",
+                     *           "erasure": {
+                     *             "status": "partial",
+                     *             "notErased": [
+                     *               "address"
+                     *             ]
+                     *           },
+                     *           "remaining": [
+                     *             "address"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers/cus_4f7d0e1c9b2a3d4e5f6a7b8c"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description A linked provider would refuse the customer (`provider_rules_violated`: every provider, field and rule in `errors`, nothing written), the default source is not attached (`default_source_not_attached`), Idempotency-Key reused with another request (`idempotency_key_reused`), a provider refused (`provider_rejected`), or the operation is not supported by the linked providers (`unsupported_by_provider`). */
             422: {
                 headers: {
@@ -5919,6 +6151,52 @@ export interface operations {
                      *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The customer was deleted (`customer_gone`): `deletedAt` says when and `providers` what each provider still holds (`remaining`, `[]` for nothing), for TOMBSTONE_RETENTION_HOURS; after it, 404. Admins read the tombstone itself with `?include=deleted`. */
+            410: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:customer_gone",
+                     *       "title": "Gone",
+                     *       "status": 410,
+                     *       "code": "customer_gone",
+                     *       "detail": "The customer \"cus_4f7d0e1c9b2a3d4e5f6a7b8c\" was deleted at 2026-12-07T03:00:00.000Z.",
+                     *       "retryable": false,
+                     *       "deletedAt": "2026-12-07T03:00:00.000Z",
+                     *       "providers": [
+                     *         {
+                     *           "provider": "digital-river",
+                     *           "account": "sandbox",
+                     *           "outcome": "deleted",
+                     *           "remaining": []
+                     *         },
+                     *         {
+                     *           "provider": "two-checkout",
+                     *           "account": "sandbox",
+                     *           "outcome": "scrubbed",
+                     *           "erasure": {
+                     *             "status": "partial",
+                     *             "notErased": [
+                     *               "address"
+                     *             ]
+                     *           },
+                     *           "remaining": [
+                     *             "address"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers/cus_4f7d0e1c9b2a3d4e5f6a7b8c"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["ProblemDto"];
@@ -6212,6 +6490,52 @@ export interface operations {
                      *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The customer was deleted (`customer_gone`): `deletedAt` says when and `providers` what each provider still holds (`remaining`, `[]` for nothing), for TOMBSTONE_RETENTION_HOURS; after it, 404. Admins read the tombstone itself with `?include=deleted`. */
+            410: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:customer_gone",
+                     *       "title": "Gone",
+                     *       "status": 410,
+                     *       "code": "customer_gone",
+                     *       "detail": "The customer \"cus_4f7d0e1c9b2a3d4e5f6a7b8c\" was deleted at 2026-12-07T03:00:00.000Z.",
+                     *       "retryable": false,
+                     *       "deletedAt": "2026-12-07T03:00:00.000Z",
+                     *       "providers": [
+                     *         {
+                     *           "provider": "digital-river",
+                     *           "account": "sandbox",
+                     *           "outcome": "deleted",
+                     *           "remaining": []
+                     *         },
+                     *         {
+                     *           "provider": "two-checkout",
+                     *           "account": "sandbox",
+                     *           "outcome": "scrubbed",
+                     *           "erasure": {
+                     *             "status": "partial",
+                     *             "notErased": [
+                     *               "address"
+                     *             ]
+                     *           },
+                     *           "remaining": [
+                     *             "address"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers/cus_4f7d0e1c9b2a3d4e5f6a7b8c"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["ProblemDto"];
@@ -6558,6 +6882,52 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description The customer was deleted (`customer_gone`): `deletedAt` says when and `providers` what each provider still holds (`remaining`, `[]` for nothing), for TOMBSTONE_RETENTION_HOURS; after it, 404. Admins read the tombstone itself with `?include=deleted`. */
+            410: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:customer_gone",
+                     *       "title": "Gone",
+                     *       "status": 410,
+                     *       "code": "customer_gone",
+                     *       "detail": "The customer \"cus_4f7d0e1c9b2a3d4e5f6a7b8c\" was deleted at 2026-12-07T03:00:00.000Z.",
+                     *       "retryable": false,
+                     *       "deletedAt": "2026-12-07T03:00:00.000Z",
+                     *       "providers": [
+                     *         {
+                     *           "provider": "digital-river",
+                     *           "account": "sandbox",
+                     *           "outcome": "deleted",
+                     *           "remaining": []
+                     *         },
+                     *         {
+                     *           "provider": "two-checkout",
+                     *           "account": "sandbox",
+                     *           "outcome": "scrubbed",
+                     *           "erasure": {
+                     *             "status": "partial",
+                     *             "notErased": [
+                     *               "address"
+                     *             ]
+                     *           },
+                     *           "remaining": [
+                     *             "address"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers/cus_4f7d0e1c9b2a3d4e5f6a7b8c"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description A linked provider would refuse the customer (`provider_rules_violated`: every provider, field and rule in `errors`, nothing written), the default source is not attached (`default_source_not_attached`), Idempotency-Key reused with another request (`idempotency_key_reused`), a provider refused (`provider_rejected`), or the operation is not supported by the linked providers (`unsupported_by_provider`). */
             422: {
                 headers: {
@@ -6799,6 +7169,52 @@ export interface operations {
                      *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The customer was deleted (`customer_gone`): `deletedAt` says when and `providers` what each provider still holds (`remaining`, `[]` for nothing), for TOMBSTONE_RETENTION_HOURS; after it, 404. Admins read the tombstone itself with `?include=deleted`. */
+            410: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:customer_gone",
+                     *       "title": "Gone",
+                     *       "status": 410,
+                     *       "code": "customer_gone",
+                     *       "detail": "The customer \"cus_4f7d0e1c9b2a3d4e5f6a7b8c\" was deleted at 2026-12-07T03:00:00.000Z.",
+                     *       "retryable": false,
+                     *       "deletedAt": "2026-12-07T03:00:00.000Z",
+                     *       "providers": [
+                     *         {
+                     *           "provider": "digital-river",
+                     *           "account": "sandbox",
+                     *           "outcome": "deleted",
+                     *           "remaining": []
+                     *         },
+                     *         {
+                     *           "provider": "two-checkout",
+                     *           "account": "sandbox",
+                     *           "outcome": "scrubbed",
+                     *           "erasure": {
+                     *             "status": "partial",
+                     *             "notErased": [
+                     *               "address"
+                     *             ]
+                     *           },
+                     *           "remaining": [
+                     *             "address"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers/cus_4f7d0e1c9b2a3d4e5f6a7b8c"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["ProblemDto"];
@@ -7298,6 +7714,52 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description The customer was deleted (`customer_gone`): `deletedAt` says when and `providers` what each provider still holds (`remaining`, `[]` for nothing), for TOMBSTONE_RETENTION_HOURS; after it, 404. Admins read the tombstone itself with `?include=deleted`. */
+            410: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:customer_gone",
+                     *       "title": "Gone",
+                     *       "status": 410,
+                     *       "code": "customer_gone",
+                     *       "detail": "The customer \"cus_4f7d0e1c9b2a3d4e5f6a7b8c\" was deleted at 2026-12-07T03:00:00.000Z.",
+                     *       "retryable": false,
+                     *       "deletedAt": "2026-12-07T03:00:00.000Z",
+                     *       "providers": [
+                     *         {
+                     *           "provider": "digital-river",
+                     *           "account": "sandbox",
+                     *           "outcome": "deleted",
+                     *           "remaining": []
+                     *         },
+                     *         {
+                     *           "provider": "two-checkout",
+                     *           "account": "sandbox",
+                     *           "outcome": "scrubbed",
+                     *           "erasure": {
+                     *             "status": "partial",
+                     *             "notErased": [
+                     *               "address"
+                     *             ]
+                     *           },
+                     *           "remaining": [
+                     *             "address"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers/cus_4f7d0e1c9b2a3d4e5f6a7b8c"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description If-Match does not name the current version (`precondition_failed`). */
             412: {
                 headers: {
@@ -7608,6 +8070,52 @@ export interface operations {
                      *       "retryable": true,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The customer was deleted (`customer_gone`): `deletedAt` says when and `providers` what each provider still holds (`remaining`, `[]` for nothing), for TOMBSTONE_RETENTION_HOURS; after it, 404. Admins read the tombstone itself with `?include=deleted`. */
+            410: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:customer_gone",
+                     *       "title": "Gone",
+                     *       "status": 410,
+                     *       "code": "customer_gone",
+                     *       "detail": "The customer \"cus_4f7d0e1c9b2a3d4e5f6a7b8c\" was deleted at 2026-12-07T03:00:00.000Z.",
+                     *       "retryable": false,
+                     *       "deletedAt": "2026-12-07T03:00:00.000Z",
+                     *       "providers": [
+                     *         {
+                     *           "provider": "digital-river",
+                     *           "account": "sandbox",
+                     *           "outcome": "deleted",
+                     *           "remaining": []
+                     *         },
+                     *         {
+                     *           "provider": "two-checkout",
+                     *           "account": "sandbox",
+                     *           "outcome": "scrubbed",
+                     *           "erasure": {
+                     *             "status": "partial",
+                     *             "notErased": [
+                     *               "address"
+                     *             ]
+                     *           },
+                     *           "remaining": [
+                     *             "address"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers/cus_4f7d0e1c9b2a3d4e5f6a7b8c"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["ProblemDto"];

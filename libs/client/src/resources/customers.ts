@@ -148,6 +148,7 @@ export function customersResource(api: Client<paths>, send: Send) {
     async import(body: ImportCustomer, options: WriteOptions = {}): Promise<Tagged<Customer>> {
       return taggedBodyOf(await api.POST('/v1/customers/import', { body, ...callInit(send, options) }));
     },
+    /** A deleted customer throws `CustomerGoneError` (410: when, and what remains where), later 404. */
     async get(id: string, options: RequestOptions = {}): Promise<Tagged<Customer>> {
       return taggedBodyOf(
         await api.GET('/v1/customers/{id}', { params: path(id), ...callInit(send, options) }),

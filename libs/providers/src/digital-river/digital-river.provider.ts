@@ -11,6 +11,7 @@ import {
   type RemoteCustomerPage,
   type CustomerProvider,
   type CustomerRefInput,
+  type DeleteResult,
   type GetCustomerInput,
   type DryRunPlan,
   type ForgetCustomerInput,
@@ -51,6 +52,7 @@ import {
   drLossyFields,
   drPersonalDataHeld,
   drUnheldFields,
+  drSourceOwnersHeld,
 } from './digital-river.rules';
 import {
   type DrCustomer,
@@ -125,14 +127,26 @@ export class DigitalRiverProvider implements CustomerProvider {
     return writtenAs(this.toRemote(final, customer, plan.unsupportedFields));
   }
 
-  async delete({ reference }: CustomerRefInput, context: CallContext): Promise<void> {
-    try {
-      await this.client.send(deleteRequest(reference), context);
-    } catch (error) {
-      // Already gone is the outcome a delete wants: a retried delete must not fail.
-      if (error instanceof ProviderError && error.kind === 'not_found') return;
-      throw error;
+  /**
+   * DR's customer delete detaches the customer's tax identifiers but keeps them, value included
+   * (deleting one is the only way to detach it,
+   * https://docs.digitalriver.com/digital-river-api/integration-options/checkouts/creating-checkouts/tax-identifiers),
+   * so each is deleted first: a crash in between leaves the customer holding the rest, and the
+   * retried delete finds them again. Payment sources are only detached and DR offers no call that
+   * deletes one, so their owners' details are what this answers as left behind.
+   */
+  async delete({ reference }: CustomerRefInput, context: CallContext): Promise<DeleteResult> {
+    const current = await this.fetch(reference, context);
+    if (current === null) return { notErased: [] };
+    for (const tax of current.taxIdentifiers ?? []) {
+      if (tax.id)
+        await this.client.http
+          .sendFor(deleteTaxIdentifierRequest(tax.id), anyBodySchema, context)
+          .catch(alreadyGone);
     }
+    // Already gone is the outcome a delete wants: a retried delete must not fail.
+    await this.client.send(deleteRequest(reference), context).catch(alreadyGone);
+    return { notErased: drSourceOwnersHeld(current) ? ['sources'] : [] };
   }
 
   check(customer: CustomerData): ProviderRuleViolation[] {
@@ -221,7 +235,16 @@ export class DigitalRiverProvider implements CustomerProvider {
         break;
       }
       case 'delete':
-        steps = [{ kind: 'request', request: deleteRequest(reference), returnsCustomer: false }];
+        steps = [
+          { kind: 'request', request: getRequest(reference), returnsCustomer: true },
+          {
+            kind: 'request',
+            request: deleteTaxIdentifierRequest('{id of each tax identifier}'),
+            returnsCustomer: false,
+            note: 'a customer delete would only detach them, value included: they are deleted first',
+          },
+          { kind: 'request', request: deleteRequest(reference), returnsCustomer: false },
+        ];
         break;
       case 'forget':
         steps = [{ kind: 'request', request: forgetRequest(reference), returnsCustomer: true }];
@@ -415,6 +438,11 @@ export class DigitalRiverProvider implements CustomerProvider {
         ];
     }
   }
+}
+
+/** A delete of something already gone has the outcome it wanted. */
+function alreadyGone(error: unknown): void {
+  if (!(error instanceof ProviderError && error.kind === 'not_found')) throw error;
 }
 
 /** Attaching (`POST`) and detaching (`DELETE`) a source share one path. */

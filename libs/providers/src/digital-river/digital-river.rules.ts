@@ -16,6 +16,7 @@ import {
 } from '@app/customer-domain';
 import { DIGITAL_RIVER } from './digital-river.client';
 import { DIGITAL_RIVER_FIELDS } from './digital-river.fields';
+import { type DrCustomer } from './digital-river.schemas';
 
 /**
  * A customer `id` is at most 40 characters, else 400 invalid_parameter
@@ -76,9 +77,24 @@ export function drUnheldFields(customer: CustomerData): CanonicalField[] {
   return unsupportedByTable(DIGITAL_RIVER_FIELDS, customer);
 }
 
-/** Whatever personal field DR's copy still has a value for. */
+/**
+ * Whatever personal field DR's copy still has a value for, its tax identifiers (attached ones are
+ * part of the copy) included, and `sources` while a payment source attached to it still names its
+ * owner: a source's `owner` holds the payer's name, email and billing address
+ * (https://docs.digitalriver.com/digital-river-api-reference/2020-12-17/customers, the Source example), which DR erases with the
+ * customer's forget and keeps after a customer delete.
+ */
 export function drPersonalDataHeld(remote: RemoteCustomer): PersonalField[] {
-  return personalFieldsWithValues(remote.customer);
+  const held: PersonalField[] = personalFieldsWithValues(remote.customer);
+  if (drSourceOwnersHeld(remote.raw as DrCustomer | undefined)) held.push('sources');
+  return held;
+}
+
+/** Whether a source attached to this DR customer still holds its owner's details. */
+export function drSourceOwnersHeld(dr: DrCustomer | undefined): boolean {
+  return (dr?.sources ?? []).some((source) =>
+    Object.values(source.owner ?? {}).some((value) => value !== null && value !== undefined && value !== ''),
+  );
 }
 
 /** The reference every capability cell cites. */
@@ -93,7 +109,10 @@ export const DIGITAL_RIVER_CAPABILITIES: ProviderCapabilities = {
     create: { support: 'full', note: 'POST /customers with our reference as `id`' },
     get: { support: 'full' },
     update: { support: 'full', note: 'POST /customers/{id}, partial; metadata merged, "" deletes a key' },
-    delete: { support: 'full', note: 'DELETE /customers/{id} (204), confirmed by a read-back (404)' },
+    delete: {
+      support: 'full',
+      note: "DELETE /tax-identifiers/{id} for each, then DELETE /customers/{id} (204), confirmed by a read-back (404); detached payment sources keep their owner's details (reported as `sources`)",
+    },
     forget: {
       support: 'full',
       note: 'requestToBeForgotten: true; DR erases asynchronously, so the erasure stays `requested` until a read-back shows no personal data',

@@ -52,7 +52,11 @@ export const drTaxCertificateSchema = z.looseObject({
   fileId: text,
 });
 
-export const drSourceSchema = z.looseObject({ id: z.string() });
+/** A source's `owner` is the payer's name, email and billing address (personal data). */
+export const drSourceSchema = z.looseObject({
+  id: z.string(),
+  owner: z.record(z.string(), z.unknown()).nullish(),
+});
 
 export const drCustomerSchema = z.looseObject({
   id: z.string().min(1),

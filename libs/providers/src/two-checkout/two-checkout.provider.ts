@@ -9,6 +9,7 @@ import {
   type WriteResult,
   type CustomerData,
   type CustomerProvider,
+  type DeleteResult,
   type GetCustomerInput,
   DomainError,
   type DryRunPlan,
@@ -110,7 +111,7 @@ export class TwoCheckoutProvider implements CustomerProvider {
     };
   }
 
-  delete(): Promise<void> {
+  delete(): Promise<DeleteResult> {
     return Promise.reject(unsupported('delete'));
   }
 
