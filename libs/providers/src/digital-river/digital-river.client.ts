@@ -14,7 +14,7 @@ import {
 import { redactSecret } from '../shared/redact';
 import { type DigitalRiverConfig } from './digital-river.config';
 import { canonicalFieldOfDrParameter, type DrWritePlan } from './digital-river.mapper';
-import { drErrorBodySchema } from './digital-river.schemas';
+import { type DrCustomer, drErrorBodySchema } from './digital-river.schemas';
 
 export const DIGITAL_RIVER = 'digital-river';
 
@@ -182,4 +182,65 @@ export function deleteTaxIdentifierRequest(taxIdentifierId: string): ProviderReq
     path: `/tax-identifiers/${taxIdentifierSegment(taxIdentifierId)}`,
     idempotent: true,
   };
+}
+
+/** One step of a write: a request, or a tax identifier added or removed (each takes several). */
+export type Step =
+  | { kind: 'request'; request: ProviderRequest; returnsCustomer: boolean; note?: string }
+  | { kind: 'addTaxIdentifier'; taxIdentifier: TaxIdentifier }
+  | { kind: 'removeTaxIdentifier'; taxIdentifier: TaxIdentifier };
+
+/** Attaching (`POST`) and detaching (`DELETE`) a source share one path. */
+export function sourceStep(method: 'POST' | 'DELETE', reference: string, sourceId: string): Step {
+  return { kind: 'request', request: sourceRequest(method, reference, sourceId), returnsCustomer: false };
+}
+
+/**
+ * After the customer exists: attach its sources, then make the default one default (DR only
+ * accepts an attached source as default), then add tax identifiers. Anything `current` already
+ * holds is skipped, so finishing a create that died halfway repeats nothing.
+ */
+export function createFollowUps(
+  reference: string,
+  plan: DrWritePlan,
+  current: DrCustomer | undefined,
+): Step[] {
+  const heldSources = new Set((current?.sources ?? []).map((source) => source.id));
+  const heldTaxes = current?.taxIdentifiers ?? [];
+  const steps: Step[] = plan.attachSources
+    .filter((id) => !heldSources.has(id))
+    .map((id) => sourceStep('POST', reference, id));
+  if (plan.defaultSourceIdAfterAttach && current?.defaultSourceId !== plan.defaultSourceIdAfterAttach) {
+    steps.push({
+      kind: 'request',
+      request: updateRequest(reference, { defaultSourceId: plan.defaultSourceIdAfterAttach }),
+      returnsCustomer: true,
+      note: 'a source must be attached before it can be the default',
+    });
+  }
+  for (const taxIdentifier of plan.addTaxIdentifiers) {
+    if (!heldTaxes.some((tax) => tax.type === taxIdentifier.type && tax.value === taxIdentifier.value)) {
+      steps.push({ kind: 'addTaxIdentifier', taxIdentifier });
+    }
+  }
+  return steps;
+}
+
+/** New sources first (a new default must be attached), the partial update, then removals. */
+export function updateSteps(reference: string, plan: DrWritePlan): Step[] {
+  const steps: Step[] = plan.attachSources.map((id) => sourceStep('POST', reference, id));
+  if (Object.keys(plan.body).length > 0) {
+    steps.push({ kind: 'request', request: updateRequest(reference, plan.body), returnsCustomer: true });
+  }
+  steps.push(...plan.detachSources.map((id) => sourceStep('DELETE', reference, id)));
+  steps.push(
+    ...plan.removeTaxIdentifiers.map((taxIdentifier) => ({
+      kind: 'removeTaxIdentifier' as const,
+      taxIdentifier,
+    })),
+  );
+  steps.push(
+    ...plan.addTaxIdentifiers.map((taxIdentifier) => ({ kind: 'addTaxIdentifier' as const, taxIdentifier })),
+  );
+  return steps;
 }

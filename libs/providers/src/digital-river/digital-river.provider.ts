@@ -26,7 +26,6 @@ import {
   type UpdateCustomerInput,
   type WriteOperation,
 } from '@app/customer-domain';
-import { type ProviderRequest } from '../shared/provider-http';
 import {
   DIGITAL_RIVER,
   DigitalRiverClient,
@@ -40,12 +39,14 @@ import {
   attachTaxIdentifierRequest,
   getTaxIdentifierRequest,
   listTaxIdentifiersRequest,
-  sourceRequest,
-  updateRequest,
+  createFollowUps,
+  type Step,
+  sourceStep,
+  updateSteps,
 } from './digital-river.client';
 import { type DigitalRiverConfig } from './digital-river.config';
 import { DIGITAL_RIVER_FIELDS } from './digital-river.fields';
-import { fromDrCustomer, toDrCreatePlan, toDrUpdatePlan, type DrWritePlan } from './digital-river.mapper';
+import { fromDrCustomer, toDrCreatePlan, toDrUpdatePlan } from './digital-river.mapper';
 import {
   checkDrCustomer,
   DIGITAL_RIVER_CAPABILITIES,
@@ -63,11 +64,6 @@ import {
   taxIdentifierSchema,
   taxIdentifierListSchema,
 } from './digital-river.schemas';
-
-type Step =
-  | { kind: 'request'; request: ProviderRequest; returnsCustomer: boolean; note?: string }
-  | { kind: 'addTaxIdentifier'; taxIdentifier: TaxIdentifier }
-  | { kind: 'removeTaxIdentifier'; taxIdentifier: TaxIdentifier };
 
 /** Digital River customers behind the canonical port (https://docs.digitalriver.com). */
 export class DigitalRiverProvider implements CustomerProvider {
@@ -443,57 +439,6 @@ export class DigitalRiverProvider implements CustomerProvider {
 /** A delete of something already gone has the outcome it wanted. */
 function alreadyGone(error: unknown): void {
   if (!(error instanceof ProviderError && error.kind === 'not_found')) throw error;
-}
-
-/** Attaching (`POST`) and detaching (`DELETE`) a source share one path. */
-function sourceStep(method: 'POST' | 'DELETE', reference: string, sourceId: string): Step {
-  return { kind: 'request', request: sourceRequest(method, reference, sourceId), returnsCustomer: false };
-}
-
-/**
- * After the customer exists: attach its sources, then make the default one default (DR only
- * accepts an attached source as default), then add tax identifiers. Anything `current` already
- * holds is skipped, so finishing a create that died halfway repeats nothing.
- */
-function createFollowUps(reference: string, plan: DrWritePlan, current: DrCustomer | undefined): Step[] {
-  const heldSources = new Set((current?.sources ?? []).map((source) => source.id));
-  const heldTaxes = current?.taxIdentifiers ?? [];
-  const steps: Step[] = plan.attachSources
-    .filter((id) => !heldSources.has(id))
-    .map((id) => sourceStep('POST', reference, id));
-  if (plan.defaultSourceIdAfterAttach && current?.defaultSourceId !== plan.defaultSourceIdAfterAttach) {
-    steps.push({
-      kind: 'request',
-      request: updateRequest(reference, { defaultSourceId: plan.defaultSourceIdAfterAttach }),
-      returnsCustomer: true,
-      note: 'a source must be attached before it can be the default',
-    });
-  }
-  for (const taxIdentifier of plan.addTaxIdentifiers) {
-    if (!heldTaxes.some((tax) => tax.type === taxIdentifier.type && tax.value === taxIdentifier.value)) {
-      steps.push({ kind: 'addTaxIdentifier', taxIdentifier });
-    }
-  }
-  return steps;
-}
-
-/** New sources first (a new default must be attached), the partial update, then removals. */
-function updateSteps(reference: string, plan: DrWritePlan): Step[] {
-  const steps: Step[] = plan.attachSources.map((id) => sourceStep('POST', reference, id));
-  if (Object.keys(plan.body).length > 0) {
-    steps.push({ kind: 'request', request: updateRequest(reference, plan.body), returnsCustomer: true });
-  }
-  steps.push(...plan.detachSources.map((id) => sourceStep('DELETE', reference, id)));
-  steps.push(
-    ...plan.removeTaxIdentifiers.map((taxIdentifier) => ({
-      kind: 'removeTaxIdentifier' as const,
-      taxIdentifier,
-    })),
-  );
-  steps.push(
-    ...plan.addTaxIdentifiers.map((taxIdentifier) => ({ kind: 'addTaxIdentifier' as const, taxIdentifier })),
-  );
-  return steps;
 }
 
 /** DR's own object behind a copy this adapter answered a moment ago, when the caller passed one. */
