@@ -39,6 +39,8 @@ import {
   attachTaxIdentifierRequest,
   getTaxIdentifierRequest,
   listTaxIdentifiersRequest,
+  listEventsRequest,
+  type DrEventQuery,
   sourceRequest,
   updateRequest,
 } from './digital-river.client';
@@ -65,6 +67,7 @@ import {
   taxIdentifierSchema,
   taxIdentifierListSchema,
 } from './digital-river.schemas';
+import { type DrEvent, drEventListSchema } from './digital-river.webhooks';
 
 type Step =
   | { kind: 'request'; request: ProviderRequest; returnsCustomer: boolean; note?: string }
@@ -165,6 +168,14 @@ export class DigitalRiverProvider implements CustomerProvider {
         return { stored: null, notErased: [] };
       throw error;
     }
+  }
+
+  /** One page of DR's Events API (digital-river.webhooks.ts reads what an event is about). */
+  async listEvents(
+    query: DrEventQuery,
+    context: CallContext,
+  ): Promise<{ hasMore: boolean; data: DrEvent[] }> {
+    return this.client.http.sendFor(listEventsRequest(query), drEventListSchema, context);
   }
 
   async list(input: ListCustomersInput, context: CallContext): Promise<RemoteCustomerPage> {
