@@ -17,6 +17,7 @@ import {
   DEFAULT_PROVIDER_TARGETS,
   ProviderFailureLog,
   ProviderAccounts,
+  type ProviderChanges,
   type RequestedTarget,
   SYNC_OPTIONS,
   SyncEngine,
@@ -31,6 +32,7 @@ import {
   IdempotencyRecords,
   KeyHolders,
   keyHoldersFor,
+  ProviderEventInbox,
   PersistenceModule,
   SECRET_KEYRING,
   SecretStore,
@@ -62,6 +64,12 @@ import { HealthController } from './health/health.controller';
 import { MetricsModule } from './metrics/metrics.module';
 import { MigrationsController } from './migrations/migrations.controller';
 import { ProvidersController } from './providers/providers.controller';
+import { DigitalRiverCatchUp } from './provider-webhooks/digital-river-catch-up';
+import { DigitalRiverInbound } from './provider-webhooks/digital-river-inbound';
+import { ProviderEventRetention } from './provider-webhooks/provider-event-retention';
+import { ProviderEventWorker, TEST_PROVIDER_CHANGES } from './provider-webhooks/provider-event-worker';
+import { ProviderReadBudget } from './provider-webhooks/provider-read-budget';
+import { ProviderWebhooksController } from './provider-webhooks/provider-webhooks.controller';
 import { ReconciliationsController } from './reconciliations/reconciliations.controller';
 import { ContentTypeMiddleware } from './http/content-type.middleware';
 import { PathParameterPipe, refuseHostileInput } from './http/hostile-input';
@@ -85,6 +93,11 @@ export interface GatewayOptions {
   providerAccounts: readonly unknown[];
   /** PROVIDER_ADAPTERS unless a test brings a provider of its own. */
   providerAdapters?: ProviderAdapters;
+  /**
+   * Tests only: where provider change hints go instead of the app's ProviderChanges (a recording
+   * implementation, before or besides the real one).
+   */
+  providerChanges?: ProviderChanges;
   /** Closed last on shutdown, e.g. the embedded sandboxes the accounts point at. */
   onShutdown?: () => Promise<void>;
 }
@@ -164,6 +177,7 @@ export class GatewayModule implements NestModule {
         MigrationsController,
         EventsController,
         WebhookEndpointsController,
+        ProviderWebhooksController,
         HealthController,
       ],
       providers: [
@@ -201,6 +215,13 @@ export class GatewayModule implements NestModule {
         WebhookDispatcher,
         Readiness,
         IdempotencyPurge,
+        ProviderEventInbox,
+        ProviderReadBudget,
+        ProviderEventWorker,
+        DigitalRiverInbound,
+        DigitalRiverCatchUp,
+        ProviderEventRetention,
+        { provide: TEST_PROVIDER_CHANGES, useFactory: () => options.providerChanges },
         RateLimits,
         // Guards run in this order: who is calling, then whether they are over their limit.
         { provide: APP_GUARD, useClass: ApiKeyGuard },

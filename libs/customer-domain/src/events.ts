@@ -21,6 +21,8 @@ export const JOB_ACTORS = {
   sync: 'sync-worker',
   /** A migration run, whether the CLI, a pg-boss worker or the API started it. */
   migration: 'migration',
+  /** Acting on provider events (webhooks and Events API catch-up) in the background. */
+  providerEvents: 'provider-events',
   /** Anything else outside a request. */
   system: 'system',
 } as const;

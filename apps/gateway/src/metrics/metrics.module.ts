@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { GaugeReadings } from '@app/persistence';
+import { GaugeReadings, ProviderEventInbox } from '@app/persistence';
 
 import { HttpMetrics } from './http-metrics';
 import { MetricsAccessGuard, MetricsController } from './metrics.controller';
@@ -8,6 +8,7 @@ import { MigrationMetrics } from './migration-metrics';
 import { WebhookMetrics } from './webhook-metrics';
 import { OutboxMetrics } from './outbox-metrics';
 import { ProviderCallMetrics } from './provider-call-metrics';
+import { ProviderWebhookMetrics } from './provider-webhook-metrics';
 
 /**
  * `/metrics` and every metric family. A family is a provider that registers its metrics on the
@@ -25,7 +26,9 @@ import { ProviderCallMetrics } from './provider-call-metrics';
     OutboxMetrics,
     MigrationMetrics,
     WebhookMetrics,
+    ProviderEventInbox,
+    ProviderWebhookMetrics,
   ],
-  exports: [MetricsRegistry, HttpMetrics],
+  exports: [MetricsRegistry, HttpMetrics, ProviderWebhookMetrics],
 })
 export class MetricsModule {}
