@@ -7,6 +7,7 @@ import {
   ProviderChanges,
 } from '@app/customer-domain';
 import { type RunningSandboxes, startSandboxes } from '@app/sandboxes';
+import { createGatewayClient } from '@customer-sync/client';
 import request from 'supertest';
 
 import { eventually } from '../support/eventually';
@@ -222,6 +223,21 @@ describe('Digital River changes coming back: webhook receiver and Events API cat
       { timeoutMs: 10_000 },
     );
     expect((await eventRow('retry-1'))?.processed_at).not.toBeNull();
+  });
+
+  it('the client sets the secret and relays a delivery unchanged', async () => {
+    const client = createGatewayClient({ baseUrl: gateway.url, apiKey: KEYS.admin });
+    await client.providerWebhooks.digitalRiver.setSecret('sandbox', { secret: SECRET, overlapHours: 0 });
+    const body = JSON.stringify({
+      id: 'relay-1',
+      type: 'customer.updated',
+      data: { object: { id: 'relay-c' } },
+    });
+    await client.providerWebhooks.digitalRiver.deliver('sandbox', body, signature(body, SECRET));
+    expect((await eventRow('relay-1'))?.source).toBe('webhook');
+    await expect(
+      client.providerWebhooks.digitalRiver.deliver('sandbox', body, signature(body, 'forged-secret')),
+    ).rejects.toMatchObject({ status: 401 });
   });
 
   it('answers unknown accounts with a problem, and keeps the secret endpoint for admins', async () => {

@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsNumber, IsOptional, IsString, Max, MaxLength, Min, MinLength } from 'class-validator';
+import { IsInt, IsOptional, IsString, Max, MaxLength, Min, MinLength } from 'class-validator';
 
 export class SetProviderWebhookSecretBody {
   @ApiProperty({
@@ -22,7 +22,7 @@ export class SetProviderWebhookSecretBody {
       'How long the previous secret is still accepted, so DR can switch without refused deliveries; 12 (as DR overlaps its own rotations) when absent, 0 to drop it at once.',
   })
   @IsOptional()
-  @IsNumber()
+  @IsInt()
   @Min(0)
   @Max(168)
   overlapHours?: number;
