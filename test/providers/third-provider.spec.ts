@@ -136,6 +136,7 @@ const TOY_CAPABILITIES: ProviderCapabilities = {
   ) as ProviderCapabilities['fields'],
   idempotency: 'a repeated create answers the customer already under the reference',
   pagination: 'none',
+  changeNotifications: 'none',
 };
 
 const toyConfigSchema = z.object({ provider: z.literal(TOY), account: z.string(), baseUrl: z.url() });

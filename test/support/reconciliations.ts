@@ -5,6 +5,7 @@ import { eventually } from './eventually';
 export interface ReconciliationBody {
   id: string;
   status: string;
+  trigger: string;
   repair: boolean;
   enumerated: boolean;
   counts: Record<'total' | 'checked' | 'pending' | 'in_sync' | 'drifted' | 'repaired' | 'failed', number>;

@@ -17,9 +17,11 @@ import {
   DEFAULT_PROVIDER_TARGETS,
   ProviderFailureLog,
   ProviderAccounts,
-  type ProviderChanges,
   type RequestedTarget,
   SYNC_OPTIONS,
+  CONFLICT_POLICY,
+  PolicyProviderChanges,
+  ProviderChanges,
   SyncEngine,
   LinkDelivery,
 } from '@app/customer-domain';
@@ -71,6 +73,7 @@ import { ProviderEventWorker, TEST_PROVIDER_CHANGES } from './provider-webhooks/
 import { ProviderReadBudget } from './provider-webhooks/provider-read-budget';
 import { ProviderWebhooksController } from './provider-webhooks/provider-webhooks.controller';
 import { ReconciliationsController } from './reconciliations/reconciliations.controller';
+import { SweepScheduler } from './reconciliations/sweep-scheduler';
 import { ContentTypeMiddleware } from './http/content-type.middleware';
 import { PathParameterPipe, refuseHostileInput } from './http/hostile-input';
 import { JsonBodyMiddleware } from './http/json-body.middleware';
@@ -190,6 +193,9 @@ export class GatewayModule implements NestModule {
         SyncEngine,
         LinkDelivery,
         { provide: SYNC_OPTIONS, useValue: syncOptions(options.config) },
+        // Every hint of a provider-side change (DR webhooks and events, the 2CO sweep) goes here.
+        { provide: CONFLICT_POLICY, useValue: options.config.CONFLICT_POLICY },
+        { provide: ProviderChanges, useClass: PolicyProviderChanges },
         SyncEngineLifecycle,
         ProviderFailureLog,
         ...migrationProviders(migrationOptions(options.config, true)),
@@ -222,6 +228,7 @@ export class GatewayModule implements NestModule {
         DigitalRiverCatchUp,
         ProviderEventRetention,
         { provide: TEST_PROVIDER_CHANGES, useFactory: () => options.providerChanges },
+        SweepScheduler,
         RateLimits,
         // Guards run in this order: who is calling, then whether they are over their limit.
         { provide: APP_GUARD, useClass: ApiKeyGuard },

@@ -4,6 +4,9 @@ import {
   CustomerService,
   ProviderFailureLog,
   SYNC_OPTIONS,
+  CONFLICT_POLICY,
+  PolicyProviderChanges,
+  ProviderChanges,
   SyncEngine,
   LinkDelivery,
 } from '@app/customer-domain';
@@ -44,6 +47,9 @@ export class MigratorModule {
         LinkDelivery,
         ProviderFailureLog,
         { provide: SYNC_OPTIONS, useValue: syncOptions(options.config) },
+        // Every hint of a provider-side change (DR webhooks and events, the 2CO sweep) goes here.
+        { provide: CONFLICT_POLICY, useValue: options.config.CONFLICT_POLICY },
+        { provide: ProviderChanges, useClass: PolicyProviderChanges },
         ...migrationProviders(migrationOptions(options.config, options.work)),
       ],
     };

@@ -37,3 +37,36 @@ describe('tracing settings', () => {
     expect(problems({ OTEL_EXPORTER_OTLP_HEADERS: 'authorization=Bearer abc,x-team=sync' })).toEqual([]);
   });
 });
+
+describe('the conflict policy and the sweep', () => {
+  const problems = (env: Record<string, string>) => {
+    try {
+      loadGatewayConfig(env);
+      return [];
+    } catch (error) {
+      return (error as ConfigError).problems;
+    }
+  };
+
+  it('push everything and sweep hourly unless configured', () => {
+    const config = loadGatewayConfig({});
+    expect(config.CONFLICT_POLICY).toEqual({});
+    expect(config.SWEEP_INTERVAL_SECONDS).toBe(3_600);
+    expect(config.SWEEP_PROVIDER_SHARE).toBe(0.2);
+    const policy = { 'two-checkout': { default: 'push', fields: { phone: 'adopt' } } };
+    expect(loadGatewayConfig({ CONFLICT_POLICY: JSON.stringify(policy) }).CONFLICT_POLICY).toEqual(policy);
+  });
+
+  it('name every problem of the policy on a line of its own', () => {
+    expect(
+      problems({ CONFLICT_POLICY: '{"two-checkout": {"default": "merge", "fields": {"shoe": "adopt"}}}' }),
+    ).toEqual([
+      'CONFLICT_POLICY: "two-checkout".default must be "push" or "adopt"',
+      expect.stringMatching(/^CONFLICT_POLICY: "two-checkout".fields.shoe is not a compared field/),
+    ]);
+    expect(problems({ CONFLICT_POLICY: 'push' })).toEqual([
+      'CONFLICT_POLICY: CONFLICT_POLICY must be a JSON object',
+    ]);
+    expect(problems({ SWEEP_PROVIDER_SHARE: '0' })[0]).toMatch(/^SWEEP_PROVIDER_SHARE: /);
+  });
+});

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-import { type SyncOptions } from '@app/customer-domain';
+import { type ConflictPolicy, conflictPolicyProblems, type SyncOptions } from '@app/customer-domain';
 import { type MigrationOptions } from '@app/jobs';
 import { DEVELOPMENT_ENCRYPTION_KEYS, parseEncryptionKeys, SecretKeyring } from '@app/secrets';
 
@@ -115,6 +115,37 @@ export const envSchema = z.object({
   SYNC_POLL_MS: z.coerce.number().int().min(10).default(10_000),
   /** `off` runs this instance as API only; another instance's worker delivers. */
   SYNC_WORKER: z.enum(['on', 'off']).default('on'),
+  /**
+   * What happens to a field changed at a provider outside the gateway, per provider and field:
+   * `push` the canonical value back (the default) or `adopt` the provider's value (a new version,
+   * sent to the other providers), e.g. `{"two-checkout": {"default": "push", "fields": {"phone": "adopt"}}}`.
+   * Every problem is reported on a line of its own.
+   */
+  CONFLICT_POLICY: jsonFromEnv('CONFLICT_POLICY', 'a JSON object').pipe(
+    z
+      .unknown()
+      .superRefine((policy, ctx) => {
+        if (policy === undefined) return;
+        for (const problem of conflictPolicyProblems(policy))
+          ctx.addIssue({ code: 'custom', message: problem });
+      })
+      .transform((policy) => (policy ?? {}) as ConflictPolicy),
+  ),
+  /**
+   * How often the copies at providers that announce no customer changes (2Checkout) are compared
+   * with the mirror by a sweep (a reconciliation job); 0 turns the sweep off.
+   */
+  SWEEP_INTERVAL_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(7 * 86_400)
+    .default(3_600),
+  /**
+   * The share of each such provider account's request limit the sweep may use; live writes and
+   * re-drives always go first (the sweep waits while the outbox has due work).
+   */
+  SWEEP_PROVIDER_SHARE: z.coerce.number().min(0.01).max(1).default(0.2),
   /**
    * Where migration batches go: `in-process`, or `pg-boss` so every gateway and `migrator worker`
    * on the same PostgreSQL shares runs. `auto`: pg-boss with DATABASE_URL, else in-process.

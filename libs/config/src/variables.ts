@@ -36,6 +36,12 @@ export const VARIABLE_MEANINGS: { readonly [Name in keyof z.input<typeof envSche
   SYNC_POLL_MS:
     'how often an idle worker looks for due links even without a notification (safety net for a lost one)',
   SYNC_WORKER: "`off` runs this instance as API only; another instance's worker delivers the links",
+  CONFLICT_POLICY:
+    'JSON: what happens to a field changed at a provider outside the gateway, per provider and field: `push` the canonical value back (default) or `adopt` the provider\'s value into the mirror (a new version, sent to the other providers), e.g. `{"two-checkout": {"default": "push", "fields": {"phone": "adopt"}}}`. A deletion at a provider is always pushed back (recreated)',
+  SWEEP_INTERVAL_SECONDS:
+    'how often the copies at providers that announce no customer changes (2Checkout) are read and compared with the mirror, as a reconciliation job (`GET /v1/reconciliations`, `trigger: sweep`); `0` turns the sweep off',
+  SWEEP_PROVIDER_SHARE:
+    "the share of each such provider account's request limit the sweep may use; live writes and re-drives always go first",
   MIGRATION_QUEUE:
     '`in-process`, or `pg-boss` to share migration runs across processes on PostgreSQL; `auto`: pg-boss when `DATABASE_URL` is set',
   MIGRATION_QUEUE_SCHEMA: 'the PostgreSQL schema pg-boss keeps its jobs in',

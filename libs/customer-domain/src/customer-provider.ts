@@ -276,7 +276,12 @@ export interface ProviderCapabilities {
   idempotency: string;
   pagination: 'cursor' | 'none';
   /** Most customers one list call answers (and one `references` filter takes); absent where it cannot list. */
-  listPageSize?: number;
+  listPageSize?: number; /**
+   * Whether the provider tells of changes made to its customers outside the gateway: `events`
+   * (webhooks or an events API, handed to ProviderChanges), or `none`, whose copies the gateway
+   * sweeps (reads and compares) on a schedule instead.
+   */
+  changeNotifications: 'events' | 'none';
 }
 
 export interface CustomerProvider {

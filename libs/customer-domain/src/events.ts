@@ -10,6 +10,8 @@ export const EVENT_TYPES = [
   'customer.link.synced',
   'customer.link.failed',
   'customer.link.retired',
+  'customer.provider_change_detected',
+  'customer.provider_change_resolved',
   'migration.completed',
   'migration.failed',
 ] as const;
@@ -23,6 +25,8 @@ export const JOB_ACTORS = {
   migration: 'migration',
   /** Acting on provider events (webhooks and Events API catch-up) in the background. */
   providerEvents: 'provider-events',
+  /** The scheduled comparison of copies at providers that announce no changes (2Checkout). */
+  sweep: 'sweep',
   /** Anything else outside a request. */
   system: 'system',
 } as const;

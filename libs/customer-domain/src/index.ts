@@ -23,3 +23,7 @@ export * from './reconcile';
 export * from './call-context';
 export * from './events';
 export * from './provider-changes';
+export * from './conflict-policy';
+export * from './provider-change-ports';
+export * from './provider-change-decisions';
+export * from './policy-provider-changes';

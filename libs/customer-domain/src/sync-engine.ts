@@ -1,16 +1,17 @@
 import { randomUUID } from 'node:crypto';
 
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { rememberWriteTrace, traceDelivery } from '@app/telemetry';
 
 import { type CallContext, jobContext } from './call-context';
-import { type Customer, type LinkError, type ProviderLink } from './customer';
+import { type Customer, type LinkError, type ProviderLink, syncedLinks } from './customer';
 import { CustomerRepository, type NewLink } from './customer.repository';
 import { type RemoteCustomer } from './customer-provider';
 import { JOB_ACTORS } from './events';
 import { type ProviderTarget, sameTarget } from './provider-accounts';
 import { ProviderCallLog } from './provider-call-log';
 import { LinkDelivery } from './link-delivery';
+import { ConvergenceMetrics } from './provider-change-ports';
 import { SYNC_OPTIONS, type SyncOptions } from './sync-options';
 import {
   type ClaimedLink,
@@ -55,6 +56,36 @@ function answerFrom(written: Customer, deliveries: readonly (Delivery | undefine
 }
 
 /**
+ * Whether these deliveries brought the last of the customer's links to the version written, for
+ * the write-convergence metric: every link kept in sync now holds `customer.version` (delivered
+ * here, or confirmed before), and at least one of those delivered here was behind it (a re-drive
+ * of a copy already at that version is no write converging). Two links of one customer delivered
+ * at once by different lanes may each see the other still pending: such a write goes uncounted.
+ */
+function converged(
+  customer: Customer,
+  links: readonly ClaimedLink[],
+  deliveries: readonly (Delivery | undefined)[],
+): boolean {
+  const deliveredNow = new Set<string>();
+  let caughtUp = false;
+  links.forEach((link, index) => {
+    const outcome = deliveries[index]?.outcome;
+    if (outcome?.kind !== 'synced' || outcome.version !== customer.version) return;
+    deliveredNow.add(`${link.provider}/${link.account}`);
+    if (link.syncedVersion === undefined || link.syncedVersion < customer.version) caughtUp = true;
+  });
+  return (
+    caughtUp &&
+    syncedLinks(customer).every(
+      (link) =>
+        deliveredNow.has(`${link.provider}/${link.account}`) ||
+        (link.status === 'synced' && link.syncedVersion === customer.version),
+    )
+  );
+}
+
+/**
  * What a write that queued provider work left behind: the customer as the write answered it, when
  * it did, and the links it wrote already leased under the lease `SyncEngine.write` gave it.
  */
@@ -93,6 +124,7 @@ export class SyncEngine {
     private readonly delivery: LinkDelivery,
     private readonly callLog: ProviderCallLog,
     @Inject(SYNC_OPTIONS) private readonly options: SyncOptions,
+    @Optional() private readonly convergence?: ConvergenceMetrics,
   ) {}
 
   /**
@@ -411,7 +443,12 @@ export class SyncEngine {
     const customer = known ?? (await this.customers.findById(customerId));
     // A span per delivery (under the request that delivers its own links), and the customer's id
     // on every log line written meanwhile.
-    return Promise.all(links.map((link) => traceDelivery(link, () => this.deliver(context, link, customer))));
+    const deliveries = await Promise.all(
+      links.map((link) => traceDelivery(link, () => this.deliver(context, link, customer))),
+    );
+    if (customer !== undefined && this.convergence !== undefined && converged(customer, links, deliveries))
+      this.convergence.writeConverged(Math.max(0, (Date.now() - customer.updatedAt.getTime()) / 1000));
+    return deliveries;
   }
 
   /** One delivery of one link: perform it, settle the link and record the calls together. */

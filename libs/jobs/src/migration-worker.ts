@@ -6,7 +6,9 @@ import {
   jobContext,
   JOB_ACTORS,
   ProviderAccounts,
+  type RateBudget,
   type RemoteCustomer,
+  SyncQueue,
 } from '@app/customer-domain';
 import pLimit, { type LimitFunction } from 'p-limit';
 
@@ -15,6 +17,7 @@ import { CustomerReconciler } from './customer-reconciler';
 import { type ItemResult, type JobRun } from './migration';
 import { MigrationStore } from './migration.store';
 import { SharedRateBudget } from './shared-rate-budget';
+import { SweepBudget } from './sweep-budget';
 
 /** How often a busy worker re-reads its run's status, so a cancel takes effect within about this. */
 const STATUS_REFRESH_MS = 1_000;
@@ -33,12 +36,15 @@ export class MigrationWorker {
   private readonly statuses = new Map<string, { running: boolean; at: number }>();
   /** One per live share, shared by every run and batch in this process. */
   private readonly budgets = new Map<number, SharedRateBudget>();
+  /** The sweep's, by its share: a schedule of its own, behind the outbox (see SweepBudget). */
+  private readonly sweepBudgets = new Map<number, SweepBudget>();
 
   constructor(
     private readonly store: MigrationStore,
     private readonly migrator: CustomerMigrator,
     private readonly reconciler: CustomerReconciler,
     private readonly accounts: ProviderAccounts,
+    private readonly queue: SyncQueue,
   ) {}
 
   /**
@@ -67,8 +73,12 @@ export class MigrationWorker {
     // Customers finished before a crash (or by another worker) are not touched again.
     const pending = await this.store.pendingAmong(run.id, references);
     if (pending.length === 0) return;
-    // Every provider request of the batch, retries included, draws on the run's shared budget.
-    const context = jobContext(JOB_ACTORS.migration, this.budgetFor(run.spec.liveShare));
+    // Every provider request of the batch, retries included, draws on the run's shared budget; a
+    // sweep's reads on the sweep's own, behind live writes and re-drives.
+    const context =
+      run.kind === 'reconciliation' && run.spec.trigger === 'sweep'
+        ? jobContext(JOB_ACTORS.sweep, this.sweepBudgetFor(1 - run.spec.liveShare))
+        : jobContext(JOB_ACTORS.migration, this.budgetFor(run.spec.liveShare));
     const read =
       run.kind === 'migration'
         ? (prefetched ?? (await this.migrator.readSource(context, run.spec.source, pending)))
@@ -107,6 +117,15 @@ export class MigrationWorker {
     if (budget === undefined) {
       budget = new SharedRateBudget(this.store, this.accounts, liveShare);
       this.budgets.set(liveShare, budget);
+    }
+    return budget;
+  }
+
+  private sweepBudgetFor(share: number): RateBudget {
+    let budget = this.sweepBudgets.get(share);
+    if (budget === undefined) {
+      budget = new SweepBudget(this.store, this.accounts, share, this.queue);
+      this.sweepBudgets.set(share, budget);
     }
     return budget;
   }

@@ -60,8 +60,18 @@ export interface MigrationSpec {
   force?: boolean;
 }
 
+/**
+ * Who started a reconciliation: a caller (`api`, the CLI), or the scheduled `sweep` that reads the
+ * copies at providers announcing no changes (2Checkout) and resolves what differs by the conflict
+ * policy (ProviderChanges) instead of pushing everything.
+ */
+export const RECONCILIATION_TRIGGERS = ['api', 'sweep'] as const;
+export type ReconciliationTrigger = (typeof RECONCILIATION_TRIGGERS)[number];
+
 /** A whole-base reconciliation: every customer linked to a provider, compared (and repaired). */
 export interface ReconciliationSpec {
+  /** Absent on runs recorded before sweeps existed: `api`. */
+  trigger?: ReconciliationTrigger;
   /** Push the mirror to every provider copy that drifted; otherwise only report. */
   repair: boolean;
   concurrency: number;

@@ -28,14 +28,19 @@ interface Reservation {
 export class SharedRateBudget implements RateBudget {
   private readonly reservations = new Map<string, Promise<Reservation>>();
 
+  /**
+   * `schedule` names the budget the slots are drawn from: work with a budget of its own (the
+   * sweep's) keeps its own schedule, so it neither takes from nor waits on the migrations'.
+   */
   constructor(
     private readonly store: MigrationStore,
     private readonly accounts: ProviderAccounts,
     private readonly liveShare: number,
+    private readonly schedule = '',
   ) {}
 
   async acquire(provider: string, account: string): Promise<void> {
-    const key = `${provider}/${account}`;
+    const key = this.keyOf(provider, account);
     for (;;) {
       // Callers share the reservation in hand; whoever finds it used up makes the next one.
       let pending = this.reservations.get(key);
@@ -59,14 +64,18 @@ export class SharedRateBudget implements RateBudget {
   }
 
   async pause(provider: string, account: string, ms: number): Promise<void> {
-    await this.store.pauseSlots(`${provider}/${account}`, ms);
+    await this.store.pauseSlots(this.keyOf(provider, account), ms);
+  }
+
+  private keyOf(provider: string, account: string): string {
+    return `${this.schedule}${provider}/${account}`;
   }
 
   private async reserve(provider: string, account: string): Promise<Reservation> {
     const perSecond = this.accounts.get(provider, account).requestsPerSecond * (1 - this.liveShare);
     const intervalMs = 1000 / perSecond;
     const count = Math.max(1, Math.floor(RESERVE_MS / intervalMs));
-    const wait = await this.store.reserveSlots(`${provider}/${account}`, intervalMs, count, BURST_MS);
+    const wait = await this.store.reserveSlots(this.keyOf(provider, account), intervalMs, count, BURST_MS);
     return { next: performance.now() + wait, left: count, intervalMs };
   }
 }

@@ -6,13 +6,14 @@ import {
   Module,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import { CustomerRepository, ProviderCallLog, SyncQueue } from '@app/customer-domain';
+import { CustomerRepository, ProviderCallLog, ProviderChangeEvents, SyncQueue } from '@app/customer-domain';
 import { MigrationStore } from '@app/jobs';
 
 import { type Database } from './database';
 import { PrismaCustomerRepository } from './prisma-customer.repository';
 import { PrismaMigrationStore } from './prisma-migration.store';
 import { PrismaProviderCallLog } from './prisma-provider-call-log';
+import { PrismaProviderChangeEvents } from './prisma-provider-change-events';
 import { PrismaSyncQueue } from './prisma-sync-queue';
 import { DATABASE, PRISMA_CLIENT } from './prisma.tokens';
 
@@ -31,7 +32,7 @@ class DatabaseLifecycle implements OnApplicationShutdown {
   }
 }
 
-/** Binds the Prisma mirror to the domain's ports (repository, outbox, provider-call log); `open` decides which database. */
+/** Binds the Prisma mirror to the domain's ports (repository, outbox, provider-call log, provider-change events); `open` decides which database. */
 @Module({})
 export class PersistenceModule {
   static forRoot(open: () => Promise<DatabaseHandle>): DynamicModule {
@@ -49,9 +50,18 @@ export class PersistenceModule {
         { provide: SyncQueue, useClass: PrismaSyncQueue },
         { provide: ProviderCallLog, useClass: PrismaProviderCallLog },
         { provide: MigrationStore, useClass: PrismaMigrationStore },
+        { provide: ProviderChangeEvents, useClass: PrismaProviderChangeEvents },
         DatabaseLifecycle,
       ],
-      exports: [DATABASE, PRISMA_CLIENT, CustomerRepository, SyncQueue, ProviderCallLog, MigrationStore],
+      exports: [
+        DATABASE,
+        PRISMA_CLIENT,
+        CustomerRepository,
+        SyncQueue,
+        ProviderCallLog,
+        MigrationStore,
+        ProviderChangeEvents,
+      ],
     };
   }
 }

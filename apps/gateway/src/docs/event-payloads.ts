@@ -5,7 +5,8 @@ import { PROVIDER_ID_SCHEMA } from './provider-ids';
 
 /**
  * Each event type's `data`, as the writes that record events build it (libs/persistence:
- * prisma-customer.repository.ts, prisma-sync-queue.ts, prisma-migration.store.ts), and the
+ * prisma-customer.repository.ts, prisma-sync-queue.ts, prisma-migration.store.ts,
+ * prisma-provider-change-events.ts), and the
  * `webhooks` section: what the gateway POSTs to a subscribed endpoint, one event per request. The
  * HTTP ring holds every event GET /v1/events answers to these schemas.
  */
@@ -124,6 +125,59 @@ const DATA: Record<EventType, Schema> = {
     { provider: schemaRef(PROVIDER_ID_SCHEMA), account: text, reason: text, scrubbed: SCRUBBED },
     ['provider', 'account', 'reason'],
     'A link was removed (a migration cut the customer over to another account).',
+  ),
+  'customer.provider_change_detected': closed(
+    {
+      ...LINK,
+      fields: {
+        type: 'array',
+        items: text,
+        example: ['phone'],
+        description:
+          "The canonical fields whose value at the provider differs from the mirror's (never the values).",
+      },
+      missing: { type: 'boolean', description: 'The provider no longer holds the customer (deleted there).' },
+      source: {
+        type: 'string',
+        example: 'sweep',
+        description:
+          "What found it: `sweep` (2Checkout's scheduled comparison) or the provider's event type.",
+      },
+      eventId: { type: 'string', description: "The provider's event id, when an event brought it up." },
+      scrubbed: SCRUBBED,
+    },
+    ['provider', 'account', 'reference', 'fields', 'missing', 'source'],
+    "A provider's copy was changed outside the gateway (read back, not our own write on its way).",
+  ),
+  'customer.provider_change_resolved': closed(
+    {
+      ...LINK,
+      pushed: {
+        type: 'array',
+        items: text,
+        description:
+          'Fields whose canonical value was written back to the provider (CONFLICT_POLICY `push`).',
+      },
+      adopted: {
+        type: 'array',
+        items: text,
+        description:
+          'Fields whose provider value became canonical (CONFLICT_POLICY `adopt`): a new version, sent to every other provider.',
+      },
+      missing: {
+        type: 'boolean',
+        description: 'The copy was gone and was recreated (a deletion is never adopted).',
+      },
+      version: { type: 'integer', description: 'The customer version after the resolution.' },
+      adoptRefused: {
+        type: 'string',
+        example: 'provider_rules_violated',
+        description: 'Set when adopting was refused (the code why): those fields were pushed back instead.',
+      },
+      scrubbed: SCRUBBED,
+    },
+    ['provider', 'account', 'reference', 'pushed', 'adopted', 'missing', 'version'],
+    'A provider-side change was resolved by the conflict policy: pushed back, or adopted into the mirror.',
   ),
   'migration.completed': closed(
     {

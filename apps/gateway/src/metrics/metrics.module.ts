@@ -1,6 +1,8 @@
 import { Module } from '@nestjs/common';
+import { ConvergenceMetrics } from '@app/customer-domain';
 import { GaugeReadings, ProviderEventInbox } from '@app/persistence';
 
+import { PrometheusConvergenceMetrics } from './convergence-metrics';
 import { HttpMetrics } from './http-metrics';
 import { MetricsAccessGuard, MetricsController } from './metrics.controller';
 import { MetricsRegistry } from './metrics.registry';
@@ -28,7 +30,8 @@ import { ProviderWebhookMetrics } from './provider-webhook-metrics';
     WebhookMetrics,
     ProviderEventInbox,
     ProviderWebhookMetrics,
+    { provide: ConvergenceMetrics, useClass: PrometheusConvergenceMetrics },
   ],
-  exports: [MetricsRegistry, HttpMetrics, ProviderWebhookMetrics],
+  exports: [MetricsRegistry, HttpMetrics, ProviderWebhookMetrics, ConvergenceMetrics],
 })
 export class MetricsModule {}

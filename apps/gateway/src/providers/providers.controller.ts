@@ -43,6 +43,12 @@ class ProviderCapabilitiesDto {
     description: 'Most customers one list call answers; absent where the provider cannot list.',
   })
   listPageSize?: number;
+  @ApiProperty({
+    enum: ['events', 'none'],
+    description:
+      'Whether the provider announces changes made to its customers outside the gateway (`events`: webhooks or an events API), or not (`none`): then the gateway finds them with a scheduled sweep (SWEEP_INTERVAL_SECONDS).',
+  })
+  changeNotifications!: 'events' | 'none';
 }
 
 class ProvidersResponse {

@@ -6,7 +6,9 @@ import {
   type OutcomeReason,
   type ProviderDrift,
   RECONCILIATION_OUTCOMES,
+  RECONCILIATION_TRIGGERS,
   type ReconciliationOutcome,
+  type ReconciliationTrigger,
   type ReconciliationProgress,
 } from '@app/jobs';
 import { IsBoolean, IsIn, IsOptional } from 'class-validator';
@@ -50,6 +52,12 @@ class ReconciliationCountsDto {
 export class ReconciliationResponse {
   @ApiProperty({ example: 'rec_0f1e2d3c4b5a69788796' }) id!: string;
   @ApiProperty({ enum: MIGRATION_STATUSES }) status!: MigrationStatus;
+  @ApiProperty({
+    enum: RECONCILIATION_TRIGGERS,
+    description:
+      '`api`: started by a caller (or the migrator CLI). `sweep`: the scheduled comparison of the copies at providers that announce no changes (2Checkout; SWEEP_INTERVAL_SECONDS), whose differences are resolved by CONFLICT_POLICY (pushed back or adopted) and counted as `repaired`.',
+  })
+  trigger!: ReconciliationTrigger;
   @ApiProperty() repair!: boolean;
   @ApiProperty() concurrency!: number;
   @ApiProperty() liveShare!: number;
@@ -132,6 +140,7 @@ export function toReconciliationResponse({
   return {
     id: run.id,
     status: run.status,
+    trigger: run.spec.trigger ?? 'api',
     repair: run.spec.repair,
     concurrency: run.spec.concurrency,
     liveShare: run.spec.liveShare,

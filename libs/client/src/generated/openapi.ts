@@ -958,6 +958,46 @@ export interface webhooks {
         patch?: never;
         trace?: never;
     };
+    "customer.provider_change_detected": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * customer.provider_change_detected: A provider's copy was changed outside the gateway (read back, not our own write on its way).
+         * @description Sent to every enabled endpoint subscribed to `customer.provider_change_detected` (or `*`), as the event GET /v1/events/{id} answers. The request carries `Webhook-Id` (the event id: de-duplicate on it) and `Webhook-Signature` (`t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>" with the endpoint's secret>`). Any 2xx within WEBHOOK_TIMEOUT_MS delivers it; anything else is retried with backoff for WEBHOOK_RETRY_FOR_HOURS.
+         */
+        post: operations["onCustomerProvider_change_detected"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "customer.provider_change_resolved": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * customer.provider_change_resolved: A provider-side change was resolved by the conflict policy: pushed back, or adopted into the mirror.
+         * @description Sent to every enabled endpoint subscribed to `customer.provider_change_resolved` (or `*`), as the event GET /v1/events/{id} answers. The request carries `Webhook-Id` (the event id: de-duplicate on it) and `Webhook-Signature` (`t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>" with the endpoint's secret>`). Any 2xx within WEBHOOK_TIMEOUT_MS delivers it; anything else is retried with backoff for WEBHOOK_RETRY_FOR_HOURS.
+         */
+        post: operations["onCustomerProvider_change_resolved"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "migration.completed": {
         parameters: {
             query?: never;
@@ -1127,7 +1167,7 @@ export interface components {
              *       "customer.forgotten"
              *     ]
              */
-            eventTypes: ("*" | "customer.created" | "customer.updated" | "customer.deleted" | "customer.forgotten" | "customer.link.synced" | "customer.link.failed" | "customer.link.retired" | "migration.completed" | "migration.failed")[];
+            eventTypes: ("*" | "customer.created" | "customer.updated" | "customer.deleted" | "customer.forgotten" | "customer.link.synced" | "customer.link.failed" | "customer.link.retired" | "customer.provider_change_detected" | "customer.provider_change_resolved" | "migration.completed" | "migration.failed")[];
             /** @example Support dashboard: failed provider syncs */
             description?: string;
             /**
@@ -1438,6 +1478,113 @@ export interface components {
             /** @description More customers lie beyond this page in the direction paged. */
             hasMore: boolean;
         };
+        /** @description A provider's copy was changed outside the gateway (read back, not our own write on its way). */
+        CustomerProvider_change_detectedData: {
+            provider: components["schemas"]["ProviderId"];
+            account: string;
+            /** @description The reference the gateway gave the provider. */
+            reference: string;
+            /**
+             * @description The canonical fields whose value at the provider differs from the mirror's (never the values).
+             * @example [
+             *       "phone"
+             *     ]
+             */
+            fields: string[];
+            /** @description The provider no longer holds the customer (deleted there). */
+            missing: boolean;
+            /**
+             * @description What found it: `sweep` (2Checkout's scheduled comparison) or the provider's event type.
+             * @example sweep
+             */
+            source: string;
+            /** @description The provider's event id, when an event brought it up. */
+            eventId?: string;
+            /**
+             * @description Set once the customer was forgotten: the snapshot and the error messages are gone.
+             * @enum {boolean}
+             */
+            scrubbed?: true;
+        };
+        /** @description A provider's copy was changed outside the gateway (read back, not our own write on its way). */
+        CustomerProvider_change_detectedEvent: {
+            /**
+             * @description Stable: de-duplicate on it.
+             * @example evt_5c4b3a29180f6e5d4c3b2a19
+             */
+            id: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "customer.provider_change_detected";
+            /** @example 2026-11-29T19:30:00.000Z */
+            createdAt: string;
+            /** @example cus_0123456789abcdef01234567 */
+            customerId: string | null;
+            /** @example null */
+            migrationId: string | null;
+            /**
+             * @description The API key id of the caller, or the worker or job that made the change.
+             * @example writer
+             */
+            actor: string;
+            /** @example 6f1c2d3e-4b5a-4c6d-8e7f-9a0b1c2d3e4f */
+            requestId: string | null;
+            data: components["schemas"]["CustomerProvider_change_detectedData"];
+        };
+        /** @description A provider-side change was resolved by the conflict policy: pushed back, or adopted into the mirror. */
+        CustomerProvider_change_resolvedData: {
+            provider: components["schemas"]["ProviderId"];
+            account: string;
+            /** @description The reference the gateway gave the provider. */
+            reference: string;
+            /** @description Fields whose canonical value was written back to the provider (CONFLICT_POLICY `push`). */
+            pushed: string[];
+            /** @description Fields whose provider value became canonical (CONFLICT_POLICY `adopt`): a new version, sent to every other provider. */
+            adopted: string[];
+            /** @description The copy was gone and was recreated (a deletion is never adopted). */
+            missing: boolean;
+            /** @description The customer version after the resolution. */
+            version: number;
+            /**
+             * @description Set when adopting was refused (the code why): those fields were pushed back instead.
+             * @example provider_rules_violated
+             */
+            adoptRefused?: string;
+            /**
+             * @description Set once the customer was forgotten: the snapshot and the error messages are gone.
+             * @enum {boolean}
+             */
+            scrubbed?: true;
+        };
+        /** @description A provider-side change was resolved by the conflict policy: pushed back, or adopted into the mirror. */
+        CustomerProvider_change_resolvedEvent: {
+            /**
+             * @description Stable: de-duplicate on it.
+             * @example evt_5c4b3a29180f6e5d4c3b2a19
+             */
+            id: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "customer.provider_change_resolved";
+            /** @example 2026-11-29T19:30:00.000Z */
+            createdAt: string;
+            /** @example cus_0123456789abcdef01234567 */
+            customerId: string | null;
+            /** @example null */
+            migrationId: string | null;
+            /**
+             * @description The API key id of the caller, or the worker or job that made the change.
+             * @example writer
+             */
+            actor: string;
+            /** @example 6f1c2d3e-4b5a-4c6d-8e7f-9a0b1c2d3e4f */
+            requestId: string | null;
+            data: components["schemas"]["CustomerProvider_change_resolvedData"];
+        };
         CustomerResponse: {
             /** @example cus_4f7d0e1c9b2a3d4e5f6a7b8c */
             id: string;
@@ -1702,7 +1849,7 @@ export interface components {
             hasMore: boolean;
         };
         /** @description An event: what changed, when, by whom; `data` depends on `type`. */
-        EventResponse: components["schemas"]["CustomerCreatedEvent"] | components["schemas"]["CustomerUpdatedEvent"] | components["schemas"]["CustomerDeletedEvent"] | components["schemas"]["CustomerForgottenEvent"] | components["schemas"]["CustomerLinkSyncedEvent"] | components["schemas"]["CustomerLinkFailedEvent"] | components["schemas"]["CustomerLinkRetiredEvent"] | components["schemas"]["MigrationCompletedEvent"] | components["schemas"]["MigrationFailedEvent"];
+        EventResponse: components["schemas"]["CustomerCreatedEvent"] | components["schemas"]["CustomerUpdatedEvent"] | components["schemas"]["CustomerDeletedEvent"] | components["schemas"]["CustomerForgottenEvent"] | components["schemas"]["CustomerLinkSyncedEvent"] | components["schemas"]["CustomerLinkFailedEvent"] | components["schemas"]["CustomerLinkRetiredEvent"] | components["schemas"]["CustomerProvider_change_detectedEvent"] | components["schemas"]["CustomerProvider_change_resolvedEvent"] | components["schemas"]["MigrationCompletedEvent"] | components["schemas"]["MigrationFailedEvent"];
         FieldDriftDto: {
             /** @example phone */
             field: string;
@@ -2174,6 +2321,11 @@ export interface components {
              * @example 100
              */
             listPageSize?: number;
+            /**
+             * @description Whether the provider announces changes made to its customers outside the gateway (`events`: webhooks or an events API), or not (`none`): then the gateway finds them with a scheduled sweep (SWEEP_INTERVAL_SECONDS).
+             * @enum {string}
+             */
+            changeNotifications: "events" | "none";
         };
         ProviderDriftDto: {
             /** @example digital-river */
@@ -2446,6 +2598,11 @@ export interface components {
             id: string;
             /** @enum {string} */
             status: "running" | "cancelled" | "completed";
+            /**
+             * @description `api`: started by a caller (or the migrator CLI). `sweep`: the scheduled comparison of the copies at providers that announce no changes (2Checkout; SWEEP_INTERVAL_SECONDS), whose differences are resolved by CONFLICT_POLICY (pushed back or adopted) and counted as `repaired`.
+             * @enum {string}
+             */
+            trigger: "api" | "sweep";
             repair: boolean;
             concurrency: number;
             liveShare: number;
@@ -2694,7 +2851,7 @@ export interface components {
              *       "*"
              *     ]
              */
-            eventTypes?: ("*" | "customer.created" | "customer.updated" | "customer.deleted" | "customer.forgotten" | "customer.link.synced" | "customer.link.failed" | "customer.link.retired" | "migration.completed" | "migration.failed")[];
+            eventTypes?: ("*" | "customer.created" | "customer.updated" | "customer.deleted" | "customer.forgotten" | "customer.link.synced" | "customer.link.failed" | "customer.link.retired" | "customer.provider_change_detected" | "customer.provider_change_resolved" | "migration.completed" | "migration.failed")[];
             /** @example All customer events */
             description?: string | null;
             /**
@@ -7628,7 +7785,7 @@ export interface operations {
                 /** @description An event id: return the events recorded after it (the next page; oldest first). */
                 startingAfter?: string;
                 /** @description Only events of these types, comma-separated or repeated. */
-                type?: ("customer.created" | "customer.updated" | "customer.deleted" | "customer.forgotten" | "customer.link.synced" | "customer.link.failed" | "customer.link.retired" | "migration.completed" | "migration.failed")[];
+                type?: ("customer.created" | "customer.updated" | "customer.deleted" | "customer.forgotten" | "customer.link.synced" | "customer.link.failed" | "customer.link.retired" | "customer.provider_change_detected" | "customer.provider_change_resolved" | "migration.completed" | "migration.failed")[];
                 /** @description Only this customer's events. */
                 customerId?: string;
             };
@@ -13696,6 +13853,50 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["CustomerLinkRetiredEvent"];
+            };
+        };
+        responses: {
+            /** @description Delivered (any 2xx does). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onCustomerProvider_change_detected: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CustomerProvider_change_detectedEvent"];
+            };
+        };
+        responses: {
+            /** @description Delivered (any 2xx does). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onCustomerProvider_change_resolved: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CustomerProvider_change_resolvedEvent"];
             };
         };
         responses: {

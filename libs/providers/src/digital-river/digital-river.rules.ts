@@ -121,4 +121,7 @@ export const DIGITAL_RIVER_CAPABILITIES: ProviderCapabilities = {
   pagination: 'cursor',
   // `limit` 1-100 on GET /customers, and as many `ids` (docs/providers/digital-river.md).
   listPageSize: 100,
+  // customer.created/updated/deleted events, to webhooks and the Events API
+  // (https://docs.digitalriver.com/digital-river-api/order-management/events-and-webhooks-1/events-1/all-event-types).
+  changeNotifications: 'events',
 };

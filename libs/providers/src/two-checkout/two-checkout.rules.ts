@@ -138,5 +138,9 @@ export const TWO_CHECKOUT_CAPABILITIES: ProviderCapabilities = {
   },
   idempotency:
     'No Idempotency-Key; ExternalCustomerReference is unique per account, so a repeated create is answered by reading it',
+  // No customer webhooks; IPN is about orders and LCN about subscriptions (docs/providers/two-checkout.md,
+  // https://docs.2checkout.com/2checkout-apis/2checkout-apis/webhooks/license-change-notification-lcn/lcn-triggers):
+  // changes made at 2CO are found by the sweep.
+  changeNotifications: 'none',
   pagination: 'none',
 };
