@@ -1,7 +1,7 @@
 import { type AddressInfo } from 'node:net';
 
 import { type INestApplication } from '@nestjs/common';
-import { SyncEngine } from '@app/customer-domain';
+import { type ProviderChanges, SyncEngine } from '@app/customer-domain';
 import { createTestDatabase, type TestDatabase } from '@app/persistence';
 import { type ProviderAdapters } from '@app/providers';
 import { type RunningSandboxes, startSandboxes } from '@app/sandboxes';
@@ -56,7 +56,11 @@ export const TEST_ENCRYPTION_KEYS = `test:${Buffer.alloc(32, 7).toString('base64
 export async function startGateway(
   env: Record<string, string> = {},
   providerAccounts: readonly unknown[] = [],
-  options: { database?: TestDatabase; providerAdapters?: ProviderAdapters } = {},
+  options: {
+    database?: TestDatabase;
+    providerAdapters?: ProviderAdapters;
+    providerChanges?: ProviderChanges;
+  } = {},
 ): Promise<RunningGateway> {
   const config: GatewayConfig = loadGatewayConfig({
     NODE_ENV: 'test',
@@ -79,6 +83,7 @@ export async function startGateway(
     apiKeys,
     providerAccounts,
     providerAdapters: options.providerAdapters,
+    providerChanges: options.providerChanges,
     openDatabase: () => Promise.resolve(database),
   });
   await app.listen(0, '127.0.0.1');

@@ -35,6 +35,7 @@ import {
   IdempotencyRecords,
   KeyHolders,
   keyHoldersFor,
+  ProviderEventInbox,
   PersistenceModule,
   SECRET_KEYRING,
   SecretStore,
@@ -66,6 +67,12 @@ import { HealthController } from './health/health.controller';
 import { MetricsModule } from './metrics/metrics.module';
 import { MigrationsController } from './migrations/migrations.controller';
 import { ProvidersController } from './providers/providers.controller';
+import { DigitalRiverCatchUp } from './provider-webhooks/digital-river-catch-up';
+import { DigitalRiverInbound } from './provider-webhooks/digital-river-inbound';
+import { ProviderEventRetention } from './provider-webhooks/provider-event-retention';
+import { ProviderEventWorker, TEST_PROVIDER_CHANGES } from './provider-webhooks/provider-event-worker';
+import { ProviderReadBudget } from './provider-webhooks/provider-read-budget';
+import { ProviderWebhooksController } from './provider-webhooks/provider-webhooks.controller';
 import { ReconciliationsController } from './reconciliations/reconciliations.controller';
 import { SweepScheduler } from './reconciliations/sweep-scheduler';
 import { ContentTypeMiddleware } from './http/content-type.middleware';
@@ -90,6 +97,11 @@ export interface GatewayOptions {
   providerAccounts: readonly unknown[];
   /** PROVIDER_ADAPTERS unless a test brings a provider of its own. */
   providerAdapters?: ProviderAdapters;
+  /**
+   * Tests only: where provider change hints go instead of the app's ProviderChanges (a recording
+   * implementation, before or besides the real one).
+   */
+  providerChanges?: ProviderChanges;
   /** Closed last on shutdown, e.g. the embedded sandboxes the accounts point at. */
   onShutdown?: () => Promise<void>;
 }
@@ -169,6 +181,7 @@ export class GatewayModule implements NestModule {
         MigrationsController,
         EventsController,
         WebhookEndpointsController,
+        ProviderWebhooksController,
         HealthController,
       ],
       providers: [
@@ -210,6 +223,13 @@ export class GatewayModule implements NestModule {
         WebhookDispatcher,
         Readiness,
         IdempotencyPurge,
+        ProviderEventInbox,
+        ProviderReadBudget,
+        ProviderEventWorker,
+        DigitalRiverInbound,
+        DigitalRiverCatchUp,
+        ProviderEventRetention,
+        { provide: TEST_PROVIDER_CHANGES, useFactory: () => options.providerChanges },
         SweepScheduler,
         RateLimits,
         // Guards run in this order: who is calling, then whether they are over their limit.

@@ -1,6 +1,8 @@
 // First, so that every module loaded after it comes from the compile cache.
 import './compile-cache';
 
+import { type Server } from 'node:http';
+import { type AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 
@@ -133,6 +135,15 @@ async function main(): Promise<void> {
     openDatabase: () => database,
   });
   await app.listen(config.PORT, config.HOST);
+  if (sandboxes !== undefined) {
+    const { DigitalRiverInbound } = await import('./provider-webhooks/digital-river-inbound.js');
+    const inbound = app.get(DigitalRiverInbound);
+    // A fresh sandbox each start: its new secret replaces the last run's at once.
+    await sandboxes.connectWebhooks(
+      (app.getHttpServer() as Server).address() as AddressInfo,
+      (account, secret) => inbound.setSecret(account, secret, 0),
+    );
+  }
 
   // A wildcard address is not something to browse to; name the machine itself instead.
   const url = (await app.getUrl()).replace('[::]', 'localhost').replace('0.0.0.0', 'localhost');

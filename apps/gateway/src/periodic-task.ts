@@ -12,19 +12,24 @@ export abstract class PeriodicTask implements OnApplicationBootstrap, OnApplicat
   protected constructor(
     protected readonly logger: Logger,
     private readonly everyMs: number,
+    /** Also run a round as the app starts, not only after the first interval. */
+    private readonly atStart = false,
   ) {}
 
   /** One round; what it did worth saying is for the subclass to log. */
   protected abstract runOnce(): Promise<void>;
 
   onApplicationBootstrap(): void {
-    this.timer = setInterval(() => {
-      this.round ??= this.runOnce()
-        .catch((error: unknown) =>
-          this.logger.warn({ error: (error as Error).name }, 'housekeeping round failed; trying again later'),
-        )
-        .finally(() => (this.round = undefined));
-    }, this.everyMs).unref();
+    this.timer = setInterval(() => this.tick(), this.everyMs).unref();
+    if (this.atStart) this.tick();
+  }
+
+  private tick(): void {
+    this.round ??= this.runOnce()
+      .catch((error: unknown) =>
+        this.logger.warn({ error: (error as Error).name }, 'housekeeping round failed; trying again later'),
+      )
+      .finally(() => (this.round = undefined));
   }
 
   async onApplicationShutdown(): Promise<void> {

@@ -6,6 +6,7 @@ import { type RetryOptions, retryingFetch } from './retry.js';
 import { customersResource } from './resources/customers.js';
 import { eventsResource, operatorResources, providersResource } from './resources/events.js';
 import { migrationsResource, reconciliationsResource } from './resources/runs.js';
+import { providerWebhooksResource } from './resources/provider-webhooks.js';
 import { webhookEndpointsResource } from './resources/webhook-endpoints.js';
 import { webhooks } from './webhooks.js';
 
@@ -34,7 +35,7 @@ const throwProblems: Middleware = {
 /**
  * The gateway's API, typed from its committed OpenAPI document, one method per operation
  * (OPERATION_METHODS lists them), grouped by resource: `customers`, `events`, `migrations`,
- * `reconciliations`, `webhookEndpoints`, `providers`, `health`, `metrics`. Every call takes
+ * `reconciliations`, `webhookEndpoints`, `providerWebhooks`, `providers`, `health`, `metrics`. Every call takes
  * `signal` and `timeoutMs`; every write gets one Idempotency-Key reused by its retries; reads of a
  * customer keep its `etag` for `ifMatch`; every list is an async iterator over all its pages;
  * every failure is a GatewayError. `api` is the raw openapi-fetch client under them all.
@@ -55,6 +56,7 @@ export function createGatewayClient(options: GatewayClientOptions) {
     migrations: migrationsResource(api, send),
     reconciliations: reconciliationsResource(api, send),
     webhookEndpoints: webhookEndpointsResource(api, send),
+    providerWebhooks: providerWebhooksResource(api, send),
     providers: providersResource(api, send),
     ...operatorResources(api, send),
     webhooks,

@@ -68,4 +68,7 @@ export const OPERATION_METHODS = {
   listWebhookDeliveries: 'webhookEndpoints.deliveries.list',
   redeliverWebhookDelivery: 'webhookEndpoints.deliveries.redeliver',
   redeliverWebhookEvent: 'webhookEndpoints.events.redeliver',
+
+  setDigitalRiverWebhookSecret: 'providerWebhooks.digitalRiver.setSecret',
+  receiveDigitalRiverWebhook: 'providerWebhooks.digitalRiver.deliver',
 } as const satisfies Record<CalledOperationId, string>;

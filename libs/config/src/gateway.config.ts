@@ -282,6 +282,22 @@ export const envSchema = z.object({
     .min(0)
     .max(24 * 7)
     .default(24),
+  /**
+   * How often each Digital River account's Events API is read for events a webhook did not bring
+   * (the gateway was down, a delivery was lost or webhooks are off). Fractions allowed (tests).
+   */
+  DR_EVENTS_CATCHUP_INTERVAL_SECONDS: z.coerce.number().min(0.05).max(86_400).default(60),
+  /** How far a Digital River webhook's signed timestamp may be from now before it is refused. */
+  DR_WEBHOOK_TOLERANCE_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300),
+  /**
+   * How long the ids of provider events already received are kept to recognise duplicates; older
+   * ones are purged. Longer than the provider retries a delivery (Digital River: 72 hours).
+   */
+  PROVIDER_EVENT_RETENTION_HOURS: z.coerce
+    .number()
+    .positive()
+    .max(24 * 365)
+    .default(24 * 7),
   /** Allows webhook URLs on loopback, link-local and private networks in production. */
   WEBHOOK_ALLOW_PRIVATE_NETWORKS: booleanFromEnv.default(false),
   /**

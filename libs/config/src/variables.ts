@@ -91,6 +91,12 @@ export const VARIABLE_MEANINGS: { readonly [Name in keyof z.input<typeof envSche
   AUTH_FAILURES_PER_ADDRESS:
     'failed authentications (missing or wrong key) one client address may make in `AUTH_FAILURE_WINDOW_SECONDS`; beyond, 429 `rate_limited` with `Retry-After` until the window ends',
   AUTH_FAILURE_WINDOW_SECONDS: 'the window `AUTH_FAILURES_PER_ADDRESS` counts in',
+  DR_EVENTS_CATCHUP_INTERVAL_SECONDS:
+    "how often each Digital River account's Events API is read for events no webhook brought (gateway down, delivery lost, webhooks off); fractions allowed",
+  DR_WEBHOOK_TOLERANCE_SECONDS:
+    "how far a Digital River webhook's signed timestamp may be from now before it is refused as stale",
+  PROVIDER_EVENT_RETENTION_HOURS:
+    'how long received provider event ids are kept to drop duplicates (longer than the provider retries: DR 72 h); older ones are purged',
   WEBHOOK_SECRET_OVERLAP_HOURS:
     'after a webhook secret is rotated, how long deliveries are still signed with the previous one too (0–168; a rotation may name its own)',
   SECRETS_ENCRYPTION_KEYS:

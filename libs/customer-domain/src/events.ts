@@ -23,6 +23,8 @@ export const JOB_ACTORS = {
   sync: 'sync-worker',
   /** A migration run, whether the CLI, a pg-boss worker or the API started it. */
   migration: 'migration',
+  /** Acting on provider events (webhooks and Events API catch-up) in the background. */
+  providerEvents: 'provider-events',
   /** The scheduled comparison of copies at providers that announce no changes (2Checkout). */
   sweep: 'sweep',
   /** Anything else outside a request. */

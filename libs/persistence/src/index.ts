@@ -43,5 +43,6 @@ export * from './idempotency-records';
 export * from './key-holders';
 export { WorkNotifications } from './work-notifications';
 export { SECRET_KEYRING, SecretStore } from './secret-store';
+export * from './provider-event-inbox';
 export * from './webhook-store';
 export { Readiness } from './readiness';

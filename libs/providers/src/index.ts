@@ -1,2 +1,15 @@
 export { PROVIDER_ADAPTERS, type ProviderAdapter, type ProviderAdapters } from './provider-registry';
 export { KNOWN_PROVIDER_ADAPTERS, ProvidersModule } from './providers.module';
+export { DIGITAL_RIVER, type DrEventQuery } from './digital-river/digital-river.client';
+export { DigitalRiverProvider } from './digital-river/digital-river.provider';
+export {
+  DEFAULT_SIGNATURE_TOLERANCE_MS,
+  DR_CUSTOMER_EVENT_TYPES,
+  DR_SIGNATURE_HEADER,
+  drEventSchema,
+  drEventSubject,
+  type DrEvent,
+  type DrEventSubject,
+  type SignatureCheck,
+  verifyDigitalRiverSignature,
+} from './digital-river/digital-river.webhooks';

@@ -14,6 +14,13 @@ export {
 } from './digital-river/digital-river.sandbox';
 export { type SourceOptions } from './digital-river/digital-river.operations';
 export { DEFAULT_DIGITAL_RIVER_SECRET_KEY } from './digital-river/digital-river.auth';
+export { type DigitalRiverEvent } from './digital-river/digital-river.events';
+export {
+  signDigitalRiverPayload,
+  type WebhookDeliveryAttempt,
+  type WebhookEndpointInput,
+  type WebhookEndpointView,
+} from './digital-river/digital-river.webhooks';
 export * from './digital-river/digital-river.types';
 export {
   startTwoCheckoutSandbox,

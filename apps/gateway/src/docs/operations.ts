@@ -14,6 +14,8 @@ const TAGS: Record<string, string> = {
   providers: 'The configured provider accounts and what each can hold.',
   reconciliation: 'Comparing the mirror with every provider, and repairing drift.',
   webhooks: 'Endpoints that receive the events as they happen.',
+  'provider webhooks':
+    'Where providers announce changes they made themselves (Digital River webhooks), and their signing secrets.',
 };
 
 /**

@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { ConvergenceMetrics } from '@app/customer-domain';
-import { GaugeReadings } from '@app/persistence';
+import { GaugeReadings, ProviderEventInbox } from '@app/persistence';
 
 import { PrometheusConvergenceMetrics } from './convergence-metrics';
 import { HttpMetrics } from './http-metrics';
@@ -10,6 +10,7 @@ import { MigrationMetrics } from './migration-metrics';
 import { WebhookMetrics } from './webhook-metrics';
 import { OutboxMetrics } from './outbox-metrics';
 import { ProviderCallMetrics } from './provider-call-metrics';
+import { ProviderWebhookMetrics } from './provider-webhook-metrics';
 
 /**
  * `/metrics` and every metric family. A family is a provider that registers its metrics on the
@@ -27,8 +28,10 @@ import { ProviderCallMetrics } from './provider-call-metrics';
     OutboxMetrics,
     MigrationMetrics,
     WebhookMetrics,
+    ProviderEventInbox,
+    ProviderWebhookMetrics,
     { provide: ConvergenceMetrics, useClass: PrometheusConvergenceMetrics },
   ],
-  exports: [MetricsRegistry, HttpMetrics, ConvergenceMetrics],
+  exports: [MetricsRegistry, HttpMetrics, ProviderWebhookMetrics, ConvergenceMetrics],
 })
 export class MetricsModule {}

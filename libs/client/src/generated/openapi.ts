@@ -500,6 +500,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/provider-webhooks/digital-river/{account}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Digital River's webhook for one account (DR calls this, not you)
+         * @description Register this URL in Digital River's Dashboard for the `customer.*` and `tax_identifier.deleted` events. The request is authenticated by its `DigitalRiver-Signature: t=<unix seconds>,v0=<hex HMAC-SHA256 of "<t>.<raw body>">` under the account's signing secret (or the previous one while a rotation overlaps); a signature older than DR_WEBHOOK_TOLERANCE_SECONDS is refused. The event is recorded once (duplicates and events also read from DR's Events API are recognised by id) and acted on in the background: the customer is read again from Digital River first. Every refusal is counted in `csg_provider_webhooks_total`.
+         */
+        post: operations["receiveDigitalRiverWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/provider-webhooks/digital-river/{account}/secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Set or rotate the signing secret of an account's Digital River webhook
+         * @description The previous secret stays valid for `overlapHours` (12 by default, as Digital River keeps its own previous secret for 12 hours when it rotates one: https://docs.digitalriver.com/digital-river-api/events-and-webhooks-1/webhooks/digital-river-signature).
+         */
+        put: operations["setDigitalRiverWebhookSecret"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/providers": {
         parameters: {
             query?: never;
@@ -2661,6 +2701,18 @@ export interface components {
              * @example 2026-11-30T19:30:00.000Z
              */
             previousSecretExpiresAt: string | null;
+        };
+        SetProviderWebhookSecretBody: {
+            /**
+             * @description The signing secret Digital River shows for the webhook (Dashboard → Developers → Webhooks). Stored encrypted; never shown again.
+             * @example whsec_3f0e4a439d7e6a1b8b0f2c11aa
+             */
+            secret: string;
+            /**
+             * @description How long the previous secret is still accepted, so DR can switch without refused deliveries; 12 (as DR overlaps its own rotations) when absent, 0 to drop it at once.
+             * @example 12
+             */
+            overlapHours?: number;
         };
         StartMigrationBody: {
             /**
@@ -9829,6 +9881,417 @@ export interface operations {
                      *       "code": "idempotency_request_in_progress",
                      *       "detail": "A request with this Idempotency-Key is still being processed.",
                      *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description A linked provider would refuse the customer (`provider_rules_violated`: every provider, field and rule in `errors`, nothing written), the default source is not attached (`default_source_not_attached`), Idempotency-Key reused with another request (`idempotency_key_reused`), a provider refused (`provider_rejected`), or the operation is not supported by the linked providers (`unsupported_by_provider`). */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:idempotency_key_reused",
+                     *       "title": "Unprocessable Content",
+                     *       "status": 422,
+                     *       "code": "idempotency_key_reused",
+                     *       "detail": "This Idempotency-Key was used with a different request.",
+                     *       "retryable": false,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description This API key is over one of its rate limits, or this client address failed authentication too often (`rate_limited`); nothing was done. `Retry-After` says how many seconds to wait. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description Seconds to wait before sending the request again: always with a 429, and with a 503 when a provider said how long it limits the gateway. */
+                    "Retry-After": string;
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:rate_limited",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "code": "rate_limited",
+                     *       "detail": "This API key is over its provider limit of 5 requests a second; retry after 1 s.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The gateway failed unexpectedly (`internal_error`); the request may be retried, with the same Idempotency-Key for an unsafe one. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:internal_error",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "code": "internal_error",
+                     *       "detail": "Something went wrong on our side.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The database is unavailable (`database_unavailable`; send the request again, with the same Idempotency-Key), or a provider is rate limiting the gateway (`provider_rate_limited`); `Retry-After` says when to retry. */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:provider_rate_limited",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "provider_rate_limited",
+                     *       "detail": "The provider is rate limiting the gateway.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    receiveDigitalRiverWebhook: {
+        parameters: {
+            query?: never;
+            header: {
+                "DigitalRiver-Signature": string;
+            };
+            path: {
+                /** @description A configured Digital River account (`PROVIDER_ACCOUNTS`). */
+                account: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Received (or a duplicate of an event already received). */
+            204: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input (`validation_failed`, `malformed_json`), including text no field can hold (NUL, unpaired surrogates, invalid UTF-8), bodies nested over 32 levels and prototype keys; nothing was changed. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:validation_failed",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "code": "validation_failed",
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "retryable": false,
+                     *       "errors": [
+                     *         {
+                     *           "field": "address.country",
+                     *           "code": "invalid_country",
+                     *           "message": "country must be a valid ISO31661 Alpha2 code"
+                     *         }
+                     *       ],
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description No valid API key (`unauthenticated`). */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:unauthenticated",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "code": "unauthenticated",
+                     *       "detail": "Send an API key as \"Authorization: Bearer <key>\" or \"X-API-Key: <key>\".",
+                     *       "retryable": false,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Body too large (`payload_too_large`). */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:payload_too_large",
+                     *       "title": "Content Too Large",
+                     *       "status": 413,
+                     *       "code": "payload_too_large",
+                     *       "detail": "The request body is too large.",
+                     *       "retryable": false,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Body is not JSON (`unsupported_media_type`). */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:unsupported_media_type",
+                     *       "title": "Unsupported Media Type",
+                     *       "status": 415,
+                     *       "code": "unsupported_media_type",
+                     *       "detail": "Send the body as application/json or application/merge-patch+json.",
+                     *       "retryable": false,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The gateway failed unexpectedly (`internal_error`); the request may be retried, with the same Idempotency-Key for an unsafe one. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:internal_error",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "code": "internal_error",
+                     *       "detail": "Something went wrong on our side.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    setDigitalRiverWebhookSecret: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes the request safe to retry, also after a crash: the same key with the same request replays the first answer for IDEMPOTENCY_TTL_HOURS (24 by default; marked `Idempotent-Replayed: true`), or, when the gateway died before answering, carries the first attempt on without doing its change twice. With another request it is a 422; while the first is running, a 409: retry with the same key until the answer is neither a 409 nor a 5xx. Scoped to the API key. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /** @description A configured Digital River account (`PROVIDER_ACCOUNTS`). */
+                account: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SetProviderWebhookSecretBody"];
+            };
+        };
+        responses: {
+            /** @description Stored (encrypted). */
+            204: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input (`validation_failed`, `malformed_json`), including text no field can hold (NUL, unpaired surrogates, invalid UTF-8), bodies nested over 32 levels and prototype keys; nothing was changed. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:validation_failed",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "code": "validation_failed",
+                     *       "detail": "The request is not valid; see errors.",
+                     *       "retryable": false,
+                     *       "errors": [
+                     *         {
+                     *           "field": "address.country",
+                     *           "code": "invalid_country",
+                     *           "message": "country must be a valid ISO31661 Alpha2 code"
+                     *         }
+                     *       ],
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description No valid API key (`unauthenticated`). */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:unauthenticated",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "code": "unauthenticated",
+                     *       "detail": "Send an API key as \"Authorization: Bearer <key>\" or \"X-API-Key: <key>\".",
+                     *       "retryable": false,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The API key lacks the scope (`forbidden`). */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:forbidden",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "code": "forbidden",
+                     *       "detail": "This API key lacks the \"customers:write\" scope.",
+                     *       "retryable": false,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Conflict: `external_reference_taken`, `idempotency_request_in_progress`, or a run of the same kind already running (`migration_already_running`, `reconciliation_already_running`). */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:idempotency_request_in_progress",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "code": "idempotency_request_in_progress",
+                     *       "detail": "A request with this Idempotency-Key is still being processed.",
+                     *       "retryable": true,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Body too large (`payload_too_large`). */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:payload_too_large",
+                     *       "title": "Content Too Large",
+                     *       "status": 413,
+                     *       "code": "payload_too_large",
+                     *       "detail": "The request body is too large.",
+                     *       "retryable": false,
+                     *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
+                     *       "instance": "/v1/customers"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Body is not JSON (`unsupported_media_type`). */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:customer-sync:problem:unsupported_media_type",
+                     *       "title": "Unsupported Media Type",
+                     *       "status": 415,
+                     *       "code": "unsupported_media_type",
+                     *       "detail": "Send the body as application/json or application/merge-patch+json.",
+                     *       "retryable": false,
                      *       "requestId": "6f1c2a9e-3f0e-4a43-9d7e-6a1b8b0f2c11",
                      *       "instance": "/v1/customers"
                      *     }

@@ -244,3 +244,36 @@ export function updateSteps(reference: string, plan: DrWritePlan): Step[] {
   );
   return steps;
 }
+
+/** What the catch-up reader asks `GET /events` for. */
+export interface DrEventQuery {
+  limit: number;
+  /** Older than this event id (the next page, newest first). */
+  startingAfter?: string;
+  /** Newer than this event id: the events just after it, still newest first. */
+  endingBefore?: string;
+  types?: readonly string[];
+  /** `createdTime[gte]`: events created at or after this instant. */
+  createdSince?: Date;
+}
+
+/**
+ * `GET /events`: the last 30 days, newest first, cursors `startingAfter`/`endingBefore`, `types`
+ * (fewer than 20) and `createdTime[gte]`
+ * (https://docs.digitalriver.com/digital-river-api-reference/2021-02-23/events,
+ * https://docs.digitalriver.com/digital-river-api/events-and-webhooks-1/events-1/return-a-list-of-all-events).
+ */
+export function listEventsRequest(query: DrEventQuery): ProviderRequest {
+  return {
+    method: 'GET',
+    path: '/events',
+    query: {
+      limit: query.limit,
+      startingAfter: query.startingAfter,
+      endingBefore: query.endingBefore,
+      types: query.types === undefined ? undefined : [...query.types],
+      'createdTime[gte]': query.createdSince?.toISOString(),
+    },
+    idempotent: true,
+  };
+}

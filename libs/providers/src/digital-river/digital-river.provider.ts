@@ -43,6 +43,8 @@ import {
   type Step,
   sourceStep,
   updateSteps,
+  listEventsRequest,
+  type DrEventQuery,
 } from './digital-river.client';
 import { type DigitalRiverConfig } from './digital-river.config';
 import { DIGITAL_RIVER_FIELDS } from './digital-river.fields';
@@ -64,6 +66,7 @@ import {
   taxIdentifierSchema,
   taxIdentifierListSchema,
 } from './digital-river.schemas';
+import { type DrEvent, drEventListSchema } from './digital-river.webhooks';
 
 /** Digital River customers behind the canonical port (https://docs.digitalriver.com). */
 export class DigitalRiverProvider implements CustomerProvider {
@@ -172,6 +175,14 @@ export class DigitalRiverProvider implements CustomerProvider {
         return { stored: null, notErased: [] };
       throw error;
     }
+  }
+
+  /** One page of DR's Events API (digital-river.webhooks.ts reads what an event is about). */
+  async listEvents(
+    query: DrEventQuery,
+    context: CallContext,
+  ): Promise<{ hasMore: boolean; data: DrEvent[] }> {
+    return this.client.http.sendFor(listEventsRequest(query), drEventListSchema, context);
   }
 
   async list(input: ListCustomersInput, context: CallContext): Promise<RemoteCustomerPage> {
