@@ -105,8 +105,13 @@ describe('Digital River field table', () => {
     expect(locale.project({ ...empty, locale: 'en-GB' })).toBe('en-US');
     expect(locale.project({ ...empty, locale: 'fr-LU' })).toBe('fr-FR');
     expect(locale.project({ ...empty, locale: 'pt-BR' })).toBe('en-US');
-    expect(locale.project(empty)).toBe('en-US');
-    expect(DIGITAL_RIVER_FIELDS.type.copies[0]!.project(empty)).toBe('individual');
+    expect(locale.project(empty)).toBeUndefined();
+    const remote = (dr: Partial<DrCustomer>) => remoteOf(drCustomerSchema.parse({ id: 'ref', ...dr }));
+    expect(locale.read(remote({ locale: 'en_US' }), empty)).toBeUndefined();
+    expect(locale.read(remote({ locale: 'de_CH' }), empty)).toBe('de-CH');
+    const type = DIGITAL_RIVER_FIELDS.type.copies[0]!;
+    expect(type.read(remote({ type: 'individual' }), empty)).toBeUndefined();
+    expect(type.read(remote({ type: 'business' }), empty)).toBe('business');
   });
 
   it('reports a locale in another region as lossy, one whose language DR lacks as unsupported', () => {

@@ -154,12 +154,16 @@ export const DIGITAL_RIVER_FIELDS: FieldTable = {
     projection:
       "one of DR's 24 locales: the same, else the same language in the region DR lists (en-GB → en-US)",
     unheld: `a language DR does not list, or no locale, is sent as DR's default ${fromDrLocale(DR_DEFAULT_LOCALE)}`,
+    // DR's default is what "no locale" is there: read back as none when the mirror has none.
     copies: [
       copy(
         'locale',
         'locale',
-        (c) => dr(drLocaleOf(c.locale)),
-        (held) => dr(text(held.locale) ?? DR_DEFAULT_LOCALE),
+        (c) => (c.locale === undefined ? undefined : dr(drLocaleOf(c.locale))),
+        (held, c) => {
+          const locale = text(held.locale) ?? DR_DEFAULT_LOCALE;
+          return c.locale === undefined && locale === DR_DEFAULT_LOCALE ? undefined : dr(locale);
+        },
       ),
     ],
     refuses: (c) => drUnsupportedFields(c).includes('locale'),
@@ -168,12 +172,16 @@ export const DIGITAL_RIVER_FIELDS: FieldTable = {
   type: {
     support: 'full',
     unheld: `no type is sent as DR's default \`${DR_DEFAULT_TYPE}\``,
+    // DR's default is what "no type" is there: read back as none when the mirror has none.
     copies: [
       copy(
         'type',
         'type',
-        (c) => c.type ?? DR_DEFAULT_TYPE,
-        (held) => text(held.type) ?? DR_DEFAULT_TYPE,
+        (c) => c.type,
+        (held, c) => {
+          const type = text(held.type) ?? DR_DEFAULT_TYPE;
+          return c.type === undefined && type === DR_DEFAULT_TYPE ? undefined : type;
+        },
       ),
     ],
   },
