@@ -181,10 +181,10 @@ export function createStatement(
   return Prisma.sql`
     WITH ${newCustomer},
     new_links AS (
-      INSERT INTO provider_links (id, customer_id, provider, account, reference, provider_customer_id, status,
+      INSERT INTO provider_links (id, customer_id, customer_seq, provider, account, reference, provider_customer_id, status,
                                   synced_version, last_synced_at, unsupported_fields, lossy_fields, created_at, updated_at,
                                   locked_by, locked_until, attempts)
-      SELECT l.id, new_customer.id, l.provider, l.account, l.reference, l.provider_customer_id,
+      SELECT l.id, new_customer.id, new_customer.seq, l.provider, l.account, l.reference, l.provider_customer_id,
              l.status::"LinkStatus", l.synced_version, l.last_synced_at::timestamp(3),
              ARRAY(SELECT json_array_elements_text(l.unsupported_fields)),
              ARRAY(SELECT json_array_elements_text(l.lossy_fields)), ${now}::timestamp(3), ${now}::timestamp(3),

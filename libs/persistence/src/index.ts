@@ -36,6 +36,7 @@ export * from './prisma.tokens';
 export * from './prisma-customer.repository';
 export * from './prisma-migration.store';
 export { PrismaSyncQueue } from './prisma-sync-queue';
+export { PrismaProviderCallLog } from './prisma-provider-call-log';
 export { awaitCommittedEvents, recordEvent, type NewEvent } from './event-log';
 export { EventStore, toPublishedEvent, type EventQuery, type PublishedEvent } from './event-store';
 export * from './gauge-readings';
@@ -46,3 +47,17 @@ export { SECRET_KEYRING, SecretStore } from './secret-store';
 export * from './provider-event-inbox';
 export * from './webhook-store';
 export { Readiness } from './readiness';
+export {
+  type PlanLimits,
+  type PlanNode,
+  PLAN_LIMITS,
+  planProblems,
+  relationsOf,
+} from './testing/query-plans';
+export {
+  type RunStatement,
+  scaleCustomerId,
+  scaleEmail,
+  scaleTwoCheckoutId,
+  seedScaleMirror,
+} from './testing/scale-seed';

@@ -147,7 +147,9 @@ export class PrismaCustomerRepository extends CustomerRepository {
 
   /**
    * Newest first, keyed on `seq` (unique and monotonic), so pages never overlap or skip rows
-   * however many customers are created while a caller pages through.
+   * however many customers are created while a caller pages through. Every shape reads about as
+   * many rows as the page holds, whatever the number of customers (bench/scale.ts,
+   * test/persistence/list-plans.spec.ts).
    */
   async list(query: CustomerListQuery): Promise<CustomerPage> {
     const conditions = [
@@ -162,27 +164,50 @@ export class PrismaCustomerRepository extends CustomerRepository {
         query.forgotten ? Prisma.sql`c.forgotten_at IS NOT NULL` : Prisma.sql`c.forgotten_at IS NULL`,
       );
     }
-    if (query.provider !== undefined || query.syncStatus !== undefined) {
-      conditions.push(Prisma.sql`EXISTS (SELECT 1 FROM provider_links f WHERE f.customer_id = c.id
-        AND (${query.provider ?? null}::text IS NULL OR f.provider = ${query.provider ?? null})
-        AND (${query.syncStatus ?? null}::text IS NULL OR f.status::text = ${query.syncStatus ?? null}))`);
-    }
     // The cursor's seq is looked up in the same statement; an unknown cursor then finds no rows.
     const backwards = query.endingBefore !== undefined;
     const cursor = query.endingBefore ?? query.startingAfter;
-    if (cursor !== undefined) {
-      const seq = Prisma.sql`(SELECT seq FROM customers WHERE id = ${cursor})`;
-      conditions.push(backwards ? Prisma.sql`c.seq > ${seq}` : Prisma.sql`c.seq < ${seq}`);
-    }
-    const rows = await this.query<CustomerRow>(Prisma.sql`
+    const cursorSeq =
+      cursor === undefined ? undefined : Prisma.sql`(SELECT seq FROM customers WHERE id = ${cursor})`;
+    const beyond = (column: Prisma.Sql) =>
+      cursorSeq === undefined
+        ? Prisma.empty
+        : Prisma.sql`AND ${column} ${Prisma.raw(backwards ? '>' : '<')} ${cursorSeq}`;
+    const order = Prisma.raw(backwards ? 'ASC' : 'DESC');
+    const statement =
+      query.provider === undefined && query.syncStatus === undefined
+        ? Prisma.sql`
       ${CUSTOMERS_WITH_LINKS}
+       WHERE ${Prisma.join(conditions, ' AND ')} ${beyond(Prisma.sql`c.seq`)}
+       ORDER BY c.seq ${order}
+       LIMIT ${query.limit + 1}::int`
+        : Prisma.sql`
+      ${CUSTOMERS_WITH_LINKS}
+        JOIN (${this.linkedCustomers(query, beyond(Prisma.sql`f.customer_seq`), order)}) linked ON linked.seq = c.seq
        WHERE ${Prisma.join(conditions, ' AND ')}
-       ORDER BY c.seq ${backwards ? Prisma.raw('ASC') : Prisma.raw('DESC')}
-       LIMIT ${query.limit + 1}::int`);
+       ORDER BY c.seq ${order}
+       LIMIT ${query.limit + 1}::int`;
+    const rows = await this.query<CustomerRow>(statement);
     if (rows.length === 0 && cursor !== undefined)
       await this.assertCursor(cursor, backwards ? 'endingBefore' : 'startingAfter');
     const page = rows.slice(0, query.limit).map(toCustomer);
     return { data: backwards ? page.reverse() : page, hasMore: rows.length > query.limit };
+  }
+
+  /**
+   * The seqs of the customers with a link matching `?provider=` and `?syncStatus=`, in the page's
+   * order, from the links' (provider, customer_seq) or (status, customer_seq) index: joined on
+   * `seq`, the customers come out already in order and the page stops after its last row, where
+   * probing each customer's links in turn read every customer that has none.
+   */
+  private linkedCustomers(query: CustomerListQuery, beyond: Prisma.Sql, order: Prisma.Sql): Prisma.Sql {
+    const matches = [];
+    if (query.provider !== undefined) matches.push(Prisma.sql`f.provider = ${query.provider}`);
+    if (query.syncStatus !== undefined)
+      matches.push(Prisma.sql`f.status = ${query.syncStatus}::"LinkStatus"`);
+    return Prisma.sql`SELECT DISTINCT f.customer_seq AS seq FROM provider_links f
+       WHERE ${Prisma.join(matches, ' AND ')} ${beyond}
+       ORDER BY f.customer_seq ${order}`;
   }
 
   async modify(
