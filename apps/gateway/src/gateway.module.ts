@@ -29,6 +29,8 @@ import {
   EventStore,
   IDEMPOTENCY_OPTIONS,
   IdempotencyRecords,
+  RETENTION_OPTIONS,
+  RetentionPurges,
   KeyHolders,
   keyHoldersFor,
   PersistenceModule,
@@ -55,7 +57,6 @@ import { currentCaller } from './auth/caller-context';
 import { GATEWAY_CONFIG, GatewayConfigModule } from './config/config.module';
 import { CustomerProviderCopiesController } from './customers/customer-provider-copies.controller';
 import { CustomersController } from './customers/customers.controller';
-import { EventRetention } from './events/event-retention';
 import { EventsController } from './events/events.controller';
 import { ProblemFilter } from './errors/problem.filter';
 import { HealthController } from './health/health.controller';
@@ -69,7 +70,7 @@ import { JsonBodyMiddleware } from './http/json-body.middleware';
 import { RequestLog } from './http/request-log';
 import { requestValidationPipe, StrictQueryIntegersPipe } from './http/validators';
 import { IdempotencyMiddleware } from './idempotency/idempotency.middleware';
-import { IdempotencyPurge } from './idempotency/idempotency.purge';
+import { RetentionTask, retentionOptions } from './retention/retention.task';
 import { RateLimitGuard } from './rate-limit/rate-limit.guard';
 import { RateLimits } from './rate-limit/rate-limits';
 import { WebhookDispatcher } from './webhooks/webhook-dispatcher';
@@ -194,13 +195,14 @@ export class GatewayModule implements NestModule {
         { provide: KeyHolders, inject: [DATABASE], useFactory: keyHoldersFor },
         IdempotencyRecords,
         EventStore,
-        EventRetention,
+        { provide: RETENTION_OPTIONS, useValue: retentionOptions(options.config) },
+        RetentionPurges,
+        RetentionTask,
         { provide: SECRET_KEYRING, useFactory: () => secretKeyring(options.config) },
         SecretStore,
         WebhookStore,
         WebhookDispatcher,
         Readiness,
-        IdempotencyPurge,
         RateLimits,
         // Guards run in this order: who is calling, then whether they are over their limit.
         { provide: APP_GUARD, useClass: ApiKeyGuard },

@@ -45,3 +45,10 @@ export { WorkNotifications } from './work-notifications';
 export { SECRET_KEYRING, SecretStore } from './secret-store';
 export * from './webhook-store';
 export { Readiness } from './readiness';
+export {
+  type PurgeName,
+  type PurgeRound,
+  RETENTION_OPTIONS,
+  RetentionPurges,
+  type RetentionOptions,
+} from './retention';
