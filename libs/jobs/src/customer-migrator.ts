@@ -62,6 +62,23 @@ const lostAt = (target: CustomerProvider, customer: CustomerData): string[] => [
   ...new Set([...target.unsupportedFields(customer), ...target.lossyFields(customer)]),
 ];
 
+/**
+ * Why a customer is `already_present`: what this run found, given that it wrote nothing at the
+ * target itself. The outcome says what THIS run did, so a customer another run (or another worker
+ * of this one, or the live API) moved is never counted as migrated here.
+ */
+const ALREADY_AT_TARGET: OutcomeReason = {
+  code: 'already_at_target',
+  message: 'The target already held the customer as the mirror has it; this run wrote nothing there.',
+  retryable: false,
+};
+const DELIVERED_ELSEWHERE: OutcomeReason = {
+  code: 'delivered_elsewhere',
+  message:
+    'Another worker or run delivered the customer to the target meanwhile; this run wrote nothing there.',
+  retryable: false,
+};
+
 const forgottenInMirror = () =>
   skip({ code: 'customer_forgotten', message: 'The customer asked to be forgotten; they are not migrated.' });
 
@@ -128,7 +145,11 @@ export class CustomerMigrator {
       const base = { lossyFields: lostAt(target, data), customerId: customer.id, targetReference };
 
       const upToDate = isUpToDate(existing, customer);
-      let createdHere = existing !== undefined && existing.createdAt >= run.createdAt;
+      // Only this attempt's own delivery, which created or updated the target's copy, counts as
+      // migrated: a link that another run created (after this one started, or while it was
+      // interrupted) or that another worker delivered while this one waited is already there.
+      let wroteHere = false;
+      let alreadyBecause = ALREADY_AT_TARGET;
       let providerCustomerId = existing?.providerCustomerId;
       let answered: RemoteCustomer | undefined;
       if (!upToDate) {
@@ -142,8 +163,9 @@ export class CustomerMigrator {
         if (settled.status !== 'synced') {
           return { ...base, outcome: 'failed', reason: reasonOfUnsettledLink(settled) };
         }
-        // A link added by this run: whatever delivered it, the run put the customer there.
-        createdHere ||= existing === undefined || settled.action !== 'unchanged';
+        wroteHere = settled.action === 'created' || settled.action === 'updated';
+        // No action: the link was settled by someone else's delivery, not this one's.
+        if (settled.action === undefined) alreadyBecause = DELIVERED_ELSEWHERE;
         providerCustomerId = settled.providerCustomerId ?? providerCustomerId;
         answered = settled.remote;
       }
@@ -154,7 +176,9 @@ export class CustomerMigrator {
       const mismatch = await this.verify(context, customer, copy, unheld, answered);
       if (mismatch !== undefined) return { ...base, outcome: 'failed', reason: mismatch };
       if (spec.cutover) await this.cutover(context, run, customer, data);
-      return { ...base, outcome: createdHere ? 'migrated' : 'already_present' };
+      return wroteHere
+        ? { ...base, outcome: 'migrated' }
+        : { ...base, outcome: 'already_present', reason: alreadyBecause };
     } catch (error) {
       return {
         ...(error instanceof Stop
