@@ -145,9 +145,8 @@ export class CustomerMigrator {
       const base = { lossyFields: lostAt(target, data), customerId: customer.id, targetReference };
 
       const upToDate = isUpToDate(existing, customer);
-      // Only this attempt's own delivery, which created or updated the target's copy, counts as
-      // migrated: a link that another run created (after this one started, or while it was
-      // interrupted) or that another worker delivered while this one waited is already there.
+      // What this attempt did, not what the target holds: a customer already up to date there
+      // (another run, or this one before an interruption, moved it) is never counted as migrated.
       let wroteHere = false;
       let alreadyBecause = ALREADY_AT_TARGET;
       let providerCustomerId = existing?.providerCustomerId;
@@ -163,9 +162,14 @@ export class CustomerMigrator {
         if (settled.status !== 'synced') {
           return { ...base, outcome: 'failed', reason: reasonOfUnsettledLink(settled) };
         }
-        wroteHere = settled.action === 'created' || settled.action === 'updated';
-        // No action: the link was settled by someone else's delivery, not this one's.
-        if (settled.action === undefined) alreadyBecause = DELIVERED_ELSEWHERE;
+        // This attempt queued the work. It migrated the customer when its delivery wrote the copy,
+        // or when the link is one it added (none existed): whichever worker delivered that link
+        // (the outbox worker often takes it first) did so for this run, and a copy the target
+        // already held under it (a create retried after its answer was lost finds its own copy)
+        // is adopted by this run. A link that existed already, delivered by someone else or found
+        // equal, is someone else's work: already_present.
+        wroteHere = existing === undefined || settled.action === 'created' || settled.action === 'updated';
+        if (!wroteHere && settled.action === undefined) alreadyBecause = DELIVERED_ELSEWHERE;
         providerCustomerId = settled.providerCustomerId ?? providerCustomerId;
         answered = settled.remote;
       }
