@@ -163,12 +163,18 @@ export class CustomerMigrator {
           return { ...base, outcome: 'failed', reason: reasonOfUnsettledLink(settled) };
         }
         // This attempt queued the work. It migrated the customer when its delivery wrote the copy,
-        // or when the link is one it added (none existed): whichever worker delivered that link
+        // or when the link is one this run added: whichever worker delivered that link
         // (the outbox worker often takes it first) did so for this run, and a copy the target
         // already held under it (a create retried after its answer was lost finds its own copy)
         // is adopted by this run. A link that existed already, delivered by someone else or found
         // equal, is someone else's work: already_present.
-        wroteHere = existing === undefined || settled.action === 'created' || settled.action === 'updated';
+        wroteHere =
+          existing === undefined ||
+          // Added by an earlier attempt of this run that did not get it delivered (a failure
+          // retried on resume): still this run's work, whoever delivers it now.
+          existing.createdAt >= run.createdAt ||
+          settled.action === 'created' ||
+          settled.action === 'updated';
         if (!wroteHere && settled.action === undefined) alreadyBecause = DELIVERED_ELSEWHERE;
         providerCustomerId = settled.providerCustomerId ?? providerCustomerId;
         answered = settled.remote;
