@@ -36,6 +36,14 @@
  * --database-url (BENCH_DATABASE_URL, default postgresql://postgres@127.0.0.1:5432/test).
  * The defaults take 30 to 40 minutes on 2 cores (100,000 customers is most of it).
  * Exits non-zero when a goal is not met.
+ *
+ * `--workers 2` (BENCH_WORKERS; issue 34) is a mode of its own: the `migrator run` process plus
+ * `migrator worker` processes up to that many share each run through pg-boss, the sandboxes in this
+ * process. It first measures the ceiling (the two workers with no limit at all), then sets the 2CO
+ * limit at no more than half of it (`--limit` if lower) and migrates --throughput-customers (default
+ * 3,000) at live share 0. Reported: 2CO req/s over the steady phase / limit (goal >= 0.95), 429s
+ * (0), and customers created twice at the target (0: every ExternalCustomerReference 2CO holds,
+ * counted), with the customers each worker settled.
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -72,6 +80,7 @@ const { values: args } = parseArgs({
     concurrency: { type: 'string', default: process.env['BENCH_CONCURRENCY'] ?? '32' },
     'batch-size': { type: 'string', default: process.env['BENCH_BATCH_SIZE'] ?? '100' },
     queue: { type: 'string', default: process.env['BENCH_QUEUE'] ?? 'pg-boss' },
+    workers: { type: 'string', default: process.env['BENCH_WORKERS'] ?? '1' },
     'node-options': { type: 'string', default: process.env['BENCH_NODE_OPTIONS'] },
     'plain-node': { type: 'boolean', default: process.env['BENCH_PLAIN_NODE'] === '1' },
     'database-url': {
@@ -105,6 +114,9 @@ const THROUGHPUT_CUSTOMERS =
 const CONCURRENCY = single('concurrency', args.concurrency);
 const BATCH_SIZE = single('batch-size', args['batch-size']);
 const QUEUE = args.queue;
+/** Processes working batches: the `migrator run` process and WORKERS - 1 `migrator worker`s. */
+const WORKERS = Math.max(1, Math.round(single('workers', args.workers)));
+if (WORKERS > 1 && QUEUE !== 'pg-boss') throw new Error('--workers above 1 needs --queue pg-boss');
 const DATABASE_URL = args['database-url'];
 /** Passed to the migrator as NODE_OPTIONS, e.g. `--max-old-space-size=128` to try a heap cap. */
 const NODE_OPTIONS = args['node-options'];
@@ -193,6 +205,10 @@ interface RunResult {
   targetCallsByRoute: Record<string, number>;
   target429s: number;
   targetMedianMs: number | null;
+  /** Customers each worker process settled (migration_items.worker). */
+  byWorker: Record<string, number>;
+  /** 2CO customers whose ExternalCustomerReference another 2CO customer also holds: created twice. */
+  targetDuplicates: number;
   /** Rows written (inserted, updated, deleted) and table scans, per customer, from pg_stat_user_tables. */
   database: { rowWrites: number; scans: number; queueRowWrites: number; queueScans: number };
   /** CPU seconds: the migrator, this process (the sandboxes), every PostgreSQL process. */
@@ -306,6 +322,21 @@ async function migrate(sandboxes: RunningSandboxes, options: RunOptions): Promis
   const systemStart = systemTicks();
   const started = performance.now();
 
+  // The other worker processes first, so they are polling pg-boss when the first batch is sent.
+  const workers = Array.from({ length: WORKERS - 1 }, () =>
+    spawn(process.execPath, [...NODE_FLAGS, MIGRATOR_MAIN, 'worker'], {
+      env,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    }),
+  );
+  for (const worker of workers) {
+    await new Promise<void>((ready, reject) => {
+      createInterface({ input: worker.stdout }).on('line', (line) => {
+        if (line.includes('worker_started')) ready();
+      });
+      worker.once('exit', (code) => reject(new Error(`a migrator worker exited early (${code})`)));
+    });
+  }
   const child = spawn(process.execPath, cliArgs, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   activeChild = child;
   const pid = child.pid ?? 0;
@@ -361,6 +392,12 @@ async function migrate(sandboxes: RunningSandboxes, options: RunOptions): Promis
   });
   clearInterval(timer);
   activeChild = undefined;
+  await Promise.all(
+    workers.map(async (worker) => {
+      worker.kill('SIGTERM');
+      if (worker.exitCode === null) await new Promise((exited) => worker.once('exit', exited));
+    }),
+  );
   const wallSeconds = (performance.now() - started) / 1000;
   const cpu = process.cpuUsage(cpuStart);
   const postgresEnd = postgresTicks();
@@ -391,7 +428,15 @@ async function migrate(sandboxes: RunningSandboxes, options: RunOptions): Promis
        FROM pg_stat_user_tables WHERE schemaname IN ($1, $2) GROUP BY 1`,
       [schema, bossSchema],
     );
-    return { rows, medianMs: median.rows[0]?.ms ?? null, tables: tables.rows };
+    const workersRows = await client.query<{ worker: string | null; n: string }>(
+      `SELECT worker, count(*) AS n FROM "${schema}".migration_items GROUP BY 1 ORDER BY 1`,
+    );
+    return {
+      rows,
+      medianMs: median.rows[0]?.ms ?? null,
+      tables: tables.rows,
+      byWorker: Object.fromEntries(workersRows.rows.map((row) => [row.worker ?? '(none)', Number(row.n)])),
+    };
   });
   await dropSchemas([schema, bossSchema]);
   rmSync(reportDir, { recursive: true, force: true });
@@ -426,6 +471,11 @@ async function migrate(sandboxes: RunningSandboxes, options: RunOptions): Promis
     targetCallsByRoute: byRoute,
     target429s,
     targetMedianMs: audit.medianMs,
+    byWorker: audit.byWorker,
+    targetDuplicates: (() => {
+      const held = tco.admin.dump().map((c) => c.ExternalCustomerReference ?? `#${c.CustomerReference}`);
+      return held.length - new Set(held).size;
+    })(),
     database: {
       rowWrites: Number(app?.writes ?? 0) / total,
       scans: Number(app?.scans ?? 0) / total,
@@ -515,7 +565,74 @@ async function machineBusy(ms: number): Promise<number | null> {
   return (end.busy - start.busy) / Math.max(1, end.total - start.total);
 }
 
+/**
+ * `--workers N`: N processes share each run through pg-boss. The ceiling first (no limit), then the
+ * limit at no more than half of it, where the pacing (not the CPU) decides the rate.
+ */
+async function workersMode(): Promise<void> {
+  if (!existsSync(MIGRATOR_MAIN)) throw new Error(`${MIGRATOR_MAIN} is missing: run npm run build first`);
+  const customers = THROUGHPUT_CUSTOMERS ?? 3_000;
+  const sandboxes = await startSandboxes({
+    'digital-river': { rateLimitPerSecond: 0, liveRateLimitPerSecond: 0 },
+    'two-checkout': { rateLimitPerSecond: 0 },
+  });
+  let ceiling: RunResult;
+  let paced: RunResult;
+  let limit: number;
+  try {
+    console.log(
+      `${WORKERS} worker processes on pg-boss, concurrency ${CONCURRENCY} each, batch size ${BATCH_SIZE}.`,
+    );
+    console.log(`\nCeiling: ${customers} customers, no limit anywhere`);
+    ceiling = await migrate(sandboxes, { label: 'ceiling', customers, liveShare: 0 });
+    limit = Math.max(1, Math.min(LIMIT, Math.floor(ceiling.steady.targetRequestsPerSecond / 2)));
+    console.log(
+      `\nPaced: 2CO limit ${limit} req/s (ceiling ${ceiling.steady.targetRequestsPerSecond.toFixed(1)} req/s / 2, ` +
+        `at most --limit ${LIMIT}), live share 0, ${customers} customers`,
+    );
+    paced = await migrate(sandboxes, { label: `L=${limit}`, customers, limit, liveShare: 0 });
+    printCalls(paced);
+  } finally {
+    await sandboxes.close();
+  }
+  const ratio = paced.steady.targetRequestsPerSecond / limit;
+  const once = (r: RunResult) =>
+    r.targetDuplicates === 0 && r.counts.total === customers && r.counts.failed === 0;
+  const met = ratio >= THROUGHPUT_GOAL && paced.target429s === 0 && once(paced) && once(ceiling);
+  const line = (r: RunResult) =>
+    `  ${r.label.padEnd(10)} 2CO ${r.steady.targetRequestsPerSecond.toFixed(1)} req/s, ${r.steady.customersPerSecond.toFixed(1)} customers/s, ` +
+    `429s ${r.target429s}, created twice ${r.targetDuplicates}, counts ${JSON.stringify(r.counts)}, by worker ${JSON.stringify(Object.values(r.byWorker))}`;
+  console.log(`\n== ${WORKERS} workers on pg-boss\n${line(ceiling)}\n${line(paced)}`);
+  console.log(
+    `  throughput / limit = ${ratio.toFixed(3)} (goal >= ${THROUGHPUT_GOAL}); limit ${limit} <= ceiling / 2 ` +
+      `(${(ceiling.steady.targetRequestsPerSecond / 2).toFixed(1)}); 429s ${paced.target429s} (goal 0); ` +
+      `customers created twice ${paced.targetDuplicates} (goal 0): ${met ? 'met' : 'NOT MET'}`,
+  );
+  console.log(
+    `\nJSON summary:\n${JSON.stringify(
+      {
+        bench: 'migration-workers',
+        workers: WORKERS,
+        customers,
+        ceilingRequestsPerSecond: round(ceiling.steady.targetRequestsPerSecond, 1),
+        limit,
+        pacedRequestsPerSecond: round(paced.steady.targetRequestsPerSecond, 1),
+        ratio: round(ratio, 3),
+        target429s: paced.target429s,
+        createdTwice: paced.targetDuplicates,
+        byWorker: Object.values(paced.byWorker),
+        counts: paced.counts,
+        met,
+      },
+      null,
+      2,
+    )}`,
+  );
+  process.exitCode = met ? 0 : 1;
+}
+
 async function run(): Promise<void> {
+  if (WORKERS > 1) return workersMode();
   if (!existsSync(MIGRATOR_MAIN)) throw new Error(`${MIGRATOR_MAIN} is missing: run npm run build first`);
   const machineBusyBefore = await machineBusy(2_000);
   const idleRss = await idleNodeRss();

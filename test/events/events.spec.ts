@@ -119,8 +119,8 @@ describe('GET /v1/events', () => {
 
 describe('event retention', () => {
   it('purges events older than EVENT_RETENTION_HOURS', async () => {
-    // About a second: the purge runs every second at this retention.
-    const gateway = await startGateway({ EVENT_RETENTION_HOURS: '0.0003' });
+    // About a second, with a purge round every second.
+    const gateway = await startGateway({ EVENT_RETENTION_HOURS: '0.0003', RETENTION_INTERVAL_SECONDS: '1' });
     try {
       const api = () => request(gateway.url);
       await api().post('/v1/customers').set(bearer(KEYS.admin)).send(unlinked('events-retention'));

@@ -250,7 +250,7 @@ describe('expired Idempotency-Keys', () => {
   let gateway: RunningGateway;
 
   beforeAll(async () => {
-    gateway = await startGateway({ IDEMPOTENCY_PURGE_INTERVAL_SECONDS: '1' });
+    gateway = await startGateway({ RETENTION_INTERVAL_SECONDS: '1' });
   });
   afterAll(() => gateway.close());
 

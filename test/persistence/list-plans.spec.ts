@@ -1,5 +1,3 @@
-import { Client } from 'pg';
-
 import { jobContext, JOB_ACTORS } from '@app/customer-domain';
 import {
   createTestDatabase,
@@ -15,6 +13,7 @@ import {
   seedScaleMirror,
   type TestDatabase,
 } from '@app/persistence';
+import { captureStatements, openRawSession, type RawSession } from '@app/persistence/testing';
 
 /**
  * The plan check of `npm run bench:scale` in CI (issue 34): at 50,000 customers, the statements
@@ -22,51 +21,35 @@ import {
  * read more than 10x the rows they return (libs/persistence testing/query-plans.ts). The bench
  * times them up to a million customers; this keeps a change from quietly bringing a scan back.
  *
- * PostgreSQL only (CI's rerun with TEST_DATABASE_URL; .ci/run): the statements are captured at the
- * `pg` driver, which the embedded PGlite does not go through. Plans are read with ANALYZE: under a
+ * Always on PostgreSQL (TEST_DATABASE_URL, else the local server every machine runs), also in
+ * `npm test`: the statements are captured at the `pg` driver, which the embedded PGlite does not
+ * go through, and the plans that matter are PostgreSQL's. Plans are read with ANALYZE: under a
  * LIMIT, EXPLAIN's estimates count the whole index an ordered walk stops early in, so only actual
  * row counts tell a page read from a scan (at this size each statement runs in milliseconds).
  */
 const SIZE = 50_000;
-const onPostgres = process.env['TEST_DATABASE_URL'] !== undefined && process.env['TEST_DATABASE_URL'] !== '';
+const POSTGRES = process.env['TEST_DATABASE_URL'] || 'postgresql://postgres@127.0.0.1:5432/test';
 
 // Seeding 50,000 customers (200,000 more rows) takes 10-40 s on a busy 2-core machine.
 jest.setTimeout(180_000);
 
-interface Captured {
-  text: string;
-  values: unknown[];
-}
-
-/** Every statement any `pg` client sends while `capturing` holds a list. */
-let capturing: Captured[] | undefined;
-type Query = (this: Client, ...args: unknown[]) => unknown;
-const query = Client.prototype.query as unknown as Query;
-
-(onPostgres ? describe : describe.skip)(`the reads' plans at ${SIZE} customers`, () => {
+describe(`the reads' plans at ${SIZE} customers`, () => {
   let database: TestDatabase;
-  let explainer: Client;
+  let explainer: RawSession;
   let customers: PrismaCustomerRepository;
   let events: EventStore;
   let calls: PrismaProviderCallLog;
 
   beforeAll(async () => {
-    (Client.prototype as unknown as { query: Query }).query = function (this: Client, ...args: unknown[]) {
-      const [config, values] = args;
-      if (capturing !== undefined && typeof config === 'string') {
-        capturing.push({ text: config, values: Array.isArray(values) ? (values as unknown[]) : [] });
-      } else if (
-        capturing !== undefined &&
-        typeof config === 'object' &&
-        config !== null &&
-        'text' in config
-      ) {
-        const statement = config as { text: string; values?: unknown[] };
-        capturing.push({ text: statement.text, values: statement.values ?? [] });
-      }
-      return query.apply(this, args);
-    };
-    database = await createTestDatabase();
+    // This file's database is PostgreSQL whatever the ring runs on; the variable is put back after.
+    const ringDatabase = process.env['TEST_DATABASE_URL'];
+    process.env['TEST_DATABASE_URL'] = POSTGRES;
+    try {
+      database = await createTestDatabase();
+    } finally {
+      if (ringDatabase === undefined) delete process.env['TEST_DATABASE_URL'];
+      else process.env['TEST_DATABASE_URL'] = ringDatabase;
+    }
     const seeding = performance.now();
     await seedScaleMirror((sql) => database.prisma.$executeRawUnsafe(sql), 0, SIZE);
     // Statistics as autovacuum would leave them after such a load (CI's server may run without it).
@@ -74,42 +57,31 @@ const query = Client.prototype.query as unknown as Query;
       'VACUUM ANALYZE customers, provider_links, events, provider_calls',
     );
     console.log(`seeded ${SIZE} customers in ${((performance.now() - seeding) / 1000).toFixed(1)} s`);
-    explainer = new Client({
-      connectionString: database.url,
-      options: `-c search_path="${database.schema}"`,
-    });
-    await explainer.connect();
+    explainer = await openRawSession(POSTGRES, { schema: `"${database.schema}"` });
     customers = new PrismaCustomerRepository(database);
     events = new EventStore(database.prisma);
     calls = new PrismaProviderCallLog(database.prisma, database);
   });
 
   afterAll(async () => {
-    (Client.prototype as unknown as { query: Query }).query = query;
     await explainer?.end();
     await database?.close();
   });
 
   /** Runs `read`, then EXPLAINs each statement it sent that reads a table: their problems. */
   async function problemsOf(read: () => Promise<unknown>): Promise<string[]> {
-    const statements: Captured[] = [];
-    capturing = statements;
-    try {
-      await read();
-    } finally {
-      capturing = undefined;
-    }
+    const statements = await captureStatements(read);
     const reads = statements.filter(
       ({ text }) => /^\s*(SELECT|WITH)\b/i.test(text) && !/\b(INSERT|UPDATE|DELETE)\b/i.test(text),
     );
     expect(reads.length).toBeGreaterThan(0);
     const problems: string[] = [];
     for (const { text, values } of reads) {
-      const result = await explainer.query<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>(
+      const rows = await explainer.query<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>(
         `EXPLAIN (ANALYZE, FORMAT JSON) ${text}`,
         values,
       );
-      const plan = result.rows[0]!['QUERY PLAN'][0].Plan;
+      const plan = rows[0]!['QUERY PLAN'][0].Plan;
       if (relationsOf(plan).length > 0) problems.push(...planProblems(plan));
     }
     return problems;

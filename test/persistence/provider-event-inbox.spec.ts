@@ -1,4 +1,4 @@
-import { createTestDatabase, ProviderEventInbox, type TestDatabase } from '@app/persistence';
+import { createTestDatabase, ProviderEventInbox, RetentionPurges, type TestDatabase } from '@app/persistence';
 
 const event = (eventId: string, reference: string | null = 'c1') => ({
   provider: 'digital-river',
@@ -56,7 +56,17 @@ describe('the provider event inbox', () => {
     await database.prisma.$executeRaw`
       UPDATE provider_events SET received_at = received_at - interval '10 days'
        WHERE event_id IN ('old-done', 'old-pending')`;
-    expect(await inbox.purgeOlderThan(new Date(Date.now() - 86_400_000))).toBe(1);
+    const retention = new RetentionPurges(database.prisma, {
+      providerCallsMs: 86_400_000,
+      runItemsMs: 86_400_000,
+      webhookDeliveriesMs: 86_400_000,
+      eventsMs: 86_400_000,
+      tombstonesMs: 86_400_000,
+      receivedProviderEventsMs: 86_400_000,
+      batchSize: 1_000,
+      maxBatchesPerRound: 10,
+    });
+    expect(await retention.purge('receivedProviderEvents')).toBe(1);
     const left = await database.prisma.$queryRaw<{ event_id: string }[]>`
       SELECT event_id FROM provider_events ORDER BY event_id`;
     expect(left.map((r) => r.event_id)).toEqual(['new-done', 'old-pending']);

@@ -33,6 +33,8 @@ import {
   EventStore,
   IDEMPOTENCY_OPTIONS,
   IdempotencyRecords,
+  RETENTION_OPTIONS,
+  RetentionPurges,
   KeyHolders,
   keyHoldersFor,
   ProviderEventInbox,
@@ -60,7 +62,6 @@ import { currentCaller } from './auth/caller-context';
 import { GATEWAY_CONFIG, GatewayConfigModule } from './config/config.module';
 import { CustomerProviderCopiesController } from './customers/customer-provider-copies.controller';
 import { CustomersController } from './customers/customers.controller';
-import { EventRetention } from './events/event-retention';
 import { EventsController } from './events/events.controller';
 import { ProblemFilter } from './errors/problem.filter';
 import { HealthController } from './health/health.controller';
@@ -69,7 +70,6 @@ import { MigrationsController } from './migrations/migrations.controller';
 import { ProvidersController } from './providers/providers.controller';
 import { DigitalRiverCatchUp } from './provider-webhooks/digital-river-catch-up';
 import { DigitalRiverInbound } from './provider-webhooks/digital-river-inbound';
-import { ProviderEventRetention } from './provider-webhooks/provider-event-retention';
 import { ProviderEventWorker, TEST_PROVIDER_CHANGES } from './provider-webhooks/provider-event-worker';
 import { ProviderReadBudget } from './provider-webhooks/provider-read-budget';
 import { ProviderWebhooksController } from './provider-webhooks/provider-webhooks.controller';
@@ -81,7 +81,7 @@ import { JsonBodyMiddleware } from './http/json-body.middleware';
 import { RequestLog } from './http/request-log';
 import { requestValidationPipe, StrictQueryIntegersPipe } from './http/validators';
 import { IdempotencyMiddleware } from './idempotency/idempotency.middleware';
-import { IdempotencyPurge } from './idempotency/idempotency.purge';
+import { RetentionTask, retentionOptions } from './retention/retention.task';
 import { RateLimitGuard } from './rate-limit/rate-limit.guard';
 import { RateLimits } from './rate-limit/rate-limits';
 import { WebhookDispatcher } from './webhooks/webhook-dispatcher';
@@ -216,19 +216,19 @@ export class GatewayModule implements NestModule {
         { provide: KeyHolders, inject: [DATABASE], useFactory: keyHoldersFor },
         IdempotencyRecords,
         EventStore,
-        EventRetention,
+        { provide: RETENTION_OPTIONS, useValue: retentionOptions(options.config) },
+        RetentionPurges,
+        RetentionTask,
         { provide: SECRET_KEYRING, useFactory: () => secretKeyring(options.config) },
         SecretStore,
         WebhookStore,
         WebhookDispatcher,
         Readiness,
-        IdempotencyPurge,
         ProviderEventInbox,
         ProviderReadBudget,
         ProviderEventWorker,
         DigitalRiverInbound,
         DigitalRiverCatchUp,
-        ProviderEventRetention,
         { provide: TEST_PROVIDER_CHANGES, useFactory: () => options.providerChanges },
         SweepScheduler,
         RateLimits,

@@ -230,13 +230,29 @@ async function runCommand(options: RunOptions): Promise<number> {
         run: run.id,
       });
     }
-    // Killed or interrupted now, the run resumes from its checkpoint: nothing to clean up.
-    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-      process.once(signal, () => {
-        process.stderr.write(`\nInterrupted; resume with: migrator run --resume ${run.id}\n`);
-        process.exit(EXIT.interrupted);
-      });
-    }
+    // Stopped now, the run resumes from its checkpoint. It is marked `interrupted` first, so its
+    // status says so (and how to resume it) rather than `running`; a second signal, or a database
+    // that does not answer within a few seconds, exits without waiting (the stale heartbeat then
+    // tells the same, see RUN_HEARTBEAT_STALE_MS).
+    const interrupted = (signal: NodeJS.Signals) => {
+      for (const other of ['SIGINT', 'SIGTERM'] as const) process.removeAllListeners(other);
+      for (const other of ['SIGINT', 'SIGTERM'] as const)
+        process.once(other, () => process.exit(EXIT.interrupted));
+      const resume = `migrator run --resume ${run.id}`;
+      void Promise.race([service.interrupt(run.id), new Promise((resolve) => setTimeout(resolve, 5_000))])
+        .catch(() => undefined)
+        .finally(() => {
+          say(`\nInterrupted (${signal}); ${run.id} is interrupted. Resume with: ${resume}`, {
+            event: 'interrupted',
+            run: run.id,
+            status: 'interrupted',
+            resume: { command: resume, endpoint: `POST /v1/migrations/${run.id}/resume` },
+          });
+          process.exit(EXIT.interrupted);
+        });
+    };
+    process.once('SIGINT', interrupted);
+    process.once('SIGTERM', interrupted);
     const stopWatching = watch(service, run);
     const ended = await service.drive(run.id);
     await stopWatching();
@@ -290,14 +306,16 @@ async function statusCommand(id: string, cancel: boolean): Promise<number> {
   try {
     const service = app.get(MigrationService);
     if (cancel) await service.cancel(id);
-    const { run, counts, lossyFields } = await service.progress(id);
-    say(`${run.id} ${run.status}: ${JSON.stringify(counts)}${lossyLine(lossyFields)}`, {
+    const { run, counts, lossyFields, resume } = await service.progress(id);
+    const resumeLine = resume === undefined ? '' : `\nResume with: ${resume.command ?? resume.endpoint}`;
+    say(`${run.id} ${run.status}: ${JSON.stringify(counts)}${lossyLine(lossyFields)}${resumeLine}`, {
       event: 'status',
       run: run.id,
       status: run.status,
       enumerated: run.enumerated,
       counts,
       lossyFields,
+      ...(resume !== undefined ? { resume } : {}),
     });
     return EXIT.completed;
   } finally {

@@ -236,8 +236,6 @@ export const envSchema = z.object({
     .min(1)
     .max(24 * 30)
     .default(24),
-  /** How often expired Idempotency-Key records are deleted. */
-  IDEMPOTENCY_PURGE_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(3_600),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
   /** How long events stay readable (GET /v1/events); older ones are purged periodically. */
   EVENT_RETENTION_HOURS: z.coerce
@@ -246,9 +244,31 @@ export const envSchema = z.object({
     .max(24 * 365)
     .default(24 * 30),
   /**
-   * How long a deleted customer answers 410 Gone (its tombstone) before it answers 404; the
-   * retention job purges tombstones past the same window.
+   * Retention of every table that grows with traffic (libs/persistence retention.ts): each purge
+   * round deletes what is past its window in batches of RETENTION_BATCH_SIZE rows, each batch its
+   * own short transaction, so no purge holds a lock for long.
    */
+  RETENTION_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300),
+  RETENTION_BATCH_SIZE: z.coerce.number().int().min(1).max(100_000).default(1_000),
+  /** The provider-call audit trail (`provider_calls`, GET /v1/customers/{id}/provider-calls). */
+  PROVIDER_CALL_RETENTION_HOURS: z.coerce
+    .number()
+    .positive()
+    .max(24 * 365)
+    .default(24 * 7),
+  /** Items of completed migration and reconciliation runs, counted from the run's end. */
+  RUN_ITEM_RETENTION_HOURS: z.coerce
+    .number()
+    .positive()
+    .max(24 * 365)
+    .default(24 * 30),
+  /** Webhook deliveries that ended (delivered or given up), counted from their end. */
+  WEBHOOK_DELIVERY_RETENTION_HOURS: z.coerce
+    .number()
+    .positive()
+    .max(24 * 365)
+    .default(24 * 7),
+  /** How long a deleted customer answers 410 before 404 and is purged. */
   TOMBSTONE_RETENTION_HOURS: z.coerce
     .number()
     .positive()

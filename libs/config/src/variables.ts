@@ -68,12 +68,21 @@ export const VARIABLE_MEANINGS: { readonly [Name in keyof z.input<typeof envSche
   REDIS_URL:
     '`redis://…`: keep the rate-limit counters in Redis, shared by every instance; unset: in PostgreSQL with `DATABASE_URL`, else in memory',
   IDEMPOTENCY_TTL_HOURS: "how long an `Idempotency-Key`'s first answer is replayed",
-  IDEMPOTENCY_PURGE_INTERVAL_SECONDS: 'how often each instance deletes expired `Idempotency-Key` records',
   SHUTDOWN_TIMEOUT_MS: 'how long a graceful shutdown may take before the process exits',
   EVENT_RETENTION_HOURS:
     'how long events stay readable in `GET /v1/events` (fractions allowed); older ones are purged periodically, except those a webhook delivery still has to send',
+  RETENTION_INTERVAL_SECONDS:
+    'how often each instance runs a purge round over every table with a retention (events, deliveries, provider calls, run items, tombstones, received provider events, `Idempotency-Key` records)',
+  RETENTION_BATCH_SIZE:
+    'rows one purge statement deletes at most; each batch commits on its own, so a purge never holds long locks',
+  PROVIDER_CALL_RETENTION_HOURS:
+    'how long the provider-call audit trail (`GET /v1/customers/{id}/provider-calls`) keeps a call (fractions allowed)',
+  RUN_ITEM_RETENTION_HOURS:
+    "how long a completed migration's or reconciliation's per-customer items (and then the run) are kept after it ended; items of running, interrupted or cancelled runs are kept",
+  WEBHOOK_DELIVERY_RETENTION_HOURS:
+    'how long a delivered or given-up webhook delivery stays in the delivery log after it ended; pending ones are kept',
   TOMBSTONE_RETENTION_HOURS:
-    'how long a deleted customer answers `410 Gone` with what remains at each provider (fractions allowed); after it, `404`',
+    'how long a deleted customer answers 410 before 404 and is purged (once no provider link of it is still pending)',
   WEBHOOK_RETRY_FOR_HOURS:
     'how long a failing webhook delivery is retried before it is given up (fractions allowed)',
   WEBHOOK_RETRY_BASE_MS:

@@ -123,6 +123,12 @@ export const OUTCOME_REASONS = {
   verification_failed: "The target's copy is missing or differs from the mirror after delivery.",
   /** Migration (CustomerMigrator): forgetting the customer at the source did not settle. */
   cutover_failed: 'Forgetting the customer at the source failed.',
+  /** Migration (CustomerMigrator), an `already_present` customer: the target held it already. */
+  already_at_target:
+    'The target already held the customer as the mirror has it; this run wrote nothing there.',
+  /** Migration (CustomerMigrator), an `already_present` customer: another worker or run delivered it. */
+  delivered_elsewhere:
+    'Another worker or run delivered the customer to the target meanwhile; this run wrote nothing there.',
   /** Migration (reasonOfUnsettledLink): the target link did not settle, with no error of its own. */
   delivery_failed: 'The target did not accept the customer.',
   /** Reconciliation (CustomerReconciler): a copy is still out of sync after the repair. */

@@ -23,6 +23,11 @@ export type NewRun = (
   references?: readonly string[];
 };
 
+/** How often the process driving a run writes its heartbeat. */
+export const RUN_HEARTBEAT_MS = 5_000;
+/** A running run without a heartbeat for this long has lost its process: it reads `interrupted`. */
+export const RUN_HEARTBEAT_STALE_MS = 30_000;
+
 /** A start or resume either happened, or another run holding the same key is running. */
 export type Claimed<T> = { run: T } | { runningId: string };
 
@@ -46,6 +51,13 @@ export abstract class MigrationStore {
   /** Every run still marked running (an in-process host resumes them at start-up). */
   abstract runningRunIds(): Promise<string[]>;
   abstract cancelRun(id: string): Promise<void>;
+  /** A running run whose driving process is stopping: it reads `interrupted` until resumed. */
+  abstract interruptRun(id: string): Promise<void>;
+  /**
+   * The driving process is alive: written every few seconds while it drives a running run. A
+   * running run whose heartbeat is older than `RUN_HEARTBEAT_STALE_MS` reads as `interrupted`.
+   */
+  abstract heartbeat(id: string): Promise<void>;
   /**
    * Puts a cancelled (or interrupted) run back to running, and a completed one whose failures may
    * pass; a completed run without any stays as it is. Refused, like a start, while another run

@@ -28,8 +28,18 @@ export const OUTCOMES_OF: { readonly [K in RunKind]: readonly ItemOutcome[] } = 
   reconciliation: RECONCILIATION_OUTCOMES,
 };
 
-export const MIGRATION_STATUSES = ['running', 'cancelled', 'completed'] as const;
+/**
+ * `interrupted`: the process driving the run was stopped (Ctrl-C, SIGTERM) or is gone (its
+ * heartbeat is stale); nothing more happens until it is resumed (`RunProgress.resume` says how).
+ */
+export const MIGRATION_STATUSES = ['running', 'cancelled', 'completed', 'interrupted'] as const;
 export type MigrationStatus = (typeof MIGRATION_STATUSES)[number];
+
+/** How a stopped run is resumed: the API endpoint, and the CLI command where there is one. */
+export interface ResumeHint {
+  endpoint: string;
+  command?: string;
+}
 
 export interface MigrationSource extends ProviderTarget {
   kind: SourceKind;

@@ -66,6 +66,23 @@ const lostAt = (target: CustomerProvider, customer: CustomerData): string[] => [
   ...new Set([...target.unsupportedFields(customer), ...target.lossyFields(customer)]),
 ];
 
+/**
+ * Why a customer is `already_present`: what this run found, given that it wrote nothing at the
+ * target itself. The outcome says what THIS run did, so a customer another run (or another worker
+ * of this one, or the live API) moved is never counted as migrated here.
+ */
+const ALREADY_AT_TARGET: OutcomeReason = {
+  code: 'already_at_target',
+  message: 'The target already held the customer as the mirror has it; this run wrote nothing there.',
+  retryable: false,
+};
+const DELIVERED_ELSEWHERE: OutcomeReason = {
+  code: 'delivered_elsewhere',
+  message:
+    'Another worker or run delivered the customer to the target meanwhile; this run wrote nothing there.',
+  retryable: false,
+};
+
 const forgottenInMirror = () =>
   skip({ code: 'customer_forgotten', message: 'The customer asked to be forgotten; they are not migrated.' });
 
@@ -131,7 +148,10 @@ export class CustomerMigrator {
       const base = { lossyFields: lostAt(target, data), customerId: customer.id, targetReference };
 
       const upToDate = isUpToDate(existing, customer);
-      let createdHere = existing !== undefined && existing.createdAt >= run.createdAt;
+      // What this attempt did, not what the target holds: a customer already up to date there
+      // (another run, or this one before an interruption, moved it) is never counted as migrated.
+      let wroteHere = false;
+      let alreadyBecause = ALREADY_AT_TARGET;
       let providerCustomerId = existing?.providerCustomerId;
       let answered: RemoteCustomer | undefined;
       if (!upToDate) {
@@ -145,8 +165,20 @@ export class CustomerMigrator {
         if (settled.status !== 'synced') {
           return { ...base, outcome: 'failed', reason: reasonOfUnsettledLink(settled) };
         }
-        // A link added by this run: whatever delivered it, the run put the customer there.
-        createdHere ||= existing === undefined || settled.action !== 'unchanged';
+        // This attempt queued the work. It migrated the customer when its delivery wrote the copy,
+        // or when the link is one this run added: whichever worker delivered that link
+        // (the outbox worker often takes it first) did so for this run, and a copy the target
+        // already held under it (a create retried after its answer was lost finds its own copy)
+        // is adopted by this run. A link that existed already, delivered by someone else or found
+        // equal, is someone else's work: already_present.
+        wroteHere =
+          existing === undefined ||
+          // Added by an earlier attempt of this run that did not get it delivered (a failure
+          // retried on resume): still this run's work, whoever delivers it now.
+          existing.createdAt >= run.createdAt ||
+          settled.action === 'created' ||
+          settled.action === 'updated';
+        if (!wroteHere && settled.action === undefined) alreadyBecause = DELIVERED_ELSEWHERE;
         providerCustomerId = settled.providerCustomerId ?? providerCustomerId;
         answered = settled.remote;
       }
@@ -157,7 +189,9 @@ export class CustomerMigrator {
       const mismatch = await this.verify(context, customer, copy, answered);
       if (mismatch !== undefined) return { ...base, outcome: 'failed', reason: mismatch };
       if (spec.cutover) await this.cutover(context, run, customer);
-      return { ...base, outcome: createdHere ? 'migrated' : 'already_present' };
+      return wroteHere
+        ? { ...base, outcome: 'migrated' }
+        : { ...base, outcome: 'already_present', reason: alreadyBecause };
     } catch (error) {
       return {
         ...(error instanceof Stop

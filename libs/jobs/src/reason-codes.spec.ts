@@ -26,6 +26,8 @@ const PRODUCED_AT: Record<OutcomeReasonCode, { file: string; by: string }> = {
   customer_deleted: { file: 'jobs/src/customer-migrator.ts', by: 'CustomerMigrator.upsertCanonical' },
   verification_failed: { file: 'jobs/src/customer-migrator.ts', by: 'CustomerMigrator.verify' },
   cutover_failed: { file: 'jobs/src/customer-migrator.ts', by: 'CustomerMigrator.cutover' },
+  already_at_target: { file: 'jobs/src/customer-migrator.ts', by: 'CustomerMigrator.migrate' },
+  delivered_elsewhere: { file: 'jobs/src/customer-migrator.ts', by: 'CustomerMigrator.migrate' },
   delivery_failed: { file: 'jobs/src/customer-choices.ts', by: 'reasonOfUnsettledLink' },
   repair_incomplete: { file: 'jobs/src/customer-reconciler.ts', by: 'CustomerReconciler' },
   delete_unconfirmed: { file: 'customer-domain/src/link-delivery.ts', by: 'LinkDelivery (delete read-back)' },

@@ -11,10 +11,12 @@ import {
   OUTCOMES_OF,
   type ReconciliationCounts,
   type ReconciliationRun,
+  type ResumeHint,
   type RunCounts,
   type RunKind,
   type RunPage,
   type RunPageQuery,
+  RUN_HEARTBEAT_MS,
 } from '@app/customer-domain';
 
 import { MigrationDispatcher } from './migration-dispatcher';
@@ -36,6 +38,15 @@ export interface RunProgress<R extends JobRun = JobRun> {
   ratePerSecond: number;
   /** Seconds left at that rate, once the whole source is enumerated and something moves. */
   etaSeconds?: number;
+  /** How to carry on with a run that stopped before its end (interrupted or cancelled). */
+  resume?: ResumeHint;
+}
+
+/** The endpoint (and CLI command) that resumes a stopped run of each kind. */
+export function resumeHint(kind: RunKind, runId: string): ResumeHint {
+  return kind === 'migration'
+    ? { endpoint: `POST /v1/migrations/${runId}/resume`, command: `migrator run --resume ${runId}` }
+    : { endpoint: `POST /v1/reconciliations/${runId}/resume` };
 }
 
 export type MigrationProgress = RunProgress<MigrationRun>;
@@ -126,6 +137,16 @@ export class RunEngine {
     return run as RunOf<K>;
   }
 
+  /**
+   * The process driving the run is stopping before its end (the CLI's Ctrl-C or SIGTERM): the run
+   * says `interrupted`, with how to resume it, rather than `running`.
+   */
+  async interrupt<K extends RunKind>(kind: K, runId: string): Promise<RunOf<K>> {
+    await this.get(kind, runId);
+    await this.store.interruptRun(runId);
+    return this.get(kind, runId);
+  }
+
   async cancel<K extends RunKind>(kind: K, runId: string): Promise<RunOf<K>> {
     await this.get(kind, runId);
     await this.store.cancelRun(runId);
@@ -166,6 +187,9 @@ export class RunEngine {
       driftedFields,
       ratePerSecond,
       ...(eta !== undefined ? { etaSeconds: eta } : {}),
+      ...(run.status === 'interrupted' || run.status === 'cancelled'
+        ? { resume: resumeHint(kind, run.id) }
+        : {}),
     };
   }
 
@@ -196,6 +220,16 @@ export class RunEngine {
   }
 
   private async driveUntilSettled(runId: string, drive: Drive): Promise<JobRun> {
+    // While this process drives the run its heartbeat is fresh; once the process is gone, the run
+    // reads `interrupted` (see RUN_HEARTBEAT_STALE_MS).
+    await this.store.heartbeat(runId);
+    const heartbeat = setInterval(() => {
+      this.store
+        .heartbeat(runId)
+        .catch((error: unknown) =>
+          this.logger.warn({ run: runId, error: (error as Error).name }, 'run heartbeat failed'),
+        );
+    }, RUN_HEARTBEAT_MS).unref();
     try {
       for (;;) {
         drive.again = false;
@@ -204,6 +238,7 @@ export class RunEngine {
         if (!drive.again) return run;
       }
     } finally {
+      clearInterval(heartbeat);
       this.driving.delete(runId);
     }
   }

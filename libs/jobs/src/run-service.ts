@@ -55,6 +55,11 @@ export abstract class RunService<K extends RunKind> {
     return this.engine.items(this.kind, runId);
   }
 
+  /** See `RunEngine.interrupt`. */
+  interrupt(runId: string): Promise<RunOf<K>> {
+    return this.engine.interrupt(this.kind, runId);
+  }
+
   cancel(runId: string): Promise<RunOf<K>> {
     return this.engine.cancel(this.kind, runId);
   }

@@ -42,7 +42,7 @@ export function toPublishedEvent(row: EventRow): PublishedEvent {
 
 /**
  * Reads the event log (written in the transactions it records, see event-log.ts) for GET /v1/events
- * and webhook deliveries, and purges it past its retention.
+ * and webhook deliveries. Its retention is one of RetentionPurges (retention.ts).
  */
 @Injectable()
 export class EventStore {
@@ -73,17 +73,6 @@ export class EventStore {
     const row = await this.prisma.event.findUnique({ where: { id } });
     if (row === null) throw new DomainError('event_not_found', `No event with id "${id}".`);
     return toPublishedEvent(row);
-  }
-
-  /**
-   * Drops events older than `cutoff`, except those a webhook delivery still has to send; their
-   * delivery log goes with them. Resolves how many went.
-   */
-  async purgeOlderThan(cutoff: Date): Promise<number> {
-    return this.prisma.$executeRaw`
-      DELETE FROM events e
-       WHERE e.created_at < ${cutoff}
-         AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.event_id = e.id AND d.status = 'pending')`;
   }
 
   private async seqOf(id: string): Promise<bigint> {

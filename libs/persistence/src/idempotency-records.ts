@@ -117,12 +117,6 @@ export class IdempotencyRecords {
     }
   }
 
-  /** Removes the records past their time to live (IDEMPOTENCY_TTL_HOURS); resolves how many. */
-  async purgeExpired(now = new Date()): Promise<number> {
-    const { count } = await this.prisma.idempotencyRecord.deleteMany({ where: { expiresAt: { lte: now } } });
-    return count;
-  }
-
   /** With the key held, no other request is running under it: what is left of one is this one's. */
   private async claimHeld(apiKeyId: string, key: string, requestHash: string): Promise<IdempotencyClaim> {
     // Two rounds at most: the second follows the removal of an expired record.

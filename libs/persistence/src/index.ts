@@ -61,3 +61,10 @@ export {
   scaleTwoCheckoutId,
   seedScaleMirror,
 } from './testing/scale-seed';
+export {
+  type PurgeName,
+  type PurgeRound,
+  RETENTION_OPTIONS,
+  RetentionPurges,
+  type RetentionOptions,
+} from './retention';

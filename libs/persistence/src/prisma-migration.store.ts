@@ -12,6 +12,7 @@ import {
   type MigrationItem,
   type MigrationSpec,
   MigrationStore,
+  RUN_HEARTBEAT_STALE_MS,
   type NewRun,
   type OutcomeReason,
   type ProviderDrift,
@@ -148,9 +149,22 @@ export class PrismaMigrationStore extends MigrationStore {
 
   async cancelRun(id: string): Promise<void> {
     await this.prisma.migrationRun.updateMany({
-      where: { id, status: 'running' },
+      where: { id, status: { in: ['running', 'interrupted'] } },
       data: { status: 'cancelled', finishedAt: new Date() },
     });
+  }
+
+  async interruptRun(id: string): Promise<void> {
+    await this.prisma.migrationRun.updateMany({
+      where: { id, status: 'running' },
+      data: { status: 'interrupted' },
+    });
+  }
+
+  async heartbeat(id: string): Promise<void> {
+    // Raw: a heartbeat is no change to the run, so `updated_at` stays as it was.
+    await this.prisma.$executeRaw`
+      UPDATE migration_runs SET heartbeat_at = ${new Date()} WHERE id = ${id} AND status = 'running'`;
   }
 
   async resumeRun(id: string): Promise<Claimed<JobRun>> {
@@ -161,8 +175,14 @@ export class PrismaMigrationStore extends MigrationStore {
         const runningId = await lockAndFindRunning(tx, row.exclusiveKey, id);
         if (runningId !== undefined) return { runningId };
       }
-      if (row.status === 'cancelled') {
-        await tx.migrationRun.update({ where: { id }, data: { status: 'running', finishedAt: null } });
+      if (row.status === 'cancelled' || row.status === 'interrupted') {
+        await tx.migrationRun.update({
+          where: { id },
+          data: { status: 'running', finishedAt: null, heartbeatAt: new Date() },
+        });
+      } else if (row.status === 'running') {
+        // A run whose process is gone (stale heartbeat): the resuming process drives it now.
+        await tx.migrationRun.update({ where: { id }, data: { heartbeatAt: new Date() } });
       } else if (row.status === 'completed') {
         // Only failures that may pass are worth another go; without any the run stays completed.
         await tx.$executeRaw`
@@ -389,10 +409,16 @@ async function lockAndFindRunning(
   return running?.id;
 }
 
+/** Running in the database, but the process driving it stopped writing its heartbeat. */
+const lostItsProcess = (row: RunRow) =>
+  row.status === 'running' &&
+  row.heartbeatAt !== null &&
+  Date.now() - row.heartbeatAt.getTime() > RUN_HEARTBEAT_STALE_MS;
+
 function toRun(row: RunRow): JobRun {
   return {
     id: row.id,
-    status: row.status,
+    status: lostItsProcess(row) ? 'interrupted' : row.status,
     ...(row.kind === 'migration'
       ? { kind: 'migration', spec: row.options as unknown as MigrationSpec }
       : { kind: 'reconciliation', spec: row.options as unknown as ReconciliationSpec }),

@@ -45,7 +45,7 @@ interface ClaimedRow {
  * Provider events received (webhooks and Events API catch-up) in one table that is both the
  * deduplication record (one row per account and event id: at-least-once from two paths becomes
  * once) and the inbox workers drain, so an event acknowledged to the provider is acted on even if
- * the gateway dies right after. Processed rows are kept until `purgeOlderThan` removes them, so
+ * the gateway dies right after. Processed rows are kept until the retention purge (retention.ts, `receivedProviderEvents`) removes them, so
  * a late duplicate is still recognised.
  */
 @Injectable()
@@ -127,15 +127,6 @@ export class ProviderEventInbox {
       SELECT provider, account, count(*) AS events FROM provider_events
        WHERE processed_at IS NULL GROUP BY provider, account`;
     return rows.map((row) => ({ provider: row.provider, account: row.account, events: Number(row.events) }));
-  }
-
-  /**
-   * Deletes processed events received before `cutoff` (retention: PROVIDER_EVENT_RETENTION_HOURS);
-   * how many. Events still pending stay whatever their age.
-   */
-  async purgeOlderThan(cutoff: Date): Promise<number> {
-    return this.prisma.$executeRaw`
-      DELETE FROM provider_events WHERE processed_at IS NOT NULL AND received_at < ${cutoff}`;
   }
 
   /** Where the catch-up reader of the account stands; started now when it never read before. */

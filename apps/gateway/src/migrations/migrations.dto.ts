@@ -30,7 +30,13 @@ import {
 
 import { ProviderTargetDto } from '../customers/customer-fields.dto';
 import { ReasonCodeProperty } from '../errors/reason.dto';
-import { RunItemsPageQuery, RunPacingBody } from '../runs/run.dto';
+import {
+  RESUME_PROPERTY,
+  RunItemsPageQuery,
+  RunPacingBody,
+  type RunResumeDto,
+  toResumeDto,
+} from '../runs/run.dto';
 
 /**
  * A JSON object when present (`@IsDefined` says whether it must be): `@ValidateNested` alone lets
@@ -206,6 +212,7 @@ export class MigrationResponse {
     description: 'Seconds left at that rate; null until the source is enumerated and customers move.',
   })
   etaSeconds!: number | null;
+  @ApiProperty(RESUME_PROPERTY) resume!: RunResumeDto | null;
   @ApiProperty({
     type: 'object',
     additionalProperties: { type: 'integer' },
@@ -286,6 +293,7 @@ export function toMigrationResponse({
   lossyFields,
   ratePerSecond,
   etaSeconds,
+  resume,
 }: MigrationProgress): MigrationResponse {
   const { spec } = run;
   return {
@@ -302,6 +310,7 @@ export function toMigrationResponse({
     lossyFields,
     ratePerSecond,
     etaSeconds: etaSeconds ?? null,
+    resume: toResumeDto(resume),
     createdAt: run.createdAt.toISOString(),
     updatedAt: run.updatedAt.toISOString(),
     finishedAt: iso(run.finishedAt),

@@ -14,7 +14,13 @@ import { type ReconciliationProgress } from '@app/jobs';
 import { IsBoolean, IsIn, IsOptional } from 'class-validator';
 
 import { OutcomeReasonDto } from '../migrations/migrations.dto';
-import { RunItemsPageQuery, RunPacingBody } from '../runs/run.dto';
+import {
+  RESUME_PROPERTY,
+  RunItemsPageQuery,
+  RunPacingBody,
+  type RunResumeDto,
+  toResumeDto,
+} from '../runs/run.dto';
 
 export class StartReconciliationBody extends RunPacingBody {
   @ApiPropertyOptional({
@@ -82,6 +88,7 @@ export class ReconciliationResponse {
     description: 'Seconds left at that rate; null until every customer is enumerated and some move.',
   })
   etaSeconds!: number | null;
+  @ApiProperty(RESUME_PROPERTY) resume!: RunResumeDto | null;
   @ApiProperty() createdAt!: string;
   @ApiProperty() updatedAt!: string;
   @ApiProperty({ nullable: true, type: String, format: 'date-time' }) finishedAt!: string | null;
@@ -136,6 +143,7 @@ export function toReconciliationResponse({
   driftedFields,
   ratePerSecond,
   etaSeconds,
+  resume,
 }: ReconciliationProgress): ReconciliationResponse {
   return {
     id: run.id,
@@ -157,6 +165,7 @@ export function toReconciliationResponse({
     fields: driftedFields,
     ratePerSecond,
     etaSeconds: etaSeconds ?? null,
+    resume: toResumeDto(resume),
     createdAt: run.createdAt.toISOString(),
     updatedAt: run.updatedAt.toISOString(),
     finishedAt: iso(run.finishedAt),

@@ -1,4 +1,4 @@
-import { ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsNumber, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
 
@@ -74,3 +74,25 @@ export class RunItemsPageQuery {
   @PageLimit({ default: 100, max: 1000 })
   limit?: number;
 }
+
+/** How to carry on with a run that stopped before its end. */
+export class RunResumeDto {
+  @ApiProperty({ example: 'POST /v1/migrations/mig_0f1e2d3c4b5a69788796/resume' }) endpoint!: string;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: 'migrator run --resume mig_0f1e2d3c4b5a69788796',
+    description: 'The CLI command that resumes it, where there is one (migrations).',
+  })
+  command!: string | null;
+}
+
+export const RESUME_PROPERTY = {
+  type: RunResumeDto,
+  nullable: true,
+  description:
+    'How to resume the run when it stopped before its end: `interrupted` (its process was stopped or is gone) or `cancelled`; null otherwise.',
+} as const;
+
+export const toResumeDto = (resume: { endpoint: string; command?: string } | undefined) =>
+  resume === undefined ? null : { endpoint: resume.endpoint, command: resume.command ?? null };

@@ -2097,7 +2097,7 @@ export interface components {
             /** @example mig_0f1e2d3c4b5a69788796 */
             id: string;
             /** @enum {string} */
-            status: "running" | "cancelled" | "completed";
+            status: "running" | "cancelled" | "completed" | "interrupted";
             /**
              * @example {
              *       "provider": "digital-river",
@@ -2139,6 +2139,8 @@ export interface components {
              * @example 412
              */
             etaSeconds: number | null;
+            /** @description How to resume the run when it stopped before its end: `interrupted` (its process was stopped or is gone) or `cancelled`; null otherwise. */
+            resume: components["schemas"]["RunResumeDto"] | null;
             /**
              * @description How many customers lose each canonical field at the target, wholly (it cannot hold it) or in part (e.g. Digital River joins givenName and familyName into one name).
              * @example {
@@ -2546,7 +2548,7 @@ export interface components {
          * @description Why, as one code of the closed list (libs/customer-domain/src/errors.ts).
          * @enum {string}
          */
-        ReasonCode: "validation_failed" | "customer_not_found" | "migration_not_found" | "event_not_found" | "webhook_endpoint_not_found" | "webhook_delivery_not_found" | "reconciliation_not_found" | "migration_already_running" | "reconciliation_already_running" | "external_reference_taken" | "provider_reference_taken" | "provider_customer_not_found" | "customer_forgotten" | "customer_gone" | "precondition_failed" | "unauthenticated" | "forbidden" | "provider_unknown" | "unsupported_by_provider" | "provider_rules_violated" | "default_source_not_attached" | "internal_error" | "not_ready" | "database_unavailable" | "provider_rejected" | "provider_conflict" | "provider_not_found" | "provider_auth_failed" | "provider_rate_limited" | "provider_unavailable" | "provider_bad_response" | "not_found_at_source" | "forgotten_at_source" | "invalid_at_source" | "customer_deleted" | "verification_failed" | "cutover_failed" | "delivery_failed" | "repair_incomplete" | "delete_unconfirmed" | "erasure_unconfirmed";
+        ReasonCode: "validation_failed" | "customer_not_found" | "migration_not_found" | "event_not_found" | "webhook_endpoint_not_found" | "webhook_delivery_not_found" | "reconciliation_not_found" | "migration_already_running" | "reconciliation_already_running" | "external_reference_taken" | "provider_reference_taken" | "provider_customer_not_found" | "customer_forgotten" | "customer_gone" | "precondition_failed" | "unauthenticated" | "forbidden" | "provider_unknown" | "unsupported_by_provider" | "provider_rules_violated" | "default_source_not_attached" | "internal_error" | "not_ready" | "database_unavailable" | "provider_rejected" | "provider_conflict" | "provider_not_found" | "provider_auth_failed" | "provider_rate_limited" | "provider_unavailable" | "provider_bad_response" | "not_found_at_source" | "forgotten_at_source" | "invalid_at_source" | "customer_deleted" | "verification_failed" | "cutover_failed" | "already_at_target" | "delivered_elsewhere" | "delivery_failed" | "repair_incomplete" | "delete_unconfirmed" | "erasure_unconfirmed";
         ReconcileBody: {
             /**
              * @description push: make the providers match the mirror; adopt: take the provider's values into the mirror (and on to the other providers).
@@ -2611,7 +2613,7 @@ export interface components {
             /** @example rec_0f1e2d3c4b5a69788796 */
             id: string;
             /** @enum {string} */
-            status: "running" | "cancelled" | "completed";
+            status: "running" | "cancelled" | "completed" | "interrupted";
             /**
              * @description `api`: started by a caller (or the migrator CLI). `sweep`: the scheduled comparison of the copies at providers that announce no changes (2Checkout; SWEEP_INTERVAL_SECONDS), whose differences are resolved by CONFLICT_POLICY (pushed back or adopted) and counted as `repaired`.
              * @enum {string}
@@ -2643,6 +2645,8 @@ export interface components {
              * @example 16
              */
             etaSeconds: number | null;
+            /** @description How to resume the run when it stopped before its end: `interrupted` (its process was stopped or is gone) or `cancelled`; null otherwise. */
+            resume: components["schemas"]["RunResumeDto"] | null;
             createdAt: string;
             updatedAt: string;
             /** Format: date-time */
@@ -2701,6 +2705,15 @@ export interface components {
              * @example 2026-11-30T19:30:00.000Z
              */
             previousSecretExpiresAt: string | null;
+        };
+        RunResumeDto: {
+            /** @example POST /v1/migrations/mig_0f1e2d3c4b5a69788796/resume */
+            endpoint: string;
+            /**
+             * @description The CLI command that resumes it, where there is one (migrations).
+             * @example migrator run --resume mig_0f1e2d3c4b5a69788796
+             */
+            command: string | null;
         };
         SetProviderWebhookSecretBody: {
             /**

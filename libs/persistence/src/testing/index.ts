@@ -68,3 +68,37 @@ export async function dropSchema(url: string, schema: string): Promise<void> {
 export function createPglite(): Promise<PGlite> {
   return PGlite.create();
 }
+
+/** A statement a `pg` client sent: its text and parameters. */
+export interface CapturedStatement {
+  text: string;
+  values: unknown[];
+}
+
+/**
+ * Records every statement any `pg` client of this process sends while `during` runs (the plan
+ * checks EXPLAIN exactly what the gateway's reads send, not a copy of it). Patches the driver's
+ * `Client.prototype.query` for the duration and restores it after, even when `during` throws.
+ */
+export async function captureStatements(during: () => Promise<unknown>): Promise<CapturedStatement[]> {
+  type Query = (this: Client, ...args: unknown[]) => unknown;
+  const prototype = Client.prototype as unknown as { query: Query };
+  const original = prototype.query;
+  const statements: CapturedStatement[] = [];
+  prototype.query = function (this: Client, ...args: unknown[]) {
+    const [config, values] = args;
+    if (typeof config === 'string') {
+      statements.push({ text: config, values: Array.isArray(values) ? (values as unknown[]) : [] });
+    } else if (typeof config === 'object' && config !== null && 'text' in config) {
+      const statement = config as { text: string; values?: unknown[] };
+      statements.push({ text: statement.text, values: statement.values ?? [] });
+    }
+    return original.apply(this, args);
+  };
+  try {
+    await during();
+  } finally {
+    prototype.query = original;
+  }
+  return statements;
+}
