@@ -16,15 +16,18 @@ const NO_APP_FROM_A_LIB = {
  */
 const LIB_IMPORTS = {
   // Configuration: read by the apps (the composition roots), it shapes the options of the rest.
-  config: ['customer-domain', 'jobs', 'persistence', 'secrets', 'telemetry'],
+  config: ['application', 'domain', 'jobs', 'persistence', 'secrets', 'telemetry'],
   // Application: the job framework and its two kinds of run, customer migrations and whole-base
   // reconciliations, run by the gateway and the migrator.
-  jobs: ['customer-domain'],
-  // Domain: the customer model, the sync engine and the ports it drives.
-  'customer-domain': ['telemetry'],
+  jobs: ['application', 'domain'],
+  // Application core: the customer commands, the sync engine and the conflict policy, on the domain.
+  application: ['domain', 'telemetry'],
+  // Domain: the customer model, its rules and errors, and the ports the adapters implement; no
+  // framework, no I/O.
+  domain: ['telemetry'],
   // Adapters: the database, and the providers' HTTP clients (their tests start the sandboxes).
-  persistence: ['customer-domain', 'secrets', 'telemetry'],
-  providers: ['customer-domain', 'sandboxes', 'telemetry'],
+  persistence: ['domain', 'secrets', 'telemetry'],
+  providers: ['domain', 'sandboxes', 'telemetry'],
   // Stand-alone: the provider sandboxes and the published API client import no other lib.
   sandboxes: [],
   client: [],

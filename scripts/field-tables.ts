@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 
 import { format, resolveConfig } from 'prettier';
 
-import { CANONICAL_FIELDS, type FieldTable } from '../libs/customer-domain/src';
+import { CANONICAL_FIELDS, type FieldTable } from '../libs/domain/src';
 import { PROVIDER_ADAPTERS } from '../libs/providers/src/provider-registry';
 
 const ROOT = resolve(__dirname, '..');

@@ -1,4 +1,4 @@
-import { type CustomerProvider, jobContext, ProviderAccounts, ProviderChanges } from '@app/customer-domain';
+import { type CustomerProvider, jobContext, ProviderAccounts, ProviderChanges } from '@app/domain';
 import request from 'supertest';
 
 import {

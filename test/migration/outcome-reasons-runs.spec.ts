@@ -1,4 +1,4 @@
-import { OUTCOME_REASONS, REASON_CODES } from '@app/customer-domain';
+import { OUTCOME_REASONS, REASON_CODES } from '@app/domain';
 import request from 'supertest';
 
 import {

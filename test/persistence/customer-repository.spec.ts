@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 
-import { type CustomerData, DomainError, jobContext, JOB_ACTORS } from '@app/customer-domain';
+import { type CustomerData, DomainError, jobContext, JOB_ACTORS } from '@app/domain';
 import { createTestDatabase, PrismaCustomerRepository, type TestDatabase } from '@app/persistence';
 
 /** A node of `EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON)`; its block counts include its children's. */

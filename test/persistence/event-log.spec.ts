@@ -1,4 +1,4 @@
-import { customerData, JOB_ACTORS, jobContext, type MigrationSpec } from '@app/customer-domain';
+import { customerData, JOB_ACTORS, jobContext, type MigrationSpec } from '@app/domain';
 import {
   createTestDatabase,
   PrismaCustomerRepository,

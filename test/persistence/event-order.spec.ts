@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import { customerData, jobContext, JOB_ACTORS } from '@app/customer-domain';
+import { customerData, jobContext, JOB_ACTORS } from '@app/domain';
 import {
   createTestDatabase,
   EventStore,

@@ -1,4 +1,4 @@
-import { jobContext, JOB_ACTORS } from '@app/customer-domain';
+import { jobContext, JOB_ACTORS } from '@app/domain';
 import {
   createTestDatabase,
   EventStore,

@@ -4,7 +4,7 @@ import {
   jobContext,
   type MigrationSpec,
   ProviderAccounts,
-} from '@app/customer-domain';
+} from '@app/domain';
 import { SharedRateBudget } from '@app/jobs';
 import { createTestDatabase, PrismaMigrationStore, type TestDatabase } from '@app/persistence';
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 
-import { customerData, jobContext, JOB_ACTORS, type SettleOutcome } from '@app/customer-domain';
+import { customerData, jobContext, JOB_ACTORS, type SettleOutcome } from '@app/domain';
 import {
   createTestDatabase,
   PrismaCustomerRepository,

@@ -1,11 +1,6 @@
 import { createHmac } from 'node:crypto';
 
-import {
-  type CallContext,
-  type ObservedChange,
-  type ProviderChangeHint,
-  ProviderChanges,
-} from '@app/customer-domain';
+import { type CallContext, type ObservedChange, type ProviderChangeHint, ProviderChanges } from '@app/domain';
 import { type RunningSandboxes, startSandboxes } from '@app/sandboxes';
 import { createGatewayClient } from '@customer-sync/client';
 import request from 'supertest';

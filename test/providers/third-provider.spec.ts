@@ -17,7 +17,7 @@ import {
   type ProviderCapabilities,
   ProviderError,
   type RemoteCustomer,
-} from '@app/customer-domain';
+} from '@app/domain';
 import { PROVIDER_ADAPTERS, type ProviderAdapter } from '@app/providers';
 import {
   PROVIDER_SANDBOXES,

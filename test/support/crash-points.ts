@@ -20,7 +20,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 
-import type * as CustomerDomain from '../../libs/customer-domain/src';
+import type * as Application from '../../libs/application/src';
 import type * as IdempotentWrite from '../../libs/persistence/src/idempotent-write';
 import type * as SyncQueueModule from '../../libs/persistence/src/prisma-sync-queue';
 import type * as MigrationServiceModule from '../../libs/jobs/src/migration.service';
@@ -54,7 +54,7 @@ function built<T>(...candidates: string[]): T {
 }
 
 function arm(point: CrashPoint, requests: number): void {
-  const domain = built<typeof CustomerDomain>('libs/customer-domain/src/index');
+  const domain = built<typeof Application>('libs/application/src/index');
   const callers = built<typeof CallerContext>('apps/gateway/src/auth/caller-context');
   const parked = new Set<string>();
 
@@ -80,7 +80,7 @@ function arm(point: CrashPoint, requests: number): void {
 
   const engine = domain.SyncEngine.prototype;
   const write = engine.write;
-  engine.write = function (this: CustomerDomain.SyncEngine, context, work) {
+  engine.write = function (this: Application.SyncEngine, context, work) {
     return write.call(this, context, async (lease) => {
       const queued = await work(lease);
       await crash('after-commit');

@@ -1,7 +1,8 @@
 import { type AddressInfo } from 'node:net';
 
 import { type INestApplication } from '@nestjs/common';
-import { type ProviderChanges, SyncEngine } from '@app/customer-domain';
+import { type ProviderChanges } from '@app/domain';
+import { SyncEngine } from '@app/application';
 import { createTestDatabase, type TestDatabase } from '@app/persistence';
 import { type ProviderAdapters } from '@app/providers';
 import { type RunningSandboxes, startSandboxes } from '@app/sandboxes';

@@ -5,12 +5,7 @@
  * under that sub-field and restored by a push, and clearing the field settles in sync. A new held
  * cell fails here until it has a scenario below. Then the cases held in part the issue names.
  */
-import {
-  type CanonicalField,
-  CANONICAL_FIELDS,
-  type FieldCopy,
-  ProviderAccounts,
-} from '@app/customer-domain';
+import { type CanonicalField, CANONICAL_FIELDS, type FieldCopy, ProviderAccounts } from '@app/domain';
 import request from 'supertest';
 
 import {

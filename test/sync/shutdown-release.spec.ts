@@ -1,7 +1,7 @@
 import { type AddressInfo } from 'node:net';
 
 import { type INestApplication } from '@nestjs/common';
-import { SyncEngine } from '@app/customer-domain';
+import { SyncEngine } from '@app/application';
 import { createTestDatabase, type TestDatabase } from '@app/persistence';
 import { type RunningSandboxes, startSandboxes } from '@app/sandboxes';
 import { loadGatewayConfig } from '@app/config';

@@ -10,22 +10,24 @@ import {
 } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import {
-  CustomerCommands,
-  CustomerPlanner,
-  CustomerReconciliation,
-  CustomerService,
   DEFAULT_PROVIDER_TARGETS,
-  ProviderFailureLog,
   ProviderAccounts,
   type RequestedTarget,
   SYNC_OPTIONS,
   CONFLICT_POLICY,
-  PolicyProviderChanges,
   ProviderChanges,
   TOMBSTONE_RETENTION_MS,
+} from '@app/domain';
+import {
+  CustomerCommands,
+  CustomerPlanner,
+  CustomerReconciliation,
+  CustomerService,
+  ProviderFailureLog,
+  PolicyProviderChanges,
   SyncEngine,
   LinkDelivery,
-} from '@app/customer-domain';
+} from '@app/application';
 import { migrationProviders, RunEngine } from '@app/jobs';
 import {
   DATABASE,

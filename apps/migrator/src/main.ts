@@ -16,7 +16,7 @@ import {
   SOURCE_KINDS,
   type SourceAction,
   type SourceKind,
-} from '@app/customer-domain';
+} from '@app/domain';
 import { type MigrationProgress, MigrationService } from '@app/jobs';
 import { ConfigError, type GatewayConfig, loadGatewayConfig, tracesExporter } from '@app/config';
 import { openConfiguredDatabase } from '@app/persistence';

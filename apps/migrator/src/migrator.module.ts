@@ -1,15 +1,13 @@
 import { type DynamicModule, Module } from '@nestjs/common';
+import { SYNC_OPTIONS, CONFLICT_POLICY, ProviderChanges } from '@app/domain';
 import {
   CustomerReconciliation,
   CustomerService,
   ProviderFailureLog,
-  SYNC_OPTIONS,
-  CONFLICT_POLICY,
   PolicyProviderChanges,
-  ProviderChanges,
   SyncEngine,
   LinkDelivery,
-} from '@app/customer-domain';
+} from '@app/application';
 import { migrationProviders } from '@app/jobs';
 import { type DatabaseHandle, PersistenceModule } from '@app/persistence';
 import { ProvidersModule } from '@app/providers';

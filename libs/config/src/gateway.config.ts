@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-import { type ConflictPolicy, conflictPolicyProblems, type SyncOptions } from '@app/customer-domain';
+import { type ConflictPolicy, conflictPolicyProblems, type SyncOptions } from '@app/domain';
 import { type MigrationOptions } from '@app/jobs';
 import { DEVELOPMENT_ENCRYPTION_KEYS, parseEncryptionKeys, SecretKeyring } from '@app/secrets';
 

@@ -1,4 +1,4 @@
-import { DomainError, type LinkError, ProviderError, type ProviderLink } from '@app/customer-domain';
+import { DomainError, type LinkError, ProviderError, type ProviderLink } from '@app/domain';
 
 import { isUpToDate, reasonOf, reasonOfUnsettledLink } from './customer-choices';
 

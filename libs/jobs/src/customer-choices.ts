@@ -6,7 +6,7 @@ import {
   type OutcomeReason,
   ProviderError,
   type ProviderLink,
-} from '@app/customer-domain';
+} from '@app/domain';
 
 /**
  * The choices the migrator makes for one customer, as pure functions of what it read: the

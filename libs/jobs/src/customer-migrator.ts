@@ -8,7 +8,6 @@ import {
   type CustomerData,
   type CustomerProvider,
   CustomerRepository,
-  CustomerService,
   dataOf,
   DomainError,
   type ItemResult,
@@ -20,8 +19,8 @@ import {
   type ProviderTarget,
   type RemoteCustomer,
   sameTarget,
-  SyncEngine,
-} from '@app/customer-domain';
+} from '@app/domain';
+import { CustomerService, SyncEngine } from '@app/application';
 
 import { isUpToDate, reasonOf, reasonOfUnsettledLink } from './customer-choices';
 

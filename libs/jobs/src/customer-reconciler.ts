@@ -1,15 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import {
   type CallContext,
-  CustomerReconciliation,
   type ItemResult,
   type ProviderDrift,
   type ReconciliationRun,
-  CustomerService,
   ProviderAccounts,
   ProviderChanges,
   syncedLinks,
-} from '@app/customer-domain';
+} from '@app/domain';
+import { CustomerReconciliation, CustomerService } from '@app/application';
 
 import { reasonOf } from './customer-choices';
 

@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { type JobRun, type RemoteCustomer } from '@app/customer-domain';
+import { type JobRun, type RemoteCustomer } from '@app/domain';
 
 import { MigrationDispatcher } from './migration-dispatcher';
 import { MigrationWorker } from './migration-worker';

@@ -1,4 +1,4 @@
-import { type JobRun, type RemoteCustomer } from '@app/customer-domain';
+import { type JobRun, type RemoteCustomer } from '@app/domain';
 
 /**
  * How a run's batches reach workers: in this process (the embedded default), or through pg-boss

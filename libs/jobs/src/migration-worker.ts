@@ -12,7 +12,7 @@ import {
   type RateBudget,
   type RemoteCustomer,
   SyncQueue,
-} from '@app/customer-domain';
+} from '@app/domain';
 import pLimit, { type LimitFunction } from 'p-limit';
 
 import { CustomerMigrator } from './customer-migrator';

@@ -13,7 +13,7 @@ import {
   MigrationStore,
   type PlannedItem,
   ProviderAccounts,
-} from '@app/customer-domain';
+} from '@app/domain';
 import pLimit from 'p-limit';
 
 import { CustomerMigrator } from './customer-migrator';

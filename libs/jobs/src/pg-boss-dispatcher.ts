@@ -1,4 +1,4 @@
-import { type JobRun, NO_OUTAGE_REPORTS, type OutageReporter, OutageReporters } from '@app/customer-domain';
+import { type JobRun, NO_OUTAGE_REPORTS, type OutageReporter, OutageReporters } from '@app/domain';
 import {
   Inject,
   Injectable,

@@ -7,7 +7,7 @@ import {
   type OutcomeReasonCode,
   PROVIDER_FAILURES,
   REASON_CODES,
-} from '@app/customer-domain';
+} from '@app/domain';
 
 import { reasonOfUnsettledLink } from './customer-choices';
 
@@ -30,8 +30,8 @@ const PRODUCED_AT: Record<OutcomeReasonCode, { file: string; by: string }> = {
   delivered_elsewhere: { file: 'jobs/src/customer-migrator.ts', by: 'CustomerMigrator.migrate' },
   delivery_failed: { file: 'jobs/src/customer-choices.ts', by: 'reasonOfUnsettledLink' },
   repair_incomplete: { file: 'jobs/src/customer-reconciler.ts', by: 'CustomerReconciler' },
-  delete_unconfirmed: { file: 'customer-domain/src/link-delivery.ts', by: 'LinkDelivery (delete read-back)' },
-  erasure_unconfirmed: { file: 'customer-domain/src/link-delivery.ts', by: 'LinkDelivery (erase read-back)' },
+  delete_unconfirmed: { file: 'application/src/link-delivery.ts', by: 'LinkDelivery (delete read-back)' },
+  erasure_unconfirmed: { file: 'application/src/link-delivery.ts', by: 'LinkDelivery (erase read-back)' },
 };
 
 describe('the closed list of reason codes', () => {

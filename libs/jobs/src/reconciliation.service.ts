@@ -7,7 +7,7 @@ import {
   MigrationStore,
   type ReconciliationRun,
   type ReconciliationSpec,
-} from '@app/customer-domain';
+} from '@app/domain';
 
 import { RunEngine } from './run-engine';
 import { RunService } from './run-service';

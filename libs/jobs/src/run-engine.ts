@@ -17,7 +17,7 @@ import {
   type RunPage,
   type RunPageQuery,
   RUN_HEARTBEAT_MS,
-} from '@app/customer-domain';
+} from '@app/domain';
 
 import { MigrationDispatcher } from './migration-dispatcher';
 import { RunSources } from './run-sources';

@@ -5,7 +5,7 @@ import {
   type RunKind,
   type RunPage,
   type RunPageQuery,
-} from '@app/customer-domain';
+} from '@app/domain';
 
 import { type RunEngine, type RunOf, type RunProgress } from './run-engine';
 

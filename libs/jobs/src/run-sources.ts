@@ -13,7 +13,7 @@ import {
   ProviderCallLog,
   type ReconciliationRun,
   type RemoteCustomer,
-} from '@app/customer-domain';
+} from '@app/domain';
 
 /** One page of a run's customers, with the cursor that resumes after it. */
 export interface SourcePage {

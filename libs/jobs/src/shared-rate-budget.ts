@@ -1,4 +1,4 @@
-import { type MigrationStore, type ProviderAccounts, type RateBudget } from '@app/customer-domain';
+import { type MigrationStore, type ProviderAccounts, type RateBudget } from '@app/domain';
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 

@@ -1,9 +1,4 @@
-import {
-  type MigrationStore,
-  type ProviderAccounts,
-  type RateBudget,
-  type SyncQueue,
-} from '@app/customer-domain';
+import { type MigrationStore, type ProviderAccounts, type RateBudget, type SyncQueue } from '@app/domain';
 
 import { SharedRateBudget } from './shared-rate-budget';
 

@@ -19,7 +19,7 @@ import {
   type Lease,
   type TaxCertificate,
   type TaxIdentifier,
-} from '@app/customer-domain';
+} from '@app/domain';
 
 import { Prisma } from '../../../generated/prisma/client';
 import { type EventAuthor, eventWrites, type NewEvent } from './event-log';

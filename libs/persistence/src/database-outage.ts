@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { type OutageReporter, OutageReporters } from '@app/customer-domain';
+import { type OutageReporter, OutageReporters } from '@app/domain';
 
 /**
  * Prisma's codes for a server it cannot reach or lost: P1001 can't reach, P1002 timed out,

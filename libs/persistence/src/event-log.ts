@@ -1,4 +1,4 @@
-import { type CallContext, type EventType, randomId } from '@app/customer-domain';
+import { type CallContext, type EventType, randomId } from '@app/domain';
 
 import { Prisma, type PrismaClient } from '../../../generated/prisma/client';
 

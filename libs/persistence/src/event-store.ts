@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DomainError, type EventType } from '@app/customer-domain';
+import { DomainError, type EventType } from '@app/domain';
 
 import { type Prisma, type PrismaClient } from '../../../generated/prisma/client';
 import { awaitCommittedEvents } from './event-log';

@@ -1,4 +1,4 @@
-import { type CallContext } from '@app/customer-domain';
+import { type CallContext } from '@app/domain';
 
 import { Prisma } from '../../../generated/prisma/client';
 

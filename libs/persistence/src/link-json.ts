@@ -9,7 +9,7 @@ import {
   type LinkIntent,
   type LinkStatus,
   type ProviderLink,
-} from '@app/customer-domain';
+} from '@app/domain';
 
 /** A timestamp column as epoch milliseconds: JSON has no date type, and this needs no time zone. */
 export const epochMs = (column: string) => `(extract(epoch FROM ${column}) * 1000)::float8`;

@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { retryDelayMs } from '@app/customer-domain';
+import { retryDelayMs } from '@app/domain';
 import { Client } from 'pg';
 
 import { quoteIdentifier } from './migrations/migration-session';

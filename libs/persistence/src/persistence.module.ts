@@ -13,7 +13,7 @@ import {
   ProviderCallLog,
   ProviderChangeEvents,
   SyncQueue,
-} from '@app/customer-domain';
+} from '@app/domain';
 
 import { type Database } from './database';
 import { DatabaseOutageReporters } from './database-outage';

@@ -15,7 +15,7 @@ import {
   DomainError,
   type CallContext,
   type NewLink,
-} from '@app/customer-domain';
+} from '@app/domain';
 
 import { Prisma, type PrismaClient } from '../../../generated/prisma/client';
 import { recordEvent, scrubCustomerEvents } from './event-log';

@@ -22,7 +22,7 @@ import {
   type RunKind,
   type RunPage,
   type RunPageQuery,
-} from '@app/customer-domain';
+} from '@app/domain';
 
 import { Prisma, type PrismaClient } from '../../../generated/prisma/client';
 import { recordEvent } from './event-log';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 
 import { Inject, Injectable } from '@nestjs/common';
-import { ProviderCallLog, type ProviderCallRecord, type StoredProviderCall } from '@app/customer-domain';
+import { ProviderCallLog, type ProviderCallRecord, type StoredProviderCall } from '@app/domain';
 
 import { Prisma, type PrismaClient } from '../../../generated/prisma/client';
 import { type Database } from './database';

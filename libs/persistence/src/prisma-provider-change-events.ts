@@ -4,7 +4,7 @@ import {
   type ProviderChangeDetected,
   ProviderChangeEvents,
   type ProviderChangeResolved,
-} from '@app/customer-domain';
+} from '@app/domain';
 
 import { type PrismaClient } from '../../../generated/prisma/client';
 import { type NewEvent, recordEvent } from './event-log';

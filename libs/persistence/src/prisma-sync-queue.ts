@@ -9,7 +9,7 @@ import {
   type Settled,
   type CallContext,
   SyncQueue,
-} from '@app/customer-domain';
+} from '@app/domain';
 
 import { Prisma, type PrismaClient } from '../../../generated/prisma/client';
 import { type EventAuthor, eventWrites, type NewEvent, recordEvent } from './event-log';

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DomainError } from '@app/customer-domain';
+import { DomainError } from '@app/domain';
 
 import { type PrismaClient } from '../../../generated/prisma/client';
 import { databaseOutage } from './database-outage';

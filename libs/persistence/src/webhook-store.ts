@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 
 import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
-import { DomainError } from '@app/customer-domain';
+import { DomainError } from '@app/domain';
 
 import { Prisma, type PrismaClient } from '../../../generated/prisma/client';
 import { awaitCommittedEvents } from './event-log';

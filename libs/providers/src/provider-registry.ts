@@ -3,7 +3,7 @@ import {
   type FieldTable,
   ProviderAccounts,
   type ProviderCapabilities,
-} from '@app/customer-domain';
+} from '@app/domain';
 import { parseDigitalRiverConfig } from './digital-river/digital-river.config';
 import { DIGITAL_RIVER_FIELDS } from './digital-river/digital-river.fields';
 import { DigitalRiverProvider } from './digital-river/digital-river.provider';

@@ -1,4 +1,4 @@
-import { ProviderAccounts } from '@app/customer-domain';
+import { ProviderAccounts } from '@app/domain';
 import {
   type DynamicModule,
   Inject,
@@ -33,7 +33,7 @@ class ProviderSockets implements OnApplicationShutdown {
 }
 
 /**
- * Provides `ProviderAccounts` (from `@app/customer-domain`) built from configuration:
+ * Provides `ProviderAccounts` (from `@app/domain`) built from configuration:
  * `ProvidersModule.forRoot({ inject: [ConfigService], useFactory: (c) => c.get('providerAccounts') })`.
  * Tests and e2e can `overrideProvider(ProviderAccounts)` with fakes.
  */

@@ -1,6 +1,6 @@
 import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { DomainError } from '@app/customer-domain';
+import { DomainError } from '@app/domain';
 import { type Request } from 'express';
 
 import { RateLimits } from '../rate-limit/rate-limits';

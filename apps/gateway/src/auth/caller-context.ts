@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 
-import { type CallContext } from '@app/customer-domain';
+import { type CallContext } from '@app/domain';
 
 /**
  * The HTTP edge's own record of whom the request being served is for, opened by ApiKeyMiddleware

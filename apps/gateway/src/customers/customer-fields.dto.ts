@@ -15,7 +15,7 @@ import {
   MinLength,
   ValidateNested,
 } from 'class-validator';
-import { CUSTOMER_TYPES, type CustomerType, EXTERNAL_REFERENCE_PATTERN } from '@app/customer-domain';
+import { CUSTOMER_TYPES, type CustomerType, EXTERNAL_REFERENCE_PATTERN } from '@app/domain';
 
 import { canonicalLocale, IsBcp47Locale } from '../http/validators';
 

@@ -1,10 +1,5 @@
-import {
-  type Customer,
-  type CustomerData,
-  type CustomerPatch,
-  type LinkDrift,
-  type ReconcileRequest,
-} from '@app/customer-domain';
+import { type Customer, type CustomerData } from '@app/domain';
+import { type CustomerPatch, type LinkDrift, type ReconcileRequest } from '@app/application';
 
 import {
   type CreateCustomerBody,

@@ -8,7 +8,8 @@ import {
   ApiSecurity,
   ApiTags,
 } from '@nestjs/swagger';
-import { CustomerReconciliation, CustomerService, ProviderCallLog } from '@app/customer-domain';
+import { ProviderCallLog } from '@app/domain';
+import { CustomerReconciliation, CustomerService } from '@app/application';
 
 import { RequiresScope } from '../auth/auth.decorators';
 import { callContext } from '../auth/caller-context';

@@ -13,7 +13,7 @@ import {
   MinLength,
   ValidateNested,
 } from 'class-validator';
-import { COMPARED_FIELDS, type ComparedField, LINK_STATUSES, type LinkStatus } from '@app/customer-domain';
+import { COMPARED_FIELDS, type ComparedField, LINK_STATUSES, type LinkStatus } from '@app/domain';
 
 import { IsChoiceMap, IsMetadata, PageLimit } from '../http/validators';
 import {

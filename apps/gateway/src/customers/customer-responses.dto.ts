@@ -12,7 +12,7 @@ import {
   type ProviderLink,
   type ProviderReport,
   type ProviderRuleCode,
-} from '@app/customer-domain';
+} from '@app/domain';
 
 import { LinkErrorDto } from '../errors/reason.dto';
 import { CREATE_PLAN_EXAMPLE } from './customer-examples';

@@ -29,7 +29,8 @@ import {
   ApiTags,
   getSchemaPath,
 } from '@nestjs/swagger';
-import { type Customer, CustomerCommands, CustomerPlanner, CustomerService } from '@app/customer-domain';
+import { type Customer } from '@app/domain';
+import { CustomerCommands, CustomerPlanner, CustomerService } from '@app/application';
 import { type Request, type Response } from 'express';
 
 import { callContext } from '../auth/caller-context';

@@ -1,4 +1,4 @@
-import { DomainError } from '@app/customer-domain';
+import { DomainError } from '@app/domain';
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional } from 'class-validator';
 import { type Request } from 'express';

@@ -1,5 +1,5 @@
 import { type OpenAPIObject } from '@nestjs/swagger';
-import { EVENT_TYPES, type EventType } from '@app/customer-domain';
+import { EVENT_TYPES, type EventType } from '@app/domain';
 
 import { PROVIDER_ID_SCHEMA } from './provider-ids';
 

@@ -1,4 +1,4 @@
-import { EVENT_TYPES } from '@app/customer-domain';
+import { EVENT_TYPES } from '@app/domain';
 import { PROVIDER_ADAPTERS } from '@app/providers';
 import { type OpenAPIObject } from '@nestjs/swagger';
 import { getMetadataStorage } from 'class-validator';

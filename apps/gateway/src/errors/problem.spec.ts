@@ -5,7 +5,7 @@ import {
   PROVIDER_ERROR_KINDS,
   ProviderError,
   type ProviderErrorKind,
-} from '@app/customer-domain';
+} from '@app/domain';
 
 import { HTTP_ERROR_CODES, HttpError } from './http-error';
 import { isRefusedUpFront, PROBLEMS, type ProblemCode, toProblem } from './problem';

@@ -7,7 +7,7 @@ import {
   type FieldError,
   ProviderError,
   type ProviderErrorKind,
-} from '@app/customer-domain';
+} from '@app/domain';
 import { isDatabaseUnreachable } from '@app/persistence';
 
 import { HttpError, type HttpErrorCode } from './http-error';

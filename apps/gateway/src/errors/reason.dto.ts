@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { type LinkError, REASON_CODES, type ReasonCode } from '@app/customer-domain';
+import { type LinkError, REASON_CODES, type ReasonCode } from '@app/domain';
 
 /**
  * The `code` of a link's `lastError` or a run item's `reason`: one of the closed list (the domain's
@@ -11,7 +11,7 @@ export const ReasonCodeProperty = (example: ReasonCode): PropertyDecorator =>
     enum: REASON_CODES,
     enumName: 'ReasonCode',
     example,
-    description: 'Why, as one code of the closed list (libs/customer-domain/src/errors.ts).',
+    description: 'Why, as one code of the closed list (libs/domain/src/errors.ts).',
   });
 
 /** Why a link's last delivery failed. */

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { ArrayMaxSize, IsArray, IsIn, IsOptional, Matches } from 'class-validator';
-import { EVENT_TYPES, type EventType } from '@app/customer-domain';
+import { EVENT_TYPES, type EventType } from '@app/domain';
 
 import { PageLimit } from '../http/validators';
 

@@ -1,5 +1,5 @@
 import { DECORATORS } from '@nestjs/swagger';
-import { type FieldError } from '@app/customer-domain';
+import { type FieldError } from '@app/domain';
 
 /**
  * The shape of a request body as the OpenAPI document states it, checked on the JSON as it

@@ -1,7 +1,7 @@
 import { type IncomingMessage } from 'node:http';
 
 import { type ArgumentMetadata, Injectable, type PipeTransform } from '@nestjs/common';
-import { DomainError, type FieldError } from '@app/customer-domain';
+import { DomainError, type FieldError } from '@app/domain';
 import { type NextFunction, type Request, type Response } from 'express';
 
 /**

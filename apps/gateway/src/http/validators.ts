@@ -19,7 +19,7 @@ import {
   type ValidationOptions,
   ValidateIf,
 } from 'class-validator';
-import { DomainError, type FieldError, METADATA_LIMITS } from '@app/customer-domain';
+import { DomainError, type FieldError, METADATA_LIMITS } from '@app/domain';
 
 import { documentedShapeErrors, isDocumentedDto } from './documented-shape';
 

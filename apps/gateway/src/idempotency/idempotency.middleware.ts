@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 
 import { Injectable, Logger, NestMiddleware } from '@nestjs/common';
 import { ApiHeader } from '@nestjs/swagger';
-import { DomainError } from '@app/customer-domain';
+import { DomainError } from '@app/domain';
 import { IdempotencyRecords } from '@app/persistence';
 
 import { currentCaller } from '../auth/caller-context';

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { type ConflictChoice, ConvergenceMetrics } from '@app/customer-domain';
+import { type ConflictChoice, ConvergenceMetrics } from '@app/domain';
 import { Histogram } from 'prom-client';
 
 import { MetricsRegistry } from './metrics.registry';

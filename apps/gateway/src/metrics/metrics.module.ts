@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { ConvergenceMetrics } from '@app/customer-domain';
+import { ConvergenceMetrics } from '@app/domain';
 import { GaugeReadings, ProviderEventInbox } from '@app/persistence';
 
 import { PrometheusConvergenceMetrics } from './convergence-metrics';

@@ -1,5 +1,5 @@
 import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
-import { type ObservedProviderCall, observeProviderCalls } from '@app/customer-domain';
+import { type ObservedProviderCall, observeProviderCalls } from '@app/domain';
 import { Counter, Histogram } from 'prom-client';
 
 import { MetricsRegistry } from './metrics.registry';

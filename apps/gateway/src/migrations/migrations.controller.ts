@@ -9,7 +9,7 @@ import {
   ApiSecurity,
   ApiTags,
 } from '@nestjs/swagger';
-import { type MigrationSpec, type PlannedItem, ProviderAccounts } from '@app/customer-domain';
+import { type MigrationSpec, type PlannedItem, ProviderAccounts } from '@app/domain';
 import { MigrationService } from '@app/jobs';
 import { type Response } from 'express';
 

@@ -12,7 +12,7 @@ import {
   SOURCE_KINDS,
   type SourceAction,
   type SourceKind,
-} from '@app/customer-domain';
+} from '@app/domain';
 import { type MigrationProgress } from '@app/jobs';
 import { Type } from 'class-transformer';
 import {

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { type GatewayConfig } from '@app/config';
-import { jobContext, JOB_ACTORS, ProviderAccounts, ProviderError } from '@app/customer-domain';
+import { jobContext, JOB_ACTORS, ProviderAccounts, ProviderError } from '@app/domain';
 import { ProviderEventInbox, type ReceivedProviderEvent } from '@app/persistence';
 import {
   DIGITAL_RIVER,

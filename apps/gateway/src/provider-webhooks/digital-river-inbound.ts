@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { type GatewayConfig } from '@app/config';
-import { DomainError, ProviderAccounts } from '@app/customer-domain';
+import { DomainError, ProviderAccounts } from '@app/domain';
 import { ProviderEventInbox, SecretStore } from '@app/persistence';
 import {
   DIGITAL_RIVER,

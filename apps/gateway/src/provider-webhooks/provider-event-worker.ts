@@ -6,14 +6,7 @@ import {
   type OnApplicationShutdown,
   Optional,
 } from '@nestjs/common';
-import {
-  codeOf,
-  jobContext,
-  JOB_ACTORS,
-  ProviderChanges,
-  ProviderError,
-  retryDelayMs,
-} from '@app/customer-domain';
+import { codeOf, jobContext, JOB_ACTORS, ProviderChanges, ProviderError, retryDelayMs } from '@app/domain';
 import { type ClaimedProviderEvent, ProviderEventInbox } from '@app/persistence';
 
 import { ProviderReadBudget } from './provider-read-budget';

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { type RateBudget } from '@app/customer-domain';
+import { type RateBudget } from '@app/domain';
 
 import { HttpError } from '../errors/http-error';
 import { ALL_KEYS, RateLimits } from '../rate-limit/rate-limits';

@@ -9,7 +9,7 @@ import {
   ApiTags,
   getSchemaPath,
 } from '@nestjs/swagger';
-import { ProviderAccounts } from '@app/customer-domain';
+import { ProviderAccounts } from '@app/domain';
 import { KNOWN_PROVIDER_ADAPTERS, type ProviderAdapters } from '@app/providers';
 
 import { RequiresScope } from '../auth/auth.decorators';

@@ -8,7 +8,7 @@ import {
   RECONCILIATION_TRIGGERS,
   type ReconciliationOutcome,
   type ReconciliationTrigger,
-} from '@app/customer-domain';
+} from '@app/domain';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { type ReconciliationProgress } from '@app/jobs';
 import { IsBoolean, IsIn, IsOptional } from 'class-validator';

@@ -1,5 +1,5 @@
 import { type GatewayConfig } from '@app/config';
-import { jobContext, JOB_ACTORS, ProviderAccounts } from '@app/customer-domain';
+import { jobContext, JOB_ACTORS, ProviderAccounts } from '@app/domain';
 import { ReconciliationService, RunEngine } from '@app/jobs';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 

@@ -1,4 +1,4 @@
-import { type MigrationItem, type RunKind } from '@app/customer-domain';
+import { type MigrationItem, type RunKind } from '@app/domain';
 import { type RunOf, type RunProgress, type RunService } from '@app/jobs';
 
 import { type ListRunsQuery, type RunItemsPageQuery } from './run.dto';

@@ -10,7 +10,7 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import { DomainError, type OutageReporter, OutageReporters } from '@app/customer-domain';
+import { DomainError, type OutageReporter, OutageReporters } from '@app/domain';
 import { type GatewayConfig } from '@app/config';
 import { traceHeaders, traceWebhookDelivery } from '@app/telemetry';
 import {

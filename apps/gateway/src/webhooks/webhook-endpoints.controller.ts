@@ -10,7 +10,7 @@ import {
   ApiSecurity,
   ApiTags,
 } from '@nestjs/swagger';
-import { DomainError } from '@app/customer-domain';
+import { DomainError } from '@app/domain';
 import { type GatewayConfig } from '@app/config';
 import { WebhookStore } from '@app/persistence';
 

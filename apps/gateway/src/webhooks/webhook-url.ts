@@ -1,7 +1,7 @@
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 
-import { type FieldError } from '@app/customer-domain';
+import { type FieldError } from '@app/domain';
 
 import { describeNonPublic, isNonPublicAddress, nonPublicAddress } from './network-address';
 

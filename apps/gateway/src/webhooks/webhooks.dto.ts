@@ -15,7 +15,7 @@ import {
   Min,
   ValidateIf,
 } from 'class-validator';
-import { EVENT_TYPES } from '@app/customer-domain';
+import { EVENT_TYPES } from '@app/domain';
 import { DELIVERY_OUTCOMES, type WebhookDeliveryRow, type WebhookEndpointRow } from '@app/persistence';
 
 import { IsAbsentOrValid, PageLimit } from '../http/validators';

@@ -1919,7 +1919,7 @@ export interface components {
         };
         LinkErrorDto: {
             /**
-             * @description Why, as one code of the closed list (libs/customer-domain/src/errors.ts).
+             * @description Why, as one code of the closed list (libs/domain/src/errors.ts).
              * @example provider_not_found
              */
             code: components["schemas"]["ReasonCode"];
@@ -2180,7 +2180,7 @@ export interface components {
         };
         OutcomeReasonDto: {
             /**
-             * @description Why, as one code of the closed list (libs/customer-domain/src/errors.ts).
+             * @description Why, as one code of the closed list (libs/domain/src/errors.ts).
              * @example provider_rejected
              */
             code: components["schemas"]["ReasonCode"];
@@ -2545,7 +2545,7 @@ export interface components {
             migrations: number;
         };
         /**
-         * @description Why, as one code of the closed list (libs/customer-domain/src/errors.ts).
+         * @description Why, as one code of the closed list (libs/domain/src/errors.ts).
          * @enum {string}
          */
         ReasonCode: "validation_failed" | "customer_not_found" | "migration_not_found" | "event_not_found" | "webhook_endpoint_not_found" | "webhook_delivery_not_found" | "reconciliation_not_found" | "migration_already_running" | "reconciliation_already_running" | "external_reference_taken" | "provider_reference_taken" | "provider_customer_not_found" | "customer_forgotten" | "customer_gone" | "precondition_failed" | "unauthenticated" | "forbidden" | "provider_unknown" | "unsupported_by_provider" | "provider_rules_violated" | "default_source_not_attached" | "internal_error" | "not_ready" | "database_unavailable" | "provider_rejected" | "provider_conflict" | "provider_not_found" | "provider_auth_failed" | "provider_rate_limited" | "provider_unavailable" | "provider_bad_response" | "not_found_at_source" | "forgotten_at_source" | "invalid_at_source" | "customer_deleted" | "verification_failed" | "cutover_failed" | "already_at_target" | "delivered_elsewhere" | "delivery_failed" | "repair_incomplete" | "delete_unconfirmed" | "erasure_unconfirmed";

@@ -1,6 +1,6 @@
 import { TEST_CONTEXT } from '../testing/fixtures';
 import { inspect } from 'node:util';
-import { ProviderError } from '@app/customer-domain';
+import { ProviderError } from '@app/domain';
 import { startDigitalRiverSandbox } from '@app/sandboxes';
 import { classifyDigitalRiverError, DigitalRiverClient } from './digital-river.client';
 import { z } from 'zod';

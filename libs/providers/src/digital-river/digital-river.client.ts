@@ -3,7 +3,7 @@ import {
   type ListCustomersInput,
   type ProviderErrorDetails,
   type TaxIdentifier,
-} from '@app/customer-domain';
+} from '@app/domain';
 import {
   kindForStatus,
   parseRetryAfter,

@@ -6,7 +6,7 @@ import {
   type CustomerData,
   type CustomerProvider,
   type RemoteCustomer,
-} from '@app/customer-domain';
+} from '@app/domain';
 import { DIGITAL_RIVER_FIELDS } from './digital-river.fields';
 import { drUnsupportedFields, fromDrCustomer, toDrCreatePlan, toDrUpdatePlan } from './digital-river.mapper';
 import { DIGITAL_RIVER_CAPABILITIES, drLossyFields, drUnheldFields } from './digital-river.rules';

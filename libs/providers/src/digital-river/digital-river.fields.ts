@@ -13,7 +13,7 @@ import {
   NOT_COMPARED,
   type RemoteCustomer,
   wireCopy,
-} from '@app/customer-domain';
+} from '@app/domain';
 import {
   DR_DEFAULT_LOCALE,
   DR_DEFAULT_TYPE,

@@ -1,4 +1,4 @@
-import { customerData, type CustomerData } from '@app/customer-domain';
+import { customerData, type CustomerData } from '@app/domain';
 import { fixtureBody } from '../testing/fixtures';
 import {
   fromDrCustomer,

@@ -10,7 +10,7 @@ import {
   type RemoteCustomer,
   type TaxCertificate,
   type TaxIdentifier,
-} from '@app/customer-domain';
+} from '@app/domain';
 import {
   type DrCustomer,
   type DrCustomerRequest,

@@ -1,5 +1,5 @@
 import { TEST_CONTEXT } from '../testing/fixtures';
-import { type CustomerData, ProviderError } from '@app/customer-domain';
+import { type CustomerData, ProviderError } from '@app/domain';
 import { type RunningDigitalRiverSandbox, startDigitalRiverSandbox } from '@app/sandboxes';
 import { customerProviderContract } from '../testing/customer-provider.contract';
 import { type DigitalRiverConfigInput, parseDigitalRiverConfig } from './digital-river.config';

@@ -25,7 +25,7 @@ import {
   type TaxIdentifierInput,
   type UpdateCustomerInput,
   type WriteOperation,
-} from '@app/customer-domain';
+} from '@app/domain';
 import {
   DIGITAL_RIVER,
   DigitalRiverClient,

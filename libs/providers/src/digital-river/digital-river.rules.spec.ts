@@ -1,4 +1,4 @@
-import { customerData } from '@app/customer-domain';
+import { customerData } from '@app/domain';
 import { checkDrCustomer, drLossyFields, drPersonalDataHeld } from './digital-river.rules';
 
 const base = customerData();

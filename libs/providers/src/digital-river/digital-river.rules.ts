@@ -13,7 +13,7 @@ import {
   type ProviderRuleViolation,
   type RemoteCustomer,
   type ProviderCapabilities,
-} from '@app/customer-domain';
+} from '@app/domain';
 import { DIGITAL_RIVER } from './digital-river.client';
 import { DIGITAL_RIVER_FIELDS } from './digital-river.fields';
 import { type DrCustomer } from './digital-river.schemas';

@@ -7,7 +7,7 @@ import {
   recordProviderCall,
   type PlannedRequest,
   type ProviderErrorDetails,
-} from '@app/customer-domain';
+} from '@app/domain';
 import { traceHeaders, traceProviderCall } from '@app/telemetry';
 import axios, { type AxiosInstance } from 'axios';
 import { type z } from 'zod';

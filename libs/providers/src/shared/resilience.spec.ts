@@ -1,4 +1,4 @@
-import { ProviderError } from '@app/customer-domain';
+import { ProviderError } from '@app/domain';
 import { ResiliencePolicy, resilienceSchema, TokenBucket } from './resilience';
 
 const origin = { provider: 'test', account: 'a' };

@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { ProviderError, type RateBudget } from '@app/customer-domain';
+import { ProviderError, type RateBudget } from '@app/domain';
 import {
   BrokenCircuitError,
   ConsecutiveBreaker,

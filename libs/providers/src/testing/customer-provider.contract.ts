@@ -1,6 +1,6 @@
 import { TEST_CONTEXT } from './fixtures';
 import { inspect } from 'node:util';
-import { customerData, type CustomerData, type CustomerProvider, ProviderError } from '@app/customer-domain';
+import { customerData, type CustomerData, type CustomerProvider, ProviderError } from '@app/domain';
 import { type FaultConfig } from '@app/sandboxes';
 
 /** What the contract needs from one adapter + its sandbox; built once per adapter spec. */

@@ -1,4 +1,4 @@
-import { type CallContext } from '@app/customer-domain';
+import { type CallContext } from '@app/domain';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 

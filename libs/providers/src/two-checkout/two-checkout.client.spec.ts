@@ -1,7 +1,7 @@
 import { TEST_CONTEXT } from '../testing/fixtures';
 import { createHmac } from 'node:crypto';
 import { inspect } from 'node:util';
-import { ProviderError } from '@app/customer-domain';
+import { ProviderError } from '@app/domain';
 import { startTwoCheckoutSandbox } from '@app/sandboxes';
 import { parseTwoCheckoutConfig } from './two-checkout.config';
 import {

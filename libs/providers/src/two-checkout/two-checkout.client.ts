@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { type CallContext, type ProviderErrorDetails } from '@app/customer-domain';
+import { type CallContext, type ProviderErrorDetails } from '@app/domain';
 import {
   kindForStatus,
   parseRetryAfter,

@@ -5,7 +5,7 @@ import {
   customerData,
   type CustomerData,
   type CustomerProvider,
-} from '@app/customer-domain';
+} from '@app/domain';
 import { TWO_CHECKOUT_FIELDS } from './two-checkout.fields';
 import { fromTcoCustomer, tcoUnsupportedFields, toTcoCustomer } from './two-checkout.mapper';
 import { tcoLossyFields, tcoUnheldFields, TWO_CHECKOUT_CAPABILITIES } from './two-checkout.rules';

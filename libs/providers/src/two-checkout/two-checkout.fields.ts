@@ -13,7 +13,7 @@ import {
   type RemoteCustomer,
   type TaxIdentifier,
   wireCopy,
-} from '@app/customer-domain';
+} from '@app/domain';
 import { TCO_FISCAL_CODE_TYPE, tcoUnsupportedFields, toTcoLanguage } from './two-checkout.mapper';
 import { type TcoCustomer, tcoCustomerSchema } from './two-checkout.schemas';
 

@@ -10,7 +10,7 @@ import {
   type CustomerData,
   type RemoteCustomer,
   type TaxIdentifier,
-} from '@app/customer-domain';
+} from '@app/domain';
 import { type TcoCustomer, type TcoCustomerRequest } from './two-checkout.schemas';
 
 /** Canonical fields 2CO has no place for at all. */

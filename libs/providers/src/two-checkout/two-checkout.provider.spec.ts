@@ -1,5 +1,5 @@
 import { TEST_CONTEXT } from '../testing/fixtures';
-import { type CustomerData, type CustomerProvider, DomainError } from '@app/customer-domain';
+import { type CustomerData, type CustomerProvider, DomainError } from '@app/domain';
 import { type RunningTwoCheckoutSandbox, startTwoCheckoutSandbox } from '@app/sandboxes';
 import { customerProviderContract } from '../testing/customer-provider.contract';
 import { type TwoCheckoutConfigInput, parseTwoCheckoutConfig } from './two-checkout.config';

@@ -21,7 +21,7 @@ import {
   type RemoteCustomerPage,
   type UpdateCustomerInput,
   type WriteOperation,
-} from '@app/customer-domain';
+} from '@app/domain';
 import { z } from 'zod';
 import { type ProviderRequest } from '../shared/provider-http';
 import { TWO_CHECKOUT, TwoCheckoutClient } from './two-checkout.client';

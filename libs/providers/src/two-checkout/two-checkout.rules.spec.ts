@@ -1,4 +1,4 @@
-import { customerData } from '@app/customer-domain';
+import { customerData } from '@app/domain';
 import { TCO_ERASED, TCO_ERASED_EMAIL_DOMAIN, TCO_ERASED_ZIP } from './two-checkout.mapper';
 import { checkTcoCustomer, tcoLossyFields, tcoPersonalDataHeld } from './two-checkout.rules';
 

@@ -14,7 +14,7 @@ import {
   type ProviderRuleViolation,
   type RemoteCustomer,
   type ProviderCapabilities,
-} from '@app/customer-domain';
+} from '@app/domain';
 import { TWO_CHECKOUT } from './two-checkout.client';
 import {
   TCO_ERASED,

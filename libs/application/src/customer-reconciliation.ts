@@ -1,13 +1,22 @@
 import { Injectable } from '@nestjs/common';
 
-import { type CallContext } from './call-context';
-import { copyAt, dataOf, syncedLinks } from './customer';
 import { CustomerService } from './customer.service';
-import { copyDrift, type ComparedField, type FieldDrift } from './drift';
-import { ProviderAccounts, type ProviderTarget, type RequestedTarget, targetOf } from './provider-accounts';
-import { ProviderCallLog } from './provider-call-log';
 import { adoptionPatch } from './reconcile';
 import { SyncEngine } from './sync-engine';
+import {
+  type CallContext,
+  copyAt,
+  dataOf,
+  syncedLinks,
+  copyDrift,
+  type ComparedField,
+  type FieldDrift,
+  ProviderAccounts,
+  type ProviderTarget,
+  type RequestedTarget,
+  targetOf,
+  ProviderCallLog,
+} from '@app/domain';
 
 export interface LinkDrift extends ProviderTarget {
   reference: string;

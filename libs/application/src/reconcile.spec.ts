@@ -1,6 +1,6 @@
 import { type LinkDrift } from './customer-reconciliation';
-import { DomainError } from './errors';
 import { adoptionPatch } from './reconcile';
+import { DomainError } from '@app/domain';
 
 const inSync: LinkDrift = {
   provider: 'digital-river',

@@ -1,7 +1,5 @@
 import { type LinkDrift, type ReconcileRequest } from './customer-reconciliation';
-import { type ProviderTarget } from './provider-accounts';
-import { COMPARED_FIELDS, type ComparedField } from './drift';
-import { DomainError } from './errors';
+import { type ProviderTarget, COMPARED_FIELDS, type ComparedField, DomainError } from '@app/domain';
 
 /**
  * What a reconcile copies from a provider into the mirror, as a merge patch: the drifted fields

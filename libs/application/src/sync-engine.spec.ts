@@ -1,13 +1,19 @@
-import { type CallContext } from './call-context';
-import { type Customer, customerData, type ProviderLink } from './customer';
-import { type CustomerRepository } from './customer.repository';
-import { type CustomerProvider } from './customer-provider';
-import { type ProviderAccounts } from './provider-accounts';
-import { type ProviderCallLog } from './provider-call-log';
 import { LinkDelivery } from './link-delivery';
 import { SyncEngine } from './sync-engine';
-import { type SyncOptions } from './sync-options';
-import { type ClaimedLink, type Settled, SyncQueue } from './sync-queue';
+import {
+  type CallContext,
+  type Customer,
+  customerData,
+  type ProviderLink,
+  type CustomerRepository,
+  type CustomerProvider,
+  type ProviderAccounts,
+  type ProviderCallLog,
+  type SyncOptions,
+  type ClaimedLink,
+  type Settled,
+  SyncQueue,
+} from '@app/domain';
 
 /**
  * A queue with nothing claimable whose backlog answers from a script (then 0): the links it

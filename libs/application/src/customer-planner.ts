@@ -1,22 +1,24 @@
-import { type CallContext } from './call-context';
 import { Inject, Injectable } from '@nestjs/common';
 
-import { copyAt, type CustomerData, dataOf, referenceOf, syncedLinks } from './customer';
 import { type CustomerPatch, CustomerService, newCustomerId } from './customer.service';
 import {
+  type CallContext,
+  copyAt,
+  type CustomerData,
+  dataOf,
+  referenceOf,
+  syncedLinks,
   type CanonicalField,
   type PlannedRequest,
   type ProviderRuleViolation,
   type WriteOperation,
-} from './customer-provider';
-import { DomainError } from './errors';
-import {
+  DomainError,
   DEFAULT_PROVIDER_TARGETS,
   ProviderAccounts,
   type ProviderTarget,
   type RequestedTarget,
   targetOf,
-} from './provider-accounts';
+} from '@app/domain';
 
 export interface ProviderPlan extends ProviderTarget {
   requests: PlannedRequest[];

@@ -1,6 +1,5 @@
 import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-
-import { type ObservedProviderCall, observeProviderCalls } from './provider-calls';
+import { type ObservedProviderCall, observeProviderCalls } from '@app/domain';
 
 /**
  * Writes every failed provider call attempt (retries included) as a warn line, so faults are

@@ -1,11 +1,16 @@
-import { type CallContext } from './call-context';
-import { type Customer, customerData, type CustomerData } from './customer';
-import { type CustomerProvider, type RemoteCustomer } from './customer-provider';
-import { ProviderError } from './errors';
 import { LinkDelivery } from './link-delivery';
-import { type ProviderAccounts } from './provider-accounts';
-import { type DeliveryPolicy } from './sync-options';
-import { type ClaimedLink } from './sync-queue';
+import {
+  type CallContext,
+  type Customer,
+  customerData,
+  type CustomerData,
+  type CustomerProvider,
+  type RemoteCustomer,
+  ProviderError,
+  type ProviderAccounts,
+  type DeliveryPolicy,
+  type ClaimedLink,
+} from '@app/domain';
 
 const JOB: CallContext = { actor: 'test' };
 const POLICY: DeliveryPolicy = { maxAttempts: 3, retryBaseMs: 1_000, retryMaxMs: 8_000 };

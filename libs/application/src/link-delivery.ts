@@ -1,14 +1,22 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-
-import { retryDelayMs } from './backoff';
-import { type CallContext } from './call-context';
-import { copyAt, type Customer, dataOf, type LinkError } from './customer';
-import { type CustomerProvider } from './customer-provider';
-import { copyDrift } from './drift';
-import { DomainError, failureOf, ProviderError } from './errors';
-import { ProviderAccounts } from './provider-accounts';
-import { type DeliveryPolicy, SYNC_OPTIONS } from './sync-options';
-import { type ClaimedLink, type SettleOutcome } from './sync-queue';
+import {
+  retryDelayMs,
+  type CallContext,
+  copyAt,
+  type Customer,
+  dataOf,
+  type LinkError,
+  type CustomerProvider,
+  copyDrift,
+  DomainError,
+  failureOf,
+  ProviderError,
+  ProviderAccounts,
+  type DeliveryPolicy,
+  SYNC_OPTIONS,
+  type ClaimedLink,
+  type SettleOutcome,
+} from '@app/domain';
 
 const linkError = (error: unknown): LinkError =>
   failureOf(error, 'The gateway failed while delivering to the provider.');

@@ -1,5 +1,5 @@
-import { type Customer, customerData, type ProviderLink } from './customer';
 import { answerFrom } from './write-answer';
+import { type Customer, customerData, type ProviderLink } from '@app/domain';
 
 const pending: ProviderLink = {
   provider: 'digital-river',

@@ -1,8 +1,10 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
-
-import { type CallContext } from './call-context';
-import { type Address, type AdditionalAddressInfo, type Customer, type CustomerData } from './customer';
 import {
+  type CallContext,
+  type Address,
+  type AdditionalAddressInfo,
+  type Customer,
+  type CustomerData,
   type CustomerListQuery,
   type CustomerPage,
   CustomerRepository,
@@ -10,18 +12,16 @@ import {
   type AdoptedLink,
   type LinkTarget,
   type NewLink,
-} from './customer.repository';
-import { customerInvariantViolations } from './customer-rules';
-import { DomainError } from './errors';
-import { randomId } from './ids';
-import { type Lease } from './sync-queue';
-import {
+  customerInvariantViolations,
+  DomainError,
+  randomId,
+  type Lease,
   CustomerGoneError,
   DEFAULT_TOMBSTONE_RETENTION_MS,
   TOMBSTONE_RETENTION_MS,
   tombstoneExpired,
   tombstoneOf,
-} from './tombstones';
+} from '@app/domain';
 
 /** JSON merge patch (RFC 7396) of a customer: absent keeps a field, `null` removes it. */
 export type Nullable<T> = { [K in keyof T]?: T[K] | null };

@@ -1,29 +1,30 @@
 import { Inject, Injectable } from '@nestjs/common';
 
-import { type CallContext } from './call-context';
+import { type CustomerPatch, CustomerService } from './customer.service';
+import { SyncEngine } from './sync-engine';
+import { answerFrom } from './write-answer';
 import {
+  type CallContext,
   type Customer,
   type CustomerData,
   dataOf,
   referenceOf,
   syncedLinks,
   type TaxIdentifier,
-} from './customer';
-import { type CustomerPatch, CustomerService } from './customer.service';
-import { type LinkTarget } from './customer.repository';
-import { DomainError } from './errors';
-import {
+  type LinkTarget,
+  DomainError,
   DEFAULT_PROVIDER_TARGETS,
   ProviderAccounts,
   type ProviderTarget,
   type RequestedTarget,
   sameTarget,
   targetOf,
-} from './provider-accounts';
-import { ProviderCallLog } from './provider-call-log';
-import { SyncEngine } from './sync-engine';
-import { answerFrom } from './write-answer';
-import { deletionReport, nothingRemains, pendingOrFailed, type ProviderReport } from './tombstones';
+  ProviderCallLog,
+  deletionReport,
+  nothingRemains,
+  pendingOrFailed,
+  type ProviderReport,
+} from '@app/domain';
 
 /**
  * The gateway's write path. Each write commits to the mirror together with the provider work it

@@ -1,18 +1,29 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 
-import { type CallContext } from './call-context';
-import { CONFLICT_POLICY, type ConflictPolicy } from './conflict-policy';
-import { copyAt, type Customer, dataOf, type ProviderLink, syncedLinks } from './customer';
 import { type CustomerPatch, CustomerService } from './customer.service';
-import { copyDrift } from './drift';
-import { DomainError } from './errors';
-import { JOB_ACTORS } from './events';
-import { ProviderAccounts, targetOf } from './provider-accounts';
-import { ProviderCallLog } from './provider-call-log';
-import { ConvergenceMetrics, ProviderChangeEvents } from './provider-change-ports';
 import { mayBeOwnEcho, resolutionOf } from './provider-change-decisions';
-import { type ObservedChange, type ProviderChangeHint, ProviderChanges } from './provider-changes';
 import { SyncEngine } from './sync-engine';
+import {
+  type CallContext,
+  CONFLICT_POLICY,
+  type ConflictPolicy,
+  copyAt,
+  type Customer,
+  dataOf,
+  type ProviderLink,
+  syncedLinks,
+  copyDrift,
+  DomainError,
+  JOB_ACTORS,
+  ProviderAccounts,
+  targetOf,
+  ProviderCallLog,
+  ConvergenceMetrics,
+  ProviderChangeEvents,
+  type ObservedChange,
+  type ProviderChangeHint,
+  ProviderChanges,
+} from '@app/domain';
 
 /** Adopts beaten by a concurrent write are re-evaluated from the start at most this often. */
 const MAX_EVALUATIONS = 3;

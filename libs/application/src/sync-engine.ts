@@ -3,25 +3,33 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { rememberWriteTrace, traceDelivery } from '@app/telemetry';
 
-import { type CallContext, jobContext } from './call-context';
-import { type Customer, type LinkError, type ProviderLink } from './customer';
-import { CustomerRepository, type NewLink } from './customer.repository';
-import { type RemoteCustomer } from './customer-provider';
-import { JOB_ACTORS } from './events';
-import { type ProviderTarget, sameTarget } from './provider-accounts';
-import { ProviderCallLog } from './provider-call-log';
 import { LinkDelivery } from './link-delivery';
-import { NO_OUTAGE_REPORTS, type OutageReporter, OutageReporters } from './outage-reporter';
-import { ConvergenceMetrics } from './provider-change-ports';
-import { writeConverged } from './write-convergence';
-import { SYNC_OPTIONS, type SyncOptions } from './sync-options';
 import {
+  type CallContext,
+  jobContext,
+  type Customer,
+  type LinkError,
+  type ProviderLink,
+  CustomerRepository,
+  type NewLink,
+  type RemoteCustomer,
+  JOB_ACTORS,
+  type ProviderTarget,
+  sameTarget,
+  ProviderCallLog,
+  NO_OUTAGE_REPORTS,
+  type OutageReporter,
+  OutageReporters,
+  ConvergenceMetrics,
+  writeConverged,
+  SYNC_OPTIONS,
+  type SyncOptions,
   type ClaimedLink,
   type DeliveryAction,
   type Lease,
   type SettleOutcome,
   SyncQueue,
-} from './sync-queue';
+} from '@app/domain';
 
 /** Whose work the background worker's deliveries are: no request waits for them. */
 const BACKGROUND = jobContext(JOB_ACTORS.sync);

@@ -1,5 +1,5 @@
-import { type CustomerData } from './customer';
 import { applyPatch } from './customer.service';
+import { type CustomerData } from '@app/domain';
 
 const current: CustomerData = {
   externalReference: 'crm-1001',

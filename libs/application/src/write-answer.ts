@@ -1,6 +1,5 @@
-import { type Customer } from './customer';
-import { sameTarget } from './provider-accounts';
 import { type DeliveredNow } from './sync-engine';
+import { type Customer, sameTarget } from '@app/domain';
 
 /**
  * The customer a write answers once its provider work was delivered within the request's wait,

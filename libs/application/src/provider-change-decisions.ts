@@ -1,7 +1,12 @@
-import { type Customer, type ProviderLink } from './customer';
-import { type ConflictChoice, type ConflictPolicy, conflictChoice } from './conflict-policy';
 import { type CustomerPatch } from './customer.service';
-import { type FieldDrift } from './drift';
+import {
+  type Customer,
+  type ProviderLink,
+  type ConflictChoice,
+  type ConflictPolicy,
+  conflictChoice,
+  type FieldDrift,
+} from '@app/domain';
 
 /**
  * Whether what a provider's copy shows now may be our own write on its way, rather than a change

@@ -1,8 +1,13 @@
-import { conflictChoice, conflictPolicyProblems } from './conflict-policy';
 import { applyPatch } from './customer.service';
-import { type Customer, customerData, type ProviderLink } from './customer';
-import { compareCustomers } from './drift';
 import { mayBeOwnEcho, resolutionOf } from './provider-change-decisions';
+import {
+  conflictChoice,
+  conflictPolicyProblems,
+  type Customer,
+  customerData,
+  type ProviderLink,
+  compareCustomers,
+} from '@app/domain';
 
 const link = (overrides: Partial<ProviderLink> = {}): ProviderLink => ({
   provider: 'two-checkout',
