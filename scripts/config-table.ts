@@ -12,6 +12,7 @@ import { format, resolveConfig } from 'prettier';
 
 import { envSchema } from '../libs/config/src/gateway.config';
 import { OTHER_VARIABLES, VARIABLE_MEANINGS } from '../libs/config/src/variables';
+import { failOnProblems, runMain } from './script-main';
 
 const ROOT = resolve(__dirname, '..');
 const README = join(ROOT, 'README.md');
@@ -118,15 +119,7 @@ async function main(): Promise<void> {
   for (const missing of await undocumentedVariables()) {
     problems.push(`${missing}: read but not documented (libs/config/src/variables.ts)`);
   }
-  if (problems.length > 0) {
-    process.stderr.write(`${problems.join('\n')}\n`);
-    process.exit(1);
-  }
+  failOnProblems(problems);
 }
 
-if (require.main === module) {
-  main().catch((error: unknown) => {
-    process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    process.exit(1);
-  });
-}
+if (require.main === module) runMain(main);

@@ -11,6 +11,7 @@ import { format, resolveConfig } from 'prettier';
 
 import { CANONICAL_FIELDS, type FieldTable } from '../libs/domain/src';
 import { PROVIDER_ADAPTERS } from '../libs/providers/src/provider-registry';
+import { failOnProblems, runMain } from './script-main';
 
 const ROOT = resolve(__dirname, '..');
 const START =
@@ -72,15 +73,7 @@ async function main(): Promise<void> {
     }
     if (!check) await writeFile(path, expected);
   }
-  if (problems.length > 0) {
-    process.stderr.write(`${problems.join('\n')}\n`);
-    process.exit(1);
-  }
+  failOnProblems(problems);
 }
 
-if (require.main === module) {
-  main().catch((error: unknown) => {
-    process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    process.exit(1);
-  });
-}
+if (require.main === module) runMain(main);

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:net';
 import { isDeepStrictEqual } from 'node:util';
 
 import { type RunningSandboxes, startSandboxes } from '@app/sandboxes';
@@ -31,7 +32,10 @@ import {
  * holds what the answered writes made of it, every link is settled, and the provider's copy equals
  * the projection of the canonical customer (drift `in_sync`): under the default policy (push back)
  * every provider-side edit is undone. Sequences run four at a time on disjoint customers, so a kill
- * in one lands in the middle of the others' writes too.
+ * in one lands in the middle of the others' writes too. Edits at Digital River come back through
+ * its signed webhooks (and the Events API catch-up for those sent while the gateway was dead);
+ * edits at 2Checkout through the sweep. A second test turns the webhook receiver and the catch-up
+ * off and shows the same check then finds the difference: the test can fail.
  */
 
 const SEED =
@@ -62,6 +66,10 @@ class Gateway {
   kills = 0;
 
   constructor(private readonly env: Record<string, string>) {}
+
+  get url(): string {
+    return this.current.url;
+  }
 
   async start(): Promise<void> {
     this.current = await spawnGateway(this.env);
@@ -125,10 +133,19 @@ describe('convergence: random writes, provider-side edits, faults and kills (Pos
   const faultHolds: Record<Provider, number> = { 'digital-river': 0, 'two-checkout': 0 };
   const totals = { steps: 0, providerEdits: 0, refusedWrites: 0, sequencesWithKill: 0 };
 
-  beforeAll(async () => {
+  /** The gateway on a port of its own, kept across restarts, so DR's webhooks find each new process. */
+  async function startGateway(receiver: 'webhooks' | 'off'): Promise<void> {
     db = await createTestSchema();
-    sandboxes = await startSandboxes({ 'digital-river': { rateLimitPerSecond: 0 } });
+    sandboxes = await startSandboxes({
+      'digital-river': { rateLimitPerSecond: 0, webhookRetryDelayMs: 200 },
+    });
+    const port = await freePort();
     gateway = new Gateway({
+      PORT: String(port),
+      // Changes made at 2CO are found by reading: a sweep a second.
+      SWEEP_INTERVAL_SECONDS: '1',
+      // Webhooks a dead gateway missed are read back from DR's Events API (off: never).
+      DR_EVENTS_CATCHUP_INTERVAL_SECONDS: receiver === 'off' ? '86400' : '1',
       ...db.env,
       ...BULK_LOAD_RATE_LIMITS,
       SECRETS_ENCRYPTION_KEYS: TEST_ENCRYPTION_KEYS,
@@ -142,9 +159,16 @@ describe('convergence: random writes, provider-side edits, faults and kills (Pos
       SYNC_MAX_ATTEMPTS: '100',
     });
     await gateway.start();
-  }, 120_000);
+    if (receiver === 'off') return;
+    // As an operator would: the receiver's secret at the gateway, the endpoint in DR's Dashboard.
+    const secret = `whsec-convergence-${randomUUID()}`;
+    const path = '/v1/provider-webhooks/digital-river/sandbox';
+    const stored = await gateway.call('PUT', `${path}/secret`, { secret });
+    if (stored.status !== 204) throw new Error(`setting the webhook secret answered ${stored.status}`);
+    sandboxes['digital-river'].admin.registerWebhook({ url: `${gateway.url}${path}`, secret });
+  }
 
-  afterAll(async () => {
+  afterEach(async () => {
     await killAllGateways();
     await sandboxes?.close();
     await db?.drop();
@@ -362,8 +386,8 @@ describe('convergence: random writes, provider-side edits, faults and kills (Pos
   }
 
   /** Waits until every customer of the sequence converged; fails naming what still differs. */
-  async function converged(customers: ModelCustomer[], label: string): Promise<void> {
-    const deadline = Date.now() + 120_000;
+  async function converged(customers: ModelCustomer[], label: string, timeoutMs = 120_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
     let last: string[] = [];
     while (Date.now() < deadline) {
       last = (
@@ -377,7 +401,27 @@ describe('convergence: random writes, provider-side edits, faults and kills (Pos
     throw new Error(`${label} did not converge:\n${last.join('\n')}`);
   }
 
+  /** How many changes made at a provider the gateway found, and how many it pushed back or adopted. */
+  async function countEvents(type: string): Promise<number> {
+    let count = 0;
+    let after: string | undefined;
+    for (;;) {
+      const page = await gateway.call(
+        'GET',
+        `/v1/events?type=${type}&limit=100${after ? `&startingAfter=${after}` : ''}`,
+      );
+      const data = page.body.data as {
+        id: string;
+        data: { fields?: string[]; pushed?: string[]; adopted?: string[] };
+      }[];
+      count += data.length;
+      if (page.body.hasMore !== true || data.length === 0) return count;
+      after = data[data.length - 1]!.id;
+    }
+  }
+
   it(`${SEQUENCES} sequences of ${MIN_STEPS}+ steps converge, seed ${SEED}`, async () => {
+    await startGateway('webhooks');
     const all = sequences(SEED, SEQUENCES, MIN_STEPS, KILL_EVERY);
     totals.sequencesWithKill = all.filter((s) => s.some((step) => step.kind === 'kill')).length;
     let next = 0;
@@ -388,9 +432,52 @@ describe('convergence: random writes, provider-side edits, faults and kills (Pos
       }
     };
     await Promise.all(Array.from({ length: LANES }, lane));
-    const summary = { seed: SEED, sequences: all.length, ...totals, kills: gateway.kills };
+    const summary = {
+      seed: SEED,
+      sequences: all.length,
+      ...totals,
+      kills: gateway.kills,
+      providerChangesDetected: await countEvents('customer.provider_change_detected'),
+      providerChangesResolved: await countEvents('customer.provider_change_resolved'),
+      // Under the default policy (push back) nothing is left for a person to decide.
+      unexplainedDifferences: 0,
+    };
     process.stdout.write(`convergence: ${JSON.stringify(summary)}\n`);
     // The issue's bar for the default run: kill -9 in at least 10 sequences.
     if (SEQUENCES >= 100) expect(gateway.kills).toBeGreaterThanOrEqual(10);
   }, 600_000);
+
+  it('finds the difference when changes made at Digital River are not listened to', async () => {
+    await startGateway('off');
+    // The first sequences (same seed) until one with an edit made at DR: it must not converge.
+    const all = sequences(SEED, 20, MIN_STEPS, KILL_EVERY).filter(
+      (sequence) =>
+        !sequence.some((step) => step.kind === 'kill') &&
+        sequence.some((step) => step.kind === 'providerEdit' && step.provider === 'digital-river'),
+    );
+    const failures: string[] = [];
+    for (const [index, sequence] of all.entries()) {
+      const editsBefore = totals.providerEdits;
+      const customers = await run(sequence, `off-${SEED}-${index}`);
+      if (totals.providerEdits === editsBefore) continue;
+      // A difference that can never go away (nothing reads DR's changes): a short wait shows it.
+      await converged(customers, `sequence ${index}`, 10_000).catch((error: Error) =>
+        failures.push(error.message),
+      );
+      if (failures.length > 0) break;
+    }
+    expect(failures.join('\n')).toMatch(/digital-river drifted/);
+  }, 300_000);
 });
+
+/** A port nothing listens on now, for a gateway to keep across its restarts. */
+function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolvePort(port));
+    });
+  });
+}

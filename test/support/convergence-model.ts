@@ -1,5 +1,7 @@
 import fc from 'fast-check';
 
+import { johnSmith } from './gateway';
+
 /**
  * The model of the convergence test (test/crash/convergence.spec.ts): random sequences of what
  * can happen to a handful of customers (API writes, edits made directly at a provider, provider
@@ -118,23 +120,11 @@ export interface ModelCustomer {
 
 /** A fresh valid customer body (valid at both providers), unique by `tag`. */
 export function newCustomer(tag: string) {
+  const { additionalAddressInfo: _unused, ...address } = johnSmith().address as Record<string, unknown>;
   return {
+    ...johnSmith({ email: `${tag}@example.com`, address, metadata: { source: 'convergence' } }),
     externalReference: `conv-${tag}`,
-    email: `${tag}@example.com`,
-    givenName: 'John',
-    familyName: 'Smith',
-    companyName: 'Digital River',
-    phone: '952-111-1111',
-    address: {
-      line1: '10380 Bren Rd W',
-      city: 'Minnetonka',
-      state: 'MN',
-      postalCode: '55129',
-      country: 'US',
-    },
-    locale: 'en-US',
-    type: 'individual',
-    metadata: { source: 'convergence' },
+    taxIdentifiers: [],
   };
 }
 
