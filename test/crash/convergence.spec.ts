@@ -342,9 +342,15 @@ describe('convergence: random writes, provider-side edits, faults and kills (Pos
       .filter((c) => c.ExternalCustomerReference === customer.reference);
     if (drCopies.length > 1 || tcoCopies.length > 1) found.push('a provider holds the customer twice');
     if (customer.state === 'deleted') {
-      if (read.status === 200 && read.body.deletedAt == null) found.push('not deleted in the mirror');
-      if (links.some((link) => link.status !== 'synced' && link.status !== 'failed'))
-        found.push('erasure links unsettled');
+      // 410 Gone with what remains where while the tombstone is kept, 404 after.
+      if (read.status === 410) {
+        const reports = (read.body.providers ?? []) as { provider: string; outcome: string }[];
+        for (const report of reports) {
+          if (['pending', 'requested', 'failed'].includes(report.outcome)) {
+            found.push(`${report.provider} deletion ${report.outcome}`);
+          }
+        }
+      } else if (read.status !== 404) found.push(`GET answered ${read.status} after the delete`);
       if (drCopies.length > 0) found.push('Digital River still holds the deleted customer');
       return found;
     }

@@ -393,7 +393,9 @@ function toJson(value: object): Prisma.InputJsonValue {
 
 /**
  * Serialises starts (and resumes) holding `key` across every process on the database, for the
- * rest of the transaction, and finds a running run with that key other than `self`.
+ * rest of the transaction, and finds a running run with that key other than `self`. A run whose
+ * process is gone (its heartbeat stale: killed, or its machine lost) holds the key no longer: it
+ * reads `interrupted`, and without this a sweep killed with its gateway barred every later sweep.
  */
 async function lockAndFindRunning(
   tx: Prisma.TransactionClient,
@@ -402,7 +404,12 @@ async function lockAndFindRunning(
 ): Promise<string | undefined> {
   await tx.$queryRaw`SELECT pg_advisory_xact_lock(hashtext(${`run:${key}`}))::text`;
   const running = await tx.migrationRun.findFirst({
-    where: { exclusiveKey: key, status: 'running', id: { not: self } },
+    where: {
+      exclusiveKey: key,
+      status: 'running',
+      id: { not: self },
+      OR: [{ heartbeatAt: null }, { heartbeatAt: { gte: new Date(Date.now() - RUN_HEARTBEAT_STALE_MS) } }],
+    },
     orderBy: { createdAt: 'asc' },
     select: { id: true },
   });
