@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { rememberWriteTrace, traceDelivery } from '@app/telemetry';
 
