@@ -113,6 +113,8 @@ describe.each(targets)('migration runner on %s', (_kind, makeTarget) => {
       'migration_items',
       'migration_runs',
       'provider_calls',
+      'provider_event_cursors',
+      'provider_events',
       'provider_links',
       'rate_budgets',
       'rate_limits',
