@@ -77,6 +77,12 @@ const endpoints: Endpoint[] = Object.entries(document.paths).flatMap(([path, ite
  */
 const NEEDS_HISTORY = new Set(['post /v1/webhook-endpoints/{id}/deliveries/{deliveryId}/redeliver']);
 
+/**
+ * Operations a provider calls, authenticated by its signature over the body and the time of
+ * sending: no static example can carry a valid one. test/provider-webhooks sends them signed.
+ */
+const SIGNED_BY_PROVIDER = new Set(['post /v1/provider-webhooks/digital-river/{account}']);
+
 function resolveSchema(schema: Schema | undefined): Schema | undefined {
   if (schema?.$ref === undefined) return schema;
   return resolveSchema(document.components.schemas[schema.$ref.replace('#/components/schemas/', '')]);
@@ -431,6 +437,7 @@ describe('the OpenAPI examples, sent as-is to a fresh gateway', () => {
   it.each(
     endpoints
       .filter((endpoint) => !NEEDS_HISTORY.has(`${endpoint.method} ${endpoint.path}`))
+      .filter((endpoint) => !SIGNED_BY_PROVIDER.has(`${endpoint.method} ${endpoint.path}`))
       .map((endpoint) => [`${endpoint.method.toUpperCase()} ${endpoint.path}`, endpoint] as const),
   )('%s succeeds with its examples', async (_name, endpoint) => {
     for (const example of exampleRequests(endpoint)) {

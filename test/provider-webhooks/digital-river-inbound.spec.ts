@@ -132,10 +132,9 @@ describe('Digital River changes coming back: webhook receiver and Events API cat
     const updated = hintsFor(id!, 'customer.updated');
     expect(updated).toHaveLength(1);
     expect((await eventRow(updated[0]!.eventId!))?.source).toBe('catch-up');
-    // Oldest first: the update is handed on before the delete.
-    expect(changes.hints.indexOf(updated[0]!)).toBeLessThan(
-      changes.hints.indexOf(hintsFor(id!, 'customer.deleted')[0]!),
-    );
+    // Both are handed on once each; their order is not asserted: the two events can carry the same
+    // millisecond, and each hint is revalidated by a read of the copy anyway.
+    expect(hintsFor(id!, 'customer.deleted')).toHaveLength(1);
   });
 
   it('accepts a duplicate delivery with 204 and hands the event on once', async () => {

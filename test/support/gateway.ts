@@ -68,6 +68,9 @@ export async function startGateway(
     LOG_LEVEL: 'silent',
     ...BULK_LOAD_RATE_LIMITS,
     SECRETS_ENCRYPTION_KEYS: TEST_ENCRYPTION_KEYS,
+    // Suites count the provider calls their requests make: DR's Events API reader would add its
+    // own. The suites of inbound changes turn it on (test/provider-webhooks, test/crash/convergence).
+    DR_EVENTS_CATCHUP_INTERVAL_SECONDS: '0',
     ...env,
   });
   const shared = options.database;

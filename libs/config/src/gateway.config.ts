@@ -304,9 +304,14 @@ export const envSchema = z.object({
     .default(24),
   /**
    * How often each Digital River account's Events API is read for events a webhook did not bring
-   * (the gateway was down, a delivery was lost or webhooks are off). Fractions allowed (tests).
+   * (the gateway was down, a delivery was lost or webhooks are off). Fractions allowed (tests);
+   * 0 turns the reader off (a suite that counts provider calls, or an operator's choice).
    */
-  DR_EVENTS_CATCHUP_INTERVAL_SECONDS: z.coerce.number().min(0.05).max(86_400).default(60),
+  DR_EVENTS_CATCHUP_INTERVAL_SECONDS: z.coerce
+    .number()
+    .max(86_400)
+    .refine((seconds) => seconds === 0 || seconds >= 0.05, 'must be 0 (off) or at least 0.05')
+    .default(60),
   /** How far a Digital River webhook's signed timestamp may be from now before it is refused. */
   DR_WEBHOOK_TOLERANCE_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300),
   /**

@@ -101,7 +101,7 @@ export const VARIABLE_MEANINGS: { readonly [Name in keyof z.input<typeof envSche
     'failed authentications (missing or wrong key) one client address may make in `AUTH_FAILURE_WINDOW_SECONDS`; beyond, 429 `rate_limited` with `Retry-After` until the window ends',
   AUTH_FAILURE_WINDOW_SECONDS: 'the window `AUTH_FAILURES_PER_ADDRESS` counts in',
   DR_EVENTS_CATCHUP_INTERVAL_SECONDS:
-    "how often each Digital River account's Events API is read for events no webhook brought (gateway down, delivery lost, webhooks off); fractions allowed",
+    "how often each Digital River account's Events API is read for events no webhook brought (gateway down, delivery lost, webhooks off); fractions allowed; `0` turns it off",
   DR_WEBHOOK_TOLERANCE_SECONDS:
     "how far a Digital River webhook's signed timestamp may be from now before it is refused as stale",
   PROVIDER_EVENT_RETENTION_HOURS:

@@ -34,6 +34,8 @@ const EVENT_HISTORY_MS = 30 * 24 * 3_600_000;
  */
 @Injectable()
 export class DigitalRiverCatchUp extends PeriodicTask {
+  private readonly off: boolean;
+
   constructor(
     private readonly accounts: ProviderAccounts,
     private readonly inbox: ProviderEventInbox,
@@ -44,6 +46,12 @@ export class DigitalRiverCatchUp extends PeriodicTask {
   ) {
     // A first round at start-up sets each new account's cursor, so nothing after it is missed.
     super(new Logger('DigitalRiverCatchUp'), config.DR_EVENTS_CATCHUP_INTERVAL_SECONDS * 1000, true);
+    this.off = config.DR_EVENTS_CATCHUP_INTERVAL_SECONDS === 0;
+  }
+
+  /** DR_EVENTS_CATCHUP_INTERVAL_SECONDS=0: no rounds at all, not even the first. */
+  override onApplicationBootstrap(): void {
+    if (!this.off) super.onApplicationBootstrap();
   }
 
   protected async runOnce(): Promise<void> {
