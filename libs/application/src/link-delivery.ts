@@ -203,7 +203,10 @@ export class LinkDelivery {
           action: created.created ? 'created' : 'unchanged',
           version: customer.version,
           providerCustomerId: created.providerCustomerId,
-          unsupportedFields: created.unsupportedFields,
+          // The same list whichever path settles the link (a create, or a read after a retry).
+          unsupportedFields: [
+            ...new Set([...(provider.unsupportedFields?.(data) ?? []), ...created.unsupportedFields]),
+          ],
           lossyFields: provider.lossyFields(data),
           ...(created.stored === undefined ? {} : { remote: created.stored }),
         };
