@@ -113,6 +113,19 @@ export class ProviderEventInbox {
        WHERE provider = ${event.provider} AND account = ${event.account} AND event_id = ${event.eventId}`;
   }
 
+  /**
+   * Gives events back that a stopping worker claimed but did not finish: due at once, and the
+   * attempt the claim counted is taken back (it was not an attempt that failed).
+   */
+  async release(events: readonly ReceivedProviderEvent[]): Promise<void> {
+    for (const event of events) {
+      await this.prisma.$executeRaw`
+        UPDATE provider_events SET next_attempt_at = ${NOW}, attempts = GREATEST(attempts - 1, 0)
+         WHERE provider = ${event.provider} AND account = ${event.account} AND event_id = ${event.eventId}
+           AND processed_at IS NULL`;
+    }
+  }
+
   /** Gives a failed attempt back, due again in `delayMs`; `errorCode` says why (a code, never data). */
   async retryLater(event: ReceivedProviderEvent, delayMs: number, errorCode: string): Promise<void> {
     await this.prisma.$executeRaw`

@@ -45,7 +45,14 @@ export class DigitalRiverCatchUp extends PeriodicTask {
     @Inject(GATEWAY_CONFIG) config: GatewayConfig,
   ) {
     // A first round at start-up sets each new account's cursor, so nothing after it is missed.
-    super(new Logger('DigitalRiverCatchUp'), config.DR_EVENTS_CATCHUP_INTERVAL_SECONDS * 1000, true);
+    // A read hanging for its whole call timeout must not hold shutdown: the cursor moves only with
+    // the events it covers, so an abandoned round is read again by the next one.
+    super(
+      new Logger('DigitalRiverCatchUp'),
+      config.DR_EVENTS_CATCHUP_INTERVAL_SECONDS * 1000,
+      true,
+      Math.floor(config.SHUTDOWN_TIMEOUT_MS / 2),
+    );
     this.off = config.DR_EVENTS_CATCHUP_INTERVAL_SECONDS === 0;
   }
 
@@ -56,6 +63,7 @@ export class DigitalRiverCatchUp extends PeriodicTask {
 
   protected async runOnce(): Promise<void> {
     for (const provider of this.accounts.all()) {
+      if (this.stopping) return;
       if (provider instanceof DigitalRiverProvider) await this.catchUp(provider);
     }
   }
@@ -71,7 +79,7 @@ export class DigitalRiverCatchUp extends PeriodicTask {
         // Newest first from the start time back; recorded oldest first.
         const read: DrEvent[] = [];
         let startingAfter: string | undefined;
-        for (let pages = 0; pages < MAX_PAGES; pages++) {
+        for (let pages = 0; pages < MAX_PAGES && !this.stopping; pages++) {
           const page = await provider.listEvents(
             { limit: PAGE, types: DR_CUSTOMER_EVENT_TYPES, createdSince: cursor.since, startingAfter },
             context,
@@ -83,7 +91,7 @@ export class DigitalRiverCatchUp extends PeriodicTask {
         if (read.length > 0) recorded += await this.record(account, read.reverse(), read.at(-1)!.id);
       } else {
         let after = cursor.lastEventId;
-        for (let pages = 0; pages < MAX_PAGES; pages++) {
+        for (let pages = 0; pages < MAX_PAGES && !this.stopping; pages++) {
           const page = await provider.listEvents(
             { limit: PAGE, types: DR_CUSTOMER_EVENT_TYPES, endingBefore: after },
             context,

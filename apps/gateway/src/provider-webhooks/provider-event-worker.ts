@@ -9,6 +9,9 @@ import {
 import { codeOf, jobContext, JOB_ACTORS, ProviderChanges, ProviderError, retryDelayMs } from '@app/domain';
 import { type ClaimedProviderEvent, ProviderEventInbox } from '@app/persistence';
 
+import { type GatewayConfig } from '@app/config';
+
+import { GATEWAY_CONFIG } from '../config/config.module';
 import { ProviderReadBudget } from './provider-read-budget';
 
 /** A test's own ProviderChanges (GatewayOptions.providerChanges), preferred over the app's. */
@@ -35,14 +38,20 @@ export class ProviderEventWorker implements OnApplicationBootstrap, OnApplicatio
   private stopped = false;
   private wakeUp: (() => void) | undefined;
   private woken = false;
+  /** Events claimed and not yet settled: given back if shutdown cannot wait for them. */
+  private readonly inFlight = new Set<ClaimedProviderEvent>();
+  private readonly shutdownGraceMs: number;
 
   constructor(
     private readonly inbox: ProviderEventInbox,
     private readonly budget: ProviderReadBudget,
+    @Inject(GATEWAY_CONFIG) config: GatewayConfig,
     @Optional() @Inject(ProviderChanges) changes?: ProviderChanges,
     @Optional() @Inject(TEST_PROVIDER_CHANGES) testChanges?: ProviderChanges,
   ) {
     this.changes = testChanges ?? changes;
+    // Half the shutdown budget, as the sync engine has: the rest closes the server and database.
+    this.shutdownGraceMs = Math.floor(config.SHUTDOWN_TIMEOUT_MS / 2);
   }
 
   onApplicationBootstrap(): void {
@@ -57,7 +66,26 @@ export class ProviderEventWorker implements OnApplicationBootstrap, OnApplicatio
   async onApplicationShutdown(): Promise<void> {
     this.stopped = true;
     this.wake();
-    await this.running;
+    if (this.running === undefined) return;
+    // An observe re-reads the customer from the provider and may hang for a whole call timeout:
+    // past the grace, what is still in flight goes back to the inbox for the next instance, at
+    // once rather than after its lease (observing again is harmless: it re-reads first).
+    let timer: NodeJS.Timeout | undefined;
+    const grace = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, this.shutdownGraceMs).unref();
+    });
+    await Promise.race([this.running, grace]);
+    clearTimeout(timer);
+    if (this.inFlight.size > 0) {
+      await this.inbox
+        .release([...this.inFlight])
+        .catch((error: unknown) =>
+          this.logger.warn(
+            { error: (error as Error).name },
+            'could not give provider events back; their lease runs out',
+          ),
+        );
+    }
   }
 
   /** A new event was recorded: look now rather than at the next poll. */
@@ -86,6 +114,7 @@ export class ProviderEventWorker implements OnApplicationBootstrap, OnApplicatio
     context: ReturnType<typeof jobContext>,
     event: ClaimedProviderEvent,
   ): Promise<void> {
+    this.inFlight.add(event);
     try {
       if (event.reference !== undefined) {
         await changes.observe(context, {
@@ -108,6 +137,8 @@ export class ProviderEventWorker implements OnApplicationBootstrap, OnApplicatio
       await this.inbox
         .retryLater(event, retryDelayMs(event.attempts, BACKOFF, retryAfter), code)
         .catch(() => undefined);
+    } finally {
+      this.inFlight.delete(event);
     }
   }
 
