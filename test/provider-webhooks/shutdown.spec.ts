@@ -59,7 +59,9 @@ describe('provider change readers on shutdown', () => {
       ],
       'webhook',
     );
-    await eventually('the worker to take both events', () => (changes.hints.length === 2 ? true : undefined));
+    await eventually('the worker to take both events', () =>
+      Promise.resolve(changes.hints.length === 2 ? true : undefined),
+    );
 
     // Without a bounded wait this never returns: the observes never end.
     await gateway.close();
@@ -88,7 +90,7 @@ describe('provider change readers on shutdown', () => {
       { database },
     );
     await eventually('the catch-up round to be waiting on Digital River', () =>
-      (sandboxes['digital-river'].admin.stats().faults['hang'] ?? 0) > 0 ? true : undefined,
+      Promise.resolve((sandboxes['digital-river'].admin.stats().faults['hang'] ?? 0) > 0 ? true : undefined),
     );
     await gateway.close();
     sandboxes['digital-river'].admin.setFaults({});
