@@ -185,16 +185,7 @@ describe('PrismaCustomerRepository', () => {
     expect(customer).toMatchObject({ id, version: 1, providers: [] });
     const events = await database.prisma.event.findMany({ where: { customerId: id } });
     expect(events.map((event) => [event.type, event.actor, event.requestId, event.data])).toEqual([
-      [
-        'customer.created',
-        'writer',
-        'req-0',
-        {
-          version: 1,
-          customer: expect.objectContaining({ email: 'john.smith@example.test' }),
-          providers: [],
-        },
-      ],
+      ['customer.created', 'writer', 'req-0', { version: 1, providers: [] }],
     ]);
     expect(await database.prisma.providerLink.count({ where: { customerId: id } })).toBe(0);
   });
@@ -216,10 +207,9 @@ describe('PrismaCustomerRepository', () => {
     ]);
     expect(events[0]!.data).toEqual({
       version: 1,
-      customer: expect.objectContaining({ email: 'john.smith@example.test', metadata: { plan: 'gold' } }),
       providers: [{ provider: 'digital-river', account: 'live', reference: id }],
     });
-    expect(events[1]!.data).toMatchObject({ version: 2, changedFields: ['phone'] });
+    expect(events[1]!.data).toEqual({ version: 2, changedFields: ['phone'] });
   });
 
   it('refuses a taken external reference or provider reference, and writes nothing then', async () => {

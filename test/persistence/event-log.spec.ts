@@ -1,3 +1,6 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
 import { customerData, JOB_ACTORS, jobContext, type MigrationSpec } from '@app/domain';
 import {
   createTestDatabase,
@@ -147,6 +150,58 @@ describe('the event log', () => {
         },
       ],
       ['customer.forgotten', { erased: 'personal fields' }],
+    ]);
+  });
+
+  it('takes the personal data out of events an older release wrote (migration 20261207070000)', async () => {
+    const older = [
+      ['customer.created', { version: 1, customer: { email: 'old@example.test' }, providers: [] }],
+      ['customer.updated', { version: 2, changedFields: ['email'], customer: { email: 'new@example.test' } }],
+      [
+        'customer.link.failed',
+        {
+          provider: 'two-checkout',
+          account: 'default',
+          reference: 'ref-old',
+          error: {
+            code: 'provider_rejected',
+            message: 'old@example.test',
+            providerMessage: 'old@example.test is not valid',
+            retryable: false,
+          },
+        },
+      ],
+    ] as const;
+    for (const [type, data] of older) {
+      await database.prisma.$transaction((tx) =>
+        recordEvent(tx, { type, customerId: 'cus_older', data }, { actor: 'test' }),
+      );
+    }
+    const sql = readFileSync(
+      join(__dirname, '../../prisma/migrations/20261207070000_events_without_personal_data/migration.sql'),
+      'utf8',
+    );
+    for (const statement of sql
+      .replace(/--.*$/gm, '')
+      .split(';')
+      .map((part) => part.trim())
+      .filter(Boolean)) {
+      await database.prisma.$executeRawUnsafe(statement);
+    }
+    const events = await database.prisma.event.findMany({
+      where: { customerId: 'cus_older' },
+      orderBy: { seq: 'asc' },
+    });
+    expect(JSON.stringify(events.map((event) => event.data))).not.toContain('example.test');
+    expect(events.map((event) => event.data)).toEqual([
+      { version: 1, providers: [] },
+      { version: 2, changedFields: ['email'] },
+      {
+        provider: 'two-checkout',
+        account: 'default',
+        reference: 'ref-old',
+        error: { code: 'provider_rejected', retryable: false },
+      },
     ]);
   });
 });

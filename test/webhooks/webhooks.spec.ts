@@ -155,6 +155,10 @@ describe('webhook delivery', () => {
         customerId: bob.body.id,
         data: { provider: 'two-checkout', error: { code: 'provider_unavailable' } },
       });
+      // No personal data went out in any delivery: ids, codes and field names only.
+      expect(receiver.received.map((r) => r.body).join('\n')).not.toMatch(
+        /jsmith|John|Smith|Bren Rd|Minnetonka|55129|952-111|612-555|SPRING20|12-3456789/,
+      );
     } finally {
       await gateway.close();
       await receiver.close();

@@ -11,8 +11,6 @@ import {
   type Customer,
   type CustomerData,
   type LinkTarget,
-  CANONICAL_FIELDS,
-  type CanonicalField,
   type CustomerType,
   DomainError,
   type LinkStatus,
@@ -150,7 +148,7 @@ export function createStatement(
   const createdEvent: NewEvent = {
     type: 'customer.created',
     customerId: id,
-    data: { version: 1, customer: snapshotOf(data), providers },
+    data: { version: 1, providers },
   };
   const newCustomer = Prisma.sql`
     new_customer AS (
@@ -244,18 +242,6 @@ export function updateStatement(
 /** Code-point order, as the event lists the providers. */
 function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
-}
-
-/** The canonical fields as an event carries them (what the resource shows; scrubbed on forget). */
-const SNAPSHOT_FIELDS = CANONICAL_FIELDS.filter(
-  (field): field is CanonicalField & keyof CustomerData => !field.includes('.'),
-);
-
-export function snapshotOf(data: CustomerData): Prisma.InputJsonObject {
-  // eventWrites writes it through JSON.stringify, which drops absent fields at any depth.
-  const snapshot: Record<string, unknown> = {};
-  for (const field of SNAPSHOT_FIELDS) if (data[field] !== undefined) snapshot[field] = data[field];
-  return snapshot as Prisma.InputJsonObject;
 }
 
 /** The canonical fields a write changed, by name (`address` as a whole). */

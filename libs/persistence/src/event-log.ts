@@ -82,10 +82,11 @@ export async function recordEvent(tx: Tx, event: NewEvent, by: EventAuthor): Pro
 }
 
 /**
- * GDPR erasure of a customer's events, in the erasure's own transaction: the customer snapshots
- * and the error messages (a provider's may quote the customer's data) go, as the links' `lastError`
- * does; ids, types, error codes and the lists of changed fields stay. Deliveries
- * still pending send the scrubbed event, since a delivery reads the event when it is sent.
+ * GDPR erasure of a customer's events, in the erasure's own transaction. Events carry ids, codes
+ * and field names only (no snapshot, no error message: migration
+ * 20261207070000_events_without_personal_data took them out of older ones), so this only marks
+ * them `scrubbed`; the strip stays as a guard for a row an older release wrote after that
+ * migration ran. Deliveries still pending send the marked event (a delivery reads it when sent).
  */
 export async function scrubCustomerEvents(tx: Tx, customerId: string): Promise<void> {
   await tx.$executeRaw`

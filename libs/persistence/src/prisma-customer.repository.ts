@@ -32,7 +32,6 @@ import {
   accountOf,
   createStatement,
   updateStatement,
-  snapshotOf,
   changedFieldsOf,
   existing,
   uniqueViolation,
@@ -236,7 +235,7 @@ export class PrismaCustomerRepository extends CustomerRepository {
               : {
                   type: 'customer.updated',
                   customerId: id,
-                  data: { version: before.version + 1, changedFields, customer: snapshotOf(data) },
+                  data: { version: before.version + 1, changedFields },
                 },
           );
           let saved: Customer;

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import {
   type ClaimedLink,
   type Erasure,
+  type LinkError,
   type LinkIntent,
   type ProviderCallRecord,
   type ProviderLink,
@@ -53,6 +54,17 @@ const linkOf = (link: ClaimedLink) => ({
   provider: link.provider,
   account: link.account,
   reference: link.reference,
+});
+
+/**
+ * A failure as an event carries it: codes and the field's name, never the messages (a provider's
+ * may quote the customer's data; events carry no personal data). The link's lastError keeps them.
+ */
+const eventErrorOf = ({ code, retryable, providerCode, field }: LinkError) => ({
+  code,
+  retryable,
+  ...(providerCode === undefined ? {} : { providerCode }),
+  ...(field === undefined ? {} : { field }),
 });
 
 /** The event of a link settled `synced` at the provider. */
@@ -219,7 +231,7 @@ export class PrismaSyncQueue extends SyncQueue {
             {
               type: 'customer.link.failed',
               customerId: link.customerId,
-              data: { ...linkOf(link), error: { ...outcome.error } },
+              data: { ...linkOf(link), error: eventErrorOf(outcome.error) },
             },
             context,
           );

@@ -17,18 +17,11 @@ const schemaRef = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const integer = { type: 'integer' };
 const text = { type: 'string' };
 
-/** After a forget, a customer's events keep ids and codes only and say so. */
+/** Set on a forgotten customer's events (they carry ids, codes and field names only, as all events do). */
 const SCRUBBED = {
   type: 'boolean',
   enum: [true],
-  description: 'Set once the customer was forgotten: the snapshot and the error messages are gone.',
-};
-
-const CUSTOMER_SNAPSHOT = {
-  type: 'object',
-  description:
-    "The customer's canonical fields as the resource shows them (absent fields left out); gone once it is forgotten.",
-  example: { email: 'jsmith@digitalriver.com', givenName: 'John', familyName: 'Smith' },
+  description: 'Set once the customer was forgotten.',
 };
 
 const ACCOUNT = {
@@ -57,7 +50,6 @@ const DATA: Record<EventType, Schema> = {
   'customer.created': closed(
     {
       version: integer,
-      customer: CUSTOMER_SNAPSHOT,
       providers: {
         type: 'array',
         description: 'The provider accounts the customer goes to.',
@@ -71,12 +63,16 @@ const DATA: Record<EventType, Schema> = {
   'customer.updated': closed(
     {
       version: integer,
-      changedFields: { type: 'array', items: text, example: ['email'] },
-      customer: CUSTOMER_SNAPSHOT,
+      changedFields: {
+        type: 'array',
+        items: text,
+        example: ['email'],
+        description: 'The canonical fields the change touched, by name (never the values: GET the customer).',
+      },
       scrubbed: SCRUBBED,
     },
     ['version', 'changedFields'],
-    'A customer was changed: which fields, and the customer as it now is.',
+    'A customer was changed: which fields (the customer as it now is: GET /v1/customers/{id}).',
   ),
   'customer.deleted': closed(
     {
@@ -107,14 +103,12 @@ const DATA: Record<EventType, Schema> = {
       error: closed(
         {
           code: text,
-          message: text,
           retryable: { type: 'boolean' },
           providerCode: text,
-          providerMessage: text,
           field: text,
         },
         ['code', 'retryable'],
-        "Why: the gateway's code, and the provider's own where it refused (messages go on a forget).",
+        "Why: the gateway's code, and the provider's own where it refused. The messages, which may quote the customer's data, are on the link's lastError only.",
       ),
       scrubbed: SCRUBBED,
     },

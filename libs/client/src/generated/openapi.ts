@@ -848,7 +848,7 @@ export interface webhooks {
         get?: never;
         put?: never;
         /**
-         * customer.updated: A customer was changed: which fields, and the customer as it now is.
+         * customer.updated: A customer was changed: which fields (the customer as it now is: GET /v1/customers/{id}).
          * @description Sent to every enabled endpoint subscribed to `customer.updated` (or `*`), as the event GET /v1/events/{id} answers. The request carries `Webhook-Id` (the event id: de-duplicate on it) and `Webhook-Signature` (`t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>" with the endpoint's secret>`). Any 2xx within WEBHOOK_TIMEOUT_MS delivers it; anything else is retried with backoff for WEBHOOK_RETRY_FOR_HOURS.
          */
         post: operations["onCustomerUpdated"];
@@ -1221,15 +1221,6 @@ export interface components {
         /** @description A customer was created. */
         CustomerCreatedData: {
             version: number;
-            /**
-             * @description The customer's canonical fields as the resource shows them (absent fields left out); gone once it is forgotten.
-             * @example {
-             *       "email": "jsmith@digitalriver.com",
-             *       "givenName": "John",
-             *       "familyName": "Smith"
-             *     }
-             */
-            customer?: Record<string, never>;
             /** @description The provider accounts the customer goes to. */
             providers: {
                 provider: components["schemas"]["ProviderId"];
@@ -1238,7 +1229,7 @@ export interface components {
                 reference: string;
             }[];
             /**
-             * @description Set once the customer was forgotten: the snapshot and the error messages are gone.
+             * @description Set once the customer was forgotten.
              * @enum {boolean}
              */
             scrubbed?: true;
@@ -1275,7 +1266,7 @@ export interface components {
             /** @description Provider copies still to delete. */
             providersLeft: number;
             /**
-             * @description Set once the customer was forgotten: the snapshot and the error messages are gone.
+             * @description Set once the customer was forgotten.
              * @enum {boolean}
              */
             scrubbed?: true;
@@ -1312,7 +1303,7 @@ export interface components {
             /** @enum {string} */
             erased: "personal fields";
             /**
-             * @description Set once the customer was forgotten: the snapshot and the error messages are gone.
+             * @description Set once the customer was forgotten.
              * @enum {boolean}
              */
             scrubbed?: true;
@@ -1350,17 +1341,15 @@ export interface components {
             account: string;
             /** @description The reference the gateway gave the provider. */
             reference: string;
-            /** @description Why: the gateway's code, and the provider's own where it refused (messages go on a forget). */
+            /** @description Why: the gateway's code, and the provider's own where it refused. The messages, which may quote the customer's data, are on the link's lastError only. */
             error: {
                 code: string;
-                message?: string;
                 retryable: boolean;
                 providerCode?: string;
-                providerMessage?: string;
                 field?: string;
             };
             /**
-             * @description Set once the customer was forgotten: the snapshot and the error messages are gone.
+             * @description Set once the customer was forgotten.
              * @enum {boolean}
              */
             scrubbed?: true;
@@ -1398,7 +1387,7 @@ export interface components {
             account: string;
             reason: string;
             /**
-             * @description Set once the customer was forgotten: the snapshot and the error messages are gone.
+             * @description Set once the customer was forgotten.
              * @enum {boolean}
              */
             scrubbed?: true;
@@ -1441,7 +1430,7 @@ export interface components {
             /** @enum {string} */
             action?: "created" | "updated" | "unchanged";
             /**
-             * @description Set once the customer was forgotten: the snapshot and the error messages are gone.
+             * @description Set once the customer was forgotten.
              * @enum {boolean}
              */
             scrubbed?: true;
@@ -1501,7 +1490,7 @@ export interface components {
             /** @description The provider's event id, when an event brought it up. */
             eventId?: string;
             /**
-             * @description Set once the customer was forgotten: the snapshot and the error messages are gone.
+             * @description Set once the customer was forgotten.
              * @enum {boolean}
              */
             scrubbed?: true;
@@ -1553,7 +1542,7 @@ export interface components {
              */
             adoptRefused?: string;
             /**
-             * @description Set once the customer was forgotten: the snapshot and the error messages are gone.
+             * @description Set once the customer was forgotten.
              * @enum {boolean}
              */
             scrubbed?: true;
@@ -1640,31 +1629,23 @@ export interface components {
             updatedAt: string;
             providers: components["schemas"]["ProviderLinkResponse"][];
         };
-        /** @description A customer was changed: which fields, and the customer as it now is. */
+        /** @description A customer was changed: which fields (the customer as it now is: GET /v1/customers/{id}). */
         CustomerUpdatedData: {
             version: number;
             /**
+             * @description The canonical fields the change touched, by name (never the values: GET the customer).
              * @example [
              *       "email"
              *     ]
              */
             changedFields: string[];
             /**
-             * @description The customer's canonical fields as the resource shows them (absent fields left out); gone once it is forgotten.
-             * @example {
-             *       "email": "jsmith@digitalriver.com",
-             *       "givenName": "John",
-             *       "familyName": "Smith"
-             *     }
-             */
-            customer?: Record<string, never>;
-            /**
-             * @description Set once the customer was forgotten: the snapshot and the error messages are gone.
+             * @description Set once the customer was forgotten.
              * @enum {boolean}
              */
             scrubbed?: true;
         };
-        /** @description A customer was changed: which fields, and the customer as it now is. */
+        /** @description A customer was changed: which fields (the customer as it now is: GET /v1/customers/{id}). */
         CustomerUpdatedEvent: {
             /**
              * @description Stable: de-duplicate on it.
