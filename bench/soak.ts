@@ -5,9 +5,10 @@
  * First the gateway's capacity for the mix is measured (as many requests as 10 connections get
  * answered in `SOAK_CAPACITY_SECONDS`); then the same mix runs at half that rate for
  * `SOAK_MINUTES` (10), a minute at a time so each minute has its own latencies. After
- * each minute the bench samples the gateway's RSS (from /proc) and its heap and event-loop delay
- * (from its own Prometheus metrics: `nodejs_heap_size_used_bytes`, and `nodejs_eventloop_lag_seconds`, the
- * delay of a callback queued at the scrape). The goal (issue 31): RSS in the last minute within 10% of
+ * each minute the bench reads the gateway's heap and event-loop delay (from its own Prometheus
+ * metrics: `nodejs_heap_size_used_bytes`, and `nodejs_eventloop_lag_seconds`, the delay of a
+ * callback queued at the scrape); its RSS (from /proc) is read every 5 s and each minute reports
+ * the median of its readings, since one reading lands wherever the garbage collector happens to be. The goal (issue 31): RSS in the last minute within 10% of
  * the second minute's, p99 within 25%. The first minute is the warm-up (connections, JIT, pools),
  * so the comparison starts at the second.
  *
@@ -79,6 +80,14 @@ interface LoadResult {
   /** Network errors and requests over 30 s. */
   errors: number;
 }
+
+/** RSS is read this often during a minute; the minute reports the median. */
+const RSS_SAMPLE_MS = 5_000;
+const median = (values: number[]) =>
+  percentile(
+    [...values].sort((x, y) => x - y),
+    50,
+  );
 
 const percentile = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? 0;
@@ -242,8 +251,12 @@ async function run(): Promise<void> {
     process.stdout.write('minute  req/s   p50 ms  p99 ms  5xx  errors  RSS MB  heap MB  loop lag ms\n');
     const minutes: { rss: number; p99: number; fiveHundreds: number }[] = [];
     for (let minute = 1; minute <= MINUTES; minute++) {
+      const readings: number[] = [];
+      const sampler = setInterval(() => readings.push(rssMb(gateway.child.pid!)), RSS_SAMPLE_MS);
       const result = await load(gateway.url, ids, 60, rate);
-      const rss = rssMb(gateway.child.pid!);
+      clearInterval(sampler);
+      readings.push(rssMb(gateway.child.pid!));
+      const rss = median(readings);
       const { heapMb, loopLagMs } = await gatewayMetrics(gateway.url);
       const fiveHundreds = result.fiveHundreds;
       minutes.push({ rss, p99: result.p99, fiveHundreds });
