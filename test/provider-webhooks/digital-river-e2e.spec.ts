@@ -100,6 +100,44 @@ describe('an edit made at Digital River reaches the mirror and 2Checkout', () =>
     }
   });
 
+  it("settles the echoes of the gateway's own writes on arrival, without reading the customer again", async () => {
+    // No tax identifier: DR takes the whole customer in one call, so every event it raises carries
+    // a copy equal to the mirror's (a tax identifier is attached by a call of its own, after).
+    const created = await request(gateway.url)
+      .post('/v1/customers')
+      .set(admin)
+      .send(johnSmith({ externalReference: 'e2e-echo', email: 'e2e-echo@example.com', taxIdentifiers: [] }))
+      .expect(201);
+    const customer = created.body as CustomerBody;
+    await gateway.drain();
+    await request(gateway.url)
+      .patch(`/v1/customers/${customer.id}`)
+      .set(admin)
+      .send({ phone: '612-555-0199' })
+      .expect(200);
+    await gateway.drain();
+
+    const echoes = await eventually('both echoes in the inbox', async () => {
+      const rows = await gateway.prisma.$queryRaw<
+        { event_type: string; attempts: number; processed: boolean }[]
+      >`
+        SELECT event_type, attempts, processed_at IS NOT NULL AS processed FROM provider_events
+         WHERE reference = ${customer.externalReference} ORDER BY received_at`;
+      return rows.filter((row) => row.event_type === 'customer.updated').length > 0 ? rows : undefined;
+    });
+    // Recorded processed, never claimed by the worker (no attempt counted)…
+    expect(echoes.map((row) => row.event_type).sort()).toEqual(['customer.created', 'customer.updated']);
+    expect(echoes.every((row) => row.processed && row.attempts === 0)).toBe(true);
+    // …so nothing read the customer again at Digital River to check them.
+    const observed = await gateway.prisma.$queryRaw<{ n: bigint }[]>`
+      SELECT count(*) AS n FROM provider_calls WHERE customer_id = ${customer.id} AND operation = 'observe'`;
+    expect(Number(observed[0]!.n)).toBe(0);
+    const metrics = (await request(gateway.url).get('/metrics').set(admin)).text;
+    expect(metrics).toMatch(
+      /csg_provider_webhooks_total\{provider="digital-river",outcome="in_sync"\} [1-9]/,
+    );
+  });
+
   it('refuses a forged delivery and counts it', async () => {
     const body = JSON.stringify({
       id: 'forged',

@@ -9,7 +9,9 @@ import {
   type ConflictPolicy,
   copyAt,
   type Customer,
+  type CustomerData,
   dataOf,
+  type RemoteCustomer,
   type ProviderLink,
   syncedLinks,
   copyDrift,
@@ -59,14 +61,9 @@ export class PolicyProviderChanges extends ProviderChanges {
   async observe(context: CallContext, hint: ProviderChangeHint): Promise<ObservedChange> {
     const detectedAt = new Date();
     for (let evaluation = 1; ; evaluation++) {
-      const customer = await this.customers.findLinked(hint.provider, hint.reference);
-      const link = customer?.providers.find(
-        (l) =>
-          l.provider === hint.provider &&
-          l.account === hint.account &&
-          (l.reference === hint.reference || l.providerCustomerId === hint.reference),
-      );
-      if (customer === undefined || link === undefined) return { kind: 'unknown_customer' };
+      const found = await this.linked(hint);
+      if (found === undefined) return { kind: 'unknown_customer' };
+      const { customer, link } = found;
       // A copy being deleted or forgotten there is the outbox's to finish; nothing to keep in sync.
       if (link.intent !== 'sync' || customer.deletedAt !== undefined || customer.forgottenAt !== undefined)
         return mayBeOwnEcho(customer, link) ? { kind: 'echo' } : { kind: 'in_sync' };
@@ -75,6 +72,34 @@ export class PolicyProviderChanges extends ProviderChanges {
       if (observed !== 'beaten') return observed;
       if (evaluation >= MAX_EVALUATIONS) return { kind: 'echo' };
     }
+  }
+
+  /** An event's copy equal to the mirror's customer, as the provider should hold it, settles it. */
+  override async holdsMirror(
+    hint: ProviderChangeHint,
+    seen: (known: CustomerData) => RemoteCustomer,
+  ): Promise<boolean> {
+    const found = await this.linked(hint);
+    if (found === undefined) return false;
+    const { customer, link } = found;
+    if (link.intent !== 'sync' || customer.deletedAt !== undefined || customer.forgottenAt !== undefined)
+      return false;
+    const data = dataOf(customer);
+    return copyDrift(this.accounts.get(link.provider, link.account), data, seen(data)).length === 0;
+  }
+
+  /** The mirror's customer linked under the hint's reference at its account, with that link. */
+  private async linked(
+    hint: ProviderChangeHint,
+  ): Promise<{ customer: Customer; link: ProviderLink } | undefined> {
+    const customer = await this.customers.findLinked(hint.provider, hint.reference);
+    const link = customer?.providers.find(
+      (l) =>
+        l.provider === hint.provider &&
+        l.account === hint.account &&
+        (l.reference === hint.reference || l.providerCustomerId === hint.reference),
+    );
+    return customer === undefined || link === undefined ? undefined : { customer, link };
   }
 
   /** Reads the copy, compares it, and resolves what differs; `beaten` when a write came first. */

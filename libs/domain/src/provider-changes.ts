@@ -1,4 +1,6 @@
 import { type CallContext } from './call-context';
+import { type CustomerData } from './customer';
+import { type RemoteCustomer } from './customer-provider';
 
 /**
  * A provider's word that one of its customers may have changed outside the gateway: a Digital River
@@ -36,4 +38,20 @@ export type ObservedChange =
  */
 export abstract class ProviderChanges {
   abstract observe(context: CallContext, hint: ProviderChangeHint): Promise<ObservedChange>;
+
+  /**
+   * Whether the copy an event carried (DR's `data.object`) already equals what the provider should
+   * hold of the mirror's customer: then the event brings nothing to act on (most often it is the
+   * echo of our own write) and needs no re-read. A later change at the provider raises its own
+   * event, which is checked on its own, so settling this one loses nothing. `seen` maps the
+   * event's object with the mirror's data (`known`) as the provider's reads are mapped. Without an
+   * implementation, nothing is settled this way and every event is observed.
+   */
+  // eslint-disable-next-line @typescript-eslint/require-await
+  async holdsMirror(
+    _hint: ProviderChangeHint,
+    _seen: (known: CustomerData) => RemoteCustomer,
+  ): Promise<boolean> {
+    return false;
+  }
 }

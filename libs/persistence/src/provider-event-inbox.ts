@@ -15,6 +15,11 @@ export interface ReceivedProviderEvent {
   /** The provider's customer reference, when the event concerns a customer. */
   reference?: string;
   occurredAt?: Date;
+  /**
+   * The event brings nothing to act on (the copy it carried equals the mirror's customer): it is
+   * recorded as processed, for deduplication only, and no worker re-reads the customer for it.
+   */
+  settled?: boolean;
 }
 
 export type ProviderEventSource = 'webhook' | 'catch-up';
@@ -65,11 +70,12 @@ export class ProviderEventInbox {
     if (events.length === 0) return [];
     const values = events.map(
       (e) => Prisma.sql`(${e.provider}, ${e.account}, ${e.eventId}, ${e.eventType}, ${e.reference ?? null},
-        ${e.occurredAt ?? null}::timestamp(3), ${source}, ${NOW}, ${NOW})`,
+        ${e.occurredAt ?? null}::timestamp(3), ${source}, ${NOW}, ${NOW}, ${e.settled === true ? NOW : Prisma.sql`NULL::timestamp(3)`})`,
     );
     const rows = await db.$queryRaw<{ event_id: string }[]>(Prisma.sql`
       INSERT INTO provider_events
-        (provider, account, event_id, event_type, reference, occurred_at, source, received_at, next_attempt_at)
+        (provider, account, event_id, event_type, reference, occurred_at, source, received_at, next_attempt_at,
+         processed_at)
       VALUES ${Prisma.join(values)}
       ON CONFLICT (provider, account, event_id) DO NOTHING
       RETURNING event_id`);

@@ -6,6 +6,7 @@ export {
   DEFAULT_SIGNATURE_TOLERANCE_MS,
   DR_CUSTOMER_EVENT_TYPES,
   DR_SIGNATURE_HEADER,
+  drEventCopy,
   drEventSchema,
   drEventSubject,
   type DrEvent,

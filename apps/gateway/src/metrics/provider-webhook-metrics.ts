@@ -7,6 +7,8 @@ import { MetricsRegistry, scrapedGauge } from './metrics.registry';
 /** What became of a provider webhook: accepted, a duplicate, or why it was refused. */
 export type ProviderWebhookOutcome =
   | 'accepted'
+  /** Accepted and settled on arrival: the copy it carried equals the mirror (our own write's echo). */
+  | 'in_sync'
   | 'duplicate'
   | 'ignored'
   | 'unsigned'
@@ -31,7 +33,7 @@ export class ProviderWebhookMetrics {
   constructor(registry: MetricsRegistry, inbox: ProviderEventInbox) {
     this.received = new Counter({
       name: 'csg_provider_webhooks_total',
-      help: 'Provider webhooks received, by provider and outcome (accepted, duplicate, ignored, or the reason it was refused).',
+      help: 'Provider webhooks received, by provider and outcome (accepted, in_sync: accepted with nothing to act on, duplicate, ignored, or the reason it was refused).',
       labelNames: ['provider', 'outcome'],
       registers: [registry],
     });

@@ -1,18 +1,13 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { type GatewayConfig } from '@app/config';
 import { jobContext, JOB_ACTORS, ProviderAccounts, ProviderError } from '@app/domain';
-import { ProviderEventInbox, type ReceivedProviderEvent } from '@app/persistence';
-import {
-  DIGITAL_RIVER,
-  DigitalRiverProvider,
-  DR_CUSTOMER_EVENT_TYPES,
-  type DrEvent,
-  drEventSubject,
-} from '@app/providers';
+import { ProviderEventInbox } from '@app/persistence';
+import { DIGITAL_RIVER, DigitalRiverProvider, DR_CUSTOMER_EVENT_TYPES, type DrEvent } from '@app/providers';
 
 import { GATEWAY_CONFIG } from '../config/config.module';
 import { ProviderWebhookMetrics } from '../metrics/provider-webhook-metrics';
 import { PeriodicTask } from '../periodic-task';
+import { receivedDrEvents } from './dr-event-intake';
 import { ProviderEventWorker } from './provider-event-worker';
 import { ProviderReadBudget } from './provider-read-budget';
 
@@ -131,17 +126,7 @@ export class DigitalRiverCatchUp extends PeriodicTask {
   }
 
   private async record(account: string, oldestFirst: readonly DrEvent[], newestId: string): Promise<number> {
-    const events: ReceivedProviderEvent[] = oldestFirst.map((event) => {
-      const subject = drEventSubject(event);
-      return {
-        provider: DIGITAL_RIVER,
-        account,
-        eventId: event.id,
-        eventType: event.type,
-        ...(subject === undefined ? {} : { reference: subject.reference }),
-        ...(subject?.occurredAt === undefined ? {} : { occurredAt: subject.occurredAt }),
-      };
-    });
+    const events = await receivedDrEvents(account, oldestFirst, this.worker);
     const recorded = await this.inbox.recordCaughtUp(DIGITAL_RIVER, account, events, newestId);
     return recorded.length;
   }

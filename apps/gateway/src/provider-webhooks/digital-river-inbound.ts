@@ -6,12 +6,12 @@ import {
   DIGITAL_RIVER,
   DigitalRiverProvider,
   drEventSchema,
-  drEventSubject,
   verifyDigitalRiverSignature,
 } from '@app/providers';
 
 import { GATEWAY_CONFIG } from '../config/config.module';
 import { ProviderWebhookMetrics } from '../metrics/provider-webhook-metrics';
+import { receivedDrEvents } from './dr-event-intake';
 import { ProviderEventWorker } from './provider-event-worker';
 
 /** Where an account's inbound signing secrets are kept in the secret store. */
@@ -92,21 +92,16 @@ export class DigitalRiverInbound {
         { field: 'body', code: 'invalid_event', message: 'Expected an event with `id` and `type`.' },
       ]);
     }
-    const subject = drEventSubject(parsed.data);
-    const [recorded] = await this.inbox.record(
-      [
-        {
-          provider: DIGITAL_RIVER,
-          account,
-          eventId: parsed.data.id,
-          eventType: parsed.data.type,
-          ...(subject === undefined ? {} : { reference: subject.reference }),
-          ...(subject?.occurredAt === undefined ? {} : { occurredAt: subject.occurredAt }),
-        },
-      ],
-      'webhook',
-    );
-    const outcome = recorded === undefined ? 'duplicate' : subject === undefined ? 'ignored' : 'accepted';
+    const [received] = await receivedDrEvents(account, [parsed.data], this.worker);
+    const [recorded] = await this.inbox.record([received!], 'webhook');
+    const outcome =
+      recorded === undefined
+        ? 'duplicate'
+        : received!.reference === undefined
+          ? 'ignored'
+          : received!.settled === true
+            ? 'in_sync'
+            : 'accepted';
     this.metrics.webhook(DIGITAL_RIVER, outcome);
     if (outcome === 'accepted') this.worker.wake();
     return recorded !== undefined;

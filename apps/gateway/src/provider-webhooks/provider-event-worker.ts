@@ -6,7 +6,17 @@ import {
   type OnApplicationShutdown,
   Optional,
 } from '@nestjs/common';
-import { codeOf, jobContext, JOB_ACTORS, ProviderChanges, ProviderError, retryDelayMs } from '@app/domain';
+import {
+  codeOf,
+  type CustomerData,
+  jobContext,
+  JOB_ACTORS,
+  type ProviderChangeHint,
+  ProviderChanges,
+  ProviderError,
+  type RemoteCustomer,
+  retryDelayMs,
+} from '@app/domain';
 import { type ClaimedProviderEvent, ProviderEventInbox } from '@app/persistence';
 
 import { type GatewayConfig } from '@app/config';
@@ -86,6 +96,19 @@ export class ProviderEventWorker implements OnApplicationBootstrap, OnApplicatio
           ),
         );
     }
+  }
+
+  /**
+   * Whether an event's copy already equals the mirror's customer (ProviderChanges.holdsMirror): it
+   * is then recorded settled. Any doubt (no implementation bound, the mirror unreachable) is a no:
+   * the event is observed as usual.
+   */
+  async holdsMirror(
+    hint: ProviderChangeHint,
+    seen: (known: CustomerData) => RemoteCustomer,
+  ): Promise<boolean> {
+    if (this.changes === undefined) return false;
+    return this.changes.holdsMirror(hint, seen).catch(() => false);
   }
 
   /** A new event was recorded: look now rather than at the next poll. */

@@ -1,6 +1,13 @@
 import { createHmac } from 'node:crypto';
 
-import { drEventSchema, drEventSubject, verifyDigitalRiverSignature } from './digital-river.webhooks';
+import { type CustomerData } from '@app/domain';
+
+import {
+  drEventCopy,
+  drEventSchema,
+  drEventSubject,
+  verifyDigitalRiverSignature,
+} from './digital-river.webhooks';
 
 const body = '{"id":"e1","type":"customer.updated","data":{"object":{"id":"c1"}}}';
 const sign = (secret: string, t: number, payload = body) =>
@@ -75,5 +82,49 @@ describe('drEventSubject', () => {
     expect(
       subject({ id: 'e5', type: 'tax_identifier.deleted', data: { object: { id: 't' } } }),
     ).toBeUndefined();
+  });
+});
+
+describe('drEventCopy', () => {
+  const customer = {
+    id: 'cus_1',
+    email: 'jsmith@digitalriver.com',
+    shipping: {
+      name: 'John Smith',
+      phone: '952-111-1111',
+      address: { line1: '10380 Bren Rd W', country: 'US' },
+    },
+    locale: 'en_US',
+    type: 'individual',
+  };
+
+  it('maps the whole customer that customer.created and customer.updated carry, as a read would', () => {
+    for (const type of ['customer.created', 'customer.updated']) {
+      const copy = drEventCopy({ id: 'evt', type, data: { object: customer } });
+      expect(copy?.({} as CustomerData)).toMatchObject({
+        reference: 'cus_1',
+        customer: {
+          email: 'jsmith@digitalriver.com',
+          givenName: 'John',
+          familyName: 'Smith',
+          phone: '952-111-1111',
+        },
+      });
+    }
+  });
+
+  it('is undefined where the event carries no whole customer', () => {
+    expect(drEventCopy({ id: 'e', type: 'customer.deleted', data: { object: customer } })).toBeUndefined();
+    expect(
+      drEventCopy({
+        id: 'e',
+        type: 'customer.tax_identifier.created',
+        data: { object: { id: 'tax_1', customerId: 'cus_1' } },
+      }),
+    ).toBeUndefined();
+    expect(
+      drEventCopy({ id: 'e', type: 'customer.updated', data: { object: { name: 'no id' } } }),
+    ).toBeUndefined();
+    expect(drEventCopy({ id: 'e', type: 'customer.updated' })).toBeUndefined();
   });
 });

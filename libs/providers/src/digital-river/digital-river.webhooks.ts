@@ -4,7 +4,11 @@
  * receives the requests, keeps the secrets and reads the events (apps/gateway/src/provider-webhooks).
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { type CustomerData, type RemoteCustomer } from '@app/domain';
 import { z } from 'zod';
+
+import { fromDrCustomer } from './digital-river.mapper';
+import { drCustomerSchema } from './digital-river.schemas';
 
 /**
  * How old a signed timestamp may be. DR signs a timestamp so replays can be refused and leaves the
@@ -129,4 +133,20 @@ export function drEventSubject(event: DrEvent): DrEventSubject | undefined {
     reference,
     ...(occurred !== undefined && !Number.isNaN(occurred.getTime()) ? { occurredAt: occurred } : {}),
   };
+}
+
+/** The event types whose `data.object` is the whole customer as DR holds it after the change. */
+const WHOLE_CUSTOMER_EVENTS = new Set(['customer.created', 'customer.updated']);
+
+/**
+ * The customer copy an event carried, mapped as a read of it would be (`fromDrCustomer`, with the
+ * mirror's data as `known`): for `customer.created` and `customer.updated`, whose `data.object` is
+ * the customer after the change. Undefined for every other event (a sub-resource's, a deletion) and
+ * for an object that is not a whole DR customer.
+ */
+export function drEventCopy(event: DrEvent): ((known: CustomerData) => RemoteCustomer) | undefined {
+  if (!WHOLE_CUSTOMER_EVENTS.has(event.type)) return undefined;
+  const parsed = drCustomerSchema.safeParse(event.data?.object);
+  if (!parsed.success) return undefined;
+  return (known) => fromDrCustomer(parsed.data, known);
 }
