@@ -72,7 +72,7 @@ import { MigrationsController } from './migrations/migrations.controller';
 import { ProvidersController } from './providers/providers.controller';
 import { DigitalRiverCatchUp } from './provider-webhooks/digital-river-catch-up';
 import { DigitalRiverInbound } from './provider-webhooks/digital-river-inbound';
-import { ProviderEventWorker, TEST_PROVIDER_CHANGES } from './provider-webhooks/provider-event-worker';
+import { ProviderEventWorker } from './provider-webhooks/provider-event-worker';
 import { ProviderReadBudget } from './provider-webhooks/provider-read-budget';
 import { ProviderWebhooksController } from './provider-webhooks/provider-webhooks.controller';
 import { ReconciliationsController } from './reconciliations/reconciliations.controller';
@@ -100,8 +100,8 @@ export interface GatewayOptions {
   /** PROVIDER_ADAPTERS unless a test brings a provider of its own. */
   providerAdapters?: ProviderAdapters;
   /**
-   * Tests only: where provider change hints go instead of the app's ProviderChanges (a recording
-   * implementation, before or besides the real one).
+   * Where every provider-side change hint goes (DR webhooks and events, the 2CO sweep) in place of
+   * the conflict policy (PolicyProviderChanges): an embedder's own handling of them.
    */
   providerChanges?: ProviderChanges;
   /** Closed last on shutdown, e.g. the embedded sandboxes the accounts point at. */
@@ -198,7 +198,9 @@ export class GatewayModule implements NestModule {
         { provide: SYNC_OPTIONS, useValue: syncOptions(options.config) },
         // Every hint of a provider-side change (DR webhooks and events, the 2CO sweep) goes here.
         { provide: CONFLICT_POLICY, useValue: options.config.CONFLICT_POLICY },
-        { provide: ProviderChanges, useClass: PolicyProviderChanges },
+        options.providerChanges === undefined
+          ? { provide: ProviderChanges, useClass: PolicyProviderChanges }
+          : { provide: ProviderChanges, useValue: options.providerChanges },
         { provide: TOMBSTONE_RETENTION_MS, useValue: options.config.TOMBSTONE_RETENTION_HOURS * 3_600_000 },
         SyncEngineLifecycle,
         ProviderFailureLog,
@@ -231,7 +233,6 @@ export class GatewayModule implements NestModule {
         ProviderEventWorker,
         DigitalRiverInbound,
         DigitalRiverCatchUp,
-        { provide: TEST_PROVIDER_CHANGES, useFactory: () => options.providerChanges },
         SweepScheduler,
         RateLimits,
         // Guards run in this order: who is calling, then whether they are over their limit.

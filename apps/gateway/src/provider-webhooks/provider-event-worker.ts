@@ -24,9 +24,6 @@ import { type GatewayConfig } from '@app/config';
 import { GATEWAY_CONFIG } from '../config/config.module';
 import { ProviderReadBudget } from './provider-read-budget';
 
-/** A test's own ProviderChanges (GatewayOptions.providerChanges), preferred over the app's. */
-export const TEST_PROVIDER_CHANGES = 'TEST_PROVIDER_CHANGES';
-
 const BATCH = 10;
 /** Longer than one observe takes with its provider re-read and retries. */
 const LEASE_MS = 60_000;
@@ -57,9 +54,8 @@ export class ProviderEventWorker implements OnApplicationBootstrap, OnApplicatio
     private readonly budget: ProviderReadBudget,
     @Inject(GATEWAY_CONFIG) config: GatewayConfig,
     @Optional() @Inject(ProviderChanges) changes?: ProviderChanges,
-    @Optional() @Inject(TEST_PROVIDER_CHANGES) testChanges?: ProviderChanges,
   ) {
-    this.changes = testChanges ?? changes;
+    this.changes = changes;
     // Half the shutdown budget, as the sync engine has: the rest closes the server and database.
     this.shutdownGraceMs = Math.floor(config.SHUTDOWN_TIMEOUT_MS / 2);
   }
