@@ -313,4 +313,50 @@ describe('the migrator CLI, SIGKILLed mid-run and resumed (real processes, Postg
       `3k shared: ${Date.now() - started} ms, by worker ${JSON.stringify([...byWorker])}\n`,
     );
   }, 400_000);
+
+  it('Ctrl-C mid-run: the run says interrupted and how to resume it, and the resume finishes it', async () => {
+    const references = dr().seed(1_000);
+    // Some latency on every call, so the run is still going when the signal comes.
+    dr().setFaults({ '*': { latencyMs: { min: 2, max: 10 } } });
+    tco().setFaults({ '*': { latencyMs: { min: 2, max: 10 } } });
+    env = { ...env, MIGRATION_QUEUE: 'in-process' };
+    const report = join(dir, 'report.json');
+    const common = ['--concurrency', '4', '--live-share', '0', '--report', report];
+    const migrator = spawnMigrator(
+      ['run', '--from', 'digital-river', '--to', 'two-checkout', ...common],
+      env,
+    );
+    const begun = await migrator.waitFor('the run to start', (e) => e.event === 'started', 60_000);
+    await migrator.waitFor(
+      'some customers finished',
+      (e) => e.event === 'progress' && finishedOf(e.counts) >= 50,
+      120_000,
+    );
+    migrator.child.kill('SIGINT');
+    const said = await migrator.waitFor('the interrupted event', (e) => e.event === 'interrupted', 30_000);
+    // 130: the shell's code for a process ended by SIGINT.
+    expect(await migrator.exited).toEqual({ code: 130, signal: null });
+    expect(said).toMatchObject({
+      run: begun.run,
+      status: 'interrupted',
+      resume: {
+        command: `migrator run --resume ${begun.run}`,
+        endpoint: `POST /v1/migrations/${begun.run}/resume`,
+      },
+    });
+    const [row] = await db.query<{ status: string }>(`SELECT status FROM migration_runs WHERE id = $1`, [
+      begun.run,
+    ]);
+    expect(row?.status).toBe('interrupted');
+
+    const { report: final } = await runToEnd(['--resume', begun.run!, ...common], 240_000);
+    expectAccountedFor(final, references);
+    expect(
+      sorted(
+        tco()
+          .dump()
+          .map((c) => c.ExternalCustomerReference ?? ''),
+      ),
+    ).toEqual(sorted(references));
+  }, 400_000);
 });
