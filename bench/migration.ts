@@ -204,6 +204,8 @@ interface RunResult {
   /** From the migrator's audit trail (provider_calls): every attempt, by route and status. */
   targetCallsByRoute: Record<string, number>;
   target429s: number;
+  /** Each 429 from the audit trail: who made the call (actor, operation) and when in the run. */
+  target429Calls: string[];
   targetMedianMs: number | null;
   /** Customers each worker process settled (migration_items.worker). */
   byWorker: Record<string, number>;
@@ -428,11 +430,27 @@ async function migrate(sandboxes: RunningSandboxes, options: RunOptions): Promis
        FROM pg_stat_user_tables WHERE schemaname IN ($1, $2) GROUP BY 1`,
       [schema, bossSchema],
     );
+    // Who ran into the limit, and when: the schedule's share (actor migration) or a call outside it.
+    const limited = await client.query<{
+      actor: string | null;
+      operation: string;
+      route: string;
+      at_ms: number;
+    }>(
+      `SELECT actor, operation, method || ' ' || path AS route,
+              extract(epoch FROM created_at - (SELECT min(created_at) FROM "${schema}".provider_calls
+                                                WHERE provider = 'two-checkout')) * 1000 AS at_ms
+         FROM "${schema}".provider_calls WHERE provider = 'two-checkout' AND http_status = 429
+        ORDER BY created_at`,
+    );
     const workersRows = await client.query<{ worker: string | null; n: string }>(
       `SELECT worker, count(*) AS n FROM "${schema}".migration_items GROUP BY 1 ORDER BY 1`,
     );
     return {
       rows,
+      limited: limited.rows.map(
+        (row) => `${row.actor ?? '?'} ${row.operation} ${row.route} at ${Math.round(Number(row.at_ms))} ms`,
+      ),
       medianMs: median.rows[0]?.ms ?? null,
       tables: tables.rows,
       byWorker: Object.fromEntries(workersRows.rows.map((row) => [row.worker ?? '(none)', Number(row.n)])),
@@ -470,6 +488,7 @@ async function migrate(sandboxes: RunningSandboxes, options: RunOptions): Promis
     sourceCallsPerCustomer: dr.admin.stats().requests / total,
     targetCallsByRoute: byRoute,
     target429s,
+    target429Calls: audit.limited,
     targetMedianMs: audit.medianMs,
     byWorker: audit.byWorker,
     targetDuplicates: (() => {
@@ -603,6 +622,7 @@ async function workersMode(): Promise<void> {
     `  ${r.label.padEnd(10)} 2CO ${r.steady.targetRequestsPerSecond.toFixed(1)} req/s, ${r.steady.customersPerSecond.toFixed(1)} customers/s, ` +
     `429s ${r.target429s}, created twice ${r.targetDuplicates}, counts ${JSON.stringify(r.counts)}, by worker ${JSON.stringify(Object.values(r.byWorker))}`;
   console.log(`\n== ${WORKERS} workers on pg-boss\n${line(ceiling)}\n${line(paced)}`);
+  for (const call of paced.target429Calls) console.log(`  429: ${call}`);
   console.log(
     `  throughput / limit = ${ratio.toFixed(3)} (goal >= ${THROUGHPUT_GOAL}); limit ${limit} <= ceiling / 2 ` +
       `(${(ceiling.steady.targetRequestsPerSecond / 2).toFixed(1)}); 429s ${paced.target429s} (goal 0); ` +
