@@ -39,6 +39,7 @@ describe(`the reads' plans at ${SIZE} customers`, () => {
   let customers: PrismaCustomerRepository;
   let events: EventStore;
   let calls: PrismaProviderCallLog;
+  const beforeStatistics: Record<string, string[]> = {};
 
   beforeAll(async () => {
     // This file's database is PostgreSQL whatever the ring runs on; the variable is put back after.
@@ -51,16 +52,20 @@ describe(`the reads' plans at ${SIZE} customers`, () => {
       else process.env['TEST_DATABASE_URL'] = ringDatabase;
     }
     const seeding = performance.now();
+    // No statistics until the ANALYZE below, whatever the server's autovacuum does meanwhile.
+    for (const table of ['customers', 'provider_links', 'events', 'provider_calls'])
+      await database.prisma.$executeRawUnsafe(`ALTER TABLE ${table} SET (autovacuum_enabled = false)`);
     await seedScaleMirror((sql) => database.prisma.$executeRawUnsafe(sql), 0, SIZE);
-    // Statistics as autovacuum would leave them after such a load (CI's server may run without it).
-    await database.prisma.$executeRawUnsafe(
-      'VACUUM ANALYZE customers, provider_links, events, provider_calls',
-    );
     console.log(`seeded ${SIZE} customers in ${((performance.now() - seeding) / 1000).toFixed(1)} s`);
     explainer = await openRawSession(POSTGRES, { schema: `"${database.schema}"` });
     customers = new PrismaCustomerRepository(database);
     events = new EventStore(database.prisma);
     calls = new PrismaProviderCallLog(database.prisma, database);
+    for (const [name, read] of READS) beforeStatistics[name] = await problemsOf(read);
+    // Statistics as autovacuum would leave them after such a load (CI's server may run without it).
+    await database.prisma.$executeRawUnsafe(
+      'VACUUM ANALYZE customers, provider_links, events, provider_calls',
+    );
   });
 
   afterAll(async () => {
@@ -90,8 +95,7 @@ describe(`the reads' plans at ${SIZE} customers`, () => {
   const oldest = scaleCustomerId(40);
   const context = jobContext(JOB_ACTORS.system);
   const list = (query: Parameters<PrismaCustomerRepository['list']>[0]) => () => customers.list(query);
-
-  it.each([
+  const READS: [string, () => Promise<unknown>][] = [
     ['read by id', () => customers.findById(scaleCustomerId(31_337))],
     ['list, first page', list({ limit: 10 })],
     ['list, deep cursor', list({ limit: 10, startingAfter: oldest })],
@@ -110,9 +114,29 @@ describe(`the reads' plans at ${SIZE} customers`, () => {
     ['events, first page', () => events.list({ limit: 10 })],
     ['events of a customer', () => events.list({ limit: 10, customerId: scaleCustomerId(999) })],
     ["a customer's call log", () => calls.recent(scaleCustomerId(999), 20)],
-  ])('%s reads about as many rows as it answers', async (_name, read) => {
+  ];
+
+  it.each(READS)('%s reads about as many rows as it answers', async (_name, read) => {
     expect(await problemsOf(read)).toEqual([]);
   });
+
+  // Statistics lag behind inserts (autovacuum analyzes a table after 10% of it changed, and some
+  // servers run without it): the soak's list pages grew from 3 to 10 ms as its customers did,
+  // through a plan that read every live customer by the tombstone index and sorted them.
+  // Not yet the link filters' first pages (`?provider=`, `?syncStatus=failed`): without statistics
+  // the planner takes a provider's links for a few hundred and gathers them by hash before sorting.
+  // They depend on ANALYZE having run, as the plans above show they are right once it has.
+  const STATISTICS_DEPENDENT = new Set([
+    'filter provider',
+    'filter syncStatus=failed',
+    'filter provider and syncStatus',
+  ]);
+  it.each(READS.filter(([name]) => !STATISTICS_DEPENDENT.has(name)))(
+    '%s reads about as many rows as it answers before the tables have statistics',
+    (name) => {
+      expect(beforeStatistics[name]).toEqual([]);
+    },
+  );
 
   it('events, tailed from near the end, read about as many rows as they answer', async () => {
     const [last] = (await events.list({ limit: 1, customerId: scaleCustomerId(SIZE - 3) })).data;
