@@ -35,9 +35,16 @@ const SOCKET_CODES = new Set([
 const isConnectionSqlState = (code: string) =>
   /^08[0-9A-Z]{3}$/.test(code) || ['57P01', '57P02', '57P03', '53300', '25006'].includes(code);
 
-/** What node-postgres says, with no code, when a connection dies under a query or times out. */
+/**
+ * What node-postgres says, with no code, when a connection dies under a query or times out; and
+ * Prisma's P2028 when an interactive transaction waited `maxWait` for a connection of the pool and
+ * got none (https://www.prisma.io/docs/orm/reference/error-reference#p2028): under a load the pool
+ * cannot serve, a request fails like the pool's own "timeout exceeded when trying to connect",
+ * a wait the caller should retry, not a bug. Other P2028s (a transaction that expired or was
+ * already closed) stay 500.
+ */
 const DRIVER_MESSAGES =
-  /Connection terminated|connection error and is not queryable|timeout exceeded when trying to connect|Client has encountered a connection error|Can't reach database server/i;
+  /Connection terminated|connection error and is not queryable|timeout exceeded when trying to connect|Client has encountered a connection error|Can't reach database server|Unable to start a transaction in the given time/i;
 
 /**
  * Whether `error` (from Prisma, the adapter, `pg` or a socket, however wrapped) says the database
