@@ -282,8 +282,8 @@ async function serveSandboxes(): Promise<void> {
   });
   // The adapters keep their default limits, as a user's accounts would (DR's test key: 25 req/s).
   // Lifted to match the sandboxes, the capacity run measured twice the rate (the creates in both
-  // were no longer paced by DR's limit), and half of that was more than the outbox could keep
-  // up with for long: the links' backlog grew and the gateway shed load from the third minute.
+  // were no longer paced by DR's limit), and half of that was more than the gateway sustains:
+  // from the third minute requests queued for the database pool and answered 503 (bench/README.md).
   process.send?.(sandboxes.accounts({}));
   process.once('disconnect', () => void sandboxes.close().then(() => process.exit(0)));
 }
