@@ -29,8 +29,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import Fastify from 'fastify';
 import { Client, Pool } from 'pg';
+import { type Address, customerData } from '@app/domain';
+import { toDrCreatePlan, toTcoCustomer } from '@app/providers';
 import { type RunningSandboxes, signAvangateAuthentication, startSandboxes } from '@app/sandboxes';
-
 import type { Timeline } from './create-timeline.mjs';
 
 const GATEWAY_MAIN = resolve(__dirname, '../dist/apps/gateway/apps/gateway/src/main.js');
@@ -107,70 +108,61 @@ async function serveBare(schema: string, targets: SandboxTargets): Promise<void>
     const { rows } = await pool.query(`${withLinks} ORDER BY c.seq DESC LIMIT 11`);
     return { data: rows.slice(0, 10), hasMore: rows.length > 10 };
   });
-  app.post<{ Body: { email: string; givenName: string; familyName: string } }>(
-    '/v1/customers',
-    async (req, reply) => {
-      const { rows } = await pool.query(
-        `INSERT INTO customers (id, email, given_name, family_name, updated_at)
+  app.post<{ Body: BenchCustomer }>('/v1/customers', async (req, reply) => {
+    const { rows } = await pool.query(
+      `INSERT INTO customers (id, email, given_name, family_name, updated_at)
          VALUES ($1, $2, $3, $4, now()) RETURNING *`,
-        [randomUUID(), req.body.email, req.body.givenName, req.body.familyName],
-      );
-      return reply.code(201).send(rows[0]);
-    },
-  );
+      [randomUUID(), req.body.email, req.body.givenName, req.body.familyName],
+    );
+    return reply.code(201).send(rows[0]);
+  });
   // The least a durable create in both providers takes on this stack, the floor under the gateway's
   // `both` row: the customer and its two links (leased, so no worker takes them) committed before
   // the provider calls, the two calls in parallel, and their outcome committed before the answer.
-  app.post<{ Body: { email: string; givenName: string; familyName: string } }>(
-    '/v1/customers/in-both',
-    async (req, reply) => {
-      const id = randomUUID();
-      await pool.query(
-        `WITH customer AS (
-           INSERT INTO customers (id, email, given_name, family_name, updated_at)
-           VALUES ($1, $2, $3, $4, now()) RETURNING id)
+  app.post<{ Body: BenchCustomer }>('/v1/customers/in-both', async (req, reply) => {
+    const id = randomUUID();
+    await pool.query(
+      `WITH customer AS (
+           INSERT INTO customers (id, email, given_name, family_name, address, updated_at)
+           VALUES ($1, $2, $3, $4, $5, now()) RETURNING id)
          INSERT INTO provider_links (id, customer_id, provider, account, reference, locked_by, locked_until, updated_at)
          SELECT gen_random_uuid()::text, customer.id, provider, 'sandbox', customer.id, 'bare',
                 now() + interval '1 minute', now()
            FROM customer, unnest(ARRAY['digital-river', 'two-checkout']) AS provider`,
-        [id, req.body.email, req.body.givenName, req.body.familyName],
-      );
-      const customerReference = await createInBoth(targets, id);
-      const { rows } = await pool.query(
-        `UPDATE provider_links
+      [id, req.body.email, req.body.givenName, req.body.familyName, req.body.address],
+    );
+    const customerReference = await createInBoth(targets, id, req.body);
+    const { rows } = await pool.query(
+      `UPDATE provider_links
             SET status = 'synced', synced_version = 1, attempts = 1, locked_by = NULL, locked_until = NULL,
                 provider_customer_id = CASE provider WHEN 'two-checkout' THEN $2 END,
                 last_synced_at = now(), updated_at = now()
           WHERE customer_id = $1 RETURNING *`,
-        [id, customerReference],
-      );
-      return reply.code(201).send({ id, providers: rows });
-    },
-  );
+      [id, customerReference],
+    );
+    return reply.code(201).send({ id, providers: rows });
+  });
   // Cheaper than any durable create: the calls first, then one statement commits the customer and
   // its links as synced. A crash between the calls and the commit leaves customers at the providers
   // that the mirror never learns of, so the gateway cannot work this way; the row shows what giving
   // up the commit before the calls would buy.
-  app.post<{ Body: { email: string; givenName: string; familyName: string } }>(
-    '/v1/customers/in-both-then-commit',
-    async (req, reply) => {
-      const id = randomUUID();
-      const customerReference = await createInBoth(targets, id);
-      const { rows } = await pool.query(
-        `WITH customer AS (
-           INSERT INTO customers (id, email, given_name, family_name, updated_at)
-           VALUES ($1, $3, $4, $5, now()) RETURNING id)
+  app.post<{ Body: BenchCustomer }>('/v1/customers/in-both-then-commit', async (req, reply) => {
+    const id = randomUUID();
+    const customerReference = await createInBoth(targets, id, req.body);
+    const { rows } = await pool.query(
+      `WITH customer AS (
+           INSERT INTO customers (id, email, given_name, family_name, address, updated_at)
+           VALUES ($1, $3, $4, $5, $6, now()) RETURNING id)
          INSERT INTO provider_links (id, customer_id, provider, account, reference, status, synced_version,
                                      attempts, provider_customer_id, last_synced_at, updated_at)
          SELECT gen_random_uuid()::text, customer.id, provider, 'sandbox', customer.id, 'synced', 1, 1,
                 CASE provider WHEN 'two-checkout' THEN $2 END, now(), now()
            FROM customer, unnest(ARRAY['digital-river', 'two-checkout']) AS provider
          RETURNING *`,
-        [id, customerReference, req.body.email, req.body.givenName, req.body.familyName],
-      );
-      return reply.code(201).send({ id, providers: rows });
-    },
-  );
+      [id, customerReference, req.body.email, req.body.givenName, req.body.familyName, req.body.address],
+    );
+    return reply.code(201).send({ id, providers: rows });
+  });
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   process.send?.(url);
   process.on(
@@ -287,7 +279,13 @@ const ADDRESS = {
   postalCode: '55129',
   country: 'US',
 };
-const customer = () => ({
+interface BenchCustomer {
+  email: string;
+  givenName: string;
+  familyName: string;
+  address: Address;
+}
+const customer = (): BenchCustomer => ({
   email: `bench-${process.pid}-${++emails}@example.com`,
   givenName: 'John',
   familyName: 'Smith',
@@ -367,18 +365,23 @@ function sandboxTargets(sandboxes: RunningSandboxes): SandboxTargets {
 
 /**
  * The two creates the gateway makes for a customer, sent straight to the sandboxes in parallel;
- * resolves with 2Checkout's answer, its numeric customer reference.
+ * resolves with 2Checkout's answer, its numeric customer reference. The bodies come from the
+ * adapters' own mappers, so each provider holds exactly what the gateway would have sent: the
+ * baseline's customers share the gateway's schema and DR account, and a copy at DR that differed
+ * from the mirror would be (rightly) seen by the gateway as a change made at DR and written back,
+ * spending the account's request budget during the gateway's own rounds.
  */
-async function createInBoth({ dr, tco }: SandboxTargets, reference: string): Promise<string> {
+async function createInBoth(
+  { dr, tco }: SandboxTargets,
+  reference: string,
+  fields: BenchCustomer,
+): Promise<string> {
+  const data = customerData(fields);
   const responses = await Promise.all([
     fetch(`${dr.url}/customers`, {
       method: 'POST',
       headers: { authorization: `Bearer ${dr.secretKey}`, 'content-type': 'application/json' },
-      body: JSON.stringify({
-        id: reference,
-        email: `${reference}@example.com`,
-        shipping: { name: 'John Smith', address: ADDRESS },
-      }),
+      body: JSON.stringify(toDrCreatePlan(reference, data).body),
     }),
     fetch(`${tco.url}/customers/`, {
       method: 'POST',
@@ -390,16 +393,7 @@ async function createInBoth({ dr, tco }: SandboxTargets, reference: string): Pro
           secretKey: tco.secretKey,
         }),
       },
-      body: JSON.stringify({
-        ExternalCustomerReference: reference,
-        FirstName: 'John',
-        LastName: 'Smith',
-        Address1: ADDRESS.line1,
-        City: ADDRESS.city,
-        Zip: ADDRESS.postalCode,
-        CountryCode: ADDRESS.country,
-        Email: `${reference}@example.com`,
-      }),
+      body: JSON.stringify(toTcoCustomer(reference, data).body),
     }),
   ]);
   const bodies = await Promise.all(responses.map((res) => res.text()));
@@ -590,6 +584,11 @@ async function traceCreates(
       return `${phase.answered.toFixed(1)} ms (${PHASES[key]} +${excess.toFixed(1)})`;
     })
     .join(', ');
+  const slowestTimeline = timelines.toSorted((a, b) => b.answered - a.answered)[0];
+  const slowestSteps = (slowestTimeline?.steps ?? [])
+    .toSorted((a, b) => a.start - b.start)
+    .map((step) => `${step.kind} ${step.label} ${step.start.toFixed(1)}-${step.end.toFixed(1)}`)
+    .join(', ');
   const mostCommon = (values: string[]) =>
     [
       ...values.reduce((counts, v) => counts.set(v, (counts.get(v) ?? 0) + 1), new Map<string, number>()),
@@ -605,6 +604,7 @@ async function traceCreates(
     `statements: ${mostCommon(phases.map((p) => p.counts))}`,
     `each step, from start to end (medians, ms since arrival): ${stepLine}`,
     `the slowest of them, and the phase that grew the most over its median: ${slowest}`,
+    `the slowest one, step by step (ms since arrival): ${slowestSteps}`,
   ];
 }
 
@@ -739,7 +739,7 @@ async function run(): Promise<void> {
         const targets = sandboxTargets(sandboxes);
         let sent = 0;
         const direct = async () => {
-          await createInBoth(targets, `direct-${process.pid}-${++sent}`);
+          await createInBoth(targets, `direct-${process.pid}-${++sent}`, customer());
         };
         await sequentialLatencies(20, direct);
         const viaGateway = async () => {

@@ -67,13 +67,18 @@ subscribe('http.client.request.start', (message) => {
   };
   providerCalls.set(request, { open, step });
 });
-subscribe('http.client.response.finish', (message) => {
+const callEnded = (suffix: string) => (message: unknown) => {
   const { request } = message as { request: ClientRequest };
   const call = providerCalls.get(request);
   if (call === undefined) return;
+  providerCalls.delete(request);
   call.step.end = since(call.open);
+  call.step.label += suffix;
   call.open.steps.push(call.step);
-});
+};
+subscribe('http.client.response.finish', callEnded(''));
+// A call that got no answer (reset, timeout) is a step too, marked so, or a retry would hide it.
+subscribe('http.client.request.error', callEnded(' (no answer)'));
 
 type Query = (this: pg.Client, ...args: unknown[]) => unknown;
 const query = Client.prototype.query as unknown as Query;

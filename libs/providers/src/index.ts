@@ -14,3 +14,6 @@ export {
   type SignatureCheck,
   verifyDigitalRiverSignature,
 } from './digital-river/digital-river.webhooks';
+// What each adapter sends to create a customer: the benches' direct baseline sends the same bodies.
+export { toDrCreatePlan } from './digital-river/digital-river.mapper';
+export { toTcoCustomer } from './two-checkout/two-checkout.mapper';
