@@ -123,15 +123,7 @@ describe(`the reads' plans at ${SIZE} customers`, () => {
   // Statistics lag behind inserts (autovacuum analyzes a table after 10% of it changed, and some
   // servers run without it): the soak's list pages grew from 3 to 10 ms as its customers did,
   // through a plan that read every live customer by the tombstone index and sorted them.
-  // Not yet the link filters' first pages (`?provider=`, `?syncStatus=failed`): without statistics
-  // the planner takes a provider's links for a few hundred and gathers them by hash before sorting.
-  // They depend on ANALYZE having run, as the plans above show they are right once it has.
-  const STATISTICS_DEPENDENT = new Set([
-    'filter provider',
-    'filter syncStatus=failed',
-    'filter provider and syncStatus',
-  ]);
-  it.each(READS.filter(([name]) => !STATISTICS_DEPENDENT.has(name)))(
+  it.each(READS)(
     '%s reads about as many rows as it answers before the tables have statistics',
     (name) => {
       expect(beforeStatistics[name]).toEqual([]);

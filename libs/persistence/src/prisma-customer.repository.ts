@@ -180,12 +180,7 @@ export class PrismaCustomerRepository extends CustomerRepository {
        WHERE ${Prisma.join(conditions, ' AND ')} ${beyond(Prisma.sql`c.seq`)}
        ORDER BY c.seq ${order}
        LIMIT ${query.limit + 1}::int`
-        : Prisma.sql`
-      ${CUSTOMERS_WITH_LINKS}
-        JOIN (${this.linkedCustomers(query, beyond(Prisma.sql`f.customer_seq`), order)}) linked ON linked.seq = c.seq
-       WHERE ${Prisma.join(conditions, ' AND ')}
-       ORDER BY c.seq ${order}
-       LIMIT ${query.limit + 1}::int`;
+        : this.linkedPage(query, conditions, cursorSeq, backwards);
     const rows = await this.query<CustomerRow>(statement);
     if (rows.length === 0 && cursor !== undefined)
       await this.assertCursor(cursor, backwards ? 'endingBefore' : 'startingAfter');
@@ -194,19 +189,50 @@ export class PrismaCustomerRepository extends CustomerRepository {
   }
 
   /**
-   * The seqs of the customers with a link matching `?provider=` and `?syncStatus=`, in the page's
-   * order, from the links' (provider, customer_seq) or (status, customer_seq) index: joined on
-   * `seq`, the customers come out already in order and the page stops after its last row, where
-   * probing each customer's links in turn read every customer that has none.
+   * A page of the customers with a link matching `?provider=` and `?syncStatus=`, found by walking
+   * the links' (provider, customer_seq), (status, customer_seq) or (provider, status, customer_seq)
+   * index one customer at a time
+   * (a recursive query whose every step is "the next matching seq past this one", LIMIT 1), and
+   * stopping once the page is full. Each step is an ordered index probe whatever the planner
+   * believes about the tables, so the page reads about as many rows as it holds even before
+   * statistics exist (autovacuum analyzes late, some servers run without it): a DISTINCT over the
+   * matching links let a planner without statistics gather all of a provider's links and sort
+   * them. A customer with several matching links is met once, since each step moves strictly past
+   * the last. PostgreSQL evaluates a WITH query only as far as its reader fetches
+   * (https://www.postgresql.org/docs/15/queries-with.html#QUERIES-WITH-RECURSIVE), so the LIMIT
+   * ends the walk; the customer conditions are a scalar subquery per step, which the planner
+   * cannot turn into a join over every customer.
    */
-  private linkedCustomers(query: CustomerListQuery, beyond: Prisma.Sql, order: Prisma.Sql): Prisma.Sql {
-    const matches = [];
+  private linkedPage(
+    query: CustomerListQuery,
+    conditions: Prisma.Sql[],
+    cursorSeq: Prisma.Sql | undefined,
+    backwards: boolean,
+  ): Prisma.Sql {
+    const matches: Prisma.Sql[] = [];
     if (query.provider !== undefined) matches.push(Prisma.sql`f.provider = ${query.provider}`);
     if (query.syncStatus !== undefined)
       matches.push(Prisma.sql`f.status = ${query.syncStatus}::"LinkStatus"`);
-    return Prisma.sql`SELECT DISTINCT f.customer_seq AS seq FROM provider_links f
-       WHERE ${Prisma.join(matches, ' AND ')} ${beyond}
-       ORDER BY f.customer_seq ${order}`;
+    const [past, order, start] = backwards
+      ? [Prisma.raw('>'), Prisma.raw('ASC'), Prisma.raw('0')]
+      : [Prisma.raw('<'), Prisma.raw('DESC'), Prisma.raw('9223372036854775807')];
+    const next = (bound: Prisma.Sql) => Prisma.sql`(
+      SELECT f.customer_seq FROM provider_links f
+       WHERE ${Prisma.join(matches, ' AND ')} AND f.customer_seq ${past} ${bound}
+       ORDER BY f.customer_seq ${order} LIMIT 1)`;
+    return Prisma.sql`
+      WITH RECURSIVE walk(seq) AS (
+        SELECT ${next(cursorSeq ?? Prisma.sql`${start}::bigint`)}
+        UNION ALL
+        SELECT ${next(Prisma.sql`walk.seq`)} FROM walk WHERE walk.seq IS NOT NULL
+      )
+      ${CUSTOMERS_WITH_LINKS}
+       WHERE c.seq = ANY(ARRAY(
+         SELECT walk.seq FROM walk
+          WHERE walk.seq IS NOT NULL
+            AND (SELECT true FROM customers c WHERE c.seq = walk.seq AND ${Prisma.join(conditions, ' AND ')})
+          LIMIT ${query.limit + 1}::int))
+       ORDER BY c.seq ${order}`;
   }
 
   async modify(
