@@ -12,6 +12,12 @@ import { type Prisma, PrismaClient } from '../../../generated/prisma/client';
 import { databaseOutage, isDatabaseUnreachable } from './database-outage';
 import { ListeningSession } from './listening-session';
 import { type MigrationRunResult, runMigrations } from './migrations/migration-runner';
+import {
+  keepPgliteCheckpointed,
+  PGLITE_MAX_WAL_SIZE,
+  type PgliteCheckpointOptions,
+  WAL_SINCE_CHECKPOINT,
+} from './pglite-checkpoints';
 import { copySnapshotIntoFreshDataDir } from './pglite-snapshot';
 import {
   openPostgresSession,
@@ -43,6 +49,11 @@ export interface OpenDatabaseOptions {
    * BUILT_SNAPSHOT_DIR); ignored when the directory holds a cluster or the snapshot is missing.
    */
   pgliteSnapshotDir?: string;
+  /**
+   * The embedded database's own checkpoints and the WAL size at which PostgreSQL would ask for one
+   * (see pglite-checkpoints.ts); the defaults are PGLITE_CHECKPOINTS and PGLITE_MAX_WAL_SIZE.
+   */
+  pgliteWal?: { checkpoints?: PgliteCheckpointOptions; maxWalSize?: string };
   /** Apply pending migrations from `prisma/migrations` before handing out the client. */
   migrate?: boolean;
   migrationsDir?: string;
@@ -240,7 +251,13 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<D
     ...(options.pgliteSnapshot === undefined ? {} : { loadDataDir: options.pgliteSnapshot }),
     // One session and a small database: PostgreSQL's default 128 MB of shared buffers would be
     // resident memory for nothing (the operating system caches the files anyway).
-    startParams: [...PGlite.defaultStartParams, '-c', `shared_buffers=${PGLITE_SHARED_BUFFERS}`],
+    startParams: [
+      ...PGlite.defaultStartParams,
+      '-c',
+      `shared_buffers=${PGLITE_SHARED_BUFFERS}`,
+      '-c',
+      `max_wal_size=${options.pgliteWal?.maxWalSize ?? PGLITE_MAX_WAL_SIZE}`,
+    ],
   });
   let migrations: MigrationRunResult | undefined;
   try {
@@ -256,6 +273,17 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<D
     // run) and writes failed for no fault of their own.
     transactionOptions: PGLITE_TRANSACTION_LIMITS,
   });
+  // Through Prisma, which owns PGlite's only session, like every other statement.
+  const checkpoints = keepPgliteCheckpointed(
+    {
+      walSinceCheckpoint: async () =>
+        (await prisma.$queryRawUnsafe<{ bytes: number }[]>(WAL_SINCE_CHECKPOINT))[0]?.bytes ?? 0,
+      checkpoint: async () => {
+        await prisma.$executeRawUnsafe('CHECKPOINT');
+      },
+    },
+    options.pgliteWal?.checkpoints,
+  );
   return {
     prisma,
     kind: 'pglite',
@@ -267,6 +295,7 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<D
         if (payload === 'public') onNotify();
       }),
     close: async () => {
+      await checkpoints.stop();
       await prisma.$disconnect();
       await pglite.close();
     },

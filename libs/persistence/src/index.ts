@@ -30,6 +30,7 @@ export {
 } from './migrations/migration-session';
 export { type DatabaseSettings, openConfiguredDatabase } from './configured-database';
 export { BUILT_SNAPSHOT_DIR, buildMigratedSnapshot, migratedSnapshot } from './pglite-snapshot';
+export { PGLITE_CHECKPOINTS, type PgliteCheckpointOptions, WAL_SINCE_CHECKPOINT } from './pglite-checkpoints';
 export { assertTestDatabaseUrl, createTestDatabase, type TestDatabase } from './testing/test-database';
 export * from './persistence.module';
 export * from './prisma.tokens';
