@@ -123,12 +123,9 @@ describe(`the reads' plans at ${SIZE} customers`, () => {
   // Statistics lag behind inserts (autovacuum analyzes a table after 10% of it changed, and some
   // servers run without it): the soak's list pages grew from 3 to 10 ms as its customers did,
   // through a plan that read every live customer by the tombstone index and sorted them.
-  it.each(READS)(
-    '%s reads about as many rows as it answers before the tables have statistics',
-    (name) => {
-      expect(beforeStatistics[name]).toEqual([]);
-    },
-  );
+  it.each(READS)('%s reads about as many rows as it answers before the tables have statistics', (name) => {
+    expect(beforeStatistics[name]).toEqual([]);
+  });
 
   it('events, tailed from near the end, read about as many rows as they answer', async () => {
     const [last] = (await events.list({ limit: 1, customerId: scaleCustomerId(SIZE - 3) })).data;
