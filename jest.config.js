@@ -20,11 +20,13 @@
 //             (initdb, pg_ctl and redis-server on free ports) and takes them away under load.
 // The suites listed below predate those folders; they stay where they are.
 //
-// Workers: `test:unit` and `test:database` run one per core (`--maxWorkers=100%`); their suites
-// share nothing (each has its own database or schema) and assert no timings. On 2 busy cores that
-// took unit from 23 s to 12 s, database from 95 s to 36 s on PGlite and from 43 s to 19 s on
-// PostgreSQL. The other rings keep jest's default (cores - 1, so one on CI's 2 cores): their
-// suites run servers with timed waits, and two of them at once on 2 cores is not measured yet.
+// Workers: every ring but `browser` runs one per core (`--maxWorkers=100%`); their suites share
+// nothing (each has its own database, schema, ports and data directories) and assert no timings.
+// On 2 busy cores that took unit from 23 s to 12 s, database from 95 s to 36 s on PGlite and from
+// 43 s to 19 s on PostgreSQL, http from 595 s to 443 s, and `npm test`'s one run of process, crash
+// and fault from 570 s (one after the other, one worker) to 346 s. `browser` is one suite.
+// Each test database starts from a migrated snapshot cached on disk (libs/persistence
+// testing/test-database.ts), not rebuilt by every file: http 385 s -> 291 s, database 112 s -> 79 s.
 
 /** Replays the migrations into Prisma's schema engine and a shadow PGlite, whatever TEST_DATABASE_URL says. */
 const OPENS_NO_TEST_DATABASE = ['<rootDir>/test/persistence/schema-drift.spec.ts'];

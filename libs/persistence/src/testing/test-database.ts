@@ -1,9 +1,12 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 
 import { Client } from 'pg';
 
 import { IN_MEMORY, openDatabase, type Database } from '../database';
 import { quoteIdentifier } from '../migrations/migration-session';
+import { readMigrations, repositoryRoot } from '../migrations/migration-files';
 import { migratedSnapshot } from '../pglite-snapshot';
 
 export interface TestDatabase extends Database {
@@ -67,10 +70,61 @@ export async function createTestDatabase(): Promise<TestDatabase> {
 
 let snapshot: Promise<Blob> | undefined;
 
-/** A migrated empty cluster, built once per jest worker and copied into every in-memory test database. */
+/** A migrated empty cluster, copied into every in-memory test database (read once per test file). */
 function testSnapshot(): Promise<Blob> {
-  snapshot ??= migratedSnapshot();
+  snapshot ??= cachedSnapshot();
   return snapshot;
+}
+
+/**
+ * Where the migrated snapshot is kept between test files and runs: `node_modules/.cache/<name>`,
+ * where tools such as Babel's and ESLint's keep theirs (https://github.com/sindresorhus/find-cache-dir).
+ */
+const SNAPSHOT_CACHE_DIR = join(repositoryRoot, 'node_modules', '.cache', 'customer-sync-gateway');
+
+/**
+ * The migrated snapshot from the cache, built and stored there when the cache holds none for these
+ * migrations. jest gives every test file its own module registry, so a snapshot held in memory was
+ * built again by each file: initdb and every migration in WebAssembly, about 5 s of each suite's 12.
+ * Written beside its name and renamed into place, so workers building it at once never read half of
+ * one; older snapshots are removed once a new one is in place.
+ */
+async function cachedSnapshot(): Promise<Blob> {
+  const name = `pglite-migrated-${await snapshotKey()}.tar`;
+  const file = join(SNAPSHOT_CACHE_DIR, name);
+  const cached = await readFile(file).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return undefined;
+    throw error;
+  });
+  if (cached !== undefined) return new Blob([cached]);
+  const built = await migratedSnapshot();
+  await mkdir(SNAPSHOT_CACHE_DIR, { recursive: true });
+  const partial = `${file}.${randomUUID()}.partial`;
+  await writeFile(partial, Buffer.from(await built.arrayBuffer()));
+  await rename(partial, file);
+  for (const entry of await readdir(SNAPSHOT_CACHE_DIR)) {
+    if (entry.startsWith('pglite-migrated-') && entry !== name && !entry.endsWith('.partial'))
+      await rm(join(SNAPSHOT_CACHE_DIR, entry), { force: true });
+  }
+  return built;
+}
+
+/**
+ * What the snapshot is made of: every migration, the code that applies them and the PGlite that
+ * runs them. A change to any of them names another snapshot.
+ */
+async function snapshotKey(): Promise<string> {
+  const hash = createHash('sha256');
+  for (const migration of await readMigrations()) hash.update(`${migration.name}\0${migration.checksum}\0`);
+  const sources = [
+    join(repositoryRoot, 'node_modules', '@electric-sql', 'pglite', 'package.json'),
+    join(__dirname, '..', 'pglite-snapshot.ts'),
+    ...(await readdir(join(__dirname, '..', 'migrations'))).map((file) =>
+      join(__dirname, '..', 'migrations', file),
+    ),
+  ];
+  for (const source of sources.sort()) hash.update(await readFile(source).catch(() => Buffer.from(source)));
+  return hash.digest('hex').slice(0, 16);
 }
 
 async function dropSchema(url: string, schema: string): Promise<void> {
