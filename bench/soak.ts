@@ -20,7 +20,8 @@
  * providers through the sandboxes (5%) and updates (5%). The sandboxes run in a child process of
  * their own with their rate limits off, so neither they nor the load generator starve the other;
  * the adapters keep their default limits. The p50 and p99 of each kind in the second and last
- * minutes are printed after the table, so a moved p99 can be traced to the requests that moved it.
+ * minutes are printed after the table, so a moved p99 can be traced to the requests that moved it,
+ * and then how long the provider calls were held back by the accounts' client-side limits.
  *
  * Needs `npm run build` (the script runs it) and PostgreSQL (`BENCH_DATABASE_URL`, default
  * postgresql://postgres@127.0.0.1:5432/postgres; a fresh schema, dropped at the end).
@@ -203,6 +204,33 @@ async function gatewayMetrics(url: string): Promise<{ heapMb: number; loopLagMs:
   };
 }
 
+/**
+ * How the soak's provider calls were held back before they went out (csg_provider_call_held_seconds:
+ * the caller's budget and the account's client-side limit), per provider: the cause of a provider
+ * write's tail when the calls themselves are fast.
+ */
+async function heldCalls(url: string): Promise<string[]> {
+  const text = await (await fetch(`${url}/metrics`, { headers })).text();
+  const byProvider = new Map<string, { count: number; sum: number; within: Map<string, number> }>();
+  for (const [, suffix, labels, value] of text.matchAll(
+    /^csg_provider_call_held_seconds_(bucket|sum|count)\{([^}]*)\} (\S+)$/gm,
+  )) {
+    const provider = /provider="([^"]*)"/.exec(labels!)?.[1] ?? '?';
+    const entry = byProvider.get(provider) ?? { count: 0, sum: 0, within: new Map<string, number>() };
+    byProvider.set(provider, entry);
+    if (suffix === 'count') entry.count += Number(value);
+    else if (suffix === 'sum') entry.sum += Number(value);
+    else {
+      const le = /le="([^"]*)"/.exec(labels!)?.[1] ?? '';
+      entry.within.set(le, (entry.within.get(le) ?? 0) + Number(value));
+    }
+  }
+  return [...byProvider].map(([provider, { count, sum, within }]) => {
+    const over = (le: string) => count - (within.get(le) ?? count);
+    return `  ${provider.padEnd(15)} ${count} calls, held over 100 ms: ${over('0.1')}, over 250 ms: ${over('0.25')}, over 500 ms: ${over('0.5')}; ${sum.toFixed(1)} s held in all`;
+  });
+}
+
 interface SoakedGateway {
   url: string;
   child: ChildProcess;
@@ -361,6 +389,9 @@ async function run(): Promise<void> {
       );
       process.stdout.write(`  ${kind.padEnd(15)} ${both.join(', ')}\n`);
     }
+    process.stdout.write(
+      `\nprovider calls over the whole run, held back before they went out (csg_provider_call_held_seconds)\n${(await heldCalls(gateway.url)).join('\n')}\n`,
+    );
     const fiveHundreds = minutes.reduce((sum, m) => sum + m.fiveHundreds, 0);
     process.stdout.write(
       [

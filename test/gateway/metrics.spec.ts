@@ -177,3 +177,40 @@ describe('/metrics', () => {
     }
   });
 });
+
+describe('/metrics: calls held back by an account’s client-side limit', () => {
+  it('times how long each provider call waited before it was sent', async () => {
+    // One call every 2 s per account (a burst of one): of two creates sent at once, the second
+    // call to each provider waits about 2 s for its token, far beyond how far apart the two
+    // requests' calls can start.
+    const gateway = await startGatewayWithSandboxes({ SYNC_WAIT_MS: '0' }, { rateLimitPerSecond: 0.5 });
+    try {
+      const creates = await Promise.all(
+        [1, 2].map((n) =>
+          request(gateway.url)
+            .post('/v1/customers')
+            .set(bearer(KEYS.writer))
+            // No tax identifiers: at Digital River those are calls of their own.
+            .send(johnSmith({ externalReference: `held-${n}`, taxIdentifiers: undefined })),
+        ),
+      );
+      expect(creates.map((res) => res.status)).toEqual([201, 201]);
+      await gateway.drain();
+
+      const samples = parseMetrics((await request(gateway.url).get('/metrics')).text);
+      const held = 'csg_provider_call_held_seconds';
+      for (const provider of ['digital-river', 'two-checkout']) {
+        const labels = { provider, account: 'sandbox', operation: 'sync' };
+        const within = (le: string) => total(samples, `${held}_bucket`, { ...labels, le });
+        expect(total(samples, 'csg_provider_calls_total', labels)).toBe(2);
+        // Every call is timed: the first went out on the bucket's one token, the second waited.
+        expect(total(samples, `${held}_count`, labels)).toBe(2);
+        expect(within('0.25')).toBe(1);
+        expect(within('+Inf') - within('1')).toBe(1);
+        expect(total(samples, `${held}_sum`, labels)).toBeGreaterThan(1);
+      }
+    } finally {
+      await gateway.close();
+    }
+  });
+});

@@ -22,8 +22,13 @@ export interface ProviderCallRecord {
   requestId?: string;
 }
 
-/** A call as observers see it: with the operation that made it (`other` outside an audited one). */
-export type ObservedProviderCall = ProviderCallRecord & { operation: string };
+/**
+ * A call as observers see it: with the operation that made it (`other` outside an audited one),
+ * and how long it was held back before it went out (the caller's budget, the account's own
+ * client-side limit). Not part of the audit record: it says how busy the limit was, not what the
+ * provider did.
+ */
+export type ObservedProviderCall = ProviderCallRecord & { operation: string; heldMs: number };
 
 const observers = new Set<(call: ObservedProviderCall) => void>();
 
@@ -40,9 +45,9 @@ export function observeProviderCalls(observer: (call: ObservedProviderCall) => v
  * Called by the providers' HTTP transport after every attempt: the call goes to the context's
  * audit sink, if it has one, and to every observer.
  */
-export function recordProviderCall(call: ProviderCallRecord, context: CallContext): void {
+export function recordProviderCall(call: ProviderCallRecord, context: CallContext, heldMs = 0): void {
   context.audit?.record(call);
-  const observed = { ...call, operation: context.audit?.operation ?? 'other' };
+  const observed = { ...call, operation: context.audit?.operation ?? 'other', heldMs };
   for (const observer of observers) observer(observed);
 }
 

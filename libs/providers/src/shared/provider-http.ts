@@ -105,10 +105,13 @@ export class ProviderHttp {
       method: request.method,
       pathTemplate: pathTemplate(request.path),
     };
-    return this.policy.execute(() => traceProviderCall(span, () => this.attempt(request, context)), {
-      idempotent: request.idempotent,
-      ...(context.budget === undefined ? {} : { budget: context.budget }),
-    });
+    return this.policy.execute(
+      (heldMs) => traceProviderCall(span, () => this.attempt(request, context, heldMs)),
+      {
+        idempotent: request.idempotent,
+        ...(context.budget === undefined ? {} : { budget: context.budget }),
+      },
+    );
   }
 
   /** Sends, then parses the body with `schema`; a body that does not fit is `bad_response`. */
@@ -159,8 +162,15 @@ export class ProviderHttp {
     );
   }
 
-  /** One try on the wire, recorded for the audit trail whatever its outcome. */
-  private async attempt(request: ProviderRequest, context: CallContext): Promise<ProviderResponse> {
+  /**
+   * One try on the wire, recorded for the audit trail whatever its outcome; `heldMs` is how long
+   * the budget and the account's limit held it back, which observers (metrics) are told.
+   */
+  private async attempt(
+    request: ProviderRequest,
+    context: CallContext,
+    heldMs: number,
+  ): Promise<ProviderResponse> {
     const started = performance.now();
     const base = {
       at: new Date(),
@@ -180,6 +190,7 @@ export class ProviderHttp {
           providerRequestId: this.requestIdOf(response.headers),
         },
         context,
+        heldMs,
       );
       return response;
     } catch (error) {
@@ -194,6 +205,7 @@ export class ProviderHttp {
           providerCode: failed?.providerCode,
         },
         context,
+        heldMs,
       );
       throw error;
     }

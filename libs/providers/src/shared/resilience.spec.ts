@@ -28,6 +28,24 @@ describe('resilience', () => {
     expect(waits[5]).toBeGreaterThan(waits[4] ?? 0);
   });
 
+  it('a limit under one call a second still lets calls through: the bucket holds a whole token', async () => {
+    // Capped at 0.5 tokens, the bucket never held the one a call takes, and every call waited forever.
+    const bucket = new TokenBucket(0.5);
+    expect(await bucket.take()).toBeLessThan(1_000);
+  });
+
+  it('tells the attempt how long the limit held it back', async () => {
+    const policy = new ResiliencePolicy(config({ rateLimitPerSecond: 4 }), origin);
+    const held: number[] = [];
+    await Promise.all(
+      Array.from({ length: 5 }, () =>
+        policy.execute((ms) => Promise.resolve(held.push(ms)), { idempotent: true }),
+      ),
+    );
+    // Four tokens of burst, then a refill at 4/s: the fifth waited about 250 ms.
+    expect(held.sort((a, b) => a - b)[4]).toBeGreaterThanOrEqual(200);
+  });
+
   it('retries an idempotent unavailable call, but not a non-idempotent one', async () => {
     const policy = new ResiliencePolicy(config({ retry: { maxAttempts: 3, baseDelayMs: 1 } }), origin);
     let calls = 0;

@@ -44,7 +44,8 @@ export type ResilienceConfig = z.infer<typeof resilienceSchema>;
 
 /**
  * A token bucket per provider account: providers count requests per key, so all calls made with
- * one account share one bucket. Capacity equals one second's worth of tokens (the burst).
+ * one account share one bucket. Capacity equals one second's worth of tokens (the burst), and at
+ * least one: a limit under one request a second would otherwise never hold a whole token.
  *
  * Hand-written rather than rate-limiter-flexible's RateLimiterQueue, which waits in the same FIFO
  * order but counts in fixed windows: two windows' points can go out back to back across a
@@ -53,11 +54,13 @@ export type ResilienceConfig = z.infer<typeof resilienceSchema>;
  */
 export class TokenBucket {
   private tokens: number;
+  private readonly capacity: number;
   private last = performance.now();
   private queue: Promise<void> = Promise.resolve();
 
   constructor(private readonly perSecond: number) {
-    this.tokens = perSecond;
+    this.capacity = Math.max(1, perSecond);
+    this.tokens = this.capacity;
   }
 
   /**
@@ -75,7 +78,7 @@ export class TokenBucket {
   private async waitForToken(): Promise<void> {
     for (;;) {
       const now = performance.now();
-      this.tokens = Math.min(this.perSecond, this.tokens + ((now - this.last) / 1000) * this.perSecond);
+      this.tokens = Math.min(this.capacity, this.tokens + ((now - this.last) / 1000) * this.perSecond);
       this.last = now;
       if (this.tokens >= 1) {
         this.tokens -= 1;
@@ -123,7 +126,11 @@ export class ResiliencePolicy {
     );
   }
 
-  async execute<T>(attempt: () => Promise<T>, options: AttemptOptions): Promise<T> {
+  /**
+   * Runs `attempt` under the retry policy and the breaker, each try once the caller's budget and
+   * this account's bucket let it go; `attempt` is told how long that try was held back.
+   */
+  async execute<T>(attempt: (heldMs: number) => Promise<T>, options: AttemptOptions): Promise<T> {
     const { retry: settings } = this.config;
     const retryPolicy = retry(
       handleWhen(
@@ -149,10 +156,11 @@ export class ResiliencePolicy {
     try {
       return await wrap(retryPolicy, this.breaker).execute(async () => {
         const budget = options.budget;
+        const asked = performance.now();
         await budget?.acquire(this.origin.provider, this.origin.account);
         this.noteWait(await this.bucket.take());
         try {
-          return await attempt();
+          return await attempt(performance.now() - asked);
         } catch (error) {
           // Everyone sharing the budget holds off, not just this caller's retry.
           if (budget && error instanceof ProviderError && error.kind === 'rate_limited') {
