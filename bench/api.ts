@@ -23,15 +23,24 @@
  */
 import autocannon from 'autocannon';
 import { type ChildProcess, fork, spawn } from 'node:child_process';
-import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import Fastify from 'fastify';
 import { Client, Pool } from 'pg';
-import { type Address, customerData } from '@app/domain';
-import { toDrCreatePlan, toTcoCustomer } from '@app/providers';
-import { type RunningSandboxes, signAvangateAuthentication, startSandboxes } from '@app/sandboxes';
+import { type RunningSandboxes, startSandboxes } from '@app/sandboxes';
+import {
+  type BenchCustomer,
+  bearerMatches,
+  directCreates,
+  INSERT_CUSTOMER,
+  INSERT_LEASED_IN_BOTH,
+  leasedInBothValues,
+  type SandboxTargets,
+  SETTLE_IN_BOTH,
+} from './api-baselines';
+import { serveStackFloor } from './api-stack-floor';
 import type { Timeline } from './create-timeline.mjs';
 
 const GATEWAY_MAIN = resolve(__dirname, '../dist/apps/gateway/apps/gateway/src/main.js');
@@ -90,11 +99,10 @@ const GOALS = {
 
 async function serveBare(schema: string, targets: SandboxTargets): Promise<void> {
   const pool = new Pool({ connectionString: DATABASE_URL, options: `-c search_path="${schema}"`, max: 10 });
-  const digest = createHash('sha256').update(API_KEY).digest();
+  const authorized = bearerMatches(API_KEY);
   const app = Fastify({ logger: false });
   app.addHook('onRequest', async (req, reply) => {
-    const presented = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '')?.[1] ?? '';
-    if (!timingSafeEqual(createHash('sha256').update(presented).digest(), digest)) {
+    if (!authorized(req.headers.authorization)) {
       await reply.code(401).send({ code: 'unauthenticated' });
     }
   });
@@ -109,11 +117,12 @@ async function serveBare(schema: string, targets: SandboxTargets): Promise<void>
     return { data: rows.slice(0, 10), hasMore: rows.length > 10 };
   });
   app.post<{ Body: BenchCustomer }>('/v1/customers', async (req, reply) => {
-    const { rows } = await pool.query(
-      `INSERT INTO customers (id, email, given_name, family_name, updated_at)
-         VALUES ($1, $2, $3, $4, now()) RETURNING *`,
-      [randomUUID(), req.body.email, req.body.givenName, req.body.familyName],
-    );
+    const { rows } = await pool.query(INSERT_CUSTOMER, [
+      randomUUID(),
+      req.body.email,
+      req.body.givenName,
+      req.body.familyName,
+    ]);
     return reply.code(201).send(rows[0]);
   });
   // The least a durable create in both providers takes on this stack, the floor under the gateway's
@@ -121,25 +130,9 @@ async function serveBare(schema: string, targets: SandboxTargets): Promise<void>
   // the provider calls, the two calls in parallel, and their outcome committed before the answer.
   app.post<{ Body: BenchCustomer }>('/v1/customers/in-both', async (req, reply) => {
     const id = randomUUID();
-    await pool.query(
-      `WITH customer AS (
-           INSERT INTO customers (id, email, given_name, family_name, address, updated_at)
-           VALUES ($1, $2, $3, $4, $5, now()) RETURNING id)
-         INSERT INTO provider_links (id, customer_id, provider, account, reference, locked_by, locked_until, updated_at)
-         SELECT gen_random_uuid()::text, customer.id, provider, 'sandbox', customer.id, 'bare',
-                now() + interval '1 minute', now()
-           FROM customer, unnest(ARRAY['digital-river', 'two-checkout']) AS provider`,
-      [id, req.body.email, req.body.givenName, req.body.familyName, req.body.address],
-    );
+    await pool.query(INSERT_LEASED_IN_BOTH, leasedInBothValues(id, req.body));
     const customerReference = await createInBoth(targets, id, req.body);
-    const { rows } = await pool.query(
-      `UPDATE provider_links
-            SET status = 'synced', synced_version = 1, attempts = 1, locked_by = NULL, locked_until = NULL,
-                provider_customer_id = CASE provider WHEN 'two-checkout' THEN $2 END,
-                last_synced_at = now(), updated_at = now()
-          WHERE customer_id = $1 RETURNING *`,
-      [id, customerReference],
-    );
+    const { rows } = await pool.query(SETTLE_IN_BOTH, [id, customerReference]);
     return reply.code(201).send({ id, providers: rows });
   });
   // Cheaper than any durable create: the calls first, then one statement commits the customer and
@@ -279,12 +272,6 @@ const ADDRESS = {
   postalCode: '55129',
   country: 'US',
 };
-interface BenchCustomer {
-  email: string;
-  givenName: string;
-  familyName: string;
-  address: Address;
-}
 const customer = (): BenchCustomer => ({
   email: `bench-${process.pid}-${++emails}@example.com`,
   givenName: 'John',
@@ -325,33 +312,34 @@ async function load(
   };
 }
 
-/** A/B/A/B: each side `ROUNDS` times, alternating, after one warm-up each. */
+/** Takes turns A/B/C/A/B/C: each target `ROUNDS` times, after one warm-up each; the medians, in the targets' order. */
+async function inTurns(urls: string[], options: Parameters<typeof load>[1]): Promise<Round[]> {
+  for (const url of urls) await load(url, { ...options, seconds: 1 });
+  const rounds = urls.map((): Round[] => []);
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [index, url] of urls.entries()) rounds[index]?.push(await load(url, options));
+  }
+  return rounds.map((measured) => ({
+    rps: median(measured.map((r) => r.rps)),
+    p50: median(measured.map((r) => r.p50)),
+    p99: median(measured.map((r) => r.p99)),
+    errors: measured.reduce((sum, r) => sum + r.errors, 0),
+  }));
+}
+
+/** Gateway and bare handler in turns (A/B/A/B), and the stack floor in the same turns when given. */
 async function abab(
   gatewayUrl: string,
   bareUrl: string,
   options: Parameters<typeof load>[1],
-): Promise<{ gateway: Round; bare: Round }> {
-  await load(gatewayUrl, { ...options, seconds: 1 });
-  await load(bareUrl, { ...options, seconds: 1 });
-  const gateway: Round[] = [];
-  const bare: Round[] = [];
-  for (let round = 0; round < ROUNDS; round++) {
-    gateway.push(await load(gatewayUrl, options));
-    bare.push(await load(bareUrl, options));
-  }
-  const summary = (rounds: Round[]): Round => ({
-    rps: median(rounds.map((r) => r.rps)),
-    p50: median(rounds.map((r) => r.p50)),
-    p99: median(rounds.map((r) => r.p99)),
-    errors: rounds.reduce((sum, r) => sum + r.errors, 0),
-  });
-  return { gateway: summary(gateway), bare: summary(bare) };
-}
-
-/** Where the bench's own provider calls go: the sandboxes' URLs and keys, passed to the baseline process too. */
-interface SandboxTargets {
-  dr: { url: string; secretKey: string };
-  tco: { url: string; merchantCode: string; secretKey: string };
+  stackFloorUrl?: string,
+): Promise<{ gateway: Round; bare: Round; stackFloor?: Round }> {
+  const [gateway, bare, stackFloor] = await inTurns(
+    [gatewayUrl, bareUrl, ...(stackFloorUrl === undefined ? [] : [stackFloorUrl])],
+    options,
+  );
+  if (gateway === undefined || bare === undefined) throw new Error('no rounds measured');
+  return { gateway, bare, ...(stackFloor === undefined ? {} : { stackFloor }) };
 }
 
 function sandboxTargets(sandboxes: RunningSandboxes): SandboxTargets {
@@ -364,38 +352,19 @@ function sandboxTargets(sandboxes: RunningSandboxes): SandboxTargets {
 }
 
 /**
- * The two creates the gateway makes for a customer, sent straight to the sandboxes in parallel;
- * resolves with 2Checkout's answer, its numeric customer reference. The bodies come from the
- * adapters' own mappers, so each provider holds exactly what the gateway would have sent: the
- * baseline's customers share the gateway's schema and DR account, and a copy at DR that differed
- * from the mirror would be (rightly) seen by the gateway as a change made at DR and written back,
- * spending the account's request budget during the gateway's own rounds.
+ * The two creates the gateway makes for a customer (directCreates), sent straight to the sandboxes
+ * in parallel; resolves with 2Checkout's answer, its numeric customer reference.
  */
 async function createInBoth(
-  { dr, tco }: SandboxTargets,
+  targets: SandboxTargets,
   reference: string,
   fields: BenchCustomer,
 ): Promise<string> {
-  const data = customerData(fields);
-  const responses = await Promise.all([
-    fetch(`${dr.url}/customers`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${dr.secretKey}`, 'content-type': 'application/json' },
-      body: JSON.stringify(toDrCreatePlan(reference, data).body),
-    }),
-    fetch(`${tco.url}/customers/`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        accept: 'application/json',
-        'x-avangate-authentication': signAvangateAuthentication({
-          code: tco.merchantCode,
-          secretKey: tco.secretKey,
-        }),
-      },
-      body: JSON.stringify(toTcoCustomer(reference, data).body),
-    }),
-  ]);
+  const responses = await Promise.all(
+    directCreates(targets, reference, fields).map(({ url, headers, body }) =>
+      fetch(url, { method: 'POST', headers, body }),
+    ),
+  );
   const bodies = await Promise.all(responses.map((res) => res.text()));
   responses.forEach((res, index) => {
     if (!res.ok) throw new Error(`direct create answered ${res.status}: ${bodies[index]}`);
@@ -677,6 +646,8 @@ async function run(): Promise<void> {
     const gateway = await startGatewayProcess({ ...gatewayEnv, DATABASE_SCHEMA: schema }, GATEWAY_FLAGS);
     const bareChild = forkSelf(['--bare', schema, JSON.stringify(sandboxTargets(sandboxes))]);
     const bareUrl = await firstMessage<string>(bareChild);
+    const stackFloorChild = forkSelf(['--stack-floor', schema, JSON.stringify(sandboxTargets(sandboxes))]);
+    const stackFloorUrl = await firstMessage<string>(stackFloorChild);
     try {
       const seeded = await fetch(`${gateway.url}/v1/customers`, {
         method: 'POST',
@@ -710,12 +681,12 @@ async function run(): Promise<void> {
           name: 'POST /v1/customers providers:[], 10 conn',
           goal: GOALS.create,
           measure: () =>
-            abab(`${gateway.url}/v1/customers`, `${bareUrl}/v1/customers`, {
-              method: 'POST',
-              body,
-              connections: 10,
-              seconds: SECONDS,
-            }),
+            abab(
+              `${gateway.url}/v1/customers`,
+              `${bareUrl}/v1/customers`,
+              { method: 'POST', body, connections: 10, seconds: SECONDS },
+              `${stackFloorUrl}/v1/customers`,
+            ),
         },
       ] as const;
       for (const { row: rowName, name, goal, measure } of throughputRows) {
@@ -732,6 +703,22 @@ async function run(): Promise<void> {
           result.gateway.errors + result.bare.errors,
         );
         verdicts.push(`${name}: ${r.toFixed(2)}x, goal >= ${goal}x: ${r >= goal ? 'met' : 'NOT MET'}`);
+        const { stackFloor } = result;
+        if (stackFloor !== undefined) {
+          const floorRatio = ratio(stackFloor.rps, result.bare.rps);
+          row(
+            'the same, stack floor (NestJS + Express + class-validator)',
+            stackFloor.rps.toFixed(0),
+            result.bare.rps.toFixed(0),
+            `${floorRatio.toFixed(2)}x`,
+            `${stackFloor.p50}/${result.bare.p50}`,
+            `${stackFloor.p99}/${result.bare.p99}`,
+            stackFloor.errors,
+          );
+          verdicts.push(
+            `of that, the stack the gateway is built on, with the bare handler's INSERT, answers ${floorRatio.toFixed(2)}x of the bare handler; the gateway answers ${ratio(result.gateway.rps, stackFloor.rps).toFixed(2)}x of that stack floor`,
+          );
+        }
       }
 
       // Create in both providers, one request at a time, against the same two creates sent direct.
@@ -753,8 +740,8 @@ async function run(): Promise<void> {
             throw new Error(`gateway create answered ${res.status}: ${JSON.stringify(answer)}`);
           }
         };
-        const viaBare = (path: string) => async () => {
-          const res = await fetch(`${bareUrl}${path}`, {
+        const viaBare = (url: string) => async () => {
+          const res = await fetch(url, {
             method: 'POST',
             headers: auth,
             body: JSON.stringify(customer()),
@@ -764,19 +751,23 @@ async function run(): Promise<void> {
             throw new Error(`bare create answered ${res.status}: ${JSON.stringify(answer)}`);
           }
         };
-        const viaDurableBare = viaBare('/v1/customers/in-both');
-        const viaOneCommitBare = viaBare('/v1/customers/in-both-then-commit');
+        const viaDurableBare = viaBare(`${bareUrl}/v1/customers/in-both`);
+        const viaOneCommitBare = viaBare(`${bareUrl}/v1/customers/in-both-then-commit`);
+        const viaStackFloor = viaBare(`${stackFloorUrl}/v1/customers/in-both`);
         await sequentialLatencies(20, viaGateway);
         await sequentialLatencies(20, viaDurableBare);
         await sequentialLatencies(20, viaOneCommitBare);
+        await sequentialLatencies(20, viaStackFloor);
         const gatewayLatencies: number[] = [];
         const bareLatencies: number[] = [];
         const oneCommitLatencies: number[] = [];
+        const stackFloorLatencies: number[] = [];
         const directLatencies: number[] = [];
         for (let round = 0; round < 2; round++) {
           gatewayLatencies.push(...(await sequentialLatencies(CREATES / 2, viaGateway)));
           bareLatencies.push(...(await sequentialLatencies(CREATES / 2, viaDurableBare)));
           oneCommitLatencies.push(...(await sequentialLatencies(CREATES / 2, viaOneCommitBare)));
+          stackFloorLatencies.push(...(await sequentialLatencies(CREATES / 2, viaStackFloor)));
           directLatencies.push(...(await sequentialLatencies(CREATES / 2, direct)));
         }
         const added = (latencies: number[], p: number) =>
@@ -810,6 +801,14 @@ async function run(): Promise<void> {
         verdicts.push(
           `without the commit before the calls (which no durable create can drop), the bare handler still adds ${added(oneCommitLatencies, 50).toFixed(1)} ms at p50 and ${added(oneCommitLatencies, 99).toFixed(1)} at p99`,
         );
+        againstDirect(
+          'the same, stack floor: NestJS + Express + class-validator + axios, 2 commits',
+          stackFloorLatencies,
+        );
+        const stackAboveFloor = added(stackFloorLatencies, 50) - added(bareLatencies, 50);
+        verdicts.push(
+          `the stack floor (the bare handler's two commits and two calls, made through the libraries the gateway is built on) is ${stackAboveFloor.toFixed(1)} ms above the bare floor at p50; the gateway is ${(p50 - added(stackFloorLatencies, 50)).toFixed(1)} ms above the stack floor`,
+        );
         breakdown = await traceCreates(gatewayEnv, schema, percentile(directLatencies, 50));
       }
 
@@ -842,6 +841,7 @@ async function run(): Promise<void> {
       }
     } finally {
       bareChild.disconnect();
+      stackFloorChild.disconnect();
       await gateway.stop();
     }
 
@@ -883,6 +883,16 @@ async function run(): Promise<void> {
 
 if (process.argv[2] === '--bare') {
   void serveBare(process.argv[3] ?? 'public', JSON.parse(process.argv[4] ?? '{}') as SandboxTargets);
+} else if (process.argv[2] === '--stack-floor') {
+  void serveStackFloor({
+    databaseUrl: DATABASE_URL,
+    schema: process.argv[3] ?? 'public',
+    apiKey: API_KEY,
+    targets: JSON.parse(process.argv[4] ?? '{}') as SandboxTargets,
+  }).then(({ url, close }) => {
+    process.send?.(url);
+    process.on('disconnect', () => void close().then(() => process.exit(0)));
+  });
 } else {
   run().catch((error: unknown) => {
     console.error(error);

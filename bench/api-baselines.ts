@@ -1,0 +1,105 @@
+/**
+ * What bench:api's two baselines send, shared so that they differ only in the stack they run on:
+ * the bare handler (Fastify + `pg`, bench/api.ts) and the stack floor (NestJS + Express +
+ * class-validator + axios + `pg`, bench/api-stack-floor.ts) run the same statements and make the
+ * same two provider calls with the same bodies.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { type Address, customerData } from '@app/domain';
+import { toDrCreatePlan, toTcoCustomer } from '@app/providers';
+import { signAvangateAuthentication } from '@app/sandboxes';
+
+export interface BenchCustomer {
+  email: string;
+  givenName: string;
+  familyName: string;
+  address: Address;
+}
+
+/** Where the bench's own provider calls go: the sandboxes' URLs and keys, passed to the baseline processes too. */
+export interface SandboxTargets {
+  dr: { url: string; secretKey: string };
+  tco: { url: string; merchantCode: string; secretKey: string };
+}
+
+/** Whether an `Authorization` header carries `apiKey`, checked as the gateway checks it: digests compared in constant time. */
+export function bearerMatches(apiKey: string): (authorization: string | undefined) => boolean {
+  const digest = createHash('sha256').update(apiKey).digest();
+  return (authorization) => {
+    const presented = /^Bearer (\S+)$/.exec(authorization ?? '')?.[1] ?? '';
+    return timingSafeEqual(createHash('sha256').update(presented).digest(), digest);
+  };
+}
+
+/** The least a create without links takes: one INSERT. Values: id, email, given name, family name. */
+export const INSERT_CUSTOMER = `INSERT INTO customers (id, email, given_name, family_name, updated_at)
+  VALUES ($1, $2, $3, $4, now()) RETURNING *`;
+
+/**
+ * The first commit of a durable create in both providers: the customer and its two links, leased so
+ * that no worker takes them. Values: id, email, given name, family name, address.
+ */
+export const INSERT_LEASED_IN_BOTH = `WITH customer AS (
+    INSERT INTO customers (id, email, given_name, family_name, address, updated_at)
+    VALUES ($1, $2, $3, $4, $5, now()) RETURNING id)
+  INSERT INTO provider_links (id, customer_id, provider, account, reference, locked_by, locked_until, updated_at)
+  SELECT gen_random_uuid()::text, customer.id, provider, 'sandbox', customer.id, 'bare',
+         now() + interval '1 minute', now()
+    FROM customer, unnest(ARRAY['digital-river', 'two-checkout']) AS provider`;
+
+/** The second commit: both calls' outcome. Values: id, 2Checkout's customer reference. */
+export const SETTLE_IN_BOTH = `UPDATE provider_links
+    SET status = 'synced', synced_version = 1, attempts = 1, locked_by = NULL, locked_until = NULL,
+        provider_customer_id = CASE provider WHEN 'two-checkout' THEN $2 END,
+        last_synced_at = now(), updated_at = now()
+  WHERE customer_id = $1 RETURNING *`;
+
+/** The values of INSERT_LEASED_IN_BOTH for a customer. */
+export const leasedInBothValues = (id: string, fields: BenchCustomer) => [
+  id,
+  fields.email,
+  fields.givenName,
+  fields.familyName,
+  fields.address,
+];
+
+export interface DirectCreate {
+  url: string;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/**
+ * The two creates the gateway makes for a customer, as requests to send straight to the sandboxes
+ * (Digital River's, then 2Checkout's, whose answer is its numeric customer reference). The bodies
+ * come from the adapters' own mappers, so each provider holds exactly what the gateway would have
+ * sent: the baselines' customers share the gateway's schema and DR account, and a copy at DR that
+ * differed from the mirror would be (rightly) seen by the gateway as a change made at DR and
+ * written back, spending the account's request budget during the gateway's own rounds.
+ */
+export function directCreates(
+  { dr, tco }: SandboxTargets,
+  reference: string,
+  fields: BenchCustomer,
+): DirectCreate[] {
+  const data = customerData(fields);
+  return [
+    {
+      url: `${dr.url}/customers`,
+      headers: { authorization: `Bearer ${dr.secretKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify(toDrCreatePlan(reference, data).body),
+    },
+    {
+      url: `${tco.url}/customers/`,
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/json',
+        'x-avangate-authentication': signAvangateAuthentication({
+          code: tco.merchantCode,
+          secretKey: tco.secretKey,
+        }),
+      },
+      body: JSON.stringify(toTcoCustomer(reference, data).body),
+    },
+  ];
+}
