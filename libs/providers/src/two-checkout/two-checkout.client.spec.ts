@@ -7,6 +7,7 @@ import { parseTwoCheckoutConfig } from './two-checkout.config';
 import {
   classifyTwoCheckoutError,
   tcoAuthHeader,
+  tcoAuthHeaderSigner,
   tcoDate,
   tcoHash,
   TwoCheckoutClient,
@@ -38,6 +39,17 @@ describe('2Checkout client', () => {
       expect(tcoAuthHeader('YOURCODE123', 'YOUR_SECRET_KEY', 'sha256', now)).toBe(
         'code="YOURCODE123" date="2020-06-18 08:05:46" hash="c8d30e4c86238e1ad1f025b2b117d2fd304a76081b3187135d0fd35498a044f1" algo="sha256"',
       );
+    });
+
+    it('signs once per second: the same header within a second, a new one for the next', () => {
+      const sign = tcoAuthHeaderSigner('YOURCODE123', 'YOUR_SECRET_KEY', 'sha256');
+      const at = (ms: number) => new Date(Date.UTC(2020, 5, 18, 8, 5, 46) + ms);
+      expect(sign(at(0))).toBe(tcoAuthHeader('YOURCODE123', 'YOUR_SECRET_KEY', 'sha256', at(0)));
+      expect(sign(at(999))).toBe(sign(at(0)));
+      expect(sign(at(1_000))).toBe(tcoAuthHeader('YOURCODE123', 'YOUR_SECRET_KEY', 'sha256', at(1_000)));
+      expect(sign(at(1_000))).not.toBe(sign(at(999)));
+      // Back to an earlier second (the clock stepped back): signed for that second, not reused.
+      expect(sign(at(0))).toBe(tcoAuthHeader('YOURCODE123', 'YOUR_SECRET_KEY', 'sha256', at(0)));
     });
 
     it.each(['sha256', 'sha3-256'] as const)('is accepted by the sandbox with algo %s', async (algo) => {

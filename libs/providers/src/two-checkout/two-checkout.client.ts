@@ -33,8 +33,8 @@ export function tcoHash(code: string, date: string, secretKey: string, algo: Tco
 }
 
 /**
- * `X-Avangate-Authentication: code="…" date="…" hash="…" algo="sha256"`, signed fresh for each
- * attempt because the date is part of the signature (a clock skew shows up as 401).
+ * `X-Avangate-Authentication: code="…" date="…" hash="…" algo="sha256"`, signed for the date of
+ * the attempt because the date is part of the signature (a clock skew shows up as 401).
  */
 export function tcoAuthHeader(
   merchantCode: string,
@@ -47,25 +47,38 @@ export function tcoAuthHeader(
   return `code="${merchantCode}" date="${date}" hash="${hash}" algo="${algo}"`;
 }
 
+/**
+ * tcoAuthHeader for one account, signed once per second: the signature covers only the merchant
+ * code and the date, to the second, so every request in that second carries the same header.
+ * Signing anew for each call cost 0.1-0.15 ms (an HMAC key set up, a digest) on the path of
+ * every create's 2Checkout call, which goes on the wire after Digital River's.
+ */
+export function tcoAuthHeaderSigner(
+  merchantCode: string,
+  secretKey: string,
+  algo: Exclude<TcoHashAlgorithm, 'md5'>,
+): (now: Date) => string {
+  let signed = { date: '', header: '' };
+  return (now) => {
+    const date = tcoDate(now);
+    if (date !== signed.date) signed = { date, header: tcoAuthHeader(merchantCode, secretKey, algo, now) };
+    return signed.header;
+  };
+}
+
 /** Transport truth for one 2Checkout account: URLs, HMAC auth and error classification. */
 export class TwoCheckoutClient {
   readonly http: ProviderHttp;
 
   constructor(config: TwoCheckoutConfig) {
+    const sign = tcoAuthHeaderSigner(config.merchantCode, config.secretKey, config.algo);
     this.http = new ProviderHttp({
       provider: TWO_CHECKOUT,
       account: config.account,
       baseUrl: config.baseUrl,
       timeoutMs: config.timeoutMs,
       resilience: config,
-      authHeaders: () => ({
-        'X-Avangate-Authentication': tcoAuthHeader(
-          config.merchantCode,
-          config.secretKey,
-          config.algo,
-          new Date(),
-        ),
-      }),
+      authHeaders: () => ({ 'X-Avangate-Authentication': sign(new Date()) }),
       redactedAuthHeaders: () => ({
         'X-Avangate-Authentication': `code="${config.merchantCode}" date="${tcoDate(new Date())}" hash="${REDACTED}" algo="${config.algo}"`,
       }),
