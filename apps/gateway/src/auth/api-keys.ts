@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -18,8 +18,9 @@ interface StoredKey {
   digest: Buffer;
 }
 
+/** One-shot (https://nodejs.org/docs/latest-v24.x/api/crypto.html#cryptohashalgorithm-data-options): no Hash object per request. */
 export function sha256(value: string): Buffer {
-  return createHash('sha256').update(value, 'utf8').digest();
+  return hash('sha256', value, 'buffer');
 }
 
 /**
