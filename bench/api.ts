@@ -380,6 +380,8 @@ async function createInBoth(
  * measure the limit rather than the gateway.
  */
 const CREATE_PACE_MS = 50;
+/** The create-in-both row's creates per target, sent in this many blocks, the targets taking turns. */
+const CREATE_BLOCKS = 5;
 
 async function sequentialLatencies(count: number, send: (n: number) => Promise<void>): Promise<number[]> {
   const latencies: number[] = [];
@@ -763,12 +765,15 @@ async function run(): Promise<void> {
         const oneCommitLatencies: number[] = [];
         const stackFloorLatencies: number[] = [];
         const directLatencies: number[] = [];
-        for (let round = 0; round < 2; round++) {
-          gatewayLatencies.push(...(await sequentialLatencies(CREATES / 2, viaGateway)));
-          bareLatencies.push(...(await sequentialLatencies(CREATES / 2, viaDurableBare)));
-          oneCommitLatencies.push(...(await sequentialLatencies(CREATES / 2, viaOneCommitBare)));
-          stackFloorLatencies.push(...(await sequentialLatencies(CREATES / 2, viaStackFloor)));
-          directLatencies.push(...(await sequentialLatencies(CREATES / 2, direct)));
+        // In blocks of a couple of seconds each, taking turns, so that the machine's load drifting
+        // over the minute the row takes weighs on every target alike.
+        const perBlock = Math.max(1, Math.round(CREATES / CREATE_BLOCKS));
+        for (let block = 0; block < CREATE_BLOCKS; block++) {
+          gatewayLatencies.push(...(await sequentialLatencies(perBlock, viaGateway)));
+          bareLatencies.push(...(await sequentialLatencies(perBlock, viaDurableBare)));
+          oneCommitLatencies.push(...(await sequentialLatencies(perBlock, viaOneCommitBare)));
+          stackFloorLatencies.push(...(await sequentialLatencies(perBlock, viaStackFloor)));
+          directLatencies.push(...(await sequentialLatencies(perBlock, direct)));
         }
         const added = (latencies: number[], p: number) =>
           percentile(latencies, p) - percentile(directLatencies, p);
