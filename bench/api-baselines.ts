@@ -22,6 +22,14 @@ export interface SandboxTargets {
   tco: { url: string; merchantCode: string; secretKey: string };
 }
 
+/** Where a baseline process serves from: the gateway's database and schema, its API key, the sandboxes. */
+export interface BaselineOptions {
+  databaseUrl: string;
+  schema: string;
+  apiKey: string;
+  targets: SandboxTargets;
+}
+
 /** Whether an `Authorization` header carries `apiKey`, checked as the gateway checks it: digests compared in constant time. */
 export function bearerMatches(apiKey: string): (authorization: string | undefined) => boolean {
   const digest = createHash('sha256').update(apiKey).digest();

@@ -30,22 +30,15 @@ import { Pool } from 'pg';
 
 import { CreateCustomerBody } from '../apps/gateway/src/customers/customer-requests.dto';
 import {
+  type BaselineOptions,
   type BenchCustomer,
   bearerMatches,
   directCreates,
   INSERT_CUSTOMER,
   INSERT_LEASED_IN_BOTH,
   leasedInBothValues,
-  type SandboxTargets,
   SETTLE_IN_BOTH,
 } from './api-baselines';
-
-interface StackFloorOptions {
-  databaseUrl: string;
-  schema: string;
-  apiKey: string;
-  targets: SandboxTargets;
-}
 
 const OPTIONS = Symbol('stack floor options');
 const POOL = Symbol('stack floor pool');
@@ -54,7 +47,7 @@ const POOL = Symbol('stack floor pool');
 class ApiKeyGuard implements CanActivate {
   private readonly authorized: (authorization: string | undefined) => boolean;
 
-  constructor(@Inject(OPTIONS) options: StackFloorOptions) {
+  constructor(@Inject(OPTIONS) options: BaselineOptions) {
     this.authorized = bearerMatches(options.apiKey);
   }
 
@@ -85,7 +78,7 @@ class StackFloorController {
   });
 
   constructor(
-    @Inject(OPTIONS) private readonly options: StackFloorOptions,
+    @Inject(OPTIONS) private readonly options: BaselineOptions,
     @Inject(POOL) private readonly pool: Pool,
   ) {}
 
@@ -124,7 +117,7 @@ class StackFloorController {
 
 /** Serves the stack floor on loopback; resolves to its URL. */
 export async function serveStackFloor(
-  options: StackFloorOptions,
+  options: BaselineOptions,
 ): Promise<{ url: string; close(): Promise<void> }> {
   const pool = new Pool({
     connectionString: options.databaseUrl,

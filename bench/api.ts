@@ -24,24 +24,18 @@
 import autocannon from 'autocannon';
 import { type ChildProcess, fork, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import Fastify from 'fastify';
-import { Client, Pool } from 'pg';
+import { Client } from 'pg';
 import { type RunningSandboxes, startSandboxes } from '@app/sandboxes';
-import {
-  type BenchCustomer,
-  bearerMatches,
-  directCreates,
-  INSERT_CUSTOMER,
-  INSERT_LEASED_IN_BOTH,
-  leasedInBothValues,
-  type SandboxTargets,
-  SETTLE_IN_BOTH,
-} from './api-baselines';
+import { createInBoth, serveBare } from './api-bare';
+import { type BaselineOptions, type BenchCustomer, type SandboxTargets } from './api-baselines';
 import { serveStackFloor } from './api-stack-floor';
+import { describeTimelines } from './api-timeline-report';
+import { cpuShares } from './cpu-shares';
 import type { Timeline } from './create-timeline.mjs';
+import { median, percentile, sleep } from './stats';
 
 const GATEWAY_MAIN = resolve(__dirname, '../dist/apps/gateway/apps/gateway/src/main.js');
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 5);
@@ -93,80 +87,6 @@ const GOALS = {
   rssMb: 300,
   readyMs: 2_000,
 };
-
-// ---------------------------------------------------------------------------------------------
-// The baseline: bare Fastify + pg, run as a child process (`--bare <schema>`).
-
-async function serveBare(schema: string, targets: SandboxTargets): Promise<void> {
-  const pool = new Pool({ connectionString: DATABASE_URL, options: `-c search_path="${schema}"`, max: 10 });
-  const authorized = bearerMatches(API_KEY);
-  const app = Fastify({ logger: false });
-  app.addHook('onRequest', async (req, reply) => {
-    if (!authorized(req.headers.authorization)) {
-      await reply.code(401).send({ code: 'unauthenticated' });
-    }
-  });
-  const withLinks = `SELECT c.*, COALESCE((SELECT json_agg(l) FROM provider_links l WHERE l.customer_id = c.id), '[]') AS links
-                       FROM customers c`;
-  app.get<{ Params: { id: string } }>('/v1/customers/:id', async (req, reply) => {
-    const { rows } = await pool.query(`${withLinks} WHERE c.id = $1`, [req.params.id]);
-    return rows[0] ?? reply.code(404).send({ code: 'not_found' });
-  });
-  app.get('/v1/customers', async () => {
-    const { rows } = await pool.query(`${withLinks} ORDER BY c.seq DESC LIMIT 11`);
-    return { data: rows.slice(0, 10), hasMore: rows.length > 10 };
-  });
-  app.post<{ Body: BenchCustomer }>('/v1/customers', async (req, reply) => {
-    const { rows } = await pool.query(INSERT_CUSTOMER, [
-      randomUUID(),
-      req.body.email,
-      req.body.givenName,
-      req.body.familyName,
-    ]);
-    return reply.code(201).send(rows[0]);
-  });
-  // The least a durable create in both providers takes on this stack, the floor under the gateway's
-  // `both` row: the customer and its two links (leased, so no worker takes them) committed before
-  // the provider calls, the two calls in parallel, and their outcome committed before the answer.
-  app.post<{ Body: BenchCustomer }>('/v1/customers/in-both', async (req, reply) => {
-    const id = randomUUID();
-    await pool.query(INSERT_LEASED_IN_BOTH, leasedInBothValues(id, req.body));
-    const customerReference = await createInBoth(targets, id, req.body);
-    const { rows } = await pool.query(SETTLE_IN_BOTH, [id, customerReference]);
-    return reply.code(201).send({ id, providers: rows });
-  });
-  // Cheaper than any durable create: the calls first, then one statement commits the customer and
-  // its links as synced. A crash between the calls and the commit leaves customers at the providers
-  // that the mirror never learns of, so the gateway cannot work this way; the row shows what giving
-  // up the commit before the calls would buy.
-  app.post<{ Body: BenchCustomer }>('/v1/customers/in-both-then-commit', async (req, reply) => {
-    const id = randomUUID();
-    const customerReference = await createInBoth(targets, id, req.body);
-    const { rows } = await pool.query(
-      `WITH customer AS (
-           INSERT INTO customers (id, email, given_name, family_name, address, updated_at)
-           VALUES ($1, $3, $4, $5, $6, now()) RETURNING id)
-         INSERT INTO provider_links (id, customer_id, provider, account, reference, status, synced_version,
-                                     attempts, provider_customer_id, last_synced_at, updated_at)
-         SELECT gen_random_uuid()::text, customer.id, provider, 'sandbox', customer.id, 'synced', 1, 1,
-                CASE provider WHEN 'two-checkout' THEN $2 END, now(), now()
-           FROM customer, unnest(ARRAY['digital-river', 'two-checkout']) AS provider
-         RETURNING *`,
-      [id, customerReference, req.body.email, req.body.givenName, req.body.familyName, req.body.address],
-    );
-    return reply.code(201).send({ id, providers: rows });
-  });
-  const url = await app.listen({ host: '127.0.0.1', port: 0 });
-  process.send?.(url);
-  process.on(
-    'disconnect',
-    () =>
-      void app
-        .close()
-        .then(() => pool.end())
-        .then(() => process.exit(0)),
-  );
-}
 
 // ---------------------------------------------------------------------------------------------
 // Processes and measurements.
@@ -232,16 +152,6 @@ async function startGatewayProcess(
     },
   };
 }
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? 0;
-};
-const percentile = (values: number[], p: number) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? 0;
-};
 
 function cpuTicks(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
@@ -352,27 +262,6 @@ function sandboxTargets(sandboxes: RunningSandboxes): SandboxTargets {
 }
 
 /**
- * The two creates the gateway makes for a customer (directCreates), sent straight to the sandboxes
- * in parallel; resolves with 2Checkout's answer, its numeric customer reference.
- */
-async function createInBoth(
-  targets: SandboxTargets,
-  reference: string,
-  fields: BenchCustomer,
-): Promise<string> {
-  const responses = await Promise.all(
-    directCreates(targets, reference, fields).map(({ url, headers, body }) =>
-      fetch(url, { method: 'POST', headers, body }),
-    ),
-  );
-  const bodies = await Promise.all(responses.map((res) => res.text()));
-  responses.forEach((res, index) => {
-    if (!res.ok) throw new Error(`direct create answered ${res.status}: ${bodies[index]}`);
-  });
-  return bodies[1] ?? '';
-}
-
-/**
  * Creates in both providers, one at a time, started at most every CREATE_PACE_MS: ordinary traffic
  * under Digital River's 25 requests/s for test keys (libs/providers/src/digital-river/README.md),
  * which the gateway's default client-side limit follows. Back to back, a create takes 40 ms
@@ -415,42 +304,6 @@ async function bareNodeReadyMs(): Promise<number> {
   return ms;
 }
 
-/** A sample's layer: its npm package, the gateway's own code by lib or app, a Node module, or V8's own work. */
-function layerOf(frame: { url: string; functionName: string }): string {
-  const dependency = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(frame.url)?.[1];
-  if (dependency !== undefined) return dependency;
-  const own = /\/dist\/apps\/[^/]+\/((?:apps|libs)\/[^/]+)\//.exec(frame.url)?.[1];
-  if (own !== undefined) return `gateway ${own}`;
-  if (frame.url.startsWith('node:')) return frame.url.split('/').slice(0, 2).join('/');
-  // Native frames: system calls (writev is the sockets'), the garbage collector, the compiler.
-  return frame.functionName || '(native)';
-}
-
-/** The profile's busy time (idle excluded) by layer, largest first, from `--cpu-prof`'s files. */
-function cpuShares(dir: string, top = 20): string[] {
-  const byLayer = new Map<string, number>();
-  let busy = 0;
-  for (const file of readdirSync(dir).filter((name) => name.endsWith('.cpuprofile'))) {
-    const profile = JSON.parse(readFileSync(join(dir, file), 'utf8')) as {
-      nodes: { id: number; callFrame: { url: string; functionName: string } }[];
-      samples: number[];
-      timeDeltas: number[];
-    };
-    const layers = new Map(profile.nodes.map((node) => [node.id, layerOf(node.callFrame)]));
-    profile.samples.forEach((id, index) => {
-      const layer = layers.get(id) ?? '(unknown)';
-      if (layer === '(idle)') return;
-      const micros = profile.timeDeltas[index] ?? 0;
-      busy += micros;
-      byLayer.set(layer, (byLayer.get(layer) ?? 0) + micros);
-    });
-  }
-  return [...byLayer]
-    .sort((a, b) => b[1] - a[1])
-    .slice(0, top)
-    .map(([layer, micros]) => `${((100 * micros) / busy).toFixed(1)}% ${layer}`);
-}
-
 /** Creates in both providers sent to a gateway that records each one's timeline (create-timeline.mts). */
 const TRACED_CREATES = 100;
 
@@ -484,99 +337,7 @@ async function traceCreates(
   const timelines = (JSON.parse(readFileSync(file, 'utf8')) as Timeline[]).slice(-TRACED_CREATES);
   rmSync(dirname(file), { recursive: true, force: true });
 
-  const phases = timelines.map(({ answered, steps }) => {
-    const statements = steps.filter((step) => step.kind === 'statement');
-    const calls = steps.filter((step) => step.kind === 'provider');
-    const firstCall = Math.min(...calls.map((call) => call.start));
-    const lastCall = Math.max(...calls.map((call) => call.end));
-    const before = statements.filter((statement) => statement.start < firstCall);
-    const after = statements.filter((statement) => statement.start >= firstCall);
-    const firstStatement = Math.min(...statements.map((statement) => statement.start));
-    const beforeEnd = Math.max(...before.map((statement) => statement.end));
-    const afterEnd = Math.max(lastCall, ...after.map((statement) => statement.end));
-    return {
-      toFirstStatement: firstStatement,
-      statementsBefore: beforeEnd - firstStatement,
-      toFirstCall: firstCall - beforeEnd,
-      calls: lastCall - firstCall,
-      statementsAfter: afterEnd - lastCall,
-      toAnswer: answered - afterEnd,
-      answered,
-      counts: `${before.length} before the calls (${before.map((s) => s.label.split(' ').slice(0, 3).join(' ')).join('; ')}), ${after.length} after`,
-      callCount: calls.length,
-    };
-  });
-  const ms = (pick: (phase: (typeof phases)[number]) => number) =>
-    `${median(phases.map(pick)).toFixed(2)} ms`;
-  // Every step on its own: the calls by their path, the statements by their place before or
-  // after the calls; start and end are medians in ms since the request arrived, over the creates
-  // that had the step (a step most creates lack, such as a rate-limit lease, is left out).
-  const byStep = new Map<string, { starts: number[]; ends: number[] }>();
-  for (const { steps } of timelines) {
-    const firstCall = Math.min(...steps.filter((step) => step.kind === 'provider').map((step) => step.start));
-    const counted = { before: 0, after: 0 };
-    for (const step of steps.toSorted((a, b) => a.start - b.start)) {
-      const side = step.start < firstCall ? 'before' : 'after';
-      const name =
-        step.kind === 'provider'
-          ? `call ${step.label.replace(/^\S+ [^/]*/, '')}`
-          : `statement ${++counted[side]} ${side} the calls`;
-      const times = byStep.get(name) ?? { starts: [], ends: [] };
-      times.starts.push(step.start);
-      times.ends.push(step.end);
-      byStep.set(name, times);
-    }
-  }
-  const stepLine = [...byStep]
-    .filter(([, { starts }]) => starts.length >= timelines.length / 2)
-    .map(([name, { starts, ends }]) => ({ name, start: median(starts), end: median(ends) }))
-    .sort((a, b) => a.start - b.start)
-    .map(({ name, start, end }) => `${name} ${start.toFixed(2)}-${end.toFixed(2)}`)
-    .join(', ');
-  // What the slowest creates (the tail the p99 goal is about) spent beyond the median, by phase.
-  const PHASES = {
-    toFirstStatement: 'arrival',
-    statementsBefore: 'create statement',
-    toFirstCall: 'to the calls',
-    calls: 'calls',
-    statementsAfter: 'settles',
-    toAnswer: 'answer',
-  } as const;
-  const typical = Object.fromEntries(
-    Object.keys(PHASES).map((key) => [key, median(phases.map((p) => p[key as keyof typeof PHASES]))]),
-  ) as Record<keyof typeof PHASES, number>;
-  const slowest = phases
-    .toSorted((a, b) => b.answered - a.answered)
-    .slice(0, 3)
-    .map((phase) => {
-      const [key, excess] = (Object.keys(PHASES) as (keyof typeof PHASES)[])
-        .map((name) => [name, phase[name] - typical[name]] as const)
-        .reduce((most, entry) => (entry[1] > most[1] ? entry : most));
-      return `${phase.answered.toFixed(1)} ms (${PHASES[key]} +${excess.toFixed(1)})`;
-    })
-    .join(', ');
-  const slowestTimeline = timelines.toSorted((a, b) => b.answered - a.answered)[0];
-  const slowestSteps = (slowestTimeline?.steps ?? [])
-    .toSorted((a, b) => a.start - b.start)
-    .map((step) => `${step.kind} ${step.label} ${step.start.toFixed(1)}-${step.end.toFixed(1)}`)
-    .join(', ');
-  const mostCommon = (values: string[]) =>
-    [
-      ...values.reduce((counts, v) => counts.set(v, (counts.get(v) ?? 0) + 1), new Map<string, number>()),
-    ].sort((a, b) => b[1] - a[1])[0]?.[0] ?? '';
-  return [
-    `arrival to the first statement (HTTP parsing, auth, rate limit, validation): ${ms((p) => p.toFirstStatement)}`,
-    `statements before the provider calls (the create): ${ms((p) => p.statementsBefore)}`,
-    `to the first provider call (mapping, the HTTP client): ${ms((p) => p.toFirstCall)}`,
-    `provider calls, first start to last answer (${mostCommon(phases.map((p) => String(p.callCount)))} calls; the two direct creates in parallel take ${directP50.toFixed(2)} ms at p50 from the bench's side): ${ms((p) => p.calls)}`,
-    `statements after the last answer (the settles, each with its provider calls; the answer is built from what they stored): ${ms((p) => p.statementsAfter)}`,
-    `to the answer handed to the socket: ${ms((p) => p.toAnswer)}`,
-    `in the gateway in all: ${ms((p) => p.answered)}; at the bench's side, p50 ${percentile(clientLatencies, 50).toFixed(2)} ms`,
-    `statements: ${mostCommon(phases.map((p) => p.counts))}`,
-    `each step, from start to end (medians, ms since arrival): ${stepLine}`,
-    `the slowest of them, and the phase that grew the most over its median: ${slowest}`,
-    `the slowest one, step by step (ms since arrival): ${slowestSteps}`,
-  ];
+  return describeTimelines(timelines, clientLatencies, directP50);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -886,15 +647,18 @@ async function run(): Promise<void> {
   }
 }
 
+/** A baseline process's options, from its arguments (`--bare <schema> <targets>`) and the parent's environment. */
+const baselineOptions = (): BaselineOptions => ({
+  databaseUrl: DATABASE_URL,
+  schema: process.argv[3] ?? 'public',
+  apiKey: API_KEY,
+  targets: JSON.parse(process.argv[4] ?? '{}') as SandboxTargets,
+});
+
 if (process.argv[2] === '--bare') {
-  void serveBare(process.argv[3] ?? 'public', JSON.parse(process.argv[4] ?? '{}') as SandboxTargets);
+  void serveBare(baselineOptions());
 } else if (process.argv[2] === '--stack-floor') {
-  void serveStackFloor({
-    databaseUrl: DATABASE_URL,
-    schema: process.argv[3] ?? 'public',
-    apiKey: API_KEY,
-    targets: JSON.parse(process.argv[4] ?? '{}') as SandboxTargets,
-  }).then(({ url, close }) => {
+  void serveStackFloor(baselineOptions()).then(({ url, close }) => {
     process.send?.(url);
     process.on('disconnect', () => void close().then(() => process.exit(0)));
   });

@@ -47,6 +47,7 @@ import {
 import type { CapturedStatement } from './capture-statements.mjs';
 import { type CapturedRead, replay, statementsFor } from './scale-floor.js';
 import { type Read, READS, requestOf } from './scale-reads.js';
+import { percentile, sleep } from './stats';
 
 const GATEWAY_MAIN = resolve(__dirname, '../dist/apps/gateway/apps/gateway/src/main.js');
 const DATABASE_URL = process.env['BENCH_DATABASE_URL'] ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
@@ -73,11 +74,6 @@ const READS_ONLY = {
   RATE_LIMIT_WRITE_PER_SECOND: '1000000',
 };
 
-const sleep = (ms: number) => new Promise<void>((done) => setTimeout(done, ms));
-const percentile = (values: number[], p: number) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? 0;
-};
 const rssMb = (pid: number) =>
   Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
 

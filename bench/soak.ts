@@ -32,6 +32,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Client } from 'pg';
 import { startSandboxes } from '@app/sandboxes';
+import { median, percentile } from './stats';
 
 const GATEWAY_MAIN = resolve(__dirname, '../dist/apps/gateway/apps/gateway/src/main.js');
 const DATABASE_URL = process.env['BENCH_DATABASE_URL'] ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
@@ -101,14 +102,6 @@ interface LoadResult {
 
 /** RSS is read this often during a minute; the minute reports the median. */
 const RSS_SAMPLE_MS = 5_000;
-const median = (values: number[]) =>
-  percentile(
-    [...values].sort((x, y) => x - y),
-    50,
-  );
-
-const percentile = (sorted: number[], p: number) =>
-  sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? 0;
 
 /**
  * Sends the mix for `seconds`: with `rate`, one request every 1/rate s whatever the answers
