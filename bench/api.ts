@@ -35,6 +35,7 @@ import { serveStackFloor } from './api-stack-floor';
 import { describeTimelines } from './api-timeline-report';
 import { cpuShares } from './cpu-shares';
 import type { Timeline } from './create-timeline.mjs';
+import { processTicks, rssMb, TICKS_PER_SECOND, wakeUps } from './proc';
 import { median, percentile, sleep } from './stats';
 
 const GATEWAY_MAIN = resolve(__dirname, '../dist/apps/gateway/apps/gateway/src/main.js');
@@ -56,7 +57,6 @@ const NPM_START_FLAGS =
     ?.trim()
     .split(' ')
     .filter((flag) => flag !== '') ?? [];
-const TICKS_PER_SECOND = 100;
 const ROWS = ['read', 'list', 'create', 'both', 'idle', 'embedded'] as const;
 const ONLY = new Set(process.env['BENCH_ONLY']?.split(',').map((name) => name.trim()) ?? ROWS);
 const unknownRows = [...ONLY].filter((name) => !(ROWS as readonly string[]).includes(name));
@@ -151,26 +151,6 @@ async function startGatewayProcess(
       await new Promise((resolve) => child.once('exit', resolve));
     },
   };
-}
-
-function cpuTicks(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-  return Number(fields[11]) + Number(fields[12]);
-}
-
-/** How often the process's main thread has gone to sleep and been woken again. */
-function wakeUps(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
-    .split('\n')
-    .find((l) => l.startsWith('voluntary_ctxt_switches:'));
-  return Number(line?.split(/\s+/)[1] ?? 0);
-}
-
-function rssMb(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
-    .split('\n')
-    .find((l) => l.startsWith('VmRSS:'));
-  return Number(line?.replace(/\D+/g, '') ?? 0) / 1024;
 }
 
 const auth = { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' };
@@ -588,10 +568,10 @@ async function run(): Promise<void> {
         try {
           await sleep(12_000);
           const pids = [gateway.child.pid ?? 0, ticker.pid ?? 0];
-          const before = pids.map((pid) => ({ ticks: cpuTicks(pid), wakeUps: wakeUps(pid) }));
+          const before = pids.map((pid) => ({ ticks: processTicks(pid) ?? 0, wakeUps: wakeUps(pid) }));
           await sleep(10_000);
           const [idle, bare] = pids.map((pid, index) => ({
-            percent: ((cpuTicks(pid) - (before[index]?.ticks ?? 0)) / TICKS_PER_SECOND / 10) * 100,
+            percent: (((processTicks(pid) ?? 0) - (before[index]?.ticks ?? 0)) / TICKS_PER_SECOND / 10) * 100,
             wakeUps: wakeUps(pid) - (before[index]?.wakeUps ?? 0),
           }));
           if (idle === undefined || bare === undefined) throw new Error('no idle sample');

@@ -47,7 +47,7 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -56,6 +56,7 @@ import { Client } from 'pg';
 import { type RunningSandboxes, startSandboxes } from '@app/sandboxes';
 
 import { MIGRATOR_MAIN, migratorNodeFlags } from '../test/support/migrator-command';
+import { postgresTicks, processTicks, readProc, residentBytes, systemTicks, TICKS_PER_SECOND } from './proc';
 
 const MB = 1024 * 1024;
 const MEMORY_GOAL_MB = 300;
@@ -66,7 +67,6 @@ const BASELINE_CUSTOMERS = 100;
 const UNLIMITED = 1_000_000;
 const SAMPLE_MS = 250;
 /** /proc/<pid>/stat counts CPU time in clock ticks; Linux uses 100 per second. */
-const TICKS_PER_SECOND = 100;
 
 const { values: args } = parseArgs({
   options: {
@@ -123,55 +123,6 @@ const NODE_OPTIONS = args['node-options'];
 const NODE_FLAGS = args['plain-node'] ? [] : migratorNodeFlags();
 if (QUEUE !== 'pg-boss' && QUEUE !== 'in-process') throw new Error('--queue must be pg-boss or in-process');
 if (LIVE_SHARES.some((share) => share >= 1)) throw new Error('--live-shares must each be below 1');
-
-// ---------------------------------------------------------------------------------------------
-// Process and system CPU from /proc (Linux); every reader answers undefined elsewhere.
-
-function readProc(path: string): string | undefined {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return undefined;
-  }
-}
-
-/** utime + stime (+ children's, for the postmaster that reaps exited backends), in ticks. */
-function processTicks(pid: number | string, withChildren = false): number | undefined {
-  const stat = readProc(`/proc/${pid}/stat`);
-  if (stat === undefined) return undefined;
-  // Fields after the command name, which is in parentheses and may contain spaces.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const at = (field: number) => Number(fields[field - 3]);
-  return at(14) + at(15) + (withChildren ? at(16) + at(17) : 0);
-}
-
-function residentBytes(pid: number): number | undefined {
-  const match = /VmRSS:\s+(\d+) kB/.exec(readProc(`/proc/${pid}/status`) ?? '');
-  return match ? Number(match[1]) * 1024 : undefined;
-}
-
-/** Every PostgreSQL server process on this machine (all sessions, not only the migrator's). */
-function postgresTicks(): number | undefined {
-  if (!existsSync('/proc')) return undefined;
-  let total = 0;
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    if (readProc(`/proc/${entry}/comm`)?.trim() !== 'postgres') continue;
-    total += processTicks(entry, true) ?? 0;
-  }
-  return total;
-}
-
-/** Busy and total ticks of all CPUs together. */
-function systemTicks(): { busy: number; total: number } | undefined {
-  const line = readProc('/proc/stat')?.split('\n')[0];
-  if (line === undefined) return undefined;
-  const [, ...values] = line.trim().split(/\s+/);
-  const ticks = values.map(Number);
-  const total = ticks.reduce((a, b) => a + b, 0);
-  const idle = (ticks[3] ?? 0) + (ticks[4] ?? 0);
-  return { busy: total - idle, total };
-}
 
 // ---------------------------------------------------------------------------------------------
 // One migration: a fresh schema, the sandboxes reset and seeded, the CLI as a child process.

@@ -47,6 +47,7 @@ import {
 import type { CapturedStatement } from './capture-statements.mjs';
 import { type CapturedRead, replay, statementsFor } from './scale-floor.js';
 import { type Read, READS, requestOf } from './scale-reads.js';
+import { rssMb } from './proc';
 import { percentile, sleep } from './stats';
 
 const GATEWAY_MAIN = resolve(__dirname, '../dist/apps/gateway/apps/gateway/src/main.js');
@@ -73,9 +74,6 @@ const READS_ONLY = {
   RATE_LIMIT_READ_PER_SECOND: '1000000',
   RATE_LIMIT_WRITE_PER_SECOND: '1000000',
 };
-
-const rssMb = (pid: number) =>
-  Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
 
 interface Gateway {
   url: string;

@@ -28,10 +28,10 @@
  */
 import { type ChildProcess, fork, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Client } from 'pg';
 import { startSandboxes } from '@app/sandboxes';
+import { rssMb } from './proc';
 import { median, percentile } from './stats';
 
 const GATEWAY_MAIN = resolve(__dirname, '../dist/apps/gateway/apps/gateway/src/main.js');
@@ -177,13 +177,6 @@ async function load(url: string, ids: string[], seconds: number, rate?: number):
     fiveHundredCodes,
     errors,
   };
-}
-
-function rssMb(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
-    .split('\n')
-    .find((l) => l.startsWith('VmRSS:'));
-  return Number(line?.replace(/\D+/g, '') ?? 0) / 1024;
 }
 
 /** A few of the gateway's own default metrics (prom-client's process and Node.js gauges). */
