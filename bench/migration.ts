@@ -66,7 +66,6 @@ const BASELINE_CUSTOMERS = 100;
 /** No limit anywhere: the migrator is CPU-bound (the adapters' token bucket needs a positive number). */
 const UNLIMITED = 1_000_000;
 const SAMPLE_MS = 250;
-/** /proc/<pid>/stat counts CPU time in clock ticks; Linux uses 100 per second. */
 
 const { values: args } = parseArgs({
   options: {
