@@ -159,16 +159,12 @@ function pathErrors(rawPath: string): FieldError[] {
     : [];
 }
 
-function headerErrors(req: IncomingMessage): FieldError[] {
-  return Object.entries(req.headersDistinct).flatMap(([name, values]) =>
-    (values ?? []).map((value) => textError(name, value)).filter((e) => e !== undefined),
-  );
-}
-
 /**
  * Middleware run right after the body parser (GatewayModule.configure), before any guard, pipe or
- * handler reads the request: the body, the query string, the path and the headers, each checked
- * as it arrived.
+ * handler reads the request: the body, the query string and the path, each checked as it arrived.
+ * Headers need no check here: Node's parser refuses a NUL or control character in one (answered
+ * 400 problem+json, see server-limits.ts), and it reads their bytes as latin1, which holds no
+ * surrogate.
  */
 export function refuseHostileInput(req: Request, _res: Response, next: NextFunction): void {
   const url = req.originalUrl;
@@ -178,7 +174,6 @@ export function refuseHostileInput(req: Request, _res: Response, next: NextFunct
     ...encodingErrors,
     ...pathErrors(queryAt === -1 ? url : url.slice(0, queryAt)),
     ...(queryAt === -1 ? [] : queryErrors(url.slice(queryAt + 1))),
-    ...headerErrors(req),
     // A body that did not decode is refused as a whole; what the parser made of it is moot.
     ...(encodingErrors.length > 0 ? [] : jsonInputErrors(req.body)),
   ];
