@@ -170,7 +170,7 @@ export default tseslint.config(
   {
     // Tests reach the database through the stores, or through @app/persistence/testing for raw SQL
     // and PGlite; never through the drivers themselves. bench/ is left out on purpose: its bare
-    // baselines (bench/api.ts's pool) talk to PostgreSQL with raw `pg` to measure the floor without
+    // baselines (bench/api-bare.ts's and api-stack-floor.ts's pools) talk to PostgreSQL with raw `pg` to measure the floor without
     // the gateway in between, and its set-up and clean-up (schemas, counts) use the same client.
     files: ['test/**/*.ts'],
     rules: restrict([
