@@ -1,7 +1,7 @@
 /**
  * bench:api's create-in-both row (bench/api.ts): creates in both providers one request at a time,
  * paced, through the gateway, the bare handler (durable, and with its only commit after the calls),
- * the stack floor, and straight to the sandboxes, the targets taking turns; then the same create
+ * the stack floors (Express, Fastify), and straight to the sandboxes, the targets taking turns; then the same create
  * traced phase by phase in one more gateway.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -83,7 +83,12 @@ export async function measureCreateInBoth(
   traced: { env: Record<string, string>; schema: string },
   report: Report,
 ): Promise<string[]> {
-  const { gateway: gatewayUrl, bare: bareUrl, stackFloor: stackFloorUrl } = urls;
+  const {
+    gateway: gatewayUrl,
+    bare: bareUrl,
+    stackFloor: stackFloorUrl,
+    fastifyFloor: fastifyFloorUrl,
+  } = urls;
   const { row, verdicts } = report;
   let sent = 0;
   const direct = async () => {
@@ -115,14 +120,17 @@ export async function measureCreateInBoth(
   const viaDurableBare = viaBare(`${bareUrl}/v1/customers/in-both`);
   const viaOneCommitBare = viaBare(`${bareUrl}/v1/customers/in-both-then-commit`);
   const viaStackFloor = viaBare(`${stackFloorUrl}/v1/customers/in-both`);
+  const viaFastifyFloor = viaBare(`${fastifyFloorUrl}/v1/customers/in-both`);
   await sequentialLatencies(20, viaGateway);
   await sequentialLatencies(20, viaDurableBare);
   await sequentialLatencies(20, viaOneCommitBare);
   await sequentialLatencies(20, viaStackFloor);
+  await sequentialLatencies(20, viaFastifyFloor);
   const gatewayLatencies: number[] = [];
   const bareLatencies: number[] = [];
   const oneCommitLatencies: number[] = [];
   const stackFloorLatencies: number[] = [];
+  const fastifyFloorLatencies: number[] = [];
   const directLatencies: number[] = [];
   // In blocks of a couple of seconds each, taking turns, so that the machine's load drifting
   // over the minute the row takes weighs on every target alike.
@@ -132,6 +140,7 @@ export async function measureCreateInBoth(
     bareLatencies.push(...(await sequentialLatencies(perBlock, viaDurableBare)));
     oneCommitLatencies.push(...(await sequentialLatencies(perBlock, viaOneCommitBare)));
     stackFloorLatencies.push(...(await sequentialLatencies(perBlock, viaStackFloor)));
+    fastifyFloorLatencies.push(...(await sequentialLatencies(perBlock, viaFastifyFloor)));
     directLatencies.push(...(await sequentialLatencies(perBlock, direct)));
   }
   const added = (latencies: number[], p: number) => percentile(latencies, p) - percentile(directLatencies, p);
@@ -171,6 +180,13 @@ export async function measureCreateInBoth(
   const stackAboveFloor = added(stackFloorLatencies, 50) - added(bareLatencies, 50);
   verdicts.push(
     `the stack floor (the bare handler's two commits and two calls, made through the libraries the gateway is built on) is ${stackAboveFloor.toFixed(1)} ms above the bare floor at p50; the gateway is ${(p50 - added(stackFloorLatencies, 50)).toFixed(1)} ms above the stack floor`,
+  );
+  againstDirect(
+    'the same, stack floor on Fastify: NestJS + Fastify + class-validator + axios, 2 commits',
+    fastifyFloorLatencies,
+  );
+  verdicts.push(
+    `on NestJS's Fastify platform the same stack floor is ${(added(fastifyFloorLatencies, 50) - added(bareLatencies, 50)).toFixed(1)} ms above the bare floor at p50: what is left of the stack's share were the gateway moved from Express to Fastify`,
   );
   return traceCreates(traced.env, traced.schema, percentile(directLatencies, 50));
 }

@@ -39,11 +39,14 @@ export const GOALS = {
   readyMs: 2_000,
 };
 
-/** Where the rows send their requests: the gateway, the bare handler and the stack floor (base URLs). */
+/** Where the rows send their requests: the gateway, the bare handler and the stack floors (base URLs). */
 export interface RowUrls {
   gateway: string;
   bare: string;
+  /** NestJS on Express, the gateway's platform (api-stack-floor.ts). */
   stackFloor: string;
+  /** The same stack floor on NestJS's Fastify platform. */
+  fastifyFloor: string;
 }
 
 /** What a row adds to the printed report: lines of the table (cells in its columns' order), verdicts under it. */

@@ -56,26 +56,44 @@ async function inTurns(urls: string[], options: Parameters<typeof load>[1]): Pro
   }));
 }
 
-/** Gateway and bare handler in turns (A/B/A/B), and the stack floor in the same turns when given. */
+/** A stack floor a row measures beside the gateway: what its line in the table says, and where it answers. */
+interface FloorTarget {
+  name: string;
+  url: string;
+}
+
+/** Gateway and bare handler in turns (A/B/A/B), and the stack floors in the same turns. */
 async function abab(
   gatewayUrl: string,
   bareUrl: string,
   options: Parameters<typeof load>[1],
-  stackFloorUrl?: string,
-): Promise<{ gateway: Round; bare: Round; stackFloor?: Round }> {
-  const [gateway, bare, stackFloor] = await inTurns(
-    [gatewayUrl, bareUrl, ...(stackFloorUrl === undefined ? [] : [stackFloorUrl])],
+  floors: FloorTarget[] = [],
+): Promise<{ gateway: Round; bare: Round; floors: (FloorTarget & Round)[] }> {
+  const [gateway, bare, ...floorRounds] = await inTurns(
+    [gatewayUrl, bareUrl, ...floors.map((floor) => floor.url)],
     options,
   );
   if (gateway === undefined || bare === undefined) throw new Error('no rounds measured');
-  return { gateway, bare, ...(stackFloor === undefined ? {} : { stackFloor }) };
+  return {
+    gateway,
+    bare,
+    floors: floors.map((floor, index) => ({ ...floor, ...(floorRounds[index] as Round) })),
+  };
 }
 
 const ratio = (a: number, b: number) => (b === 0 ? 0 : a / b);
 
+const EXPRESS_FLOOR = 'the same, stack floor (NestJS + Express + class-validator)';
+const FASTIFY_FLOOR = 'the same, stack floor on Fastify (NestJS + Fastify + class-validator)';
+
 /** Seeds the customer the read row reads, then runs the rows BENCH_ONLY names. */
 export async function measureThroughput(urls: RowUrls, report: Report): Promise<void> {
-  const { gateway: gatewayUrl, bare: bareUrl, stackFloor: stackFloorUrl } = urls;
+  const {
+    gateway: gatewayUrl,
+    bare: bareUrl,
+    stackFloor: stackFloorUrl,
+    fastifyFloor: fastifyFloorUrl,
+  } = urls;
   const { row, verdicts } = report;
   const seeded = await fetch(`${gatewayUrl}/v1/customers`, {
     method: 'POST',
@@ -113,7 +131,10 @@ export async function measureThroughput(urls: RowUrls, report: Report): Promise<
           `${gatewayUrl}/v1/customers`,
           `${bareUrl}/v1/customers`,
           { method: 'POST', body, connections: 10, seconds: SECONDS },
-          `${stackFloorUrl}/v1/customers`,
+          [
+            { name: EXPRESS_FLOOR, url: `${stackFloorUrl}/v1/customers` },
+            { name: FASTIFY_FLOOR, url: `${fastifyFloorUrl}/v1/customers` },
+          ],
         ),
     },
   ] as const;
@@ -131,20 +152,22 @@ export async function measureThroughput(urls: RowUrls, report: Report): Promise<
       result.gateway.errors + result.bare.errors,
     );
     verdicts.push(`${name}: ${r.toFixed(2)}x, goal >= ${goal}x: ${r >= goal ? 'met' : 'NOT MET'}`);
-    const { stackFloor } = result;
-    if (stackFloor !== undefined) {
-      const floorRatio = ratio(stackFloor.rps, result.bare.rps);
+    for (const floor of result.floors) {
+      const floorRatio = ratio(floor.rps, result.bare.rps);
       row(
-        'the same, stack floor (NestJS + Express + class-validator)',
-        stackFloor.rps.toFixed(0),
+        floor.name,
+        floor.rps.toFixed(0),
         result.bare.rps.toFixed(0),
         `${floorRatio.toFixed(2)}x`,
-        `${stackFloor.p50}/${result.bare.p50}`,
-        `${stackFloor.p99}/${result.bare.p99}`,
-        stackFloor.errors,
+        `${floor.p50}/${result.bare.p50}`,
+        `${floor.p99}/${result.bare.p99}`,
+        floor.errors,
       );
+      const against = `${ratio(result.gateway.rps, floor.rps).toFixed(2)}x`;
       verdicts.push(
-        `of that, the stack the gateway is built on, with the bare handler's INSERT, answers ${floorRatio.toFixed(2)}x of the bare handler; the gateway answers ${ratio(result.gateway.rps, stackFloor.rps).toFixed(2)}x of that stack floor`,
+        floor.name === EXPRESS_FLOOR
+          ? `of that, the stack the gateway is built on, with the bare handler's INSERT, answers ${floorRatio.toFixed(2)}x of the bare handler; the gateway answers ${against} of that stack floor`
+          : `the same stack floor on NestJS's Fastify platform answers ${floorRatio.toFixed(2)}x of the bare handler (the gateway: ${against} of it): the most moving the gateway from Express to Fastify could buy`,
       );
     }
   }

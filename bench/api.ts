@@ -100,10 +100,18 @@ async function run(): Promise<void> {
     const gateway = await startGatewayProcess({ ...gatewayEnv, DATABASE_SCHEMA: schema }, GATEWAY_FLAGS);
     const bareChild = forkSelf(['--bare', schema, JSON.stringify(sandboxTargets(sandboxes))]);
     const bareUrl = await firstMessage<string>(bareChild);
-    const stackFloorChild = forkSelf(['--stack-floor', schema, JSON.stringify(sandboxTargets(sandboxes))]);
+    const targets = JSON.stringify(sandboxTargets(sandboxes));
+    const stackFloorChild = forkSelf(['--stack-floor', schema, targets, 'express']);
     const stackFloorUrl = await firstMessage<string>(stackFloorChild);
+    const fastifyFloorChild = forkSelf(['--stack-floor', schema, targets, 'fastify']);
+    const fastifyFloorUrl = await firstMessage<string>(fastifyFloorChild);
     try {
-      const urls: RowUrls = { gateway: gateway.url, bare: bareUrl, stackFloor: stackFloorUrl };
+      const urls: RowUrls = {
+        gateway: gateway.url,
+        bare: bareUrl,
+        stackFloor: stackFloorUrl,
+        fastifyFloor: fastifyFloorUrl,
+      };
       await measureThroughput(urls, report);
 
       // Create in both providers, one request at a time, against the same two creates sent direct.
@@ -120,6 +128,7 @@ async function run(): Promise<void> {
     } finally {
       bareChild.disconnect();
       stackFloorChild.disconnect();
+      fastifyFloorChild.disconnect();
       await gateway.stop();
     }
 
@@ -159,7 +168,10 @@ async function run(): Promise<void> {
   }
 }
 
-/** A baseline process's options, from its arguments (`--bare <schema> <targets>`) and the parent's environment. */
+/**
+ * A baseline process's options, from its arguments (`--bare <schema> <targets>`, `--stack-floor
+ * <schema> <targets> <platform>`) and the parent's environment.
+ */
 const baselineOptions = (): BaselineOptions => ({
   databaseUrl: DATABASE_URL,
   schema: process.argv[3] ?? 'public',
@@ -170,7 +182,8 @@ const baselineOptions = (): BaselineOptions => ({
 if (process.argv[2] === '--bare') {
   void serveBare(baselineOptions());
 } else if (process.argv[2] === '--stack-floor') {
-  void serveStackFloor(baselineOptions()).then(({ url, close }) => {
+  const platform = process.argv[5] === 'fastify' ? 'fastify' : 'express';
+  void serveStackFloor(baselineOptions(), platform).then(({ url, close }) => {
     process.send?.(url);
     process.on('disconnect', () => void close().then(() => process.exit(0)));
   });
