@@ -3,12 +3,13 @@ import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
 
 import { type INestApplication } from '@nestjs/common';
 import { createTestDatabase, type DatabaseHandle, openDatabase, readMigrations } from '@app/persistence';
-import { dropSchema } from '@app/persistence/testing';
+import { dropSchema, openRawSession, Prisma } from '@app/persistence/testing';
 import { loadGatewayConfig } from '@app/config';
 import request from 'supertest';
 
 import { createGatewayApp } from '../../apps/gateway/src/app';
 import { ApiKeyRegistry } from '../../apps/gateway/src/auth/api-keys';
+import { eventually } from '../support/eventually';
 import { testPostgresUrl } from '../support/processes';
 
 /** A gateway without keys or providers: the probes need neither. */
@@ -102,6 +103,45 @@ describe('health probes', () => {
     } finally {
       await gateway.app.close().catch(() => undefined);
       await dropSchema(target.toString(), schema);
+    }
+  });
+
+  it('stays ready while a burst holds every pooled connection', async () => {
+    // On PostgreSQL, whatever database the ring runs on: PGlite has one session and no pool.
+    const target = testPostgresUrl();
+    const schema = `test_${randomUUID().replaceAll('-', '')}`;
+    const remote = await openDatabase({ url: target, schema, migrate: true });
+    const gateway = await startOn(remote);
+    const locker = await openRawSession(target, { schema });
+    const burst: Promise<unknown>[] = [];
+    try {
+      // Every statement of the burst waits on a lock this test holds: the request pool (pg's
+      // default of 10 connections) is all taken, and the rest of the burst queues behind it.
+      await locker.query('BEGIN');
+      await locker.query('LOCK TABLE customers IN ACCESS EXCLUSIVE MODE');
+      let answered = 0;
+      for (let i = 0; i < 12; i++) {
+        burst.push(remote.query(Prisma.sql`SELECT count(*) FROM customers`).finally(() => (answered += 1)));
+      }
+      await eventually('the whole request pool waiting on the lock', async () => {
+        const [waiting] = await locker.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM pg_locks
+            WHERE relation = 'customers'::regclass AND NOT granted`,
+        );
+        return (waiting?.n ?? 0) >= 10 ? true : undefined;
+      });
+
+      const res = await request(gateway.url).get('/health/ready');
+      expect(res.status).toBe(200);
+      expect(res.body).toMatchObject({ status: 'ok', database: 'up' });
+      // The burst was still held while the probe answered.
+      expect(answered).toBe(0);
+    } finally {
+      await locker.query('ROLLBACK').catch(() => undefined);
+      await locker.end();
+      await Promise.allSettled(burst);
+      await gateway.app.close().catch(() => undefined);
+      await dropSchema(target, schema);
     }
   });
 });

@@ -80,6 +80,14 @@ export interface Database {
    * beside it could land inside another caller's transaction).
    */
   query: DirectQuery;
+  /**
+   * Runs one statement apart from the request traffic, for the readiness probe: on PostgreSQL on a
+   * connection of its own, so that a burst holding every pooled connection does not make the
+   * instance look unreachable (every instance failing readiness at once under load would take the
+   * whole service out of its load balancer: a burst turned into an outage); on PGlite through
+   * Prisma, which owns its only session.
+   */
+  probe: DirectQuery;
   kind: 'postgres' | 'pglite';
   /** Where the PostgreSQL database is, for sessions of their own (KeyHolders); absent on PGlite. */
   postgres?: { connectionString: string; schema: string };
@@ -136,6 +144,9 @@ const UTC_TIMESTAMPS = {
  */
 const CONNECT_TIMEOUT_MS = 5_000;
 
+/** How long the readiness probe's own connection stays open without a probe. */
+const PROBE_IDLE_MS = 60_000;
+
 /** A parameter as `pg` should send it: Dates as UTC, as Prisma writes them (see UTC_TIMESTAMPS). */
 const toParameter = (value: unknown) => (value instanceof Date ? value.toISOString() : value);
 
@@ -174,6 +185,19 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<D
     // its own listener) would emit an 'error' nobody hears, which ends the process: seen in the
     // fault ring under pg_terminate_backend. The statement that was running rejects anyway.
     pool.on('connect', (client) => client.on('error', (error) => databaseOutage.failed(error)));
+    const probePool = new Pool({
+      connectionString,
+      options: `-c search_path=${quoteIdentifier(schema)}`,
+      types: UTC_TIMESTAMPS,
+      max: 1,
+      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+      // Kept between probes (Kubernetes probes every 10 s by default), closed once they stop.
+      idleTimeoutMillis: PROBE_IDLE_MS,
+      keepAlive: true,
+    });
+    // As the request pool's: a probe connection the server ends must not end the process.
+    probePool.on('error', (error) => databaseOutage.failed(error));
+    probePool.on('connect', (client) => client.on('error', (error) => databaseOutage.failed(error)));
     const statementName = preparedStatementNames();
     const prisma = new PrismaClient({
       // The pool is ours (closed below), so that it closes even if Prisma never connected.
@@ -205,6 +229,9 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<D
           throw error;
         }
       },
+      probe: async <T>(statement: Prisma.Sql) =>
+        (await probePool.query({ text: statement.text, values: statement.values.map(toParameter) }))
+          .rows as T[],
       ...(migrations === undefined ? {} : { migrations }),
       listen: async (channel, onNotify) => {
         if (closed) throw new Error('The database is closed.');
@@ -233,7 +260,7 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<D
         await Promise.all([...sessions].map((session) => session.stop()));
         sessions.clear();
         await prisma.$disconnect();
-        await pool.end();
+        await Promise.all([pool.end(), probePool.end()]);
       },
     };
   }
@@ -288,6 +315,7 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<D
     prisma,
     kind: 'pglite',
     query: <T>(statement: Prisma.Sql) => prisma.$queryRaw<T[]>(statement),
+    probe: <T>(statement: Prisma.Sql) => prisma.$queryRaw<T[]>(statement),
     ...(migrations === undefined ? {} : { migrations }),
     // PGlite delivers NOTIFY to listeners on the same instance, which is every writer here.
     listen: async (channel, onNotify) =>

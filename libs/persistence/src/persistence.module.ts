@@ -25,7 +25,7 @@ import { PrismaSyncQueue } from './prisma-sync-queue';
 import { DATABASE, PRISMA_CLIENT } from './prisma.tokens';
 
 /** An open database: PGlite or PostgreSQL behind the same PrismaClient. */
-export type DatabaseHandle = Pick<Database, 'prisma' | 'query' | 'listen' | 'close' | 'postgres'>;
+export type DatabaseHandle = Pick<Database, 'prisma' | 'query' | 'probe' | 'listen' | 'close' | 'postgres'>;
 
 @Injectable()
 class DatabaseLifecycle implements OnApplicationShutdown {

@@ -1,27 +1,36 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DomainError } from '@app/domain';
 
-import { type PrismaClient } from '../../../generated/prisma/client';
+import { Prisma } from '../../../generated/prisma/client';
 import { databaseOutage } from './database-outage';
 import { readMigrations } from './migrations/migration-files';
-import { PRISMA_CLIENT } from './prisma.tokens';
+import { type DatabaseHandle } from './persistence.module';
+import { DATABASE } from './prisma.tokens';
 
 /**
  * Whether this instance can serve: the database answers and holds every migration this build
  * ships in `prisma/migrations`. A build whose migration has not run (MIGRATE_ON_START=false while
  * a deploy job is still migrating, or a database restored from an older backup) would fail on
  * the first query touching the new schema, so it must not receive traffic yet.
+ *
+ * Asked on the database's probe connection (`Database.probe`), never the request pool: a pool
+ * busy with a burst says nothing about whether the instance can serve, and readiness failing on
+ * every instance at once would leave the load balancer nowhere to send the burst.
  */
 @Injectable()
 export class Readiness {
   private expected: Promise<string[]> | undefined;
 
-  constructor(@Inject(PRISMA_CLIENT) private readonly prisma: PrismaClient) {}
+  private readonly probe: DatabaseHandle['probe'];
+
+  constructor(@Inject(DATABASE) database: DatabaseHandle) {
+    this.probe = database.probe;
+  }
 
   /** Resolves when ready; throws `not_ready` naming what is missing otherwise. */
   async check(): Promise<{ migrations: number }> {
     try {
-      await this.prisma.$queryRaw`SELECT 1`;
+      await this.probe(Prisma.sql`SELECT 1`);
     } catch (error) {
       // Probed every few seconds through an outage: logged when it starts, not on every probe.
       databaseOutage.failed(error);
@@ -44,12 +53,12 @@ export class Readiness {
 
   /** Prisma's own history (the table `prisma migrate deploy` keeps), absent on a fresh schema. */
   private async appliedMigrations(): Promise<string[]> {
-    const [table] = await this.prisma.$queryRaw<{ present: boolean }[]>`
-      SELECT to_regclass('_prisma_migrations') IS NOT NULL AS present`;
+    const [table] = await this.probe<{ present: boolean }>(Prisma.sql`
+      SELECT to_regclass('_prisma_migrations') IS NOT NULL AS present`);
     if (table?.present !== true) return [];
-    const rows = await this.prisma.$queryRaw<{ migration_name: string }[]>`
+    const rows = await this.probe<{ migration_name: string }>(Prisma.sql`
       SELECT migration_name FROM "_prisma_migrations"
-       WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL`;
+       WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL`);
     return rows.map((row) => row.migration_name);
   }
 }
