@@ -16,6 +16,15 @@ export interface BenchCustomer {
   address: Address;
 }
 
+/** The address every bench customer has: complete for both providers' rules. */
+export const BENCH_ADDRESS: Address = {
+  line1: '10380 Bren Rd W',
+  city: 'Minnetonka',
+  state: 'MN',
+  postalCode: '55129',
+  country: 'US',
+};
+
 /** Where the bench's own provider calls go: the sandboxes' URLs and keys, passed to the baseline processes too. */
 export interface SandboxTargets {
   dr: { url: string; secretKey: string };

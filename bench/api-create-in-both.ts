@@ -83,12 +83,7 @@ export async function measureCreateInBoth(
   traced: { env: Record<string, string>; schema: string },
   report: Report,
 ): Promise<string[]> {
-  const {
-    gateway: gatewayUrl,
-    bare: bareUrl,
-    stackFloor: stackFloorUrl,
-    fastifyFloor: fastifyFloorUrl,
-  } = urls;
+  const { gateway: gatewayUrl, bare: bareUrl } = urls;
   const { row, verdicts } = report;
   let sent = 0;
   const direct = async () => {
@@ -119,8 +114,8 @@ export async function measureCreateInBoth(
   };
   const viaDurableBare = viaBare(`${bareUrl}/v1/customers/in-both`);
   const viaOneCommitBare = viaBare(`${bareUrl}/v1/customers/in-both-then-commit`);
-  const viaStackFloor = viaBare(`${stackFloorUrl}/v1/customers/in-both`);
-  const viaFastifyFloor = viaBare(`${fastifyFloorUrl}/v1/customers/in-both`);
+  const viaStackFloor = viaBare(`${urls.stackFloor}/v1/customers/in-both`);
+  const viaFastifyFloor = viaBare(`${urls.fastifyFloor}/v1/customers/in-both`);
   await sequentialLatencies(20, viaGateway);
   await sequentialLatencies(20, viaDurableBare);
   await sequentialLatencies(20, viaOneCommitBare);

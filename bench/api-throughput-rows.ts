@@ -88,12 +88,7 @@ const FASTIFY_FLOOR = 'the same, stack floor on Fastify (NestJS + Fastify + clas
 
 /** Seeds the customer the read row reads, then runs the rows BENCH_ONLY names. */
 export async function measureThroughput(urls: RowUrls, report: Report): Promise<void> {
-  const {
-    gateway: gatewayUrl,
-    bare: bareUrl,
-    stackFloor: stackFloorUrl,
-    fastifyFloor: fastifyFloorUrl,
-  } = urls;
+  const { gateway: gatewayUrl, bare: bareUrl } = urls;
   const { row, verdicts } = report;
   const seeded = await fetch(`${gatewayUrl}/v1/customers`, {
     method: 'POST',
@@ -132,8 +127,8 @@ export async function measureThroughput(urls: RowUrls, report: Report): Promise<
           `${bareUrl}/v1/customers`,
           { method: 'POST', body, connections: 10, seconds: SECONDS },
           [
-            { name: EXPRESS_FLOOR, url: `${stackFloorUrl}/v1/customers` },
-            { name: FASTIFY_FLOOR, url: `${fastifyFloorUrl}/v1/customers` },
+            { name: EXPRESS_FLOOR, url: `${urls.stackFloor}/v1/customers` },
+            { name: FASTIFY_FLOOR, url: `${urls.fastifyFloor}/v1/customers` },
           ],
         ),
     },

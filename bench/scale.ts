@@ -29,7 +29,6 @@
  * Env: BENCH_SIZES, BENCH_PGLITE_SIZES (comma-separated), BENCH_REQUESTS (100),
  * BENCH_ONLY=postgres (no PGlite), BENCH_PLANS=all.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -48,9 +47,9 @@ import type { CapturedStatement } from './capture-statements.mjs';
 import { type CapturedRead, replay, statementsFor } from './scale-floor.js';
 import { type Read, READS, requestOf } from './scale-reads.js';
 import { rssMb } from './proc';
-import { percentile, sleep } from './stats';
+import { type GatewayProcess, startGatewayProcess } from './gateway-process';
+import { percentile } from './stats';
 
-const GATEWAY_MAIN = resolve(__dirname, '../dist/apps/gateway/apps/gateway/src/main.js');
 const DATABASE_URL = process.env['BENCH_DATABASE_URL'] ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 const sizesOf = (value: string | undefined, fallback: number[]) =>
   value === undefined ? fallback : value.split(',').map((size) => Number(size.replaceAll('_', '')));
@@ -75,42 +74,11 @@ const READS_ONLY = {
   RATE_LIMIT_WRITE_PER_SECOND: '1000000',
 };
 
-interface Gateway {
-  url: string;
-  child: ChildProcess;
-  readyMs: number;
-  stop(): Promise<void>;
-}
+type Gateway = GatewayProcess;
 
-/** The built gateway as a process; resolves once /health/ready answers 200. */
-async function startGateway(env: Record<string, string>, nodeFlags: string[] = []): Promise<Gateway> {
-  const port = 20_000 + Math.floor(Math.random() * 12_000);
-  const started = performance.now();
-  const child = spawn(process.execPath, [...nodeFlags, GATEWAY_MAIN], {
-    env: { ...process.env, ...READS_ONLY, PORT: String(port), ...env },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const url = `http://127.0.0.1:${port}`;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`gateway exited with ${child.exitCode}`);
-    const ok = await fetch(`${url}/health/ready`).then(
-      (res) => res.ok,
-      () => false,
-    );
-    if (ok) break;
-    await sleep(10);
-  }
-  const readyMs = performance.now() - started;
-  return {
-    url,
-    child,
-    readyMs,
-    stop: async () => {
-      const exited = new Promise((done) => child.once('exit', done));
-      child.kill('SIGTERM');
-      await exited;
-    },
-  };
+/** The built gateway for reads only; resolves once /health/ready answers 200. */
+function startGateway(env: Record<string, string>, nodeFlags: string[] = []): Promise<Gateway> {
+  return startGatewayProcess({ ...READS_ONLY, ...env }, { nodeFlags, readyPath: '/health/ready' });
 }
 
 async function send(url: string, path: string, headers: Record<string, string> = {}): Promise<number> {

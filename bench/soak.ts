@@ -27,6 +27,7 @@
  * postgresql://postgres@127.0.0.1:5432/postgres; a fresh schema, dropped at the end).
  */
 import { type ChildProcess, fork, spawn } from 'node:child_process';
+import { BENCH_ADDRESS } from './api-baselines';
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import { Client } from 'pg';
@@ -43,19 +44,12 @@ const API_KEY = `soak_${randomUUID().replaceAll('-', '')}`;
 const GOALS = { rssDrift: 0.1, p99Drift: 0.25 };
 
 const headers = { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' };
-const ADDRESS = {
-  line1: '10380 Bren Rd W',
-  city: 'Minnetonka',
-  state: 'MN',
-  postalCode: '55129',
-  country: 'US',
-};
 let serial = 0;
 const customer = (providers?: []) => ({
   email: `soak-${process.pid}-${++serial}@example.com`,
   givenName: 'John',
   familyName: 'Smith',
-  address: ADDRESS,
+  address: BENCH_ADDRESS,
   ...(providers ? { providers } : {}),
 });
 
