@@ -89,6 +89,27 @@ function stopped(timeout: AbortSignal | undefined, timeoutMs: number | undefined
 }
 
 /**
+ * `work`, or the signal's abort, whichever comes first. fetch and the body it streams stop on the
+ * signal of the Request they are given, but undici makes that Request's signal follow ours through
+ * a weak reference, and once the Request is garbage collected mid-call the abort no longer reaches
+ * it (https://github.com/nodejs/node/issues/55428, fixed upstream by
+ * https://github.com/nodejs/undici/pull/4984): the call then ran past its deadline until the
+ * server closed the connection, seen once in the http ring under load. Racing the signal here
+ * keeps every deadline and abort whatever undici does.
+ */
+function unlessAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) {
+    work.catch(() => undefined);
+    return Promise.reject(signal.reason as Error);
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason as Error);
+    signal.addEventListener('abort', onAbort, { once: true });
+    void work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
+/**
  * A `fetch` for openapi-fetch that makes every write safe to retry and retries what may pass.
  * A write without an Idempotency-Key gets a fresh one here, once per logical request, and every
  * retry of it sends the same key: the gateway then replays the first outcome instead of acting
@@ -120,7 +141,7 @@ export function retryingFetch(
     // The answer read in full within the deadline: a body that stalls is a timeout too, thrown
     // here as a GatewayError rather than later from whoever reads the stream.
     const settled = async (response: Response): Promise<Response> => {
-      const body = await response.arrayBuffer().catch((error: unknown) => {
+      const body = await unlessAborted(response.arrayBuffer(), signal).catch((error: unknown) => {
         throw signal.aborted ? stopped(timeout, timeoutMs, signal) : error;
       });
       const { status, statusText, headers } = response;
@@ -136,14 +157,17 @@ export function retryingFetch(
       let response: Response;
       try {
         // A clone per attempt: a body stream can be read only once.
-        response = await baseFetch(new Request(request.clone(), { signal }));
+        response = await unlessAborted(baseFetch(new Request(request.clone(), { signal })), signal);
       } catch (error) {
         if (signal.aborted) throw stopped(timeout, timeoutMs, signal);
         if (attempt >= maxAttempts) throw error;
         await pause(backoff(attempt));
         continue;
       }
-      if (attempt >= maxAttempts || !(await isRetryable(response))) return settled(response);
+      const retryable = await unlessAborted(isRetryable(response), signal).catch(() => {
+        throw stopped(timeout, timeoutMs, signal);
+      });
+      if (attempt >= maxAttempts || !retryable) return settled(response);
       const wait = retryAfterMs(response) ?? backoff(attempt);
       if (wait > maxRetryAfterMs || performance.now() + wait >= deadline) return settled(response);
       await response.body?.cancel();
