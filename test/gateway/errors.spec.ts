@@ -62,6 +62,45 @@ describe('one error shape for everything', () => {
     expectProblem(res, 400, 'malformed_json');
   });
 
+  it('415 for JSON declared in a charset other than UTF-8, creating nothing', async () => {
+    const before = await gateway.prisma.customer.count();
+    const res = await request(gateway.url)
+      .post('/v1/customers')
+      .set(auth)
+      .set('Content-Type', 'application/json; charset=iso-8859-1')
+      .send('{"email":"a@example.test"}');
+    expectProblem(res, 415, 'unsupported_media_type');
+    const utf8 = await request(gateway.url)
+      .post('/v1/customers')
+      .set(auth)
+      .set('Content-Type', 'application/json; charset=UTF-8')
+      .send('{"email":"b@example.test","providers":[]}');
+    expect(utf8.status).toBe(201);
+    expect(await gateway.prisma.customer.count()).toBe(before + 1);
+  });
+
+  it('400 malformed_json for a bare JSON scalar, which no body of ours is', async () => {
+    for (const body of ['null', '42', '"text"', '  true']) {
+      const res = await request(gateway.url)
+        .post('/v1/customers')
+        .set(auth)
+        .set('Content-Type', 'application/json')
+        .send(body);
+      expectProblem(res, 400, 'malformed_json');
+    }
+  });
+
+  it('reads an empty JSON body as an empty object', async () => {
+    const res = await request(gateway.url)
+      .post('/v1/customers')
+      .set(auth)
+      .set('Content-Type', 'application/json')
+      .set('Content-Length', '0');
+    // Every field of a customer is optional: an empty body is an empty customer.
+    expect(res.status).toBe(201);
+    expect(res.body).toMatchObject({ email: null, metadata: {}, version: 1 });
+  });
+
   it('400 for a body that is JSON but not an object', async () => {
     const res = await request(gateway.url)
       .post('/v1/customers')

@@ -173,7 +173,7 @@ export function takeResponseMismatches(): string[] {
 export function checkResponsesOf(server: Server, contract: ResponseContract): void {
   server.prependListener('request', (req: IncomingMessage, res: ServerResponse) => {
     const method = req.method ?? 'GET';
-    // Express rewrites req.url while routing; the URL as sent is taken now.
+    // The URL as sent, taken before any framework could rewrite it.
     const url = req.url ?? '/';
     const chunks: Buffer[] = [];
     const keep = (chunk: unknown, encoding?: unknown) => {

@@ -2,9 +2,7 @@ import {
   type DynamicModule,
   Inject,
   Injectable,
-  type MiddlewareConsumer,
   Module,
-  type NestModule,
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
@@ -58,7 +56,6 @@ import {
 import { LoggerModule } from 'nestjs-pino';
 
 import { ApiKeyGuard } from './auth/api-key.guard';
-import { ApiKeyMiddleware } from './auth/api-key.middleware';
 import { ApiKeyRegistry } from './auth/api-keys';
 import { currentCaller } from './auth/caller-context';
 import { GATEWAY_CONFIG, GatewayConfigModule } from './config/config.module';
@@ -77,12 +74,10 @@ import { ProviderReadBudget } from './provider-webhooks/provider-read-budget';
 import { ProviderWebhooksController } from './provider-webhooks/provider-webhooks.controller';
 import { ReconciliationsController } from './reconciliations/reconciliations.controller';
 import { SweepScheduler } from './reconciliations/sweep-scheduler';
-import { ContentTypeMiddleware } from './http/content-type.middleware';
-import { PathParameterPipe, refuseHostileInput } from './http/hostile-input';
-import { JsonBodyMiddleware } from './http/json-body.middleware';
+import { PathParameterPipe } from './http/hostile-input';
 import { RequestLog } from './http/request-log';
 import { requestValidationPipe, StrictQueryIntegersPipe } from './http/validators';
-import { IdempotencyMiddleware } from './idempotency/idempotency.middleware';
+import { IdempotencyGate } from './idempotency/idempotency-gate';
 import { RetentionTask, retentionOptions } from './retention/retention.task';
 import { RateLimitGuard } from './rate-limit/rate-limit.guard';
 import { RateLimits } from './rate-limit/rate-limits';
@@ -154,7 +149,7 @@ class ShutdownHook implements OnApplicationShutdown {
 
 /** The composition root of the HTTP gateway. */
 @Module({})
-export class GatewayModule implements NestModule {
+export class GatewayModule {
   static register(options: GatewayOptions): DynamicModule {
     // Lines logged while a request runs name it and its API key (never the key), read from the
     // edge's record of the caller.
@@ -219,6 +214,7 @@ export class GatewayModule implements NestModule {
         },
         { provide: KeyHolders, inject: [DATABASE], useFactory: keyHoldersFor },
         IdempotencyRecords,
+        IdempotencyGate,
         EventStore,
         { provide: RETENTION_OPTIONS, useValue: retentionOptions(options.config) },
         RetentionPurges,
@@ -245,21 +241,5 @@ export class GatewayModule implements NestModule {
         { provide: APP_PIPE, useValue: requestValidationPipe() },
       ],
     };
-  }
-
-  configure(consumer: MiddlewareConsumer): void {
-    // Order matters. After the edge middleware (app.ts: request id, metrics, request line):
-    // identify the caller, so every line of the request names its key, even of one refused next;
-    // refuse bodies we cannot read, read the body, refuse input no field can hold before anything
-    // else sees it, then claim the request's Idempotency-Key.
-    consumer
-      .apply(
-        ApiKeyMiddleware,
-        ContentTypeMiddleware,
-        JsonBodyMiddleware,
-        refuseHostileInput,
-        IdempotencyMiddleware,
-      )
-      .forRoutes('{*path}');
   }
 }

@@ -98,13 +98,14 @@ export function traceHeaders(): Record<string, string> {
 }
 
 /**
- * Express middleware opening the SERVER span of an incoming request, as a child of the caller's
+ * Opens the SERVER span of an incoming request, as a child of the caller's
  * `traceparent` when it sends one, active for everything the request runs; ended when the answer
  * is sent (or the connection closes first). Only installed while tracing is on.
  */
 export function traceIncomingRequests(
-  req: IncomingMessage & { route?: { path?: unknown }; baseUrl?: string },
+  req: IncomingMessage,
   res: ServerResponse,
+  routeTemplate: () => string | undefined,
   next: () => void,
 ): void {
   if (tracer === undefined) return next();
@@ -126,7 +127,7 @@ export function traceIncomingRequests(
   );
   const end = () => {
     // The matched route (a template such as /v1/customers/:id), never the path with its ids and query.
-    const route = typeof req.route?.path === 'string' ? `${req.baseUrl ?? ''}${req.route.path}` : undefined;
+    const route = routeTemplate();
     if (route !== undefined) {
       span.updateName(`${method} ${route}`);
       span.setAttribute(ATTR_HTTP_ROUTE, route);

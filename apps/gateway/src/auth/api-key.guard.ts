@@ -1,12 +1,12 @@
 import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { DomainError } from '@app/domain';
-import { type Request } from 'express';
+import { type FastifyRequest } from 'fastify';
 
 import { RateLimits } from '../rate-limit/rate-limits';
 import { type ApiKeyScope, hasScope } from './api-keys';
 import { PUBLIC_ROUTE, REQUIRED_SCOPE } from './auth.decorators';
-import { presentedApiKey } from './api-key.middleware';
+import { presentedApiKey } from './presented-key';
 
 @Injectable()
 export class ApiKeyGuard implements CanActivate {
@@ -19,10 +19,10 @@ export class ApiKeyGuard implements CanActivate {
     const targets = [context.getHandler(), context.getClass()];
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, targets)) return true;
     const required = this.reflector.getAllAndOverride<ApiKeyScope>(REQUIRED_SCOPE, targets) ?? 'admin';
-    const req = context.switchToHttp().getRequest<Request>();
+    const req = context.switchToHttp().getRequest<FastifyRequest>();
     if (req.principal === undefined) {
       // Guessing keys from one address is answered 429 after a few failures (AUTH_FAILURES_PER_ADDRESS).
-      await this.limits.authenticationFailed(req.ip ?? req.socket.remoteAddress ?? 'unknown');
+      await this.limits.authenticationFailed(req.ip);
       throw new DomainError(
         'unauthenticated',
         presentedApiKey(req) === undefined

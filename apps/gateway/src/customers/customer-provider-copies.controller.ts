@@ -14,7 +14,7 @@ import { CustomerReconciliation, CustomerService } from '@app/application';
 import { RequiresScope } from '../auth/auth.decorators';
 import { callContext } from '../auth/caller-context';
 import { ApiProblems } from '../errors/problem.dto';
-import { IDEMPOTENCY_KEY_HEADER } from '../idempotency/idempotency.middleware';
+import { IDEMPOTENCY_KEY_HEADER } from '../idempotency/idempotency-gate';
 import { SpendsProviderCalls } from '../rate-limit/rate-limits';
 import { CUSTOMER_EXAMPLES } from './customer-examples';
 import { toDriftResponse, toReconcileRequest } from './customer-mapping';

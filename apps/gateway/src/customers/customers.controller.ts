@@ -31,12 +31,12 @@ import {
 } from '@nestjs/swagger';
 import { type Customer } from '@app/domain';
 import { CustomerCommands, CustomerPlanner, CustomerService } from '@app/application';
-import { type Request, type Response } from 'express';
+import { type FastifyReply, type FastifyRequest } from 'fastify';
 
 import { callContext } from '../auth/caller-context';
 import { RequiresScope } from '../auth/auth.decorators';
 import { ApiProblems } from '../errors/problem.dto';
-import { IDEMPOTENCY_KEY_HEADER } from '../idempotency/idempotency.middleware';
+import { IDEMPOTENCY_KEY_HEADER } from '../idempotency/idempotency-gate';
 import { SpendsProviderCalls } from '../rate-limit/rate-limits';
 import { CUSTOMER_EXAMPLES } from './customer-examples';
 import { IncludeDeletedQuery, includeDeleted } from './include-deleted';
@@ -135,7 +135,7 @@ export class CustomersController {
   async create(
     @Body() body: CreateCustomerBody,
     @Query('dryRun', dryRunPipe) dryRun: boolean | undefined,
-    @Res({ passthrough: true }) res: Response,
+    @Res({ passthrough: true }) res: FastifyReply,
   ): Promise<CustomerResponse | DryRunResponse> {
     if (dryRunOf(dryRun)) {
       res.status(200);
@@ -145,7 +145,7 @@ export class CustomersController {
       };
     }
     const customer = await this.commands.create(callContext(), toCustomerData(body), body.providers);
-    res.set({ ETag: etagOf(customer), Location: `/v1/customers/${customer.id}` });
+    res.headers({ ETag: etagOf(customer), Location: `/v1/customers/${customer.id}` });
     return toCustomerResponse(customer);
   }
 
@@ -165,10 +165,10 @@ export class CustomersController {
   @ApiProblems(400, 401, 403, 404, 409, 422, 502, 503)
   async import(
     @Body() body: ImportCustomerBody,
-    @Res({ passthrough: true }) res: Response,
+    @Res({ passthrough: true }) res: FastifyReply,
   ): Promise<CustomerResponse> {
     const { customer, created } = await this.commands.import(callContext(), body, body.reference);
-    res.status(created ? 201 : 200).set('ETag', etagOf(customer));
+    res.status(created ? 201 : 200).header('ETag', etagOf(customer));
     return toCustomerResponse(customer);
   }
 
@@ -188,13 +188,13 @@ export class CustomersController {
     @Param('provider') provider: string,
     @Param('reference') reference: string,
     @Query() query: IncludeDeletedQuery,
-    @Req() req: Request,
-    @Res({ passthrough: true }) res: Response,
+    @Req() req: FastifyRequest,
+    @Res({ passthrough: true }) res: FastifyReply,
   ): Promise<CustomerResponse> {
     const customer = await this.customers.readByReference(provider, reference, {
       includeDeleted: includeDeleted(req, query.include),
     });
-    res.set('ETag', etagOf(customer));
+    res.header('ETag', etagOf(customer));
     return toCustomerResponse(customer);
   }
 
@@ -207,7 +207,7 @@ export class CustomersController {
   })
   @ApiOkResponse({ type: CustomerListResponse })
   @ApiProblems(400, 401, 403)
-  async list(@Query() query: ListCustomersQuery, @Req() req: Request): Promise<CustomerListResponse> {
+  async list(@Query() query: ListCustomersQuery, @Req() req: FastifyRequest): Promise<CustomerListResponse> {
     const { include, ...filters } = query;
     const page = await this.customers.list(
       { ...filters, limit: query.limit ?? 10 },
@@ -233,11 +233,11 @@ export class CustomersController {
   async get(
     @Param('id') id: string,
     @Query() query: IncludeDeletedQuery,
-    @Req() req: Request,
-    @Res({ passthrough: true }) res: Response,
+    @Req() req: FastifyRequest,
+    @Res({ passthrough: true }) res: FastifyReply,
   ): Promise<CustomerResponse> {
     const customer = await this.customers.read(id, { includeDeleted: includeDeleted(req, query.include) });
-    res.set('ETag', etagOf(customer));
+    res.header('ETag', etagOf(customer));
     return toCustomerResponse(customer);
   }
 
@@ -266,7 +266,7 @@ export class CustomersController {
     @Body() body: UpdateCustomerBody,
     @Headers('if-match') ifMatch: string | undefined,
     @Query('dryRun', dryRunPipe) dryRun: boolean | undefined,
-    @Res({ passthrough: true }) res: Response,
+    @Res({ passthrough: true }) res: FastifyReply,
   ): Promise<CustomerResponse | DryRunResponse> {
     if (dryRunOf(dryRun))
       return {
@@ -279,7 +279,7 @@ export class CustomersController {
       toCustomerPatch(body),
       versionsFromIfMatch(ifMatch),
     );
-    res.set('ETag', etagOf(customer));
+    res.header('ETag', etagOf(customer));
     return toCustomerResponse(customer);
   }
 
@@ -305,7 +305,7 @@ export class CustomersController {
   async delete(
     @Param('id') id: string,
     @Query('dryRun', dryRunPipe) dryRun: boolean | undefined,
-    @Res({ passthrough: true }) res: Response,
+    @Res({ passthrough: true }) res: FastifyReply,
   ): Promise<DeletedCustomerResponse | DryRunResponse> {
     if (dryRunOf(dryRun))
       return { dryRun: true, providers: await this.planner.planDelete(callContext(), id) };
@@ -349,14 +349,14 @@ export class CustomersController {
     @Param('id') id: string,
     @Body() body: ProviderTargetDto,
     @Query('dryRun', dryRunPipe) dryRun: boolean | undefined,
-    @Res({ passthrough: true }) res: Response,
+    @Res({ passthrough: true }) res: FastifyReply,
   ): Promise<CustomerResponse | DryRunResponse> {
     if (dryRunOf(dryRun)) {
       res.status(200);
       return { dryRun: true, providers: await this.planner.planLink(callContext(), id, body) };
     }
     const customer = await this.commands.link(callContext(), id, body);
-    res.set('ETag', etagOf(customer));
+    res.header('ETag', etagOf(customer));
     return toCustomerResponse(customer);
   }
 

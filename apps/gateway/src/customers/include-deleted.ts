@@ -1,7 +1,7 @@
 import { DomainError } from '@app/domain';
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional } from 'class-validator';
-import { type Request } from 'express';
+import { type FastifyRequest } from 'fastify';
 
 import { hasScope } from '../auth/api-keys';
 
@@ -26,7 +26,7 @@ export class IncludeDeletedQuery {
  * provider the customer was at and what remains there, which is operations' business, while a
  * client of the customer API needs only the 410 (when, and what remains where).
  */
-export function includeDeleted(req: Request, include: string | undefined): boolean {
+export function includeDeleted(req: FastifyRequest, include: string | undefined): boolean {
   if (include !== 'deleted') return false;
   if (req.principal === undefined || !hasScope(req.principal, 'admin')) {
     throw new DomainError(

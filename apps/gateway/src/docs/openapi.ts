@@ -5,6 +5,7 @@ import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swag
 
 import { ApiKeyRegistry } from '../auth/api-keys';
 import { GatewayModule } from '../gateway.module';
+import { gatewayAdapter } from '../http/platform';
 import { documentCommonAnswers } from './common-answers';
 import { documentEvents } from './event-payloads';
 import { asOpenApi31 } from './openapi-31';
@@ -75,13 +76,15 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
  * port: preview mode resolves the module graph and the routes but instantiates nothing.
  */
 export async function generateOpenApiDocument(): Promise<OpenAPIObject> {
+  const config = loadGatewayConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent' });
   const app = await NestFactory.create(
     GatewayModule.register({
-      config: loadGatewayConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent' }),
+      config,
       apiKeys: new ApiKeyRegistry([]),
       providerAccounts: [],
       openDatabase: () => Promise.reject(new Error('the OpenAPI document needs no database')),
     }),
+    gatewayAdapter(config),
     { preview: true, logger: false, abortOnError: false },
   );
   try {

@@ -221,12 +221,19 @@ describe('the problem table', () => {
     expect(toProblem(syntax, {}).body.code).toBe('internal_error');
   });
 
-  it.each([
-    [{ type: 'entity.too.large', status: 413 }, 'payload_too_large'],
-    [{ type: 'entity.parse.failed', status: 400 }, 'malformed_json'],
-    [{ type: 'charset.unsupported', status: 415 }, 'unsupported_media_type'],
-  ])("maps Express's body parser error %o to %s", (error, code) => {
-    expect(toProblem(error, {}).body.code).toBe(code);
+  it("maps Fastify's refusal of a path that is not valid percent-encoding to the path's field error", () => {
+    const badUrl = Object.assign(new Error("'/v1/%E0' is not a valid url component"), {
+      code: 'FST_ERR_BAD_URL',
+      statusCode: 400,
+    });
+    const problem = toProblem(new HttpException(badUrl.message, 400, { cause: badUrl }), {});
+    expect(problem.body.code).toBe('validation_failed');
+    expect(problem.body.errors).toEqual([
+      expect.objectContaining({ field: 'path', code: 'invalid_encoding' }),
+    ]);
+    const other = toProblem(new HttpException('Bad Request', 400), {});
+    expect(other.body.code).toBe('validation_failed');
+    expect(other.body.errors).toBeUndefined();
   });
 
   it.each([

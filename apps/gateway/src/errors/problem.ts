@@ -170,30 +170,21 @@ export const TITLES: Record<number, string> = {
   504: 'Gateway Timeout',
 };
 
-/** Errors raised by Express's body parser carry a `type` and a `status` of their own. */
-interface BodyParserError {
-  type: string;
-  status: number;
+/** Fastify's own errors (https://fastify.dev/docs/latest/Reference/Errors/) carry a code of their own. */
+function fastifyCodeOf(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' && code.startsWith('FST_') ? code : undefined;
 }
 
-function isBodyParserError(error: unknown): error is BodyParserError {
-  return (
-    typeof error === 'object' &&
-    error !== null &&
-    typeof (error as Partial<BodyParserError>).type === 'string' &&
-    typeof (error as Partial<BodyParserError>).status === 'number'
-  );
-}
-
-/** Nest wraps Express's own errors (body parser, bad path encoding) in HttpExceptions. */
+/**
+ * Nest wraps what Fastify refuses before a handler runs (a path that is not valid percent-encoding,
+ * a body over the limit, a Content-Length that does not match) in HttpExceptions.
+ */
 function fromHttpException(error: HttpException): DomainError | HttpError {
-  if (isBodyParserError(error.cause)) return fromBodyParser(error.cause);
   const status = error.getStatus();
   if (status === 400) {
-    if (error.cause instanceof SyntaxError)
-      return new HttpError('malformed_json', 'The request body is not valid JSON.');
-    // The router decodes the path to match a route (the middleware's too, so before any of ours).
-    if (error.cause instanceof URIError) {
+    // The router decodes the path to match a route, before any hook of ours.
+    if (fastifyCodeOf(error.cause) === 'FST_ERR_BAD_URL') {
       const message = 'The path is not valid percent-encoded UTF-8.';
       return new DomainError('validation_failed', message, [
         { field: 'path', code: 'invalid_encoding', message },
@@ -206,20 +197,6 @@ function fromHttpException(error: HttpException): DomainError | HttpError {
   if (status === 413) return new HttpError('payload_too_large', 'The request body is too large.');
   if (status === 415) return new HttpError('unsupported_media_type', 'Send the body as application/json.');
   return new DomainError('internal_error', 'The gateway failed to handle the request.', [], { cause: error });
-}
-
-function fromBodyParser(error: BodyParserError): HttpError {
-  switch (error.type) {
-    case 'entity.too.large':
-      return new HttpError('payload_too_large', 'The request body is too large.');
-    case 'entity.parse.failed':
-      return new HttpError('malformed_json', 'The request body is not valid JSON.');
-    case 'encoding.unsupported':
-    case 'charset.unsupported':
-      return new HttpError('unsupported_media_type', 'Send the body as UTF-8 application/json.');
-    default:
-      return new HttpError('malformed_json', 'The request body could not be read.');
-  }
 }
 
 /** Renders any error through the one table. */
@@ -259,20 +236,13 @@ export function toProblem(error: unknown, context: { requestId?: string; path?: 
       ? error
       : error instanceof HttpException
         ? fromHttpException(error)
-        : isBodyParserError(error)
-          ? fromBodyParser(error)
-          : isDatabaseUnreachable(error)
-            ? new DomainError(
-                'database_unavailable',
-                'The database is unavailable; nothing was changed.',
-                [],
-                {
-                  cause: error,
-                },
-              )
-            : new DomainError('internal_error', 'The gateway failed to handle the request.', [], {
-                cause: error,
-              });
+        : isDatabaseUnreachable(error)
+          ? new DomainError('database_unavailable', 'The database is unavailable; nothing was changed.', [], {
+              cause: error,
+            })
+          : new DomainError('internal_error', 'The gateway failed to handle the request.', [], {
+              cause: error,
+            });
   const { status } = PROBLEMS[known.code];
   if (known.code === 'unauthenticated') headers['WWW-Authenticate'] = 'Bearer';
   const fieldErrors = known instanceof DomainError ? known.fieldErrors : [];

@@ -1,8 +1,5 @@
-import { type IncomingMessage } from 'node:http';
-
 import { type ArgumentMetadata, Injectable, type PipeTransform } from '@nestjs/common';
 import { DomainError, type FieldError } from '@app/domain';
-import { type NextFunction, type Request, type Response } from 'express';
 
 /**
  * Input that no field of ours can hold, refused where it enters rather than deep inside:
@@ -100,33 +97,6 @@ function refuse(errors: FieldError[]): DomainError {
   return new DomainError('validation_failed', 'The request is not valid; see errors.', errors);
 }
 
-/** Set by `verifyBodyEncoding` on a request whose body is not valid in its charset. */
-const INVALID_BODY_ENCODING = Symbol('invalidBodyEncoding');
-
-/**
- * The body parser's `verify` hook. The parser would decode bad bytes as U+FFFD and carry on; this
- * marks the request so that `refuseHostileInput` refuses it instead, with the field-error shape.
- */
-export function verifyBodyEncoding(
-  req: IncomingMessage & { [INVALID_BODY_ENCODING]?: string },
-  _res: unknown,
-  body: Buffer,
-  encoding: string,
-): void {
-  try {
-    new TextDecoder(encoding, { fatal: true }).decode(body);
-  } catch {
-    req[INVALID_BODY_ENCODING] = encoding;
-  }
-}
-
-function bodyEncodingErrors(req: IncomingMessage & { [INVALID_BODY_ENCODING]?: string }): FieldError[] {
-  const encoding = req[INVALID_BODY_ENCODING];
-  return encoding === undefined
-    ? []
-    : [{ field: 'body', code: 'invalid_encoding', message: `The body is not valid ${encoding}.` }];
-}
-
 /** Decodes one percent-encoded URL component, or undefined when it is not valid UTF-8. */
 function decodeComponent(raw: string): string | undefined {
   try {
@@ -160,24 +130,27 @@ function pathErrors(rawPath: string): FieldError[] {
 }
 
 /**
- * Middleware run right after the body parser (GatewayModule.configure), before any guard, pipe or
- * handler reads the request: the body, the query string and the path, each checked as it arrived.
- * Headers need no check here: Node's parser refuses a NUL or control character in one (answered
- * 400 problem+json, see server-limits.ts), and it reads their bytes as latin1, which holds no
- * surrogate.
+ * Run once the body is read (http/edge.ts), before any guard, pipe or handler sees the request:
+ * the body, the query string and the path, each checked as it arrived. Headers need no check
+ * here: Node's parser refuses a NUL or control character in one (answered 400 problem+json, see
+ * server-limits.ts), and it reads their bytes as latin1, which holds no surrogate.
  */
-export function refuseHostileInput(req: Request, _res: Response, next: NextFunction): void {
-  const url = req.originalUrl;
+export function hostileInputRefusal(
+  url: string,
+  body: unknown,
+  bodyEncodingInvalid: boolean,
+): DomainError | undefined {
   const queryAt = url.indexOf('?');
-  const encodingErrors = bodyEncodingErrors(req);
-  const errors = [
-    ...encodingErrors,
+  const errors: FieldError[] = [
+    ...(bodyEncodingInvalid
+      ? [{ field: 'body', code: 'invalid_encoding', message: 'The body is not valid utf-8.' }]
+      : []),
     ...pathErrors(queryAt === -1 ? url : url.slice(0, queryAt)),
     ...(queryAt === -1 ? [] : queryErrors(url.slice(queryAt + 1))),
     // A body that did not decode is refused as a whole; what the parser made of it is moot.
-    ...(encodingErrors.length > 0 ? [] : jsonInputErrors(req.body)),
+    ...(bodyEncodingInvalid ? [] : jsonInputErrors(body)),
   ];
-  next(errors.length > 0 ? refuse(errors) : undefined);
+  return errors.length > 0 ? refuse(errors) : undefined;
 }
 
 /**

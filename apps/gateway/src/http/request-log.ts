@@ -18,18 +18,12 @@ export class RequestLog {
   }
 
   /** Writes the line of an answered request (`started`: `performance.now()` when it arrived). */
-  record(
-    req: IncomingMessage & { id?: string; originalUrl?: string },
-    res: ServerResponse,
-    started: number,
-  ): void {
+  record(req: IncomingMessage & { id?: string }, res: ServerResponse, started: number): void {
     // A refusal over a rate limit is counted (csg_rate_limited_total), not logged at info: a flood
     // over its limit is thousands a second, which buried every other line.
     const level = res.statusCode === 429 ? 'debug' : 'info';
     if (!this.lines.isLevelEnabled(level)) return;
-    // Express strips the path a middleware is mounted on from `req.url` while it runs, so a
-    // request answered by one (an idempotent replay) would log `/`; `originalUrl` never changes.
-    const url = req.originalUrl ?? req.url;
+    const url = req.url;
     this.lines[level](
       {
         requestId: req.id,

@@ -8,7 +8,7 @@ import { HttpError } from '../errors/http-error';
 import { PROBLEM_CONTENT_TYPE, toProblem } from '../errors/problem';
 
 /**
- * What Node's HTTP server refuses before Express ever sees the request, as one of our errors.
+ * What Node's HTTP server refuses before Fastify ever sees the request, as one of our errors.
  * https://nodejs.org/api/http.html#event-clienterror
  */
 function errorOfClient(code: string | undefined): HttpError {
@@ -54,16 +54,21 @@ export function applyServerLimits(
   // slow sender is cut off within 25% of it. The check runs even with no connection open, so a
   // shorter interval would wake an idle gateway for nothing (2.5 s with the default 10 s).
   server.connectionsCheckingInterval = Math.max(50, server.headersTimeout / 4);
+}
 
-  server.on(
-    'clientError',
-    (error: NodeJS.ErrnoException, socket: Duplex & { _httpMessage?: { headersSent?: boolean } }) => {
-      // A reset peer, or an answer already under way, leaves nothing to say.
-      if (error.code === 'ECONNRESET' || !socket.writable || socket._httpMessage?.headersSent === true) {
-        socket.destroy();
-        return;
-      }
-      socket.end(rawProblemResponse(errorOfClient(error.code)));
-    },
-  );
+/**
+ * What the server answers a request it could not parse (Fastify's `clientErrorHandler`,
+ * https://fastify.dev/docs/latest/Reference/Server/#clienterrorhandler): our problem+json rather
+ * than Fastify's own JSON, then the connection closes.
+ */
+export function answerClientError(
+  error: NodeJS.ErrnoException,
+  socket: Duplex & { _httpMessage?: { headersSent?: boolean } },
+): void {
+  // A reset peer, or an answer already under way, leaves nothing to say.
+  if (error.code === 'ECONNRESET' || !socket.writable || socket._httpMessage?.headersSent === true) {
+    socket.destroy();
+    return;
+  }
+  socket.end(rawProblemResponse(errorOfClient(error.code)));
 }

@@ -1,5 +1,3 @@
-import { type IncomingMessage, type ServerResponse } from 'node:http';
-
 import { Injectable } from '@nestjs/common';
 import { Counter, Histogram } from 'prom-client';
 
@@ -11,15 +9,7 @@ type Label = 'method' | 'route' | 'status';
 const HTTP_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 /**
- * The matched route's template. Nest's catch-all middleware and not-found routes carry a
- * wildcard (`{/*splat}`): a request that reached only those matched no route of ours.
- */
-function routeTemplate(path: unknown): string {
-  return typeof path === 'string' && !path.includes('*') ? path : 'unmatched';
-}
-
-/**
- * Requests by route template, method and status. The route is Express's matched template
+ * Requests by route template, method and status. The route is the matched template
  * (`/v1/customers/:id`), never the URL: ids would make a series per customer, and query strings
  * carry personal data (`?email=`). A request no route matched (404, a body refused before
  * routing) is `unmatched`.
@@ -47,9 +37,8 @@ export class HttpMetrics {
   }
 
   /** Counts and times an answered request (`started`: `performance.now()` when it arrived). */
-  record(req: IncomingMessage & { route?: { path?: unknown } }, res: ServerResponse, started: number): void {
-    const route = routeTemplate(req.route?.path);
-    const labels = { method: req.method ?? 'UNKNOWN', route, status: String(res.statusCode) };
+  record(method: string, routeTemplate: string | undefined, status: number, started: number): void {
+    const labels = { method, route: routeTemplate ?? 'unmatched', status: String(status) };
     this.requests.inc(labels);
     this.duration.observe(labels, (performance.now() - started) / 1000);
   }

@@ -22,9 +22,9 @@ import {
 } from '@nestjs/swagger';
 import { DomainError } from '@app/domain';
 import { type GatewayConfig } from '@app/config';
-import { type Request, type Response } from 'express';
+import { type FastifyReply, type FastifyRequest } from 'fastify';
 
-import { presentedApiKey } from '../auth/api-key.middleware';
+import { presentedApiKey } from '../auth/presented-key';
 import { hasScope, sha256 } from '../auth/api-keys';
 import { PUBLIC_ROUTE } from '../auth/auth.decorators';
 import { GATEWAY_CONFIG } from '../config/config.module';
@@ -45,7 +45,7 @@ export class MetricsAccessGuard implements CanActivate {
 
   canActivate(context: ExecutionContext): boolean {
     if (this.tokenDigest === undefined && this.config.NODE_ENV !== 'production') return true;
-    const req = context.switchToHttp().getRequest<Request>();
+    const req = context.switchToHttp().getRequest<FastifyRequest>();
     const presented = presentedApiKey(req);
     if (
       presented !== undefined &&
@@ -97,7 +97,7 @@ export class MetricsController {
     },
   })
   @ApiProblems(401, 403)
-  async metrics(@Res({ passthrough: true }) res: Response): Promise<string> {
+  async metrics(@Res({ passthrough: true }) res: FastifyReply): Promise<string> {
     const body = await this.registry.metrics();
     res.type(this.registry.contentType);
     return body;

@@ -11,12 +11,12 @@ import {
 } from '@nestjs/swagger';
 import { type MigrationSpec, type PlannedItem, ProviderAccounts } from '@app/domain';
 import { MigrationService } from '@app/jobs';
-import { type Response } from 'express';
+import { type FastifyReply } from 'fastify';
 
 import { callContext } from '../auth/caller-context';
 import { RequiresScope } from '../auth/auth.decorators';
 import { ApiProblems } from '../errors/problem.dto';
-import { IDEMPOTENCY_KEY_HEADER } from '../idempotency/idempotency.middleware';
+import { IDEMPOTENCY_KEY_HEADER } from '../idempotency/idempotency-gate';
 import {
   MigrationItemPage,
   type MigrationItemResponse,
@@ -77,7 +77,7 @@ export class MigrationsController {
   @ApiProblems(400, 401, 403, 409, 413, 415, 422, 502, 503)
   async start(
     @Body() body: StartMigrationBody,
-    @Res({ passthrough: true }) response: Response,
+    @Res({ passthrough: true }) response: FastifyReply,
   ): Promise<MigrationResponse | MigrationPlanResponse> {
     const spec = this.specOf(body);
     if (body.dryRun === true) {
@@ -89,7 +89,7 @@ export class MigrationsController {
       return { ...plan, items, truncated: plan.counts.total > items.length };
     }
     const run = await this.migrations.start(callContext(), spec);
-    response.status(202).location(`/v1/migrations/${run.id}`);
+    response.status(202).header('Location', `/v1/migrations/${run.id}`);
     return this.runs.started(run.id);
   }
 

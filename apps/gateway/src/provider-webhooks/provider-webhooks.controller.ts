@@ -8,11 +8,11 @@ import {
   ApiSecurity,
   ApiTags,
 } from '@nestjs/swagger';
-import { type Request } from 'express';
+import { type FastifyRequest } from 'fastify';
 
 import { Public, RequiresScope } from '../auth/auth.decorators';
 import { ApiProblems } from '../errors/problem.dto';
-import { rawBodyOf } from '../http/json-body.middleware';
+import { rawBodyOf } from '../http/json-body';
 import { DigitalRiverInbound } from './digital-river-inbound';
 import { SetProviderWebhookSecretBody } from './provider-webhooks.dto';
 
@@ -51,7 +51,7 @@ export class ProviderWebhooksController {
   async receive(
     @Param('account') account: string,
     @Headers('digitalriver-signature') signature: string | undefined,
-    @Req() req: Request,
+    @Req() req: FastifyRequest,
   ): Promise<void> {
     await this.inbound.receive(account, signature, rawBodyOf(req));
   }

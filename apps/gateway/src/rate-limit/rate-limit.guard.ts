@@ -1,6 +1,6 @@
 import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { type Request } from 'express';
+import { type FastifyRequest } from 'fastify';
 
 import { RateLimits, SPENDS_PROVIDER_CALLS } from './rate-limits';
 
@@ -18,7 +18,7 @@ export class RateLimitGuard implements CanActivate {
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    const req = context.switchToHttp().getRequest<Request>();
+    const req = context.switchToHttp().getRequest<FastifyRequest>();
     const principal = req.principal;
     if (principal === undefined) return true;
     const { keyId, scopes } = principal;

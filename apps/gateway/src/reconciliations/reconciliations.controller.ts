@@ -10,12 +10,12 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { ReconciliationService } from '@app/jobs';
-import { type Response } from 'express';
+import { type FastifyReply } from 'fastify';
 
 import { callContext } from '../auth/caller-context';
 import { RequiresScope } from '../auth/auth.decorators';
 import { ApiProblems } from '../errors/problem.dto';
-import { IDEMPOTENCY_KEY_HEADER } from '../idempotency/idempotency.middleware';
+import { IDEMPOTENCY_KEY_HEADER } from '../idempotency/idempotency-gate';
 import { RunEndpoints } from '../runs/run-endpoints';
 import { ListRunsQuery } from '../runs/run.dto';
 import {
@@ -58,7 +58,7 @@ export class ReconciliationsController {
   @ApiProblems(400, 401, 403, 409, 413, 415)
   async start(
     @Body() body: StartReconciliationBody,
-    @Res({ passthrough: true }) response: Response,
+    @Res({ passthrough: true }) response: FastifyReply,
   ): Promise<ReconciliationResponse> {
     const run = await this.reconciliations.start(callContext(), {
       repair: body.repair ?? false,
@@ -66,7 +66,7 @@ export class ReconciliationsController {
       liveShare: body.liveShare ?? 0.2,
       batchSize: body.batchSize ?? 100,
     });
-    response.status(202).location(`/v1/reconciliations/${run.id}`);
+    response.status(202).header('Location', `/v1/reconciliations/${run.id}`);
     return this.runs.started(run.id);
   }
 

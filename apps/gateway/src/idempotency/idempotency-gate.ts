@@ -1,19 +1,19 @@
 import { createHash } from 'node:crypto';
 
-import { Injectable, Logger, NestMiddleware } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { ApiHeader } from '@nestjs/swagger';
 import { DomainError } from '@app/domain';
 import { IdempotencyRecords } from '@app/persistence';
 
-import { currentCaller } from '../auth/caller-context';
-import { type NextFunction, type Request, type Response } from 'express';
+import { type CallContext } from '@app/domain';
+import { type FastifyReply, type FastifyRequest } from 'fastify';
 
-import { isRefusedUpFront } from '../errors/problem';
+import { isRefusedUpFront, PROBLEM_CONTENT_TYPE } from '../errors/problem';
 import { HttpError } from '../errors/http-error';
 
 export const IDEMPOTENCY_HEADER = 'idempotency-key';
 
-/** Documents `Idempotency-Key` on an unsafe endpoint (the middleware serves every one of them). */
+/** Documents `Idempotency-Key` on an unsafe endpoint (the gate serves every one of them). */
 export const IDEMPOTENCY_KEY_HEADER = ApiHeader({
   name: 'Idempotency-Key',
   required: false,
@@ -34,11 +34,15 @@ function canonicalJson(value: unknown): string {
   return JSON.stringify(value) ?? 'null';
 }
 
-export function requestHash(req: Request): string {
+export function requestHash(req: { method: string; url: string; body: unknown }): string {
   return createHash('sha256')
-    .update(`${req.method} ${req.originalUrl}\n${canonicalJson(req.body)}`)
+    .update(`${req.method} ${req.url}\n${canonicalJson(req.body)}`)
     .digest('hex');
 }
+
+/** The record a request holds while it runs, kept on the request until its answer is stored. */
+const HELD_RECORD = Symbol('idempotencyRecord');
+type GatedRequest = FastifyRequest & { [HELD_RECORD]?: string };
 
 /**
  * Answers that say the request was never carried out (the problem table's `refusedUpFront`) are
@@ -69,14 +73,19 @@ function parseJson(payload: unknown): unknown {
  * it, and a retry after a crash before that resumes from the recovery point.
  */
 @Injectable()
-export class IdempotencyMiddleware implements NestMiddleware {
+export class IdempotencyGate {
   private readonly logger = new Logger('Idempotency');
 
   constructor(private readonly store: IdempotencyRecords) {}
 
-  async use(req: Request, res: Response, next: NextFunction): Promise<void> {
+  /**
+   * Runs once the body is read, before guards and handlers (http/edge.ts): claims the key, or
+   * answers a replay itself. The request's write records its recovery point on the claimed record
+   * through its call context (`caller`).
+   */
+  async claim(req: FastifyRequest, reply: FastifyReply, caller: CallContext): Promise<void> {
     const key = req.headers[IDEMPOTENCY_HEADER];
-    if (key === undefined || !UNSAFE_METHODS.has(req.method) || req.principal === undefined) return next();
+    if (key === undefined || !UNSAFE_METHODS.has(req.method) || req.principal === undefined) return;
     if (typeof key !== 'string' || key.length < 1 || key.length > 255) {
       throw new DomainError('validation_failed', 'Idempotency-Key must be 1-255 characters.', [
         {
@@ -101,41 +110,39 @@ export class IdempotencyMiddleware implements NestMiddleware {
       );
     }
     if (decision.kind === 'replay') {
-      res.status(decision.status).set('Idempotent-Replayed', 'true');
       const problem = decision.status >= 400;
-      res.type(problem ? 'application/problem+json' : 'application/json');
+      reply.status(decision.status).header('Idempotent-Replayed', 'true');
+      reply.type(problem ? PROBLEM_CONTENT_TYPE : 'application/json; charset=utf-8');
       const version = (decision.body as { version?: unknown } | null)?.version;
-      if (!problem && typeof version === 'number') res.set('ETag', `"${version}"`);
-      res.send(JSON.stringify(decision.body));
+      if (!problem && typeof version === 'number') reply.header('ETag', `"${version}"`);
+      await reply.send(JSON.stringify(decision.body));
       return;
     }
+    if (caller.idempotency !== undefined) caller.idempotency.recordId = decision.recordId;
+    (req as GatedRequest)[HELD_RECORD] = decision.recordId;
+  }
 
-    // The request's write records its recovery point on this record (see its call context).
-    const idempotency = currentCaller()?.idempotency;
-    if (idempotency !== undefined) idempotency.recordId = decision.recordId;
-    const send = res.send.bind(res);
-    let settled = false;
-    res.send = (payload?: unknown) => {
-      if (settled) return send(payload);
-      settled = true;
-      const body = parseJson(payload);
-      const keep = shouldKeep(res.statusCode, body);
-      const customerId = (body as { id?: unknown } | undefined)?.id;
-      void (async () => {
-        try {
-          if (!keep) await this.store.release(decision.recordId);
-          else {
-            const id = typeof customerId === 'string' ? customerId : undefined;
-            await this.store.complete(decision.recordId, { status: res.statusCode, body }, id);
-          }
-        } catch (error) {
-          // The work is done but its answer could not be kept: say so rather than pretend.
-          this.logger.error({ error: (error as Error).name }, 'could not record the idempotent response');
-        }
-        send(payload);
-      })();
-      return res;
-    };
-    next();
+  /**
+   * Fastify's `onSend`: stores the answer of a request that holds a record before it is sent, so
+   * a retry that arrives after the caller saw it always finds it; an answer that says the request
+   * was never carried out releases the key instead.
+   */
+  async keep(req: FastifyRequest, reply: FastifyReply, payload: unknown): Promise<unknown> {
+    const recordId = (req as GatedRequest)[HELD_RECORD];
+    if (recordId === undefined) return payload;
+    (req as GatedRequest)[HELD_RECORD] = undefined;
+    const body = parseJson(payload);
+    const customerId = (body as { id?: unknown } | undefined)?.id;
+    try {
+      if (!shouldKeep(reply.statusCode, body)) await this.store.release(recordId);
+      else {
+        const id = typeof customerId === 'string' ? customerId : undefined;
+        await this.store.complete(recordId, { status: reply.statusCode, body }, id);
+      }
+    } catch (error) {
+      // The work is done but its answer could not be kept: say so rather than pretend.
+      this.logger.error({ error: (error as Error).name }, 'could not record the idempotent response');
+    }
+    return payload;
   }
 }
