@@ -1,6 +1,6 @@
 /**
  * What bench:api's two baselines send, shared so that they differ only in the stack they run on:
- * the bare handler (Fastify + `pg`, bench/api-bare.ts) and the stack floor (NestJS + Express +
+ * the bare handler (Fastify + `pg`, bench/api-bare.ts) and the stack floor (NestJS on Fastify +
  * class-validator + axios + `pg`, bench/api-stack-floor.ts) run the same statements and make the
  * same two provider calls with the same bodies.
  */

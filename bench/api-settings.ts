@@ -43,10 +43,10 @@ export const GOALS = {
 export interface RowUrls {
   gateway: string;
   bare: string;
-  /** NestJS on Express, the gateway's platform (api-stack-floor.ts). */
+  /** NestJS on Fastify, the gateway's platform (api-stack-floor.ts). */
   stackFloor: string;
-  /** The same stack floor on NestJS's Fastify platform. */
-  fastifyFloor: string;
+  /** The same stack floor on NestJS's Express platform, the gateway's until 2026-12. */
+  expressFloor: string;
 }
 
 /** What a row adds to the printed report: lines of the table (cells in its columns' order), verdicts under it. */

@@ -1,15 +1,15 @@
 /**
- * bench:api's stack floor: what the libraries the gateway is built on (NestJS on Express,
+ * bench:api's stack floor: what the libraries the gateway is built on (NestJS on Fastify,
  * class-validator through Nest's ValidationPipe, axios, `pg`) cost per request before any of the
  * gateway's own code runs. Served in a process of its own (`bench/api.ts --stack-floor`), it checks
  * the API key in a guard, validates the gateway's own create DTO with the gateway's pipe options,
  * and runs the bare handler's statements and provider calls (api-baselines.ts), the calls through
  * axios with keep-alive agents as the adapters make them. Between the bare handler and this floor
- * lies the stack; between this floor and the gateway lies the gateway's own code: its middleware,
+ * lies the stack; between this floor and the gateway lies the gateway's own code: its HTTP edge,
  * events, call log, rules and answer.
  *
- * The same floor also runs on NestJS's Fastify platform (`platform: 'fastify'`): the gateway is
- * built on Express, and that second floor shows what moving it to Fastify could buy at most.
+ * The same floor also runs on NestJS's Express platform (`platform: 'express'`), the gateway's
+ * until 2026-12: that second floor shows what the move to Fastify bought the stack.
  * https://docs.nestjs.com/techniques/performance
  */
 import 'reflect-metadata';
@@ -120,7 +120,7 @@ class StackFloorController {
   }
 }
 
-/** The HTTP platform a stack floor runs NestJS on: the gateway's (Express), or Fastify. */
+/** The HTTP platform a stack floor runs NestJS on: the gateway's (Fastify), or Express. */
 export type StackFloorPlatform = 'express' | 'fastify';
 
 /** Serves the stack floor on loopback; resolves to its URL. */

@@ -101,16 +101,16 @@ async function run(): Promise<void> {
     const bareChild = forkSelf(['--bare', schema, JSON.stringify(sandboxTargets(sandboxes))]);
     const bareUrl = await firstMessage<string>(bareChild);
     const targets = JSON.stringify(sandboxTargets(sandboxes));
-    const stackFloorChild = forkSelf(['--stack-floor', schema, targets, 'express']);
+    const stackFloorChild = forkSelf(['--stack-floor', schema, targets, 'fastify']);
     const stackFloorUrl = await firstMessage<string>(stackFloorChild);
-    const fastifyFloorChild = forkSelf(['--stack-floor', schema, targets, 'fastify']);
-    const fastifyFloorUrl = await firstMessage<string>(fastifyFloorChild);
+    const expressFloorChild = forkSelf(['--stack-floor', schema, targets, 'express']);
+    const expressFloorUrl = await firstMessage<string>(expressFloorChild);
     try {
       const urls: RowUrls = {
         gateway: gateway.url,
         bare: bareUrl,
         stackFloor: stackFloorUrl,
-        fastifyFloor: fastifyFloorUrl,
+        expressFloor: expressFloorUrl,
       };
       await measureThroughput(urls, report);
 
@@ -128,7 +128,7 @@ async function run(): Promise<void> {
     } finally {
       bareChild.disconnect();
       stackFloorChild.disconnect();
-      fastifyFloorChild.disconnect();
+      expressFloorChild.disconnect();
       await gateway.stop();
     }
 
