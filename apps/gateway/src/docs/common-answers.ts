@@ -14,7 +14,7 @@ type Response = Operation['responses'][string] & {
 
 export const METHODS = ['get', 'put', 'post', 'delete', 'patch'] as const;
 
-/** The methods whose requests the idempotency middleware keys (idempotency.middleware.ts). */
+/** The methods whose requests the idempotency middleware keys (idempotency-gate.ts). */
 const UNSAFE_METHODS: ReadonlySet<string> = new Set(['post', 'put', 'patch', 'delete']);
 
 /** The operations whose 201 or 202 answer names the new resource in `Location`. */
@@ -69,7 +69,7 @@ const HEADERS: Record<string, HeaderObject> = {
   },
 };
 
-/** `Idempotency-Key`, honoured by the idempotency middleware on every unsafe request with a key. */
+/** `Idempotency-Key`, honoured by the idempotency gate (http/edge.ts) on every unsafe request with a key. */
 const IDEMPOTENCY_KEY: ParameterObject = {
   name: 'Idempotency-Key',
   in: 'header',
@@ -89,7 +89,7 @@ const honoursIdempotencyKey = (method: string, operation: Operation) =>
  * The answers every operation can give whatever its handler does, documented once here rather
  * than on each route (so a new route cannot forget them): input refused before routing (400), a
  * missing or wrong key and scope (401, 403), the caller's rate limit (429), the database being
- * unavailable (503), for bodies and idempotent writes what their middleware says, and a failure of
+ * unavailable (503), for bodies and idempotent writes what the HTTP edge says, and a failure of
  * the gateway itself (500).
  */
 function commonStatuses(method: string, operation: Operation): ProblemStatus[] {
