@@ -13,9 +13,10 @@ function bodyLimitBytes(limit: string): number {
 }
 
 /**
- * NestJS on Fastify (https://docs.nestjs.com/techniques/performance): its router and hooks cost
- * a create about half of what Express's middleware chain did (bench/README.md). Fastify's own
- * request logging is off (no logger): the edge logs and numbers requests (http/edge.ts).
+ * NestJS on Fastify (https://docs.nestjs.com/techniques/performance): its router and hooks leave
+ * more of a create's CPU to the gateway than Express's middleware chain did (bench/README.md has
+ * the runs). Fastify's own request logging is off (no logger): the edge logs and numbers requests
+ * (http/edge.ts).
  */
 export function gatewayAdapter(config: Pick<GatewayConfig, 'BODY_LIMIT'>): FastifyAdapter {
   return new FastifyAdapter({
