@@ -16,30 +16,45 @@ import {
   directCreates,
   INSERT_CUSTOMER,
   INSERT_LEASED_IN_BOTH,
+  INSERT_LEASED_IN_BOTH_PROMISED,
   leasedInBothValues,
   type SandboxTargets,
   SETTLE_IN_BOTH,
+  SETTLE_IN_BOTH_PROMISED,
 } from './api-baselines';
+
+/** Each direct create as the audit trail records it: provider, path and how long it took. */
+interface DirectCall {
+  provider: string;
+  path: string;
+  duration_ms: number;
+}
 
 /**
  * The two creates the gateway makes for a customer (directCreates), sent straight to the sandboxes
- * in parallel; resolves with 2Checkout's answer, its numeric customer reference.
+ * in parallel; resolves with 2Checkout's answer, its numeric customer reference, and the calls.
  */
 export async function createInBoth(
   targets: SandboxTargets,
   reference: string,
   fields: BenchCustomer,
-): Promise<string> {
+): Promise<{ customerReference: string; calls: DirectCall[] }> {
+  const providers = ['digital-river', 'two-checkout'];
+  const calls: DirectCall[] = [];
   const responses = await Promise.all(
-    directCreates(targets, reference, fields).map(({ url, headers, body }) =>
-      fetch(url, { method: 'POST', headers, body }),
-    ),
+    directCreates(targets, reference, fields).map(async ({ url, headers, body }, index) => {
+      const started = performance.now();
+      const res = await fetch(url, { method: 'POST', headers, body });
+      const duration = Math.round(performance.now() - started);
+      calls.push({ provider: providers[index] ?? '', path: new URL(url).pathname, duration_ms: duration });
+      return res;
+    }),
   );
   const bodies = await Promise.all(responses.map((res) => res.text()));
   responses.forEach((res, index) => {
     if (!res.ok) throw new Error(`direct create answered ${res.status}: ${bodies[index]}`);
   });
-  return bodies[1] ?? '';
+  return { customerReference: bodies[1] ?? '', calls };
 }
 
 /** Serves the bare handler on loopback and sends its URL to the parent; it stops when the parent disconnects. */
@@ -82,8 +97,22 @@ export async function serveBare(options: BaselineOptions): Promise<void> {
   app.post<{ Body: BenchCustomer }>('/v1/customers/in-both', async (req, reply) => {
     const id = randomUUID();
     await pool.query(INSERT_LEASED_IN_BOTH, leasedInBothValues(id, req.body));
-    const customerReference = await createInBoth(targets, id, req.body);
+    const { customerReference } = await createInBoth(targets, id, req.body);
     const { rows } = await pool.query(SETTLE_IN_BOTH, [id, customerReference]);
+    return reply.code(201).send({ id, providers: rows });
+  });
+  // The same two commits with what the gateway promises of every create written in them too (the
+  // promise floor): the customer.created event and its webhook outbox rows in the first, each
+  // call's audit row and each link's customer.link.synced event in the second.
+  app.post<{ Body: BenchCustomer }>('/v1/customers/in-both-promised', async (req, reply) => {
+    const id = randomUUID();
+    await pool.query(INSERT_LEASED_IN_BOTH_PROMISED, leasedInBothValues(id, req.body));
+    const { customerReference, calls } = await createInBoth(targets, id, req.body);
+    const { rows } = await pool.query(SETTLE_IN_BOTH_PROMISED, [
+      id,
+      customerReference,
+      JSON.stringify(calls),
+    ]);
     return reply.code(201).send({ id, providers: rows });
   });
   // Cheaper than any durable create: the calls first, then one statement commits the customer and
@@ -92,7 +121,7 @@ export async function serveBare(options: BaselineOptions): Promise<void> {
   // up the commit before the calls would buy.
   app.post<{ Body: BenchCustomer }>('/v1/customers/in-both-then-commit', async (req, reply) => {
     const id = randomUUID();
-    const customerReference = await createInBoth(targets, id, req.body);
+    const { customerReference } = await createInBoth(targets, id, req.body);
     const { rows } = await pool.query(
       `WITH customer AS (
            INSERT INTO customers (id, email, given_name, family_name, address, updated_at)

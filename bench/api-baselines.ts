@@ -71,6 +71,73 @@ export const SETTLE_IN_BOTH = `UPDATE provider_links
         last_synced_at = now(), updated_at = now()
   WHERE customer_id = $1 RETURNING *`;
 
+/**
+ * The shared lock every event write of the gateway takes (EVENT_ORDER_LOCK in
+ * libs/persistence/src/event-log.ts), so that the event feed's order is commit order.
+ */
+const EVENT_ORDER_LOCK = 7_342_019;
+
+/** The webhook outbox rows of the events in the CTE `events` (id, seq, type, customer_id). */
+const outboxOf = (
+  events: string,
+) => `INSERT INTO webhook_deliveries (id, endpoint_id, event_id, event_seq, customer_id)
+    SELECT 'whd_' || replace(gen_random_uuid()::text, '-', ''), e.id, ev.id, ev.seq, ev.customer_id
+      FROM webhook_endpoints e, ${events} ev
+     WHERE e.enabled AND (ev.type = ANY(e.event_types) OR '*' = ANY(e.event_types))`;
+
+/**
+ * The promise floor's first commit: INSERT_LEASED_IN_BOTH, and in the same statement what the
+ * gateway promises of every create, its `customer.created` event under the event-order lock and
+ * that event's webhook outbox rows. Values: those of INSERT_LEASED_IN_BOTH.
+ */
+export const INSERT_LEASED_IN_BOTH_PROMISED = `WITH customer AS (
+    INSERT INTO customers (id, email, given_name, family_name, address, updated_at)
+    VALUES ($1, $2, $3, $4, $5, now()) RETURNING id),
+  links AS (
+    INSERT INTO provider_links (id, customer_id, provider, account, reference, locked_by, locked_until, updated_at)
+    SELECT gen_random_uuid()::text, customer.id, provider, 'sandbox', customer.id, 'bare',
+           now() + interval '1 minute', now()
+      FROM customer, unnest(ARRAY['digital-river', 'two-checkout']) AS provider
+    RETURNING customer_id),
+  event_order AS (
+    SELECT pg_advisory_xact_lock_shared(${EVENT_ORDER_LOCK}::bigint) FROM (SELECT count(*) FROM links) AS written),
+  new_event AS (
+    INSERT INTO events (id, type, customer_id, actor, data, created_at)
+    SELECT 'evt_' || replace(gen_random_uuid()::text, '-', ''), 'customer.created', customer.id, 'bench',
+           '{"version": 1}'::jsonb, now()
+      FROM customer, event_order
+    RETURNING id, seq, type, customer_id),
+  outbox AS (${outboxOf('new_event')})
+  SELECT 1`;
+
+/**
+ * The promise floor's second commit: SETTLE_IN_BOTH, and in the same statement each call's row
+ * in the audit trail and each link's `customer.link.synced` event with its outbox rows. Values:
+ * id, 2Checkout's customer reference, the calls as JSON (`[{provider, path, duration_ms}]`).
+ */
+export const SETTLE_IN_BOTH_PROMISED = `WITH calls AS (
+    INSERT INTO provider_calls (id, customer_id, operation, provider, account, method, path, http_status,
+                                outcome, duration_ms, actor, created_at)
+    SELECT gen_random_uuid()::text, $1, 'sync', c.provider, 'sandbox', 'POST', c.path, 201, 'ok',
+           c.duration_ms, 'bench', now()
+      FROM json_to_recordset($3::json) AS c(provider text, path text, duration_ms int)),
+  settled AS (
+    UPDATE provider_links
+       SET status = 'synced', synced_version = 1, attempts = 1, locked_by = NULL, locked_until = NULL,
+           provider_customer_id = CASE provider WHEN 'two-checkout' THEN $2 END,
+           last_synced_at = now(), updated_at = now()
+     WHERE customer_id = $1 RETURNING *),
+  event_order AS (
+    SELECT pg_advisory_xact_lock_shared(${EVENT_ORDER_LOCK}::bigint) FROM (SELECT count(*) FROM settled) AS written),
+  new_events AS (
+    INSERT INTO events (id, type, customer_id, actor, data, created_at)
+    SELECT 'evt_' || replace(gen_random_uuid()::text, '-', ''), 'customer.link.synced', s.customer_id, 'bench',
+           jsonb_build_object('provider', s.provider, 'account', s.account, 'version', 1), now()
+      FROM settled s, event_order
+    RETURNING id, seq, type, customer_id),
+  outbox AS (${outboxOf('new_events')})
+  SELECT * FROM settled`;
+
 /** The values of INSERT_LEASED_IN_BOTH for a customer. */
 export const leasedInBothValues = (id: string, fields: BenchCustomer) => [
   id,

@@ -114,16 +114,19 @@ export async function measureCreateInBoth(
   };
   const viaDurableBare = viaBare(`${bareUrl}/v1/customers/in-both`);
   const viaOneCommitBare = viaBare(`${bareUrl}/v1/customers/in-both-then-commit`);
+  const viaPromisedBare = viaBare(`${bareUrl}/v1/customers/in-both-promised`);
   const viaStackFloor = viaBare(`${urls.stackFloor}/v1/customers/in-both`);
   const viaExpressFloor = viaBare(`${urls.expressFloor}/v1/customers/in-both`);
   await sequentialLatencies(20, viaGateway);
   await sequentialLatencies(20, viaDurableBare);
   await sequentialLatencies(20, viaOneCommitBare);
+  await sequentialLatencies(20, viaPromisedBare);
   await sequentialLatencies(20, viaStackFloor);
   await sequentialLatencies(20, viaExpressFloor);
   const gatewayLatencies: number[] = [];
   const bareLatencies: number[] = [];
   const oneCommitLatencies: number[] = [];
+  const promisedLatencies: number[] = [];
   const stackFloorLatencies: number[] = [];
   const expressFloorLatencies: number[] = [];
   const directLatencies: number[] = [];
@@ -134,6 +137,7 @@ export async function measureCreateInBoth(
     gatewayLatencies.push(...(await sequentialLatencies(perBlock, viaGateway)));
     bareLatencies.push(...(await sequentialLatencies(perBlock, viaDurableBare)));
     oneCommitLatencies.push(...(await sequentialLatencies(perBlock, viaOneCommitBare)));
+    promisedLatencies.push(...(await sequentialLatencies(perBlock, viaPromisedBare)));
     stackFloorLatencies.push(...(await sequentialLatencies(perBlock, viaStackFloor)));
     expressFloorLatencies.push(...(await sequentialLatencies(perBlock, viaExpressFloor)));
     directLatencies.push(...(await sequentialLatencies(perBlock, direct)));
@@ -163,6 +167,15 @@ export async function measureCreateInBoth(
   const aboveFloor = p50 - added(bareLatencies, 50);
   verdicts.push(
     `the floor under that row: the bare handler, which commits the customer before the calls and their outcome before its answer, adds ${added(bareLatencies, 50).toFixed(1)} ms at p50 and ${added(bareLatencies, 99).toFixed(1)} at p99; the gateway adds ${aboveFloor.toFixed(1)} ms at p50 over it (goal <= ${GOALS.aboveFloorP50Ms}): ${aboveFloor <= GOALS.aboveFloorP50Ms ? 'met' : 'NOT MET'}`,
+  );
+  againstDirect(
+    'the same, bare handler: 2 commits with the events, outbox and call log (the promise floor)',
+    promisedLatencies,
+  );
+  const aboveBareFloor = added(promisedLatencies, 50) - added(bareLatencies, 50);
+  const abovePromiseFloor = p50 - added(promisedLatencies, 50);
+  verdicts.push(
+    `the promise floor (the same two commits, also writing what the gateway promises of every create: its events under the event-order lock, their webhook outbox rows and the calls' audit rows) is ${aboveBareFloor.toFixed(1)} ms above the bare floor at p50; the gateway is ${abovePromiseFloor.toFixed(1)} ms above the promise floor (${abovePromiseFloor <= GOALS.aboveFloorP50Ms ? 'within' : 'over'} the ${GOALS.aboveFloorP50Ms} ms the goal allows above a floor)`,
   );
   againstDirect('the same, bare handler: the calls, then 1 commit (not durable)', oneCommitLatencies);
   verdicts.push(
