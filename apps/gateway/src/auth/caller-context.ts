@@ -3,7 +3,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { type CallContext } from '@app/domain';
 
 /**
- * The HTTP edge's own record of whom the request being served is for, opened by the HTTP edge (http/edge.ts)
+ * The HTTP edge's own record of whom the request being served is for, opened by http/edge.ts
  * around everything the request runs. Only the edge reads it: a handler builds the request's
  * `CallContext` from it (`callContext()`) and hands that down as an argument, so nothing below
  * apps/gateway depends on an implicit channel.

@@ -14,7 +14,7 @@ type Response = Operation['responses'][string] & {
 
 export const METHODS = ['get', 'put', 'post', 'delete', 'patch'] as const;
 
-/** The methods whose requests the idempotency middleware keys (idempotency-gate.ts). */
+/** The methods whose requests the idempotency gate keys (idempotency-gate.ts). */
 const UNSAFE_METHODS: ReadonlySet<string> = new Set(['post', 'put', 'patch', 'delete']);
 
 /** The operations whose 201 or 202 answer names the new resource in `Location`. */

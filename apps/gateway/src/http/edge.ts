@@ -78,9 +78,10 @@ export function installHttpEdge(fastify: FastifyInstance, parts: EdgeParts): voi
   });
 
   fastify.addHook('preValidation', (req: EdgeRequest, reply, done) => {
+    const refuseHostile = () => done(hostileInputRefusal(req.url, req.body, bodyEncodingInvalid(req)));
     const edge = req[EDGE];
-    if (edge === undefined) return done();
-    edge.resume(() => done(hostileInputRefusal(req.url, req.body, bodyEncodingInvalid(req))));
+    if (edge === undefined) refuseHostile();
+    else edge.resume(refuseHostile);
   });
 
   fastify.addHook('preValidation', async (req: EdgeRequest, reply: FastifyReply) => {
